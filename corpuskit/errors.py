@@ -1,0 +1,41 @@
+"""Exceptions the library raises. The CLI turns them into one-line errors and exit codes;
+the library itself never prints or exits."""
+from __future__ import annotations
+
+
+class CorpusKitError(Exception):
+    """Base class for every error corpuskit raises on purpose (not a bug)."""
+
+    exit_code = 1
+
+
+class UsageError(CorpusKitError):
+    """Bad options or arguments (exit code 2)."""
+
+    exit_code = 2
+
+
+class BadInput(CorpusKitError):
+    """A problem with the input data, located at FILE:LINE when known.
+
+    `reason` is a short snake_case constant (counted in stats when the record is quarantined
+    with --bad-records); `message` is the human sentence.
+    """
+
+    def __init__(self, source: str, line: int | None, reason: str, message: str,
+                 raw: bytes | None = None):
+        self.source = source
+        self.line = line
+        self.reason = reason
+        self.message = message
+        self.raw = raw
+        where = f"{source}:{line}" if line is not None else source
+        super().__init__(f"{where}: {message}")
+
+
+class MissingField(CorpusKitError):
+    """A record lacks the field a stage needs (or it is not a string)."""
+
+    def __init__(self, field: str, message: str | None = None):
+        self.field = field
+        super().__init__(message or f"record has no string field {field!r}")

@@ -1,0 +1,176 @@
+"""Text helpers shared by the stages, right for Chinese and Japanese as well as spaced languages.
+
+A *word* is either one CJK character (Han ideograph, hiragana or katakana: scripts written
+without spaces, where one character is the usual unit of counting) or a run of other letters
+and digits, with inner apostrophes, hyphens and dots kept (``don't``, ``e-mail``, ``3.14``).
+Hangul is written with spaces, so Korean words count like English ones.
+Punctuation, symbols, emoji and spaces are never words.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+# Han (URO, ext A, compatibility, ext B..H via the supplementary planes), kana,
+# the iteration mark 々 and the Katakana phonetic extensions.
+CJK_RANGES = (
+    "\u3005\u3007\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+    "\U00020000-\U0003134f"
+)
+HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+KANA_RANGES = "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
+HANGUL_RANGES = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
+
+_CJK_CHAR = f"[{CJK_RANGES}]"
+# a letter/digit that is not CJK: \w minus underscore minus the CJK ranges
+_WCHAR = f"[^\\W_{CJK_RANGES}]"
+_WORD = f"{_WCHAR}+(?:['\u2019.\\-]{_WCHAR}+)*"
+
+WORD_RE = re.compile(f"{_CJK_CHAR}|{_WORD}")
+CJK_RE = re.compile(_CJK_CHAR)
+CJK_RUN_RE = re.compile(f"{_CJK_CHAR}+")
+SPACED_WORD_RE = re.compile(_WORD)
+HAN_RE = re.compile(f"[{HAN_RANGES}]")
+KANA_RE = re.compile(f"[{KANA_RANGES}]")
+HANGUL_RE = re.compile(f"[{HANGUL_RANGES}]")
+
+# Sentence ends: Western .!? (followed by space/end) and the full-width 。！？ (and ！？ variants,
+# the halfwidth ideographic full stop ｡), optionally followed by closing quotes/brackets.
+_CLOSE = "\"'\u201d\u2019\u300d\u300f\u3011\uff09)\\]"
+SENTENCE_END_RE = re.compile(
+    f"(?:[.!?]+[{_CLOSE}]*(?=\\s|$)|[\u3002\uff01\uff1f\uff61\u203c\u2049]+[{_CLOSE}]*)"
+)
+# Punctuation a sentence or line may end with, full-width included.
+TERMINAL_PUNCT = frozenset(".!?\"'\u201d\u2019\u3002\uff01\uff1f\uff61\u2026\u300d\u300f\uff09)")
+
+
+def is_cjk_char(ch: str) -> bool:
+    return CJK_RE.match(ch) is not None
+
+
+def words(text: str) -> list[str]:
+    """The words of `text` (see the module doc): CJK characters one by one, other words whole."""
+    return WORD_RE.findall(text)
+
+
+def iter_words(text: str) -> Iterator[str]:
+    for m in WORD_RE.finditer(text):
+        yield m.group()
+
+
+def count_words(text: str) -> int:
+    """Number of words, each CJK character counting as one word."""
+    return len(WORD_RE.findall(text))
+
+
+def count_cjk(text: str) -> int:
+    return len(CJK_RE.findall(text))
+
+
+def count_chars(text: str) -> int:
+    """Characters that are not white space (what a reader would count)."""
+    return len(text) - sum(text.count(c) for c in _WS_CHARS if c in text)
+
+
+_WS_CHARS = (" ", "\n", "\t", "\r", "\u3000", "\xa0", "\u2009", "\u200a", "\u202f", "\f", "\v")
+
+
+def lines(text: str) -> list[str]:
+    """Non-empty lines, stripped."""
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def count_lines(text: str) -> int:
+    return sum(1 for ln in text.splitlines() if ln.strip())
+
+
+_PARA_SPLIT_RE = re.compile(r"\n\s*\n")
+
+
+def paragraphs(text: str) -> list[str]:
+    """Blocks separated by one or more blank lines, stripped, empty ones dropped."""
+    return [p.strip() for p in _PARA_SPLIT_RE.split(text) if p.strip()]
+
+
+def sentences(text: str) -> list[str]:
+    """Split into sentences on .!? + space and on 。！？ (no space needed after those).
+    Line breaks also end a sentence."""
+    out: list[str] = []
+    for line in text.splitlines():
+        start = 0
+        for m in SENTENCE_END_RE.finditer(line):
+            s = line[start:m.end()].strip()
+            if s:
+                out.append(s)
+            start = m.end()
+        rest = line[start:].strip()
+        if rest:
+            out.append(rest)
+    return out
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of CJK characters among the word characters (letters/digits/CJK) of `text`."""
+    n_cjk = count_cjk(text)
+    n_other = sum(len(w) for w in SPACED_WORD_RE.findall(text))
+    total = n_cjk + n_other
+    return n_cjk / total if total else 0.0
+
+
+def is_cjk_text(text: str, threshold: float = 0.3) -> bool:
+    """True when enough of the text is CJK that word-based rules must count characters."""
+    return cjk_ratio(text) >= threshold
+
+
+def dominant_script(text: str, sample: int = 4000) -> str:
+    """'han', 'kana' (Japanese: kana present), 'hangul', 'latin', 'other' or 'none', from a
+    bounded sample of the text."""
+    s = text[:sample]
+    han = len(HAN_RE.findall(s))
+    kana = len(KANA_RE.findall(s))
+    hangul = len(HANGUL_RE.findall(s))
+    letters = sum(1 for ch in s if ch.isalpha())
+    if not letters:
+        return "none"
+    if kana and kana + han >= 0.3 * letters:
+        return "kana"
+    if hangul >= 0.3 * letters:
+        return "hangul"
+    if han >= 0.3 * letters:
+        return "han"
+    latin = sum(1 for ch in s if ch.isascii() and ch.isalpha())
+    if latin >= 0.5 * letters:
+        return "latin"
+    return "other"
+
+
+def is_punctuation(ch: str) -> bool:
+    """Unicode punctuation (P*), full-width CJK punctuation included."""
+    return unicodedata.category(ch).startswith("P")
+
+
+def is_symbol(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("S")
+
+
+def shingle_tokens(text: str) -> list[str]:
+    """Tokens for near-duplicate shingling: words lower-cased, digits folded to 0, width
+    folded (NFKC), punctuation dropped. CJK characters are single tokens, so a run of Chinese
+    becomes character n-grams and mixed text gets both word and character n-grams.
+    The text itself is not changed; this is only what shingles are made of."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return [_DIGITS_RE.sub("0", w) for w in WORD_RE.findall(folded)]
+
+
+_DIGITS_RE = re.compile(r"\d")
+
+
+def ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
+    """Word n-grams; a text shorter than n gives one n-gram of everything it has."""
+    if not tokens:
+        return []
+    if len(tokens) < n:
+        return [tuple(tokens)]
+    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]

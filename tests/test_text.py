@@ -1,0 +1,42 @@
+from corpuskit import text
+
+
+def test_count_words_english():
+    assert text.count_words("Don't stop the e-mail at 3.14 now!") == 7
+
+
+def test_count_words_chinese_each_char_is_a_word():
+    assert text.count_words("我们今天去北京。") == 7  # 7 Han characters, 。 is not a word
+
+
+def test_count_words_mixed_and_japanese():
+    assert text.count_words("我爱Python编程") == 5  # 我 爱 Python 编 程
+    assert text.count_words("これはペンです") == 7
+
+
+def test_korean_is_spaced():
+    assert text.count_words("나는 학교에 간다") == 3
+
+
+def test_punctuation_symbols_emoji_are_not_words():
+    assert text.count_words("，。！？ … -- 😀 ★ ***") == 0
+
+
+def test_sentences_chinese_and_english():
+    assert text.sentences("今天下雨。明天晴！真的吗？好") == ["今天下雨。", "明天晴！", "真的吗？", "好"]
+    assert text.sentences("It rains. Dr.Who? Yes! ok") == ["It rains.", "Dr.Who?", "Yes!", "ok"]
+
+
+def test_shingle_tokens_fold_case_width_digits():
+    assert text.shingle_tokens("ＡＢＣ abc 2024年，中国") == ["abc", "abc", "0000", "年", "中", "国"]
+
+
+def test_count_chars_ignores_whitespace():
+    assert text.count_chars("中 文\n\u3000ab") == 4
+
+
+def test_dominant_script():
+    assert text.dominant_script("这是一个中文句子") == "han"
+    assert text.dominant_script("これは日本語の文です") == "kana"
+    assert text.dominant_script("This is English") == "latin"
+    assert text.dominant_script("123 ... !!!") == "none"
