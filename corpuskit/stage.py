@@ -140,3 +140,26 @@ def get_stage_class(name: str) -> type[Stage]:
 
 def make_stage(name: str, **options: Any) -> Stage:
     return get_stage_class(name).from_options(**options)
+
+
+@dataclass
+class SourceStage(Stage):
+    """A stage whose input is not JSONL records (URL lists, WARC files, folders of pages):
+    `fetch`. It yields records (or Rejected) from its inputs; what comes after it is ordinary."""
+
+    needs: ClassVar[str | None] = None
+
+    def read(self, inputs: list[str]) -> Iterator[dict | Rejected]:  # pragma: no cover
+        raise NotImplementedError
+
+    def result(self) -> dict:
+        return {}
+
+
+class Table(NamedTuple):
+    """A plain-data table a stage offers for the CLI's stderr summary (rendered with rich by
+    the CLI; the stage itself never imports rich)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]

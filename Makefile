@@ -1,0 +1,26 @@
+PYTHON ?= .venv/bin/python
+VENV := .venv
+
+.PHONY: install test lint bench demo clean
+
+$(VENV)/bin/python:
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+
+install: $(VENV)/bin/python
+	$(VENV)/bin/pip install -q -e '.[test]'
+
+test:
+	$(PYTHON) -m pytest
+
+lint:
+	$(PYTHON) -m ruff check corpuskit tests benchmarks
+
+# Benchmarks: every benchmarks/bench_*.py, each printing its table and writing
+# benchmarks/results/<name>.json. Needs the [bench] extra (trafilatura, resiliparse, datatrove).
+bench:
+	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PYTHON) $$f || exit 1; done
+
+clean:
+	rm -rf demo_out bench_out .pytest_cache
