@@ -123,6 +123,7 @@ def set_meta(record: dict, key: str, value: Any) -> None:
 REGISTRY: dict[str, str] = {
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
+    "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
