@@ -42,7 +42,8 @@ class LengthDist:
     __slots__ = ("small", "large", "n", "total", "max")
 
     def __init__(self) -> None:
-        self.small = np.zeros(_SMALL, dtype=np.int64)
+        # allocated on first use, so that a fresh stage pickles small when shipped to workers
+        self.small: np.ndarray | None = None
         self.large: dict[int, int] = {}
         self.n = 0
         self.total = 0
@@ -62,12 +63,18 @@ class LengthDist:
         for x in v[v >= _SMALL].tolist():
             self.large[x] = self.large.get(x, 0) + 1
 
+    def _arr(self) -> np.ndarray:
+        if self.small is None:
+            self.small = np.zeros(_SMALL, dtype=np.int64)
+        return self.small
+
     def _bincount(self, lo: np.ndarray) -> None:
         if lo.size:
-            self.small[: int(lo.max()) + 1] += np.bincount(lo)
+            self._arr()[: int(lo.max()) + 1] += np.bincount(lo)
 
     def merge(self, other: LengthDist) -> None:
-        self.small += other.small
+        if other.small is not None:
+            self._arr()[:] += other.small
         for k, c in other.large.items():
             self.large[k] = self.large.get(k, 0) + c
         self.n += other.n
@@ -77,7 +84,7 @@ class LengthDist:
     def min(self) -> int:
         if not self.n:
             return 0
-        nz = np.flatnonzero(self.small)
+        nz = np.flatnonzero(self._arr())
         return int(nz[0]) if nz.size else min(self.large)
 
     def percentile(self, q: float) -> int:
@@ -86,7 +93,7 @@ class LengthDist:
         if not self.n:
             return 0
         rank = max(1, int(np.ceil(q / 100.0 * self.n)))
-        cum = np.cumsum(self.small)
+        cum = np.cumsum(self._arr())
         if cum[-1] >= rank:
             return int(np.searchsorted(cum, rank))
         seen = int(cum[-1])
@@ -99,7 +106,7 @@ class LengthDist:
     def histogram(self, edges: Sequence[int]) -> list[int]:
         """Counts in [edges[i], edges[i+1]) (the last bin is closed on the right)."""
         out = []
-        cum = np.concatenate(([0], np.cumsum(self.small)))
+        cum = np.concatenate(([0], np.cumsum(self._arr())))
         large = sorted(self.large.items())
         for i in range(len(edges) - 1):
             a, b = edges[i], edges[i + 1]
@@ -120,7 +127,7 @@ class LengthDist:
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, LengthDist) and self.n == other.n and self.total == other.total
                 and self.max == other.max and self.large == other.large
-                and bool(np.array_equal(self.small, other.small)))
+                and bool(np.array_equal(self._arr(), other._arr())))
 
 
 def bins_125(maximum: int) -> list[int]:
@@ -182,7 +189,10 @@ class CorpusStats:
         self.lengths = {f: LengthDist() for f in LENGTH_FIGURES}
         # lang -> [docs, chars, bytes, words, tokens]
         self.by_lang: dict[str, list[int]] = {}
-        self.token_ids = np.zeros(n_vocab, dtype=np.int64) if n_vocab else None
+        # token counts: a flat array over the id space when tokens are ids (allocated on first
+        # use), else a Counter of the token strings
+        self.by_id = bool(n_vocab)
+        self.token_ids: np.ndarray | None = None
         self.token_keys: Counter = Counter()  # for tokenizers whose tokens are strings
         self.word_counts: Counter = Counter()
         self.sources: Counter = Counter()
@@ -227,12 +237,14 @@ class CorpusStats:
             reason = _reason_of(meta)
             if reason is not None:
                 self.reasons[reason] += 1
-        if self.token_ids is not None:
+        if self.by_id:
             total = sum(ntok)
             if total:
                 flat = np.fromiter((x for seq in tokens for x in seq), dtype=np.int64, count=total) \
                     if n > 1 else np.asarray(tokens[0], dtype=np.int64)
                 bc = np.bincount(flat, minlength=self.n_vocab)
+                if self.token_ids is None:
+                    self.token_ids = np.zeros(self.n_vocab or 0, dtype=np.int64)
                 if bc.size > self.token_ids.size:  # ids past the declared vocabulary size
                     self.token_ids = np.concatenate(
                         [self.token_ids, np.zeros(bc.size - self.token_ids.size, np.int64)])
@@ -256,9 +268,11 @@ class CorpusStats:
             mine = self.by_lang.setdefault(lang, [0, 0, 0, 0, 0])
             for j, v in enumerate(row):
                 mine[j] += v
+        if other.by_id != self.by_id:
+            raise ValueError("cannot merge id counts into key counts")
         if other.token_ids is not None:
             if self.token_ids is None:
-                raise ValueError("cannot merge id counts into key counts")
+                self.token_ids = np.zeros(self.n_vocab or 0, dtype=np.int64)
             if other.token_ids.size > self.token_ids.size:
                 self.token_ids = np.concatenate(
                     [self.token_ids, np.zeros(other.token_ids.size - self.token_ids.size, np.int64)])
@@ -275,13 +289,13 @@ class CorpusStats:
         return self.lengths["tokens"].total
 
     def token_types(self) -> int:
-        if self.token_ids is not None:
-            return int(np.count_nonzero(self.token_ids))
+        if self.by_id:
+            return 0 if self.token_ids is None else int(np.count_nonzero(self.token_ids))
         return len(self.token_keys)
 
     def top_tokens(self, k: int) -> list[tuple[Hashable, int]]:
-        if self.token_ids is not None:
-            if not self.token_ids.any():
+        if self.by_id:
+            if self.token_ids is None or not self.token_ids.any():
                 return []
             k = min(k, int(np.count_nonzero(self.token_ids)))
             idx = np.argpartition(-self.token_ids, k - 1)[:k] if k < self.token_ids.size else \
@@ -354,9 +368,10 @@ class CorpusStats:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, CorpusStats):
             return NotImplemented
-        same_ids = (self.token_ids is None and other.token_ids is None) or (
-            self.token_ids is not None and other.token_ids is not None
-            and np.array_equal(self.token_ids, other.token_ids))
+        def ids(s: CorpusStats) -> np.ndarray:
+            return s.token_ids if s.token_ids is not None else np.zeros(s.n_vocab or 0, np.int64)
+
+        same_ids = self.by_id == other.by_id and np.array_equal(ids(self), ids(other))
         return (same_ids and self.tokenizer == other.tokenizer and self.docs == other.docs
                 and self.empty_docs == other.empty_docs and self.approx_docs == other.approx_docs
                 and self.bytes == other.bytes and self.lengths == other.lengths
