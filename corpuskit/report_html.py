@@ -48,7 +48,7 @@ def histogram_svg(counts: Sequence[int], edges: Sequence[float], *, title: str =
     counts = list(counts)
     if len(edges) != len(counts) + 1:
         raise ValueError("histogram_svg: need len(edges) == len(counts) + 1")
-    ml, mr, mt, mb = 52, 10, 28 if title else 10, 46
+    ml, mr, mt, mb = 52, 18, 28 if title else 10, 46
     pw, ph = width - ml - mr, height - mt - mb
     top = _nice_max(max(counts, default=0))
     n = max(1, len(counts))
