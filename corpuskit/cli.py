@@ -340,19 +340,24 @@ def main(argv: list[str] | None = None) -> None:
     only = argv[0] if argv and not argv[0].startswith("-") else None
     if only is not None and only not in REGISTRY and only != "pipeline":
         only = None  # let typer report the unknown command
-    import click
-
     cmd = typer.main.get_command(build_app(only))
     try:
         code = cmd.main(args=argv, prog_name="corpuskit", standalone_mode=False)
-    except click.exceptions.ClickException as e:  # bad usage: unknown option, wrong type
-        e.show()
-        sys.exit(2 if isinstance(e, click.exceptions.UsageError) else 1)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        sys.stderr.write("corpuskit: interrupted\n")
-        sys.exit(130)
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        sys.stderr.write("corpuskit: interrupted\n")
+        sys.exit(130)
+    except Exception as e:
+        # click's exceptions (typer may vendor its own copy of click, so match by shape):
+        # usage errors carry exit_code 2, Abort means Ctrl-C at a prompt.
+        if type(e).__name__ == "Abort":
+            sys.stderr.write("corpuskit: interrupted\n")
+            sys.exit(130)
+        if hasattr(e, "show") and hasattr(e, "exit_code"):
+            e.show()
+            sys.exit(e.exit_code)
+        raise
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -74,12 +74,59 @@ def _open_binary(path: str) -> IO[bytes]:
     if comp == "gz":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if comp == "zst":
+        return io.BufferedReader(_ZstdRaw(raw), buffer_size=_CHUNK)
+    return raw
+
+
+class TruncatedZstd(OSError):
+    pass
+
+
+class _ZstdRaw(io.RawIOBase):
+    """Decompress concatenated zstd frames, raising at the end of the file if the last frame is
+    incomplete (zstandard's stream_reader silently returns the partial data)."""
+
+    def __init__(self, raw: IO[bytes]):
         import zstandard
 
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True,
-                                                            closefd=True)
-        return io.BufferedReader(reader, buffer_size=_CHUNK)  # type: ignore[arg-type]
-    return raw
+        self._zstd = zstandard
+        self._raw = raw
+        self._dobj = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = b""
+        self._pos = 0
+        self._in_frame = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        while self._pos >= len(self._pending):
+            self._pending, self._pos = b"", 0
+            chunk = self._raw.read(_CHUNK)
+            if not chunk:
+                if self._in_frame:
+                    raise TruncatedZstd("zstd stream ends in the middle of a frame")
+                return 0
+            while chunk:
+                self._in_frame = True
+                try:
+                    self._pending += self._dobj.decompress(chunk)
+                except self._zstd.ZstdError as e:
+                    raise OSError(f"corrupt zstd data ({e})") from None
+                if self._dobj.eof:
+                    chunk = self._dobj.unused_data
+                    self._dobj = self._zstd.ZstdDecompressor().decompressobj()
+                    self._in_frame = False
+                else:
+                    chunk = b""
+        n = min(len(b), len(self._pending) - self._pos)
+        b[:n] = memoryview(self._pending)[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
@@ -100,6 +147,9 @@ def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
                        f"compressed file is truncated ({e}); the file is incomplete") from None
     except (gzip.BadGzipFile, zlib.error) as e:
         raise BadInput(path, n + 1, "corrupt_file", f"not a valid gzip stream ({e})") from None
+    except TruncatedZstd as e:
+        raise BadInput(path, n + 1, "truncated_file",
+                       f"compressed file is truncated ({e}); the file is incomplete") from None
     except OSError as e:
         raise BadInput(path, n + 1, "corrupt_file", f"cannot read: {e}") from None
     except Exception as e:  # zstandard.ZstdError has no import-free name
