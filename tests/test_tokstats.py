@@ -209,3 +209,49 @@ def test_stage_pickles_without_tokenizer_state():
     again = pickle.loads(blob)
     assert list(again.run([{"text": "hello world"}]))[0] == {"text": "hello world"}
     assert again.result()["totals"]["tokens"] == 2
+
+
+# ------------------------------------------------------------------ CLI
+def _jsonl(records):
+    return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
+
+
+def test_cli_passes_records_and_writes_report(run_cli, tmp_path):
+    recs = _records()
+    p = run_cli(["tokenize-stats", "--tokenizer", "o200k_base", "--report", tmp_path / "rep",
+                 "--stats", tmp_path / "s.json"], input=_jsonl(recs), check=True)
+    out = [json.loads(line) for line in p.stdout.decode().splitlines()]
+    assert [{k: v for k, v in r.items()} for r in out] == recs  # ids were given; nothing changed
+    err = p.stderr.decode()
+    assert "tokenize-stats (o200k_base)" in err and "by language" in err
+    rep = json.loads((tmp_path / "rep" / "stats.json").read_text())
+    enc = tiktoken_encoding("o200k_base")
+    assert rep["totals"]["tokens"] == sum(len(enc.encode_ordinary(r["text"])) for r in recs)
+    assert (tmp_path / "rep" / "report.html").stat().st_size > 5000
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["stages"][0]["extra"]["totals"]["tokens"] == rep["totals"]["tokens"]
+
+
+def test_cli_annotate_with_tokenizer_json(run_cli, tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    tok = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator([EN] * 3, trainers.WordLevelTrainer(special_tokens=["[UNK]"]))
+    path = tmp_path / "tokenizer.json"
+    tok.save(str(path))
+    p = run_cli(["tokenize-stats", "--tokenizer", path, "--annotate", "-q"],
+                input=_jsonl([{"text": EN}, {"text": "unknown words here"}]), check=True)
+    out = [json.loads(line) for line in p.stdout.decode().splitlines()]
+    assert [r["meta"]["tokens"] for r in out] == [len(tok.encode(EN).ids), 3]
+    assert p.stderr == b""
+
+
+def test_cli_bad_options(run_cli, tmp_path):
+    p = run_cli(["tokenize-stats", "--tokenizer", "gpt9"], input=b'{"text": "x"}\n')
+    assert p.returncode == 2
+    assert p.stderr.decode().strip().startswith("corpuskit tokenize-stats: error: ")
+    assert "unknown tokenizer" in p.stderr.decode() and "Traceback" not in p.stderr.decode()
+    (tmp_path / "file").write_text("x")
+    p = run_cli(["tokenize-stats", "--report", tmp_path / "file"], input=b'{"text": "x"}\n')
+    assert p.returncode == 2 and "not a directory" in p.stderr.decode()

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from ..errors import UsageError
 from ..stage import Rejected, StreamStage, Table, opt, set_meta
 from ..text import WORD_RE, count_lines
 
@@ -197,6 +198,7 @@ class CorpusStats:
         self.word_counts: Counter = Counter()
         self.sources: Counter = Counter()
         self.reasons: Counter = Counter()
+        self.merges = 0  # bumped by merge(), so cached results can tell they are stale
 
     # -- adding
     def add_batch(self, records: Sequence[dict], texts: Sequence[str],
@@ -281,6 +283,7 @@ class CorpusStats:
         self.word_counts.update(other.word_counts)
         self.sources.update(other.sources)
         self.reasons.update(other.reasons)
+        self.merges += 1
         return self
 
     # -- reading
@@ -498,6 +501,8 @@ class TokenizeStats(StreamStage):
     def __getstate__(self) -> dict:
         st = dict(self.__dict__)
         st.pop("_tok", None)
+        st.pop("_result", None)
+        st.pop("_result_key", None)
         return st
 
     def __setstate__(self, st: dict) -> None:
@@ -519,7 +524,10 @@ class TokenizeStats(StreamStage):
             if pending is not None:
                 yield from self._finish(*pending)
         if self.report:
-            write_report(self.report, self.result())
+            try:
+                write_report(self.report, self.result())
+            except OSError as e:
+                raise UsageError(f"--report {self.report}: cannot write ({e.strerror or e})") from e
 
     def _batches(self, records: Iterable[dict]) -> Iterator[tuple[list[dict], list[str]]]:
         recs: list[dict] = []
@@ -548,7 +556,12 @@ class TokenizeStats(StreamStage):
         yield from recs
 
     def result(self) -> dict:
-        return self.stats.result(self._tok.label, self.top_k)
+        # the runner, the report and the tables all ask; fold the counters once per state
+        key = (self.stats.docs, id(self.stats), self.stats.merges)
+        if getattr(self, "_result_key", None) != key:
+            self._result = self.stats.result(self._tok.label, self.top_k)
+            self._result_key = key
+        return self._result
 
     def tables(self) -> list[Table]:
         return stats_tables(self.result())
