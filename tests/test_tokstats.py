@@ -255,3 +255,13 @@ def test_cli_bad_options(run_cli, tmp_path):
     (tmp_path / "file").write_text("x")
     p = run_cli(["tokenize-stats", "--report", tmp_path / "file"], input=b'{"text": "x"}\n')
     assert p.returncode == 2 and "not a directory" in p.stderr.decode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("aZ9_'’.-  \n\téßΩж١") + ["\u0301", "ǅ", "²", "中", "ア", "한"]),
+               max_size=40) | st.text(max_size=40))
+def test_find_words_equals_text_words(t):
+    from corpuskit.stages.tokstats import find_words
+    from corpuskit.text import words
+
+    assert find_words(t) == words(t)

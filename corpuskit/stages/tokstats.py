@@ -15,24 +15,43 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import numpy as np
 
+from .. import text as _text
 from ..errors import UsageError
 from ..stage import Rejected, StreamStage, Table, opt, set_meta
-from ..text import WORD_RE, count_lines
+from ..text import CJK_RE, WORD_RE, count_lines
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 LENGTH_FIGURES = ("chars", "words", "lines", "tokens")
 _SMALL = 1 << 16
 UNKNOWN_LANG = "und"  # BCP 47 "undetermined"
+
+# corpuskit.text.WORD_RE spends most of its time on the CJK ranges in its character classes.
+# On a text with no CJK character those ranges never match, so the same pattern without them
+# finds exactly the same words, about twice as fast; the ASCII form is faster again on pure
+# ASCII text. (tests/test_tokstats.py checks both against WORD_RE.)
+_NO_CJK_WORD_RE = re.compile(_text._WORD.replace(_text._WCHAR, r"[^\W_]"))
+_ASCII_WORD_RE = re.compile(_text._WORD.replace(_text._WCHAR, "[A-Za-z0-9]"))
+
+
+def find_words(t: str) -> list[str]:
+    """corpuskit.text.words(t), faster on text without CJK characters."""
+    if t.isascii():
+        return _ASCII_WORD_RE.findall(t)
+    if CJK_RE.search(t) is None:
+        return _NO_CJK_WORD_RE.findall(t)
+    return WORD_RE.findall(t)
 
 
 # ------------------------------------------------------------------ exact length distribution
@@ -216,7 +235,7 @@ class CorpusStats:
             nwords = []
             wc = self.word_counts
             for t in texts:
-                ws = WORD_RE.findall(t)
+                ws = find_words(t)
                 nwords.append(len(ws))
                 wc.update(ws)
         else:
@@ -242,8 +261,7 @@ class CorpusStats:
         if self.by_id:
             total = sum(ntok)
             if total:
-                flat = np.fromiter((x for seq in tokens for x in seq), dtype=np.int64, count=total) \
-                    if n > 1 else np.asarray(tokens[0], dtype=np.int64)
+                flat = np.fromiter(chain.from_iterable(tokens), dtype=np.int64, count=total)
                 bc = np.bincount(flat, minlength=self.n_vocab)
                 if self.token_ids is None:
                     self.token_ids = np.zeros(self.n_vocab or 0, dtype=np.int64)

@@ -1,0 +1,169 @@
+"""tokenize-stats: tokens/s per core for cl100k_base and o200k_base, on English and on Chinese,
+against plain tiktoken in the same run, and what the statistics cost over bare tokenisation.
+
+Input: the ground-truth article texts of ../shared/eval (real web pages: scrapinghub = English,
+zh_cwced_dev = Chinese), replicated to --mb MB of text per language. They are read from there,
+never copied into the repository.
+
+Rows, each the median of --repeats runs, interleaved so that machine noise hits all alike:
+* tiktoken 1 thread   -- plain `tiktoken.Encoding.encode_ordinary` over the documents, built by
+                         tiktoken's own constructor (fed the same ranks, since it cannot download)
+* corpuskit 1 thread  -- `TiktokenTokenizer(threads=1).encode_docs` (the stage's tokeniser)
+* tiktoken batch      -- `encode_ordinary_batch(num_threads=cores)`
+* corpuskit N threads -- `encode_docs` with every core
+* stage: stats        -- the whole `tokenize-stats` stage (tokens + words + lines + histograms +
+                         languages + top tokens/words), every core
+* stage: no words     -- the same with --no-word-stats
+"Per core" = tokens/s of the 1-thread rows. "stats cost" = stage time / corpuskit N-threads time.
+
+Usage: python benchmarks/bench_tokstats.py [--quick] [--mb 8] [--repeats 5] [--eval DIR]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from corpuskit.stages.tokstats import TokenizeStats  # noqa: E402
+from corpuskit.tokenizers import TiktokenTokenizer, default_threads, load_tiktoken_ranks  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def save(name: str, data: dict) -> Path:
+    import json
+    import platform
+
+    RESULTS.mkdir(exist_ok=True)
+    data = {"benchmark": name, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                                           "platform": platform.platform()},
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"), **data}
+    p = RESULTS / f"{name}.json"
+    p.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    return p
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    cells = [header, *rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    out = ["| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True)) + " |",
+           "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def find_eval(arg: str | None) -> Path:
+    for c in [arg, os.environ.get("CORPUSKIT_EVAL"), ROOT.parent / "shared" / "eval",
+              ROOT.parent.parent / "shared" / "eval", "/work/shared/eval"]:
+        if c and (Path(c) / "html" / "scrapinghub" / "gt").is_dir():
+            return Path(c)
+    sys.exit("bench_tokstats: cannot find shared/eval (give --eval DIR or CORPUSKIT_EVAL)")
+
+
+def load_texts(d: Path, mb: float) -> list[str]:
+    base = [p.read_text(encoding="utf-8") for p in sorted(d.glob("*.txt"))]
+    base = [t for t in base if t.strip()]
+    out, size, i = [], 0, 0
+    while size < mb * 1_000_000:
+        t = base[i % len(base)]
+        out.append(t)
+        size += len(t.encode("utf-8"))
+        i += 1
+    return out
+
+
+def reference_encoding(name: str):
+    """tiktoken's own constructor, fed the ranks we ship (it would download them otherwise)."""
+    import tiktoken
+    import tiktoken_ext.openai_public as op
+
+    ranks = load_tiktoken_ranks(name)
+    orig = op.load_tiktoken_bpe
+    op.load_tiktoken_bpe = lambda *a, **k: ranks
+    try:
+        return tiktoken.Encoding(**getattr(op, name)())
+    finally:
+        op.load_tiktoken_bpe = orig
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="1 MB per language, 3 repeats")
+    ap.add_argument("--mb", type=float, default=8.0, help="MB of text per language (default 8)")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--eval", default=None)
+    a = ap.parse_args()
+    if a.quick:
+        a.mb, a.repeats = 1.0, 3
+    ev = find_eval(a.eval)
+    cores = default_threads()
+    corpora = {"en": load_texts(ev / "html" / "scrapinghub" / "gt", a.mb),
+               "zh": load_texts(ev / "html" / "zh_cwced_dev" / "gt", a.mb)}
+    rows, results = [], []
+    for name in ("cl100k_base", "o200k_base"):
+        ref = reference_encoding(name)
+        ours1 = TiktokenTokenizer(name, threads=1)
+        oursn = TiktokenTokenizer(name, threads=cores)
+        for lang, texts in corpora.items():
+            ntok = sum(len(ref.encode_ordinary(t)) for t in texts)  # also warms up
+            assert ntok == sum(map(len, ours1.encode_docs(texts)[0])), "counts differ from tiktoken"
+            nbytes = sum(len(t.encode("utf-8")) for t in texts)
+            records = [{"text": t, "meta": {"lang": lang}} for t in texts]
+
+            def stage_run(word_stats: bool, name=name, records=records) -> None:
+                st = TokenizeStats(tokenizer=name, threads=cores, word_stats=word_stats)
+                for _ in st.run(records):
+                    pass
+                st.result()
+
+            cases = {
+                "tiktoken 1 thread": lambda ref=ref, texts=texts: [ref.encode_ordinary(t) for t in texts],
+                "corpuskit 1 thread": lambda o=ours1, texts=texts: o.encode_docs(texts),
+                f"tiktoken batch {cores} threads": lambda ref=ref, texts=texts: ref.encode_ordinary_batch(
+                    texts, num_threads=cores),
+                f"corpuskit {cores} threads": lambda o=oursn, texts=texts: o.encode_docs(texts),
+                "stage: full stats": lambda: stage_run(True),
+                "stage: --no-word-stats": lambda: stage_run(False),
+            }
+            times: dict[str, list[float]] = {k: [] for k in cases}
+            for _ in range(a.repeats):  # interleaved repeats
+                for k, fn in cases.items():
+                    times[k].append(timed(fn))
+            med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+            base1 = med["tiktoken 1 thread"]
+            bare = med[f"corpuskit {cores} threads"]
+            for k, t in med.items():
+                threads = 1 if "1 thread" in k else cores
+                r = {"encoding": name, "lang": lang, "case": k, "threads": threads,
+                     "tokens": ntok, "text_mb": round(nbytes / 1e6, 2), "seconds": round(t, 4),
+                     "mtok_per_s": round(ntok / t / 1e6, 3),
+                     "mtok_per_s_per_core": round(ntok / t / 1e6 / threads, 3),
+                     "vs_tiktoken_1_thread": round(base1 / t, 3),
+                     "cost_vs_bare": round(t / bare, 3) if k.startswith("stage") else None}
+                results.append(r)
+                rows.append([name, lang, k, f"{r['mtok_per_s']:.2f}", f"{r['mtok_per_s_per_core']:.2f}",
+                             f"{r['vs_tiktoken_1_thread']:.2f}x",
+                             "" if r["cost_vs_bare"] is None else f"{r['cost_vs_bare']:.2f}x"])
+            print(f"  {name} {lang}: {ntok:,} tokens in {nbytes / 1e6:.1f} MB", file=sys.stderr)
+    print(table(rows, ["encoding", "lang", "case", "Mtok/s", "Mtok/s/core", "vs tiktoken 1 thr",
+                       "cost vs bare"]))
+    p = save("tokstats", {"mb_per_language": a.mb, "repeats": a.repeats, "cores": cores,
+                          "input": "shared/eval html ground-truth texts (scrapinghub en, zh_cwced_dev zh), "
+                                   "replicated", "results": results})
+    print(f"wrote {p}")
+
+
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    main()
+    print(f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
