@@ -204,7 +204,8 @@ def stats_report_html(res: dict) -> str:
         ("documents", f"{t['docs']:,}"), (f"tokens ({res['tokenizer']})", f"{t['tokens']:,}"),
         ("characters", f"{t['chars']:,}"), ("words", f"{t['words']:,}"), ("lines", f"{t['lines']:,}"),
         ("chars / token", f"{t['chars_per_token']:.3f}"), ("tokens / word", f"{t['tokens_per_word']:.3f}"),
-        ("token types used", f"{v['token_types']:,}"), ("word types", f"{v['word_types']:,}"),
+        ("token types used", f"{v['token_types']:,}"),
+        ("word types", "not kept" if v["word_types"] is None else f"{v['word_types']:,}"),
     ]), note=(f"{t['empty_docs']:,} empty documents. " if t["empty_docs"] else "")
         + (f"{t['approx_token_docs']:,} documents counted approximately (huge white-space runs)."
            if t["approx_token_docs"] else ""))]
@@ -247,7 +248,8 @@ def stats_report_html(res: dict) -> str:
             f"Token type/token ratio {v['token_type_token_ratio']:.6f}"
             + (f"; {v['token_types']:,} of {v['vocab_size']:,} vocabulary entries used"
                if v["vocab_size"] else "")
-            + f". Word type/token ratio {v['word_type_token_ratio']:.6f} (case-folded).")))
+            + (f". Word type/token ratio {v['word_type_token_ratio']:.6f} (case-folded)."
+               if v["word_types"] is not None else "."))))
     if res["sources"]:
         src = res["sources"]
         secs.append(section_html(

@@ -265,3 +265,12 @@ def test_find_words_equals_text_words(t):
     from corpuskit.text import words
 
     assert find_words(t) == words(t)
+
+
+def test_no_word_vocab_still_counts_words(tmp_path):
+    stage, _ = _run(_records(), tokenizer="chars", word_vocab=False, report=str(tmp_path))
+    res = stage.result()
+    assert res["totals"]["words"] == sum(count_words(r["text"]) for r in _records())
+    assert res["vocabulary"]["word_types"] is None and res["top_words"] == []
+    assert "not kept" in (tmp_path / "report.html").read_text()
+    assert any("not kept" in str(row) for t in stage.tables() for row in t.rows)

@@ -218,11 +218,12 @@ class CorpusStats:
         self.sources: Counter = Counter()
         self.reasons: Counter = Counter()
         self.merges = 0  # bumped by merge(), so cached results can tell they are stale
+        self.word_vocab = True  # False once any part was counted without the word vocabulary
 
     # -- adding
     def add_batch(self, records: Sequence[dict], texts: Sequence[str],
                   tokens: Sequence[Sequence[Hashable]], approx: int = 0,
-                  count_words: bool = True) -> None:
+                  word_vocab: bool = True) -> None:
         """Add documents; `tokens[i]` are the tokens of `texts[i]`."""
         n = len(texts)
         self.docs += n
@@ -231,15 +232,16 @@ class CorpusStats:
         ntok = [len(t) for t in tokens]
         nbytes = [len(t.encode("utf-8", "surrogatepass")) if not t.isascii() else len(t) for t in texts]
         nlines = [count_lines(t) for t in texts]
-        if count_words:
-            nwords = []
+        nwords = []
+        if word_vocab:
             wc = self.word_counts
             for t in texts:
                 ws = find_words(t)
                 nwords.append(len(ws))
                 wc.update(ws)
         else:
-            nwords = [0] * n
+            self.word_vocab = False
+            nwords = [len(find_words(t)) for t in texts]
         self.empty_docs += sum(1 for c in chars if c == 0)
         self.bytes += sum(nbytes)
         for f, vals in zip(LENGTH_FIGURES, (chars, nwords, nlines, ntok), strict=True):
@@ -301,6 +303,7 @@ class CorpusStats:
         self.word_counts.update(other.word_counts)
         self.sources.update(other.sources)
         self.reasons.update(other.reasons)
+        self.word_vocab = self.word_vocab and other.word_vocab
         self.merges += 1
         return self
 
@@ -371,8 +374,9 @@ class CorpusStats:
                 "token_type_token_ratio": _ratio(types, self.tokens, 6),
                 "vocab_size": self.n_vocab,
                 "vocab_used": _ratio(types, self.n_vocab, 4) if self.n_vocab else None,
-                "word_types": len(folded),
-                "word_type_token_ratio": _ratio(len(folded), words_total, 6),
+                # None when the vocabulary was not kept (--no-word-vocab)
+                "word_types": len(folded) if self.word_vocab else None,
+                "word_type_token_ratio": _ratio(len(folded), words_total, 6) if self.word_vocab else None,
             },
             "top_tokens": [{"token": label(k), "id": k if isinstance(k, int) else None, "count": c,
                             "share": _ratio(c, self.tokens, 6)} for k, c in self.top_tokens(top_k)],
@@ -398,7 +402,7 @@ class CorpusStats:
                 and self.bytes == other.bytes and self.lengths == other.lengths
                 and self.by_lang == other.by_lang and self.token_keys == other.token_keys
                 and self.word_counts == other.word_counts and self.sources == other.sources
-                and self.reasons == other.reasons)
+                and self.reasons == other.reasons and self.word_vocab == other.word_vocab)
 
 
 def _ratio(a: float, b: float | None, nd: int = 4) -> float:
@@ -426,7 +430,8 @@ def stats_tables(res: dict, top: int = 10) -> list[Table]:
         ["chars / token", f"{t['chars_per_token']:.3f}"],
         ["tokens / word", f"{t['tokens_per_word']:.3f}"],
         ["token types used", f"{v['token_types']:,}" + (f" of {v['vocab_size']:,}" if v["vocab_size"] else "")],
-        ["word types", f"{v['word_types']:,} (TTR {v['word_type_token_ratio']:.4f})"],
+        ["word types", f"{v['word_types']:,} (TTR {v['word_type_token_ratio']:.4f})"
+         if v["word_types"] is not None else "not kept (--no-word-vocab)"],
         ["empty documents", f"{t['empty_docs']:,}"],
     ] + ([["approximate counts", f"{t['approx_token_docs']:,} docs (huge white-space runs)"]]
          if t["approx_token_docs"] else []))
@@ -498,8 +503,8 @@ class TokenizeStats(StreamStage):
     report: str = opt("", "Directory to write stats.json and report.html (self-contained) into.")
     top_k: int = opt(50, "How many top tokens, words and sources to keep in stats.json.")
     threads: int = opt(0, "Tokenizer threads (0: every core this process may use).")
-    word_stats: bool = opt(True, "Count words and keep the word vocabulary (top words, word TTR); "
-                           "--no-word-stats is faster on huge corpora.")
+    word_vocab: bool = opt(True, "Keep the word vocabulary (top words, word types, word TTR); "
+                           "--no-word-vocab saves its time and memory (words are still counted).")
     batch_chars: int = opt(1 << 22, "Characters per tokenizer batch (memory vs. thread use).", cli=False)
 
     def __post_init__(self) -> None:
@@ -564,7 +569,7 @@ class TokenizeStats(StreamStage):
 
     def _finish(self, recs: list[dict], texts: list[str], fut: Future) -> Iterator[dict]:
         tokens, approx = fut.result()
-        self.stats.add_batch(recs, texts, tokens, approx=len(approx), count_words=self.word_stats)
+        self.stats.add_batch(recs, texts, tokens, approx=len(approx), word_vocab=self.word_vocab)
         if self.annotate:
             approx_set = set(approx)
             for i, (rec, seq) in enumerate(zip(recs, tokens, strict=True)):
