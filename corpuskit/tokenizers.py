@@ -28,6 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from . import text as _text
 from .errors import UsageError
 
@@ -214,38 +216,43 @@ class TiktokenTokenizer(Tokenizer):
         self._pool: Any = None
         self._lock = threading.Lock()
 
-    def _encode_piece(self, piece: str) -> tuple[list[int], bool]:
+    def _encode(self, piece: str) -> np.ndarray:
+        # encode_to_numpy with no special tokens allowed and none disallowed is encode_ordinary
+        # (text that spells a special token is plain text), but hands back a uint32 buffer
+        # instead of a list of Python ints: 4 bytes a token, and no list to build or flatten.
         try:
-            return self.enc.encode_ordinary(piece), True
+            return self.enc.encode_to_numpy(piece, allowed_special=set(), disallowed_special=())
+        except UnicodeEncodeError:  # surrogates: repaired the way encode_ordinary does
+            return self.enc.encode_to_numpy(_fix_surrogates(piece), allowed_special=set(),
+                                            disallowed_special=())
+
+    def _encode_piece(self, piece: str) -> tuple[np.ndarray, bool]:
+        try:
+            return self._encode(piece), True
         except BaseException as e:  # noqa: BLE001 - pyo3's PanicException derives from BaseException
             if _is_fatal(e):
                 raise
         # Last resort for input tiktoken itself cannot encode: count smaller pieces cut at
         # spaces. Marked approximate.
-        ids: list[int] = []
+        parts: list[np.ndarray] = []
         step = 4096
         i = 0
         while i < len(piece):
             j = min(len(piece), i + step)
             k = piece.rfind(" ", i + 1, j) if j < len(piece) else -1
             j = k if k > i else j
-            try:
-                ids.extend(self.enc.encode_ordinary(piece[i:j]))
-            except BaseException as e:  # noqa: BLE001
-                if _is_fatal(e):
-                    raise
-                ids.extend(self.enc.encode_ordinary(_fix_surrogates(piece[i:j])))
+            parts.append(self._encode(piece[i:j]))
             i = j
-        return ids, False
+        return np.concatenate(parts) if parts else np.zeros(0, np.uint32), False
 
-    def _map(self, pieces: list[str]) -> list[tuple[list[int], bool]]:
+    def _map(self, pieces: list[str]) -> list[tuple[np.ndarray, bool]]:
         # tiktoken's own encode_ordinary_batch starts a new thread pool per call; keeping one
         # alive saves that on every batch. encode_ordinary releases the GIL while it works.
         if self.threads == 1 or len(pieces) < 2:
             return [self._encode_piece(p) for p in pieces]
         return list(self._executor().map(self._encode_piece, pieces))
 
-    def encode_docs(self, texts: Sequence[str]) -> tuple[list[Sequence[int]], list[int]]:
+    def encode_docs(self, texts: Sequence[str]) -> tuple[list[np.ndarray], list[int]]:
         pieces: list[str] = []
         spans: list[tuple[int, int]] = []
         exact_split = [True] * len(texts)
@@ -258,20 +265,20 @@ class TiktokenTokenizer(Tokenizer):
                 spans.append((len(pieces), len(pieces) + len(ps)))
                 pieces.extend(ps)
         enc = self._map(pieces)
-        out: list[Sequence[int]] = []
+        out: list[np.ndarray] = []
         approx: list[int] = []
         for i, (a, b) in enumerate(spans):
             if b - a == 1:
                 ids, ok = enc[a]
             else:
-                ids = [x for r in enc[a:b] for x in r[0]]
+                ids = np.concatenate([r[0] for r in enc[a:b]])
                 ok = all(r[1] for r in enc[a:b])
             out.append(ids)
             if not (ok and exact_split[i]):
                 approx.append(i)
         return out, approx
 
-    def encode_batch(self, texts: Sequence[str]) -> list[Sequence[int]]:
+    def encode_batch(self, texts: Sequence[str]) -> list[np.ndarray]:  # type: ignore[override]
         return self.encode_docs(texts)[0]
 
     def _executor(self) -> Any:

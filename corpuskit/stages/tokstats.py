@@ -45,6 +45,22 @@ _NO_CJK_WORD_RE = re.compile(_text._WORD.replace(_text._WCHAR, r"[^\W_]"))
 _ASCII_WORD_RE = re.compile(_text._WORD.replace(_text._WCHAR, "[A-Za-z0-9]"))
 
 
+_WORD_CHUNK = 1 << 20
+_SPACE_RE = re.compile(r"\s")
+
+
+def _word_chunks(t: str, size: int = _WORD_CHUNK) -> Iterator[str]:
+    """Pieces of about `size` characters cut at white space, which no word spans."""
+    pos = 0
+    while len(t) - pos > size:
+        m = _SPACE_RE.search(t, pos + size)
+        if m is None:
+            break
+        yield t[pos:m.start()]
+        pos = m.start()
+    yield t[pos:]
+
+
 def find_words(t: str) -> list[str]:
     """corpuskit.text.words(t), faster on text without CJK characters."""
     if t.isascii():
@@ -233,15 +249,23 @@ class CorpusStats:
         nbytes = [len(t.encode("utf-8", "surrogatepass")) if not t.isascii() else len(t) for t in texts]
         nlines = [count_lines(t) for t in texts]
         nwords = []
-        if word_vocab:
-            wc = self.word_counts
-            for t in texts:
+        wc = self.word_counts if word_vocab else None
+        if not word_vocab:
+            self.word_vocab = False
+        for t in texts:
+            if len(t) <= _WORD_CHUNK:
                 ws = find_words(t)
                 nwords.append(len(ws))
-                wc.update(ws)
-        else:
-            self.word_vocab = False
-            nwords = [len(find_words(t)) for t in texts]
+                if wc is not None:
+                    wc.update(ws)
+            else:  # a huge document: a bounded list of words at a time
+                k = 0
+                for part in _word_chunks(t):
+                    ws = find_words(part)
+                    k += len(ws)
+                    if wc is not None:
+                        wc.update(ws)
+                nwords.append(k)
         self.empty_docs += sum(1 for c in chars if c == 0)
         self.bytes += sum(nbytes)
         for f, vals in zip(LENGTH_FIGURES, (chars, nwords, nlines, ntok), strict=True):
@@ -263,7 +287,10 @@ class CorpusStats:
         if self.by_id:
             total = sum(ntok)
             if total:
-                flat = np.fromiter(chain.from_iterable(tokens), dtype=np.int64, count=total)
+                if all(isinstance(x, np.ndarray) for x in tokens):
+                    flat = np.concatenate(tokens)
+                else:
+                    flat = np.fromiter(chain.from_iterable(tokens), dtype=np.int64, count=total)
                 bc = np.bincount(flat, minlength=self.n_vocab)
                 if self.token_ids is None:
                     self.token_ids = np.zeros(self.n_vocab or 0, dtype=np.int64)
