@@ -177,8 +177,7 @@ def iter_line_batches(path: str) -> Iterator[tuple[int, list[bytes], int]]:
 def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
     """(line number, line without its newline) for every line, blank ones included."""
     for first, lines, _ in iter_line_batches(path):
-        for i, line in enumerate(lines, first):
-            yield i, line
+        yield from enumerate(lines, first)
 
 
 def make_id(record: dict, text_field: str = "text") -> str:
