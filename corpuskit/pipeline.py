@@ -152,6 +152,8 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         stats = build_stats("pipeline", chain, reader, out, None, None, time.perf_counter() - t0)
         stats["output"]["shards"] = [f"data/{s}" for s in out.shards]
         stats["output"]["bytes"] = out.bytes
+        stats["rejected_path"] = str(clean_p / "rejected")
+        stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")
         stats["config"] = {"stages": config.stages, "options": config.options,
                            "shard_size": config.shard_size, "compression": config.compression}
         if not bad.count:
