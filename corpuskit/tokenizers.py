@@ -325,11 +325,17 @@ class HFTokenizer(Tokenizer):
         return [e.ids for e in encs]
 
     def label(self, key: Hashable) -> str:
+        # the tokenizer's own decoder shows what the token means (byte-level "Ġthe" -> " the",
+        # SentencePiece "▁the" -> "the"); a piece of a multi-byte character decodes to U+FFFD,
+        # so then the raw vocabulary entry is more telling
+        try:
+            shown = self.tok.decode([int(key)], skip_special_tokens=False)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - the Rust side raises bare exceptions
+            shown = ""
+        if shown and "\ufffd" not in shown:
+            return shown
         tok = self.tok.id_to_token(int(key))  # type: ignore[arg-type]
-        if tok is None:
-            return f"<{key}>"
-        # byte-level BPE shows a leading space as "Ġ" and newline as "Ċ"; show what it means
-        return tok.replace("\u0120", " ").replace("\u010a", "\n").replace("\u2581", " ")
+        return f"<{key}>" if tok is None else tok
 
     def __getstate__(self) -> dict:
         return {"path": self.path}

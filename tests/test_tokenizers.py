@@ -166,3 +166,16 @@ def test_tiktoken_tokenizer_pickles(enc_name):
     again = pickle.loads(pickle.dumps(tok))
     assert [x.tolist() for x in again.encode_batch([EN, ZH])] == [x.tolist() for x in tok.encode_batch([EN, ZH])]
     assert tok.label(tok.encode_batch(["hello"])[0][0]) == "hello"
+
+
+def test_hf_labels_decode_byte_level(tmp_path):
+    ref, path = _train_hf(tmp_path)
+    tok = T.get_tokenizer(path)
+    ids = tok.encode_batch(["语言", " the"])
+    # whole characters decode ("è¯Ń" in the vocabulary is 语); " the" keeps its space
+    assert [tok.label(i) for i in ids[0]] == ["语", "言"]
+    assert "".join(tok.label(i) for i in ids[1]) == " the"
+    # a piece of a character cannot decode: the raw vocabulary entry is shown instead
+    piece = tok.encode_batch(["😀"])[0][0]
+    assert tok.label(piece) == ref.id_to_token(piece)
+    assert tok.label(10**9).startswith("<")
