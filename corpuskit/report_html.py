@@ -234,7 +234,8 @@ def stats_report_html(res: dict) -> str:
                        [[r["lang"], f"{r['docs']:,}", f"{r['tokens']:,}", f"{r['chars']:,}", f"{r['words']:,}",
                          _pct(r["token_share"]), f"{r['tokens_per_char']:.3f}", f"{r['chars_per_token']:.3f}",
                          f"{r['bytes_per_token']:.3f}", f"{r['tokens_per_word']:.3f}"] for r in langs]),
-            note="Language from meta.lang; 'und' where a record has none."))
+            note="Language from meta.lang; where a record has none, its script: und-Latn, und-Hani "
+                 "(Chinese characters), und-Jpan, und-Hang, or und."))
     if res["top_tokens"] or res["top_words"]:
         parts = []
         if res["top_tokens"]:

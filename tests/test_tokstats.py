@@ -70,7 +70,8 @@ def test_totals_and_breakdowns():
     assert langs["zh"]["docs"] == 1 and langs["zh"]["chars"] == len(ZH)
     assert langs["zh"]["tokens"] == len(enc.encode_ordinary(ZH))
     assert langs["en"]["docs"] == 2  # a {"lang": ...} dict counts too
-    assert langs["und"]["docs"] == 4
+    # no meta.lang: the script decides (BCP 47 und-<Script>); nothing to go on: und
+    assert langs["und"]["docs"] == 2 and langs["und-Latn"]["docs"] == 1 and langs["und-Hani"]["docs"] == 1
     # Chinese takes far more tokens per character than English
     assert langs["zh"]["tokens_per_char"] > 2 * langs["en"]["tokens_per_char"]
     assert sum(r["token_share"] for r in res["languages"]) == pytest.approx(1, abs=1e-3)
@@ -198,7 +199,7 @@ def test_tables():
     stage, _ = _run(_records(), tokenizer="cl100k_base")
     titles = [t.title for t in stage.tables()]
     assert titles[0].startswith("tokenize-stats")
-    assert "by language (meta.lang)" in titles
+    assert "by language (meta.lang, else script)" in titles
     assert "rejected records by reason (meta.rejected)" in titles
     for t in stage.tables():
         assert all(len(r) == len(t.columns) for r in t.rows)
@@ -276,3 +277,11 @@ def test_no_word_vocab_still_counts_words(tmp_path):
     assert res["vocabulary"]["word_types"] is None and res["top_words"] == []
     assert "not kept" in (tmp_path / "report.html").read_text()
     assert any("not kept" in str(row) for t in stage.tables() for row in t.rows)
+
+
+def test_script_tag():
+    from corpuskit.stages.tokstats import script_tag
+
+    assert [script_tag(t) for t in ["Hello world", "今天天气很好", "これは日本語です", "한국어 텍스트",
+                                    "Crème brûlée", "我爱NLP", "Привет", "😀", "", "123"]] == \
+        ["und-Latn", "und-Hani", "und-Jpan", "und-Hang", "und-Latn", "und-Hani", "und", "und", "und", "und"]

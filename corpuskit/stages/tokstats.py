@@ -182,11 +182,40 @@ def bins_125(maximum: int) -> list[int]:
 
 
 # ------------------------------------------------------------------ the accumulator
-def _lang_of(meta: Any) -> str:
+_LETTER_RE = re.compile(r"[^\W\d_]")
+_LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
+
+
+def script_tag(text: str, sample: int = 2000) -> str:
+    """BCP 47 tag for an undetermined language in a known script, from a bounded sample:
+    und-Hani (Chinese characters), und-Jpan (kana present), und-Hang (Hangul), und-Latn, or
+    plain und. The same thresholds as corpuskit.text.dominant_script, counted with C-level
+    regex scans rather than a per-character loop."""
+    s = text[:sample]
+    letters = len(_LETTER_RE.findall(s))
+    if not letters:
+        return UNKNOWN_LANG
+    han = len(_text.HAN_RE.findall(s))
+    kana = len(_text.KANA_RE.findall(s))
+    if kana and kana + han >= 0.3 * letters:
+        return "und-Jpan"
+    if len(_text.HANGUL_RE.findall(s)) >= 0.3 * letters:
+        return "und-Hang"
+    if han >= 0.3 * letters:
+        return "und-Hani"
+    if len(_LATIN_RE.findall(s)) >= 0.5 * letters:
+        return "und-Latn"
+    return UNKNOWN_LANG
+
+
+def _lang_of(meta: Any, text: str) -> str:
     lang = meta.get("lang") if isinstance(meta, dict) else None
     if isinstance(lang, dict):  # {"lang": "en", "score": ...} or {"code": ...}
         lang = lang.get("lang") or lang.get("code") or lang.get("label")
-    return lang if isinstance(lang, str) and lang else UNKNOWN_LANG
+    if isinstance(lang, str) and lang and lang != UNKNOWN_LANG:
+        return lang
+    # no language id upstream: the script still tells Chinese from English token costs
+    return script_tag(text)
 
 
 def _source_of(record: dict, meta: Any) -> str:
@@ -272,7 +301,7 @@ class CorpusStats:
             self.lengths[f].add(vals)
         for i, rec in enumerate(records):
             meta = rec.get("meta")
-            row = self.by_lang.get(lang := _lang_of(meta))
+            row = self.by_lang.get(lang := _lang_of(meta, texts[i]))
             if row is None:
                 row = self.by_lang[lang] = [0, 0, 0, 0, 0]
             row[0] += 1
@@ -468,7 +497,7 @@ def stats_tables(res: dict, top: int = 10) -> list[Table]:
     ])
     out = [summary, lengths]
     if res["languages"]:
-        out.append(Table("by language (meta.lang)", ["lang", "docs", "tokens", "token share", "chars/token",
+        out.append(Table("by language (meta.lang, else script)", ["lang", "docs", "tokens", "token share", "chars/token",
                                                      "tokens/word"], [
             [r["lang"], f"{r['docs']:,}", f"{r['tokens']:,}", f"{r['token_share']:.1%}",
              f"{r['chars_per_token']:.3f}", f"{r['tokens_per_word']:.3f}"] for r in res["languages"][:top]
