@@ -19,7 +19,7 @@ noisy, so the per-core figure is tokens per CPU-second, which contention disturb
 wall time; "CPU vs tiktoken" = CPU seconds / CPU seconds of plain tiktoken on 1 thread (lower is
 better) and "stats CPU cost" = CPU seconds of the stage / CPU seconds of bare tokenisation.
 
-Usage: python benchmarks/bench_tokstats.py [--quick] [--mb 3] [--repeats 3] [--eval DIR]
+Usage: python benchmarks/bench_tokstats.py [--quick] [--mb 2] [--repeats 5] [--eval DIR]
 """
 from __future__ import annotations
 
@@ -67,16 +67,28 @@ def timed(fn) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def find_eval(arg: str | None) -> Path:
+def find_eval(arg: str | None) -> Path | None:
     for c in [arg, os.environ.get("CORPUSKIT_EVAL"), ROOT.parent / "shared" / "eval",
-              ROOT.parent.parent / "shared" / "eval", "/work/shared/eval"]:
+              ROOT.parent.parent / "shared" / "eval"]:
         if c and (Path(c) / "html" / "scrapinghub" / "gt").is_dir():
             return Path(c)
-    sys.exit("bench_tokstats: cannot find shared/eval (give --eval DIR or CORPUSKIT_EVAL)")
+    return None
 
 
-def load_texts(d: Path, mb: float) -> list[str]:
-    base = [p.read_text(encoding="utf-8") for p in sorted(d.glob("*.txt"))]
+def sample_data_texts() -> dict[str, list[str]]:
+    """Fallback when ../shared/eval is not there: the repository's sample_data (small)."""
+    from corpuskit.jsonl import read_records
+    from corpuskit.text import is_cjk_text
+
+    out: dict[str, list[str]] = {"en": [], "zh": []}
+    for r in read_records(str(ROOT / "sample_data" / "raw" / "docs.jsonl")):
+        t = r.get("text") or ""
+        if len(t) > 50:
+            out["zh" if is_cjk_text(t) else "en"].append(t)
+    return out
+
+
+def replicate(base: list[str], mb: float) -> list[str]:
     base = [t for t in base if t.strip()]
     out, size, i = [], 0, 0
     while size < mb * 1_000_000:
@@ -104,16 +116,23 @@ def reference_encoding(name: str):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="1 MB per language, 3 repeats")
-    ap.add_argument("--mb", type=float, default=3.0, help="MB of text per language (default 3)")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--mb", type=float, default=2.0, help="MB of text per language (default 2)")
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--eval", default=None)
     a = ap.parse_args()
     if a.quick:
         a.mb, a.repeats = 1.0, 3
     ev = find_eval(a.eval)
     cores = default_threads()
-    corpora = {"en": load_texts(ev / "html" / "scrapinghub" / "gt", a.mb),
-               "zh": load_texts(ev / "html" / "zh_cwced_dev" / "gt", a.mb)}
+    if ev is not None:
+        source = ("shared/eval html ground-truth texts (scrapinghub en, zh_cwced_dev zh), replicated")
+        base = {lang: [p.read_text(encoding="utf-8") for p in sorted((ev / "html" / d / "gt").glob("*.txt"))]
+                for lang, d in (("en", "scrapinghub"), ("zh", "zh_cwced_dev"))}
+    else:
+        source = "sample_data/raw/docs.jsonl (../shared/eval not found), replicated"
+        base = sample_data_texts()
+    print(f"input: {source}", file=sys.stderr)
+    corpora = {lang: replicate(texts, a.mb) for lang, texts in base.items()}
     rows, results = [], []
     for name in ("cl100k_base", "o200k_base"):
         ref = reference_encoding(name)
@@ -167,8 +186,7 @@ def main() -> None:
     print(table(rows, ["encoding", "lang", "case", "Mtok/s (wall)", "Mtok/CPU-s (per core)",
                        "CPU vs tiktoken", "stats CPU cost"]))
     p = save("tokstats", {"mb_per_language": a.mb, "repeats": a.repeats, "cores": cores,
-                          "input": "shared/eval html ground-truth texts (scrapinghub en, zh_cwced_dev zh), "
-                                   "replicated", "results": results})
+                          "input": source, "results": results})
     print(f"wrote {p}")
 
 
