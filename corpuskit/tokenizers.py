@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import text as _text
-from .errors import UsageError
+from .errors import CorpusKitError, UsageError
 
 # tiktoken_ext/openai_public.py (tiktoken 0.14, MIT): the SHA-256 of the published rank files,
 # the pre-tokenisation patterns and the special tokens. Copied rather than imported because
@@ -106,7 +106,7 @@ def load_tiktoken_ranks(name: str) -> dict[bytes, int]:
     data = lzma.decompress(blob)
     digest = hashlib.sha256(data).hexdigest()
     if digest != spec["sha256"]:  # a corrupted install must not give silently wrong counts
-        raise UsageError(f"shipped rank file for {name} is corrupt (sha256 {digest[:12]}…, "
+        raise CorpusKitError(f"shipped rank file for {name} is corrupt (sha256 {digest[:12]}…, "
                          f"expected {spec['sha256'][:12]}…); reinstall corpuskit")
     ranks: dict[bytes, int] = {}
     for line in data.splitlines():

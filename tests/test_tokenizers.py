@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corpuskit import tokenizers as T
-from corpuskit.errors import UsageError
+from corpuskit.errors import CorpusKitError, UsageError
 from corpuskit.text import count_words
 
 EN = ("The quick brown fox jumps over the lazy dog. It's 3.14159 o'clock, and we've "
@@ -61,7 +61,7 @@ def test_rank_files_are_hash_checked(monkeypatch, tmp_path):
 
     (tmp_path / "cl100k_base.tiktoken.xz").write_bytes(lzma.compress(b"aGVsbG8= 0\n"))
     monkeypatch.setattr(T, "DATA_DIR", tmp_path)
-    with pytest.raises(UsageError, match="corrupt"):
+    with pytest.raises(CorpusKitError, match="corrupt"):
         T.load_tiktoken_ranks("cl100k_base")
 
 
