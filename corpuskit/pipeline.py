@@ -111,7 +111,7 @@ def iter_units(paths: list[str], max_lines: int, max_bytes: int) -> Iterator[Uni
         size = 0
         first = 1
         line_no = 1
-        for start, lines, _ in iter_line_batches(path):
+        for _, lines, _ in iter_line_batches(path):
             for line in lines:
                 if buf and (len(buf) >= max_lines or size + len(line) > max_bytes):
                     yield Unit(fi, ui, path, first, buf)
