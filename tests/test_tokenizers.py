@@ -179,3 +179,12 @@ def test_hf_labels_decode_byte_level(tmp_path):
     piece = tok.encode_batch(["😀"])[0][0]
     assert tok.label(piece) == ref.id_to_token(piece)
     assert tok.label(10**9).startswith("<")
+
+
+def test_panic_in_tiktoken_falls_back_to_pieces():
+    # bypass the white-space cutting to reach the last-resort path: tiktoken's o200k_base
+    # regex panics (PanicException, a BaseException) on a million spaces
+    tok = T.get_tokenizer("o200k_base", threads=1)
+    ids, exact = tok._encode_piece("a" + " " * 1_000_000 + "b")
+    assert not exact and 0 < len(ids) < 20_000
+    assert tok.count_batch(["hello world"]) == [2]  # the encoder still works afterwards
