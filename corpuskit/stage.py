@@ -123,6 +123,7 @@ def set_meta(record: dict, key: str, value: Any) -> None:
 REGISTRY: dict[str, str] = {
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
+    "fetch": "corpuskit.stages.fetch:Fetch",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
