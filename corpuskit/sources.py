@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
+import hashlib
 import io
 import os
 import re
@@ -44,8 +45,9 @@ _CANONICAL_RE2 = re.compile(
 
 # ------------------------------------------------------------------ small helpers
 def make_id(key: str) -> str:
-    """A stable record id from a string (URL, WARC record id or content hash)."""
-    return xxhash.xxh3_64_hexdigest(key.encode("utf-8", "surrogatepass"))
+    """A stable record id from a string (WARC record id, file content hash), in the same form
+    as the ids the record reader assigns (corpuskit.jsonl.make_id)."""
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
 
 
 def utc_now() -> str:

@@ -397,3 +397,62 @@ def _free_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def _cli_env():
+    import os
+
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent) + os.pathsep + e.get("PYTHONPATH", "")
+    return e
+
+
+def test_cli_interrupt_then_resume(server, tmp_path, run_cli):
+    """A real Ctrl-C mid-crawl keeps what was written; --resume fetches only the rest."""
+    import signal
+    import subprocess
+    import sys
+
+    n = 60
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(f"{server.base}/page/{i}\n" for i in range(n)) + f"{server.base}/404\n")
+    out, rej = tmp_path / "pages.jsonl", tmp_path / "rej.jsonl"
+    args = [sys.executable, "-m", "corpuskit", "fetch", str(urls), "-o", str(out), "--rejected", str(rej),
+            "--allow-private", "--ignore-robots", "--per-host", "1", "--delay", "0.05", "-q"]
+    p = subprocess.Popen(args, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if out.exists() and out.read_bytes().count(b"\n") >= 5:
+            break
+        time.sleep(0.05)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 130, err
+    first = [json.loads(x) for x in out.read_text().splitlines()]
+    assert 5 <= len(first) < n
+    r = run_cli(["fetch", urls, "-o", out, "--rejected", rej, "--resume", "--allow-private",
+                 "--ignore-robots", "--per-host", "8", "--delay", "0", "-q"])
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert sorted(x["url"] for x in recs) == sorted(f"{server.base}/page/{i}" for i in range(n))
+    assert [json.loads(x)["url"] for x in rej.read_text().splitlines()] == [f"{server.base}/404"]
+    assert all(server.hits.get(f"/page/{i}") == 1 for i in range(n))  # nothing fetched twice
+
+
+def test_cli_resume_needs_output(tmp_path, run_cli):
+    p = tmp_path / "urls.txt"
+    p.write_text("http://example.com/\n")
+    r = run_cli(["fetch", p, "--resume"])
+    assert r.returncode == 2 and b"--resume needs -o" in r.stderr
+
+
+def test_cli_resume_repairs_torn_line(server, tmp_path, run_cli):
+    p = tmp_path / "urls.txt"
+    p.write_text(f"{server.base}/page/1\n{server.base}/page/2\n")
+    out = tmp_path / "o.jsonl"
+    out.write_text(json.dumps({"id": "x", "url": f"{server.base}/page/1", "html": ""}) + '\n{"id": "torn", "ur')
+    r = run_cli(["fetch", p, "-o", out, "--resume", "--allow-private", "--delay", "0", "-q"])
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [x["url"] for x in recs] == [f"{server.base}/page/1", f"{server.base}/page/2"]
+    assert "/page/1" not in server.hits

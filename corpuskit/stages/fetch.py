@@ -39,7 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 import xxhash
 
 from .. import __version__
-from ..errors import BadInput
+from ..errors import BadInput, UsageError
+from ..jsonl import make_id as reader_id
 from ..sources import (
     is_html_path,
     is_html_type,
@@ -48,7 +49,6 @@ from ..sources import (
     iter_url_list,
     iter_warc,
     looks_like_html,
-    make_id,
     sniff_warc,
     utc_now,
 )
@@ -246,8 +246,10 @@ class Fetch(SourceStage):
                                      "bigger ones are aborted: too_large).")
     window: int = opt(1000, "URLs in flight or waiting to be written in input order; bounds "
                             "memory.")
-    resume_from: str = opt("", "Earlier output file(s) of this command (comma-separated: records "
-                               "and rejected): URLs found there are not fetched again.")
+    resume: bool = opt(False, "Finish an interrupted run: skip URLs already in -o FILE (and "
+                              "--rejected FILE) and append to them.")
+    resume_from: str = opt("", "Earlier output file(s) (comma-separated): URLs found there are "
+                               "not fetched again. Set by --resume.", cli=False)
 
     def __post_init__(self) -> None:
         for name in ("concurrency", "window"):
@@ -347,32 +349,34 @@ class Fetch(SourceStage):
         """URL key -> how many records/rejections with that URL earlier runs wrote."""
         import orjson
 
-        from ..sources import open_text_input
-
         done: dict[int, int] = {}
         for path in [p.strip() for p in self.resume_from.split(",") if p.strip()]:
             if not os.path.exists(path):
                 continue  # nothing written yet: nothing to skip
-            f = open_text_input(path)
-            try:
-                for line in f:
-                    if not line.endswith(b"\n"):
-                        break  # a torn last line (interrupted write) did not count
-                    try:
-                        obj = orjson.loads(line)
-                    except orjson.JSONDecodeError:
-                        continue
-                    url = obj.get("url") if isinstance(obj, dict) else None
-                    if isinstance(url, str):
-                        k = url_key(url)
-                        done[k] = done.get(k, 0) + 1
-            finally:
-                f.close()
+            for line in _complete_lines(path):
+                try:
+                    obj = orjson.loads(line)
+                except orjson.JSONDecodeError:
+                    continue
+                url = obj.get("url") if isinstance(obj, dict) else None
+                if isinstance(url, str):
+                    k = url_key(url)
+                    done[k] = done.get(k, 0) + 1
         return done
+
+    def prepare_resume(self, output: str, rejected: str | None = None) -> None:
+        """Get ready to finish the run that wrote `output` (and `rejected`): cut a torn last
+        line left by a killed process, and skip every URL those files already hold."""
+        paths = [p for p in (output, rejected) if p and p != "-"]
+        for p in paths:
+            repair_tail(p)
+        self.resume_from = ",".join(paths)
 
     # ---- main entry
     def read(self, inputs: list[str]) -> Iterator[dict | Rejected]:
         """Records (or Rejected) for every input entry, in input order."""
+        if self.resume and not self.resume_from:
+            raise UsageError("--resume needs -o FILE (the output of the interrupted run)")
         self._reset_counters()
         items = self._iter_items(list(inputs))
         has_urls = any(self._classify(p) in ("urls", "stdin") for p in (inputs or ["-"]))
@@ -561,14 +565,15 @@ class _Crawler:
         where = f"{source}:{lineno}"
         if rec is None:
             norm, why = normalize_url(raw_url)
-            base: dict = {"id": make_id(norm or raw_url.strip()), "url": norm or raw_url.strip()}
+            u = norm or raw_url.strip()
+            base: dict = {"id": reader_id({"url": u}), "url": u}
         else:
             base = dict(rec)
             if raw_url is None:
                 return Rejected(base, Rejection("bad_url", f"{where}: record has no string 'url'"))
             norm, why = normalize_url(raw_url)
             if "id" not in base:
-                base = {"id": make_id(norm or raw_url.strip()), **base}
+                base = {"id": reader_id(base), **base}
         key = xxhash.xxh3_64_intdigest((norm or raw_url.strip()).encode("utf-8", "surrogatepass"))
         if done_before.get(key):
             # the k-th occurrence is skipped if earlier runs wrote at least k records for it
@@ -804,6 +809,77 @@ class _Crawler:
             rec["meta"] = meta
         set_meta(rec, "fetch", info)
         return rec
+
+
+def _complete_lines(path: str) -> Iterator[bytes]:
+    """The newline-terminated lines of a (possibly .gz/.zst) file, stopping quietly where a
+    killed process left a torn line or a damaged compressed block."""
+    from ..sources import open_text_input
+
+    try:
+        f = open_text_input(path)
+    except BadInput:
+        return
+    try:
+        for line in f:
+            if not line.endswith(b"\n"):
+                return
+            yield line
+    except (OSError, EOFError, ValueError):
+        return
+    finally:
+        f.close()
+
+
+def repair_tail(path: str) -> None:
+    """Make `path` end at a record boundary so appending to it is safe: truncate a plain file
+    after its last newline; rewrite a compressed one whose tail is damaged (a killed run) with
+    its readable complete lines."""
+    if not os.path.exists(path):
+        return
+    if path.endswith((".gz", ".zst")):
+        ok = True
+        n_good = 0
+        try:
+            from ..sources import open_text_input
+
+            with open_text_input(path) as f:
+                for line in f:
+                    if not line.endswith(b"\n"):
+                        ok = False
+                        break
+                    n_good += 1
+        except (OSError, EOFError, ValueError):
+            ok = False
+        if ok:
+            return
+        from ..jsonl import RecordWriter
+
+        w = RecordWriter(path + ".repair", atomic=True)
+        try:
+            for line in _complete_lines(path):
+                w.write_raw(line)
+            w.close()
+        except BaseException:
+            w.abort()
+            raise
+        os.replace(path + ".repair", path)
+        return
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        pos = size
+        while pos > 0:
+            start = max(0, pos - 65536)
+            f.seek(start)
+            chunk = f.read(pos - start)
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                end = start + nl + 1
+                if end != size:
+                    f.truncate(end)
+                return
+            pos = start
+        f.truncate(0)
 
 
 def _join(base: str, location: str) -> Any:
