@@ -294,44 +294,55 @@ def iter_warc(path: str | os.PathLike | IO[bytes], *, html_only: bool = True,
     stats = stats if stats is not None else {}
     own = isinstance(path, (str, os.PathLike))
     last_pos = 0
+    gz = False
+    src: Any = path
+    f_own = None
     if own:
+        src = os.fspath(path)
         try:
-            with open(path, "rb") as f0:
+            with open(src, "rb") as f0:
                 gz = f0.read(2) == b"\x1f\x8b"
+            # a path lets FastWARC use its native file reader (faster than a Python file), but
+            # it picks the codec from the suffix: a gzip file named otherwise is sniffed instead
+            if gz != src.endswith(".gz"):
+                src = f_own = open(src, "rb")  # noqa: SIM115 - closed below
         except OSError as e:
             raise BadInput(label, None, "unreadable", f"cannot open ({e.strerror})") from e
     wanted = (WarcRecordType.response | WarcRecordType.resource | WarcRecordType.conversion
               | WarcRecordType.request | WarcRecordType.metadata | WarcRecordType.warcinfo
               | WarcRecordType.revisit | WarcRecordType.continuation | WarcRecordType.unknown)
-    # a path lets FastWARC use its native buffered file reader (faster than a Python file)
-    it = ArchiveIterator(os.fspath(path) if own else path, record_types=wanted,  # type: ignore[arg-type]
-                         parse_http=False, fsspec_args=False)
-    n = 0
-    while True:
-        try:
-            rec = next(it)
-        except StopIteration:
-            break
-        except OSError as e:
-            raise BadInput(label, None, "truncated_warc",
-                           f"corrupt or truncated WARC data after byte offset {last_pos} ({e})") from e
-        last_pos = rec.stream_pos
-        h = rec.headers
-        cl = (h.get("Content-Length") or "").strip()
-        block = rec.reader.read()
-        if not cl.isdigit() or int(cl) != len(block) or h.get("WARC-Type") is None \
-                or h.get("WARC-Record-ID") is None:
-            raise BadInput(label, None, "truncated_warc",
-                           f"truncated WARC record at byte offset {rec.stream_pos} "
-                           f"({len(block)} of {cl or '?'} bytes)")
-        n += 1
-        wtype = h.get("WARC-Type", "").strip().lower()
-        if wtype not in ("response", "resource", "conversion"):
-            stats[f"warc_{wtype or 'unknown'}"] = stats.get(f"warc_{wtype or 'unknown'}", 0) + 1
-            continue
-        yield _warc_page(label, rec.stream_pos, wtype, h, block, html_only, max_bytes)
+    try:
+        it = ArchiveIterator(src, record_types=wanted, parse_http=False, fsspec_args=False)
+        n = 0
+        while True:
+            try:
+                rec = next(it)
+            except StopIteration:
+                break
+            except OSError as e:
+                raise BadInput(label, None, "truncated_warc",
+                               f"corrupt or truncated WARC data after byte offset {last_pos} ({e})") from e
+            last_pos = rec.stream_pos
+            h = rec.headers
+            cl = (h.get("Content-Length") or "").strip()
+            block = rec.reader.read()
+            if not cl.isdigit() or int(cl) != len(block) or h.get("WARC-Type") is None \
+                    or h.get("WARC-Record-ID") is None:
+                raise BadInput(label, None, "truncated_warc",
+                               f"truncated WARC record at byte offset {rec.stream_pos} "
+                               f"({len(block)} of {cl or '?'} bytes)")
+            n += 1
+            wtype = h.get("WARC-Type", "").strip().lower()
+            if wtype not in ("response", "resource", "conversion"):
+                key = f"warc_{wtype or 'unknown'}"
+                stats[key] = stats.get(key, 0) + 1
+                continue
+            yield _warc_page(label, rec.stream_pos, wtype, h, block, html_only, max_bytes)
+    finally:
+        if f_own is not None:
+            f_own.close()
     if own and gz:
-        with open(path, "rb") as f1:
+        with open(path, "rb") as f1:  # type: ignore[arg-type]
             bad = _check_gzip_tail(f1, last_pos)
         if bad is not None:
             raise BadInput(label, None, "truncated_warc",
