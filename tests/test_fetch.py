@@ -13,6 +13,8 @@ from pathlib import Path
 import brotli
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.errors import BadInput
 from corpuskit.stage import Rejected
@@ -170,6 +172,22 @@ def test_normalize_url():
                 "http://ex.com:99999/", "javascript:alert(1)", ""):
         assert normalize_url(bad)[0] is None, bad
     assert url_key("http://EX.com/#a") == url_key("http://ex.com/")
+
+
+@settings(max_examples=300, deadline=None)
+@given(scheme=st.sampled_from(["http", "https", "HTTP", "ftp"]),
+       host=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{0,10}(\.[A-Za-z]{2,5}){1,2}", fullmatch=True)
+       | st.sampled_from(["例子.中国", "münchen.de", "[2001:db8::1]", "1.2.3.4"]),
+       port=st.sampled_from(["", ":80", ":443", ":8080"]),
+       path=st.text(alphabet=st.sampled_from(list("abc/%?=&#. 中文é~+")), max_size=20))
+def test_normalize_url_is_idempotent(scheme, host, port, path):
+    norm, why = normalize_url(f"{scheme}://{host}{port}/{path}")
+    if norm is None:
+        assert why
+        return
+    assert normalize_url(norm) == (norm, "")
+    assert "#" not in norm and norm.startswith(("http://", "https://"))
+    assert url_key(norm) == url_key(f"{scheme}://{host}{port}/{path}")
 
 
 def test_public_ip():
@@ -456,3 +474,33 @@ def test_cli_resume_repairs_torn_line(server, tmp_path, run_cli):
     recs = [json.loads(x) for x in out.read_text().splitlines()]
     assert [x["url"] for x in recs] == [f"{server.base}/page/1", f"{server.base}/page/2"]
     assert "/page/1" not in server.hits
+
+
+def test_cli_stdin_urls_and_warc_file(server, tmp_path, run_cli):
+    r = run_cli(["fetch", "--allow-private", "--delay", "0", "-q"],
+                input=f"{server.base}/page/7\n{server.base}/pdf\n".encode())
+    assert r.returncode == 0, r.stderr
+    (rec,) = [json.loads(x) for x in r.stdout.splitlines()]
+    assert "page 7" in rec["html"]
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    w_path = tmp_path / "c.warc.gz"
+    with open(w_path, "wb") as f:
+        w = WARCWriter(f, gzip=True)
+        h = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=gbk")], protocol="HTTP/1.1")
+        import io
+
+        w.write_record(w.create_warc_record("http://ex.com/zh", "response",
+                                            payload=io.BytesIO(ZH.encode("gbk")), http_headers=h))
+    r = run_cli(["fetch", w_path, "-q"])
+    assert r.returncode == 0, r.stderr
+    (rec,) = [json.loads(x) for x in r.stdout.splitlines()]
+    assert rec["url"] == "http://ex.com/zh" and "这是一个中文网页" in rec["html"]
+    # a cut WARC: one-line error naming the file and the offset, exit 1
+    w_path.write_bytes(w_path.read_bytes()[:-20])
+    r = run_cli(["fetch", w_path, "-q"])
+    assert r.returncode == 1
+    err = r.stderr.decode()
+    assert err.startswith("corpuskit fetch: error:") and "c.warc.gz" in err and "byte offset" in err
+    assert "Traceback" not in err

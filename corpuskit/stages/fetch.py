@@ -217,6 +217,7 @@ class Fetch(SourceStage):
         "dns_error": "the host name does not resolve",
         "connection_error": "connection refused/reset or broken response, after retries",
         "timeout": "connect, read or total timeout, after retries",
+        "tls_error": "TLS handshake failed (bad or expired certificate, wrong host name)",
         "redirect_loop": "a redirect led back to a URL already in the chain",
         "too_many_redirects": "more redirects than --max-redirects",
         "too_large": "body larger than --max-bytes (aborted while streaming)",
@@ -463,6 +464,7 @@ class _Crawler:
         self.agent = stage.user_agent.strip().split()[0].split("/")[0] or "corpuskit"
         self._stopped = False
         self.draining = False
+        self.sources: list[str] = []  # input labels, in order (for duplicate_url details)
         self.drain_requested: asyncio.Event | None = None
         # tasks with a request on the wire (count: a fetch may wait on a robots.txt request)
         self.active: dict[Any, int] = {}
@@ -518,7 +520,9 @@ class _Crawler:
         self.window = asyncio.Semaphore(st.window)
         self.global_sem = asyncio.Semaphore(st.concurrency)
         done_before = st._load_resume() if st.resume_from else {}
-        seen: dict[int, str] = {}  # url key -> "source:line" of its first occurrence
+        # url key -> where it first appeared (source index << 32 | line): ints, not strings,
+        # so a list of millions of URLs stays affordable
+        seen: dict[int, int] = {}
         connector = aiohttp.TCPConnector(
             resolver=_make_resolver(st.allow_private), limit=st.concurrency,
             limit_per_host=0, ttl_dns_cache=300,  # per-host limits are ours (_slot)
@@ -642,12 +646,15 @@ class _Crawler:
         if done:
             self.out.put(("items", done))
 
-    def _prepare(self, val: tuple, seen: dict[int, str],
+    def _prepare(self, val: tuple, seen: dict[int, int],
                  done_before: dict[int, int]) -> tuple | Rejected | None:
         """Normalise and de-duplicate one URL entry: (url, base record) to fetch, a Rejected,
         or None when an earlier run already wrote it (resume)."""
         source, lineno, raw_url, rec = val
         where = f"{source}:{lineno}"
+        if not self.sources or self.sources[-1] != source:
+            self.sources.append(source)
+        code = (len(self.sources) - 1) << 32 | lineno
         if rec is None:
             norm, why = normalize_url(raw_url)
             u = norm or raw_url.strip()
@@ -663,15 +670,16 @@ class _Crawler:
         if done_before.get(key):
             # the k-th occurrence is skipped if earlier runs wrote at least k records for it
             done_before[key] -= 1
-            seen.setdefault(key, where)
+            seen.setdefault(key, code)
             self.st.counters["skipped_resume"] += 1
             return None
         if norm is None:
             return Rejected(base, Rejection("bad_url", why))
         first = seen.get(key)
         if first is not None:
-            return Rejected(base, Rejection("duplicate_url", f"same URL as {first}"))
-        seen[key] = where
+            src = self.sources[first >> 32]
+            return Rejected(base, Rejection("duplicate_url", f"same URL as {src}:{first & 0xFFFFFFFF}"))
+        seen[key] = code
         return norm, base
 
     # -- politeness
@@ -743,6 +751,8 @@ class _Crawler:
                     raise _Fail("private_address", str(cause)) from None
                 temporary = isinstance(cause, socket.gaierror) and cause.errno == socket.EAI_AGAIN
                 fail = _Fail("dns_error", f"{host}: {cause.strerror or cause}", retry=temporary)
+            except aiohttp.ClientSSLError as e:  # a bad certificate does not get better
+                fail = _Fail("tls_error", f"{host}: {e}")
             except aiohttp.ClientConnectorError as e:
                 fail = _Fail("connection_error", f"{host}: {e.os_error.strerror or e.os_error}",
                              retry=True)
