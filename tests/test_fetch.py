@@ -504,3 +504,30 @@ def test_cli_stdin_urls_and_warc_file(server, tmp_path, run_cli):
     err = r.stderr.decode()
     assert err.startswith("corpuskit fetch: error:") and "c.warc.gz" in err and "byte offset" in err
     assert "Traceback" not in err
+
+
+def test_https_untrusted_certificate_is_tls_error(tmp_path):
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a self-signed certificate")
+    key, cert = tmp_path / "k.pem", tmp_path / "c.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    srv.hits, srv.log, srv.lock, srv.robots, srv.port = {}, [], threading.Lock(), None, 0
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        url = f"https://127.0.0.1:{srv.server_address[1]}/page/1"
+        st, out = fetch([url], tmp_path, ignore_robots=True)
+        assert reason(out[0]) == "tls_error"
+        assert st.result()["retries"] == 0
+    finally:
+        srv.shutdown()
+        srv.server_close()
