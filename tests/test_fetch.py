@@ -368,6 +368,9 @@ def test_early_close_stops_cleanly(server, tmp_path):
     p.write_text("\n".join(f"{server.base}/page/{i}" for i in range(200)) + "\n")
     gen = Fetch(**FAST, window=10).read([str(p)])
     first = [next(gen) for _ in range(3)]
+    time.sleep(0.3)
+    # the window bounds what is fetched ahead of a reader that does not read
+    assert sum(v for k, v in server.hits.items() if k.startswith("/page/")) <= 10
     gen.close()
     assert len(first) == 3
     assert sum(v for k, v in server.hits.items() if k.startswith("/page/")) < 200
