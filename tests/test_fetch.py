@@ -88,6 +88,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return self._send(301, b"", None, [("Location", f"/chain/{k + 1}")])
         if path == "/redir":
             return self._send(301, b"", None, [("Location", "/page/target")])
+        if path == "/redir-private-ip":
+            return self._send(302, b"", None, [("Location", f"http://127.0.0.2:{srv.port}/page/1")])
+        if path == "/redir-private-name":
+            return self._send(302, b"", None, [("Location", f"http://intranet.test:{srv.port}/page/1")])
         if path == "/redir-ftp":
             return self._send(302, b"", None, [("Location", "ftp://example.com/x")])
         if path == "/big":  # no Content-Length: only the streamed cap can stop it
@@ -534,3 +538,22 @@ def test_https_untrusted_certificate_is_tls_error(tmp_path):
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_every_redirect_hop_is_checked(server, tmp_path, monkeypatch):
+    """Pretend 127.0.0.1 is public; a redirect to another loopback address (literal, or a name
+    that resolves to one) must still be refused."""
+    import corpuskit.stages.fetch as fetch_mod
+
+    monkeypatch.setattr(fetch_mod, "is_public_ip", lambda a: a == "127.0.0.1")
+    real = socket.getaddrinfo
+
+    def fake(host, *a, **k):
+        return real("127.0.0.3" if host == "intranet.test" else host, *a, **k)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    st, out = fetch([f"{server.base}/redir-private-ip", f"{server.base}/redir-private-name",
+                     f"{server.base}/page/ok"], tmp_path, allow_private=False, ignore_robots=True)
+    assert [reason(r) for r in out] == ["private_address", "private_address", None]
+    assert out[0].record["meta"]["fetch"]["final_url"] == f"http://127.0.0.2:{server.port}/page/1"
+    assert server.hits.get("/page/1") is None
