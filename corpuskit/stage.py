@@ -126,6 +126,7 @@ REGISTRY: dict[str, str] = {
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
     "fetch": "corpuskit.stages.fetch:Fetch",
+    "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
