@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .report_html import (PALETTE, bar_chart_svg, cards_html, esc, page_html, section_html,
-                          share_bar_svg, stats_sections, table_html)
+from .report_html import (
+    PALETTE,
+    bar_chart_svg,
+    cards_html,
+    esc,
+    page_html,
+    section_html,
+    share_bar_svg,
+    stats_sections,
+    table_html,
+)
 
 
 def _funnel_svg(stages: list[dict], n_in: int, width: int = 640) -> str:
