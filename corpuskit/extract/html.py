@@ -1,0 +1,608 @@
+"""Main-content extraction: an HTML page -> the text a reader came for, as structured plain text.
+
+How it works (no per-site rules; nothing English-only):
+
+1. Parse with lxml's libxml2 HTML parser (the fast backend BeautifulSoup itself uses; building a
+   bs4 tree costs ten times the parse, see the README). Scripts, styles, forms controls, media and
+   the like are stripped in C.
+2. One iterative walk over ``<body>`` (no recursion, so 10,000-deep nesting is fine) marks
+   boilerplate subtrees -- by tag (nav, aside, footer, header, menu, dialog), ARIA role, hidden
+   state and class/id words (comments, share, related, cookie, sidebar, ...) -- and measures every
+   element: text weight (a CJK character weighs 3 Latin ones, about their information content),
+   text inside links, and punctuation (full-width ，。、！？ included).
+3. Readability-style scoring: every block whose own inline text is long enough is a paragraph;
+   its score (1 + commas + length bonus) goes to its parent, grandparent and great-grandparent.
+   Candidates are scaled by (1 - link density) and nudged by class/id words and semantic markup
+   (<article>, <main>, role=main, itemprop=articleBody). The best candidate may move up to an
+   ancestor that holds several strong candidates; then siblings with good scores, or that read
+   like prose, are added.
+4. The chosen subtrees are serialised: boilerplate and link-dense lists/blocks inside them are
+   dropped; headings, paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim
+   and <br> line breaks keep the page's structure.
+5. Cascade when a step finds too little: ``density`` -> ``density_relaxed`` (no class/id
+   pruning) -> ``body`` (all body text minus boilerplate) -> ``all_text`` (all body text) ->
+   ``stripped`` (tags removed by regex; for markup the parser loses, e.g. past its depth limit).
+"""
+from __future__ import annotations
+
+import html as _htmllib
+import re
+from typing import NamedTuple
+
+from lxml import etree
+
+from ..text import CJK_RANGES
+
+# ---------------------------------------------------------------- constants
+
+# Removed in C before the walk: never reader-visible text.
+_JUNK_TAGS = (
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
+    "canvas", "video", "audio", "map", "select", "button", "input", "textarea", "datalist",
+    "head", "link", "meta", "frameset", "frame",
+)
+_BLOCK_TAGS = frozenset((
+    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
+    "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+    "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main", "menu",
+    "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "td",
+    "th", "tr", "ul", "caption", "option", "optgroup", "listing", "plaintext", "xmp",
+))
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# Line-level blocks: one line each, no blank line around them.
+_LINE_TAGS = frozenset(("li", "dt", "dd", "tr", "option", "caption", "figcaption", "summary"))
+# Boilerplate by tag, unless it wraps the main content.
+_BOILER_TAGS = frozenset(("nav", "aside", "footer", "header", "menu", "dialog"))
+_BOILER_ROLES = frozenset((
+    "navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar",
+    "dialog", "alertdialog", "toolbar", "tablist", "alert", "status", "marquee", "timer",
+))
+_MAIN_ROLES = frozenset(("main", "article"))
+
+# class/id words, matched at the start of a class/id token (so "comments", "commentList",
+# "share-bar" match, "postcomment" does not). Strong ones drop an element even when it also
+# says "content"/"article" ("comment-body", "related-articles").
+_STRONG_NEG = re.compile(
+    r"(?:^|[\s_\-])(?:comment|disqus|respond|reply|replies|share|sharing|social|related|"
+    r"recommend|recirc|breadcrumb|outbrain|taboola|zergnet|sponsor|advert|adsense|"
+    r"ad(?:s|vert)?(?=$|[\s_\-\d])|adslot|adunit|cookie|consent|gdpr|newsletter|subscri|"
+    r"signup|sign-up|popup|modal|overlay|promo|trending|most-?popular|"
+    r"more-?stories|read-?more|also-?read|next-?post|prev-?post|author-?bio|about-?author|"
+    r"skip|print-?only|pinglun|xiangguan|fenxiang|tuijian)", re.I)
+# Whole class tokens that hide an element.
+_HIDDEN_CLASS = re.compile(
+    r"(?:^|\s)(?:hidden|hide|d-none|sr-only|visually-?hidden|screen-reader-text|invisible|"
+    r"is-hidden|u-hidden|display-none)(?=$|\s)", re.I)
+_WEAK_NEG = re.compile(
+    r"(?:^|[\s_\-])(?:sidebar|side-?bar|aside|footer|foot(?=$|[\s_\-])|header|masthead|"
+    r"menu|nav|topbar|top-bar|toolbar|banner|widget|tags?(?=$|[\s_\-])|tag-?(?:list|cloud)|"
+    r"pagination|pager|paging|login|rss|copyright|contact|byline|dateline|meta(?=$|[\s_\-])|"
+    r"caption|credit|shopping|bottom|links?(?=$|[\s_\-]))", re.I)
+_OK_MAYBE = re.compile(r"article|body|content|main|story|entry|post|text|column|shadow|zhengwen|neirong", re.I)
+# readability's class weights (positive/negative content words).
+_POS_W = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|zhengwen|neirong",
+    re.I)
+_NEG_W = re.compile(
+    r"hidden|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|media|meta|outbrain|"
+    r"promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|widget|"
+    r"nav|menu|banner|copyright|pinglun|xiangguan", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+_CJK_RE = re.compile(f"[{CJK_RANGES}]")
+# Punctuation that marks prose, half- and full-width.
+_PUNCT_RE = re.compile(r"[,.;:!?\uff0c\u3001\u3002\uff1b\uff1a\uff01\uff1f\uff0e]")
+_COMMA_RE = re.compile(r"[,\uff0c\u3001\uff1b;]")
+_SENT_END_RE = re.compile(r"[.!?\u3002\uff01\uff1f][\"'\u201d\u2019\u300d\uff09)]*\s*$")
+_WS_RE = re.compile(r"\s+")
+# A line break inside running CJK text is not a space (CSS Text 3 segment-break rule).
+_CJK_BREAK_RE = re.compile(f"(?<=[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f])[ \t\r]*\\n\\s*(?=[{CJK_RANGES}])")
+
+_CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin letters
+_MIN_PARA = 25           # weighted chars of inline text for a block to count as a paragraph
+_MIN_ACCEPT = 250        # weighted chars a cascade step must find to be accepted ...
+_MIN_SHARE = 0.3         # ... unless it holds this share of the page's text anyway
+_GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
+
+_STRING = etree.XPath("string()")
+_HAS_BLOCK_CELL = etree.XPath(
+    "boolean(.//td//*[self::p or self::div or self::table or self::ul or self::ol or self::h1 "
+    "or self::h2 or self::h3 or self::blockquote or self::pre])")
+_MAIN_MARKERS = etree.XPath(
+    "//article|//main|//*[@role='main' or @role='article']|//*[@itemprop='articleBody' or "
+    "@itemprop='text' or @itemprop='reviewBody']")
+
+_PARSER: etree.HTMLParser | None = None
+
+
+def _parser() -> etree.HTMLParser:
+    global _PARSER
+    if _PARSER is None:
+        # huge_tree: no 10 MB text-node limit and a deeper nesting limit (libxml2 still caps
+        # depth; the "stripped" fallback covers text lost beyond it).
+        _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
+                                   recover=True, huge_tree=True, default_doctype=False)
+    return _PARSER
+
+
+class Extraction(NamedTuple):
+    text: str
+    title: str
+    method: str  # how the content was found: density, density_relaxed, body, all_text, stripped, none
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def _measure(s: str) -> tuple[int, int, int]:
+    """(weighted length, punctuation count, comma count) of a text piece."""
+    s = s.strip()
+    if not s:
+        return 0, 0, 0
+    w = len(s)
+    if not s.isascii():
+        w += (_CJK_WEIGHT - 1) * len(_CJK_RE.findall(s))
+    return w, len(_PUNCT_RE.findall(s)), len(_COMMA_RE.findall(s))
+
+
+def _class_id(el: etree._Element) -> str:
+    a = el.attrib
+    c, i = a.get("class"), a.get("id")
+    if c and i:
+        return c + " " + i
+    return c or i or ""
+
+
+def _class_weight(el: etree._Element) -> int:
+    w = 0
+    for v in (el.get("class"), el.get("id")):
+        if v:
+            if _NEG_W.search(v):
+                w -= 25
+            if _POS_W.search(v):
+                w += 25
+    return w
+
+
+def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> bool:
+    """Boilerplate by tag, role, hidden state or (unless relaxed) class/id words."""
+    a = el.attrib
+    if not a:
+        return tag in _BOILER_TAGS and not relaxed
+    if "hidden" in a or a.get("aria-hidden") == "true":
+        return True
+    st = a.get("style")
+    if st and _HIDDEN_STYLE.search(st):
+        return True
+    role = a.get("role")
+    if role and role.lower() in _BOILER_ROLES:
+        return True
+    if relaxed:
+        return False
+    if tag in _BOILER_TAGS:
+        return True
+    ci = _class_id(el)
+    if not ci:
+        return False
+    if _HIDDEN_CLASS.search(ci):
+        return True
+    if _STRONG_NEG.search(ci):
+        # per token, so "entry-content-read-more" (content) stays and "share-tools" goes
+        for tok in ci.split():
+            if _STRONG_NEG.search(tok) and not _OK_MAYBE.search(tok):
+                return True
+    return bool(_WEAK_NEG.search(ci)) and not _OK_MAYBE.search(ci)
+
+
+def _is_main_marker(el: etree._Element, tag: str) -> bool:
+    if tag in ("article", "main"):
+        return True
+    a = el.attrib
+    return a.get("role") in _MAIN_ROLES or a.get("itemprop") in ("articleBody", "text", "reviewBody")
+
+
+# ---------------------------------------------------------------- analysis
+
+
+class _Analysis:
+    """Stats of one walk over the body: per element (weight, link weight, punctuation),
+    paragraph-propagated content scores, and the set of boilerplate subtrees."""
+
+    __slots__ = ("stats", "scores", "drop", "total", "body")
+
+    def __init__(self, body: etree._Element, relaxed: bool):
+        self.body = body
+        protect: set = set()
+        for m in _MAIN_MARKERS(body):
+            # ancestors of the main content are never boilerplate
+            p = m
+            while p is not None:
+                if p in protect:
+                    break
+                protect.add(p)
+                p = p.getparent()
+        total_raw = len(_STRING(body))
+        stats: dict = {}
+        scores: dict = {}
+        drop: set = set()
+        # frame: [el, tag, is_block, w, lw, pc, iw, ic, score, dropped]
+        stack: list = []
+        walker = etree.iterwalk(body, events=("start", "end"))
+        block_tags = _BLOCK_TAGS
+        measure = _measure
+        for ev, el in walker:
+            if ev == "start":
+                tag = el.tag
+                if not isinstance(tag, str):  # entities and the like: only their tail counts
+                    walker.skip_subtree()
+                    stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True])
+                    continue
+                if el is not body and el not in protect and _is_boiler(el, tag, relaxed):
+                    # a "sidebar" wrapping most of the page is a layout wrapper, not boilerplate
+                    if len(_STRING(el)) < _GUARD_SHARE * total_raw:
+                        walker.skip_subtree()
+                        drop.add(el)
+                        stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True])
+                        continue
+                f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False]
+                t = el.text
+                if t:
+                    w, pc, cc = measure(t)
+                    f[3] = f[6] = w
+                    f[5] = pc
+                    f[7] = cc
+                stack.append(f)
+                continue
+            # end
+            f = stack.pop()
+            parent = stack[-1] if stack else None
+            if not f[9]:
+                tag = f[1]
+                w = f[3]
+                if f[2]:
+                    stats[el] = (w, f[4], f[5])
+                    if f[6] >= _MIN_PARA and tag not in _HEADINGS:
+                        s = 1.0 + f[7] + min(f[6] // 100, 3)
+                        n = len(stack)
+                        if n:
+                            stack[-1][8] += s
+                            if n > 1:
+                                stack[-2][8] += s / 2
+                                if n > 2:
+                                    stack[-3][8] += s / 6
+                    if f[8] > 0:
+                        scores[el] = f[8]
+                if parent is not None:
+                    parent[3] += w
+                    parent[5] += f[5]
+                    parent[4] += w if tag == "a" else f[4]
+                    if not f[2]:
+                        parent[6] += f[6]
+                        parent[7] += f[7]
+            if parent is not None:
+                t = el.tail
+                if t:
+                    w, pc, cc = measure(t)
+                    if w:
+                        parent[3] += w
+                        parent[5] += pc
+                        parent[6] += w
+                        parent[7] += cc
+        self.stats = stats
+        self.scores = scores
+        self.drop = drop
+        self.total = stats.get(body, (0, 0, 0))[0]
+
+
+def _link_density(st: tuple[int, int, int]) -> float:
+    return st[1] / st[0] if st[0] else 1.0
+
+
+_TAG_BASE = {"div": 5, "article": 10, "main": 5, "section": 3, "pre": 3, "td": 3, "blockquote": 3,
+             "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3,
+             "form": -3, "th": -5}
+
+
+def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
+    """The main-content subtrees, in document order (empty when nothing scores)."""
+    stats, drop = an.stats, an.drop
+    final: dict = {}
+    for el, sc in an.scores.items():
+        st = stats[el]
+        base = _TAG_BASE.get(el.tag, 0)
+        if use_weights:
+            base += _class_weight(el)
+            if _is_main_marker(el, el.tag):
+                base += 15
+        final[el] = (sc + base) * (1.0 - _link_density(st))
+    if not final:
+        return []
+    ranked = sorted(final.items(), key=lambda kv: kv[1], reverse=True)
+    top, top_score = ranked[0]
+    if top_score <= 0:
+        return []
+    # Several strong candidates under one ancestor: the article is split into sections.
+    strong = [el for el, s in ranked[1:5] if s >= 0.75 * top_score]
+    if len(strong) >= 2:
+        anc = top.getparent()
+        while anc is not None and anc is not an.body:
+            if sum(1 for el in strong if _is_ancestor(anc, el)) >= 2:
+                top = anc
+                break
+            anc = anc.getparent()
+    # Climb while the parent scores better (its paragraphs are ours plus more).
+    last = final.get(top, top_score)
+    threshold = last / 3
+    p = top.getparent()
+    while p is not None and p is not an.body:
+        ps = final.get(p)
+        if ps is None:
+            p = p.getparent()
+            continue
+        if ps < threshold:
+            break
+        if ps > last:
+            top = p
+            break
+        last = ps
+        p = p.getparent()
+    # An only child says nothing on its own: take the parent.
+    p = top.getparent()
+    while p is not None and p is not an.body and len(p) == 1:
+        top, p = p, p.getparent()
+    top_score = final.get(top, top_score)
+
+    parent = top.getparent()
+    if parent is None:
+        return [top]
+    out = []
+    thresh = max(10.0, top_score * 0.2)
+    top_cls = top.get("class")
+    for sib in parent:
+        if sib is top:
+            out.append(sib)
+            continue
+        if not isinstance(sib.tag, str) or sib in drop:
+            continue
+        st = stats.get(sib)
+        if st is None or st[0] == 0:
+            continue
+        bonus = top_score * 0.2 if top_cls and sib.get("class") == top_cls else 0.0
+        sc = final.get(sib)
+        if sc is not None and sc + bonus >= thresh:
+            out.append(sib)
+            continue
+        ld = _link_density(st)
+        if sib.tag in ("p", "blockquote", "pre", "h2", "h3", "h4", "ul", "ol", "table", "div", "section"):
+            if st[0] > 80 and ld < 0.25 and st[2] >= 2:
+                out.append(sib)
+            elif sib.tag == "p" and 0 < st[0] <= 80 and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
+                out.append(sib)
+    return out
+
+
+def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
+    p = el.getparent()
+    while p is not None:
+        if p is anc:
+            return True
+        p = p.getparent()
+    return False
+
+
+# ---------------------------------------------------------------- serialising
+
+_CELL = object()
+_CLEAN_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "form", "figure", "p",
+                         "center", "span", "li", "nav", "aside", "header", "footer"))
+
+
+def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None) -> bool:
+    """Inside the main content: drop link lists and link-heavy blocks (related links, tags,
+    pagination) that class names did not give away."""
+    if st is None or not st[0]:
+        return False
+    w, lw, pc = st
+    ld = lw / w
+    if ld > 0.5:
+        return True
+    return ld > 0.3 and w < 200 and pc <= 1
+
+
+def _serialise(roots: list[etree._Element], an: _Analysis | None, clean: bool) -> str:
+    out: list = []
+    drop = an.drop if an is not None else ()
+    stats = an.stats if an is not None else {}
+    skipped: set = set()
+    tables: list = []  # [is_layout, first_cell_in_row]
+    ws = _WS_RE
+    for root in roots:
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for ev, el in walker:
+            tag = el.tag
+            if ev == "start":
+                if not isinstance(tag, str):
+                    walker.skip_subtree()
+                    continue
+                if el in drop or (clean and el is not root and tag in _CLEAN_TAGS
+                                  and _prune(el, tag, stats.get(el))):
+                    walker.skip_subtree()
+                    skipped.add(el)
+                    continue
+                if tag in _BLOCK_TAGS:
+                    if tag in _LINE_TAGS:
+                        out.append(1)
+                        if tag == "tr" and tables:
+                            tables[-1][1] = True
+                    elif tag in ("td", "th"):
+                        if tables and not tables[-1][0]:
+                            if not tables[-1][1]:
+                                out.append(_CELL)
+                            tables[-1][1] = False
+                        else:
+                            out.append(2)
+                    else:
+                        out.append(2)
+                        if tag == "table":
+                            tables.append([bool(_HAS_BLOCK_CELL(el)), True])
+                        elif tag in ("pre", "listing", "xmp", "plaintext"):
+                            out.append(_Pre(_STRING(el)))
+                            walker.skip_subtree()
+                            skipped.add(el)
+                            continue
+                elif tag == "br":
+                    out.append(1)
+                t = el.text
+                if t:
+                    out.append(t)
+                continue
+            # end
+            if el in skipped:
+                skipped.discard(el)
+                if tag in ("pre", "listing", "xmp", "plaintext"):
+                    out.append(2)
+            elif isinstance(tag, str) and tag in _BLOCK_TAGS:
+                if tag in _LINE_TAGS:
+                    out.append(1)
+                elif tag in ("td", "th") and tables and not tables[-1][0]:
+                    pass
+                else:
+                    out.append(2)
+                    if tag == "table" and tables:
+                        tables.pop()
+            if el is not root:
+                t = el.tail
+                if t:
+                    out.append(t)
+        out.append(2)
+    return _join(out, ws)
+
+
+class _Pre(str):
+    """Preformatted text: kept verbatim."""
+
+
+def _join(tokens: list, ws: re.Pattern) -> str:
+    parts: list[str] = []
+    pending = 0
+    line_has_text = False
+    for tok in tokens:
+        cls = tok.__class__
+        if cls is int:
+            if tok > pending:
+                pending = tok
+            continue
+        if tok is _CELL:
+            if line_has_text and not pending:
+                parts.append(" | ")
+            continue
+        if cls is _Pre:
+            s = tok.strip("\n")
+            if not s.strip():
+                continue
+        else:
+            if "\n" in tok and not tok.isascii():
+                tok = _CJK_BREAK_RE.sub("", tok)
+            s = ws.sub(" ", tok)
+            if pending or not line_has_text:
+                s = s.lstrip()
+            if not s:
+                continue
+        if pending:
+            if parts:
+                parts[-1] = parts[-1] if parts[-1].__class__ is _Pre else parts[-1].rstrip(" ")
+                parts.append("\n\n" if pending == 2 else "\n")
+            pending = 0
+        if cls is _Pre:
+            s = _Pre(s)
+        parts.append(s)
+        line_has_text = True
+    text = "".join(parts)
+    # lines left holding only spaces or a dangling cell separator
+    return re.sub(r"[ \t]+\n", "\n", text).strip()
+
+
+# ---------------------------------------------------------------- entry points
+
+_TAG_RE = re.compile(r"<[^>]*>")
+_SCRIPT_RE = re.compile(r"<(script|style|noscript|template|head|title)\b.*?</\1\s*>", re.I | re.S)
+
+
+def _stripped(html: str) -> str:
+    """Last resort for markup the parser gives up on: drop tags, unescape, keep line breaks."""
+    s = _SCRIPT_RE.sub(" ", html)
+    s = re.sub(r"<(?:br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", "\n", s, flags=re.I)
+    s = _htmllib.unescape(_TAG_RE.sub(" ", s))
+    lines = (_WS_RE.sub(" ", ln).strip() for ln in s.splitlines())
+    return "\n".join(ln for ln in lines if ln)
+
+
+def _title(root: etree._Element) -> str:
+    t = root.find(".//title")
+    s = _STRING(t) if t is not None else ""
+    if not s.strip():
+        for m in root.iterfind(".//meta"):
+            if m.get("property") == "og:title" or m.get("name") in ("og:title", "twitter:title"):
+                s = m.get("content") or ""
+                break
+    return _WS_RE.sub(" ", s).strip()
+
+
+def _weight(text: str) -> int:
+    return _measure(text)[0]
+
+
+def parse(html: str) -> etree._Element | None:
+    """The lxml root of a page, or None when the parser finds no document."""
+    try:
+        root = etree.fromstring(html, _parser())
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    return root
+
+
+def extract(html: str) -> Extraction:
+    """Main content of `html` as structured plain text, the page title and the method used."""
+    root = parse(html)
+    if root is None:
+        text = _stripped(html)
+        return Extraction(text, "", "stripped" if text else "none")
+    title = _title(root)
+    etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
+    body = root.find("body")
+    if body is None:
+        body = root
+    attempts: list[tuple[str, str]] = []
+    an_strict = None
+    page_w = 0
+    for relaxed in (False, True):
+        an = _Analysis(body, relaxed)
+        if an_strict is None:
+            an_strict = an
+        page_w = max(page_w, an.total)
+        roots = _pick(an, use_weights=not relaxed)
+        if roots:
+            text = _serialise(roots, an, clean=True)
+            w = _weight(text)
+            method = "density" if not relaxed else "density_relaxed"
+            if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
+                return Extraction(text, title, method)
+            attempts.append((text, method))
+    for method, an, clean in (("body", an_strict, False), ("all_text", None, False)):
+        text = _serialise([body], an, clean)
+        w = _weight(text)
+        if w and (w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w):
+            return Extraction(text, title, method)
+        attempts.append((text, method))
+    if not any(t for t, _ in attempts):
+        text = _stripped(html)
+        if text:
+            return Extraction(text, title, "stripped")
+        return Extraction("", title, "none")
+    text, method = max(attempts, key=lambda tm: _weight(tm[0]))
+    return Extraction(text, title, method)
+
+
+def extract_text(html: str) -> str:
+    """Main content of `html` as structured plain text ('' when the page has none)."""
+    return extract(html).text
