@@ -52,7 +52,7 @@ _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
 # Line-level blocks: one line each, no blank line around them.
 _LINE_TAGS = frozenset(("li", "dt", "dd", "tr", "option", "caption", "figcaption", "summary"))
 # Boilerplate by tag, unless it wraps the main content.
-_BOILER_TAGS = frozenset(("nav", "aside", "footer", "header", "menu", "dialog"))
+_BOILER_TAGS = frozenset(("nav", "aside", "footer", "header", "menu", "dialog", "figcaption"))
 _BOILER_ROLES = frozenset((
     "navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar",
     "dialog", "alertdialog", "toolbar", "tablist", "alert", "status", "marquee", "timer",
@@ -71,8 +71,9 @@ _STRONG_NEG = re.compile(
     r"skip|print-?only|pinglun|xiangguan|fenxiang|tuijian)", re.I)
 # Whole class tokens that hide an element.
 _HIDDEN_CLASS = re.compile(
-    r"(?:^|\s)(?:hidden|hide|d-none|sr-only|visually-?hidden|screen-reader-text|invisible|"
-    r"is-hidden|u-hidden|display-none)(?=$|\s)", re.I)
+    r"(?:^|\s)(?:(?:hidden|hide)(?=$|\s|[_\-](?!(?:xs|sm|md|lg|xl|xxl|mobile|phone|tablet|print|small|"
+    r"medium|large)\b))|(?:sr-only|visually-?hidden|screen-reader-text|invisible|is-hidden|"
+    r"u-hidden|display-none)(?=$|\s))", re.I)
 _WEAK_NEG = re.compile(
     r"(?:^|[\s_\-])(?:sidebar|side-?bar|aside|footer|foot(?=$|[\s_\-])|header|masthead|"
     r"menu|nav|topbar|top-bar|toolbar|banner|widget|tags?(?=$|[\s_\-])|tag-?(?:list|cloud)|"
@@ -213,8 +214,16 @@ class _Analysis:
     def __init__(self, body: etree._Element, relaxed: bool):
         self.body = body
         protect: set = set()
-        for m in _MAIN_MARKERS(body):
-            # ancestors of the main content are never boilerplate
+        markers = _MAIN_MARKERS(body)
+        mset = set(markers)
+        for m in markers:
+            # ancestors of the main content are never boilerplate; only outermost markers
+            # count (comments are often <article>s too)
+            p = m.getparent()
+            while p is not None and p not in mset:
+                p = p.getparent()
+            if p is not None:
+                continue
             p = m
             while p is not None:
                 if p in protect:
@@ -225,7 +234,7 @@ class _Analysis:
         stats: dict = {}
         scores: dict = {}
         drop: set = set()
-        # frame: [el, tag, is_block, w, lw, pc, iw, ic, score, dropped]
+        # frame: [el, tag, is_block, w, lw, pc, iw, ic, score, dropped, has_block_child]
         stack: list = []
         walker = etree.iterwalk(body, events=("start", "end"))
         block_tags = _BLOCK_TAGS
@@ -235,16 +244,16 @@ class _Analysis:
                 tag = el.tag
                 if not isinstance(tag, str):  # entities and the like: only their tail counts
                     walker.skip_subtree()
-                    stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True])
+                    stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True, False])
                     continue
                 if el is not body and el not in protect and _is_boiler(el, tag, relaxed):
                     # a "sidebar" wrapping most of the page is a layout wrapper, not boilerplate
                     if len(_STRING(el)) < _GUARD_SHARE * total_raw:
                         walker.skip_subtree()
                         drop.add(el)
-                        stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True])
+                        stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
                         continue
-                f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False]
+                f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False, False]
                 t = el.text
                 if t:
                     w, pc, cc = measure(t)
@@ -264,7 +273,15 @@ class _Analysis:
                     if f[6] >= _MIN_PARA and tag not in _HEADINGS:
                         s = 1.0 + f[7] + min(f[6] // 100, 3)
                         n = len(stack)
-                        if n:
+                        if f[10]:
+                            # inline text beside child blocks: an implicit paragraph inside
+                            # this element (readability wraps such runs in <p>)
+                            f[8] += s
+                            if n:
+                                stack[-1][8] += s / 2
+                                if n > 1:
+                                    stack[-2][8] += s / 6
+                        elif n:
                             stack[-1][8] += s
                             if n > 1:
                                 stack[-2][8] += s / 2
@@ -273,6 +290,8 @@ class _Analysis:
                     if f[8] > 0:
                         scores[el] = f[8]
                 if parent is not None:
+                    if f[2]:
+                        parent[10] = True
                     parent[3] += w
                     parent[5] += f[5]
                     parent[4] += w if tag == "a" else f[4]
@@ -291,7 +310,8 @@ class _Analysis:
         self.stats = stats
         self.scores = scores
         self.drop = drop
-        self.total = stats.get(body, (0, 0, 0))[0]
+        st = stats.get(body, (0, 0, 0))
+        self.total = st[0] - st[1]  # text outside links
 
 
 def _link_density(st: tuple[int, int, int]) -> float:
@@ -373,7 +393,7 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
             out.append(sib)
             continue
         ld = _link_density(st)
-        if sib.tag in ("p", "blockquote", "pre", "h2", "h3", "h4", "ul", "ol", "table", "div", "section"):
+        if sib.tag in ("p", "blockquote", "pre", "ul", "ol", "table"):
             if st[0] > 80 and ld < 0.25 and st[2] >= 2:
                 out.append(sib)
             elif sib.tag == "p" and 0 < st[0] <= 80 and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
@@ -519,7 +539,30 @@ def _join(tokens: list, ws: re.Pattern) -> str:
         line_has_text = True
     text = "".join(parts)
     # lines left holding only spaces or a dangling cell separator
-    return re.sub(r"[ \t]+\n", "\n", text).strip()
+    text = re.sub(r"[ \t]+\n", "\n", text).strip()
+    return _dedupe_lines(text)
+
+
+_DUP_MIN = 120
+
+
+def _dedupe_lines(text: str) -> str:
+    """Drop long lines seen before: pages often carry a second (print, AMP, hidden, teaser)
+    copy of the article next to it, and a reader reads it once."""
+    lines = text.split("\n")
+    seen: set[str] = set()
+    out: list[str] = []
+    dup = False
+    for ln in lines:
+        if len(ln) >= _DUP_MIN:
+            if ln in seen:
+                dup = True
+                continue
+            seen.add(ln)
+        out.append(ln)
+    if not dup:
+        return text
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
 # ---------------------------------------------------------------- entry points
