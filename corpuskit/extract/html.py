@@ -378,6 +378,18 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
     out = []
     thresh = max(10.0, top_score * 0.2)
     top_cls = top.get("class")
+    # best candidate inside each sibling: an article split into sibling sections scores
+    # deep inside each section, not on the section itself
+    inner: dict = {}
+    top_w = stats[top][0] if top in stats else 0
+    for el, sc in final.items():
+        prev, p = el, el.getparent()
+        while p is not None and p is not parent:
+            prev, p = p, p.getparent()
+        # ... and is itself a sizeable block, not one teaser card among many
+        if (p is parent and prev is not el and sc > inner.get(prev, 0.0)
+                and stats[el][0] >= 0.2 * top_w):
+            inner[prev] = sc
     for sib in parent:
         if sib is top:
             out.append(sib)
@@ -393,6 +405,9 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
             out.append(sib)
             continue
         ld = _link_density(st)
+        if inner.get(sib, 0.0) >= 0.3 * top_score and ld < 0.3:
+            out.append(sib)
+            continue
         if sib.tag in ("p", "blockquote", "pre", "ul", "ol", "table"):
             if st[0] > 80 and ld < 0.25 and st[2] >= 2:
                 out.append(sib)
