@@ -106,9 +106,7 @@ _MIN_SHARE = 0.3         # ... unless it holds this share of the page's text any
 _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
 
 _STRING = etree.XPath("string()")
-_HAS_BLOCK_CELL = etree.XPath(
-    "boolean(.//td//*[self::p or self::div or self::table or self::ul or self::ol or self::h1 "
-    "or self::h2 or self::h3 or self::blockquote or self::pre])")
+_TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
 _ATTR_MARKERS = etree.XPath(
     ".//*[@role='main' or @role='article' or @itemprop='articleBody' or @itemprop='text' or "
     "@itemprop='reviewBody']")
@@ -222,7 +220,7 @@ class _Analysis:
     """Stats of one walk over the body: per element (weight, link weight, punctuation),
     paragraph-propagated content scores, and the set of boilerplate subtrees."""
 
-    __slots__ = ("stats", "scores", "drop", "total", "body")
+    __slots__ = ("stats", "scores", "drop", "total", "body", "layout")
 
     def __init__(self, body: etree._Element, relaxed: bool, attr_markers: bool = True):
         self.body = body
@@ -247,6 +245,10 @@ class _Analysis:
         stats: dict = {}
         scores: dict = {}
         drop: set = set()
+        # tables whose cells hold blocks (layout tables: cells are blocks, not " | " cells);
+        # found during the walk, since a per-table XPath is cubic in nested tables
+        layout: set = set()
+        tstack: list = []  # [table, open cells]
         # frame: [el, tag, is_block, w, lw, pc, iw, ic, score, dropped, has_block_child]
         stack: list = []
         walker = etree.iterwalk(body, events=("start", "end"))
@@ -267,6 +269,13 @@ class _Analysis:
                         stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
                         continue
                 f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False, False]
+                if f[2] and tstack:
+                    if tag == "td" or tag == "th":
+                        tstack[-1][1] += 1
+                    elif tstack[-1][1] and tag not in _TABLE_PARTS:
+                        layout.add(tstack[-1][0])
+                if tag == "table":
+                    tstack.append([el, 0])
                 t = el.text
                 if t:
                     w, pc, cc = measure(t)
@@ -281,6 +290,11 @@ class _Analysis:
             if not f[9]:
                 tag = f[1]
                 w = f[3]
+                if tstack:
+                    if tag == "td" or tag == "th":
+                        tstack[-1][1] -= 1
+                    elif tag == "table":
+                        tstack.pop()
                 if f[2]:
                     stats[el] = (w, f[4], f[5])
                     if f[6] >= _MIN_PARA and tag not in _HEADINGS:
@@ -323,6 +337,7 @@ class _Analysis:
         self.stats = stats
         self.scores = scores
         self.drop = drop
+        self.layout = layout
         st = stats.get(body, (0, 0, 0))
         self.total = st[0] - st[1]  # text outside links
 
@@ -457,10 +472,11 @@ def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None) -> boo
     return ld > 0.3 and w < 200 and pc <= 1
 
 
-def _serialise(roots: list[etree._Element], an: _Analysis | None, clean: bool) -> str:
+def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop: bool = True) -> str:
     out: list = []
-    drop = an.drop if an is not None else ()
-    stats = an.stats if an is not None else {}
+    drop = an.drop if use_drop else ()
+    layout = an.layout
+    stats = an.stats
     skipped: set = set()
     tables: list = []  # [is_layout, first_cell_in_row]
     ws = _WS_RE
@@ -492,7 +508,7 @@ def _serialise(roots: list[etree._Element], an: _Analysis | None, clean: bool) -
                     else:
                         out.append(2)
                         if tag == "table":
-                            tables.append([bool(_HAS_BLOCK_CELL(el)), True])
+                            tables.append([el in layout, True])
                         elif tag in ("pre", "listing", "xmp", "plaintext"):
                             out.append(_Pre(_STRING(el)))
                             walker.skip_subtree()
@@ -660,8 +676,9 @@ def extract(html: str) -> Extraction:
             if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
                 return Extraction(text, title, method)
             attempts.append((text, method))
-    for method, an, clean in (("body", an_strict, False), ("all_text", None, False)):
-        text = _serialise([body], an, clean)
+    # `an` is now the relaxed analysis: its stats and layout tables serve the all-text pass
+    for method, an_, use_drop in (("body", an_strict, True), ("all_text", an, False)):
+        text = _serialise([body], an_, False, use_drop)
         w = _weight(text)
         if w and (w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w):
             return Extraction(text, title, method)
