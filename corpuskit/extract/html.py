@@ -472,7 +472,8 @@ def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None) -> boo
     return ld > 0.3 and w < 200 and pc <= 1
 
 
-def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop: bool = True) -> str:
+def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop: bool = True,
+               title: str = "") -> str:
     out: list = []
     drop = an.drop if use_drop else ()
     layout = an.layout
@@ -490,6 +491,12 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                     continue
                 if el in drop or (clean and el is not root and tag in _CLEAN_TAGS
                                   and _prune(el, tag, stats.get(el))):
+                    walker.skip_subtree()
+                    skipped.add(el)
+                    continue
+                if title and (tag == "h1" or tag == "h2") and _repeats_title(el, title):
+                    # the headline is meta.title already; once in the text is enough
+                    title = ""
                     walker.skip_subtree()
                     skipped.add(el)
                     continue
@@ -540,6 +547,11 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                     out.append(t)
         out.append(2)
     return _join(out, ws)
+
+
+def _repeats_title(el: etree._Element, title: str) -> bool:
+    h = _WS_RE.sub(" ", _STRING(el)).strip()
+    return len(h) >= 8 and h in title
 
 
 class _Pre(str):
@@ -670,7 +682,7 @@ def extract(html: str) -> Extraction:
         page_w = max(page_w, an.total)
         roots = _pick(an, use_weights=not relaxed)
         if roots:
-            text = _serialise(roots, an, clean=True)
+            text = _serialise(roots, an, clean=True, title=title)
             w = _weight(text)
             method = "density" if not relaxed else "density_relaxed"
             if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
@@ -678,7 +690,7 @@ def extract(html: str) -> Extraction:
             attempts.append((text, method))
     # `an` is now the relaxed analysis: its stats and layout tables serve the all-text pass
     for method, an_, use_drop in (("body", an_strict, True), ("all_text", an, False)):
-        text = _serialise([body], an_, False, use_drop)
+        text = _serialise([body], an_, False, use_drop, title=title)
         w = _weight(text)
         if w and (w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w):
             return Extraction(text, title, method)
