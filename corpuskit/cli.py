@@ -62,14 +62,14 @@ def render_summary(command: str, stats: dict, quiet: bool) -> None:
     if inp.get("bytes"):
         secs = max(stats.get("seconds", 0.0), 1e-9)
         line += f"   {inp['bytes'] / 1e6:,.1f} MB in {secs:.1f} s ({inp['bytes'] / 1e6 / secs:,.1f} MB/s)"
-    con.print(line if c["ok"] else f"[bold red]{line}  (does not add up: a bug)[/]")
+    con.print(line if c["ok"] else f"[bold red]{line}  (does not add up: a bug)[/]", soft_wrap=True)
     notes = []
     if c["rejected"] and not stats.get("rejected_path"):
         notes.append("rejected records were counted, not kept: add --rejected PATH to keep them")
     if c["quarantined"]:
         notes.append(f"bad input lines quarantined in {stats.get('bad_records_path')}")
     for n in notes:
-        con.print(f"[dim]{n}[/]")
+        con.print(f"[dim]{n}[/]", soft_wrap=True)
 
 
 def render_tables(tables: list[Table], quiet: bool) -> None:

@@ -97,7 +97,7 @@ def test_blank_lines_are_skipped_and_counted(tmp_path):
 @pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".jsonl.zst"])
 def test_writer_round_trips_and_is_atomic(tmp_path, suffix):
     path = str(tmp_path / f"out{suffix}")
-    recs = [{"id": str(i), "text": "中文 %d" % i, "big": 2**70} for i in range(100)]
+    recs = [{"id": str(i), "text": f"中文 {i}", "big": 2**70} for i in range(100)]
     with RecordWriter(path) as w:
         for r in recs:
             w.write(r)

@@ -80,3 +80,36 @@ def test_idempotent_all_options(s):
     n = Normalize(lowercase=True, remove_emoji=True, remove_urls=True)
     once = n.normalize_text(s)
     assert n.normalize_text(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_ftfy_fast_path_gives_what_ftfy_gives(s):
+    import unicodedata
+
+    import ftfy
+
+    from corpuskit.stages.normalize import _FTFY_NEEDED_RE, _ftfy_config
+
+    if not _FTFY_NEEDED_RE.search(s):
+        assert ftfy.fix_text(s, _ftfy_config()) == unicodedata.normalize("NFC", s)
+
+
+def test_ftfy_fast_path_on_plain_english_and_chinese():
+    import ftfy
+
+    from corpuskit.stages.normalize import _ftfy_config
+
+    for s in ["Plain English — with “quotes” and… dashes – fine.", "中文，标点！“引号”……（括号）", "한국어 문장입니다"]:
+        assert N.normalize_text(s) == ftfy.fix_text(s, _ftfy_config())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(texts, st.text(st.sampled_from(list("ab 中文，。！？“”…—\n（）「」:;'\"-")), max_size=40)))
+def test_clean_fast_path_changes_nothing_the_full_steps_would(s):
+    from corpuskit.stages.normalize import is_clean
+
+    if is_clean(s):
+        full = Normalize()
+        full._defaults_only = False  # force every step
+        assert full.normalize_text(s) == s
