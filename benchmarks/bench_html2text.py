@@ -12,15 +12,15 @@ of total time).
 
     python benchmarks/bench_html2text.py [--quick] [--repeat N] [--eval-dir PATH]
 
-Writes benchmarks/results/html2text.json.
+Writes benchmarks/results/html2text.json. Needs the [bench] extra (trafilatura, resiliparse) and
+the labelled pages of ../shared/eval (or CORPUSKIT_EVAL_DIR / --eval-dir); without them it
+says so and skips.
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -28,6 +28,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import save  # noqa: E402
 
 SETS = ("scrapinghub", "zh_cwced_dev")
 
@@ -86,7 +88,6 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="40 + 15 pages, one round")
     ap.add_argument("--repeat", type=int, default=None, help="timing rounds (default 3; 1 with --quick)")
     ap.add_argument("--eval-dir", help="folder holding html_eval.py and html/<set>/")
-    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "html2text.json")
     args = ap.parse_args()
     repeat = args.repeat or (1 if args.quick else 3)
 
@@ -98,8 +99,7 @@ def main() -> int:
     fns, missing = extractors()
     names = list(fns)
 
-    results: dict = {"machine": platform.machine(), "python": platform.python_version(),
-                     "repeat": repeat, "quick": args.quick, "missing": missing, "sets": {}}
+    results: dict = {"repeat": repeat, "quick": args.quick, "missing": missing, "sets": {}}
     all_lat = {n: [] for n in names}
     round_tot = [{n: 0.0 for n in names} for _ in range(repeat)]
     for set_name in SETS:
@@ -177,10 +177,8 @@ def main() -> int:
               f"median of rounds), {sr['pages_per_s_median_latency']:.1f}x (median page latency)")
     if missing:
         print(f"not installed, skipped: {', '.join(missing)} (pip install -e '.[bench]')")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=1), encoding="utf-8")
-    tmp.replace(args.out)
+    path = save("html2text", results)
+    print(f"wrote {path.relative_to(ROOT)}")
     return 0
 
 
