@@ -75,10 +75,15 @@ _HIDDEN_CLASS = re.compile(
     r"medium|large)\b))|(?:sr-only|visually-?hidden|screen-reader-text|invisible|is-hidden|"
     r"u-hidden|display-none)(?=$|\s))", re.I)
 _WEAK_NEG = re.compile(
-    r"(?:^|[\s_\-])(?:sidebar|side-?bar|aside|footer|foot(?=$|[\s_\-])|header|masthead|"
-    r"menu|nav|topbar|top-bar|toolbar|banner|widget|tags?(?=$|[\s_\-])|tag-?(?:list|cloud)|"
-    r"pagination|pager|paging|login|rss|copyright|contact|byline|dateline|meta(?=$|[\s_\-])|"
-    r"caption|credit|shopping|bottom|links?(?=$|[\s_\-]))", re.I)
+    r"(?:^|[\s_\-])(?:sidebar|side-?bar|aside|footer|foot|header|masthead|menu|menubar|nav|navbar|"
+    r"navigation|topbar|top-bar|toolbar|banner|widget|tag|tag-?list|tag-?cloud|pagination|pager|"
+    r"paging|login|rss|copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link)"
+    # a word ends at a separator, a digit, the end or a camelCase capital ("pageRow" is no pager)
+    r"s?(?=$|[\s_\-\d]|(?-i:[A-Z]))", re.I)
+# a class token that is exactly one of these vetoes the strong words too ("box article modal-x")
+_OK_TOKENS = frozenset(("article", "content", "main", "post", "entry", "story", "body", "text",
+                        "post-content", "entry-content", "article-content", "article-body",
+                        "story-body", "post-body"))
 _OK_MAYBE = re.compile(r"article|body|content|main|story|entry|post|text|column|shadow|zhengwen|neirong", re.I)
 # readability's class weights (positive/negative content words).
 _POS_W = re.compile(
@@ -191,7 +196,10 @@ def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> bool:
         return True
     if _STRONG_NEG.search(ci):
         # per token, so "entry-content-read-more" (content) stays and "share-tools" goes
-        for tok in ci.split():
+        toks = ci.lower().split()
+        if not _OK_TOKENS.isdisjoint(toks):
+            return False
+        for tok in toks:
             if _STRONG_NEG.search(tok) and not _OK_MAYBE.search(tok):
                 return True
     return bool(_WEAK_NEG.search(ci)) and not _OK_MAYBE.search(ci)
