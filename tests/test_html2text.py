@@ -293,3 +293,21 @@ def test_cli_kept_and_rejected(run_cli, tmp_path):
     reasons = {json.loads(x)["id"]: json.loads(x)["meta"]["rejected"]["reason"]
                for x in rej.read_text(encoding="utf-8").splitlines()}
     assert reasons == {"empty": "no_content", "junk": "not_html"}
+
+
+def test_second_copy_of_the_article_is_dropped():
+    paras = [f"Paragraph {i} of the story, long enough to be prose and to be checked for being a "
+             f"repeat of an earlier line on the same page, number {i}." for i in range(4)]
+    article = "".join(f"<p>{p}</p>" for p in paras)
+    # a print copy with the same paragraphs, and a flattened copy in one block
+    html = (f"<html><body><article><div>{article}</div><div>{article}</div>"
+            f"<div><div>{' '.join(paras)}</div></div></article></body></html>")
+    text = extract_text(html)
+    assert text == "\n\n".join(paras)
+
+
+def test_repeated_short_lines_are_content():
+    rows = "".join("<li>1 cup rice, 2 cups water</li>" for _ in range(3))
+    html = ("<html><body><article><p>" + "A recipe that repeats its ingredient lines on purpose, "
+            "with commas. " * 3 + f"</p><ul>{rows}</ul></article></body></html>")
+    assert extract_text(html).count("1 cup rice, 2 cups water") == 3

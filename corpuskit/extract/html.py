@@ -608,25 +608,53 @@ def _join(tokens: list, ws: re.Pattern) -> str:
 
 
 _DUP_MIN = 120
+_PROBE_MIN = 400   # only a line this long is checked for being a flattened copy ...
+_PROBE_LEN = 160   # ... by looking for its first characters in the text before it
+_KEY = 20
 
 
 def _dedupe_lines(text: str) -> str:
-    """Drop long lines seen before: pages often carry a second (print, AMP, hidden, teaser)
-    copy of the article next to it, and a reader reads it once."""
+    """Drop long lines seen before: pages often carry a second (print, AMP, hidden, teaser,
+    microdata) copy of the article next to it, and a reader reads it once. A long line that
+    repeats the lines before it run together (the copy flattened into one paragraph) goes too."""
     lines = text.split("\n")
     seen: set[str] = set()
     out: list[str] = []
+    flat: list[str] = []  # whitespace-normalised non-empty lines kept so far
+    starts: dict[str, list[int]] = {}  # first _KEY chars of a kept line -> its indices in flat
     dup = False
     for ln in lines:
-        if len(ln) >= _DUP_MIN:
+        n = len(ln)
+        if n >= _DUP_MIN:
             if ln in seen:
+                dup = True
+                continue
+            if n >= _PROBE_MIN and _is_flat_copy(_WS_RE.sub(" ", ln[:_PROBE_LEN]).strip(), flat, starts):
                 dup = True
                 continue
             seen.add(ln)
         out.append(ln)
+        if ln:
+            f = _WS_RE.sub(" ", ln).strip()
+            if len(f) >= _KEY:
+                starts.setdefault(f[:_KEY], []).append(len(flat))
+            flat.append(f)
     if not dup:
         return text
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]]) -> bool:
+    if len(probe) < _PROBE_LEN // 2:
+        return False
+    for i in starts.get(probe[:_KEY], ()):
+        run, k = flat[i], i + 1
+        while len(run) < len(probe) and k < len(flat):
+            run += " " + flat[k]
+            k += 1
+        if run.startswith(probe):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- entry points
