@@ -62,3 +62,12 @@ def test_aliases():
     assert canonical_encoding("latin-1") == "cp1252"
     assert canonical_encoding("no-such-charset") is None
     assert declared_charset(b'<meta http-equiv="Content-Type" content="text/html; charset=GBK">') == "gb18030"
+
+
+def test_html_record():
+    from corpuskit.decode import html_record
+
+    rec = html_record(page(ZH, '<meta charset="gbk">').encode("gbk"), url="http://example.cn/a")
+    assert list(rec) == ["url", "html", "meta"]
+    assert ZH in rec["html"] and rec["meta"] == {"encoding": "gb18030"}
+    assert "url" not in html_record(b"<p>x</p>")
