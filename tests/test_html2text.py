@@ -311,3 +311,14 @@ def test_repeated_short_lines_are_content():
     html = ("<html><body><article><p>" + "A recipe that repeats its ingredient lines on purpose, "
             "with commas. " * 3 + f"</p><ul>{rows}</ul></article></body></html>")
     assert extract_text(html).count("1 cup rice, 2 cups water") == 3
+
+
+def test_chinese_text_in_layout_cell_with_br():
+    # older Chinese sites: the article is text and <br> inside a layout <td>, next to link cells
+    menu = "".join(f"<a href=/{i}>栏目{i}</a> | " for i in range(30))
+    body = "<br>".join(f"　　第{i}段，旧式网页常把正文直接写在表格单元格里，用换行标签分段。" for i in range(8))
+    html = (f"<html><body><table><tr><td>{menu}</td></tr><tr><td><a href=/a>友情链接一</a><br>"
+            f"<a href=/b>友情链接二</a></td><td>{body}</td></tr><tr><td>版权所有 某某信息网</td></tr>"
+            "</table></body></html>")
+    text = extract_text(html)
+    assert text.splitlines() == [f"第{i}段，旧式网页常把正文直接写在表格单元格里，用换行标签分段。" for i in range(8)]

@@ -465,7 +465,8 @@ def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
 
 _CELL = object()
 _CLEAN_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "form", "figure", "p",
-                         "center", "span", "li", "nav", "aside", "header", "footer"))
+                         "center", "span", "li", "nav", "aside", "header", "footer", "td", "th",
+                         "tr", "dd", "dt", "blockquote"))
 
 
 def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None) -> bool:
