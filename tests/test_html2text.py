@@ -322,3 +322,11 @@ def test_chinese_text_in_layout_cell_with_br():
             "</table></body></html>")
     text = extract_text(html)
     assert text.splitlines() == [f"第{i}段，旧式网页常把正文直接写在表格单元格里，用换行标签分段。" for i in range(8)]
+
+
+def test_xhtml_with_xml_encoding_declaration():
+    html = ('<?xml version="1.0" encoding="gb2312"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+            "<head><title>x</title></head><body><nav>首页</nav><p>" + "一段正文，用来测试带编码声明的页面。" * 5
+            + "</p></body></html>")
+    ex = extract(html)
+    assert ex.method == "density" and ex.text.startswith("一段正文") and "首页" not in ex.text

@@ -661,6 +661,7 @@ def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]]) -> 
 # ---------------------------------------------------------------- entry points
 
 _TAG_RE = re.compile(r"<[^>]*>")
+_XML_DECL_RE = re.compile(r"^\s*(?:\ufeff)?<\?xml[^>]*>")
 _SCRIPT_RE = re.compile(r"<(script|style|noscript|template|head|title)\b.*?</\1\s*>", re.I | re.S)
 
 
@@ -691,10 +692,19 @@ def _weight(text: str) -> int:
 def parse(html: str) -> etree._Element | None:
     """The lxml root of a page, or None when the parser finds no document."""
     try:
-        root = etree.fromstring(html, _parser())
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return etree.fromstring(html, _parser())
+    except ValueError:
+        # lxml refuses a str that declares its own encoding (<?xml ... encoding="..."?>, XHTML);
+        # the text is decoded already, so the declaration can go
+        stripped = _XML_DECL_RE.sub("", html, count=1)
+        if stripped != html:
+            try:
+                return etree.fromstring(stripped, _parser())
+            except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+                return None
         return None
-    return root
+    except (etree.ParserError, etree.XMLSyntaxError):
+        return None
 
 
 def extract(html: str) -> Extraction:
