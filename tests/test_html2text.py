@@ -212,6 +212,18 @@ def test_binary_junk_not_html():
     assert isinstance(out, Rejection) and out.reason == "not_html"
 
 
+@pytest.mark.parametrize("raw", [
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n" + b"stream text (Hello) Tj endstream\n" * 50,
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"abc" * 100,
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"xyz" * 100,
+    b"PK\x03\x04\x14\x00\x06\x00word/document.xml" + b"<w:t>text</w:t>" * 20,
+])
+def test_binary_formats_not_html(raw):
+    html, _ = decode_html(raw)
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, Rejection) and out.reason == "not_html"
+
+
 @pytest.mark.parametrize("html", [
     "",
     "   \n ",

@@ -3,10 +3,10 @@
 How it works (no per-site rules; nothing English-only):
 
 1. Parse with lxml's libxml2 HTML parser (the fast backend BeautifulSoup itself uses; building a
-   bs4 tree costs ten times the parse, see the README). Scripts, styles, forms controls, media and
+   bs4 tree costs ten times the parse, see the README). Scripts, styles, form controls, media and
    the like are stripped in C.
 2. One iterative walk over ``<body>`` (no recursion, so 10,000-deep nesting is fine) marks
-   boilerplate subtrees -- by tag (nav, aside, footer, header, menu, dialog), ARIA role, hidden
+   boilerplate subtrees -- by tag (nav, aside, footer, header, menu, dialog, figcaption), ARIA role, hidden
    state and class/id words (comments, share, related, cookie, sidebar, ...) -- and measures every
    element: text weight (a CJK character weighs 3 Latin ones, about their information content),
    text inside links, and punctuation (full-width ，。、！？ included).
@@ -18,7 +18,8 @@ How it works (no per-site rules; nothing English-only):
    like prose, are added.
 4. The chosen subtrees are serialised: boilerplate and link-dense lists/blocks inside them are
    dropped; headings, paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim
-   and <br> line breaks keep the page's structure.
+   and <br> line breaks keep the page's structure. A headline repeating the <title> is left out
+   (it is meta.title), and long lines repeated verbatim (a second copy of the article) kept once.
 5. Cascade when a step finds too little: ``density`` -> ``density_relaxed`` (no class/id
    pruning) -> ``body`` (all body text minus boilerplate) -> ``all_text`` (all body text) ->
    ``stripped`` (tags removed by regex; for markup the parser loses, e.g. past its depth limit).

@@ -29,12 +29,21 @@ def extract_text(html: str) -> str:
     return extract(html).text
 
 
+# File signatures (as they read after any 8-bit decoding) of formats that are not pages but get
+# stored as them: PDF, GIF, ZIP/Office, gzip, RTF; PNG, JPEG and MP4 a few bytes in.
+_MAGIC_START = ("%PDF-", "GIF87a", "GIF89a", "PK\x03\x04", "\x1f\x8b", "{\\rtf")
+_MAGIC_NEAR = ("PNG\r\n\x1a\n", "JFIF", "Exif", "ftypisom", "ftypmp4")
+
+
 def looks_binary(html: str) -> bool:
-    """True when the start of the "page" is mostly control characters / replacement
-    characters: an image, archive or PDF that was stored as HTML."""
+    """True when the "page" is a known binary format, or its start is mostly control or
+    replacement characters: an image, archive or PDF that was stored as HTML."""
     sample = html[:_JUNK_SAMPLE]
     if not sample:
         return False
+    head = sample[:16]
+    if head.startswith(_MAGIC_START) or any(m in head for m in _MAGIC_NEAR):
+        return True
     return len(_JUNK_RE.findall(sample)) > _JUNK_SHARE * len(sample)
 
 
