@@ -342,3 +342,22 @@ def test_xhtml_with_xml_encoding_declaration():
             + "</p></body></html>")
     ex = extract(html)
     assert ex.method == "density" and ex.text.startswith("一段正文") and "首页" not in ex.text
+
+
+@pytest.mark.parametrize("cut", [
+    "<html><head><title>T</title><script>var a = 1; function f() { return '<p>not text</p>'; }",
+    "<html><head><style>body { color: red } p { margin: 0 }",
+    "<html><head><title>T</title></head><body><!-- a comment that never ends <p>hidden",
+    "<html><body><div><button type=\"button\" class=\"a",
+])
+def test_truncated_page_leaks_no_code(cut):
+    out = HtmlToText().process({"html": cut})
+    assert isinstance(out, Rejection) and out.reason == "no_content"
+
+
+def test_truncated_page_keeps_what_it_has():
+    full = page("boilerplate_en.html")
+    cut = full[:full.index("forty-two") + 20]
+    out = HtmlToText().process({"html": cut})
+    assert isinstance(out, dict) and "Harbour seals have returned" in out["text"]
+    assert "tracking" not in out["text"]

@@ -661,9 +661,13 @@ def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]]) -> 
 
 # ---------------------------------------------------------------- entry points
 
-_TAG_RE = re.compile(r"<[^>]*>")
+_TAG_RE = re.compile(r"<[a-zA-Z/!?][^>]*(?:>|$)")  # a tag, or one cut off by truncation
 _XML_DECL_RE = re.compile(r"^\s*(?:\ufeff)?<\?xml[^>]*>")
-_SCRIPT_RE = re.compile(r"<(script|style|noscript|template|head|title)\b.*?</\1\s*>", re.I | re.S)
+# Never-visible blocks, up to their end tag or, on a truncated page, to the end of the input
+# (an unclosed <script> or <head> must not leak code into the text).
+_SCRIPT_RE = re.compile(
+    r"<(script|style|noscript|template|head|title|svg|textarea|select)\b.*?(?:</\1\s*>|$)"
+    r"|<!--.*?(?:-->|$)", re.I | re.S)
 
 
 def _stripped(html: str) -> str:
