@@ -113,13 +113,27 @@ _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than
 
 _STRING = etree.XPath("string()")
 _TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
-_ATTR_MARKERS = etree.XPath(
-    ".//*[@role='main' or @role='article' or @itemprop='articleBody' or @itemprop='text' or "
-    "@itemprop='reviewBody']")
-# substrings that say the attribute XPath can find something (plain `in` tests are ~50x
-# cheaper than a regex with a leading alternation over a 150 KB page)
-_MARKER_HINTS = ("articleBody", "reviewBody", 'itemprop="text"', "itemprop='text'", "role=\"main",
-                 "role='main", "role=main", 'role="article', "role='article", "role=article")
+# Attribute markers of the main content, each with the substrings that must be in the source
+# for it to be there: plain `in` tests are ~50x cheaper than a regex with a leading alternation
+# over a 150 KB page, and the XPath then tests only the attributes the page has.
+_MARKER_ATTRS = (
+    (("role=\"main", "role='main", "role=main"), "@role='main'"),
+    (("role=\"article", "role='article", "role=article"), "@role='article'"),
+    (("articleBody",), "@itemprop='articleBody'"),
+    (("reviewBody",), "@itemprop='reviewBody'"),
+    (('itemprop="text"', "itemprop='text'"), "@itemprop='text'"),
+)
+_MARKER_XPATHS: dict[tuple[str, ...], etree.XPath] = {}
+
+
+def _marker_xpath(html: str) -> etree.XPath | None:
+    preds = tuple(p for hints, p in _MARKER_ATTRS if any(h in html for h in hints))
+    if not preds:
+        return None
+    xp = _MARKER_XPATHS.get(preds)
+    if xp is None:
+        xp = _MARKER_XPATHS[preds] = etree.XPath(".//*[" + " or ".join(preds) + "]")
+    return xp
 
 _PARSER: etree.HTMLParser | None = None
 
@@ -154,14 +168,6 @@ def _measure(s: str) -> tuple[int, int, int]:
     return w, len(_PUNCT_RE.findall(s)), len(_COMMA_RE.findall(s))
 
 
-def _class_id(el: etree._Element) -> str:
-    a = el.attrib
-    c, i = a.get("class"), a.get("id")
-    if c and i:
-        return c + " " + i
-    return c or i or ""
-
-
 def _class_weight(el: etree._Element) -> int:
     w = 0
     for v in (el.get("class"), el.get("id")):
@@ -175,24 +181,45 @@ def _class_weight(el: etree._Element) -> int:
 
 def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> bool:
     """Boilerplate by tag, role, hidden state or (unless relaxed) class/id words."""
-    a = el.attrib
-    if not a:
+    items = el.items()  # one C call; el.attrib would build a proxy per element
+    if not items:
         return tag in _BOILER_TAGS and not relaxed
-    if "hidden" in a or a.get("aria-hidden") == "true":
-        return True
-    st = a.get("style")
-    if st and _HIDDEN_STYLE.search(st):
-        return True
-    role = a.get("role")
-    if role and role.lower() in _BOILER_ROLES:
-        return True
+    cls = idv = None
+    for k, v in items:
+        if k == "class":
+            cls = v
+        elif k == "id":
+            idv = v
+        elif k == "style":
+            if _HIDDEN_STYLE.search(v):
+                return True
+        elif k == "hidden":
+            return True
+        elif k == "aria-hidden":
+            if v == "true":
+                return True
+        elif k == "role":
+            if v.lower() in _BOILER_ROLES:
+                return True
     if relaxed:
         return False
     if tag in _BOILER_TAGS:
         return True
-    ci = _class_id(el)
+    ci = cls + " " + idv if cls and idv else cls or idv
     if not ci:
         return False
+    verdict = _CLASS_VERDICTS.get(ci)
+    if verdict is None:
+        if len(_CLASS_VERDICTS) > 50_000:  # bounded: class strings repeat within and across pages
+            _CLASS_VERDICTS.clear()
+        verdict = _CLASS_VERDICTS[ci] = _class_says_boiler(ci)
+    return verdict
+
+
+_CLASS_VERDICTS: dict[str, bool] = {}
+
+
+def _class_says_boiler(ci: str) -> bool:
     if _HIDDEN_CLASS.search(ci):
         return True
     if _STRONG_NEG.search(ci):
@@ -216,12 +243,12 @@ def _is_main_marker(el: etree._Element, tag: str) -> bool:
 # ---------------------------------------------------------------- analysis
 
 
-def _main_markers(body: etree._Element, attrs: bool) -> list:
-    # Tag filtering in iter() runs in C; the attribute XPath (a slow full scan) runs only
-    # when a regex over the source saw such attributes.
+def _main_markers(body: etree._Element, attr_xpath: etree.XPath | None) -> list:
+    # Tag filtering in iter() runs in C; the attribute XPath (a full scan) only when the
+    # source has such attributes at all.
     found = list(body.iter("article", "main"))
-    if attrs:
-        found.extend(_ATTR_MARKERS(body))
+    if attr_xpath is not None:
+        found.extend(attr_xpath(body))
     return found
 
 
@@ -231,10 +258,10 @@ class _Analysis:
 
     __slots__ = ("stats", "scores", "drop", "total", "body", "layout")
 
-    def __init__(self, body: etree._Element, relaxed: bool, attr_markers: bool = True):
+    def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None):
         self.body = body
         protect: set = set()
-        markers = _main_markers(body, attr_markers)
+        markers = _main_markers(body, attr_xpath)
         mset = set(markers)
         for m in markers:
             # ancestors of the main content are never boilerplate; only outermost markers
@@ -622,7 +649,7 @@ def _dedupe_lines(text: str) -> str:
     lines = text.split("\n")
     seen: set[str] = set()
     out: list[str] = []
-    flat: list[str] = []  # whitespace-normalised non-empty lines kept so far
+    flat: list[str] = []  # non-empty lines kept so far
     starts: dict[str, list[int]] = {}  # first _KEY chars of a kept line -> its indices in flat
     dup = False
     for ln in lines:
@@ -631,16 +658,16 @@ def _dedupe_lines(text: str) -> str:
             if ln in seen:
                 dup = True
                 continue
-            if n >= _PROBE_MIN and _is_flat_copy(_WS_RE.sub(" ", ln[:_PROBE_LEN]).strip(), flat, starts):
+            # lines come from _join with white space already collapsed (pre aside)
+            if n >= _PROBE_MIN and _is_flat_copy(ln[:_PROBE_LEN], flat, starts):
                 dup = True
                 continue
             seen.add(ln)
         out.append(ln)
         if ln:
-            f = _WS_RE.sub(" ", ln).strip()
-            if len(f) >= _KEY:
-                starts.setdefault(f[:_KEY], []).append(len(flat))
-            flat.append(f)
+            if len(ln) >= _KEY:
+                starts.setdefault(ln[:_KEY], []).append(len(flat))
+            flat.append(ln)
     if not dup:
         return text
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
@@ -726,9 +753,9 @@ def extract(html: str) -> Extraction:
     attempts: list[tuple[str, str]] = []
     an_strict = None
     page_w = 0
-    attr_markers = any(h in html for h in _MARKER_HINTS)
+    attr_xpath = _marker_xpath(html)
     for relaxed in (False, True):
-        an = _Analysis(body, relaxed, attr_markers)
+        an = _Analysis(body, relaxed, attr_xpath)
         if an_strict is None:
             an_strict = an
         page_w = max(page_w, an.total)
