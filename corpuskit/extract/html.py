@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import html as _htmllib
 import re
+import threading
 from typing import NamedTuple
 
 from lxml import etree
@@ -139,17 +140,17 @@ def _marker_xpath(html: str) -> etree.XPath | None:
         xp = _MARKER_XPATHS[key] = etree.XPath(".//*[" + " or ".join(key) + "]")
     return xp
 
-_PARSER: etree.HTMLParser | None = None
+_LOCAL = threading.local()  # lxml parsers must not be shared between threads
 
 
 def _parser() -> etree.HTMLParser:
-    global _PARSER
-    if _PARSER is None:
+    p = getattr(_LOCAL, "parser", None)
+    if p is None:
         # huge_tree: no 10 MB text-node limit and a deeper nesting limit (libxml2 still caps
         # depth; the "stripped" fallback covers text lost beyond it).
-        _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
-                                   recover=True, huge_tree=True, default_doctype=False)
-    return _PARSER
+        p = _LOCAL.parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
+                                             recover=True, huge_tree=True, default_doctype=False)
+    return p
 
 
 class Extraction(NamedTuple):
