@@ -63,6 +63,13 @@ def test_structure_elements():
     assert "Home" not in text and "Copyright" not in text
 
 
+def test_br_inside_a_data_cell_keeps_the_row_on_one_line():
+    html = ("<html><body><p>" + "A paragraph before the table, long enough to read as prose. " * 3 +
+            "</p><table><tr><td>Name</td><td>Address</td></tr><tr><td>Ann</td>"
+            "<td>1 Main St<br>Springfield</td></tr></table></body></html>")
+    assert "Name | Address\nAnn | 1 Main St Springfield" in extract_text(html)
+
+
 def test_layout_table_is_not_a_data_table():
     html = ("<html><body><table><tr><td><p>" + "Layout tables hold whole articles, one paragraph after "
             "another, and their cells are blocks. " * 3 + "</p><p>" + "A second paragraph, also long "

@@ -521,7 +521,7 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
     layout = an.layout
     stats = an.stats
     skipped: set = set()
-    tables: list = []  # [is_layout, first_cell_in_row]
+    tables: list = []  # [is_layout, first_cell_in_row, open_cells]
     ws = _WS_RE
     for root in roots:
         walker = etree.iterwalk(root, events=("start", "end"))
@@ -552,19 +552,21 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                             if not tables[-1][1]:
                                 out.append(_CELL)
                             tables[-1][1] = False
+                            tables[-1][2] += 1
                         else:
                             out.append(2)
                     else:
                         out.append(2)
                         if tag == "table":
-                            tables.append([el in layout, True])
+                            tables.append([el in layout, True, 0])
                         elif tag in ("pre", "listing", "xmp", "plaintext"):
                             out.append(_Pre(_STRING(el)))
                             walker.skip_subtree()
                             skipped.add(el)
                             continue
                 elif tag == "br":
-                    out.append(1)
+                    # a row of a data table stays on one line
+                    out.append(" " if tables and not tables[-1][0] and tables[-1][2] else 1)
                 t = el.text
                 if t:
                     out.append(t)
@@ -578,7 +580,7 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                 if tag in _LINE_TAGS:
                     out.append(1)
                 elif tag in ("td", "th") and tables and not tables[-1][0]:
-                    pass
+                    tables[-1][2] -= 1
                 else:
                     out.append(2)
                     if tag == "table" and tables:
