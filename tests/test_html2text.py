@@ -368,3 +368,16 @@ def test_truncated_page_keeps_what_it_has():
     out = HtmlToText().process({"html": cut})
     assert isinstance(out, dict) and "Harbour seals have returned" in out["text"]
     assert "tracking" not in out["text"]
+
+
+def test_hidden_schema_copy_with_article_body_is_dropped():
+    paras = "".join(f"<p>Visible paragraph {i}, which is the story as readers see it on the page.</p>"
+                    for i in range(5))
+    html = ("<html><body><div class='story'>" + paras + "</div>"
+            "<div style='display:none' itemscope><div itemprop='headline'>Hidden headline</div>"
+            "<div itemprop='datePublished'>2019-11-19T08:57:40</div>"
+            "<div itemprop='articleBody'>" + paras + "</div></div></body></html>")
+    text = extract_text(html)
+    assert "Visible paragraph 4" in text
+    assert "Hidden headline" not in text and "2019-11-19" not in text
+    assert text.count("Visible paragraph 0") == 1

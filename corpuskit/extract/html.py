@@ -184,11 +184,15 @@ def _class_weight(el: etree._Element) -> int:
     return w
 
 
-def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> bool:
-    """Boilerplate by tag, role, hidden state or (unless relaxed) class/id words."""
+_NO, _HIDDEN, _BOILER = 0, 1, 2
+
+
+def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> int:
+    """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag, role or, unless relaxed, class/id
+    words) or _NO."""
     items = el.items()  # one C call; el.attrib would build a proxy per element
     if not items:
-        return tag in _BOILER_TAGS and not relaxed
+        return _BOILER if tag in _BOILER_TAGS and not relaxed else _NO
     cls = idv = None
     for k, v in items:
         if k == "class":
@@ -197,22 +201,22 @@ def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> bool:
             idv = v
         elif k == "style":
             if _HIDDEN_STYLE.search(v):
-                return True
+                return _HIDDEN
         elif k == "hidden":
-            return True
+            return _HIDDEN
         elif k == "aria-hidden":
             if v == "true":
-                return True
+                return _HIDDEN
         elif k == "role":
             if v.lower() in _BOILER_ROLES:
-                return True
+                return _BOILER
     if relaxed:
-        return False
+        return _NO
     if tag in _BOILER_TAGS:
-        return True
+        return _BOILER
     ci = cls + " " + idv if cls and idv else cls or idv
     if not ci:
-        return False
+        return _NO
     verdict = _CLASS_VERDICTS.get(ci)
     if verdict is None:
         if len(_CLASS_VERDICTS) > 50_000:  # bounded: class strings repeat within and across pages
@@ -221,21 +225,22 @@ def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> bool:
     return verdict
 
 
-_CLASS_VERDICTS: dict[str, bool] = {}
+_CLASS_VERDICTS: dict[str, int] = {}
 
 
-def _class_says_boiler(ci: str) -> bool:
+def _class_says_boiler(ci: str) -> int:
     if _HIDDEN_CLASS.search(ci):
-        return True
+        # a class name is weaker evidence than a style: it does not override protection
+        return _BOILER
     if _STRONG_NEG.search(ci):
         # per token, so "entry-content-read-more" (content) stays and "share-tools" goes
         toks = ci.lower().split()
         if not _OK_TOKENS.isdisjoint(toks):
-            return False
+            return _NO
         for tok in toks:
             if _STRONG_NEG.search(tok) and not _OK_MAYBE.search(tok):
-                return True
-    return bool(_WEAK_NEG.search(ci)) and not _OK_MAYBE.search(ci)
+                return _BOILER
+    return _BOILER if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
 
 
 def _is_main_marker(el: etree._Element, tag: str) -> bool:
@@ -302,8 +307,11 @@ class _Analysis:
                     walker.skip_subtree()
                     stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True, False])
                     continue
-                if el is not body and el not in protect and _is_boiler(el, tag, relaxed):
-                    # a "sidebar" wrapping most of the page is a layout wrapper, not boilerplate
+                verdict = _is_boiler(el, tag, relaxed) if el is not body else _NO
+                # Hidden elements go even around an articleBody (a display:none schema.org
+                # copy of the article); words and tags never drop the main content's wrappers.
+                # Either way a "sidebar" holding most of the page is a layout wrapper.
+                if verdict and (verdict == _HIDDEN or el not in protect):
                     if len(_STRING(el)) < _GUARD_SHARE * total_raw:
                         walker.skip_subtree()
                         drop.add(el)
