@@ -316,7 +316,8 @@ def test_cli_kept_and_rejected(run_cli, tmp_path):
 
 def test_second_copy_of_the_article_is_dropped():
     paras = [f"Paragraph {i} of the story, long enough to be prose and to be checked for being a "
-             f"repeat of an earlier line on the same page, number {i}." for i in range(4)]
+             f"repeat of an earlier line on the same page, number {i}. " * 3 for i in range(4)]
+    paras = [p.strip() for p in paras]
     article = "".join(f"<p>{p}</p>" for p in paras)
     # a print copy with the same paragraphs, and a flattened copy in one block
     html = (f"<html><body><article><div>{article}</div><div>{article}</div>"
@@ -327,9 +328,13 @@ def test_second_copy_of_the_article_is_dropped():
 
 def test_repeated_short_lines_are_content():
     rows = "".join("<li>1 cup rice, 2 cups water</li>" for _ in range(3))
+    meal = ("<p>Lunch: Asian chicken zoodles [1 cup zucchini noodles, sauteed using 1 tsp. oil, "
+            "4 oz. chicken, 1 Tbsp. sauce, half a cup of peppers and carrots, sliced thin]</p>")
     html = ("<html><body><article><p>" + "A recipe that repeats its ingredient lines on purpose, "
-            "with commas. " * 3 + f"</p><ul>{rows}</ul></article></body></html>")
-    assert extract_text(html).count("1 cup rice, 2 cups water") == 3
+            "with commas. " * 3 + f"</p><ul>{rows}</ul>{meal * 3}</article></body></html>")
+    text = extract_text(html)
+    assert text.count("1 cup rice, 2 cups water") == 3
+    assert text.count("Lunch: Asian chicken zoodles") == 3
 
 
 def test_chinese_text_in_layout_cell_with_br():

@@ -651,7 +651,7 @@ def _join(tokens: list, ws: re.Pattern) -> str:
     return _dedupe_lines(text)
 
 
-_DUP_MIN = 120
+_DUP_MIN = 300   # exact repeats of lines this long are a second copy (shorter ones can be content)
 _PROBE_MIN = 400   # only a line this long is checked for being a flattened copy ...
 _PROBE_LEN = 160   # ... by looking for its first characters in the text before it
 _KEY = 20
@@ -673,11 +673,11 @@ def _dedupe_lines(text: str) -> str:
             if ln in seen:
                 dup = True
                 continue
-            # lines come from _join with white space already collapsed (pre aside)
-            if n >= _PROBE_MIN and _is_flat_copy(ln[:_PROBE_LEN], flat, starts):
-                dup = True
-                continue
             seen.add(ln)
+        # lines come from _join with white space already collapsed (pre aside)
+        if n >= _PROBE_MIN and _is_flat_copy(ln[:_PROBE_LEN], flat, starts):
+            dup = True
+            continue
         out.append(ln)
         if ln:
             if len(ln) >= _KEY:
