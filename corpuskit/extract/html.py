@@ -63,7 +63,9 @@ _MAIN_ROLES = frozenset(("main", "article"))
 
 # class/id words, matched at the start of a class/id token (so "comments", "commentList",
 # "share-bar" match, "postcomment" does not). Strong ones drop an element even when it also
-# says "content"/"article" ("comment-body", "related-articles").
+# says "content"/"article" ("comment-body", "related-articles"). Chinese sites often name
+# classes in pinyin: pinglun (comments), xiangguan (related), fenxiang (share), tuijian
+# (recommended); zhengwen (main text) and neirong (content) are the positive ones.
 _STRONG_NEG = re.compile(
     r"(?:^|[\s_\-])(?:comment|disqus|respond|reply|replies|share|sharing|social|related|"
     r"recommend|recirc|breadcrumb|outbrain|taboola|zergnet|sponsor|advert|adsense|"
