@@ -126,6 +126,8 @@ REGISTRY: dict[str, str] = {
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
     "html2text": "corpuskit.stages.html2text:HtmlToText",
+    "fetch": "corpuskit.stages.fetch:Fetch",
+    "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
