@@ -44,7 +44,15 @@ import orjson
 from .errors import BadInput, UsageError
 from .jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
 from .runner import Chain, StageStats
-from .stage import DEFAULT_PIPELINE, REGISTRY, RecordStage, Stage, get_stage_class, make_stage
+from .stage import (
+    DEFAULT_PIPELINE,
+    PIPELINE_STAGE_DEFAULTS,
+    REGISTRY,
+    RecordStage,
+    Stage,
+    get_stage_class,
+    make_stage,
+)
 
 MARKER = ".corpuskit"
 WORK = ".work"
@@ -82,7 +90,8 @@ class PipelineConfig:
         part of it; its options are used for the URL lists in raw/."""
         from .stage import SourceStage
 
-        stages = [make_stage(n, **self.options.get(n, {})) for n in self.stages]
+        stages = [make_stage(n, **{**PIPELINE_STAGE_DEFAULTS.get(n, {}), **self.options.get(n, {})})
+                  for n in self.stages]
         return [s for s in stages if not isinstance(s, SourceStage)]
 
     def n_workers(self) -> int:
@@ -788,6 +797,9 @@ def print_config(stage_names: list[str] | None = None) -> str:
         for f in opts:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
             help_ = f.metadata.get("help", "")
+            if f.name in PIPELINE_STAGE_DEFAULTS.get(name, {}):
+                default = PIPELINE_STAGE_DEFAULTS[name][f.name]
+                help_ += " (the pipeline's default)"
             if default is None:
                 out.append(f"# {f.name} =   # {help_} (default: unset)")
             else:

@@ -131,7 +131,11 @@ REGISTRY: dict[str, str] = {
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
-DEFAULT_PIPELINE: list[str] = ["normalize", "filter-short"]
+DEFAULT_PIPELINE: list[str] = ["html2text", "normalize", "filter-short", "tokenize-stats"]
+
+# Options the pipeline sets by default (over the stage's own default), shown by --print-config:
+# html2text lets records that already carry text through, so raw/ can mix pages and text.
+PIPELINE_STAGE_DEFAULTS: dict[str, dict[str, Any]] = {"html2text": {"keep_text": True}}
 
 
 def get_stage_class(name: str) -> type[Stage]:

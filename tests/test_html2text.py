@@ -386,3 +386,18 @@ def test_hidden_schema_copy_with_article_body_is_dropped():
     assert "Visible paragraph 4" in text
     assert "Hidden headline" not in text and "2019-11-19" not in text
     assert text.count("Visible paragraph 0") == 1
+
+
+def test_keep_text_lets_extracted_records_through():
+    from corpuskit.stage import Rejection
+    from corpuskit.stages.html2text import HtmlToText
+
+    st = HtmlToText(keep_text=True)
+    assert st.required_field() is None and HtmlToText().required_field() == "html"
+    rec = {"id": "a", "text": "already text", "html": "<p>x</p>", "z": 1}
+    out = st.process(rec)
+    assert out["text"] == "already text" and "html" not in out and out["z"] == 1
+    assert out["meta"]["html2text"] == "existing_text"
+    assert st.process({"id": "b"}) == Rejection("no_content", "neither html nor text")
+    page = st.process({"id": "c", "html": "<html><body><article><p>" + "正文内容。" * 20 + "</p></article></body></html>"})
+    assert page["text"].startswith("正文内容")

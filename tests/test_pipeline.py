@@ -10,7 +10,7 @@ import pytest
 from corpuskit.errors import UsageError
 from corpuskit.jsonl import read_records
 from corpuskit.pipeline import PipelineConfig, run_pipeline
-from corpuskit.stage import DEFAULT_PIPELINE
+from corpuskit.stage import DEFAULT_PIPELINE, PIPELINE_STAGE_DEFAULTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,7 +40,12 @@ def test_pipe_of_subcommands_equals_pipeline_byte_for_byte(tmp_path):
                         "--compression", "none", "-q"], capture_output=True, env=env)
     assert p.returncode == 0, p.stderr
     py = sys.executable
-    stages = " | ".join(f"{py} -m corpuskit {s} -q" for s in DEFAULT_PIPELINE)
+
+    def flags(stage):  # the pipeline's own defaults for a stage, as command-line flags
+        return " ".join(f"--{k.replace('_', '-')}" if v is True else f"--{k.replace('_', '-')} {v}"
+                        for k, v in PIPELINE_STAGE_DEFAULTS.get(stage, {}).items())
+
+    stages = " | ".join(f"{py} -m corpuskit {s} {flags(s)} -q" for s in DEFAULT_PIPELINE)
     first = f"{py} -m corpuskit cat {raw} --bad-records {tmp_path / 'bad.jsonl'} -q"
     piped = subprocess.run(f"{first} | {stages}", shell=True, capture_output=True, env=env)
     assert piped.returncode == 0, piped.stderr

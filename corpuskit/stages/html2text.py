@@ -60,6 +60,9 @@ class HtmlToText(RecordStage):
     needs: ClassVar[str | None] = "html"
 
     keep_html: bool = opt(False, "Keep the `html` field next to the extracted text.")
+    keep_text: bool = opt(False, "Records that already have a text field pass through (their html, "
+                                 "if any, dropped unless --keep-html), so pages and extracted text "
+                                 "can be mixed; the pipeline turns this on.")
     max_chars: int = opt(20_000_000, "Largest page accepted, in characters (trafilatura's "
                                      "cap is 20 MB too); larger pages are rejected as too_large. "
                                      "0 for no limit.")
@@ -68,8 +71,18 @@ class HtmlToText(RecordStage):
         if self.max_chars < 0:
             raise ValueError("--max-chars must be >= 0")
 
+    def required_field(self) -> str | None:
+        return None if self.keep_text else "html"
+
     def process(self, record: dict) -> dict | Rejection:
         html = record.get("html")
+        if self.keep_text and isinstance(record.get(self.text_field), str):
+            out = record if self.keep_html or "html" not in record else {
+                k: v for k, v in record.items() if k != "html"}
+            set_meta(out, "html2text", "existing_text")
+            return out
+        if not isinstance(html, str) and self.keep_text:
+            return Rejection("no_content", f"neither html nor {self.text_field}")
         if not isinstance(html, str):
             from ..errors import MissingField
             raise MissingField("html")
