@@ -123,6 +123,8 @@ def set_meta(record: dict, key: str, value: Any) -> None:
 REGISTRY: dict[str, str] = {
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
+    "filter-ads": "corpuskit.stages.ads:FilterAds",
+    "filter-quality": "corpuskit.stages.quality:FilterQuality",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.

@@ -209,3 +209,22 @@ def count_ellipses(text: str) -> int:
 def ends_with_ellipsis(line: str) -> bool:
     s = line.rstrip().rstrip(LINE_CLOSERS)
     return s.endswith(("...", "\u2026", "\u22ef"))
+
+
+def count_sentences(text: str, stop_at: int = 0) -> int:
+    """len(sentences(text)) without building the list; with `stop_at` > 0, stops counting
+    there (enough to decide "at least N sentences" on a long document)."""
+    n = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        end = 0
+        for m in SENTENCE_END_RE.finditer(line):
+            if line[end:m.end()].strip():
+                n += 1
+            end = m.end()
+        if line[end:].strip():
+            n += 1
+        if stop_at and n >= stop_at:
+            return stop_at
+    return n

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import filterfalse
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,11 +32,12 @@ import numpy as np
 from ..stage import RecordStage, Rejection, opt, set_meta
 from ..text import (
     CJK_RE,
+    CJK_RUN_RE,
     count_ellipses,
+    count_sentences,
     ends_with_ellipsis,
     ends_with_terminal_punct,
     paragraphs,
-    sentences,
     words,
 )
 
@@ -90,63 +92,101 @@ def find_duplicates(items: list[str]) -> tuple[int, int]:
 
 
 class NgramStats:
-    """Gopher's n-gram repetition measures over a word list, vectorised: each n-gram is a 64-bit
-    polynomial hash of its words' hashes, so counting is numpy work instead of building strings."""
+    """Gopher's n-gram repetition measures over a word list, vectorised. Each n-gram is a 64-bit
+    polynomial hash of its words' hashes. Sizes are visited in increasing order: a repeated
+    n-gram starts with a repeated shorter one, so after the first size only the positions that
+    repeated before are hashed and grouped (for ordinary text a short list)."""
+
+    SMALL = 48  # below this many positions, grouping in a dict beats numpy's call overhead
 
     def __init__(self, ws: list[str], spaced: bool):
         self.n_words = len(ws)
-        self.lens = np.fromiter(map(len, ws), dtype=np.int64, count=len(ws))
-        self.cum = np.concatenate(([0], np.cumsum(self.lens)))
+        lens = np.fromiter(map(len, ws), dtype=np.int64, count=len(ws))
+        self.cum = np.concatenate(([0], np.cumsum(lens)))
         self.tok = np.fromiter(map(hash, ws), dtype=np.int64, count=len(ws)).view(np.uint64)
         self.spaced = spaced
-        self._h = self.tok
-        self._n = 1
+        self.size = 0
+        self.cand: np.ndarray | None = None  # positions still in play (None: all)
+        self.hv: np.ndarray | None = None  # hash of the `size`-gram at each of them
 
-    def hashes(self, n: int) -> np.ndarray:
-        if n < self._n:
-            self._h, self._n = self.tok, 1
+    def advance(self, n: int) -> tuple[int, int]:
+        """Move to n-grams of size n (n >= the previous size). Returns (count of the most frequent
+        n-gram, position of its first occurrence); ties go to the n-gram seen first, as with
+        collections.Counter.most_common in datatrove. Afterwards `self.cand` holds the sorted
+        positions whose n-gram occurs twice or more and `self.hv` their hashes."""
+        if n < self.size:
+            raise ValueError("n-gram sizes must increase")
+        if self.n_words < n:
+            self.cand = np.empty(0, dtype=np.int64)
+            self.hv = np.empty(0, dtype=np.uint64)
+            self.size = n
+            return 0, -1
         with np.errstate(over="ignore"):
-            while self._n < n:
-                m = self.n_words - self._n
-                self._h = self._h[:m] * _HASH_MUL + self.tok[self._n:self._n + m]
-                self._n += 1
-        return self._h
+            if self.cand is None:  # first size: every position
+                m = self.n_words - n + 1
+                hv = self.tok[:m].copy()
+                for k in range(1, n):
+                    hv = hv * _HASH_MUL + self.tok[k:k + m]
+                cand = np.arange(m)
+            else:
+                cand, hv = self.cand, self.hv
+                keep = cand + n <= self.n_words
+                if not keep.all():
+                    cand, hv = cand[keep], hv[keep]
+                for k in range(self.size, n):
+                    hv = hv * _HASH_MUL + self.tok[cand + k]
+        self.size = n
+        if cand.size < 2:
+            self.cand, self.hv = cand[:0], hv[:0]
+            return 1, 0
+        if cand.size <= self.SMALL:
+            groups: dict[int, list[int]] = {}
+            for p, x in zip(cand.tolist(), hv.tolist(), strict=True):
+                groups.setdefault(x, []).append(p)
+            rep = [g for g in groups.values() if len(g) > 1]
+            if not rep:
+                self.cand, self.hv = cand[:0], hv[:0]
+                return 1, 0
+            top = max(map(len, rep))
+            first = min(g[0] for g in rep if len(g) == top)
+            keep_pos = np.array(sorted(p for g in rep for p in g), dtype=np.int64)
+            idx = np.searchsorted(cand, keep_pos)
+            self.cand, self.hv = cand[idx], hv[idx]
+            return top, first
+        order = np.argsort(hv, kind="stable")  # stable: within a run, positions increase
+        srt = hv[order]
+        starts = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1])))
+        counts = np.diff(np.append(starts, srt.size))
+        top = int(counts.max())
+        if top < 2:
+            self.cand, self.hv = cand[:0], hv[:0]
+            return 1, 0  # all distinct: the first n-gram counts as the most frequent
+        idx = np.sort(order[np.repeat(counts > 1, counts)])
+        first = int(cand[order[starts[counts == top]].min()])
+        self.cand, self.hv = cand[idx], hv[idx]
+        return top, first
 
-    def char_lens(self, n: int) -> np.ndarray:
-        m = self.n_words - n + 1
-        return self.cum[n:n + m] - self.cum[:m]
+    def top_chars(self, n: int, count: int, first: int) -> int:
+        """Characters covered by the most frequent n-gram: its count x its length (with the
+        spaces between words in spaced text, as datatrove's " ".join)."""
+        if count == 0:
+            return 0
+        length = int(self.cum[first + n] - self.cum[first]) + (n - 1 if self.spaced else 0)
+        return length * count
 
-    def top_chars(self, n: int) -> int:
-        """Characters covered by the most frequent n-gram (count x its length); ties go to the
-        n-gram seen first, as with collections.Counter.most_common in datatrove."""
-        if self.n_words < n:
+    def dup_chars(self) -> int:
+        """Characters in duplicated n-grams of the current size, counted the way Gopher/datatrove
+        do: scan left to right; a repeat of an n-gram seen (and not skipped) before counts its
+        characters and skips ahead n words. Only positions whose n-gram occurs twice or more can
+        matter, so only those are walked."""
+        cand, n = self.cand, self.size
+        if cand is None or cand.size == 0:
             return 0
-        h = self.hashes(n)
-        uniq, first, counts = np.unique(h, return_index=True, return_counts=True)
-        top = counts.max()
-        pos = int(first[counts == top].min())
-        length = int(self.char_lens(n)[pos]) + (n - 1 if self.spaced else 0)
-        return length * int(top)
-
-    def dup_chars(self, n: int) -> int:
-        """Characters in duplicated n-grams, counted the way Gopher/datatrove do: scan left to right,
-        a repeat of an n-gram seen (and not skipped) before counts its characters and skips ahead
-        n words. Only positions whose n-gram occurs twice or more can matter, so only those are
-        walked in Python; the rest is numpy."""
-        if self.n_words < n:
-            return 0
-        h = self.hashes(n)
-        _, inv, counts = np.unique(h, return_inverse=True, return_counts=True)
-        cand = np.flatnonzero(counts[inv] > 1)
-        if cand.size == 0:
-            return 0
-        clen = self.char_lens(n)
-        hs = h[cand].tolist()
-        ls = clen[cand].tolist()
+        clen = self.cum[cand + n] - self.cum[cand]
         added: set[int] = set()
         skip_until = -1
         total = 0
-        for p, hv, ln in zip(cand.tolist(), hs, ls):
+        for p, hv, ln in zip(cand.tolist(), self.hv.tolist(), clen.tolist(), strict=True):
             if p < skip_until:
                 continue
             if hv in added:
@@ -276,7 +316,7 @@ class FilterQuality(RecordStage):
             return None
 
         # Mean word length over the non-CJK words (a CJK "word" is one character by construction).
-        n_cjk = len(CJK_RE.findall(text))
+        n_cjk = sum(map(len, CJK_RUN_RE.findall(text)))
         total_len = sum(map(len, ws))
         n_spaced = n - n_cjk
         if n_spaced * 2 >= n and n_spaced > 0:
@@ -310,7 +350,8 @@ class FilterQuality(RecordStage):
         if self.max_ellipsis_lines and el > self.max_ellipsis_lines:
             return Rejection("too_many_ellipsis_lines", f"{el:.2f} > {self.max_ellipsis_lines}")
 
-        no_alpha = sum(1 for w in ws if not w.isalpha() and not _HAS_ALPHA.search(w))
+        # Most words are all letters (str.isalpha runs in C); only the rest need the regex.
+        no_alpha = sum(1 for w in filterfalse(str.isalpha, ws) if not _HAS_ALPHA.search(w))
         aw = 1 - no_alpha / n
         m["alpha_words"] = _r(aw)
         if self.min_alpha_words and aw < self.min_alpha_words:
@@ -327,7 +368,7 @@ class FilterQuality(RecordStage):
         if self.curly_bracket and "{" in text:
             return Rejection("curly_bracket", "contains '{'")
         if self.min_sentences:
-            ns = len(sentences(text))
+            ns = count_sentences(text, stop_at=self.min_sentences)  # counted up to the limit
             m["sentences"] = ns
             if ns < self.min_sentences:
                 return Rejection("too_few_sentences", f"{ns} < {self.min_sentences}")
@@ -359,19 +400,26 @@ class FilterQuality(RecordStage):
             if cjk:
                 m["ngram_scale"] = scale
             top: dict[str, float] = {}
-            m["top_ngram"] = top
-            for k, lim in self._top:
-                f = stats.top_chars(max(1, round(k * scale))) / tlen
-                top[str(k)] = _r(f)
-                if f > lim:
-                    return Rejection("top_ngram", f"{k}-gram {f:.2f} > {lim}")
             dup: dict[str, float] = {}
-            m["dup_ngram"] = dup
-            for k, lim in self._dup:
-                f = stats.dup_chars(max(1, round(k * scale))) / tlen
-                dup[str(k)] = _r(f)
-                if f > lim:
-                    return Rejection("dup_ngram", f"{k}-gram {f:.2f} > {lim}")
+            m["top_ngram"] = top
+            # One chain over increasing n (top n-grams 2..4, then duplicated 5..10), each step
+            # grouping only the positions that repeated at the previous n.
+            for kind, k, lim in sorted([("top", k, lim) for k, lim in self._top]
+                                       + [("dup", k, lim) for k, lim in self._dup],
+                                       key=lambda t: (t[1], t[0] == "dup")):
+                size = max(1, round(k * scale))
+                count, first = stats.advance(size)
+                if kind == "top":
+                    f = stats.top_chars(size, count, first) / tlen
+                    top[str(k)] = _r(f)
+                    if f > lim:
+                        return Rejection("top_ngram", f"{k}-gram {f:.2f} > {lim}")
+                else:
+                    m["dup_ngram"] = dup
+                    f = stats.dup_chars() / tlen
+                    dup[str(k)] = _r(f)
+                    if f > lim:
+                        return Rejection("dup_ngram", f"{k}-gram {f:.2f} > {lim}")
 
         # FineWeb line rules.
         if lines:
