@@ -313,3 +313,11 @@ def test_ngram_measures_match_the_reference_algorithm(ws, sizes):
         count, first = stats.advance(n)
         assert stats.top_chars(n, count, first) == _ref_top(ws, n)
         assert stats.dup_chars() == _ref_dup(ws, n)
+
+
+def test_symbol_only_tokens_count_as_non_alpha_words():
+    # Gopher counts whitespace tokens: a page of "*** | --- =>" separators has too few alphabetic words
+    junk = "\n".join("*** | --- => ## || :: >> --" for _ in range(20))
+    assert reason(EN_BASE + "\n" + junk, max_hash_ratio=0) == "too_few_alpha_words"
+    # Chinese punctuation is attached to the text, so ordinary Chinese is unaffected
+    assert run(ZH_BASE)["meta"]["quality"]["alpha_words"] == 1.0

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from ..errors import UsageError
 from ..stage import RecordStage, Rejection, opt, set_meta
@@ -35,6 +35,7 @@ LOREM_RE = re.compile(r"lorem\s+ipsum", re.IGNORECASE)
 # Menu rows / breadcrumbs: short segments between separators.
 _BREADCRUMB_SEP = re.compile(r"\s*(?:>|»|›|→|＞|〉|/|::)\s*")
 _MENU_SEP = re.compile(r"\s*(?:\||｜|•|·|・|\u2022|◆|■|/)\s*")
+_SEP_CHARS = frozenset(">»›→＞〉/:|｜•·・◆■\u2022")
 _HOME_WORDS = frozenset({"home", "homepage", "main page", "首页", "主页", "网站首页", "首頁"})
 _NAV_VOCAB = frozenset(
     "home about contact blog news login log sign register shop store services products faq help "
@@ -47,15 +48,68 @@ _NAV_VOCAB = frozenset(
 )
 
 
+try:  # the regex parser, to find what each pattern needs (Python 3.11+ / 3.10)
+    from re import _constants as _sre_c
+    from re import _parser as _sre_p
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre_c  # type: ignore[no-redef]
+    import sre_parse as _sre_p  # type: ignore[no-redef]
+
+
+def _required_literals(seq) -> frozenset[str] | None:
+    """A set of lower-cased strings at least one of which occurs in every match of the parsed
+    pattern `seq` (None when no such set is found): a cheap `in` test that rules a line out
+    before the regex runs. Conservative: any construct it does not understand is skipped."""
+    best: frozenset[str] | None = None
+
+    def consider(cands: frozenset[str] | None) -> None:
+        nonlocal best
+        if cands and all(cands) and (best is None or min(map(len, cands)) > min(map(len, best))):
+            best = cands
+
+    run: list[str] = []
+    for op, av in seq:
+        if op is _sre_c.LITERAL:
+            run.append(chr(av).lower())
+            continue
+        if run:
+            consider(frozenset({"".join(run)}))
+            run = []
+        if op is _sre_c.SUBPATTERN:
+            consider(_required_literals(av[-1]))
+        elif op is _sre_c.BRANCH:
+            alts = [_required_literals(b) for b in av[1]]
+            if all(alts):
+                consider(frozenset().union(*alts))
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT) and av[0] >= 1:
+            consider(_required_literals(av[2]))
+    if run:
+        consider(frozenset({"".join(run)}))
+    return best
+
+
+class _Rule(NamedTuple):
+    name: str
+    max_words: int
+    rx: re.Pattern
+    literals: frozenset[str] | None  # one of these occurs in any matching line (lower-cased)
+
+
+class _RuleSet(NamedTuple):
+    gated: tuple[_Rule, ...]  # rules with a literal gate, in file order
+    ungated: tuple[_Rule, ...]  # rules without one (always tried)
+    literals: tuple[str, ...]  # every gate literal
+
+
 @lru_cache(maxsize=16)
-def _compiled_rules(extra_file: str) -> tuple[re.Pattern, re.Pattern | None, tuple]:
-    """(anchored prefilter, unanchored prefilter, rules) from the shipped pattern files and an
-    optional user file. Each rule is (name, max_words, compiled regex, anchored). Cached per
-    process, keyed by the extra file, so a stage object pickles as its options only."""
+def _compiled_rules(extra_file: str) -> _RuleSet:
+    """The rules from the shipped pattern files and an optional user file, compiled and analysed.
+    Cached per process, keyed by the extra file, so a stage object pickles as its options only."""
     paths = [DATA_DIR / f for f in SHIPPED_PATTERN_FILES]
     if extra_file:
         paths.append(Path(extra_file))
-    rules = []
+    gated: list[_Rule] = []
+    ungated: list[_Rule] = []
     for path in paths:
         try:
             content = path.read_text(encoding="utf-8")
@@ -70,16 +124,13 @@ def _compiled_rules(extra_file: str) -> tuple[re.Pattern, re.Pattern | None, tup
             name, max_words, pattern = parts[0].strip(), int(parts[1]), parts[2].strip()
             try:
                 rx = re.compile(pattern, re.IGNORECASE)
+                parsed = _sre_p.parse(pattern, re.IGNORECASE)
             except re.error as e:
                 raise UsageError(f"filter-ads: {path}:{lineno}: bad regex: {e}") from e
-            rules.append((name, max_words, rx, pattern.startswith("^")))
-    # Two combined prefilters so that a content line costs one `match` (anchored rules, tried at
-    # position 0 only) and one `search` (the rest), instead of one search per rule.
-    anchored = [r[2].pattern for r in rules if r[3]]
-    floating = [r[2].pattern for r in rules if not r[3]]
-    pre_a = re.compile("|".join(f"(?:{p})" for p in anchored), re.IGNORECASE) if anchored else None
-    pre_f = re.compile("|".join(f"(?:{p})" for p in floating), re.IGNORECASE) if floating else None
-    return pre_a, pre_f, tuple(rules)
+            lits = _required_literals(parsed)
+            (gated if lits else ungated).append(_Rule(name, max_words, rx, lits))
+    literals = sorted({lit for r in gated for lit in r.literals or ()})
+    return _RuleSet(tuple(gated), tuple(ungated), tuple(literals))
 
 
 def _segments_short(segments: list[str], max_words: int) -> bool:
@@ -88,9 +139,19 @@ def _segments_short(segments: list[str], max_words: int) -> bool:
 
 def structural_rule(line: str, n_words: int) -> str | None:
     """'breadcrumb' or 'menu' when the line's shape says so, else None."""
-    if n_words > 40 or ends_with_terminal_punct(line):
+    if n_words > 40 or n_words < 2:
+        return None
+    has_sep = not _SEP_CHARS.isdisjoint(line)
+    if not has_sep and not (3 <= n_words <= 14):
+        return None
+    if ends_with_terminal_punct(line):
         return None
     low = line.lower()
+    if not has_sep:
+        items = low.split()
+        if len(items) >= 3 and sum(1 for it in items if it in _NAV_VOCAB) >= 3:
+            return "menu"
+        return None
     segs = [s for s in _BREADCRUMB_SEP.split(low) if s]
     if len(segs) >= 2 and len(_BREADCRUMB_SEP.findall(low)) >= 1:
         if segs[0].strip(" :：") in _HOME_WORDS and _segments_short(segs, 8):
@@ -152,23 +213,41 @@ class FilterAds(RecordStage):
             _compiled_rules(self.patterns)  # fail early on an unreadable or bad file
 
     # ------------------------------------------------------------------ rules
-    def line_rule(self, line: str, n_words: int) -> str | None:
-        """The boilerplate rule that removes `line` (stripped, non-empty), or None."""
+    def line_rule(self, line: str, n_words: int, doc_literals: tuple[str, ...] | None = None) -> str | None:
+        """The boilerplate rule that removes `line` (stripped, non-empty), or None.
+        `doc_literals`: the gate literals present anywhere in the document (doc_literals()), so
+        that a line only looks for those."""
         if not self.remove_boilerplate:
             return None
-        pre_a, pre_f, rules = _compiled_rules(self.patterns)
-        hit = (pre_a is not None and pre_a.match(line)) or (pre_f is not None and pre_f.search(line))
-        if hit:
-            # Rare path: find which rule matched and whether the line is short enough for it.
-            for name, max_words, rx, _ in rules:
-                if (max_words == 0 or n_words <= max_words) and rx.search(line):
-                    return name
+        rs = _compiled_rules(self.patterns)
+        if doc_literals is None:
+            doc_literals = rs.literals
+        if doc_literals:
+            low = line.lower()
+            hits = {lit for lit in doc_literals if lit in low}
+            if hits:
+                for r in rs.gated:
+                    if (r.max_words == 0 or n_words <= r.max_words) and not hits.isdisjoint(r.literals) \
+                            and r.rx.search(line):
+                        return r.name
+        for r in rs.ungated:
+            if (r.max_words == 0 or n_words <= r.max_words) and r.rx.search(line):
+                return r.name
         return structural_rule(line, n_words)
+
+    def doc_literals(self, text: str) -> tuple[str, ...]:
+        """The gate literals that occur somewhere in `text`: one pass of fast substring searches
+        per document, so that most lines test only a handful of strings."""
+        if not self.remove_boilerplate:
+            return ()
+        low = text.lower()
+        return tuple(lit for lit in _compiled_rules(self.patterns).literals if lit in low)
 
     def process(self, record: dict) -> dict | Rejection:
         text = self.get_text(record)
         if self.lorem_ipsum and LOREM_RE.search(text):
             return Rejection("lorem_ipsum", "contains 'lorem ipsum'")
+        lits = self.doc_literals(text)
         out: list[str] = []
         removed: Counter[str] = Counter()
         n_lines = 0
@@ -192,7 +271,7 @@ class FilterAds(RecordStage):
                         removed["citation"] += 1
                         continue
             n_words = count_words(s)
-            rule = self.line_rule(s, n_words)
+            rule = self.line_rule(s, n_words, lits)
             if rule is None and self.c4_strict:
                 low = s.lower()
                 if "javascript" in low:

@@ -46,6 +46,7 @@ STOPWORD_FILES = ("en.txt", "zh.txt", "ja.txt")
 
 BULLETS = ("•", "-", "*", "·", "●", "◦", "▪", "■", "►", "‣", "⁃", "○", "◆", "◇", "□", "✓", "✔", "➢", "→")
 _HAS_ALPHA = re.compile(r"[^\W\d_]")
+_SYMBOL_TOKEN = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")  # a whitespace token with no letter or digit
 # Odd 64-bit multiplier for the polynomial n-gram hash (wraps modulo 2**64 in numpy).
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 
@@ -350,9 +351,13 @@ class FilterQuality(RecordStage):
         if self.max_ellipsis_lines and el > self.max_ellipsis_lines:
             return Rejection("too_many_ellipsis_lines", f"{el:.2f} > {self.max_ellipsis_lines}")
 
+        # Gopher counts whitespace-separated tokens; corpuskit's words leave punctuation out, so
+        # tokens made only of punctuation/symbols ("—", "***", "=>") are added back as non-alpha
+        # words here. (Chinese punctuation is attached to its text, so this changes nothing there.)
         # Most words are all letters (str.isalpha runs in C); only the rest need the regex.
         no_alpha = sum(1 for w in filterfalse(str.isalpha, ws) if not _HAS_ALPHA.search(w))
-        aw = 1 - no_alpha / n
+        n_sym = len(_SYMBOL_TOKEN.findall(text))
+        aw = 1 - (no_alpha + n_sym) / (n + n_sym)
         m["alpha_words"] = _r(aw)
         if self.min_alpha_words and aw < self.min_alpha_words:
             return Rejection("too_few_alpha_words", f"{aw:.2f} < {self.min_alpha_words}")
