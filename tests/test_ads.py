@@ -329,3 +329,32 @@ def test_literal_gate_gives_the_same_answer_as_trying_every_rule():
             assert got == want or (want is None and got in ("menu", "breadcrumb")), line
             checked += 1
     assert checked > 60
+
+
+def test_cli_pipe_ads_then_quality_with_rejected_and_stats(run_cli, tmp_path):
+    import json
+
+    docs = [{"id": "zh", "text": PAGE_ZH.format(body=ZH_DOCS[0])},
+            {"id": "en", "text": PAGE_EN.format(body=EN_DOCS[0]), "url": "https://example.com/x"},
+            {"id": "lorem", "text": "Lorem ipsum dolor sit amet, consectetur adipiscing elit."}]
+    data = "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in docs).encode()
+    rej, stats = tmp_path / "rej.jsonl", tmp_path / "stats.json"
+    p = run_cli(["filter-ads", "-q", "--rejected", rej, "--stats", stats], input=data)
+    assert p.returncode == 0, p.stderr
+    kept = [json.loads(x) for x in p.stdout.decode().splitlines()]
+    assert [r["id"] for r in kept] == ["zh", "en"]
+    assert kept[0]["text"] == ZH_DOCS[0] and kept[1]["text"] == EN_DOCS[0]
+    assert kept[1]["url"] == "https://example.com/x"
+    rejected = [json.loads(x) for x in rej.read_text(encoding="utf-8").splitlines()]
+    assert rejected[0]["meta"]["rejected"]["reason"] == "lorem_ipsum"
+    assert json.loads(stats.read_text())["conservation"]["ok"] is True
+    q = run_cli(["filter-quality", "-q"], input=p.stdout)
+    assert q.returncode == 0, q.stderr
+    assert [json.loads(x)["id"] for x in q.stdout.decode().splitlines()] == ["zh", "en"]
+
+
+def test_cli_bad_options_are_usage_errors(run_cli):
+    p = run_cli(["filter-ads", "--max-boilerplate-frac", "2"], input=b"")
+    assert p.returncode == 2 and b"max-boilerplate-frac" in p.stderr
+    p = run_cli(["filter-quality", "--dup-ngram-fracs", "5=0.1"], input=b"")
+    assert p.returncode == 2 and b"--dup-ngram-fracs" in p.stderr
