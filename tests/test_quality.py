@@ -321,3 +321,35 @@ def test_symbol_only_tokens_count_as_non_alpha_words():
     assert reason(EN_BASE + "\n" + junk, max_hash_ratio=0) == "too_few_alpha_words"
     # Chinese punctuation is attached to the text, so ordinary Chinese is unaffected
     assert run(ZH_BASE)["meta"]["quality"]["alpha_words"] == 1.0
+
+
+RU = ("Вчера в городе открылась новая библиотека. Она занимает три этажа старого здания на главной "
+      "площади. Читатели могут взять книги домой или работать в тихих залах. Для детей устроили "
+      "отдельный зал с играми и мягкими креслами. Директор библиотеки рассказала, что ремонт "
+      "продолжался почти два года. Теперь здание открыто каждый день, кроме понедельника. "
+      "Жители района давно ждали этого события и пришли на открытие целыми семьями.")
+
+
+def test_stop_word_rule_is_skipped_for_languages_without_a_list():
+    # Gopher's rule is English-only: a Russian (or Korean) article has none of its words
+    r = run(RU)
+    assert not isinstance(r, Rejection), r
+    assert r["meta"]["quality"]["stop_words"] is None
+    ko = "오늘 서울 시내에 새 도서관이 문을 열었다. 주민들은 가족과 함께 개관식에 참석했다. " * 6
+    rec = {"text": ko}
+    r = FilterQuality(min_mean_word_length=0).process(rec)
+    assert not (isinstance(r, Rejection) and r.reason == "too_few_stop_words")
+    assert rec["meta"]["quality"]["stop_words"] is None
+
+
+def test_stop_word_list_follows_meta_lang_when_a_language_stage_set_it():
+    pt = ("O novo museu da cidade abriu as portas ontem. A coleção reúne pinturas, fotografias e "
+          "objetos antigos doados por moradores. Muitas famílias visitaram as salas durante a tarde. "
+          "A diretora disse que a entrada será gratuita aos domingos. Escolas poderão marcar visitas "
+          "guiadas pelo site. O prédio foi restaurado ao longo de dois anos por uma equipe local.")
+    assert reason(pt) == "too_few_stop_words"  # Latin script is taken as English, as in Gopher
+    rec = {"text": pt, "meta": {"lang": "pt"}}
+    assert not isinstance(FilterQuality().process(rec), Rejection)
+    assert rec["meta"]["quality"]["stop_words"] is None
+    rec = {"text": ZH_BASE, "meta": {"lang": "zh-TW"}}
+    assert FilterQuality().process(rec)["meta"]["quality"]["stop_words"] >= 2

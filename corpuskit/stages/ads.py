@@ -34,7 +34,8 @@ LOREM_RE = re.compile(r"lorem\s+ipsum", re.IGNORECASE)
 
 # Menu rows / breadcrumbs: short segments between separators.
 _BREADCRUMB_SEP = re.compile(r"\s*(?:>|»|›|→|＞|〉|/|::)\s*")
-_MENU_SEP = re.compile(r"\s*(?:\||｜|•|·|・|\u2022|◆|■|/)\s*")
+# "/" only with spaces around it: "Bulgaria/Israel/Hungary" and URLs are not menus.
+_MENU_SEP = re.compile(r"\s*(?:\||｜|•|·|・|\u2022|◆|■)\s*|\s+/\s+")
 _SEP_CHARS = frozenset(">»›→＞〉/:|｜•·・◆■\u2022")
 _HOME_WORDS = frozenset({"home", "homepage", "main page", "首页", "主页", "网站首页", "首頁"})
 _NAV_VOCAB = frozenset(

@@ -35,6 +35,7 @@ from ..text import (
     CJK_RUN_RE,
     count_ellipses,
     count_sentences,
+    dominant_script,
     ends_with_ellipsis,
     ends_with_terminal_punct,
     paragraphs,
@@ -42,7 +43,6 @@ from ..text import (
 )
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "stopwords"
-STOPWORD_FILES = ("en.txt", "zh.txt", "ja.txt")
 
 BULLETS = ("•", "-", "*", "·", "●", "◦", "▪", "■", "►", "‣", "⁃", "○", "◆", "◇", "□", "✓", "✔", "➢", "→")
 _HAS_ALPHA = re.compile(r"[^\W\d_]")
@@ -51,15 +51,33 @@ _SYMBOL_TOKEN = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")  # a whitespace token with 
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 
 
-@lru_cache(maxsize=1)
-def stop_words() -> frozenset[str]:
+STOPWORD_FILES = {"en": "en.txt", "zh": "zh.txt", "ja": "ja.txt"}
+# Which list a document is checked against, by its dominant script when meta.lang is absent.
+# Latin text is assumed English, as in Gopher (run filter-lang first for other Latin languages).
+_SCRIPT_LANG = {"latin": "en", "han": "zh", "kana": "ja"}
+
+
+@lru_cache(maxsize=8)
+def stop_words(lang: str | None = None) -> frozenset[str]:
+    """The stop-word list for `lang` ("en", "zh", "ja"), or all of them when None."""
+    names = STOPWORD_FILES.values() if lang is None else [STOPWORD_FILES[lang]]
     out: set[str] = set()
-    for name in STOPWORD_FILES:
+    for name in names:
         for line in (DATA_DIR / name).read_text(encoding="utf-8").splitlines():
-            s = line.strip()
-            if s and not s.startswith("#"):
-                out.add(s.lower())
+            w = line.strip()
+            if w and not w.startswith("#"):
+                out.add(w.lower())
     return frozenset(out)
+
+
+def stop_word_lang(text: str, meta_lang: object) -> str | None:
+    """The stop-word list that applies: from meta.lang when a language stage set it (zh-TW,
+    zh-Hans... count as zh), else from the script; None when we have no list for it (Gopher's
+    rule is English-only; a Russian or Korean page must not fail it for lack of English words)."""
+    if isinstance(meta_lang, str) and meta_lang:
+        base = meta_lang.lower().replace("_", "-").split("-")[0]
+        return base if base in STOPWORD_FILES else None
+    return _SCRIPT_LANG.get(dominant_script(text))
 
 
 def _parse_ngram_spec(spec: str, option: str) -> tuple[tuple[int, float], ...]:
@@ -301,11 +319,12 @@ class FilterQuality(RecordStage):
         text = self.get_text(record)
         m: dict = {}
         set_meta(record, "quality", m)
-        rej = self._check(text, m)
+        meta = record.get("meta")
+        rej = self._check(text, m, meta.get("lang") if isinstance(meta, dict) else None)
         return record if rej is None else rej
 
     # ------------------------------------------------------------------ rules
-    def _check(self, text: str, m: dict) -> Rejection | None:  # noqa: C901 - a list of rules
+    def _check(self, text: str, m: dict, meta_lang: object = None) -> Rejection | None:  # noqa: C901 - a list of rules
         ws = words(text)
         n = len(ws)
         m["words"] = n
@@ -363,12 +382,16 @@ class FilterQuality(RecordStage):
             return Rejection("too_few_alpha_words", f"{aw:.2f} < {self.min_alpha_words}")
 
         if self.min_stop_words:
-            wset = set(ws)
-            sw = stop_words()
-            found = sum(1 for s in sw if s in wset or s.capitalize() in wset or s.upper() in wset)
-            m["stop_words"] = found
-            if found < self.min_stop_words:
-                return Rejection("too_few_stop_words", f"{found} < {self.min_stop_words}")
+            lang = stop_word_lang(text, meta_lang)
+            if lang is None:
+                m["stop_words"] = None  # no list for this language: rule skipped
+            else:
+                wset = set(ws)
+                found = sum(1 for s in stop_words(lang)
+                            if s in wset or s.capitalize() in wset or s.upper() in wset)
+                m["stop_words"] = found
+                if found < self.min_stop_words:
+                    return Rejection("too_few_stop_words", f"{found} < {self.min_stop_words} ({lang})")
 
         if self.curly_bracket and "{" in text:
             return Rejection("curly_bracket", "contains '{'")
