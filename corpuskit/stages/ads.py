@@ -36,6 +36,7 @@ LOREM_RE = re.compile(r"lorem\s+ipsum", re.IGNORECASE)
 _BREADCRUMB_SEP = re.compile(r"\s*(?:>|»|›|→|＞|〉|/|::)\s*")
 # "/" only with spaces around it: "Bulgaria/Israel/Hungary" and URLs are not menus.
 _MENU_SEP = re.compile(r"\s*(?:\||｜|•|·|・|\u2022|◆|■)\s*|\s+/\s+")
+_ITEM_SPLIT = re.compile(r"[\s|｜/·•]+")
 _SEP_CHARS = frozenset(">»›→＞〉/:|｜•·・◆■\u2022")
 _HOME_WORDS = frozenset({"home", "homepage", "main page", "首页", "主页", "网站首页", "首頁"})
 _NAV_VOCAB = frozenset(
@@ -100,6 +101,8 @@ class _RuleSet(NamedTuple):
     gated: tuple[_Rule, ...]  # rules with a literal gate, in file order
     ungated: tuple[_Rule, ...]  # rules without one (always tried)
     literals: tuple[str, ...]  # every gate literal
+    by_first_char: dict[str, tuple[str, ...]]  # gate literals by their first character
+    rules_of: dict[str, tuple[int, ...]]  # gate literal -> indices (into gated) of its rules
 
 
 @lru_cache(maxsize=16)
@@ -131,7 +134,16 @@ def _compiled_rules(extra_file: str) -> _RuleSet:
             lits = _required_literals(parsed)
             (gated if lits else ungated).append(_Rule(name, max_words, rx, lits))
     literals = sorted({lit for r in gated for lit in r.literals or ()})
-    return _RuleSet(tuple(gated), tuple(ungated), tuple(literals))
+    firsts: dict[str, list[str]] = {}
+    rules_of: dict[str, list[int]] = {}
+    for lit in literals:
+        firsts.setdefault(lit[0], []).append(lit)
+    for i, r in enumerate(gated):
+        for lit in r.literals or ():
+            rules_of.setdefault(lit, []).append(i)
+    return _RuleSet(tuple(gated), tuple(ungated), tuple(literals),
+                    {k: tuple(v) for k, v in firsts.items()},
+                    {k: tuple(v) for k, v in rules_of.items()})
 
 
 def _segments_short(segments: list[str], max_words: int) -> bool:
@@ -149,10 +161,7 @@ def structural_rule(line: str, n_words: int) -> str | None:
         return None
     low = line.lower()
     if not has_sep:
-        items = low.split()
-        if len(items) >= 3 and sum(1 for it in items if it in _NAV_VOCAB) >= 3:
-            return "menu"
-        return None
+        return "menu" if len(_NAV_VOCAB.intersection(low.split())) >= 3 else None
     segs = [s for s in _BREADCRUMB_SEP.split(low) if s]
     if len(segs) >= 2 and len(_BREADCRUMB_SEP.findall(low)) >= 1:
         if segs[0].strip(" :：") in _HOME_WORDS and _segments_short(segs, 8):
@@ -165,8 +174,7 @@ def structural_rule(line: str, n_words: int) -> str | None:
     # Space-separated menus ("Home About Contact Blog", "首页 新闻 体育 娱乐"): several items of a
     # navigation vocabulary on one short line.
     if n_words <= 14:
-        items = re.split(r"[\s|｜/·•]+", low)
-        if len(items) >= 3 and sum(1 for it in items if it in _NAV_VOCAB) >= 3:
+        if len(_NAV_VOCAB.intersection(_ITEM_SPLIT.split(low))) >= 3:
             return "menu"
     return None
 
@@ -225,11 +233,13 @@ class FilterAds(RecordStage):
             doc_literals = rs.literals
         if doc_literals:
             low = line.lower()
-            hits = {lit for lit in doc_literals if lit in low}
+            hits = [lit for lit in doc_literals if lit in low]
             if hits:
-                for r in rs.gated:
-                    if (r.max_words == 0 or n_words <= r.max_words) and not hits.isdisjoint(r.literals) \
-                            and r.rx.search(line):
+                # the rules those literals gate, tried in file order
+                idx = sorted({i for lit in hits for i in rs.rules_of[lit]})
+                for i in idx:
+                    r = rs.gated[i]
+                    if (r.max_words == 0 or n_words <= r.max_words) and r.rx.search(line):
                         return r.name
         for r in rs.ungated:
             if (r.max_words == 0 or n_words <= r.max_words) and r.rx.search(line):
@@ -242,7 +252,9 @@ class FilterAds(RecordStage):
         if not self.remove_boilerplate:
             return ()
         low = text.lower()
-        return tuple(lit for lit in _compiled_rules(self.patterns).literals if lit in low)
+        by_first = _compiled_rules(self.patterns).by_first_char
+        # only literals whose first character occurs at all (an English page skips the Chinese ones)
+        return tuple(lit for ch in by_first.keys() & set(low) for lit in by_first[ch] if lit in low)
 
     def process(self, record: dict) -> dict | Rejection:
         text = self.get_text(record)
