@@ -127,6 +127,9 @@ REGISTRY: dict[str, str] = {
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
     "filter-ads": "corpuskit.stages.ads:FilterAds",
     "filter-quality": "corpuskit.stages.quality:FilterQuality",
+    "html2text": "corpuskit.stages.html2text:HtmlToText",
+    "fetch": "corpuskit.stages.fetch:Fetch",
+    "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
