@@ -125,6 +125,8 @@ REGISTRY: dict[str, str] = {
     "cat": "corpuskit.stages.cat:Cat",
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
+    "filter-ads": "corpuskit.stages.ads:FilterAds",
+    "filter-quality": "corpuskit.stages.quality:FilterQuality",
     "html2text": "corpuskit.stages.html2text:HtmlToText",
     "fetch": "corpuskit.stages.fetch:Fetch",
     "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
