@@ -123,6 +123,8 @@ def set_meta(record: dict, key: str, value: Any) -> None:
 REGISTRY: dict[str, str] = {
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
+    "filter-unsafe": "corpuskit.stages.safety:FilterUnsafe",
+    "filter-lang": "corpuskit.stages.lang:FilterLang",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
