@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Iterator, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from .errors import MissingField, UsageError
 
@@ -76,7 +77,7 @@ class Stage:
         return [f for f in dataclasses.fields(cls) if f.init]
 
     @classmethod
-    def from_options(cls, **kw: Any) -> "Stage":
+    def from_options(cls, **kw: Any) -> Stage:
         known = {f.name for f in cls.options()}
         unknown = sorted(set(kw) - known)
         if unknown:
@@ -121,6 +122,7 @@ def set_meta(record: dict, key: str, value: Any) -> None:
 # a stage that needs nothing heavy never import lxml, numpy, etc.
 # The order here is the default pipeline order.
 REGISTRY: dict[str, str] = {
+    "cat": "corpuskit.stages.cat:Cat",
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
     "filter-unsafe": "corpuskit.stages.safety:FilterUnsafe",
