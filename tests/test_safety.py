@@ -117,11 +117,13 @@ def test_leftmost_longest_counts_a_phrase_once():
     "ALL CAPS " + " ".join(w.upper() for w in pick("en", "profanity", n=3)),
     "edge:" + pick("en", "adult", n=1)[0] + "_x " + pick("en", "adult", n=1)[0] + "s",
 ])
-def test_aho_and_regex_matchers_agree(text):
+def test_matchers_agree(text):
     langs, cats = ("en", "zh"), ("adult", "hate", "violence", "profanity")
     a = [e.word for e in get_matcher(langs, cats, "aho").find(text.lower())]
     r = [e.word for e in get_matcher(langs, cats, "regex").find(text.lower())]
     assert a == r
+    pytest.importorskip("ahocorasick")
+    assert [e.word for e in get_matcher(langs, cats, "pyaho").find(text.lower())] == a
 
 
 def test_annotations_cover_the_verbatim_lists_exactly():

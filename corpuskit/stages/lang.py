@@ -126,7 +126,7 @@ class FilterLang(RecordStage):
     keep: str = opt("", "Languages to keep, comma-separated ISO 639-1 codes (e.g. en,zh); empty keeps all.")
     min_score: float = opt(0.65, "Drop documents whose language score is below this (0 keeps all).")
     backend: str = opt("langdetect", "Model for text the script does not settle: langdetect or fasttext.")
-    sample_chars: int = opt(1500, "Characters scored per document (start, middle and end of long texts).")
+    sample_chars: int = opt(1000, "Characters scored per document (start, middle and end of long texts).")
     seed: int = opt(0, "Seed of langdetect's sampling, so the same text always gets the same answer.")
     script_first: bool = opt(True, "Decide ja/ko/zh from the script (kana, Hangul, Han) before any model.")
 

@@ -34,7 +34,7 @@ from ..text import count_words
 
 CATEGORIES = ("adult", "hate", "violence", "profanity")
 LANGS = ("en", "zh")
-MATCHERS = ("auto", "aho", "regex")
+MATCHERS = ("auto", "aho", "pyaho", "regex")
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "unsafe"
 
@@ -105,8 +105,42 @@ def _boundary_ok(low: str, start: int, end: int, e: Entry) -> bool:
     return True
 
 
+def _leftmost_longest(spans: list[tuple[int, int, Entry]]) -> list[Entry]:
+    """Non-overlapping, leftmost-longest: "big tits" counts once, not as "big tits" + "tits";
+    "妈妈的" (weak) hides the "妈的" inside it."""
+    if len(spans) < 2:
+        return [s[2] for s in spans]
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    out, last_end = [], -1
+    for start, end, e in spans:
+        if start >= last_end:
+            out.append(e)
+            last_end = end
+    return out
+
+
 class AhoMatcher(Matcher):
-    """pyahocorasick automaton over all entries; word boundaries checked per raw hit."""
+    """Aho-Corasick automaton (ahocorasick-rs, Rust) over all entries, every overlapping hit
+    reported, word boundaries checked per hit in Python (hits are rare)."""
+
+    def __init__(self, entries: list[Entry]):
+        import ahocorasick_rs
+
+        self.automaton = ahocorasick_rs.AhoCorasick([e.word for e in entries])
+        self.entries = entries
+
+    def find(self, low: str) -> list[Entry]:
+        entries = self.entries
+        spans = []
+        for i, start, end in self.automaton.find_matches_as_indexes(low, overlapping=True):
+            e = entries[i]
+            if _boundary_ok(low, start, end, e):
+                spans.append((start, end, e))
+        return _leftmost_longest(spans)
+
+
+class PyAhoMatcher(Matcher):
+    """The same with pyahocorasick (C), for comparison in the benchmark."""
 
     def __init__(self, entries: list[Entry]):
         import ahocorasick
@@ -125,18 +159,8 @@ class AhoMatcher(Matcher):
             end = end_idx + 1
             start = end - len(e.word)
             if _boundary_ok(low, start, end, e):
-                spans.append((start, -end, e))
-        if len(spans) < 2:
-            return [s[2] for s in spans]
-        # leftmost-longest, non-overlapping: "big tits" counts once, not as "big tits"+"tits";
-        # "妈妈的" (weak) hides the "妈的" inside it.
-        spans.sort(key=lambda s: (s[0], s[1]))
-        out, last_end = [], -1
-        for start, neg_end, e in spans:
-            if start >= last_end:
-                out.append(e)
-                last_end = -neg_end
-        return out
+                spans.append((start, end, e))
+        return _leftmost_longest(spans)
 
 
 class RegexMatcher(Matcher):
@@ -182,12 +206,9 @@ class UrlBlocklist:
 
         self.hard = words("url_banned_words.txt")
         self.soft = words("url_soft_banned_words.txt")
-        import ahocorasick
+        import ahocorasick_rs
 
-        self.subwords = ahocorasick.Automaton(ahocorasick.STORE_LENGTH)
-        for w in words("url_banned_subwords.txt"):
-            self.subwords.add_word(w)
-        self.subwords.make_automaton()
+        self.subwords = ahocorasick_rs.AhoCorasick(sorted(words("url_banned_subwords.txt") - {""}))
 
     def domain_listed(self, host: str) -> bool:
         """True when `host` or one of its parent domains is listed (so a listed domain also
@@ -227,7 +248,7 @@ class UrlBlocklist:
         if len(self.soft & url_words) >= soft_threshold:
             return "url_soft_words"
         norm = _URL_NORM.sub("", low)
-        if norm and next(self.subwords.iter(norm), None) is not None:
+        if norm and self.subwords.find_matches_as_indexes(norm):
             return "url_subword"
         return None
 
@@ -269,17 +290,17 @@ _LOCK = threading.Lock()
 def get_matcher(langs: tuple[str, ...], categories: tuple[str, ...], kind: str = "auto") -> Matcher:
     if kind == "auto":
         try:
-            import ahocorasick  # noqa: F401
+            import ahocorasick_rs  # noqa: F401
 
             kind = "aho"
-        except ImportError:  # pragma: no cover - pyahocorasick is a dependency
+        except ImportError:  # pragma: no cover - ahocorasick-rs is a dependency
             kind = "regex"
     key = ("matcher", langs, categories, kind)
     with _LOCK:
         m = _CACHE.get(key)
         if m is None:
             entries = load_entries(langs, categories)
-            m = AhoMatcher(entries) if kind == "aho" else RegexMatcher(entries)
+            m = {"aho": AhoMatcher, "pyaho": PyAhoMatcher, "regex": RegexMatcher}[kind](entries)
             _CACHE[key] = m
     return m
 
@@ -325,7 +346,8 @@ class FilterUnsafe(RecordStage):
                                 "FineWeb's banned URL words.")
     url_field: str = opt("url", "Record key holding the URL.")
     soft_url_words: int = opt(2, "Block a URL holding this many of FineWeb's soft banned words.")
-    matcher: str = opt("auto", "Word matcher: aho (pyahocorasick), regex (one compiled re), auto.")
+    matcher: str = opt("auto", "Word matcher: aho (ahocorasick-rs), pyaho (pyahocorasick), regex (one "
+                               "compiled re; slow), auto (= aho).")
 
     def __post_init__(self) -> None:
         if self.min_hits < 1:
