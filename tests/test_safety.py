@@ -153,6 +153,28 @@ def test_url_blocklist_domain_subdomain_and_words():
         assert b.check(ok) is None, ok
 
 
+def test_domain_hash_cache_round_trip(tmp_path, monkeypatch):
+    from corpuskit.stages import safety
+
+    monkeypatch.setenv("CORPUSKIT_CACHE", str(tmp_path))
+    src = tmp_path / "list.txt.zst"
+    import zstandard
+
+    src.write_bytes(zstandard.ZstdCompressor().compress(b"a.example\nb.example\n"))
+    import xxhash
+
+    h = xxhash.xxh3_64_intdigest
+    first = safety._cached_domain_hashes(src, h)
+    cached = list(tmp_path.glob("ut1_adult_domains-*.u64"))
+    assert len(cached) == 1 and not list(tmp_path.glob("*.tmp*"))
+    assert list(first) == sorted([h(b"a.example"), h(b"b.example")])
+    cached[0].write_bytes(first[:1].tobytes())  # proves the second call reads the cache
+    assert list(safety._cached_domain_hashes(src, h)) == [first[0]]
+    # an unwritable cache location is only a missed speed-up
+    monkeypatch.setenv("CORPUSKIT_CACHE", str(src / "not-a-dir"))
+    assert list(safety._cached_domain_hashes(src, h)) == list(first)
+
+
 def test_url_hit_drops_whatever_the_text():
     st = FilterUnsafe()
     rec = {"text": BENIGN_EN, "url": "https://www.pornhub.com/"}

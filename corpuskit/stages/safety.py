@@ -20,6 +20,7 @@ Two independent checks, both offline, with data shipped in ``corpuskit/data/unsa
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 from array import array
@@ -196,7 +197,7 @@ class UrlBlocklist:
         import xxhash
 
         self._h = xxhash.xxh3_64_intdigest
-        self.domains = _hash_lines(DATA_DIR / "ut1_adult_domains.txt.zst", self._h)
+        self.domains = _cached_domain_hashes(DATA_DIR / "ut1_adult_domains.txt.zst", self._h)
         self.urls = {u.decode("utf-8", "replace") for u in _read_zst_lines("ut1_adult_urls.txt.zst")}
 
         def words(name: str) -> set[str]:
@@ -276,6 +277,44 @@ def _hash_lines(path: Path, h: Any) -> array:
     # of look-ups per URL
     out = array("Q")
     out.frombytes(hashes.astype("<u8", copy=False).tobytes())
+    return out
+
+
+def cache_dir() -> Path:
+    """Where derived data is cached: $CORPUSKIT_CACHE, else $XDG_CACHE_HOME/corpuskit, else
+    ~/.cache/corpuskit."""
+    env = os.environ.get("CORPUSKIT_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "corpuskit"
+
+
+def _cached_domain_hashes(src: Path, h: Any) -> array:
+    """The hash array of `src`, from the cache when a previous run left it there (a 36 MB read
+    instead of ~2 s of decompressing and hashing in every process). The cache file is named by
+    a hash of the shipped list, so a new list never meets an old cache. A cache that cannot be
+    read or written is only a missed speed-up."""
+    import xxhash
+
+    key = xxhash.xxh3_64_hexdigest(src.read_bytes())
+    path = cache_dir() / f"ut1_adult_domains-{key}.u64"
+    try:
+        data = path.read_bytes()
+        if data and len(data) % 8 == 0:
+            out = array("Q")
+            out.frombytes(data)
+            return out
+    except OSError:
+        pass
+    out = _hash_lines(src, h)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_bytes(out.tobytes())
+        os.replace(tmp, path)  # atomic: concurrent workers never read half a file
+    except OSError:
+        pass
     return out
 
 
