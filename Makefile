@@ -1,7 +1,14 @@
 PYTHON ?= .venv/bin/python
 VENV := .venv
 
-.PHONY: install test lint bench demo clean
+.PHONY: install test lint bench demo clean dataset
+
+# Rebuild a dataset the Make way: `make dataset RAW=raw CLEAN=clean [CONFIG=corpuskit.toml]`
+# runs the pipeline only when a file under RAW or the config is newer than CLEAN/stats.json.
+RAW ?= raw
+CLEAN ?= clean
+CONFIG ?=
+RAW_FILES = $(shell find $(RAW) -type f ! -name '.*' 2>/dev/null | sort)
 
 $(VENV)/bin/python:
 	python3 -m venv $(VENV)
@@ -25,6 +32,11 @@ bench:
 demo:
 	$(PYTHON) -m corpuskit pipeline sample_data/raw demo_out --compression none
 	@$(PYTHON) -m corpuskit.show demo_out
+
+dataset: $(CLEAN)/stats.json
+
+$(CLEAN)/stats.json: $(RAW_FILES) $(CONFIG)
+	$(PYTHON) -m corpuskit pipeline $(RAW) $(CLEAN) $(if $(CONFIG),--config $(CONFIG))
 
 clean:
 	rm -rf demo_out bench_out .pytest_cache

@@ -216,6 +216,15 @@ class ReadStats:
     bad: Counter = field(default_factory=Counter)
     empty_files: list[str] = field(default_factory=list)
 
+    def merge(self, other: ReadStats) -> None:
+        self.files += other.files
+        self.lines += other.lines
+        self.records += other.records
+        self.blank_lines += other.blank_lines
+        self.bytes += other.bytes
+        self.bad.update(other.bad)
+        self.empty_files.extend(other.empty_files)
+
     def as_dict(self) -> dict[str, Any]:
         return {"files": self.files, "lines": self.lines, "records": self.records,
                 "blank_lines": self.blank_lines, "bytes": self.bytes,
@@ -242,18 +251,7 @@ class RecordReader:
         self.assign_ids = assign_ids
         self.stats = ReadStats()
 
-    def _bad(self, path: str, lineno: int, line: bytes, reason: str, message: str) -> None:
-        err = BadInput(path, lineno, reason, message, raw=line)
-        if self.bad_sink is None:
-            raise err
-        self.stats.bad[reason] += 1
-        self.bad_sink(line, err)
-
     def __iter__(self) -> Iterator[dict]:
-        loads = orjson.loads
-        JSONDecodeError = orjson.JSONDecodeError
-        req = self.require_field
-        assign = self.assign_ids
         st = self.stats
         for path in self.paths:
             st.files += 1
@@ -262,33 +260,52 @@ class RecordReader:
             for first, lines, nbytes in iter_line_batches(path):
                 nlines += len(lines)
                 st.bytes += nbytes
-                for lineno, line in enumerate(lines, first):
-                    try:
-                        rec = loads(line)
-                    except JSONDecodeError as e:
-                        if not line.strip():
-                            st.blank_lines += 1
-                        else:
-                            self._bad(name, lineno, line, *explain_json_error(line, e))
-                        continue
-                    if rec.__class__ is not dict:
-                        self._bad(name, lineno, line, "not_an_object",
-                                  f"line is a JSON {type(rec).__name__}, not an object")
-                        continue
-                    if req is not None and rec.get(req).__class__ is not str:
-                        v = rec.get(req)
-                        what = "missing" if v is None and req not in rec else f"a {type(v).__name__}"
-                        self._bad(name, lineno, line, "missing_field",
-                                  f"field {req!r} is {what}, not a string"
-                                  + ("" if req != "text" else " (see --text-field)"))
-                        continue
-                    if assign and "id" not in rec:
-                        rec = {"id": make_id(rec, self.text_field), **rec}
-                    st.records += 1
-                    yield rec
+                yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
+                                       self.bad_sink, self.assign_ids)
             st.lines += nlines
             if nlines == 0:
                 st.empty_files.append(name)
+
+
+def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, require_field: str | None,
+                text_field: str = "text",
+                bad_sink: Callable[[bytes, BadInput], None] | None = None,
+                assign_ids: bool = True) -> Iterator[dict]:
+    """Parse and check a batch of lines (line numbers from `first`), counting into `st`. Bad
+    lines raise BadInput or go to `bad_sink`."""
+    loads = orjson.loads
+    JSONDecodeError = orjson.JSONDecodeError
+    req = require_field
+
+    def bad(lineno: int, line: bytes, reason: str, message: str) -> None:
+        err = BadInput(name, lineno, reason, message, raw=line)
+        if bad_sink is None:
+            raise err
+        st.bad[reason] += 1
+        bad_sink(line, err)
+
+    for lineno, line in enumerate(lines, first):
+        try:
+            rec = loads(line)
+        except JSONDecodeError as e:
+            if not line.strip():
+                st.blank_lines += 1
+            else:
+                bad(lineno, line, *explain_json_error(line, e))
+            continue
+        if rec.__class__ is not dict:
+            bad(lineno, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
+            continue
+        if req is not None and rec.get(req).__class__ is not str:
+            v = rec.get(req)
+            what = "missing" if v is None and req not in rec else f"a {type(v).__name__}"
+            bad(lineno, line, "missing_field", f"field {req!r} is {what}, not a string"
+                + ("" if req != "text" else " (see --text-field)"))
+            continue
+        if assign_ids and "id" not in rec:
+            rec = {"id": make_id(rec, text_field), **rec}
+        st.records += 1
+        yield rec
 
 
 _orjson_dumps = orjson.dumps
