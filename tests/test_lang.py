@@ -33,6 +33,9 @@ def test_script_decides_cjk_before_any_model():
     assert script_language(EN) is None
     # Chinese technical prose with English terms is still Chinese
     assert script_language("使用 Python 和 NumPy 处理数据，速度比纯循环快很多。")[0] == "zh"
+    # a table of figures with Chinese labels is Chinese with a high score: numbers are no language
+    lang, score = script_language("上证指数917．02914．06\n深证A股341．81340．70\n本年收盘涨跌幅1194．10")
+    assert lang == "zh" and score >= 0.9
     # an English sentence quoting two characters is not
     assert script_language("The word 中国 means China in Chinese, as every student of the language learns.") is None
 

@@ -86,18 +86,19 @@ def script_language(sample: str) -> tuple[str, float] | None:
     """('ja'|'ko'|'zh', score) when the writing system settles the language, else None.
 
     Rules: kana present (>= 5% of the words) -> ja; Hangul words >= 30% -> ko; Han characters
-    >= 30% of the words with neither -> zh. Score = share of the words in that script.
+    >= 30% of the words with neither -> zh. Score = share of the words in that script. Words
+    are counted the CJK way (a Han or kana character is a word); numbers are not words here.
     """
     han = len(HAN_RE.findall(sample))
     kana = len(KANA_RE.findall(sample))
     hangul_words = 0
     total = 0
     for m in WORD_RE.finditer(sample):
-        total += 1
         w = m.group()
-        if len(w) > 1 and HANGUL_RE.search(w):
-            hangul_words += 1
-        elif len(w) == 1 and HANGUL_RE.match(w):
+        if w.isdigit() or not any(ch.isalpha() for ch in w):
+            continue  # numbers belong to no language: a stock table in Chinese is still Chinese
+        total += 1
+        if HANGUL_RE.search(w):
             hangul_words += 1
     if not total:
         return None
