@@ -179,7 +179,7 @@ def test_url_hit_drops_whatever_the_text():
     st = FilterUnsafe()
     rec = {"text": BENIGN_EN, "url": "https://www.pornhub.com/"}
     r = st.process(rec)
-    assert r == Rejection("blocked_url", "adult domain (UT1/FineWeb list)")
+    assert r == Rejection("blocked_url", "domain in the UT1 adult list")
     assert rec["meta"]["unsafe"]["url"] == "domain"
     assert isinstance(st.process({"text": BENIGN_EN, "url": "https://www.python.org/"}), dict)
     assert isinstance(FilterUnsafe(check_url=False).process(dict(rec)), dict)

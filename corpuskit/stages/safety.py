@@ -321,6 +321,14 @@ def _cached_domain_hashes(src: Path, h: Any) -> array:
 _URL_NORM = re.compile(r"[^a-zA-Z0-9]+")
 _URL_SPLIT = re.compile(r"[^a-z0-9]+")
 
+_URL_DETAIL = {
+    "domain": "domain in the UT1 adult list",
+    "url": "URL in the UT1 adult list",
+    "url_word": "banned word in the URL (FineWeb list)",
+    "url_soft_words": "{n}+ soft banned words in the URL (FineWeb list)",
+    "url_subword": "banned sub-word in the URL (FineWeb list)",
+}
+
 # Built once per process and per option set, never pickled with the stage.
 _CACHE: dict[Any, Any] = {}
 _LOCK = threading.Lock()
@@ -397,6 +405,11 @@ class FilterUnsafe(RecordStage):
             raise ValueError(f"--soft-url-words must be >= 1 (got {self.soft_url_words})")
         if self.matcher not in MATCHERS:
             raise ValueError(f"--matcher must be one of {', '.join(MATCHERS)} (got {self.matcher!r})")
+        if self.matcher == "pyaho":
+            try:
+                import ahocorasick  # noqa: F401
+            except ImportError:
+                raise ValueError("--matcher pyaho needs the pyahocorasick package") from None
         self._langs = _csv(self.langs, LANGS, "--langs")
         self._cats = _csv(self.categories, CATEGORIES, "--categories")
 
@@ -430,7 +443,7 @@ class FilterUnsafe(RecordStage):
                     info["url"] = url_hit
         set_meta(record, "unsafe", info)
         if url_hit:
-            return Rejection("blocked_url", f"adult {url_hit.replace('_', ' ')} (UT1/FineWeb list)")
+            return Rejection("blocked_url", _URL_DETAIL[url_hit].format(n=self.soft_url_words))
         if n >= self.min_hits and per_1k >= self.min_per_1k:
             cats = ", ".join(f"{c} {k}" for c, k in sorted(s["categories"].items(), key=lambda x: -x[1]))
             return Rejection("unsafe_words", f"{cats} ({n} hits, {per_1k:g}/1k words)")
