@@ -2,6 +2,8 @@ import json
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.stage import Rejection
 from corpuskit.stages.lang import FilterLang, sample_text, script_language
@@ -123,3 +125,14 @@ def test_cli_keep(run_cli, tmp_path):
     assert sorted(json.loads(x)["id"] for x in rej.read_text().splitlines()) == ["fr", "ko"]
     bad = run_cli(["filter-lang", "--backend", "nope"], input=b"")
     assert bad.returncode == 2 and b"backend" in bad.stderr
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_gets_meta_a_valid_outcome_and_the_same_answer_twice(text):
+    stage = FilterLang(keep="en,zh")
+    rec = {"text": text}
+    r = stage.process(rec)
+    assert r is rec or (isinstance(r, Rejection) and r.reason in FilterLang.reasons)
+    assert "lang" in rec["meta"] and 0.0 <= rec["meta"]["lang_score"] <= 1.0
+    assert stage.identify(text) == (rec["meta"]["lang"], rec["meta"]["lang_score"])

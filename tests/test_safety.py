@@ -2,6 +2,8 @@ import json
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.stage import Rejection
 from corpuskit.stages.safety import (
@@ -124,6 +126,29 @@ def test_matchers_agree(text):
     assert a == r
     pytest.importorskip("ahocorasick")
     assert [e.word for e in get_matcher(langs, cats, "pyaho").find(text.lower())] == a
+
+
+_PIECES = [e.word for e in ENTRIES[::7]] + ["a", "s", "x", "1", " ", "-", "_", ".", "性", "的", "妈", "中",
+                                          "é", "ß", "İ", "\n", "A", "Ж"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+def test_matchers_agree_on_random_mixtures(pieces):
+    # entries glued to letters, digits, CJK and punctuation in every combination
+    text = "".join(pieces).lower()
+    langs, cats = ("en", "zh"), ("adult", "hate", "violence", "profanity")
+    a = [e.word for e in get_matcher(langs, cats, "aho").find(text)]
+    assert a == [e.word for e in get_matcher(langs, cats, "regex").find(text)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gets_meta_and_a_valid_outcome(text):
+    rec = {"text": text}
+    r = FilterUnsafe(check_url=False).process(rec)
+    assert r is rec or (isinstance(r, Rejection) and r.reason in FilterUnsafe.reasons)
+    assert rec["meta"]["unsafe"]["hits"] >= 0
 
 
 def test_annotations_cover_the_verbatim_lists_exactly():

@@ -382,10 +382,10 @@ class FilterUnsafe(RecordStage):
         "unsafe_words": "enough word-list hits, dense enough (detail: categories and counts)",
     }
 
-    min_hits: int = opt(3, "Drop when the document has at least this many hits (weak entries "
-                           "count only after a strong one) ...")
-    min_per_1k: float = opt(2.0, "... and at least this many hits per 1,000 words (a CJK "
-                                 "character is a word).")
+    min_hits: int = opt(3, "Drop when the document has at least this many word-list hits (weak "
+                           "entries count only once a strong one is found) and --min-per-1k is reached.")
+    min_per_1k: float = opt(2.0, "Drop only when the hits per 1,000 words (a CJK character is a word) "
+                                 "also reach this.")
     langs: str = opt("en,zh", "Word lists to use (comma-separated: en, zh).")
     categories: str = opt("adult,hate,violence,profanity",
                           "Categories that count (comma-separated: adult, hate, violence, profanity).")
