@@ -286,3 +286,30 @@ def _collect(
             if len(buf) <= medium_max and len(slot["medium"]) < per_lang:
                 slot["medium"].append(buf)
             buf = ""
+
+
+def zh_ui_strings(traditional: bool, per_doc: int = 10) -> list[str]:
+    """The Chinese translations (msgstr) Django and Sphinx ship, Simplified (zh_Hans, zh_CN) or
+    Traditional (zh_Hant, zh_TW, zh_HK), deduplicated, grouped `per_doc` to a document."""
+    locs = ("zh_Hant", "zh_TW", "zh_HK") if traditional else ("zh_Hans", "zh_CN")
+    seen, msgs = set(), []
+    for loc, p in po_files():
+        if loc not in locs:
+            continue
+        for _, mstr in parse_po(p):
+            c = clean_msg(mstr)
+            if c and c not in seen:
+                seen.add(c)
+                msgs.append(c)
+    return ["\n".join(msgs[i : i + per_doc]) for i in range(0, len(msgs), per_doc)]
+
+
+def to_traditional(docs: list[str]) -> list[str]:
+    """The same documents in Traditional Chinese (OpenCC s2twp: Taiwan spelling and phrases),
+    or [] when opencc is not installed."""
+    try:
+        import opencc
+    except ImportError:
+        return []
+    c = opencc.OpenCC("s2twp")
+    return [c.convert(d) for d in docs]

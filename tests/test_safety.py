@@ -68,6 +68,16 @@ def test_dense_chinese_text_is_dropped_with_its_category():
     assert rec["meta"]["unsafe"]["categories"] == {"adult": 6}
 
 
+def test_traditional_chinese_spellings_match_too():
+    rows = [ln.split("\t") for ln in (DATA_DIR / "annotations.tsv").read_text(encoding="utf-8").splitlines()
+            if ln.endswith("\tderived:opencc")]
+    trad = [r[1] for r in rows if r[2] == "adult" and r[3] == "strong" and len(r[1]) > 1][:3]
+    assert len(trad) == 3
+    rec = {"text": "，".join(trad) + "。" + "，".join(trad)}
+    r = FilterUnsafe(check_url=False).process(rec)
+    assert r.reason == "unsafe_words" and rec["meta"]["unsafe"]["hits"] == 6
+
+
 def test_categories_hate_and_profanity_are_reported():
     hate = pick("en", "hate", n=3)
     rec = {"text": "Posted today: " + " ".join(hate) + "!"}
@@ -152,11 +162,16 @@ def test_any_text_gets_meta_and_a_valid_outcome(text):
 
 
 def test_annotations_cover_the_verbatim_lists_exactly():
-    rows = [ln.split("\t") for ln in (DATA_DIR / "annotations.tsv").read_text(encoding="utf-8").splitlines()
-            if ln and not ln.startswith("#")]
+    all_rows = [ln.split("\t") for ln in (DATA_DIR / "annotations.tsv").read_text(encoding="utf-8").splitlines()
+                if ln and not ln.startswith("#")]
+    rows = [r for r in all_rows if len(r) == 4]
+    derived = [r for r in all_rows if len(r) == 5]
     for lang in ("en", "zh"):
         src = {w for w in (DATA_DIR / f"ldnoobw_{lang}.txt").read_text(encoding="utf-8").splitlines() if w}
         assert {r[1] for r in rows if r[0] == lang} == src
+    # Traditional spellings: Chinese only, new entries, marked as derived
+    assert derived and all(r[0] == "zh" and r[4] == "derived:opencc" for r in derived)
+    assert not {r[1] for r in derived} & {r[1] for r in rows}
     assert {r[2] for r in rows} <= {"adult", "hate", "violence", "profanity"}
     assert {r[3] for r in rows} == {"strong", "weak", "allow"}
     # every "allow" row is a single character, and 性 is one of them

@@ -7,7 +7,8 @@ Two independent checks, both offline, with data shipped in ``corpuskit/data/unsa
   UT1's URL list, or the URL contains one of the RefinedWeb/FineWeb banned words (hard list,
   soft list with a threshold of 2, and banned sub-words).
 * **Words**: the LDNOOBW English and Chinese lists (CC-BY-4.0), each entry annotated with a
-  category (adult, hate, violence, profanity) and a strength in ``annotations.tsv``.
+  category (adult, hate, violence, profanity) and a strength in ``annotations.tsv``, plus the
+  Traditional Chinese spellings of the (mostly Simplified) Chinese entries, derived with OpenCC.
   English entries match on word boundaries; Chinese entries match anywhere (no spaces), except
   single characters common in ordinary Chinese (性, 奶, 乳, 逼 ...: "allow" rows), which never
   match alone. "Weak" entries have an ordinary sense too (Chinese 成人, 激情, 处女, 妈妈的;
@@ -80,7 +81,8 @@ def load_entries(langs: tuple[str, ...] = LANGS, categories: tuple[str, ...] = C
     for line in _read_text("annotations.tsv").splitlines():
         if not line or line.startswith("#"):
             continue
-        lang, word, category, strength = line.split("\t")
+        # lang, entry, category, strength[, source]: a fifth column marks derived rows
+        lang, word, category, strength = line.split("\t")[:4]
         if lang not in langs or category not in categories or strength == "allow":
             continue
         w = word.lower()
