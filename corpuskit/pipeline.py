@@ -363,18 +363,25 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         read = ReadStats(files=len(paths))
         stage_stats = [StageStats(s.name) for s in stages]
         for key in unit_keys:
-            u = units_dir / key
-            st = orjson.loads((u / "stats.json").read_bytes())
+            st = orjson.loads((units_dir / key / "stats.json").read_bytes())
             rd = st["read"]
             read.merge(ReadStats(files=0, lines=rd["lines"], records=rd["records"],
                                  blank_lines=rd["blank_lines"], bytes=rd["bytes"],
                                  bad=Counter(rd["bad_records"])))
             for s, d in zip(stage_stats, st["stages"]):
                 s.merge(d)
+        # sample a few rejected records per stage and reason for the report while copying
+        samples: dict[str, dict[str, list[dict]]] = {}
+        wanted = {s.stage: set(s.rejected) for s in stage_stats}
+        for key in unit_keys:
+            u = units_dir / key
             for f in sorted(u.glob(f"rejected.*{_UNIT_SUFFIX}")):
-                w = rej.get(f.name[len("rejected."):-len(_UNIT_SUFFIX)])
+                stage_name = f.name[len("rejected."):-len(_UNIT_SUFFIX)]
+                w = rej.get(stage_name)
                 for line in _raw_lines(f):
                     w.write_raw(line)
+                    if wanted.get(stage_name):
+                        _take_sample(samples, wanted, stage_name, orjson.loads(line))
             if (u / "bad.jsonl").stat().st_size:
                 for line in _raw_lines(u / "bad.jsonl"):
                     bad.write_raw(line)
@@ -385,7 +392,13 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
                     yield orjson.loads(line)
 
         if streamed:
-            chain = Chain(streamed, on_reject=rej.write)
+            def on_stream_reject(rec: dict) -> None:
+                rej.write(rec)
+                st_name = rec["meta"]["rejected"]["stage"]
+                wanted.setdefault(st_name, set()).add(rec["meta"]["rejected"]["reason"])
+                _take_sample(samples, wanted, st_name, rec)
+
+            chain = Chain(streamed, on_reject=on_stream_reject)
             for rec in chain.run(kept_records()):
                 out.write(rec)
             for s, cs in zip(stage_stats[len(mapped):], chain.stats):
@@ -406,12 +419,29 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")
         write_json_atomic(str(build / "stats.json"), stats)
         (build / "report.md").write_text(render_report_md(stats), encoding="utf-8")
+        from .pipeline_report import render_report_html
+
+        (build / "report.html").write_text(render_report_html(stats, samples), encoding="utf-8")
         _swap_into_place(build, clean_p)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
     shutil.rmtree(work, ignore_errors=True)
     return stats
+
+
+SAMPLES_PER_REASON = 3
+
+
+def _take_sample(samples: dict, wanted: dict, stage: str, record: dict) -> None:
+    from .pipeline_report import sample_rejected
+
+    reason = record["meta"]["rejected"]["reason"]
+    got = samples.setdefault(stage, {}).setdefault(reason, [])
+    if len(got) < SAMPLES_PER_REASON:
+        got.append(sample_rejected(record))
+        if len(got) == SAMPLES_PER_REASON:
+            wanted[stage].discard(reason)
 
 
 def _stats(cfg: PipelineConfig, read: ReadStats, stage_stats: list[StageStats], out: ShardWriter,

@@ -173,6 +173,9 @@ h2{{font-size:17px;margin:10px 0}} .note{{color:#555;font-size:13px;margin:0 0 8
 .card{{border:1px solid #e5e7eb;border-radius:6px;padding:10px 14px;min-width:120px;background:#f9fafb}}
 .card .v{{font-size:20px;font-weight:600}} .card .k{{font-size:12px;color:#555}}
 table{{border-collapse:collapse;font-size:13px}}
+.samples{{min-width:320px;max-width:580px}} .samples h3{{font-size:14px;margin:6px 0}}
+.samples ul{{margin:0;padding-left:18px;font-size:12px}}
+.sample{{color:#444;background:#f3f4f6;border-radius:4px;padding:4px 6px;margin:2px 0 8px;white-space:pre-wrap}}
 th,td{{border-bottom:1px solid #e5e7eb;padding:3px 10px;text-align:left;white-space:pre}}
 td.n{{text-align:right;font-variant-numeric:tabular-nums}} th{{background:#f3f4f6}}
 svg text{{font-family:{_FONT};fill:#333}}
@@ -199,8 +202,16 @@ def _pct(x: float) -> str:
 
 def stats_report_html(res: dict) -> str:
     """The tokenize-stats report from its `result()` dict."""
+    t = res["totals"]
+    return page_html("corpuskit tokenize-stats", stats_sections(res),
+                     subtitle=f"tokenizer {res['tokenizer']} · {t['docs']:,} documents · "
+                              f"{t['tokens']:,} tokens")
+
+
+def stats_sections(res: dict) -> list[str]:
+    """The sections of the tokenize-stats report (the pipeline's run report embeds them)."""
     t, v = res["totals"], res["vocabulary"]
-    secs = [section_html("Overview", cards_html([
+    secs = [section_html("Corpus overview", cards_html([
         ("documents", f"{t['docs']:,}"), (f"tokens ({res['tokenizer']})", f"{t['tokens']:,}"),
         ("characters", f"{t['chars']:,}"), ("words", f"{t['words']:,}"), ("lines", f"{t['lines']:,}"),
         ("chars / token", f"{t['chars_per_token']:.3f}"), ("tokens / word", f"{t['tokens_per_word']:.3f}"),
@@ -264,6 +275,4 @@ def stats_report_html(res: dict) -> str:
                                               [r["docs"] for r in rej["reasons"]],
                                               title="records per stage:reason", color=PALETTE[3]),
             note=f"{rej['docs']:,} records carry meta.rejected."))
-    return page_html("corpuskit tokenize-stats", secs,
-                     subtitle=f"tokenizer {res['tokenizer']} · {t['docs']:,} documents · "
-                              f"{t['tokens']:,} tokens")
+    return secs

@@ -127,6 +127,7 @@ REGISTRY: dict[str, str] = {
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
     "filter-unsafe": "corpuskit.stages.safety:FilterUnsafe",
     "filter-lang": "corpuskit.stages.lang:FilterLang",
+    "fetch": "corpuskit.stages.fetch:Fetch",
     "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
 }
 

@@ -122,7 +122,7 @@ def _big_raw(tmp_path, n=6000):
 def _read_tree(clean):
     out = {}
     for p in sorted(clean.rglob("*")):
-        if p.is_file() and p.name not in ("stats.json", "report.md") and ".work" not in p.parts:
+        if p.is_file() and p.name not in ("stats.json", "report.md", "report.html") and ".work" not in p.parts:
             out[str(p.relative_to(clean))] = p.read_bytes()
     return out
 
