@@ -128,6 +128,8 @@ REGISTRY: dict[str, str] = {
     "filter-ads": "corpuskit.stages.ads:FilterAds",
     "filter-quality": "corpuskit.stages.quality:FilterQuality",
     "html2text": "corpuskit.stages.html2text:HtmlToText",
+    "filter-unsafe": "corpuskit.stages.safety:FilterUnsafe",
+    "filter-lang": "corpuskit.stages.lang:FilterLang",
     "fetch": "corpuskit.stages.fetch:Fetch",
     "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
 }
