@@ -218,7 +218,25 @@ def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int) -> I
 _W: dict[str, Any] = {}
 
 
-def _init_worker(stages: list[Stage], cfg: PipelineConfig, units_dir: str) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a killed run (kill -9 leaves no chance to stop the pool): ask
+    Linux to kill it when its parent dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _init_worker(stages: list[Stage], cfg: PipelineConfig, units_dir: str, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     _W["stages"] = stages
     _W["cfg"] = cfg
     _W["units"] = Path(units_dir)
@@ -467,7 +485,7 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
             note(done)
     else:
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(mapped, cfg, str(units_dir))) as pool:
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(mapped, cfg, str(units_dir), os.getpid())) as pool:
             window: deque = deque()
             for unit in iter_units(plan, cfg.unit_lines, cfg.unit_bytes):
                 unit_keys.append(unit.key)
