@@ -38,6 +38,21 @@ def eval_dir() -> Path | None:
     return None
 
 
+DT_VENV = ROOT / ".venv-datatrove"
+DT_REQS = ["datatrove[processing]==0.10.1", "xxhash<4", "spacy", "orjson"]
+
+
+def datatrove_python() -> str:
+    """datatrove 0.10.1 needs xxhash<4 (corpuskit uses xxhash 4), so the baseline runs in its own
+    venv, made here on first use from PyPI as the baseline script's docstring says."""
+    py = DT_VENV / "bin" / "python"
+    if not py.exists():
+        print(f"creating {DT_VENV} for the datatrove baseline ...", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(DT_VENV)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", *DT_REQS], check=True)
+    return str(py)
+
+
 def timed(cmd: list[str], env: dict) -> tuple[float, float]:
     """(wall seconds, peak RSS MB of the largest process) of a command."""
     t0 = time.perf_counter()
@@ -80,11 +95,11 @@ def main() -> None:
 
         # datatrove, as its baseline script runs it
         dt_work = Path(td) / "dt"
-        dt_cmd = [sys.executable, str(ev / "datatrove_baseline.py"), "--input", *html_dirs, "--workdir",
+        dt_cmd = [datatrove_python(), str(ev / "datatrove_baseline.py"), "--input", *html_dirs, "--workdir",
                   str(dt_work), "--replicate", str(a.replicate), "--workers", *map(str, a.workers),
                   "--repeats", str(a.repeats), "--no-trafilatura-dedup"]
         print("running datatrove baseline ...", file=sys.stderr, flush=True)
-        dt = subprocess.run(dt_cmd, capture_output=True, text=True, env=env)
+        dt = subprocess.run(dt_cmd, capture_output=True, text=True)
         if dt.returncode != 0:
             raise SystemExit(f"datatrove baseline failed:\n{dt.stderr[-3000:]}")
         dt_res = json.loads(dt.stdout.strip().splitlines()[-1])["summary_median"]
