@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Iterable, Iterator, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from .errors import MissingField, UsageError
 
@@ -76,7 +77,7 @@ class Stage:
         return [f for f in dataclasses.fields(cls) if f.init]
 
     @classmethod
-    def from_options(cls, **kw: Any) -> "Stage":
+    def from_options(cls, **kw: Any) -> Stage:
         known = {f.name for f in cls.options()}
         unknown = sorted(set(kw) - known)
         if unknown:

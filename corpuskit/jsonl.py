@@ -1,0 +1,345 @@
+"""JSONL streams: reading records from files, folders, stdin, `.gz` and `.zst` in constant
+memory, and writing them atomically.
+
+Reading checks every line and raises `BadInput` naming FILE:LINE, or, when the caller passes
+a `bad_sink`, writes the raw line there verbatim and goes on (the count of each reason is kept
+in `ReadStats`). Nothing is dropped without being counted.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import sys
+import tempfile
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from .errors import BadInput, UsageError
+
+RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst",
+                   ".json", ".json.gz", ".json.zst")
+_CHUNK = 1 << 20
+
+
+def compression_of(path: str) -> str | None:
+    p = path.lower()
+    if p.endswith(".gz"):
+        return "gz"
+    if p.endswith(".zst") or p.endswith(".zstd"):
+        return "zst"
+    return None
+
+
+def expand_inputs(inputs: Iterable[str], suffixes: tuple[str, ...] = RECORD_SUFFIXES) -> list[str]:
+    """Files as given, folders expanded to their record files in sorted order, `-` for stdin.
+    A path that does not exist is an error (BadInput, reason `not_found`)."""
+    out: list[str] = []
+    for item in inputs:
+        if item == "-":
+            out.append(item)
+            continue
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.rglob("*")
+                           if f.is_file() and f.name.lower().endswith(suffixes)
+                           and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            out.extend(found)
+        elif p.exists():
+            out.append(item)
+        else:
+            raise BadInput(item, None, "not_found", "no such file or directory")
+    return out
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    if path == "-":
+        return sys.stdin.buffer
+    comp = compression_of(path)
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except IsADirectoryError:
+        raise BadInput(path, None, "not_a_file", "is a directory") from None
+    except FileNotFoundError:
+        raise BadInput(path, None, "not_found", "no such file or directory") from None
+    except PermissionError:
+        raise BadInput(path, None, "unreadable", "permission denied") from None
+    if comp == "gz":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if comp == "zst":
+        import zstandard
+
+        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True,
+                                                            closefd=True)
+        return io.BufferedReader(reader, buffer_size=_CHUNK)  # type: ignore[arg-type]
+    return raw
+
+
+def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, line without its newline) for every line, blank ones included.
+    Decompression errors (a truncated .gz, a corrupt .zst) become BadInput at the line where
+    the data ended."""
+    f = _open_binary(path)
+    n = 0
+    try:
+        for n, line in enumerate(f, 1):  # noqa: B007 - n is used after the loop
+            if line.endswith(b"\n"):
+                line = line[:-1]
+                if line.endswith(b"\r"):
+                    line = line[:-1]
+            yield n, line
+    except EOFError as e:  # gzip: "Compressed file ended before the end-of-stream marker"
+        raise BadInput(path, n + 1, "truncated_file",
+                       f"compressed file is truncated ({e}); the file is incomplete") from None
+    except (gzip.BadGzipFile, zlib.error) as e:
+        raise BadInput(path, n + 1, "corrupt_file", f"not a valid gzip stream ({e})") from None
+    except OSError as e:
+        raise BadInput(path, n + 1, "corrupt_file", f"cannot read: {e}") from None
+    except Exception as e:  # zstandard.ZstdError has no import-free name
+        if type(e).__name__ == "ZstdError":
+            raise BadInput(path, n + 1, "corrupt_file",
+                           f"not a valid zstd stream or truncated ({e})") from None
+        raise
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+
+
+def make_id(record: dict, text_field: str = "text") -> str:
+    """A stable id: from `url` if present, else from the text (or html), else from the whole
+    record. The same input gives the same id on every run."""
+    for key in ("url", text_field, "html"):
+        v = record.get(key)
+        if isinstance(v, str) and v:
+            basis = key.encode() + b"\0" + v.encode("utf-8", "surrogatepass")
+            break
+    else:
+        basis = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(basis, digest_size=10).hexdigest()
+
+
+def explain_json_error(line: bytes, err: Exception) -> tuple[str, str]:
+    """(reason, message) for a line orjson refused, naming the offending byte for bad UTF-8."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as u:
+        bad = line[u.start:u.start + 1].hex()
+        return ("invalid_utf8",
+                f"invalid UTF-8 (byte 0x{bad} at column {u.start + 1}); if the file is in another "
+                f"encoding, convert it first, e.g. `iconv -f GB18030 -t UTF-8 FILE`")
+    msg = str(err)
+    return "invalid_json", f"invalid JSON ({msg})"
+
+
+@dataclass
+class ReadStats:
+    files: int = 0
+    lines: int = 0
+    records: int = 0
+    blank_lines: int = 0
+    bytes: int = 0
+    bad: Counter = field(default_factory=Counter)
+    empty_files: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"files": self.files, "lines": self.lines, "records": self.records,
+                "blank_lines": self.blank_lines, "bytes": self.bytes,
+                "bad_records": dict(sorted(self.bad.items())),
+                "empty_files": self.empty_files}
+
+
+class RecordReader:
+    """Iterate the records of several inputs.
+
+    require_field: a key every record must hold as a string (the first stage's input field);
+    a record without it is bad input (`missing_field`).
+    bad_sink: callable(raw_line_bytes, BadInput) to quarantine bad lines instead of raising.
+    """
+
+    def __init__(self, inputs: Iterable[str], require_field: str | None = None,
+                 text_field: str = "text",
+                 bad_sink: Callable[[bytes, BadInput], None] | None = None,
+                 assign_ids: bool = True):
+        self.paths = expand_inputs(inputs)
+        self.require_field = require_field
+        self.text_field = text_field
+        self.bad_sink = bad_sink
+        self.assign_ids = assign_ids
+        self.stats = ReadStats()
+
+    def _bad(self, path: str, lineno: int, line: bytes, reason: str, message: str) -> None:
+        err = BadInput(path, lineno, reason, message, raw=line)
+        if self.bad_sink is None:
+            raise err
+        self.stats.bad[reason] += 1
+        self.bad_sink(line, err)
+
+    def __iter__(self) -> Iterator[dict]:
+        loads = orjson.loads
+        JSONDecodeError = orjson.JSONDecodeError
+        req = self.require_field
+        assign = self.assign_ids
+        st = self.stats
+        for path in self.paths:
+            st.files += 1
+            name = "<stdin>" if path == "-" else path
+            nlines = 0
+            for lineno, line in iter_lines(path):
+                nlines += 1
+                st.bytes += len(line) + 1
+                if not line or line.isspace():
+                    st.blank_lines += 1
+                    continue
+                try:
+                    rec = loads(line)
+                except JSONDecodeError as e:
+                    self._bad(name, lineno, line, *explain_json_error(line, e))
+                    continue
+                if rec.__class__ is not dict:
+                    self._bad(name, lineno, line, "not_an_object",
+                              f"line is a JSON {type(rec).__name__}, not an object")
+                    continue
+                if req is not None and rec.get(req).__class__ is not str:
+                    v = rec.get(req)
+                    what = "missing" if v is None and req not in rec else f"a {type(v).__name__}"
+                    self._bad(name, lineno, line, "missing_field",
+                              f"field {req!r} is {what}, not a string"
+                              + ("" if req != "text" else " (see --text-field)"))
+                    continue
+                if assign and "id" not in rec:
+                    rec = {"id": make_id(rec, self.text_field), **rec}
+                st.records += 1
+                yield rec
+            st.lines += nlines
+            if nlines == 0:
+                st.empty_files.append(name)
+
+
+def dumps(record: dict) -> bytes:
+    """One JSON line. orjson keeps key order; values it cannot encode (integers beyond 64 bits)
+    fall back to the standard library so no record is ever lost."""
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        import json
+
+        return json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+
+
+class RecordWriter:
+    """Write records to a file (atomically: a temp file beside it, renamed on `close()`,
+    removed on `abort()`) or to stdout when path is None or `-`. Compression by suffix."""
+
+    def __init__(self, path: str | None, atomic: bool = True):
+        self.path = None if path in (None, "-") else path
+        self.count = 0
+        self.bytes = 0
+        self._tmp: str | None = None
+        self._closed = False
+        if self.path is None:
+            self._raw: IO[bytes] = sys.stdout.buffer
+            self._f: IO[bytes] = self._raw
+            return
+        target = Path(self.path)
+        if target.is_dir():
+            raise UsageError(f"{self.path}: is a directory (give a file name)")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if atomic:
+            fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                             dir=str(target.parent))
+            self._raw = os.fdopen(fd, "wb", buffering=_CHUNK)
+        else:
+            self._raw = open(target, "wb", buffering=_CHUNK)  # noqa: SIM115
+        comp = compression_of(self.path)
+        if comp == "gz":
+            self._f = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, mtime=0)  # type: ignore[assignment]
+        elif comp == "zst":
+            import zstandard
+
+            self._f = zstandard.ZstdCompressor(level=3).stream_writer(self._raw, closefd=False)
+        else:
+            self._f = self._raw
+
+    def write(self, record: dict) -> None:
+        b = dumps(record)
+        self._f.write(b)
+        self.count += 1
+        self.bytes += len(b)
+
+    def write_raw(self, line: bytes) -> None:
+        """A raw line, verbatim (for --bad-records)."""
+        if not line.endswith(b"\n"):
+            line += b"\n"
+        self._f.write(line)
+        self.count += 1
+        self.bytes += len(line)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if self.path is None:
+            self._f.flush()
+            return
+        if self._f is not self._raw:
+            self._f.close()  # finishes the gzip/zstd frame
+        self._raw.flush()
+        os.fsync(self._raw.fileno())
+        self._raw.close()
+        if self._tmp:
+            os.replace(self._tmp, self.path)
+            self._tmp = None
+
+    def abort(self) -> None:
+        """Drop what was written (nothing partial is left behind)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.path is None:
+            return
+        try:
+            self._raw.close()
+        except Exception:  # noqa: BLE001 - we are cleaning up after another error
+            pass
+        if self._tmp and os.path.exists(self._tmp):
+            os.unlink(self._tmp)
+
+    def __enter__(self) -> RecordWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def read_records(*inputs: str, **kw: Any) -> Iterator[dict]:
+    """Convenience for notebooks: `for rec in read_records("data/"): ...`."""
+    return iter(RecordReader(inputs or ("-",), **kw))
+
+
+def write_records(path: str, records: Iterable[dict]) -> int:
+    """Write records to `path` atomically; returns the count."""
+    with RecordWriter(path) as w:
+        for r in records:
+            w.write(r)
+    return w.count
+
+
+def write_json_atomic(path: str, obj: Any) -> None:
+    """Pretty JSON to `path` via a temp file and rename."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
+    with os.fdopen(fd, "wb") as f:
+        f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+                             | orjson.OPT_NON_STR_KEYS))
+    os.replace(tmp, path)

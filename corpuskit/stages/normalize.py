@@ -1,0 +1,211 @@
+"""normalize: repair and tidy text without changing what it says.
+
+Steps, in order, each an option (defaults below):
+1. ``fix_unicode``: ftfy repairs mojibake (UTF-8 read as Latin-1/cp1252/GBK...), broken
+   surrogates, terminal escapes, ligatures and line breaks. Settings chosen for CJK text:
+   ftfy's ``fix_character_width`` is off (it rewrites the full-width punctuation Chinese uses,
+   ，：；), ``uncurl_quotes`` is off (“” are the quotes Chinese uses), and Unicode
+   normalisation is NFC (NFKC would turn …… into ......, ， into , and ㎡ into m2).
+2. ``fold_width``: full-width ASCII letters and digits (ＡＢＣ１２３) and the ideographic
+   space become their plain forms; half-width katakana becomes full-width. CJK punctuation
+   （，。！？：；「」） stays. ``fold_width_symbols`` also folds full-width symbols that are
+   not Chinese punctuation (＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～).
+3. ``remove_invisible``: control characters (except newline and tab), zero-width space,
+   word joiner, BOM, soft hyphen. ZWJ/ZWNJ stay (emoji sequences, Persian and Indic scripts).
+4. ``strip_markup``: HTML entities (``&nbsp;`` ``&#39;`` ``&amp;lt;``) decoded, leftover HTML
+   tags removed (``<br/>`` and block tags become line breaks; only real HTML element names are
+   touched, so ``a < b`` and ``List<T>`` survive), and a text that is itself a JSON string,
+   or a JSON object/array wrapped around the text, is unwrapped.
+5. ``fix_whitespace``: runs of spaces (any Unicode space) become one, lines are trimmed, at
+   most one blank line between paragraphs, no leading/trailing blank lines.
+6. Optional, off by default: ``lowercase`` (affects cased scripts only), ``remove_emoji``,
+   ``remove_urls`` (URLs and e-mail addresses).
+
+normalize(normalize(x)) == normalize(x) (tested with hypothesis on Chinese, Japanese,
+Arabic and emoji text).
+"""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import ClassVar
+
+import orjson
+
+from ..stage import RecordStage, Rejection, opt
+
+# ---------------------------------------------------------------- width folding
+_WIDTH_LETTERS = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
+                                           *range(0xFF41, 0xFF5B))}
+_WIDTH_LETTERS[0x3000] = 0x20  # ideographic space
+_WIDTH_SYMBOLS = {ord(c): ord(c) - 0xFEE0 for c in "＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～"}
+_HALFWIDTH_KATAKANA_RE = re.compile("[\uff66-\uff9f]+")
+
+# ---------------------------------------------------------------- invisible characters
+_INVISIBLE = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
+                               *range(0x80, 0xA0), 0x00AD, 0x180E, 0x200B, 0x2060, 0xFEFF,
+                               0x2061, 0x2062, 0x2063, 0x2064, 0xFFF9, 0xFFFA, 0xFFFB)]
+_INVISIBLE_RE = re.compile("[" + re.escape("".join(_INVISIBLE)) + "]+")
+_INVISIBLE_TABLE = dict.fromkeys(map(ord, _INVISIBLE))
+
+# ---------------------------------------------------------------- markup
+_BLOCK_TAGS = ("address article aside blockquote body br dd div dl dt fieldset figcaption figure "
+               "footer form h1 h2 h3 h4 h5 h6 head header hr html li main nav ol p pre section "
+               "table tbody td tfoot th thead title tr ul").split()
+_INLINE_TAGS = ("a abbr b bdi bdo big button caption center cite code col colgroup data del dfn "
+                "em font i iframe img input ins kbd label legend link mark meta noscript object "
+                "option picture q rp rt ruby s samp script select small source span strike "
+                "strong style sub summary sup svg template textarea time tt u var video wbr").split()
+_TAG = r"</?(?:{})(?:\s(?:[^<>\"']|\"[^\"]*\"|'[^']*')*)?/?>"
+_BLOCK_TAG_RE = re.compile(_TAG.format("|".join(_BLOCK_TAGS)), re.I)
+_INLINE_TAG_RE = re.compile(_TAG.format("|".join(_INLINE_TAGS)), re.I)
+_COMMENT_RE = re.compile(r"<!--.*?-->", re.S)
+_ENTITY_RE = re.compile(r"&(?:#\d{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# keys under which JSON wrappers usually hold the text
+_JSON_TEXT_KEYS = ("text", "content", "body", "article", "articleBody", "description", "value")
+
+# ---------------------------------------------------------------- whitespace
+# every Unicode space separator except the newline family, plus tab
+_SPACES_RE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_LINEBREAK_RE = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
+_BLANKS_RE = re.compile(r"\n{3,}")
+
+# ---------------------------------------------------------------- optional removals
+_URL_RE = re.compile(
+    r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]+"
+    r"|[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.I)
+_EMOJI_RE = re.compile(
+    "[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F900-\U0001F9FF\u2B00-\u2BFF"
+    "\u2300-\u23FF\uFE0E\uFE0F\u200D\U000E0020-\U000E007F\u20E3\U0001F1E6-\U0001F1FF]+")
+
+
+def _fold_width(text: str, symbols: bool) -> str:
+    text = text.translate(_WIDTH_LETTERS)
+    if symbols:
+        text = text.translate(_WIDTH_SYMBOLS)
+    if _HALFWIDTH_KATAKANA_RE.search(text):
+        text = _HALFWIDTH_KATAKANA_RE.sub(
+            lambda m: unicodedata.normalize("NFC", unicodedata.normalize("NFKC", m.group())), text)
+    return text
+
+
+def _unwrap_json(text: str) -> str:
+    s = text.strip()
+    if len(s) < 2 or s[0] not in "{[\"" or s[-1] not in "}]\"":
+        return text
+    try:
+        v = orjson.loads(s)
+    except orjson.JSONDecodeError:
+        return text
+    if isinstance(v, str):
+        return v
+    if isinstance(v, dict):
+        for k in _JSON_TEXT_KEYS:
+            if isinstance(v.get(k), str):
+                return v[k]
+        return text
+    if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+        return "\n".join(v)
+    return text
+
+
+def _strip_markup_once(text: str) -> str:
+    if "&" in text:
+        text = _ENTITY_RE.sub(lambda m: html.unescape(m.group()), text)
+    if "<" in text:
+        text = _COMMENT_RE.sub("", text)
+        text = _BLOCK_TAG_RE.sub("\n", text)
+        text = _INLINE_TAG_RE.sub("", text)
+    return _unwrap_json(text)
+
+
+def _strip_markup(text: str) -> str:
+    # repeat to a fixed point: decoding "&amp;lt;b&amp;gt;" reveals a tag only on the next round
+    for _ in range(8):
+        new = _strip_markup_once(text)
+        if new == text:
+            break
+        text = new
+    return text
+
+
+def _fix_whitespace(text: str) -> str:
+    text = _LINEBREAK_RE.sub("\n", text)
+    text = _SPACES_RE.sub(" ", text)
+    text = "\n".join(line.strip() for line in text.split("\n"))
+    text = _BLANKS_RE.sub("\n\n", text)
+    return text.strip()
+
+
+_FTFY_CONFIGS: dict = {}
+
+
+def _ftfy_config():
+    cfg = _FTFY_CONFIGS.get("cjk")
+    if cfg is None:
+        import ftfy
+
+        cfg = ftfy.TextFixerConfig(fix_character_width=False, uncurl_quotes=False,
+                                   normalization="NFC", unescape_html=False, explain=False)
+        _FTFY_CONFIGS["cjk"] = cfg
+    return cfg
+
+
+@dataclass
+class Normalize(RecordStage):
+    name: ClassVar[str] = "normalize"
+    summary: ClassVar[str] = ("Repair mojibake and broken Unicode, fold full-width letters, remove "
+                              "invisible characters and markup residue, tidy white space.")
+    reasons: ClassVar[dict[str, str]] = {
+        "empty_after_normalize": "nothing but white space, markup or invisible characters was left",
+    }
+
+    fix_unicode: bool = opt(True, "Repair mojibake and broken Unicode with ftfy (CJK-safe settings).")
+    fold_width: bool = opt(True, "Full-width ASCII letters/digits and the ideographic space to "
+                                 "plain forms; half-width katakana to full-width. CJK punctuation stays.")
+    fold_width_symbols: bool = opt(True, "Also fold full-width symbols that are not Chinese "
+                                         "punctuation (＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～).")
+    remove_invisible: bool = opt(True, "Remove control, zero-width and BOM characters.")
+    strip_markup: bool = opt(True, "Decode HTML entities, remove leftover HTML tags and JSON wrappers.")
+    fix_whitespace: bool = opt(True, "Collapse spaces, trim lines, at most one blank line between paragraphs.")
+    lowercase: bool = opt(False, "Lower-case the text (cased scripts only; Chinese is unaffected).")
+    remove_emoji: bool = opt(False, "Remove emoji and pictographs.")
+    remove_urls: bool = opt(False, "Remove URLs and e-mail addresses.")
+    drop_empty: bool = opt(True, "Reject records whose text is empty after normalizing "
+                                 "(reason empty_after_normalize).")
+
+    def normalize_text(self, text: str) -> str:
+        if self.fix_unicode:
+            import ftfy
+
+            text = ftfy.fix_text(text, _ftfy_config())
+        else:
+            text = unicodedata.normalize("NFC", text)
+        if self.fold_width:
+            text = _fold_width(text, self.fold_width_symbols)
+        if self.remove_invisible:
+            text = text.translate(_INVISIBLE_TABLE) if _INVISIBLE_RE.search(text) else text
+        if self.strip_markup:
+            text = _strip_markup(text)
+            if self.remove_invisible and _INVISIBLE_RE.search(text):  # entities can decode to them
+                text = text.translate(_INVISIBLE_TABLE)
+            if self.fold_width:
+                text = _fold_width(text, self.fold_width_symbols)
+        if self.remove_urls:
+            text = _URL_RE.sub("", text)
+        if self.remove_emoji:
+            text = _EMOJI_RE.sub("", text)
+        if self.lowercase:
+            text = text.lower()
+        if self.fix_whitespace:
+            text = _fix_whitespace(text)
+        return text
+
+    def process(self, record: dict) -> dict | Rejection:
+        text = self.normalize_text(self.get_text(record))
+        if self.drop_empty and not text.strip():
+            return Rejection("empty_after_normalize", "")
+        record[self.text_field] = text
+        return record
