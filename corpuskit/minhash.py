@@ -40,13 +40,17 @@ MAX_HASH = np.uint32(0xFFFFFFFF)
 M64 = (1 << 64) - 1
 
 # Character classes of the code-point table.
-_OTHER, _WORD, _DIGIT, _CJK, _CONN = 0, 1, 2, 3, 4
+_OTHER, _WORD, _DIGIT, _CJK, _CONN, _SPACE = 0, 1, 2, 3, 4, 5
 # Token hash: a polynomial over code points mod 2**64, then the 64-bit MurmurHash3 finalizer.
 _TOK_SEED = 0x9E3779B97F4A7C15
 _TOK_MUL = 0x100000001B3  # FNV-64 prime (odd, so the polynomial map is invertible mod 2**64)
 # Shingle hash: a polynomial over token hashes, then the finalizer, top 32 bits.
 _SH_MUL = 0xD6E8FEB86659FD93
 _ZERO = ord("0")
+# Exact-duplicate key: two polynomial hashes (different seeds and multipliers) of the folded
+# text with white space runs collapsed to one space and trimmed: 128 bits.
+_K1_SEED, _K1_MUL = 0x243F6A8885A308D3, 0x100000001B3
+_K2_SEED, _K2_MUL = 0x13198A2E03707344, 0x9E3779B97F4A7C15
 
 # Documents longer than this (code points) are hashed in windows cut at white space, so a
 # 50 MB document needs a few MB of work space, not hundreds.
@@ -61,25 +65,68 @@ def permutations(num_perm: int = 128, seed: int = 1) -> tuple[np.ndarray, np.nda
     return a, b
 
 
-@functools.lru_cache(maxsize=1)
-def char_classes() -> np.ndarray:
-    """Class of every code point, as `corpuskit.text.WORD_RE` sees it: word character
-    (str.isalnum, as re's \\w minus "_"), decimal digit (re's \\d, folded to 0), CJK (a token
-    by itself), inner connector (' ’ . -, kept between two word characters), other."""
+_HARD = np.uint32(0xFFFFFFFF)
+# Hangul jamo compose algorithmically under NFKC (not through the decomposition data)
+_JAMO = ((0x1100, 0x11FF), (0x3130, 0x318F), (0xA960, 0xA97F), (0xD7B0, 0xD7FF), (0xFFA0, 0xFFDC))
+
+
+def _table_ranges() -> list[range]:
+    # Planes 4-13 hold no assigned character (checked at build time), so their code points
+    # are left as they are: class "other" (they never match \w) and folded to themselves.
+    return [range(0x40000), range(0xE0000, 0x110000)]
+
+
+def _build_tables() -> tuple[np.ndarray, np.ndarray]:
     n = 0x110000
-    chars = "".join(map(chr, range(n)))
-    # surrogates cannot go through str methods one by one, but isalnum() is False for them
-    alnum = np.fromiter((c.isalnum() for c in chars), dtype=bool, count=n)
-    dec = np.fromiter((c.isdecimal() for c in chars), dtype=bool, count=n)
+    for cp in range(0x40000, 0xE0000, 0x1000):
+        if unicodedata.category(chr(cp)) != "Cn":  # pragma: no cover - a future Unicode
+            return _build_tables_full()
+    return _build_tables_from(_table_ranges(), n)
+
+
+def _build_tables_full() -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover
+    return _build_tables_from([range(0x110000)], 0x110000)
+
+
+def _build_tables_from(ranges: list[range], n: int) -> tuple[np.ndarray, np.ndarray]:
     cls = np.zeros(n, dtype=np.uint8)
-    cls[alnum] = _WORD
-    cls[dec] = _DIGIT
-    ranges = CJK_RANGES
+    fold_t = np.arange(n, dtype=np.uint32)
+    second = set()  # second halves of canonical pairs: they compose with what precedes them
+    nfkc = unicodedata.normalize
+    comb = unicodedata.combining
+    for r in ranges:
+        for cp in r:
+            ch = chr(cp)
+            if ch.isalnum():
+                cls[cp] = _DIGIT if ch.isdecimal() else _WORD
+            elif ch.isspace():
+                cls[cp] = _SPACE
+            d = unicodedata.decomposition(ch)
+            if d and not d.startswith("<"):
+                parts = d.split()
+                if len(parts) == 2:
+                    second.add(int(parts[1], 16))
+            if 0xD800 <= cp <= 0xDFFF:
+                continue
+            f = nfkc("NFKC", ch).lower()
+            if len(f) != 1 or comb(ch) or comb(f):
+                fold_t[cp] = _HARD
+            else:
+                fold_t[cp] = ord(f)
+    for cp in second:
+        fold_t[cp] = _HARD
+    hard_targets = np.isin(fold_t, np.fromiter(second, dtype=np.uint32))
+    fold_t[hard_targets] = _HARD
+    for lo, hi in _JAMO:
+        fold_t[lo:hi + 1] = _HARD
+        fold_t[np.isin(fold_t, np.arange(lo, hi + 1, dtype=np.uint32))] = _HARD
+    fold_t[0x03A3] = _HARD  # capital sigma: lower() depends on the context (final sigma)
+    ranges_s = CJK_RANGES
     i = 0
-    while i < len(ranges):
-        lo = ord(ranges[i])
-        if i + 2 < len(ranges) and ranges[i + 1] == "-":
-            hi = ord(ranges[i + 2])
+    while i < len(ranges_s):
+        lo = ord(ranges_s[i])
+        if i + 2 < len(ranges_s) and ranges_s[i + 1] == "-":
+            hi = ord(ranges_s[i + 2])
             i += 3
         else:
             hi = lo
@@ -87,7 +134,45 @@ def char_classes() -> np.ndarray:
         cls[lo:hi + 1] = _CJK
     for c in "'\u2019.-":
         cls[ord(c)] = _CONN
-    return cls
+    return cls, fold_t
+
+
+@functools.lru_cache(maxsize=1)
+def tables() -> tuple[np.ndarray, np.ndarray]:
+    """(class of every code point, single-character NFKC+lower fold of it or HARD).
+
+    Classes, as `corpuskit.text.WORD_RE` sees a folded character: word (str.isalnum, as re's
+    \\w minus "_"), decimal digit (re's \\d, folded to 0), CJK (a token by itself), inner
+    connector (' ’ . -, kept between two word characters), white space, other.
+    A character is HARD when folding it alone is not folding it in context (combining marks,
+    characters that compose with their neighbour, jamo, final sigma, one-to-many mappings):
+    a text holding one goes through Python's NFKC instead of the table.
+    Building takes about a second; the result is cached on disk per Unicode version."""
+    import os
+
+    ver = unicodedata.unidata_version
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(base, "corpuskit", f"chartables-{ver}-v1.npz")
+    try:
+        with np.load(path) as z:
+            cls, fold_t = z["cls"], z["fold"]
+        if cls.shape == (0x110000,) and fold_t.shape == (0x110000,):
+            return cls, fold_t
+    except (OSError, ValueError, KeyError):
+        pass
+    cls, fold_t = _build_tables()
+    try:  # a cache we cannot write is only slower
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp.npz"
+        np.savez_compressed(tmp, cls=cls, fold=fold_t)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return cls, fold_t
+
+
+def char_classes() -> np.ndarray:
+    return tables()[0]
 
 
 # ------------------------------------------------------------------ scalar reference
@@ -131,17 +216,55 @@ def _nb_fmix64(h):
 
 
 @numba.njit(cache=True, nogil=True)
-def _nb_tokens(cps, lo, hi, cls, out):
-    """Token hashes of cps[lo:hi] into out; returns how many (WORD_RE's tokenisation)."""
+def _nb_scan(cps, lo, hi, cls, fold_t, use_fold, out, state):
+    """Tokens of cps[lo:hi] (WORD_RE's, on the folded text) into out as 64-bit hashes;
+    returns how many, or -1 if a HARD character needs Python's NFKC (`use_fold`: fold through
+    the table; else the text is folded already). `state` carries the exact key over windows:
+    [k1, k2, started, pending space]; it is only updated on success."""
     m = 0
     in_tok = False
     h = np.uint64(0)
     seed = np.uint64(_TOK_SEED)
     mul = np.uint64(_TOK_MUL)
+    k1 = state[0]
+    k2 = state[1]
+    started = state[2]
+    pend = state[3]
+    m1 = np.uint64(_K1_MUL)
+    m2 = np.uint64(_K2_MUL)
     i = lo
+    nxt_c = np.uint8(0)
+    nxt_cp = np.uint32(0)
+    if lo < hi:
+        nxt_cp = cps[lo]
+        if use_fold:
+            nxt_cp = fold_t[nxt_cp]
+            if nxt_cp == np.uint32(0xFFFFFFFF):
+                return -1
+        nxt_c = cls[nxt_cp]
     while i < hi:
-        cp = cps[i]
-        c = cls[cp]
+        cp = nxt_cp
+        c = nxt_c
+        # look one ahead: a connector belongs to a token only before a word character
+        if i + 1 < hi:
+            nxt_cp = cps[i + 1]
+            if use_fold:
+                nxt_cp = fold_t[nxt_cp]
+                if nxt_cp == np.uint32(0xFFFFFFFF):
+                    return -1
+            nxt_c = cls[nxt_cp]
+        else:
+            nxt_c = np.uint8(0)
+        if c == 5:
+            pend = np.uint64(1)
+        else:
+            if pend and started:
+                k1 = k1 * m1 + np.uint64(32)
+                k2 = k2 * m2 + np.uint64(32)
+            pend = np.uint64(0)
+            started = np.uint64(1)
+            k1 = k1 * m1 + np.uint64(cp)
+            k2 = k2 * m2 + np.uint64(cp)
         if c == 1 or c == 2:
             if c == 2:
                 cp = np.uint32(_ZERO)
@@ -149,7 +272,7 @@ def _nb_tokens(cps, lo, hi, cls, out):
                 in_tok = True
                 h = seed
             h = h * mul + np.uint64(cp)
-        elif c == 4 and in_tok and i + 1 < hi and (cls[cps[i + 1]] == 1 or cls[cps[i + 1]] == 2):
+        elif c == 4 and in_tok and (nxt_c == 1 or nxt_c == 2):
             h = h * mul + np.uint64(cp)
         else:
             if in_tok:
@@ -163,6 +286,10 @@ def _nb_tokens(cps, lo, hi, cls, out):
     if in_tok:
         out[m] = _nb_fmix64(h)
         m += 1
+    state[0] = k1
+    state[1] = k2
+    state[2] = started
+    state[3] = pend
     return m
 
 
@@ -200,17 +327,31 @@ def _nb_update(tok, m, n, a, b, sig):
 
 
 @numba.njit(cache=True, nogil=True)
-def _nb_batch(cps, offsets, cls, n, a, b, sigs, ntok):
-    """Signatures of the documents cps[offsets[d]:offsets[d+1]] (each shorter than WINDOW)."""
+def _nb_batch(cps, offsets, cls, fold_t, use_fold, n, a, b, do_sig, sigs, ntok, keys, hard):
+    """Signature, token count and exact key of each document cps[offsets[d]:offsets[d+1]];
+    hard[d] is set (and nothing else) for a document that needs Python's NFKC first."""
     longest = 0
     for d in range(offsets.shape[0] - 1):
         longest = max(longest, offsets[d + 1] - offsets[d])
     tok = np.empty(longest + 1, dtype=np.uint64)
+    state = np.empty(4, dtype=np.uint64)
     for d in range(offsets.shape[0] - 1):
+        state[0] = np.uint64(_K1_SEED)
+        state[1] = np.uint64(_K2_SEED)
+        state[2] = 0
+        state[3] = 0
+        m = _nb_scan(cps, offsets[d], offsets[d + 1], cls, fold_t, use_fold, tok, state)
+        if m < 0:
+            hard[d] = True
+            continue
+        hard[d] = False
+        keys[d, 0] = _nb_fmix64(state[0])
+        keys[d, 1] = _nb_fmix64(state[1])
+        ntok[d] = m
+        if not do_sig:
+            continue
         sig = sigs[d]
         sig[:] = np.uint32(0xFFFFFFFF)
-        m = _nb_tokens(cps, offsets[d], offsets[d + 1], cls, tok)
-        ntok[d] = m
         if m == 0:
             continue
         if m < n:
@@ -259,7 +400,8 @@ def _windows(text: str, size: int) -> list[str]:
 
 
 class MinHasher:
-    """Computes datasketch-identical MinHash signatures of many documents at once."""
+    """Computes datasketch-identical MinHash signatures (and exact-duplicate keys) of many
+    documents at once."""
 
     def __init__(self, num_perm: int = 128, seed: int = 1, ngram: int = 5, window: int = WINDOW):
         if num_perm < 1:
@@ -271,82 +413,124 @@ class MinHasher:
         self.ngram = ngram
         self.window = window
         self.a, self.b = permutations(num_perm, seed)
-        self.cls = char_classes()
+        self.cls, self.fold = tables()
 
     def signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(signatures uint32 [len(texts), num_perm], token counts int64 [len(texts)]).
         A document without tokens has the all-2**32-1 signature and a count of 0."""
-        d = len(texts)
-        sigs = np.empty((d, self.num_perm), dtype=np.uint32)
-        ntok = np.zeros(d, dtype=np.int64)
-        small = [i for i, t in enumerate(texts) if len(t) <= self.window]
-        if len(small) == d:
-            self._batch(texts, sigs, ntok)
-        else:
-            if small:
-                s_sigs = np.empty((len(small), self.num_perm), dtype=np.uint32)
-                s_ntok = np.zeros(len(small), dtype=np.int64)
-                self._batch([texts[i] for i in small], s_sigs, s_ntok)
-                sigs[small] = s_sigs
-                ntok[small] = s_ntok
-            for i, t in enumerate(texts):
-                if len(t) > self.window:
-                    sigs[i], ntok[i] = self._long(t)
+        sigs, ntok, _ = self.hash_documents(texts)
         return sigs, ntok
 
-    def _batch(self, texts: Sequence[str], sigs: np.ndarray, ntok: np.ndarray) -> None:
-        folded = [fold(t) for t in texts]
-        lens = np.fromiter(map(len, folded), dtype=np.int64, count=len(folded))
-        offsets = np.zeros(len(folded) + 1, dtype=np.int64)
-        np.cumsum(lens, out=offsets[1:])
-        cps = _codepoints("".join(folded))
-        _nb_batch(cps, offsets, self.cls, self.ngram, self.a, self.b, sigs, ntok)
+    def hash_documents(self, texts: Sequence[str], do_sig: bool = True
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(signatures, token counts, exact keys [len(texts), 2] uint64). The exact key hashes
+        the folded text (NFKC, lower case) with white space runs made one space and trimmed."""
+        d = len(texts)
+        sigs = np.empty((d, self.num_perm if do_sig else 0), dtype=np.uint32)
+        ntok = np.zeros(d, dtype=np.int64)
+        keys = np.zeros((d, 2), dtype=np.uint64)
+        small = [i for i, t in enumerate(texts) if len(t) <= self.window]
+        if len(small) == d:
+            self._batch(texts, do_sig, sigs, ntok, keys)
+            return sigs, ntok, keys
+        if small:
+            s_sigs, s_ntok, s_keys = self.hash_documents([texts[i] for i in small], do_sig)
+            sigs[small], ntok[small], keys[small] = s_sigs, s_ntok, s_keys
+        for i, t in enumerate(texts):
+            if len(t) > self.window:
+                sig, ntok[i], keys[i] = self._long(t, do_sig)
+                if do_sig:
+                    sigs[i] = sig
+        return sigs, ntok, keys
 
-    def _long(self, text: str) -> tuple[np.ndarray, int]:
+    def _batch(self, texts: Sequence[str], do_sig: bool, sigs: np.ndarray, ntok: np.ndarray,
+               keys: np.ndarray) -> None:
+        hard = np.zeros(len(texts), dtype=np.bool_)
+        self._run(list(texts), True, do_sig, sigs, ntok, keys, hard)
+        if hard.any():
+            # texts the table cannot fold character by character: Python's NFKC, then the
+            # kernel on the folded text
+            idx = np.flatnonzero(hard)
+            h_sigs = np.empty((len(idx), sigs.shape[1]), dtype=np.uint32)
+            h_ntok = np.zeros(len(idx), dtype=np.int64)
+            h_keys = np.zeros((len(idx), 2), dtype=np.uint64)
+            h_hard = np.zeros(len(idx), dtype=np.bool_)
+            self._run([fold(texts[i]) for i in idx], False, do_sig, h_sigs, h_ntok, h_keys, h_hard)
+            sigs[idx], ntok[idx], keys[idx] = h_sigs, h_ntok, h_keys
+
+    def _run(self, texts: list[str], use_fold: bool, do_sig: bool, sigs: np.ndarray,
+             ntok: np.ndarray, keys: np.ndarray, hard: np.ndarray) -> None:
+        lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(lens, out=offsets[1:])
+        cps = _codepoints("".join(texts))
+        _nb_batch(cps, offsets, self.cls, self.fold, use_fold, self.ngram, self.a, self.b, do_sig,
+                  sigs, ntok, keys, hard)
+
+    def _pieces(self, text: str):
+        """(token hashes, state) window by window of a long text; the exact-key state runs on."""
+        state = np.array([_K1_SEED, _K2_SEED, 0, 0], dtype=np.uint64)
+        for piece in _windows(text, self.window):
+            cps = _codepoints(piece)
+            tok = np.empty(len(cps) + 1, dtype=np.uint64)
+            m = _nb_scan(cps, 0, len(cps), self.cls, self.fold, True, tok, state)
+            if m < 0:
+                cps = _codepoints(fold(piece))
+                tok = np.empty(len(cps) + 1, dtype=np.uint64)
+                m = _nb_scan(cps, 0, len(cps), self.cls, self.fold, False, tok, state)
+            yield tok[:m], state
+
+    def _long(self, text: str, do_sig: bool = True) -> tuple[np.ndarray, int, np.ndarray]:
         """One long document, window by window, carrying the last n-1 tokens over."""
         n = self.ngram
         sig = np.full(self.num_perm, MAX_HASH, dtype=np.uint32)
         carry = np.empty(0, dtype=np.uint64)
         total = 0
-        for piece in _windows(text, self.window):
-            cps = _codepoints(fold(piece))
-            tok = np.empty(len(carry) + len(cps) + 1, dtype=np.uint64)
-            tok[:len(carry)] = carry
-            m = _nb_tokens(cps, 0, len(cps), self.cls, tok[len(carry):])
-            total += m
-            m += len(carry)
+        state = np.array([_K1_SEED, _K2_SEED, 0, 0], dtype=np.uint64)
+        for toks, st in self._pieces(text):
+            state = st
+            total += len(toks)
+            if not do_sig:
+                continue
+            tok = np.concatenate([carry, toks])
+            m = len(tok)
             if m >= n:
                 _nb_update(tok, m, n, self.a, self.b, sig)
-                carry = tok[m - n + 1:m].copy()
+                carry = tok[m - n + 1:]
             else:
-                carry = tok[:m].copy()
-        if 0 < total < n:
+                carry = tok
+        if do_sig and 0 < total < n:
             _nb_permute_min(_nb_shingle(carry, 0, len(carry)) >> np.uint64(32), self.a, self.b, sig)
-        return sig, total
+        key = np.array([_fmix64(int(state[0])), _fmix64(int(state[1]))], dtype=np.uint64)
+        return sig, total, key
+
+    def token_hashes(self, text: str) -> np.ndarray:
+        """The 64-bit token hashes of a document, in order (to check the kernel's tokens
+        against `corpuskit.text.shingle_tokens`)."""
+        parts = [t for t, _ in self._pieces(text)]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
+
+    def exact_key(self, text: str) -> tuple[int, int]:
+        _, _, keys = self.hash_documents([text], do_sig=False)
+        return int(keys[0, 0]), int(keys[0, 1])
 
     def shingle_set(self, text: str) -> np.ndarray:
         """Sorted unique 64-bit shingle hashes of a document (for exact Jaccard)."""
-        parts = []
         n = self.ngram
-        carry = np.empty(0, dtype=np.uint64)
-        total = 0
-        for piece in _windows(text, self.window):
-            cps = _codepoints(fold(piece))
-            tok = np.empty(len(carry) + len(cps) + 1, dtype=np.uint64)
-            tok[:len(carry)] = carry
-            m = _nb_tokens(cps, 0, len(cps), self.cls, tok[len(carry):])
-            total += m
-            m += len(carry)
-            if m >= n:
-                parts.append(_shingles_of_tokens(tok[:m], n))
-                carry = tok[m - n + 1:m].copy()
-            else:
-                carry = tok[:m].copy()
-        if 0 < total < n:
-            parts.append(_shingles_of_tokens(carry, len(carry)))
-        if not parts:
+        tok = self.token_hashes(text)
+        if len(tok) == 0:
             return np.empty(0, dtype=np.uint64)
-        return np.unique(np.concatenate(parts))
+        return np.unique(_shingles_of_tokens(tok, min(n, len(tok))))
+
+
+def exact_key_reference(text: str) -> tuple[int, int]:
+    """The exact key computed the slow, obvious way (for tests)."""
+    norm = " ".join(fold(text).split())
+    k1, k2 = _K1_SEED, _K2_SEED
+    for ch in norm:
+        k1 = (k1 * _K1_MUL + ord(ch)) & M64
+        k2 = (k2 * _K2_MUL + ord(ch)) & M64
+    return _fmix64(k1), _fmix64(k2)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -124,6 +124,7 @@ def set_meta(record: dict, key: str, value: Any) -> None:
 REGISTRY: dict[str, str] = {
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
+    "dedup": "corpuskit.stages.dedup:Dedup",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
