@@ -142,6 +142,30 @@ def test_verify_exact():
     assert ids(kept) == ["a", "b", "c"]
 
 
+def test_verify_auto_decides_borderline_pairs_by_the_true_jaccard():
+    from corpuskit import minhash as M
+
+    base = _words("w", 300)
+    h = M.MinHasher()
+    checked = 0
+    for k in range(8, 26):
+        other = base[:300 - k] + _words("z", k)  # true J falls from ~0.88 to ~0.67
+        a, b = " ".join(base), " ".join(other)
+        true_j = M.jaccard_exact(h.shingle_set(a), h.shingle_set(b))
+        sigs, _ = h.signatures([a, b])
+        est = M.estimate_jaccard(sigs[:1], sigs[1:])[0]
+        if abs(est - 0.8) >= 0.1:
+            continue
+        kept, rej, st = run([{"id": "a", "text": a}, {"id": "b", "text": b}], bands=128, rows=1)
+        assert (len(rej) == 1) == (true_j >= 0.8), (k, true_j, est)
+        assert st.extra["exact_jaccard_checks"] == 1
+        kept, rej, st = run([{"id": "a", "text": a}, {"id": "b", "text": b}], bands=128, rows=1,
+                            verify="estimate")
+        assert (len(rej) == 1) == (est >= 0.8)
+        checked += 1
+    assert checked >= 5
+
+
 # ------------------------------------------------------------ bad input: defined outcomes
 def test_empty_texts_are_exact_duplicates_of_each_other_never_near():
     docs = [{"id": "e1", "text": ""}, {"id": "e2", "text": "  \n\t"}, {"id": "t", "text": EN}]

@@ -11,8 +11,9 @@ How a run goes
    candidate pairs.
 2. Between the passes: documents with equal exact keys are linked; in each band, documents
    with equal band keys are candidate pairs, and a candidate pair is linked only when its
-   estimated Jaccard similarity (share of equal signature values; or, with `--verify exact`,
-   the true Jaccard of the two shingle sets) reaches `--threshold`. Clusters are the
+   similarity reaches `--threshold`: the estimated Jaccard (share of equal signature values),
+   replaced by the true Jaccard of the two shingle sets when the estimate is too close to the
+   threshold to tell (`--verify auto`, the default) or always (`--verify exact`). Clusters are the
    connected components of the links; each keeps one document (`--keep first|longest`,
    ties to the first; a document already in `--index` always wins).
 3. Pass 2 reads the spill file and yields each record in its input order, kept (with
@@ -102,8 +103,10 @@ class Dedup(StreamStage):
     exact: bool = opt(True, "Remove exact duplicates.")
     near: bool = opt(True, "Remove near duplicates.")
     verify: str = opt(
-        "estimate", "How LSH candidates are checked: estimate (the signatures' estimated Jaccard) "
-                    "| exact (the shingle sets' true Jaccard; reads the candidates' text once more).")
+        "auto", "How LSH candidates are checked: estimate (the signatures' estimated Jaccard) | "
+                "exact (true Jaccard of the shingle sets, for every candidate) | auto (the "
+                "estimate, and the true Jaccard when the estimate is within 3 standard errors of "
+                "the threshold). exact and auto read the candidates' text once more.")
     index: str = opt("", "Index file of an earlier corpus: deduplicate against it and add the "
                          "kept documents to it (created if missing).")
     tmp_dir: str = opt("", "Folder for the spill and signature files (default: the system's).")
@@ -124,13 +127,14 @@ class Dedup(StreamStage):
                              f"--num-perm ({self.num_perm})")
         if self.keep not in ("first", "longest"):
             raise ValueError("--keep must be 'first' or 'longest'")
-        if self.verify not in ("estimate", "exact"):
-            raise ValueError("--verify must be 'estimate' or 'exact'")
+        if self.verify not in ("estimate", "exact", "auto"):
+            raise ValueError("--verify must be 'estimate', 'exact' or 'auto'")
         if not self.key:
             raise ValueError("--key must name 'text' or a record field")
         if self.tmp_dir and not os.path.isdir(self.tmp_dir):
             raise ValueError(f"--tmp-dir {self.tmp_dir}: no such folder")
         self._stats: dict[str, Any] = {}
+        self._stats_exact = 0
 
     # ------------------------------------------------------------ parameters
     def lsh_params(self) -> tuple[int, int]:
@@ -148,6 +152,7 @@ class Dedup(StreamStage):
         from .. import minhash as mh
 
         t0 = time.perf_counter()
+        self._stats_exact = 0
         b, r = self.lsh_params()
         hasher = mh.MinHasher(self.num_perm, self.seed, self.ngram)
         index = _Index.load(self.index, self._params()) if self.index else _Index.empty(
@@ -200,6 +205,7 @@ class Dedup(StreamStage):
                 "catch_probability": {str(j): round(mh.catch_probability(j, b, r), 4)
                                       for j in (0.5, 0.7, 0.8, 0.9)},
                 "candidate_pairs": n_cand, "verified_pairs": n_ver,
+                "exact_jaccard_checks": self._stats_exact,
                 "exact_duplicate": 0, "near_duplicate": 0,
                 "clusters": int(np.count_nonzero(size > 1)),
                 "spill_bytes": p1.spill_bytes,
@@ -347,18 +353,26 @@ class Dedup(StreamStage):
             sims[s:s + step] = mh.estimate_jaccard(sig_rows(lo[s:s + step]), sig_rows(hi[s:s + step]))
         if self.verify == "estimate" or not len(lo):
             return sims
-        # Exact Jaccard needs the shingle sets of the candidates: one more read of the new
-        # documents (the index keeps no text, so pairs with an index document keep the estimate).
-        both_new = lo >= n0
+        # The true Jaccard needs the shingle sets: one more read of the new documents, keeping
+        # the sets of the documents in pairs to check (8 bytes a shingle) until the end of the
+        # read. The index keeps no text, so a pair with an index document keeps its estimate.
+        check = lo >= n0
+        if self.verify == "auto":
+            t = self.threshold
+            se = (max(t * (1 - t), 0.01) / self.num_perm) ** 0.5
+            check &= np.abs(sims - t) < 3 * se
+        self._stats_exact = int(check.sum())
+        if not check.any():
+            return sims
         need = np.zeros(p1.n, dtype=bool)
-        need[lo[both_new] - n0] = True
-        need[hi[both_new] - n0] = True
+        need[lo[check] - n0] = True
+        need[hi[check] - n0] = True
         sets: dict[int, np.ndarray] = {}
         src = _read_spill(os.path.join(work, "spill.jsonl.zst")) if spill else iter(records)
         for i, rec in enumerate(src):
             if need[i]:
                 sets[i] = hasher.shingle_set(rec[self.text_field])
-        for k in np.flatnonzero(both_new):
+        for k in np.flatnonzero(check):
             sims[k] = mh.jaccard_exact(sets[int(lo[k]) - n0], sets[int(hi[k]) - n0])
         return sims
 
