@@ -39,6 +39,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -57,6 +58,8 @@ _BATCH_CHARS = 4 << 20
 # a chain in bigger ones (a big bucket is nearly always one template copied many times).
 _NEAR = 8
 _CATCH_TARGET = 0.99
+# Shingle sets held at once for exact Jaccard checks (bytes); beyond it, estimates are kept.
+_EXACT_BUDGET = 512 << 20
 
 
 def choose_bands(threshold: float, num_perm: int, target: float = _CATCH_TARGET) -> tuple[int, int]:
@@ -135,6 +138,7 @@ class Dedup(StreamStage):
             raise ValueError(f"--tmp-dir {self.tmp_dir}: no such folder")
         self._stats: dict[str, Any] = {}
         self._stats_exact = 0
+        self._stats_exact_skipped = 0
 
     # ------------------------------------------------------------ parameters
     def lsh_params(self) -> tuple[int, int]:
@@ -153,26 +157,27 @@ class Dedup(StreamStage):
 
         t0 = time.perf_counter()
         self._stats_exact = 0
+        self._stats_exact_skipped = 0
         b, r = self.lsh_params()
         hasher = mh.MinHasher(self.num_perm, self.seed, self.ngram)
         index = _Index.load(self.index, self._params()) if self.index else _Index.empty(
             self.num_perm, b)
         n0 = index.size
         work = tempfile.mkdtemp(prefix="corpuskit-dedup-", dir=self.tmp_dir or None)
+        sigs_new = None
         try:
             rereadable = isinstance(records, (list, tuple)) or getattr(records, "rereadable", False)
             p1 = self._pass1(records, hasher, work, b, r, spill=not rereadable)
             t1 = time.perf_counter()
             n = p1.n
             sig_file = os.path.join(work, "sigs.u32")
-            sigs_new = (np.memmap(sig_file, dtype=np.uint32, mode="r", shape=(n, self.num_perm))
-                        if n else np.empty((0, self.num_perm), dtype=np.uint32))
+            sigs_new = _RowFile(sig_file, self.num_perm, n)
 
             def sig_rows(idx: np.ndarray) -> np.ndarray:
                 out = np.empty((len(idx), self.num_perm), dtype=np.uint32)
                 old = idx < n0
                 out[old] = index.sigs[idx[old]]
-                out[~old] = sigs_new[idx[~old] - n0]
+                out[~old] = sigs_new.rows(idx[~old] - n0)
                 return out
 
             total = n0 + n
@@ -206,34 +211,45 @@ class Dedup(StreamStage):
                                       for j in (0.5, 0.7, 0.8, 0.9)},
                 "candidate_pairs": n_cand, "verified_pairs": n_ver,
                 "exact_jaccard_checks": self._stats_exact,
+                "exact_checks_skipped_over_memory_budget": self._stats_exact_skipped,
                 "exact_duplicate": 0, "near_duplicate": 0,
                 "clusters": int(np.count_nonzero(size > 1)),
                 "spill_bytes": p1.spill_bytes,
                 "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
             }
             kept_new: list[int] = []
-            source = (_read_spill(os.path.join(work, "spill.jsonl.zst")) if not rereadable
-                      else iter(records))
             ekeys_all = (np.concatenate([index.exact, p1.exact]) if n0 else p1.exact)
             ehas_all = (np.concatenate([index.has_exact, p1.has_exact]) if n0 else p1.has_exact)
+            # every new document's survivor, reason and similarity, decided before pass 2
+            g_all = np.arange(n0, total)
+            s_all = survivor[comp[g_all]] if n else g_all
+            removed = s_all != g_all
+            same_key = (removed & ehas_all[g_all] & ehas_all[s_all]
+                        & np.all(ekeys_all[g_all] == ekeys_all[s_all], axis=1)) if self.exact else \
+                np.zeros(n, dtype=bool)
+            sim_all = np.ones(n, dtype=np.float64)
+            near_i = np.flatnonzero(removed & ~same_key)
+            for c in range(0, len(near_i), 1 << 15):
+                part = near_i[c:c + (1 << 15)]
+                sim_all[part] = mh.estimate_jaccard(sig_rows(g_all[part]), sig_rows(s_all[part]))
+            del g_all
+            source = (_read_spill(os.path.join(work, "spill.jsonl.zst")) if not rereadable
+                      else iter(records))
             for i, rec in enumerate(source):
                 g = n0 + i
-                s = int(survivor[comp[g]])
+                s = int(s_all[i])
                 csize = int(size[comp[g]])
                 if s == g:
                     kept_new.append(i)
                     set_meta(rec, "dedup", {"cluster": ids[s], "cluster_size": csize})
                     yield rec
                     continue
-                same_key = (self.exact and bool(ehas_all[g]) and bool(ehas_all[s])
-                            and bool(np.array_equal(ekeys_all[g], ekeys_all[s])))
-                if same_key:
+                sim = float(sim_all[i])
+                if same_key[i]:
                     reason = "exact_duplicate"
                     detail = f"kept {ids[s]}" + ("" if self.key == "text" else f" (same {self.key})")
-                    sim = 1.0
                 else:
                     reason = "near_duplicate"
-                    sim = float(mh.estimate_jaccard(sig_rows(np.array([g])), sig_rows(np.array([s])))[0])
                     detail = f"kept {ids[s]}, estimated similarity {sim:.2f}"
                 self._stats[reason] += 1
                 set_meta(rec, "dedup", {"cluster": ids[s], "cluster_size": csize,
@@ -244,6 +260,8 @@ class Dedup(StreamStage):
                 index.extend_and_save(self.index, self._params(), sigs_new, p1, np.array(kept_new, dtype=np.int64))
             self._stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
         finally:
+            if sigs_new is not None:
+                sigs_new.close()
             _rmtree(work)
 
     # ------------------------------------------------------------ pass 1
@@ -259,12 +277,13 @@ class Dedup(StreamStage):
         spill_raw = spill_w = None
         if spill:
             spill_raw = open(os.path.join(work, "spill.jsonl.zst"), "wb")  # noqa: SIM115
-            # threads=1: compression runs in zstd's own thread, beside the hashing
-            spill_w = zstandard.ZstdCompressor(level=3, threads=1).stream_writer(spill_raw)
+            # level 1: the spill is read once more and deleted; speed matters, not size
+            spill_w = zstandard.ZstdCompressor(level=1).stream_writer(spill_raw)
+        spill_buf = bytearray()
         exact_parts: list[np.ndarray] = []
-        has_exact: list[bool] = []
+        has_exact = bytearray()
         field_keys = bytearray()
-        lengths: list[int] = []
+        lengths = array("q")
         ntoks: list[np.ndarray] = []
         bands: list[np.ndarray] = []
         batch: list[str] = []
@@ -275,19 +294,35 @@ class Dedup(StreamStage):
         dumps = orjson.dumps
         tf = self.text_field
 
+        # Hashing runs in a worker thread (the numba kernel releases the GIL) while this one
+        # parses, spills and keys the next batch; results are taken in submission order, so the
+        # output never depends on timing.
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpuskit-dedup")
+        pending: list[Any] = []
+
+        def hash_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+            sigs, ntok, keys = hasher.hash_documents(texts, do_sig=self.near)
+            return sigs, ntok, keys, (mh.band_keys(sigs, b, r) if self.near else None)
+
+        def collect(limit: int) -> None:
+            while len(pending) > limit:
+                sigs, ntok, keys, bk = pending.pop(0).result()
+                if self.near:
+                    sig_out.write(sigs.tobytes())
+                    bands.append(bk)
+                    ntoks.append(ntok)
+                if key_text:
+                    exact_parts.append(keys)
+
         def flush() -> None:
             nonlocal batch, batch_chars
-            if not batch:
-                return
-            sigs, ntok, keys = hasher.hash_documents(batch, do_sig=self.near)
-            if self.near:
-                sig_out.write(sigs.tobytes())
-                bands.append(mh.band_keys(sigs, b, r))
-                ntoks.append(ntok)
-            if key_text:
-                exact_parts.append(keys)
-            batch = []
-            batch_chars = 0
+            if batch:
+                pending.append(pool.submit(hash_batch, batch))
+                batch = []
+                batch_chars = 0
+            collect(2)
 
         try:
             for rec in records:
@@ -297,24 +332,26 @@ class Dedup(StreamStage):
                                    f"field {tf!r} is missing or not a string")
                 if spill_w is not None:
                     try:
-                        spill_w.write(dumps(rec, option=orjson.OPT_APPEND_NEWLINE))
+                        spill_buf += dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
                     except TypeError:  # values orjson cannot encode (ints > 64 bits)
                         import json
 
-                        spill_w.write(json.dumps(rec, ensure_ascii=False).encode(
-                            "utf-8", "surrogatepass") + b"\n")
+                        spill_buf += json.dumps(rec, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+                    if len(spill_buf) >= 1 << 20:
+                        spill_w.write(spill_buf)
+                        spill_buf = bytearray()
                 rid = rec.get("id")
                 p1.ids.add(str(rid) if rid is not None else f"#{p1.n + 1}")
                 if key_text:
-                    has_exact.append(True)
+                    has_exact.append(1)
                 else:
                     v = rec.get(self.key)
                     if isinstance(v, str) and v.strip():
                         field_keys += h128(v.strip().encode("utf-8", "surrogatepass"))
-                        has_exact.append(True)
+                        has_exact.append(1)
                     else:  # no value: never an exact duplicate
                         field_keys += bytes(16)
-                        has_exact.append(False)
+                        has_exact.append(0)
                 lengths.append(len(text))
                 p1.n += 1
                 if use_kernel:
@@ -323,10 +360,14 @@ class Dedup(StreamStage):
                     if len(batch) >= _BATCH_DOCS or batch_chars >= _BATCH_CHARS:
                         flush()
             flush()
+            collect(0)
+            if spill_w is not None and spill_buf:
+                spill_w.write(spill_buf)
             if not self.near:
                 # no signatures: a zero-filled file so that the arrays keep their shapes
                 sig_out.truncate(p1.n * self.num_perm * 4)
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
             sig_out.close()
             if spill_w is not None:
                 spill_w.close()  # closes spill_raw too
@@ -336,8 +377,8 @@ class Dedup(StreamStage):
             p1.exact = np.concatenate(exact_parts) if exact_parts else np.zeros((0, 2), dtype=np.uint64)
         else:
             p1.exact = np.frombuffer(bytes(field_keys), dtype=np.uint64).reshape(-1, 2)
-        p1.has_exact = np.array(has_exact, dtype=bool)
-        p1.length = np.array(lengths, dtype=np.int64)
+        p1.has_exact = np.frombuffer(bytes(has_exact), dtype=np.uint8).astype(bool)
+        p1.length = np.frombuffer(lengths, dtype=np.int64).copy() if len(lengths) else np.zeros(0, np.int64)
         p1.ntok = np.concatenate(ntoks) if ntoks else np.zeros(p1.n, dtype=np.int64)
         p1.bands = np.concatenate(bands) if bands else np.zeros((p1.n, b), dtype=np.uint64)
         return p1
@@ -364,16 +405,48 @@ class Dedup(StreamStage):
         self._stats_exact = int(check.sum())
         if not check.any():
             return sims
-        need = np.zeros(p1.n, dtype=bool)
-        need[lo[check] - n0] = True
-        need[hi[check] - n0] = True
+        # Stream the documents in order: a pair is settled when its later document is read,
+        # and a set is dropped once its last pair is settled. Past a memory budget no new set is
+        # made, and the pairs still open keep their estimate (counted in the stats).
+        ci = np.flatnonzero(check)
+        a_loc, b_loc = lo[ci] - n0, hi[ci] - n0
+        by_hi = np.argsort(b_loc, kind="stable")
+        last_use = np.full(p1.n, -1, dtype=np.int64)
+        np.maximum.at(last_use, a_loc, b_loc)
+        np.maximum.at(last_use, b_loc, b_loc)
+        need = last_use >= 0
+        release = np.flatnonzero(need)
+        release = release[np.argsort(last_use[release], kind="stable")]
+        rp = 0
         sets: dict[int, np.ndarray] = {}
-        src = _read_spill(os.path.join(work, "spill.jsonl.zst")) if spill else iter(records)
+        held = 0
+        budget = _EXACT_BUDGET
+        skipped = 0
+        ptr = 0
+        src = _read_spill(os.path.join(work, "spill.jsonl.zst"), parse=False) if spill else iter(records)
         for i, rec in enumerate(src):
-            if need[i]:
+            if need[i] and held < budget:
+                if spill:  # parse only the lines needed
+                    rec = orjson.loads(rec)
                 sets[i] = hasher.shingle_set(rec[self.text_field])
-        for k in np.flatnonzero(check):
-            sims[k] = mh.jaccard_exact(sets[int(lo[k]) - n0], sets[int(hi[k]) - n0])
+                held += sets[i].nbytes
+            while ptr < len(by_hi) and b_loc[by_hi[ptr]] == i:
+                k = by_hi[ptr]
+                sa, sb = sets.get(int(a_loc[k])), sets.get(i)
+                if sa is not None and sb is not None:
+                    sims[ci[k]] = mh.jaccard_exact(sa, sb)
+                else:
+                    skipped += 1
+                ptr += 1
+            while rp < len(release) and last_use[release[rp]] <= i:
+                done = sets.pop(int(release[rp]), None)
+                if done is not None:
+                    held -= done.nbytes
+                rp += 1
+            if ptr == len(by_hi):
+                break
+        self._stats_exact -= skipped
+        self._stats_exact_skipped = skipped
         return sims
 
     # ------------------------------------------------------------ reporting
@@ -407,13 +480,44 @@ class _Pass1:
         self.spill_bytes = 0
 
 
+class _RowFile:
+    """Signature rows on disk, read with pread: unlike a memory map, the pages read never
+    count in this process's resident memory."""
+
+    def __init__(self, path: str, width: int, n: int) -> None:
+        self.path, self.width, self.n = path, width, n
+        self.row_bytes = 4 * width
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        out = np.empty((len(idx), self.width), dtype=np.uint32)
+        if not len(idx):
+            return out
+        order = np.argsort(idx, kind="stable")
+        srt = idx[order]
+        # runs of consecutive rows are read at once
+        brk = np.flatnonzero(np.diff(srt) != 1) + 1
+        starts = np.concatenate([[0], brk])
+        ends = np.concatenate([brk, [len(srt)]])
+        buf = np.empty((len(idx), self.width), dtype=np.uint32)
+        rb = self.row_bytes
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            data = os.pread(self._fd, rb * (b - a), int(srt[a]) * rb)
+            buf[a:b] = np.frombuffer(data, dtype=np.uint32).reshape(b - a, self.width)
+        out[order] = buf
+        return out
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
 class _IdList:
     """Record ids as one UTF-8 blob plus offsets: ~8 bytes a document beyond the id itself,
     not a Python str object each."""
 
     def __init__(self, blob: bytes = b"", offsets: np.ndarray | None = None) -> None:
         self._blob = bytearray(blob)
-        self._ends: list[int] = [] if offsets is None else offsets[1:].tolist()
+        self._ends = array("q") if offsets is None else array("q", offsets[1:].tolist())
 
     def add(self, s: str) -> None:
         self._blob += s.encode("utf-8", "surrogatepass")
@@ -428,7 +532,7 @@ class _IdList:
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         offsets = np.zeros(len(self._ends) + 1, dtype=np.int64)
-        offsets[1:] = self._ends
+        offsets[1:] = np.frombuffer(self._ends, dtype=np.int64) if len(self._ends) else 0
         return np.frombuffer(bytes(self._blob), dtype=np.uint8), offsets
 
 
@@ -476,7 +580,7 @@ class _Index:
         return cls(arrays["sigs"], arrays["bands"], arrays["exact"], arrays["has_exact"],
                    _IdList(arrays["id_blob"].tobytes(), arrays["id_offsets"]))
 
-    def extend_and_save(self, path: str, params: dict[str, Any], sigs_new: np.ndarray, p1: _Pass1,
+    def extend_and_save(self, path: str, params: dict[str, Any], sigs_new: _RowFile, p1: _Pass1,
                         kept: np.ndarray) -> None:
         ids = _IdList(*self._id_arrays())
         for i in kept.tolist():
@@ -486,7 +590,7 @@ class _Index:
         try:
             with open(tmp, "wb") as f:
                 np.savez(f, params=np.frombuffer(orjson.dumps(params), dtype=np.uint8),
-                         sigs=np.concatenate([self.sigs, np.asarray(sigs_new[kept])]),
+                         sigs=np.concatenate([self.sigs, sigs_new.rows(kept)]),
                          bands=np.concatenate([self.bands, p1.bands[kept]]),
                          exact=np.concatenate([self.exact, p1.exact[kept]]),
                          has_exact=np.concatenate([self.has_exact, p1.has_exact[kept]]),
@@ -501,7 +605,7 @@ class _Index:
         return blob.tobytes(), offsets
 
 
-def _read_spill(path: str) -> Iterator[dict]:
+def _read_spill(path: str, parse: bool = True) -> Iterator[Any]:
     import io
 
     import zstandard
@@ -509,6 +613,9 @@ def _read_spill(path: str) -> Iterator[dict]:
     with open(path, "rb") as raw:
         reader = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw), 1 << 20)
         loads = orjson.loads
+        if not parse:
+            yield from reader
+            return
         for line in reader:
             yield loads(line)
 
