@@ -313,3 +313,21 @@ def test_memory_per_document_is_small():
     per_doc = 8 * b + 16 + 1 + 8 + 8 + 8 + 10  # + a 10-byte id
     assert per_doc < 1024
     assert np.dtype(np.uint32).itemsize * d.num_perm == 512  # signature, on disk
+
+
+def test_exact_checks_past_the_memory_budget_keep_the_estimate(monkeypatch):
+    import corpuskit.stages.dedup as D
+
+    docs = [{"id": "a", "text": EN * 2}, {"id": "b", "text": EN * 2 + "Posted on 12 May."}]
+    monkeypatch.setattr(D, "_EXACT_BUDGET", 0)
+    kept, rej, st = run(docs, verify="exact")
+    assert ids(rej) == ["b"]  # decided by the estimate
+    assert st.extra["exact_jaccard_checks"] == 0
+    assert st.extra["exact_checks_skipped_over_memory_budget"] == 1
+
+
+def test_cli_help_lists_options_and_reasons(run_cli):
+    p = run_cli(["dedup", "--help"], check=True)
+    for word in (b"--threshold", b"--num-perm", b"--keep", b"--index", b"--verify", b"exact_duplicate",
+                 b"near_duplicate"):
+        assert word in p.stdout
