@@ -62,14 +62,14 @@ def render_summary(command: str, stats: dict, quiet: bool) -> None:
     if inp.get("bytes"):
         secs = max(stats.get("seconds", 0.0), 1e-9)
         line += f"   {inp['bytes'] / 1e6:,.1f} MB in {secs:.1f} s ({inp['bytes'] / 1e6 / secs:,.1f} MB/s)"
-    con.print(line if c["ok"] else f"[bold red]{line}  (does not add up: a bug)[/]")
+    con.print(line if c["ok"] else f"[bold red]{line}  (does not add up: a bug)[/]", soft_wrap=True)
     notes = []
     if c["rejected"] and not stats.get("rejected_path"):
         notes.append("rejected records were counted, not kept: add --rejected PATH to keep them")
     if c["quarantined"]:
         notes.append(f"bad input lines quarantined in {stats.get('bad_records_path')}")
     for n in notes:
-        con.print(f"[dim]{n}[/]")
+        con.print(f"[dim]{n}[/]", soft_wrap=True)
 
 
 def render_tables(tables: list[Table], quiet: bool) -> None:
@@ -340,19 +340,24 @@ def main(argv: list[str] | None = None) -> None:
     only = argv[0] if argv and not argv[0].startswith("-") else None
     if only is not None and only not in REGISTRY and only != "pipeline":
         only = None  # let typer report the unknown command
-    import click
-
     cmd = typer.main.get_command(build_app(only))
     try:
         code = cmd.main(args=argv, prog_name="corpuskit", standalone_mode=False)
-    except click.exceptions.ClickException as e:  # bad usage: unknown option, wrong type
-        e.show()
-        sys.exit(2 if isinstance(e, click.exceptions.UsageError) else 1)
-    except (KeyboardInterrupt, click.exceptions.Abort):
-        sys.stderr.write("corpuskit: interrupted\n")
-        sys.exit(130)
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except KeyboardInterrupt:
+        sys.stderr.write("corpuskit: interrupted\n")
+        sys.exit(130)
+    except Exception as e:
+        # click's exceptions (typer may vendor its own copy of click, so match by shape):
+        # usage errors carry exit_code 2, Abort means Ctrl-C at a prompt.
+        if type(e).__name__ == "Abort":
+            sys.stderr.write("corpuskit: interrupted\n")
+            sys.exit(130)
+        if hasattr(e, "show") and hasattr(e, "exit_code"):
+            e.show()
+            sys.exit(e.exit_code)
+        raise
     try:
         sys.stdout.flush()
     except BrokenPipeError:

@@ -32,10 +32,17 @@ class BadInput(CorpusKitError):
         where = f"{source}:{line}" if line is not None else source
         super().__init__(f"{where}: {message}")
 
+    def __reduce__(self):  # picklable, so an error in a worker process reaches the main one
+        return (BadInput, (self.source, self.line, self.reason, self.message, self.raw))
+
 
 class MissingField(CorpusKitError):
     """A record lacks the field a stage needs (or it is not a string)."""
 
     def __init__(self, field: str, message: str | None = None):
         self.field = field
+        self.detail = message
         super().__init__(message or f"record has no string field {field!r}")
+
+    def __reduce__(self):
+        return (MissingField, (self.field, self.detail))

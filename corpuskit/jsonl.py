@@ -74,42 +74,110 @@ def _open_binary(path: str) -> IO[bytes]:
     if comp == "gz":
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
     if comp == "zst":
-        import zstandard
-
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True,
-                                                            closefd=True)
-        return io.BufferedReader(reader, buffer_size=_CHUNK)  # type: ignore[arg-type]
+        return io.BufferedReader(_ZstdRaw(raw), buffer_size=_CHUNK)
     return raw
 
 
-def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
-    """(line number, line without its newline) for every line, blank ones included.
-    Decompression errors (a truncated .gz, a corrupt .zst) become BadInput at the line where
-    the data ended."""
+class TruncatedZstd(OSError):
+    pass
+
+
+class _ZstdRaw(io.RawIOBase):
+    """Decompress concatenated zstd frames, raising at the end of the file if the last frame is
+    incomplete (zstandard's stream_reader silently returns the partial data)."""
+
+    def __init__(self, raw: IO[bytes]):
+        import zstandard
+
+        self._zstd = zstandard
+        self._raw = raw
+        self._dobj = zstandard.ZstdDecompressor().decompressobj()
+        self._pending = b""
+        self._pos = 0
+        self._in_frame = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # type: ignore[override]
+        while self._pos >= len(self._pending):
+            self._pending, self._pos = b"", 0
+            chunk = self._raw.read(_CHUNK)
+            if not chunk:
+                if self._in_frame:
+                    raise TruncatedZstd("zstd stream ends in the middle of a frame")
+                return 0
+            while chunk:
+                self._in_frame = True
+                try:
+                    self._pending += self._dobj.decompress(chunk)
+                except self._zstd.ZstdError as e:
+                    raise OSError(f"corrupt zstd data ({e})") from None
+                if self._dobj.eof:
+                    chunk = self._dobj.unused_data
+                    self._dobj = self._zstd.ZstdDecompressor().decompressobj()
+                    self._in_frame = False
+                else:
+                    chunk = b""
+        n = min(len(b), len(self._pending) - self._pos)
+        b[:n] = memoryview(self._pending)[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def iter_line_batches(path: str) -> Iterator[tuple[int, list[bytes], int]]:
+    """(number of the first line, lines without their newline, bytes read) in large batches:
+    splitting big chunks is much cheaper than reading line by line. A line may end in \r
+    (JSON treats it as white space). Decompression errors (a truncated .gz, a corrupt .zst)
+    become BadInput at the line where the data ended."""
     f = _open_binary(path)
-    n = 0
+    lineno = 1
+    pending: list[bytes] = []  # pieces of a line not finished yet (a long line spans chunks)
     try:
-        for n, line in enumerate(f, 1):  # noqa: B007 - n is used after the loop
-            if line.endswith(b"\n"):
-                line = line[:-1]
-                if line.endswith(b"\r"):
-                    line = line[:-1]
-            yield n, line
+        while True:
+            chunk = f.read(_CHUNK * 4)
+            if not chunk:
+                break
+            nl = chunk.rfind(b"\n")
+            if nl < 0:
+                pending.append(chunk)
+                continue
+            head = chunk[:nl]
+            if pending:
+                pending.append(head)
+                head = b"".join(pending)
+                pending = []
+            lines = head.split(b"\n")
+            if nl + 1 < len(chunk):
+                pending.append(chunk[nl + 1:])
+            yield lineno, lines, len(head) + 1
+            lineno += len(lines)
+        if pending:
+            last = b"".join(pending)
+            yield lineno, [last], len(last)
     except EOFError as e:  # gzip: "Compressed file ended before the end-of-stream marker"
-        raise BadInput(path, n + 1, "truncated_file",
+        raise BadInput(path, lineno, "truncated_file",
                        f"compressed file is truncated ({e}); the file is incomplete") from None
     except (gzip.BadGzipFile, zlib.error) as e:
-        raise BadInput(path, n + 1, "corrupt_file", f"not a valid gzip stream ({e})") from None
+        raise BadInput(path, lineno, "corrupt_file", f"not a valid gzip stream ({e})") from None
+    except TruncatedZstd as e:
+        raise BadInput(path, lineno, "truncated_file",
+                       f"compressed file is truncated ({e}); the file is incomplete") from None
     except OSError as e:
-        raise BadInput(path, n + 1, "corrupt_file", f"cannot read: {e}") from None
-    except Exception as e:  # zstandard.ZstdError has no import-free name
-        if type(e).__name__ == "ZstdError":
-            raise BadInput(path, n + 1, "corrupt_file",
-                           f"not a valid zstd stream or truncated ({e})") from None
-        raise
+        raise BadInput(path, lineno, "corrupt_file", f"cannot read: {e}") from None
     finally:
         if f is not sys.stdin.buffer:
             f.close()
+
+
+def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, line without its newline) for every line, blank ones included."""
+    for first, lines, _ in iter_line_batches(path):
+        yield from enumerate(lines, first)
 
 
 def make_id(record: dict, text_field: str = "text") -> str:
@@ -148,6 +216,15 @@ class ReadStats:
     bad: Counter = field(default_factory=Counter)
     empty_files: list[str] = field(default_factory=list)
 
+    def merge(self, other: ReadStats) -> None:
+        self.files += other.files
+        self.lines += other.lines
+        self.records += other.records
+        self.blank_lines += other.blank_lines
+        self.bytes += other.bytes
+        self.bad.update(other.bad)
+        self.empty_files.extend(other.empty_files)
+
     def as_dict(self) -> dict[str, Any]:
         return {"files": self.files, "lines": self.lines, "records": self.records,
                 "blank_lines": self.blank_lines, "bytes": self.bytes,
@@ -174,52 +251,65 @@ class RecordReader:
         self.assign_ids = assign_ids
         self.stats = ReadStats()
 
-    def _bad(self, path: str, lineno: int, line: bytes, reason: str, message: str) -> None:
-        err = BadInput(path, lineno, reason, message, raw=line)
-        if self.bad_sink is None:
-            raise err
-        self.stats.bad[reason] += 1
-        self.bad_sink(line, err)
-
     def __iter__(self) -> Iterator[dict]:
-        loads = orjson.loads
-        JSONDecodeError = orjson.JSONDecodeError
-        req = self.require_field
-        assign = self.assign_ids
         st = self.stats
         for path in self.paths:
             st.files += 1
             name = "<stdin>" if path == "-" else path
             nlines = 0
-            for lineno, line in iter_lines(path):
-                nlines += 1
-                st.bytes += len(line) + 1
-                if not line or line.isspace():
-                    st.blank_lines += 1
-                    continue
-                try:
-                    rec = loads(line)
-                except JSONDecodeError as e:
-                    self._bad(name, lineno, line, *explain_json_error(line, e))
-                    continue
-                if rec.__class__ is not dict:
-                    self._bad(name, lineno, line, "not_an_object",
-                              f"line is a JSON {type(rec).__name__}, not an object")
-                    continue
-                if req is not None and rec.get(req).__class__ is not str:
-                    v = rec.get(req)
-                    what = "missing" if v is None and req not in rec else f"a {type(v).__name__}"
-                    self._bad(name, lineno, line, "missing_field",
-                              f"field {req!r} is {what}, not a string"
-                              + ("" if req != "text" else " (see --text-field)"))
-                    continue
-                if assign and "id" not in rec:
-                    rec = {"id": make_id(rec, self.text_field), **rec}
-                st.records += 1
-                yield rec
+            for first, lines, nbytes in iter_line_batches(path):
+                nlines += len(lines)
+                st.bytes += nbytes
+                yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
+                                       self.bad_sink, self.assign_ids)
             st.lines += nlines
             if nlines == 0:
                 st.empty_files.append(name)
+
+
+def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, require_field: str | None,
+                text_field: str = "text",
+                bad_sink: Callable[[bytes, BadInput], None] | None = None,
+                assign_ids: bool = True) -> Iterator[dict]:
+    """Parse and check a batch of lines (line numbers from `first`), counting into `st`. Bad
+    lines raise BadInput or go to `bad_sink`."""
+    loads = orjson.loads
+    JSONDecodeError = orjson.JSONDecodeError
+    req = require_field
+
+    def bad(lineno: int, line: bytes, reason: str, message: str) -> None:
+        err = BadInput(name, lineno, reason, message, raw=line)
+        if bad_sink is None:
+            raise err
+        st.bad[reason] += 1
+        bad_sink(line, err)
+
+    for lineno, line in enumerate(lines, first):
+        try:
+            rec = loads(line)
+        except JSONDecodeError as e:
+            if not line.strip():
+                st.blank_lines += 1
+            else:
+                bad(lineno, line, *explain_json_error(line, e))
+            continue
+        if rec.__class__ is not dict:
+            bad(lineno, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
+            continue
+        if req is not None and rec.get(req).__class__ is not str:
+            v = rec.get(req)
+            what = "missing" if v is None and req not in rec else f"a {type(v).__name__}"
+            bad(lineno, line, "missing_field", f"field {req!r} is {what}, not a string"
+                + ("" if req != "text" else " (see --text-field)"))
+            continue
+        if assign_ids and "id" not in rec:
+            rec = {"id": make_id(rec, text_field), **rec}
+        st.records += 1
+        yield rec
+
+
+_orjson_dumps = orjson.dumps
+_APPEND_NL = orjson.OPT_APPEND_NEWLINE
 
 
 def dumps(record: dict) -> bytes:
@@ -268,7 +358,10 @@ class RecordWriter:
             self._f = self._raw
 
     def write(self, record: dict) -> None:
-        b = dumps(record)
+        try:
+            b = _orjson_dumps(record, option=_APPEND_NL)
+        except TypeError:
+            b = dumps(record)
         self._f.write(b)
         self.count += 1
         self.bytes += len(b)

@@ -1,49 +1,78 @@
-"""`corpuskit pipeline raw/ clean/`: the registered stages in their default order, as one run.
+"""`corpuskit pipeline raw/ clean/`: every stage as one parallel, resumable run.
 
-It drives the very same `Chain` that a single subcommand uses, so a shell pipe of
-subcommands and `pipeline` produce byte-identical records.
+How a run goes:
+1. Plan. The inputs are listed in sorted order and cut into *units*: consecutive lines of one
+   file, at most `unit_lines` lines or `unit_bytes` bytes (the cut depends only on the data, so
+   the same input always gives the same units).
+2. Map (parallel). Each unit runs through the per-record stages (everything before the first
+   whole-stream stage) in a worker process and is written to `clean/.work/units/NNNNN-NNNNNN/`
+   (kept, rejected per stage, bad lines, counters), atomically: the folder is built under a
+   temporary name and renamed when complete. A killed run, started again with the same inputs
+   and configuration, reuses every finished unit.
+3. Reduce (in order). The kept records of the units, in unit order, go through the whole-stream
+   stages (dedup, statistics) and into `data/part-NNNNN` shards; rejected records and bad lines
+   are gathered the same way; counters are merged.
+4. Swap. The result is built in a temporary folder and moved into `clean/` when complete.
+
+The output does not depend on the number of workers: units are cut from the data, processed
+independently and gathered in order. It drives the same stage objects through the same `Chain`
+as the subcommands, so a shell pipe of subcommands gives the same bytes (a test checks).
 
 Layout of clean/:
-    data/part-00000.jsonl.zst ...   kept records, sharded (--shard-size records a shard)
+    data/part-00000.jsonl.zst ...   kept records
     rejected/<stage>.jsonl.zst      dropped records, each with meta.rejected
     quarantine/bad_records.jsonl    input lines that were not valid records, verbatim
-    stats.json                      counters per stage and reason, conservation check
-    report.md                       the same, for people
-Everything is written into a temporary folder inside clean/ and moved into place when the
-run succeeds, so a failed run leaves the previous result (or nothing) behind.
+    stats.json, report.md           counters per stage and reason; conservation check
 """
 from __future__ import annotations
 
+import hashlib
+import multiprocessing as mp
 import os
 import shutil
+import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .jsonl import RecordReader, RecordWriter, write_json_atomic
-from .runner import Chain, build_stats
-from .stage import DEFAULT_PIPELINE, REGISTRY, Stage, make_stage
+import orjson
+
+from .errors import BadInput, UsageError
+from .jsonl import ReadStats, RecordWriter, expand_inputs, iter_line_batches, parse_lines, write_json_atomic
+from .runner import Chain, StageStats
+from .stage import DEFAULT_PIPELINE, REGISTRY, RecordStage, Stage, get_stage_class, make_stage
 
 MARKER = ".corpuskit"
+WORK = ".work"
 _SUFFIX = {"zst": ".jsonl.zst", "gz": ".jsonl.gz", "none": ".jsonl"}
+_UNIT_SUFFIX = ".jsonl.zst"  # intermediate files: fast zstd
 
 
 @dataclass
 class PipelineConfig:
     stages: list[str] = field(default_factory=lambda: list(DEFAULT_PIPELINE))
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    shard_size: int = 100_000
+    shard_size: int = 100_000  # records per output shard
     compression: str = "zst"
     strict: bool = False  # stop at the first bad input line instead of quarantining it
+    workers: int = 0  # 0: one per CPU core
+    unit_lines: int = 10_000
+    unit_bytes: int = 64 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if self.compression not in _SUFFIX:
-            raise UsageError(f"compression must be one of {', '.join(_SUFFIX)}")
-        if self.shard_size < 1:
-            raise UsageError("shard size must be >= 1")
+            raise UsageError(f"compression must be one of {', '.join(_SUFFIX)}, not {self.compression!r}")
+        for name in ("shard_size", "unit_lines", "unit_bytes"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"{name} must be >= 1")
+        if self.workers < 0:
+            raise UsageError("workers must be >= 0")
+        if not self.stages:
+            raise UsageError("the pipeline needs at least one stage")
         for name in list(self.stages) + list(self.options):
             if name not in REGISTRY:
                 raise UsageError(f"unknown stage {name!r} (known: {', '.join(REGISTRY)})")
@@ -51,7 +80,107 @@ class PipelineConfig:
     def build(self) -> list[Stage]:
         return [make_stage(n, **self.options.get(n, {})) for n in self.stages]
 
+    def n_workers(self) -> int:
+        return self.workers or os.cpu_count() or 1
 
+    def fingerprint(self) -> dict:
+        """What the output depends on (workers excluded: they do not change it)."""
+        d = asdict(self)
+        d.pop("workers")
+        return d
+
+
+# ---------------------------------------------------------------- units
+@dataclass
+class Unit:
+    file_index: int
+    index: int
+    name: str  # the input file, for error messages
+    first_line: int
+    lines: list[bytes]
+
+    @property
+    def key(self) -> str:
+        return f"{self.file_index:05d}-{self.index:06d}"
+
+
+def iter_units(paths: list[str], max_lines: int, max_bytes: int) -> Iterator[Unit]:
+    for fi, path in enumerate(paths):
+        ui = 0
+        buf: list[bytes] = []
+        size = 0
+        first = 1
+        line_no = 1
+        for _, lines, _ in iter_line_batches(path):
+            for line in lines:
+                if buf and (len(buf) >= max_lines or size + len(line) > max_bytes):
+                    yield Unit(fi, ui, path, first, buf)
+                    ui += 1
+                    buf, size, first = [], 0, line_no
+                buf.append(line)
+                size += len(line) + 1
+                line_no += 1
+        if buf:
+            yield Unit(fi, ui, path, first, buf)
+
+
+# ---------------------------------------------------------------- the worker side
+_W: dict[str, Any] = {}
+
+
+def _init_worker(stages: list[Stage], cfg: PipelineConfig, units_dir: str) -> None:
+    _W["stages"] = stages
+    _W["cfg"] = cfg
+    _W["units"] = Path(units_dir)
+
+
+def _run_unit(unit: Unit) -> dict:
+    """Run the per-record stages over one unit and write its folder atomically."""
+    stages: list[Stage] = _W["stages"]
+    cfg: PipelineConfig = _W["cfg"]
+    units: Path = _W["units"]
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{unit.key}-", dir=str(units)))
+    try:
+        rs = ReadStats(files=1 if unit.index == 0 else 0, lines=len(unit.lines),
+                       bytes=sum(len(x) + 1 for x in unit.lines))
+        kept = RecordWriter(str(tmp / f"kept{_UNIT_SUFFIX}"), atomic=False)
+        rejected: dict[str, RecordWriter] = {}
+        bad = RecordWriter(str(tmp / "bad.jsonl"), atomic=False)
+
+        def on_reject(rec: dict) -> None:
+            st = rec["meta"]["rejected"]["stage"]
+            w = rejected.get(st)
+            if w is None:
+                w = rejected[st] = RecordWriter(str(tmp / f"rejected.{st}{_UNIT_SUFFIX}"), atomic=False)
+            w.write(rec)
+
+        first = stages[0]
+        records = parse_lines(unit.name, unit.first_line, unit.lines, rs, first.required_field(),
+                              first.text_field, None if cfg.strict else (lambda line, err: bad.write_raw(line)))
+        chain = Chain(stages, on_reject=on_reject)
+        for rec in chain.run(records):
+            kept.write(rec)
+        kept.close()
+        bad.close()
+        for w in rejected.values():
+            w.close()
+        stats = {"read": {**rs.as_dict(), "bad_records": dict(rs.bad)},
+                 "stages": [s.as_dict() | {"seconds": s.seconds} for s in chain.stats],
+                 "kept": kept.count, "kept_bytes": kept.bytes,
+                 "rejected_bytes": {k: w.bytes for k, w in rejected.items()}}
+        (tmp / "stats.json").write_bytes(orjson.dumps(stats))
+        final = units / unit.key
+        if final.exists():  # another attempt finished first; results are identical
+            shutil.rmtree(tmp)
+        else:
+            os.rename(tmp, final)
+        return stats
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# ---------------------------------------------------------------- writers
 class ShardWriter:
     """Kept records into part-NNNNN files of at most `shard_size` records."""
 
@@ -64,10 +193,17 @@ class ShardWriter:
         self.shards: list[str] = []
         self._w: RecordWriter | None = None
 
-    def write(self, record: dict) -> None:
+    def _next(self) -> RecordWriter:
         if self._w is None or self._w.count >= self.shard_size:
             self._rotate()
-        self._w.write(record)  # type: ignore[union-attr]
+        return self._w  # type: ignore[return-value]
+
+    def write(self, record: dict) -> None:
+        self._next().write(record)
+        self.count += 1
+
+    def write_raw(self, line: bytes) -> None:
+        self._next().write_raw(line)
         self.count += 1
 
     def _rotate(self) -> None:
@@ -84,10 +220,6 @@ class ShardWriter:
             self.bytes += self._w.bytes
             self._w = None
 
-    def abort(self) -> None:
-        if self._w is not None:
-            self._w.abort()
-
 
 class _RejectedWriters:
     def __init__(self, folder: Path, suffix: str):
@@ -95,18 +227,26 @@ class _RejectedWriters:
         self.suffix = suffix
         self.writers: dict[str, RecordWriter] = {}
 
-    def write(self, record: dict) -> None:
-        stage = record["meta"]["rejected"]["stage"]
+    def get(self, stage: str) -> RecordWriter:
         w = self.writers.get(stage)
         if w is None:
             w = self.writers[stage] = RecordWriter(str(self.folder / f"{stage}{self.suffix}"), atomic=False)
-        w.write(record)
+        return w
+
+    def write(self, record: dict) -> None:
+        self.get(record["meta"]["rejected"]["stage"]).write(record)
 
     def close(self) -> None:
         for w in self.writers.values():
             w.close()
 
 
+def _raw_lines(path: Path) -> Iterator[bytes]:
+    for _, lines, _ in iter_line_batches(str(path)):
+        yield from lines
+
+
+# ---------------------------------------------------------------- the run
 def _check_clean_dir(clean: Path) -> None:
     if clean.exists() and not clean.is_dir():
         raise UsageError(f"{clean}: exists and is not a folder")
@@ -115,67 +255,202 @@ def _check_clean_dir(clean: Path) -> None:
                          "(refusing to overwrite it)")
 
 
+def _fingerprint(cfg: PipelineConfig, paths: list[str]) -> str:
+    files = []
+    for p in paths:
+        st = os.stat(p)
+        files.append([os.path.abspath(p), st.st_size, st.st_mtime_ns])
+    blob = orjson.dumps({"config": cfg.fingerprint(), "files": files}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(blob).hexdigest()
+
+
+def _prepare_work(clean: Path, fingerprint: str) -> Path:
+    """clean/.work for this configuration and input: reused if it matches, else started anew."""
+    work = clean / WORK
+    plan = work / "plan.json"
+    if work.exists():
+        try:
+            same = orjson.loads(plan.read_bytes()).get("fingerprint") == fingerprint
+        except (OSError, orjson.JSONDecodeError):
+            same = False
+        if not same:
+            shutil.rmtree(work)
+    (work / "units").mkdir(parents=True, exist_ok=True)
+    for leftover in (work / "units").glob(".tmp-*"):  # a unit a killed run did not finish
+        shutil.rmtree(leftover, ignore_errors=True)
+    if not plan.exists():
+        write_json_atomic(str(plan), {"fingerprint": fingerprint})
+    return work
+
+
+def split_stages(stages: list[Stage]) -> tuple[list[Stage], list[Stage]]:
+    """(per-record prefix run in the workers, the rest run in order in the main process)."""
+    i = 0
+    while i < len(stages) and isinstance(stages[i], RecordStage):
+        i += 1
+    return stages[:i], stages[i:]
+
+
 def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None = None,
-                 on_bad=None) -> dict:
-    """Run the pipeline; returns the stats dict (also written to clean/stats.json)."""
-    config = config or PipelineConfig()
-    stages = config.build()
+                 progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """Run the pipeline; returns the stats dict (also written to clean/stats.json).
+    `progress(phase, done, total)` is called as units finish (total 0 when not yet known)."""
+    cfg = config or PipelineConfig()
+    stages = cfg.build()
+    mapped, streamed = split_stages(stages)
+    if not mapped:
+        raise UsageError("the pipeline's first stage must be a per-record stage")
     clean_p = Path(clean)
     _check_clean_dir(clean_p)
+    paths = expand_inputs([raw] if isinstance(raw, str) else list(raw))
+    if not paths:
+        raise UsageError(f"{raw}: no input files (.jsonl, .jsonl.gz, .jsonl.zst) found")
     clean_p.mkdir(parents=True, exist_ok=True)
     (clean_p / MARKER).write_text("written by corpuskit pipeline\n")
-    work = Path(tempfile.mkdtemp(prefix=".run-", dir=str(clean_p)))
-    suffix = _SUFFIX[config.compression]
     t0 = time.perf_counter()
+    work = _prepare_work(clean_p, _fingerprint(cfg, paths))
+    units_dir = work / "units"
+
+    # ---- map
+    unit_keys: list[str] = []
+    resumed = 0
+    workers = cfg.n_workers()
+    done = 0
+
+    def note(n: int) -> None:
+        if progress is not None:
+            progress("map", n, 0)
+
+    if workers == 1:
+        _init_worker(mapped, cfg, str(units_dir))
+        for unit in iter_units(paths, cfg.unit_lines, cfg.unit_bytes):
+            unit_keys.append(unit.key)
+            if (units_dir / unit.key).exists():
+                resumed += 1
+            else:
+                _run_unit(unit)
+            done += 1
+            note(done)
+    else:
+        ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(mapped, cfg, str(units_dir))) as pool:
+            window: deque = deque()
+            for unit in iter_units(paths, cfg.unit_lines, cfg.unit_bytes):
+                unit_keys.append(unit.key)
+                if (units_dir / unit.key).exists():
+                    resumed += 1
+                    done += 1
+                    continue
+                window.append(pool.apply_async(_run_unit, (unit,)))
+                while len(window) >= 2 * workers:  # bounded: memory does not grow with the input
+                    window.popleft().get()
+                    done += 1
+                    note(done)
+            while window:
+                window.popleft().get()
+                done += 1
+                note(done)
+
+    # ---- reduce
+    build = Path(tempfile.mkdtemp(prefix=".build-", dir=str(clean_p)))
     try:
         for sub in ("data", "rejected", "quarantine"):
-            (work / sub).mkdir()
-        out = ShardWriter(work / "data", config.shard_size, suffix)
-        rej = _RejectedWriters(work / "rejected", suffix)
-        bad = RecordWriter(str(work / "quarantine" / "bad_records.jsonl"), atomic=False)
+            (build / sub).mkdir()
+        suffix = _SUFFIX[cfg.compression]
+        out = ShardWriter(build / "data", cfg.shard_size, suffix)
+        rej = _RejectedWriters(build / "rejected", suffix)
+        bad = RecordWriter(str(build / "quarantine" / "bad_records.jsonl"), atomic=False)
+        read = ReadStats(files=len(paths))
+        stage_stats = [StageStats(s.name) for s in stages]
+        for key in unit_keys:
+            u = units_dir / key
+            st = orjson.loads((u / "stats.json").read_bytes())
+            rd = st["read"]
+            read.merge(ReadStats(files=0, lines=rd["lines"], records=rd["records"],
+                                 blank_lines=rd["blank_lines"], bytes=rd["bytes"],
+                                 bad=Counter(rd["bad_records"])))
+            for s, d in zip(stage_stats, st["stages"]):
+                s.merge(d)
+            for f in sorted(u.glob(f"rejected.*{_UNIT_SUFFIX}")):
+                w = rej.get(f.name[len("rejected."):-len(_UNIT_SUFFIX)])
+                for line in _raw_lines(f):
+                    w.write_raw(line)
+            if (u / "bad.jsonl").stat().st_size:
+                for line in _raw_lines(u / "bad.jsonl"):
+                    bad.write_raw(line)
 
-        def quarantine(line: bytes, err) -> None:
-            bad.write_raw(line)
-            if on_bad is not None:
-                on_bad(err)
+        def kept_records() -> Iterator[dict]:
+            for key in unit_keys:
+                for line in _raw_lines(units_dir / key / f"kept{_UNIT_SUFFIX}"):
+                    yield orjson.loads(line)
 
-        first = stages[0]
-        inputs = [raw] if isinstance(raw, str) else list(raw)
-        reader = RecordReader(inputs, require_field=first.required_field(), text_field=first.text_field,
-                              bad_sink=None if config.strict else quarantine)
-        chain = Chain(stages, on_reject=rej.write)
-        for rec in chain.run(reader):
-            out.write(rec)
+        if streamed:
+            chain = Chain(streamed, on_reject=rej.write)
+            for rec in chain.run(kept_records()):
+                out.write(rec)
+            for s, cs in zip(stage_stats[len(mapped):], chain.stats):
+                s.merge(cs)
+                s.extra.update(cs.extra)
+        else:
+            for key in unit_keys:
+                for line in _raw_lines(units_dir / key / f"kept{_UNIT_SUFFIX}"):
+                    out.write_raw(line)
         out.close()
         rej.close()
         bad.close()
-        stats = build_stats("pipeline", chain, reader, out, None, None, time.perf_counter() - t0)
-        stats["output"]["shards"] = [f"data/{s}" for s in out.shards]
-        stats["output"]["bytes"] = out.bytes
-        stats["config"] = {"stages": config.stages, "options": config.options,
-                           "shard_size": config.shard_size, "compression": config.compression}
         if not bad.count:
-            (work / "quarantine" / "bad_records.jsonl").unlink()
-        write_json_atomic(str(work / "stats.json"), stats)
-        (work / "report.md").write_text(render_report_md(stats), encoding="utf-8")
-        _swap_into_place(work, clean_p)
+            (build / "quarantine" / "bad_records.jsonl").unlink()
+        stats = _stats(cfg, read, stage_stats, out, rej, time.perf_counter() - t0, len(unit_keys),
+                       resumed, workers)
+        stats["rejected_path"] = str(clean_p / "rejected")
+        stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")
+        write_json_atomic(str(build / "stats.json"), stats)
+        (build / "report.md").write_text(render_report_md(stats), encoding="utf-8")
+        _swap_into_place(build, clean_p)
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(build, ignore_errors=True)
         raise
+    shutil.rmtree(work, ignore_errors=True)
     return stats
 
 
-def _swap_into_place(work: Path, clean: Path) -> None:
+def _stats(cfg: PipelineConfig, read: ReadStats, stage_stats: list[StageStats], out: ShardWriter,
+           rej: _RejectedWriters, seconds: float, n_units: int, resumed: int, workers: int) -> dict:
+    quarantined = sum(read.bad.values())
+    n_in = read.records + quarantined
+    n_rej = sum(s.n_rejected for s in stage_stats)
+    stages = []
+    for s in stage_stats:
+        d = s.as_dict()
+        d["seconds"] = round(s.seconds, 3)
+        stages.append(d)
+    return {
+        "command": "pipeline",
+        "input": read.as_dict(),
+        "stages": stages,
+        "output": {"records": out.count, "bytes": out.bytes, "shards": [f"data/{s}" for s in out.shards],
+                   "rejected_bytes": {k: w.bytes for k, w in rej.writers.items()}},
+        "conservation": {"in": n_in, "kept": out.count, "rejected": n_rej, "quarantined": quarantined,
+                         "ok": n_in == out.count + n_rej + quarantined},
+        "run": {"units": n_units, "resumed_units": resumed, "workers": workers},
+        "config": {"stages": cfg.stages, "options": cfg.options, "shard_size": cfg.shard_size,
+                   "compression": cfg.compression},
+        "seconds": round(seconds, 3),
+    }
+
+
+def _swap_into_place(build: Path, clean: Path) -> None:
     """Replace the previous result with the new one (each entry renamed into place)."""
-    for name in ("data", "rejected", "quarantine", "stats.json", "report.md"):
-        target = clean / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-    for entry in work.iterdir():
+    for name in {"data", "rejected", "quarantine", "stats.json", "report.md", "report.html"} | {
+            e.name for e in build.iterdir()}:
+        stale = clean / name
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        elif stale.exists():
+            stale.unlink()
+    for entry in build.iterdir():
         os.replace(entry, clean / entry.name)
-    work.rmdir()
+    build.rmdir()
 
 
 def render_report_md(stats: dict) -> str:
@@ -191,6 +466,143 @@ def render_report_md(stats: dict) -> str:
     if bad:
         lines += ["", "Quarantined input lines (quarantine/bad_records.jsonl): "
                   + ", ".join(f"{k} {v:,}" for k, v in bad.items())]
+    run = stats.get("run", {})
     lines += ["", f"Output: {len(stats['output'].get('shards', []))} shard(s) in data/, "
-              f"{stats['seconds']:.1f} s."]
+              f"{stats['seconds']:.1f} s, {run.get('workers', 1)} worker(s), {run.get('units', 0)} unit(s)"
+              + (f" ({run['resumed_units']} reused from an interrupted run)" if run.get("resumed_units") else "")
+              + "."]
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- config files
+def load_config(path: str) -> PipelineConfig:
+    """Read corpuskit.toml: [pipeline] keys and [stages.NAME] option tables, validated."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such config file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise UsageError(f"{path}: invalid TOML ({e})") from None
+    unknown = set(data) - {"pipeline", "stages"}
+    if unknown:
+        raise UsageError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
+    pl = dict(data.get("pipeline", {}))
+    known = {"stages", "shard_size", "compression", "strict", "workers", "unit_lines", "unit_bytes"}
+    bad = set(pl) - known
+    if bad:
+        raise UsageError(f"{path}: [pipeline] has no option(s) {', '.join(sorted(bad))} "
+                         f"(options: {', '.join(sorted(known))})")
+    for k in ("shard_size", "workers", "unit_lines", "unit_bytes"):
+        if k in pl and (not isinstance(pl[k], int) or isinstance(pl[k], bool)):
+            raise UsageError(f"{path}: [pipeline] {k} must be an integer, not {pl[k]!r}")
+    if "stages" in pl and (not isinstance(pl["stages"], list)
+                           or not all(isinstance(s, str) for s in pl["stages"])):
+        raise UsageError(f"{path}: [pipeline] stages must be a list of stage names")
+    options: dict[str, dict] = {}
+    for name, opts in data.get("stages", {}).items():
+        if name not in REGISTRY:
+            raise UsageError(f"{path}: [stages.{name}]: unknown stage (known: {', '.join(REGISTRY)})")
+        if not isinstance(opts, dict):
+            raise UsageError(f"{path}: [stages.{name}] must be a table")
+        options[name] = validate_options(get_stage_class(name), opts, where=f"{path}: [stages.{name}]")
+    return PipelineConfig(options=options, **pl)
+
+
+def validate_options(cls: type[Stage], opts: dict, where: str) -> dict:
+    """Check option names and types against the stage's dataclass fields."""
+    import typing
+
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in cls.options()}
+    out = {}
+    for key, value in opts.items():
+        name = key.replace("-", "_")
+        if name not in fields:
+            raise UsageError(f"{where}: unknown option {key!r} (options: {', '.join(fields)})")
+        tp = hints[name]
+        origin = typing.get_origin(tp)
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        base = args[0] if origin is not None and len(args) == 1 and origin is not list else tp
+        ok = True
+        if base is bool:
+            ok = isinstance(value, bool)
+        elif base is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif base is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            value = float(value) if ok else value
+        elif base is str:
+            ok = isinstance(value, str)
+        elif typing.get_origin(base) is list or base is list:
+            ok = isinstance(value, list)
+        elif typing.get_origin(base) is typing.Literal:
+            ok = value in typing.get_args(base)
+        if value is None and type(None) in typing.get_args(tp):
+            ok = True
+        if not ok:
+            raise UsageError(f"{where}: option {key!r} must be {_type_name(tp)}, not {value!r}")
+        out[name] = value
+    try:
+        cls(**out)
+    except (TypeError, ValueError) as e:
+        raise UsageError(f"{where}: {e}") from None
+    return out
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def print_config(stage_names: list[str] | None = None) -> str:
+    """A complete corpuskit.toml: every stage and option, with defaults and help as comments."""
+    import dataclasses
+
+    names = stage_names or list(DEFAULT_PIPELINE)
+    d = PipelineConfig(stages=names)
+    out = ["# corpuskit.toml: every pipeline setting and stage option, with its default.",
+           "# Generated by `corpuskit pipeline --print-config`; delete what you do not change.", "",
+           "[pipeline]", f"stages = {_toml(names)}",
+           f"shard_size = {d.shard_size}  # records per output shard",
+           f'compression = "{d.compression}"  # zst | gz | none',
+           "strict = false  # stop at the first bad input line instead of quarantining it",
+           "workers = 0  # 0: one per CPU core; the output does not depend on it",
+           f"unit_lines = {d.unit_lines}  # lines per unit of work (and of resumption)",
+           f"unit_bytes = {d.unit_bytes}  # bytes per unit of work, at most", ""]
+    for name in REGISTRY:
+        cls = get_stage_class(name)
+        opts = cls.options()
+        if not opts:
+            continue
+        out.append(f"[stages.{name}]" + ("" if name in names else "  # not in the default chain"))
+        for f in opts:
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            help_ = f.metadata.get("help", "")
+            if default is None:
+                out.append(f"# {f.name} =   # {help_} (default: unset)")
+            else:
+                out.append(f"{f.name} = {_toml(default)}  # {help_}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _toml(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return orjson.dumps(v).decode()
+    if isinstance(v, (list, tuple, set)):
+        return "[" + ", ".join(_toml(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k} = {_toml(x)}" for k, x in v.items()) + "}"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+# re-exported for callers that catch input errors
+__all__ = ["PipelineConfig", "run_pipeline", "load_config", "print_config", "BadInput"]

@@ -1,43 +1,93 @@
 """The `pipeline` subcommand (typer lives in the CLI layer only)."""
 from __future__ import annotations
 
+import sys
+from typing import Optional
+
 import typer
 
 from .errors import CorpusKitError, UsageError
 
 
 def add_pipeline_command(app: typer.Typer) -> None:
-    @app.command("pipeline", help="Run every stage in its default order over raw/ into clean/ "
-                 "(kept shards in data/, rejected/ per stage, quarantine/, stats.json, report.md).")
+    @app.command("pipeline", help="Run every stage in order over raw/ into clean/, in parallel and "
+                 "resumably (kept shards in data/, rejected/ per stage, quarantine/, stats.json, report).")
     def pipeline(
-        raw: str = typer.Argument(..., help="Folder (or file) of raw input: JSONL records."),
-        clean: str = typer.Argument(..., help="Output folder (created; a previous corpuskit result "
-                                    "there is replaced when the run succeeds)."),
-        stages: str | None = typer.Option(None, "--stages", help="Comma-separated stage list "
+        raw: Optional[str] = typer.Argument(None, help="Folder (or file) of raw input: JSONL records."),
+        clean: Optional[str] = typer.Argument(None, help="Output folder (created; a previous corpuskit "
+                                              "result there is replaced when the run succeeds)."),
+        config: Optional[str] = typer.Option(None, "--config", "-c", help="corpuskit.toml with "
+                                             "[pipeline] settings and [stages.NAME] options."),
+        print_config: bool = typer.Option(False, "--print-config", help="Print a corpuskit.toml with "
+                                          "every stage and option at its default, and exit."),
+        stages: Optional[str] = typer.Option(None, "--stages", help="Comma-separated stage list "
                                              "(default: every stage in order)."),
-        shard_size: int = typer.Option(100_000, "--shard-size", help="Records per output shard."),
-        compression: str = typer.Option("zst", "--compression", help="zst | gz | none"),
-        strict: bool = typer.Option(False, "--strict", help="Stop at the first bad input line "
-                                    "instead of quarantining it."),
-        set_: list[str] | None = typer.Option(None, "--set", help="Stage option, e.g. "
-                                                 "--set filter-short.min_words=20 (repeatable)."),
-        quiet: bool = typer.Option(False, "-q", "--quiet", help="No summary on stderr."),
+        workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Worker processes "
+                                              "(default: one per core). The output does not depend on it."),
+        shard_size: Optional[int] = typer.Option(None, "--shard-size", help="Records per output shard "
+                                                 "(default 100000)."),
+        compression: Optional[str] = typer.Option(None, "--compression", help="zst | gz | none (default zst)"),
+        strict: Optional[bool] = typer.Option(None, "--strict/--keep-going", help="Stop at the first bad "
+                                              "input line, or quarantine it (default: keep going)."),
+        set_: Optional[list[str]] = typer.Option(None, "--set", help="Stage option, e.g. "
+                                                 "--set filter-short.min_words=20 (repeatable; "
+                                                 "overrides the config file)."),
+        quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress or summary on stderr."),
     ) -> None:
         from .cli import _fail, render_summary
-        from .pipeline import PipelineConfig, run_pipeline
+        from .pipeline import PipelineConfig, load_config, run_pipeline
+        from .pipeline import print_config as _print_config
 
         try:
-            cfg = PipelineConfig(
-                stages=[s.strip() for s in stages.split(",") if s.strip()] if stages else
-                PipelineConfig().stages,
-                options=parse_sets(set_ or []), shard_size=shard_size, compression=compression,
-                strict=strict)
-            stats = run_pipeline(raw, clean, cfg)
+            if print_config:
+                names = [s.strip() for s in stages.split(",") if s.strip()] if stages else None
+                sys.stdout.write(_print_config(names))
+                return
+            if raw is None or clean is None:
+                raise UsageError("give RAW and CLEAN folders (or --print-config)")
+            cfg = load_config(config) if config else PipelineConfig()
+            if stages:
+                cfg.stages = [s.strip() for s in stages.split(",") if s.strip()]
+            for name, value in (("workers", workers), ("shard_size", shard_size),
+                                ("compression", compression), ("strict", strict)):
+                if value is not None:
+                    setattr(cfg, name, value)
+            for stage, opts in parse_sets(set_ or []).items():
+                cfg.options.setdefault(stage, {}).update(opts)
+            cfg.__post_init__()
+            bar = _PipelineProgress(not quiet)
+            try:
+                stats = run_pipeline(raw, clean, cfg, progress=bar.update)
+            finally:
+                bar.stop()
         except UsageError as e:
             raise _fail("pipeline", str(e), 2) from None
         except CorpusKitError as e:
             raise _fail("pipeline", str(e), e.exit_code) from None
         render_summary("pipeline", stats, quiet)
+
+
+class _PipelineProgress:
+    def __init__(self, enabled: bool):
+        self._p = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            from .cli import _console
+
+            self._p = Progress(SpinnerColumn(), TextColumn("corpuskit pipeline"),
+                               TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                               console=_console(), transient=True)
+            self._task = self._p.add_task("run", info="")
+            self._p.start()
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        if self._p is not None:
+            self._p.update(self._task, info=f"{phase}: {done:,} units done")
+
+    def stop(self) -> None:
+        if self._p is not None:
+            self._p.stop()
 
 
 def parse_sets(items: list[str]) -> dict[str, dict]:

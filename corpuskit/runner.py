@@ -29,6 +29,19 @@ class StageStats:
     def n_rejected(self) -> int:
         return sum(self.rejected.values())
 
+    def merge(self, other: StageStats | dict) -> None:
+        """Add another shard's counters (a StageStats or its as_dict())."""
+        if isinstance(other, dict):
+            self.seen += other["in"]
+            self.kept += other["kept"]
+            self.rejected.update(other["reasons"])
+            self.seconds += other.get("seconds", 0.0)
+            return
+        self.seen += other.seen
+        self.kept += other.kept
+        self.rejected.update(other.rejected)
+        self.seconds += other.seconds
+
     def as_dict(self) -> dict[str, Any]:
         d = {"stage": self.stage, "in": self.seen, "kept": self.kept,
              "rejected": self.n_rejected, "reasons": dict(sorted(self.rejected.items()))}

@@ -122,6 +122,7 @@ def set_meta(record: dict, key: str, value: Any) -> None:
 # a stage that needs nothing heavy never import lxml, numpy, etc.
 # The order here is the default pipeline order.
 REGISTRY: dict[str, str] = {
+    "cat": "corpuskit.stages.cat:Cat",
     "normalize": "corpuskit.stages.normalize:Normalize",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
     "dedup": "corpuskit.stages.dedup:Dedup",

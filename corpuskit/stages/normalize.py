@@ -42,6 +42,41 @@ _WIDTH_LETTERS = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21,
 _WIDTH_LETTERS[0x3000] = 0x20  # ideographic space
 _WIDTH_SYMBOLS = {ord(c): ord(c) - 0xFEE0 for c in "＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～"}
 _HALFWIDTH_KATAKANA_RE = re.compile("[\uff66-\uff9f]+")
+_WIDTH_LETTERS_RE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]")
+_WIDTH_SYMBOLS_RE = re.compile("[" + "".join(map(chr, _WIDTH_SYMBOLS)) + "]")
+
+# Text made only of these characters cannot hold anything ftfy would change except NFC:
+# printable ASCII, CJK, Hangul, full-width forms and common typographic punctuation. Every
+# mojibake ftfy can repair contains a character outside this set (the continuation bytes of
+# UTF-8 decode to Latin-1/cp1252/MacRoman/cp437/Cyrillic letters and symbols), so such text
+# skips ftfy's per-line work. Tested against ftfy itself in tests/test_normalize.py.
+_FTFY_SAFE = ("\t\n\x20-\x7e\u2010-\u2014\u2018\u2019\u201c\u201d\u2026\u3000-\u303f\u3040-\u30ff"
+              "\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff01-\uff5e")
+_FTFY_NEEDED_RE = re.compile(f"[^{_FTFY_SAFE}]")
+
+# Text made only of these characters, with tidy white space, is left as it is by every default
+# step: the ftfy-safe set minus what markup, invisible-character and width folding act on
+# (< & tab, the ideographic space, full-width letters/digits and the folded symbols).
+_CLEAN = ("\n\x20-\x25\x27-\x3b\x3d-\x7e\u2010-\u2014\u2018\u2019\u201c\u201d\u2026"
+          "\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+          "\uff01\uff02\uff07-\uff09\uff0c\uff0e\uff1a\uff1b\uff1f\uff3b\uff3d\uff40"
+          "\uff5b\uff5d")
+_NEEDS_WORK_RE = re.compile(f"[^{_CLEAN}]")
+
+
+def is_clean(text: str) -> bool:
+    """True when the default steps would leave `text` unchanged (checked with fast C-level
+    scans: most real text takes this path and skips the per-step work)."""
+    if text.isascii():
+        if "<" in text or "&" in text or not text.replace("\n", " ").isprintable():
+            return False
+    elif _NEEDS_WORK_RE.search(text):
+        return False
+    if "  " in text or " \n" in text or "\n " in text or "\n\n\n" in text:
+        return False
+    if len(text) >= 2 and text[0] in "{[\"" and text[-1] in "}]\"":  # maybe a JSON wrapper
+        return False
+    return text == text.strip(" \n")
 
 # ---------------------------------------------------------------- invisible characters
 _INVISIBLE = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F,
@@ -68,7 +103,9 @@ _JSON_TEXT_KEYS = ("text", "content", "body", "article", "articleBody", "descrip
 
 # ---------------------------------------------------------------- whitespace
 # every Unicode space separator except the newline family, plus tab
-_SPACES_RE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_ODD_SPACES_RE = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+_SPACE_RUN_RE = re.compile(r"  +")
+_LINE_EDGE_RE = re.compile(r" ?\n ?")
 _LINEBREAK_RE = re.compile(r"\r\n?|[\u2028\u2029\x85\x0b\x0c]")
 _BLANKS_RE = re.compile(r"\n{3,}")
 
@@ -82,8 +119,9 @@ _EMOJI_RE = re.compile(
 
 
 def _fold_width(text: str, symbols: bool) -> str:
-    text = text.translate(_WIDTH_LETTERS)
-    if symbols:
+    if _WIDTH_LETTERS_RE.search(text):
+        text = text.translate(_WIDTH_LETTERS)
+    if symbols and _WIDTH_SYMBOLS_RE.search(text):
         text = text.translate(_WIDTH_SYMBOLS)
     if _HALFWIDTH_KATAKANA_RE.search(text):
         text = _HALFWIDTH_KATAKANA_RE.sub(
@@ -132,11 +170,18 @@ def _strip_markup(text: str) -> str:
 
 
 def _fix_whitespace(text: str) -> str:
-    text = _LINEBREAK_RE.sub("\n", text)
-    text = _SPACES_RE.sub(" ", text)
-    text = "\n".join(line.strip() for line in text.split("\n"))
-    text = _BLANKS_RE.sub("\n\n", text)
-    return text.strip()
+    # each substitution runs only where it has work, so clean text costs a few C-level scans
+    if _LINEBREAK_RE.search(text):
+        text = _LINEBREAK_RE.sub("\n", text)
+    if _ODD_SPACES_RE.search(text):
+        text = _ODD_SPACES_RE.sub(" ", text)
+    if "  " in text:
+        text = _SPACE_RUN_RE.sub(" ", text)
+    if " \n" in text or "\n " in text:
+        text = _LINE_EDGE_RE.sub("\n", text)
+    if "\n\n\n" in text:
+        text = _BLANKS_RE.sub("\n\n", text)
+    return text.strip(" \n")
 
 
 _FTFY_CONFIGS: dict = {}
@@ -176,23 +221,24 @@ class Normalize(RecordStage):
     drop_empty: bool = opt(True, "Reject records whose text is empty after normalizing "
                                  "(reason empty_after_normalize).")
 
-    def normalize_text(self, text: str) -> str:
-        if self.fix_unicode:
+    def __post_init__(self) -> None:
+        self._defaults_only = (self.fix_unicode and self.strip_markup and self.remove_invisible
+                               and self.fold_width and self.fold_width_symbols and self.fix_whitespace
+                               and not (self.lowercase or self.remove_emoji or self.remove_urls))
+
+    def _one_round(self, text: str) -> str:
+        if self.fix_unicode and _FTFY_NEEDED_RE.search(text):
             import ftfy
 
             text = ftfy.fix_text(text, _ftfy_config())
-        else:
+        elif not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
-        if self.fold_width:
-            text = _fold_width(text, self.fold_width_symbols)
-        if self.remove_invisible:
-            text = text.translate(_INVISIBLE_TABLE) if _INVISIBLE_RE.search(text) else text
         if self.strip_markup:
             text = _strip_markup(text)
-            if self.remove_invisible and _INVISIBLE_RE.search(text):  # entities can decode to them
-                text = text.translate(_INVISIBLE_TABLE)
-            if self.fold_width:
-                text = _fold_width(text, self.fold_width_symbols)
+        if self.remove_invisible and _INVISIBLE_RE.search(text):
+            text = text.translate(_INVISIBLE_TABLE)
+        if self.fold_width:
+            text = _fold_width(text, self.fold_width_symbols)
         if self.remove_urls:
             text = _URL_RE.sub("", text)
         if self.remove_emoji:
@@ -201,6 +247,20 @@ class Normalize(RecordStage):
             text = text.lower()
         if self.fix_whitespace:
             text = _fix_whitespace(text)
+        return text
+
+    def normalize_text(self, text: str) -> str:
+        if self._defaults_only and is_clean(text):
+            return text
+        # The steps feed each other: decoding "&#128;", dropping a zero-width space or trimming a
+        # no-break space can reveal mojibake, and repairing mojibake can reveal an entity. So they
+        # run to a fixed point (clean text takes one round of fast checks), which makes normalize
+        # idempotent.
+        for _ in range(6):
+            before = text
+            text = self._one_round(text)
+            if text == before:
+                break
         return text
 
     def process(self, record: dict) -> dict | Rejection:

@@ -1,0 +1,119 @@
+"""The frame's own cost and normalize's speed.
+
+1. Pass-through: `corpuskit cat big.jsonl -o out.jsonl` (read, parse, id check, write, all in
+   the real CLI) against a bare script doing orjson.loads + orjson.dumps of the same lines.
+   Target: within 1.3x of bare orjson.
+2. normalize MB/s (text bytes, UTF-8) on English and on Chinese text, in-process.
+
+Usage: python benchmarks/bench_frame.py [--quick] [--mb 500] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import median_time, save, table  # noqa: E402
+from corpuskit.jsonl import read_records  # noqa: E402
+from corpuskit.stages.normalize import Normalize  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+BARE = r"""
+import sys, orjson
+loads, dumps = orjson.loads, orjson.dumps
+with open(sys.argv[1], "rb") as f, open(sys.argv[2], "wb", buffering=1 << 20) as out:
+    for line in f:
+        out.write(dumps(loads(line), option=orjson.OPT_APPEND_NEWLINE))
+"""
+
+
+def sample_texts() -> tuple[list[str], list[str]]:
+    en, zh = [], []
+    for r in read_records(str(ROOT / "sample_data" / "raw" / "docs.jsonl")):
+        t = r["text"]
+        (zh if sum(1 for c in t if "\u4e00" <= c <= "\u9fff") > len(t) * 0.3 else en).append(t)
+    return en, zh
+
+
+def make_corpus(path: Path, mb: int, en: list[str], zh: list[str]) -> int:
+    texts = en + zh
+    n = 0
+    size = 0
+    with open(path, "wb") as f:
+        while size < mb * 1_000_000:
+            t = texts[n % len(texts)]
+            rec = {"id": f"doc-{n}", "url": f"https://example.org/{n}", "text": (t + "\n\n") * 3,
+                   "meta": {"source": "bench", "n": n}}
+            b = orjson.dumps(rec) + b"\n"
+            f.write(b)
+            size += len(b)
+            n += 1
+    return n
+
+
+def _in_process(src: Path, out: Path) -> None:
+    from corpuskit.jsonl import RecordReader, RecordWriter
+    from corpuskit.runner import Chain
+    from corpuskit.stages.cat import Cat
+
+    with RecordWriter(str(out)) as w:
+        for rec in Chain([Cat()]).run(RecordReader([str(src)])):
+            w.write(rec)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--mb", type=int, default=500)
+    ap.add_argument("--repeats", type=int, default=3)
+    a = ap.parse_args()
+    mb = 50 if a.quick else a.mb
+    en, zh = sample_texts()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory(prefix="ck-bench-") as td:
+        src, out = Path(td) / "in.jsonl", Path(td) / "out.jsonl"
+        n = make_corpus(src, mb, en, zh)
+        size = src.stat().st_size
+        bare = Path(td) / "bare.py"
+        bare.write_text(BARE)
+        t_bare, _ = median_time(lambda: subprocess.run([sys.executable, str(bare), str(src), str(out)],
+                                                       check=True), a.repeats)
+        t_ck, _ = median_time(lambda: subprocess.run([sys.executable, "-m", "corpuskit", "cat", str(src),
+                                                      "-o", str(out), "-q"], check=True, env=env), a.repeats)
+        t_start, _ = median_time(lambda: subprocess.run([sys.executable, "-m", "corpuskit", "cat", "-q"],
+                                                        input=b"", check=True, env=env), a.repeats)
+        t_lib, _ = median_time(lambda: _in_process(src, out), a.repeats)
+    rows = [["bare orjson loads+dumps (script)", f"{size / 1e6 / t_bare:,.0f}", 1.0],
+            ["corpuskit cat (CLI, incl. start-up)", f"{size / 1e6 / t_ck:,.0f}", round(t_ck / t_bare, 3)],
+            ["corpuskit frame in-process", f"{size / 1e6 / t_lib:,.0f}", round(t_lib / t_bare, 3)]]
+    print(f"CLI start-up alone: {t_start:.2f} s")
+    print(f"Pass-through over {size / 1e6:,.0f} MB ({n:,} records), median of {a.repeats}:")
+    print(table(rows, ["run", "MB/s", "time vs bare"]))
+
+    norm = Normalize()
+    res_norm = {}
+    for lang, texts in (("en", en), ("zh", zh)):
+        docs = [(t + "\n\n") * 3 for t in texts] * (200 if a.quick else 1000)
+        nbytes = sum(len(d.encode()) for d in docs)
+        t, _ = median_time(lambda docs=docs: [norm.process({"text": d}) for d in docs], a.repeats)
+        res_norm[lang] = {"MB_s": round(nbytes / 1e6 / t, 2), "docs_s": round(len(docs) / t)}
+    print("normalize (all default steps, ftfy included), median of", a.repeats)
+    print(table([[k, v["MB_s"], v["docs_s"]] for k, v in res_norm.items()], ["text", "MB/s", "docs/s"]))
+    p = save("frame", {"passthrough": {"mb": round(size / 1e6), "records": n,
+                                       "bare_MB_s": round(size / 1e6 / t_bare, 1),
+                                       "corpuskit_MB_s": round(size / 1e6 / t_ck, 1),
+                                       "ratio": round(t_ck / t_bare, 3),
+                                       "in_process_ratio": round(t_lib / t_bare, 3),
+                                       "cli_startup_s": round(t_start, 3)},
+                       "normalize": res_norm, "repeats": a.repeats})
+    print(f"wrote {p}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+import gzip
+import json
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+from corpuskit.stage import REGISTRY
+
+DOCS = [
+    {"text": "Ｔｈｅ　quick brown fox &amp; the lazy dog jump over the fence again and again."},
+    {"text": "短"},
+    {"id": "zh", "text": "今天北京的天气很好，我们一起去公园散步，看到了很多美丽的花。", "src": "news"},
+]
+
+
+def jsonl(recs):
+    return b"".join(orjson.dumps(r) + b"\n" for r in recs)
+
+
+def parse(out: bytes):
+    return [json.loads(x) for x in out.splitlines() if x.strip()]
+
+
+def test_help_lists_every_stage(run_cli):
+    p = run_cli(["--help"], check=True)
+    for name in REGISTRY:
+        assert name in p.stdout.decode()
+    assert "pipeline" in p.stdout.decode()
+
+
+def test_stage_help_says_cjk_characters_count_as_words(run_cli):
+    out = run_cli(["filter-short", "--help"], check=True).stdout.decode()
+    assert "each Chinese/Japanese" in out and "too_few_words" in out
+
+
+def test_shell_pipe_of_subcommands(tmp_path):
+    src = tmp_path / "docs.jsonl"
+    src.write_bytes(jsonl(DOCS))
+    py = sys.executable
+    cmd = (f"cat {src} | {py} -m corpuskit normalize -q | {py} -m corpuskit filter-short "
+           f"--min-words 10 -q")
+    p = subprocess.run(cmd, shell=True, capture_output=True, cwd=str(tmp_path),
+                       env={"PYTHONPATH": str(__import__('pathlib').Path(__file__).parent.parent),
+                            "PATH": "/usr/bin:/bin"})
+    assert p.returncode == 0, p.stderr
+    out = parse(p.stdout)
+    assert [r["text"][:9] for r in out] == ["The quick", "今天北京的天气很好"]
+    assert out[1]["id"] == "zh" and out[1]["src"] == "news"
+    assert p.stderr == b""
+
+
+def test_files_rejected_stats_and_conservation(run_cli, tmp_path):
+    src = tmp_path / "docs.jsonl.gz"
+    src.write_bytes(gzip.compress(jsonl(DOCS)))
+    out, rej, stats = tmp_path / "out.jsonl.zst", tmp_path / "rej.jsonl", tmp_path / "stats.json"
+    p = run_cli(["filter-short", src, "--min-words", "10", "-o", out, "--rejected", rej, "--stats", stats])
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b""
+    import zstandard
+    kept = parse(zstandard.ZstdDecompressor().decompressobj().decompress(out.read_bytes()))
+    assert len(kept) == 2
+    rejected = parse(rej.read_bytes())
+    assert rejected[0]["meta"]["rejected"] == {"stage": "filter-short", "reason": "too_few_words",
+                                               "detail": "1 < 10"}
+    s = json.loads(stats.read_text())
+    assert s["conservation"] == {"in": 3, "kept": 2, "rejected": 1, "quarantined": 0, "ok": True}
+    assert s["stages"][0]["reasons"] == {"too_few_words": 1}
+    assert "records in 3 = kept 2 + rejected 1" in p.stderr.decode()
+
+
+BAD = [
+    (b'{"text": "unterminated', "invalid JSON"),
+    (b'{"text": "\xd6\xd0\xce\xc4"}', "invalid UTF-8 (byte 0xd6 at column 11)"),
+    (b'"just a string"', "not an object"),
+    (b'{"body": "no text field"}', "field 'text' is missing"),
+]
+
+
+@pytest.mark.parametrize("line,needle", BAD)
+def test_bad_line_is_one_line_error_exit_1_and_no_partial_output(run_cli, tmp_path, line, needle):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(jsonl(DOCS[:1]) + line + b"\n" + jsonl(DOCS[2:]))
+    out = tmp_path / "out.jsonl"
+    p = run_cli(["normalize", src, "-o", out])
+    assert p.returncode == 1
+    err = p.stderr.decode()
+    assert err.count("\n") == 1, err
+    assert err.startswith(f"corpuskit normalize: error: {src}:2: ") and needle in err
+    assert not out.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_bad_records_keeps_raw_lines_and_goes_on(run_cli, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(jsonl(DOCS[:1]) + b"\n".join(line for line, _ in BAD) + b"\n" + jsonl(DOCS[2:]))
+    bad, stats = tmp_path / "bad.jsonl", tmp_path / "s.json"
+    p = run_cli(["normalize", src, "--bad-records", bad, "--stats", stats])
+    assert p.returncode == 0, p.stderr
+    assert len(parse(p.stdout)) == 2
+    assert bad.read_bytes() == b"\n".join(line for line, _ in BAD) + b"\n"
+    s = json.loads(stats.read_text())
+    assert s["conservation"]["quarantined"] == 4 and s["conservation"]["ok"]
+    assert s["input"]["bad_records"] == {"invalid_json": 1, "invalid_utf8": 1, "missing_field": 1,
+                                         "not_an_object": 1}
+
+
+def test_truncated_gzip_and_missing_file(run_cli, tmp_path):
+    data = gzip.compress(jsonl(DOCS * 2000))
+    src = tmp_path / "t.jsonl.gz"
+    src.write_bytes(data[: len(data) // 2])
+    p = run_cli(["normalize", src, "-o", tmp_path / "o.jsonl"])
+    assert p.returncode == 1 and "truncated" in p.stderr.decode() and f"{src}:" in p.stderr.decode()
+    assert not (tmp_path / "o.jsonl").exists()
+    p = run_cli(["normalize", tmp_path / "nope.jsonl"])
+    assert p.returncode == 1
+    assert p.stderr.decode() == f"corpuskit normalize: error: {tmp_path / 'nope.jsonl'}: no such file or directory\n"
+
+
+def test_empty_file_warns_and_succeeds(run_cli, tmp_path):
+    src = tmp_path / "empty.jsonl"
+    src.write_bytes(b"")
+    p = run_cli(["normalize", src])
+    assert p.returncode == 0 and p.stdout == b""
+    assert "empty file" in p.stderr.decode()
+
+
+def test_bad_usage_exits_2(run_cli):
+    assert run_cli(["filter-short", "--no-such-option"]).returncode == 2
+    p = run_cli(["filter-short", "--min-words", "-3"], input=b"")
+    assert p.returncode == 2 and "must be >= 0" in p.stderr.decode()
+    assert run_cli(["no-such-stage"]).returncode == 2
+
+
+def test_head_ends_quietly(tmp_path):
+    src = tmp_path / "many.jsonl"
+    src.write_bytes(jsonl(DOCS * 20000))
+    root = str(__import__("pathlib").Path(__file__).parent.parent)
+    p = subprocess.run(f"{sys.executable} -m corpuskit normalize {src} | head -n 2", shell=True,
+                       capture_output=True, env={"PYTHONPATH": root, "PATH": "/usr/bin:/bin"})
+    assert p.returncode == 0
+    assert len(p.stdout.splitlines()) == 2
+    assert b"Error" not in p.stderr and b"Traceback" not in p.stderr
+
+
+def test_huge_record_200mb(run_cli, tmp_path):
+    src = tmp_path / "huge.jsonl"
+    with open(src, "wb") as f:
+        f.write(b'{"text": "')
+        chunk = ("word 中文 " * 100_000).encode()
+        for _ in range(200 * 1024 * 1024 // len(chunk)):
+            f.write(chunk)
+        f.write(b'"}\n')
+        f.write(jsonl(DOCS[2:]))
+    p = run_cli(["filter-short", src, "--max-chars", "10000000", "--min-words", "5", "--stats",
+                 tmp_path / "s.json", "-q"])
+    assert p.returncode == 0, p.stderr
+    assert len(parse(p.stdout)) == 1
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["stages"][0]["reasons"] == {"too_long": 1}
+
+
+def test_cat_converts_and_assigns_ids(run_cli, tmp_path):
+    src = tmp_path / "a.jsonl"
+    src.write_bytes(jsonl([{"url": "http://x", "html": "<p>x</p>"}]))
+    out = tmp_path / "b.jsonl.gz"
+    run_cli(["cat", src, "-o", out, "-q"], check=True)
+    [rec] = parse(gzip.decompress(out.read_bytes()))
+    assert list(rec) == ["id", "url", "html"]

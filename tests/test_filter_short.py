@@ -1,0 +1,39 @@
+import pytest
+
+from corpuskit.stage import Rejection
+from corpuskit.stages.filter_short import FilterShort
+
+ZH = "北京是中华人民共和国的首都，也是全国的政治中心和文化中心。"  # 27 Han characters
+
+
+def test_chinese_counts_each_character_as_a_word():
+    r = FilterShort(min_words=20).process({"text": ZH})
+    assert r["meta"]["length"] == {"chars": 29, "words": 27, "lines": 1}
+    assert FilterShort(min_words=28).process({"text": ZH}) == Rejection("too_few_words", "27 < 28")
+
+
+def test_english_words():
+    text = "one two three four five"
+    assert FilterShort(min_words=5).process({"text": text})["meta"]["length"]["words"] == 5
+    assert FilterShort(min_words=6).process({"text": text}).reason == "too_few_words"
+
+
+@pytest.mark.parametrize("opts,reason", [
+    ({"min_words": 0, "max_chars": 10}, "too_long"),
+    ({"min_words": 0, "min_chars": 100}, "too_few_chars"),
+    ({"min_words": 0, "max_words": 20}, "too_many_words"),
+    ({"min_words": 0, "min_lines": 3}, "too_few_lines"),
+])
+def test_each_reason_fires(opts, reason):
+    assert FilterShort(**opts).process({"text": ZH + "\n" + ZH}).reason == reason
+
+
+def test_short_text_shortcut_reports_the_real_count():
+    assert FilterShort(min_words=50).process({"text": "a b"}) == Rejection("too_few_words", "2 < 50")
+
+
+def test_invalid_options():
+    with pytest.raises(ValueError):
+        FilterShort(min_words=-1)
+    with pytest.raises(ValueError):
+        FilterShort(min_words=10, max_words=5)

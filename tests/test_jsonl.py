@@ -1,0 +1,121 @@
+import gzip
+
+import orjson
+import pytest
+import zstandard
+
+from corpuskit.errors import BadInput
+from corpuskit.jsonl import RecordReader, RecordWriter, expand_inputs, make_id, read_records
+
+
+def _write(p, data: bytes):
+    p.write_bytes(data)
+    return str(p)
+
+
+def test_reads_plain_gz_zst_and_folders_in_sorted_order(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "b.jsonl.gz").write_bytes(gzip.compress(b'{"text":"b"}\n'))
+    (d / "a.jsonl").write_bytes(b'{"text":"a"}\n')
+    (d / "c.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(b'{"text":"c"}\n'))
+    (d / "notes.txt").write_bytes(b"not records")
+    assert [r["text"] for r in read_records(str(d))] == ["a", "b", "c"]
+
+
+def test_unknown_keys_pass_through_in_place_and_ids_are_stable(tmp_path):
+    p = _write(tmp_path / "x.jsonl", b'{"text":"hi","z":1,"a":{"n":[1,2]}}\n{"id":"keep","text":"x"}\n')
+    r1 = list(read_records(p))
+    r2 = list(read_records(p))
+    assert list(r1[0]) == ["id", "text", "z", "a"] and r1[0]["a"] == {"n": [1, 2]}
+    assert r1[0]["id"] == r2[0]["id"] == make_id({"text": "hi"})
+    assert r1[1]["id"] == "keep"
+    assert make_id({"url": "http://a"}) != make_id({"url": "http://b"})
+
+
+@pytest.mark.parametrize("line,reason,needle", [
+    (b'{"text": "abc"', "invalid_json", "invalid JSON"),
+    (b'{"text": "\xb9\xfa\xbc\xd2"}', "invalid_utf8", "byte 0xb9 at column 11"),
+    (b'[1, 2]', "not_an_object", "list"),
+    (b'{"body": "x"}', "missing_field", "'text'"),
+    (b'{"text": 5}', "missing_field", "int"),
+])
+def test_bad_lines_raise_with_file_and_line(tmp_path, line, reason, needle):
+    p = _write(tmp_path / "bad.jsonl", b'{"text":"ok"}\n' + line + b"\n")
+    with pytest.raises(BadInput) as ei:
+        list(RecordReader([p], require_field="text"))
+    assert ei.value.reason == reason
+    assert f"{p}:2:" in str(ei.value) and needle in str(ei.value)
+
+
+def test_invalid_utf8_suggests_iconv(tmp_path):
+    p = _write(tmp_path / "gbk.jsonl", '{"text": "中国"}\n'.encode("gbk"))
+    with pytest.raises(BadInput, match="iconv"):
+        list(read_records(p))
+
+
+def test_bad_sink_quarantines_raw_line_and_counts(tmp_path):
+    raw = b'{"text": "abc"'
+    p = _write(tmp_path / "bad.jsonl", b'{"text":"ok"}\n' + raw + b'\n{"text":"ok2"}\n')
+    got = []
+    r = RecordReader([p], bad_sink=lambda line, err: got.append((line, err.reason)))
+    assert [x["text"] for x in r] == ["ok", "ok2"]
+    assert got == [(raw, "invalid_json")]
+    assert r.stats.bad == {"invalid_json": 1} and r.stats.records == 2
+
+
+def test_truncated_gzip_names_file_and_line(tmp_path):
+    data = gzip.compress(b"".join(b'{"text":"line %d"}\n' % i for i in range(5000)))
+    p = _write(tmp_path / "t.jsonl.gz", data[: len(data) // 2])
+    with pytest.raises(BadInput) as ei:
+        list(read_records(p))
+    assert ei.value.reason == "truncated_file" and "t.jsonl.gz:" in str(ei.value)
+
+
+def test_truncated_zstd_is_an_error(tmp_path):
+    data = zstandard.ZstdCompressor().compress(b"".join(b'{"text":"%d"}\n' % i for i in range(5000)))
+    p = _write(tmp_path / "t.jsonl.zst", data[:-10])
+    with pytest.raises(BadInput) as ei:
+        list(read_records(p))
+    assert ei.value.reason == "truncated_file"
+
+
+def test_missing_file_and_empty_file(tmp_path):
+    with pytest.raises(BadInput, match="no such file"):
+        expand_inputs([str(tmp_path / "nope.jsonl")])
+    p = _write(tmp_path / "empty.jsonl", b"")
+    r = RecordReader([p])
+    assert list(r) == [] and r.stats.empty_files == [p]
+
+
+def test_blank_lines_are_skipped_and_counted(tmp_path):
+    p = _write(tmp_path / "x.jsonl", b'\n{"text":"a"}\r\n   \n')
+    r = RecordReader([p])
+    assert [x["text"] for x in r] == ["a"] and r.stats.blank_lines == 2
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".jsonl.zst"])
+def test_writer_round_trips_and_is_atomic(tmp_path, suffix):
+    path = str(tmp_path / f"out{suffix}")
+    recs = [{"id": str(i), "text": f"中文 {i}", "big": 2**70} for i in range(100)]
+    with RecordWriter(path) as w:
+        for r in recs:
+            w.write(r)
+        assert not (tmp_path / f"out{suffix}").exists()  # only the temp file exists until close
+    assert list(read_records(path)) == recs
+
+
+def test_writer_abort_leaves_nothing(tmp_path):
+    path = tmp_path / "out.jsonl"
+    w = RecordWriter(str(path))
+    w.write({"text": "x"})
+    w.abort()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_large_record_streams(tmp_path):
+    big = "x" * (20 * 1024 * 1024)
+    p = tmp_path / "big.jsonl"
+    p.write_bytes(orjson.dumps({"text": big}) + b"\n" + b'{"text":"small"}\n')
+    out = [len(r["text"]) for r in read_records(str(p))]
+    assert out == [len(big), 5]

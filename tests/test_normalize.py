@@ -1,0 +1,115 @@
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpuskit.stage import Rejection
+from corpuskit.stages.normalize import Normalize
+
+N = Normalize()
+
+
+def norm(s, **kw):
+    return Normalize(**kw).normalize_text(s) if kw else N.normalize_text(s)
+
+
+def test_mojibake_is_repaired():
+    assert norm("cafÃ© dÃ©jÃ  vu") == "café déjà vu"
+    # UTF-8 Chinese read as cp1252
+    assert norm("ä¸\xadæ\x96\x87") == "中文"
+
+
+def test_chinese_punctuation_quotes_and_ellipsis_survive():
+    s = "他说：“你好，世界！”……（完）；真的吗？"
+    assert norm(s) == s
+
+
+def test_fullwidth_letters_digits_and_ideographic_space_fold():
+    assert norm("ＧＰＴ－４　发布于２０２３年，价格＄２０") == "GPT-4 发布于2023年，价格$20"
+    assert norm("ＧＰＴ－４", fold_width_symbols=False) == "GPT－4"
+    assert norm("ﾃｽﾄｶﾞ") == "テストガ"
+
+
+def test_invisible_characters_removed_zwj_kept():
+    assert norm("a\u200bb\ufeffc\x00d\u00ade") == "abcde"
+    family = "👨\u200d👩\u200d👧"
+    assert norm(family) == family
+
+
+def test_markup_residue():
+    assert norm("Tom&#39;s&nbsp;page<br/>next line") == "Tom's page\nnext line"
+    assert norm("<p>一段</p><p>二段</p>") == "一段\n\n二段"
+    assert norm("&amp;lt;b&amp;gt;bold&amp;lt;/b&amp;gt;") == "bold"
+    assert norm('{"content": "正文内容 here"}') == "正文内容 here"
+    assert norm("if a < b and c > d: List<T>") == "if a < b and c > d: List<T>"
+
+
+def test_whitespace():
+    assert norm("  a \t b  \n\n\n\n  c  \r\n d ") == "a b\n\nc\nd"
+
+
+def test_optional_steps():
+    assert norm("Hello ΣΑΣ 中文", lowercase=True) == "hello σας 中文"
+    assert norm("great 👍🏽 day 🎉!", remove_emoji=True) == "great day !"
+    assert norm("see https://x.org/a?b=1 or mail me@x.org，谢谢", remove_urls=True) == "see or mail ，谢谢"
+
+
+def test_process_rejects_empty_and_sets_text_field():
+    assert Normalize().process({"text": " <br/> \u200b "}) == Rejection("empty_after_normalize", "")
+    r = Normalize(text_field="body").process({"body": "Ａ", "text": "Ｂ"})
+    assert r == {"body": "A", "text": "Ｂ"}
+
+
+_alphabet = st.one_of(
+    st.characters(codec="utf-8"),
+    st.sampled_from(list("中文，。！？“”……（）「」ＡＢ１２　ｶﾞ日本語のテキストعربي😀👍🏽\u200d\u200b&;<>/ \n\t#")),
+)
+_fragments = st.sampled_from(["&amp;", "&lt;b&gt;", "<br/>", "<p>", "</div>", "&#39;", "&nbsp;",
+                              "{\"text\": \"x\"}", "Ã©", "\r\n", "   ", "\n\n\n"])
+texts = st.lists(st.one_of(st.text(_alphabet, max_size=20), _fragments), max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_idempotent_default(s):
+    once = N.normalize_text(s)
+    assert N.normalize_text(once) == once
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts)
+def test_idempotent_all_options(s):
+    n = Normalize(lowercase=True, remove_emoji=True, remove_urls=True)
+    once = n.normalize_text(s)
+    assert n.normalize_text(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_ftfy_fast_path_gives_what_ftfy_gives(s):
+    import unicodedata
+
+    import ftfy
+
+    from corpuskit.stages.normalize import _FTFY_NEEDED_RE, _ftfy_config
+
+    if not _FTFY_NEEDED_RE.search(s):
+        assert ftfy.fix_text(s, _ftfy_config()) == unicodedata.normalize("NFC", s)
+
+
+def test_ftfy_fast_path_on_plain_english_and_chinese():
+    import ftfy
+
+    from corpuskit.stages.normalize import _ftfy_config
+
+    for s in ["Plain English — with “quotes” and… dashes – fine.", "中文，标点！“引号”……（括号）", "한국어 문장입니다"]:
+        assert N.normalize_text(s) == ftfy.fix_text(s, _ftfy_config())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(texts, st.text(st.sampled_from(list("ab 中文，。！？“”…—\n（）「」:;'\"-")), max_size=40)))
+def test_clean_fast_path_changes_nothing_the_full_steps_would(s):
+    from corpuskit.stages.normalize import is_clean
+
+    if is_clean(s):
+        full = Normalize()
+        full._defaults_only = False  # force every step
+        assert full.normalize_text(s) == s

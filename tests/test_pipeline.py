@@ -1,0 +1,208 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from corpuskit.errors import UsageError
+from corpuskit.jsonl import read_records
+from corpuskit.pipeline import PipelineConfig, run_pipeline
+from corpuskit.stage import DEFAULT_PIPELINE
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _raw(tmp_path, n=60):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    recs = []
+    for i in range(n):
+        if i % 3 == 0:
+            recs.append({"text": f"短文{i}"})
+        elif i % 3 == 1:
+            recs.append({"text": ("中国的首都北京有着悠久的历史和灿烂的文化。" * 4) + str(i), "n": i})
+        else:
+            recs.append({"text": f"Ｄｏｃ {i}: " + "the quick brown fox jumps over the lazy dog " * 8})
+    half = len(recs) // 2
+    (raw / "a.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs[:half]))
+    (raw / "b.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs[half:]) + b"{bad\n")
+    return raw
+
+
+def test_pipe_of_subcommands_equals_pipeline_byte_for_byte(tmp_path):
+    raw = _raw(tmp_path)
+    clean = tmp_path / "clean"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.run([sys.executable, "-m", "corpuskit", "pipeline", str(raw), str(clean),
+                        "--compression", "none", "-q"], capture_output=True, env=env)
+    assert p.returncode == 0, p.stderr
+    py = sys.executable
+    stages = " | ".join(f"{py} -m corpuskit {s} -q" for s in DEFAULT_PIPELINE)
+    first = f"{py} -m corpuskit cat {raw} --bad-records {tmp_path / 'bad.jsonl'} -q"
+    piped = subprocess.run(f"{first} | {stages}", shell=True, capture_output=True, env=env)
+    assert piped.returncode == 0, piped.stderr
+    pipeline_out = b"".join((clean / "data" / s).read_bytes() for s in sorted(os.listdir(clean / "data")))
+    assert pipeline_out == piped.stdout
+    assert len(pipeline_out.splitlines()) == 40
+
+
+def test_pipeline_layout_stats_and_conservation(tmp_path):
+    raw = _raw(tmp_path)
+    clean = tmp_path / "clean"
+    stats = run_pipeline(str(raw), str(clean), PipelineConfig(shard_size=15))
+    assert stats["conservation"] == {"in": 61, "kept": 40, "rejected": 20, "quarantined": 1, "ok": True}
+    assert sorted(os.listdir(clean / "data")) == ["part-00000.jsonl.zst", "part-00001.jsonl.zst",
+                                                  "part-00002.jsonl.zst"]
+    assert len(list(read_records(str(clean / "data")))) == 40
+    rejected = list(read_records(str(clean / "rejected")))
+    assert {r["meta"]["rejected"]["reason"] for r in rejected} == {"too_few_words"}
+    assert (clean / "quarantine" / "bad_records.jsonl").read_bytes() == b"{bad\n"
+    on_disk = json.loads((clean / "stats.json").read_text())
+    assert on_disk["conservation"]["ok"] and "adds up" in (clean / "report.md").read_text()
+    assert not [p for p in clean.iterdir() if p.name.startswith(".run-")]
+
+
+def test_rerun_replaces_result_and_refuses_foreign_folder(tmp_path):
+    raw = _raw(tmp_path)
+    clean = tmp_path / "clean"
+    run_pipeline(str(raw), str(clean), PipelineConfig(shard_size=15))
+    run_pipeline(str(raw), str(clean), PipelineConfig(shard_size=100))
+    assert os.listdir(clean / "data") == ["part-00000.jsonl.zst"]
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.txt").write_text("precious")
+    with pytest.raises(UsageError, match="not empty"):
+        run_pipeline(str(raw), str(foreign))
+
+
+def test_strict_stops_and_leaves_nothing_new(tmp_path):
+    raw = _raw(tmp_path)
+    clean = tmp_path / "clean"
+    with pytest.raises(Exception, match="b.jsonl:31"):
+        run_pipeline(str(raw), str(clean), PipelineConfig(strict=True))
+    assert not (clean / "data").exists()
+
+
+def test_set_options_and_unknown_ones(run_cli, tmp_path):
+    raw = _raw(tmp_path)
+    p = run_cli(["pipeline", raw, tmp_path / "c", "--set", "filter-short.min_words=1", "-q"])
+    assert p.returncode == 0, p.stderr
+    s = json.loads((tmp_path / "c" / "stats.json").read_text())
+    assert s["conservation"]["kept"] == 60
+    p = run_cli(["pipeline", raw, tmp_path / "d", "--set", "filter-short.nope=1"])
+    assert p.returncode == 2 and "has no option 'nope'" in p.stderr.decode()
+    p = run_cli(["pipeline", raw, tmp_path / "d", "--set", "filter-short.min_words=abc"])
+    assert p.returncode == 2 and "not a valid int" in p.stderr.decode()
+
+
+def _big_raw(tmp_path, n=6000):
+    raw = tmp_path / "bigraw"
+    raw.mkdir()
+    zh = "中国的首都北京有着悠久的历史和灿烂的文化，每年都有大量游客前来参观。"
+    en = "the quick brown fox jumps over the lazy dog while the cat watches from the fence "
+    for part in range(3):
+        with open(raw / f"part-{part}.jsonl", "wb") as f:
+            for i in range(n // 3):
+                k = part * n + i
+                if k % 5 == 0:
+                    rec = {"text": f"short {k}"}
+                elif k % 2:
+                    rec = {"text": (zh * 3) + f" {k}", "k": k}
+                else:
+                    rec = {"text": f"Ｎｏ．{k} " + en * 5, "k": k}
+                f.write(orjson.dumps(rec) + b"\n")
+                if k % 997 == 0:
+                    f.write(b'{"broken": \n')
+    return raw
+
+
+def _read_tree(clean):
+    out = {}
+    for p in sorted(clean.rglob("*")):
+        if p.is_file() and p.name not in ("stats.json", "report.md") and ".work" not in p.parts:
+            out[str(p.relative_to(clean))] = p.read_bytes()
+    return out
+
+
+def test_output_is_the_same_whatever_the_worker_count(tmp_path):
+    raw = _big_raw(tmp_path, 3000)
+    results = []
+    for w in (1, 2, 3):
+        clean = tmp_path / f"c{w}"
+        stats = run_pipeline(str(raw), str(clean), PipelineConfig(workers=w, unit_lines=137, shard_size=700))
+        assert stats["conservation"]["ok"] and stats["run"]["workers"] == w
+        stages = [{k: v for k, v in s.items() if k != "seconds"} for s in stats["stages"]]
+        results.append((_read_tree(clean), stats["conservation"], stages))
+    assert results[0] == results[1] == results[2]
+    assert len(results[0][0]) > 3  # several shards, rejected files, quarantine
+
+
+def test_config_file_validation_and_print_config_round_trip(run_cli, tmp_path):
+    from corpuskit.pipeline import load_config, print_config
+
+    cfg_text = print_config()
+    path = tmp_path / "corpuskit.toml"
+    path.write_text(cfg_text)
+    cfg = load_config(str(path))
+    assert cfg.stages == list(DEFAULT_PIPELINE) and cfg.options["filter-short"]["min_words"] == 50
+    p = run_cli(["pipeline", "--print-config"], check=True)
+    assert p.stdout.decode() == cfg_text
+    for body, needle in [
+        ("[stages.nope]\nx = 1\n", "unknown stage"),
+        ("[stages.filter-short]\nmin_wrds = 3\n", "unknown option 'min_wrds'"),
+        ("[stages.filter-short]\nmin_words = \"many\"\n", "must be int"),
+        ("[pipeline]\nshard_size = \"big\"\n", "must be an integer"),
+        ("[pipeline]\nstages = [\"normalize\", \"nope\"]\n", "unknown stage 'nope'"),
+        ("[pipline]\n", "unknown section"),
+        ("[pipeline\n", "invalid TOML"),
+    ]:
+        path.write_text(body)
+        p = run_cli(["pipeline", tmp_path, tmp_path / "out", "--config", path])
+        assert p.returncode == 2, body
+        assert needle in p.stderr.decode(), (body, p.stderr)
+
+
+def test_config_file_options_are_used(run_cli, tmp_path):
+    raw = _raw(tmp_path)
+    path = tmp_path / "corpuskit.toml"
+    path.write_text("[pipeline]\nshard_size = 7\ncompression = \"gz\"\n[stages.filter-short]\nmin_words = 1\n")
+    p = run_cli(["pipeline", raw, tmp_path / "c", "--config", path, "-q"])
+    assert p.returncode == 0, p.stderr
+    s = json.loads((tmp_path / "c" / "stats.json").read_text())
+    assert s["conservation"]["kept"] == 60 and len(s["output"]["shards"]) == 9
+    assert s["output"]["shards"][0].endswith(".jsonl.gz")
+
+
+def test_resume_after_sigkill_gives_identical_output(tmp_path):
+    import random
+    import signal
+    import time
+
+    raw = _big_raw(tmp_path, 9000)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[pipeline]\nunit_lines = 50\nshard_size = 1000\n")
+    base = [sys.executable, "-m", "corpuskit", "pipeline", str(raw)]
+    ref = tmp_path / "ref"
+    subprocess.run(base + [str(ref), "--config", str(cfg), "-q"], check=True, env=env)
+    expected = _read_tree(ref)
+    rng = random.Random(7)
+    resumed = []
+    for attempt in range(3):
+        clean = tmp_path / f"k{attempt}"
+        for _ in range(2):  # killed twice, at random points, then finished
+            p = subprocess.Popen(base + [str(clean), "--config", str(cfg), "-q"], env=env)
+            time.sleep(rng.uniform(0.8, 3.0))
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        subprocess.run(base + [str(clean), "--config", str(cfg), "-q"], check=True, env=env)
+        assert _read_tree(clean) == expected
+        s = json.loads((clean / "stats.json").read_text())
+        assert s["conservation"]["ok"]
+        resumed.append(s["run"]["resumed_units"])
+        assert not (clean / ".work").exists()
+        assert not [x for x in clean.iterdir() if x.name.startswith(".build-")]
+    assert any(resumed), "no run was killed part-way through the map phase"
