@@ -6,9 +6,9 @@ How a run goes
    turned into a MinHash signature in batches (`corpuskit.minhash`: the numbers datasketch's
    MinHash gives), whose band keys stay in memory while the signature itself goes to a
    temporary file. Also kept per document: a 128-bit hash of its normalised text (or of
-   `--key FIELD`), its length, its id. No text is kept: memory is about 200 bytes a document
-   plus 8 per band, and the signatures (4 bytes x num_perm) are on disk, paged in only for
-   candidate pairs.
+   `--key FIELD`), its length, its id. No text is kept: memory is about 60 bytes a document
+   plus 8 per band plus the id, and the signatures (4 bytes x num_perm) are on disk, read
+   back (pread, so they never count as resident memory) only for candidate pairs.
 2. Between the passes: documents with equal exact keys are linked; in each band, documents
    with equal band keys are candidate pairs, and a candidate pair is linked only when its
    similarity reaches `--threshold`: the estimated Jaccard (share of equal signature values),
