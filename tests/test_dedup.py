@@ -331,3 +331,24 @@ def test_cli_help_lists_options_and_reasons(run_cli):
     for word in (b"--threshold", b"--num-perm", b"--keep", b"--index", b"--verify", b"exact_duplicate",
                  b"near_duplicate"):
         assert word in p.stdout
+
+
+def test_rereadable_source_is_read_twice_not_spilled(tmp_path):
+    class Source:
+        rereadable = True
+
+        def __init__(self, recs):
+            self.recs, self.opened = recs, 0
+
+        def __iter__(self):
+            self.opened += 1
+            return iter([dict(r) for r in self.recs])
+
+    from corpuskit.stage import Rejected
+
+    src = Source([{"id": "a", "text": EN}, {"id": "b", "text": EN}, {"id": "c", "text": OTHER}])
+    d = Dedup(tmp_dir=str(tmp_path))
+    out = list(d.run(src))  # the stage itself (Chain.run hands stages a one-shot generator)
+    assert [o.record["id"] if isinstance(o, Rejected) else o["id"] for o in out] == ["a", "b", "c"]
+    assert isinstance(out[1], Rejected) and out[1].rejection.reason == "exact_duplicate"
+    assert src.opened == 2 and d.result()["spill_bytes"] == 0
