@@ -215,12 +215,29 @@ def _nb_fmix64(h):
     return h
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _nb_dec(buf, i):
+    """(code point, next position) of the UTF-8 sequence at buf[i] (Python's own encoding, so
+    well formed; lone surrogates come as their 3-byte forms, by surrogatepass)."""
+    b0 = np.uint32(buf[i])
+    if b0 < 0x80:
+        return b0, i + 1
+    if b0 < 0xE0:
+        return ((b0 & np.uint32(0x1F)) << np.uint32(6)) | (np.uint32(buf[i + 1]) & np.uint32(0x3F)), i + 2
+    if b0 < 0xF0:
+        return (((b0 & np.uint32(0x0F)) << np.uint32(12)) | ((np.uint32(buf[i + 1]) & np.uint32(0x3F)) << np.uint32(6))
+                | (np.uint32(buf[i + 2]) & np.uint32(0x3F))), i + 3
+    return (((b0 & np.uint32(0x07)) << np.uint32(18)) | ((np.uint32(buf[i + 1]) & np.uint32(0x3F)) << np.uint32(12))
+            | ((np.uint32(buf[i + 2]) & np.uint32(0x3F)) << np.uint32(6))
+            | (np.uint32(buf[i + 3]) & np.uint32(0x3F))), i + 4
+
+
 @numba.njit(cache=True, nogil=True)
-def _nb_scan(cps, lo, hi, cls, fold_t, use_fold, out, state):
-    """Tokens of cps[lo:hi] (WORD_RE's, on the folded text) into out as 64-bit hashes;
-    returns how many, or -1 if a HARD character needs Python's NFKC (`use_fold`: fold through
-    the table; else the text is folded already). `state` carries the exact key over windows:
-    [k1, k2, started, pending space]; it is only updated on success."""
+def _nb_scan(buf, lo, hi, cls, fold_t, use_fold, out, state):
+    """Tokens of the UTF-8 text buf[lo:hi] (WORD_RE's, on the folded text) into out as 64-bit
+    hashes; returns how many, or -1 if a HARD character needs Python's NFKC (`use_fold`: fold
+    through the table; else the text is folded already). `state` carries the exact key over
+    windows: [k1, k2, started, pending space]; it is only updated on success."""
     m = 0
     in_tok = False
     h = np.uint64(0)
@@ -232,57 +249,56 @@ def _nb_scan(cps, lo, hi, cls, fold_t, use_fold, out, state):
     pend = state[3]
     m1 = np.uint64(_K1_MUL)
     m2 = np.uint64(_K2_MUL)
-    i = lo
-    nxt_c = np.uint8(0)
-    nxt_cp = np.uint32(0)
+    hard = np.uint32(0xFFFFFFFF)
     if lo < hi:
-        nxt_cp = cps[lo]
+        cp, pos = _nb_dec(buf, lo)
         if use_fold:
-            nxt_cp = fold_t[nxt_cp]
-            if nxt_cp == np.uint32(0xFFFFFFFF):
+            cp = fold_t[cp]
+            if cp == hard:
                 return -1
-        nxt_c = cls[nxt_cp]
-    while i < hi:
-        cp = nxt_cp
-        c = nxt_c
-        # look one ahead: a connector belongs to a token only before a word character
-        if i + 1 < hi:
-            nxt_cp = cps[i + 1]
-            if use_fold:
-                nxt_cp = fold_t[nxt_cp]
-                if nxt_cp == np.uint32(0xFFFFFFFF):
-                    return -1
-            nxt_c = cls[nxt_cp]
-        else:
+        c = cls[cp]
+        while True:
+            # look one ahead: a connector belongs to a token only before a word character
+            has_next = pos < hi
+            nxt_cp = np.uint32(0)
             nxt_c = np.uint8(0)
-        if c == 5:
-            pend = np.uint64(1)
-        else:
-            if pend and started:
-                k1 = k1 * m1 + np.uint64(32)
-                k2 = k2 * m2 + np.uint64(32)
-            pend = np.uint64(0)
-            started = np.uint64(1)
-            k1 = k1 * m1 + np.uint64(cp)
-            k2 = k2 * m2 + np.uint64(cp)
-        if c == 1 or c == 2:
-            if c == 2:
-                cp = np.uint32(_ZERO)
-            if not in_tok:
-                in_tok = True
-                h = seed
-            h = h * mul + np.uint64(cp)
-        elif c == 4 and in_tok and (nxt_c == 1 or nxt_c == 2):
-            h = h * mul + np.uint64(cp)
-        else:
-            if in_tok:
-                out[m] = _nb_fmix64(h)
-                m += 1
-                in_tok = False
-            if c == 3:
-                out[m] = _nb_fmix64(seed * mul + np.uint64(cp))
-                m += 1
-        i += 1
+            if has_next:
+                nxt_cp, pos = _nb_dec(buf, pos)
+                if use_fold:
+                    nxt_cp = fold_t[nxt_cp]
+                    if nxt_cp == hard:
+                        return -1
+                nxt_c = cls[nxt_cp]
+            if c == 5:
+                pend = np.uint64(1)
+            else:
+                if pend and started:
+                    k1 = k1 * m1 + np.uint64(32)
+                    k2 = k2 * m2 + np.uint64(32)
+                pend = np.uint64(0)
+                started = np.uint64(1)
+                k1 = k1 * m1 + np.uint64(cp)
+                k2 = k2 * m2 + np.uint64(cp)
+            if c == 1 or c == 2:
+                v = np.uint64(_ZERO) if c == 2 else np.uint64(cp)
+                if not in_tok:
+                    in_tok = True
+                    h = seed
+                h = h * mul + v
+            elif c == 4 and in_tok and (nxt_c == 1 or nxt_c == 2):
+                h = h * mul + np.uint64(cp)
+            else:
+                if in_tok:
+                    out[m] = _nb_fmix64(h)
+                    m += 1
+                    in_tok = False
+                if c == 3:
+                    out[m] = _nb_fmix64(seed * mul + np.uint64(cp))
+                    m += 1
+            if not has_next:
+                break
+            cp = nxt_cp
+            c = nxt_c
     if in_tok:
         out[m] = _nb_fmix64(h)
         m += 1
@@ -328,7 +344,7 @@ def _nb_update(tok, m, n, a, b, sig):
 
 @numba.njit(cache=True, nogil=True)
 def _nb_batch(cps, offsets, cls, fold_t, use_fold, n, a, b, do_sig, sigs, ntok, keys, hard):
-    """Signature, token count and exact key of each document cps[offsets[d]:offsets[d+1]];
+    """Signature, token count and exact key of each UTF-8 document cps[offsets[d]:offsets[d+1]];
     hard[d] is set (and nothing else) for a document that needs Python's NFKC first."""
     longest = 0
     for d in range(offsets.shape[0] - 1):
@@ -367,9 +383,10 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).lower()
 
 
-def _codepoints(s: str) -> np.ndarray:
-    # surrogatepass: a lone surrogate is one code point, like in the str
-    return np.frombuffer(s.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+def _utf8(s: str) -> np.ndarray:
+    # UTF-8 is CPython's fastest codec (a copy for ASCII); the kernel decodes it. surrogatepass:
+    # a lone surrogate stays one code point, as in the str
+    return np.frombuffer(s.encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
 def _windows(text: str, size: int) -> list[str]:
@@ -460,10 +477,11 @@ class MinHasher:
 
     def _run(self, texts: list[str], use_fold: bool, do_sig: bool, sigs: np.ndarray,
              ntok: np.ndarray, keys: np.ndarray, hard: np.ndarray) -> None:
-        lens = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        enc = [t.encode("utf-8", "surrogatepass") for t in texts]
+        lens = np.fromiter(map(len, enc), dtype=np.int64, count=len(enc))
         offsets = np.zeros(len(texts) + 1, dtype=np.int64)
         np.cumsum(lens, out=offsets[1:])
-        cps = _codepoints("".join(texts))
+        cps = np.frombuffer(b"".join(enc), dtype=np.uint8)
         _nb_batch(cps, offsets, self.cls, self.fold, use_fold, self.ngram, self.a, self.b, do_sig,
                   sigs, ntok, keys, hard)
 
@@ -471,11 +489,11 @@ class MinHasher:
         """(token hashes, state) window by window of a long text; the exact-key state runs on."""
         state = np.array([_K1_SEED, _K2_SEED, 0, 0], dtype=np.uint64)
         for piece in _windows(text, self.window):
-            cps = _codepoints(piece)
+            cps = _utf8(piece)
             tok = np.empty(len(cps) + 1, dtype=np.uint64)
             m = _nb_scan(cps, 0, len(cps), self.cls, self.fold, True, tok, state)
             if m < 0:
-                cps = _codepoints(fold(piece))
+                cps = _utf8(fold(piece))
                 tok = np.empty(len(cps) + 1, dtype=np.uint64)
                 m = _nb_scan(cps, 0, len(cps), self.cls, self.fold, False, tok, state)
             yield tok[:m], state

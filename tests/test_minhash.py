@@ -23,6 +23,8 @@ TEXTS = [
     "",
     "!!! ... ???",
     "don't stop -- well-known 'quoted' x.y.z a..b end.",
+    "astral 𠀀𠀁𠀂𠀃𠀄 chars 😀 emoji and a lone \ud800 surrogate \udfff here, é and e\u0301",
+    "NUL\x00inside and trailing\x00",
 ]
 
 
