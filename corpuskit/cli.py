@@ -91,16 +91,19 @@ def render_tables(tables: list[Table], quiet: bool) -> None:
 class _Progress:
     """A rich progress line on stderr, only when stderr is a terminal."""
 
-    def __init__(self, command: str, enabled: bool, read_stats: Any = None):
+    def __init__(self, command: str, enabled: bool, read_stats: Any = None,
+                 source_progress: Any = None):
         self.enabled = enabled and sys.stderr.isatty()
         self.read_stats = read_stats
         self._p = None
         if self.enabled:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-            self._p = Progress(SpinnerColumn(), TextColumn(f"corpuskit {command}"),
-                               TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                               console=_console(), transient=True)
+            cols: list[Any] = [SpinnerColumn(), TextColumn(f"corpuskit {command}"),
+                               TextColumn("{task.fields[info]}")]
+            if source_progress is not None:
+                cols.append(_SourceColumn(source_progress))
+            self._p = Progress(*cols, TimeElapsedColumn(), console=_console(), transient=True)
             self._task = self._p.add_task("run", info="")
             self._p.start()
             self._t0 = time.perf_counter()
@@ -130,6 +133,22 @@ class _Progress:
             self._p.stop()
 
 
+def _SourceColumn(progress: Any) -> Any:  # noqa: N802 - a rich column class, built lazily
+    """A progress column that asks a source stage (fetch) for its live counters on every
+    refresh, so it moves while a slow URL holds back the ordered output."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class SourceColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            c = progress()
+            return Text(f"{c.get('done', 0):,} done  {c.get('pages_per_s', 0.0):,.1f} pages/s  "
+                        f"{c.get('bytes', 0) / 1e6:,.1f} MB  {c.get('rejected', 0):,} rejected  "
+                        f"{c.get('in_flight', 0)} in flight  {c.get('retries', 0):,} retries")
+
+    return SourceColumn()
+
+
 # ---------------------------------------------------------------- running a chain
 def execute(command: str, stages: list[Stage], inputs: list[str], output: str | None,
             rejected: str | None, bad_records: str | None, stats_path: str | None,
@@ -140,10 +159,19 @@ def execute(command: str, stages: list[Stage], inputs: list[str], output: str | 
 
     t0 = time.perf_counter()
     writers = []
+    first = stages[0]
+    # A source stage (fetch) may run for hours: its output is written in place and kept when
+    # the run is interrupted, so that `--resume` can finish it without fetching anything twice.
+    keep_partial = isinstance(first, SourceStage)
+    resume = bool(getattr(first, "resume", False))
+    if resume:
+        if not output or output == "-":
+            raise UsageError("--resume needs -o FILE (the output of the interrupted run)")
+        first.prepare_resume(output, rejected)  # type: ignore[attr-defined]
     try:
-        out = RecordWriter(output)
+        out = RecordWriter(output, atomic=not keep_partial, append=resume)
         writers.append(out)
-        rej = RecordWriter(rejected) if rejected else None
+        rej = RecordWriter(rejected, atomic=not keep_partial, append=resume) if rejected else None
         bad = RecordWriter(bad_records) if bad_records else None
         writers += [w for w in (rej, bad) if w is not None]
         warned = [0]
@@ -156,14 +184,36 @@ def execute(command: str, stages: list[Stage], inputs: list[str], output: str | 
             elif not quiet and warned[0] == MAX_WARNINGS + 1:
                 _warn(command, "more bad lines: counted in the summary, not shown")
 
-        first = stages[0]
         reader = None
         if not isinstance(first, SourceStage):
             reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
                                   text_field=first.text_field,
                                   bad_sink=quarantine if bad is not None else None)
-        chain = Chain(stages, on_reject=rej.write if rej is not None else None)
-        progress = _Progress(command, not quiet, reader.stats if reader else None)
+        on_reject = rej.write if rej is not None else None
+        if keep_partial:  # flush about once a second, so a killed crawl loses little
+            last = [time.monotonic()]
+
+            def _tick() -> None:
+                if time.monotonic() - last[0] > 1.0:
+                    last[0] = time.monotonic()
+                    for w in (out, rej):
+                        if w is not None:
+                            w.flush()
+
+            def _write(rec: dict, _w=out.write) -> None:
+                _w(rec)
+                _tick()
+
+            def _reject(rec: dict, _w=on_reject) -> None:
+                if _w is not None:
+                    _w(rec)
+                _tick()
+
+            out.write = _write  # type: ignore[method-assign]
+            on_reject = _reject
+        chain = Chain(stages, on_reject=on_reject)
+        progress = _Progress(command, not quiet, reader.stats if reader else None,
+                             getattr(first, "progress", None))
         try:
             write = out.write
             for rec in progress.wrap(chain.run(reader, inputs)):
@@ -174,7 +224,13 @@ def execute(command: str, stages: list[Stage], inputs: list[str], output: str | 
             w.close()
     except BaseException:
         for w in writers:
-            w.abort()
+            if w.atomic:
+                w.abort()
+            else:
+                try:
+                    w.close()  # keep what a source stage wrote, for --resume
+                except Exception:  # noqa: BLE001 - already failing; keep the first error
+                    w.abort()
         raise
     if reader is not None:
         for name in reader.stats.empty_files:

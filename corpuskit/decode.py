@@ -104,3 +104,14 @@ def decode_html(raw: bytes, content_type: str | None = None) -> tuple[str, str]:
     except ImportError:  # pragma: no cover - charset-normalizer is a dependency
         pass
     return raw.decode("cp1252", "replace"), "cp1252+replace"
+
+
+def html_record(raw: bytes, *, url: str | None = None, content_type: str | None = None) -> dict:
+    """The record a raw page becomes before `html2text` (a file in raw/, a WARC response, a
+    fetched page): ``{"url": ..., "html": text, "meta": {"encoding": codec}}``, decoded once,
+    here. ``url`` is left out when unknown."""
+    text, enc = decode_html(raw, content_type)
+    rec: dict = {"url": url} if url is not None else {}
+    rec["html"] = text
+    rec["meta"] = {"encoding": enc}
+    return rec

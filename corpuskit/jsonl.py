@@ -327,8 +327,9 @@ class RecordWriter:
     """Write records to a file (atomically: a temp file beside it, renamed on `close()`,
     removed on `abort()`) or to stdout when path is None or `-`. Compression by suffix."""
 
-    def __init__(self, path: str | None, atomic: bool = True):
+    def __init__(self, path: str | None, atomic: bool = True, append: bool = False):
         self.path = None if path in (None, "-") else path
+        self.atomic = atomic and not append
         self.count = 0
         self.bytes = 0
         self._tmp: str | None = None
@@ -341,7 +342,9 @@ class RecordWriter:
         if target.is_dir():
             raise UsageError(f"{self.path}: is a directory (give a file name)")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if atomic:
+        if append:  # resuming an interrupted run (fetch --resume): add to what is there
+            self._raw = open(target, "ab", buffering=_CHUNK)  # noqa: SIM115
+        elif atomic:
             fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                              dir=str(target.parent))
             self._raw = os.fdopen(fd, "wb", buffering=_CHUNK)
@@ -373,6 +376,18 @@ class RecordWriter:
         self._f.write(line)
         self.count += 1
         self.bytes += len(line)
+
+    def flush(self) -> None:
+        """Push what was written so far to the file (a source stage's output is flushed every
+        second, so a killed crawl loses at most a second of pages)."""
+        if self._f is not self._raw:
+            import zstandard
+
+            if isinstance(self._f, gzip.GzipFile):
+                self._f.flush()
+            else:
+                self._f.flush(zstandard.FLUSH_BLOCK)  # type: ignore[call-arg]
+        self._raw.flush()
 
     def close(self) -> None:
         if self._closed:

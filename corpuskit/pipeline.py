@@ -42,9 +42,17 @@ from typing import Any
 import orjson
 
 from .errors import BadInput, UsageError
-from .jsonl import ReadStats, RecordWriter, expand_inputs, iter_line_batches, parse_lines, write_json_atomic
+from .jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
 from .runner import Chain, StageStats
-from .stage import DEFAULT_PIPELINE, REGISTRY, RecordStage, Stage, get_stage_class, make_stage
+from .stage import (
+    DEFAULT_PIPELINE,
+    PIPELINE_STAGE_DEFAULTS,
+    REGISTRY,
+    RecordStage,
+    Stage,
+    get_stage_class,
+    make_stage,
+)
 
 MARKER = ".corpuskit"
 WORK = ".work"
@@ -78,7 +86,13 @@ class PipelineConfig:
                 raise UsageError(f"unknown stage {name!r} (known: {', '.join(REGISTRY)})")
 
     def build(self) -> list[Stage]:
-        return [make_stage(n, **self.options.get(n, {})) for n in self.stages]
+        """The chain. `fetch` (a source: it reads URL lists, WARC files and page folders) is not
+        part of it; its options are used for the URL lists in raw/."""
+        from .stage import SourceStage
+
+        stages = [make_stage(n, **{**PIPELINE_STAGE_DEFAULTS.get(n, {}), **self.options.get(n, {})})
+                  for n in self.stages]
+        return [s for s in stages if not isinstance(s, SourceStage)]
 
     def n_workers(self) -> int:
         return self.workers or os.cpu_count() or 1
@@ -96,16 +110,91 @@ class Unit:
     file_index: int
     index: int
     name: str  # the input file, for error messages
-    first_line: int
-    lines: list[bytes]
+    first_line: int = 1
+    lines: list[bytes] = field(default_factory=list)
+    kind: str = "jsonl"  # jsonl | html (a group of page files) | warc (one WARC/WET file)
+    paths: list[str] = field(default_factory=list)
 
     @property
     def key(self) -> str:
         return f"{self.file_index:05d}-{self.index:06d}"
 
 
-def iter_units(paths: list[str], max_lines: int, max_bytes: int) -> Iterator[Unit]:
-    for fi, path in enumerate(paths):
+# ---------------------------------------------------------------- planning the inputs
+URL_LIST_SUFFIXES = (".urls", ".urls.gz", ".txt", ".txt.gz")
+
+
+def classify(path: str) -> str | None:
+    """What kind of raw input a file is: jsonl, html, warc, urls, or None (not ours)."""
+    from .jsonl import RECORD_SUFFIXES
+    from .sources import is_html_path, is_warc_path, sniff_warc
+
+    low = path.lower()
+    if low.endswith(RECORD_SUFFIXES):
+        return "jsonl"
+    if is_warc_path(path):
+        return "warc"
+    if is_html_path(path):
+        return "html"
+    if low.endswith(URL_LIST_SUFFIXES):
+        return "urls"
+    if sniff_warc(path):
+        return "warc"
+    return None
+
+
+def plan_inputs(raw: str | list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """([(path, kind)] in sorted order, [ignored files]). Folders are walked recursively;
+    hidden entries are skipped. A path that does not exist is an error."""
+    items = [raw] if isinstance(raw, str) else list(raw)
+    planned: list[tuple[str, str]] = []
+    ignored: list[str] = []
+    for item in items:
+        p = Path(item)
+        if not p.exists():
+            raise BadInput(item, None, "not_found", "no such file or directory")
+        files = [p] if p.is_file() else sorted(
+            (f for f in p.rglob("*") if f.is_file()
+             and not any(part.startswith(".") for part in f.relative_to(p).parts)), key=str)
+        for f in files:
+            kind = classify(str(f))
+            if kind is None:
+                ignored.append(str(f))
+            else:
+                planned.append((str(f), kind))
+    return planned, ignored
+
+
+def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int) -> Iterator[Unit]:
+    """Cut the inputs into units (see the module doc). Page files that follow each other in
+    the plan are grouped, up to `max_lines` files or `max_bytes` bytes a unit."""
+    group: list[str] = []
+    group_size = 0
+    group_fi = 0
+    group_ui = 0
+
+    def flush() -> Iterator[Unit]:
+        nonlocal group, group_size, group_ui
+        if group:
+            yield Unit(group_fi, group_ui, group[0], kind="html", paths=group)
+            group_ui += 1
+            group, group_size = [], 0
+
+    for fi, (path, kind) in enumerate(plan):
+        if kind == "html":
+            size = os.path.getsize(path)
+            if group and (len(group) >= max_lines or group_size + size > max_bytes):
+                yield from flush()
+            if not group and group_ui == 0:  # the first page file of a run of them names the run
+                group_fi = fi
+            group.append(path)
+            group_size += size
+            continue
+        yield from flush()
+        group_ui = 0
+        if kind == "warc":
+            yield Unit(fi, 0, path, kind="warc", paths=[path])
+            continue
         ui = 0
         buf: list[bytes] = []
         size = 0
@@ -122,13 +211,32 @@ def iter_units(paths: list[str], max_lines: int, max_bytes: int) -> Iterator[Uni
                 line_no += 1
         if buf:
             yield Unit(fi, ui, path, first, buf)
+    yield from flush()
 
 
 # ---------------------------------------------------------------- the worker side
 _W: dict[str, Any] = {}
 
 
-def _init_worker(stages: list[Stage], cfg: PipelineConfig, units_dir: str) -> None:
+def _die_with_parent(parent: int) -> None:
+    """A worker must not outlive a killed run (kill -9 leaves no chance to stop the pool): ask
+    Linux to kill it when its parent dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _init_worker(stages: list[Stage], cfg: PipelineConfig, units_dir: str, parent: int | None = None) -> None:
+    if parent is not None:
+        _die_with_parent(parent)
     _W["stages"] = stages
     _W["cfg"] = cfg
     _W["units"] = Path(units_dir)
@@ -155,8 +263,13 @@ def _run_unit(unit: Unit) -> dict:
             w.write(rec)
 
         first = stages[0]
-        records = parse_lines(unit.name, unit.first_line, unit.lines, rs, first.required_field(),
-                              first.text_field, None if cfg.strict else (lambda line, err: bad.write_raw(line)))
+        source = {"in": 0, "kept": 0, "reasons": {}}
+        if unit.kind == "jsonl":
+            records = parse_lines(unit.name, unit.first_line, unit.lines, rs, first.required_field(),
+                                  first.text_field,
+                                  None if cfg.strict else (lambda line, err: bad.write_raw(line)))
+        else:
+            records = _source_records(unit, rs, source, on_reject)
         chain = Chain(stages, on_reject=on_reject)
         for rec in chain.run(records):
             kept.write(rec)
@@ -164,7 +277,7 @@ def _run_unit(unit: Unit) -> dict:
         bad.close()
         for w in rejected.values():
             w.close()
-        stats = {"read": {**rs.as_dict(), "bad_records": dict(rs.bad)},
+        stats = {"read": {**rs.as_dict(), "bad_records": dict(rs.bad)}, "source": source,
                  "stages": [s.as_dict() | {"seconds": s.seconds} for s in chain.stats],
                  "kept": kept.count, "kept_bytes": kept.bytes,
                  "rejected_bytes": {k: w.bytes for k, w in rejected.items()}}
@@ -178,6 +291,34 @@ def _run_unit(unit: Unit) -> dict:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _source_records(unit: Unit, rs: ReadStats, source: dict, on_reject: Callable[[dict], None]) -> Iterator[dict]:
+    """Page records from HTML files or a WARC file; what the reader rejects (a page too large,
+    a non-HTML response) goes to the rejected stream under the stage name `fetch`, the stage that
+    reads these inputs on the command line."""
+    from .runner import mark_rejected
+    from .sources import html_file_record, iter_warc
+    from .stage import Rejected
+
+    items: Iterator[Any]
+    if unit.kind == "html":
+        items = (html_file_record(Path(p)) for p in unit.paths)
+        rs.bytes = sum(os.path.getsize(p) for p in unit.paths)
+    else:
+        items = iter_warc(unit.paths[0])
+        rs.bytes = os.path.getsize(unit.paths[0])
+    reasons: Counter = Counter()
+    for item in items:
+        source["in"] += 1
+        if item.__class__ is Rejected:
+            reasons[item.rejection.reason] += 1
+            on_reject(mark_rejected(item.record, "fetch", item.rejection))
+            continue
+        source["kept"] += 1
+        rs.records += 1
+        yield item
+    source["reasons"] = dict(reasons)
 
 
 # ---------------------------------------------------------------- writers
@@ -302,14 +443,25 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         raise UsageError("the pipeline's first stage must be a per-record stage")
     clean_p = Path(clean)
     _check_clean_dir(clean_p)
-    paths = expand_inputs([raw] if isinstance(raw, str) else list(raw))
-    if not paths:
-        raise UsageError(f"{raw}: no input files (.jsonl, .jsonl.gz, .jsonl.zst) found")
+    plan, ignored = plan_inputs(raw)
+    if not plan:
+        raise UsageError(f"{raw}: no inputs found (JSONL records, .html/.htm pages, WARC/WET files "
+                         "or .urls/.txt URL lists)")
     clean_p.mkdir(parents=True, exist_ok=True)
     (clean_p / MARKER).write_text("written by corpuskit pipeline\n")
     t0 = time.perf_counter()
-    work = _prepare_work(clean_p, _fingerprint(cfg, paths))
+    work = _prepare_work(clean_p, _fingerprint(cfg, [p for p, _ in plan]))
     units_dir = work / "units"
+
+    # ---- URL lists are fetched first (I/O bound, one async crawler), resumably
+    url_files = [p for p, k in plan if k == "urls"]
+    fetch_stats = StageStats("fetch")
+    if url_files:
+        fetched = _fetch_urls(url_files, work, cfg, fetch_stats)
+        first_url = next(i for i, (_, k) in enumerate(plan) if k == "urls")
+        plan = [(p, k) for p, k in plan if k != "urls"]
+        plan.insert(min(first_url, len(plan)), (str(fetched), "jsonl"))
+    sources_used = bool(url_files) or any(k in ("html", "warc") for _, k in plan)
 
     # ---- map
     unit_keys: list[str] = []
@@ -323,7 +475,7 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
 
     if workers == 1:
         _init_worker(mapped, cfg, str(units_dir))
-        for unit in iter_units(paths, cfg.unit_lines, cfg.unit_bytes):
+        for unit in iter_units(plan, cfg.unit_lines, cfg.unit_bytes):
             unit_keys.append(unit.key)
             if (units_dir / unit.key).exists():
                 resumed += 1
@@ -333,9 +485,9 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
             note(done)
     else:
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ctx.Pool(workers, initializer=_init_worker, initargs=(mapped, cfg, str(units_dir))) as pool:
+        with ctx.Pool(workers, initializer=_init_worker, initargs=(mapped, cfg, str(units_dir), os.getpid())) as pool:
             window: deque = deque()
-            for unit in iter_units(paths, cfg.unit_lines, cfg.unit_bytes):
+            for unit in iter_units(plan, cfg.unit_lines, cfg.unit_bytes):
                 unit_keys.append(unit.key)
                 if (units_dir / unit.key).exists():
                     resumed += 1
@@ -360,21 +512,31 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         out = ShardWriter(build / "data", cfg.shard_size, suffix)
         rej = _RejectedWriters(build / "rejected", suffix)
         bad = RecordWriter(str(build / "quarantine" / "bad_records.jsonl"), atomic=False)
-        read = ReadStats(files=len(paths))
+        read = ReadStats(files=len(plan) + len(url_files) - (1 if url_files else 0))
         stage_stats = [StageStats(s.name) for s in stages]
         for key in unit_keys:
-            u = units_dir / key
-            st = orjson.loads((u / "stats.json").read_bytes())
+            st = orjson.loads((units_dir / key / "stats.json").read_bytes())
+            src = st["source"]
+            if src["in"]:
+                fetch_stats.merge({"in": src["in"], "kept": src["kept"], "reasons": src["reasons"]})
             rd = st["read"]
             read.merge(ReadStats(files=0, lines=rd["lines"], records=rd["records"],
                                  blank_lines=rd["blank_lines"], bytes=rd["bytes"],
                                  bad=Counter(rd["bad_records"])))
             for s, d in zip(stage_stats, st["stages"]):
                 s.merge(d)
+        # sample a few rejected records per stage and reason for the report while copying
+        samples: dict[str, dict[str, list[dict]]] = {}
+        wanted = {s.stage: set(s.rejected) for s in stage_stats}
+        for key in unit_keys:
+            u = units_dir / key
             for f in sorted(u.glob(f"rejected.*{_UNIT_SUFFIX}")):
-                w = rej.get(f.name[len("rejected."):-len(_UNIT_SUFFIX)])
+                stage_name = f.name[len("rejected."):-len(_UNIT_SUFFIX)]
+                w = rej.get(stage_name)
                 for line in _raw_lines(f):
                     w.write_raw(line)
+                    if wanted.get(stage_name):
+                        _take_sample(samples, wanted, stage_name, orjson.loads(line))
             if (u / "bad.jsonl").stat().st_size:
                 for line in _raw_lines(u / "bad.jsonl"):
                     bad.write_raw(line)
@@ -385,7 +547,13 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
                     yield orjson.loads(line)
 
         if streamed:
-            chain = Chain(streamed, on_reject=rej.write)
+            def on_stream_reject(rec: dict) -> None:
+                rej.write(rec)
+                st_name = rec["meta"]["rejected"]["stage"]
+                wanted.setdefault(st_name, set()).add(rec["meta"]["rejected"]["reason"])
+                _take_sample(samples, wanted, st_name, rec)
+
+            chain = Chain(streamed, on_reject=on_stream_reject)
             for rec in chain.run(kept_records()):
                 out.write(rec)
             for s, cs in zip(stage_stats[len(mapped):], chain.stats):
@@ -400,12 +568,27 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         bad.close()
         if not bad.count:
             (build / "quarantine" / "bad_records.jsonl").unlink()
+        if sources_used:
+            stage_stats.insert(0, fetch_stats)
+            if url_files:  # the fetcher's rejections, gathered like the units' ones
+                wanted.setdefault("fetch", set()).update(fetch_stats.rejected)
+                rej_file = work / "fetched.rejected.jsonl"
+                if rej_file.exists():
+                    w = rej.get("fetch")
+                    for line in _raw_lines(rej_file):
+                        w.write_raw(line)
+                        if wanted.get("fetch"):
+                            _take_sample(samples, wanted, "fetch", orjson.loads(line))
         stats = _stats(cfg, read, stage_stats, out, rej, time.perf_counter() - t0, len(unit_keys),
                        resumed, workers)
+        stats["input"]["ignored_files"] = ignored
         stats["rejected_path"] = str(clean_p / "rejected")
         stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")
         write_json_atomic(str(build / "stats.json"), stats)
         (build / "report.md").write_text(render_report_md(stats), encoding="utf-8")
+        from .pipeline_report import render_report_html
+
+        (build / "report.html").write_text(render_report_html(stats, samples), encoding="utf-8")
         _swap_into_place(build, clean_p)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
@@ -414,10 +597,60 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
     return stats
 
 
+def _fetch_urls(url_files: list[str], work: Path, cfg: PipelineConfig, st: StageStats) -> Path:
+    """Fetch every URL of the URL lists into work/fetched.jsonl (rejections beside it),
+    appending and flushing as it goes: a killed run resumes and fetches nothing twice."""
+    from .runner import mark_rejected
+    from .stage import Rejected
+    from .stages.fetch import Fetch
+
+    fetched, rejected = work / "fetched.jsonl", work / "fetched.rejected.jsonl"
+    done = work / "fetched.done.json"
+    if not done.exists():
+        stage = Fetch.from_options(**cfg.options.get("fetch", {}))
+        stage.prepare_resume(str(fetched), str(rejected))
+        last = time.monotonic()
+        with open(fetched, "ab") as out, open(rejected, "ab") as rej:
+            for item in stage.read(url_files):
+                if item.__class__ is Rejected:
+                    rej.write(orjson.dumps(mark_rejected(item.record, "fetch", item.rejection),
+                                           option=orjson.OPT_APPEND_NEWLINE))
+                else:
+                    out.write(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE))
+                if time.monotonic() - last > 1.0:
+                    out.flush()
+                    rej.flush()
+                    last = time.monotonic()
+        reasons: Counter = Counter()
+        for line in _raw_lines(rejected) if rejected.stat().st_size else ():
+            reasons[orjson.loads(line)["meta"]["rejected"]["reason"]] += 1
+        n_pages = sum(1 for _ in _raw_lines(fetched)) if fetched.stat().st_size else 0
+        write_json_atomic(str(done), {"pages": n_pages, "reasons": dict(reasons)})
+    d = orjson.loads(done.read_bytes())
+    n_rej = sum(d["reasons"].values())
+    st.merge({"in": d["pages"] + n_rej, "kept": d["pages"], "reasons": d["reasons"]})
+    return fetched
+
+
+SAMPLES_PER_REASON = 3
+
+
+def _take_sample(samples: dict, wanted: dict, stage: str, record: dict) -> None:
+    from .pipeline_report import sample_rejected
+
+    reason = record["meta"]["rejected"]["reason"]
+    got = samples.setdefault(stage, {}).setdefault(reason, [])
+    if len(got) < SAMPLES_PER_REASON:
+        got.append(sample_rejected(record))
+        if len(got) == SAMPLES_PER_REASON:
+            wanted[stage].discard(reason)
+
+
 def _stats(cfg: PipelineConfig, read: ReadStats, stage_stats: list[StageStats], out: ShardWriter,
            rej: _RejectedWriters, seconds: float, n_units: int, resumed: int, workers: int) -> dict:
     quarantined = sum(read.bad.values())
-    n_in = read.records + quarantined
+    fetch_rejected = sum(s.n_rejected for s in stage_stats if s.stage == "fetch")
+    n_in = read.records + fetch_rejected + quarantined
     n_rej = sum(s.n_rejected for s in stage_stats)
     stages = []
     for s in stage_stats:
@@ -582,6 +815,9 @@ def print_config(stage_names: list[str] | None = None) -> str:
         for f in opts:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
             help_ = f.metadata.get("help", "")
+            if f.name in PIPELINE_STAGE_DEFAULTS.get(name, {}):
+                default = PIPELINE_STAGE_DEFAULTS[name][f.name]
+                help_ += " (the pipeline's default)"
             if default is None:
                 out.append(f"# {f.name} =   # {help_} (default: unset)")
             else:

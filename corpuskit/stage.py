@@ -122,14 +122,31 @@ def set_meta(record: dict, key: str, value: Any) -> None:
 # a stage that needs nothing heavy never import lxml, numpy, etc.
 # The order here is the default pipeline order.
 REGISTRY: dict[str, str] = {
-    "cat": "corpuskit.stages.cat:Cat",
+    "fetch": "corpuskit.stages.fetch:Fetch",
+    "html2text": "corpuskit.stages.html2text:HtmlToText",
     "normalize": "corpuskit.stages.normalize:Normalize",
+    "filter-lang": "corpuskit.stages.lang:FilterLang",
+    "filter-ads": "corpuskit.stages.ads:FilterAds",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
     "dedup": "corpuskit.stages.dedup:Dedup",
+    "filter-quality": "corpuskit.stages.quality:FilterQuality",
+    "filter-unsafe": "corpuskit.stages.safety:FilterUnsafe",
+    "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
+    "cat": "corpuskit.stages.cat:Cat",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
-DEFAULT_PIPELINE: list[str] = ["normalize", "filter-short"]
+# Why this order: extraction first; normalize before anything measures text; filter-lang early
+# because filter-quality picks its stop words by meta.lang; filter-ads removes boilerplate lines
+# before the length and quality checks see them; the cheap filter-short before the costlier
+# filter-quality and filter-unsafe; dedup after filtering (junk must not become a cluster's
+# survivor, and fewer documents are compared); statistics last, over what is kept.
+DEFAULT_PIPELINE: list[str] = ["html2text", "normalize", "filter-lang", "filter-ads", "filter-short",
+                               "filter-quality", "filter-unsafe", "tokenize-stats"]
+
+# Options the pipeline sets by default (over the stage's own default), shown by --print-config:
+# html2text lets records that already carry text through, so raw/ can mix pages and text.
+PIPELINE_STAGE_DEFAULTS: dict[str, dict[str, Any]] = {"html2text": {"keep_text": True}}
 
 
 def get_stage_class(name: str) -> type[Stage]:

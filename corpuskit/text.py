@@ -174,3 +174,57 @@ def ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
     if len(tokens) < n:
         return [tuple(tokens)]
     return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+
+
+# ---------------------------------------------------------------- line-level helpers for filters
+# Closing quotes and brackets that may follow a sentence's final punctuation ("Done." / 「好。」).
+LINE_CLOSERS = "\"'\u201d\u2019\u300d\u300f\u3011\uff09)]\u00bb\u300b\u3009"
+# Terminal punctuation for "does this line end a sentence" (C4, FineWeb): Western .!?, the
+# full-width 。！？ and the halfwidth ｡, and the Chinese ellipsis … (a normal way for Chinese prose
+# to end a line). Three ASCII dots are *not* terminal: C4 treats "..." as a truncation mark.
+LINE_TERMINALS = frozenset(".!?\u3002\uff01\uff1f\uff61\u2026\u203c\u2049\uff0e")
+
+
+def ends_with_terminal_punct(line: str) -> bool:
+    """True when the stripped line ends in terminal punctuation, possibly followed by closing
+    quotes/brackets (``He left."`` and ``他说：“走吧。”`` both end a sentence); a line ending in
+    ASCII "..." does not."""
+    s = line.rstrip()
+    if s.endswith("..."):
+        return False
+    s = s.rstrip(LINE_CLOSERS)
+    if s.endswith("..."):
+        return False
+    return bool(s) and s[-1] in LINE_TERMINALS
+
+
+_ELLIPSIS_RE = re.compile("\\.{3,}|[\u2026\u22ef]+")
+
+
+def count_ellipses(text: str) -> int:
+    """Ellipses in `text`, each run counted once: "...", "......", "…" and the Chinese "……"."""
+    return len(_ELLIPSIS_RE.findall(text))
+
+
+def ends_with_ellipsis(line: str) -> bool:
+    s = line.rstrip().rstrip(LINE_CLOSERS)
+    return s.endswith(("...", "\u2026", "\u22ef"))
+
+
+def count_sentences(text: str, stop_at: int = 0) -> int:
+    """len(sentences(text)) without building the list; with `stop_at` > 0, stops counting
+    there (enough to decide "at least N sentences" on a long document)."""
+    n = 0
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        end = 0
+        for m in SENTENCE_END_RE.finditer(line):
+            if line[end:m.end()].strip():
+                n += 1
+            end = m.end()
+        if line[end:].strip():
+            n += 1
+        if stop_at and n >= stop_at:
+            return stop_at
+    return n

@@ -10,7 +10,8 @@ import pytest
 from corpuskit.errors import UsageError
 from corpuskit.jsonl import read_records
 from corpuskit.pipeline import PipelineConfig, run_pipeline
-from corpuskit.stage import DEFAULT_PIPELINE
+from corpuskit.stage import DEFAULT_PIPELINE, PIPELINE_STAGE_DEFAULTS
+from tests.corpus import make_docs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,14 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _raw(tmp_path, n=60):
     raw = tmp_path / "raw"
     raw.mkdir()
-    recs = []
-    for i in range(n):
-        if i % 3 == 0:
-            recs.append({"text": f"短文{i}"})
-        elif i % 3 == 1:
-            recs.append({"text": ("中国的首都北京有着悠久的历史和灿烂的文化。" * 4) + str(i), "n": i})
-        else:
-            recs.append({"text": f"Ｄｏｃ {i}: " + "the quick brown fox jumps over the lazy dog " * 8})
+    recs = make_docs(n)
     half = len(recs) // 2
     (raw / "a.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs[:half]))
     (raw / "b.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs[half:]) + b"{bad\n")
@@ -40,19 +34,24 @@ def test_pipe_of_subcommands_equals_pipeline_byte_for_byte(tmp_path):
                         "--compression", "none", "-q"], capture_output=True, env=env)
     assert p.returncode == 0, p.stderr
     py = sys.executable
-    stages = " | ".join(f"{py} -m corpuskit {s} -q" for s in DEFAULT_PIPELINE)
+
+    def flags(stage):  # the pipeline's own defaults for a stage, as command-line flags
+        return " ".join(f"--{k.replace('_', '-')}" if v is True else f"--{k.replace('_', '-')} {v}"
+                        for k, v in PIPELINE_STAGE_DEFAULTS.get(stage, {}).items())
+
+    stages = " | ".join(f"{py} -m corpuskit {s} {flags(s)} -q" for s in DEFAULT_PIPELINE)
     first = f"{py} -m corpuskit cat {raw} --bad-records {tmp_path / 'bad.jsonl'} -q"
     piped = subprocess.run(f"{first} | {stages}", shell=True, capture_output=True, env=env)
     assert piped.returncode == 0, piped.stderr
     pipeline_out = b"".join((clean / "data" / s).read_bytes() for s in sorted(os.listdir(clean / "data")))
     assert pipeline_out == piped.stdout
-    assert len(pipeline_out.splitlines()) == 40
+    assert len(pipeline_out.splitlines()) == 40  # every article kept, every short record dropped
 
 
 def test_pipeline_layout_stats_and_conservation(tmp_path):
     raw = _raw(tmp_path)
     clean = tmp_path / "clean"
-    stats = run_pipeline(str(raw), str(clean), PipelineConfig(shard_size=15))
+    stats = run_pipeline(str(raw), str(clean), PipelineConfig(shard_size=15, stages=["normalize", "filter-short"]))
     assert stats["conservation"] == {"in": 61, "kept": 40, "rejected": 20, "quarantined": 1, "ok": True}
     assert sorted(os.listdir(clean / "data")) == ["part-00000.jsonl.zst", "part-00001.jsonl.zst",
                                                   "part-00002.jsonl.zst"]
@@ -88,7 +87,8 @@ def test_strict_stops_and_leaves_nothing_new(tmp_path):
 
 def test_set_options_and_unknown_ones(run_cli, tmp_path):
     raw = _raw(tmp_path)
-    p = run_cli(["pipeline", raw, tmp_path / "c", "--set", "filter-short.min_words=1", "-q"])
+    p = run_cli(["pipeline", raw, tmp_path / "c", "--set", "filter-short.min_words=1", "--stages",
+                 "normalize,filter-short", "-q"])
     assert p.returncode == 0, p.stderr
     s = json.loads((tmp_path / "c" / "stats.json").read_text())
     assert s["conservation"]["kept"] == 60
@@ -101,20 +101,11 @@ def test_set_options_and_unknown_ones(run_cli, tmp_path):
 def _big_raw(tmp_path, n=6000):
     raw = tmp_path / "bigraw"
     raw.mkdir()
-    zh = "中国的首都北京有着悠久的历史和灿烂的文化，每年都有大量游客前来参观。"
-    en = "the quick brown fox jumps over the lazy dog while the cat watches from the fence "
     for part in range(3):
         with open(raw / f"part-{part}.jsonl", "wb") as f:
-            for i in range(n // 3):
-                k = part * n + i
-                if k % 5 == 0:
-                    rec = {"text": f"short {k}"}
-                elif k % 2:
-                    rec = {"text": (zh * 3) + f" {k}", "k": k}
-                else:
-                    rec = {"text": f"Ｎｏ．{k} " + en * 5, "k": k}
+            for i, rec in enumerate(make_docs(n // 3, seed=part)):
                 f.write(orjson.dumps(rec) + b"\n")
-                if k % 997 == 0:
+                if (part * n + i) % 997 == 0:
                     f.write(b'{"broken": \n')
     return raw
 
@@ -122,7 +113,7 @@ def _big_raw(tmp_path, n=6000):
 def _read_tree(clean):
     out = {}
     for p in sorted(clean.rglob("*")):
-        if p.is_file() and p.name not in ("stats.json", "report.md") and ".work" not in p.parts:
+        if p.is_file() and p.name not in ("stats.json", "report.md", "report.html") and ".work" not in p.parts:
             out[str(p.relative_to(clean))] = p.read_bytes()
     return out
 
@@ -168,7 +159,8 @@ def test_config_file_validation_and_print_config_round_trip(run_cli, tmp_path):
 def test_config_file_options_are_used(run_cli, tmp_path):
     raw = _raw(tmp_path)
     path = tmp_path / "corpuskit.toml"
-    path.write_text("[pipeline]\nshard_size = 7\ncompression = \"gz\"\n[stages.filter-short]\nmin_words = 1\n")
+    path.write_text("[pipeline]\nstages = [\"normalize\", \"filter-short\"]\nshard_size = 7\n"
+                    "compression = \"gz\"\n[stages.filter-short]\nmin_words = 1\n")
     p = run_cli(["pipeline", raw, tmp_path / "c", "--config", path, "-q"])
     assert p.returncode == 0, p.stderr
     s = json.loads((tmp_path / "c" / "stats.json").read_text())

@@ -40,3 +40,29 @@ def test_dominant_script():
     assert text.dominant_script("これは日本語の文です") == "kana"
     assert text.dominant_script("This is English") == "latin"
     assert text.dominant_script("123 ... !!!") == "none"
+
+
+# ---- line helpers used by filter-ads / filter-quality
+def test_ends_with_terminal_punct_chinese_and_english():
+    assert text.ends_with_terminal_punct("今天下雨。")
+    assert text.ends_with_terminal_punct("他说：“走吧！”")
+    assert text.ends_with_terminal_punct("「看煙火已經成了我們家的傳統。」")
+    assert text.ends_with_terminal_punct("他沉默了……")  # the Chinese ellipsis ends a line of prose
+    assert text.ends_with_terminal_punct('She left. "Bye."')
+    assert not text.ends_with_terminal_punct("And then...")  # C4: "..." is a truncation
+    assert not text.ends_with_terminal_punct("首页 新闻 体育")
+    assert not text.ends_with_terminal_punct("")
+
+
+def test_count_ellipses_counts_runs_once():
+    assert text.count_ellipses("他想了想……又停下来…然后… a... b...... c") == 5
+    assert text.ends_with_ellipsis("等待……")
+    assert text.ends_with_ellipsis("wait...”")
+    assert not text.ends_with_ellipsis("等待。")
+
+
+def test_count_sentences_matches_sentences_and_stops_early():
+    s = "今天下雨。明天晴！真的吗？好\nIt rains. Dr.Who? Yes! ok\n\n第三行"
+    assert text.count_sentences(s) == len(text.sentences(s)) == 9
+    assert text.count_sentences(s, stop_at=3) == 3
+    assert text.count_sentences("") == 0

@@ -1,0 +1,132 @@
+"""The whole pipeline against datatrove's FineWeb-style pipeline on the same HTML pages.
+
+Side by side, in one run, on the same pages (../shared/eval/html, replicated --replicate times):
+  datatrove 0.10.1 via ../shared/eval/datatrove_baseline.py (Trafilatura, Gopher repetition and
+  quality, C4, FineWeb filters, then MinHash dedup), with --no-trafilatura-dedup so kept counts
+  compare; and `corpuskit pipeline` with the equivalent steps (html2text, filter-ads [C4 lines],
+  filter-quality [Gopher quality + repetition, FineWeb], dedup [MinHash]) plus normalize.
+Both are timed as whole commands (a fresh interpreter each, imports included), for each worker
+count, median of --repeats; peak RSS of the largest process from wait4.
+
+Usage: python benchmarks/bench_pipeline.py [--quick] [--replicate 5] [--workers 1 2] [--repeats 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import save, table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAIN = ["html2text", "normalize", "filter-ads", "filter-quality", "dedup"]
+
+
+def eval_dir() -> Path | None:
+    for cand in (os.environ.get("CORPUSKIT_EVAL_DIR"), ROOT.parent / "shared" / "eval",
+                 ROOT.parent.parent / "shared" / "eval"):
+        if cand and (Path(cand) / "html").is_dir():
+            return Path(cand)
+    return None
+
+
+def timed(cmd: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB of the largest process) of a command."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise SystemExit(f"failed ({p.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
+    return wall, ru.ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--replicate", type=int, default=5)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--stages", default=",".join(CHAIN))
+    a = ap.parse_args()
+    if a.quick:
+        a.replicate, a.repeats = 1, 1
+    ev = eval_dir()
+    if ev is None:
+        print("bench_pipeline: ../shared/eval not found (set CORPUSKIT_EVAL_DIR); skipped")
+        return
+    html_dirs = sorted(str(d / "html") for d in (ev / "html").iterdir() if (d / "html").is_dir())
+    pages = sorted(p for d in html_dirs for p in Path(d).iterdir() if p.suffix in (".html", ".htm"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory(prefix="ck-pipe-") as td:
+        raw = Path(td) / "raw"
+        for r in range(a.replicate):
+            d = raw / f"r{r}"
+            d.mkdir(parents=True)
+            for p in pages:
+                os.symlink(p, d / p.name)
+        n_pages = len(pages) * a.replicate
+        mb = sum(p.stat().st_size for p in pages) * a.replicate / 1e6
+
+        # datatrove, as its baseline script runs it
+        dt_work = Path(td) / "dt"
+        dt_cmd = [sys.executable, str(ev / "datatrove_baseline.py"), "--input", *html_dirs, "--workdir",
+                  str(dt_work), "--replicate", str(a.replicate), "--workers", *map(str, a.workers),
+                  "--repeats", str(a.repeats), "--no-trafilatura-dedup"]
+        print("running datatrove baseline ...", file=sys.stderr, flush=True)
+        dt = subprocess.run(dt_cmd, capture_output=True, text=True, env=env)
+        if dt.returncode != 0:
+            raise SystemExit(f"datatrove baseline failed:\n{dt.stderr[-3000:]}")
+        dt_res = json.loads(dt.stdout.strip().splitlines()[-1])["summary_median"]
+
+        # corpuskit, interleaving worker counts like the baseline does
+        runs: dict[int, list[tuple[float, float]]] = {w: [] for w in a.workers}
+        kept: dict[int, int] = {}
+        for _ in range(a.repeats):
+            for w in a.workers:
+                clean = Path(td) / f"clean-{w}"
+                shutil.rmtree(clean, ignore_errors=True)
+                cmd = [sys.executable, "-m", "corpuskit", "pipeline", str(raw), str(clean), "--workers", str(w),
+                       "--stages", a.stages, "-q"]
+                print(f"running corpuskit --workers {w} ...", file=sys.stderr, flush=True)
+                runs[w].append(timed(cmd, env))
+                kept[w] = json.loads((clean / "stats.json").read_text())["conservation"]["kept"]
+
+    rows, res = [], {}
+    for w in a.workers:
+        ck_wall = statistics.median(x[0] for x in runs[w])
+        ck_rss = max(x[1] for x in runs[w])
+        d = dt_res[str(w)]
+        ck_pps = n_pages / ck_wall
+        res[w] = {"corpuskit": {"wall_s": round(ck_wall, 2), "pages_per_s": round(ck_pps, 1),
+                                "mb_per_s": round(mb / ck_wall, 2), "peak_rss_mb": round(ck_rss),
+                                "docs_kept": kept[w]},
+                  "datatrove": {"wall_s": d["total_wall_s"], "pages_per_s": d["total_pages_per_s"],
+                                "mb_per_s": d["total_html_mb_per_s"],
+                                "peak_rss_mb": max(d["filter_peak_rss_mb"], d["dedup_peak_rss_mb"]),
+                                "docs_kept": d["docs_kept_dedup"]},
+                  "speedup": round(ck_pps / d["total_pages_per_s"], 2)}
+        rows.append([w, f"{ck_pps:,.1f}", f"{d['total_pages_per_s']:,.1f}", f"{res[w]['speedup']:.2f}x",
+                     f"{mb / ck_wall:,.2f}", f"{d['total_html_mb_per_s']:,.2f}", f"{ck_rss:,.0f}",
+                     f"{res[w]['datatrove']['peak_rss_mb']:,.0f}", kept[w], d["docs_kept_dedup"]])
+    print(f"{n_pages:,} pages ({mb:,.1f} MB of HTML), median of {a.repeats}; corpuskit stages: {a.stages}")
+    print(table(rows, ["workers", "corpuskit pages/s", "datatrove pages/s", "speed-up", "corpuskit MB/s",
+                       "datatrove MB/s", "corpuskit peak RSS MB", "datatrove peak RSS MB",
+                       "corpuskit kept", "datatrove kept"]))
+    p = save("pipeline", {"pages": n_pages, "html_mb": round(mb, 1), "replicate": a.replicate,
+                          "repeats": a.repeats, "stages": a.stages, "results": res})
+    print(f"wrote {p}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Extraction helpers (HTML main content -> structured plain text)."""

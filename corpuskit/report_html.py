@@ -1,0 +1,278 @@
+"""Self-contained HTML reports: inline CSS and SVG charts, no script, no network, no fonts to
+fetch. The chart helpers return SVG strings so any report (tokenize-stats, the pipeline's run
+report) can put them together with :func:`page_html`.
+
+    html = page_html("My run", [section_html("Lengths", histogram_svg(counts, edges))])
+"""
+from __future__ import annotations
+
+import html as _html
+from collections.abc import Callable, Sequence
+from typing import Any
+
+PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B279A2",
+           "#FF9DA6", "#9D755D", "#BAB0AC")
+_FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Noto Sans CJK SC', "
+         "'PingFang SC', 'Microsoft YaHei', sans-serif")
+
+
+def esc(x: Any) -> str:
+    return _html.escape(str(x), quote=True)
+
+
+def human(n: float) -> str:
+    """1234 -> '1.2k', 5_000_000 -> '5M' (axis labels)."""
+    n = float(n)
+    for div, suf in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= div:
+            v = n / div
+            return f"{v:.0f}{suf}" if v >= 10 or v == int(v) else f"{v:.1f}{suf}"
+    return f"{n:.0f}" if n == int(n) else f"{n:.2g}"
+
+
+def _nice_max(v: float) -> float:
+    if v <= 0:
+        return 1.0
+    mag = 10 ** len(str(int(v))) / 10
+    for m in (1, 2, 2.5, 5, 10):
+        if m * mag >= v:
+            return m * mag
+    return 10 * mag  # pragma: no cover
+
+
+def histogram_svg(counts: Sequence[int], edges: Sequence[float], *, title: str = "",
+                  x_label: str = "", y_label: str = "documents", width: int = 560,
+                  height: int = 240, color: str = PALETTE[0]) -> str:
+    """Vertical bars, one per bin [edges[i], edges[i+1]), drawn at equal width (so log-spaced
+    bins read as a log axis). Each bar has a tooltip with its range and count."""
+    counts = list(counts)
+    if len(edges) != len(counts) + 1:
+        raise ValueError("histogram_svg: need len(edges) == len(counts) + 1")
+    ml, mr, mt, mb = 52, 18, 28 if title else 10, 46
+    pw, ph = width - ml - mr, height - mt - mb
+    top = _nice_max(max(counts, default=0))
+    n = max(1, len(counts))
+    bw = pw / n
+    out = [_svg_open(width, height, title)]
+    if title:
+        out.append(f'<text x="{ml}" y="18" class="t">{esc(title)}</text>')
+    for k in range(5):  # horizontal grid and y ticks
+        y = mt + ph - ph * k / 4
+        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
+        out.append(f'<text x="{ml - 4}" y="{y + 4:.1f}" class="yl">{esc(human(top * k / 4))}</text>')
+    for i, c in enumerate(counts):
+        h = ph * c / top
+        x = ml + i * bw
+        lo, hi = edges[i], edges[i + 1]
+        rng = f"{human(lo)}" if hi - lo <= 1 else f"{human(lo)}–{human(hi)}"
+        out.append(f'<rect x="{x + 1:.1f}" y="{mt + ph - h:.1f}" width="{max(bw - 2, 1):.1f}" '
+                   f'height="{h:.1f}" fill="{color}"><title>{esc(rng)}: {c:,}</title></rect>')
+    step = max(1, (n + 11) // 12)  # at most ~12 x labels
+    for i in range(0, len(edges), step):
+        x = ml + i * bw
+        out.append(f'<text x="{x:.1f}" y="{mt + ph + 14}" class="xl">{esc(human(edges[i]))}</text>')
+    if x_label:
+        out.append(f'<text x="{ml + pw / 2:.1f}" y="{height - 6}" class="al">{esc(x_label)}</text>')
+    if y_label:
+        out.append(f'<text x="12" y="{mt + ph / 2:.1f}" class="al" '
+                   f'transform="rotate(-90 12 {mt + ph / 2:.1f})">{esc(y_label)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def bar_chart_svg(labels: Sequence[str], values: Sequence[float], *, title: str = "",
+                  value_fmt: Callable[[float], str] = human, width: int = 560, bar_h: int = 20,
+                  color: str | Sequence[str] = PALETTE[0], max_bars: int = 25,
+                  label_width: int = 150) -> str:
+    """Horizontal bars, largest first as given, with the value printed after each bar."""
+    labels, values = list(labels)[:max_bars], list(values)[:max_bars]
+    mt = 28 if title else 6
+    height = mt + bar_h * max(1, len(values)) + 8
+    pw = width - label_width - 80
+    top = max(values, default=0) or 1
+    out = [_svg_open(width, height, title)]
+    if title:
+        out.append(f'<text x="4" y="18" class="t">{esc(title)}</text>')
+    for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
+        y = mt + i * bar_h
+        w = pw * v / top
+        c = color if isinstance(color, str) else color[i % len(color)]
+        short = lab if len(lab) <= 24 else lab[:23] + "…"
+        out.append(f'<text x="{label_width - 6}" y="{y + bar_h * 0.7:.1f}" class="bl">{esc(short)}</text>')
+        out.append(f'<rect x="{label_width}" y="{y + 2}" width="{max(w, 1):.1f}" height="{bar_h - 4}" '
+                   f'fill="{c}"><title>{esc(lab)}: {esc(value_fmt(v))}</title></rect>')
+        out.append(f'<text x="{label_width + w + 4:.1f}" y="{y + bar_h * 0.7:.1f}" class="bv">'
+                   f'{esc(value_fmt(v))}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def share_bar_svg(labels: Sequence[str], values: Sequence[float], *, title: str = "",
+                  width: int = 560, max_parts: int = 9) -> str:
+    """One 100% stacked bar with a legend (a mix: languages, sources, reasons)."""
+    pairs = list(zip(labels, values, strict=True))
+    if len(pairs) > max_parts:
+        rest = sum(v for _, v in pairs[max_parts - 1:])
+        pairs = pairs[:max_parts - 1] + [("other", rest)]
+    total = sum(v for _, v in pairs) or 1
+    mt = 28 if title else 6
+    legend_rows = (len(pairs) + 2) // 3
+    height = mt + 30 + 18 * legend_rows + 6
+    out = [_svg_open(width, height, title)]
+    if title:
+        out.append(f'<text x="4" y="18" class="t">{esc(title)}</text>')
+    x = 4.0
+    pw = width - 8
+    for i, (lab, v) in enumerate(pairs):
+        w = pw * v / total
+        out.append(f'<rect x="{x:.1f}" y="{mt}" width="{w:.1f}" height="22" fill="{PALETTE[i % len(PALETTE)]}">'
+                   f'<title>{esc(lab)}: {v / total:.1%}</title></rect>')
+        x += w
+    for i, (lab, v) in enumerate(pairs):
+        lx = 4 + (i % 3) * (pw / 3)
+        ly = mt + 30 + 18 * (i // 3)
+        out.append(f'<rect x="{lx:.1f}" y="{ly}" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>')
+        out.append(f'<text x="{lx + 14:.1f}" y="{ly + 9}" class="lg">{esc(lab)} {v / total:.1%}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _svg_open(width: int, height: int, title: str) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title or "chart")}">')
+
+
+def table_html(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric_from: int = 1) -> str:
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f'<td class="{"n" if j >= numeric_from else ""}">{esc(v)}</td>'
+                         for j, v in enumerate(r)) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def section_html(title: str, *parts: str, note: str = "") -> str:
+    n = f'<p class="note">{esc(note)}</p>' if note else ""
+    return f"<section><h2>{esc(title)}</h2>{n}<div class=\"grid\">{''.join(parts)}</div></section>"
+
+
+def cards_html(items: Sequence[tuple[str, str]]) -> str:
+    return '<div class="cards">' + "".join(
+        f'<div class="card"><div class="v">{esc(v)}</div><div class="k">{esc(k)}</div></div>'
+        for k, v in items) + "</div>"
+
+
+CSS = f"""
+body{{font-family:{_FONT};margin:0;background:#fafafa;color:#222}}
+header{{background:#1f2937;color:#fff;padding:18px 28px}}
+header h1{{margin:0;font-size:22px}} header p{{margin:4px 0 0;color:#cbd5e1;font-size:13px}}
+main{{padding:8px 28px 40px;max-width:1240px}}
+section{{background:#fff;border:1px solid #e5e7eb;border-radius:8px;margin:18px 0;padding:8px 18px 16px}}
+h2{{font-size:17px;margin:10px 0}} .note{{color:#555;font-size:13px;margin:0 0 8px}}
+.grid{{display:flex;flex-wrap:wrap;gap:18px;align-items:flex-start}}
+.cards{{display:flex;flex-wrap:wrap;gap:12px}}
+.card{{border:1px solid #e5e7eb;border-radius:6px;padding:10px 14px;min-width:120px;background:#f9fafb}}
+.card .v{{font-size:20px;font-weight:600}} .card .k{{font-size:12px;color:#555}}
+table{{border-collapse:collapse;font-size:13px}}
+.samples{{min-width:320px;max-width:580px}} .samples h3{{font-size:14px;margin:6px 0}}
+.samples ul{{margin:0;padding-left:18px;font-size:12px}}
+.sample{{color:#444;background:#f3f4f6;border-radius:4px;padding:4px 6px;margin:2px 0 8px;white-space:pre-wrap}}
+th,td{{border-bottom:1px solid #e5e7eb;padding:3px 10px;text-align:left;white-space:pre}}
+td.n{{text-align:right;font-variant-numeric:tabular-nums}} th{{background:#f3f4f6}}
+svg text{{font-family:{_FONT};fill:#333}}
+svg .t{{font-size:13px;font-weight:600}} svg .g{{stroke:#e5e7eb}}
+svg .yl{{font-size:10px;text-anchor:end}} svg .xl{{font-size:10px;text-anchor:middle}}
+svg .al{{font-size:11px;text-anchor:middle;fill:#555}}
+svg .bl{{font-size:11px;text-anchor:end}} svg .bv{{font-size:11px}} svg .lg{{font-size:11px}}
+"""
+
+
+def page_html(title: str, sections: Sequence[str], subtitle: str = "") -> str:
+    sub = f"<p>{esc(subtitle)}</p>" if subtitle else ""
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head>"
+            f"<body><header><h1>{esc(title)}</h1>{sub}</header><main>{''.join(sections)}</main>"
+            f"</body></html>\n")
+
+
+# ------------------------------------------------------------------ tokenize-stats report
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def stats_report_html(res: dict) -> str:
+    """The tokenize-stats report from its `result()` dict."""
+    t = res["totals"]
+    return page_html("corpuskit tokenize-stats", stats_sections(res),
+                     subtitle=f"tokenizer {res['tokenizer']} · {t['docs']:,} documents · "
+                              f"{t['tokens']:,} tokens")
+
+
+def stats_sections(res: dict) -> list[str]:
+    """The sections of the tokenize-stats report (the pipeline's run report embeds them)."""
+    t, v = res["totals"], res["vocabulary"]
+    secs = [section_html("Corpus overview", cards_html([
+        ("documents", f"{t['docs']:,}"), (f"tokens ({res['tokenizer']})", f"{t['tokens']:,}"),
+        ("characters", f"{t['chars']:,}"), ("words", f"{t['words']:,}"), ("lines", f"{t['lines']:,}"),
+        ("chars / token", f"{t['chars_per_token']:.3f}"), ("tokens / word", f"{t['tokens_per_word']:.3f}"),
+        ("token types used", f"{v['token_types']:,}"),
+        ("word types", "not kept" if v["word_types"] is None else f"{v['word_types']:,}"),
+    ]), note=(f"{t['empty_docs']:,} empty documents. " if t["empty_docs"] else "")
+        + (f"{t['approx_token_docs']:,} documents counted approximately (huge white-space runs)."
+           if t["approx_token_docs"] else ""))]
+    hists = []
+    for i, (f, h) in enumerate(res["histograms"].items()):
+        if len(h["counts"]):
+            hists.append(histogram_svg(h["counts"], h["edges"], title=f"{f} per document",
+                                       x_label=f"{f} (log bins)", color=PALETTE[i % len(PALETTE)]))
+    lrows = [[f, f"{s['mean']:,.1f}", *(f"{s['percentiles'][p]:,}" for p in s["percentiles"]),
+              f"{s['min']:,}", f"{s['max']:,}"] for f, s in res["lengths"].items()]
+    pcols = list(next(iter(res["lengths"].values()))["percentiles"]) if res["lengths"] else []
+    secs.append(section_html("Document lengths", *hists,
+                             table_html(["figure", "mean", *pcols, "min", "max"], lrows),
+                             note="Exact nearest-rank percentiles; bins 1-2-5 per decade."))
+    langs = res["languages"]
+    if langs:
+        names = [r["lang"] for r in langs]
+        secs.append(section_html(
+            "Languages", share_bar_svg(names, [r["docs"] for r in langs], title="language mix (documents)"),
+            share_bar_svg(names, [r["tokens"] for r in langs], title="language mix (tokens)"),
+            bar_chart_svg(names, [r["tokens"] for r in langs], title="tokens per language"),
+            bar_chart_svg(names, [r["chars_per_token"] for r in langs], title="characters per token",
+                          value_fmt=lambda x: f"{x:.2f}", color=PALETTE[1]),
+            table_html(["lang", "docs", "tokens", "chars", "words", "token share", "tokens/char",
+                        "chars/token", "bytes/token", "tokens/word"],
+                       [[r["lang"], f"{r['docs']:,}", f"{r['tokens']:,}", f"{r['chars']:,}", f"{r['words']:,}",
+                         _pct(r["token_share"]), f"{r['tokens_per_char']:.3f}", f"{r['chars_per_token']:.3f}",
+                         f"{r['bytes_per_token']:.3f}", f"{r['tokens_per_word']:.3f}"] for r in langs]),
+            note="Language from meta.lang; where a record has none, its script: und-Latn, und-Hani "
+                 "(Chinese characters), und-Jpan, und-Hang, or und."))
+    if res["top_tokens"] or res["top_words"]:
+        parts = []
+        if res["top_tokens"]:
+            parts.append(table_html(["token", "id", "count", "share"], [
+                [repr(r["token"]), "" if r["id"] is None else r["id"], f"{r['count']:,}", _pct(r["share"])]
+                for r in res["top_tokens"]]))
+        if res["top_words"]:
+            parts.append(table_html(["word", "count", "share"], [
+                [r["word"], f"{r['count']:,}", _pct(r["share"])] for r in res["top_words"]]))
+        secs.append(section_html("Top tokens and words", *parts, note=(
+            f"Token type/token ratio {v['token_type_token_ratio']:.6f}"
+            + (f"; {v['token_types']:,} of {v['vocab_size']:,} vocabulary entries used"
+               if v["vocab_size"] else "")
+            + (f". Word type/token ratio {v['word_type_token_ratio']:.6f} (case-folded)."
+               if v["word_types"] is not None else "."))))
+    if res["sources"]:
+        src = res["sources"]
+        secs.append(section_html(
+            "Sources", bar_chart_svg([r["source"] for r in src], [r["docs"] for r in src],
+                                     title="documents per source", color=PALETTE[2]),
+            note=f"{res['source_count']:,} distinct sources (meta.source, else the URL host)."))
+    rej = res["rejected"]
+    if rej["docs"]:
+        secs.append(section_html(
+            "Rejected records", bar_chart_svg([r["reason"] for r in rej["reasons"]],
+                                              [r["docs"] for r in rej["reasons"]],
+                                              title="records per stage:reason", color=PALETTE[3]),
+            note=f"{rej['docs']:,} records carry meta.rejected."))
+    return secs

@@ -1,0 +1,403 @@
+"""html2text: golden structure, boilerplate removal, Chinese pages (GBK and UTF-8), bad input."""
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpuskit.decode import decode_html
+from corpuskit.extract.html import extract
+from corpuskit.stage import Rejection, make_stage
+from corpuskit.stages.html2text import HtmlToText, extract_text
+
+FIX = Path(__file__).parent / "fixtures" / "html"
+
+
+def page(name: str) -> str:
+    return decode_html((FIX / name).read_bytes())[0]
+
+
+def golden(name: str) -> str:
+    return (FIX / name).read_text(encoding="utf-8").rstrip("\n")
+
+
+# ---------------------------------------------------------------- structure
+
+
+def test_structure_golden():
+    assert extract_text(page("structure.html")) == golden("structure.txt")
+
+
+def test_heading_repeating_the_title_is_dropped_once():
+    html = ("<html><head><title>Seals are back | Coastal Times</title></head><body><article>"
+            "<h1>Seals are back</h1><p>" + "The seals came back to the estuary this spring, and the "
+            "trust counted them. " * 3 + "</p><h2>Seals are back</h2><p>Later text, a sentence.</p>"
+            "</article></body></html>")
+    text = extract_text(html)
+    assert text.startswith("The seals came back")
+    assert "\n\nSeals are back\n\n" in text  # a later heading is content
+
+
+def test_structure_elements():
+    text = extract_text(page("structure.html"))
+    lines = text.split("\n")
+    # headings on their own line, with a blank line around
+    i = lines.index("A list")
+    assert lines[i - 1] == "" and lines[i + 1] == ""
+    # list items one per line
+    assert ["First item, with a comma", "Second item", "Third bold item"] == lines[i + 2:i + 5]
+    # table rows one per line, cells separated
+    assert "Name | Value\nalpha | 1\nbeta | 2" in text
+    # <pre> verbatim: indentation and its blank line kept
+    assert "def f(x):\n    return x + 1\n\nprint(f(2))" in text
+    # <br> is a line break
+    assert "An address:\n221B Baker Street\nLondon" in text
+    # source line breaks inside a paragraph are just spaces
+    assert "from a page, and it is long" in text
+    # navigation and footer are gone
+    assert "Home" not in text and "Copyright" not in text
+
+
+def test_br_inside_a_data_cell_keeps_the_row_on_one_line():
+    html = ("<html><body><p>" + "A paragraph before the table, long enough to read as prose. " * 3 +
+            "</p><table><tr><td>Name</td><td>Address</td></tr><tr><td>Ann</td>"
+            "<td>1 Main St<br>Springfield</td></tr></table></body></html>")
+    assert "Name | Address\nAnn | 1 Main St Springfield" in extract_text(html)
+
+
+def test_layout_table_is_not_a_data_table():
+    html = ("<html><body><table><tr><td><p>" + "Layout tables hold whole articles, one paragraph after "
+            "another, and their cells are blocks. " * 3 + "</p><p>" + "A second paragraph, also long "
+            "enough to be prose, with commas, here and there. " * 3 + "</p></td></tr></table></body></html>")
+    text = extract_text(html)
+    assert " | " not in text
+    assert "\n\nA second paragraph" in text
+
+
+# ---------------------------------------------------------------- boilerplate
+
+
+def test_boilerplate_golden():
+    assert extract_text(page("boilerplate_en.html")) == golden("boilerplate_en.txt")
+
+
+@pytest.mark.parametrize("junk", [
+    "We use cookies",              # consent banner
+    "Sport",                       # header menu
+    "Share on Facebook",           # share widget
+    "Subscribe now",               # display:none
+    "Advertisement",               # aria-hidden
+    "Otters spotted",              # related stories (class)
+    "Ten walks along the coast",   # link list inside the article (link density)
+    "Brilliant news",              # comments
+    "Local bakery",                # sidebar
+    "Quay Street",                 # footer
+    "tracking", "font:",           # script / style
+])
+def test_boilerplate_removed(junk):
+    assert junk not in extract_text(page("boilerplate_en.html"))
+
+
+def test_article_kept():
+    text = extract_text(page("boilerplate_en.html"))
+    for para in ("Harbour seals have returned", "forty-two animals", "We were astonished",
+                 "keep dogs on a lead"):
+        assert para in text
+
+
+# ---------------------------------------------------------------- Chinese
+
+
+def test_gbk_page_decodes_and_extracts():
+    raw = (FIX / "zh_gbk.html").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    html, enc = decode_html(raw)
+    assert enc == "gb18030"
+    ex = extract(html)
+    assert ex.text == golden("zh_gbk.txt")
+    assert ex.title == "山区小学的新图书馆_地方新闻_某某网"
+
+
+def test_chinese_content_and_boilerplate():
+    text = extract_text(page("zh_gbk.html"))
+    assert "图书馆由当地企业和志愿者共同捐建" in text
+    # full-width punctuation and quotes kept as they are
+    assert "“以前我们只能在教室角落里看几本旧书，现在每天中午都可以来这里。”" in text
+    for junk in ("首页", "相关阅读", "县城新建三座公园", "网友评论", "热点排行", "版权所有", "当前位置"):
+        assert junk not in text
+    # a source line break inside Chinese text is not a space
+    assert "正式向学生开放，书架上" in text
+    # full-width indentation spaces are not kept at line starts
+    assert not any(line.startswith(("\u3000", " ")) for line in text.splitlines())
+
+
+def test_utf8_page_without_charset_same_text():
+    raw = (FIX / "zh_utf8_nocharset.html").read_bytes()
+    html, enc = decode_html(raw)
+    assert enc == "utf-8"
+    assert extract_text(html) == golden("zh_gbk.txt")
+
+
+def test_chinese_density_without_classes():
+    # no class/id hints at all: the block of Chinese prose must win over a longer link menu
+    menu = "".join(f"<li><a href='/{i}'>栏目{i}新闻资讯</a></li>" for i in range(40))
+    body = "".join(f"<p>第{i}段：这是一段用来测试正文抽取的中文文字，包含逗号、顿号和句号。</p>" for i in range(6))
+    html = f"<html><body><div><ul>{menu}</ul></div><div>{body}</div></body></html>"
+    text = extract_text(html)
+    assert "第0段" in text and "第5段" in text
+    assert "栏目1新闻资讯" not in text
+
+
+# ---------------------------------------------------------------- the stage
+
+
+def test_stage_record_shape():
+    stage = HtmlToText()
+    rec = {"id": "1", "url": "http://x", "html": page("boilerplate_en.html"), "extra": [1]}
+    out = stage.process(rec)
+    assert isinstance(out, dict)
+    assert list(out) == ["id", "url", "text", "extra", "meta"]  # text takes html's place
+    assert out["meta"]["title"] == "Harbour seals return to the estuary - The Coastal Times"
+    assert out["meta"]["html2text"] == "density"
+    # the headline repeats meta.title, so the text starts with the first paragraph
+    assert out["text"].startswith("Harbour seals have returned")
+
+
+def test_stage_keep_html_and_text_field():
+    html = page("structure.html")
+    out = HtmlToText(keep_html=True, text_field="body").process({"html": html})
+    assert out["html"] == html and "A list" in out["body"]
+
+
+def test_stage_pickles():
+    s = HtmlToText(max_chars=5)
+    assert pickle.loads(pickle.dumps(s)) == s
+
+
+def test_bad_option():
+    with pytest.raises(Exception, match="max-chars"):
+        make_stage("html2text", max_chars=-1)
+
+
+def test_too_large_default_cap_50mb():
+    html = "<html><body><p>" + "x" * (50 * 1024 * 1024) + "</p></body></html>"
+    out = HtmlToText().process({"html": html})
+    assert out == Rejection("too_large", f"{len(html)} > 20000000 chars")
+
+
+def test_too_large_option():
+    out = HtmlToText(max_chars=10).process({"html": "<p>hello world</p>"})
+    assert isinstance(out, Rejection) and out.reason == "too_large"
+    assert isinstance(HtmlToText(max_chars=0).process({"html": "<p>hello world</p>"}), dict)
+
+
+def test_deep_nesting_no_recursion_error():
+    html = "<html><body>" + "<div>" * 10_000 + "deep text at the bottom" + "</div>" * 10_000 + "</body></html>"
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, dict)
+    assert out["text"] == "deep text at the bottom"
+
+
+def test_deep_nesting_inline_and_tables():
+    html = "<body>" + "<span><table><tr><td>" * 3000 + "cell" + "</td></tr></table></span>" * 3000
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, dict) and "cell" in out["text"]
+
+
+def test_binary_junk_not_html():
+    raw = os.urandom(20_000)
+    html, _ = decode_html(raw)
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, Rejection) and out.reason == "not_html"
+    out = HtmlToText().process({"html": "\x00\x01\x02\x03" * 1000})
+    assert isinstance(out, Rejection) and out.reason == "not_html"
+
+
+@pytest.mark.parametrize("raw", [
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n" + b"stream text (Hello) Tj endstream\n" * 50,
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"abc" * 100,
+    b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + b"xyz" * 100,
+    b"PK\x03\x04\x14\x00\x06\x00word/document.xml" + b"<w:t>text</w:t>" * 20,
+])
+def test_binary_formats_not_html(raw):
+    html, _ = decode_html(raw)
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, Rejection) and out.reason == "not_html"
+
+
+@pytest.mark.parametrize("html", [
+    "",
+    "   \n ",
+    "<html><head><title>Only a title</title></head><body></body></html>",
+    "<html><body><div><span></span></div><script>var x = 'not text';</script></body></html>",
+    "<html><body><img src='a.png'><style>p{}</style></body></html>",
+    "<!-- just a comment -->",
+])
+def test_no_content(html):
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, Rejection) and out.reason == "no_content"
+
+
+@pytest.mark.parametrize("html", [
+    "<html><body><p>Unclosed paragraph one, long enough to read.<p>And another one, also readable.",
+    "</div></div><p>Stray closing tags before the text, which still has to come out.</p></span>",
+    "<p class=\"a><b>broken attribute quote</b> and the text goes on after it.</p>",
+    "<html><body><table><tr><td>cell one<td>cell two</table><p>After the table, prose.</p>",
+    "<div><p>Nested <b>bold <i>italic</b> mismatched</i> tags in a sentence.</p></div>",
+    "plain text with no markup at all, a sentence.",
+])
+def test_malformed_markup_still_extracts(html):
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, dict) and out["text"]
+
+
+def test_fallback_when_everything_looks_like_boilerplate():
+    # the only prose sits in a block whose class says "comments": never return empty
+    html = ("<html><body><div class='comments'><p>The only prose on this page is here, in a block "
+            "whose class looks like boilerplate. It is still what the page says.</p></div>"
+            "<footer>Contact us at the address below, or write to the editor of this small site "
+            "at any time.</footer></body></html>")
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, dict) and "The only prose on this page" in out["text"]
+    assert out["meta"]["html2text"] == "density_relaxed"
+
+
+def test_hidden_wrapper_of_whole_page_is_kept():
+    # pages that hide their body until a script runs still have an article
+    html = "<html><body><div style='display: none'><p>Hidden but the only text.</p></div></body></html>"
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, dict) and out["text"] == "Hidden but the only text."
+
+
+def test_wrapper_with_boilerplate_class_is_kept():
+    # a layout wrapper named "with-sidebar" holding the whole page is not boilerplate
+    html = ("<html><body><div class='sidebar-layout'><p>" + "The only text on this page is here, "
+            "in a wrapper whose class says sidebar. " * 4 + "</p></div></body></html>")
+    out = HtmlToText().process({"html": html})
+    assert out["meta"]["html2text"] == "density"
+    assert out["text"].startswith("The only text on this page")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("<>/=\"' abcdiv pul&;#中文，。\n")), max_size=300))
+def test_never_crashes(html):
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, (dict, Rejection))
+    if isinstance(out, Rejection):
+        assert out.reason in HtmlToText.reasons
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def test_cli_kept_and_rejected(run_cli, tmp_path):
+    recs = [
+        {"id": "ok", "html": page("zh_gbk.html")},
+        {"id": "empty", "html": "<html><body></body></html>"},
+        {"id": "junk", "html": "\x00\x01\x02" * 500},
+    ]
+    inp = b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in recs)
+    rej = tmp_path / "rej.jsonl"
+    p = run_cli(["html2text", "--rejected", rej, "-q"], input=inp)
+    assert p.returncode == 0, p.stderr
+    kept = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [r["id"] for r in kept] == ["ok"]
+    assert "html" not in kept[0] and "图书馆" in kept[0]["text"]
+    reasons = {json.loads(x)["id"]: json.loads(x)["meta"]["rejected"]["reason"]
+               for x in rej.read_text(encoding="utf-8").splitlines()}
+    assert reasons == {"empty": "no_content", "junk": "not_html"}
+
+
+def test_second_copy_of_the_article_is_dropped():
+    paras = [f"Paragraph {i} of the story, long enough to be prose and to be checked for being a "
+             f"repeat of an earlier line on the same page, number {i}. " * 3 for i in range(4)]
+    paras = [p.strip() for p in paras]
+    article = "".join(f"<p>{p}</p>" for p in paras)
+    # a print copy with the same paragraphs, and a flattened copy in one block
+    html = (f"<html><body><article><div>{article}</div><div>{article}</div>"
+            f"<div><div>{' '.join(paras)}</div></div></article></body></html>")
+    text = extract_text(html)
+    assert text == "\n\n".join(paras)
+
+
+def test_repeated_short_lines_are_content():
+    rows = "".join("<li>1 cup rice, 2 cups water</li>" for _ in range(3))
+    meal = ("<p>Lunch: Asian chicken zoodles [1 cup zucchini noodles, sauteed using 1 tsp. oil, "
+            "4 oz. chicken, 1 Tbsp. sauce, half a cup of peppers and carrots, sliced thin]</p>")
+    html = ("<html><body><article><p>" + "A recipe that repeats its ingredient lines on purpose, "
+            "with commas. " * 3 + f"</p><ul>{rows}</ul>{meal * 3}</article></body></html>")
+    text = extract_text(html)
+    assert text.count("1 cup rice, 2 cups water") == 3
+    assert text.count("Lunch: Asian chicken zoodles") == 3
+
+
+def test_chinese_text_in_layout_cell_with_br():
+    # older Chinese sites: the article is text and <br> inside a layout <td>, next to link cells
+    menu = "".join(f"<a href=/{i}>栏目{i}</a> | " for i in range(30))
+    body = "<br>".join(f"　　第{i}段，旧式网页常把正文直接写在表格单元格里，用换行标签分段。" for i in range(8))
+    html = (f"<html><body><table><tr><td>{menu}</td></tr><tr><td><a href=/a>友情链接一</a><br>"
+            f"<a href=/b>友情链接二</a></td><td>{body}</td></tr><tr><td>版权所有 某某信息网</td></tr>"
+            "</table></body></html>")
+    text = extract_text(html)
+    assert text.splitlines() == [f"第{i}段，旧式网页常把正文直接写在表格单元格里，用换行标签分段。" for i in range(8)]
+
+
+def test_xhtml_with_xml_encoding_declaration():
+    html = ('<?xml version="1.0" encoding="gb2312"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+            "<head><title>x</title></head><body><nav>首页</nav><p>" + "一段正文，用来测试带编码声明的页面。" * 5
+            + "</p></body></html>")
+    ex = extract(html)
+    assert ex.method == "density" and ex.text.startswith("一段正文") and "首页" not in ex.text
+
+
+@pytest.mark.parametrize("cut", [
+    "<html><head><title>T</title><script>var a = 1; function f() { return '<p>not text</p>'; }",
+    "<html><head><style>body { color: red } p { margin: 0 }",
+    "<html><head><title>T</title></head><body><!-- a comment that never ends <p>hidden",
+    "<html><body><div><button type=\"button\" class=\"a",
+])
+def test_truncated_page_leaks_no_code(cut):
+    out = HtmlToText().process({"html": cut})
+    assert isinstance(out, Rejection) and out.reason == "no_content"
+
+
+def test_truncated_page_keeps_what_it_has():
+    full = page("boilerplate_en.html")
+    cut = full[:full.index("forty-two") + 20]
+    out = HtmlToText().process({"html": cut})
+    assert isinstance(out, dict) and "Harbour seals have returned" in out["text"]
+    assert "tracking" not in out["text"]
+
+
+def test_hidden_schema_copy_with_article_body_is_dropped():
+    paras = "".join(f"<p>Visible paragraph {i}, which is the story as readers see it on the page.</p>"
+                    for i in range(5))
+    html = ("<html><body><div class='story'>" + paras + "</div>"
+            "<div style='display:none' itemscope><div itemprop='headline'>Hidden headline</div>"
+            "<div itemprop='datePublished'>2019-11-19T08:57:40</div>"
+            "<div itemprop='articleBody'>" + paras + "</div></div></body></html>")
+    text = extract_text(html)
+    assert "Visible paragraph 4" in text
+    assert "Hidden headline" not in text and "2019-11-19" not in text
+    assert text.count("Visible paragraph 0") == 1
+
+
+def test_keep_text_lets_extracted_records_through():
+    from corpuskit.stage import Rejection
+    from corpuskit.stages.html2text import HtmlToText
+
+    st = HtmlToText(keep_text=True)
+    assert st.required_field() is None and HtmlToText().required_field() == "html"
+    rec = {"id": "a", "text": "already text", "html": "<p>x</p>", "z": 1}
+    out = st.process(rec)
+    assert out["text"] == "already text" and "html" not in out and out["z"] == 1
+    assert out["meta"]["html2text"] == "existing_text"
+    assert st.process({"id": "b"}) == Rejection("no_content", "neither html nor text")
+    page = st.process({"id": "c", "html": "<html><body><article><p>" + "正文内容。" * 20 + "</p></article></body></html>"})
+    assert page["text"].startswith("正文内容")

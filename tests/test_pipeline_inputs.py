@@ -1,0 +1,98 @@
+"""raw/ may mix JSONL records, saved pages, WARC files and URL lists; each enters the run."""
+import http.server
+import threading
+
+import orjson
+import pytest
+
+from corpuskit.jsonl import read_records
+from corpuskit.pipeline import PipelineConfig, plan_inputs, run_pipeline
+from tests.test_sources import write_warc
+
+PAGE = "<html><head><title>t{n}</title></head><body><article><p>page {n} 这是一个中文网页。</p></article></body></html>"
+
+
+def _raw(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "pages" / "sub").mkdir(parents=True)
+    for i in range(5):
+        (raw / "pages" / f"p{i}.html").write_text(PAGE.format(n=i))
+    (raw / "pages" / "sub" / "gbk.htm").write_bytes(
+        "<html><head><meta charset='gbk'></head><body><p>中文网页</p></body></html>".encode("gbk"))
+    write_warc(raw / "crawl.warc.gz", [
+        ("response", "http://a.example/1", PAGE.format(n="w1").encode(), [("Content-Type", "text/html")],
+         "200 OK"),
+        ("response", "http://a.example/img", b"\x89PNG...", [("Content-Type", "image/png")], "200 OK"),
+        ("response", "http://a.example/2", PAGE.format(n="w2").encode(), [("Content-Type", "text/html")],
+         "200 OK"),
+    ])
+    (raw / "docs.jsonl").write_bytes(b"".join(orjson.dumps({"text": f"record {i}"}) + b"\n" for i in range(4)))
+    (raw / "notes.pdf").write_bytes(b"%PDF-1.4 not ours")
+    return raw
+
+
+def test_plan_classifies_every_file(tmp_path):
+    plan, ignored = plan_inputs(str(_raw(tmp_path)))
+    kinds = {p.rsplit("/", 1)[-1]: k for p, k in plan}
+    assert kinds == {"crawl.warc.gz": "warc", "docs.jsonl": "jsonl", "p0.html": "html", "p1.html": "html",
+                     "p2.html": "html", "p3.html": "html", "p4.html": "html", "gbk.htm": "html"}
+    assert [p.rsplit("/", 1)[-1] for p in ignored] == ["notes.pdf"]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pages_warc_and_records_enter_and_are_all_accounted_for(tmp_path, workers):
+    raw = _raw(tmp_path)
+    clean = tmp_path / "clean"
+    stats = run_pipeline(str(raw), str(clean), PipelineConfig(stages=["cat"], workers=workers, unit_lines=2))
+    kept = list(read_records(str(clean / "data")))
+    htmls = [r for r in kept if "html" in r]
+    assert len(htmls) == 8 and sum("text" in r and "html" not in r for r in kept) == 4
+    assert any("中文网页" in r["html"] for r in htmls)  # GBK page decoded
+    assert {r["meta"]["fetch"]["encoding"] for r in htmls if r["meta"]["fetch"].get("source") == "file"} >= {"gb18030"}
+    assert stats["stages"][0]["stage"] == "fetch"
+    assert stats["stages"][0]["reasons"] == {"not_html": 1}
+    assert stats["conservation"] == {"in": 13, "kept": 12, "rejected": 1, "quarantined": 0, "ok": True}
+    [rej] = list(read_records(str(clean / "rejected")))
+    assert rej["meta"]["rejected"]["stage"] == "fetch" and rej["url"] == "http://a.example/img"
+    assert stats["input"]["ignored_files"][0].endswith("notes.pdf")
+
+
+class _H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        if self.path == "/robots.txt":
+            body, code = b"", 404
+        elif self.path.startswith("/p/"):
+            body, code = PAGE.format(n=self.path[3:]).encode(), 200
+        else:
+            body, code = b"<html>gone</html>", 404
+        self.send_response(code)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def test_url_lists_are_fetched_then_processed(tmp_path):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _H)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        base = f"http://127.0.0.1:{srv.server_address[1]}"
+        raw = tmp_path / "raw"
+        raw.mkdir()
+        (raw / "seed.urls").write_text(f"{base}/p/1\n{base}/p/2\n{base}/missing\nnot a url\n")
+        clean = tmp_path / "clean"
+        opts = {"fetch": {"allow_private": True, "delay": 0.0, "retries": 0, "timeout": 5.0}}
+        stats = run_pipeline(str(raw), str(clean), PipelineConfig(stages=["cat"], options=opts))
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    kept = list(read_records(str(clean / "data")))
+    assert sorted(r["url"] for r in kept) == [f"{base}/p/1", f"{base}/p/2"]
+    fetch = stats["stages"][0]
+    assert fetch["stage"] == "fetch" and fetch["reasons"] == {"http_404": 1, "bad_url": 1}
+    assert stats["conservation"]["ok"] and stats["conservation"]["in"] == 4
+    assert not (clean / ".work").exists()

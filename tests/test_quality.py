@@ -1,0 +1,355 @@
+import pickle
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpuskit.stage import Rejection, make_stage
+from corpuskit.stages.quality import FilterQuality, NgramStats, stop_words
+from corpuskit.text import sentences
+
+DATA = Path(__file__).parent / "data" / "filters"
+
+
+def load(name: str) -> list[str]:
+    return [b.strip() for b in (DATA / name).read_text(encoding="utf-8").split("\n----\n") if b.strip()]
+
+
+ZH_DOCS = load("normal_zh.txt")
+EN_DOCS = load("normal_en.txt")
+
+# An ordinary paragraph, used as the base that each rule test spoils in one way.
+EN_BASE = EN_DOCS[1]
+ZH_BASE = ZH_DOCS[3]
+
+
+def run(text: str, **opts) -> dict | Rejection:
+    return FilterQuality(**opts).process({"text": text})
+
+
+def reason(text: str, **opts) -> str | None:
+    r = run(text, **opts)
+    return r.reason if isinstance(r, Rejection) else None
+
+
+# ------------------------------------------------------------------ ordinary text passes
+@pytest.mark.parametrize("doc", ZH_DOCS, ids=[f"zh{i}" for i in range(len(ZH_DOCS))])
+def test_ordinary_chinese_news_and_encyclopaedia_pass(doc):
+    r = run(doc)
+    assert not isinstance(r, Rejection), r
+    m = r["meta"]["quality"]
+    assert m["mean_word_length"] is None  # skipped for mostly-CJK text
+    assert m["ngram_scale"] == 1.7
+    assert m["stop_words"] >= 2
+
+
+@pytest.mark.parametrize("doc", EN_DOCS, ids=[f"en{i}" for i in range(len(EN_DOCS))])
+def test_ordinary_english_paragraphs_pass(doc):
+    r = run(doc)
+    assert not isinstance(r, Rejection), r
+    m = r["meta"]["quality"]
+    assert 3 <= m["mean_word_length"] <= 10
+    assert "ngram_scale" not in m
+
+
+def test_meta_records_every_measure_on_a_kept_document():
+    r = run(EN_BASE)
+    m = r["meta"]["quality"]
+    for key in ("words", "mean_word_length", "hash_ratio", "ellipsis_ratio", "bullet_lines",
+                "ellipsis_lines", "alpha_words", "stop_words", "sentences", "dup_para_frac",
+                "dup_line_frac", "dup_line_char_frac", "top_ngram", "dup_ngram", "line_punct_ratio",
+                "short_line_ratio", "char_dup_ratio", "list_ratio"):
+        assert key in m, key
+    assert set(m["top_ngram"]) == {"2", "3", "4"}
+    assert set(m["dup_ngram"]) == {"5", "6", "7", "8", "9", "10"}
+    assert r["text"] == EN_BASE  # a filter never edits the text
+
+
+def test_rejected_record_keeps_what_was_measured():
+    rec = {"text": "too short"}
+    r = FilterQuality().process(rec)
+    assert r == Rejection("too_few_words", "2 < 50")
+    assert rec["meta"]["quality"]["words"] == 2
+
+
+# ------------------------------------------------------------------ each rule fires
+def test_too_few_words_counts_chinese_characters():
+    assert reason("今天天气很好。" * 5) == "too_few_words"  # 30 characters < 50
+    assert reason(ZH_BASE) is None  # same script, enough characters
+
+
+def test_too_many_words():
+    assert reason(EN_BASE, max_words=100) == "too_many_words"
+
+
+def test_word_length_low_and_high():
+    low = ". ".join(["I am so at it as we go up to be on it"] * 12) + "."
+    assert reason(low) == "word_length_low"
+    high = ". ".join(["Internationalization characteristically overcomplicates "
+                      "telecommunications infrastructure with extraordinarily "
+                      "incomprehensible documentation and the implementations"] * 8) + "."
+    assert reason(high) == "word_length_high"
+
+
+def test_mean_word_length_is_skipped_for_chinese_but_not_for_mixed_english():
+    assert run(ZH_BASE)["meta"]["quality"]["mean_word_length"] is None
+    # A document that is mostly English with a little Chinese is still measured on its English words.
+    r = run(EN_BASE + "\n这是一个中文句子。")
+    assert r["meta"]["quality"]["mean_word_length"] > 3
+
+
+def test_too_many_hashes():
+    text = EN_BASE + "\n" + " ".join(f"#tag{i}" for i in range(40)) + "."
+    assert reason(text) == "too_many_hashes"
+
+
+def test_too_many_ellipses_counts_chinese_ellipsis_once():
+    text = "\n".join(f"他想了想……又停下来……然后走了第{i}步。" for i in range(12))
+    assert reason(text) == "too_many_ellipses"
+    assert run(ZH_DOCS[7])["meta"]["quality"]["ellipsis_ratio"] < 0.01  # one "……" in a normal article
+
+
+def test_too_many_bullet_lines():
+    items = [f"- item number {i} is a thing that we have in the list for you to read." for i in range(12)]
+    assert reason("\n".join(items)) == "too_many_bullet_lines"
+
+
+def test_too_many_ellipsis_lines():
+    lines = [f"The story continues with part {i} and then the writer stops right here..." for i in range(10)]
+    assert reason("\n".join(lines)) == "too_many_ellipsis_lines"
+    zh = [f"这是第{i}个故事的开头，后面的内容还没有写完，我们只能等待……" for i in range(10)]
+    assert reason("\n".join(zh)) == "too_many_ellipsis_lines"
+
+
+def test_too_few_alpha_words():
+    nums = " ".join(str(1000 + i) for i in range(200))
+    assert reason(EN_BASE + "\n" + nums + ".") == "too_few_alpha_words"
+
+
+def test_too_few_stop_words_english_and_chinese():
+    en = " ".join(f"Quick brown fox number {i} jumps over lazy dogs." for i in range(12))
+    assert reason(en) == "too_few_stop_words"
+    # a list of place names: Chinese characters but no function characters at all
+    zh = "。".join(["北京上海广州深圳天津重庆成都武汉南京西安"] * 6) + "。"
+    assert reason(zh, max_dup_line_frac=0, top_ngram_fracs="", dup_ngram_fracs="") == "too_few_stop_words"
+
+
+def test_stop_words_cover_english_chinese_japanese():
+    sw = stop_words()
+    assert {"the", "and", "的", "了", "是", "の", "は"} <= sw
+
+
+def test_curly_bracket():
+    assert reason(EN_BASE + "\nfunction f() { return 1; }") == "curly_bracket"
+    assert reason(EN_BASE + "\nfunction f() { return 1; }", curly_bracket=False) is None
+
+
+def test_too_few_sentences_uses_chinese_full_stops():
+    long_sentence = ("大熊猫是中国特有的哺乳动物，主要分布在四川、陕西和甘肃三省的山区，它们体型肥硕，头圆尾短，"
+                     "毛色黑白相间，眼周有明显的黑色斑块，因而深受人们喜爱。")
+    assert reason(long_sentence * 1 + long_sentence.replace("大熊猫", "小熊猫")) == "too_few_sentences"
+    r = run(ZH_BASE)
+    assert r["meta"]["quality"]["sentences"] == 5  # counted up to the limit
+
+
+def test_dup_para_frac():
+    paras = EN_BASE.split("\n\n")
+    text = "\n\n".join(paras + [paras[0]] * 3)
+    assert reason(text) == "dup_para_frac"
+
+
+def test_dup_para_char_frac():
+    paras = EN_BASE.split("\n\n")
+    text = "\n\n".join(paras + [paras[2]])  # 1 of 4 paragraphs repeated, but a long one
+    assert reason(text) == "dup_para_char_frac"
+
+
+def test_dup_line_frac():
+    lines = EN_DOCS[0].split("\n")
+    text = "\n".join(lines + ["Read the story."] * 3 + ["Share it."] * 2)
+    assert reason(text) == "dup_line_frac"
+
+
+def test_dup_line_char_frac():
+    lines = EN_DOCS[2].split("\n")
+    text = "\n".join(lines + [lines[1]])
+    assert reason(text, max_dup_para_char_frac=0) == "dup_line_char_frac"
+
+
+def test_top_ngram():
+    text = EN_BASE + "\n" + "It was the best of times and the best of times again. " * 12
+    assert reason(text, max_dup_line_frac=0, max_dup_para_frac=0) == "top_ngram"
+
+
+def test_dup_ngram_english_and_chinese():
+    rng = random.Random(0)
+    en_words = EN_BASE.split()
+    chunk = " ".join(en_words[:30])
+    text = EN_BASE + "\n" + chunk + " " + " ".join(rng.sample(en_words, 20)) + " " + chunk + "."
+    assert reason(text, top_ngram_fracs="") == "dup_ngram"
+    zh = ZH_BASE + "\n" + ZH_BASE.split("\n")[1][:80] + "，而且" + ZH_BASE.split("\n")[1][:80] + "。"
+    assert reason(zh, top_ngram_fracs="") == "dup_ngram"
+
+
+def test_cjk_ngram_scale_keeps_chinese_names_from_counting_as_repetition():
+    # Legal/news prose repeats long names (中华人民共和国); as 5-character n-grams that looks like
+    # repetition, as ~5-word spans (9 characters) it does not.
+    text = ("《中华人民共和国价格法》规定，中华人民共和国境内发生的价格行为适用本法。国务院价格主管部门统一负责全国的"
+            "价格工作，国务院其他有关部门在各自的职责范围内负责有关的价格工作。县级以上地方各级人民政府价格主管部门负责本"
+            "行政区域内的价格工作，县级以上地方各级人民政府其他有关部门在各自的职责范围内负责有关的价格工作。\n"
+            "国家支持和促进公平、公开、合法的市场竞争，维护正常的价格秩序，对价格活动实行管理、监督和必要的调控。"
+            "经营者定价，应当遵循公平、合法和诚实信用的原则。经营者应当努力改进生产经营管理，降低生产经营成本，"
+            "为消费者提供价格合理的商品和服务。\n各级人民政府应当依法保护经营者的合法权益。"
+            "消费者组织、职工价格监督组织和居民委员会有权对价格行为进行社会监督。新闻单位有权进行价格舆论监督。"
+            "本法自一九九八年五月一日起施行。")
+    assert reason(text, cjk_ngram_scale=1.0) == "dup_ngram"
+    assert reason(text) is None
+
+
+def test_line_punct_ratio():
+    # ordinary sentences, one a line, with their full stops lost; one punctuated line at the end
+    text = "\n".join(s.rstrip(".") for s in sentences(EN_BASE + "\n" + EN_DOCS[2]))
+    text += "\nThe end. Really. Truly. Yes. Done."
+    assert reason(text) == "line_punct_ratio"
+
+
+def test_short_line_ratio_english_and_chinese():
+    en = "\n".join(" ".join(EN_DOCS[2].split()[i:i + 3]) + "." for i in range(0, 150, 3)) + "\n" + EN_BASE
+    assert reason(en) == "short_line_ratio"
+    zh = "\n".join(ZH_DOCS[4].replace("\n", "")[i:i + 8] + "。" for i in range(0, 160, 8)) + "\n" + ZH_BASE
+    assert reason(zh) == "short_line_ratio"
+
+
+def test_short_chinese_lines_of_ordinary_length_are_not_short():
+    # 12-20 Chinese characters is a full sentence, not a "short line" (FineWeb's 30 is for Latin text)
+    lines = [f"第{i}位老人每天早上都会到公园里散步和锻炼身体。" for i in range(12)]
+    r = run("\n".join(lines), max_dup_line_frac=0, top_ngram_fracs="", dup_ngram_fracs="",
+            max_char_dup_ratio=0, max_dup_line_char_frac=0)
+    assert not isinstance(r, Rejection), r
+    assert r["meta"]["quality"]["short_line_ratio"] == 0
+
+
+def test_char_dup_ratio():
+    lines = EN_DOCS[0].split("\n")
+    text = "\n".join(lines + ["Photo: city library."] * 2)
+    assert reason(text, max_dup_line_frac=0) == "char_dup_ratio"
+
+
+def test_list_ratio():
+    text = EN_BASE + "\n" + "\n".join(w + "." for w in dict.fromkeys(EN_DOCS[2].split()))
+    assert reason(text, max_short_line_ratio=0, max_dup_line_frac=0) == "list_ratio"
+
+
+def test_every_reason_is_documented_and_tested():
+    import inspect
+    import sys
+    src = inspect.getsource(sys.modules[__name__])
+    for r in FilterQuality.reasons:
+        assert f'"{r}"' in src, f"reason {r} has no test"
+
+
+# ------------------------------------------------------------------ options, pickling
+def test_option_validation():
+    with pytest.raises(ValueError):
+        FilterQuality(max_short_line_ratio=1.5)
+    with pytest.raises(ValueError):
+        FilterQuality(top_ngram_fracs="2-0.2")
+    with pytest.raises(ValueError):
+        FilterQuality(dup_ngram_fracs="5:0")
+    with pytest.raises(ValueError):
+        FilterQuality(min_words=10, max_words=5)
+    with pytest.raises(ValueError):
+        FilterQuality(cjk_ngram_scale=0.5)
+
+
+def test_zero_turns_a_rule_off():
+    assert reason("too short") == "too_few_words"
+    assert reason("too short", min_words=0, min_stop_words=0, min_sentences=0,
+                  min_line_punct_ratio=0, max_short_line_ratio=0, min_mean_word_length=0,
+                  top_ngram_fracs="") is None
+
+
+def test_registered_and_picklable():
+    stage = make_stage("filter-quality", min_words=20, top_ngram_fracs="2:0.3")
+    again = pickle.loads(pickle.dumps(stage))
+    assert again == stage
+    assert again.process({"text": EN_BASE})["meta"]["quality"]["top_ngram"].keys() == {"2"}
+
+
+# ------------------------------------------------------------------ n-gram measures == Gopher's
+def _ref_top(ws: list[str], n: int) -> int:
+    grams = [" ".join(ws[i:i + n]) for i in range(len(ws) - n + 1)]
+    if not grams:
+        return 0
+    g, c = Counter(grams).most_common(1)[0]
+    return len(g) * c
+
+
+def _ref_dup(ws: list[str], n: int) -> int:
+    seen: set[str] = set()
+    total, i = 0, 0
+    while i < len(ws) - n + 1:
+        g = "".join(ws[i:i + n])
+        if g in seen:
+            total += len(g)
+            i += n
+        else:
+            seen.add(g)
+            i += 1
+    return total
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    ws=st.lists(st.sampled_from(["a", "bb", "ccc", "dd", "e", "ffff", "的", "国"]), max_size=120),
+    sizes=st.lists(st.integers(1, 12), min_size=1, max_size=6, unique=True),
+)
+def test_ngram_measures_match_the_reference_algorithm(ws, sizes):
+    stats = NgramStats(ws, spaced=True)
+    for n in sorted(sizes):
+        count, first = stats.advance(n)
+        assert stats.top_chars(n, count, first) == _ref_top(ws, n)
+        assert stats.dup_chars() == _ref_dup(ws, n)
+
+
+def test_symbol_only_tokens_count_as_non_alpha_words():
+    # Gopher counts whitespace tokens: a page of "*** | --- =>" separators has too few alphabetic words
+    junk = "\n".join("*** | --- => ## || :: >> --" for _ in range(20))
+    assert reason(EN_BASE + "\n" + junk, max_hash_ratio=0) == "too_few_alpha_words"
+    # Chinese punctuation is attached to the text, so ordinary Chinese is unaffected
+    assert run(ZH_BASE)["meta"]["quality"]["alpha_words"] == 1.0
+
+
+RU = ("Вчера в городе открылась новая библиотека. Она занимает три этажа старого здания на главной "
+      "площади. Читатели могут взять книги домой или работать в тихих залах. Для детей устроили "
+      "отдельный зал с играми и мягкими креслами. Директор библиотеки рассказала, что ремонт "
+      "продолжался почти два года. Теперь здание открыто каждый день, кроме понедельника. "
+      "Жители района давно ждали этого события и пришли на открытие целыми семьями.")
+
+
+def test_stop_word_rule_is_skipped_for_languages_without_a_list():
+    # Gopher's rule is English-only: a Russian (or Korean) article has none of its words
+    r = run(RU)
+    assert not isinstance(r, Rejection), r
+    assert r["meta"]["quality"]["stop_words"] is None
+    ko = "오늘 서울 시내에 새 도서관이 문을 열었다. 주민들은 가족과 함께 개관식에 참석했다. " * 6
+    rec = {"text": ko}
+    r = FilterQuality(min_mean_word_length=0).process(rec)
+    assert not (isinstance(r, Rejection) and r.reason == "too_few_stop_words")
+    assert rec["meta"]["quality"]["stop_words"] is None
+
+
+def test_stop_word_list_follows_meta_lang_when_a_language_stage_set_it():
+    pt = ("O novo museu da cidade abriu as portas ontem. A coleção reúne pinturas, fotografias e "
+          "objetos antigos doados por moradores. Muitas famílias visitaram as salas durante a tarde. "
+          "A diretora disse que a entrada será gratuita aos domingos. Escolas poderão marcar visitas "
+          "guiadas pelo site. O prédio foi restaurado ao longo de dois anos por uma equipe local.")
+    assert reason(pt) == "too_few_stop_words"  # Latin script is taken as English, as in Gopher
+    rec = {"text": pt, "meta": {"lang": "pt"}}
+    assert not isinstance(FilterQuality().process(rec), Rejection)
+    assert rec["meta"]["quality"]["stop_words"] is None
+    rec = {"text": ZH_BASE, "meta": {"lang": "zh-TW"}}
+    assert FilterQuality().process(rec)["meta"]["quality"]["stop_words"] >= 2

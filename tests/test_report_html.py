@@ -1,0 +1,65 @@
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from corpuskit.report_html import (
+    bar_chart_svg,
+    histogram_svg,
+    human,
+    page_html,
+    section_html,
+    share_bar_svg,
+    table_html,
+)
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def _rects(svg):
+    root = ET.fromstring(svg)  # well-formed XML, or this raises
+    return [r for r in root.iter(f"{NS}rect") if r.find(f"{NS}title") is not None]
+
+
+def test_histogram_bars_proportional_with_tooltips():
+    svg = histogram_svg([10, 0, 5, 20], [0, 1, 2, 5, 10], title="tokens <per> doc")
+    bars = _rects(svg)
+    assert len(bars) == 4
+    heights = [float(b.get("height")) for b in bars]
+    assert heights[1] == 0 and heights[3] == pytest.approx(2 * heights[0]) == pytest.approx(4 * heights[2])
+    assert bars[2].find(f"{NS}title").text == "2–5: 5"
+    assert "tokens &lt;per&gt; doc" in svg  # escaped
+
+
+def test_histogram_checks_edges():
+    with pytest.raises(ValueError):
+        histogram_svg([1, 2], [0, 1])
+
+
+def test_bar_chart_and_share_bar():
+    svg = bar_chart_svg(["en", "中文", "x" * 40], [300, 150, 0], value_fmt=lambda v: f"{v:.0f}")
+    bars = _rects(svg)
+    assert float(bars[0].get("width")) == pytest.approx(2 * float(bars[1].get("width")), rel=1e-2)
+    assert "中文" in svg and "…" in svg  # long labels shortened, full text kept in the tooltip
+    share = share_bar_svg([f"l{i}" for i in range(12)], [1] * 12, title="mix")
+    parts = _rects(share)
+    assert len(parts) == 9 and parts[-1].find(f"{NS}title").text.startswith("other")
+    assert sum(float(p.get("width")) for p in parts) == pytest.approx(552, abs=0.5)
+
+
+def test_empty_inputs_render():
+    ET.fromstring(histogram_svg([], [0]))
+    ET.fromstring(bar_chart_svg([], []))
+    ET.fromstring(share_bar_svg([], []))
+
+
+def test_page_is_self_contained():
+    page = page_html("T & T", [section_html("S", table_html(["a", "b"], [["<x>", 1]]), note="n")])
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page
+    assert "&lt;x&gt;" in page and "T &amp; T" in page
+    for bad in ("<script", "<link", "http://", "https://", "<img"):
+        assert bad not in page
+
+
+def test_human():
+    assert [human(x) for x in (0, 5, 999, 1000, 1500, 20_000, 3_000_000, 0.5)] == \
+        ["0", "5", "999", "1k", "1.5k", "20k", "3M", "0.5"]

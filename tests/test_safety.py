@@ -1,0 +1,269 @@
+import json
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from corpuskit.stage import Rejection
+from corpuskit.stages.safety import (
+    DATA_DIR,
+    FilterUnsafe,
+    get_matcher,
+    get_url_blocklist,
+    load_entries,
+)
+
+# Positive examples are drawn from the shipped lists rather than spelled out here, so the
+# tests follow the data and this file stays readable.
+ENTRIES = load_entries()
+
+
+def pick(lang, category, strong=True, n=3, multi_char=None):
+    out = [e.word for e in ENTRIES if e.lang == lang and e.category == category and e.strong == strong
+           and (multi_char is None or (len(e.word) > 1) == multi_char)
+           and (lang != "en" or e.word.isalpha())]
+    assert len(out) >= n, (lang, category, strong)
+    return out[:n]
+
+
+BENIGN_ZH = ("本文介绍了产品的性能、安全性和可靠性。女性消费者与男性消费者的比例相当，"
+             "奶奶和孩子们都很喜欢这款乳制品。这场比赛激烈而有观赏性，逼真的画面令人印象深刻，"
+             "性价比很高，物流也快。")
+BENIGN_EN = ("The class assessment covered analysis of the cocktail menu, document titles, "
+             "grape harvests in Scunthorpe, and a title match. Peacock feathers were classified. ")
+
+
+def test_single_common_chinese_characters_never_match_alone():
+    st = FilterUnsafe(check_url=False, min_hits=1, min_per_1k=0)
+    r = st.process({"text": BENIGN_ZH * 20})
+    assert isinstance(r, dict)
+    assert r["meta"]["unsafe"] == {"hits": 0, "per_1k_words": 0.0}
+    # and the matcher finds nothing at all in them (性 in 性能/女性, 奶 in 奶奶, 乳 in 乳制品, 逼 in 逼真)
+    assert get_matcher(st._langs, st._cats).find(BENIGN_ZH.lower()) == []
+
+
+def test_english_matches_on_word_boundaries_only():
+    st = FilterUnsafe(check_url=False)
+    assert get_matcher(st._langs, st._cats).find(BENIGN_EN.lower()) == []
+    assert isinstance(st.process({"text": BENIGN_EN * 10}), dict)
+
+
+def test_dense_english_adult_text_is_dropped_and_detail_names_no_word():
+    words = pick("en", "adult", n=4)
+    text = "Welcome. " + " and ".join(words) + " here. More " + " ".join(words) + " tonight."
+    r = FilterUnsafe(check_url=False).process({"text": text})
+    assert isinstance(r, Rejection) and r.reason == "unsafe_words"
+    assert r.detail.startswith("adult 8")
+    assert not any(w in r.detail for w in words)
+
+
+def test_dense_chinese_text_is_dropped_with_its_category():
+    words = pick("zh", "adult", n=3, multi_char=True)
+    text = "今天的新闻。" + "，".join(words) + "，还有" + "、".join(words) + "。"
+    rec = {"text": text}
+    r = FilterUnsafe(check_url=False).process(rec)
+    assert isinstance(r, Rejection) and r.reason == "unsafe_words"
+    assert r.detail.startswith("adult 6")
+    assert rec["meta"]["unsafe"]["categories"] == {"adult": 6}
+
+
+def test_traditional_chinese_spellings_match_too():
+    rows = [ln.split("\t") for ln in (DATA_DIR / "annotations.tsv").read_text(encoding="utf-8").splitlines()
+            if ln.endswith("\tderived:opencc")]
+    trad = [r[1] for r in rows if r[2] == "adult" and r[3] == "strong" and len(r[1]) > 1][:3]
+    assert len(trad) == 3
+    rec = {"text": "，".join(trad) + "。" + "，".join(trad)}
+    r = FilterUnsafe(check_url=False).process(rec)
+    assert r.reason == "unsafe_words" and rec["meta"]["unsafe"]["hits"] == 6
+
+
+def test_categories_hate_and_profanity_are_reported():
+    hate = pick("en", "hate", n=3)
+    rec = {"text": "Posted today: " + " ".join(hate) + "!"}
+    r = FilterUnsafe(check_url=False).process(rec)
+    assert r.reason == "unsafe_words" and r.detail.startswith("hate 3")
+    prof = pick("zh", "profanity", n=3, multi_char=True)
+    rec = {"text": "评论区：" + "！".join(prof) + "！"}
+    r = FilterUnsafe(check_url=False).process(rec)
+    assert r.reason == "unsafe_words" and "profanity" in r.detail
+    # a category left out of --categories does not count
+    r = FilterUnsafe(check_url=False, categories="adult,violence").process({"text": "评论区：" + "！".join(prof)})
+    assert isinstance(r, dict)
+
+
+def test_weak_entries_count_only_after_a_strong_hit():
+    weak = pick("zh", "adult", strong=False, n=4, multi_char=True)
+    text = "。".join(w + "相关的报道" for w in weak)
+    r = FilterUnsafe(check_url=False, min_hits=1, min_per_1k=0).process({"text": text})
+    assert isinstance(r, dict) and r["meta"]["unsafe"]["hits"] == 0
+    strong = pick("zh", "adult", n=1, multi_char=True)
+    r = FilterUnsafe(check_url=False, min_hits=5, min_per_1k=0).process({"text": text + strong[0]})
+    assert isinstance(r, Rejection) and "5 hits" in r.detail
+
+
+def test_density_threshold_keeps_long_documents_with_a_few_hits():
+    words = pick("en", "adult", n=3)
+    long_text = ("The committee reviewed the annual budget and the school calendar. " * 300
+                 + " ".join(words))
+    rec = {"text": long_text}
+    r = FilterUnsafe(check_url=False).process(rec)
+    assert isinstance(r, dict)
+    assert rec["meta"]["unsafe"]["hits"] == 3
+    assert 0 < rec["meta"]["unsafe"]["per_1k_words"] < 2
+    assert FilterUnsafe(check_url=False, min_per_1k=0.5).process({"text": long_text}).reason == "unsafe_words"
+
+
+def test_leftmost_longest_counts_a_phrase_once():
+    phrases = [e.word for e in ENTRIES if e.lang == "en" and " " in e.word and e.strong]
+    # a phrase whose last word is also an entry on its own
+    singles = {e.word for e in ENTRIES}
+    ph = next(p for p in phrases if p.split()[-1] in singles)
+    found = get_matcher(("en", "zh"), ("adult", "hate", "violence", "profanity")).find(f"see {ph} now")
+    assert [e.word for e in found] == [ph]
+
+
+@pytest.mark.parametrize("text", [
+    BENIGN_EN, BENIGN_ZH,
+    "Mixed 中文 and English: " + " ".join(pick("en", "adult", n=3)) + "，" + "，".join(pick("zh", "adult", n=3)),
+    "ALL CAPS " + " ".join(w.upper() for w in pick("en", "profanity", n=3)),
+    "edge:" + pick("en", "adult", n=1)[0] + "_x " + pick("en", "adult", n=1)[0] + "s",
+])
+def test_matchers_agree(text):
+    langs, cats = ("en", "zh"), ("adult", "hate", "violence", "profanity")
+    a = [e.word for e in get_matcher(langs, cats, "aho").find(text.lower())]
+    r = [e.word for e in get_matcher(langs, cats, "regex").find(text.lower())]
+    assert a == r
+    pytest.importorskip("ahocorasick")
+    assert [e.word for e in get_matcher(langs, cats, "pyaho").find(text.lower())] == a
+
+
+_PIECES = [e.word for e in ENTRIES[::7]] + ["a", "s", "x", "1", " ", "-", "_", ".", "性", "的", "妈", "中",
+                                          "é", "ß", "İ", "\n", "A", "Ж"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30))
+def test_matchers_agree_on_random_mixtures(pieces):
+    # entries glued to letters, digits, CJK and punctuation in every combination
+    text = "".join(pieces).lower()
+    langs, cats = ("en", "zh"), ("adult", "hate", "violence", "profanity")
+    a = [e.word for e in get_matcher(langs, cats, "aho").find(text)]
+    assert a == [e.word for e in get_matcher(langs, cats, "regex").find(text)]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_gets_meta_and_a_valid_outcome(text):
+    rec = {"text": text}
+    r = FilterUnsafe(check_url=False).process(rec)
+    assert r is rec or (isinstance(r, Rejection) and r.reason in FilterUnsafe.reasons)
+    assert rec["meta"]["unsafe"]["hits"] >= 0
+
+
+def test_annotations_cover_the_verbatim_lists_exactly():
+    all_rows = [ln.split("\t") for ln in (DATA_DIR / "annotations.tsv").read_text(encoding="utf-8").splitlines()
+                if ln and not ln.startswith("#")]
+    rows = [r for r in all_rows if len(r) == 4]
+    derived = [r for r in all_rows if len(r) == 5]
+    for lang in ("en", "zh"):
+        src = {w for w in (DATA_DIR / f"ldnoobw_{lang}.txt").read_text(encoding="utf-8").splitlines() if w}
+        assert {r[1] for r in rows if r[0] == lang} == src
+    # Traditional spellings: Chinese only, new entries, marked as derived
+    assert derived and all(r[0] == "zh" and r[4] == "derived:opencc" for r in derived)
+    assert not {r[1] for r in derived} & {r[1] for r in rows}
+    assert {r[2] for r in rows} <= {"adult", "hate", "violence", "profanity"}
+    assert {r[3] for r in rows} == {"strong", "weak", "allow"}
+    # every "allow" row is a single character, and 性 is one of them
+    allow = {r[1] for r in rows if r[3] == "allow"}
+    assert "性" in allow and all(len(w) == 1 for w in allow)
+    for name in ("README.md", "ut1_adult_domains.txt.zst", "ut1_adult_urls.txt.zst"):
+        assert (DATA_DIR / name).exists()
+
+
+def test_url_blocklist_domain_subdomain_and_words():
+    b = get_url_blocklist()
+    assert len(b.domains) > 4_000_000
+    assert b.check("https://www.pornhub.com/view_video.php?x=1") == "domain"
+    assert b.check("http://Some.Sub.PORNHUB.com:8080/") == "domain"   # parent domain, case, port
+    assert b.check("pornhub.com/path") == "domain"                     # no scheme
+    assert b.check("https://example.org/free-porn-videos") == "url_word"
+    for ok in ("https://www.sussex.ac.uk/", "https://en.wikipedia.org/wiki/Analysis",
+               "https://www.python.org/", "https://www.essex.gov.uk/", "not a url", "http://[::1"):
+        assert b.check(ok) is None, ok
+
+
+def test_domain_hash_cache_round_trip(tmp_path, monkeypatch):
+    from corpuskit.stages import safety
+
+    monkeypatch.setenv("CORPUSKIT_CACHE", str(tmp_path))
+    src = tmp_path / "list.txt.zst"
+    import zstandard
+
+    src.write_bytes(zstandard.ZstdCompressor().compress(b"a.example\nb.example\n"))
+    import xxhash
+
+    h = xxhash.xxh3_64_intdigest
+    first = safety._cached_domain_hashes(src, h)
+    cached = list(tmp_path.glob("ut1_adult_domains-*.u64"))
+    assert len(cached) == 1 and not list(tmp_path.glob("*.tmp*"))
+    assert list(first) == sorted([h(b"a.example"), h(b"b.example")])
+    cached[0].write_bytes(first[:1].tobytes())  # proves the second call reads the cache
+    assert list(safety._cached_domain_hashes(src, h)) == [first[0]]
+    # an unwritable cache location is only a missed speed-up
+    monkeypatch.setenv("CORPUSKIT_CACHE", str(src / "not-a-dir"))
+    assert list(safety._cached_domain_hashes(src, h)) == list(first)
+
+
+def test_url_hit_drops_whatever_the_text():
+    st = FilterUnsafe()
+    rec = {"text": BENIGN_EN, "url": "https://www.pornhub.com/"}
+    r = st.process(rec)
+    assert r == Rejection("blocked_url", "domain in the UT1 adult list")
+    assert rec["meta"]["unsafe"]["url"] == "domain"
+    assert isinstance(st.process({"text": BENIGN_EN, "url": "https://www.python.org/"}), dict)
+    assert isinstance(FilterUnsafe(check_url=False).process(dict(rec)), dict)
+    # a non-string url is ignored, not a crash
+    assert isinstance(st.process({"text": BENIGN_EN, "url": 12}), dict)
+
+
+def test_soft_url_words_threshold():
+    b = get_url_blocklist()
+    soft = sorted(b.soft - b.hard)[:2]
+    assert b.check(f"https://example.org/{soft[0]}/page") is None
+    assert b.check(f"https://example.org/{soft[0]}-{soft[1]}") == "url_soft_words"
+
+
+@pytest.mark.parametrize("kw", [
+    {"min_hits": 0}, {"min_per_1k": -1}, {"langs": "en,fr"}, {"langs": ""},
+    {"categories": "adult,spam"}, {"matcher": "fast"}, {"soft_url_words": 0},
+])
+def test_invalid_options(kw):
+    with pytest.raises(ValueError):
+        FilterUnsafe(**kw)
+
+
+def test_stage_pickles_small_after_use():
+    st = FilterUnsafe(check_url=False)
+    st.process({"text": BENIGN_ZH})
+    blob = pickle.dumps(st)
+    assert len(blob) < 2000
+    assert pickle.loads(blob).process({"text": BENIGN_ZH})["meta"]["unsafe"]["hits"] == 0
+
+
+def test_cli_counts_reasons(run_cli, tmp_path):
+    words = pick("en", "adult", n=4)
+    recs = [
+        {"id": "a", "text": BENIGN_EN},
+        {"id": "b", "text": BENIGN_ZH, "url": "https://www.pornhub.com/"},
+        {"id": "c", "text": " ".join(words * 2)},
+    ]
+    inp = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs).encode()
+    rej = tmp_path / "rej.jsonl"
+    stats = tmp_path / "stats.json"
+    p = run_cli(["filter-unsafe", "--rejected", rej, "--stats", stats, "-q"], input=inp, check=True)
+    kept = [json.loads(x) for x in p.stdout.splitlines()]
+    assert [r["id"] for r in kept] == ["a"]
+    rejected = {json.loads(x)["id"]: json.loads(x)["meta"]["rejected"]["reason"] for x in rej.read_text().splitlines()}
+    assert rejected == {"b": "blocked_url", "c": "unsafe_words"}
+    assert "blocked_url" in stats.read_text()
