@@ -128,6 +128,7 @@ REGISTRY: dict[str, str] = {
     "filter-lang": "corpuskit.stages.lang:FilterLang",
     "filter-ads": "corpuskit.stages.ads:FilterAds",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
+    "dedup": "corpuskit.stages.dedup:Dedup",
     "filter-quality": "corpuskit.stages.quality:FilterQuality",
     "filter-unsafe": "corpuskit.stages.safety:FilterUnsafe",
     "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
