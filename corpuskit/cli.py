@@ -336,7 +336,10 @@ def add_stage_command(app: typer.Typer, name: str) -> None:
             raise TypeError(f"{cls.__name__}: option name {pname!r} clashes with a common option")
 
     def command(**kw: Any) -> None:
-        stage_kw = {p[0]: convert_cli_value(cls, p[0], kw[p[0]]) for p in params}
+        try:
+            stage_kw = {p[0]: convert_cli_value(cls, p[0], kw[p[0]]) for p in params}
+        except UsageError as e:
+            raise _fail(name, str(e), 2) from None
         run_stage_command(name, cls, stage_kw, kw)
 
     sig_params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)

@@ -351,12 +351,15 @@ class RecordWriter:
         else:
             self._raw = open(target, "wb", buffering=_CHUNK)  # noqa: SIM115
         comp = compression_of(self.path)
+        # compressors get large writes: one call per record costs more than the compression
         if comp == "gz":
-            self._f = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, mtime=0)  # type: ignore[assignment]
+            self._f = io.BufferedWriter(  # type: ignore[assignment]
+                gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, mtime=0), _CHUNK)
         elif comp == "zst":
             import zstandard
 
-            self._f = zstandard.ZstdCompressor(level=3).stream_writer(self._raw, closefd=False)
+            self._f = io.BufferedWriter(  # type: ignore[assignment]
+                zstandard.ZstdCompressor(level=3).stream_writer(self._raw, closefd=False), _CHUNK)
         else:
             self._f = self._raw
 

@@ -128,9 +128,9 @@ REGISTRY: dict[str, str] = {
     "filter-lang": "corpuskit.stages.lang:FilterLang",
     "filter-ads": "corpuskit.stages.ads:FilterAds",
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
-    "dedup": "corpuskit.stages.dedup:Dedup",
     "filter-quality": "corpuskit.stages.quality:FilterQuality",
     "filter-unsafe": "corpuskit.stages.safety:FilterUnsafe",
+    "dedup": "corpuskit.stages.dedup:Dedup",
     "tokenize-stats": "corpuskit.stages.tokstats:TokenizeStats",
     "cat": "corpuskit.stages.cat:Cat",
 }
@@ -142,7 +142,7 @@ REGISTRY: dict[str, str] = {
 # filter-quality and filter-unsafe; dedup after filtering (junk must not become a cluster's
 # survivor, and fewer documents are compared); statistics last, over what is kept.
 DEFAULT_PIPELINE: list[str] = ["html2text", "normalize", "filter-lang", "filter-ads", "filter-short",
-                               "filter-quality", "filter-unsafe", "tokenize-stats"]
+                               "filter-quality", "filter-unsafe", "dedup", "tokenize-stats"]
 
 # Options the pipeline sets by default (over the stage's own default), shown by --print-config:
 # html2text lets records that already carry text through, so raw/ can mix pages and text.
