@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -82,13 +83,18 @@ def main() -> None:
         size = src.stat().st_size
         bare = Path(td) / "bare.py"
         bare.write_text(BARE)
-        t_bare, _ = median_time(lambda: subprocess.run([sys.executable, str(bare), str(src), str(out)],
-                                                       check=True), a.repeats)
-        t_ck, _ = median_time(lambda: subprocess.run([sys.executable, "-m", "corpuskit", "cat", str(src),
-                                                      "-o", str(out), "-q"], check=True, env=env), a.repeats)
+        # interleaved, so that drifting load on a shared machine hits every variant alike
+        runs: dict[str, list[float]] = {"bare": [], "cli": [], "lib": []}
+        for _ in range(a.repeats):
+            runs["bare"].append(median_time(lambda: subprocess.run(
+                [sys.executable, str(bare), str(src), str(out)], check=True), 1)[0])
+            runs["cli"].append(median_time(lambda: subprocess.run(
+                [sys.executable, "-m", "corpuskit", "cat", str(src), "-o", str(out), "-q"], check=True,
+                env=env), 1)[0])
+            runs["lib"].append(median_time(lambda: _in_process(src, out), 1)[0])
+        t_bare, t_ck, t_lib = (statistics.median(runs[k]) for k in ("bare", "cli", "lib"))
         t_start, _ = median_time(lambda: subprocess.run([sys.executable, "-m", "corpuskit", "cat", "-q"],
                                                         input=b"", check=True, env=env), a.repeats)
-        t_lib, _ = median_time(lambda: _in_process(src, out), a.repeats)
     rows = [["bare orjson loads+dumps (script)", f"{size / 1e6 / t_bare:,.0f}", 1.0],
             ["corpuskit cat (CLI, incl. start-up)", f"{size / 1e6 / t_ck:,.0f}", round(t_ck / t_bare, 3)],
             ["corpuskit frame in-process", f"{size / 1e6 / t_lib:,.0f}", round(t_lib / t_bare, 3)]]
