@@ -37,7 +37,7 @@ def main(argv: list[str]) -> int:
         print(f"--- quarantined input lines ({q}) ---")
         for line in q.read_bytes().splitlines():
             print("  " + _short(line.decode("utf-8", "replace"), 100))
-    print(f"--- report: {clean / 'report.md'} ---")
+    print(f"--- report: {clean / 'report.html'} (open in a browser), {clean / 'report.md'} ---")
     return 0
 
 
