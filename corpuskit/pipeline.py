@@ -70,8 +70,14 @@ class PipelineConfig:
     workers: int = 0  # 0: one per CPU core
     unit_lines: int = 10_000
     unit_bytes: int = 64 * 1024 * 1024
+    engine: str = "local"  # local (process pool) | ray (corpuskit.engine.ray_engine)
+    ray_address: str | None = None  # None: start a local Ray; "auto" or ray://host:port: join one
 
     def __post_init__(self) -> None:
+        if self.engine not in ("local", "ray"):
+            raise UsageError(f"engine must be local or ray, not {self.engine!r}")
+        if self.ray_address and self.engine != "ray":
+            raise UsageError("a Ray address needs --engine ray")
         if self.compression not in _SUFFIX:
             raise UsageError(f"compression must be one of {', '.join(_SUFFIX)}, not {self.compression!r}")
         for name in ("shard_size", "unit_lines", "unit_bytes"):
@@ -98,9 +104,11 @@ class PipelineConfig:
         return self.workers or os.cpu_count() or 1
 
     def fingerprint(self) -> dict:
-        """What the output depends on (workers excluded: they do not change it)."""
+        """What the output depends on (workers and engine excluded: they do not change it, so
+        a run killed on one engine resumes on the other)."""
         d = asdict(self)
-        d.pop("workers")
+        for k in ("workers", "engine", "ray_address"):
+            d.pop(k)
         return d
 
 
@@ -473,7 +481,12 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         if progress is not None:
             progress("map", n, 0)
 
-    if workers == 1:
+    if cfg.engine == "ray":  # imported here only: the local engine never imports Ray
+        from .engine.ray_engine import map_units_on_ray
+
+        unit_keys, resumed, workers = map_units_on_ray(
+            iter_units(plan, cfg.unit_lines, cfg.unit_bytes), mapped, cfg, units_dir, note)
+    elif workers == 1:
         _init_worker(mapped, cfg, str(units_dir))
         for unit in iter_units(plan, cfg.unit_lines, cfg.unit_bytes):
             unit_keys.append(unit.key)
@@ -665,7 +678,7 @@ def _stats(cfg: PipelineConfig, read: ReadStats, stage_stats: list[StageStats], 
                    "rejected_bytes": {k: w.bytes for k, w in rej.writers.items()}},
         "conservation": {"in": n_in, "kept": out.count, "rejected": n_rej, "quarantined": quarantined,
                          "ok": n_in == out.count + n_rej + quarantined},
-        "run": {"units": n_units, "resumed_units": resumed, "workers": workers},
+        "run": {"units": n_units, "resumed_units": resumed, "workers": workers, "engine": cfg.engine},
         "config": {"stages": cfg.stages, "options": cfg.options, "shard_size": cfg.shard_size,
                    "compression": cfg.compression},
         "seconds": round(seconds, 3),
@@ -725,7 +738,8 @@ def load_config(path: str) -> PipelineConfig:
     if unknown:
         raise UsageError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
     pl = dict(data.get("pipeline", {}))
-    known = {"stages", "shard_size", "compression", "strict", "workers", "unit_lines", "unit_bytes"}
+    known = {"stages", "shard_size", "compression", "strict", "workers", "unit_lines", "unit_bytes",
+             "engine", "ray_address"}
     bad = set(pl) - known
     if bad:
         raise UsageError(f"{path}: [pipeline] has no option(s) {', '.join(sorted(bad))} "
@@ -733,6 +747,9 @@ def load_config(path: str) -> PipelineConfig:
     for k in ("shard_size", "workers", "unit_lines", "unit_bytes"):
         if k in pl and (not isinstance(pl[k], int) or isinstance(pl[k], bool)):
             raise UsageError(f"{path}: [pipeline] {k} must be an integer, not {pl[k]!r}")
+    for k in ("engine", "ray_address", "compression"):
+        if k in pl and not isinstance(pl[k], str):
+            raise UsageError(f"{path}: [pipeline] {k} must be a string, not {pl[k]!r}")
     if "stages" in pl and (not isinstance(pl["stages"], list)
                            or not all(isinstance(s, str) for s in pl["stages"])):
         raise UsageError(f"{path}: [pipeline] stages must be a list of stage names")
@@ -805,7 +822,9 @@ def print_config(stage_names: list[str] | None = None) -> str:
            "strict = false  # stop at the first bad input line instead of quarantining it",
            "workers = 0  # 0: one per CPU core; the output does not depend on it",
            f"unit_lines = {d.unit_lines}  # lines per unit of work (and of resumption)",
-           f"unit_bytes = {d.unit_bytes}  # bytes per unit of work, at most", ""]
+           f"unit_bytes = {d.unit_bytes}  # bytes per unit of work, at most",
+           'engine = "local"  # local | ray (pip install \'corpuskit[ray]\'); the output does not depend on it',
+           '# ray_address = "auto"  # join a running Ray cluster (default: start a local one)', ""]
     for name in REGISTRY:
         cls = get_stage_class(name)
         opts = cls.options()
