@@ -158,6 +158,13 @@ def plan_inputs(raw: str | list[str]) -> tuple[list[tuple[str, str]], list[str]]
     planned: list[tuple[str, str]] = []
     ignored: list[str] = []
     for item in items:
+        if "://" in item:  # a remote folder or file (corpuskit.remote, through fsspec)
+            from .remote import plan_remote
+
+            got, skipped = plan_remote(item)
+            planned += got
+            ignored += skipped
+            continue
         p = Path(item)
         if not p.exists():
             raise BadInput(item, None, "not_found", "no such file or directory")
@@ -407,6 +414,11 @@ def _check_clean_dir(clean: Path) -> None:
 def _fingerprint(cfg: PipelineConfig, paths: list[str]) -> str:
     files = []
     for p in paths:
+        if "://" in p:
+            from .remote import remote_stat
+
+            files.append(remote_stat(p))
+            continue
         st = os.stat(p)
         files.append([os.path.abspath(p), st.st_size, st.st_mtime_ns])
     blob = orjson.dumps({"config": cfg.fingerprint(), "files": files}, option=orjson.OPT_SORT_KEYS)
@@ -445,6 +457,10 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
     """Run the pipeline; returns the stats dict (also written to clean/stats.json).
     `progress(phase, done, total)` is called as units finish (total 0 when not yet known)."""
     cfg = config or PipelineConfig()
+    if "://" in clean:  # built in a local staging folder, then uploaded (corpuskit.remote)
+        from .remote import run_to_remote
+
+        return run_to_remote(raw, clean, cfg, progress, run_pipeline)
     stages = cfg.build()
     mapped, streamed = split_stages(stages)
     if not mapped:

@@ -183,3 +183,59 @@ def test_two_node_cluster_gives_the_same_output(tmp_path, local_ray):
     finally:
         ray.shutdown()
         cluster.shutdown()
+
+
+def _memory_copy(raw: Path, url: str) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    for p in sorted(raw.iterdir()):
+        fs.pipe_file(f"{url}/{p.name}", p.read_bytes())
+    fs.pipe_file(f"{url}/.hidden/skip.jsonl", b'{"text": "not read"}\n')
+    fs.pipe_file(f"{url}/notes.pdf", b"%PDF")
+
+
+def _memory_tree(url: str) -> dict:
+    import fsspec
+
+    fs, root = fsspec.core.url_to_fs(url)
+    return {f[len(root.rstrip("/")) + 1:]: fs.cat_file(f) for f in sorted(fs.find(root))
+            if not f.endswith(("stats.json", "report.md", "report.html"))}
+
+
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("fsspec"), reason="fsspec is not installed")
+def test_fsspec_paths_in_and_out_match_local_paths(tmp_path, monkeypatch):
+    import fsspec
+
+    monkeypatch.setenv("CORPUSKIT_STAGING", str(tmp_path / "staging"))
+    raw = _raw(tmp_path)
+    kw = {"unit_lines": 70, "shard_size": 120, "workers": 1, "stages": ["normalize", "filter-short", "dedup"]}
+    local = run_pipeline(str(raw), str(tmp_path / "local"), PipelineConfig(**kw))
+    _memory_copy(raw, "memory://ck/raw")
+    remote = run_pipeline("memory://ck/raw", "memory://ck/clean", PipelineConfig(**kw))
+    assert _memory_tree("memory://ck/clean") == _tree(tmp_path / "local")
+    assert remote["input"].pop("ignored_files") == ["memory:///ck/raw/notes.pdf"]
+    local["input"].pop("ignored_files")
+    assert _counters(remote) == _counters(local)
+    on_disk = json.loads(fsspec.filesystem("memory").cat_file("/ck/clean/stats.json"))
+    assert on_disk["conservation"] == local["conservation"]
+    assert on_disk["rejected_path"] == "memory://ck/clean/rejected"
+    # a second run replaces the result (no stale shard), a foreign folder is refused
+    run_pipeline("memory://ck/raw", "memory://ck/clean", PipelineConfig(**{**kw, "shard_size": 1000}))
+    assert [k for k in _memory_tree("memory://ck/clean") if k.startswith("data/")] == ["data/part-00000.jsonl.zst"]
+    fsspec.filesystem("memory").pipe_file("/ck/mine/thesis.txt", b"precious")
+    with pytest.raises(UsageError, match="not empty"):
+        run_pipeline("memory://ck/raw", "memory://ck/mine", PipelineConfig(**kw))
+    assert not list((tmp_path / "staging").iterdir())
+
+
+@needs_ray
+def test_ray_engine_reads_and_writes_fsspec_urls(tmp_path, local_ray, monkeypatch):
+    monkeypatch.setenv("CORPUSKIT_STAGING", str(tmp_path / "staging"))
+    raw = _raw(tmp_path)
+    kw = {"unit_lines": 70, "shard_size": 120, "stages": ["normalize", "filter-short", "dedup"]}
+    local = run_pipeline(str(raw), str(tmp_path / "local"), PipelineConfig(workers=1, **kw))
+    _memory_copy(raw, "memory://rk/raw")
+    on_ray = run_pipeline("memory://rk/raw", "memory://rk/clean", PipelineConfig(engine="ray", **kw))
+    assert _memory_tree("memory://rk/clean") == _tree(tmp_path / "local")
+    assert on_ray["conservation"] == local["conservation"] and on_ray["run"]["engine"] == "ray"
