@@ -461,8 +461,20 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         from .remote import run_to_remote
 
         return run_to_remote(raw, clean, cfg, progress, run_pipeline)
+    if cfg.engine != "ray":
+        return _run(raw, clean, cfg, progress, None)
+    from .engine.ray_engine import RaySession  # imported here only: the local engine never imports Ray
+
+    with RaySession(cfg) as session:
+        return _run(raw, clean, cfg, progress, session)
+
+
+def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
+         progress: Callable[[str, int, int], None] | None, session: Any) -> dict:
     stages = cfg.build()
     mapped, streamed = split_stages(stages)
+    if session is not None:
+        session.lend_executors(streamed)
     if not mapped:
         raise UsageError("the pipeline's first stage must be a per-record stage")
     clean_p = Path(clean)
@@ -497,10 +509,8 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         if progress is not None:
             progress("map", n, 0)
 
-    if cfg.engine == "ray":  # imported here only: the local engine never imports Ray
-        from .engine.ray_engine import map_units_on_ray
-
-        unit_keys, resumed, workers = map_units_on_ray(
+    if session is not None:
+        unit_keys, resumed, workers = session.map_units(
             iter_units(plan, cfg.unit_lines, cfg.unit_bytes), mapped, cfg, units_dir, note)
     elif workers == 1:
         _init_worker(mapped, cfg, str(units_dir))

@@ -158,33 +158,6 @@ def test_cli_engine_ray_starts_its_own_local_ray(run_cli, tmp_path):
     assert s["run"]["engine"] == "ray" and s["conservation"]["ok"]
 
 
-@needs_ray
-def test_two_node_cluster_gives_the_same_output(tmp_path, local_ray):
-    from ray.cluster_utils import Cluster
-
-    raw = _raw(tmp_path)
-    kw = {"unit_lines": 70, "shard_size": 120, "stages": ["normalize", "filter-short", "dedup"]}
-    local = run_pipeline(str(raw), str(tmp_path / "local"), PipelineConfig(**kw))
-    ray.shutdown()  # the module's single-node Ray; this test brings its own cluster
-    tmp = tempfile.mkdtemp(prefix="ckc", dir="/tmp")
-    cluster = Cluster(initialize_head=True, head_node_args={
-        "num_cpus": 1, "object_store_memory": 80 * 1024 * 1024, "include_dashboard": False,
-        "temp_dir": tmp})
-    try:
-        cluster.add_node(num_cpus=1, object_store_memory=80 * 1024 * 1024)
-        cluster.wait_for_nodes()
-        ray.init(address=cluster.address, log_to_driver=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
-        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
-        on_ray = run_pipeline(str(raw), str(tmp_path / "ray"), PipelineConfig(engine="ray", **kw))
-        assert on_ray["run"]["workers"] == 2
-        assert _tree(tmp_path / "ray") == _tree(tmp_path / "local")
-        assert _counters(on_ray) == _counters(local)
-    finally:
-        ray.shutdown()
-        cluster.shutdown()
-
-
 def _memory_copy(raw: Path, url: str) -> None:
     import fsspec
 
@@ -239,3 +212,66 @@ def test_ray_engine_reads_and_writes_fsspec_urls(tmp_path, local_ray, monkeypatc
     on_ray = run_pipeline("memory://rk/raw", "memory://rk/clean", PipelineConfig(engine="ray", **kw))
     assert _memory_tree("memory://rk/clean") == _tree(tmp_path / "local")
     assert on_ray["conservation"] == local["conservation"] and on_ray["run"]["engine"] == "ray"
+
+
+@needs_ray
+def test_dedup_signatures_on_ray_give_the_same_result(local_ray):
+    from corpuskit.engine.ray_engine import RayHashExecutor
+    from corpuskit.stage import Rejected
+    from corpuskit.stages.dedup import Dedup
+
+    docs = [{**d, "id": f"d{i}"} for i, d in enumerate(make_docs(300, seed=5)) if len(d["text"]) > 200]
+    docs += [{**d, "id": f"dup-{i}", "text": d["text"] + " 再来一次。"} for i, d in enumerate(docs[:40])]
+
+    def run(executor):
+        stage = Dedup()
+        if executor is not None:
+            stage.hash_executor = executor
+        out = [(x.record["id"], x.rejection.reason) if isinstance(x, Rejected) else x["id"]
+               for x in stage.run(list(docs))]
+        return out, _untimed(stage.result())
+
+    class Counting(RayHashExecutor):
+        calls = 0
+
+        def submit(self, fn, *args):
+            Counting.calls += 1
+            return super().submit(fn, *args)
+
+    import corpuskit.stages.dedup as dd
+
+    small = dd._BATCH_DOCS
+    dd._BATCH_DOCS = 16  # several batches in flight at once
+    try:
+        assert run(Counting(ray, 2)) == run(None)
+    finally:
+        dd._BATCH_DOCS = small
+    assert Counting.calls > 4
+    assert any(isinstance(x, tuple) for x in run(None)[0])  # near duplicates were found
+
+
+@needs_ray
+def test_two_node_cluster_gives_the_same_output(tmp_path, local_ray):
+    from ray.cluster_utils import Cluster
+
+    raw = _raw(tmp_path)
+    kw = {"unit_lines": 70, "shard_size": 120, "stages": ["normalize", "filter-short", "dedup"]}
+    local = run_pipeline(str(raw), str(tmp_path / "local"), PipelineConfig(**kw))
+    ray.shutdown()  # the module's single-node Ray; this test brings its own cluster
+    tmp = tempfile.mkdtemp(prefix="ckc", dir="/tmp")
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 1, "object_store_memory": 80 * 1024 * 1024, "include_dashboard": False,
+        "temp_dir": tmp})
+    try:
+        cluster.add_node(num_cpus=1, object_store_memory=80 * 1024 * 1024)
+        cluster.wait_for_nodes()
+        ray.init(address=cluster.address, log_to_driver=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+        assert len([n for n in ray.nodes() if n["Alive"]]) == 2
+        on_ray = run_pipeline(str(raw), str(tmp_path / "ray"), PipelineConfig(engine="ray", **kw))
+        assert on_ray["run"]["workers"] == 2
+        assert _tree(tmp_path / "ray") == _tree(tmp_path / "local")
+        assert _counters(on_ray) == _counters(local)
+    finally:
+        ray.shutdown()
+        cluster.shutdown()

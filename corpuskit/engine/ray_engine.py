@@ -90,52 +90,105 @@ def _connect(ray: Any, cfg: Any) -> bool:
     return True
 
 
+class _RayFuture:
+    def __init__(self, ray: Any, ref: Any):
+        self._ray, self._ref = ray, ref
+
+    def result(self) -> Any:
+        return self._ray.get(self._ref)
+
+
+def _call(fn: Callable, *args: Any) -> Any:
+    return fn(*args)
+
+
+class RayHashExecutor:
+    """`submit(fn, *args)` as Ray tasks: dedup's pass 1 hashes its batches on the cluster with
+    up to 2 batches per CPU in flight (results are still taken in order by dedup)."""
+
+    def __init__(self, ray: Any, cpus: int):
+        self._ray = ray
+        self._task = ray.remote(num_cpus=1, max_retries=3)(_call)
+        self.max_pending = 2 * cpus
+
+    def submit(self, fn: Callable, *args: Any) -> _RayFuture:
+        return _RayFuture(self._ray, self._task.remote(fn, *args))
+
+
+class RaySession:
+    """The Ray side of one `run_pipeline`: connect (or start a local Ray), map the units, lend
+    dedup an executor for its signatures, disconnect (stopping only a Ray we started)."""
+
+    def __init__(self, cfg: Any):
+        self.cfg = cfg
+        self.ray = _import_ray()
+        self.started = False
+        self.cpus = 1
+
+    def __enter__(self) -> RaySession:
+        self.started = _connect(self.ray, self.cfg)
+        self.cpus = max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.started:
+            self.ray.shutdown()
+
+    def lend_executors(self, stages: list) -> None:
+        """Whole-stream stages that can hash on the cluster (dedup) get the executor."""
+        for s in stages:
+            if s.name == "dedup":
+                s.hash_executor = RayHashExecutor(self.ray, self.cpus)
+
+    def map_units(self, units: Iterable[Any], mapped: list, cfg: Any, units_dir: Path,
+                  note: Callable[[int], None]) -> tuple[list[str], int, int]:
+        """Run every unit not already in units_dir as a Ray task. Returns (unit keys in order,
+        units reused from an earlier run, CPUs of the cluster)."""
+        ray = self.ray
+        cpus = self.cpus
+        pending: dict[Any, str] = {}
+        try:
+            task = ray.remote(num_cpus=1, max_retries=3)(_unit_files)
+            payload = ray.put((mapped, cfg))  # the stage objects ship once, not per task
+            keys: list[str] = []
+            resumed = done = 0
+
+            def drain(limit: int) -> None:
+                nonlocal done
+                while len(pending) > limit:
+                    ready, _ = ray.wait(list(pending), num_returns=1)
+                    for ref in ready:
+                        key = pending.pop(ref)
+                        try:
+                            files = ray.get(ref)
+                        except ray.exceptions.RayTaskError as e:
+                            # a bad line in --strict mode, a stage error: the same error as locally
+                            cause = getattr(e, "cause", None)
+                            if isinstance(cause, CorpusKitError):
+                                raise cause from None
+                            raise
+                        _write_unit(units_dir, key, files)
+                        done += 1
+                        note(done)
+
+            for unit in units:
+                keys.append(unit.key)
+                if (units_dir / unit.key).exists():
+                    resumed += 1
+                    done += 1
+                    continue
+                pending[task.remote(payload, unit)] = unit.key
+                drain(2 * cpus)  # bounded: the driver holds at most 2 units per CPU in flight
+            drain(0)
+            return keys, resumed, cpus
+        except BaseException:
+            for ref in pending:  # on a shared cluster, do not leave our tasks running
+                ray.cancel(ref, force=True)
+            raise
+
+
 def map_units_on_ray(units: Iterable[Any], mapped: list, cfg: Any, units_dir: Path,
                      note: Callable[[int], None]) -> tuple[list[str], int, int]:
-    """Run every unit not already in units_dir as a Ray task. Returns (unit keys in order,
-    units reused from an earlier run, CPUs of the cluster)."""
-    ray = _import_ray()
-    started = _connect(ray, cfg)
-    pending: dict[Any, str] = {}
-    try:
-        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
-        task = ray.remote(num_cpus=1, max_retries=3)(_unit_files)
-        payload = ray.put((mapped, cfg))  # the stage objects ship once, not per task
-        keys: list[str] = []
-        resumed = done = 0
-
-        def drain(limit: int) -> None:
-            nonlocal done
-            while len(pending) > limit:
-                ready, _ = ray.wait(list(pending), num_returns=1)
-                for ref in ready:
-                    key = pending.pop(ref)
-                    try:
-                        files = ray.get(ref)
-                    except ray.exceptions.RayTaskError as e:
-                        # a bad line in --strict mode, a stage error: the same error as locally
-                        cause = getattr(e, "cause", None)
-                        if isinstance(cause, CorpusKitError):
-                            raise cause from None
-                        raise
-                    _write_unit(units_dir, key, files)
-                    done += 1
-                    note(done)
-
-        for unit in units:
-            keys.append(unit.key)
-            if (units_dir / unit.key).exists():
-                resumed += 1
-                done += 1
-                continue
-            pending[task.remote(payload, unit)] = unit.key
-            drain(2 * cpus)  # bounded: the driver holds at most 2 units per CPU in flight
-        drain(0)
-        return keys, resumed, cpus
-    except BaseException:
-        for ref in pending:  # on a shared cluster, do not leave our tasks running
-            ray.cancel(ref, force=True)
-        raise
-    finally:
-        if started:
-            ray.shutdown()
+    """The map phase alone, in a session of its own."""
+    with RaySession(cfg) as session:
+        return session.map_units(units, mapped, cfg, units_dir, note)
