@@ -39,7 +39,8 @@ def eval_dir() -> Path | None:
 
 
 DT_VENV = ROOT / ".venv-datatrove"
-DT_REQS = ["datatrove[processing]==0.10.1", "xxhash<4", "spacy", "orjson"]
+DT_REQS = ["datatrove[processing]==0.10.1", "trafilatura==2.3.1", "lxml_html_clean", "xxhash<4", "spacy",
+           "orjson"]
 
 
 def datatrove_python() -> str:

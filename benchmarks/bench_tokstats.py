@@ -31,33 +31,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import save, table  # noqa: E402
 from corpuskit.stages.tokstats import TokenizeStats  # noqa: E402
 from corpuskit.tokenizers import TiktokenTokenizer, default_threads, load_tiktoken_ranks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "benchmarks" / "results"
-
-
-def save(name: str, data: dict) -> Path:
-    import json
-    import platform
-
-    RESULTS.mkdir(exist_ok=True)
-    data = {"benchmark": name, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                           "platform": platform.platform()},
-            "date": time.strftime("%Y-%m-%d %H:%M:%S"), **data}
-    p = RESULTS / f"{name}.json"
-    p.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    return p
-
-
-def table(rows: list[list[str]], header: list[str]) -> str:
-    cells = [header, *rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    out = ["| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True)) + " |",
-           "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    out += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in rows]
-    return "\n".join(out)
 
 
 def timed(fn) -> tuple[float, float]:

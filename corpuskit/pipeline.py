@@ -453,9 +453,10 @@ def split_stages(stages: list[Stage]) -> tuple[list[Stage], list[Stage]]:
 
 
 def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> dict:
+                 progress: Callable[[dict], None] | None = None) -> dict:
     """Run the pipeline; returns the stats dict (also written to clean/stats.json).
-    `progress(phase, done, total)` is called as units finish (total 0 when not yet known)."""
+    `progress(event)` is called as units finish, with {"phase", "units", "bytes", "seconds",
+    "stages": [{stage, in, kept, rejected}]} (running totals over the finished units)."""
     cfg = config or PipelineConfig()
     if "://" in clean:  # built in a local staging folder, then uploaded (corpuskit.remote)
         from .remote import run_to_remote
@@ -505,9 +506,24 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
     workers = cfg.n_workers()
     done = 0
 
-    def note(n: int) -> None:
-        if progress is not None:
-            progress("map", n, 0)
+    live = [StageStats(s.name) for s in mapped]
+    live_bytes = [0]
+
+    def note(n: int, unit_stats: dict | None) -> None:
+        if progress is None:
+            return
+        if unit_stats is not None:
+            live_bytes[0] += unit_stats["read"]["bytes"]
+            for s, d in zip(live, unit_stats["stages"]):
+                s.merge(d)
+        progress({"phase": "map", "units": n, "bytes": live_bytes[0], "seconds": time.perf_counter() - t0,
+                  "stages": [{"stage": s.stage, "in": s.seen, "kept": s.kept, "rejected": s.n_rejected}
+                             for s in live]})
+
+    def finished(key: str) -> dict | None:  # a reused unit's counters, for the progress display
+        if progress is None:
+            return None
+        return orjson.loads((units_dir / key / "stats.json").read_bytes())
 
     if session is not None:
         unit_keys, resumed, workers = session.map_units(
@@ -518,10 +534,11 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
             unit_keys.append(unit.key)
             if (units_dir / unit.key).exists():
                 resumed += 1
+                ust = finished(unit.key)
             else:
-                _run_unit(unit)
+                ust = _run_unit(unit)
             done += 1
-            note(done)
+            note(done, ust)
     else:
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
         with ctx.Pool(workers, initializer=_init_worker, initargs=(mapped, cfg, str(units_dir), os.getpid())) as pool:
@@ -531,16 +548,20 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
                 if (units_dir / unit.key).exists():
                     resumed += 1
                     done += 1
+                    note(done, finished(unit.key))
                     continue
                 window.append(pool.apply_async(_run_unit, (unit,)))
                 while len(window) >= 2 * workers:  # bounded: memory does not grow with the input
-                    window.popleft().get()
+                    ust = window.popleft().get()
                     done += 1
-                    note(done)
+                    note(done, ust)
             while window:
-                window.popleft().get()
+                ust = window.popleft().get()
                 done += 1
-                note(done)
+                note(done, ust)
+    if progress is not None:
+        progress({"phase": "reduce", "units": done, "bytes": live_bytes[0],
+                  "seconds": time.perf_counter() - t0, "stages": []})
 
     # ---- reduce
     build = Path(tempfile.mkdtemp(prefix=".build-", dir=str(clean_p)))

@@ -75,26 +75,39 @@ def add_pipeline_command(app: typer.Typer) -> None:
 
 
 class _PipelineProgress:
+    """One live display for the run on stderr (only when it is a terminal): per stage records
+    in, kept, dropped and docs/s, plus MB read and MB/s."""
+
     def __init__(self, enabled: bool):
-        self._p = None
+        self._live = None
         if enabled and sys.stderr.isatty():
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.live import Live
 
             from .cli import _console
 
-            self._p = Progress(SpinnerColumn(), TextColumn("corpuskit pipeline"),
-                               TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
-                               console=_console(), transient=True)
-            self._task = self._p.add_task("run", info="")
-            self._p.start()
+            self._live = Live(console=_console(), transient=True, refresh_per_second=4)
+            self._live.start()
 
-    def update(self, phase: str, done: int, total: int) -> None:
-        if self._p is not None:
-            self._p.update(self._task, info=f"{phase}: {done:,} units done")
+    def update(self, ev: dict) -> None:
+        if self._live is None:
+            return
+        from rich.table import Table
+
+        secs = max(ev["seconds"], 1e-9)
+        t = Table(title=f"corpuskit pipeline: {ev['phase']}, {ev['units']:,} units, "
+                        f"{ev['bytes'] / 1e6:,.1f} MB read ({ev['bytes'] / 1e6 / secs:,.1f} MB/s)",
+                  title_justify="left", show_edge=False)
+        for col in ("stage", "in", "kept", "dropped", "docs/s"):
+            t.add_column(col, justify="left" if col == "stage" else "right")
+        for s in ev["stages"]:
+            t.add_row(s["stage"], f"{s['in']:,}", f"{s['kept']:,}", f"{s['rejected']:,}", f"{s['in'] / secs:,.0f}")
+        if ev["phase"] == "reduce":
+            t.caption = "whole-stream stages (dedup, statistics) and writing the shards ..."
+        self._live.update(t)
 
     def stop(self) -> None:
-        if self._p is not None:
-            self._p.stop()
+        if self._live is not None:
+            self._live.stop()
 
 
 def parse_sets(items: list[str]) -> dict[str, dict]:

@@ -78,6 +78,8 @@ def choose_bands(threshold: float, num_perm: int, target: float = _CATCH_TARGET)
     return best
 
 
+TOP_CLUSTERS = 20  # largest duplicate clusters listed in the stats and the run report
+
 @dataclass
 class Dedup(StreamStage):
     name: ClassVar[str] = "dedup"
@@ -217,6 +219,10 @@ class Dedup(StreamStage):
                 "spill_bytes": p1.spill_bytes,
                 "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
             }
+            # the largest clusters, for the run report: survivor, size and a few removed ids
+            big = np.flatnonzero(size > 1)
+            big = big[np.argsort(-size[big], kind="stable")[:TOP_CLUSTERS]]
+            top: dict[int, dict] = {int(c): {"kept": None, "size": int(size[c]), "removed": []} for c in big}
             kept_new: list[int] = []
             ekeys_all = (np.concatenate([index.exact, p1.exact]) if n0 else p1.exact)
             ehas_all = (np.concatenate([index.has_exact, p1.has_exact]) if n0 else p1.has_exact)
@@ -239,6 +245,11 @@ class Dedup(StreamStage):
                 g = n0 + i
                 s = int(s_all[i])
                 csize = int(size[comp[g]])
+                entry = top.get(int(comp[g])) if top else None
+                if entry is not None:
+                    entry["kept"] = ids[s]
+                    if s != g and len(entry["removed"]) < 5:
+                        entry["removed"].append(rec.get("id", ids[g]))
                 if s == g:
                     kept_new.append(i)
                     set_meta(rec, "dedup", {"cluster": ids[s], "cluster_size": csize})
@@ -256,6 +267,7 @@ class Dedup(StreamStage):
                                         "similarity": round(sim, 4)})
                 yield Rejected(rec, Rejection(reason, detail))
             self._stats["kept"] = len(kept_new)
+            self._stats["top_clusters"] = [e for e in top.values() if e["removed"]]
             if self.index:
                 index.extend_and_save(self.index, self._params(), sigs_new, p1, np.array(kept_new, dtype=np.int64))
             self._stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
