@@ -113,7 +113,7 @@ def test_ray_engine_strict_error_is_the_local_one_and_resume_reuses_units(tmp_pa
     work = pl._prepare_work(clean, pl._fingerprint(cfg, [p for p, _ in plan]))
     units = list(pl.iter_units(plan, cfg.unit_lines, cfg.unit_bytes))[:2]
     mapped, _ = pl.split_stages(cfg.build())
-    keys, resumed, cpus = map_units_on_ray(units, mapped, cfg, work / "units", lambda n: None)
+    keys, resumed, cpus = map_units_on_ray(units, mapped, cfg, work / "units", lambda n, st: None)
     assert len(keys) == 2 and resumed == 0 and cpus == 2
     stats = run_pipeline(str(raw), str(clean), cfg)
     assert stats["run"]["resumed_units"] == 2

@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..errors import CorpusKitError, UsageError
 
 
@@ -141,7 +143,7 @@ class RaySession:
                 s.hash_executor = RayHashExecutor(self.ray, self.cpus)
 
     def map_units(self, units: Iterable[Any], mapped: list, cfg: Any, units_dir: Path,
-                  note: Callable[[int], None]) -> tuple[list[str], int, int]:
+                  note: Callable[[int, dict | None], None]) -> tuple[list[str], int, int]:
         """Run every unit not already in units_dir as a Ray task. Returns (unit keys in order,
         units reused from an earlier run, CPUs of the cluster)."""
         ray = self.ray
@@ -169,13 +171,14 @@ class RaySession:
                             raise
                         _write_unit(units_dir, key, files)
                         done += 1
-                        note(done)
+                        note(done, orjson.loads(files["stats.json"]))
 
             for unit in units:
                 keys.append(unit.key)
                 if (units_dir / unit.key).exists():
                     resumed += 1
                     done += 1
+                    note(done, orjson.loads((units_dir / unit.key / "stats.json").read_bytes()))
                     continue
                 pending[task.remote(payload, unit)] = unit.key
                 drain(2 * cpus)  # bounded: the driver holds at most 2 units per CPU in flight
@@ -188,7 +191,7 @@ class RaySession:
 
 
 def map_units_on_ray(units: Iterable[Any], mapped: list, cfg: Any, units_dir: Path,
-                     note: Callable[[int], None]) -> tuple[list[str], int, int]:
+                     note: Callable[[int, dict | None], None]) -> tuple[list[str], int, int]:
     """The map phase alone, in a session of its own."""
     with RaySession(cfg) as session:
         return session.map_units(units, mapped, cfg, units_dir, note)
