@@ -1,4 +1,4 @@
-"""The map phase of `corpuskit pipeline` on a Ray cluster (`--engine ray`).
+"""`corpuskit pipeline --engine ray`: the map phase (and dedup's hashing) on a Ray cluster.
 
 Only the map phase changes engine. The driver plans and cuts the input into the same units as
 the local engine; each unit becomes a Ray task that runs the very same `_run_unit` (same stage
@@ -6,8 +6,9 @@ objects, same `Chain`) into a scratch folder on whichever node runs it, and send
 files back as bytes (kept/rejected records stay JSON lines, compressed, never parsed by Ray, so
 no field is retyped). The driver writes them into clean/.work/units/<key>/ atomically, exactly
 where the local engine would have, and the unchanged local reduce (dedup, statistics, shards,
-report) follows. Hence the same bytes in data/ and rejected/ and the same counters whatever the
-engine; and a run killed on one engine resumes on the other.
+report) follows, except that dedup hashes its pass-1 batches as Ray tasks (RayHashExecutor;
+taken back in order). Hence the same bytes in data/ and rejected/ and the same counters whatever
+the engine; and a run killed on one engine resumes on the other.
 
 Nodes need no shared file system for JSONL input (the lines travel in the task); HTML and WARC
 inputs are read by path on the worker, so they need one. Every node needs corpuskit installed
