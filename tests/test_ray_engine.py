@@ -143,6 +143,15 @@ def test_engine_options_are_validated(run_cli, tmp_path):
     cfg.write_text('[pipeline]\nengine = "spark"\n')
     p = run_cli(["pipeline", _raw(tmp_path), tmp_path / "out", "--config", cfg])
     assert p.returncode == 2 and "engine must be local or ray" in p.stderr.decode()
+    if ray is not None:  # a closed port: a clear error at once, not Ray's minutes of retries
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        p = run_cli(["pipeline", tmp_path / "raw", tmp_path / "out2", "--engine", "ray",
+                     "--ray-address", f"127.0.0.1:{port}"])
+        assert p.returncode == 2 and "cannot reach the Ray cluster" in p.stderr.decode(), p.stderr
 
 
 @needs_ray

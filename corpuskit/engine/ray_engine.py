@@ -77,6 +77,7 @@ def _connect(ray: Any, cfg: Any) -> bool:
     kw: dict[str, Any] = {"include_dashboard": False, "logging_level": logging.WARNING,
                           "log_to_driver": False}
     if cfg.ray_address:
+        _check_reachable(cfg.ray_address)
         kw["address"] = cfg.ray_address
     else:
         kw["address"] = "local"  # a new local Ray, never a leftover `ray start` found on disk
@@ -91,6 +92,20 @@ def _connect(ray: Any, cfg: Any) -> bool:
     except ConnectionError as e:
         raise UsageError(f"cannot reach the Ray cluster at {cfg.ray_address!r}: {e}") from None
     return True
+
+
+def _check_reachable(address: str) -> None:
+    """Ray itself retries an unreachable head for minutes; a plain TCP connect says at once."""
+    import socket
+
+    hostport = address.split("://", 1)[-1]
+    host, sep, port = hostport.rpartition(":")
+    if not sep or not port.isdigit() or address == "auto":
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except OSError as e:
+        raise UsageError(f"cannot reach the Ray cluster at {address!r}: {e}") from None
 
 
 class _RayFuture:
