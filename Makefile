@@ -26,7 +26,7 @@ lint:
 # Benchmarks: every benchmarks/bench_*.py, each printing its table and writing
 # benchmarks/results/<name>.json. Needs the [bench] extra (trafilatura, resiliparse, datatrove).
 bench:
-	$(VENV)/bin/pip install -q -e '.[test,bench]'
+	$(VENV)/bin/pip install -q -e '.[test,bench,ray]'
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PYTHON) $$f || exit 1; done
 
 demo:

@@ -64,7 +64,12 @@ def _open_binary(path: str) -> IO[bytes]:
         return sys.stdin.buffer
     comp = compression_of(path)
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        if "://" in path:  # s3://, gs://, memory://: through fsspec (corpuskit.remote)
+            from .remote import open_remote
+
+            raw = open_remote(path)
+        else:
+            raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
     except IsADirectoryError:
         raise BadInput(path, None, "not_a_file", "is a directory") from None
     except FileNotFoundError:

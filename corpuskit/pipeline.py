@@ -70,8 +70,14 @@ class PipelineConfig:
     workers: int = 0  # 0: one per CPU core
     unit_lines: int = 10_000
     unit_bytes: int = 64 * 1024 * 1024
+    engine: str = "local"  # local (process pool) | ray (corpuskit.engine.ray_engine)
+    ray_address: str | None = None  # None: start a local Ray; "auto" or ray://host:port: join one
 
     def __post_init__(self) -> None:
+        if self.engine not in ("local", "ray"):
+            raise UsageError(f"engine must be local or ray, not {self.engine!r}")
+        if self.ray_address and self.engine != "ray":
+            raise UsageError("a Ray address needs --engine ray")
         if self.compression not in _SUFFIX:
             raise UsageError(f"compression must be one of {', '.join(_SUFFIX)}, not {self.compression!r}")
         for name in ("shard_size", "unit_lines", "unit_bytes"):
@@ -98,9 +104,11 @@ class PipelineConfig:
         return self.workers or os.cpu_count() or 1
 
     def fingerprint(self) -> dict:
-        """What the output depends on (workers excluded: they do not change it)."""
+        """What the output depends on (workers and engine excluded: they do not change it, so
+        a run killed on one engine resumes on the other)."""
         d = asdict(self)
-        d.pop("workers")
+        for k in ("workers", "engine", "ray_address"):
+            d.pop(k)
         return d
 
 
@@ -150,6 +158,13 @@ def plan_inputs(raw: str | list[str]) -> tuple[list[tuple[str, str]], list[str]]
     planned: list[tuple[str, str]] = []
     ignored: list[str] = []
     for item in items:
+        if "://" in item:  # a remote folder or file (corpuskit.remote, through fsspec)
+            from .remote import plan_remote
+
+            got, skipped = plan_remote(item)
+            planned += got
+            ignored += skipped
+            continue
         p = Path(item)
         if not p.exists():
             raise BadInput(item, None, "not_found", "no such file or directory")
@@ -399,6 +414,11 @@ def _check_clean_dir(clean: Path) -> None:
 def _fingerprint(cfg: PipelineConfig, paths: list[str]) -> str:
     files = []
     for p in paths:
+        if "://" in p:
+            from .remote import remote_stat
+
+            files.append(remote_stat(p))
+            continue
         st = os.stat(p)
         files.append([os.path.abspath(p), st.st_size, st.st_mtime_ns])
     blob = orjson.dumps({"config": cfg.fingerprint(), "files": files}, option=orjson.OPT_SORT_KEYS)
@@ -438,8 +458,24 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
     `progress(event)` is called as units finish, with {"phase", "units", "bytes", "seconds",
     "stages": [{stage, in, kept, rejected}]} (running totals over the finished units)."""
     cfg = config or PipelineConfig()
+    if "://" in clean:  # built in a local staging folder, then uploaded (corpuskit.remote)
+        from .remote import run_to_remote
+
+        return run_to_remote(raw, clean, cfg, progress, run_pipeline)
+    if cfg.engine != "ray":
+        return _run(raw, clean, cfg, progress, None)
+    from .engine.ray_engine import RaySession  # imported here only: the local engine never imports Ray
+
+    with RaySession(cfg) as session:
+        return _run(raw, clean, cfg, progress, session)
+
+
+def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
+         progress: Callable[[str, int, int], None] | None, session: Any) -> dict:
     stages = cfg.build()
     mapped, streamed = split_stages(stages)
+    if session is not None:
+        session.lend_executors(streamed)
     if not mapped:
         raise UsageError("the pipeline's first stage must be a per-record stage")
     clean_p = Path(clean)
@@ -489,7 +525,10 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
             return None
         return orjson.loads((units_dir / key / "stats.json").read_bytes())
 
-    if workers == 1:
+    if session is not None:
+        unit_keys, resumed, workers = session.map_units(
+            iter_units(plan, cfg.unit_lines, cfg.unit_bytes), mapped, cfg, units_dir, note)
+    elif workers == 1:
         _init_worker(mapped, cfg, str(units_dir))
         for unit in iter_units(plan, cfg.unit_lines, cfg.unit_bytes):
             unit_keys.append(unit.key)
@@ -686,7 +725,7 @@ def _stats(cfg: PipelineConfig, read: ReadStats, stage_stats: list[StageStats], 
                    "rejected_bytes": {k: w.bytes for k, w in rej.writers.items()}},
         "conservation": {"in": n_in, "kept": out.count, "rejected": n_rej, "quarantined": quarantined,
                          "ok": n_in == out.count + n_rej + quarantined},
-        "run": {"units": n_units, "resumed_units": resumed, "workers": workers},
+        "run": {"units": n_units, "resumed_units": resumed, "workers": workers, "engine": cfg.engine},
         "config": {"stages": cfg.stages, "options": cfg.options, "shard_size": cfg.shard_size,
                    "compression": cfg.compression},
         "seconds": round(seconds, 3),
@@ -746,7 +785,8 @@ def load_config(path: str) -> PipelineConfig:
     if unknown:
         raise UsageError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
     pl = dict(data.get("pipeline", {}))
-    known = {"stages", "shard_size", "compression", "strict", "workers", "unit_lines", "unit_bytes"}
+    known = {"stages", "shard_size", "compression", "strict", "workers", "unit_lines", "unit_bytes",
+             "engine", "ray_address"}
     bad = set(pl) - known
     if bad:
         raise UsageError(f"{path}: [pipeline] has no option(s) {', '.join(sorted(bad))} "
@@ -754,6 +794,9 @@ def load_config(path: str) -> PipelineConfig:
     for k in ("shard_size", "workers", "unit_lines", "unit_bytes"):
         if k in pl and (not isinstance(pl[k], int) or isinstance(pl[k], bool)):
             raise UsageError(f"{path}: [pipeline] {k} must be an integer, not {pl[k]!r}")
+    for k in ("engine", "ray_address", "compression"):
+        if k in pl and not isinstance(pl[k], str):
+            raise UsageError(f"{path}: [pipeline] {k} must be a string, not {pl[k]!r}")
     if "stages" in pl and (not isinstance(pl["stages"], list)
                            or not all(isinstance(s, str) for s in pl["stages"])):
         raise UsageError(f"{path}: [pipeline] stages must be a list of stage names")
@@ -826,7 +869,9 @@ def print_config(stage_names: list[str] | None = None) -> str:
            "strict = false  # stop at the first bad input line instead of quarantining it",
            "workers = 0  # 0: one per CPU core; the output does not depend on it",
            f"unit_lines = {d.unit_lines}  # lines per unit of work (and of resumption)",
-           f"unit_bytes = {d.unit_bytes}  # bytes per unit of work, at most", ""]
+           f"unit_bytes = {d.unit_bytes}  # bytes per unit of work, at most",
+           'engine = "local"  # local | ray (pip install \'corpuskit[ray]\'); the output does not depend on it',
+           '# ray_address = "auto"  # join a running Ray cluster (default: start a local one)', ""]
     for name in REGISTRY:
         cls = get_stage_class(name)
         opts = cls.options()

@@ -32,6 +32,12 @@ def add_pipeline_command(app: typer.Typer) -> None:
         set_: Optional[list[str]] = typer.Option(None, "--set", help="Stage option, e.g. "
                                                  "--set filter-short.min_words=20 (repeatable; "
                                                  "overrides the config file)."),
+        engine: Optional[str] = typer.Option(None, "--engine", help="local (process pool, the default) "
+                                             "| ray (units as Ray tasks; pip install 'corpuskit[ray]'). "
+                                             "The output does not depend on it."),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: join "
+                                                  "this cluster ('auto', ray://host:10001); default: "
+                                                  "start a local Ray."),
         quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress or summary on stderr."),
     ) -> None:
         from .cli import _fail, render_summary
@@ -49,7 +55,8 @@ def add_pipeline_command(app: typer.Typer) -> None:
             if stages:
                 cfg.stages = [s.strip() for s in stages.split(",") if s.strip()]
             for name, value in (("workers", workers), ("shard_size", shard_size),
-                                ("compression", compression), ("strict", strict)):
+                                ("compression", compression), ("strict", strict),
+                                ("engine", engine), ("ray_address", ray_address)):
                 if value is not None:
                     setattr(cfg, name, value)
             for stage, opts in parse_sets(set_ or []).items():

@@ -311,12 +311,21 @@ class Dedup(StreamStage):
         # output never depends on timing.
         from concurrent.futures import ThreadPoolExecutor
 
+        # `hash_executor` (set by `pipeline --engine ray`) runs the batches elsewhere instead, more
+        # of them at once; taken in order all the same.
+        remote = getattr(self, "hash_executor", None)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpuskit-dedup")
         pending: list[Any] = []
+        in_flight = getattr(remote, "max_pending", 2)
 
         def hash_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
             sigs, ntok, keys = hasher.hash_documents(texts, do_sig=self.near)
             return sigs, ntok, keys, (mh.band_keys(sigs, b, r) if self.near else None)
+
+        def submit(texts: list[str]) -> Any:
+            if remote is None:
+                return pool.submit(hash_batch, texts)
+            return remote.submit(hash_batch_with, (self.num_perm, self.seed, self.ngram), texts, self.near, b, r)
 
         def collect(limit: int) -> None:
             while len(pending) > limit:
@@ -331,10 +340,10 @@ class Dedup(StreamStage):
         def flush() -> None:
             nonlocal batch, batch_chars
             if batch:
-                pending.append(pool.submit(hash_batch, batch))
+                pending.append(submit(batch))
                 batch = []
                 batch_chars = 0
-            collect(2)
+            collect(in_flight)
 
         try:
             for rec in records:
@@ -480,6 +489,21 @@ class Dedup(StreamStage):
 
 
 # ---------------------------------------------------------------- helpers
+_HASHERS: dict[tuple, Any] = {}
+
+
+def hash_batch_with(params: tuple, texts: list[str], near: bool, b: int, r: int) -> tuple:
+    """Pass 1's hashing of one batch, as a plain function of its inputs so that another process
+    (a Ray worker) can run it: (signatures, token counts, exact keys, band keys or None)."""
+    from .. import minhash as mh
+
+    hasher = _HASHERS.get(params)
+    if hasher is None:
+        hasher = _HASHERS[params] = mh.MinHasher(*params)
+    sigs, ntok, keys = hasher.hash_documents(texts, do_sig=near)
+    return sigs, ntok, keys, (mh.band_keys(sigs, b, r) if near else None)
+
+
 class _Pass1:
     def __init__(self) -> None:
         self.n = 0
