@@ -79,9 +79,14 @@ class Chain:
         try:
             for rec in upstream:
                 seen += 1
-                t0 = clock()
-                out = process(rec)
-                t += clock() - t0
+                # a stage's time is sampled on every 8th record (two clock calls per record cost
+                # the cheap stages ~6% of their throughput); `seconds` is that sample x 8
+                if seen & 7:
+                    out = process(rec)
+                else:
+                    t0 = clock()
+                    out = process(rec)
+                    t += (clock() - t0) * 8
                 if out.__class__ is Rejection:
                     self._reject(st, stage, rec, out)  # type: ignore[arg-type]
                 else:
