@@ -95,6 +95,24 @@ def test_ftfy_fast_path_gives_what_ftfy_gives(s):
         assert ftfy.fix_text(s, _ftfy_config()) == unicodedata.normalize("NFC", s)
 
 
+_MOJIBAKE_LINES = ["cafÃ© au lait", "â€œquotedâ€\x9d", "ä¸\xadæ–‡", "plain line", "中文，一行",
+                   "", "  ", "\r", "Ã\xa0 la carte\r", "ﬁne ligature", "\x1b[31mred\x1b[0m"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(texts, st.sampled_from(_MOJIBAKE_LINES)), min_size=0, max_size=12),
+       st.booleans())
+def test_ftfy_line_by_line_is_ftfy_on_the_whole_text(lines, trailing_newline):
+    import unicodedata
+
+    import ftfy
+
+    from corpuskit.stages.normalize import _ftfy_config, _ftfy_lines
+
+    s = "\n".join(lines) + ("\n" if trailing_newline else "")
+    assert unicodedata.normalize("NFC", _ftfy_lines(s)) == ftfy.fix_text(s, _ftfy_config())
+
+
 def test_ftfy_fast_path_on_plain_english_and_chinese():
     import ftfy
 
