@@ -69,7 +69,7 @@ def _open_binary(path: str) -> IO[bytes]:
 
             raw = open_remote(path)
         else:
-            raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+            raw = open(path, "rb", buffering=_CHUNK)  # noqa: SIM115 - closed by the caller
     except IsADirectoryError:
         raise BadInput(path, None, "not_a_file", "is a directory") from None
     except FileNotFoundError:
@@ -134,36 +134,26 @@ class _ZstdRaw(io.RawIOBase):
         super().close()
 
 
-def iter_line_batches(path: str) -> Iterator[tuple[int, list[bytes], int]]:
-    """(number of the first line, lines without their newline, bytes read) in large batches:
-    splitting big chunks is much cheaper than reading line by line. A line may end in \r
-    (JSON treats it as white space). Decompression errors (a truncated .gz, a corrupt .zst)
-    become BadInput at the line where the data ended."""
+def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[int, list[bytes], int]]:
+    """(number of the first line, lines, bytes read) in batches of about a megabyte, with each
+    line's "\n" kept (keep_newline, what the record reader wants: JSON ignores it) or removed.
+    Lines are split at "\n" only; a line may end in \r (JSON treats it as white space).
+    The buffered reader's C `readlines(hint)` is 5x faster than splitting big chunks by hand
+    (no fresh multi-megabyte buffers to fault in and copy). Decompression errors (a truncated
+    .gz, a corrupt .zst) become BadInput at the line where the data ended."""
     f = _open_binary(path)
     lineno = 1
-    pending: list[bytes] = []  # pieces of a line not finished yet (a long line spans chunks)
     try:
+        readlines = f.readlines
         while True:
-            chunk = f.read(_CHUNK * 4)
-            if not chunk:
+            lines = readlines(_CHUNK)
+            if not lines:
                 break
-            nl = chunk.rfind(b"\n")
-            if nl < 0:
-                pending.append(chunk)
-                continue
-            head = chunk[:nl]
-            if pending:
-                pending.append(head)
-                head = b"".join(pending)
-                pending = []
-            lines = head.split(b"\n")
-            if nl + 1 < len(chunk):
-                pending.append(chunk[nl + 1:])
-            yield lineno, lines, len(head) + 1
+            nbytes = sum(map(len, lines))
+            if not keep_newline:
+                lines = [x[:-1] if x[-1:] == b"\n" else x for x in lines]
+            yield lineno, lines, nbytes
             lineno += len(lines)
-        if pending:
-            last = b"".join(pending)
-            yield lineno, [last], len(last)
     except EOFError as e:  # gzip: "Compressed file ended before the end-of-stream marker"
         raise BadInput(path, lineno, "truncated_file",
                        f"compressed file is truncated ({e}); the file is incomplete") from None
@@ -262,7 +252,7 @@ class RecordReader:
             st.files += 1
             name = "<stdin>" if path == "-" else path
             nlines = 0
-            for first, lines, nbytes in iter_line_batches(path):
+            for first, lines, nbytes in iter_line_batches(path, keep_newline=True):
                 nlines += len(lines)
                 st.bytes += nbytes
                 yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
@@ -276,13 +266,15 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
                 text_field: str = "text",
                 bad_sink: Callable[[bytes, BadInput], None] | None = None,
                 assign_ids: bool = True) -> Iterator[dict]:
-    """Parse and check a batch of lines (line numbers from `first`), counting into `st`. Bad
-    lines raise BadInput or go to `bad_sink`."""
+    """Parse and check a batch of lines (line numbers from `first`; each may end in its "\n"),
+    counting into `st`. Bad lines raise BadInput or go to `bad_sink` (without the newline)."""
     loads = orjson.loads
     JSONDecodeError = orjson.JSONDecodeError
     req = require_field
 
     def bad(lineno: int, line: bytes, reason: str, message: str) -> None:
+        if line[-1:] == b"\n":  # the reader keeps each line's newline; the raw line is without it
+            line = line[:-1]
         err = BadInput(name, lineno, reason, message, raw=line)
         if bad_sink is None:
             raise err
