@@ -155,7 +155,7 @@ def bench_urls(n: int) -> dict:
 def bench_lang_accuracy(data: list[tuple[str, str, str]]) -> list[dict]:
     from langdetect import DetectorFactory, detect
 
-    configs = {"filter-lang langdetect (script first)": FilterLang(min_score=0).identify}
+    configs = {"filter-lang langdetect (script first)": FilterLang(min_score=0, backend="langdetect").identify}
     try:
         configs["filter-lang fasttext lid.176.ftz (script first)"] = FilterLang(min_score=0, backend="fasttext").identify
     except ImportError:
@@ -212,7 +212,7 @@ def bench_lang_speed(en: list[str], zh: list[str], repeats: int) -> list[dict]:
         tb, _ = median_time(lambda docs=docs: bare_all(docs), repeats)
         rows.append({"lang": label, "detector": "bare langdetect.detect(whole text)", "docs": len(docs),
                      "docs_per_s": round(len(docs) / tb), "speedup": 1.0})
-        configs = [("filter-lang langdetect", FilterLang())]
+        configs = [("filter-lang langdetect", FilterLang(backend="langdetect"))]
         try:
             configs.append(("filter-lang fasttext", FilterLang(backend="fasttext")))
         except ImportError:
