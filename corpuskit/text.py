@@ -131,7 +131,7 @@ def dominant_script(text: str, sample: int = 4000) -> str:
     han = len(HAN_RE.findall(s))
     kana = len(KANA_RE.findall(s))
     hangul = len(HANGUL_RE.findall(s))
-    letters = sum(1 for ch in s if ch.isalpha())
+    letters, latin = count_letters(s)
     if not letters:
         return "none"
     if kana and kana + han >= 0.3 * letters:
@@ -140,10 +140,24 @@ def dominant_script(text: str, sample: int = 4000) -> str:
         return "hangul"
     if han >= 0.3 * letters:
         return "han"
-    latin = sum(1 for ch in s if ch.isascii() and ch.isalpha())
     if latin >= 0.5 * letters:
         return "latin"
     return "other"
+
+
+_ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
+_ASCII_RUN_RE = re.compile("[\x00-\x7f]+")
+
+
+def count_letters(s: str) -> tuple[int, int]:
+    """(characters with str.isalpha(), ASCII letters among them), counted in C: bytes.translate
+    for the ASCII part, map(str.isalpha) over the rest only."""
+    a = s.encode("ascii", "ignore") if not s.isascii() else s.encode("ascii")
+    ascii_letters = len(a) - len(a.translate(None, _ASCII_LETTERS))
+    if len(a) == len(s):
+        return ascii_letters, ascii_letters
+    rest = _ASCII_RUN_RE.sub("", s)
+    return ascii_letters + sum(map(str.isalpha, rest)), ascii_letters
 
 
 def is_punctuation(ch: str) -> bool:

@@ -362,3 +362,23 @@ def test_cli_bad_options_are_usage_errors(run_cli):
     assert p.returncode == 2 and b"max-boilerplate-frac" in p.stderr
     p = run_cli(["filter-quality", "--dup-ngram-fracs", "5=0.1"], input=b"")
     assert p.returncode == 2 and b"--dup-ngram-fracs" in p.stderr
+
+
+def test_doc_literals_are_exactly_the_gate_literals_in_the_text():
+    # one Aho-Corasick pass must find what a substring test of every literal finds, overlapping
+    # and nested literals included, in English and Chinese
+    import random
+
+    from corpuskit.stages.ads import _compiled_rules
+
+    st = FilterAds()
+    lits = _compiled_rules("").literals
+    assert lits
+    rng = random.Random(5)
+    filler = ["the article says", "中文内容", "subscribe", "click", " ", "\n", "广告", "Cookie"]
+    for _ in range(300):
+        parts = rng.sample(lits, k=rng.randint(0, 6)) + rng.sample(filler, k=3)
+        rng.shuffle(parts)
+        text = "".join(p.upper() if rng.random() < 0.2 else p for p in parts)
+        low = text.lower()
+        assert set(st.doc_literals(text)) == {lit for lit in lits if lit in low}

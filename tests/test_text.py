@@ -66,3 +66,42 @@ def test_count_sentences_matches_sentences_and_stops_early():
     assert text.count_sentences(s) == len(text.sentences(s)) == 9
     assert text.count_sentences(s, stop_at=3) == 3
     assert text.count_sentences("") == 0
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_MIXED = st.text(st.one_of(st.characters(), st.sampled_from(list("abcXYZ 中文かなカナ한국어éßΩж12½²Ⅳ_-'."))),
+                 max_size=200)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MIXED)
+def test_count_letters_is_str_isalpha_exactly(s):
+    assert text.count_letters(s) == (sum(1 for ch in s if ch.isalpha()),
+                                     sum(1 for ch in s if ch.isascii() and ch.isalpha()))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MIXED)
+def test_script_language_counts_words_that_hold_a_letter(s):
+    from corpuskit.stages.lang import script_language
+
+    # the per-word definition the C-level counting replaced
+    han = len(text.HAN_RE.findall(s))
+    kana = len(text.KANA_RE.findall(s))
+    total = hangul = 0
+    for w in text.WORD_RE.findall(s):
+        if w.isdigit() or not any(ch.isalpha() for ch in w):
+            continue
+        total += 1
+        hangul += bool(text.HANGUL_RE.search(w))
+    want = None
+    if total:
+        if kana and kana >= 0.05 * total and (han + kana) >= 0.3 * total:
+            want = ("ja", round((han + kana) / total, 4))
+        elif hangul >= 0.3 * total:
+            want = ("ko", round(hangul / total, 4))
+        elif han >= 0.3 * total and not kana:
+            want = ("zh", round(han / total, 4))
+    assert script_language(s) == want

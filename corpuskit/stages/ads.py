@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from ..errors import UsageError
 from ..stage import RecordStage, Rejection, opt, set_meta
@@ -103,6 +103,7 @@ class _RuleSet(NamedTuple):
     literals: tuple[str, ...]  # every gate literal
     by_first_char: dict[str, tuple[str, ...]]  # gate literals by their first character
     rules_of: dict[str, tuple[int, ...]]  # gate literal -> indices (into gated) of its rules
+    automaton: Any  # ahocorasick-rs automaton over `literals` (None when there are none)
 
 
 @lru_cache(maxsize=16)
@@ -141,9 +142,14 @@ def _compiled_rules(extra_file: str) -> _RuleSet:
     for i, r in enumerate(gated):
         for lit in r.literals or ():
             rules_of.setdefault(lit, []).append(i)
+    automaton = None
+    if literals:
+        import ahocorasick_rs
+
+        automaton = ahocorasick_rs.AhoCorasick(literals)
     return _RuleSet(tuple(gated), tuple(ungated), tuple(literals),
                     {k: tuple(v) for k, v in firsts.items()},
-                    {k: tuple(v) for k, v in rules_of.items()})
+                    {k: tuple(v) for k, v in rules_of.items()}, automaton)
 
 
 def _segments_short(segments: list[str], max_words: int) -> bool:
@@ -247,14 +253,17 @@ class FilterAds(RecordStage):
         return structural_rule(line, n_words)
 
     def doc_literals(self, text: str) -> tuple[str, ...]:
-        """The gate literals that occur somewhere in `text`: one pass of fast substring searches
-        per document, so that most lines test only a handful of strings."""
+        """The gate literals that occur somewhere in `text` (in the rule set's order): one
+        Aho-Corasick pass over the document (every overlapping occurrence, so a literal inside
+        another is found too), so that most lines test only a handful of strings."""
         if not self.remove_boilerplate:
             return ()
-        low = text.lower()
-        by_first = _compiled_rules(self.patterns).by_first_char
-        # only literals whose first character occurs at all (an English page skips the Chinese ones)
-        return tuple(lit for ch in by_first.keys() & set(low) for lit in by_first[ch] if lit in low)
+        rs = _compiled_rules(self.patterns)
+        if rs.automaton is None:
+            return ()
+        found = {i for i, _, _ in rs.automaton.find_matches_as_indexes(text.lower(), overlapping=True)}
+        lits = rs.literals
+        return tuple(lits[i] for i in sorted(found))
 
     def process(self, record: dict) -> dict | Rejection:
         text = self.get_text(record)

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import threading
+from itertools import filterfalse
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -93,15 +94,15 @@ def script_language(sample: str) -> tuple[str, float] | None:
     """
     han = len(HAN_RE.findall(sample))
     kana = len(KANA_RE.findall(sample))
+    toks = WORD_RE.findall(sample)
+    # numbers belong to no language (a stock table in Chinese is still Chinese): a word counts
+    # when it holds a letter. Most words are all letters (str.isalpha in C); only the rest are
+    # looked at one by one.
+    total = sum(map(str.isalpha, toks))
+    total += sum(1 for w in filterfalse(str.isalpha, toks) if any(ch.isalpha() for ch in w))
     hangul_words = 0
-    total = 0
-    for m in WORD_RE.finditer(sample):
-        w = m.group()
-        if w.isdigit() or not any(ch.isalpha() for ch in w):
-            continue  # numbers belong to no language: a stock table in Chinese is still Chinese
-        total += 1
-        if HANGUL_RE.search(w):
-            hangul_words += 1
+    if HANGUL_RE.search(sample):
+        hangul_words = sum(1 for w in toks if HANGUL_RE.search(w))
     if not total:
         return None
     if kana and kana >= 0.05 * total and (han + kana) >= 0.3 * total:
