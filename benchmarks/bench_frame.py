@@ -31,6 +31,10 @@ loads, dumps = orjson.loads, orjson.dumps
 with open(sys.argv[1], "rb") as f, open(sys.argv[2], "wb", buffering=1 << 20) as out:
     for line in f:
         out.write(dumps(loads(line), option=orjson.OPT_APPEND_NEWLINE))
+    if len(sys.argv) > 3:  # the same durability as corpuskit's -o: data on disk before close
+        import os
+        out.flush()
+        os.fsync(out.fileno())
 """
 
 
@@ -84,21 +88,29 @@ def main() -> None:
         bare = Path(td) / "bare.py"
         bare.write_text(BARE)
         # interleaved, so that drifting load on a shared machine hits every variant alike
-        runs: dict[str, list[float]] = {"bare": [], "cli": [], "lib": []}
+        runs: dict[str, list[float]] = {"bare": [], "bare_fsync": [], "cli": [], "lib": []}
         for _ in range(a.repeats):
             runs["bare"].append(median_time(lambda: subprocess.run(
                 [sys.executable, str(bare), str(src), str(out)], check=True), 1)[0])
+            runs["bare_fsync"].append(median_time(lambda: subprocess.run(
+                [sys.executable, str(bare), str(src), str(out), "fsync"], check=True), 1)[0])
             runs["cli"].append(median_time(lambda: subprocess.run(
                 [sys.executable, "-m", "corpuskit", "cat", str(src), "-o", str(out), "-q"], check=True,
                 env=env), 1)[0])
             runs["lib"].append(median_time(lambda: _in_process(src, out), 1)[0])
-        t_bare, t_ck, t_lib = (statistics.median(runs[k]) for k in ("bare", "cli", "lib"))
+        t_bare, t_bf, t_ck, t_lib = (statistics.median(runs[k]) for k in ("bare", "bare_fsync", "cli", "lib"))
         t_start, _ = median_time(lambda: subprocess.run([sys.executable, "-m", "corpuskit", "cat", "-q"],
                                                         input=b"", check=True, env=env), a.repeats)
     rows = [["bare orjson loads+dumps (script)", f"{size / 1e6 / t_bare:,.0f}", 1.0],
+            ["bare orjson, + fsync before close (as -o does)", f"{size / 1e6 / t_bf:,.0f}",
+             round(t_bf / t_bare, 3)],
             ["corpuskit cat (CLI, incl. start-up)", f"{size / 1e6 / t_ck:,.0f}", round(t_ck / t_bare, 3)],
             ["corpuskit frame in-process", f"{size / 1e6 / t_lib:,.0f}", round(t_lib / t_bare, 3)]]
+    paired = statistics.median(c / b for c, b in zip(runs["cli"], runs["bare"]))
+    paired_lib = statistics.median(c / b for c, b in zip(runs["lib"], runs["bare"]))
     print(f"CLI start-up alone: {t_start:.2f} s")
+    print(f"median of the per-repeat ratios (each variant right after bare): CLI {paired:.2f}x, "
+          f"in-process {paired_lib:.2f}x")
     print(f"Pass-through over {size / 1e6:,.0f} MB ({n:,} records), median of {a.repeats}:")
     print(table(rows, ["run", "MB/s", "time vs bare"]))
 
@@ -115,6 +127,11 @@ def main() -> None:
                                        "bare_MB_s": round(size / 1e6 / t_bare, 1),
                                        "corpuskit_MB_s": round(size / 1e6 / t_ck, 1),
                                        "ratio": round(t_ck / t_bare, 3),
+                                       "paired_ratio": round(paired, 3),
+                                       "paired_in_process_ratio": round(paired_lib, 3),
+                                       "bare_fsync_ratio": round(t_bf / t_bare, 3),
+                                       "ratio_vs_bare_fsync": round(t_ck / t_bf, 3),
+                                       "runs_s": {k: [round(x, 3) for x in v] for k, v in runs.items()},
                                        "in_process_ratio": round(t_lib / t_bare, 3),
                                        "cli_startup_s": round(t_start, 3)},
                        "normalize": res_norm, "repeats": a.repeats})
