@@ -28,7 +28,6 @@ import random
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_pipeline import eval_dir  # noqa: E402
-from benchmarks.common import save, table  # noqa: E402
+from benchmarks.common import Sampler, save, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,67 +97,6 @@ def generate(out_dir: Path, n: int, files: int = 20, seed: int = 11) -> dict:
                                       "meta": {"source": "scale-bench"}}) + b"\n")
                 i += 1
     return kinds
-
-
-def _tree(root: int) -> list[int]:
-    kids: dict[int, list[int]] = {}
-    for d in os.listdir("/proc"):
-        if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as f:
-                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            kids.setdefault(ppid, []).append(int(d))
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(kids.get(p, []))
-    return out
-
-
-def _mem(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) in kB of one process."""
-    rss = pss = 0
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Rss:"):
-                    rss = int(line.split()[1])
-                elif line.startswith("Pss:"):
-                    pss = int(line.split()[1])
-    except OSError:
-        pass
-    return rss, pss
-
-
-class Sampler(threading.Thread):
-    def __init__(self, pid: int, every: float = 0.5, log: Path | None = None):
-        super().__init__(daemon=True)
-        self.pid, self.every, self.log = pid, every, log
-        self.t0 = time.perf_counter()
-        self.peak_rss = self.peak_pss = self.peak_one = 0
-        self.procs = 0
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        n = 0
-        while not self.done.is_set():
-            pids = _tree(self.pid)
-            mems = [_mem(p) for p in pids]
-            self.peak_rss = max(self.peak_rss, sum(m[0] for m in mems))
-            self.peak_pss = max(self.peak_pss, sum(m[1] for m in mems))
-            self.peak_one = max([self.peak_one] + [m[0] for m in mems])
-            self.procs = max(self.procs, len(pids))
-            n += 1
-            if self.log is not None and n % 60 == 0:  # a line every ~30 s, for a long run
-                with open(self.log, "a") as f:
-                    f.write(json.dumps({"elapsed_s": round(time.perf_counter() - self.t0),
-                                        "now_pss_mb": round(sum(m[1] for m in mems) / 1024),
-                                        "peak_pss_mb": round(self.peak_pss / 1024),
-                                        "peak_rss_mb": round(self.peak_rss / 1024)}) + "\n")
-            self.done.wait(self.every)
 
 
 def run_pipeline(raw: Path, clean: Path, workers: int) -> dict:
