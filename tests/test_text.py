@@ -105,3 +105,13 @@ def test_script_language_counts_words_that_hold_a_letter(s):
         elif han >= 0.3 * total and not kana:
             want = ("zh", round(han / total, 4))
     assert script_language(s) == want
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MIXED)
+def test_words_fast_paths_and_cache_equal_the_one_regex(s):
+    want = text.WORD_RE.findall(s)
+    assert text.words(s) == want
+    assert text.words(s) == want  # the cached list, same answer
+    assert text.count_words(s) == len(want)
+    assert text.words(s + "x") == text.WORD_RE.findall(s + "x")

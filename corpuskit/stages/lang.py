@@ -18,8 +18,8 @@
 from __future__ import annotations
 
 import threading
-from itertools import filterfalse
 from dataclasses import dataclass
+from itertools import filterfalse
 from pathlib import Path
 from typing import Any, ClassVar
 
