@@ -198,24 +198,29 @@ class RayHashExecutor:
         return _RayFuture(self._ray, self._task.remote(fn, *args))
 
 
+# units per CPU (and bytes of input lines) in one map_batches dataset: see RaySession.map_units
+_UNITS_PER_CPU = 8
+_WINDOW_BYTES = 256 << 20
+
+
 # ---------------------------------------------------------------- dedup: the band-key shuffle
 _NEAR = 8  # as corpuskit.stages.dedup._NEAR (checked by a test)
 _SIG_CHUNK = 1 << 16  # documents per signature block in the object store (32 MB at 128 perms)
 _ROWS_PER_PARTITION = 2_000_000  # band rows (20 bytes each) per shuffle partition, at most
 
 
-def _sig_rows(idx: np.ndarray, refs: list, width: int) -> np.ndarray:
+def _sig_rows(idx: np.ndarray, refs: list, width: int, chunk_docs: int) -> np.ndarray:
     """Signature rows of global document numbers `idx`, from the blocks in the object store
     (each block fetched once per worker process)."""
     out = np.empty((len(idx), width), dtype=np.uint32)
-    chunk = idx // _SIG_CHUNK
+    chunk = idx // chunk_docs
     for c in np.unique(chunk).tolist():
         m = chunk == c
-        out[m] = _cached_get(refs[c])[idx[m] - c * _SIG_CHUNK]
+        out[m] = _cached_get(refs[c])[idx[m] - c * chunk_docs]
     return out
 
 
-def _bucket_pairs(batch: dict, refs_holder: list, n_all: int, width: int) -> dict:
+def _bucket_pairs(batch: dict, refs_holder: list, n_all: int, width: int, chunk_docs: int) -> dict:
     """The candidate check of one shuffle partition (every row of a (band, key) group is in
     it): the same pairs as the local `_candidate_pairs` (each document of a bucket with the
     bucket's first and with its 8 predecessors, by position), and their estimated Jaccard.
@@ -248,7 +253,8 @@ def _bucket_pairs(batch: dict, refs_holder: list, n_all: int, width: int) -> dic
     step = 1 << 15
     for s in range(0, len(u), step):
         part = u[s:s + step]
-        est[s:s + step] = estimate_jaccard(_sig_rows(part // n, refs, width), _sig_rows(part % n, refs, width))
+        est[s:s + step] = estimate_jaccard(_sig_rows(part // n, refs, width, chunk_docs),
+                                           _sig_rows(part % n, refs, width, chunk_docs))
     return {"code": u, "est": est}
 
 
@@ -275,13 +281,13 @@ class RayDedupShuffle:
         rd = _quiet_ray_data(ray)
         t0 = time.perf_counter()
         total, b = bkeys.shape
-        refs = [ray.put(sig_rows(np.arange(s, min(s + _SIG_CHUNK, total))))
-                for s in range(0, total, _SIG_CHUNK)]
+        chunk = _SIG_CHUNK
+        refs = [ray.put(sig_rows(np.arange(s, min(s + chunk, total)))) for s in range(0, total, chunk)]
         sig_bytes = total * width * 4
         tables = []
         band_bytes = 0
-        for s in range(0, total, _SIG_CHUNK):
-            idx = s + np.flatnonzero(valid[s:s + _SIG_CHUNK])
+        for s in range(0, total, chunk):
+            idx = s + np.flatnonzero(valid[s:s + chunk])
             t = pa.table({"band": np.tile(np.arange(b, dtype=np.int32), len(idx)),
                           "key": bkeys[idx].ravel(), "pos": np.repeat(idx, b).astype(np.int64)})
             band_bytes += t.nbytes
@@ -295,7 +301,7 @@ class RayDedupShuffle:
             if rows:
                 ds = (rd.from_arrow(tables)
                       .repartition(parts, keys=["band", "key"])
-                      .map_batches(_bucket_pairs, fn_args=([refs], total, width), batch_size=None,
+                      .map_batches(_bucket_pairs, fn_args=([refs], total, width, chunk), batch_size=None,
                                    batch_format="numpy", num_cpus=1))
                 del tables
                 for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
@@ -376,7 +382,7 @@ class RaySession:
         resumed = done = 0
         window: list[Any] = []
         window_bytes = 0
-        max_units, max_bytes = 8 * self.cpus, 256 << 20
+        max_units, max_bytes = _UNITS_PER_CPU * self.cpus, _WINDOW_BYTES
 
         def run_window() -> None:
             nonlocal done, window, window_bytes
