@@ -1,18 +1,27 @@
-"""`corpuskit pipeline --engine ray`: the map phase (and dedup's hashing) on a Ray cluster.
+"""`corpuskit pipeline --engine ray`: the map phase and dedup's heavy parts on a Ray cluster.
 
-Only the map phase changes engine. The driver plans and cuts the input into the same units as
-the local engine; each unit becomes a Ray task that runs the very same `_run_unit` (same stage
-objects, same `Chain`) into a scratch folder on whichever node runs it, and sends the unit's
-files back as bytes (kept/rejected records stay JSON lines, compressed, never parsed by Ray, so
-no field is retyped). The driver writes them into clean/.work/units/<key>/ atomically, exactly
-where the local engine would have, and the unchanged local reduce (dedup, statistics, shards,
-report) follows, except that dedup hashes its pass-1 batches as Ray tasks (RayHashExecutor;
-taken back in order). Hence the same bytes in data/ and rejected/ and the same counters whatever
-the engine; and a run killed on one engine resumes on the other.
+Map phase (Ray Data `map_batches`). The driver plans and cuts the input into the same units as
+the local engine. A window of units (at most 8 per CPU, 256 MB of lines) becomes a Ray Data
+dataset with one row per unit: its place in the plan and its input lines as one binary value
+(JSON lines as they were read: Ray never parses a record, so no field is retyped; Ray's JSON
+reader/writer is not used). `map_batches` (one unit a batch, 1 CPU a task) runs the local
+engine's `_run_unit` with the same stage objects (shipped once through the object store) into
+a scratch folder and returns the unit's files as bytes (kept and rejected records stay zstd
+JSON lines); the driver writes each into clean/.work/units/<key>/ with the same atomic rename
+as a local worker, so resumption works unit by unit and across engines. Units come back in any
+order; the reduce reads them in unit order.
 
-Nodes need no shared file system for JSONL input (the lines travel in the task); HTML and WARC
-inputs are read by path on the worker, so they need one. Every node needs corpuskit installed
-(the same version as the driver) and the `ray` extra.
+Reduce. The local reduce runs on the driver (statistics, shards, report), except that dedup
+gets two helpers: pass 1 hashes its batches as Ray tasks (RayHashExecutor, taken back in
+order), and between its passes the band-key grouping and the candidate check run on the
+cluster (RayDedupShuffle: Ray Data `repartition(keys=["band", "key"])`, then a `map_batches`
+per partition). Connected components, the exact check of pairs near the threshold and the
+filtering pass stay on the driver. Hence the same bytes in data/ and rejected/ and the same
+counters whatever the engine.
+
+Nodes need no shared file system for JSONL input (the lines travel in the dataset); HTML and
+WARC inputs are read by path on the worker, so they need one. Every node needs corpuskit
+installed (the same version as the driver) and the `ray` extra.
 """
 from __future__ import annotations
 
@@ -279,37 +288,41 @@ class RayDedupShuffle:
 
         ray = self._ray
         rd = _quiet_ray_data(ray)
+        ctx = rd.DataContext.get_current()
+        if str(ctx.shuffle_strategy.value).startswith("sort"):
+            ctx.shuffle_strategy = "shuffle_v2"  # repartition by key needs a hash shuffle
         t0 = time.perf_counter()
         total, b = bkeys.shape
         chunk = _SIG_CHUNK
         refs = [ray.put(sig_rows(np.arange(s, min(s + chunk, total)))) for s in range(0, total, chunk)]
         sig_bytes = total * width * 4
+        # the band rows go to the object store a block at a time: the driver never holds them all
         tables = []
-        band_bytes = 0
+        band_bytes = rows = 0
         for s in range(0, total, chunk):
             idx = s + np.flatnonzero(valid[s:s + chunk])
             t = pa.table({"band": np.tile(np.arange(b, dtype=np.int32), len(idx)),
                           "key": bkeys[idx].ravel(), "pos": np.repeat(idx, b).astype(np.int64)})
             band_bytes += t.nbytes
-            tables.append(t)
-        rows = sum(t.num_rows for t in tables)
+            rows += t.num_rows
+            tables.append(ray.put(t))
+            del t
         parts = max(2 * self.cpus, -(-rows // _ROWS_PER_PARTITION))
         codes: list[np.ndarray] = []
         ests: list[np.ndarray] = []
         returned = 0
         try:
             if rows:
-                ds = (rd.from_arrow(tables)
+                ds = (rd.from_arrow_refs(tables)
                       .repartition(parts, keys=["band", "key"])
                       .map_batches(_bucket_pairs, fn_args=([refs], total, width, chunk), batch_size=None,
                                    batch_format="numpy", num_cpus=1))
-                del tables
                 for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
                     codes.append(out["code"].astype(np.int64))
                     ests.append(out["est"].astype(np.float64))
                     returned += len(out["code"])
         finally:
-            del refs
+            del refs, tables
         if codes:
             code = np.concatenate(codes)
             est = np.concatenate(ests)

@@ -23,6 +23,11 @@ How a run goes
 The result depends only on the input order and the options: no randomness (permutations
 come from a fixed seed), no dependence on batch sizes or threads.
 
+On a cluster (`pipeline --engine ray`): two optional attributes hand parts of the work to
+other processes with the same results: `hash_executor` (pass 1's batches) and `lsh_executor`
+(the band-key grouping and the estimated similarity of the candidates, see
+corpuskit.engine.ray_engine). The stage itself never imports Ray.
+
 Re-readable input: `run()` spills whatever iterator it gets. If the caller hands it a
 sequence (a list) or an object with a true `rereadable` attribute whose every `iter()`
 yields the same records again, the spill is skipped and the input is read twice.
