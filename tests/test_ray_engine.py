@@ -19,6 +19,8 @@ try:
     import ray
 except ImportError:  # the optional extra: pip install 'corpuskit[ray]'
     ray = None
+    if os.environ.get("CORPUSKIT_REQUIRE_RAY"):  # CI: the Ray tests must run, not be skipped
+        raise
 
 needs_ray = pytest.mark.skipif(ray is None, reason="ray is not installed (pip install 'corpuskit[ray]')")
 
