@@ -325,6 +325,7 @@ def test_two_node_cluster_gives_the_same_output(tmp_path, local_ray):
         assert len([n for n in ray.nodes() if n["Alive"]]) == 2
         on_ray = run_pipeline(str(raw), str(tmp_path / "ray"), PipelineConfig(engine="ray", **kw))
         assert on_ray["run"]["workers"] == 2
+        assert on_ray["run"]["ray"]["dedup_shuffle"][0]["band_rows"] > 0  # the shuffle ran on both nodes
         assert _tree(tmp_path / "ray") == _tree(tmp_path / "local")
         assert _counters(on_ray) == _counters(local)
     finally:

@@ -62,7 +62,7 @@ def _unit_files(payload: tuple, unit: Any) -> dict[str, bytes]:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-_CACHE: dict[str, Any] = {}  # per Ray worker process: objects fetched once by ref
+_CACHE: dict[str, Any] = {}  # per Ray worker process: the stage objects, fetched once per run
 
 
 def _cached_get(ref: Any) -> Any:
@@ -71,8 +71,7 @@ def _cached_get(ref: Any) -> Any:
     key = ref.hex()
     got = _CACHE.get(key)
     if got is None:
-        if len(_CACHE) > 64:
-            _CACHE.clear()
+        _CACHE.clear()  # an earlier run's stages: let the object store free them
         got = _CACHE[key] = ray.get(ref)
     return got
 
@@ -218,14 +217,18 @@ _SIG_CHUNK = 1 << 16  # documents per signature block in the object store (32 MB
 _ROWS_PER_PARTITION = 2_000_000  # band rows (20 bytes each) per shuffle partition, at most
 
 
-def _sig_rows(idx: np.ndarray, refs: list, width: int, chunk_docs: int) -> np.ndarray:
+def _sig_rows(idx: np.ndarray, refs: list, width: int, chunk_docs: int, got: dict) -> np.ndarray:
     """Signature rows of global document numbers `idx`, from the blocks in the object store
-    (each block fetched once per worker process)."""
+    (each block fetched once per partition, zero-copy on the same node, and released after)."""
+    import ray
+
     out = np.empty((len(idx), width), dtype=np.uint32)
     chunk = idx // chunk_docs
     for c in np.unique(chunk).tolist():
         m = chunk == c
-        out[m] = _cached_get(refs[c])[idx[m] - c * chunk_docs]
+        if c not in got:
+            got[c] = ray.get(refs[c])
+        out[m] = got[c][idx[m] - c * chunk_docs]
     return out
 
 
@@ -260,10 +263,12 @@ def _bucket_pairs(batch: dict, refs_holder: list, n_all: int, width: int, chunk_
     refs = refs_holder[0]
     est = np.empty(len(u), dtype=np.float64)
     step = 1 << 15
+    got: dict[int, np.ndarray] = {}
     for s in range(0, len(u), step):
         part = u[s:s + step]
-        est[s:s + step] = estimate_jaccard(_sig_rows(part // n, refs, width, chunk_docs),
-                                           _sig_rows(part % n, refs, width, chunk_docs))
+        est[s:s + step] = estimate_jaccard(_sig_rows(part // n, refs, width, chunk_docs, got),
+                                           _sig_rows(part % n, refs, width, chunk_docs, got))
+    got.clear()
     return {"code": u, "est": est}
 
 
