@@ -236,12 +236,10 @@ def _bucket_pairs(batch: dict, refs_holder: list, n_all: int, width: int, chunk_
     """The candidate check of one shuffle partition (every row of a (band, key) group is in
     it): the same pairs as the local `_candidate_pairs` (each document of a bucket with the
     bucket's first and with its 8 predecessors, by position), and their estimated Jaccard.
-    Returns the unique pair codes (lo * n_all + hi) with their estimates."""
-    from ..minhash import estimate_jaccard
-
+    Returns the unique pair codes (lo * n_all + hi) with their numbers of equal signature values."""
     band, key, pos = batch["band"], batch["key"], batch["pos"]
     if not len(pos):
-        return {"code": np.empty(0, np.int64), "est": np.empty(0, np.float64)}
+        return {"code": np.empty(0, np.int64), "equal": np.empty(0, np.uint16)}
     order = np.lexsort((pos, key, band))
     band, key, si = band[order], key[order], pos[order].astype(np.int64)
     start = np.ones(len(si), dtype=bool)
@@ -258,18 +256,20 @@ def _bucket_pairs(batch: dict, refs_holder: list, n_all: int, width: int, chunk_
                 break
             codes.append(si[:-d][same] * n + si[d:][same])
     if not codes:
-        return {"code": np.empty(0, np.int64), "est": np.empty(0, np.float64)}
+        return {"code": np.empty(0, np.int64), "equal": np.empty(0, np.uint16)}
     u = np.unique(np.concatenate(codes))
     refs = refs_holder[0]
-    est = np.empty(len(u), dtype=np.float64)
+    # the number of equal signature values (2 bytes; the estimate is it over num_perm, computed
+    # by the driver exactly as minhash.estimate_jaccard does)
+    equal = np.empty(len(u), dtype=np.uint16)
     step = 1 << 15
     got: dict[int, np.ndarray] = {}
     for s in range(0, len(u), step):
         part = u[s:s + step]
-        est[s:s + step] = estimate_jaccard(_sig_rows(part // n, refs, width, chunk_docs, got),
-                                           _sig_rows(part % n, refs, width, chunk_docs, got))
+        equal[s:s + step] = np.count_nonzero(_sig_rows(part // n, refs, width, chunk_docs, got)
+                                             == _sig_rows(part % n, refs, width, chunk_docs, got), axis=1)
     got.clear()
-    return {"code": u, "est": est}
+    return {"code": u, "equal": equal}
 
 
 class RayDedupShuffle:
@@ -324,15 +324,18 @@ class RayDedupShuffle:
                                    batch_format="numpy", num_cpus=1))
                 for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
                     codes.append(out["code"].astype(np.int64))
-                    ests.append(out["est"].astype(np.float64))
+                    ests.append(out["equal"].astype(np.uint16))
                     returned += len(out["code"])
         finally:
             del refs, tables
         if codes:
             code = np.concatenate(codes)
-            est = np.concatenate(ests)
+            del codes
             u, first = np.unique(code, return_index=True)  # a pair can share several bands
-            est = est[first]
+            del code
+            equal = np.concatenate(ests)[first]
+            del ests, first
+            est = equal.astype(np.int64) / width  # = minhash.estimate_jaccard, the same floats
         else:
             u, est = np.empty(0, np.int64), np.empty(0, np.float64)
         n = np.int64(total)
@@ -340,7 +343,7 @@ class RayDedupShuffle:
             "documents": int(total), "bands": int(b), "band_rows": int(rows),
             "band_row_bytes": int(band_bytes), "partitions": int(parts),
             "signature_bytes_in_object_store": int(sig_bytes),
-            "pairs_returned": int(returned), "pair_bytes_returned": int(returned * 16),
+            "pairs_returned": int(returned), "pair_bytes_returned": int(returned * 10),
             "candidate_pairs": int(len(u)),
             "seconds": round(time.perf_counter() - t0, 3)}
         return u // n, u % n, est
