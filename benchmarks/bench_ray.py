@@ -191,7 +191,7 @@ def main() -> None:
               f"same kept documents and counters as the local dedup: {mem['same_kept_and_counters']}")
         print(table([["band rows hash-shuffled (Arrow: band, key, position)", pd["band_row_bytes"]],
                      ["signature blocks in the object store", pd["signature_bytes_in_object_store"]],
-                     ["candidate pairs sent back (code + estimate)", pd["pair_bytes_returned"]],
+                     ["candidate pairs sent back (code + number of equal values)", pd["pair_bytes_returned"]],
                      ["object store, total put", pd["object_store_total"]],
                      ["driver peak RSS per added document, Ray dedup", pd["driver_peak_rss_slope_ray"]],
                      ["driver peak RSS per added document, local dedup", pd["driver_peak_rss_slope_local"]]],
