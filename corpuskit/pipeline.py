@@ -641,6 +641,8 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
                             _take_sample(samples, wanted, "fetch", orjson.loads(line))
         stats = _stats(cfg, read, stage_stats, out, rej, time.perf_counter() - t0, len(unit_keys),
                        resumed, workers)
+        if session is not None:  # what the Ray side measured (not part of the output)
+            stats["run"]["ray"] = session.report()
         stats["input"]["ignored_files"] = ignored
         stats["rejected_path"] = str(clean_p / "rejected")
         stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")

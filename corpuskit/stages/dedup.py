@@ -23,6 +23,11 @@ How a run goes
 The result depends only on the input order and the options: no randomness (permutations
 come from a fixed seed), no dependence on batch sizes or threads.
 
+On a cluster (`pipeline --engine ray`): two optional attributes hand parts of the work to
+other processes with the same results: `hash_executor` (pass 1's batches) and `lsh_executor`
+(the band-key grouping and the estimated similarity of the candidates, see
+corpuskit.engine.ray_engine). The stage itself never imports Ray.
+
 Re-readable input: `run()` spills whatever iterator it gets. If the caller hands it a
 sequence (a list) or an object with a true `rereadable` attribute whose every `iter()`
 yields the same records again, the spill is skipped and the input is read twice.
@@ -192,12 +197,22 @@ class Dedup(StreamStage):
             n_cand = n_ver = 0
             if self.near and total:
                 bkeys = np.concatenate([index.bands, p1.bands]) if n0 else p1.bands
-                lo, hi = _candidate_pairs(bkeys, has_tok)
+                # `lsh_executor` (set by `pipeline --engine ray`): the band-key grouping and the
+                # signature estimates of the candidates on a cluster; the same pairs and numbers
+                shuffle = getattr(self, "lsh_executor", None)
+                est = None
+                if shuffle is not None:
+                    lo, hi, est = shuffle.candidate_pairs(bkeys, has_tok, sig_rows, self.num_perm)
+                else:
+                    lo, hi = _candidate_pairs(bkeys, has_tok)
                 # pairs inside the index were settled when it was built
                 new = hi >= n0
                 lo, hi = lo[new], hi[new]
+                if est is not None:
+                    est = est[new]
                 n_cand = len(lo)
-                sims = self._verify(lo, hi, sig_rows, hasher, records, work, n0, p1, spill=not rereadable)
+                sims = self._verify(lo, hi, sig_rows, hasher, records, work, n0, p1,
+                                    spill=not rereadable, est=est)
                 ok = sims >= self.threshold
                 n_ver = int(ok.sum())
                 edges.append((lo[ok], hi[ok]))
@@ -406,13 +421,16 @@ class Dedup(StreamStage):
 
     # ------------------------------------------------------------ verification
     def _verify(self, lo: np.ndarray, hi: np.ndarray, sig_rows: Any, hasher: Any, records: Any,
-                work: str, n0: int, p1: _Pass1, spill: bool) -> np.ndarray:
+                work: str, n0: int, p1: _Pass1, spill: bool, est: np.ndarray | None = None) -> np.ndarray:
         from .. import minhash as mh
 
-        sims = np.empty(len(lo), dtype=np.float64)
-        step = 1 << 15
-        for s in range(0, len(lo), step):
-            sims[s:s + step] = mh.estimate_jaccard(sig_rows(lo[s:s + step]), sig_rows(hi[s:s + step]))
+        if est is not None:  # estimated elsewhere (the Ray shuffle): the same numbers
+            sims = est.astype(np.float64, copy=True)
+        else:
+            sims = np.empty(len(lo), dtype=np.float64)
+            step = 1 << 15
+            for s in range(0, len(lo), step):
+                sims[s:s + step] = mh.estimate_jaccard(sig_rows(lo[s:s + step]), sig_rows(hi[s:s + step]))
         if self.verify == "estimate" or not len(lo):
             return sims
         # The true Jaccard needs the shingle sets: one more read of the new documents, keeping
