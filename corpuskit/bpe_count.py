@@ -1,0 +1,592 @@
+"""Exact cl100k_base / o200k_base token counts through a cache of pre-tokenised pieces.
+
+tiktoken's ``encode_ordinary(text)`` is, by construction, the concatenation over the matches of
+the encoding's pre-tokenisation regex (the *pieces*: a word with its leading space, a number
+of up to three digits, a punctuation run, a white-space run) of the BPE tokens of each piece,
+and a piece's tokens depend on the piece alone. Natural text repeats its pieces heavily (a
+few tens of thousands of distinct pieces make up a megabyte of English), so:
+
+* one compiled kernel (numba) walks the code points of a batch of documents and splits them
+  exactly as the regex does (a hand-written matcher of the two patterns, below, over a table of
+  the Unicode classes they use, taken from the ``regex`` module, which implements the same
+  ``\\p{..}`` classes);
+* each piece is looked up in an open-addressing hash table keyed by its code points (compared
+  in full on a hit, so a hash collision cannot give a wrong count); a hit adds the cached token
+  ids to the document's count and to the token-id histogram;
+* a piece seen for the first time is BPE-encoded once by tiktoken itself
+  (``Encoding._encode_single_piece``: the very step encode_ordinary applies to each piece) and
+  stored. Pieces longer than MAX_PIECE code points are encoded by tiktoken and never stored.
+
+So the counts and ids are tiktoken's token for token (tests/test_bpe_count.py compares them on
+English, Chinese, mixed scripts, emoji, white space runs, surrogates, every code point, and
+hypothesis-generated text). Text that spells a special token (``<|endoftext|>``) is ordinary
+text, as in encode_ordinary.
+
+Memory bound: the cache holds at most MAX_ENTRIES pieces in a table of TABLE_SLOTS slots
+(8 + 4 * 4 bytes a slot: 12 MB), their code points (at most MAX_CODEPOINTS: 32 MB) and token ids
+(at most MAX_IDS: 16 MB); when the next batch could pass any bound the cache is emptied and
+refills from the text that follows. About 60 MB per tokenizer at most, allocated as it fills.
+"""
+from __future__ import annotations
+
+import functools
+import lzma
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import numba
+except ImportError as e:  # pragma: no cover - numba is a runtime dependency
+    raise ImportError("corpuskit's tokenize-stats needs numba (pip install numba)") from e
+
+# class bits of the code-point table
+F_L = 1      # \p{L}
+F_N = 2      # \p{N}
+F_S = 4      # \s (Unicode White_Space)
+F_CRLF = 8   # \r or \n
+F_U = 16     # [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]  (o200k_base)
+F_W = 32     # [\p{Ll}\p{Lm}\p{Lo}\p{M}]        (o200k_base)
+
+MODE_CL100K = 0
+MODE_O200K = 1
+MODES = {"cl100k_base": MODE_CL100K, "o200k_base": MODE_O200K}
+
+MAX_PIECE = 48                 # code points; longer pieces are encoded each time, not stored
+TABLE_SLOTS = 1 << 20          # power of two
+MAX_ENTRIES = 700_000          # load factor <= 2/3
+MAX_CODEPOINTS = 8 << 20       # 32 MB of uint32
+MAX_IDS = 4 << 20              # 16 MB of uint32
+# per scan call: new pieces, occurrences of pieces waiting for their ids, long pieces
+NEW_BUF = 1 << 14
+OCC_BUF = 1 << 17
+LONG_BUF = 1 << 12
+
+_APOS = 39
+
+
+TABLE_FILE = Path(__file__).resolve().parent / "data" / "tiktoken" / "pretok_classes.u8.xz"
+
+
+def regex_class_table() -> np.ndarray:
+    """uint8 flags for every code point from the installed `regex` module's Unicode classes
+    (the starting point of `derive_class_table`)."""
+    import regex
+
+    cps = np.arange(0x110000, dtype=np.uint32)
+    cps[0xD800:0xE000] = 0xFFFD  # surrogates never reach the kernel (repaired first)
+    s = cps.astype("<u4").tobytes().decode("utf-32-le")
+    table = np.zeros(0x110000, dtype=np.uint8)
+    for pat, bit in ((r"\p{L}+", F_L), (r"\p{N}+", F_N), (r"\s+", F_S), (r"[\r\n]+", F_CRLF),
+                     (r"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+", F_U), (r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]+", F_W)):
+        for m in regex.finditer(pat, s):
+            table[m.start():m.end()] |= bit
+    table[0xD800:0xE000] = table[0xFFFD]
+    return table
+
+
+@functools.cache
+def class_table() -> np.ndarray:
+    """uint8 flags for every code point, as tiktoken's regex engine classifies them.
+
+    Shipped (data/tiktoken/pretok_classes.u8.xz, 2.6 kB) rather than built from `unicodedata`
+    or the `regex` module, because each follows its own Unicode version: Python 3.11's
+    unicodedata is Unicode 14, `regex` 2026.11 is Unicode 17, and tiktoken 0.14's Rust regex
+    sits between them (a code point assigned after its version is "unassigned" there, neither a
+    letter nor a number, and pre-tokenises differently). `derive_class_table` builds it;
+    tests/test_bpe_count.py checks every code point against the installed tiktoken."""
+    table = np.frombuffer(lzma.decompress(TABLE_FILE.read_bytes()), dtype=np.uint8)
+    if table.shape != (0x110000,):  # pragma: no cover - a broken install
+        raise ValueError(f"{TABLE_FILE} is corrupt; reinstall corpuskit")
+    return table
+
+
+PROBES = ("{}'S", "{}000")
+
+
+def probe_mismatches(table: np.ndarray, template: str, name: str, chunk: int = 64,
+                     codepoints_: np.ndarray | None = None) -> set[int]:
+    """Code points c whose probe text `template.format(c, c)` gets a different token count from
+    tiktoken than from a PieceCache using `table`. Probes are joined `chunk` at a time with
+    newlines (few tiktoken calls); the chunks that differ are then probed one by one."""
+    from .tokenizers import tiktoken_encoding
+
+    enc = tiktoken_encoding(name)
+    pc = PieceCache(enc, name)
+    pc.cls = table
+    cps = codepoints_ if codepoints_ is not None else np.array(
+        [c for c in range(0x110000) if not 0xD800 <= c < 0xE000], dtype=np.int64)
+    chars = [chr(c) for c in cps.tolist()]
+
+    def differ(docs: list[str]) -> np.ndarray:
+        ref = enc.encode_ordinary_batch(docs, num_threads=2)
+        ours, _ = pc.count(docs)
+        return np.flatnonzero(np.fromiter(map(len, ref), np.int64, len(ref)) != ours)
+
+    docs = ["\n".join(template.format(c, c) for c in chars[k:k + chunk])
+            for k in range(0, len(chars), chunk)]
+    bad = differ(docs)
+    if not len(bad):
+        return set()
+    cand = np.concatenate([np.arange(d * chunk, min(len(cps), (d + 1) * chunk)) for d in bad])
+    single = differ([template.format(chars[i], chars[i]) for i in cand])
+    return set(cps[cand[single]].tolist())
+
+
+def derive_class_table() -> np.ndarray:
+    """The class table of the installed tiktoken: the `regex` module's classes, with every code
+    point that tiktoken's engine does not know (probed: PROBES, both encodings) made
+    unassigned. Takes a minute; `python -m corpuskit.bpe_count --write-table` stores it."""
+    table = regex_class_table()
+    for template in PROBES:
+        for name in MODES:
+            for c in probe_mismatches(table, template, name):
+                table[c] = 0
+    return table
+
+
+# ------------------------------------------------------------------ the two pre-tokenisers
+@numba.njit(cache=True, nogil=True, inline="always")
+def _ci(c, lower):
+    """c case-insensitively equal to the ASCII lower-case letter `lower` (Unicode simple case
+    folding adds U+017F LONG S to s; no other letter of the contractions has extra forms)."""
+    return c == lower or c == lower - 32 or (lower == 115 and c == 0x17F)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _ws_end(cps, cls, i, n):
+    """End of the white-space piece at i (cps[i] is white space): the alternatives
+    ``\\s++$ | \\s*[\\r\\n] | \\s+(?!\\S) | \\s`` (cl100k) and
+    ``\\s*[\\r\\n]+ | \\s+(?!\\S) | \\s+`` (o200k) give the same piece."""
+    k = i
+    while k < n and cls[cps[k]] & F_S:
+        k += 1
+    if k == n:
+        return n
+    r = k - 1
+    while r >= i and not (cls[cps[r]] & F_CRLF):
+        r -= 1
+    if r >= i:
+        return r + 1
+    if k - 1 > i:
+        return k - 1
+    return i + 1
+
+
+@numba.njit(cache=True, nogil=True)
+def _next_cl100k(cps, cls, i, n):
+    c = cps[i]
+    f = cls[c]
+    # '(?i:[sdmt]|ll|ve|re)
+    if c == _APOS and i + 1 < n:
+        c1 = cps[i + 1]
+        if _ci(c1, 115) or _ci(c1, 100) or _ci(c1, 109) or _ci(c1, 116):
+            return i + 2
+        if i + 2 < n:
+            c2 = cps[i + 2]
+            if (_ci(c1, 108) and _ci(c2, 108)) or (_ci(c1, 118) and _ci(c2, 101)) \
+                    or (_ci(c1, 114) and _ci(c2, 101)):
+                return i + 3
+    # [^\r\n\p{L}\p{N}]?+\p{L}++
+    j = i
+    if not (f & (F_L | F_N | F_CRLF)):
+        j = i + 1
+    if j < n and cls[cps[j]] & F_L:
+        j += 1
+        while j < n and cls[cps[j]] & F_L:
+            j += 1
+        return j
+    # \p{N}{1,3}+
+    if f & F_N:
+        j = i + 1
+        while j < n and j < i + 3 and cls[cps[j]] & F_N:
+            j += 1
+        return j
+    #  ?[^\s\p{L}\p{N}]++[\r\n]*+
+    j = i + 1 if c == 32 else i
+    if j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
+        j += 1
+        while j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
+            j += 1
+        while j < n and cls[cps[j]] & F_CRLF:
+            j += 1
+        return j
+    return _ws_end(cps, cls, i, n)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _o200k_suffix(cps, q, n):
+    # (?i:'s|'t|'re|'ve|'m|'ll|'d)?
+    if q + 1 < n and cps[q] == _APOS:
+        c1 = cps[q + 1]
+        if _ci(c1, 115) or _ci(c1, 116) or _ci(c1, 109) or _ci(c1, 100):
+            return q + 2
+        if q + 2 < n:
+            c2 = cps[q + 2]
+            if (_ci(c1, 114) and _ci(c2, 101)) or (_ci(c1, 118) and _ci(c2, 101)) \
+                    or (_ci(c1, 108) and _ci(c2, 108)):
+                return q + 3
+    return q
+
+
+@numba.njit(cache=True, nogil=True)
+def _next_o200k(cps, cls, i, n):
+    c = cps[i]
+    f = cls[c]
+    prefix = not (f & (F_L | F_N | F_CRLF))
+    # [^\r\n\p{L}\p{N}]?[U]*[W]+(?i:...)?  -- with the optional first character, then without;
+    # U* is greedy and gives back one character at a time until W+ can match
+    for attempt in range(2):
+        if attempt == 0 and not prefix:
+            continue
+        s = i + 1 if attempt == 0 else i
+        e = s
+        while e < n and cls[cps[e]] & F_U:
+            e += 1
+        p = e
+        while p >= s:
+            if p < n and cls[cps[p]] & F_W:
+                q = p + 1
+                while q < n and cls[cps[q]] & F_W:
+                    q += 1
+                return _o200k_suffix(cps, q, n)
+            p -= 1
+    # [^\r\n\p{L}\p{N}]?[U]+[W]*(?i:...)?
+    for attempt in range(2):
+        if attempt == 0 and not prefix:
+            continue
+        s = i + 1 if attempt == 0 else i
+        if s < n and cls[cps[s]] & F_U:
+            e = s + 1
+            while e < n and cls[cps[e]] & F_U:
+                e += 1
+            while e < n and cls[cps[e]] & F_W:
+                e += 1
+            return _o200k_suffix(cps, e, n)
+    # \p{N}{1,3}
+    if f & F_N:
+        j = i + 1
+        while j < n and j < i + 3 and cls[cps[j]] & F_N:
+            j += 1
+        return j
+    #  ?[^\s\p{L}\p{N}]+[\r\n/]*
+    j = i + 1 if c == 32 else i
+    if j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
+        j += 1
+        while j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
+            j += 1
+        while j < n and (cls[cps[j]] & F_CRLF or cps[j] == 47):
+            j += 1
+        return j
+    return _ws_end(cps, cls, i, n)
+
+
+@numba.njit(cache=True, nogil=True)
+def _next(cps, cls, i, n, mode):
+    if mode == 0:
+        return _next_cl100k(cps, cls, i, n)
+    return _next_o200k(cps, cls, i, n)
+
+
+@numba.njit(cache=True, nogil=True)
+def split_bounds(cps, cls, mode):
+    """Piece end offsets of the whole of `cps` (one document): for tests."""
+    n = cps.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    m = 0
+    i = 0
+    while i < n:
+        i = _next(cps, cls, i, n, mode)
+        out[m] = i
+        m += 1
+    return out[:m]
+
+
+# ------------------------------------------------------------------ the cache kernels
+@numba.njit(cache=True, nogil=True, inline="always")
+def _hash(cps, a, b):
+    h = np.uint64(0xCBF29CE484222325) ^ np.uint64(b - a)
+    for k in range(a, b):
+        h = (h ^ np.uint64(cps[k])) * np.uint64(0x100000001B3)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(29)
+    if h == 0:
+        h = np.uint64(1)
+    return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _scan(cps, bounds, d0, pos0, cls, mode, new_cap,
+          keys, cp_off, cp_len, id_off, id_len, cp_pool, id_pool, state,
+          ntok, counts, new_slot, new_a, new_b, occ_slot, occ_doc, long_a, long_b, long_doc, res):
+    """Split documents d0.. (document d is cps[bounds[d]:bounds[d+1]]) from position pos0 and
+    count every piece (at most new_cap new ones). Hits add to ntok[d] and counts; a new piece is entered in the table
+    waiting for its ids (id_len -1) and listed in new_*, each occurrence of a waiting piece in
+    occ_*; pieces longer than MAX_PIECE in long_*. Stops early when a buffer or the code-point
+    pool is full; res = [next document, next position, #new, #occ, #long] (next document ==
+    number of documents when done). state = [entries, code points used, ids used]."""
+    mask = keys.shape[0] - 1
+    ndocs = bounds.shape[0] - 1
+    n_new = 0
+    n_occ = 0
+    n_long = 0
+    cp_cap = cp_pool.shape[0]
+    d = d0
+    i = pos0
+    while d < ndocs:
+        end = bounds[d + 1]
+        if i < bounds[d]:
+            i = bounds[d]
+        while i < end:
+            j = _next(cps, cls, i, end, mode)
+            ln = j - i
+            if ln > MAX_PIECE:
+                if n_long == long_a.shape[0]:
+                    res[0] = d; res[1] = i; res[2] = n_new; res[3] = n_occ; res[4] = n_long
+                    return
+                long_a[n_long] = i
+                long_b[n_long] = j
+                long_doc[n_long] = d
+                n_long += 1
+                i = j
+                continue
+            h = _hash(cps, i, j)
+            slot = np.int64(h & np.uint64(mask))
+            while True:
+                k = keys[slot]
+                if k == 0:
+                    break
+                if k == h and cp_len[slot] == ln:
+                    o = cp_off[slot]
+                    same = True
+                    for t in range(ln):
+                        if cp_pool[o + t] != cps[i + t]:
+                            same = False
+                            break
+                    if same:
+                        break
+                slot = (slot + 1) & mask
+            if keys[slot] == 0:  # a new piece: enter it, ids to come
+                if n_new == new_cap or n_occ == occ_slot.shape[0] \
+                        or state[1] + ln > cp_cap:
+                    res[0] = d; res[1] = i; res[2] = n_new; res[3] = n_occ; res[4] = n_long
+                    return
+                o = state[1]
+                for t in range(ln):
+                    cp_pool[o + t] = cps[i + t]
+                state[1] = o + ln
+                state[0] += 1
+                keys[slot] = h
+                cp_off[slot] = o
+                cp_len[slot] = ln
+                id_len[slot] = -1
+                new_slot[n_new] = slot
+                new_a[n_new] = i
+                new_b[n_new] = j
+                n_new += 1
+            il = id_len[slot]
+            if il < 0:  # waiting for its ids
+                if n_occ == occ_slot.shape[0]:
+                    res[0] = d; res[1] = i; res[2] = n_new; res[3] = n_occ; res[4] = n_long
+                    return
+                occ_slot[n_occ] = slot
+                occ_doc[n_occ] = d
+                n_occ += 1
+            else:
+                ntok[d] += il
+                o = id_off[slot]
+                for t in range(il):
+                    counts[id_pool[o + t]] += 1
+            i = j
+        d += 1
+    res[0] = d; res[1] = 0; res[2] = n_new; res[3] = n_occ; res[4] = n_long
+
+
+@numba.njit(cache=True, nogil=True)
+def _fill(new_slot, n_new, lens, flat, id_off, id_len, id_pool, state):
+    """Store the ids of the new pieces (flat: their ids one after another, lens: how many
+    each); the caller has made room in id_pool."""
+    o = state[2]
+    p = 0
+    for k in range(n_new):
+        slot = new_slot[k]
+        ln = lens[k]
+        id_off[slot] = o
+        id_len[slot] = ln
+        for t in range(ln):
+            id_pool[o + t] = flat[p + t]
+        o += ln
+        p += ln
+    state[2] = o
+
+
+@numba.njit(cache=True, nogil=True)
+def _settle(occ_slot, occ_doc, n_occ, id_off, id_len, id_pool, ntok, counts):
+    """Count the occurrences of pieces that were waiting for their ids."""
+    for k in range(n_occ):
+        slot = occ_slot[k]
+        il = id_len[slot]
+        ntok[occ_doc[k]] += il
+        o = id_off[slot]
+        for t in range(il):
+            counts[id_pool[o + t]] += 1
+
+
+def _fix_surrogates(text: str) -> str:
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def codepoints(texts: Sequence[str]) -> tuple[str, np.ndarray, np.ndarray]:
+    """(the documents joined, their code points as uint32, document bounds). Documents holding
+    surrogates are repaired first, the way tiktoken's encode_ordinary does."""
+    try:
+        joined = "".join(texts)
+        buf = joined.encode("utf-32-le")
+    except UnicodeEncodeError:
+        texts = [_fix_surrogates(t) if not _utf8_ok(t) else t for t in texts]
+        joined = "".join(texts)
+        buf = joined.encode("utf-32-le")
+    bounds = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t) for t in texts], out=bounds[1:])
+    return joined, np.frombuffer(buf, dtype=np.uint32), bounds
+
+
+def _utf8_ok(t: str) -> bool:
+    try:
+        t.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+class PieceCache:
+    """Exact token counts of one tiktoken encoding, through the piece cache (module doc).
+
+    Not thread-safe: one call at a time per instance (the stage tokenises one batch at a time
+    on its worker thread; the kernels release the GIL)."""
+
+    def __init__(self, enc, name: str, table_slots: int = TABLE_SLOTS,
+                 max_entries: int = MAX_ENTRIES, max_codepoints: int = MAX_CODEPOINTS,
+                 max_ids: int = MAX_IDS):
+        if name not in MODES:
+            raise ValueError(f"no pre-tokeniser for {name}")
+        if table_slots & (table_slots - 1) or table_slots < 4:
+            raise ValueError("table_slots must be a power of two")
+        if max_codepoints < MAX_PIECE or max_entries < 1 or max_ids < 1:
+            raise ValueError("the cache must hold at least one piece")
+        self.enc = enc
+        self._single = enc._core_bpe.encode_single_piece
+        self.mode = MODES[name]
+        self.n_vocab = enc.n_vocab
+        self.cls = class_table()
+        self.table_slots = table_slots
+        self.max_entries = max(1, min(max_entries, table_slots * 2 // 3))
+        self.max_codepoints = max_codepoints
+        self.max_ids = max_ids
+        self.clears = 0
+        self._lock = threading.Lock()
+        self._alloc()
+        self._new_slot = np.empty(NEW_BUF, np.int64)
+        self._new_a = np.empty(NEW_BUF, np.int64)
+        self._new_b = np.empty(NEW_BUF, np.int64)
+        self._occ_slot = np.empty(OCC_BUF, np.int64)
+        self._occ_doc = np.empty(OCC_BUF, np.int64)
+        self._long_a = np.empty(LONG_BUF, np.int64)
+        self._long_b = np.empty(LONG_BUF, np.int64)
+        self._long_doc = np.empty(LONG_BUF, np.int64)
+        self._res = np.zeros(5, np.int64)
+
+    def _alloc(self) -> None:
+        # zeros/empty map pages lazily: memory grows with what is actually stored
+        self.keys = np.zeros(self.table_slots, np.uint64)
+        self.cp_off = np.zeros(self.table_slots, np.int32)
+        self.cp_len = np.zeros(self.table_slots, np.int32)
+        self.id_off = np.zeros(self.table_slots, np.int32)
+        self.id_len = np.zeros(self.table_slots, np.int32)
+        self.cp_pool = np.empty(self.max_codepoints, np.uint32)
+        self.id_pool = np.empty(self.max_ids, np.uint32)
+        self.state = np.zeros(3, np.int64)  # entries, code points used, ids used
+
+    def clear(self) -> None:
+        self.keys[:] = 0
+        self.state[:] = 0
+        self.clears += 1
+
+    @property
+    def entries(self) -> int:
+        return int(self.state[0])
+
+    def _encode_piece(self, piece: str) -> list[int]:
+        # Encoding._encode_single_piece without its wrapper: the BPE of one piece, the step
+        # encode_ordinary applies to every regex match
+        return self._single(piece.encode("utf-8"))
+
+    def count(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(tokens per document, token-id histogram of length n_vocab)."""
+        with self._lock:
+            return self._count(texts)
+
+    def _count(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        joined, cps, bounds = codepoints(texts)
+        ntok = np.zeros(len(texts), np.int64)
+        counts = np.zeros(self.n_vocab, np.int64)
+        ndocs = len(texts)
+        d, pos = 0, 0
+        res = self._res
+        while d < ndocs:
+            # room for a scan call's worth of new pieces, else start afresh (the bounds hold:
+            # entries <= max_entries, ids about <= max_ids, code points <= max_codepoints)
+            room = self.max_entries - int(self.state[0])
+            if room < min(NEW_BUF, self.max_entries // 2) or self.state[2] + NEW_BUF * 8 > self.max_ids:
+                self.clear()
+                room = self.max_entries
+            _scan(cps, bounds, d, pos, self.cls, self.mode, min(NEW_BUF, room), self.keys,
+                  self.cp_off, self.cp_len, self.id_off, self.id_len, self.cp_pool, self.id_pool,
+                  self.state, ntok, counts, self._new_slot, self._new_a, self._new_b,
+                  self._occ_slot, self._occ_doc, self._long_a, self._long_b, self._long_doc, res)
+            d, pos, n_new, n_occ, n_long = (int(x) for x in res)
+            if n_new:
+                enc = [self._encode_piece(joined[a:b]) for a, b in
+                       zip(self._new_a[:n_new].tolist(), self._new_b[:n_new].tolist())]
+                lens = np.fromiter(map(len, enc), np.int64, n_new)
+                total = int(lens.sum())
+                flat = np.fromiter((t for ids in enc for t in ids), np.uint32, total)
+                if self.state[2] + total > self.id_pool.shape[0]:  # rare: pieces of many tokens
+                    grown = np.empty(int(self.state[2]) + total + NEW_BUF * 8, np.uint32)
+                    grown[: self.state[2]] = self.id_pool[: self.state[2]]
+                    self.id_pool = grown
+                _fill(self._new_slot, n_new, lens, flat, self.id_off, self.id_len, self.id_pool,
+                      self.state)
+            if n_occ:
+                _settle(self._occ_slot, self._occ_doc, n_occ, self.id_off, self.id_len,
+                        self.id_pool, ntok, counts)
+            for a, b, doc in zip(self._long_a[:n_long].tolist(), self._long_b[:n_long].tolist(),
+                                 self._long_doc[:n_long].tolist()):
+                ids = self._encode_piece(joined[a:b])
+                ntok[doc] += len(ids)
+                if ids:
+                    np.add.at(counts, np.asarray(ids, np.int64), 1)
+            if d < ndocs and not (n_new or n_occ or n_long):
+                # nothing recorded yet the scan stopped: the code-point pool is full
+                self.clear()
+        return ntok, counts
+
+    def split(self, text: str) -> list[str]:
+        """The pieces of one document (for tests: tiktoken's regex gives the same)."""
+        _, cps, _ = codepoints([text])
+        ends = split_bounds(cps, self.cls, self.mode).tolist()
+        return [text[a:b] for a, b in zip([0, *ends], ends)] if _utf8_ok(text) else \
+            [_fix_surrogates(text)[a:b] for a, b in zip([0, *ends], ends)]
+
+
+if __name__ == "__main__":  # python -m corpuskit.bpe_count --write-table
+    if sys.argv[1:] != ["--write-table"]:
+        sys.exit("usage: python -m corpuskit.bpe_count --write-table")
+    t = derive_class_table()
+    TABLE_FILE.write_bytes(lzma.compress(t.tobytes(), preset=9))
+    changed = int(np.count_nonzero(t != regex_class_table()))
+    print(f"wrote {TABLE_FILE} ({changed} code points unassigned for tiktoken but not for regex)")
