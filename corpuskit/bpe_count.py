@@ -157,20 +157,23 @@ def _ci(c, lower):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _ws_end(cps, cls, i, n):
-    """End of the white-space piece at i (cps[i] is white space): the alternatives
-    ``\\s++$ | \\s*[\\r\\n] | \\s+(?!\\S) | \\s`` (cl100k) and
-    ``\\s*[\\r\\n]+ | \\s+(?!\\S) | \\s+`` (o200k) give the same piece."""
+def _ws_end(cps, cls, i, n, dollar_first):
+    r"""End of the white-space piece at i (cps[i] is white space). cl100k_base tries
+    ``\s++$ | \s*[\r\n] | \s+(?!\S) | \s``, o200k_base ``\s*[\r\n]+ | \s+(?!\S) | \s+``:
+    the same pieces except for a run that reaches the end of the text and holds a line break,
+    which cl100k_base takes whole and o200k_base cuts after its last line break."""
     k = i
     while k < n and cls[cps[k]] & F_S:
         k += 1
-    if k == n:
+    if k == n and dollar_first:
         return n
     r = k - 1
     while r >= i and not (cls[cps[r]] & F_CRLF):
         r -= 1
     if r >= i:
         return r + 1
+    if k == n:
+        return n
     if k - 1 > i:
         return k - 1
     return i + 1
@@ -214,7 +217,7 @@ def _next_cl100k(cps, cls, i, n):
         while j < n and cls[cps[j]] & F_CRLF:
             j += 1
         return j
-    return _ws_end(cps, cls, i, n)
+    return _ws_end(cps, cls, i, n, True)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -281,7 +284,7 @@ def _next_o200k(cps, cls, i, n):
         while j < n and (cls[cps[j]] & F_CRLF or cps[j] == 47):
             j += 1
         return j
-    return _ws_end(cps, cls, i, n)
+    return _ws_end(cps, cls, i, n, False)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -319,6 +322,15 @@ def _hash(cps, a, b):
     return h
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _stop(res, d, i, n_new, n_occ, n_long):
+    res[0] = d
+    res[1] = i
+    res[2] = n_new
+    res[3] = n_occ
+    res[4] = n_long
+
+
 @numba.njit(cache=True, nogil=True)
 def _scan(cps, bounds, d0, pos0, cls, mode, new_cap,
           keys, cp_off, cp_len, id_off, id_len, cp_pool, id_pool, state,
@@ -346,7 +358,7 @@ def _scan(cps, bounds, d0, pos0, cls, mode, new_cap,
             ln = j - i
             if ln > MAX_PIECE:
                 if n_long == long_a.shape[0]:
-                    res[0] = d; res[1] = i; res[2] = n_new; res[3] = n_occ; res[4] = n_long
+                    _stop(res, d, i, n_new, n_occ, n_long)
                     return
                 long_a[n_long] = i
                 long_b[n_long] = j
@@ -373,7 +385,7 @@ def _scan(cps, bounds, d0, pos0, cls, mode, new_cap,
             if keys[slot] == 0:  # a new piece: enter it, ids to come
                 if n_new == new_cap or n_occ == occ_slot.shape[0] \
                         or state[1] + ln > cp_cap:
-                    res[0] = d; res[1] = i; res[2] = n_new; res[3] = n_occ; res[4] = n_long
+                    _stop(res, d, i, n_new, n_occ, n_long)
                     return
                 o = state[1]
                 for t in range(ln):
@@ -391,7 +403,7 @@ def _scan(cps, bounds, d0, pos0, cls, mode, new_cap,
             il = id_len[slot]
             if il < 0:  # waiting for its ids
                 if n_occ == occ_slot.shape[0]:
-                    res[0] = d; res[1] = i; res[2] = n_new; res[3] = n_occ; res[4] = n_long
+                    _stop(res, d, i, n_new, n_occ, n_long)
                     return
                 occ_slot[n_occ] = slot
                 occ_doc[n_occ] = d
@@ -403,7 +415,7 @@ def _scan(cps, bounds, d0, pos0, cls, mode, new_cap,
                     counts[id_pool[o + t]] += 1
             i = j
         d += 1
-    res[0] = d; res[1] = 0; res[2] = n_new; res[3] = n_occ; res[4] = n_long
+    _stop(res, d, 0, n_new, n_occ, n_long)
 
 
 @numba.njit(cache=True, nogil=True)
