@@ -332,10 +332,11 @@ def _stop(res, d, i, n_new, n_occ, n_long):
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan(cps, bounds, d0, pos0, cls, mode, new_cap,
+def _scan(cps, bounds, skip, d0, pos0, cls, mode, new_cap,
           keys, cp_off, cp_len, id_off, id_len, cp_pool, id_pool, state,
           ntok, counts, new_slot, new_a, new_b, occ_slot, occ_doc, long_a, long_b, long_doc, res):
-    """Split documents d0.. (document d is cps[bounds[d]:bounds[d+1]]) from position pos0 and
+    """Split documents d0.. (document d is cps[bounds[d]:bounds[d+1]]; those with skip[d] are
+    left alone) from position pos0 and
     count every piece (at most new_cap new ones). Hits add to ntok[d] and counts; a new piece is entered in the table
     waiting for its ids (id_len -1) and listed in new_*, each occurrence of a waiting piece in
     occ_*; pieces longer than MAX_PIECE in long_*. Stops early when a buffer or the code-point
@@ -353,6 +354,8 @@ def _scan(cps, bounds, d0, pos0, cls, mode, new_cap,
         end = bounds[d + 1]
         if i < bounds[d]:
             i = bounds[d]
+        if skip[d]:
+            i = end
         while i < end:
             j = _next(cps, cls, i, end, mode)
             ln = j - i
@@ -448,6 +451,36 @@ def _settle(occ_slot, occ_doc, n_occ, id_off, id_len, id_pool, ntok, counts):
             counts[id_pool[o + t]] += 1
 
 
+# Scripts written without spaces between words (Han, kana, Thai, Lao, Myanmar, Khmer): there a
+# piece is a whole run of letters up to the next punctuation, nearly every one new, so the
+# cache only adds work. Documents mostly in them go straight to tiktoken (routing is a matter
+# of speed only: both ways give tiktoken's tokens).
+NOSPACE_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3005, 0x3007),
+                  (0x3040, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+                  (0xF900, 0xFAFF), (0x20000, 0x3134F))
+NOSPACE_SHARE = 0.2  # of a document's code points, white space included
+
+
+@functools.cache
+def nospace_table() -> np.ndarray:
+    t = np.zeros(0x110000, np.uint8)
+    for a, b in NOSPACE_RANGES:
+        t[a:b + 1] = 1
+    return t
+
+
+@numba.njit(cache=True, nogil=True)
+def _route(cps, bounds, nospace, share, out):
+    """out[d] = 1 when document d has at least `share` of its code points in NOSPACE scripts."""
+    for d in range(bounds.shape[0] - 1):
+        a = bounds[d]
+        b = bounds[d + 1]
+        k = 0
+        for i in range(a, b):
+            k += nospace[cps[i]]
+        out[d] = 1 if b > a and k >= share * (b - a) else 0
+
+
 def _fix_surrogates(text: str) -> str:
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
@@ -483,7 +516,7 @@ class PieceCache:
 
     def __init__(self, enc, name: str, table_slots: int = TABLE_SLOTS,
                  max_entries: int = MAX_ENTRIES, max_codepoints: int = MAX_CODEPOINTS,
-                 max_ids: int = MAX_IDS):
+                 max_ids: int = MAX_IDS, route: bool = True):
         if name not in MODES:
             raise ValueError(f"no pre-tokeniser for {name}")
         if table_slots & (table_slots - 1) or table_slots < 4:
@@ -500,6 +533,8 @@ class PieceCache:
         self.max_codepoints = max_codepoints
         self.max_ids = max_ids
         self.clears = 0
+        self.route = route  # documents in scripts without spaces straight to tiktoken
+        self.direct_docs = 0
         self._lock = threading.Lock()
         self._alloc()
         self._new_slot = np.empty(NEW_BUF, np.int64)
@@ -547,6 +582,10 @@ class PieceCache:
         ntok = np.zeros(len(texts), np.int64)
         counts = np.zeros(self.n_vocab, np.int64)
         ndocs = len(texts)
+        skip = np.zeros(ndocs, np.uint8)
+        if self.route:
+            _route(cps, bounds, nospace_table(), NOSPACE_SHARE, skip)
+            self._direct(joined, bounds, skip, ntok, counts)
         d, pos = 0, 0
         res = self._res
         while d < ndocs:
@@ -556,7 +595,7 @@ class PieceCache:
             if room < min(NEW_BUF, self.max_entries // 2) or self.state[2] + NEW_BUF * 8 > self.max_ids:
                 self.clear()
                 room = self.max_entries
-            _scan(cps, bounds, d, pos, self.cls, self.mode, min(NEW_BUF, room), self.keys,
+            _scan(cps, bounds, skip, d, pos, self.cls, self.mode, min(NEW_BUF, room), self.keys,
                   self.cp_off, self.cp_len, self.id_off, self.id_len, self.cp_pool, self.id_pool,
                   self.state, ntok, counts, self._new_slot, self._new_a, self._new_b,
                   self._occ_slot, self._occ_doc, self._long_a, self._long_b, self._long_doc, res)
@@ -586,6 +625,26 @@ class PieceCache:
                 # nothing recorded yet the scan stopped: the code-point pool is full
                 self.clear()
         return ntok, counts
+
+    def _direct(self, joined: str, bounds: np.ndarray, skip: np.ndarray, ntok: np.ndarray,
+                counts: np.ndarray) -> None:
+        """tiktoken's encode_ordinary for the documents marked in `skip`; one it cannot encode
+        (its regex engine fails on huge white-space runs) is unmarked and goes to the cache."""
+        ids = []
+        for d in np.flatnonzero(skip).tolist():
+            try:
+                got = self.enc.encode_to_numpy(joined[bounds[d]:bounds[d + 1]], allowed_special=set(),
+                                               disallowed_special=())
+            except BaseException as e:  # noqa: BLE001 - pyo3's PanicException is a BaseException
+                if isinstance(e, (KeyboardInterrupt, SystemExit, GeneratorExit, MemoryError)):
+                    raise
+                skip[d] = 0
+                continue
+            ntok[d] = got.size
+            ids.append(got)
+        if ids:
+            counts += np.bincount(np.concatenate(ids), minlength=self.n_vocab)[: self.n_vocab]
+        self.direct_docs += len(ids)
 
     def split(self, text: str) -> list[str]:
         """The pieces of one document (for tests: tiktoken's regex gives the same)."""

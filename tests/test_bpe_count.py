@@ -47,9 +47,36 @@ def check(name: str, texts: list[str], cache: B.PieceCache | None = None) -> Non
     assert np.array_equal(hist, ref_hist)
 
 
-def test_fixed_texts(name):
-    check(name, TEXTS)
-    check(name, [t for t in TEXTS for _ in range(3)])  # again, now from the cache
+@pytest.mark.parametrize("route", [True, False])
+def test_fixed_texts(name, route):
+    # route: documents mostly in scripts without spaces go straight to tiktoken (ZH here);
+    # without it every document goes through the cache
+    cache = B.PieceCache(T.tiktoken_encoding(name), name, route=route)
+    check(name, TEXTS, cache)
+    check(name, [t for t in TEXTS for _ in range(3)], cache)  # again, now from the cache
+    assert (cache.direct_docs > 0) == route
+
+
+def test_routing_by_script():
+    cache = B.PieceCache(T.tiktoken_encoding("cl100k_base"), "cl100k_base")
+    texts = [ZH, EN, EN + ZH * 3, "ภาษาไทยไม่มีช่องว่าง", "カタカナ", "English with one 字", "", "😀"]
+    skip = np.zeros(len(texts), np.uint8)
+    _, cps, bounds = B.codepoints(texts)
+    B._route(cps, bounds, B.nospace_table(), B.NOSPACE_SHARE, skip)
+    assert skip.tolist() == [1, 0, 1, 1, 1, 0, 0, 0]
+    check("cl100k_base", texts, cache)
+    assert cache.direct_docs == 4
+
+
+def test_direct_route_falls_back_to_the_cache_on_a_huge_white_space_run():
+    # tiktoken's o200k_base regex panics on a million spaces; the document goes to the cache
+    enc = T.tiktoken_encoding("o200k_base")
+    cache = B.PieceCache(enc, "o200k_base")
+    text = "中文" * 300_000 + " " * 1_000_000 + "字"
+    ntok, hist = cache.count([text, "ok"])
+    assert cache.direct_docs == 0 and ntok[1] == 1 and hist.sum() == ntok.sum()
+    assert ntok[0] == len(enc.encode_ordinary("中文" * 300_000)) + len(
+        enc._encode_single_piece(" " * 999_999)) + len(enc.encode_ordinary(" 字"))
 
 
 def test_each_text_alone_and_warm_cache_gives_the_same(name):
