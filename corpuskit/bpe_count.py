@@ -34,6 +34,7 @@ import lzma
 import sys
 import threading
 from collections.abc import Sequence
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -601,11 +602,12 @@ class PieceCache:
                   self._occ_slot, self._occ_doc, self._long_a, self._long_b, self._long_doc, res)
             d, pos, n_new, n_occ, n_long = (int(x) for x in res)
             if n_new:
-                enc = [self._encode_piece(joined[a:b]) for a, b in
+                single = self._single
+                enc = [single(joined[a:b].encode()) for a, b in
                        zip(self._new_a[:n_new].tolist(), self._new_b[:n_new].tolist())]
                 lens = np.fromiter(map(len, enc), np.int64, n_new)
                 total = int(lens.sum())
-                flat = np.fromiter((t for ids in enc for t in ids), np.uint32, total)
+                flat = np.fromiter(chain.from_iterable(enc), np.uint32, total)
                 if self.state[2] + total > self.id_pool.shape[0]:  # rare: pieces of many tokens
                     grown = np.empty(int(self.state[2]) + total + NEW_BUF * 8, np.uint32)
                     grown[: self.state[2]] = self.id_pool[: self.state[2]]

@@ -567,8 +567,9 @@ class TokenizeStats(StreamStage):
     annotate: bool = opt(False, "Write the document's token count to meta.tokens.")
     report: str = opt("", "Directory to write stats.json and report.html (self-contained) into.")
     top_k: int = opt(50, "How many top tokens, words and sources to keep in stats.json.")
-    threads: int = opt(0, "Tokenizer threads for cl100k_base/o200k_base (0: every core this process may "
-                       "use); a tokenizer.json uses the tokenizers package's own pool.")
+    threads: int = opt(0, "Kept for compatibility: cl100k_base/o200k_base count on one thread through "
+                       "the piece cache (beside the statistics thread; run workers for more cores); "
+                       "a tokenizer.json uses the tokenizers package's own pool.")
     word_vocab: bool = opt(True, "Keep the word vocabulary (top words, word types, word TTR); "
                            "--no-word-vocab saves its time and memory (words are still counted).")
     batch_chars: int = opt(1 << 22, "Characters per tokenizer batch (memory vs. thread use).", cli=False)
