@@ -7,15 +7,17 @@ and a piece's tokens depend on the piece alone. Natural text repeats its pieces 
 few tens of thousands of distinct pieces make up a megabyte of English), so:
 
 * one compiled kernel (numba) walks the code points of a batch of documents and splits them
-  exactly as the regex does (a hand-written matcher of the two patterns, below, over a table of
-  the Unicode classes they use, taken from the ``regex`` module, which implements the same
-  ``\\p{..}`` classes);
+  exactly as the regex does (a hand-written matcher of each of the two patterns, below, over a
+  shipped table of the Unicode classes they use, as tiktoken's Rust regex knows them: see
+  `class_table`);
 * each piece is looked up in an open-addressing hash table keyed by its code points (compared
   in full on a hit, so a hash collision cannot give a wrong count); a hit adds the cached token
   ids to the document's count and to the token-id histogram;
 * a piece seen for the first time is BPE-encoded once by tiktoken itself
   (``Encoding._encode_single_piece``: the very step encode_ordinary applies to each piece) and
-  stored. Pieces longer than MAX_PIECE code points are encoded by tiktoken and never stored.
+  stored. Pieces longer than MAX_PIECE code points are encoded by tiktoken and never stored;
+* documents mostly in scripts written without spaces (Chinese, Japanese, Thai...), where a
+  piece is a whole clause and rarely repeats, go straight to tiktoken's encode_ordinary.
 
 So the counts and ids are tiktoken's token for token (tests/test_bpe_count.py compares them on
 English, Chinese, mixed scripts, emoji, white space runs, surrogates, every code point, and
@@ -23,9 +25,10 @@ hypothesis-generated text). Text that spells a special token (``<|endoftext|>``)
 text, as in encode_ordinary.
 
 Memory bound: the cache holds at most MAX_ENTRIES pieces in a table of TABLE_SLOTS slots
-(8 + 4 * 4 bytes a slot: 12 MB), their code points (at most MAX_CODEPOINTS: 32 MB) and token ids
-(at most MAX_IDS: 16 MB); when the next batch could pass any bound the cache is emptied and
-refills from the text that follows. About 60 MB per tokenizer at most, allocated as it fills.
+(8 + 4 * 4 bytes a slot: 24 MB), their code points (at most MAX_CODEPOINTS: 32 MB) and token ids
+(about MAX_IDS: 16 MB); when the next batch could pass a bound the cache is emptied and
+refills from the text that follows. About 72 MB per tokenizer at most; the table's pages are
+all touched after a few thousand pieces, the pools grow as they fill.
 """
 from __future__ import annotations
 
