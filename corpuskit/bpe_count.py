@@ -13,9 +13,10 @@ few tens of thousands of distinct pieces make up a megabyte of English), so:
 * each piece is looked up in an open-addressing hash table keyed by its code points (compared
   in full on a hit, so a hash collision cannot give a wrong count); a hit adds the cached token
   ids to the document's count and to the token-id histogram;
-* a piece seen for the first time is BPE-encoded once by tiktoken itself
-  (``Encoding._encode_single_piece``: the very step encode_ordinary applies to each piece) and
-  stored. Pieces longer than MAX_PIECE code points are encoded by tiktoken and never stored;
+* a piece seen for the first time is BPE-encoded in the same kernel by a step-for-step copy of
+  tiktoken's own merge loop (``_byte_pair_merge``) over the same ranks, and stored. Pieces
+  longer than MAX_PIECE code points are encoded by tiktoken itself
+  (``CoreBPE.encode_single_piece``, the step encode_ordinary applies to each piece) every time;
 * documents mostly in scripts written without spaces (Chinese, Japanese, Thai...), where a
   piece is a whole clause and rarely repeats, go straight to tiktoken's encode_ordinary.
 
@@ -37,7 +38,6 @@ import lzma
 import sys
 import threading
 from collections.abc import Sequence
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -64,9 +64,7 @@ TABLE_SLOTS = 1 << 20          # power of two
 MAX_ENTRIES = 700_000          # load factor <= 2/3
 MAX_CODEPOINTS = 8 << 20       # 32 MB of uint32
 MAX_IDS = 4 << 20              # 16 MB of uint32
-# per scan call: new pieces, occurrences of pieces waiting for their ids, long pieces
-NEW_BUF = 1 << 14
-OCC_BUF = 1 << 17
+# per scan call: long pieces handed back to Python
 LONG_BUF = 1 << 12
 
 _APOS = 39
@@ -312,7 +310,128 @@ def split_bounds(cps, cls, mode):
     return out[:m]
 
 
-# ------------------------------------------------------------------ the cache kernels
+# ------------------------------------------------------------------ BPE (tiktoken's, compiled)
+@numba.njit(cache=True, nogil=True, inline="always")
+def _bhash(buf, a, b):
+    h = np.uint64(0xCBF29CE484222325) ^ np.uint64(b - a)
+    for k in range(a, b):
+        h = (h ^ np.uint64(buf[k])) * np.uint64(0x100000001B3)
+    h ^= h >> np.uint64(31)
+    if h == 0:
+        h = np.uint64(1)
+    return h
+
+
+@numba.njit(cache=True, nogil=True)
+def _build_ranks(pool, off, ln, rkeys, rvals):
+    mask = rkeys.shape[0] - 1
+    for r in range(off.shape[0]):
+        if ln[r] < 0:
+            continue
+        h = _bhash(pool, off[r], off[r] + ln[r])
+        s = np.int64(h & np.uint64(mask))
+        while rkeys[s] != 0:
+            s = (s + 1) & mask
+        rkeys[s] = h
+        rvals[s] = r
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank_of(buf, a, b, pool, off, ln, rkeys, rvals):
+    """The rank (= token id) of the bytes buf[a:b], or -1 if they are no token."""
+    mask = rkeys.shape[0] - 1
+    h = _bhash(buf, a, b)
+    s = np.int64(h & np.uint64(mask))
+    n = b - a
+    while True:
+        k = rkeys[s]
+        if k == 0:
+            return -1
+        if k == h:
+            r = rvals[s]
+            if ln[r] == n:
+                o = off[r]
+                same = True
+                for t in range(n):
+                    if pool[o + t] != buf[a + t]:
+                        same = False
+                        break
+                if same:
+                    return r
+        s = (s + 1) & mask
+
+
+@numba.njit(cache=True, nogil=True)
+def _bpe(buf, n, pool, off, ln, rkeys, rvals, starts, ranks, out):
+    """tiktoken's encode_single_piece of the bytes buf[:n], step for step (CoreBPE's
+    byte_pair_encode / _byte_pair_merge): the whole piece if it is a token, else merge the
+    adjacent pair whose joined bytes have the lowest rank, leftmost first, until none is a
+    token. Writes the ids to out and returns how many; starts/ranks are scratch of n + 1."""
+    r = _rank_of(buf, 0, n, pool, off, ln, rkeys, rvals)
+    if r >= 0:
+        out[0] = r
+        return 1
+    big = np.int64(1) << np.int64(40)
+    m = n + 1  # parts: (start, rank of the pair that starts there)
+    for i in range(n + 1):
+        starts[i] = i
+        ranks[i] = big
+    for i in range(n - 1):
+        rr = _rank_of(buf, i, i + 2, pool, off, ln, rkeys, rvals)
+        if rr >= 0:
+            ranks[i] = rr
+    while True:
+        best = big
+        bi = -1
+        for i in range(m - 1):
+            if ranks[i] < best:
+                best = ranks[i]
+                bi = i
+        if bi < 0:
+            break
+        i = bi
+        if i > 0:
+            rr = _rank_of(buf, starts[i - 1], starts[i + 2], pool, off, ln, rkeys, rvals) \
+                if i + 2 < m else -1
+            ranks[i - 1] = rr if rr >= 0 else big
+        rr = _rank_of(buf, starts[i], starts[i + 3], pool, off, ln, rkeys, rvals) if i + 3 < m else -1
+        ranks[i] = rr if rr >= 0 else big
+        for k in range(i + 1, m - 1):
+            starts[k] = starts[k + 1]
+            ranks[k] = ranks[k + 1]
+        m -= 1
+    for i in range(m - 1):
+        out[i] = _rank_of(buf, starts[i], starts[i + 1], pool, off, ln, rkeys, rvals)
+    return m - 1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _utf8(cps, a, b, buf):
+    n = 0
+    for k in range(a, b):
+        c = cps[k]
+        if c < 0x80:
+            buf[n] = c
+            n += 1
+        elif c < 0x800:
+            buf[n] = 0xC0 | (c >> 6)
+            buf[n + 1] = 0x80 | (c & 0x3F)
+            n += 2
+        elif c < 0x10000:
+            buf[n] = 0xE0 | (c >> 12)
+            buf[n + 1] = 0x80 | ((c >> 6) & 0x3F)
+            buf[n + 2] = 0x80 | (c & 0x3F)
+            n += 3
+        else:
+            buf[n] = 0xF0 | (c >> 18)
+            buf[n + 1] = 0x80 | ((c >> 12) & 0x3F)
+            buf[n + 2] = 0x80 | ((c >> 6) & 0x3F)
+            buf[n + 3] = 0x80 | (c & 0x3F)
+            n += 4
+    return n
+
+
+# ------------------------------------------------------------------ the cache kernel
 @numba.njit(cache=True, nogil=True, inline="always")
 def _hash(cps, a, b):
     h = np.uint64(0xCBF29CE484222325) ^ np.uint64(b - a)
@@ -327,31 +446,30 @@ def _hash(cps, a, b):
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _stop(res, d, i, n_new, n_occ, n_long):
+def _stop(res, d, i, n_long, why):
     res[0] = d
     res[1] = i
-    res[2] = n_new
-    res[3] = n_occ
-    res[4] = n_long
+    res[2] = n_long
+    res[3] = why
 
 
 @numba.njit(cache=True, nogil=True)
 def _scan(cps, bounds, skip, d0, pos0, cls, mode, new_cap,
           keys, cp_off, cp_len, id_off, id_len, cp_pool, id_pool, state,
-          ntok, counts, new_slot, new_a, new_b, occ_slot, occ_doc, long_a, long_b, long_doc, res):
+          pool, off, ln, rkeys, rvals, buf, starts, ranks, out,
+          ntok, counts, long_a, long_b, long_doc, res):
     """Split documents d0.. (document d is cps[bounds[d]:bounds[d+1]]; those with skip[d] are
-    left alone) from position pos0 and
-    count every piece (at most new_cap new ones). Hits add to ntok[d] and counts; a new piece is entered in the table
-    waiting for its ids (id_len -1) and listed in new_*, each occurrence of a waiting piece in
-    occ_*; pieces longer than MAX_PIECE in long_*. Stops early when a buffer or the code-point
-    pool is full; res = [next document, next position, #new, #occ, #long] (next document ==
-    number of documents when done). state = [entries, code points used, ids used]."""
+    left alone) from position pos0 and count every piece: ntok[d] += its token count,
+    counts[id] += 1 for each of its ids. A piece not in the table is BPE-encoded (`_bpe`) and
+    entered (at most new_cap new ones); pieces longer than MAX_PIECE are listed in long_* for
+    the caller. res = [next document, next position, #long, why stopped: 0 done, 1 long list
+    full, 2 cache full]. state = [entries, code points used, ids used]."""
     mask = keys.shape[0] - 1
     ndocs = bounds.shape[0] - 1
-    n_new = 0
-    n_occ = 0
     n_long = 0
+    n_new = 0
     cp_cap = cp_pool.shape[0]
+    id_cap = id_pool.shape[0]
     d = d0
     i = pos0
     while d < ndocs:
@@ -362,10 +480,10 @@ def _scan(cps, bounds, skip, d0, pos0, cls, mode, new_cap,
             i = end
         while i < end:
             j = _next(cps, cls, i, end, mode)
-            ln = j - i
-            if ln > MAX_PIECE:
+            ln_ = j - i
+            if ln_ > MAX_PIECE:
                 if n_long == long_a.shape[0]:
-                    _stop(res, d, i, n_new, n_occ, n_long)
+                    _stop(res, d, i, n_long, 1)
                     return
                 long_a[n_long] = i
                 long_b[n_long] = j
@@ -379,80 +497,45 @@ def _scan(cps, bounds, skip, d0, pos0, cls, mode, new_cap,
                 k = keys[slot]
                 if k == 0:
                     break
-                if k == h and cp_len[slot] == ln:
+                if k == h and cp_len[slot] == ln_:
                     o = cp_off[slot]
                     same = True
-                    for t in range(ln):
+                    for t in range(ln_):
                         if cp_pool[o + t] != cps[i + t]:
                             same = False
                             break
                     if same:
                         break
                 slot = (slot + 1) & mask
-            if keys[slot] == 0:  # a new piece: enter it, ids to come
-                if n_new == new_cap or n_occ == occ_slot.shape[0] \
-                        or state[1] + ln > cp_cap:
-                    _stop(res, d, i, n_new, n_occ, n_long)
+            if keys[slot] == 0:  # a new piece: its BPE, then into the table
+                nb = _utf8(cps, i, j, buf)
+                nid = _bpe(buf, nb, pool, off, ln, rkeys, rvals, starts, ranks, out)
+                if n_new == new_cap or state[1] + ln_ > cp_cap or state[2] + nid > id_cap:
+                    _stop(res, d, i, n_long, 2)
                     return
                 o = state[1]
-                for t in range(ln):
+                for t in range(ln_):
                     cp_pool[o + t] = cps[i + t]
-                state[1] = o + ln
+                state[1] = o + ln_
+                o = state[2]
+                for t in range(nid):
+                    id_pool[o + t] = out[t]
+                state[2] = o + nid
                 state[0] += 1
-                keys[slot] = h
-                cp_off[slot] = o
-                cp_len[slot] = ln
-                id_len[slot] = -1
-                new_slot[n_new] = slot
-                new_a[n_new] = i
-                new_b[n_new] = j
                 n_new += 1
+                keys[slot] = h
+                cp_off[slot] = state[1] - ln_
+                cp_len[slot] = ln_
+                id_off[slot] = o
+                id_len[slot] = nid
             il = id_len[slot]
-            if il < 0:  # waiting for its ids
-                if n_occ == occ_slot.shape[0]:
-                    _stop(res, d, i, n_new, n_occ, n_long)
-                    return
-                occ_slot[n_occ] = slot
-                occ_doc[n_occ] = d
-                n_occ += 1
-            else:
-                ntok[d] += il
-                o = id_off[slot]
-                for t in range(il):
-                    counts[id_pool[o + t]] += 1
+            ntok[d] += il
+            o = id_off[slot]
+            for t in range(il):
+                counts[id_pool[o + t]] += 1
             i = j
         d += 1
-    _stop(res, d, 0, n_new, n_occ, n_long)
-
-
-@numba.njit(cache=True, nogil=True)
-def _fill(new_slot, n_new, lens, flat, id_off, id_len, id_pool, state):
-    """Store the ids of the new pieces (flat: their ids one after another, lens: how many
-    each); the caller has made room in id_pool."""
-    o = state[2]
-    p = 0
-    for k in range(n_new):
-        slot = new_slot[k]
-        ln = lens[k]
-        id_off[slot] = o
-        id_len[slot] = ln
-        for t in range(ln):
-            id_pool[o + t] = flat[p + t]
-        o += ln
-        p += ln
-    state[2] = o
-
-
-@numba.njit(cache=True, nogil=True)
-def _settle(occ_slot, occ_doc, n_occ, id_off, id_len, id_pool, ntok, counts):
-    """Count the occurrences of pieces that were waiting for their ids."""
-    for k in range(n_occ):
-        slot = occ_slot[k]
-        il = id_len[slot]
-        ntok[occ_doc[k]] += il
-        o = id_off[slot]
-        for t in range(il):
-            counts[id_pool[o + t]] += 1
+    _stop(res, d, 0, n_long, 0)
 
 
 # Scripts written without spaces between words (Han, kana, Thai, Lao, Myanmar, Khmer): there a
@@ -512,6 +595,38 @@ def _utf8_ok(t: str) -> bool:
         return False
 
 
+def rank_tables(enc) -> tuple[np.ndarray, ...]:
+    """The encoding's mergeable ranks as arrays for `_bpe`: the token bytes one after another
+    (pool), each rank's offset and length (-1: no token has that rank), and an open-addressing
+    table from the bytes' hash to the rank. Built once per encoding and process (~0.3 s)."""
+    with _RANKS_LOCK:
+        got = _RANKS.get(id(enc))
+        if got is None or got[0] is not enc:
+            got = _RANKS[id(enc)] = (enc, _rank_tables(enc))
+        return got[1]
+
+
+_RANKS: dict[int, tuple] = {}
+_RANKS_LOCK = threading.Lock()
+
+
+def _rank_tables(enc) -> tuple[np.ndarray, ...]:
+    items = list(enc._mergeable_ranks.items())
+    nr = max(r for _, r in items) + 1
+    lens = np.fromiter((len(b) for b, _ in items), np.int64, len(items))
+    rks = np.fromiter((r for _, r in items), np.int64, len(items))
+    pool = np.frombuffer(b"".join(b for b, _ in items), np.uint8)
+    off = np.zeros(nr, np.int64)
+    ln = np.full(nr, -1, np.int64)
+    off[rks] = np.concatenate(([0], np.cumsum(lens)[:-1]))
+    ln[rks] = lens
+    slots = 1 << int(np.ceil(np.log2(nr * 2)))
+    rkeys = np.zeros(slots, np.uint64)
+    rvals = np.zeros(slots, np.int64)
+    _build_ranks(pool, off, ln, rkeys, rvals)
+    return pool, off, ln, rkeys, rvals
+
+
 class PieceCache:
     """Exact token counts of one tiktoken encoding, through the piece cache (module doc).
 
@@ -525,13 +640,14 @@ class PieceCache:
             raise ValueError(f"no pre-tokeniser for {name}")
         if table_slots & (table_slots - 1) or table_slots < 4:
             raise ValueError("table_slots must be a power of two")
-        if max_codepoints < MAX_PIECE or max_entries < 1 or max_ids < 1:
+        if max_codepoints < MAX_PIECE or max_entries < 1 or max_ids < 4 * MAX_PIECE:
             raise ValueError("the cache must hold at least one piece")
         self.enc = enc
         self._single = enc._core_bpe.encode_single_piece
         self.mode = MODES[name]
         self.n_vocab = enc.n_vocab
         self.cls = class_table()
+        self.ranks = rank_tables(enc)
         self.table_slots = table_slots
         self.max_entries = max(1, min(max_entries, table_slots * 2 // 3))
         self.max_codepoints = max_codepoints
@@ -541,15 +657,14 @@ class PieceCache:
         self.direct_docs = 0
         self._lock = threading.Lock()
         self._alloc()
-        self._new_slot = np.empty(NEW_BUF, np.int64)
-        self._new_a = np.empty(NEW_BUF, np.int64)
-        self._new_b = np.empty(NEW_BUF, np.int64)
-        self._occ_slot = np.empty(OCC_BUF, np.int64)
-        self._occ_doc = np.empty(OCC_BUF, np.int64)
+        self._buf = np.empty(4 * MAX_PIECE, np.uint8)
+        self._starts = np.empty(4 * MAX_PIECE + 1, np.int64)
+        self._ranks = np.empty(4 * MAX_PIECE + 1, np.int64)
+        self._out = np.empty(4 * MAX_PIECE, np.int64)
         self._long_a = np.empty(LONG_BUF, np.int64)
         self._long_b = np.empty(LONG_BUF, np.int64)
         self._long_doc = np.empty(LONG_BUF, np.int64)
-        self._res = np.zeros(5, np.int64)
+        self._res = np.zeros(4, np.int64)
 
     def _alloc(self) -> None:
         # zeros/empty map pages lazily: memory grows with what is actually stored
@@ -571,11 +686,6 @@ class PieceCache:
     def entries(self) -> int:
         return int(self.state[0])
 
-    def _encode_piece(self, piece: str) -> list[int]:
-        # Encoding._encode_single_piece without its wrapper: the BPE of one piece, the step
-        # encode_ordinary applies to every regex match
-        return self._single(piece.encode("utf-8"))
-
     def count(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(tokens per document, token-id histogram of length n_vocab)."""
         with self._lock:
@@ -593,41 +703,20 @@ class PieceCache:
         d, pos = 0, 0
         res = self._res
         while d < ndocs:
-            # room for a scan call's worth of new pieces, else start afresh (the bounds hold:
-            # entries <= max_entries, ids about <= max_ids, code points <= max_codepoints)
-            room = self.max_entries - int(self.state[0])
-            if room < min(NEW_BUF, self.max_entries // 2) or self.state[2] + NEW_BUF * 8 > self.max_ids:
-                self.clear()
-                room = self.max_entries
-            _scan(cps, bounds, skip, d, pos, self.cls, self.mode, min(NEW_BUF, room), self.keys,
-                  self.cp_off, self.cp_len, self.id_off, self.id_len, self.cp_pool, self.id_pool,
-                  self.state, ntok, counts, self._new_slot, self._new_a, self._new_b,
-                  self._occ_slot, self._occ_doc, self._long_a, self._long_b, self._long_doc, res)
-            d, pos, n_new, n_occ, n_long = (int(x) for x in res)
-            if n_new:
-                single = self._single
-                enc = [single(joined[a:b].encode()) for a, b in
-                       zip(self._new_a[:n_new].tolist(), self._new_b[:n_new].tolist())]
-                lens = np.fromiter(map(len, enc), np.int64, n_new)
-                total = int(lens.sum())
-                flat = np.fromiter(chain.from_iterable(enc), np.uint32, total)
-                if self.state[2] + total > self.id_pool.shape[0]:  # rare: pieces of many tokens
-                    grown = np.empty(int(self.state[2]) + total + NEW_BUF * 8, np.uint32)
-                    grown[: self.state[2]] = self.id_pool[: self.state[2]]
-                    self.id_pool = grown
-                _fill(self._new_slot, n_new, lens, flat, self.id_off, self.id_len, self.id_pool,
-                      self.state)
-            if n_occ:
-                _settle(self._occ_slot, self._occ_doc, n_occ, self.id_off, self.id_len,
-                        self.id_pool, ntok, counts)
+            _scan(cps, bounds, skip, d, pos, self.cls, self.mode,
+                  self.max_entries - int(self.state[0]), self.keys, self.cp_off, self.cp_len,
+                  self.id_off, self.id_len, self.cp_pool, self.id_pool, self.state, *self.ranks,
+                  self._buf, self._starts, self._ranks, self._out, ntok, counts,
+                  self._long_a, self._long_b, self._long_doc, res)
+            d, pos, n_long, why = (int(x) for x in res)
+            # pieces too long to keep: tiktoken's BPE of each, every time
             for a, b, doc in zip(self._long_a[:n_long].tolist(), self._long_b[:n_long].tolist(),
                                  self._long_doc[:n_long].tolist()):
-                ids = self._encode_piece(joined[a:b])
+                ids = self._single(joined[a:b].encode())
                 ntok[doc] += len(ids)
                 if ids:
                     np.add.at(counts, np.asarray(ids, np.int64), 1)
-            if d < ndocs and not (n_new or n_occ or n_long):
-                # nothing recorded yet the scan stopped: the code-point pool is full
+            if why == 2:  # a bound reached: start afresh
                 self.clear()
         return ntok, counts
 

@@ -122,11 +122,11 @@ def test_long_pieces_are_not_cached_and_still_exact(name):
 def test_bounded_cache_clears_and_stays_exact(name):
     texts = [EN * 3, ZH * 3, *TEXTS] * 4
     cache = B.PieceCache(T.tiktoken_encoding(name), name, table_slots=64, max_entries=20,
-                         max_codepoints=200, max_ids=50)
+                         max_codepoints=200, max_ids=200)
     check(name, texts, cache)
     assert cache.clears > 0
-    assert cache.entries <= 20 and cache.state[1] <= 200
-    assert cache.keys.size == 64 and cache.cp_pool.size == 200
+    assert cache.entries <= 20 and cache.state[1] <= 200 and cache.state[2] <= 200
+    assert cache.keys.size == 64 and cache.cp_pool.size == 200 and cache.id_pool.size == 200
 
 
 def test_bad_bounds_are_refused():
@@ -136,7 +136,35 @@ def test_bad_bounds_are_refused():
     with pytest.raises(ValueError):
         B.PieceCache(enc, "cl100k_base", max_codepoints=B.MAX_PIECE - 1)
     with pytest.raises(ValueError):
+        B.PieceCache(enc, "cl100k_base", max_ids=B.MAX_PIECE)
+    with pytest.raises(ValueError):
         B.PieceCache(enc, "gpt2")
+
+
+def _bpe(name: str, piece: bytes) -> list[int]:
+    ranks = B.rank_tables(T.tiktoken_encoding(name))
+    n = len(piece)
+    buf = np.frombuffer(piece, np.uint8)
+    out = np.empty(max(n, 1), np.int64)
+    k = B._bpe(buf, n, *ranks, np.empty(n + 1, np.int64), np.empty(n + 1, np.int64), out)
+    return out[:k].tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(min_size=1, max_size=30).map(lambda t: t.encode("utf-8", "replace")),
+                 st.binary(min_size=1, max_size=30)),
+       st.sampled_from(["cl100k_base", "o200k_base"]))
+def test_compiled_bpe_is_tiktokens(piece, enc_name):
+    # the compiled merge loop against tiktoken's own, ids in order, on any bytes
+    assert _bpe(enc_name, piece) == T.tiktoken_encoding(enc_name)._encode_single_piece(piece)
+
+
+def test_compiled_bpe_on_real_pieces(name):
+    enc = T.tiktoken_encoding(name)
+    for piece in [" the", " pneumonoultramicroscopic", "自然语言处理", " 😀👍🏽", "\n\n\n", "   ",
+                  "'ll", " 1234", "ǅungla", "!!!???", "\u0301\u0302\u0303"]:
+        b = piece.encode()
+        assert _bpe(name, b) == enc._encode_single_piece(b), piece
 
 
 # text from the characters the two patterns tell apart, and any others
