@@ -362,22 +362,25 @@ def _rank_of(buf, a, b, pool, off, ln, rkeys, rvals):
 
 
 @numba.njit(cache=True, nogil=True)
-def _bpe(buf, n, pool, off, ln, rkeys, rvals, starts, ranks, out):
+def _bpe(buf, n, pool, off, ln, rkeys, rvals, pair, starts, ranks, toks, out):
     """tiktoken's encode_single_piece of the bytes buf[:n], step for step (CoreBPE's
     byte_pair_encode / _byte_pair_merge): the whole piece if it is a token, else merge the
     adjacent pair whose joined bytes have the lowest rank, leftmost first, until none is a
-    token. Writes the ids to out and returns how many; starts/ranks are scratch of n + 1."""
+    token. Writes the ids to out and returns how many. pair[b0 * 256 + b1] is the rank of a
+    two-byte token (-1: none); starts/ranks/toks are scratch of n + 1."""
     r = _rank_of(buf, 0, n, pool, off, ln, rkeys, rvals)
     if r >= 0:
         out[0] = r
         return 1
     big = np.int64(1) << np.int64(40)
-    m = n + 1  # parts: (start, rank of the pair that starts there)
+    m = n + 1  # parts: start, rank of the pair that starts there, the part's own token
     for i in range(n + 1):
         starts[i] = i
         ranks[i] = big
+    for i in range(n):
+        toks[i] = _rank_of(buf, i, i + 1, pool, off, ln, rkeys, rvals)
     for i in range(n - 1):
-        rr = _rank_of(buf, i, i + 2, pool, off, ln, rkeys, rvals)
+        rr = pair[np.int64(buf[i]) * 256 + np.int64(buf[i + 1])]
         if rr >= 0:
             ranks[i] = rr
     while True:
@@ -396,12 +399,14 @@ def _bpe(buf, n, pool, off, ln, rkeys, rvals, starts, ranks, out):
             ranks[i - 1] = rr if rr >= 0 else big
         rr = _rank_of(buf, starts[i], starts[i + 3], pool, off, ln, rkeys, rvals) if i + 3 < m else -1
         ranks[i] = rr if rr >= 0 else big
+        toks[i] = best  # the merged part is the token whose rank was the pair's
         for k in range(i + 1, m - 1):
             starts[k] = starts[k + 1]
             ranks[k] = ranks[k + 1]
+            toks[k] = toks[k + 1]
         m -= 1
     for i in range(m - 1):
-        out[i] = _rank_of(buf, starts[i], starts[i + 1], pool, off, ln, rkeys, rvals)
+        out[i] = toks[i]
     return m - 1
 
 
@@ -456,7 +461,7 @@ def _stop(res, d, i, n_long, why):
 @numba.njit(cache=True, nogil=True)
 def _scan(cps, bounds, skip, d0, pos0, cls, mode, new_cap,
           keys, cp_off, cp_len, id_off, id_len, cp_pool, id_pool, state,
-          pool, off, ln, rkeys, rvals, buf, starts, ranks, out,
+          pool, off, ln, rkeys, rvals, pair, buf, starts, ranks, toks, out,
           ntok, counts, long_a, long_b, long_doc, res):
     """Split documents d0.. (document d is cps[bounds[d]:bounds[d+1]]; those with skip[d] are
     left alone) from position pos0 and count every piece: ntok[d] += its token count,
@@ -509,7 +514,7 @@ def _scan(cps, bounds, skip, d0, pos0, cls, mode, new_cap,
                 slot = (slot + 1) & mask
             if keys[slot] == 0:  # a new piece: its BPE, then into the table
                 nb = _utf8(cps, i, j, buf)
-                nid = _bpe(buf, nb, pool, off, ln, rkeys, rvals, starts, ranks, out)
+                nid = _bpe(buf, nb, pool, off, ln, rkeys, rvals, pair, starts, ranks, toks, out)
                 if n_new == new_cap or state[1] + ln_ > cp_cap or state[2] + nid > id_cap:
                     _stop(res, d, i, n_long, 2)
                     return
@@ -597,8 +602,8 @@ def _utf8_ok(t: str) -> bool:
 
 def rank_tables(enc) -> tuple[np.ndarray, ...]:
     """The encoding's mergeable ranks as arrays for `_bpe`: the token bytes one after another
-    (pool), each rank's offset and length (-1: no token has that rank), and an open-addressing
-    table from the bytes' hash to the rank. Built once per encoding and process (~0.3 s)."""
+    (pool), each rank's offset and length (-1: no token has that rank), an open-addressing
+    table from the bytes' hash to the rank, and the ranks of two-byte tokens by their bytes. Built once per encoding and process (~0.3 s)."""
     with _RANKS_LOCK:
         got = _RANKS.get(id(enc))
         if got is None or got[0] is not enc:
@@ -624,7 +629,11 @@ def _rank_tables(enc) -> tuple[np.ndarray, ...]:
     rkeys = np.zeros(slots, np.uint64)
     rvals = np.zeros(slots, np.int64)
     _build_ranks(pool, off, ln, rkeys, rvals)
-    return pool, off, ln, rkeys, rvals
+    pair = np.full(1 << 16, -1, np.int64)  # the two-byte tokens, looked up directly
+    for b, r in items:
+        if len(b) == 2:
+            pair[b[0] * 256 + b[1]] = r
+    return pool, off, ln, rkeys, rvals, pair
 
 
 class PieceCache:
@@ -660,6 +669,7 @@ class PieceCache:
         self._buf = np.empty(4 * MAX_PIECE, np.uint8)
         self._starts = np.empty(4 * MAX_PIECE + 1, np.int64)
         self._ranks = np.empty(4 * MAX_PIECE + 1, np.int64)
+        self._toks = np.empty(4 * MAX_PIECE + 1, np.int64)
         self._out = np.empty(4 * MAX_PIECE, np.int64)
         self._long_a = np.empty(LONG_BUF, np.int64)
         self._long_b = np.empty(LONG_BUF, np.int64)
@@ -706,7 +716,7 @@ class PieceCache:
             _scan(cps, bounds, skip, d, pos, self.cls, self.mode,
                   self.max_entries - int(self.state[0]), self.keys, self.cp_off, self.cp_len,
                   self.id_off, self.id_len, self.cp_pool, self.id_pool, self.state, *self.ranks,
-                  self._buf, self._starts, self._ranks, self._out, ntok, counts,
+                  self._buf, self._starts, self._ranks, self._toks, self._out, ntok, counts,
                   self._long_a, self._long_b, self._long_doc, res)
             d, pos, n_long, why = (int(x) for x in res)
             # pieces too long to keep: tiktoken's BPE of each, every time

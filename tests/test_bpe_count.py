@@ -146,7 +146,8 @@ def _bpe(name: str, piece: bytes) -> list[int]:
     n = len(piece)
     buf = np.frombuffer(piece, np.uint8)
     out = np.empty(max(n, 1), np.int64)
-    k = B._bpe(buf, n, *ranks, np.empty(n + 1, np.int64), np.empty(n + 1, np.int64), out)
+    k = B._bpe(buf, n, *ranks, np.empty(n + 1, np.int64), np.empty(n + 1, np.int64),
+               np.empty(n + 1, np.int64), out)
     return out[:k].tolist()
 
 
