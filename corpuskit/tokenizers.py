@@ -160,6 +160,8 @@ CHUNK = 1 << 18
 # every WS_RUN characters and the document is counted as approximate (off by at most one
 # token per cut); it is reported, never hidden.
 WS_RUN = 1 << 15
+# count_docs hands the piece cache at most about this many characters at a time
+COUNT_GROUP = 1 << 22
 _LONG_WS_RE = re.compile(rf"(?<!\s)\s{{{WS_RUN}}}\s*")  # run starts only: linear time
 
 
@@ -215,6 +217,7 @@ class TiktokenTokenizer(Tokenizer):
         self.threads = threads or default_threads()
         self._pool: Any = None
         self._lock = threading.Lock()
+        self._cache: Any = None
 
     def _encode(self, piece: str) -> np.ndarray:
         # encode_to_numpy with no special tokens allowed and none disallowed is encode_ordinary
@@ -280,6 +283,53 @@ class TiktokenTokenizer(Tokenizer):
 
     def encode_batch(self, texts: Sequence[str]) -> list[np.ndarray]:  # type: ignore[override]
         return self.encode_docs(texts)[0]
+
+    @property
+    def cache(self) -> Any:
+        """The piece cache (corpuskit.bpe_count), built on first use."""
+        if self._cache is None:
+            from .bpe_count import PieceCache
+
+            self._cache = PieceCache(self.enc, self.name)
+        return self._cache
+
+    def count_docs(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """(tokens per document, token-id histogram over the vocabulary, indexes of documents
+        whose count is approximate): what the statistics need, without the token sequences.
+        Counted through the piece cache (corpuskit.bpe_count), one thread, exactly
+        tiktoken's counts. A document longer than WS_RUN is cut as in `split_for_bpe` (at
+        points where the pre-tokenisation never joins across, so exactly) and its parts
+        counted as documents; only a huge white-space run makes a count approximate."""
+        ntok = np.zeros(len(texts), np.int64)
+        counts = np.zeros(self.n_vocab, np.int64)
+        approx: list[int] = []
+        group: list[str] = []
+        owner: list[int] = []
+        size = 0
+
+        def flush() -> None:
+            n, c = self.cache.count(group)
+            np.add.at(ntok, np.asarray(owner, np.int64), n)
+            counts[:] += c
+            group.clear()
+            owner.clear()
+
+        for i, t in enumerate(texts):
+            parts = [t]
+            if len(t) >= WS_RUN:
+                parts, exact = split_for_bpe(t)
+                if not exact:
+                    approx.append(i)
+            for p in parts:
+                group.append(p)
+                owner.append(i)
+                size += len(p)
+                if size >= COUNT_GROUP:  # bounds the code-point copy of a batch
+                    flush()
+                    size = 0
+        if group:
+            flush()
+        return ntok, counts, approx
 
     def _executor(self) -> Any:
         with self._lock:

@@ -267,14 +267,21 @@ class CorpusStats:
 
     # -- adding
     def add_batch(self, records: Sequence[dict], texts: Sequence[str],
-                  tokens: Sequence[Sequence[Hashable]], approx: int = 0,
-                  word_vocab: bool = True) -> None:
-        """Add documents; `tokens[i]` are the tokens of `texts[i]`."""
+                  tokens: Sequence[Sequence[Hashable]] | None, approx: int = 0,
+                  word_vocab: bool = True, ntok: Sequence[int] | np.ndarray | None = None,
+                  id_counts: np.ndarray | None = None) -> None:
+        """Add documents; `tokens[i]` are the tokens of `texts[i]`, or, for id tokenizers,
+        `ntok[i]` is the count of `texts[i]` and `id_counts` the histogram of the batch's ids."""
         n = len(texts)
         self.docs += n
         self.approx_docs += approx
         chars = [len(t) for t in texts]
-        ntok = [len(t) for t in tokens]
+        if tokens is not None:
+            ntok = [len(t) for t in tokens]
+        elif ntok is None or id_counts is None or not self.by_id:
+            raise ValueError("add_batch needs the tokens, or ntok and id_counts for an id tokenizer")
+        else:
+            ntok = np.asarray(ntok, np.int64).tolist()
         nbytes = [len(t.encode("utf-8", "surrogatepass")) if not t.isascii() else len(t) for t in texts]
         nlines = [count_lines(t) for t in texts]
         nwords = []
@@ -316,11 +323,13 @@ class CorpusStats:
         if self.by_id:
             total = sum(ntok)
             if total:
-                if all(isinstance(x, np.ndarray) for x in tokens):
-                    flat = np.concatenate(tokens)
+                if tokens is None:
+                    bc = np.asarray(id_counts, np.int64)
+                elif all(isinstance(x, np.ndarray) for x in tokens):
+                    bc = np.bincount(np.concatenate(tokens), minlength=self.n_vocab)
                 else:
                     flat = np.fromiter(chain.from_iterable(tokens), dtype=np.int64, count=total)
-                bc = np.bincount(flat, minlength=self.n_vocab)
+                    bc = np.bincount(flat, minlength=self.n_vocab)
                 if self.token_ids is None:
                     self.token_ids = np.zeros(self.n_vocab or 0, dtype=np.int64)
                 if bc.size > self.token_ids.size:  # ids past the declared vocabulary size
@@ -558,8 +567,9 @@ class TokenizeStats(StreamStage):
     annotate: bool = opt(False, "Write the document's token count to meta.tokens.")
     report: str = opt("", "Directory to write stats.json and report.html (self-contained) into.")
     top_k: int = opt(50, "How many top tokens, words and sources to keep in stats.json.")
-    threads: int = opt(0, "Tokenizer threads for cl100k_base/o200k_base (0: every core this process may "
-                       "use); a tokenizer.json uses the tokenizers package's own pool.")
+    threads: int = opt(0, "Kept for compatibility: cl100k_base/o200k_base count on one thread through "
+                       "the piece cache (beside the statistics thread; run workers for more cores); "
+                       "a tokenizer.json uses the tokenizers package's own pool.")
     word_vocab: bool = opt(True, "Keep the word vocabulary (top words, word types, word TTR); "
                            "--no-word-vocab saves its time and memory (words are still counted).")
     batch_chars: int = opt(1 << 22, "Characters per tokenizer batch (memory vs. thread use).", cli=False)
@@ -597,7 +607,7 @@ class TokenizeStats(StreamStage):
         pending: tuple[list[dict], list[str], Future] | None = None
         with ThreadPoolExecutor(1, thread_name_prefix="corpuskit-tokbatch") as ex:
             for recs, texts in self._batches(records):
-                fut = ex.submit(self._tok.encode_docs, texts)
+                fut = ex.submit(self._tokenize, texts)
                 if pending is not None:
                     yield from self._finish(*pending)
                 pending = (recs, texts, fut)
@@ -624,13 +634,26 @@ class TokenizeStats(StreamStage):
         if recs:
             yield recs, texts
 
+    def _tokenize(self, texts: list[str]) -> tuple[Any, Any, list[int]]:
+        """(tokens per document, token-id histogram or None, approximate documents); without a
+        histogram the second item is the token sequences themselves."""
+        count_docs = getattr(self._tok, "count_docs", None)
+        if count_docs is not None:  # cl100k/o200k: counts straight from the piece cache
+            return count_docs(texts)
+        seqs, approx = self._tok.encode_docs(texts)
+        return [len(s) for s in seqs], seqs, approx
+
     def _finish(self, recs: list[dict], texts: list[str], fut: Future) -> Iterator[dict]:
-        tokens, approx = fut.result()
-        self.stats.add_batch(recs, texts, tokens, approx=len(approx), word_vocab=self.word_vocab)
+        ntok, hist, approx = fut.result()
+        if isinstance(hist, np.ndarray):
+            self.stats.add_batch(recs, texts, None, approx=len(approx), word_vocab=self.word_vocab,
+                                 ntok=ntok, id_counts=hist)
+        else:
+            self.stats.add_batch(recs, texts, hist, approx=len(approx), word_vocab=self.word_vocab)
         if self.annotate:
             approx_set = set(approx)
-            for i, (rec, seq) in enumerate(zip(recs, tokens, strict=True)):
-                set_meta(rec, "tokens", len(seq))
+            for i, (rec, n) in enumerate(zip(recs, ntok, strict=True)):
+                set_meta(rec, "tokens", int(n))
                 if i in approx_set:
                     set_meta(rec, "tokens_approximate", True)
         yield from recs
