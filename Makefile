@@ -25,9 +25,13 @@ lint:
 
 # Benchmarks: every benchmarks/bench_*.py, each printing its table and writing
 # benchmarks/results/<name>.json. Needs the [bench] extra (trafilatura, resiliparse, datatrove).
+# Long: bench_pipeline_scale.py runs the pipeline on 1M documents (5 GB generated under
+# bench_out/, ~30 min on 2 cores).
 bench:
 	$(VENV)/bin/pip install -q -e '.[test,bench,ray]'
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PYTHON) $$f || exit 1; done
+	@echo "== the whole default chain on the evaluation pages replicated to ~1 GB"
+	$(PYTHON) benchmarks/bench_pipeline.py --target-mb 1000 --corpuskit-only --stages all --repeats 1
 
 demo:
 	$(PYTHON) -m corpuskit pipeline sample_data/raw demo_out --compression none
