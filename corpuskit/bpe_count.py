@@ -181,6 +181,29 @@ def _ws_end(cps, cls, i, n, dollar_first):
     return i + 1
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _digits_punct_ws(cps, cls, i, n, cl100k):
+    """The patterns' last three alternatives, the same in both but for o200k's slash:
+    \\p{N}{1,3}, then ` ?[^\\s\\p{L}\\p{N}]+` followed by line breaks (cl100k: [\\r\\n]*;
+    o200k: [\\r\\n/]*), then the white-space alternatives."""
+    c = cps[i]
+    f = cls[c]
+    if f & F_N:
+        j = i + 1
+        while j < n and j < i + 3 and cls[cps[j]] & F_N:
+            j += 1
+        return j
+    j = i + 1 if c == 32 else i
+    if j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
+        j += 1
+        while j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
+            j += 1
+        while j < n and (cls[cps[j]] & F_CRLF or (not cl100k and cps[j] == 47)):
+            j += 1
+        return j
+    return _ws_end(cps, cls, i, n, cl100k)
+
+
 @numba.njit(cache=True, nogil=True)
 def _next_cl100k(cps, cls, i, n):
     c = cps[i]
@@ -204,22 +227,7 @@ def _next_cl100k(cps, cls, i, n):
         while j < n and cls[cps[j]] & F_L:
             j += 1
         return j
-    # \p{N}{1,3}+
-    if f & F_N:
-        j = i + 1
-        while j < n and j < i + 3 and cls[cps[j]] & F_N:
-            j += 1
-        return j
-    #  ?[^\s\p{L}\p{N}]++[\r\n]*+
-    j = i + 1 if c == 32 else i
-    if j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
-        j += 1
-        while j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
-            j += 1
-        while j < n and cls[cps[j]] & F_CRLF:
-            j += 1
-        return j
-    return _ws_end(cps, cls, i, n, True)
+    return _digits_punct_ws(cps, cls, i, n, True)
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
@@ -271,22 +279,7 @@ def _next_o200k(cps, cls, i, n):
             while e < n and cls[cps[e]] & F_W:
                 e += 1
             return _o200k_suffix(cps, e, n)
-    # \p{N}{1,3}
-    if f & F_N:
-        j = i + 1
-        while j < n and j < i + 3 and cls[cps[j]] & F_N:
-            j += 1
-        return j
-    #  ?[^\s\p{L}\p{N}]+[\r\n/]*
-    j = i + 1 if c == 32 else i
-    if j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
-        j += 1
-        while j < n and not (cls[cps[j]] & (F_S | F_L | F_N)):
-            j += 1
-        while j < n and (cls[cps[j]] & F_CRLF or cps[j] == 47):
-            j += 1
-        return j
-    return _ws_end(cps, cls, i, n, False)
+    return _digits_punct_ws(cps, cls, i, n, False)
 
 
 @numba.njit(cache=True, nogil=True)
