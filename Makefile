@@ -31,7 +31,7 @@ bench:
 	$(VENV)/bin/pip install -q -e '.[test,bench,ray]'
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PYTHON) $$f || exit 1; done
 	@echo "== the whole default chain on the evaluation pages replicated to ~1 GB"
-	$(PYTHON) benchmarks/bench_pipeline.py --target-mb 1000 --corpuskit-only --stages all --repeats 1
+	$(PYTHON) benchmarks/bench_pipeline.py --target-mb 1000 --corpuskit-only --stages all --repeats 2
 
 demo:
 	$(PYTHON) -m corpuskit pipeline sample_data/raw demo_out --compression none
