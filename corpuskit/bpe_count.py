@@ -204,35 +204,10 @@ def _digits_punct_ws(cps, cls, i, n, cl100k):
     return _ws_end(cps, cls, i, n, cl100k)
 
 
-@numba.njit(cache=True, nogil=True)
-def _next_cl100k(cps, cls, i, n):
-    c = cps[i]
-    f = cls[c]
-    # '(?i:[sdmt]|ll|ve|re)
-    if c == _APOS and i + 1 < n:
-        c1 = cps[i + 1]
-        if _ci(c1, 115) or _ci(c1, 100) or _ci(c1, 109) or _ci(c1, 116):
-            return i + 2
-        if i + 2 < n:
-            c2 = cps[i + 2]
-            if (_ci(c1, 108) and _ci(c2, 108)) or (_ci(c1, 118) and _ci(c2, 101)) \
-                    or (_ci(c1, 114) and _ci(c2, 101)):
-                return i + 3
-    # [^\r\n\p{L}\p{N}]?+\p{L}++
-    j = i
-    if not (f & (F_L | F_N | F_CRLF)):
-        j = i + 1
-    if j < n and cls[cps[j]] & F_L:
-        j += 1
-        while j < n and cls[cps[j]] & F_L:
-            j += 1
-        return j
-    return _digits_punct_ws(cps, cls, i, n, True)
-
-
 @numba.njit(cache=True, nogil=True, inline="always")
-def _o200k_suffix(cps, q, n):
-    # (?i:'s|'t|'re|'ve|'m|'ll|'d)?
+def _contraction_end(cps, q, n):
+    # (?i:'s|'t|'re|'ve|'m|'ll|'d) at q: where it ends, or q when there is none (cl100k's
+    # '(?i:[sdmt]|ll|ve|re) alternative and o200k's optional suffix are the same set)
     if q + 1 < n and cps[q] == _APOS:
         c1 = cps[q + 1]
         if _ci(c1, 115) or _ci(c1, 116) or _ci(c1, 109) or _ci(c1, 100):
@@ -243,6 +218,27 @@ def _o200k_suffix(cps, q, n):
                     or (_ci(c1, 108) and _ci(c2, 108)):
                 return q + 3
     return q
+
+
+@numba.njit(cache=True, nogil=True)
+def _next_cl100k(cps, cls, i, n):
+    c = cps[i]
+    f = cls[c]
+    # '(?i:[sdmt]|ll|ve|re)
+    if c == _APOS:
+        e = _contraction_end(cps, i, n)
+        if e != i:
+            return e
+    # [^\r\n\p{L}\p{N}]?+\p{L}++
+    j = i
+    if not (f & (F_L | F_N | F_CRLF)):
+        j = i + 1
+    if j < n and cls[cps[j]] & F_L:
+        j += 1
+        while j < n and cls[cps[j]] & F_L:
+            j += 1
+        return j
+    return _digits_punct_ws(cps, cls, i, n, True)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -265,7 +261,7 @@ def _next_o200k(cps, cls, i, n):
                 q = p + 1
                 while q < n and cls[cps[q]] & F_W:
                     q += 1
-                return _o200k_suffix(cps, q, n)
+                return _contraction_end(cps, q, n)
             p -= 1
     # [^\r\n\p{L}\p{N}]?[U]+[W]*(?i:...)?
     for attempt in range(2):
@@ -278,7 +274,7 @@ def _next_o200k(cps, cls, i, n):
                 e += 1
             while e < n and cls[cps[e]] & F_W:
                 e += 1
-            return _o200k_suffix(cps, e, n)
+            return _contraction_end(cps, e, n)
     return _digits_punct_ws(cps, cls, i, n, False)
 
 
