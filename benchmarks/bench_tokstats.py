@@ -139,6 +139,21 @@ def reference_encoding(name: str):
         op.load_tiktoken_bpe = orig
 
 
+def result_row(name: str, lang: str, case: str, ntok: int, docs: int | None, nbytes: int, wall_s: float,
+               cpu_runs: list[float], cpu_s: float, vs_tiktoken: float,
+               stats_cost: float | None) -> tuple[dict, list]:
+    """One case's result (for the JSON) and its table row."""
+    r = {"encoding": name, "lang": lang, "case": case, "threads": 1, "tokens": ntok,
+         **({"docs": docs} if docs is not None else {}), "text_mb": round(nbytes / 1e6, 2),
+         "wall_s": round(wall_s, 4), "cpu_s": round(cpu_s, 4), "cpu_s_runs": [round(x, 4) for x in cpu_runs],
+         "mtok_per_s_wall": round(ntok / wall_s / 1e6, 3), "mtok_per_cpu_s": round(ntok / cpu_s / 1e6, 3),
+         "speed_vs_tiktoken": round(vs_tiktoken, 3),
+         "stats_cpu_cost_vs_bare": None if stats_cost is None else round(stats_cost, 3)}
+    row = [name, lang, case, f"{r['mtok_per_s_wall']:.2f}", f"{r['mtok_per_cpu_s']:.2f}", f"{vs_tiktoken:.2f}x",
+           "" if stats_cost is None else f"{stats_cost:.2f}x"]
+    return r, row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="3 repeats")
@@ -227,17 +242,10 @@ def main() -> None:
                 bare = {"stage: full stats, cold": "corpuskit, cold cache",
                         "stage: --no-word-vocab, cold": "corpuskit, cold cache",
                         "stage: full stats, warm (odd docs)": "corpuskit, warm (odd docs)"}.get(label)
-                r = {"encoding": name, "lang": lang, "case": label, "threads": 1, "tokens": ntk,
-                     "text_mb": round(nbytes / 1e6, 2), "wall_s": round(medw[label], 4),
-                     "cpu_s": round(medc[label], 4), "cpu_s_runs": [round(x, 4) for x in cpu[label]],
-                     "mtok_per_s_wall": round(ntk / medw[label] / 1e6, 3),
-                     "mtok_per_cpu_s": round(rate[label] / 1e6, 3),
-                     "speed_vs_tiktoken": round(rate[label] / rate[base_label], 3),
-                     "stats_cpu_cost_vs_bare": round(rate[bare] / rate[label], 3) if bare else None}
+                r, row = result_row(name, lang, label, ntk, None, nbytes, medw[label], cpu[label], medc[label],
+                                    rate[label] / rate[base_label], rate[bare] / rate[label] if bare else None)
                 results.append(r)
-                rows.append([name, lang, label, f"{r['mtok_per_s_wall']:.2f}", f"{r['mtok_per_cpu_s']:.2f}",
-                             f"{r['speed_vs_tiktoken']:.2f}x",
-                             "" if r["stats_cpu_cost_vs_bare"] is None else f"{r['stats_cpu_cost_vs_bare']:.2f}x"])
+                rows.append(row)
             print(f"  {name} {lang}: {ntok:,} tokens in {nbytes / 1e6:.2f} MB ({len(texts)} documents)",
                   file=sys.stderr)
     print(table(rows, ["encoding", "lang", "case", "Mtok/s (wall)", "Mtok/CPU-s (per core)",
@@ -313,18 +321,12 @@ def stream_section(a) -> tuple[list, list, str]:
             medc = {k: max(statistics.median(v), 1e-9) for k, v in cpu.items()}
             for k in cases:
                 w = statistics.median(wall[k])
-                r = {"encoding": name, "lang": lang, "case": k, "threads": 1, "tokens": ntok,
-                     "docs": len(texts), "text_mb": round(nbytes / 1e6, 2), "wall_s": round(w, 4),
-                     "cpu_s": round(medc[k], 4), "cpu_s_runs": [round(x, 4) for x in cpu[k]],
-                     "mtok_per_s_wall": round(ntok / w / 1e6, 3),
-                     "mtok_per_cpu_s": round(ntok / medc[k] / 1e6, 3),
-                     "speed_vs_tiktoken": round(medc["tiktoken"] / medc[k], 3),
-                     "stats_cpu_cost_vs_bare": round(medc[k] / medc["corpuskit (cache starts empty)"], 3)
-                     if k.startswith("stage") else None}
+                r, row = result_row(name, lang, k, ntok, len(texts), nbytes, w, cpu[k], medc[k],
+                                    medc["tiktoken"] / medc[k],
+                                    medc[k] / medc["corpuskit (cache starts empty)"] if k.startswith("stage")
+                                    else None)
                 results.append(r)
-                rows.append([name, lang, k, f"{r['mtok_per_s_wall']:.2f}", f"{r['mtok_per_cpu_s']:.2f}",
-                             f"{r['speed_vs_tiktoken']:.2f}x",
-                             "" if r["stats_cpu_cost_vs_bare"] is None else f"{r['stats_cpu_cost_vs_bare']:.2f}x"])
+                rows.append(row)
             print(f"  stream {name} {lang}: {ntok:,} tokens in {nbytes / 1e6:.1f} MB ({len(texts)} documents)",
                   file=sys.stderr)
     return rows, results, source

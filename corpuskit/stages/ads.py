@@ -101,7 +101,6 @@ class _RuleSet(NamedTuple):
     gated: tuple[_Rule, ...]  # rules with a literal gate, in file order
     ungated: tuple[_Rule, ...]  # rules without one (always tried)
     literals: tuple[str, ...]  # every gate literal
-    by_first_char: dict[str, tuple[str, ...]]  # gate literals by their first character
     rules_of: dict[str, tuple[int, ...]]  # gate literal -> indices (into gated) of its rules
     automaton: Any  # ahocorasick-rs automaton over `literals` (None when there are none)
 
@@ -135,10 +134,7 @@ def _compiled_rules(extra_file: str) -> _RuleSet:
             lits = _required_literals(parsed)
             (gated if lits else ungated).append(_Rule(name, max_words, rx, lits))
     literals = sorted({lit for r in gated for lit in r.literals or ()})
-    firsts: dict[str, list[str]] = {}
     rules_of: dict[str, list[int]] = {}
-    for lit in literals:
-        firsts.setdefault(lit[0], []).append(lit)
     for i, r in enumerate(gated):
         for lit in r.literals or ():
             rules_of.setdefault(lit, []).append(i)
@@ -148,7 +144,6 @@ def _compiled_rules(extra_file: str) -> _RuleSet:
 
         automaton = ahocorasick_rs.AhoCorasick(literals)
     return _RuleSet(tuple(gated), tuple(ungated), tuple(literals),
-                    {k: tuple(v) for k, v in firsts.items()},
                     {k: tuple(v) for k, v in rules_of.items()}, automaton)
 
 

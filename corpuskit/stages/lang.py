@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..stage import RecordStage, Rejection, opt, set_meta
-from ..text import HAN_RE, HANGUL_RE, KANA_RE, WORD_RE
+from ..text import HAN_RE, HANGUL_RE, KANA_RE, words
 
 BACKENDS = ("langdetect", "fasttext")
 _CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
@@ -94,7 +94,7 @@ def script_language(sample: str) -> tuple[str, float] | None:
     """
     han = len(HAN_RE.findall(sample))
     kana = len(KANA_RE.findall(sample))
-    toks = WORD_RE.findall(sample)
+    toks = words(sample)
     # numbers belong to no language (a stock table in Chinese is still Chinese): a word counts
     # when it holds a letter. Most words are all letters (str.isalpha in C); only the rest are
     # looked at one by one.
