@@ -35,7 +35,7 @@ bench:
 
 demo:
 	$(PYTHON) -m corpuskit pipeline sample_data/raw demo_out --compression none
-	@$(PYTHON) -m corpuskit.show demo_out
+	@$(PYTHON) -m corpuskit show demo_out
 
 dataset: $(CLEAN)/stats.json
 

@@ -1,3 +1,3 @@
-from .cli import main
+from corpuskit.cli import main
 
 main()

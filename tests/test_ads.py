@@ -3,10 +3,11 @@ from pathlib import Path
 
 import pytest
 
-from corpuskit.errors import UsageError
-from corpuskit.stage import Rejection, make_stage
-from corpuskit.stages.ads import FilterAds, structural_rule
-from corpuskit.text import count_words
+from corpuskit.core.errors import UsageError
+from corpuskit.registry import make_stage
+from corpuskit.core.stage import Rejection
+from corpuskit.stages.filter_ads import FilterAds, structural_rule
+from corpuskit.core.text import count_words
 
 DATA = Path(__file__).parent / "data" / "filters"
 
@@ -308,7 +309,7 @@ def test_literal_gate_gives_the_same_answer_as_trying_every_rule():
     import re
     import sys
 
-    from corpuskit.stages.ads import _compiled_rules
+    from corpuskit.stages.filter_ads import _compiled_rules
 
     rs = _compiled_rules("")
     stage = FilterAds()
@@ -369,7 +370,7 @@ def test_doc_literals_are_exactly_the_gate_literals_in_the_text():
     # and nested literals included, in English and Chinese
     import random
 
-    from corpuskit.stages.ads import _compiled_rules
+    from corpuskit.stages.filter_ads import _compiled_rules
 
     st = FilterAds()
     lits = _compiled_rules("").literals

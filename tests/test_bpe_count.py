@@ -1,4 +1,4 @@
-"""The piece cache (corpuskit.bpe_count) against tiktoken itself: token counts per document and
+"""The piece cache (corpuskit.tokens.bpe_count) against tiktoken itself: token counts per document and
 the token-id histogram must be tiktoken's exactly, for both encodings."""
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpuskit import bpe_count as B
-from corpuskit import tokenizers as T
+from corpuskit.core.records import fix_surrogates
+from corpuskit.tokens import bpe_count as B
+from corpuskit.tokens import tokenizers as T
 
 EN = ("The quick brown fox jumps over the lazy dog. It's 2024, and they'll say we've won't "
       "re-run it; I'M SURE HE'D, you're 100% right: 3.14159 / 1,234,567 items!!! ")
@@ -34,7 +35,7 @@ def name(request):
 
 def reference(name: str, texts: list[str]) -> tuple[list[int], np.ndarray]:
     enc = T.tiktoken_encoding(name)
-    ids = [enc.encode_ordinary(T._fix_surrogates(t)) for t in texts]
+    ids = [enc.encode_ordinary(fix_surrogates(t)) for t in texts]
     flat = np.array([i for s in ids for i in s], dtype=np.int64)
     return [len(s) for s in ids], np.bincount(flat, minlength=enc.n_vocab)
 

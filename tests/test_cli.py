@@ -6,7 +6,7 @@ import sys
 import orjson
 import pytest
 
-from corpuskit.stage import REGISTRY
+from corpuskit.registry import REGISTRY
 
 DOCS = [
     {"text": "Ｔｈｅ　quick brown fox &amp; the lazy dog jump over the fence again and again."},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import codecs
 
-from corpuskit.decode import canonical_encoding, declared_charset, decode_html
+from corpuskit.core.decode import canonical_encoding, declared_charset, decode_html
 
 ZH = "山区小学的新图书馆正式开放，孩子们很高兴。"
 
@@ -65,7 +65,7 @@ def test_aliases():
 
 
 def test_html_record():
-    from corpuskit.decode import html_record
+    from corpuskit.core.decode import html_record
 
     rec = html_record(page(ZH, '<meta charset="gbk">').encode("gbk"), url="http://example.cn/a")
     assert list(rec) == ["url", "html", "meta"]

@@ -8,10 +8,10 @@ import numpy as np
 import orjson
 import pytest
 
-from corpuskit.errors import UsageError
-from corpuskit.runner import run_stages
-from corpuskit.stage import make_stage
-from corpuskit.stages.dedup import Dedup, choose_bands
+from corpuskit.core.errors import UsageError
+from corpuskit.core.chain import run_stages
+from corpuskit.registry import make_stage
+from corpuskit.stages.dedup.stage import Dedup, choose_bands
 
 EN = ("Deduplication removes repeated documents from a training corpus. Repeated text wastes "
       "compute and makes a language model memorise passages instead of learning from them. "
@@ -143,7 +143,7 @@ def test_verify_exact():
 
 
 def test_verify_auto_decides_borderline_pairs_by_the_true_jaccard():
-    from corpuskit import minhash as M
+    from corpuskit.stages.dedup import minhash as M
 
     base = _words("w", 300)
     h = M.MinHasher()
@@ -203,7 +203,7 @@ def test_fifty_megabyte_document():
 
 
 def test_missing_text_is_an_error_not_a_silent_drop():
-    from corpuskit.errors import BadInput
+    from corpuskit.core.errors import BadInput
 
     with pytest.raises(BadInput):
         run([{"id": "a", "text": EN}, {"id": "b"}])
@@ -219,7 +219,7 @@ def test_option_validation():
 
 
 def test_choose_bands_catches_pairs_at_the_threshold():
-    from corpuskit.minhash import catch_probability
+    from corpuskit.stages.dedup.minhash import catch_probability
 
     for t, p in ((0.7, 128), (0.8, 128), (0.9, 128), (0.8, 256), (0.5, 64)):
         b, r = choose_bands(t, p)
@@ -260,7 +260,7 @@ def test_index_built_with_other_options_is_refused(tmp_path):
     with pytest.raises(UsageError, match="num_perm"):
         run([{"id": "b", "text": EN}], index=idx, num_perm=64)
     (tmp_path / "junk.npz").write_bytes(b"not an index")
-    from corpuskit.errors import BadInput
+    from corpuskit.core.errors import BadInput
 
     with pytest.raises(BadInput, match="not a corpuskit dedup index"):
         run([{"id": "b", "text": EN}], index=str(tmp_path / "junk.npz"))
@@ -316,7 +316,7 @@ def test_memory_per_document_is_small():
 
 
 def test_exact_checks_past_the_memory_budget_keep_the_estimate(monkeypatch):
-    import corpuskit.stages.dedup as D
+    import corpuskit.stages.dedup.stage as D
 
     docs = [{"id": "a", "text": EN * 2}, {"id": "b", "text": EN * 2 + "Posted on 12 May."}]
     monkeypatch.setattr(D, "_EXACT_BUDGET", 0)
@@ -344,7 +344,7 @@ def test_rereadable_source_is_read_twice_not_spilled(tmp_path):
             self.opened += 1
             return iter([dict(r) for r in self.recs])
 
-    from corpuskit.stage import Rejected
+    from corpuskit.core.stage import Rejected
 
     src = Source([{"id": "a", "text": EN}, {"id": "b", "text": EN}, {"id": "c", "text": OTHER}])
     d = Dedup(tmp_dir=str(tmp_path))

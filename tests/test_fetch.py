@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.errors import BadInput
-from corpuskit.stage import Rejected
-from corpuskit.stages.fetch import Fetch, is_public_ip, normalize_url, url_key
+from corpuskit.core.errors import BadInput
+from corpuskit.core.stage import Rejected
+from corpuskit.stages.fetch.stage import Fetch, is_public_ip, normalize_url, url_key
 
 PAGE = "<html><head><title>t</title></head><body><p>page {n}</p></body></html>"
 ZH = "<html><head><title>中文</title></head><body><p>这是一个中文网页，用来测试编码。</p></body></html>"
@@ -547,7 +547,7 @@ def test_https_untrusted_certificate_is_tls_error(tmp_path):
 def test_every_redirect_hop_is_checked(server, tmp_path, monkeypatch):
     """Pretend 127.0.0.1 is public; a redirect to another loopback address (literal, or a name
     that resolves to one) must still be refused."""
-    import corpuskit.stages.fetch as fetch_mod
+    import corpuskit.stages.fetch.stage as fetch_mod
 
     monkeypatch.setattr(fetch_mod, "is_public_ip", lambda a: a == "127.0.0.1")
     real = socket.getaddrinfo

@@ -1,6 +1,6 @@
 import pytest
 
-from corpuskit.stage import Rejection
+from corpuskit.core.stage import Rejection
 from corpuskit.stages.filter_short import FilterShort
 
 ZH = "北京是中华人民共和国的首都，也是全国的政治中心和文化中心。"  # 27 Han characters

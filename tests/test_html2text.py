@@ -10,10 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.decode import decode_html
-from corpuskit.extract.html import extract
-from corpuskit.stage import Rejection, make_stage
-from corpuskit.stages.html2text import HtmlToText, extract_text
+from corpuskit.core.decode import decode_html
+from corpuskit.stages.html2text.extract import extract
+from corpuskit.registry import make_stage
+from corpuskit.core.stage import Rejection
+from corpuskit.stages.html2text.stage import HtmlToText, extract_text
 
 FIX = Path(__file__).parent / "fixtures" / "html"
 
@@ -389,8 +390,8 @@ def test_hidden_schema_copy_with_article_body_is_dropped():
 
 
 def test_keep_text_lets_extracted_records_through():
-    from corpuskit.stage import Rejection
-    from corpuskit.stages.html2text import HtmlToText
+    from corpuskit.core.stage import Rejection
+    from corpuskit.stages.html2text.stage import HtmlToText
 
     st = HtmlToText(keep_text=True)
     assert st.required_field() is None and HtmlToText().required_field() == "html"

@@ -4,8 +4,9 @@ import orjson
 import pytest
 import zstandard
 
-from corpuskit.errors import BadInput
-from corpuskit.jsonl import RecordReader, RecordWriter, expand_inputs, make_id, read_records
+from corpuskit.core.errors import BadInput
+from corpuskit.core.records import make_id
+from corpuskit.io.jsonl import RecordReader, RecordWriter, expand_inputs, read_records
 
 
 def _write(p, data: bytes):

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.stage import Rejection
-from corpuskit.stages.lang import FilterLang, sample_text, script_language
+from corpuskit.core.stage import Rejection
+from corpuskit.stages.filter_lang import FilterLang, sample_text, script_language
 
 ZH_HANS = "北京是中华人民共和国的首都，也是全国的政治中心和文化中心。"
 # Traditional Chinese: langdetect alone often calls text like this Korean

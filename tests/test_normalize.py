@@ -1,7 +1,7 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.stage import Rejection
+from corpuskit.core.stage import Rejection
 from corpuskit.stages.normalize import Normalize
 
 N = Normalize()

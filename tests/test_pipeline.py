@@ -7,10 +7,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from corpuskit.errors import UsageError
-from corpuskit.jsonl import read_records
+from corpuskit.core.errors import UsageError
+from corpuskit.io.jsonl import read_records
 from corpuskit.pipeline import PipelineConfig, run_pipeline
-from corpuskit.stage import DEFAULT_PIPELINE, PIPELINE_STAGE_DEFAULTS
+from corpuskit.registry import DEFAULT_PIPELINE, PIPELINE_STAGE_DEFAULTS
 from tests.corpus import make_docs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +141,7 @@ def test_output_is_the_same_whatever_the_worker_count(tmp_path):
 
 
 def test_config_file_validation_and_print_config_round_trip(run_cli, tmp_path):
-    from corpuskit.pipeline import load_config, print_config
+    from corpuskit.pipeline.config import load_config, print_config
 
     cfg_text = print_config()
     path = tmp_path / "corpuskit.toml"

@@ -7,9 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.stage import Rejection, make_stage
-from corpuskit.stages.quality import FilterQuality, NgramStats, stop_words
-from corpuskit.text import sentences
+from corpuskit.registry import make_stage
+
+from corpuskit.core.stage import Rejection
+from corpuskit.stages.filter_quality import FilterQuality, NgramStats, stop_words
+from corpuskit.core.text import sentences
 
 DATA = Path(__file__).parent / "data" / "filters"
 

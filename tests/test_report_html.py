@@ -2,7 +2,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from corpuskit.report_html import (
+from corpuskit.pipeline.report_html import (
     bar_chart_svg,
     histogram_svg,
     human,

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.stage import Rejection
-from corpuskit.stages.safety import (
+from corpuskit.core.stage import Rejection
+from corpuskit.stages.filter_unsafe import (
     DATA_DIR,
     FilterUnsafe,
     get_matcher,
@@ -194,7 +194,7 @@ def test_url_blocklist_domain_subdomain_and_words():
 
 
 def test_domain_hash_cache_round_trip(tmp_path, monkeypatch):
-    from corpuskit.stages import safety
+    from corpuskit.stages import filter_unsafe as safety
 
     monkeypatch.setenv("CORPUSKIT_CACHE", str(tmp_path))
     src = tmp_path / "list.txt.zst"

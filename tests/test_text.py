@@ -1,4 +1,4 @@
-from corpuskit import text
+from corpuskit.core import text
 
 
 def test_count_words_english():
@@ -85,7 +85,7 @@ def test_count_letters_is_str_isalpha_exactly(s):
 @settings(max_examples=400, deadline=None)
 @given(_MIXED)
 def test_script_language_counts_words_that_hold_a_letter(s):
-    from corpuskit.stages.lang import script_language
+    from corpuskit.stages.filter_lang import script_language
 
     # the per-word definition the C-level counting replaced
     han = len(text.HAN_RE.findall(s))

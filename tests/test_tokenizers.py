@@ -4,9 +4,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpuskit import tokenizers as T
-from corpuskit.errors import CorpusKitError, UsageError
-from corpuskit.text import count_words
+from corpuskit.tokens import tokenizers as T
+from corpuskit.core.errors import CorpusKitError, UsageError
+from corpuskit.core.text import count_words
 
 EN = ("The quick brown fox jumps over the lazy dog. It's 3.14159 o'clock, and we've "
       "got 1,234,567 reasons   to count tokens\n\nexactly!\r\n    indented code();\n")
@@ -60,7 +60,9 @@ def test_rank_files_are_hash_checked(monkeypatch, tmp_path):
     import lzma
 
     (tmp_path / "cl100k_base.tiktoken.xz").write_bytes(lzma.compress(b"aGVsbG8= 0\n"))
-    monkeypatch.setattr(T, "DATA_DIR", tmp_path)
+    from corpuskit.tokens import encodings
+
+    monkeypatch.setattr(encodings, "DATA_DIR", tmp_path)
     with pytest.raises(CorpusKitError, match="corrupt"):
         T.load_tiktoken_ranks("cl100k_base")
 

@@ -8,11 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.errors import UsageError
-from corpuskit.stage import make_stage
-from corpuskit.stages.tokstats import CorpusStats, LengthDist, TokenizeStats, bins_125
-from corpuskit.text import count_lines, count_words
-from corpuskit.tokenizers import tiktoken_encoding
+from corpuskit.core.errors import UsageError
+from corpuskit.pipeline.report import write_stage_reports
+from corpuskit.registry import make_stage
+from corpuskit.stages.tokenize_stats.stage import CorpusStats, LengthDist, TokenizeStats, bins_125
+from corpuskit.core.text import count_lines, count_words
+from corpuskit.tokens.tokenizers import tiktoken_encoding
 
 EN = "The quick brown fox jumps over the lazy dog.\nIt was the best of times, it was the worst of times."
 ZH = "语言模型的训练语料需要清洗。\n今天天气很好，我们去公园散步吧！《红楼梦》是中国古典小说。"
@@ -167,7 +168,7 @@ def test_bad_input_documents():
 
 
 def test_missing_text_field_is_a_clear_error():
-    from corpuskit.errors import MissingField
+    from corpuskit.core.errors import MissingField
 
     with pytest.raises(MissingField):
         _run([{"body": "x"}], tokenizer="chars")
@@ -184,6 +185,7 @@ def test_options_validated():
 def test_report_written(tmp_path):
     out = tmp_path / "rep"
     stage, _ = _run(_records(), tokenizer="o200k_base", report=str(out))
+    write_stage_reports([stage])  # what `corpuskit tokenize-stats` and the pipeline do at the end
     data = json.loads((out / "stats.json").read_text())
     assert data == json.loads(json.dumps(stage.result()))
     page = (out / "report.html").read_text()
@@ -264,14 +266,15 @@ def test_cli_bad_options(run_cli, tmp_path):
 @given(st.text(alphabet=st.sampled_from(list("aZ9_'’.-  \n\téßΩж١") + ["\u0301", "ǅ", "²", "中", "ア", "한"]),
                max_size=40) | st.text(max_size=40))
 def test_find_words_equals_text_words(t):
-    from corpuskit.stages.tokstats import find_words
-    from corpuskit.text import words
+    from corpuskit.stages.tokenize_stats.stage import find_words
+    from corpuskit.core.text import words
 
     assert find_words(t) == words(t)
 
 
 def test_no_word_vocab_still_counts_words(tmp_path):
     stage, _ = _run(_records(), tokenizer="chars", word_vocab=False, report=str(tmp_path))
+    write_stage_reports([stage])
     res = stage.result()
     assert res["totals"]["words"] == sum(count_words(r["text"]) for r in _records())
     assert res["vocabulary"]["word_types"] is None and res["top_words"] == []
@@ -280,7 +283,7 @@ def test_no_word_vocab_still_counts_words(tmp_path):
 
 
 def test_script_tag():
-    from corpuskit.stages.tokstats import script_tag
+    from corpuskit.stages.tokenize_stats.stage import script_tag
 
     assert [script_tag(t) for t in ["Hello world", "今天天气很好", "これは日本語です", "한국어 텍스트",
                                     "Crème brûlée", "我爱NLP", "Привет", "😀", "", "123"]] == \

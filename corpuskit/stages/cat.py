@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ..stage import RecordStage, Rejection, opt
+from corpuskit.core.stage import RecordStage, Rejection, opt
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """filter-short: drop documents that are too short or too long.
 
-Words are counted the CJK-aware way (corpuskit.text.count_words): each Chinese/Japanese
+Words are counted the CJK-aware way (corpuskit.core.text.count_words): each Chinese/Japanese
 character is one word, other words are runs of letters and digits. Defaults follow Gopher
 (MassiveText, Rae et al. 2021): 50 to 100,000 words. Character and line limits are off by
 default (0).
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .. import text as T
-from ..stage import RecordStage, Rejection, opt, set_meta
+from corpuskit.core import text as T
+from corpuskit.core.stage import RecordStage, Rejection, opt, set_meta
 
 
 @dataclass

@@ -34,7 +34,7 @@ from typing import ClassVar
 
 import orjson
 
-from ..stage import RecordStage, Rejection, opt
+from corpuskit.core.stage import RecordStage, Rejection, opt
 
 # ---------------------------------------------------------------- width folding
 _WIDTH_LETTERS = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),

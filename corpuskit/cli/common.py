@@ -1,0 +1,137 @@
+"""What every command shares: one-line errors and warnings, the summary and tables on stderr,
+the progress line. rich is imported only here and only when something is drawn."""
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import typer
+
+from corpuskit.core.stage import Table
+
+
+def console():
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=False)
+
+
+def fail(command: str, message: str, code: int) -> typer.Exit:
+    sys.stderr.write(f"corpuskit {command}: error: {message}\n")
+    sys.stderr.flush()
+    return typer.Exit(code)
+
+
+def warn(command: str, message: str) -> None:
+    sys.stderr.write(f"corpuskit {command}: warning: {message}\n")
+
+
+def render_summary(command: str, stats: dict, quiet: bool) -> None:
+    if quiet:
+        return
+    from rich.table import Table as RTable
+
+    con = console()
+    t = RTable(title=f"corpuskit {command}", title_justify="left", show_edge=False, pad_edge=False)
+    for col in ("stage", "in", "kept", "rejected", "reasons", "s"):
+        t.add_column(col, justify="right" if col in ("in", "kept", "rejected", "s") else "left")
+    for st in stats["stages"]:
+        reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(st["reasons"].items(), key=lambda kv: -kv[1]))
+        t.add_row(st["stage"], f"{st['in']:,}", f"{st['kept']:,}", f"{st['rejected']:,}", reasons or "-",
+                  f"{st.get('seconds', 0):.1f}")
+    con.print(t)
+    c = stats["conservation"]
+    line = (f"records in {c['in']:,} = kept {c['kept']:,} + rejected {c['rejected']:,}"
+            f" + quarantined {c['quarantined']:,}")
+    inp = stats.get("input") or {}
+    if inp.get("bytes"):
+        secs = max(stats.get("seconds", 0.0), 1e-9)
+        line += f"   {inp['bytes'] / 1e6:,.1f} MB in {secs:.1f} s ({inp['bytes'] / 1e6 / secs:,.1f} MB/s)"
+    con.print(line if c["ok"] else f"[bold red]{line}  (does not add up: a bug)[/]", soft_wrap=True)
+    notes = []
+    if c["rejected"] and not stats.get("rejected_path"):
+        notes.append("rejected records were counted, not kept: add --rejected PATH to keep them")
+    if c["quarantined"]:
+        notes.append(f"bad input lines quarantined in {stats.get('bad_records_path')}")
+    for n in notes:
+        con.print(f"[dim]{n}[/]", soft_wrap=True)
+
+
+def render_tables(tables: list[Table], quiet: bool) -> None:
+    if quiet or not tables:
+        return
+    from rich.table import Table as RTable
+
+    con = console()
+    for tb in tables:
+        t = RTable(title=tb.title, title_justify="left", show_edge=False)
+        for c in tb.columns:
+            t.add_column(str(c))
+        for row in tb.rows:
+            t.add_row(*[f"{v:,}" if isinstance(v, int) else (f"{v:,.4g}" if isinstance(v, float) else str(v))
+                        for v in row])
+        con.print(t)
+
+
+class StageProgress:
+    """A rich progress line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, command: str, enabled: bool, read_stats: Any = None,
+                 source_progress: Any = None):
+        self.enabled = enabled and sys.stderr.isatty()
+        self.read_stats = read_stats
+        self._p = None
+        if self.enabled:
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            cols: list[Any] = [SpinnerColumn(), TextColumn(f"corpuskit {command}"),
+                               TextColumn("{task.fields[info]}")]
+            if source_progress is not None:
+                cols.append(_SourceColumn(source_progress))
+            self._p = Progress(*cols, TimeElapsedColumn(), console=console(), transient=True)
+            self._task = self._p.add_task("run", info="")
+            self._p.start()
+            self._t0 = time.perf_counter()
+
+    def wrap(self, it):
+        if not self.enabled:
+            yield from it
+            return
+        n = 0
+        for rec in it:
+            n += 1
+            if n & 1023 == 0:
+                self._update(n)
+            yield rec
+        self._update(n)
+
+    def _update(self, n: int) -> None:
+        dt = max(time.perf_counter() - self._t0, 1e-9)
+        info = f"{n:,} records out  {n / dt:,.0f}/s"
+        if self.read_stats is not None:
+            mb = self.read_stats.bytes / 1e6
+            info += f"  {mb:,.1f} MB read  {mb / dt:,.1f} MB/s"
+        self._p.update(self._task, info=info)
+
+    def stop(self) -> None:
+        if self._p is not None:
+            self._p.stop()
+
+
+def _SourceColumn(progress: Any) -> Any:  # noqa: N802 - a rich column class, built lazily
+    """A progress column that asks a source stage (fetch) for its live counters on every
+    refresh, so it moves while a slow URL holds back the ordered output."""
+    from rich.progress import ProgressColumn
+    from rich.text import Text
+
+    class SourceColumn(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            c = progress()
+            return Text(f"{c.get('done', 0):,} done  {c.get('pages_per_s', 0.0):,.1f} pages/s  "
+                        f"{c.get('bytes', 0) / 1e6:,.1f} MB  {c.get('rejected', 0):,} rejected  "
+                        f"{c.get('in_flight', 0)} in flight  {c.get('retries', 0):,} retries")
+
+    return SourceColumn()
+
+

@@ -1,0 +1,142 @@
+"""Stage subcommands, generated from the registry: each stage's options come from its
+dataclass fields, so the defaults live in one place (the stage class)."""
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+import typing
+from typing import Any, Optional, Union
+
+import typer
+
+from corpuskit.cli.common import StageProgress, fail, render_summary, render_tables, warn
+from corpuskit.core.errors import CorpusKitError, UsageError
+from corpuskit.core.stage import Stage
+from corpuskit.pipeline.stream import run_stream
+from corpuskit.registry import get_stage_class
+
+
+def unwrap_optional(tp: Any) -> tuple[Any, bool]:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return tp, False
+
+
+def stage_cli_params(cls: type[Stage]) -> list[tuple[str, Any, Any, dataclasses.Field]]:
+    """(param name, python type for typer, typer.Option, field) for each stage option."""
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in cls.options():
+        if not f.metadata.get("cli", True):
+            continue
+        tp, optional = unwrap_optional(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        flag = "--" + f.name.replace("_", "-")
+        help_ = f.metadata.get("help", "")
+        if tp is bool:
+            opt = typer.Option(default, f"{flag}/--no-{flag[2:]}", help=help_)
+            ptype: Any = bool
+        elif tp in (int, float, str):
+            opt = typer.Option(default, flag, help=help_)
+            ptype = Optional[tp] if optional else tp
+        elif typing.get_origin(tp) in (list, tuple, set) or tp in (list, tuple):
+            shown = ",".join(map(str, default)) if default else ""
+            opt = typer.Option(shown, flag, help=help_ + " (comma-separated)")
+            ptype = str
+        elif typing.get_origin(tp) is typing.Literal:
+            choices = typing.get_args(tp)
+            opt = typer.Option(default, flag, help=f"{help_} ({' | '.join(map(str, choices))})")
+            ptype = str
+        else:
+            raise TypeError(f"{cls.__name__}.{f.name}: unsupported option type {tp!r}")
+        out.append((f.name, ptype, opt, f))
+    return out
+
+
+def convert_cli_value(cls: type[Stage], name: str, value: Any) -> Any:
+    hints = typing.get_type_hints(cls)
+    tp, _ = unwrap_optional(hints[name])
+    origin = typing.get_origin(tp)
+    if origin in (list, tuple, set) or tp in (list, tuple):
+        items = [v.strip() for v in str(value).split(",") if v.strip()] if value else []
+        args = typing.get_args(tp)
+        if args and args[0] in (int, float):
+            try:
+                items = [args[0](v) for v in items]
+            except ValueError:
+                raise UsageError(f"--{name.replace('_', '-')}: expected numbers, got {value!r}") from None
+        return (origin or tp)(items) if (origin or tp) is not list else items
+    if origin is typing.Literal and value not in typing.get_args(tp):
+        raise UsageError(f"--{name.replace('_', '-')}: {value!r} is not one of "
+                         f"{', '.join(map(str, typing.get_args(tp)))}")
+    return value
+
+
+_COMMON = [
+    ("inputs", Optional[list[str]], typer.Argument(None, metavar="INPUT...", help="Input files or folders "
+     "(.jsonl, .jsonl.gz, .jsonl.zst; folders read in sorted order); '-' or nothing reads stdin.",
+     show_default=False)),
+    ("cli_output", Optional[str], typer.Option(None, "-o", "--output", help="Write records here "
+     "(atomically; .gz/.zst compress) instead of stdout.")),
+    ("cli_rejected", Optional[str], typer.Option(None, "--rejected", help="Write dropped records "
+     "here, each with meta.rejected = {stage, reason, detail}.")),
+    ("cli_bad_records", Optional[str], typer.Option(None, "--bad-records", help="Keep going on bad "
+     "input lines (invalid JSON or UTF-8, not an object, missing field): write them here verbatim.")),
+    ("cli_stats", Optional[str], typer.Option(None, "--stats", help="Write the counters as JSON here.")),
+    ("cli_quiet", bool, typer.Option(False, "-q", "--quiet", help="No summary or progress on stderr.")),
+]
+
+
+def _reasons_epilog(cls: type[Stage]) -> str:
+    if not cls.reasons:
+        return ""
+    lines = ["Reasons a record is dropped (meta.rejected.reason):\n\n"]
+    lines += [f"  {k}: {v}\n\n" for k, v in cls.reasons.items()]
+    return "".join(lines)
+
+
+def add_stage_command(app: typer.Typer, name: str) -> None:
+    cls = get_stage_class(name)
+    params = stage_cli_params(cls)
+    taken = {p[0] for p in _COMMON}
+    for pname, _, _, _ in params:
+        if pname in taken:
+            raise TypeError(f"{cls.__name__}: option name {pname!r} clashes with a common option")
+
+    def command(**kw: Any) -> None:
+        try:
+            stage_kw = {p[0]: convert_cli_value(cls, p[0], kw[p[0]]) for p in params}
+        except UsageError as e:
+            raise fail(name, str(e), 2) from None
+        run_stage_command(name, cls, stage_kw, kw)
+
+    sig_params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)
+                  for n, t, o in _COMMON]
+    sig_params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)
+                   for n, t, o, _ in params]
+    command.__signature__ = inspect.Signature(sig_params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in sig_params}
+    command.__name__ = name.replace("-", "_")
+    app.command(name, help=cls.summary, epilog=_reasons_epilog(cls))(command)
+
+
+def run_stage_command(name: str, cls: type[Stage], stage_kw: dict, kw: dict) -> None:
+    quiet = kw["cli_quiet"]
+    try:
+        stage = cls.from_options(**stage_kw)
+        stats = run_stream([stage], list(kw["inputs"] or []), kw["cli_output"], kw["cli_rejected"],
+                           kw["cli_bad_records"], kw["cli_stats"], command=name,
+                           warn=None if quiet else (lambda m: warn(name, m)),
+                           progress=None if quiet else (lambda rs, src: StageProgress(name, True, rs, src)))
+    except UsageError as e:
+        raise fail(name, str(e), 2) from None
+    except CorpusKitError as e:
+        raise fail(name, str(e), e.exit_code) from None
+    render_tables(stage.tables() if hasattr(stage, "tables") else [], quiet)
+    render_summary(name, stats, quiet)
+
+

@@ -1,0 +1,139 @@
+"""The stage protocol and the Rejection value (the registry of stages is corpuskit.registry).
+
+A stage is a dataclass of its options (their defaults live here, in the class, and nowhere
+else: the CLI and the pipeline config read them from the dataclass fields).
+
+* `RecordStage.process(record) -> record | Rejection` is pure: no globals, no I/O, picklable,
+  so the same object runs in-process, in a worker pool or on a cluster engine.
+* `StreamStage.run(records) -> iterator of record | Rejected` consumes a whole stream
+  (dedup, statistics).
+
+Field metadata used by the CLI: ``field(default=..., metadata={"help": "..."})``;
+``metadata={"cli": False}`` hides an option from the command line.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple
+
+from corpuskit.core.errors import MissingField, UsageError
+
+
+class Rejection(NamedTuple):
+    """What a stage returns instead of a record when it drops it."""
+
+    reason: str  # short snake_case constant, documented in the stage's `reasons`
+    detail: str = ""
+
+
+class Rejected(NamedTuple):
+    """A dropped record, as a stream stage yields it."""
+
+    record: dict
+    rejection: Rejection
+
+
+def opt(default: Any, help: str, cli: bool = True, **kw: Any) -> Any:  # noqa: A002
+    """A stage option: a dataclass field with its help text."""
+    if isinstance(default, (list, dict, set)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, "cli": cli}, **kw)
+    return field(default=default, metadata={"help": help, "cli": cli}, **kw)
+
+
+@dataclass
+class Stage:
+    """Common base. Subclasses set `name`, `summary`, `reasons` and, if they read a field,
+    `input_field` (the name of the dataclass attribute holding the field name)."""
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    # reason constant -> one-line description (documented in --help and the README)
+    reasons: ClassVar[dict[str, str]] = {}
+    # Which record field the stage needs on input ("text" or "html"); the reader checks it
+    # so that a record without it is reported as bad input at its FILE:LINE.
+    needs: ClassVar[str | None] = "text"
+
+    text_field: str = opt("text", "Record key holding the document text.")
+
+    def required_field(self) -> str | None:
+        """The key every input record must carry as a string (checked at read time)."""
+        if self.needs == "text":
+            return self.text_field
+        if self.needs == "html":
+            return "html"
+        return None
+
+    def get_text(self, record: dict) -> str:
+        t = record.get(self.text_field)
+        if not isinstance(t, str):
+            raise MissingField(self.text_field)
+        return t
+
+    @classmethod
+    def options(cls) -> list[dataclasses.Field]:
+        return [f for f in dataclasses.fields(cls) if f.init]
+
+    @classmethod
+    def from_options(cls, **kw: Any) -> Stage:
+        known = {f.name for f in cls.options()}
+        unknown = sorted(set(kw) - known)
+        if unknown:
+            raise UsageError(f"{cls.name}: unknown option(s): {', '.join(unknown)}")
+        try:
+            return cls(**kw)
+        except (TypeError, ValueError) as e:
+            raise UsageError(f"{cls.name}: {e}") from e
+
+
+@dataclass
+class RecordStage(Stage):
+    """A pure per-record stage."""
+
+    def process(self, record: dict) -> dict | Rejection:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+@dataclass
+class StreamStage(Stage):
+    """A stage that needs the whole stream (dedup, statistics)."""
+
+    def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:  # pragma: no cover
+        raise NotImplementedError
+
+    def result(self) -> dict:
+        """Extra figures for stats.json after the stream is consumed (optional)."""
+        return {}
+
+
+def set_meta(record: dict, key: str, value: Any) -> None:
+    """record["meta"][key] = value, creating `meta` (at the end of the record) if needed."""
+    meta = record.get("meta")
+    if not isinstance(meta, dict):
+        meta = {} if meta is None else {"_original": meta}
+        record["meta"] = meta
+    meta[key] = value
+
+
+@dataclass
+class SourceStage(Stage):
+    """A stage whose input is not JSONL records (URL lists, WARC files, folders of pages):
+    `fetch`. It yields records (or Rejected) from its inputs; what comes after it is ordinary."""
+
+    needs: ClassVar[str | None] = None
+
+    def read(self, inputs: list[str]) -> Iterator[dict | Rejected]:  # pragma: no cover
+        raise NotImplementedError
+
+    def result(self) -> dict:
+        return {}
+
+
+class Table(NamedTuple):
+    """A plain-data table a stage offers for the CLI's stderr summary (rendered with rich by
+    the CLI; the stage itself never imports rich)."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]

@@ -1,1 +1,0 @@
-"""Extraction helpers (HTML main content -> structured plain text)."""

@@ -1,0 +1,114 @@
+"""Finding inputs: the one folder walker and the one input classifier.
+
+* `walk(root)`: files under a folder, depth-first in sorted order (the same on every file
+  system), hidden entries (a name starting with ".") skipped, folder links followed once: a
+  link back to a folder already on the way down (a loop) is skipped and reported.
+* `classify(path)`: what a raw input is (jsonl, warc, html, urls) by its name, then by its
+  first bytes (a WARC file with another name); None when it is none of them.
+* `require(path)`: the one error for a path that does not exist (reason `not_found`).
+"""
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from corpuskit.core.errors import BadInput
+
+RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz", ".ndjson.zst",
+                   ".json", ".json.gz", ".json.zst")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".warc.wet", ".warc.wet.gz")
+URL_LIST_SUFFIXES = (".urls", ".urls.gz", ".txt", ".txt.gz")
+
+
+def require(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if not os.path.lexists(p) or not p.exists():
+        raise BadInput(str(path), None, "not_found", "no such file or directory")
+    return p
+
+
+def walk(root: str | os.PathLike, on_loop: Callable[[str], None] | None = None) -> Iterator[Path]:
+    """Files under `root` (see the module doc). `on_loop(path)` hears of each folder link that
+    loops back; by default it is skipped silently."""
+    root = Path(root)
+    try:
+        st = root.stat()
+    except OSError as e:
+        raise BadInput(str(root), None, "unreadable", f"cannot list folder ({e.strerror})") from e
+    stack: list[tuple[Path, tuple[tuple[int, int], ...]]] = [(root, ((st.st_dev, st.st_ino),))]
+    while stack:
+        d, seen = stack.pop()
+        try:
+            entries = sorted(os.scandir(d), key=lambda e: e.name)
+        except OSError as e:
+            raise BadInput(str(d), None, "unreadable", f"cannot list folder ({e.strerror})") from e
+        dirs = []
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            try:
+                is_dir = e.is_dir(follow_symlinks=True)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                try:
+                    s = e.stat(follow_symlinks=True)
+                except OSError:  # a link loop the kernel refuses (ELOOP)
+                    if on_loop is not None:
+                        on_loop(e.path)
+                    continue
+                ident = (s.st_dev, s.st_ino)
+                if ident in seen:
+                    if on_loop is not None:
+                        on_loop(e.path)
+                    continue
+                dirs.append((Path(e.path), seen + (ident,)))
+            elif e.is_file():
+                yield Path(e.path)
+        stack.extend(reversed(dirs))
+
+
+def is_record_path(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(RECORD_SUFFIXES)
+
+
+def is_warc_path(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(WARC_SUFFIXES)
+
+
+def is_html_path(path: str | os.PathLike) -> bool:
+    return str(path).lower().endswith(HTML_SUFFIXES)
+
+
+def sniff_warc(path: str | os.PathLike) -> bool:
+    """A WARC file by its first bytes (plain or gzip-compressed), whatever its name."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError:
+        return False
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            head = zlib.decompressobj(31).decompress(head, 16)
+        except zlib.error:
+            return False
+    return head.startswith(b"WARC/")
+
+
+def classify(path: str, other: str | None = None) -> str | None:
+    """jsonl | warc | html | urls for a raw input file; `other` when it is none of them (the
+    pipeline ignores such files; `fetch` reads any other file as a URL list)."""
+    if is_record_path(path):
+        return "jsonl"
+    if is_warc_path(path):
+        return "warc"
+    if is_html_path(path):
+        return "html"
+    if path.lower().endswith(URL_LIST_SUFFIXES):
+        return "urls"
+    if sniff_warc(path):
+        return "warc"
+    return other

@@ -1,0 +1,168 @@
+"""Reports, the one home of report rendering: the pipeline's clean/report.md and report.html
+(self-contained: inline CSS and SVG, no script, no network) from stats.json and a few sample
+rejected records per reason; and the corpus report of a statistics stage (tokenize-stats
+`--report DIR`), which the stage hands over as plain statistics."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import Any
+
+from corpuskit.core.errors import UsageError
+from corpuskit.core.stage import Stage
+from corpuskit.pipeline.report_html import (
+    PALETTE,
+    bar_chart_svg,
+    cards_html,
+    esc,
+    page_html,
+    section_html,
+    share_bar_svg,
+    stats_report_html,
+    stats_sections,
+    table_html,
+)
+
+
+def _funnel_svg(stages: list[dict], n_in: int, width: int = 640) -> str:
+    """Records left after each stage, as a horizontal funnel."""
+    labels = ["input"] + [s["stage"] for s in stages]
+    values = [n_in] + [s["kept"] for s in stages]
+    return bar_chart_svg(labels, values, title="records left after each stage", width=width,
+                         value_fmt=lambda v: f"{int(v):,}", color=PALETTE[0], max_bars=40)
+
+
+def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | None = None) -> str:
+    c = stats["conservation"]
+    inp = stats.get("input") or {}
+    out = stats.get("output") or {}
+    secs: list[str] = [section_html("Overview", cards_html([
+        ("records in", f"{c['in']:,}"), ("kept", f"{c['kept']:,}"), ("rejected", f"{c['rejected']:,}"),
+        ("quarantined (bad input lines)", f"{c['quarantined']:,}"),
+        ("MB read", f"{inp.get('bytes', 0) / 1e6:,.1f}"), ("MB kept", f"{out.get('bytes', 0) / 1e6:,.1f}"),
+        ("seconds", f"{stats.get('seconds', 0):,.1f}"), ("workers", str(stats.get("run", {}).get("workers", 1))),
+    ]), note=("Every input record is accounted for: in = kept + rejected + quarantined."
+              if c["ok"] else "The counts DO NOT add up: this is a bug, please report it."))]
+
+    stages = stats["stages"]
+    rows = []
+    for s in stages:
+        pct = s["rejected"] / s["in"] if s["in"] else 0.0
+        rows.append([s["stage"], f"{s['in']:,}", f"{s['kept']:,}", f"{s['rejected']:,}", f"{pct:.1%}",
+                     f"{s.get('seconds', 0):,.1f}"])
+    rej_bytes = out.get("rejected_bytes") or {}
+    byte_labels = [s["stage"] for s in stages if rej_bytes.get(s["stage"])]
+    parts = [_funnel_svg(stages, c["in"] - c["quarantined"]),
+             table_html(["stage", "in", "kept", "rejected", "removed", "s"], rows)]
+    if byte_labels:
+        parts.append(bar_chart_svg(byte_labels, [rej_bytes[k] for k in byte_labels],
+                                   title="bytes removed per stage", color=PALETTE[3],
+                                   value_fmt=lambda v: f"{v / 1e6:,.2f} MB"))
+    secs.append(section_html("Funnel", *parts, note="Records entering and leaving each stage, in order."))
+
+    reason_parts = []
+    for i, s in enumerate(stages):
+        if s["reasons"]:
+            items = sorted(s["reasons"].items(), key=lambda kv: -kv[1])
+            reason_parts.append(bar_chart_svg([k for k, _ in items], [v for _, v in items],
+                                              title=f"{s['stage']}: removal reasons",
+                                              color=PALETTE[(i + 1) % len(PALETTE)],
+                                              value_fmt=lambda v: f"{int(v):,}", width=480))
+    bad = inp.get("bad_records") or {}
+    if bad:
+        reason_parts.append(bar_chart_svg(list(bad), list(bad.values()), title="quarantined input lines",
+                                          color=PALETTE[5], value_fmt=lambda v: f"{int(v):,}", width=480))
+    if reason_parts:
+        secs.append(section_html("Why records were removed", *reason_parts))
+
+    dedup = next((s for s in stages if s["stage"] == "dedup"), None)
+    clusters = (dedup or {}).get("extra", {}).get("top_clusters") if dedup else None
+    if clusters:
+        secs.append(section_html("Largest duplicate clusters", table_html(
+            ["kept id", "cluster size", "example removed ids"],
+            [[c_.get("kept", ""), f"{c_.get('size', 0):,}", ", ".join(map(str, c_.get("removed", [])[:3]))]
+             for c_ in clusters[:20]]), note="From the dedup stage: each cluster keeps one record."))
+
+    if samples:
+        blocks = []
+        for stage, by_reason in samples.items():
+            for reason, recs in by_reason.items():
+                items = "".join(f"<li><code>{esc(r.get('id', ''))}</code> {esc(r.get('detail', ''))}"
+                                f"<div class=\"sample\">{esc(r.get('snippet', ''))}</div></li>" for r in recs)
+                blocks.append(f"<div class=\"samples\"><h3>{esc(stage)}: {esc(reason)}</h3><ul>{items}</ul></div>")
+        secs.append(section_html("Sample rejected records", "".join(blocks),
+                                 note="The first few records each reason removed (text cut to 300 characters)."))
+
+    tok = next((s for s in stages if s["stage"] == "tokenize-stats"), None)
+    if tok and tok.get("extra", {}).get("totals"):
+        secs.extend(stats_sections(tok["extra"]))
+    elif stats.get("lengths"):
+        secs.append(section_html("Languages", share_bar_svg(list(stats["lengths"]), list(stats["lengths"].values()))))
+    return page_html("corpuskit pipeline report", secs,
+                     subtitle=f"{c['in']:,} records in · {c['kept']:,} kept · {stats.get('seconds', 0):,.1f} s")
+
+
+def sample_rejected(record: dict, width: int = 300) -> dict[str, Any]:
+    """The part of a rejected record the report shows."""
+    rj = record.get("meta", {}).get("rejected", {})
+    text = record.get("text") if isinstance(record.get("text"), str) else record.get("html", "")
+    text = " ".join(str(text or "").split())
+    return {"id": record.get("id", ""), "detail": rj.get("detail", ""),
+            "snippet": text[:width] + ("…" if len(text) > width else "")}
+
+
+def render_report_md(stats: dict) -> str:
+    c = stats["conservation"]
+    lines = ["# corpuskit pipeline report", "",
+             f"records in {c['in']:,} = kept {c['kept']:,} + rejected {c['rejected']:,} "
+             f"+ quarantined {c['quarantined']:,} ({'adds up' if c['ok'] else 'DOES NOT ADD UP'})", "",
+             "| stage | in | kept | rejected | reasons |", "| --- | ---: | ---: | ---: | --- |"]
+    for st in stats["stages"]:
+        reasons = ", ".join(f"{k} {v:,}" for k, v in sorted(st["reasons"].items(), key=lambda kv: -kv[1]))
+        lines.append(f"| {st['stage']} | {st['in']:,} | {st['kept']:,} | {st['rejected']:,} | {reasons or '-'} |")
+    bad = (stats.get("input") or {}).get("bad_records") or {}
+    if bad:
+        lines += ["", "Quarantined input lines (quarantine/bad_records.jsonl): "
+                  + ", ".join(f"{k} {v:,}" for k, v in bad.items())]
+    run = stats.get("run", {})
+    lines += ["", f"Output: {len(stats['output'].get('shards', []))} shard(s) in data/, "
+              f"{stats['seconds']:.1f} s, {run.get('workers', 1)} worker(s), {run.get('units', 0)} unit(s)"
+              + (f" ({run['resumed_units']} reused from an interrupted run)" if run.get("resumed_units") else "")
+              + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write_stage_reports(stages: list[Stage]) -> None:
+    """After a chain ends: each stage that was asked for a report (`report = DIR`, e.g.
+    tokenize-stats) gets stats.json and report.html written from its `result()`."""
+    for stage in stages:
+        directory = getattr(stage, "report", "")
+        if directory and hasattr(stage, "result"):
+            try:
+                write_report(directory, stage.result())
+            except OSError as e:
+                raise UsageError(f"--report {directory}: cannot write ({e.strerror or e})") from e
+
+
+def write_report(directory: str, res: dict) -> None:
+    """Write stats.json and report.html into `directory` (atomically, each by temp + rename)."""
+    os.makedirs(directory, exist_ok=True)
+    for name, data in (("stats.json", json.dumps(res, ensure_ascii=False, indent=1) + "\n"),
+                       ("report.html", stats_report_html(res))):
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(data)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
+            os.replace(tmp, os.path.join(directory, name))
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

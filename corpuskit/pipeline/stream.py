@@ -1,0 +1,125 @@
+"""Running a chain of stages from input files (or stdin) to output files (or stdout): what
+`corpuskit STAGE` does. The same `Chain` and stage objects serve `corpuskit pipeline`, so a
+shell pipe of subcommands and the pipeline give the same bytes.
+
+Writes are atomic (temp file + rename) except for a source stage (fetch), whose output is kept
+when the run is interrupted so that `--resume` can finish it.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from corpuskit.core.chain import Chain, build_stats
+from corpuskit.core.errors import BadInput, UsageError
+from corpuskit.core.stage import SourceStage, Stage
+from corpuskit.io.jsonl import RecordReader, RecordWriter, write_json_atomic
+from corpuskit.pipeline.report import write_stage_reports
+
+MAX_WARNINGS = 10
+
+
+class Progress(Protocol):
+    def wrap(self, it: Iterator[dict]) -> Iterator[dict]: ...
+
+    def stop(self) -> None: ...
+
+
+# (read stats or None, a source stage's live counters or None) -> a progress display
+ProgressFactory = Callable[[Any, Any], Progress]
+
+
+def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejected: str | None,
+               bad_records: str | None, stats_path: str | None, *, command: str = "",
+               warn: Callable[[str], None] | None = None,
+               progress: ProgressFactory | None = None) -> dict:
+    """Read, run the chain, write; returns the stats dict. Raises CorpusKitError on bad data and
+    leaves nothing partial (but a source stage's resumable output)."""
+    t0 = time.perf_counter()
+    writers = []
+    first = stages[0]
+    # A source stage (fetch) may run for hours: its output is written in place and kept when
+    # the run is interrupted, so that `--resume` can finish it without fetching anything twice.
+    keep_partial = isinstance(first, SourceStage)
+    resume = bool(getattr(first, "resume", False))
+    if resume:
+        if not output or output == "-":
+            raise UsageError("--resume needs -o FILE (the output of the interrupted run)")
+        first.prepare_resume(output, rejected)  # type: ignore[attr-defined]
+    reader = None
+    try:
+        out = RecordWriter(output, atomic=not keep_partial, append=resume)
+        writers.append(out)
+        rej = RecordWriter(rejected, atomic=not keep_partial, append=resume) if rejected else None
+        bad = RecordWriter(bad_records) if bad_records else None
+        writers += [w for w in (rej, bad) if w is not None]
+        warned = [0]
+
+        def quarantine(line: bytes, err: BadInput) -> None:
+            bad.write_raw(line)  # type: ignore[union-attr]
+            warned[0] += 1
+            if warn is not None and warned[0] <= MAX_WARNINGS:
+                warn(f"{err} (line kept in {bad_records})")
+            elif warn is not None and warned[0] == MAX_WARNINGS + 1:
+                warn("more bad lines: counted in the summary, not shown")
+
+        if not isinstance(first, SourceStage):
+            reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
+                                  text_field=first.text_field,
+                                  bad_sink=quarantine if bad is not None else None)
+        on_reject = rej.write if rej is not None else None
+        if keep_partial:  # flush about once a second, so a killed crawl loses little
+            last = [time.monotonic()]
+
+            def _tick() -> None:
+                if time.monotonic() - last[0] > 1.0:
+                    last[0] = time.monotonic()
+                    for w in (out, rej):
+                        if w is not None:
+                            w.flush()
+
+            def _write(rec: dict, _w=out.write) -> None:
+                _w(rec)
+                _tick()
+
+            def _reject(rec: dict, _w=on_reject) -> None:
+                if _w is not None:
+                    _w(rec)
+                _tick()
+
+            out.write = _write  # type: ignore[method-assign]
+            on_reject = _reject
+        chain = Chain(stages, on_reject=on_reject)
+        bar = progress(reader.stats if reader else None, getattr(first, "progress", None)) \
+            if progress is not None else None
+        try:
+            write = out.write
+            records = chain.run(reader, inputs)
+            for rec in (bar.wrap(records) if bar is not None else records):
+                write(rec)
+        finally:
+            if bar is not None:
+                bar.stop()
+        for w in writers:
+            w.close()
+    except BaseException:
+        for w in writers:
+            if w.atomic:
+                w.abort()
+            else:
+                try:
+                    w.close()  # keep what a source stage wrote, for --resume
+                except Exception:  # noqa: BLE001 - already failing; keep the first error
+                    w.abort()
+        raise
+    if reader is not None and warn is not None:
+        for name in reader.stats.empty_files:
+            warn(f"{name}: empty file (no records)")
+    write_stage_reports(stages)
+    stats = build_stats(command, chain, reader, out, rej, bad, time.perf_counter() - t0)
+    stats["rejected_path"] = rejected
+    stats["bad_records_path"] = bad_records
+    if stats_path:
+        write_json_atomic(stats_path, stats)
+    return stats

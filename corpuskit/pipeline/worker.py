@@ -1,0 +1,109 @@
+"""The map side of a run: one unit through the per-record stages, into its own folder.
+
+The engines (corpuskit.engine) call a `UnitRunner` for each unit; it knows nothing of them.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from corpuskit.core.chain import Chain, mark_rejected
+from corpuskit.core.stage import Rejected, Stage
+from corpuskit.io.jsonl import ReadStats, RecordWriter, parse_lines
+from corpuskit.io.sources import html_file_record, iter_warc
+from corpuskit.pipeline.plan import Unit
+
+UNIT_SUFFIX = ".jsonl.zst"  # intermediate files: fast zstd
+
+
+@dataclass
+class UnitRunner:
+    """The map task: the per-record stages over one unit, written to `units_dir/<key>/`
+    atomically (built under a temporary name, renamed when complete). Picklable: the engines
+    ship it to their workers once per run."""
+
+    stages: list[Stage]
+    strict: bool = False
+
+    def __call__(self, unit: Unit, units_dir: Path) -> dict:
+        return run_unit(self.stages, self.strict, unit, Path(units_dir))
+
+
+def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path) -> dict:
+    """Run the per-record stages over one unit and write its folder atomically."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{unit.key}-", dir=str(units)))
+    try:
+        rs = ReadStats(files=1 if unit.index == 0 else 0, lines=len(unit.lines),
+                       bytes=sum(len(x) + 1 for x in unit.lines))
+        kept = RecordWriter(str(tmp / f"kept{UNIT_SUFFIX}"), atomic=False)
+        rejected: dict[str, RecordWriter] = {}
+        bad = RecordWriter(str(tmp / "bad.jsonl"), atomic=False)
+
+        def on_reject(rec: dict) -> None:
+            st = rec["meta"]["rejected"]["stage"]
+            w = rejected.get(st)
+            if w is None:
+                w = rejected[st] = RecordWriter(str(tmp / f"rejected.{st}{UNIT_SUFFIX}"), atomic=False)
+            w.write(rec)
+
+        first = stages[0]
+        source = {"in": 0, "kept": 0, "reasons": {}}
+        if unit.kind == "jsonl":
+            records = parse_lines(unit.name, unit.first_line, unit.lines, rs, first.required_field(),
+                                  first.text_field,
+                                  None if strict else (lambda line, err: bad.write_raw(line)))
+        else:
+            records = _source_records(unit, rs, source, on_reject)
+        chain = Chain(stages, on_reject=on_reject)
+        for rec in chain.run(records):
+            kept.write(rec)
+        kept.close()
+        bad.close()
+        for w in rejected.values():
+            w.close()
+        stats = {"read": {**rs.as_dict(), "bad_records": dict(rs.bad)}, "source": source,
+                 "stages": [s.as_dict() | {"seconds": s.seconds} for s in chain.stats],
+                 "kept": kept.count, "kept_bytes": kept.bytes,
+                 "rejected_bytes": {k: w.bytes for k, w in rejected.items()}}
+        (tmp / "stats.json").write_bytes(orjson.dumps(stats))
+        final = units / unit.key
+        if final.exists():  # another attempt finished first; results are identical
+            shutil.rmtree(tmp)
+        else:
+            os.rename(tmp, final)
+        return stats
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _source_records(unit: Unit, rs: ReadStats, source: dict, on_reject: Callable[[dict], None]) -> Iterator[dict]:
+    """Page records from HTML files or a WARC file; what the reader rejects (a page too large,
+    a non-HTML response) goes to the rejected stream under the stage name `fetch`, the stage that
+    reads these inputs on the command line."""
+    items: Iterator[Any]
+    if unit.kind == "html":
+        items = (html_file_record(Path(p)) for p in unit.paths)
+        rs.bytes = sum(os.path.getsize(p) for p in unit.paths)
+    else:
+        items = iter_warc(unit.paths[0])
+        rs.bytes = os.path.getsize(unit.paths[0])
+    reasons: Counter = Counter()
+    for item in items:
+        source["in"] += 1
+        if item.__class__ is Rejected:
+            reasons[item.rejection.reason] += 1
+            on_reject(mark_rejected(item.record, "fetch", item.rejection))
+            continue
+        source["kept"] += 1
+        rs.records += 1
+        yield item
+    source["reasons"] = dict(reasons)

@@ -1,0 +1,748 @@
+"""dedup: exact and near-duplicate removal (MinHash + LSH), in bounded memory.
+
+How a run goes
+1. Pass 1 reads the stream once. Each record's raw JSON line goes to a zstd-compressed spill
+   file (so stdin, files and a pipe of stages are all read twice the same way); its text is
+   turned into a MinHash signature in batches (`corpuskit.stages.dedup.minhash`: the numbers datasketch's
+   MinHash gives), whose band keys stay in memory while the signature itself goes to a
+   temporary file. Also kept per document: a 128-bit hash of its normalised text (or of
+   `--key FIELD`), its length, its id. No text is kept: memory is about 60 bytes a document
+   plus 8 per band plus the id, and the signatures (4 bytes x num_perm) are on disk, read
+   back (pread, so they never count as resident memory) only for candidate pairs.
+2. Between the passes: documents with equal exact keys are linked; in each band, documents
+   with equal band keys are candidate pairs, and a candidate pair is linked only when its
+   similarity reaches `--threshold`: the estimated Jaccard (share of equal signature values),
+   replaced by the true Jaccard of the two shingle sets when the estimate is too close to the
+   threshold to tell (`--verify auto`, the default) or always (`--verify exact`). Clusters are the
+   connected components of the links; each keeps one document (`--keep first|longest`,
+   ties to the first; a document already in `--index` always wins).
+3. Pass 2 reads the spill file and yields each record in its input order, kept (with
+   `meta.dedup = {cluster, cluster_size}`) or rejected as `exact_duplicate` /
+   `near_duplicate` (detail: the kept id and the estimated similarity to it).
+
+The result depends only on the input order and the options: no randomness (permutations
+come from a fixed seed), no dependence on batch sizes or threads.
+
+On a cluster (`pipeline --engine ray`): two optional attributes hand parts of the work to
+other processes with the same results: `hash_executor` (pass 1's batches) and `lsh_executor`
+(the band-key grouping and the estimated similarity of the candidates, see
+corpuskit.engine.ray). The stage itself never imports Ray.
+
+Re-readable input: `run()` spills whatever iterator it gets. If the caller hands it a
+sequence (a list) or an object with a true `rereadable` attribute whose every `iter()`
+yields the same records again, the spill is skipped and the input is read twice.
+
+Bad input: an empty (or white-space only) text has no shingles, so it is never a near
+duplicate; empty texts are exact duplicates of each other (first kept). All-punctuation text
+likewise has no shingles and is only compared exactly. A single word repeated has one
+shingle ("w w w w w"), so two such texts of the same word are near duplicates (J = 1) whatever
+their lengths. A 50 MB text is hashed in 1 MB windows (memory stays flat) and kept or removed
+like any other.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from array import array
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import orjson
+
+from corpuskit.core.errors import BadInput, UsageError
+from corpuskit.core.stage import Rejected, Rejection, StreamStage, Table, opt, set_meta
+from corpuskit.stages.dedup import minhash as mh
+from corpuskit.stages.dedup.minhash import catch_probability
+
+INDEX_VERSION = 1
+_BATCH_DOCS = 512
+_BATCH_CHARS = 4 << 20
+# In a bucket (documents sharing a band key) each document is checked against the first
+# one and its NEAR predecessors: every pair in buckets of up to NEAR+1 documents, a star and
+# a chain in bigger ones (a big bucket is nearly always one template copied many times).
+_NEAR = 8
+_CATCH_TARGET = 0.99
+# Shingle sets held at once for exact Jaccard checks (bytes); beyond it, estimates are kept.
+_EXACT_BUDGET = 512 << 20
+
+
+def choose_bands(threshold: float, num_perm: int, target: float = _CATCH_TARGET) -> tuple[int, int]:
+    """(bands, rows): the most rows per band (fewest false candidates) for which a pair at
+    exactly `threshold` still shares a band with probability >= target. Candidates are
+    verified afterwards, so a false candidate costs a comparison and a missed one is lost:
+    hence a recall target rather than datasketch's balanced optimiser, which for 0.8 and 128
+    permutations picks 9 x 13 and catches only 40% of the pairs at J = 0.8."""
+    best = (num_perm, 1)
+    for r in range(1, num_perm + 1):
+        b = num_perm // r
+        if catch_probability(threshold, b, r) >= target:
+            best = (b, r)
+    return best
+
+
+TOP_CLUSTERS = 20  # largest duplicate clusters listed in the stats and the run report
+
+@dataclass
+class Dedup(StreamStage):
+    name: ClassVar[str] = "dedup"
+    summary: ClassVar[str] = ("Remove exact duplicates (same normalised text, or same --key) and "
+                              "near duplicates (MinHash + LSH, verified), right for Chinese.")
+    reasons: ClassVar[dict[str, str]] = {
+        "exact_duplicate": "same normalised text (or same --key value) as the kept document",
+        "near_duplicate": "in a cluster of near duplicates (Jaccard >= --threshold) whose kept "
+                          "document is another one",
+    }
+
+    threshold: float = opt(0.8, "Jaccard similarity of shingle sets at which two documents are "
+                                "near duplicates.")
+    num_perm: int = opt(128, "MinHash permutations (datasketch's default, 128).")
+    ngram: int = opt(5, "Shingle size in tokens: words for spaced text, characters for Chinese "
+                        "and Japanese (5, as datatrove and Gopher).")
+    seed: int = opt(1, "Seed of the permutations (datasketch's default, 1).")
+    bands: int = opt(0, "LSH bands; 0 picks bands x rows so that a pair at the threshold is "
+                        "caught with probability >= 0.99.")
+    rows: int = opt(0, "LSH rows per band (with --bands); 0 = automatic.")
+    # str rather than Literal: the CLI turns a bad Literal value into a traceback (see report)
+    keep: str = opt("first", "Which document of a cluster survives: first | longest.")
+    key: str = opt("text", "Exact duplicates by this: 'text' (hash of the NFKC-folded, "
+                           "lower-cased, white-space-collapsed text) or a record field such as "
+                           "'url' (its exact string).")
+    exact: bool = opt(True, "Remove exact duplicates.")
+    near: bool = opt(True, "Remove near duplicates.")
+    verify: str = opt(
+        "auto", "How LSH candidates are checked: estimate (the signatures' estimated Jaccard) | "
+                "exact (true Jaccard of the shingle sets, for every candidate) | auto (the "
+                "estimate, and the true Jaccard when the estimate is within 3 standard errors of "
+                "the threshold). exact and auto read the candidates' text once more.")
+    index: str = opt("", "Index file of an earlier corpus: deduplicate against it and add the "
+                         "kept documents to it (created if missing).")
+    tmp_dir: str = opt("", "Folder for the spill and signature files (default: the system's).")
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise ValueError("--threshold must be in (0, 1]")
+        if not 1 <= self.num_perm <= 4096:
+            raise ValueError("--num-perm must be between 1 and 4096")
+        if self.ngram < 1:
+            raise ValueError("--ngram must be >= 1")
+        if self.bands < 0 or self.rows < 0:
+            raise ValueError("--bands and --rows must be >= 0")
+        if (self.bands == 0) != (self.rows == 0):
+            raise ValueError("give both --bands and --rows, or neither")
+        if self.bands and self.bands * self.rows > self.num_perm:
+            raise ValueError(f"--bands x --rows ({self.bands} x {self.rows}) is more than "
+                             f"--num-perm ({self.num_perm})")
+        if self.keep not in ("first", "longest"):
+            raise ValueError("--keep must be 'first' or 'longest'")
+        if self.verify not in ("estimate", "exact", "auto"):
+            raise ValueError("--verify must be 'estimate', 'exact' or 'auto'")
+        if not self.key:
+            raise ValueError("--key must name 'text' or a record field")
+        if self.tmp_dir and not os.path.isdir(self.tmp_dir):
+            raise ValueError(f"--tmp-dir {self.tmp_dir}: no such folder")
+        self._stats: dict[str, Any] = {}
+        self._stats_exact = 0
+        self._stats_exact_skipped = 0
+
+    # ------------------------------------------------------------ parameters
+    def lsh_params(self) -> tuple[int, int]:
+        if self.bands:
+            return self.bands, self.rows
+        return choose_bands(self.threshold, self.num_perm)
+
+    def _params(self) -> dict[str, Any]:
+        b, r = self.lsh_params()
+        return {"version": INDEX_VERSION, "scheme": "datasketch-affine32", "num_perm": self.num_perm,
+                "seed": self.seed, "ngram": self.ngram, "bands": b, "rows": r, "key": self.key}
+
+    # ------------------------------------------------------------ the run
+    def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:
+        t0 = time.perf_counter()
+        self._stats_exact = 0
+        self._stats_exact_skipped = 0
+        b, r = self.lsh_params()
+        hasher = mh.MinHasher(self.num_perm, self.seed, self.ngram)
+        index = _Index.load(self.index, self._params()) if self.index else _Index.empty(
+            self.num_perm, b)
+        n0 = index.size
+        work = tempfile.mkdtemp(prefix="corpuskit-dedup-", dir=self.tmp_dir or None)
+        sigs_new = None
+        try:
+            rereadable = isinstance(records, (list, tuple)) or getattr(records, "rereadable", False)
+            p1 = self._pass1(records, hasher, work, b, r, spill=not rereadable)
+            t1 = time.perf_counter()
+            n = p1.n
+            sig_file = os.path.join(work, "sigs.u32")
+            sigs_new = _RowFile(sig_file, self.num_perm, n)
+
+            def sig_rows(idx: np.ndarray) -> np.ndarray:
+                out = np.empty((len(idx), self.num_perm), dtype=np.uint32)
+                old = idx < n0
+                out[old] = index.sigs[idx[old]]
+                out[~old] = sigs_new.rows(idx[~old] - n0)
+                return out
+
+            total = n0 + n
+            has_tok = np.concatenate([np.ones(n0, dtype=bool), p1.ntok > 0])
+            edges: list[tuple[np.ndarray, np.ndarray]] = []
+            if self.exact:
+                ekeys = np.concatenate([index.exact, p1.exact]) if n0 else p1.exact
+                ehas = np.concatenate([index.has_exact, p1.has_exact]) if n0 else p1.has_exact
+                edges.append(_exact_edges(ekeys, ehas))
+            n_cand = n_ver = 0
+            if self.near and total:
+                bkeys = np.concatenate([index.bands, p1.bands]) if n0 else p1.bands
+                # `lsh_executor` (set by `pipeline --engine ray`): the band-key grouping and the
+                # signature estimates of the candidates on a cluster; the same pairs and numbers
+                shuffle = getattr(self, "lsh_executor", None)
+                est = None
+                if shuffle is not None:
+                    lo, hi, est = shuffle.candidate_pairs(bkeys, has_tok, sig_rows, self.num_perm)
+                else:
+                    lo, hi = _candidate_pairs(bkeys, has_tok)
+                # pairs inside the index were settled when it was built
+                new = hi >= n0
+                lo, hi = lo[new], hi[new]
+                if est is not None:
+                    est = est[new]
+                n_cand = len(lo)
+                sims = self._verify(lo, hi, sig_rows, hasher, records, work, n0, p1,
+                                    spill=not rereadable, est=est)
+                ok = sims >= self.threshold
+                n_ver = int(ok.sum())
+                edges.append((lo[ok], hi[ok]))
+            t2 = time.perf_counter()
+            lengths = np.concatenate([np.full(n0, np.iinfo(np.int64).max), p1.length]) if n0 else p1.length
+            comp, survivor, size = _clusters(total, edges, lengths, n0, self.keep)
+            ids = _Ids(index.ids, p1.ids)
+            self._stats = {
+                "documents": n, "index_documents": n0, "no_shingles": int((p1.ntok == 0).sum()),
+                "bands": b, "rows": r, "threshold": self.threshold, "num_perm": self.num_perm,
+                "ngram": self.ngram, "keep": self.keep, "verify": self.verify, "key": self.key,
+                "catch_probability": {str(j): round(mh.catch_probability(j, b, r), 4)
+                                      for j in (0.5, 0.7, 0.8, 0.9)},
+                "candidate_pairs": n_cand, "verified_pairs": n_ver,
+                "exact_jaccard_checks": self._stats_exact,
+                "exact_checks_skipped_over_memory_budget": self._stats_exact_skipped,
+                "exact_duplicate": 0, "near_duplicate": 0,
+                "clusters": int(np.count_nonzero(size > 1)),
+                "spill_bytes": p1.spill_bytes,
+                "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
+            }
+            # the largest clusters, for the run report: survivor, size and a few removed ids
+            big = np.flatnonzero(size > 1)
+            big = big[np.argsort(-size[big], kind="stable")[:TOP_CLUSTERS]]
+            top: dict[int, dict] = {int(c): {"kept": None, "size": int(size[c]), "removed": []} for c in big}
+            kept_new: list[int] = []
+            ekeys_all = (np.concatenate([index.exact, p1.exact]) if n0 else p1.exact)
+            ehas_all = (np.concatenate([index.has_exact, p1.has_exact]) if n0 else p1.has_exact)
+            # every new document's survivor, reason and similarity, decided before pass 2
+            g_all = np.arange(n0, total)
+            s_all = survivor[comp[g_all]] if n else g_all
+            removed = s_all != g_all
+            same_key = (removed & ehas_all[g_all] & ehas_all[s_all]
+                        & np.all(ekeys_all[g_all] == ekeys_all[s_all], axis=1)) if self.exact else \
+                np.zeros(n, dtype=bool)
+            sim_all = np.ones(n, dtype=np.float64)
+            near_i = np.flatnonzero(removed & ~same_key)
+            for c in range(0, len(near_i), 1 << 15):
+                part = near_i[c:c + (1 << 15)]
+                sim_all[part] = mh.estimate_jaccard(sig_rows(g_all[part]), sig_rows(s_all[part]))
+            del g_all
+            source = (_read_spill(os.path.join(work, "spill.jsonl.zst")) if not rereadable
+                      else iter(records))
+            for i, rec in enumerate(source):
+                g = n0 + i
+                s = int(s_all[i])
+                csize = int(size[comp[g]])
+                entry = top.get(int(comp[g])) if top else None
+                if entry is not None:
+                    entry["kept"] = ids[s]
+                    if s != g and len(entry["removed"]) < 5:
+                        entry["removed"].append(rec.get("id", ids[g]))
+                if s == g:
+                    kept_new.append(i)
+                    set_meta(rec, "dedup", {"cluster": ids[s], "cluster_size": csize})
+                    yield rec
+                    continue
+                sim = float(sim_all[i])
+                if same_key[i]:
+                    reason = "exact_duplicate"
+                    detail = f"kept {ids[s]}" + ("" if self.key == "text" else f" (same {self.key})")
+                else:
+                    reason = "near_duplicate"
+                    detail = f"kept {ids[s]}, estimated similarity {sim:.2f}"
+                self._stats[reason] += 1
+                set_meta(rec, "dedup", {"cluster": ids[s], "cluster_size": csize,
+                                        "similarity": round(sim, 4)})
+                yield Rejected(rec, Rejection(reason, detail))
+            self._stats["kept"] = len(kept_new)
+            self._stats["top_clusters"] = [e for e in top.values() if e["removed"]]
+            if self.index:
+                index.extend_and_save(self.index, self._params(), sigs_new, p1, np.array(kept_new, dtype=np.int64))
+            self._stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
+        finally:
+            if sigs_new is not None:
+                sigs_new.close()
+            _rmtree(work)
+
+    # ------------------------------------------------------------ pass 1
+    def _pass1(self, records: Iterable[dict], hasher: Any, work: str, b: int, r: int,
+               spill: bool) -> _Pass1:
+        import xxhash
+        import zstandard
+
+        p1 = _Pass1()
+        sig_out = open(os.path.join(work, "sigs.u32"), "wb")  # noqa: SIM115
+        spill_raw = spill_w = None
+        if spill:
+            spill_raw = open(os.path.join(work, "spill.jsonl.zst"), "wb")  # noqa: SIM115
+            # level 1: the spill is read once more and deleted; speed matters, not size
+            spill_w = zstandard.ZstdCompressor(level=1).stream_writer(spill_raw)
+        spill_buf = bytearray()
+        exact_parts: list[np.ndarray] = []
+        has_exact = bytearray()
+        field_keys = bytearray()
+        lengths = array("q")
+        ntoks: list[np.ndarray] = []
+        bands: list[np.ndarray] = []
+        batch: list[str] = []
+        batch_chars = 0
+        key_text = self.key == "text"
+        use_kernel = self.near or key_text
+        h128 = xxhash.xxh3_128_digest
+        dumps = orjson.dumps
+        tf = self.text_field
+
+        # Hashing runs in a worker thread (the numba kernel releases the GIL) while this one
+        # parses, spills and keys the next batch; results are taken in submission order, so the
+        # output never depends on timing.
+        from concurrent.futures import ThreadPoolExecutor
+
+        # `hash_executor` (set by `pipeline --engine ray`) runs the batches elsewhere instead, more
+        # of them at once; taken in order all the same.
+        remote = getattr(self, "hash_executor", None)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpuskit-dedup")
+        pending: list[Any] = []
+        in_flight = getattr(remote, "max_pending", 2)
+
+        def hash_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+            sigs, ntok, keys = hasher.hash_documents(texts, do_sig=self.near)
+            return sigs, ntok, keys, (mh.band_keys(sigs, b, r) if self.near else None)
+
+        def submit(texts: list[str]) -> Any:
+            if remote is None:
+                return pool.submit(hash_batch, texts)
+            return remote.submit(hash_batch_with, (self.num_perm, self.seed, self.ngram), texts, self.near, b, r)
+
+        def collect(limit: int) -> None:
+            while len(pending) > limit:
+                sigs, ntok, keys, bk = pending.pop(0).result()
+                if self.near:
+                    sig_out.write(sigs.tobytes())
+                    bands.append(bk)
+                    ntoks.append(ntok)
+                if key_text:
+                    exact_parts.append(keys)
+
+        def flush() -> None:
+            nonlocal batch, batch_chars
+            if batch:
+                pending.append(submit(batch))
+                batch = []
+                batch_chars = 0
+            collect(in_flight)
+
+        try:
+            for rec in records:
+                text = rec.get(tf)
+                if not isinstance(text, str):
+                    raise BadInput("<records>", p1.n + 1, "missing_field",
+                                   f"field {tf!r} is missing or not a string")
+                if spill_w is not None:
+                    try:
+                        spill_buf += dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
+                    except TypeError:  # values orjson cannot encode (ints > 64 bits)
+                        import json
+
+                        spill_buf += json.dumps(rec, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+                    if len(spill_buf) >= 1 << 20:
+                        spill_w.write(spill_buf)
+                        spill_buf = bytearray()
+                rid = rec.get("id")
+                p1.ids.add(str(rid) if rid is not None else f"#{p1.n + 1}")
+                if key_text:
+                    has_exact.append(1)
+                else:
+                    v = rec.get(self.key)
+                    if isinstance(v, str) and v.strip():
+                        field_keys += h128(v.strip().encode("utf-8", "surrogatepass"))
+                        has_exact.append(1)
+                    else:  # no value: never an exact duplicate
+                        field_keys += bytes(16)
+                        has_exact.append(0)
+                lengths.append(len(text))
+                p1.n += 1
+                if use_kernel:
+                    batch.append(text)
+                    batch_chars += len(text)
+                    if len(batch) >= _BATCH_DOCS or batch_chars >= _BATCH_CHARS:
+                        flush()
+            flush()
+            collect(0)
+            if spill_w is not None and spill_buf:
+                spill_w.write(spill_buf)
+            if not self.near:
+                # no signatures: a zero-filled file so that the arrays keep their shapes
+                sig_out.truncate(p1.n * self.num_perm * 4)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            sig_out.close()
+            if spill_w is not None:
+                spill_w.close()  # closes spill_raw too
+        if spill:
+            p1.spill_bytes = os.path.getsize(os.path.join(work, "spill.jsonl.zst"))
+        if key_text:
+            p1.exact = np.concatenate(exact_parts) if exact_parts else np.zeros((0, 2), dtype=np.uint64)
+        else:
+            p1.exact = np.frombuffer(bytes(field_keys), dtype=np.uint64).reshape(-1, 2)
+        p1.has_exact = np.frombuffer(bytes(has_exact), dtype=np.uint8).astype(bool)
+        p1.length = np.frombuffer(lengths, dtype=np.int64).copy() if len(lengths) else np.zeros(0, np.int64)
+        p1.ntok = np.concatenate(ntoks) if ntoks else np.zeros(p1.n, dtype=np.int64)
+        p1.bands = np.concatenate(bands) if bands else np.zeros((p1.n, b), dtype=np.uint64)
+        return p1
+
+    # ------------------------------------------------------------ verification
+    def _verify(self, lo: np.ndarray, hi: np.ndarray, sig_rows: Any, hasher: Any, records: Any,
+                work: str, n0: int, p1: _Pass1, spill: bool, est: np.ndarray | None = None) -> np.ndarray:
+        if est is not None:  # estimated elsewhere (the Ray shuffle): the same numbers
+            sims = est.astype(np.float64, copy=True)
+        else:
+            sims = np.empty(len(lo), dtype=np.float64)
+            step = 1 << 15
+            for s in range(0, len(lo), step):
+                sims[s:s + step] = mh.estimate_jaccard(sig_rows(lo[s:s + step]), sig_rows(hi[s:s + step]))
+        if self.verify == "estimate" or not len(lo):
+            return sims
+        # The true Jaccard needs the shingle sets: one more read of the new documents, keeping
+        # the sets of the documents in pairs to check (8 bytes a shingle) until the end of the
+        # read. The index keeps no text, so a pair with an index document keeps its estimate.
+        check = lo >= n0
+        if self.verify == "auto":
+            t = self.threshold
+            se = (max(t * (1 - t), 0.01) / self.num_perm) ** 0.5
+            check &= np.abs(sims - t) < 3 * se
+        self._stats_exact = int(check.sum())
+        if not check.any():
+            return sims
+        # Stream the documents in order: a pair is settled when its later document is read,
+        # and a set is dropped once its last pair is settled. Past a memory budget no new set is
+        # made, and the pairs still open keep their estimate (counted in the stats).
+        ci = np.flatnonzero(check)
+        a_loc, b_loc = lo[ci] - n0, hi[ci] - n0
+        by_hi = np.argsort(b_loc, kind="stable")
+        last_use = np.full(p1.n, -1, dtype=np.int64)
+        np.maximum.at(last_use, a_loc, b_loc)
+        np.maximum.at(last_use, b_loc, b_loc)
+        need = last_use >= 0
+        release = np.flatnonzero(need)
+        release = release[np.argsort(last_use[release], kind="stable")]
+        rp = 0
+        sets: dict[int, np.ndarray] = {}
+        held = 0
+        budget = _EXACT_BUDGET
+        skipped = 0
+        ptr = 0
+        src = _read_spill(os.path.join(work, "spill.jsonl.zst"), parse=False) if spill else iter(records)
+        for i, rec in enumerate(src):
+            if need[i] and held < budget:
+                if spill:  # parse only the lines needed
+                    rec = orjson.loads(rec)
+                sets[i] = hasher.shingle_set(rec[self.text_field])
+                held += sets[i].nbytes
+            while ptr < len(by_hi) and b_loc[by_hi[ptr]] == i:
+                k = by_hi[ptr]
+                sa, sb = sets.get(int(a_loc[k])), sets.get(i)
+                if sa is not None and sb is not None:
+                    sims[ci[k]] = mh.jaccard_exact(sa, sb)
+                else:
+                    skipped += 1
+                ptr += 1
+            while rp < len(release) and last_use[release[rp]] <= i:
+                done = sets.pop(int(release[rp]), None)
+                if done is not None:
+                    held -= done.nbytes
+                rp += 1
+            if ptr == len(by_hi):
+                break
+        self._stats_exact -= skipped
+        self._stats_exact_skipped = skipped
+        return sims
+
+    # ------------------------------------------------------------ reporting
+    def result(self) -> dict:
+        return dict(self._stats)
+
+    def tables(self) -> list[Table]:
+        s = self._stats
+        if not s:
+            return []
+        rows = [["documents", s["documents"]], ["kept", s.get("kept", 0)],
+                ["exact duplicates", s["exact_duplicate"]], ["near duplicates", s["near_duplicate"]],
+                ["clusters (size > 1)", s["clusters"]],
+                ["LSH bands x rows", f"{s['bands']} x {s['rows']}"],
+                ["candidate pairs / verified", f"{s['candidate_pairs']} / {s['verified_pairs']}"]]
+        if s["index_documents"]:
+            rows.insert(1, ["in --index before", s["index_documents"]])
+        return [Table("dedup", ["", "count"], rows)]
+
+
+# ---------------------------------------------------------------- helpers
+_HASHERS: dict[tuple, Any] = {}
+
+
+def hash_batch_with(params: tuple, texts: list[str], near: bool, b: int, r: int) -> tuple:
+    """Pass 1's hashing of one batch, as a plain function of its inputs so that another process
+    (a Ray worker) can run it: (signatures, token counts, exact keys, band keys or None)."""
+    hasher = _HASHERS.get(params)
+    if hasher is None:
+        hasher = _HASHERS[params] = mh.MinHasher(*params)
+    sigs, ntok, keys = hasher.hash_documents(texts, do_sig=near)
+    return sigs, ntok, keys, (mh.band_keys(sigs, b, r) if near else None)
+
+
+class _Pass1:
+    def __init__(self) -> None:
+        self.n = 0
+        self.ids = _IdList()
+        self.exact = np.zeros((0, 2), dtype=np.uint64)
+        self.has_exact = np.zeros(0, dtype=bool)
+        self.length = np.zeros(0, dtype=np.int64)
+        self.ntok = np.zeros(0, dtype=np.int64)
+        self.bands = np.zeros((0, 0), dtype=np.uint64)
+        self.spill_bytes = 0
+
+
+class _RowFile:
+    """Signature rows on disk, read with pread: unlike a memory map, the pages read never
+    count in this process's resident memory."""
+
+    def __init__(self, path: str, width: int, n: int) -> None:
+        self.path, self.width, self.n = path, width, n
+        self.row_bytes = 4 * width
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        out = np.empty((len(idx), self.width), dtype=np.uint32)
+        if not len(idx):
+            return out
+        order = np.argsort(idx, kind="stable")
+        srt = idx[order]
+        # runs of consecutive rows are read at once
+        brk = np.flatnonzero(np.diff(srt) != 1) + 1
+        starts = np.concatenate([[0], brk])
+        ends = np.concatenate([brk, [len(srt)]])
+        buf = np.empty((len(idx), self.width), dtype=np.uint32)
+        rb = self.row_bytes
+        for a, b in zip(starts.tolist(), ends.tolist()):
+            data = os.pread(self._fd, rb * (b - a), int(srt[a]) * rb)
+            buf[a:b] = np.frombuffer(data, dtype=np.uint32).reshape(b - a, self.width)
+        out[order] = buf
+        return out
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class _IdList:
+    """Record ids as one UTF-8 blob plus offsets: ~8 bytes a document beyond the id itself,
+    not a Python str object each."""
+
+    def __init__(self, blob: bytes = b"", offsets: np.ndarray | None = None) -> None:
+        self._blob = bytearray(blob)
+        self._ends = array("q") if offsets is None else array("q", offsets[1:].tolist())
+
+    def add(self, s: str) -> None:
+        self._blob += s.encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._blob))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, i: int) -> str:
+        start = self._ends[i - 1] if i else 0
+        return self._blob[start:self._ends[i]].decode("utf-8", "surrogatepass")
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        offsets = np.zeros(len(self._ends) + 1, dtype=np.int64)
+        offsets[1:] = np.frombuffer(self._ends, dtype=np.int64) if len(self._ends) else 0
+        return np.frombuffer(bytes(self._blob), dtype=np.uint8), offsets
+
+
+class _Ids:
+    """Ids of the index documents followed by this run's."""
+
+    def __init__(self, old: _IdList, new: _IdList) -> None:
+        self.old, self.new, self.n0 = old, new, len(old)
+
+    def __getitem__(self, g: int) -> str:
+        return self.old[g] if g < self.n0 else self.new[g - self.n0]
+
+
+class _Index:
+    """What `--index` keeps of the documents kept so far: signatures, band keys, exact keys,
+    ids. One .npz file, replaced atomically when a run finishes."""
+
+    def __init__(self, sigs: np.ndarray, bands: np.ndarray, exact: np.ndarray, has_exact: np.ndarray,
+                 ids: _IdList) -> None:
+        self.sigs, self.bands, self.exact, self.has_exact, self.ids = sigs, bands, exact, has_exact, ids
+
+    @property
+    def size(self) -> int:
+        return len(self.sigs)
+
+    @classmethod
+    def empty(cls, num_perm: int, bands: int) -> _Index:
+        return cls(np.zeros((0, num_perm), dtype=np.uint32), np.zeros((0, bands), dtype=np.uint64),
+                   np.zeros((0, 2), dtype=np.uint64), np.zeros(0, dtype=bool), _IdList())
+
+    @classmethod
+    def load(cls, path: str, params: dict[str, Any]) -> _Index:
+        if not os.path.exists(path):
+            return cls.empty(params["num_perm"], params["bands"])
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                stored = orjson.loads(bytes(z["params"]))
+                arrays = {k: z[k] for k in ("sigs", "bands", "exact", "has_exact", "id_blob", "id_offsets")}
+        except Exception as e:  # a truncated or foreign file: say so, don't guess
+            raise BadInput(path, None, "bad_index", f"not a corpuskit dedup index ({e})") from None
+        diff = [f"{k}={stored.get(k)!r} (now {v!r})" for k, v in params.items() if stored.get(k) != v]
+        if diff:
+            raise UsageError(f"--index {path} was built with other options: {', '.join(diff)}; "
+                             f"run with the same options or start a new index")
+        return cls(arrays["sigs"], arrays["bands"], arrays["exact"], arrays["has_exact"],
+                   _IdList(arrays["id_blob"].tobytes(), arrays["id_offsets"]))
+
+    def extend_and_save(self, path: str, params: dict[str, Any], sigs_new: _RowFile, p1: _Pass1,
+                        kept: np.ndarray) -> None:
+        ids = _IdList(*self._id_arrays())
+        for i in kept.tolist():
+            ids.add(p1.ids[i])
+        blob, offsets = ids.arrays()
+        tmp = f"{path}.tmp-{os.getpid()}.npz"
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, params=np.frombuffer(orjson.dumps(params), dtype=np.uint8),
+                         sigs=np.concatenate([self.sigs, sigs_new.rows(kept)]),
+                         bands=np.concatenate([self.bands, p1.bands[kept]]),
+                         exact=np.concatenate([self.exact, p1.exact[kept]]),
+                         has_exact=np.concatenate([self.has_exact, p1.has_exact[kept]]),
+                         id_blob=blob, id_offsets=offsets)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def _id_arrays(self) -> tuple[bytes, np.ndarray]:
+        blob, offsets = self.ids.arrays()
+        return blob.tobytes(), offsets
+
+
+def _read_spill(path: str, parse: bool = True) -> Iterator[Any]:
+    import io
+
+    import zstandard
+
+    with open(path, "rb") as raw:
+        reader = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw), 1 << 20)
+        loads = orjson.loads
+        if not parse:
+            yield from reader
+            return
+        for line in reader:
+            yield loads(line)
+
+
+def _rmtree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _exact_edges(keys: np.ndarray, has: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Link every document to the first one with the same exact key."""
+    idx = np.flatnonzero(has)
+    if len(idx) < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    k = keys[idx]
+    order = np.lexsort((idx, k[:, 1], k[:, 0]))  # by key, then position
+    ks = k[order]
+    same = np.all(ks[1:] == ks[:-1], axis=1)
+    start = np.ones(len(idx), dtype=bool)
+    start[1:] = ~same
+    first = np.maximum.accumulate(np.where(start, np.arange(len(idx)), 0))
+    sorted_idx = idx[order]
+    dup = ~start
+    return sorted_idx[first[dup]], sorted_idx[dup]
+
+
+def _candidate_pairs(bkeys: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unique (lo, hi) document pairs sharing a band key, lo < hi."""
+    idx = np.flatnonzero(valid)
+    codes: list[np.ndarray] = []
+    n_all = np.int64(len(valid))
+    for j in range(bkeys.shape[1]):
+        col = bkeys[idx, j]
+        order = np.argsort(col, kind="stable")  # stable: positions stay ascending in a bucket
+        ks = col[order]
+        si = idx[order]
+        start = np.ones(len(ks), dtype=bool)
+        start[1:] = ks[1:] != ks[:-1]
+        if start.all():
+            continue
+        first = np.maximum.accumulate(np.where(start, np.arange(len(ks)), 0))
+        dup = ~start
+        codes.append(si[first[dup]] * n_all + si[dup])  # star: each to the bucket's first
+        for d in range(1, _NEAR + 1):  # and to its d-th predecessor in the same bucket
+            same = ks[d:] == ks[:-d]
+            if not same.any():
+                break
+            codes.append(si[:-d][same] * n_all + si[d:][same])
+    if not codes:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    u = np.unique(np.concatenate(codes))
+    return u // n_all, u % n_all
+
+
+def _clusters(total: int, edges: list[tuple[np.ndarray, np.ndarray]], lengths: np.ndarray, n0: int,
+              keep: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(component of each document, survivor of each component, size of each component)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    if total == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    lo = np.concatenate([e[0] for e in edges]) if edges else np.empty(0, np.int64)
+    hi = np.concatenate([e[1] for e in edges]) if edges else np.empty(0, np.int64)
+    g = coo_matrix((np.ones(len(lo), dtype=np.int8), (lo, hi)), shape=(total, total))
+    _, comp = connected_components(g, directed=False)
+    comp = comp.astype(np.int64)
+    # Renumber components by their first document so that numbering never depends on scipy.
+    first_pos = np.full(comp.max() + 1, total, dtype=np.int64)
+    np.minimum.at(first_pos, comp, np.arange(total))
+    pos = np.arange(total)
+    if keep == "longest":
+        # index documents carry the largest length, so they win; then the longest, then the first
+        order = np.lexsort((pos, -lengths, comp))
+    else:
+        order = np.lexsort((pos, comp))
+    is_first = np.ones(total, dtype=bool)
+    is_first[1:] = comp[order][1:] != comp[order][:-1]
+    survivor = np.empty(comp.max() + 1, dtype=np.int64)
+    survivor[comp[order][is_first]] = order[is_first]
+    size = np.bincount(comp)
+    return comp, survivor, size

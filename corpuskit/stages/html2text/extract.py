@@ -1,0 +1,805 @@
+"""Main-content extraction: an HTML page -> the text a reader came for, as structured plain text.
+
+How it works (no per-site rules; nothing English-only):
+
+1. Parse with lxml's libxml2 HTML parser (the fast backend BeautifulSoup itself uses; building a
+   bs4 tree costs ten times the parse, see the README). Scripts, styles, form controls, media and
+   the like are stripped in C.
+2. One iterative walk over ``<body>`` (no recursion, so 10,000-deep nesting is fine) marks
+   boilerplate subtrees -- by tag (nav, aside, footer, header, menu, dialog, figcaption), ARIA role, hidden
+   state and class/id words (comments, share, related, cookie, sidebar, ...) -- and measures every
+   element: text weight (a CJK character weighs 3 Latin ones, about their information content),
+   text inside links, and punctuation (full-width ，。、！？ included).
+3. Readability-style scoring: every block whose own inline text is long enough is a paragraph;
+   its score (1 + commas + length bonus) goes to its parent, grandparent and great-grandparent.
+   Candidates are scaled by (1 - link density) and nudged by class/id words and semantic markup
+   (<article>, <main>, role=main, itemprop=articleBody). The best candidate may move up to an
+   ancestor that holds several strong candidates; then siblings with good scores, or that read
+   like prose, are added.
+4. The chosen subtrees are serialised: boilerplate and link-dense lists/blocks inside them are
+   dropped; headings, paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim
+   and <br> line breaks keep the page's structure. A headline repeating the <title> is left out
+   (it is meta.title), and long lines repeated verbatim (a second copy of the article) kept once.
+5. Cascade when a step finds too little: ``density`` -> ``density_relaxed`` (no class/id
+   pruning) -> ``body`` (all body text minus boilerplate) -> ``all_text`` (all body text) ->
+   ``stripped`` (tags removed by regex; for markup the parser loses, e.g. past its depth limit).
+"""
+from __future__ import annotations
+
+import html as _htmllib
+import re
+import threading
+from typing import NamedTuple
+
+from lxml import etree
+
+from corpuskit.core.text import CJK_RANGES
+
+# ---------------------------------------------------------------- constants
+
+# Removed in C before the walk: never reader-visible text.
+_JUNK_TAGS = (
+    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
+    "canvas", "video", "audio", "map", "select", "button", "input", "textarea", "datalist",
+    "head", "link", "meta", "frameset", "frame",
+)
+_BLOCK_TAGS = frozenset((
+    "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
+    "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
+    "h3", "h4", "h5", "h6", "header", "hgroup", "hr", "html", "legend", "li", "main", "menu",
+    "nav", "ol", "p", "pre", "section", "summary", "table", "tbody", "thead", "tfoot", "td",
+    "th", "tr", "ul", "caption", "option", "optgroup", "listing", "plaintext", "xmp",
+))
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# Line-level blocks: one line each, no blank line around them.
+_LINE_TAGS = frozenset(("li", "dt", "dd", "tr", "option", "caption", "figcaption", "summary"))
+# Boilerplate by tag, unless it wraps the main content.
+_BOILER_TAGS = frozenset(("nav", "aside", "footer", "header", "menu", "dialog", "figcaption"))
+_BOILER_ROLES = frozenset((
+    "navigation", "banner", "contentinfo", "complementary", "search", "menu", "menubar",
+    "dialog", "alertdialog", "toolbar", "tablist", "alert", "status", "marquee", "timer",
+))
+_MAIN_ROLES = frozenset(("main", "article"))
+
+# class/id words, matched at the start of a class/id token (so "comments", "commentList",
+# "share-bar" match, "postcomment" does not). Strong ones drop an element even when it also
+# says "content"/"article" ("comment-body", "related-articles"). Chinese sites often name
+# classes in pinyin: pinglun (comments), xiangguan (related), fenxiang (share), tuijian
+# (recommended); zhengwen (main text) and neirong (content) are the positive ones.
+_STRONG_NEG = re.compile(
+    r"(?:^|[\s_\-])(?:comment|disqus|respond|reply|replies|share|sharing|social|related|"
+    r"recommend|recirc|breadcrumb|outbrain|taboola|zergnet|sponsor|advert|adsense|"
+    r"ad(?:s|vert)?(?=$|[\s_\-\d])|adslot|adunit|cookie|consent|gdpr|newsletter|subscri|"
+    r"signup|sign-up|popup|modal|overlay|promo|trending|most-?popular|"
+    r"more-?stories|read-?more|also-?read|next-?post|prev-?post|author-?bio|about-?author|"
+    r"skip|print-?only|pinglun|xiangguan|fenxiang|tuijian)", re.I)
+# Whole class tokens that hide an element.
+_HIDDEN_CLASS = re.compile(
+    r"(?:^|\s)(?:(?:hidden|hide)(?=$|\s|[_\-](?!(?:xs|sm|md|lg|xl|xxl|mobile|phone|tablet|print|small|"
+    r"medium|large)\b))|(?:sr-only|visually-?hidden|screen-reader-text|invisible|is-hidden|"
+    r"u-hidden|display-none)(?=$|\s))", re.I)
+_WEAK_NEG = re.compile(
+    r"(?:^|[\s_\-])(?:sidebar|side-?bar|aside|footer|foot|header|masthead|menu|menubar|nav|navbar|"
+    r"navigation|topbar|top-bar|toolbar|banner|widget|tag|tag-?list|tag-?cloud|pagination|pager|"
+    r"paging|login|rss|copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link)"
+    # a word ends at a separator, a digit, the end or a camelCase capital ("pageRow" is no pager)
+    r"s?(?=$|[\s_\-\d]|(?-i:[A-Z]))", re.I)
+# a class token that is exactly one of these vetoes the strong words too ("box article modal-x")
+_OK_TOKENS = frozenset(("article", "content", "main", "post", "entry", "story", "body", "text",
+                        "post-content", "entry-content", "article-content", "article-body",
+                        "story-body", "post-body"))
+_OK_MAYBE = re.compile(r"article|body|content|main|story|entry|post|text|column|shadow|zhengwen|neirong", re.I)
+# readability's class weights (positive/negative content words).
+_POS_W = re.compile(
+    r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|zhengwen|neirong",
+    re.I)
+_NEG_W = re.compile(
+    r"hidden|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|media|meta|outbrain|"
+    r"promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|widget|"
+    r"nav|menu|banner|copyright|pinglun|xiangguan", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
+
+_CJK_RE = re.compile(f"[{CJK_RANGES}]")
+# Punctuation that marks prose, half- and full-width.
+_PUNCT_RE = re.compile(r"[,.;:!?\uff0c\u3001\u3002\uff1b\uff1a\uff01\uff1f\uff0e]")
+_COMMA_RE = re.compile(r"[,\uff0c\u3001\uff1b;]")
+_SENT_END_RE = re.compile(r"[.!?\u3002\uff01\uff1f][\"'\u201d\u2019\u300d\uff09)]*\s*$")
+_WS_RE = re.compile(r"\s+")
+# A line break inside running CJK text is not a space (CSS Text 3 segment-break rule).
+_CJK_BREAK_RE = re.compile(f"(?<=[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f])[ \t\r]*\\n\\s*(?=[{CJK_RANGES}])")
+
+_CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin letters
+_MIN_PARA = 25           # weighted chars of inline text for a block to count as a paragraph
+_MIN_ACCEPT = 250        # weighted chars a cascade step must find to be accepted ...
+_MIN_SHARE = 0.3         # ... unless it holds this share of the page's text anyway
+_GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
+
+_STRING = etree.XPath("string()")
+_TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
+# Attribute markers of the main content. Which ones a page has is read off the source with
+# two str.find scans (a regex with a leading alternation over a 150 KB page costs ~10x more),
+# and the XPath then tests only those: a full attribute scan in libxml2 is not free either.
+_MARKER_VALUES = {"role": ("main", "article"), "itemprop": ("articleBody", "reviewBody", "text")}
+_ATTR_VALUE_RE = re.compile(r"""\s*=\s*["']?([A-Za-z]+)""")
+_MARKER_XPATHS: dict[tuple[str, ...], etree.XPath] = {}
+
+
+def _marker_xpath(html: str) -> etree.XPath | None:
+    preds: set[str] = set()
+    for attr, values in _MARKER_VALUES.items():
+        n = len(attr)
+        i = html.find(attr)
+        while i != -1:
+            m = _ATTR_VALUE_RE.match(html, i + n)
+            if m and m.group(1) in values:
+                preds.add(f"@{attr}='{m.group(1)}'")
+            i = html.find(attr, i + n)
+    if not preds:
+        return None
+    key = tuple(sorted(preds))
+    xp = _MARKER_XPATHS.get(key)
+    if xp is None:
+        xp = _MARKER_XPATHS[key] = etree.XPath(".//*[" + " or ".join(key) + "]")
+    return xp
+
+_LOCAL = threading.local()  # lxml parsers must not be shared between threads
+
+
+def _parser() -> etree.HTMLParser:
+    p = getattr(_LOCAL, "parser", None)
+    if p is None:
+        # huge_tree: no 10 MB text-node limit and a deeper nesting limit (libxml2 still caps
+        # depth; the "stripped" fallback covers text lost beyond it).
+        p = _LOCAL.parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
+                                             recover=True, huge_tree=True, default_doctype=False)
+    return p
+
+
+class Extraction(NamedTuple):
+    text: str
+    title: str
+    method: str  # how the content was found: density, density_relaxed, body, all_text, stripped, none
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def _measure(s: str) -> tuple[int, int, int]:
+    """(weighted length, punctuation count, comma count) of a text piece."""
+    s = s.strip()
+    if not s:
+        return 0, 0, 0
+    w = len(s)
+    if not s.isascii():
+        w += (_CJK_WEIGHT - 1) * len(_CJK_RE.findall(s))
+    return w, len(_PUNCT_RE.findall(s)), len(_COMMA_RE.findall(s))
+
+
+def _class_weight(el: etree._Element) -> int:
+    w = 0
+    for v in (el.get("class"), el.get("id")):
+        if v:
+            if _NEG_W.search(v):
+                w -= 25
+            if _POS_W.search(v):
+                w += 25
+    return w
+
+
+_NO, _HIDDEN, _BOILER = 0, 1, 2
+
+
+def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> int:
+    """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag, role or, unless relaxed, class/id
+    words) or _NO."""
+    items = el.items()  # one C call; el.attrib would build a proxy per element
+    if not items:
+        return _BOILER if tag in _BOILER_TAGS and not relaxed else _NO
+    cls = idv = None
+    for k, v in items:
+        if k == "class":
+            cls = v
+        elif k == "id":
+            idv = v
+        elif k == "style":
+            if _HIDDEN_STYLE.search(v):
+                return _HIDDEN
+        elif k == "hidden":
+            return _HIDDEN
+        elif k == "aria-hidden":
+            if v == "true":
+                return _HIDDEN
+        elif k == "role":
+            if v.lower() in _BOILER_ROLES:
+                return _BOILER
+    if relaxed:
+        return _NO
+    if tag in _BOILER_TAGS:
+        return _BOILER
+    ci = cls + " " + idv if cls and idv else cls or idv
+    if not ci:
+        return _NO
+    verdict = _CLASS_VERDICTS.get(ci)
+    if verdict is None:
+        if len(_CLASS_VERDICTS) > 50_000:  # bounded: class strings repeat within and across pages
+            _CLASS_VERDICTS.clear()
+        verdict = _CLASS_VERDICTS[ci] = _class_says_boiler(ci)
+    return verdict
+
+
+_CLASS_VERDICTS: dict[str, int] = {}
+
+
+def _class_says_boiler(ci: str) -> int:
+    if _HIDDEN_CLASS.search(ci):
+        # a class name is weaker evidence than a style: it does not override protection
+        return _BOILER
+    if _STRONG_NEG.search(ci):
+        # per token, so "entry-content-read-more" (content) stays and "share-tools" goes
+        toks = ci.lower().split()
+        if not _OK_TOKENS.isdisjoint(toks):
+            return _NO
+        for tok in toks:
+            if _STRONG_NEG.search(tok) and not _OK_MAYBE.search(tok):
+                return _BOILER
+    return _BOILER if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
+
+
+def _is_main_marker(el: etree._Element, tag: str) -> bool:
+    if tag in ("article", "main"):
+        return True
+    a = el.attrib
+    return a.get("role") in _MAIN_ROLES or a.get("itemprop") in ("articleBody", "text", "reviewBody")
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def _main_markers(body: etree._Element, attr_xpath: etree.XPath | None) -> list:
+    # Tag filtering in iter() runs in C; the attribute XPath (a full scan) only when the
+    # source has such attributes at all.
+    found = list(body.iter("article", "main"))
+    if attr_xpath is not None:
+        found.extend(attr_xpath(body))
+    return found
+
+
+class _Analysis:
+    """Stats of one walk over the body: per element (weight, link weight, punctuation),
+    paragraph-propagated content scores, and the set of boilerplate subtrees."""
+
+    __slots__ = ("stats", "scores", "drop", "total", "body", "layout")
+
+    def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None):
+        self.body = body
+        protect: set = set()
+        markers = _main_markers(body, attr_xpath)
+        mset = set(markers)
+        for m in markers:
+            # ancestors of the main content are never boilerplate; only outermost markers
+            # count (comments are often <article>s too)
+            p = m.getparent()
+            while p is not None and p not in mset:
+                p = p.getparent()
+            if p is not None:
+                continue
+            p = m
+            while p is not None:
+                if p in protect:
+                    break
+                protect.add(p)
+                p = p.getparent()
+        total_raw = len(_STRING(body))
+        stats: dict = {}
+        scores: dict = {}
+        drop: set = set()
+        # tables whose cells hold blocks (layout tables: cells are blocks, not " | " cells);
+        # found during the walk, since a per-table XPath is cubic in nested tables
+        layout: set = set()
+        tstack: list = []  # [table, open cells]
+        # frame: [el, tag, is_block, w, lw, pc, iw, ic, score, dropped, has_block_child]
+        stack: list = []
+        walker = etree.iterwalk(body, events=("start", "end"))
+        block_tags = _BLOCK_TAGS
+        measure = _measure
+        for ev, el in walker:
+            if ev == "start":
+                tag = el.tag
+                if not isinstance(tag, str):  # entities and the like: only their tail counts
+                    walker.skip_subtree()
+                    stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True, False])
+                    continue
+                verdict = _is_boiler(el, tag, relaxed) if el is not body else _NO
+                # Hidden elements go even around an articleBody (a display:none schema.org
+                # copy of the article); words and tags never drop the main content's wrappers.
+                # Either way a "sidebar" holding most of the page is a layout wrapper.
+                if verdict and (verdict == _HIDDEN or el not in protect):
+                    if len(_STRING(el)) < _GUARD_SHARE * total_raw:
+                        walker.skip_subtree()
+                        drop.add(el)
+                        stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
+                        continue
+                f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False, False]
+                if f[2] and tstack:
+                    if tag == "td" or tag == "th":
+                        tstack[-1][1] += 1
+                    elif tstack[-1][1] and tag not in _TABLE_PARTS:
+                        layout.add(tstack[-1][0])
+                if tag == "table":
+                    tstack.append([el, 0])
+                t = el.text
+                if t:
+                    w, pc, cc = measure(t)
+                    f[3] = f[6] = w
+                    f[5] = pc
+                    f[7] = cc
+                stack.append(f)
+                continue
+            # end
+            f = stack.pop()
+            parent = stack[-1] if stack else None
+            if not f[9]:
+                tag = f[1]
+                w = f[3]
+                if tstack:
+                    if tag == "td" or tag == "th":
+                        tstack[-1][1] -= 1
+                    elif tag == "table":
+                        tstack.pop()
+                if f[2]:
+                    stats[el] = (w, f[4], f[5])
+                    if f[6] >= _MIN_PARA and tag not in _HEADINGS:
+                        s = 1.0 + f[7] + min(f[6] // 100, 3)
+                        n = len(stack)
+                        if f[10]:
+                            # inline text beside child blocks: an implicit paragraph inside
+                            # this element (readability wraps such runs in <p>)
+                            f[8] += s
+                            if n:
+                                stack[-1][8] += s / 2
+                                if n > 1:
+                                    stack[-2][8] += s / 6
+                        elif n:
+                            stack[-1][8] += s
+                            if n > 1:
+                                stack[-2][8] += s / 2
+                                if n > 2:
+                                    stack[-3][8] += s / 6
+                    if f[8] > 0:
+                        scores[el] = f[8]
+                if parent is not None:
+                    if f[2]:
+                        parent[10] = True
+                    parent[3] += w
+                    parent[5] += f[5]
+                    parent[4] += w if tag == "a" else f[4]
+                    if not f[2]:
+                        parent[6] += f[6]
+                        parent[7] += f[7]
+            if parent is not None:
+                t = el.tail
+                if t:
+                    w, pc, cc = measure(t)
+                    if w:
+                        parent[3] += w
+                        parent[5] += pc
+                        parent[6] += w
+                        parent[7] += cc
+        self.stats = stats
+        self.scores = scores
+        self.drop = drop
+        self.layout = layout
+        st = stats.get(body, (0, 0, 0))
+        self.total = st[0] - st[1]  # text outside links
+
+
+def _link_density(st: tuple[int, int, int]) -> float:
+    return st[1] / st[0] if st[0] else 1.0
+
+
+_TAG_BASE = {"div": 5, "article": 10, "main": 5, "section": 3, "pre": 3, "td": 3, "blockquote": 3,
+             "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3,
+             "form": -3, "th": -5}
+
+
+def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
+    """The main-content subtrees, in document order (empty when nothing scores)."""
+    stats, drop = an.stats, an.drop
+    final: dict = {}
+    for el, sc in an.scores.items():
+        st = stats[el]
+        base = _TAG_BASE.get(el.tag, 0)
+        if use_weights:
+            base += _class_weight(el)
+            if _is_main_marker(el, el.tag):
+                base += 15
+        final[el] = (sc + base) * (1.0 - _link_density(st))
+    if not final:
+        return []
+    ranked = sorted(final.items(), key=lambda kv: kv[1], reverse=True)
+    top, top_score = ranked[0]
+    if top_score <= 0:
+        return []
+    # Several strong candidates under one ancestor: the article is split into sections.
+    strong = [el for el, s in ranked[1:5] if s >= 0.75 * top_score]
+    if len(strong) >= 2:
+        anc = top.getparent()
+        while anc is not None and anc is not an.body:
+            if sum(1 for el in strong if _is_ancestor(anc, el)) >= 2:
+                top = anc
+                break
+            anc = anc.getparent()
+    # Climb while the parent scores better (its paragraphs are ours plus more).
+    last = final.get(top, top_score)
+    threshold = last / 3
+    p = top.getparent()
+    while p is not None and p is not an.body:
+        ps = final.get(p)
+        if ps is None:
+            p = p.getparent()
+            continue
+        if ps < threshold:
+            break
+        if ps > last:
+            top = p
+            break
+        last = ps
+        p = p.getparent()
+    # An only child says nothing on its own: take the parent.
+    p = top.getparent()
+    while p is not None and p is not an.body and len(p) == 1:
+        top, p = p, p.getparent()
+    top_score = final.get(top, top_score)
+
+    parent = top.getparent()
+    if parent is None:
+        return [top]
+    out = []
+    thresh = max(10.0, top_score * 0.2)
+    top_cls = top.get("class")
+    # best candidate inside each sibling: an article split into sibling sections scores
+    # deep inside each section, not on the section itself
+    inner: dict = {}
+    top_w = stats[top][0] if top in stats else 0
+    for el, sc in final.items():
+        prev, p = el, el.getparent()
+        while p is not None and p is not parent:
+            prev, p = p, p.getparent()
+        # ... and is itself a sizeable block, not one teaser card among many
+        if (p is parent and prev is not el and sc > inner.get(prev, 0.0)
+                and stats[el][0] >= 0.2 * top_w):
+            inner[prev] = sc
+    for sib in parent:
+        if sib is top:
+            out.append(sib)
+            continue
+        if not isinstance(sib.tag, str) or sib in drop:
+            continue
+        st = stats.get(sib)
+        if st is None or st[0] == 0:
+            continue
+        bonus = top_score * 0.2 if top_cls and sib.get("class") == top_cls else 0.0
+        sc = final.get(sib)
+        if sc is not None and sc + bonus >= thresh:
+            out.append(sib)
+            continue
+        ld = _link_density(st)
+        if inner.get(sib, 0.0) >= 0.3 * top_score and ld < 0.3:
+            out.append(sib)
+            continue
+        if sib.tag in ("p", "blockquote", "pre", "ul", "ol", "table"):
+            if st[0] > 80 and ld < 0.25 and st[2] >= 2:
+                out.append(sib)
+            elif sib.tag == "p" and 0 < st[0] <= 80 and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
+                out.append(sib)
+    return out
+
+
+def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
+    p = el.getparent()
+    while p is not None:
+        if p is anc:
+            return True
+        p = p.getparent()
+    return False
+
+
+# ---------------------------------------------------------------- serialising
+
+_CELL = object()
+_CLEAN_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "form", "figure", "p",
+                         "center", "span", "li", "nav", "aside", "header", "footer", "td", "th",
+                         "tr", "dd", "dt", "blockquote"))
+
+
+def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None) -> bool:
+    """Inside the main content: drop link lists and link-heavy blocks (related links, tags,
+    pagination) that class names did not give away."""
+    if st is None or not st[0]:
+        return False
+    w, lw, pc = st
+    ld = lw / w
+    if ld > 0.5:
+        return True
+    return ld > 0.3 and w < 200 and pc <= 1
+
+
+def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop: bool = True,
+               title: str = "") -> str:
+    out: list = []
+    drop = an.drop if use_drop else ()
+    layout = an.layout
+    stats = an.stats
+    skipped: set = set()
+    tables: list = []  # [is_layout, first_cell_in_row, open_cells]
+    ws = _WS_RE
+    for root in roots:
+        walker = etree.iterwalk(root, events=("start", "end"))
+        for ev, el in walker:
+            tag = el.tag
+            if ev == "start":
+                if not isinstance(tag, str):
+                    walker.skip_subtree()
+                    continue
+                if el in drop or (clean and el is not root and tag in _CLEAN_TAGS
+                                  and _prune(el, tag, stats.get(el))):
+                    walker.skip_subtree()
+                    skipped.add(el)
+                    continue
+                if title and (tag == "h1" or tag == "h2") and _repeats_title(el, title):
+                    # the headline is meta.title already; once in the text is enough
+                    title = ""
+                    walker.skip_subtree()
+                    skipped.add(el)
+                    continue
+                if tag in _BLOCK_TAGS:
+                    if tag in _LINE_TAGS:
+                        out.append(1)
+                        if tag == "tr" and tables:
+                            tables[-1][1] = True
+                    elif tag in ("td", "th"):
+                        if tables and not tables[-1][0]:
+                            if not tables[-1][1]:
+                                out.append(_CELL)
+                            tables[-1][1] = False
+                            tables[-1][2] += 1
+                        else:
+                            out.append(2)
+                    else:
+                        out.append(2)
+                        if tag == "table":
+                            tables.append([el in layout, True, 0])
+                        elif tag in ("pre", "listing", "xmp", "plaintext"):
+                            out.append(_Pre(_STRING(el)))
+                            walker.skip_subtree()
+                            skipped.add(el)
+                            continue
+                elif tag == "br":
+                    # a row of a data table stays on one line
+                    out.append(" " if tables and not tables[-1][0] and tables[-1][2] else 1)
+                t = el.text
+                if t:
+                    out.append(t)
+                continue
+            # end
+            if el in skipped:
+                skipped.discard(el)
+                if tag in ("pre", "listing", "xmp", "plaintext"):
+                    out.append(2)
+            elif isinstance(tag, str) and tag in _BLOCK_TAGS:
+                if tag in _LINE_TAGS:
+                    out.append(1)
+                elif tag in ("td", "th") and tables and not tables[-1][0]:
+                    tables[-1][2] -= 1
+                else:
+                    out.append(2)
+                    if tag == "table" and tables:
+                        tables.pop()
+            if el is not root:
+                t = el.tail
+                if t:
+                    out.append(t)
+        out.append(2)
+    return _join(out, ws)
+
+
+def _repeats_title(el: etree._Element, title: str) -> bool:
+    h = _WS_RE.sub(" ", _STRING(el)).strip()
+    return len(h) >= 8 and h in title
+
+
+class _Pre(str):
+    """Preformatted text: kept verbatim."""
+
+
+def _join(tokens: list, ws: re.Pattern) -> str:
+    parts: list[str] = []
+    pending = 0
+    line_has_text = False
+    for tok in tokens:
+        cls = tok.__class__
+        if cls is int:
+            if tok > pending:
+                pending = tok
+            continue
+        if tok is _CELL:
+            if line_has_text and not pending:
+                parts.append(" | ")
+            continue
+        if cls is _Pre:
+            s = tok.strip("\n")
+            if not s.strip():
+                continue
+        else:
+            if "\n" in tok and not tok.isascii():
+                tok = _CJK_BREAK_RE.sub("", tok)
+            s = ws.sub(" ", tok)
+            if pending or not line_has_text:
+                s = s.lstrip()
+            if not s:
+                continue
+        if pending:
+            if parts:
+                parts[-1] = parts[-1] if parts[-1].__class__ is _Pre else parts[-1].rstrip(" ")
+                parts.append("\n\n" if pending == 2 else "\n")
+            pending = 0
+        if cls is _Pre:
+            s = _Pre(s)
+        parts.append(s)
+        line_has_text = True
+    text = "".join(parts)
+    # lines left holding only spaces or a dangling cell separator
+    text = re.sub(r"[ \t]+\n", "\n", text).strip()
+    return _dedupe_lines(text)
+
+
+_DUP_MIN = 300   # exact repeats of lines this long are a second copy (shorter ones can be content)
+_PROBE_MIN = 400   # only a line this long is checked for being a flattened copy ...
+_PROBE_LEN = 160   # ... by looking for its first characters in the text before it
+_KEY = 20
+
+
+def _dedupe_lines(text: str) -> str:
+    """Drop long lines seen before: pages often carry a second (print, AMP, hidden, teaser,
+    microdata) copy of the article next to it, and a reader reads it once. A long line that
+    repeats the lines before it run together (the copy flattened into one paragraph) goes too."""
+    lines = text.split("\n")
+    seen: set[str] = set()
+    out: list[str] = []
+    flat: list[str] = []  # non-empty lines kept so far
+    starts: dict[str, list[int]] = {}  # first _KEY chars of a kept line -> its indices in flat
+    dup = False
+    for ln in lines:
+        n = len(ln)
+        if n >= _DUP_MIN:
+            if ln in seen:
+                dup = True
+                continue
+            seen.add(ln)
+        # lines come from _join with white space already collapsed (pre aside)
+        if n >= _PROBE_MIN and _is_flat_copy(ln[:_PROBE_LEN], flat, starts):
+            dup = True
+            continue
+        out.append(ln)
+        if ln:
+            if len(ln) >= _KEY:
+                starts.setdefault(ln[:_KEY], []).append(len(flat))
+            flat.append(ln)
+    if not dup:
+        return text
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
+
+
+def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]]) -> bool:
+    if len(probe) < _PROBE_LEN // 2:
+        return False
+    for i in starts.get(probe[:_KEY], ()):
+        run, k = flat[i], i + 1
+        while len(run) < len(probe) and k < len(flat):
+            run += " " + flat[k]
+            k += 1
+        if run.startswith(probe):
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- entry points
+
+_TAG_RE = re.compile(r"<[a-zA-Z/!?][^>]*(?:>|$)")  # a tag, or one cut off by truncation
+_XML_DECL_RE = re.compile(r"^\s*(?:\ufeff)?<\?xml[^>]*>")
+# Never-visible blocks, up to their end tag or, on a truncated page, to the end of the input
+# (an unclosed <script> or <head> must not leak code into the text).
+_SCRIPT_RE = re.compile(
+    r"<(script|style|noscript|template|head|title|svg|textarea|select)\b.*?(?:</\1\s*>|$)"
+    r"|<!--.*?(?:-->|$)", re.I | re.S)
+
+
+def _stripped(html: str) -> str:
+    """Last resort for markup the parser gives up on: drop tags, unescape, keep line breaks."""
+    s = _SCRIPT_RE.sub(" ", html)
+    s = re.sub(r"<(?:br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", "\n", s, flags=re.I)
+    s = _htmllib.unescape(_TAG_RE.sub(" ", s))
+    lines = (_WS_RE.sub(" ", ln).strip() for ln in s.splitlines())
+    return "\n".join(ln for ln in lines if ln)
+
+
+def _title(root: etree._Element) -> str:
+    t = root.find(".//title")
+    s = _STRING(t) if t is not None else ""
+    if not s.strip():
+        for m in root.iterfind(".//meta"):
+            if m.get("property") == "og:title" or m.get("name") in ("og:title", "twitter:title"):
+                s = m.get("content") or ""
+                break
+    return _WS_RE.sub(" ", s).strip()
+
+
+def _weight(text: str) -> int:
+    return _measure(text)[0]
+
+
+def parse(html: str) -> etree._Element | None:
+    """The lxml root of a page, or None when the parser finds no document."""
+    try:
+        return etree.fromstring(html, _parser())
+    except ValueError:
+        # lxml refuses a str that declares its own encoding (<?xml ... encoding="..."?>, XHTML);
+        # the text is decoded already, so the declaration can go
+        stripped = _XML_DECL_RE.sub("", html, count=1)
+        if stripped != html:
+            try:
+                return etree.fromstring(stripped, _parser())
+            except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+                return None
+        return None
+    except (etree.ParserError, etree.XMLSyntaxError):
+        return None
+
+
+def extract(html: str) -> Extraction:
+    """Main content of `html` as structured plain text, the page title and the method used."""
+    root = parse(html)
+    if root is None:
+        text = _stripped(html)
+        return Extraction(text, "", "stripped" if text else "none")
+    title = _title(root)
+    etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
+    body = root.find("body")
+    if body is None:
+        body = root
+    attempts: list[tuple[str, str]] = []
+    an_strict = None
+    page_w = 0
+    attr_xpath = _marker_xpath(html)
+    for relaxed in (False, True):
+        an = _Analysis(body, relaxed, attr_xpath)
+        if an_strict is None:
+            an_strict = an
+        page_w = max(page_w, an.total)
+        roots = _pick(an, use_weights=not relaxed)
+        if roots:
+            text = _serialise(roots, an, clean=True, title=title)
+            w = _weight(text)
+            method = "density" if not relaxed else "density_relaxed"
+            if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
+                return Extraction(text, title, method)
+            attempts.append((text, method))
+    # `an` is now the relaxed analysis: its stats and layout tables serve the all-text pass
+    for method, an_, use_drop in (("body", an_strict, True), ("all_text", an, False)):
+        text = _serialise([body], an_, False, use_drop, title=title)
+        w = _weight(text)
+        if w and (w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w):
+            return Extraction(text, title, method)
+        attempts.append((text, method))
+    if not any(t for t, _ in attempts):
+        text = _stripped(html)
+        if text:
+            return Extraction(text, title, "stripped")
+        return Extraction("", title, "none")
+    text, method = max(attempts, key=lambda tm: _weight(tm[0]))
+    return Extraction(text, title, method)
+
+
+def extract_text(html: str) -> str:
+    """Main content of `html` as structured plain text ('' when the page has none)."""
+    return extract(html).text

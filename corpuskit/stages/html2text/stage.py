@@ -1,0 +1,119 @@
+"""html2text: records with `html` -> records with `text`, the page's main content.
+
+The extraction itself lives in corpuskit.stages.html2text.extract (lxml parse, boilerplate pruning,
+density scoring, fallback cascade); this module is the stage around it: size cap, junk
+detection, reasons and meta.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+from lxml import etree
+
+from corpuskit.core.errors import MissingField
+from corpuskit.core.stage import RecordStage, Rejection, opt, set_meta
+from corpuskit.stages.html2text.extract import extract
+
+__all__ = ["HtmlToText", "extract_text", "looks_binary"]
+
+# C0 controls other than tab/newline/carriage return/form feed, DEL, and U+FFFD (what a
+# decoder leaves for undecodable bytes): text never has many, binary data decoded as text does.
+_JUNK_RE = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+_JUNK_SAMPLE = 65_536
+_JUNK_SHARE = 0.05
+
+
+def extract_text(html: str) -> str:
+    """Main content of a page as structured plain text (the eval scripts call this)."""
+    return extract(html).text
+
+
+# File signatures (as they read after any 8-bit decoding) of formats that are not pages but get
+# stored as them: PDF, GIF, ZIP/Office, gzip, RTF; PNG, JPEG and MP4 a few bytes in.
+_MAGIC_START = ("%PDF-", "GIF87a", "GIF89a", "PK\x03\x04", "\x1f\x8b", "{\\rtf")
+_MAGIC_NEAR = ("PNG\r\n\x1a\n", "JFIF", "Exif", "ftypisom", "ftypmp4")
+
+
+def looks_binary(html: str) -> bool:
+    """True when the "page" is a known binary format, or its start is mostly control or
+    replacement characters: an image, archive or PDF that was stored as HTML."""
+    sample = html[:_JUNK_SAMPLE]
+    if not sample:
+        return False
+    head = sample[:16]
+    if head.startswith(_MAGIC_START) or any(m in head for m in _MAGIC_NEAR):
+        return True
+    return len(_JUNK_RE.findall(sample)) > _JUNK_SHARE * len(sample)
+
+
+@dataclass
+class HtmlToText(RecordStage):
+    name: ClassVar[str] = "html2text"
+    summary: ClassVar[str] = ("Extract the main content of HTML pages (article, post, document "
+                              "body) as structured plain text, without boilerplate.")
+    reasons: ClassVar[dict[str, str]] = {
+        "too_large": "the page has more characters than --max-chars",
+        "not_html": "binary data rather than a page (control or undecodable characters)",
+        "no_content": "the page has no text at all",
+    }
+    needs: ClassVar[str | None] = "html"
+
+    keep_html: bool = opt(False, "Keep the `html` field next to the extracted text.")
+    keep_text: bool = opt(False, "Records that already have a text field pass through (their html, "
+                                 "if any, dropped unless --keep-html), so pages and extracted text "
+                                 "can be mixed; the pipeline turns this on.")
+    max_chars: int = opt(20_000_000, "Largest page accepted, in characters (trafilatura's "
+                                     "cap is 20 MB too); larger pages are rejected as too_large. "
+                                     "0 for no limit.")
+
+    def __post_init__(self) -> None:
+        if self.max_chars < 0:
+            raise ValueError("--max-chars must be >= 0")
+
+    def required_field(self) -> str | None:
+        return None if self.keep_text else "html"
+
+    def process(self, record: dict) -> dict | Rejection:
+        html = record.get("html")
+        if self.keep_text and isinstance(record.get(self.text_field), str):
+            out = record if self.keep_html or "html" not in record else {
+                k: v for k, v in record.items() if k != "html"}
+            set_meta(out, "html2text", "existing_text")
+            return out
+        if not isinstance(html, str) and self.keep_text:
+            return Rejection("no_content", f"neither html nor {self.text_field}")
+        if not isinstance(html, str):
+            raise MissingField("html")
+        n = len(html)
+        if self.max_chars and n > self.max_chars:
+            return Rejection("too_large", f"{n} > {self.max_chars} chars")
+        if looks_binary(html):
+            return Rejection("not_html", "mostly control/undecodable characters")
+        try:
+            ex = extract(html)
+        except (ValueError, etree.LxmlError) as e:  # libxml2 refusing input it cannot parse
+            return Rejection("not_html", f"parser: {type(e).__name__}")
+        if not ex.text:
+            return Rejection("no_content", "no text found")
+        out = self._with_text(record, ex.text)
+        if ex.title:
+            set_meta(out, "title", ex.title)
+        set_meta(out, "html2text", ex.method)
+        return out
+
+    def _with_text(self, record: dict, text: str) -> dict:
+        """The record with the text added; without `keep_html` the text takes html's place,
+        so the user's other keys keep their order."""
+        key = self.text_field
+        if self.keep_html:
+            record[key] = text
+            return record
+        out: dict = {}
+        for k, v in record.items():
+            if k == "html":
+                out[key] = text
+            elif k != key:
+                out[k] = v
+        return out
