@@ -1,7 +1,48 @@
 PYTHON ?= .venv/bin/python
 VENV := .venv
+# extras installed into the venv (`make install EXTRAS=test,ray` for the Ray engine)
+EXTRAS ?= test
+comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
-.PHONY: install test lint bench demo clean dataset
+.DEFAULT_GOAL := help
+.PHONY: help install test lint bench demo docs clean dataset
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# The venv is made on first use, so `make demo` and `make test` work as the first command.
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+install: $(STAMP) ## create .venv and install corpuskit with the test extra
+
+test: $(STAMP) ## run the test suite (fails when no test is collected)
+	$(PYTHON) -m pytest
+
+lint: $(STAMP) ## ruff over the package, the tests and the benchmarks
+	$(VENV)/bin/pip install -q ruff
+	$(PYTHON) -m ruff check corpuskit tests benchmarks
+
+# Benchmarks: every benchmarks/bench_*.py, each printing its table and writing
+# benchmarks/results/<name>.json. Needs the [bench] extra (trafilatura, resiliparse, datatrove).
+# Long: bench_pipeline_scale.py runs the pipeline on 1M documents (5 GB generated under
+# bench_out/, ~30 min on 2 cores).
+bench: ## run every benchmark (long; installs the bench extra)
+	$(VENV)/bin/pip install -q -e '.[test,bench,ray]'
+	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PYTHON) $$f || exit 1; done
+	@echo "== the whole default chain on the evaluation pages replicated to ~1 GB"
+	$(PYTHON) benchmarks/bench_pipeline.py --target-mb 1000 --corpuskit-only --stages all --repeats 2
+
+demo: $(STAMP) ## run the default pipeline on sample_data/raw into demo_out/ and show it
+	$(PYTHON) -m corpuskit pipeline sample_data/raw demo_out --compression none
+	@$(PYTHON) -m corpuskit show demo_out
+
+docs: $(STAMP) ## regenerate docs/cli.md from the code
+	$(PYTHON) scripts/gen_cli_docs.py > docs/cli.md
 
 # Rebuild a dataset the Make way: `make dataset RAW=raw CLEAN=clean [CONFIG=corpuskit.toml]`
 # runs the pipeline only when a file under RAW or the config is newer than CLEAN/stats.json.
@@ -10,37 +51,10 @@ CLEAN ?= clean
 CONFIG ?=
 RAW_FILES = $(shell find $(RAW) -type f ! -name '.*' 2>/dev/null | sort)
 
-$(VENV)/bin/python:
-	python3 -m venv $(VENV)
-	$(VENV)/bin/pip install -q --upgrade pip
-
-install: $(VENV)/bin/python
-	$(VENV)/bin/pip install -q -e '.[test]'
-
-test:
-	$(PYTHON) -m pytest || [ $$? -eq 5 ]   # exit 5 = no tests collected
-
-lint:
-	$(PYTHON) -m ruff check corpuskit tests benchmarks
-
-# Benchmarks: every benchmarks/bench_*.py, each printing its table and writing
-# benchmarks/results/<name>.json. Needs the [bench] extra (trafilatura, resiliparse, datatrove).
-# Long: bench_pipeline_scale.py runs the pipeline on 1M documents (5 GB generated under
-# bench_out/, ~30 min on 2 cores).
-bench:
-	$(VENV)/bin/pip install -q -e '.[test,bench,ray]'
-	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PYTHON) $$f || exit 1; done
-	@echo "== the whole default chain on the evaluation pages replicated to ~1 GB"
-	$(PYTHON) benchmarks/bench_pipeline.py --target-mb 1000 --corpuskit-only --stages all --repeats 2
-
-demo:
-	$(PYTHON) -m corpuskit pipeline sample_data/raw demo_out --compression none
-	@$(PYTHON) -m corpuskit show demo_out
-
-dataset: $(CLEAN)/stats.json
+dataset: $(CLEAN)/stats.json ## rebuild CLEAN from RAW when an input or CONFIG changed
 
 $(CLEAN)/stats.json: $(RAW_FILES) $(CONFIG)
 	$(PYTHON) -m corpuskit pipeline $(RAW) $(CLEAN) $(if $(CONFIG),--config $(CONFIG))
 
-clean:
+clean: ## remove demo_out, bench_out and caches
 	rm -rf demo_out bench_out .pytest_cache

@@ -5,7 +5,7 @@
 1. Speed: raw text -> MinHash signatures, documents/s on one core, ~1,000-word English
    documents (and ~1,000-character Chinese ones), against datasketch's per-document `MinHash`
    (default settings: 128 permutations, SHA-1 token hash) in the same run, median of runs.
-   Two baselines: datasketch fed the same shingles (corpuskit.text.shingle_tokens 5-grams),
+   Two baselines: datasketch fed the same shingles (corpuskit.core.text.shingle_tokens 5-grams),
    and datasketch fed whitespace-split 5-grams (the cheapest tokenisation a user might write).
 2. Quality: a near-duplicate corpus built from real text shipped in packages (man pages,
    English and Chinese: benchmarks/dedup_data.py) with synthetic edits of known kinds. Ground
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.dedup_data import build_corpus, man_pages, thousand_word_docs  # noqa: E402
 from corpuskit import minhash as M  # noqa: E402
-from corpuskit.text import ngrams, shingle_tokens  # noqa: E402
+from corpuskit.core.text import ngrams, shingle_tokens  # noqa: E402
 
 
 def median_rate(fn, n_docs: int, runs: int) -> float:
@@ -122,7 +122,7 @@ def _removed(comp: np.ndarray) -> np.ndarray:
 
 
 def ground_truth(recs: list[dict], threshold: float = 0.8) -> dict:
-    from corpuskit.stages.dedup import _candidate_pairs, choose_bands
+    from corpuskit.stages.dedup.stage import _candidate_pairs, choose_bands
 
     n = len(recs)
     texts = [r["text"] for r in recs]
@@ -154,8 +154,8 @@ def ground_truth(recs: list[dict], threshold: float = 0.8) -> dict:
 
 
 def evaluate(recs: list[dict], truth: dict, **opts) -> dict:
-    from corpuskit.runner import run_stages
-    from corpuskit.stages.dedup import Dedup
+    from corpuskit.core.chain import run_stages
+    from corpuskit.stages.dedup.stage import Dedup
 
     t = time.perf_counter()
     kept, rejected, stats = run_stages([Dedup(**opts)], iter([dict(r) for r in recs]))
@@ -250,7 +250,7 @@ import resource, sys, time, json
 t = time.perf_counter()
 code = 0
 try:
-    from corpuskit.cli import main
+    from corpuskit.cli.stages import main
     main(sys.argv[2:])
 except SystemExit as e:
     code = e.code or 0

@@ -71,7 +71,7 @@ asyncio.run(main())
 MEM_CHILD = r'''
 import resource, sys
 sys.path.insert(0, sys.argv[3])
-from corpuskit.stages.fetch import Fetch
+from corpuskit.stages.fetch.stage import Fetch
 st = Fetch(allow_private=True, per_host=0, delay=0.0, concurrency=64)
 n = 0
 for r in st.read([sys.argv[1]]):
@@ -92,7 +92,7 @@ def write_urls(path: Path, port: int, n: int, start: int = 0) -> None:
 
 
 def run_fetch(urls: Path, n: int) -> float:
-    from corpuskit.stages.fetch import Fetch
+    from corpuskit.stages.fetch.stage import Fetch
 
     st = Fetch(allow_private=True, per_host=0, delay=0.0, concurrency=64)
     t0 = time.perf_counter()
@@ -154,7 +154,7 @@ def make_warc(path: Path, n: int) -> int:
 
 
 def read_corpuskit(path: Path) -> int:
-    from corpuskit.sources import iter_warc
+    from corpuskit.io.sources import iter_warc
 
     return sum(len(r["html"]) for r in iter_warc(path) if isinstance(r, dict))
 
@@ -162,7 +162,7 @@ def read_corpuskit(path: Path) -> int:
 def read_warcio(path: Path) -> int:
     from warcio.archiveiterator import ArchiveIterator
 
-    from corpuskit.decode import decode_html
+    from corpuskit.core.decode import decode_html
 
     total = 0
     with open(path, "rb") as f:

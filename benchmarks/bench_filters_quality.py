@@ -29,9 +29,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import median_time, save, table  # noqa: E402
-from corpuskit.stage import Rejection  # noqa: E402
-from corpuskit.stages.ads import FilterAds  # noqa: E402
-from corpuskit.stages.quality import FilterQuality  # noqa: E402
+from corpuskit.core.stage import Rejection  # noqa: E402
+from corpuskit.stages.filter_ads import FilterAds  # noqa: E402
+from corpuskit.stages.filter_quality import FilterQuality  # noqa: E402
 
 _TAGGED = re.compile(r"\[?([^\s/\[\]]+)/[A-Za-z]+\]?[a-z]*")
 

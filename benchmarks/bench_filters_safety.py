@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _benign  # noqa: E402
 
 from benchmarks.common import median_time, save, table  # noqa: E402
-from corpuskit.stages.lang import FilterLang  # noqa: E402
-from corpuskit.stages.safety import FilterUnsafe, get_matcher, get_url_blocklist  # noqa: E402
+from corpuskit.stages.filter_lang import FilterLang  # noqa: E402
+from corpuskit.stages.filter_unsafe import FilterUnsafe, get_matcher, get_url_blocklist  # noqa: E402
 
 EVAL = Path("/work/shared/eval/html")
 
@@ -40,14 +40,14 @@ EVAL = Path("/work/shared/eval/html")
 def naive_c4(entries: list[tuple[str, str]]):
     """C4's rule with the raw lists: drop a document containing any entry (English on word
     boundaries, Chinese anywhere, single characters included, no weak entries, no threshold)."""
-    from corpuskit.stages.safety import AhoMatcher, Entry
+    from corpuskit.stages.filter_unsafe import AhoMatcher, Entry
 
     m = AhoMatcher([Entry(w, lang, "adult", True) for lang, w in entries])
     return lambda text: bool(m.find(text.lower()))
 
 
 def raw_entries() -> list[tuple[str, str]]:
-    from corpuskit.stages.safety import DATA_DIR
+    from corpuskit.stages.filter_unsafe import DATA_DIR
 
     out = []
     for lang in ("en", "zh"):

@@ -21,7 +21,7 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import median_time, save, table  # noqa: E402
-from corpuskit.jsonl import read_records  # noqa: E402
+from corpuskit.io.jsonl import read_records  # noqa: E402
 from corpuskit.stages.normalize import Normalize  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,8 +63,8 @@ def make_corpus(path: Path, mb: int, en: list[str], zh: list[str]) -> int:
 
 
 def _in_process(src: Path, out: Path) -> None:
-    from corpuskit.jsonl import RecordReader, RecordWriter
-    from corpuskit.runner import Chain
+    from corpuskit.io.jsonl import RecordReader, RecordWriter
+    from corpuskit.core.chain import Chain
     from corpuskit.stages.cat import Cat
 
     with RecordWriter(str(out)) as w:

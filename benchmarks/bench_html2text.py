@@ -54,7 +54,7 @@ def load_html_eval(d: Path):
 
 
 def extractors() -> tuple[dict, list[str]]:
-    from corpuskit.stages.html2text import extract_text
+    from corpuskit.stages.html2text.stage import extract_text
 
     out, missing = {}, []
     try:

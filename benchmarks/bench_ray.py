@@ -59,12 +59,12 @@ DEDUP_CHILD = r"""
 import json, os, resource, sys, tempfile
 import orjson
 engine, path = sys.argv[1], sys.argv[2]
-from corpuskit.stages.dedup import Dedup
+from corpuskit.stages.dedup.stage import Dedup
 stage = Dedup()
 ray = None
 if engine == "ray":
     import ray
-    from corpuskit.engine.ray_engine import RayDedupShuffle, RayHashExecutor
+    from corpuskit.engine.ray import RayDedupShuffle, RayHashExecutor
     tmp = tempfile.mkdtemp(prefix="bdr", dir="/tmp")
     ray.init(address="local", num_cpus=2, object_store_memory=200 << 20, include_dashboard=False,
              log_to_driver=False, logging_level="ERROR", _temp_dir=tmp)

@@ -38,8 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import save, table  # noqa: E402
-from corpuskit.stages.tokstats import TokenizeStats  # noqa: E402
-from corpuskit.tokenizers import TiktokenTokenizer, default_threads, load_tiktoken_ranks  # noqa: E402
+from corpuskit.stages.tokenize_stats.stage import TokenizeStats  # noqa: E402
+from corpuskit.tokens.tokenizers import TiktokenTokenizer, default_threads, load_tiktoken_ranks  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,8 +61,8 @@ def find_eval(arg: str | None) -> Path | None:
 
 def sample_data_texts() -> dict[str, list[str]]:
     """Fallback when ../shared/eval is not there: the repository's sample_data (small)."""
-    from corpuskit.jsonl import read_records
-    from corpuskit.text import is_cjk_text
+    from corpuskit.io.jsonl import read_records
+    from corpuskit.core.text import is_cjk_text
 
     out: dict[str, list[str]] = {"en": [], "zh": []}
     for r in read_records(str(ROOT / "sample_data" / "raw" / "docs.jsonl")):

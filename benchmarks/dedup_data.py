@@ -23,7 +23,7 @@ import os
 import random
 import re
 
-from corpuskit.text import count_cjk, sentences
+from corpuskit.core.text import count_cjk, sentences
 
 _MACRO_TEXT = re.compile(r"^\.(?:B|I|BR|RB|IR|RI|BI|IB|SM|SB|SH|SS|TP|IP|HP|PP|LP|P|TH)\b\s*(.*)$")
 _ESC = [

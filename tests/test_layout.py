@@ -66,24 +66,22 @@ def collect() -> dict[str, list[tuple[str, int, bool]]]:
             continue
         mod = module_name(path)
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        found: list[tuple[str, int, bool]] = []
-
-        def visit(node: ast.AST, in_func: bool) -> None:
-            for child in ast.iter_child_nodes(node):
-                f = in_func or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
-                if isinstance(child, ast.Import):
-                    for a in child.names:
-                        found.append((a.name, child.lineno, in_func))
-                elif isinstance(child, ast.ImportFrom):
-                    base = resolve(mod, path.name == "__init__.py", child)
-                    for a in child.names:
-                        full = f"{base}.{a.name}"
-                        found.append((full if full in known else base, child.lineno, in_func))
-                visit(child, f)
-
-        visit(tree, False)
-        out[mod] = found
+        out[mod] = list(_imports(tree, mod, path.name == "__init__.py", known, False))
     return out
+
+
+def _imports(node: ast.AST, mod: str, is_pkg: bool, known: set[str], in_func: bool):
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.Import):
+            for a in child.names:
+                yield a.name, child.lineno, in_func
+        elif isinstance(child, ast.ImportFrom):
+            base = resolve(mod, is_pkg, child)
+            for a in child.names:
+                full = f"{base}.{a.name}"
+                yield (full if full in known else base), child.lineno, in_func
+        inner = in_func or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+        yield from _imports(child, mod, is_pkg, known, inner)
 
 
 IMPORTS = collect()

@@ -50,7 +50,7 @@ class RayHashExecutor:
 
 
 # ---------------------------------------------------------------- dedup: the band-key shuffle
-_NEAR = 8  # as corpuskit.stages.dedup.stage._NEAR (checked by a test)
+_NEAR = 8  # as corpuskit.stages.dedup.graph._NEAR (checked by a test)
 _SIG_CHUNK = 1 << 16  # documents per signature block in the object store (32 MB at 128 perms)
 _ROWS_PER_PARTITION = 2_000_000  # band rows (20 bytes each) per shuffle partition, at most
 

@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpuskit.core.decode import decode_html
-from corpuskit.stages.html2text.extract import extract
-from corpuskit.registry import make_stage
 from corpuskit.core.stage import Rejection
+from corpuskit.registry import make_stage
+from corpuskit.stages.html2text.extract import extract
 from corpuskit.stages.html2text.stage import HtmlToText, extract_text
 
-FIX = Path(__file__).parent / "fixtures" / "html"
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "html"
 
 
 def page(name: str) -> str:

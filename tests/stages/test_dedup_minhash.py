@@ -8,8 +8,8 @@ from datasketch.lsh import MinHashLSH
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.stages.dedup import minhash as M
 from corpuskit.core.text import WORD_RE, ngrams, shingle_tokens
+from corpuskit.stages.dedup import minhash as M
 
 TEXTS = [
     "The quick brown fox jumps over the lazy dog. It's 2024; e-mail costs 3.14 dollars!",

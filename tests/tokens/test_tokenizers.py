@@ -4,9 +4,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpuskit.tokens import tokenizers as T
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.text import count_words
+from corpuskit.tokens import tokenizers as T
 
 EN = ("The quick brown fox jumps over the lazy dog. It's 3.14159 o'clock, and we've "
       "got 1,234,567 reasons   to count tokens\n\nexactly!\r\n    indented code();\n")

@@ -8,7 +8,7 @@ import pytest
 from corpuskit.io.jsonl import read_records
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from corpuskit.pipeline.plan import plan_inputs
-from tests.test_sources import write_warc
+from tests.io.test_sources import write_warc
 
 PAGE = "<html><head><title>t{n}</title></head><body><article><p>page {n} 这是一个中文网页。</p></article></body></html>"
 

@@ -4,12 +4,12 @@ from pathlib import Path
 import pytest
 
 from corpuskit.core.errors import UsageError
-from corpuskit.registry import make_stage
 from corpuskit.core.stage import Rejection
-from corpuskit.stages.filter_ads import FilterAds, structural_rule
 from corpuskit.core.text import count_words
+from corpuskit.registry import make_stage
+from corpuskit.stages.filter_ads import FilterAds, structural_rule
 
-DATA = Path(__file__).parent / "data" / "filters"
+DATA = Path(__file__).resolve().parents[1] / "data" / "filters"
 
 
 def load(name: str) -> list[str]:

@@ -7,13 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from corpuskit.registry import make_stage
-
 from corpuskit.core.stage import Rejection
-from corpuskit.stages.filter_quality import FilterQuality, NgramStats, stop_words
 from corpuskit.core.text import sentences
+from corpuskit.registry import make_stage
+from corpuskit.stages.filter_quality import FilterQuality, NgramStats, stop_words
 
-DATA = Path(__file__).parent / "data" / "filters"
+DATA = Path(__file__).resolve().parents[1] / "data" / "filters"
 
 
 def load(name: str) -> list[str]:

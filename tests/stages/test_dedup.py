@@ -8,8 +8,8 @@ import numpy as np
 import orjson
 import pytest
 
-from corpuskit.core.errors import UsageError
 from corpuskit.core.chain import run_stages
+from corpuskit.core.errors import UsageError
 from corpuskit.registry import make_stage
 from corpuskit.stages.dedup.stage import Dedup, choose_bands
 

@@ -13,7 +13,7 @@ from corpuskit.pipeline import PipelineConfig, run_pipeline
 from corpuskit.registry import DEFAULT_PIPELINE, PIPELINE_STAGE_DEFAULTS
 from tests.corpus import make_docs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _raw(tmp_path, n=60):

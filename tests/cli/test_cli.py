@@ -42,7 +42,7 @@ def test_shell_pipe_of_subcommands(tmp_path):
     cmd = (f"cat {src} | {py} -m corpuskit normalize -q | {py} -m corpuskit filter-short "
            f"--min-words 10 -q")
     p = subprocess.run(cmd, shell=True, capture_output=True, cwd=str(tmp_path),
-                       env={"PYTHONPATH": str(__import__('pathlib').Path(__file__).parent.parent),
+                       env={"PYTHONPATH": str(__import__('pathlib').Path(__file__).resolve().parents[2]),
                             "PATH": "/usr/bin:/bin"})
     assert p.returncode == 0, p.stderr
     out = parse(p.stdout)
@@ -135,7 +135,7 @@ def test_bad_usage_exits_2(run_cli):
 def test_head_ends_quietly(tmp_path):
     src = tmp_path / "many.jsonl"
     src.write_bytes(jsonl(DOCS * 20000))
-    root = str(__import__("pathlib").Path(__file__).parent.parent)
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
     p = subprocess.run(f"{sys.executable} -m corpuskit normalize {src} | head -n 2", shell=True,
                        capture_output=True, env={"PYTHONPATH": root, "PATH": "/usr/bin:/bin"})
     assert p.returncode == 0

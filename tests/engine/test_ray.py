@@ -13,7 +13,7 @@ from corpuskit.core.errors import UsageError
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from tests.corpus import make_docs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 try:
     import ray
@@ -161,7 +161,8 @@ def test_local_engine_never_imports_ray(tmp_path):
     assert p.returncode == 0, p.stderr.decode()
 
 
-def test_engine_options_are_validated(run_cli, tmp_path):
+def test_engine_options_are_validated(run_cli_proc, tmp_path):
+    run_cli = run_cli_proc  # a Ray already started in this process would be used, not refused
     with pytest.raises(UsageError, match="engine must be local or ray"):
         PipelineConfig(engine="spark")
     with pytest.raises(UsageError, match="needs --engine ray"):
@@ -182,7 +183,8 @@ def test_engine_options_are_validated(run_cli, tmp_path):
 
 
 @needs_ray
-def test_cli_engine_ray_starts_its_own_local_ray(run_cli, tmp_path):
+def test_cli_engine_ray_starts_its_own_local_ray(run_cli_proc, tmp_path):
+    run_cli = run_cli_proc  # starting its own Ray is the point: a fresh process
     raw = _raw(tmp_path)
     p = run_cli(["pipeline", raw, tmp_path / "ray", "--engine", "ray", "-j", "2", "-q",
                  "--stages", "normalize,filter-short,dedup"])
@@ -257,12 +259,13 @@ def test_dedup_on_ray_signatures_and_band_shuffle_give_the_same_result(local_ray
     the same counters: several batches, several signature blocks and partitions, buckets larger
     than the 8-predecessor chain, an --index from an earlier run, every --verify mode."""
     import corpuskit.engine.ray_dedup as re_
+    import corpuskit.stages.dedup.graph as dd_graph
     import corpuskit.stages.dedup.stage as dd
-    from corpuskit.engine.ray import RayDedupShuffle, RayHashExecutor
     from corpuskit.core.stage import Rejected
+    from corpuskit.engine.ray import RayDedupShuffle, RayHashExecutor
     from corpuskit.stages.dedup.stage import Dedup
 
-    assert re_._NEAR == dd._NEAR
+    assert re_._NEAR == dd_graph._NEAR
     docs = [{**d, "id": f"d{i}"} for i, d in enumerate(make_docs(300, seed=5)) if len(d["text"]) > 200]
     docs += [{**d, "id": f"dup-{i}", "text": d["text"] + " 再来一次。"} for i, d in enumerate(docs[:40])]
     # one template in 14 variants: a bucket far larger than the chain of 8

@@ -13,9 +13,9 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from corpuskit.core.errors import BadInput
+from corpuskit.core.stage import Rejected
 from corpuskit.io.paths import sniff_warc
 from corpuskit.io.sources import decode_body, iter_html_files, iter_url_list, iter_warc
-from corpuskit.core.stage import Rejected
 from corpuskit.stages.fetch.stage import Fetch
 
 ZH = "<html><head><meta charset='gbk'><title>中文</title></head><body><p>这是一个中文网页。</p></body></html>"
