@@ -42,7 +42,7 @@ demo: $(STAMP) ## run the default pipeline on sample_data/raw into demo_out/ and
 	@$(PYTHON) -m corpuskit show demo_out
 
 docs: $(STAMP) ## regenerate docs/cli.md from the code
-	$(PYTHON) scripts/gen_cli_docs.py > docs/cli.md
+	$(PYTHON) -m corpuskit.cli.docgen > docs/cli.md
 
 # Rebuild a dataset the Make way: `make dataset RAW=raw CLEAN=clean [CONFIG=corpuskit.toml]`
 # runs the pipeline only when a file under RAW or the config is newer than CLEAN/stats.json.
