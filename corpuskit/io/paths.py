@@ -31,44 +31,48 @@ def require(path: str | os.PathLike) -> Path:
 
 
 def walk(root: str | os.PathLike, on_loop: Callable[[str], None] | None = None) -> Iterator[Path]:
-    """Files under `root` (see the module doc). `on_loop(path)` hears of each folder link that
-    loops back; by default it is skipped silently."""
+    """Files under `root` (see the module doc): each folder's entries in name order, a
+    sub-folder's files where its name falls (as `find | sort` lists them). `on_loop(path)`
+    hears of each folder link that loops back; such a link is not followed."""
     root = Path(root)
     try:
         st = root.stat()
     except OSError as e:
         raise BadInput(str(root), None, "unreadable", f"cannot list folder ({e.strerror})") from e
-    stack: list[tuple[Path, tuple[tuple[int, int], ...]]] = [(root, ((st.st_dev, st.st_ino),))]
+    stack = [(_entries(root), ((st.st_dev, st.st_ino),))]
     while stack:
-        d, seen = stack.pop()
+        entries, seen = stack[-1]
+        e = next(entries, None)
+        if e is None:
+            stack.pop()
+            continue
+        if e.name.startswith("."):
+            continue
         try:
-            entries = sorted(os.scandir(d), key=lambda e: e.name)
-        except OSError as e:
-            raise BadInput(str(d), None, "unreadable", f"cannot list folder ({e.strerror})") from e
-        dirs = []
-        for e in entries:
-            if e.name.startswith("."):
-                continue
-            try:
-                is_dir = e.is_dir(follow_symlinks=True)
-            except OSError:
-                is_dir = False
-            if is_dir:
-                try:
-                    s = e.stat(follow_symlinks=True)
-                except OSError:  # a link loop the kernel refuses (ELOOP)
-                    if on_loop is not None:
-                        on_loop(e.path)
-                    continue
-                ident = (s.st_dev, s.st_ino)
-                if ident in seen:
-                    if on_loop is not None:
-                        on_loop(e.path)
-                    continue
-                dirs.append((Path(e.path), seen + (ident,)))
-            elif e.is_file():
+            is_dir = e.is_dir(follow_symlinks=True)
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            if e.is_file():
                 yield Path(e.path)
-        stack.extend(reversed(dirs))
+            continue
+        try:
+            s = e.stat(follow_symlinks=True)
+        except OSError:  # a link loop the kernel refuses (ELOOP)
+            s = None
+        ident = (s.st_dev, s.st_ino) if s is not None else None
+        if ident is None or ident in seen:
+            if on_loop is not None:
+                on_loop(e.path)
+            continue
+        stack.append((_entries(Path(e.path)), seen + (ident,)))
+
+
+def _entries(d: Path) -> Iterator[os.DirEntry]:
+    try:
+        return iter(sorted(os.scandir(d), key=lambda e: e.name))
+    except OSError as e:
+        raise BadInput(str(d), None, "unreadable", f"cannot list folder ({e.strerror})") from e
 
 
 def is_record_path(path: str | os.PathLike) -> bool:
