@@ -186,12 +186,13 @@ def _class_weight(el: etree._Element) -> int:
     return w
 
 
-_NO, _HIDDEN, _BOILER = 0, 1, 2
+_NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
+_SLUG_RE = re.compile(r"[^\W_]+")
 
 
 def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> int:
-    """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag, role or, unless relaxed, class/id
-    words) or _NO."""
+    """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag or role), _WORDS (unless relaxed,
+    class/id words: weaker evidence, see _Analysis) or _NO."""
     items = el.items()  # one C call; el.attrib would build a proxy per element
     if not items:
         return _BOILER if tag in _BOILER_TAGS and not relaxed else _NO
@@ -219,6 +220,13 @@ def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> int:
     ci = cls + " " + idv if cls and idv else cls or idv
     if not ci:
         return _NO
+    verdict = _class_verdict(ci)
+    if verdict and idv and not (cls and _class_verdict(cls)) and _is_anchor(el, idv):
+        verdict = _NO  # only the id spoke, and it is a heading's anchor
+    return verdict
+
+
+def _class_verdict(ci: str) -> int:
     verdict = _CLASS_VERDICTS.get(ci)
     if verdict is None:
         if len(_CLASS_VERDICTS) > 50_000:  # bounded: class strings repeat within and across pages
@@ -227,13 +235,25 @@ def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> int:
     return verdict
 
 
+def _is_anchor(el: etree._Element, idv: str) -> bool:
+    """An id spelled from the element's own heading ("sharing-with-a-single-developer" on a
+    section headed "Sharing with a single developer") is a link anchor, not a component name:
+    documentation and wiki generators make them, in any language."""
+    for child in el[:3]:
+        if child.tag in _HEADINGS:
+            h = "".join(_SLUG_RE.findall(_STRING(child).lower()))
+            i = "".join(_SLUG_RE.findall(idv.lower()))
+            return len(i) >= 4 and (h.startswith(i) or i.startswith(h) and len(h) >= 4)
+    return False
+
+
 _CLASS_VERDICTS: dict[str, int] = {}
 
 
 def _class_says_boiler(ci: str) -> int:
     if _HIDDEN_CLASS.search(ci):
         # a class name is weaker evidence than a style: it does not override protection
-        return _BOILER
+        return _WORDS
     if _STRONG_NEG.search(ci):
         # per token, so "entry-content-read-more" (content) stays and "share-tools" goes
         toks = ci.lower().split()
@@ -241,8 +261,8 @@ def _class_says_boiler(ci: str) -> int:
             return _NO
         for tok in toks:
             if _STRONG_NEG.search(tok) and not _OK_MAYBE.search(tok):
-                return _BOILER
-    return _BOILER if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
+                return _WORDS
+    return _WORDS if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
 
 
 def _is_main_marker(el: etree._Element, tag: str) -> bool:
@@ -275,6 +295,7 @@ class _Analysis:
         protect: set = set()
         markers = _main_markers(body, attr_xpath)
         mset = set(markers)
+        outer: dict = {}  # outermost markers -> their raw text length (computed when needed)
         for m in markers:
             # ancestors of the main content are never boilerplate; only outermost markers
             # count (comments are often <article>s too)
@@ -283,6 +304,7 @@ class _Analysis:
                 p = p.getparent()
             if p is not None:
                 continue
+            outer[m] = -1
             p = m
             while p is not None:
                 if p in protect:
@@ -314,7 +336,18 @@ class _Analysis:
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
                 if verdict and (verdict == _HIDDEN or el not in protect):
-                    if len(_STRING(el)) < _GUARD_SHARE * total_raw:
+                    n = len(_STRING(el))
+                    if verdict == _WORDS and outer and n:
+                        # class words never veto the block that holds the article's text: a
+                        # "layout-sidebar-right" or "share-zone" wrapper inside <article>
+                        # holding most of that article's text is the article
+                        m = _outer_marker(el, outer)
+                        if m is not None:
+                            if outer[m] < 0:
+                                outer[m] = len(_STRING(m))
+                            if n >= _GUARD_SHARE * outer[m]:
+                                verdict = _NO
+                    if verdict and n < _GUARD_SHARE * total_raw:
                         walker.skip_subtree()
                         drop.add(el)
                         stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
@@ -393,6 +426,15 @@ class _Analysis:
         self.total = st[0] - st[1]  # text outside links
 
 
+def _outer_marker(el: etree._Element, outer: dict) -> etree._Element | None:
+    p = el.getparent()
+    while p is not None:
+        if p in outer:
+            return p
+        p = p.getparent()
+    return None
+
+
 def _link_density(st: tuple[int, int, int]) -> float:
     return st[1] / st[0] if st[0] else 1.0
 
@@ -413,6 +455,10 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
             base += _class_weight(el)
             if _is_main_marker(el, el.tag):
                 base += 15
+        if base > sc and st[0] < _MIN_ACCEPT:
+            # names and tags nudge a candidate; they do not make one out of a caption ("storytop"
+            # on a video teaser must not outscore the story's paragraphs)
+            base = sc
         final[el] = (sc + base) * (1.0 - _link_density(st))
     if not final:
         return []
