@@ -553,9 +553,12 @@ def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
 # ---------------------------------------------------------------- serialising
 
 _CELL = object()
+# Items of a list and cells of a table are judged with their list or table: a changelog's
+# linked entries or a filmography's linked titles are content when the list as a whole is not a
+# link list (one linked item among prose items is not a menu either).
 _CLEAN_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "form", "figure", "p",
-                         "center", "span", "li", "nav", "aside", "header", "footer", "td", "th",
-                         "tr", "dd", "dt", "blockquote"))
+                         "center", "span", "nav", "aside", "header", "footer", "blockquote"))
+_CELL_TAGS = frozenset(("td", "th"))
 
 
 def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None) -> bool:
@@ -568,6 +571,15 @@ def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None) -> boo
     if ld > 0.5:
         return True
     return ld > 0.3 and w < 200 and pc <= 1
+
+
+def _two_links(el: etree._Element) -> bool:
+    n = 0
+    for _ in el.iter("a"):
+        n += 1
+        if n > 1:
+            return True
+    return False
 
 
 def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop: bool = True,
@@ -587,8 +599,12 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                 if not isinstance(tag, str):
                     walker.skip_subtree()
                     continue
-                if el in drop or (clean and el is not root and tag in _CLEAN_TAGS
-                                  and _prune(el, tag, stats.get(el))):
+                if el in drop or (clean and el is not root and (
+                        tag in _CLEAN_TAGS and _prune(el, tag, stats.get(el))
+                        # a data table's cell holding one link is a linked value (a title, a
+                        # name); a cell of several links is a menu
+                        or tag in _CELL_TAGS and _prune(el, tag, stats.get(el))
+                        and (tables and tables[-1][0] or _two_links(el)))):
                     walker.skip_subtree()
                     skipped.add(el)
                     continue
