@@ -252,8 +252,9 @@ _CLASS_VERDICTS: dict[str, int] = {}
 
 def _class_says_boiler(ci: str) -> int:
     if _HIDDEN_CLASS.search(ci):
-        # a class name is weaker evidence than a style: it does not override protection
-        return _WORDS
+        # a class name is weaker evidence than a style: it does not override protection; but it
+        # says "not shown", not "a widget", so it is no soft verdict either
+        return _BOILER
     if _STRONG_NEG.search(ci):
         # per token, so "entry-content-read-more" (content) stays and "share-tools" goes
         toks = ci.lower().split()
@@ -288,14 +289,15 @@ class _Analysis:
     """Stats of one walk over the body: per element (weight, link weight, punctuation),
     paragraph-propagated content scores, and the set of boilerplate subtrees."""
 
-    __slots__ = ("stats", "scores", "drop", "total", "body", "layout")
+    __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop")
 
     def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None):
         self.body = body
         protect: set = set()
         markers = _main_markers(body, attr_xpath)
         mset = set(markers)
-        outer: dict = {}  # outermost markers -> their raw text length (computed when needed)
+        outer: dict = {}  # outermost markers
+        soft: set = set()  # elements inside a marker that class/id words alone call boilerplate
         for m in markers:
             # ancestors of the main content are never boilerplate; only outermost markers
             # count (comments are often <article>s too)
@@ -304,7 +306,7 @@ class _Analysis:
                 p = p.getparent()
             if p is not None:
                 continue
-            outer[m] = -1
+            outer[m] = True
             p = m
             while p is not None:
                 if p in protect:
@@ -336,17 +338,15 @@ class _Analysis:
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
                 if verdict and (verdict == _HIDDEN or el not in protect):
-                    n = len(_STRING(el))
-                    if verdict == _WORDS and outer and n:
-                        # class words never veto the block that holds the article's text: a
-                        # "layout-sidebar-right" or "share-zone" wrapper inside <article>
-                        # holding most of that article's text is the article
-                        m = _outer_marker(el, outer)
-                        if m is not None:
-                            if outer[m] < 0:
-                                outer[m] = len(_STRING(m))
-                            if n >= _GUARD_SHARE * outer[m]:
-                                verdict = _NO
+                    if verdict == _WORDS and outer and _outer_marker(el, outer) is not None:
+                        # Inside <article>/<main>/articleBody class words do not veto: the
+                        # block is measured and scored like any other, and dropped only where
+                        # it is not the block that holds the article's text (a
+                        # "layout-sidebar-right" or "share-zone" wrapper of the article text
+                        # stays, a "share-bar" beside it goes). See _pick.
+                        soft.add(el)
+                        verdict = _NO
+                    n = len(_STRING(el)) if verdict else 0
                     if verdict and n < _GUARD_SHARE * total_raw:
                         walker.skip_subtree()
                         drop.add(el)
@@ -421,6 +421,9 @@ class _Analysis:
         self.stats = stats
         self.scores = scores
         self.drop = drop
+        self.soft = soft
+        # what serialising leaves out: the drops, and the soft blocks _pick did not choose
+        self.eff_drop = drop | soft if soft else drop
         self.layout = layout
         st = stats.get(body, (0, 0, 0))
         self.total = st[0] - st[1]  # text outside links
@@ -445,8 +448,33 @@ _TAG_BASE = {"div": 5, "article": 10, "main": 5, "section": 3, "pre": 3, "td": 3
 
 
 def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
-    """The main-content subtrees, in document order (empty when nothing scores)."""
-    stats, drop = an.stats, an.drop
+    """The main-content subtrees, in document order (empty when nothing scores). Soft blocks
+    (class words inside the article) that hold or wrap the chosen content are kept; the others
+    are left out when serialising."""
+    roots, best = _pick_roots(an, use_weights)
+    if an.soft:
+        keep = set()
+        for el in ([best] if best is not None else []) + roots:
+            p = el
+            while p is not None:
+                if p in an.soft:
+                    keep.add(p)
+                p = p.getparent()
+        # a soft block inside the chosen content that scores like the best candidate holds
+        # the article's text (the wrapper of the paragraphs), not a widget beside them
+        bar = 0.5 * an.scores.get(best, 0.0)
+        for el in an.soft:
+            if el not in keep and an.scores.get(el, 0.0) >= bar > 0 and any(
+                    _is_ancestor(r, el) for r in roots):
+                keep.add(el)
+        an.eff_drop = an.drop | (an.soft - keep)
+        if keep:
+            roots = [r for r in roots if r not in an.eff_drop]
+    return roots
+
+
+def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element | None]:
+    stats, drop = an.stats, an.eff_drop
     final: dict = {}
     for el, sc in an.scores.items():
         st = stats[el]
@@ -459,13 +487,17 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
             # names and tags nudge a candidate; they do not make one out of a caption ("storytop"
             # on a video teaser must not outscore the story's paragraphs)
             base = sc
+        elif base < -0.5 * sc and el in an.soft:
+            # ... nor veto one: inside the article a "sidebar" class can halve a score, not zero it
+            base = -0.5 * sc
         final[el] = (sc + base) * (1.0 - _link_density(st))
     if not final:
-        return []
+        return [], None
     ranked = sorted(final.items(), key=lambda kv: kv[1], reverse=True)
     top, top_score = ranked[0]
     if top_score <= 0:
-        return []
+        return [], None
+    best = top
     # Several strong candidates under one ancestor: the article is split into sections.
     strong = [el for el, s in ranked[1:5] if s >= 0.75 * top_score]
     if len(strong) >= 2:
@@ -499,7 +531,7 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
 
     parent = top.getparent()
     if parent is None:
-        return [top]
+        return [top], best
     out = []
     thresh = max(10.0, top_score * 0.2)
     top_cls = top.get("class")
@@ -538,7 +570,7 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
                 out.append(sib)
             elif sib.tag == "p" and 0 < st[0] <= 80 and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
                 out.append(sib)
-    return out
+    return out, best
 
 
 def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
@@ -585,7 +617,7 @@ def _two_links(el: etree._Element) -> bool:
 def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop: bool = True,
                title: str = "") -> str:
     out: list = []
-    drop = an.drop if use_drop else ()
+    drop = an.eff_drop if use_drop else ()
     layout = an.layout
     stats = an.stats
     skipped: set = set()

@@ -1,0 +1,111 @@
+"""html2text: which block is chosen as the main content (issue 15). Small synthetic pages only."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from corpuskit.extract.html import extract
+from corpuskit.stages.html2text import extract_text
+
+NAV = ("<header><nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(12))
+       + "</ul></nav></header>")
+FOOT = "<footer><p>© 2024 Example Media. All rights reserved.</p></footer>"
+PARAS = [
+    "The river authority opened the new weir on Tuesday, after three years of planning and two "
+    "of building, and the first boats passed through before noon.",
+    "Engineers say the structure will hold back spring floods that have reached the old town four "
+    "times in the last decade, each time closing shops for weeks.",
+    "Local residents, who had campaigned for the project since 2015, gathered on the bank to "
+    "watch; some brought flasks of tea, others their children.",
+    "The cost, originally estimated at twelve million, rose to almost fifteen, which the "
+    "authority blames on the price of steel and a wet first winter.",
+    "A fish pass beside the weir lets salmon and eels move upstream, and volunteers will count "
+    "them every autumn to see whether it works as designed.",
+]
+
+
+def ps(paras=PARAS) -> str:
+    return "".join(f"<p>{p}</p>" for p in paras)
+
+
+SUGGESTED = ("<aside class='suggested'><h3>Suggested articles</h3><ul>" + "".join(
+    f"<li><a href='/a{i}'>Another story about something else entirely, number {i}</a></li>"
+    for i in range(6)) + "</ul></aside>")
+TEASERS = ("<div class='teaser-grid'>" + "".join(
+    f"<div class='card'><h3><a href='/t{i}'>Teaser headline {i} about the region and its "
+    f"politics</a></h3><p>A short teaser line for story {i}, one sentence long, to lure readers "
+    "on.</p></div>" for i in range(8)) + "</div>")
+
+
+@pytest.mark.parametrize("cls", ["layout-sidebar-right", "share-zone",
+                                 "c-fixed-sidebar-layout--140--left@lg"])
+@pytest.mark.parametrize("teasers", [False, True])
+def test_class_words_do_not_veto_the_wrapper_of_the_article(cls, teasers):
+    # the wrapper holds well under 60% of the page (and, with the teaser grid, of the article)
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<main><article>"
+            f"<h1>New weir opens</h1><div class='{cls}'>{ps()}</div>{SUGGESTED}"
+            f"{TEASERS if teasers else ''}</article></main>{FOOT}"
+            + "<div class='more'>" + ps([p.upper() for p in PARAS[:2]]) + "</div></body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Suggested articles" not in text
+    assert "Another story" not in text
+
+
+def test_share_bar_inside_the_article_still_goes():
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{ps()}"
+            "<div class='share-bar'><p>Share this story with your friends, family, colleagues "
+            "and anyone else who might care about weirs.</p></div></article>"
+            f"{FOOT}</body></html>")
+    text = extract_text(html)
+    assert PARAS[0] in text and PARAS[-1] in text
+    assert "Share this story" not in text
+
+
+def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
+    # documentation generators give sections ids made of their heading: "sharing-..." is no
+    # share bar, "related-work" no related-links box
+    sec = ("<div class='section' id='{id}'><h2>{h}</h2>"
+           "<p>{h} is explained here at some length, with a comma, another comma, and a full "
+           "stop at the end of a proper sentence.</p><p>More prose about {h}, which goes on for "
+           "a while so that the section carries real weight in the page.</p></div>")
+    html = ("<html><body><div class='content'>"
+            + sec.format(id="introduction", h="Introduction")
+            + sec.format(id="sharing-with-a-single-developer", h="Sharing with a single developer")
+            + sec.format(id="related-work", h="Related work")
+            + sec.format(id="conclusion", h="Conclusion")
+            + "</div><div id='comments'><p>Great post, thanks, I learned a lot, really.</p></div>"
+            "</body></html>")
+    text = extract_text(html)
+    assert "Sharing with a single developer is explained here" in text
+    assert "Related work is explained here" in text
+    assert "Great post" not in text
+
+
+def test_class_names_do_not_make_a_candidate_out_of_a_caption():
+    # "story" twice in the class and id of a tiny video teaser must not outscore the story
+    html = ("<html><body><main><div id='storycontent'><div id='storytext'>"
+            "<div class='story-top' id='js-story-top'><p>Video: the priest saving gang members, "
+            "watch</p></div>"
+            "<h2>The country has long been called a land of opportunity, where anyone can get on.</h2>"
+            + ps() + "</div></div></main></body></html>")
+    text = extract_text(html)
+    assert "The country has long been called a land of opportunity" in text
+    for p in PARAS:
+        assert p in text
+
+
+def test_linked_list_items_and_table_cells_are_content_when_the_list_is():
+    items = "".join(f"<li><a href='/bug/{i}'>Bug {1000 + i}</a> - fix the crash when a tab "
+                    f"with a <a href='/v'>video</a> is moved to window {i}</li>" for i in range(6))
+    rows = "".join(f"<tr><td>{1990 + i}</td><td><a href='/film{i}'>Film title {i}</a></td>"
+                   f"<td>A woman relives the same day until she gets it right, attempt {i}.</td></tr>"
+                   for i in range(6))
+    html = (f"<html><body>{NAV}<article><h1>Notes</h1>{ps(PARAS[:2])}<ul>{items}</ul>"
+            f"{ps(PARAS[2:])}<table>{rows}</table></article>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert "Bug 1003 - fix the crash" in text
+    assert "1992 | Film title 2 | A woman relives" in text
+    assert "Section 3" not in text
