@@ -109,3 +109,41 @@ def test_linked_list_items_and_table_cells_are_content_when_the_list_is():
     assert "Bug 1003 - fix the crash" in text
     assert "1992 | Film title 2 | A woman relives" in text
     assert "Section 3" not in text
+
+
+def test_recipe_method_stated_in_json_ld_wins_over_a_longer_review_thread():
+    steps = ["Whisk the flour and salt in a large bowl.",
+             "Beat in the eggs, then the milk, a little at a time, until smooth.",
+             "Rest the batter for thirty minutes.",
+             "Heat a pan, brush it with butter and fry each pancake for a minute a side."]
+    ld = {"@context": "https://schema.org", "@type": "Recipe", "name": "Easy pancakes",
+          "recipeInstructions": [{"@type": "HowToStep", "text": s} for s in steps]}
+    reviews = "".join(
+        f"<li class='entry'><div class='who'>user{i}</div><p>I made these on Sunday for the whole "
+        "family, and everybody loved them, even my picky son, who usually refuses anything new; "
+        "next time I will add a little sugar and some lemon zest, I think.</p></li>" for i in range(8))
+    html = ("<html><head><title>Easy pancakes</title><script type='application/ld+json'>"
+            + json.dumps(ld) + f"</script></head><body>{NAV}<div class='wrap'><div class='r'>"
+            "<h1>Easy pancakes</h1><p>Thin pancakes for a lazy weekend breakfast.</p><h2>Ingredients"
+            "</h2><ul><li>200 g flour</li><li>2 eggs</li><li>300 ml milk</li></ul><h2>Method</h2><ol>"
+            + "".join(f"<li><p>{s}</p></li>" for s in steps) + "</ol></div>"
+            f"<div class='r2'><h2>Reviews</h2><ul>{reviews}</ul></div></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    for s in steps:
+        assert s in text
+    assert "300 ml milk" in text
+    assert "picky son" not in text
+
+
+def test_article_markup_bounds_a_choice_that_runs_into_a_listing():
+    # short comma-less news paragraphs in <article>, a job listing of comma-rich cards beside it
+    art = ("<article><h1>Hiring rises in the north</h1>" + "".join(
+        f"<p>Employers in the north posted more vacancies in March than in any month since "
+        f"records began {i}.</p>" for i in range(5)) + "</article>")
+    jobs = "<div class='listing'>" + "".join(
+        f"<div class='job'><h3><a href='/j{i}'>Warehouse operative {i}</a></h3><p>Full time, "
+        "permanent, day shifts, forklift licence preferred, free parking, canteen, pension, "
+        "overtime paid at time and a half.</p></div>" for i in range(12)) + "</div>"
+    text = extract_text(f"<html><body>{NAV}<div class='page'>{art}{jobs}</div>{FOOT}</body></html>")
+    assert "records began 4." in text
+    assert "Warehouse" not in text and "forklift" not in text

@@ -27,6 +27,7 @@ How it works (no per-site rules; nothing English-only):
 from __future__ import annotations
 
 import html as _htmllib
+import json
 import re
 import threading
 from typing import NamedTuple
@@ -289,7 +290,7 @@ class _Analysis:
     """Stats of one walk over the body: per element (weight, link weight, punctuation),
     paragraph-propagated content scores, and the set of boilerplate subtrees."""
 
-    __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop")
+    __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer")
 
     def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None):
         self.body = body
@@ -422,6 +423,7 @@ class _Analysis:
         self.scores = scores
         self.drop = drop
         self.soft = soft
+        self.outer = list(outer)
         # what serialising leaves out: the drops, and the soft blocks _pick did not choose
         self.eff_drop = drop | soft if soft else drop
         self.layout = layout
@@ -850,6 +852,180 @@ def parse(html: str) -> etree._Element | None:
         return None
 
 
+# ---------------------------------------------------------------- structured data as evidence
+
+_LDJSON_RE = re.compile(r"<script[^>]+application/ld\+json[^>]*>(.*?)</script\s*>", re.I | re.S)
+_LD_KEYS = ("articleBody", "reviewBody", "text")
+_PROBES = 8
+_PROBE_CHARS = 24
+
+
+def _ld_texts(obj, out: list, depth: int = 0) -> None:
+    """articleBody (and a recipe's instructions) strings anywhere in a JSON-LD object."""
+    if depth > 8:
+        return
+    if isinstance(obj, list):
+        for x in obj:
+            _ld_texts(x, out, depth + 1)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "articleBody" and isinstance(v, str):
+                out.append(v)
+            elif k == "recipeInstructions":
+                steps: list = []
+                _ld_steps(v, steps, 0)
+                if steps:
+                    out.append(" ".join(steps))
+            elif isinstance(v, (dict, list)):
+                _ld_texts(v, out, depth + 1)
+
+
+def _ld_steps(v, out: list, depth: int) -> None:
+    if depth > 5:
+        return
+    if isinstance(v, str):
+        out.append(v)
+    elif isinstance(v, list):
+        for x in v:
+            _ld_steps(x, out, depth + 1)
+    elif isinstance(v, dict):
+        if isinstance(v.get("text"), str):
+            out.append(v["text"])
+        for k in ("itemListElement",):
+            if k in v:
+                _ld_steps(v[k], out, depth + 1)
+
+
+def _structured_body(html: str) -> str:
+    """The longest article body (or recipe method) a page states in JSON-LD, as plain text;
+    '' when it states none. The page's own statement of its text, in any language."""
+    if '"articleBody"' not in html and '"recipeInstructions"' not in html:
+        return ""
+    texts: list = []
+    for m in _LDJSON_RE.finditer(html):
+        src = m.group(1).strip()
+        if "articleBody" not in src and "recipeInstructions" not in src:
+            continue
+        try:
+            _ld_texts(json.loads(src, strict=False), texts)
+        except (ValueError, RecursionError):
+            continue
+    if not texts:
+        return ""
+    t = max(texts, key=len)
+    if "<" in t:  # some sites put HTML in it
+        t = _TAG_RE.sub(" ", t)
+    return _WS_RE.sub(" ", _htmllib.unescape(t)).strip()
+
+
+def _probes(t: str) -> list[str]:
+    """Up to _PROBES short pieces spread over `t`, each starting after a space (a word start)."""
+    n = len(t)
+    out = []
+    for k in range(_PROBES):
+        i = (n * k) // _PROBES
+        if k:
+            j = t.find(" ", i)
+            if j < 0:
+                break
+            i = j + 1
+        piece = t[i:i + _PROBE_CHARS].strip()
+        if len(piece) >= _PROBE_CHARS // 2:
+            out.append(piece)
+    return out
+
+
+def _covered(probes: list[str], text: str) -> float:
+    text = _WS_RE.sub(" ", text)
+    return sum(1 for p in probes if p in text) / len(probes) if probes else 1.0
+
+
+def _block_of(body: etree._Element, probes: list[str]) -> etree._Element | None:
+    """The smallest element whose text holds most of the probes."""
+    hits = []
+    for p in probes:
+        # each probe is looked for in single text nodes (inline markup may split others)
+        lit = "concat('" + "', \"'\", '".join(p.split("'")) + "')" if "'" in p else f"'{p}'"
+        try:
+            nodes = body.xpath(f".//text()[contains(normalize-space(.), {lit})]")
+        except etree.XPathError:
+            continue
+        if nodes:
+            hits.append(nodes[0].getparent())
+    if len(hits) < max(2, len(probes) // 2):
+        return None
+    anc = hits[0]
+    for h in hits[1:]:
+        while anc is not None and not (h is anc or _is_ancestor(anc, h)):
+            anc = anc.getparent()
+        if anc is None:
+            return None
+    return anc
+
+
+_WRAP_SHARE = 0.15
+
+
+def _check_markup(roots: list, an: _Analysis) -> list:
+    """Compare the chosen block with the page's own markup of its article (one outermost
+    <article> or itemprop=articleBody): when the choice lies outside it, or holds a small part
+    of it, and the marked block reads like an article (prose, few links), the marked block is
+    the main content. Density scoring is a guess; the markup is the author's statement."""
+    stats = an.stats
+    marked = [m for m in an.outer if m.tag != "main" and m.get("role") != "main"]
+    if len(marked) != 1:
+        return roots
+    m = marked[0]
+    st = stats.get(m)
+    if st is None or m in an.eff_drop or _link_density(st) > 0.3 or st[2] < 3:
+        return roots
+    chosen = sum(stats[r][0] for r in roots if r in stats)
+    inside = [r for r in roots if r is m or _is_ancestor(m, r)]
+    in_w = sum(stats[r][0] for r in inside if r in stats)
+    if any(_is_ancestor(r, m) for r in roots) or inside and len(inside) < len(roots):
+        # the choice takes the article and more: what lies outside the author's <article>
+        # is not the article (listings, teasers, comments)
+        if st[0] >= max(_MIN_ACCEPT, _WRAP_SHARE * chosen):
+            return inside if in_w >= 0.35 * st[0] else [m]
+        return roots
+    if not inside:
+        # the choice lies elsewhere ("Suggested articles" instead of the article)
+        return [m] if st[0] >= max(_MIN_ACCEPT, 0.5 * chosen) else roots
+    return [m] if in_w < 0.35 * st[0] else roots
+
+
+def _check_structured(html: str, body: etree._Element, roots: list, an: _Analysis,
+                      title: str) -> list:
+    """When the page states its article body (or recipe method) in JSON-LD and the chosen
+    block holds little of it, the block that does hold it is the main content."""
+    sb = _structured_body(html)
+    if len(sb) < 120:
+        return roots
+    probes = _probes(sb)
+    text = _serialise(roots, an, clean=True, title=title)
+    if _covered(probes, text) >= 0.5:
+        return roots
+    blk = _block_of(body, probes)
+    if blk is None or blk is body or blk in an.eff_drop:
+        return roots
+    # the stated body is the text; its block's parents add the headline, a recipe's ingredients
+    # and the like, as long as they stay clear of the block chosen before and of link lists
+    stats = an.stats
+    w0 = stats.get(blk, (0, 0, 0))[0]
+    p = blk.getparent()
+    while p is not None and p is not body and p in stats and not any(
+            r is p or _is_ancestor(p, r) or _is_ancestor(r, p) for r in roots):
+        st = stats[p]
+        if st[0] > 3 * max(w0, 1) or _link_density(st) > 0.4:
+            break
+        blk, p = p, p.getparent()
+    alt = _serialise([blk], an, clean=True, title=title)
+    if _covered(probes, alt) > _covered(probes, text):
+        keep = [r for r in roots if _is_ancestor(r, blk)]
+        return keep or [blk]
+    return roots
+
+
 def extract(html: str) -> Extraction:
     """Main content of `html` as structured plain text, the page title and the method used."""
     root = parse(html)
@@ -871,6 +1047,9 @@ def extract(html: str) -> Extraction:
             an_strict = an
         page_w = max(page_w, an.total)
         roots = _pick(an, use_weights=not relaxed)
+        if roots and not relaxed:
+            roots = _check_markup(roots, an)
+            roots = _check_structured(html, body, roots, an, title)
         if roots:
             text = _serialise(roots, an, clean=True, title=title)
             w = _weight(text)
