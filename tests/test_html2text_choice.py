@@ -147,3 +147,23 @@ def test_article_markup_bounds_a_choice_that_runs_into_a_listing():
     text = extract_text(f"<html><body>{NAV}<div class='page'>{art}{jobs}</div>{FOOT}</body></html>")
     assert "records began 4." in text
     assert "Warehouse" not in text and "forklift" not in text
+
+
+def test_heading_over_an_emptied_section_goes_in_any_language():
+    def para(k):
+        return ("<p>" + f"Der Fluss stieg am Dienstag {k}, und die Behörde öffnete das neue Wehr, "
+                "wie geplant. " * 3 + "</p>")
+    related = "".join(f"<li><a href=/x{i}>Ein anderer Beitrag Nummer {i}</a></li>" for i in range(5))
+    html = ("<html><body><article><h1>Neues Wehr</h1>" + para(1) + para(2)
+            + f"<h2>Ähnliche Beiträge</h2><ul>{related}</ul>"
+            "<h3>Kommentare schreiben</h3><form><input name=a><textarea></textarea></form>"
+            "<h2>Fazit</h2><h3>Teil eins</h3>" + para(3) + "<h2>相关文章</h2><ul>"
+            + "".join(f"<li><a href=/z{i}>另一篇文章的标题第{i}篇</a></li>" for i in range(5))
+            + "</ul></article></body></html>")
+    text = extract_text(html)
+    assert "Ähnliche Beiträge" not in text
+    assert "Kommentare schreiben" not in text
+    assert "相关文章" not in text
+    # a heading whose content is a subsection keeps its place
+    assert "\n\nFazit\n\nTeil eins\n\nDer Fluss stieg am Dienstag 3" in text
+    assert text.startswith("Neues Wehr\n\nDer Fluss stieg am Dienstag 1")

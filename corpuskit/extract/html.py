@@ -649,6 +649,9 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                     skipped.add(el)
                     continue
                 if tag in _BLOCK_TAGS:
+                    if tag in _HEADINGS:
+                        out.append(2)
+                        out.append(_HeadStart(int(tag[1])))
                     if tag in _LINE_TAGS:
                         out.append(1)
                         if tag == "tr" and tables:
@@ -683,6 +686,8 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                 if tag in ("pre", "listing", "xmp", "plaintext"):
                     out.append(2)
             elif isinstance(tag, str) and tag in _BLOCK_TAGS:
+                if tag in _HEADINGS:
+                    out.append(_HEAD_END)
                 if tag in _LINE_TAGS:
                     out.append(1)
                 elif tag in ("td", "th") and tables and not tables[-1][0]:
@@ -708,15 +713,41 @@ class _Pre(str):
     """Preformatted text: kept verbatim."""
 
 
+class _HeadStart(int):
+    """A heading of this level starts."""
+
+
+_HEAD_END = object()
+
+
 def _join(tokens: list, ws: re.Pattern) -> str:
     parts: list[str] = []
     pending = 0
     line_has_text = False
+    # A heading whose section came out empty (everything under it was boilerplate: a "related
+    # posts" or "write a comment" heading over a pruned list or a stripped form) goes too,
+    # whatever its language. Headings with nothing after them yet: (level, first part, end).
+    empty: list = []
+    in_head = 0
+    head_at = 0
     for tok in tokens:
         cls = tok.__class__
         if cls is int:
             if tok > pending:
                 pending = tok
+            continue
+        if cls is _HeadStart:
+            # a heading of the same or a higher rank closes the empty sections before it
+            while empty and empty[-1][0] >= tok:
+                _, a, b = empty.pop()
+                del parts[a:b]
+            in_head = tok
+            head_at = len(parts)
+            continue
+        if tok is _HEAD_END:
+            if in_head and len(parts) > head_at:
+                empty.append((in_head, head_at, len(parts)))
+            in_head = 0
             continue
         if tok is _CELL:
             if line_has_text and not pending:
@@ -741,8 +772,13 @@ def _join(tokens: list, ws: re.Pattern) -> str:
             pending = 0
         if cls is _Pre:
             s = _Pre(s)
+        if empty and not in_head:
+            empty.clear()
         parts.append(s)
         line_has_text = True
+    while empty:
+        _, a, b = empty.pop()
+        del parts[a:b]
     text = "".join(parts)
     # lines left holding only spaces or a dangling cell separator
     text = re.sub(r"[ \t]+\n", "\n", text).strip()
