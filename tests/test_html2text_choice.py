@@ -167,3 +167,41 @@ def test_heading_over_an_emptied_section_goes_in_any_language():
     # a heading whose content is a subsection keeps its place
     assert "\n\nFazit\n\nTeil eins\n\nDer Fluss stieg am Dienstag 3" in text
     assert text.startswith("Neues Wehr\n\nDer Fluss stieg am Dienstag 1")
+
+
+# ---------------------------------------------------------------- --favor
+
+FAVOR_PAGE = (
+    "<html><body>" + NAV + "<article><h1>New weir opens</h1>" + ps()
+    + "<p>Photo: River Authority</p>"
+    # a block of links with some text around them: kept for recall, dropped for precision
+    + "<div><a href='/w'>Weir</a>, <a href='/r'>river</a> and <a href='/f'>floods</a>: read all of "
+      "<a href='/more'>our coverage of the valley</a></div>"
+    + "</article>" + FOOT + "</body></html>")
+
+
+def test_favor_orders_precision_balanced_recall():
+    texts = {f: extract(FAVOR_PAGE, f).text for f in ("precision", "balanced", "recall")}
+    for t in texts.values():
+        for p in PARAS:
+            assert p in t
+    assert "Photo: River Authority" not in texts["precision"]
+    assert "Photo: River Authority" in texts["balanced"]
+    assert "our coverage of the valley" not in texts["balanced"]
+    assert "our coverage of the valley" in texts["recall"]
+    assert len(texts["precision"]) < len(texts["balanced"]) < len(texts["recall"])
+
+
+def test_favor_is_a_stage_option_and_checked():
+    from corpuskit.stage import make_stage
+    from corpuskit.stages.html2text import HtmlToText
+
+    st = make_stage("html2text", favor="precision")
+    assert isinstance(st, HtmlToText) and st.favor == "precision"
+    out = st.process({"html": FAVOR_PAGE})
+    assert "Photo: River Authority" not in out["text"]
+    assert HtmlToText().favor == "balanced"
+    with pytest.raises(Exception, match="favor"):
+        make_stage("html2text", favor="speed")
+    with pytest.raises(ValueError, match="favor"):
+        extract(FAVOR_PAGE, "speed")

@@ -116,6 +116,24 @@ _MIN_SHARE = 0.3         # ... unless it holds this share of the page's text any
 _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
 
 _STRING = etree.XPath("string()")
+
+
+class _Tune(NamedTuple):
+    """How far the choice reaches: --favor precision | balanced | recall."""
+    sibling: float      # a sibling joins at this share of the best candidate's score
+    inner: float        # ... or when a block inside it scores this share
+    prose_siblings: bool  # ... or when it reads like prose (a paragraph, a list of sentences)
+    prune_ld: float     # inside the content, blocks with more link text than this go
+    prune_short_ld: float  # ... and short blocks (under prune_short_w) with more than this
+    prune_short_w: int
+    trim_tail: bool = False  # drop short lines without sentence punctuation from the end
+
+
+FAVOR = {
+    "balanced": _Tune(0.2, 0.3, True, 0.6, 0.4, 150),
+    "precision": _Tune(0.3, 0.45, False, 0.4, 0.2, 300, True),
+    "recall": _Tune(0.12, 0.2, True, 0.75, 0.5, 100),
+}
 _TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
 # Attribute markers of the main content. Which ones a page has is read off the source with
 # two str.find scans (a regex with a leading alternation over a 150 KB page costs ~10x more),
@@ -290,10 +308,13 @@ class _Analysis:
     """Stats of one walk over the body: per element (weight, link weight, punctuation),
     paragraph-propagated content scores, and the set of boilerplate subtrees."""
 
-    __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer")
+    __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer",
+                 "tune")
 
-    def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None):
+    def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None,
+                 tune: _Tune = FAVOR["balanced"]):
         self.body = body
+        self.tune = tune
         protect: set = set()
         markers = _main_markers(body, attr_xpath)
         mset = set(markers)
@@ -535,7 +556,8 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
     if parent is None:
         return [top], best
     out = []
-    thresh = max(10.0, top_score * 0.2)
+    tune = an.tune
+    thresh = max(10.0, top_score * tune.sibling)
     top_cls = top.get("class")
     # best candidate inside each sibling: an article split into sibling sections scores
     # deep inside each section, not on the section itself
@@ -564,10 +586,10 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
             out.append(sib)
             continue
         ld = _link_density(st)
-        if inner.get(sib, 0.0) >= 0.3 * top_score and ld < 0.3:
+        if inner.get(sib, 0.0) >= tune.inner * top_score and ld < 0.3:
             out.append(sib)
             continue
-        if sib.tag in ("p", "blockquote", "pre", "ul", "ol", "table"):
+        if tune.prose_siblings and sib.tag in ("p", "blockquote", "pre", "ul", "ol", "table"):
             if st[0] > 80 and ld < 0.25 and st[2] >= 2:
                 out.append(sib)
             elif sib.tag == "p" and 0 < st[0] <= 80 and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
@@ -595,16 +617,16 @@ _CLEAN_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "form", "f
 _CELL_TAGS = frozenset(("td", "th"))
 
 
-def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None) -> bool:
+def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None, tune: _Tune) -> bool:
     """Inside the main content: drop link lists and link-heavy blocks (related links, tags,
     pagination) that class names did not give away."""
     if st is None or not st[0]:
         return False
     w, lw, pc = st
     ld = lw / w
-    if ld > 0.5:
+    if ld > tune.prune_ld:
         return True
-    return ld > 0.3 and w < 200 and pc <= 1
+    return ld > tune.prune_short_ld and w < tune.prune_short_w and pc <= 1
 
 
 def _two_links(el: etree._Element) -> bool:
@@ -620,6 +642,7 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                title: str = "") -> str:
     out: list = []
     drop = an.eff_drop if use_drop else ()
+    tune = an.tune
     layout = an.layout
     stats = an.stats
     skipped: set = set()
@@ -634,10 +657,10 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                     walker.skip_subtree()
                     continue
                 if el in drop or (clean and el is not root and (
-                        tag in _CLEAN_TAGS and _prune(el, tag, stats.get(el))
+                        tag in _CLEAN_TAGS and _prune(el, tag, stats.get(el), tune)
                         # a data table's cell holding one link is a linked value (a title, a
                         # name); a cell of several links is a menu
-                        or tag in _CELL_TAGS and _prune(el, tag, stats.get(el))
+                        or tag in _CELL_TAGS and _prune(el, tag, stats.get(el), tune)
                         and (tables and tables[-1][0] or _two_links(el)))):
                     walker.skip_subtree()
                     skipped.add(el)
@@ -1002,6 +1025,22 @@ def _block_of(body: etree._Element, probes: list[str]) -> etree._Element | None:
 _WRAP_SHARE = 0.15
 
 
+_TAIL_MAX = 80
+
+
+def _trim_tail(text: str) -> str:
+    """Precision: the short lines that close a block without ending a sentence are mostly
+    credits, tags, share prompts and bylines."""
+    lines = text.split("\n")
+    n = len(lines)
+    while n > 1:
+        ln = lines[n - 1].strip()
+        if ln and (len(ln) >= _TAIL_MAX or _SENT_END_RE.search(ln)):
+            break
+        n -= 1
+    return "\n".join(lines[:n]).rstrip() if n < len(lines) else text
+
+
 def _check_markup(roots: list, an: _Analysis) -> list:
     """Compare the chosen block with the page's own markup of its article (one outermost
     <article> or itemprop=articleBody): when the choice lies outside it, or holds a small part
@@ -1062,8 +1101,14 @@ def _check_structured(html: str, body: etree._Element, roots: list, an: _Analysi
     return roots
 
 
-def extract(html: str) -> Extraction:
-    """Main content of `html` as structured plain text, the page title and the method used."""
+def extract(html: str, favor: str = "balanced") -> Extraction:
+    """Main content of `html` as structured plain text, the page title and the method used.
+    `favor`: "precision" (less boilerplate, may lose a marginal paragraph), "balanced" or
+    "recall" (more of the page's text around the main block)."""
+    try:
+        tune = FAVOR[favor]
+    except KeyError:
+        raise ValueError(f"favor must be one of {', '.join(FAVOR)}, not {favor!r}") from None
     root = parse(html)
     if root is None:
         text = _stripped(html)
@@ -1078,7 +1123,7 @@ def extract(html: str) -> Extraction:
     page_w = 0
     attr_xpath = _marker_xpath(html)
     for relaxed in (False, True):
-        an = _Analysis(body, relaxed, attr_xpath)
+        an = _Analysis(body, relaxed, attr_xpath, tune)
         if an_strict is None:
             an_strict = an
         page_w = max(page_w, an.total)
@@ -1088,6 +1133,8 @@ def extract(html: str) -> Extraction:
             roots = _check_structured(html, body, roots, an, title)
         if roots:
             text = _serialise(roots, an, clean=True, title=title)
+            if tune.trim_tail:
+                text = _trim_tail(text)
             w = _weight(text)
             method = "density" if not relaxed else "density_relaxed"
             if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
@@ -1109,6 +1156,6 @@ def extract(html: str) -> Extraction:
     return Extraction(text, title, method)
 
 
-def extract_text(html: str) -> str:
+def extract_text(html: str, favor: str = "balanced") -> str:
     """Main content of `html` as structured plain text ('' when the page has none)."""
-    return extract(html).text
+    return extract(html, favor).text
