@@ -66,7 +66,7 @@ def test_share_bar_inside_the_article_still_goes():
 
 def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
     # documentation generators give sections ids made of their heading: "sharing-..." is no
-    # share bar, "related-work" no related-links box
+    # share bar, "related-work-in-this-field" no related-links box; a short id proves nothing
     sec = ("<div class='section' id='{id}'><h2>{h}</h2>"
            "<p>{h} is explained here at some length, with a comma, another comma, and a full "
            "stop at the end of a proper sentence.</p><p>More prose about {h}, which goes on for "
@@ -74,13 +74,14 @@ def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
     html = ("<html><body><div class='content'>"
             + sec.format(id="introduction", h="Introduction")
             + sec.format(id="sharing-with-a-single-developer", h="Sharing with a single developer")
-            + sec.format(id="related-work", h="Related work")
+            + sec.format(id="related-work-in-this-field", h="Related work in this field")
             + sec.format(id="conclusion", h="Conclusion")
-            + "</div><div id='comments'><p>Great post, thanks, I learned a lot, really.</p></div>"
+            + "</div><div id='comments'><h3>Comments</h3><p>Great post, thanks, I learned a lot, "
+            "really.</p></div>"
             "</body></html>")
     text = extract_text(html)
     assert "Sharing with a single developer is explained here" in text
-    assert "Related work is explained here" in text
+    assert "Related work in this field is explained here" in text
     assert "Great post" not in text
 
 
