@@ -206,3 +206,70 @@ def test_favor_is_a_stage_option_and_checked():
         make_stage("html2text", favor="speed")
     with pytest.raises(ValueError, match="favor"):
         extract(FAVOR_PAGE, "speed")
+
+
+# ---------------------------------------------------------------- page types
+
+REVIEWS = "".join(
+    f"<div class='rv'><div class='who'>buyer{i}</div><p>Good kettle, boils fast, a little loud "
+    f"though, and the lid sticks sometimes; I would buy it again, probably, for the price {i}.</p>"
+    "</div>" for i in range(6))
+
+
+def test_product_description_wins_over_its_review_thread():
+    specs = "".join(f"<tr><th>Spec {i}</th><td>Value {i} mm</td></tr>" for i in range(8))
+    html = (f"<html><body>{NAV}<div class='p'><h1>Kettle 3000</h1><div class='price'>$39.99</div>"
+            "<div class='d'><p>A quiet kettle with a 1.7 litre jug, a rapid-boil element, and a "
+            "filter that keeps limescale out of your tea.</p><ul><li>1.7 litre capacity</li>"
+            f"<li>Auto shut-off</li></ul></div><table>{specs}</table></div>"
+            f"<div class='r'>{REVIEWS}</div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert "A quiet kettle with a 1.7 litre jug" in text
+    assert "Auto shut-off" in text and "Spec 3 | Value 3 mm" in text
+    assert "Good kettle" not in text
+
+
+def test_recipe_without_structured_data_keeps_its_method():
+    steps = "".join(f"<li><p>{s}</p></li>" for s in (
+        "Whisk the flour and salt in a large bowl.",
+        "Beat in the eggs, then the milk, a little at a time, until smooth.",
+        "Heat a pan, brush it with butter and fry each pancake for a minute a side."))
+    html = (f"<html><body>{NAV}<div class='w'><div class='r'><h1>Easy pancakes</h1><p>Thin "
+            "pancakes for a lazy weekend breakfast.</p><h2>Ingredients</h2><ul><li>200 g flour"
+            f"</li><li>2 eggs</li></ul><h2>Method</h2><ol>{steps}</ol></div>"
+            f"<div class='c'><h2>Reviews</h2>{REVIEWS}</div></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert "Beat in the eggs" in text and "200 g flour" in text
+    assert "Good kettle" not in text
+
+
+def test_forum_thread_keeps_every_post():
+    posts = "".join(
+        f"<div class='msg'><div class='ui'><a href='/u{i}'>user{i}</a></div><div class='mt'><p>Reply "
+        f"number {i}: I had the same problem with the pump, and after replacing the capacitor, it "
+        "started working again; check the wiring first, though.</p></div></div>" for i in range(8))
+    html = (f"<html><body>{NAV}<div class='thread'><h1>Boiler pump not starting</h1>{posts}</div>"
+            "<div class='sim'><h3>Similar threads</h3><ul>" + "".join(
+                f"<li><a href='/t{i}'>Some other thread about boilers {i}</a></li>" for i in range(6))
+            + f"</ul></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert text.count("Reply number") == 8
+    assert "Similar threads" not in text and "Some other thread" not in text
+
+
+def test_readme_page_keeps_its_headings_lists_and_code():
+    files = "".join(f"<div role='row'><a href='/f{i}'>src/module_{i}.py</a> <a href='/c{i}'>Fix typo "
+                    f"in module {i}</a> 3 years ago</div>" for i in range(15))
+    readme = ("<article class='markdown-body' itemprop='text'><h1>fastgrep</h1><p>A small, fast grep "
+              "clone.</p><h2>Installation</h2><pre><code>cargo install fastgrep</code></pre>"
+              "<h2>Features</h2><ul><li>Unicode aware</li><li>Respects .gitignore</li><li>Parallel "
+              "directory walk</li></ul><h2>License</h2><p>MIT or Apache-2.0, at your option.</p>"
+              "</article>")
+    html = (f"<html><head><title>someone/fastgrep: A small fast grep clone</title></head><body>{NAV}"
+            f"<main><div class='Layout-main'><div role='grid'>{files}</div><div id='readme'>{readme}"
+            "</div></div><div class='Layout-sidebar'><h2>About</h2><p>A small fast grep clone</p>"
+            f"</div></main>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert "Installation\n\ncargo install fastgrep\n\nFeatures\n\nUnicode aware\nRespects .gitignore" in text
+    assert "MIT or Apache-2.0" in text
+    assert "module_3.py" not in text

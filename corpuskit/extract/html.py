@@ -1091,6 +1091,55 @@ def _check_markup(roots: list, an: _Analysis) -> list:
     return [m] if in_w < 0.35 * st[0] else roots
 
 
+_RECORD_TAGS = frozenset(("div", "li", "article", "section", "tr", "dd"))
+
+
+def _records_share(root: etree._Element, stats: dict) -> float:
+    """The share of `root`'s text held by repeated records: 3+ children of one (tag, class) that
+    are containers of blocks (a comment, a review, a teaser card), not plain paragraphs."""
+    groups: dict = {}
+    for c in root:
+        tag = c.tag
+        if tag in _RECORD_TAGS and c in stats and len(c):
+            st = stats[c]
+            k = (tag, c.get("class"))
+            g = groups.get(k)
+            if g is None:
+                groups[k] = [1, st[0]]
+            else:
+                g[0] += 1
+                g[1] += st[0]
+    w = stats[root][0] if root in stats else 0
+    if not w:
+        return 0.0
+    return max((g[1] for g in groups.values() if g[0] >= 3), default=0) / w
+
+
+def _check_headline(roots: list, an: _Analysis, title: str) -> list:
+    """A choice made of repeated records (comments, reviews) while the page's headline sits in a
+    block of its own, with text and few links, apart from the choice: that block is the main
+    content (a recipe or product above its review thread). A thread whose records share a block
+    with the headline (a forum topic) stays as it is."""
+    stats = an.stats
+    if len(roots) != 1 or _records_share(roots[0], stats) < 0.6:
+        return roots
+    heads = [h for h in an.body.iter("h1") if h in stats]
+    if len(heads) > 1 and title:
+        heads = [h for h in heads if _repeats_title(h, title)] or heads[:1]
+    if not heads:
+        return roots
+    root = roots[0]
+    p = heads[0].getparent()
+    while p is not None and p is not an.body:
+        if p is root or _is_ancestor(p, root) or _is_ancestor(root, p):
+            return roots  # the headline's block holds the records, or they hold it
+        st = stats.get(p)
+        if st is not None and st[0] - stats[heads[0]][0] >= _MIN_ACCEPT // 2:
+            return [p] if _link_density(st) < 0.4 and p not in an.eff_drop else roots
+        p = p.getparent()
+    return roots
+
+
 def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Analysis,
                       title: str, text: str) -> str:
     """When the page states its article body (or recipe method) in JSON-LD and the chosen
@@ -1152,6 +1201,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         roots = _pick(an, use_weights=not relaxed)
         if roots and not relaxed:
             roots = _check_markup(roots, an)
+            roots = _check_headline(roots, an, title)
         if roots:
             text = _serialise(roots, an, clean=True, title=title)
             if ld and not relaxed:
