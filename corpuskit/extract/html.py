@@ -515,6 +515,7 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
 def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element | None]:
     stats, drop = an.stats, an.eff_drop
     final: dict = {}
+    ranking: dict = {}  # the scores that choose the top candidate
     for el, sc in an.scores.items():
         st = stats[el]
         base = _TAG_BASE.get(el.tag, 0)
@@ -522,17 +523,18 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
             base += _class_weight(el)
             if _is_main_marker(el, el.tag):
                 base += 15
-        if base > sc and st[0] < _MIN_ACCEPT:
-            # names and tags nudge a candidate; they do not make one out of a caption ("storytop"
-            # on a video teaser must not outscore the story's paragraphs)
-            base = sc
-        elif base < -0.5 * sc and el in an.soft:
-            # ... nor veto one: inside the article a "sidebar" class can halve a score, not zero it
+        if base < -0.5 * sc and el in an.soft:
+            # inside the article a "sidebar" class can halve a score, not zero it
             base = -0.5 * sc
-        final[el] = (sc + base) * (1.0 - _link_density(st))
+        keep = 1.0 - _link_density(st)
+        final[el] = f = (sc + base) * keep
+        # names and tags nudge a candidate; they do not make the top one out of a caption
+        # ("storytop" on a video teaser must not outscore the story's paragraphs). Siblings of
+        # the top keep their nudge: a card of the article's own class joins it.
+        ranking[el] = (sc + sc) * keep if base > sc and st[0] < _MIN_ACCEPT else f
     if not final:
         return [], None
-    ranked = sorted(final.items(), key=lambda kv: kv[1], reverse=True)
+    ranked = sorted(ranking.items(), key=lambda kv: kv[1], reverse=True)
     top, top_score = ranked[0]
     if top_score <= 0:
         return [], None
@@ -1079,12 +1081,29 @@ def _check_markup(roots: list, an: _Analysis) -> list:
     chosen = sum(stats[r][0] for r in roots if r in stats)
     inside = [r for r in roots if r is m or _is_ancestor(m, r)]
     in_w = sum(stats[r][0] for r in inside if r in stats)
-    if any(_is_ancestor(r, m) for r in roots) or inside and len(inside) < len(roots):
-        # the choice takes the article and more: what lies outside the author's <article>
-        # is not the article (listings, teasers, comments)
-        if st[0] >= max(_MIN_ACCEPT, _WRAP_SHARE * chosen):
-            return inside if in_w >= 0.35 * st[0] else [m]
-        return roots
+    wraps = [r for r in roots if _is_ancestor(r, m)]
+    if wraps or inside and len(inside) < len(roots):
+        # the choice takes the article and more: of what lies outside the author's <article>,
+        # listings (repeated records: teasers, jobs, comments) and link-heavy blocks go; an
+        # author's note or a closing paragraph beside the <article> stays
+        if st[0] < max(_MIN_ACCEPT, _WRAP_SHARE * chosen):
+            return roots
+        out = []
+        for r in roots:
+            if r in inside:
+                out.append(r)
+            elif r in wraps:
+                for c in r:
+                    if c is m or _is_ancestor(c, m):
+                        out.append(m)
+                    elif c in stats and c not in an.eff_drop and _plain_block(c, stats):
+                        out.append(c)
+            elif _plain_block(r, stats):
+                out.append(r)
+        if sum(stats[r][0] for r in out if r in inside or r is m) < 0.35 * st[0]:
+            out = [m if (r in inside) else r for r in out]
+            out = [r for i, r in enumerate(out) if r not in out[:i]]
+        return out
     if not inside:
         # the choice lies elsewhere ("Suggested articles" instead of the article)
         return [m] if st[0] >= max(_MIN_ACCEPT, 0.5 * chosen) else roots
@@ -1113,6 +1132,22 @@ def _records_share(root: etree._Element, stats: dict) -> float:
     if not w:
         return 0.0
     return max((g[1] for g in groups.values() if g[0] >= 3), default=0) / w
+
+
+def _plain_block(el: etree._Element, stats: dict) -> bool:
+    """Text beside the article that is no listing: few links, no run of repeated records
+    (looked for down a chain of single dominant children)."""
+    st = stats.get(el)
+    if st is None or not st[0] or _link_density(st) > 0.3:
+        return False
+    for _ in range(4):
+        if _records_share(el, stats) >= 0.6:
+            return False
+        big = [c for c in el if c in stats and stats[c][0] >= 0.8 * stats[el][0]]
+        if len(big) != 1:
+            return True
+        el = big[0]
+    return True
 
 
 def _check_headline(roots: list, an: _Analysis, title: str) -> list:
