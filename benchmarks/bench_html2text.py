@@ -157,7 +157,8 @@ def git_commit() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "corpuskit", "benchmarks"], cwd=ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "corpuskit", "benchmarks",
+                                ":(exclude)benchmarks/results"], cwd=ROOT,
                                capture_output=True, text=True).stdout.strip()
         return head + ("-dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
@@ -237,13 +238,12 @@ def main() -> int:
     results: dict = {"commit": git_commit(), "repeat": repeat, "quick": args.quick, "missing": missing,
                      "versions": {"magic_html": mh["version"]}, "split": str(SPLIT_FILE.relative_to(ROOT)),
                      "sets": {}}
-    try:
-        import resiliparse
-        import trafilatura
-        results["versions"].update(trafilatura=trafilatura.__version__,
-                                   resiliparse=getattr(resiliparse, "__version__", "?"))
-    except ImportError:
-        pass
+    from importlib.metadata import PackageNotFoundError, version
+    for pkg in ("trafilatura", "resiliparse", "lxml"):
+        try:
+            results["versions"][pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
     start = 0
     for g, its in groups:
         sl = slice(start, start + len(its))

@@ -16,11 +16,21 @@ How it works (no per-site rules; nothing English-only):
    (<article>, <main>, role=main, itemprop=articleBody). The best candidate may move up to an
    ancestor that holds several strong candidates; then siblings with good scores, or that read
    like prose, are added.
-4. The chosen subtrees are serialised: boilerplate and link-dense lists/blocks inside them are
-   dropped; headings, paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim
-   and <br> line breaks keep the page's structure. A headline repeating the <title> is left out
-   (it is meta.title), and long lines repeated verbatim (a second copy of the article) kept once.
-5. Cascade when a step finds too little: ``density`` -> ``density_relaxed`` (no class/id
+   Inside an <article>/articleBody, class words are soft: such a block is scored like any other
+   and left out only where it is not the block holding the article's text.
+4. The choice is checked against what the page says about itself: one outermost <article> or
+   articleBody (a choice elsewhere, or holding under 35% of it, gives way; listings beside it
+   go), a JSON-LD articleBody or recipe method (the block holding it wins when the choice holds
+   little of it), and the headline (a choice of repeated records, reviews or comments, apart
+   from the headline's own text block gives way to that block).
+5. The chosen subtrees are serialised: boilerplate and link-dense blocks inside them are
+   dropped (list items and data cells are judged with their list or table); headings,
+   paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim and <br> line
+   breaks keep the page's structure. A heading whose section came out empty goes, a headline
+   repeating the <title> is left out (it is meta.title), and long lines repeated verbatim (a
+   second copy of the article) are kept once. `favor` (precision | balanced | recall) sets how
+   far the choice reaches.
+6. Cascade when a step finds too little: ``density`` -> ``density_relaxed`` (no class/id
    pruning) -> ``body`` (all body text minus boilerplate) -> ``all_text`` (all body text) ->
    ``stripped`` (tags removed by regex; for markup the parser loses, e.g. past its depth limit).
 """
