@@ -31,7 +31,16 @@ lint: $(STAMP) ## ruff over the package, the tests and the benchmarks
 # benchmarks/results/<name>.json. Needs the [bench] extra (trafilatura, resiliparse, datatrove).
 # Long: bench_pipeline_scale.py runs the pipeline on 1M documents (5 GB generated under
 # bench_out/, ~30 min on 2 cores).
-bench: ## run every benchmark (long; installs the bench extra)
+# magic-html (html2text's Chinese anchor) needs Python >= 3.12: a venv of its own, beside ours
+PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) $(shell command -v python3.12 2>/dev/null))
+MAGIC_VENV := .venv-magic-html
+
+$(MAGIC_VENV)/bin/python:
+	@test -n "$(PYTHON312)" || { echo "make bench: magic-html needs Python >= 3.12 (set PYTHON312=...)"; exit 1; }
+	$(PYTHON312) -m venv $(MAGIC_VENV)
+	$(MAGIC_VENV)/bin/pip install -q magic-html
+
+bench: $(MAGIC_VENV)/bin/python ## run every benchmark (long; installs the bench extra)
 	$(VENV)/bin/pip install -q -e '.[test,bench,ray]'
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PYTHON) $$f || exit 1; done
 	@echo "== the whole default chain on the evaluation pages replicated to ~1 GB"

@@ -63,8 +63,8 @@ def make_corpus(path: Path, mb: int, en: list[str], zh: list[str]) -> int:
 
 
 def _in_process(src: Path, out: Path) -> None:
-    from corpuskit.io.jsonl import RecordReader, RecordWriter
     from corpuskit.core.chain import Chain
+    from corpuskit.io.jsonl import RecordReader, RecordWriter
     from corpuskit.stages.cat import Cat
 
     with RecordWriter(str(out)) as w:

@@ -61,8 +61,8 @@ def find_eval(arg: str | None) -> Path | None:
 
 def sample_data_texts() -> dict[str, list[str]]:
     """Fallback when ../shared/eval is not there: the repository's sample_data (small)."""
-    from corpuskit.io.jsonl import read_records
     from corpuskit.core.text import is_cjk_text
+    from corpuskit.io.jsonl import read_records
 
     out: dict[str, list[str]] = {"en": [], "zh": []}
     for r in read_records(str(ROOT / "sample_data" / "raw" / "docs.jsonl")):

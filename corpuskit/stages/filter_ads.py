@@ -4,11 +4,15 @@ Chinese; drop documents that are mostly boilerplate or contain "lorem ipsum".
 Line rules, in order (a line is removed by the first that fires):
 1. boilerplate patterns (``corpuskit/data/boilerplate/*.tsv`` plus ``--patterns``), each limited
    to short lines so that content that merely mentions cookies or 广告 stays;
-2. menu rows and breadcrumbs recognised by their shape (short segments between separators);
+2. menu rows and breadcrumbs recognised by their shape (4+ short segments between separators,
+   whichever symbol separates them: " | ", " - ", " – ", " · " ...);
 3. with ``--c4-strict``, C4's literal rules: any line containing "javascript" or a policy phrase;
 4. C4's line rules: a word longer than ``max_word_length``, fewer than ``min_words_per_line``
    words (CJK-aware), and, with ``--terminal-punct``, no terminal punctuation at the end.
-Wikipedia-style citation marks ([1], [edit], [citation needed]) are removed (C4).
+Wikipedia-style citation marks ([1], [edit], [citation needed]) are removed (C4), and so are
+MediaWiki's section edit links in any language ("[editar | modificar o código]", "[编辑]"), found by
+shape: a bracket of one or two short segments ending a heading-like line (a one-part bracket only
+when it ends several lines of the document).
 """
 from __future__ import annotations
 
@@ -38,6 +42,17 @@ _BREADCRUMB_SEP = re.compile(r"\s*(?:>|»|›|→|＞|〉|/|::)\s*")
 # "/" only with spaces around it: "Bulgaria/Israel/Hungary" and URLs are not menus.
 _MENU_SEP = re.compile(r"\s*(?:\||｜|•|·|・|\u2022|◆|■)\s*|\s+/\s+")
 _ITEM_SPLIT = re.compile(r"[\s|｜/·•]+")
+# Any separator, by shape: a run of 1-3 symbols with white space on both sides (" - ", " – ",
+# " | ", " ~ ", " :: ", " * ", " ／ "). A row that one such separator cuts into 4+ short segments
+# is a menu whichever symbol the site chose.
+_ANY_SEP = re.compile(r"(?<=\S)[ \t\u3000]+([^\w\s]{1,3})[ \t\u3000]+(?=\S)")
+# MediaWiki's section edit links after a heading, in any language: "[edit]", "[editar | modificar
+# o código]", "[bearbeiten | Quelltext bearbeiten]", "[编辑]". Found by shape: a bracket of one or
+# two short word-only segments ending a short line; a one-part bracket only when the same one
+# ends several lines of the document (every heading carries it).
+_EDIT_BRACKET = re.compile(r"\s*\[\s*([^\[\]|\d]{1,40}?)(?:\s*[|｜]\s*([^\[\]|\d]{1,40}?))?\s*\]\s*$")
+_EDIT_HEAD_MAX_WORDS = 15
+_EDIT_SEG_MAX_WORDS = 4
 _SEP_CHARS = frozenset(">»›→＞〉/:|｜•·・◆■\u2022")
 _HOME_WORDS = frozenset({"home", "homepage", "main page", "首页", "主页", "网站首页", "首頁"})
 _NAV_VOCAB = frozenset(
@@ -152,11 +167,46 @@ def _segments_short(segments: list[str], max_words: int) -> bool:
     return all(s and count_words(s) <= max_words for s in segments)
 
 
+def _edit_bracket(line: str) -> re.Match | None:
+    """The edit-link bracket ending a heading-like line, if the line has that shape."""
+    if not line.endswith("]"):
+        return None
+    m = _EDIT_BRACKET.search(line)
+    if m is None or m.start() == 0:
+        return None  # a bracket alone on its line is not a heading's suffix
+    for seg in m.groups():
+        if seg is not None and not (any(c.isalpha() for c in seg)
+                                    and count_words(seg) <= _EDIT_SEG_MAX_WORDS):
+            return None
+    if count_words(line[:m.start()]) > _EDIT_HEAD_MAX_WORDS:
+        return None
+    return m
+
+
+def edit_brackets(lines: list[str]) -> frozenset[str]:
+    """The edit-link brackets of a document: two-part ones ("[editar | modificar o código]")
+    wherever they end a heading-like line, one-part ones ("[editar]") when the same bracket ends
+    two or more such lines."""
+    seen: Counter[str] = Counter()
+    out = set()
+    for ln in lines:
+        m = _edit_bracket(ln.strip())
+        if m is None:
+            continue
+        key = m.group(0).strip()
+        if m.group(2) is not None:
+            out.add(key)
+        else:
+            seen[key] += 1
+    out.update(k for k, n in seen.items() if n >= 2)
+    return frozenset(out)
+
+
 def structural_rule(line: str, n_words: int) -> str | None:
     """'breadcrumb' or 'menu' when the line's shape says so, else None."""
     if n_words > 40 or n_words < 2:
         return None
-    has_sep = not _SEP_CHARS.isdisjoint(line)
+    has_sep = not _SEP_CHARS.isdisjoint(line) or _ANY_SEP.search(line) is not None
     if not has_sep and not (3 <= n_words <= 14):
         return None
     if ends_with_terminal_punct(line):
@@ -173,6 +223,14 @@ def structural_rule(line: str, n_words: int) -> str | None:
     segs = [s for s in _MENU_SEP.split(low) if s]
     if len(segs) >= 4 and _segments_short(segs, 4):
         return "menu"
+    # the same row with any other separator ("About Me - CV - Publications - Talks - Code")
+    seps = _ANY_SEP.findall(low)
+    if len(seps) >= 3:
+        sep = max(set(seps), key=seps.count)
+        if seps.count(sep) >= 3:
+            segs = [s.strip() for s in re.split(r"[ \t\u3000]+" + re.escape(sep) + r"[ \t\u3000]+", low)]
+            if len(segs) >= 4 and _segments_short(segs, 4):
+                return "menu"
     # Space-separated menus ("Home About Contact Blog", "首页 新闻 体育 娱乐"): several items of a
     # navigation vocabulary on one short line.
     if n_words <= 14:
@@ -272,13 +330,21 @@ class FilterAds(RecordStage):
         total_chars = 0
         bp_chars = 0
         changed = False
-        for line in text.split("\n"):
+        lines = text.split("\n")
+        edits = edit_brackets(lines) if self.remove_citations and "]" in text else frozenset()
+        for line in lines:
             s = line.strip()
             if not s:
                 out.append(line)
                 continue
             n_lines += 1
             total_chars += len(s)
+            if edits and s.endswith("]"):
+                m = _edit_bracket(s)
+                if m is not None and m.group(0).strip() in edits:
+                    changed = True  # the heading stays; its edit link goes
+                    s = s[:m.start()].rstrip()
+                    line = s
             if self.remove_citations and "[" in s:
                 s2 = CITATION_RE.sub("", s)
                 if s2 != s:

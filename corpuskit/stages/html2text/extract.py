@@ -16,17 +16,28 @@ How it works (no per-site rules; nothing English-only):
    (<article>, <main>, role=main, itemprop=articleBody). The best candidate may move up to an
    ancestor that holds several strong candidates; then siblings with good scores, or that read
    like prose, are added.
-4. The chosen subtrees are serialised: boilerplate and link-dense lists/blocks inside them are
-   dropped; headings, paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim
-   and <br> line breaks keep the page's structure. A headline repeating the <title> is left out
-   (it is meta.title), and long lines repeated verbatim (a second copy of the article) kept once.
-5. Cascade when a step finds too little: ``density`` -> ``density_relaxed`` (no class/id
+   Inside an <article>/articleBody, class words are soft: such a block is scored like any other
+   and left out only where it is not the block holding the article's text.
+4. The choice is checked against what the page says about itself: one outermost <article> or
+   articleBody (a choice elsewhere, or holding under 35% of it, gives way; listings beside it
+   go), a JSON-LD articleBody or recipe method (the block holding it wins when the choice holds
+   little of it), and the headline (a choice of repeated records, reviews or comments, apart
+   from the headline's own text block gives way to that block).
+5. The chosen subtrees are serialised: boilerplate and link-dense blocks inside them are
+   dropped (list items and data cells are judged with their list or table); headings,
+   paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim and <br> line
+   breaks keep the page's structure. A heading whose section came out empty goes, a headline
+   repeating the <title> is left out (it is meta.title), and long lines repeated verbatim (a
+   second copy of the article) are kept once. `favor` (precision | balanced | recall) sets how
+   far the choice reaches.
+6. Cascade when a step finds too little: ``density`` -> ``density_relaxed`` (no class/id
    pruning) -> ``body`` (all body text minus boilerplate) -> ``all_text`` (all body text) ->
    ``stripped`` (tags removed by regex; for markup the parser loses, e.g. past its depth limit).
 """
 from __future__ import annotations
 
 import html as _htmllib
+import json
 import re
 import threading
 from typing import NamedTuple
@@ -115,6 +126,24 @@ _MIN_SHARE = 0.3         # ... unless it holds this share of the page's text any
 _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
 
 _STRING = etree.XPath("string()")
+
+
+class _Tune(NamedTuple):
+    """How far the choice reaches: --favor precision | balanced | recall."""
+    sibling: float      # a sibling joins at this share of the best candidate's score
+    inner: float        # ... or when a block inside it scores this share
+    prose_siblings: bool  # ... or when it reads like prose (a paragraph, a list of sentences)
+    prune_ld: float     # inside the content, blocks with more link text than this go
+    prune_short_ld: float  # ... and short blocks (under prune_short_w) with more than this
+    prune_short_w: int
+    trim_tail: bool = False  # drop short lines without sentence punctuation from the end
+
+
+FAVOR = {
+    "balanced": _Tune(0.2, 0.3, True, 0.6, 0.4, 150),
+    "precision": _Tune(0.3, 0.45, False, 0.4, 0.2, 300, True),
+    "recall": _Tune(0.12, 0.2, True, 0.75, 0.5, 100),
+}
 _TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
 # Attribute markers of the main content. Which ones a page has is read off the source with
 # two str.find scans (a regex with a leading alternation over a 150 KB page costs ~10x more),
@@ -170,8 +199,10 @@ def _measure(s: str) -> tuple[int, int, int]:
     if not s:
         return 0, 0, 0
     w = len(s)
-    if not s.isascii():
-        w += (_CJK_WEIGHT - 1) * len(_CJK_RE.findall(s))
+    if s.isascii():  # str.count in C beats two regex scans that build lists
+        c = s.count(",") + s.count(";")
+        return w, c + s.count(".") + s.count(":") + s.count("!") + s.count("?"), c
+    w += (_CJK_WEIGHT - 1) * len(_CJK_RE.findall(s))
     return w, len(_PUNCT_RE.findall(s)), len(_COMMA_RE.findall(s))
 
 
@@ -186,12 +217,13 @@ def _class_weight(el: etree._Element) -> int:
     return w
 
 
-_NO, _HIDDEN, _BOILER = 0, 1, 2
+_NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
+_SLUG_RE = re.compile(r"[^\W_]+")
 
 
 def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> int:
-    """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag, role or, unless relaxed, class/id
-    words) or _NO."""
+    """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag or role), _WORDS (unless relaxed,
+    class/id words: weaker evidence, see _Analysis) or _NO."""
     items = el.items()  # one C call; el.attrib would build a proxy per element
     if not items:
         return _BOILER if tag in _BOILER_TAGS and not relaxed else _NO
@@ -221,10 +253,33 @@ def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> int:
         return _NO
     verdict = _CLASS_VERDICTS.get(ci)
     if verdict is None:
+        verdict = _class_verdict(ci)
+    if (verdict and idv and idv.count("-") + idv.count("_") >= 2
+            and not (cls and _class_verdict(cls)) and _is_anchor(el, idv)):
+        verdict = _NO  # only the id spoke, and it is a heading's anchor
+    return verdict
+
+
+def _class_verdict(ci: str) -> int:
+    verdict = _CLASS_VERDICTS.get(ci)
+    if verdict is None:
         if len(_CLASS_VERDICTS) > 50_000:  # bounded: class strings repeat within and across pages
             _CLASS_VERDICTS.clear()
         verdict = _CLASS_VERDICTS[ci] = _class_says_boiler(ci)
     return verdict
+
+
+def _is_anchor(el: etree._Element, idv: str) -> bool:
+    """An id spelled from the element's own heading of three words or more
+    ("sharing-with-a-single-developer" on a section headed "Sharing with a single developer") is
+    a link anchor, not a component name: documentation and wiki generators make them, in any
+    language. (A short one proves nothing: <div id="comments"><h3>Comments</h3> is the widget.)"""
+    for child in el[:3]:
+        if child.tag in _HEADINGS:
+            h = "".join(_SLUG_RE.findall(_STRING(child).lower()))
+            i = "".join(_SLUG_RE.findall(idv.lower()))
+            return len(i) >= 4 and (h.startswith(i) or i.startswith(h) and len(h) >= 4)
+    return False
 
 
 _CLASS_VERDICTS: dict[str, int] = {}
@@ -232,7 +287,8 @@ _CLASS_VERDICTS: dict[str, int] = {}
 
 def _class_says_boiler(ci: str) -> int:
     if _HIDDEN_CLASS.search(ci):
-        # a class name is weaker evidence than a style: it does not override protection
+        # a class name is weaker evidence than a style: it does not override protection; but it
+        # says "not shown", not "a widget", so it is no soft verdict either
         return _BOILER
     if _STRONG_NEG.search(ci):
         # per token, so "entry-content-read-more" (content) stays and "share-tools" goes
@@ -241,8 +297,8 @@ def _class_says_boiler(ci: str) -> int:
             return _NO
         for tok in toks:
             if _STRONG_NEG.search(tok) and not _OK_MAYBE.search(tok):
-                return _BOILER
-    return _BOILER if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
+                return _WORDS
+    return _WORDS if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
 
 
 def _is_main_marker(el: etree._Element, tag: str) -> bool:
@@ -268,13 +324,29 @@ class _Analysis:
     """Stats of one walk over the body: per element (weight, link weight, punctuation),
     paragraph-propagated content scores, and the set of boilerplate subtrees."""
 
-    __slots__ = ("stats", "scores", "drop", "total", "body", "layout")
+    __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer",
+                 "tune")
 
-    def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None):
+    def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None,
+                 tune: _Tune = FAVOR["balanced"]):
         self.body = body
+        self.tune = tune
         protect: set = set()
         markers = _main_markers(body, attr_xpath)
         mset = set(markers)
+        # the outermost article markers (<article>, articleBody, role=article; not <main>, which
+        # often wraps a whole column with its sidebars)
+        arts = [m for m in markers if m.tag == "article" or m.get("role") == "article"
+                or m.get("itemprop") in ("articleBody", "reviewBody", "text")]
+        aset = set(arts)
+        outer: dict = {}
+        for m in arts:
+            p = m.getparent()
+            while p is not None and p not in aset:
+                p = p.getparent()
+            if p is None:
+                outer[m] = True
+        soft: set = set()  # elements inside an article that class/id words alone call boilerplate
         for m in markers:
             # ancestors of the main content are never boilerplate; only outermost markers
             # count (comments are often <article>s too)
@@ -314,7 +386,16 @@ class _Analysis:
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
                 if verdict and (verdict == _HIDDEN or el not in protect):
-                    if len(_STRING(el)) < _GUARD_SHARE * total_raw:
+                    if verdict == _WORDS and outer and _outer_marker(el, outer) is not None:
+                        # Inside <article>/<main>/articleBody class words do not veto: the
+                        # block is measured and scored like any other, and dropped only where
+                        # it is not the block that holds the article's text (a
+                        # "layout-sidebar-right" or "share-zone" wrapper of the article text
+                        # stays, a "share-bar" beside it goes). See _pick.
+                        soft.add(el)
+                        verdict = _NO
+                    n = len(_STRING(el)) if verdict else 0
+                    if verdict and n < _GUARD_SHARE * total_raw:
                         walker.skip_subtree()
                         drop.add(el)
                         stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
@@ -388,9 +469,22 @@ class _Analysis:
         self.stats = stats
         self.scores = scores
         self.drop = drop
+        self.soft = soft
+        self.outer = list(outer)
+        # what serialising leaves out: the drops, and the soft blocks _pick did not choose
+        self.eff_drop = drop | soft if soft else drop
         self.layout = layout
         st = stats.get(body, (0, 0, 0))
         self.total = st[0] - st[1]  # text outside links
+
+
+def _outer_marker(el: etree._Element, outer: dict) -> etree._Element | None:
+    p = el.getparent()
+    while p is not None:
+        if p in outer:
+            return p
+        p = p.getparent()
+    return None
 
 
 def _link_density(st: tuple[int, int, int]) -> float:
@@ -403,9 +497,35 @@ _TAG_BASE = {"div": 5, "article": 10, "main": 5, "section": 3, "pre": 3, "td": 3
 
 
 def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
-    """The main-content subtrees, in document order (empty when nothing scores)."""
-    stats, drop = an.stats, an.drop
+    """The main-content subtrees, in document order (empty when nothing scores). Soft blocks
+    (class words inside the article) that hold or wrap the chosen content are kept; the others
+    are left out when serialising."""
+    roots, best = _pick_roots(an, use_weights)
+    if an.soft:
+        keep = set()
+        for el in ([best] if best is not None else []) + roots:
+            p = el
+            while p is not None:
+                if p in an.soft:
+                    keep.add(p)
+                p = p.getparent()
+        # a soft block inside the chosen content that scores like the best candidate holds
+        # the article's text (the wrapper of the paragraphs), not a widget beside them
+        bar = 0.5 * an.scores.get(best, 0.0)
+        for el in an.soft:
+            if el not in keep and an.scores.get(el, 0.0) >= bar > 0 and any(
+                    _is_ancestor(r, el) for r in roots):
+                keep.add(el)
+        an.eff_drop = an.drop | (an.soft - keep)
+        if keep:
+            roots = [r for r in roots if r not in an.eff_drop]
+    return roots
+
+
+def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element | None]:
+    stats, drop = an.stats, an.eff_drop
     final: dict = {}
+    ranking: dict = {}  # the scores that choose the top candidate
     for el, sc in an.scores.items():
         st = stats[el]
         base = _TAG_BASE.get(el.tag, 0)
@@ -413,13 +533,22 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
             base += _class_weight(el)
             if _is_main_marker(el, el.tag):
                 base += 15
-        final[el] = (sc + base) * (1.0 - _link_density(st))
+        if base < -0.5 * sc and el in an.soft:
+            # inside the article a "sidebar" class can halve a score, not zero it
+            base = -0.5 * sc
+        keep = 1.0 - _link_density(st)
+        final[el] = f = (sc + base) * keep
+        # names and tags nudge a candidate; they do not make the top one out of a caption
+        # ("storytop" on a video teaser must not outscore the story's paragraphs). Siblings of
+        # the top keep their nudge: a card of the article's own class joins it.
+        ranking[el] = (sc + sc) * keep if base > sc and st[0] < _MIN_ACCEPT else f
     if not final:
-        return []
-    ranked = sorted(final.items(), key=lambda kv: kv[1], reverse=True)
+        return [], None
+    ranked = sorted(ranking.items(), key=lambda kv: kv[1], reverse=True)
     top, top_score = ranked[0]
     if top_score <= 0:
-        return []
+        return [], None
+    best = top
     # Several strong candidates under one ancestor: the article is split into sections.
     strong = [el for el, s in ranked[1:5] if s >= 0.75 * top_score]
     if len(strong) >= 2:
@@ -453,9 +582,10 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
 
     parent = top.getparent()
     if parent is None:
-        return [top]
+        return [top], best
     out = []
-    thresh = max(10.0, top_score * 0.2)
+    tune = an.tune
+    thresh = max(10.0, top_score * tune.sibling)
     top_cls = top.get("class")
     # best candidate inside each sibling: an article split into sibling sections scores
     # deep inside each section, not on the section itself
@@ -484,15 +614,15 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
             out.append(sib)
             continue
         ld = _link_density(st)
-        if inner.get(sib, 0.0) >= 0.3 * top_score and ld < 0.3:
+        if inner.get(sib, 0.0) >= tune.inner * top_score and ld < 0.3:
             out.append(sib)
             continue
-        if sib.tag in ("p", "blockquote", "pre", "ul", "ol", "table"):
+        if tune.prose_siblings and sib.tag in ("p", "blockquote", "pre", "ul", "ol", "table"):
             if st[0] > 80 and ld < 0.25 and st[2] >= 2:
                 out.append(sib)
             elif sib.tag == "p" and 0 < st[0] <= 80 and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
                 out.append(sib)
-    return out
+    return out, best
 
 
 def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
@@ -507,27 +637,40 @@ def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
 # ---------------------------------------------------------------- serialising
 
 _CELL = object()
+# Items of a list and cells of a table are judged with their list or table: a changelog's
+# linked entries or a filmography's linked titles are content when the list as a whole is not a
+# link list (one linked item among prose items is not a menu either).
 _CLEAN_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "form", "figure", "p",
-                         "center", "span", "li", "nav", "aside", "header", "footer", "td", "th",
-                         "tr", "dd", "dt", "blockquote"))
+                         "center", "span", "nav", "aside", "header", "footer", "blockquote"))
+_CELL_TAGS = frozenset(("td", "th"))
 
 
-def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None) -> bool:
+def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None, tune: _Tune) -> bool:
     """Inside the main content: drop link lists and link-heavy blocks (related links, tags,
     pagination) that class names did not give away."""
     if st is None or not st[0]:
         return False
     w, lw, pc = st
     ld = lw / w
-    if ld > 0.5:
+    if ld > tune.prune_ld:
         return True
-    return ld > 0.3 and w < 200 and pc <= 1
+    return ld > tune.prune_short_ld and w < tune.prune_short_w and pc <= 1
+
+
+def _two_links(el: etree._Element) -> bool:
+    n = 0
+    for _ in el.iter("a"):
+        n += 1
+        if n > 1:
+            return True
+    return False
 
 
 def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop: bool = True,
                title: str = "") -> str:
     out: list = []
-    drop = an.drop if use_drop else ()
+    drop = an.eff_drop if use_drop else ()
+    tune = an.tune
     layout = an.layout
     stats = an.stats
     skipped: set = set()
@@ -541,8 +684,12 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                 if not isinstance(tag, str):
                     walker.skip_subtree()
                     continue
-                if el in drop or (clean and el is not root and tag in _CLEAN_TAGS
-                                  and _prune(el, tag, stats.get(el))):
+                if el in drop or (clean and el is not root and (
+                        tag in _CLEAN_TAGS and _prune(el, tag, stats.get(el), tune)
+                        # a data table's cell holding one link is a linked value (a title, a
+                        # name); a cell of several links is a menu
+                        or tag in _CELL_TAGS and _prune(el, tag, stats.get(el), tune)
+                        and (tables and tables[-1][0] or _two_links(el)))):
                     walker.skip_subtree()
                     skipped.add(el)
                     continue
@@ -553,6 +700,9 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                     skipped.add(el)
                     continue
                 if tag in _BLOCK_TAGS:
+                    if tag in _HEADINGS:
+                        out.append(2)
+                        out.append(_HeadStart(int(tag[1])))
                     if tag in _LINE_TAGS:
                         out.append(1)
                         if tag == "tr" and tables:
@@ -587,6 +737,8 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                 if tag in ("pre", "listing", "xmp", "plaintext"):
                     out.append(2)
             elif isinstance(tag, str) and tag in _BLOCK_TAGS:
+                if tag in _HEADINGS:
+                    out.append(_HEAD_END)
                 if tag in _LINE_TAGS:
                     out.append(1)
                 elif tag in ("td", "th") and tables and not tables[-1][0]:
@@ -612,15 +764,41 @@ class _Pre(str):
     """Preformatted text: kept verbatim."""
 
 
+class _HeadStart(int):
+    """A heading of this level starts."""
+
+
+_HEAD_END = object()
+
+
 def _join(tokens: list, ws: re.Pattern) -> str:
     parts: list[str] = []
     pending = 0
     line_has_text = False
+    # A heading whose section came out empty (everything under it was boilerplate: a "related
+    # posts" or "write a comment" heading over a pruned list or a stripped form) goes too,
+    # whatever its language. Headings with nothing after them yet: (level, first part, end).
+    empty: list = []
+    in_head = 0
+    head_at = 0
     for tok in tokens:
         cls = tok.__class__
         if cls is int:
             if tok > pending:
                 pending = tok
+            continue
+        if cls is _HeadStart:
+            # a heading of the same or a higher rank closes the empty sections before it
+            while empty and empty[-1][0] >= tok:
+                _, a, b = empty.pop()
+                del parts[a:b]
+            in_head = tok
+            head_at = len(parts)
+            continue
+        if tok is _HEAD_END:
+            if in_head and len(parts) > head_at:
+                empty.append((in_head, head_at, len(parts)))
+            in_head = 0
             continue
         if tok is _CELL:
             if line_has_text and not pending:
@@ -645,8 +823,13 @@ def _join(tokens: list, ws: re.Pattern) -> str:
             pending = 0
         if cls is _Pre:
             s = _Pre(s)
+        if empty and not in_head:
+            empty.clear()
         parts.append(s)
         line_has_text = True
+    while empty:
+        _, a, b = empty.pop()
+        del parts[a:b]
     text = "".join(parts)
     # lines left holding only spaces or a dangling cell separator
     text = re.sub(r"[ \t]+\n", "\n", text).strip()
@@ -756,13 +939,297 @@ def parse(html: str) -> etree._Element | None:
         return None
 
 
-def extract(html: str) -> Extraction:
-    """Main content of `html` as structured plain text, the page title and the method used."""
+# ---------------------------------------------------------------- structured data as evidence
+
+_LD_KEYS = ("articleBody", "reviewBody", "text")
+_PROBES = 8
+_PROBE_CHARS = 24
+
+
+def _ld_texts(obj, out: list, depth: int = 0) -> None:
+    """articleBody (and a recipe's instructions) strings anywhere in a JSON-LD object."""
+    if depth > 8:
+        return
+    if isinstance(obj, list):
+        for x in obj:
+            _ld_texts(x, out, depth + 1)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            if k == "articleBody" and isinstance(v, str):
+                out.append(v)
+            elif k == "recipeInstructions":
+                steps: list = []
+                _ld_steps(v, steps, 0)
+                if steps:
+                    out.append(" ".join(steps))
+            elif isinstance(v, (dict, list)):
+                _ld_texts(v, out, depth + 1)
+
+
+def _ld_steps(v, out: list, depth: int) -> None:
+    if depth > 5:
+        return
+    if isinstance(v, str):
+        out.append(v)
+    elif isinstance(v, list):
+        for x in v:
+            _ld_steps(x, out, depth + 1)
+    elif isinstance(v, dict):
+        if isinstance(v.get("text"), str):
+            out.append(v["text"])
+        for k in ("itemListElement",):
+            if k in v:
+                _ld_steps(v[k], out, depth + 1)
+
+
+def _ld_sources(root: etree._Element) -> list[str]:
+    """The JSON-LD blocks of a parsed page that state an article body or a recipe method (read
+    before scripts are stripped; a C-level tag filter, no scan of the source)."""
+    out = []
+    for sc in root.iter("script"):
+        t = sc.text
+        if t and sc.get("type") == "application/ld+json" and (
+                "articleBody" in t or "recipeInstructions" in t):
+            out.append(t)
+    return out
+
+
+def _structured_body(sources: list[str]) -> str:
+    """The longest article body (or recipe method) a page states in JSON-LD, as plain text;
+    '' when it states none. The page's own statement of its text, in any language."""
+    texts: list = []
+    for src in sources:
+        try:
+            _ld_texts(json.loads(src.strip(), strict=False), texts)
+        except (ValueError, RecursionError):
+            pass
+    if not texts:
+        return ""
+    t = max(texts, key=len)
+    if "<" in t:  # some sites put HTML in it
+        t = _TAG_RE.sub(" ", t)
+    return _WS_RE.sub(" ", _htmllib.unescape(t)).strip()
+
+
+def _probes(t: str) -> list[str]:
+    """Up to _PROBES short pieces spread over `t`, each starting after a space (a word start)."""
+    n = len(t)
+    out = []
+    for k in range(_PROBES):
+        i = (n * k) // _PROBES
+        if k:
+            j = t.find(" ", i)
+            if j < 0:
+                break
+            i = j + 1
+        piece = t[i:i + _PROBE_CHARS].strip()
+        if len(piece) >= _PROBE_CHARS // 2:
+            out.append(piece)
+    return out
+
+
+def _covered(probes: list[str], text: str) -> float:
+    text = _WS_RE.sub(" ", text)
+    return sum(1 for p in probes if p in text) / len(probes) if probes else 1.0
+
+
+def _block_of(body: etree._Element, probes: list[str]) -> etree._Element | None:
+    """The smallest element whose text holds most of the probes."""
+    hits = []
+    for p in probes:
+        # each probe is looked for in single text nodes (inline markup may split others)
+        lit = "concat('" + "', \"'\", '".join(p.split("'")) + "')" if "'" in p else f"'{p}'"
+        try:
+            nodes = body.xpath(f".//text()[contains(normalize-space(.), {lit})]")
+        except etree.XPathError:
+            continue
+        if nodes:
+            hits.append(nodes[0].getparent())
+    if len(hits) < max(2, len(probes) // 2):
+        return None
+    anc = hits[0]
+    for h in hits[1:]:
+        while anc is not None and not (h is anc or _is_ancestor(anc, h)):
+            anc = anc.getparent()
+        if anc is None:
+            return None
+    return anc
+
+
+_WRAP_SHARE = 0.15
+
+
+_TAIL_MAX = 80
+
+
+def _trim_tail(text: str) -> str:
+    """Precision: the short lines that close a block without ending a sentence are mostly
+    credits, tags, share prompts and bylines."""
+    lines = text.split("\n")
+    n = len(lines)
+    while n > 1:
+        ln = lines[n - 1].strip()
+        if ln and (len(ln) >= _TAIL_MAX or _SENT_END_RE.search(ln)):
+            break
+        n -= 1
+    return "\n".join(lines[:n]).rstrip() if n < len(lines) else text
+
+
+def _check_markup(roots: list, an: _Analysis) -> list:
+    """Compare the chosen block with the page's own markup of its article (one outermost
+    <article> or itemprop=articleBody): when the choice lies outside it, or holds a small part
+    of it, and the marked block reads like an article (prose, few links), the marked block is
+    the main content. Density scoring is a guess; the markup is the author's statement."""
+    stats = an.stats
+    marked = an.outer
+    if len(marked) != 1:
+        return roots
+    m = marked[0]
+    st = stats.get(m)
+    if st is None or m in an.eff_drop or _link_density(st) > 0.3 or st[2] < 3:
+        return roots
+    chosen = sum(stats[r][0] for r in roots if r in stats)
+    inside = [r for r in roots if r is m or _is_ancestor(m, r)]
+    in_w = sum(stats[r][0] for r in inside if r in stats)
+    wraps = [r for r in roots if _is_ancestor(r, m)]
+    if wraps or inside and len(inside) < len(roots):
+        # the choice takes the article and more: of what lies outside the author's <article>,
+        # listings (repeated records: teasers, jobs, comments) and link-heavy blocks go; an
+        # author's note or a closing paragraph beside the <article> stays
+        if st[0] < max(_MIN_ACCEPT, _WRAP_SHARE * chosen):
+            return roots
+        out = []
+        for r in roots:
+            if r in inside:
+                out.append(r)
+            elif r in wraps:
+                for c in r:
+                    if c is m or _is_ancestor(c, m):
+                        out.append(m)
+                    elif c in stats and c not in an.eff_drop and _plain_block(c, stats):
+                        out.append(c)
+            elif _plain_block(r, stats):
+                out.append(r)
+        if sum(stats[r][0] for r in out if r in inside or r is m) < 0.35 * st[0]:
+            out = [m if (r in inside) else r for r in out]
+            out = [r for i, r in enumerate(out) if r not in out[:i]]
+        return out
+    if not inside:
+        # the choice lies elsewhere ("Suggested articles" instead of the article)
+        return [m] if st[0] >= max(_MIN_ACCEPT, 0.5 * chosen) else roots
+    return [m] if in_w < 0.35 * st[0] else roots
+
+
+_RECORD_TAGS = frozenset(("div", "li", "article", "section", "tr", "dd"))
+
+
+def _records_share(root: etree._Element, stats: dict) -> float:
+    """The share of `root`'s text held by repeated records: 3+ children of one (tag, class) that
+    are containers of blocks (a comment, a review, a teaser card), not plain paragraphs."""
+    groups: dict = {}
+    for c in root:
+        tag = c.tag
+        if tag in _RECORD_TAGS and c in stats and len(c):
+            st = stats[c]
+            k = (tag, c.get("class"))
+            g = groups.get(k)
+            if g is None:
+                groups[k] = [1, st[0]]
+            else:
+                g[0] += 1
+                g[1] += st[0]
+    w = stats[root][0] if root in stats else 0
+    if not w:
+        return 0.0
+    return max((g[1] for g in groups.values() if g[0] >= 3), default=0) / w
+
+
+def _plain_block(el: etree._Element, stats: dict) -> bool:
+    """Text beside the article that is no listing: few links, no run of repeated records
+    (looked for down a chain of single dominant children)."""
+    st = stats.get(el)
+    if st is None or not st[0] or _link_density(st) > 0.3:
+        return False
+    for _ in range(4):
+        if _records_share(el, stats) >= 0.6:
+            return False
+        big = [c for c in el if c in stats and stats[c][0] >= 0.8 * stats[el][0]]
+        if len(big) != 1:
+            return True
+        el = big[0]
+    return True
+
+
+def _check_headline(roots: list, an: _Analysis, title: str) -> list:
+    """A choice made of repeated records (comments, reviews) while the page's headline sits in a
+    block of its own, with text and few links, apart from the choice: that block is the main
+    content (a recipe or product above its review thread). A thread whose records share a block
+    with the headline (a forum topic) stays as it is."""
+    stats = an.stats
+    if len(roots) != 1 or _records_share(roots[0], stats) < 0.6:
+        return roots
+    heads = [h for h in an.body.iter("h1") if h in stats]
+    if len(heads) > 1 and title:
+        heads = [h for h in heads if _repeats_title(h, title)] or heads[:1]
+    if not heads:
+        return roots
+    root = roots[0]
+    p = heads[0].getparent()
+    while p is not None and p is not an.body:
+        if p is root or _is_ancestor(p, root) or _is_ancestor(root, p):
+            return roots  # the headline's block holds the records, or they hold it
+        st = stats.get(p)
+        if st is not None and st[0] - stats[heads[0]][0] >= _MIN_ACCEPT // 2:
+            return [p] if _link_density(st) < 0.4 and p not in an.eff_drop else roots
+        p = p.getparent()
+    return roots
+
+
+def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Analysis,
+                      title: str, text: str) -> str:
+    """When the page states its article body (or recipe method) in JSON-LD and the chosen
+    block's `text` holds little of it, the block that does hold it is the main content: the
+    text to use."""
+    sb = _structured_body(ld)
+    if len(sb) < 120:
+        return text
+    probes = _probes(sb)
+    cov = _covered(probes, text)
+    if cov >= 0.5:
+        return text
+    blk = _block_of(body, probes)
+    if blk is None or blk is body or blk in an.eff_drop:
+        return text
+    # the stated body is the text; its block's parents add the headline, a recipe's ingredients
+    # and the like, as long as they stay clear of the block chosen before and of link lists
+    stats = an.stats
+    w0 = stats.get(blk, (0, 0, 0))[0]
+    p = blk.getparent()
+    while p is not None and p is not body and p in stats and not any(
+            r is p or _is_ancestor(p, r) or _is_ancestor(r, p) for r in roots):
+        st = stats[p]
+        if st[0] > 3 * max(w0, 1) or _link_density(st) > 0.4:
+            break
+        blk, p = p, p.getparent()
+    keep = [r for r in roots if _is_ancestor(r, blk)]
+    alt = _serialise(keep or [blk], an, clean=True, title=title)
+    return alt if _covered(probes, alt) > cov else text
+
+
+def extract(html: str, favor: str = "balanced") -> Extraction:
+    """Main content of `html` as structured plain text, the page title and the method used.
+    `favor`: "precision" (less boilerplate, may lose a marginal paragraph), "balanced" or
+    "recall" (more of the page's text around the main block)."""
+    try:
+        tune = FAVOR[favor]
+    except KeyError:
+        raise ValueError(f"favor must be one of {', '.join(FAVOR)}, not {favor!r}") from None
     root = parse(html)
     if root is None:
         text = _stripped(html)
         return Extraction(text, "", "stripped" if text else "none")
     title = _title(root)
+    ld = _ld_sources(root)
     etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
     body = root.find("body")
     if body is None:
@@ -772,13 +1239,20 @@ def extract(html: str) -> Extraction:
     page_w = 0
     attr_xpath = _marker_xpath(html)
     for relaxed in (False, True):
-        an = _Analysis(body, relaxed, attr_xpath)
+        an = _Analysis(body, relaxed, attr_xpath, tune)
         if an_strict is None:
             an_strict = an
         page_w = max(page_w, an.total)
         roots = _pick(an, use_weights=not relaxed)
+        if roots and not relaxed:
+            roots = _check_markup(roots, an)
+            roots = _check_headline(roots, an, title)
         if roots:
             text = _serialise(roots, an, clean=True, title=title)
+            if ld and not relaxed:
+                text = _check_structured(ld, body, roots, an, title, text)
+            if tune.trim_tail:
+                text = _trim_tail(text)
             w = _weight(text)
             method = "density" if not relaxed else "density_relaxed"
             if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
@@ -800,6 +1274,6 @@ def extract(html: str) -> Extraction:
     return Extraction(text, title, method)
 
 
-def extract_text(html: str) -> str:
+def extract_text(html: str, favor: str = "balanced") -> str:
     """Main content of `html` as structured plain text ('' when the page has none)."""
-    return extract(html).text
+    return extract(html, favor).text

@@ -14,7 +14,7 @@ from lxml import etree
 
 from corpuskit.core.errors import MissingField
 from corpuskit.core.stage import RecordStage, Rejection, opt, set_meta
-from corpuskit.stages.html2text.extract import extract
+from corpuskit.stages.html2text.extract import FAVOR, extract
 
 __all__ = ["HtmlToText", "extract_text", "looks_binary"]
 
@@ -64,6 +64,10 @@ class HtmlToText(RecordStage):
     keep_text: bool = opt(False, "Records that already have a text field pass through (their html, "
                                  "if any, dropped unless --keep-html), so pages and extracted text "
                                  "can be mixed; the pipeline turns this on.")
+    favor: str = opt("balanced", "What the choice of the main content leans to: precision (less "
+                                 "boilerplate, may lose a marginal paragraph), balanced, or recall "
+                                 "(more of the text around the main block). Figures per setting in "
+                                 "docs/stages/html2text.md.")
     max_chars: int = opt(20_000_000, "Largest page accepted, in characters (trafilatura's "
                                      "cap is 20 MB too); larger pages are rejected as too_large. "
                                      "0 for no limit.")
@@ -71,6 +75,8 @@ class HtmlToText(RecordStage):
     def __post_init__(self) -> None:
         if self.max_chars < 0:
             raise ValueError("--max-chars must be >= 0")
+        if self.favor not in FAVOR:
+            raise ValueError(f"--favor must be one of {' | '.join(FAVOR)}, not {self.favor!r}")
 
     def required_field(self) -> str | None:
         return None if self.keep_text else "html"
@@ -92,7 +98,7 @@ class HtmlToText(RecordStage):
         if looks_binary(html):
             return Rejection("not_html", "mostly control/undecodable characters")
         try:
-            ex = extract(html)
+            ex = extract(html, self.favor)
         except (ValueError, etree.LxmlError) as e:  # libxml2 refusing input it cannot parse
             return Rejection("not_html", f"parser: {type(e).__name__}")
         if not ex.text:

@@ -1,0 +1,275 @@
+"""html2text: which block is chosen as the main content (issue 15). Small synthetic pages only."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from corpuskit.stages.html2text import extract_text
+from corpuskit.stages.html2text.extract import extract
+
+NAV = ("<header><nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(12))
+       + "</ul></nav></header>")
+FOOT = "<footer><p>© 2024 Example Media. All rights reserved.</p></footer>"
+PARAS = [
+    "The river authority opened the new weir on Tuesday, after three years of planning and two "
+    "of building, and the first boats passed through before noon.",
+    "Engineers say the structure will hold back spring floods that have reached the old town four "
+    "times in the last decade, each time closing shops for weeks.",
+    "Local residents, who had campaigned for the project since 2015, gathered on the bank to "
+    "watch; some brought flasks of tea, others their children.",
+    "The cost, originally estimated at twelve million, rose to almost fifteen, which the "
+    "authority blames on the price of steel and a wet first winter.",
+    "A fish pass beside the weir lets salmon and eels move upstream, and volunteers will count "
+    "them every autumn to see whether it works as designed.",
+]
+
+
+def ps(paras=PARAS) -> str:
+    return "".join(f"<p>{p}</p>" for p in paras)
+
+
+SUGGESTED = ("<aside class='suggested'><h3>Suggested articles</h3><ul>" + "".join(
+    f"<li><a href='/a{i}'>Another story about something else entirely, number {i}</a></li>"
+    for i in range(6)) + "</ul></aside>")
+TEASERS = ("<div class='teaser-grid'>" + "".join(
+    f"<div class='card'><h3><a href='/t{i}'>Teaser headline {i} about the region and its "
+    f"politics</a></h3><p>A short teaser line for story {i}, one sentence long, to lure readers "
+    "on.</p></div>" for i in range(8)) + "</div>")
+
+
+@pytest.mark.parametrize("cls", ["layout-sidebar-right", "share-zone",
+                                 "c-fixed-sidebar-layout--140--left@lg"])
+@pytest.mark.parametrize("teasers", [False, True])
+def test_class_words_do_not_veto_the_wrapper_of_the_article(cls, teasers):
+    # the wrapper holds well under 60% of the page (and, with the teaser grid, of the article)
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<main><article>"
+            f"<h1>New weir opens</h1><div class='{cls}'>{ps()}</div>{SUGGESTED}"
+            f"{TEASERS if teasers else ''}</article></main>{FOOT}"
+            + "<div class='more'>" + ps([p.upper() for p in PARAS[:2]]) + "</div></body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Suggested articles" not in text
+    assert "Another story" not in text
+
+
+def test_share_bar_inside_the_article_still_goes():
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{ps()}"
+            "<div class='share-bar'><p>Share this story with your friends, family, colleagues "
+            "and anyone else who might care about weirs.</p></div></article>"
+            f"{FOOT}</body></html>")
+    text = extract_text(html)
+    assert PARAS[0] in text and PARAS[-1] in text
+    assert "Share this story" not in text
+
+
+def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
+    # documentation generators give sections ids made of their heading: "sharing-..." is no
+    # share bar, "related-work-in-this-field" no related-links box; a short id proves nothing
+    sec = ("<div class='section' id='{id}'><h2>{h}</h2>"
+           "<p>{h} is explained here at some length, with a comma, another comma, and a full "
+           "stop at the end of a proper sentence.</p><p>More prose about {h}, which goes on for "
+           "a while so that the section carries real weight in the page.</p></div>")
+    html = ("<html><body><div class='content'>"
+            + sec.format(id="introduction", h="Introduction")
+            + sec.format(id="sharing-with-a-single-developer", h="Sharing with a single developer")
+            + sec.format(id="related-work-in-this-field", h="Related work in this field")
+            + sec.format(id="conclusion", h="Conclusion")
+            + "</div><div id='comments'><h3>Comments</h3><p>Great post, thanks, I learned a lot, "
+            "really.</p></div>"
+            "</body></html>")
+    text = extract_text(html)
+    assert "Sharing with a single developer is explained here" in text
+    assert "Related work in this field is explained here" in text
+    assert "Great post" not in text
+
+
+def test_class_names_do_not_make_a_candidate_out_of_a_caption():
+    # "story" twice in the class and id of a tiny video teaser must not outscore the story
+    html = ("<html><body><main><div id='storycontent'><div id='storytext'>"
+            "<div class='story-top' id='js-story-top'><p>Video: the priest saving gang members, "
+            "watch</p></div>"
+            "<h2>The country has long been called a land of opportunity, where anyone can get on.</h2>"
+            + ps() + "</div></div></main></body></html>")
+    text = extract_text(html)
+    assert "The country has long been called a land of opportunity" in text
+    for p in PARAS:
+        assert p in text
+
+
+def test_linked_list_items_and_table_cells_are_content_when_the_list_is():
+    items = "".join(f"<li><a href='/bug/{i}'>Bug {1000 + i}</a> - fix the crash when a tab "
+                    f"with a <a href='/v'>video</a> is moved to window {i}</li>" for i in range(6))
+    rows = "".join(f"<tr><td>{1990 + i}</td><td><a href='/film{i}'>Film title {i}</a></td>"
+                   f"<td>A woman relives the same day until she gets it right, attempt {i}.</td></tr>"
+                   for i in range(6))
+    html = (f"<html><body>{NAV}<article><h1>Notes</h1>{ps(PARAS[:2])}<ul>{items}</ul>"
+            f"{ps(PARAS[2:])}<table>{rows}</table></article>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert "Bug 1003 - fix the crash" in text
+    assert "1992 | Film title 2 | A woman relives" in text
+    assert "Section 3" not in text
+
+
+def test_recipe_method_stated_in_json_ld_wins_over_a_longer_review_thread():
+    steps = ["Whisk the flour and salt in a large bowl.",
+             "Beat in the eggs, then the milk, a little at a time, until smooth.",
+             "Rest the batter for thirty minutes.",
+             "Heat a pan, brush it with butter and fry each pancake for a minute a side."]
+    ld = {"@context": "https://schema.org", "@type": "Recipe", "name": "Easy pancakes",
+          "recipeInstructions": [{"@type": "HowToStep", "text": s} for s in steps]}
+    reviews = "".join(
+        f"<li class='entry'><div class='who'>user{i}</div><p>I made these on Sunday for the whole "
+        "family, and everybody loved them, even my picky son, who usually refuses anything new; "
+        "next time I will add a little sugar and some lemon zest, I think.</p></li>" for i in range(8))
+    html = ("<html><head><title>Easy pancakes</title><script type='application/ld+json'>"
+            + json.dumps(ld) + f"</script></head><body>{NAV}<div class='wrap'><div class='r'>"
+            "<h1>Easy pancakes</h1><p>Thin pancakes for a lazy weekend breakfast.</p><h2>Ingredients"
+            "</h2><ul><li>200 g flour</li><li>2 eggs</li><li>300 ml milk</li></ul><h2>Method</h2><ol>"
+            + "".join(f"<li><p>{s}</p></li>" for s in steps) + "</ol></div>"
+            f"<div class='r2'><h2>Reviews</h2><ul>{reviews}</ul></div></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    for s in steps:
+        assert s in text
+    assert "300 ml milk" in text
+    assert "picky son" not in text
+
+
+def test_article_markup_bounds_a_choice_that_runs_into_a_listing():
+    # short comma-less news paragraphs in <article>, a job listing of comma-rich cards beside it
+    art = ("<article><h1>Hiring rises in the north</h1>" + "".join(
+        f"<p>Employers in the north posted more vacancies in March than in any month since "
+        f"records began {i}.</p>" for i in range(5)) + "</article>")
+    jobs = "<div class='listing'>" + "".join(
+        f"<div class='job'><h3><a href='/j{i}'>Warehouse operative {i}</a></h3><p>Full time, "
+        "permanent, day shifts, forklift licence preferred, free parking, canteen, pension, "
+        "overtime paid at time and a half.</p></div>" for i in range(12)) + "</div>"
+    text = extract_text(f"<html><body>{NAV}<div class='page'>{art}{jobs}</div>{FOOT}</body></html>")
+    assert "records began 4." in text
+    assert "Warehouse" not in text and "forklift" not in text
+
+
+def test_heading_over_an_emptied_section_goes_in_any_language():
+    def para(k):
+        return ("<p>" + f"Der Fluss stieg am Dienstag {k}, und die Behörde öffnete das neue Wehr, "
+                "wie geplant. " * 3 + "</p>")
+    related = "".join(f"<li><a href=/x{i}>Ein anderer Beitrag Nummer {i}</a></li>" for i in range(5))
+    html = ("<html><body><article><h1>Neues Wehr</h1>" + para(1) + para(2)
+            + f"<h2>Ähnliche Beiträge</h2><ul>{related}</ul>"
+            "<h3>Kommentare schreiben</h3><form><input name=a><textarea></textarea></form>"
+            "<h2>Fazit</h2><h3>Teil eins</h3>" + para(3) + "<h2>相关文章</h2><ul>"
+            + "".join(f"<li><a href=/z{i}>另一篇文章的标题第{i}篇</a></li>" for i in range(5))
+            + "</ul></article></body></html>")
+    text = extract_text(html)
+    assert "Ähnliche Beiträge" not in text
+    assert "Kommentare schreiben" not in text
+    assert "相关文章" not in text
+    # a heading whose content is a subsection keeps its place
+    assert "\n\nFazit\n\nTeil eins\n\nDer Fluss stieg am Dienstag 3" in text
+    assert text.startswith("Neues Wehr\n\nDer Fluss stieg am Dienstag 1")
+
+
+# ---------------------------------------------------------------- --favor
+
+FAVOR_PAGE = (
+    "<html><body>" + NAV + "<article><h1>New weir opens</h1>" + ps()
+    + "<p>Photo: River Authority</p>"
+    # a block of links with some text around them: kept for recall, dropped for precision
+    + "<div><a href='/w'>Weir</a>, <a href='/r'>river</a> and <a href='/f'>floods</a>: read all of "
+      "<a href='/more'>our coverage of the valley</a></div>"
+    + "</article>" + FOOT + "</body></html>")
+
+
+def test_favor_orders_precision_balanced_recall():
+    texts = {f: extract(FAVOR_PAGE, f).text for f in ("precision", "balanced", "recall")}
+    for t in texts.values():
+        for p in PARAS:
+            assert p in t
+    assert "Photo: River Authority" not in texts["precision"]
+    assert "Photo: River Authority" in texts["balanced"]
+    assert "our coverage of the valley" not in texts["balanced"]
+    assert "our coverage of the valley" in texts["recall"]
+    assert len(texts["precision"]) < len(texts["balanced"]) < len(texts["recall"])
+
+
+def test_favor_is_a_stage_option_and_checked():
+    from corpuskit.registry import make_stage
+    from corpuskit.stages.html2text import HtmlToText
+
+    st = make_stage("html2text", favor="precision")
+    assert isinstance(st, HtmlToText) and st.favor == "precision"
+    out = st.process({"html": FAVOR_PAGE})
+    assert "Photo: River Authority" not in out["text"]
+    assert HtmlToText().favor == "balanced"
+    with pytest.raises(Exception, match="favor"):
+        make_stage("html2text", favor="speed")
+    with pytest.raises(ValueError, match="favor"):
+        extract(FAVOR_PAGE, "speed")
+
+
+# ---------------------------------------------------------------- page types
+
+REVIEWS = "".join(
+    f"<div class='rv'><div class='who'>buyer{i}</div><p>Good kettle, boils fast, a little loud "
+    f"though, and the lid sticks sometimes; I would buy it again, probably, for the price {i}.</p>"
+    "</div>" for i in range(6))
+
+
+def test_product_description_wins_over_its_review_thread():
+    specs = "".join(f"<tr><th>Spec {i}</th><td>Value {i} mm</td></tr>" for i in range(8))
+    html = (f"<html><body>{NAV}<div class='p'><h1>Kettle 3000</h1><div class='price'>$39.99</div>"
+            "<div class='d'><p>A quiet kettle with a 1.7 litre jug, a rapid-boil element, and a "
+            "filter that keeps limescale out of your tea.</p><ul><li>1.7 litre capacity</li>"
+            f"<li>Auto shut-off</li></ul></div><table>{specs}</table></div>"
+            f"<div class='r'>{REVIEWS}</div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert "A quiet kettle with a 1.7 litre jug" in text
+    assert "Auto shut-off" in text and "Spec 3 | Value 3 mm" in text
+    assert "Good kettle" not in text
+
+
+def test_recipe_without_structured_data_keeps_its_method():
+    steps = "".join(f"<li><p>{s}</p></li>" for s in (
+        "Whisk the flour and salt in a large bowl.",
+        "Beat in the eggs, then the milk, a little at a time, until smooth.",
+        "Heat a pan, brush it with butter and fry each pancake for a minute a side."))
+    html = (f"<html><body>{NAV}<div class='w'><div class='r'><h1>Easy pancakes</h1><p>Thin "
+            "pancakes for a lazy weekend breakfast.</p><h2>Ingredients</h2><ul><li>200 g flour"
+            f"</li><li>2 eggs</li></ul><h2>Method</h2><ol>{steps}</ol></div>"
+            f"<div class='c'><h2>Reviews</h2>{REVIEWS}</div></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert "Beat in the eggs" in text and "200 g flour" in text
+    assert "Good kettle" not in text
+
+
+def test_forum_thread_keeps_every_post():
+    posts = "".join(
+        f"<div class='msg'><div class='ui'><a href='/u{i}'>user{i}</a></div><div class='mt'><p>Reply "
+        f"number {i}: I had the same problem with the pump, and after replacing the capacitor, it "
+        "started working again; check the wiring first, though.</p></div></div>" for i in range(8))
+    html = (f"<html><body>{NAV}<div class='thread'><h1>Boiler pump not starting</h1>{posts}</div>"
+            "<div class='sim'><h3>Similar threads</h3><ul>" + "".join(
+                f"<li><a href='/t{i}'>Some other thread about boilers {i}</a></li>" for i in range(6))
+            + f"</ul></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert text.count("Reply number") == 8
+    assert "Similar threads" not in text and "Some other thread" not in text
+
+
+def test_readme_page_keeps_its_headings_lists_and_code():
+    files = "".join(f"<div role='row'><a href='/f{i}'>src/module_{i}.py</a> <a href='/c{i}'>Fix typo "
+                    f"in module {i}</a> 3 years ago</div>" for i in range(15))
+    readme = ("<article class='markdown-body' itemprop='text'><h1>fastgrep</h1><p>A small, fast grep "
+              "clone.</p><h2>Installation</h2><pre><code>cargo install fastgrep</code></pre>"
+              "<h2>Features</h2><ul><li>Unicode aware</li><li>Respects .gitignore</li><li>Parallel "
+              "directory walk</li></ul><h2>License</h2><p>MIT or Apache-2.0, at your option.</p>"
+              "</article>")
+    html = (f"<html><head><title>someone/fastgrep: A small fast grep clone</title></head><body>{NAV}"
+            f"<main><div class='Layout-main'><div role='grid'>{files}</div><div id='readme'>{readme}"
+            "</div></div><div class='Layout-sidebar'><h2>About</h2><p>A small fast grep clone</p>"
+            f"</div></main>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert "Installation\n\ncargo install fastgrep\n\nFeatures\n\nUnicode aware\nRespects .gitignore" in text
+    assert "MIT or Apache-2.0" in text
+    assert "module_3.py" not in text
