@@ -1,12 +1,15 @@
 """Record ids: the one place an id is made.
 
 `stable_id(basis)` hashes a string (a WARC record id, a file's content hash, ...);
-`make_id(record)` is the id the reader gives a record that has none: from its `url`, else its
-text (or html), else the whole record. The same input gets the same id on every run.
+`make_id(record)` is the id the reader gives a record that has none: a hash of its `url`
+together with its content (the text field, else `html`), so the same record gets the same id on
+every run while two different texts from one URL (crawl snapshots of a page that changed) get
+different ids. A record with neither url nor content is hashed whole (keys sorted).
 """
 from __future__ import annotations
 
 import hashlib
+import json
 
 import orjson
 
@@ -18,11 +21,25 @@ def stable_id(basis: str | bytes) -> str:
 
 
 def make_id(record: dict, text_field: str = "text") -> str:
-    for key in ("url", text_field, "html"):
+    h = hashlib.blake2b(digest_size=10)
+    found = False
+    for key in ("url", text_field if text_field != "url" else "text", "html"):
         v = record.get(key)
         if isinstance(v, str) and v:
-            return stable_id(key.encode() + b"\0" + v.encode("utf-8", "surrogatepass"))
-    return stable_id(orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+            h.update(key.encode("utf-8", "surrogatepass") + b"\0")
+            h.update(v.encode("utf-8", "surrogatepass"))
+            h.update(b"\0")
+            found = True
+            if key != "url":  # the content: the text, else the html (not both)
+                break
+    if found:
+        return h.hexdigest()
+    try:
+        whole = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # integers beyond 64 bits: the standard library keeps them exact
+        whole = json.dumps(record, sort_keys=True, ensure_ascii=False,
+                           separators=(",", ":")).encode("utf-8", "surrogatepass")
+    return stable_id(whole)
 
 
 def fix_surrogates(text: str) -> str:
