@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import os
+import re
+import stat
 import sys
 import tempfile
 import zlib
@@ -168,6 +171,43 @@ def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(lines, first)
 
 
+# orjson reads an integer beyond 64 bits as a float (18446744073709551616 -> 1.8446744073709552e+19).
+# Such an integer has at least 19 digits in a row; a line holding such a run (rare: text seldom
+# does) is read again by the standard library, whose integers are exact. Every other line takes
+# orjson's fast path, with one C-level scan of its batch.
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def loads_exact(line: bytes) -> Any:
+    """orjson.loads, but integers of any size come back exact (see _LONG_DIGITS)."""
+    obj = orjson.loads(line)
+    if _LONG_DIGITS.search(line) is not None:
+        obj = _exact(line, obj)
+    return obj
+
+
+def _exact(line: bytes, obj: Any) -> Any:
+    """The value of a line orjson accepted, re-read with exact integers when it has any float
+    (only then can a big integer have been turned into one)."""
+    if not _has_float(obj):
+        return obj
+    return json.loads(line.decode("utf-8", "surrogatepass"))
+
+
+def _has_float(obj: Any) -> bool:
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        c = o.__class__
+        if c is float:
+            return True
+        if c is dict:
+            stack.extend(o.values())
+        elif c is list:
+            stack.extend(o)
+    return False
+
+
 def explain_json_error(line: bytes, err: Exception) -> tuple[str, str]:
     """(reason, message) for a line orjson refused, naming the offending byte for bad UTF-8."""
     try:
@@ -251,6 +291,11 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
     loads = orjson.loads
     JSONDecodeError = orjson.JSONDecodeError
     req = require_field
+    # lines that may hold an integer beyond 64 bits (one scan of the batch, usually no hit)
+    if _LONG_DIGITS.search(b"".join(lines)) is not None:
+        check = {i for i, x in enumerate(lines, first) if _LONG_DIGITS.search(x) is not None}
+    else:
+        check = None
 
     def bad(lineno: int, line: bytes, reason: str, message: str) -> None:
         if line[-1:] == b"\n":  # the reader keeps each line's newline; the raw line is without it
@@ -270,6 +315,8 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
             else:
                 bad(lineno, line, *explain_json_error(line, e))
             continue
+        if check is not None and lineno in check:
+            rec = _exact(line, rec)
         if rec.__class__ is not dict:
             bad(lineno, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
             continue
@@ -291,42 +338,78 @@ _APPEND_NL = orjson.OPT_APPEND_NEWLINE
 
 def dumps(record: dict) -> bytes:
     """One JSON line. orjson keeps key order; values it cannot encode (integers beyond 64 bits)
-    fall back to the standard library so no record is ever lost."""
+    fall back to the standard library, in the same compact form, so no record is ever lost and
+    such an integer is written as it was read."""
     try:
         return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
-        import json
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass") + b"\n"
 
-        return json.dumps(record, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+
+def write_target(path: str) -> tuple[str, bool]:
+    """(where to write, whether to write through) for an output path. A regular file (or a
+    new one) is replaced atomically; a symlink's target is what is replaced (the link stays);
+    a FIFO, a device (`/dev/null`, `/dev/stdout` on a terminal), a socket, or anything named
+    under /dev or /proc (`/dev/stdout`, `>(gzip > x)` as /dev/fd/63) is written through: never
+    replaced by a regular file."""
+    try:
+        st = os.stat(path)  # follows symlinks
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write ({e.strerror})") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{path}: is a directory (give a file name)")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return path, True
+    real = os.path.realpath(path)
+    if any(x == "/dev" or x.startswith(("/dev/", "/proc/")) for x in (os.path.abspath(path), real)):
+        return path, True
+    return real, False
 
 
 class RecordWriter:
     """Write records to a file (atomically: a temp file beside it, renamed on `close()`,
-    removed on `abort()`) or to stdout when path is None or `-`. Compression by suffix."""
+    removed on `abort()`) or to stdout when path is None or `-`. Compression by suffix.
+    Targets that are not regular files (a FIFO, /dev/null, /dev/stdout, a process
+    substitution) are written through, and a symlink's target is replaced, not the link
+    (see `write_target`)."""
 
     def __init__(self, path: str | None, atomic: bool = True, append: bool = False):
         self.path = None if path in (None, "-") else path
         self.atomic = atomic and not append
+        self.through = False
         self.count = 0
         self.bytes = 0
         self._tmp: str | None = None
+        self._dest: str | None = None
         self._closed = False
         if self.path is None:
             self._raw: IO[bytes] = sys.stdout.buffer
             self._f: IO[bytes] = self._raw
             return
-        target = Path(self.path)
-        if target.is_dir():
-            raise UsageError(f"{self.path}: is a directory (give a file name)")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if append:  # resuming an interrupted run (fetch --resume): add to what is there
-            self._raw = open(target, "ab", buffering=_CHUNK)  # noqa: SIM115
-        elif atomic:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                             dir=str(target.parent))
-            self._raw = os.fdopen(fd, "wb", buffering=_CHUNK)
-        else:
-            self._raw = open(target, "wb", buffering=_CHUNK)  # noqa: SIM115
+        dest, self.through = write_target(self.path)
+        target = Path(dest)
+        try:
+            if self.through:
+                self.atomic = False
+                self._raw = open(dest, "ab", buffering=_CHUNK)  # noqa: SIM115 - never truncate a device
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if append:  # resuming an interrupted run (fetch --resume): add to what is there
+                    self._raw = open(target, "ab", buffering=_CHUNK)  # noqa: SIM115
+                elif atomic:
+                    fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                                     dir=str(target.parent))
+                    self._dest = dest
+                    self._raw = os.fdopen(fd, "wb", buffering=_CHUNK)
+                else:
+                    self._raw = open(target, "wb", buffering=_CHUNK)  # noqa: SIM115
+        except PermissionError:
+            raise UsageError(f"{self.path}: cannot write (permission denied)") from None
+        except (NotADirectoryError, FileNotFoundError) as e:
+            raise UsageError(f"{self.path}: cannot write ({e.strerror})") from None
         comp = compression_of(self.path)
         # compressors get large writes: one call per record costs more than the compression
         if comp == "gz":
@@ -376,13 +459,19 @@ class RecordWriter:
         if self.path is None:
             self._f.flush()
             return
-        if self._f is not self._raw:
-            self._f.close()  # finishes the gzip/zstd frame
-        self._raw.flush()
-        os.fsync(self._raw.fileno())
-        self._raw.close()
+        try:
+            if self._f is not self._raw:
+                self._f.close()  # finishes the gzip/zstd frame
+            self._raw.flush()
+            if not self.through:  # fsync is for files (a pipe or device refuses it)
+                os.fsync(self._raw.fileno())
+            self._raw.close()
+        except BaseException:
+            self._closed = False
+            self.abort()
+            raise
         if self._tmp:
-            os.replace(self._tmp, self.path)
+            os.replace(self._tmp, self._dest or self.path)
             self._tmp = None
 
     def abort(self) -> None:

@@ -1,4 +1,7 @@
 import gzip
+import os
+import stat
+import threading
 
 import orjson
 import pytest
@@ -6,7 +9,7 @@ import zstandard
 
 from corpuskit.core.errors import BadInput
 from corpuskit.core.records import make_id
-from corpuskit.io.jsonl import RecordReader, RecordWriter, expand_inputs, read_records
+from corpuskit.io.jsonl import RecordReader, RecordWriter, expand_inputs, loads_exact, read_records
 
 
 def _write(p, data: bytes):
@@ -120,3 +123,92 @@ def test_large_record_streams(tmp_path):
     p.write_bytes(orjson.dumps({"text": big}) + b"\n" + b'{"text":"small"}\n')
     out = [len(r["text"]) for r in read_records(str(p))]
     assert out == [len(big), 5]
+
+
+# ---- integers beyond 64 bits pass through unchanged
+BIG_LINES = [
+    b'{"id":"a","text":"x","big":18446744073709551616}\n',
+    b'{"id":"b","text":"x","neg":-9223372036854775809,"deep":{"l":[1.5,123456789012345678901234567890]}}\n',
+    b'{"id":"c","text":"phone 1234567890123456789012","f":0.1}\n',  # a long digit run in a string
+]
+
+
+def test_integers_beyond_64_bits_round_trip_byte_for_byte(tmp_path):
+    src = _write(tmp_path / "big.jsonl", b"".join(BIG_LINES))
+    recs = list(read_records(src))
+    assert recs[0]["big"] == 2**64 and isinstance(recs[0]["big"], int)
+    assert recs[1]["neg"] == -(2**63) - 1 and recs[1]["deep"]["l"][1] == 123456789012345678901234567890
+    assert recs[2]["f"] == 0.1
+    out = tmp_path / "out.jsonl"
+    with RecordWriter(str(out)) as w:
+        for r in recs:
+            w.write(r)
+    assert out.read_bytes() == b"".join(BIG_LINES)
+
+
+def test_loads_exact_keeps_orjson_results_for_ordinary_lines():
+    line = b'{"text":"\xe4\xb8\xad\xe6\x96\x87 9223372036854775807","n":18446744073709551615,"f":1e300}'
+    assert loads_exact(line) == orjson.loads(line)
+    assert loads_exact(b'{"n":99999999999999999999}') == {"n": 99999999999999999999}
+
+
+# ---- writing through to what is not a regular file
+def test_writer_writes_through_a_fifo(tmp_path):
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    got = []
+    t = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    t.start()
+    with RecordWriter(str(fifo)) as w:
+        w.write({"text": "经过管道"})
+    t.join(10)
+    assert got == ['{"text":"经过管道"}\n'.encode()]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still a FIFO, not replaced by a file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f"]  # no temp file left beside it
+
+
+def test_writer_writes_through_a_device(tmp_path):
+    # a private copy of /dev/null (as root: never the system's, which a regression would replace)
+    if os.geteuid() == 0:
+        dev = tmp_path / "n"
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    else:  # not root: the system's /dev/null cannot be replaced, and is what a user would give
+        dev = "/dev/null"
+    st = os.stat(dev)
+    with RecordWriter(str(dev)) as w:
+        w.write({"text": "x"})
+    after = os.stat(dev)
+    assert stat.S_ISCHR(after.st_mode) and after.st_ino == st.st_ino
+
+
+def test_writer_replaces_a_symlinks_target_not_the_link(tmp_path):
+    real = tmp_path / "data" / "real.jsonl"
+    real.parent.mkdir()
+    real.write_bytes(b'{"text":"old"}\n')
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    with RecordWriter(str(link)) as w:
+        w.write({"text": "new"})
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert real.read_bytes() == b'{"text":"new"}\n'
+    assert sorted(p.name for p in real.parent.iterdir()) == ["real.jsonl"]
+
+
+def test_writer_into_a_dangling_symlink_creates_its_target(tmp_path):
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(tmp_path / "target.jsonl")
+    with RecordWriter(str(link)) as w:
+        w.write({"text": "t"})
+    assert link.is_symlink() and (tmp_path / "target.jsonl").read_bytes() == b'{"text":"t"}\n'
+
+
+def test_writer_through_proc_fd_of_a_pipe():
+    r, wfd = os.pipe()
+    try:
+        w = RecordWriter(f"/dev/fd/{wfd}")
+        w.write({"text": "p"})
+        w.close()
+        assert os.read(r, 100) == b'{"text":"p"}\n'
+    finally:
+        os.close(r)
+        os.close(wfd)

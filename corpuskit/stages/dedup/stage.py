@@ -54,6 +54,8 @@ import orjson
 
 from corpuskit.core.errors import BadInput
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, Table, opt, set_meta
+from corpuskit.io.jsonl import dumps as dumps_line
+from corpuskit.io.jsonl import loads_exact
 from corpuskit.stages.dedup import minhash as mh
 from corpuskit.stages.dedup.graph import _candidate_pairs, _clusters, _exact_edges
 from corpuskit.stages.dedup.minhash import catch_probability
@@ -363,9 +365,7 @@ class Dedup(StreamStage):
                     try:
                         spill_buf += dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
                     except TypeError:  # values orjson cannot encode (ints > 64 bits)
-                        import json
-
-                        spill_buf += json.dumps(rec, ensure_ascii=False).encode("utf-8", "surrogatepass") + b"\n"
+                        spill_buf += dumps_line(rec)
                     if len(spill_buf) >= 1 << 20:
                         spill_w.write(spill_buf)
                         spill_buf = bytearray()
@@ -457,7 +457,7 @@ class Dedup(StreamStage):
         for i, rec in enumerate(src):
             if need[i] and held < budget:
                 if spill:  # parse only the lines needed
-                    rec = orjson.loads(rec)
+                    rec = loads_exact(rec)
                 sets[i] = hasher.shingle_set(rec[self.text_field])
                 held += sets[i].nbytes
             while ptr < len(by_hi) and b_loc[by_hi[ptr]] == i:

@@ -11,6 +11,7 @@ import numpy as np
 import orjson
 
 from corpuskit.core.errors import BadInput, UsageError
+from corpuskit.io.jsonl import loads_exact
 
 INDEX_VERSION = 1
 
@@ -147,7 +148,7 @@ def _read_spill(path: str, parse: bool = True) -> Iterator[Any]:
 
     with open(path, "rb") as raw:
         reader = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw), 1 << 20)
-        loads = orjson.loads
+        loads = loads_exact
         if not parse:
             yield from reader
             return
