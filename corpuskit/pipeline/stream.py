@@ -7,6 +7,9 @@ when the run is interrupted so that `--resume` can finish it.
 """
 from __future__ import annotations
 
+import os
+import stat
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
@@ -30,6 +33,43 @@ class Progress(Protocol):
 ProgressFactory = Callable[[Any, Any], Progress]
 
 
+def _identity(path: str | None) -> tuple | None:
+    """What an output path writes to: ("inode", dev, ino) for an existing target (symlinks and
+    /dev/fd followed), ("path", resolved path) for one that does not exist yet; None for a
+    character device (/dev/null, a terminal), where sharing is harmless."""
+    if path in (None, "-"):
+        try:
+            st = os.fstat(sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # stdout is not a real file (tests)
+            return ("stdout",)
+    else:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return ("path", os.path.realpath(path))
+    if stat.S_ISCHR(st.st_mode):
+        return None
+    return ("inode", st.st_dev, st.st_ino)
+
+
+def check_distinct_outputs(outputs: dict[str, str | None]) -> None:
+    """Refuse (UsageError, exit 2) two outputs that are one file: the second would replace the
+    first and its records would be lost. `outputs` maps an option name to its path; None is
+    stdout for `-o` and absent for the others."""
+    seen: dict[tuple, str] = {}
+    for opt, path in outputs.items():
+        if path is None and opt != "-o":
+            continue
+        ident = _identity(path)
+        if ident is None:
+            continue
+        if ident in seen:
+            shown = "stdout" if path in (None, "-") else path
+            raise UsageError(f"{seen[ident]} and {opt} both write to {shown}: "
+                             "give each its own file (the records of one would be lost)")
+        seen[ident] = opt
+
+
 def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejected: str | None,
                bad_records: str | None, stats_path: str | None, *, command: str = "",
                warn: Callable[[str], None] | None = None,
@@ -42,6 +82,8 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     # A source stage (fetch) may run for hours: its output is written in place and kept when
     # the run is interrupted, so that `--resume` can finish it without fetching anything twice.
     keep_partial = isinstance(first, SourceStage)
+    check_distinct_outputs({"-o": output, "--rejected": rejected, "--bad-records": bad_records,
+                            "--stats": stats_path})
     resume = bool(getattr(first, "resume", False))
     if resume:
         if not output or output == "-":
