@@ -54,6 +54,8 @@ def render_summary(command: str, stats: dict, quiet: bool) -> None:
         notes.append("rejected records were counted, not kept: add --rejected PATH to keep them")
     if c["quarantined"]:
         notes.append(f"bad input lines quarantined in {stats.get('bad_records_path')}")
+    for folder in inp.get("excluded_output") or []:
+        notes.append(f"the output folder {folder} is inside the input: not read as input")
     for n in notes:
         con.print(f"[dim]{n}[/]", soft_wrap=True)
 

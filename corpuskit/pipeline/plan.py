@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from corpuskit.core.errors import UsageError
 from corpuskit.io import remote
 from corpuskit.io.jsonl import iter_line_batches
 from corpuskit.io.paths import classify, require, walk
@@ -30,12 +31,22 @@ class Unit:
         return f"{self.file_index:05d}-{self.index:06d}"
 
 
-def plan_inputs(raw: str | list[str]) -> tuple[list[tuple[str, str]], list[str]]:
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def plan_inputs(raw: str | list[str], exclude: str | None = None,
+                excluded: list[str] | None = None) -> tuple[list[tuple[str, str]], list[str]]:
     """([(path, kind)] in sorted order, [ignored files]). Folders are walked recursively;
-    hidden entries are skipped. A path that does not exist is an error."""
+    hidden entries are skipped. A path that does not exist is an error.
+
+    `exclude`: the run's output folder. When it sits inside an input folder its files are not
+    read back as input (each run would otherwise feed on the last one's output); the folder is
+    appended to `excluded` when that happened."""
     items = [raw] if isinstance(raw, str) else list(raw)
     planned: list[tuple[str, str]] = []
     ignored: list[str] = []
+    out_real = os.path.realpath(exclude) if exclude and not remote.is_url(exclude) else None
     for item in items:
         if remote.is_url(item):  # a remote folder or file, through fsspec
             got, skipped = remote.plan_remote(item)
@@ -43,8 +54,17 @@ def plan_inputs(raw: str | list[str]) -> tuple[list[tuple[str, str]], list[str]]
             ignored += skipped
             continue
         p = require(item)
+        if out_real is not None and _inside(os.path.realpath(p), out_real):
+            raise UsageError(f"{item}: the input is inside the output folder {exclude}, "
+                             "which the run replaces; write the output elsewhere")
         files = [p] if p.is_file() else walk(p, on_loop=ignored.append)
+        # the output folder is read back only when it is inside this input
+        guard = out_real is not None and os.path.isdir(out_real) and _inside(out_real, os.path.realpath(p))
         for f in files:
+            if guard and _inside(os.path.realpath(f), out_real):
+                if excluded is not None and exclude not in excluded:
+                    excluded.append(exclude)
+                continue
             kind = classify(str(f))
             if kind is None:
                 ignored.append(str(f))

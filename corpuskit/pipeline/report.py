@@ -125,6 +125,8 @@ def render_report_md(stats: dict) -> str:
     if bad:
         lines += ["", "Quarantined input lines (quarantine/bad_records.jsonl): "
                   + ", ".join(f"{k} {v:,}" for k, v in bad.items())]
+    for folder in (stats.get("input") or {}).get("excluded_output") or []:
+        lines += ["", f"The output folder {folder} is inside the input: it was not read as input."]
     run = stats.get("run", {})
     lines += ["", f"Output: {len(stats['output'].get('shards', []))} shard(s) in data/, "
               f"{stats['seconds']:.1f} s, {run.get('workers', 1)} worker(s), {run.get('units', 0)} unit(s)"

@@ -40,7 +40,7 @@ from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import RecordStage, Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.io import remote
-from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, write_json_atomic
+from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, loads_exact, write_json_atomic
 from corpuskit.pipeline.config import SUFFIX, PipelineConfig
 from corpuskit.pipeline.plan import iter_units, plan_inputs
 from corpuskit.pipeline.remote import run_to_remote
@@ -149,7 +149,8 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
         raise UsageError("the pipeline's first stage must be a per-record stage")
     clean_p = Path(clean)
     check_clean_dir(clean_p)
-    plan, ignored = plan_inputs(raw)
+    excluded: list[str] = []
+    plan, ignored = plan_inputs(raw, exclude=clean, excluded=excluded)
     if not plan:
         raise UsageError(f"{raw}: no inputs found (JSONL records, .html/.htm pages, WARC/WET files "
                          "or .urls/.txt URL lists)")
@@ -234,7 +235,7 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
         def kept_records() -> Iterator[dict]:
             for key in unit_keys:
                 for line in _raw_lines(units_dir / key / f"kept{UNIT_SUFFIX}"):
-                    yield orjson.loads(line)
+                    yield loads_exact(line)
 
         if streamed:
             def on_stream_reject(rec: dict) -> None:
@@ -276,6 +277,7 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
         if measured:
             stats["run"][cfg.engine] = measured
         stats["input"]["ignored_files"] = ignored
+        stats["input"]["excluded_output"] = excluded  # the output folder, inside the input
         stats["rejected_path"] = str(clean_p / "rejected")
         stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")
         write_json_atomic(str(build / "stats.json"), stats)

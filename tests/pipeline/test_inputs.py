@@ -5,6 +5,7 @@ import threading
 import orjson
 import pytest
 
+from corpuskit.core.errors import UsageError
 from corpuskit.io.jsonl import read_records
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from corpuskit.pipeline.plan import plan_inputs
@@ -97,3 +98,29 @@ def test_url_lists_are_fetched_then_processed(tmp_path):
     assert fetch["stage"] == "fetch" and fetch["reasons"] == {"http_404": 1, "bad_url": 1}
     assert stats["conservation"]["ok"] and stats["conservation"]["in"] == 4
     assert not (clean / ".work").exists()
+
+
+def test_output_folder_inside_the_input_is_not_read_back(tmp_path):
+    nest = tmp_path / "nest"
+    nest.mkdir()
+    (nest / "docs.jsonl").write_bytes(b"".join(orjson.dumps({"text": f"记录 {i} record"}) + b"\n"
+                                               for i in range(50)))
+    clean = nest / "clean"
+    cfg = PipelineConfig(stages=["cat"], compression="none")
+    runs = [run_pipeline(str(nest), str(clean), cfg) for _ in range(3)]
+    for stats in runs:
+        assert stats["conservation"]["in"] == 50 and stats["output"]["records"] == 50
+    assert runs[0]["input"]["excluded_output"] == []  # clean/ did not exist yet
+    assert runs[2]["input"]["excluded_output"] == [str(clean)]
+    assert f"The output folder {clean} is inside the input" in (clean / "report.md").read_text()
+    assert len(list(read_records(str(clean / "data")))) == 50
+
+
+def test_input_inside_the_output_folder_is_refused(tmp_path):
+    nest = tmp_path / "nest"
+    nest.mkdir()
+    (nest / "docs.jsonl").write_bytes(b'{"text":"x"}\n')
+    clean = tmp_path / "clean"
+    run_pipeline(str(nest), str(clean), PipelineConfig(stages=["cat"]))
+    with pytest.raises(UsageError, match="inside the output folder"):
+        run_pipeline(str(clean / "data"), str(clean), PipelineConfig(stages=["cat"]))
