@@ -26,6 +26,7 @@ Layout of clean/:
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -37,6 +38,7 @@ import orjson
 
 from corpuskit.core.chain import Chain, StageStats, mark_rejected
 from corpuskit.core.errors import UsageError
+from corpuskit.core.owner import RunLock
 from corpuskit.core.stage import RecordStage, Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.io import remote
@@ -50,7 +52,16 @@ from corpuskit.pipeline.report import (
     sample_rejected,
     write_stage_reports,
 )
-from corpuskit.pipeline.state import MARKER, check_clean_dir, fingerprint, prepare_work, swap_into_place
+from corpuskit.pipeline.state import (
+    BUILD_PREFIX,
+    LOCK,
+    MARKER,
+    check_clean_dir,
+    clean_leftovers,
+    fingerprint,
+    prepare_work,
+    swap_into_place,
+)
 from corpuskit.pipeline.worker import UNIT_SUFFIX, UnitRunner
 from corpuskit.registry import get_stage_class
 
@@ -156,6 +167,19 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
                          "or .urls/.txt URL lists)")
     clean_p.mkdir(parents=True, exist_ok=True)
     (clean_p / MARKER).write_text("written by corpuskit pipeline\n")
+    # one run at a time per output folder; what a killed run left is cleaned up under the lock
+    with RunLock(str(clean_p / LOCK), str(clean_p)) as lock:
+        leftovers = clean_leftovers(clean_p)
+        recovered = {"lock_of": lock.taken_over, "removed": leftovers} \
+            if lock.taken_over is not None or leftovers else None
+        return _run_locked(clean_p, plan, ignored, excluded, stages, mapped, streamed, cfg, progress,
+                           executor, recovered)
+
+
+def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], excluded: list[str],
+                stages: list[Stage], mapped: list[Stage], streamed: list[Stage], cfg: PipelineConfig,
+                progress: Callable[[dict], None] | None, executor: Executor,
+                recovered: dict | None) -> dict:
     t0 = time.perf_counter()
     work = prepare_work(clean_p, fingerprint(cfg, [p for p, _ in plan]))
     units_dir = work / "units"
@@ -195,7 +219,7 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
                   "seconds": time.perf_counter() - t0, "stages": []})
 
     # ---- reduce
-    build = Path(tempfile.mkdtemp(prefix=".build-", dir=str(clean_p)))
+    build = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{os.getpid()}-", dir=str(clean_p)))
     try:
         for sub in ("data", "rejected", "quarantine"):
             (build / sub).mkdir()
@@ -277,6 +301,8 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
         if measured:
             stats["run"][cfg.engine] = measured
         stats["input"]["ignored_files"] = ignored
+        if recovered:  # what a killed earlier run left: its lock, its half-built result
+            stats["run"]["recovered"] = recovered
         stats["input"]["excluded_output"] = excluded  # the output folder, inside the input
         stats["rejected_path"] = str(clean_p / "rejected")
         stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")

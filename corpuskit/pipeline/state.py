@@ -17,6 +17,19 @@ from corpuskit.pipeline.config import PipelineConfig
 
 MARKER = ".corpuskit"  # a folder holding this file was written by corpuskit
 WORK = ".work"
+LOCK = ".lock"  # held (flock) by the run writing the folder; names its pid and host
+BUILD_PREFIX = ".build-"  # the result being built, swapped into place at the end
+
+
+def clean_leftovers(clean: Path) -> list[str]:
+    """Remove what killed runs left in clean/ (a half-built result). Called with the lock held,
+    so no live run owns any of it. Returns the names removed."""
+    gone = []
+    for entry in clean.iterdir():
+        if entry.name.startswith(BUILD_PREFIX) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+            gone.append(entry.name)
+    return sorted(gone)
 
 
 def check_clean_dir(clean: Path) -> None:
@@ -53,6 +66,9 @@ def prepare_work(clean: Path, fingerprint: str) -> Path:
     (work / "units").mkdir(parents=True, exist_ok=True)
     for leftover in (work / "units").glob(".tmp-*"):  # a unit a killed run did not finish
         shutil.rmtree(leftover, ignore_errors=True)
+    for unit in (work / "units").iterdir():  # a finished unit always has its counters
+        if unit.is_dir() and not (unit / "stats.json").exists():
+            shutil.rmtree(unit, ignore_errors=True)
     if not plan.exists():
         write_json_atomic(str(plan), {"fingerprint": fingerprint})
     return work
