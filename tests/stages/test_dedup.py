@@ -271,6 +271,43 @@ def test_spill_and_temp_files_are_removed(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_spill_folders_of_killed_runs_are_removed_and_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+
+    from corpuskit.core.owner import HOST
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead_pid = int(gone.stdout)  # a process that has ended
+    dead = tmp_path / f"corpuskit-dedup-{HOST}-{dead_pid}-abc_12"
+    live = tmp_path / f"corpuskit-dedup-{HOST}-{os.getppid()}-xyz"  # our parent is alive
+    other_host = tmp_path / f"corpuskit-dedup-elsewhere.example-{dead_pid}-q1"
+    unknown = tmp_path / "corpuskit-dedup-8h2kz_qa"  # not a name we can judge
+    for d in (dead, live, other_host, unknown):
+        d.mkdir()
+        (d / "spill.jsonl.zst").write_bytes(b"x" * 100)
+    _, _, st = run([{"id": "a", "text": EN}, {"id": "b", "text": EN}], tmp_dir=str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(x.name for x in (live, other_host, unknown))
+    assert st.extra["removed_dead_scratch"] == [dead.name]
+
+
+def test_spill_folder_is_named_with_host_and_pid(tmp_path, monkeypatch):
+    import tempfile
+
+    seen = []
+    real = tempfile.mkdtemp
+
+    def spy(*a, **kw):
+        seen.append(kw.get("prefix"))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(tempfile, "mkdtemp", spy)
+    run([{"id": "a", "text": EN}], tmp_dir=str(tmp_path))
+    from corpuskit.core.owner import HOST
+
+    assert seen == [f"corpuskit-dedup-{HOST}-{os.getpid()}-"]
+
+
 # ------------------------------------------------------------ CLI
 def test_cli_stdin_rejected_and_stats(run_cli, tmp_path):
     lines = [{"id": "a", "text": EN * 2}, {"id": "b", "text": EN * 2 + " Posted on 12 May."},

@@ -53,6 +53,7 @@ import numpy as np
 import orjson
 
 from corpuskit.core.errors import BadInput
+from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, Table, opt, set_meta
 from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.io.jsonl import loads_exact
@@ -145,6 +146,7 @@ class Dedup(StreamStage):
         self._stats: dict[str, Any] = {}
         self._stats_exact = 0
         self._stats_exact_skipped = 0
+        self._stats_cleaned: list[str] = []
 
     # ------------------------------------------------------------ parameters
     def lsh_params(self) -> tuple[int, int]:
@@ -167,7 +169,9 @@ class Dedup(StreamStage):
         index = _Index.load(self.index, self._params()) if self.index else _Index.empty(
             self.num_perm, b)
         n0 = index.size
-        work = tempfile.mkdtemp(prefix="corpuskit-dedup-", dir=self.tmp_dir or None)
+        tmp_root = self.tmp_dir or tempfile.gettempdir()
+        self._stats_cleaned = remove_dead_scratch(tmp_root, "dedup")  # what killed runs left
+        work = tempfile.mkdtemp(prefix=scratch_prefix("dedup"), dir=tmp_root)
         sigs_new = None
         try:
             rereadable = isinstance(records, (list, tuple)) or getattr(records, "rereadable", False)
@@ -231,6 +235,8 @@ class Dedup(StreamStage):
                 "spill_bytes": p1.spill_bytes,
                 "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
             }
+            if self._stats_cleaned:  # spill folders of killed runs, removed before this one
+                self._stats["removed_dead_scratch"] = self._stats_cleaned
             # the largest clusters, for the run report: survivor, size and a few removed ids
             big = np.flatnonzero(size > 1)
             big = big[np.argsort(-size[big], kind="stable")[:TOP_CLUSTERS]]
