@@ -54,6 +54,9 @@ def render_summary(command: str, stats: dict, quiet: bool) -> None:
         notes.append("rejected records were counted, not kept: add --rejected PATH to keep them")
     if c["quarantined"]:
         notes.append(f"bad input lines quarantined in {stats.get('bad_records_path')}")
+    for b in inp.get("bad_files") or []:
+        notes.append(f"damaged input {b['file']}: {b['message']} ({b['records_read']:,} records read "
+                     "before it; listed in quarantine/bad_files.jsonl)")
     for folder in inp.get("excluded_output") or []:
         notes.append(f"the output folder {folder} is inside the input: not read as input")
     for n in notes:

@@ -45,6 +45,20 @@ def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | 
     ]), note=("Every input record is accounted for: in = kept + rejected + quarantined."
               if c["ok"] else "The counts DO NOT add up: this is a bug, please report it."))]
 
+    input_parts = []
+    if inp.get("warc_skipped"):
+        input_parts.append(table_html(["WARC record type (not a page)", "skipped"],
+                                      [[k, f"{v:,}"] for k, v in inp["warc_skipped"].items()]))
+    if inp.get("bad_files"):
+        input_parts.append(table_html(["damaged input file", "reason", "read before the damage", "message"],
+                                      [[b["file"], b["reason"], f"{b['records_read']:,}", b["message"]]
+                                       for b in inp["bad_files"]]))
+    if input_parts:
+        secs.append(section_html("Input files", *input_parts,
+                                 note="Every WARC record is a page (counted in) or skipped here by type; "
+                                      "a damaged file's records before the damage were processed, the "
+                                      "file is listed in quarantine/bad_files.jsonl."))
+
     stages = stats["stages"]
     rows = []
     for s in stages:
@@ -125,7 +139,15 @@ def render_report_md(stats: dict) -> str:
     if bad:
         lines += ["", "Quarantined input lines (quarantine/bad_records.jsonl): "
                   + ", ".join(f"{k} {v:,}" for k, v in bad.items())]
-    for folder in (stats.get("input") or {}).get("excluded_output") or []:
+    inp = stats.get("input") or {}
+    if inp.get("warc_skipped"):
+        lines += ["", "WARC records that are not pages (skipped, not counted as records in): "
+                  + ", ".join(f"{k} {v:,}" for k, v in inp["warc_skipped"].items())]
+    for b in inp.get("bad_files") or []:
+        lines += ["", f"Damaged input {b['file']} ({b['reason']}): {b['message']}; "
+                  f"{b['records_read']:,} WARC records or pages read before it "
+                  "(listed in quarantine/bad_files.jsonl)"]
+    for folder in inp.get("excluded_output") or []:
         lines += ["", f"The output folder {folder} is inside the input: it was not read as input."]
     run = stats.get("run", {})
     lines += ["", f"Output: {len(stats['output'].get('shards', []))} shard(s) in data/, "

@@ -229,11 +229,15 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         bad = RecordWriter(str(build / "quarantine" / "bad_records.jsonl"), atomic=False)
         read = ReadStats(files=len(plan) + len(url_files) - (1 if url_files else 0))
         stage_stats = [StageStats(s.name) for s in stages]
+        warc_skipped: Counter = Counter()  # WARC records that are not pages, by type
+        bad_files: list[dict] = []  # inputs that could not be read to their end (keep going)
         for key in unit_keys:
             st = orjson.loads((units_dir / key / "stats.json").read_bytes())
             src = st["source"]
             if src["in"]:
                 fetch_stats.merge({"in": src["in"], "kept": src["kept"], "reasons": src["reasons"]})
+            warc_skipped.update({k.removeprefix("warc_"): v for k, v in src.get("skipped", {}).items()})
+            bad_files += st.get("bad_files", [])
             rd = st["read"]
             read.merge(ReadStats(files=0, lines=rd["lines"], records=rd["records"],
                                  blank_lines=rd["blank_lines"], bytes=rd["bytes"],
@@ -284,6 +288,9 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         bad.close()
         if not bad.count:
             (build / "quarantine" / "bad_records.jsonl").unlink()
+        if bad_files:  # one line per damaged input file: which, why, how far it was read
+            (build / "quarantine" / "bad_files.jsonl").write_bytes(
+                b"".join(orjson.dumps(b, option=orjson.OPT_APPEND_NEWLINE) for b in bad_files))
         if sources_used:
             stage_stats.insert(0, fetch_stats)
             if url_files:  # the fetcher's rejections, gathered like the units' ones
@@ -301,6 +308,9 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         if measured:
             stats["run"][cfg.engine] = measured
         stats["input"]["ignored_files"] = ignored
+        stats["input"]["bad_files"] = bad_files
+        # every WARC record is accounted for: a page (kept or rejected), or skipped here by type
+        stats["input"]["warc_skipped"] = dict(sorted(warc_skipped.items()))
         if recovered:  # what a killed earlier run left: its lock, its half-built result
             stats["run"]["recovered"] = recovered
         stats["input"]["excluded_output"] = excluded  # the output folder, inside the input

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from corpuskit.core.chain import Chain, mark_rejected
+from corpuskit.core.errors import BadInput
 from corpuskit.core.stage import Rejected, Stage
 from corpuskit.io.jsonl import ReadStats, RecordWriter, parse_lines
 from corpuskit.io.sources import html_file_record, iter_warc
@@ -55,13 +56,14 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path) -> dict
             w.write(rec)
 
         first = stages[0]
-        source = {"in": 0, "kept": 0, "reasons": {}}
+        source: dict[str, Any] = {"in": 0, "kept": 0, "reasons": {}, "skipped": {}}
+        bad_files: list[dict] = []
         if unit.kind == "jsonl":
             records = parse_lines(unit.name, unit.first_line, unit.lines, rs, first.required_field(),
                                   first.text_field,
                                   None if strict else (lambda line, err: bad.write_raw(line)))
         else:
-            records = _source_records(unit, rs, source, on_reject)
+            records = _source_records(unit, rs, source, on_reject, None if strict else bad_files)
         chain = Chain(stages, on_reject=on_reject)
         for rec in chain.run(records):
             kept.write(rec)
@@ -70,6 +72,7 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path) -> dict
         for w in rejected.values():
             w.close()
         stats = {"read": {**rs.as_dict(), "bad_records": dict(rs.bad)}, "source": source,
+                 "bad_files": bad_files,
                  "stages": [s.as_dict() | {"seconds": s.seconds} for s in chain.stats],
                  "kept": kept.count, "kept_bytes": kept.bytes,
                  "rejected_bytes": {k: w.bytes for k, w in rejected.items()}}
@@ -85,25 +88,45 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path) -> dict
         raise
 
 
-def _source_records(unit: Unit, rs: ReadStats, source: dict, on_reject: Callable[[dict], None]) -> Iterator[dict]:
+def _source_records(unit: Unit, rs: ReadStats, source: dict, on_reject: Callable[[dict], None],
+                    bad_files: list[dict] | None) -> Iterator[dict]:
     """Page records from HTML files or a WARC file; what the reader rejects (a page too large,
     a non-HTML response) goes to the rejected stream under the stage name `fetch`, the stage that
-    reads these inputs on the command line."""
-    items: Iterator[Any]
-    if unit.kind == "html":
-        items = (html_file_record(Path(p)) for p in unit.paths)
-        rs.bytes = sum(os.path.getsize(p) for p in unit.paths)
-    else:
-        items = iter_warc(unit.paths[0])
-        rs.bytes = os.path.getsize(unit.paths[0])
+    reads these inputs on the command line. WARC records that are not pages (request, metadata,
+    warcinfo, revisit ...) are counted in source["skipped"] by type.
+
+    A file that cannot be read to its end (a truncated or corrupt WARC, an unreadable page)
+    raises BadInput, or, with `bad_files` (keep going), is listed there with how far it was read
+    and counted as one quarantined input (its reason in rs.bad): the records read before the
+    damage go on, and so do the other files."""
     reasons: Counter = Counter()
-    for item in items:
-        source["in"] += 1
-        if item.__class__ is Rejected:
-            reasons[item.rejection.reason] += 1
-            on_reject(mark_rejected(item.record, "fetch", item.rejection))
-            continue
-        source["kept"] += 1
-        rs.records += 1
-        yield item
+    skipped: dict[str, int] = source["skipped"]
+    if unit.kind == "html":
+        rs.bytes = sum(os.path.getsize(p) for p in unit.paths)
+        files: list[tuple[str, Callable[[], Iterator[Any]]]] = [
+            (p, (lambda p=p: iter((html_file_record(Path(p)),)))) for p in unit.paths]
+    else:
+        rs.bytes = os.path.getsize(unit.paths[0])
+        files = [(unit.paths[0], lambda: iter_warc(unit.paths[0], stats=skipped))]
+    for path, open_items in files:
+        read_here = 0
+        try:
+            for item in open_items():
+                read_here += 1
+                source["in"] += 1
+                if item.__class__ is Rejected:
+                    reasons[item.rejection.reason] += 1
+                    on_reject(mark_rejected(item.record, "fetch", item.rejection))
+                    continue
+                source["kept"] += 1
+                rs.records += 1
+                yield item
+        except BadInput as e:
+            if bad_files is None:
+                raise
+            rs.bad[e.reason] += 1
+            if unit.kind == "warc":  # the pages and the other WARC records before the damage
+                read_here += sum(skipped.values())
+            bad_files.append({"file": path, "reason": e.reason, "message": e.message,
+                              "records_read": read_here})
     source["reasons"] = dict(reasons)

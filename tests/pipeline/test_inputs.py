@@ -5,7 +5,7 @@ import threading
 import orjson
 import pytest
 
-from corpuskit.core.errors import UsageError
+from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.io.jsonl import read_records
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from corpuskit.pipeline.plan import plan_inputs
@@ -124,3 +124,60 @@ def test_input_inside_the_output_folder_is_refused(tmp_path):
     run_pipeline(str(nest), str(clean), PipelineConfig(stages=["cat"]))
     with pytest.raises(UsageError, match="inside the output folder"):
         run_pipeline(str(clean / "data"), str(clean), PipelineConfig(stages=["cat"]))
+
+
+def _two_warcs(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    recs = [("response", f"http://b.example/{i}", PAGE.format(n=i).encode(), [("Content-Type", "text/html")],
+             "200 OK") for i in range(6)]
+    recs.insert(2, ("request", "http://b.example/0", b"", None, ""))
+    write_warc(raw / "good.warc.gz", recs[:4])
+    write_warc(tmp_path / "full.warc.gz", recs)
+    data = (tmp_path / "full.warc.gz").read_bytes()
+    (raw / "cut.warc.gz").write_bytes(data[: len(data) * 3 // 4])  # truncated in a later record
+    (raw / "docs.jsonl").write_bytes(b'{"text":"one record"}\n')
+    return raw
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_truncated_warc_is_reported_and_the_rest_goes_on(tmp_path, workers):
+    raw = _two_warcs(tmp_path)
+    clean = tmp_path / "clean"
+    stats = run_pipeline(str(raw), str(clean), PipelineConfig(stages=["cat"], workers=workers))
+    [bad] = stats["input"]["bad_files"]
+    assert bad["file"] == str(raw / "cut.warc.gz") and bad["reason"] == "truncated_warc"
+    assert "byte offset" in bad["message"] and bad["records_read"] >= 2
+    kept = list(read_records(str(clean / "data")))
+    urls = [r.get("url") for r in kept]
+    # every page of the good file, the pages of the cut one before the damage, the JSONL record
+    assert sum(u is not None and u.startswith("http://b.example/") for u in urls) >= 3 + 2
+    assert any(r.get("text") == "one record" for r in kept)
+    assert stats["conservation"]["ok"] and stats["conservation"]["quarantined"] == 1
+    assert stats["input"]["bad_records"] == {"truncated_warc": 1}
+    line = orjson.loads((clean / "quarantine" / "bad_files.jsonl").read_bytes())
+    assert line == bad
+    assert "Damaged input" in (clean / "report.md").read_text()
+    assert "damaged input file" in (clean / "report.html").read_text()
+
+
+def test_a_truncated_warc_stops_a_strict_run(tmp_path):
+    raw = _two_warcs(tmp_path)
+    with pytest.raises(BadInput, match="cut.warc.gz"):
+        run_pipeline(str(raw), str(tmp_path / "clean"), PipelineConfig(stages=["cat"], strict=True))
+
+
+def test_skipped_warc_records_are_counted(tmp_path):
+    raw = _raw(tmp_path)
+    write_warc(raw / "more.warc.gz", [
+        ("request", "http://a.example/1", b"", None, ""),
+        ("request", "http://a.example/2", b"", None, ""),
+        ("response", "http://a.example/3", PAGE.format(n=3).encode(), [("Content-Type", "text/html")], "200 OK"),
+    ])
+    stats = run_pipeline(str(raw), str(tmp_path / "clean"), PipelineConfig(stages=["cat"]))
+    # crawl.warc.gz: warcinfo + 3 responses; more.warc.gz: warcinfo + 2 requests + 1 response
+    assert stats["input"]["warc_skipped"] == {"request": 2, "warcinfo": 2}
+    assert stats["stages"][0]["in"] == 4 + 6  # the WARC pages (3 + 1) and the saved pages
+    report = (tmp_path / "clean" / "report.md").read_text()
+    assert "WARC records that are not pages (skipped, not counted as records in): request 2, warcinfo 2" in report
+    assert "WARC record type (not a page)" in (tmp_path / "clean" / "report.html").read_text()
