@@ -2,6 +2,7 @@
 the progress line. rich is imported only here and only when something is drawn."""
 from __future__ import annotations
 
+import errno
 import sys
 import time
 from typing import Any
@@ -21,6 +22,21 @@ def fail(command: str, message: str, code: int) -> typer.Exit:
     sys.stderr.write(f"corpuskit {command}: error: {message}\n")
     sys.stderr.flush()
     return typer.Exit(code)
+
+
+# errors of the storage, not of corpuskit: one line, not a traceback (the outputs are safe:
+# atomic ones were not replaced, a pipeline's result stays as it was)
+DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO, errno.EFBIG}
+
+
+def disk_error(e: BaseException) -> str | None:
+    """The one-line message for a disk error (disk full, quota, read-only, I/O), also one a
+    worker process raised; None for any other exception."""
+    if isinstance(e, OSError) and e.errno in DISK_ERRNOS:
+        where = f"{e.filename}: " if e.filename else ""
+        hint = " (free some space, or write elsewhere)" if e.errno in (errno.ENOSPC, errno.EDQUOT) else ""
+        return f"{where}{e.strerror or e}{hint}"
+    return None
 
 
 def warn(command: str, message: str) -> None:

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from corpuskit.cli.common import console, fail, render_summary
+from corpuskit.cli.common import console, disk_error, fail, render_summary
 from corpuskit.cli.stages import convert_cli_value, unwrap_optional
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.pipeline.config import PipelineConfig, load_config
@@ -74,6 +74,11 @@ def add_pipeline_command(app: typer.Typer) -> None:
             raise fail("pipeline", str(e), 2) from None
         except CorpusKitError as e:
             raise fail("pipeline", str(e), e.exit_code) from None
+        except OSError as e:
+            msg = disk_error(e)
+            if msg is None:
+                raise
+            raise fail("pipeline", msg, 1) from None
         render_summary("pipeline", stats, quiet)
 
 

@@ -10,7 +10,7 @@ from typing import Any, Optional, Union
 
 import typer
 
-from corpuskit.cli.common import StageProgress, fail, render_summary, render_tables, warn
+from corpuskit.cli.common import StageProgress, disk_error, fail, render_summary, render_tables, warn
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.stage import Stage
 from corpuskit.pipeline.stream import run_stream
@@ -136,6 +136,11 @@ def run_stage_command(name: str, cls: type[Stage], stage_kw: dict, kw: dict) -> 
         raise fail(name, str(e), 2) from None
     except CorpusKitError as e:
         raise fail(name, str(e), e.exit_code) from None
+    except OSError as e:
+        msg = disk_error(e)
+        if msg is None:
+            raise
+        raise fail(name, msg, 1) from None
     render_tables(stage.tables() if hasattr(stage, "tables") else [], quiet)
     render_summary(name, stats, quiet)
 

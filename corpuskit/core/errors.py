@@ -46,3 +46,24 @@ class MissingField(CorpusKitError):
 
     def __reduce__(self):
         return (MissingField, (self.field, self.detail))
+
+
+class OutputError(CorpusKitError):
+    """Writing an output failed (disk full, quota, read-only file system, I/O error): the
+    one-line error names the file; nothing partial is kept (an atomic output's temp file is
+    removed)."""
+
+    def __init__(self, path: str, message: str):
+        self.path = path
+        self.detail = message
+        super().__init__(f"{path}: cannot write: {message}")
+
+    def __reduce__(self):  # picklable, so a worker's failure reaches the main process
+        return (OutputError, (self.path, self.detail))
+
+    @classmethod
+    def from_os(cls, path: str | None, e: OSError) -> OutputError:
+        what = e.strerror or str(e)
+        if e.errno in (28, 122):  # ENOSPC, EDQUOT
+            what += " (free some space, or write elsewhere)"
+        return cls(path or getattr(e, "filename", None) or "<output>", what)

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import orjson
 
-from corpuskit.core.errors import BadInput, UsageError
+from corpuskit.core.errors import BadInput, OutputError, UsageError
 from corpuskit.core.records import make_id
 from corpuskit.io.paths import RECORD_SUFFIXES, require, walk
 from corpuskit.io.remote import open_remote
@@ -385,6 +385,7 @@ class RecordWriter:
         self._tmp: str | None = None
         self._dest: str | None = None
         self._closed = False
+        self._finished = False
         if self.path is None:
             self._raw: IO[bytes] = sys.stdout.buffer
             self._f: IO[bytes] = self._raw
@@ -428,7 +429,10 @@ class RecordWriter:
             b = _orjson_dumps(record, option=_APPEND_NL)
         except TypeError:
             b = dumps(record)
-        self._f.write(b)
+        try:
+            self._f.write(b)
+        except OSError as e:
+            raise self._failed(e) from None
         self.count += 1
         self.bytes += len(b)
 
@@ -436,28 +440,47 @@ class RecordWriter:
         """A raw line, verbatim (for --bad-records)."""
         if not line.endswith(b"\n"):
             line += b"\n"
-        self._f.write(line)
+        try:
+            self._f.write(line)
+        except OSError as e:
+            raise self._failed(e) from None
         self.count += 1
         self.bytes += len(line)
+
+    def _failed(self, e: OSError) -> BaseException:
+        """A write error as one line naming the output (disk full ...); a closed pipe stays a
+        BrokenPipeError, which the CLI ends quietly on."""
+        if isinstance(e, BrokenPipeError):
+            return e
+        return OutputError.from_os(self.path or "<stdout>", e)
 
     def flush(self) -> None:
         """Push what was written so far to the file (a source stage's output is flushed every
         second, so a killed crawl loses at most a second of pages)."""
-        if self._f is not self._raw:
-            import zstandard
+        try:
+            if self._f is not self._raw:
+                import zstandard
 
-            if isinstance(self._f, gzip.GzipFile):
-                self._f.flush()
-            else:
-                self._f.flush(zstandard.FLUSH_BLOCK)  # type: ignore[call-arg]
-        self._raw.flush()
+                if isinstance(self._f, gzip.GzipFile):
+                    self._f.flush()
+                else:
+                    self._f.flush(zstandard.FLUSH_BLOCK)  # type: ignore[call-arg]
+            self._raw.flush()
+        except OSError as e:
+            raise self._failed(e) from None
 
-    def close(self) -> None:
-        if self._closed:
+    def finish(self) -> None:
+        """Everything closing does but the final rename: the data is written and synced. A run
+        with several outputs finishes them all, then commits them all, so a failure (a full
+        disk) leaves none of them replaced rather than some."""
+        if self._closed or self._finished:
             return
-        self._closed = True
         if self.path is None:
-            self._f.flush()
+            try:
+                self._f.flush()
+            except OSError as e:
+                raise self._failed(e) from None
+            self._finished = True
             return
         try:
             if self._f is not self._raw:
@@ -466,13 +489,28 @@ class RecordWriter:
             if not self.through:  # fsync is for files (a pipe or device refuses it)
                 os.fsync(self._raw.fileno())
             self._raw.close()
-        except BaseException:
-            self._closed = False
+        except BaseException as e:
             self.abort()
+            if isinstance(e, OSError):
+                raise self._failed(e) from None
             raise
+        self._finished = True
+
+    def commit(self) -> None:
+        """Finish, then move the temp file into place."""
+        if self._closed:
+            return
+        self.finish()
         if self._tmp:
-            os.replace(self._tmp, self._dest or self.path)
+            try:
+                os.replace(self._tmp, self._dest or self.path)  # type: ignore[arg-type]
+            except OSError as e:
+                self.abort()
+                raise self._failed(e) from None
             self._tmp = None
+        self._closed = True
+
+    close = commit
 
     def abort(self) -> None:
         """Drop what was written (nothing partial is left behind)."""
@@ -481,10 +519,11 @@ class RecordWriter:
         self._closed = True
         if self.path is None:
             return
-        try:
-            self._raw.close()
-        except Exception:  # noqa: BLE001 - we are cleaning up after another error
-            pass
+        if not self._finished:
+            try:
+                self._raw.close()
+            except Exception:  # noqa: BLE001 - we are cleaning up after another error
+                pass
         if self._tmp and os.path.exists(self._tmp):
             os.unlink(self._tmp)
 
@@ -514,9 +553,15 @@ def write_records(path: str, records: Iterable[dict]) -> int:
 def write_json_atomic(path: str, obj: Any) -> None:
     """Pretty JSON to `path` via a temp file and rename."""
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
-    with os.fdopen(fd, "wb") as f:
-        f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
-                             | orjson.OPT_NON_STR_KEYS))
-    os.replace(tmp, path)
+    tmp = None
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
+        with os.fdopen(fd, "wb") as f:
+            f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+                                 | orjson.OPT_NON_STR_KEYS))
+        os.replace(tmp, path)
+    except OSError as e:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OutputError.from_os(str(path), e) from None

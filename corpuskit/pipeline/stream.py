@@ -143,8 +143,10 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
         finally:
             if bar is not None:
                 bar.stop()
+        for w in writers:  # all written and synced before any is moved into place
+            w.finish()
         for w in writers:
-            w.close()
+            w.commit()
     except BaseException:
         for w in writers:
             if w.atomic:

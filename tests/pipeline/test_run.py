@@ -220,3 +220,64 @@ def test_resume_after_sigkill_gives_identical_output(tmp_path):
         assert not (clean / ".work").exists()
         assert not [x for x in clean.iterdir() if x.name.startswith(".build-")]
     assert all(resumed), "a run was not killed part-way through the map phase"
+
+
+class _FullDisk:
+    """A file object that answers every write like a full disk."""
+
+    def write(self, b):
+        import errno
+
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_disk_full_in_a_worker_is_one_error_line(run_cli, tmp_path, monkeypatch, workers):
+    """ENOSPC while a worker writes its unit: one `error:` line naming the file, exit 1, no
+    traceback (a worker's failure comes back through the process pool), the result untouched."""
+    import corpuskit.pipeline.worker as worker_mod
+    from corpuskit.io.jsonl import RecordWriter
+
+    raw = _raw(tmp_path)
+    clean = tmp_path / "clean"
+    assert run_cli(["pipeline", raw, clean, "-q", "--stages", "cat"]).returncode == 0
+    before = _read_tree(clean)
+
+    class FullWriter(RecordWriter):
+        def __init__(self, path, *a, **kw):
+            super().__init__(path, *a, **kw)
+            if path.endswith("kept.jsonl.zst"):
+                self._f = _FullDisk()  # the worker's writes hit a full disk
+
+    monkeypatch.setattr(worker_mod, "RecordWriter", FullWriter)  # forked workers inherit it
+    p = run_cli(["pipeline", raw, clean, "-q", "--stages", "cat", "-j", str(workers), "--shard-size", "7"])
+    err = p.stderr.decode()
+    assert p.returncode == 1, err
+    assert err.startswith("corpuskit pipeline: error: ") and "kept.jsonl.zst: cannot write: No space left on device" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert _read_tree(clean) == before
+
+
+def test_disk_full_on_a_real_tiny_disk(run_cli, tmp_path):
+    """The same on a 64 KiB tmpfs, when this process may mount one (root); otherwise the
+    injected failure above is what runs."""
+    d = tmp_path / "tiny"
+    d.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(d)], capture_output=True).returncode == 0
+    try:
+        raw = _big_raw(tmp_path, 600)
+        p = run_cli(["pipeline", raw, d / "clean", "-q", "-j", "2", "--stages", "normalize,dedup"])
+        err = p.stderr.decode()
+        if mounted:
+            assert p.returncode == 1, err
+            assert err.startswith("corpuskit pipeline: error: ") and "No space left on device" in err
+            assert err.count("\n") == 1 and "Traceback" not in err
+        else:
+            assert p.returncode == 0, err
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(d)], capture_output=True)

@@ -1,5 +1,7 @@
 """Single-stage runs (`corpuskit STAGE`): what pipeline/stream.py guarantees."""
 import os
+import stat
+import subprocess
 
 import orjson
 import pytest
@@ -55,3 +57,50 @@ def test_distinct_outputs_keep_every_record(run_cli, tmp_path):
     kept = (tmp_path / "k.jsonl").read_bytes().splitlines()
     rej = (tmp_path / "r.jsonl").read_bytes().splitlines()
     assert len(kept) + len(rej) == 3 and len(rej) == 1
+
+
+# ---- disk full: one `error:` line, nothing partial left
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 64 KiB tmpfs (a real full disk) when this process may mount one (root), else None."""
+    d = tmp_path / "tiny"
+    d.mkdir()
+    ok = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(d)],
+                                               capture_output=True).returncode == 0
+    yield d if ok else None
+    if ok:
+        subprocess.run(["umount", "-l", str(d)], capture_output=True)
+
+
+def _big_input(tmp_path, n=3000):
+    p = tmp_path / "big.jsonl"
+    p.write_bytes(b"".join(orjson.dumps({"text": f"第{i}条记录 " + "word " * 40}) + b"\n" for i in range(n)))
+    return p
+
+
+def _full_device(tmp_path):
+    """A device that answers every write with ENOSPC: a private /dev/full as root, else the
+    system's (which a non-root process cannot replace)."""
+    if os.geteuid() == 0:
+        dev = tmp_path / "full"
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+        return dev
+    return "/dev/full"
+
+
+def test_disk_full_is_one_error_line(run_cli, tmp_path, tiny_disk):
+    src = _big_input(tmp_path)
+    targets = [_full_device(tmp_path)] + ([tiny_disk / "out.jsonl"] if tiny_disk else [])
+    for out in targets:
+        p = run_cli(["cat", src, "-o", out, "-q"])
+        err = p.stderr.decode()
+        assert p.returncode == 1, err
+        assert err.startswith(f"corpuskit cat: error: {out}: cannot write: No space left on device")
+        assert err.count("\n") == 1 and "Traceback" not in err
+    if tiny_disk:
+        assert list(tiny_disk.iterdir()) == []  # the temp file was removed
+        # --rejected on the full disk: the same, and the kept output is not left half-written
+        p = run_cli(["filter-short", src, "-o", tmp_path / "k.jsonl", "--rejected", tiny_disk / "r.jsonl",
+                     "--min-words", "100", "-q"])
+        assert p.returncode == 1 and p.stderr.decode().count("\n") == 1
+        assert not (tmp_path / "k.jsonl").exists() and list(tiny_disk.iterdir()) == []
