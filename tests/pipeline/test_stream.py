@@ -1,10 +1,15 @@
 """Single-stage runs (`corpuskit STAGE`): what pipeline/stream.py guarantees."""
+import gzip
 import os
 import stat
 import subprocess
+import sys
+from pathlib import Path
 
 import orjson
 import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
 
 DOCS = [{"text": "one two three four five six seven eight nine ten eleven twelve"},
         {"text": "short"},
@@ -104,3 +109,45 @@ def test_disk_full_is_one_error_line(run_cli, tmp_path, tiny_disk):
                      "--min-words", "100", "-q"])
         assert p.returncode == 1 and p.stderr.decode().count("\n") == 1
         assert not (tmp_path / "k.jsonl").exists() and list(tiny_disk.iterdir()) == []
+
+
+# ---- outputs that are not regular files, through a real shell
+def _shell(cmd, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(["bash", "-c", cmd], capture_output=True, cwd=cwd, env=env, timeout=300)
+
+
+def test_process_substitution_and_stdout_as_outputs(tmp_path):
+    src = _input(tmp_path)
+    ck = f"{sys.executable} -m corpuskit"
+    # /dev/fd/1 is /dev/stdout's target: the same path through the code, but a regression could
+    # never replace a system file with it (renaming into /proc fails)
+    p = _shell(f"{ck} filter-short {src} -o >(gzip > kept.jsonl.gz) --rejected /dev/fd/1 --min-words 5 -q "
+               "> rej.jsonl; wait", tmp_path)
+    assert p.returncode == 0, p.stderr
+    import time
+
+    for _ in range(100):  # the gzip of the process substitution may finish after the shell
+        if (tmp_path / "kept.jsonl.gz").stat().st_size:
+            break
+        time.sleep(0.05)
+    kept = gzip.decompress((tmp_path / "kept.jsonl.gz").read_bytes()).splitlines()
+    rej = (tmp_path / "rej.jsonl").read_bytes().splitlines()
+    assert len(kept) == 2 and len(rej) == 1 and orjson.loads(rej[0])["text"] == "short"
+    # appended to what the shell's redirection holds, not replacing it
+    p = _shell(f"echo '# header' > both.txt; {ck} cat {src} -o /dev/fd/1 -q >> both.txt", tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "both.txt").read_bytes().splitlines()[0] == b"# header"
+    assert len((tmp_path / "both.txt").read_bytes().splitlines()) == 4
+
+
+def test_a_device_output_stays_a_device(run_cli, tmp_path):
+    src = _input(tmp_path)
+    if os.geteuid() == 0:  # the issue's `mknod n c 1 3`, in a private folder
+        dev = tmp_path / "n"
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    else:
+        dev = "/dev/null"
+    p = run_cli(["cat", src, "-o", dev, "-q"])
+    assert p.returncode == 0, p.stderr
+    assert stat.S_ISCHR(os.stat(dev).st_mode)
