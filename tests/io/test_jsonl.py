@@ -212,3 +212,13 @@ def test_writer_through_proc_fd_of_a_pipe():
     finally:
         os.close(r)
         os.close(wfd)
+
+
+def test_big_integers_are_found_in_any_line_of_a_large_batch(tmp_path):
+    # many ordinary lines (floats with long fractions, 19-digit runs after a "."), one big integer
+    lines = [b'{"text":"t%d","score":0.0005929012577998716,"n":%d}\n' % (i, i) for i in range(5000)]
+    lines[3777] = b'{"text":"x","big":340282366920938463463374607431768211456}\n'
+    src = _write(tmp_path / "many.jsonl", b"".join(lines))
+    recs = list(read_records(src))
+    assert recs[3777]["big"] == 2**128
+    assert recs[10]["score"] == 0.0005929012577998716
