@@ -107,8 +107,10 @@ def html_file_record(path: Path, max_bytes: int | None = None) -> dict | Rejecte
     html, enc = decode_html(raw, None)
     fetch["final_url"] = url
     fetch["encoding"] = enc
-    # content hash: the same page gets the same id wherever the folder is
-    return page_record(id=stable_id(url or ("sha1:" + xxhash.xxh3_128_hexdigest(raw))), url=url,
+    # url and content hash: the same page gets the same id wherever the folder is, and two
+    # saved snapshots of one address (different content) get different ids
+    content = "xxh3:" + xxhash.xxh3_128_hexdigest(raw)
+    return page_record(id=stable_id(f"{url}\0{content}" if url else content), url=url,
                        html=html, fetch=fetch)
 
 

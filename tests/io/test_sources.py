@@ -171,3 +171,12 @@ def test_decode_body_encodings():
     assert decode_body(brotli.compress(raw), {"content-encoding": "br"}) == raw
     assert decode_body(b"5\r\nhello\r\n0\r\n\r\n", {"transfer-encoding": "chunked"}) == b"hello"
     assert decode_body(raw, {"content-encoding": "gzip"}) == raw  # mislabelled: kept as stored
+
+
+def test_saved_snapshots_of_one_address_get_different_ids(tmp_path):
+    head = "<!-- saved from url=(0022)https://ex.com/page -->\n"
+    (tmp_path / "monday.html").write_text(head + "<html><body>周一的版本</body></html>")
+    (tmp_path / "tuesday.html").write_text(head + "<html><body>周二的版本</body></html>")
+    (tmp_path / "copy.html").write_text(head + "<html><body>周一的版本</body></html>")
+    a, b, c = (r["id"] for r in iter_html_files(tmp_path))  # sorted: copy, monday, tuesday
+    assert a == b != c
