@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -362,12 +363,16 @@ def dumps(record: dict) -> bytes:
             "utf-8", "surrogatepass") + b"\n"
 
 
+_FD_PATH = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
+
+
 def write_target(path: str) -> tuple[str, bool]:
     """(where to write, whether to write through) for an output path. A regular file (or a
     new one) is replaced atomically; a symlink's target is what is replaced (the link stays);
-    a FIFO, a device (`/dev/null`, `/dev/stdout` on a terminal), a socket, or anything named
-    under /dev or /proc (`/dev/stdout`, `>(gzip > x)` as /dev/fd/63) is written through: never
-    replaced by a regular file."""
+    a FIFO, a device (`/dev/null`, `/dev/stdout` on a terminal) or a socket is written
+    through, never replaced by a regular file; so is a file descriptor's name (`/dev/stdout`,
+    `/dev/fd/N`, `/proc/self/fd/N`: `>(gzip > x)` is /dev/fd/63) when it leads to a regular
+    file, which is then appended to (`>> log` keeps what the log held)."""
     try:
         st = os.stat(path)  # follows symlinks
     except FileNotFoundError:
@@ -378,10 +383,9 @@ def write_target(path: str) -> tuple[str, bool]:
         raise UsageError(f"{path}: is a directory (give a file name)")
     if st is not None and not stat.S_ISREG(st.st_mode):
         return path, True
-    real = os.path.realpath(path)
-    if any(x == "/dev" or x.startswith(("/dev/", "/proc/")) for x in (os.path.abspath(path), real)):
+    if _FD_PATH.fullmatch(os.path.abspath(path)):  # an open file of the shell's: add to it
         return path, True
-    return real, False
+    return os.path.realpath(path), False
 
 
 class RecordWriter:

@@ -1,7 +1,10 @@
 import gzip
 import os
+import shutil
 import stat
+import tempfile
 import threading
+from pathlib import Path
 
 import orjson
 import pytest
@@ -222,3 +225,21 @@ def test_big_integers_are_found_in_any_line_of_a_large_batch(tmp_path):
     recs = list(read_records(src))
     assert recs[3777]["big"] == 2**128
     assert recs[10]["score"] == 0.0005929012577998716
+
+
+def test_a_regular_file_under_dev_shm_is_still_replaced_atomically(tmp_path):
+    # only a file descriptor's name (/dev/stdout, /dev/fd/N) is appended to; other paths under
+    # /dev (a tmpfs such as /dev/shm) hold ordinary files, replaced as anywhere else
+    if not os.path.isdir("/dev/shm") or not os.access("/dev/shm", os.W_OK):
+        d = tmp_path
+    else:
+        d = Path(tempfile.mkdtemp(dir="/dev/shm", prefix="corpuskit-test-"))
+    try:
+        p = d / "x.jsonl"
+        p.write_bytes(b'{"text":"old"}\n')
+        with RecordWriter(str(p)) as w:
+            w.write({"text": "new"})
+        assert p.read_bytes() == b'{"text":"new"}\n'
+    finally:
+        if d != tmp_path:
+            shutil.rmtree(d)
