@@ -5,9 +5,12 @@ the system gave to another process since is not mistaken for the run). A later r
 to take over a lock, or to delete a scratch folder, that a killed run (kill -9, a crash, a
 lost machine) left behind, and to leave those of a live run alone.
 
-`RunLock` is an advisory lock (flock) on a file that also records its holder: the kernel drops
-the lock when the holder dies however it dies, so a dead run's lock is never in the way; the
-recorded pid and host only serve to name the holder of a live one.
+`RunLock` is an advisory POSIX lock (fcntl) on a file that also records its holder: the kernel
+drops the lock when the holder dies however it dies, so a dead run's lock is never in the way;
+the recorded pid and host only serve to name the holder of a live one. A POSIX lock belongs to
+the process, not to its open file: worker processes forked by the run do not hold it, so it is
+free as soon as the run's own process is gone (and NFS supports it). It guards against other
+processes; two runs in threads of one process are not told apart.
 """
 from __future__ import annotations
 
@@ -106,7 +109,7 @@ class RunLock:
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as e:
                 os.close(fd)
                 if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):

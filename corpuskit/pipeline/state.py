@@ -17,7 +17,7 @@ from corpuskit.pipeline.config import PipelineConfig
 
 MARKER = ".corpuskit"  # a folder holding this file was written by corpuskit
 WORK = ".work"
-LOCK = ".lock"  # held (flock) by the run writing the folder; names its pid and host
+LOCK = ".lock"  # held (a POSIX lock) by the run writing the folder; names its pid and host
 BUILD_PREFIX = ".build-"  # the result being built, swapped into place at the end
 
 
