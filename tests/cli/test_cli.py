@@ -167,3 +167,31 @@ def test_cat_converts_and_assigns_ids(run_cli, tmp_path):
     run_cli(["cat", src, "-o", out, "-q"], check=True)
     [rec] = parse(gzip.decompress(out.read_bytes()))
     assert list(rec) == ["id", "url", "html"]
+
+
+BIG_TEXT = ("The quick brown fox jumps over the lazy dog near the river bank. " * 8
+            + "今天北京的天气很好，我们一起去公园散步，看到了很多美丽的花。")
+BIG_LINE = (b'{"text":' + orjson.dumps(BIG_TEXT) + b',"html":'
+            + orjson.dumps("<html><body><p>" + BIG_TEXT + "</p></body></html>")
+            + b',"big":18446744073709551616,"neg":-1180591620717411303424}\n')
+
+
+@pytest.mark.parametrize("stage", [n for n in REGISTRY if n != "fetch"])
+def test_integers_beyond_64_bits_pass_every_stage_unchanged(run_cli, tmp_path, stage):
+    rej = tmp_path / "rej.jsonl"
+    p = run_cli([stage, "-q", "--rejected", rej], input=BIG_LINE)
+    assert p.returncode == 0, p.stderr
+    out = p.stdout + (rej.read_bytes() if rej.exists() else b"")
+    assert b'"big":18446744073709551616' in out and b'"neg":-1180591620717411303424' in out
+
+
+def test_integers_beyond_64_bits_pass_the_pipeline_unchanged(tmp_path):
+    from corpuskit.io.jsonl import read_records
+    from corpuskit.pipeline import run_pipeline
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_bytes(BIG_LINE.replace(b'"html":', b'"page":'))
+    run_pipeline(str(raw), str(tmp_path / "clean"))
+    recs = list(read_records(str(tmp_path / "clean" / "data"))) + list(read_records(str(tmp_path / "clean" / "rejected")))
+    assert [(r["big"], r["neg"]) for r in recs] == [(2**64, -(2**70))]
