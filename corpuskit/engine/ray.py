@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 
 from corpuskit.core.errors import CorpusKitError, UsageError
+from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.engine.ray_dedup import RayDedupShuffle, RayHashExecutor, quiet_ray_data
 
 
@@ -47,10 +48,16 @@ def _import_ray() -> Any:
     return ray
 
 
+_SWEPT: list[bool] = []
+
+
 def _unit_files(task: Callable, unit: Any) -> dict[str, bytes]:
     """One unit through the task (the same object the local engine runs) in a scratch folder;
     the folder's files as bytes."""
-    scratch = tempfile.mkdtemp(prefix="corpuskit-unit-")
+    if not _SWEPT:  # once per worker process: scratch folders of killed workers on this host
+        remove_dead_scratch(tempfile.gettempdir(), "unit")
+        _SWEPT.append(True)
+    scratch = tempfile.mkdtemp(prefix=scratch_prefix("unit"))
     try:
         task(unit, Path(scratch))
         folder = Path(scratch) / unit.key

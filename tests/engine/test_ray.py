@@ -338,3 +338,32 @@ def test_two_node_cluster_gives_the_same_output(tmp_path, local_ray):
     finally:
         ray.shutdown()
         cluster.shutdown()
+
+
+def test_a_ray_worker_removes_unit_scratch_folders_of_killed_workers(tmp_path, monkeypatch):
+    """A Ray worker builds each unit in a scratch folder named with its host and pid; the
+    first unit a worker process runs removes those that dead processes of this host left."""
+    from corpuskit.core.owner import HOST
+    from corpuskit.engine import ray as ray_engine
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(ray_engine, "_SWEPT", [])
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead = tmp_path / f"corpuskit-unit-{HOST}-{int(gone.stdout)}-abc"
+    live = tmp_path / f"corpuskit-unit-{HOST}-{os.getppid()}-def"
+    for d in (dead, live):
+        (d / "00000-000000").mkdir(parents=True)
+
+    class Unit:
+        key = "00000-000001"
+
+    def task(unit, folder):
+        (folder / unit.key).mkdir()
+        (folder / unit.key / "stats.json").write_bytes(b"{}")
+        seen.append(folder.name)
+
+    seen: list[str] = []
+    assert ray_engine._unit_files(task, Unit()) == {"stats.json": b"{}"}
+    assert not dead.exists() and live.exists()
+    assert seen[0].startswith(f"corpuskit-unit-{HOST}-{os.getpid()}-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]  # its own folder is removed too
