@@ -2,6 +2,8 @@
 the library itself never prints or exits."""
 from __future__ import annotations
 
+import errno
+
 
 class CorpusKitError(Exception):
     """Base class for every error corpuskit raises on purpose (not a bug)."""
@@ -64,6 +66,6 @@ class OutputError(CorpusKitError):
     @classmethod
     def from_os(cls, path: str | None, e: OSError) -> OutputError:
         what = e.strerror or str(e)
-        if e.errno in (28, 122):  # ENOSPC, EDQUOT
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
             what += " (free some space, or write elsewhere)"
         return cls(path or getattr(e, "filename", None) or "<output>", what)

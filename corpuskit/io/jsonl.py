@@ -175,8 +175,8 @@ def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
 # Such an integer is at least 19 digits in a row, not after a "." (the digits of a fraction,
 # 0.0005929012577998716, are no integer). A line holding such a run (rare: text seldom does) is
 # read again by the standard library, whose integers are exact; every other line takes orjson's
-# fast path. The run is looked for in a whole batch with two C-speed passes (digits mapped to
-# "0", "." kept, anything else to "x"; then a substring search): a regular expression costs
+# fast path. The run is looked for with two C-speed passes over groups of lines (digits mapped
+# to "0", "." kept, anything else to "x"; then a substring search): a regular expression costs
 # more than the parsing.
 _DIGIT_CLASSES = bytes(0x30 if 0x30 <= i <= 0x39 else (0x2E if i == 0x2E else 0x78) for i in range(256))
 _INT_RUN = b"x" + b"0" * 19
