@@ -27,6 +27,10 @@ REGISTRY: dict[str, str] = {
     "dedup": "corpuskit.stages.dedup:Dedup",
     "tokenize-stats": "corpuskit.stages.tokenize_stats:TokenizeStats",
     "cat": "corpuskit.stages.cat:Cat",
+    # not in the default chain: `tokenize` writes a folder of token shards (its own command, and
+    # the pipeline's [tokenize] section); `mix` reads its sources itself
+    "tokenize": "corpuskit.stages.tokenize:Tokenize",
+    "mix": "corpuskit.stages.mix:Mix",
 }
 
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.

@@ -11,7 +11,8 @@ from corpuskit import __version__
 from corpuskit.cli.inspect import INSPECT_COMMANDS, add_inspect_commands
 from corpuskit.cli.pipeline import add_pipeline_command
 from corpuskit.cli.stages import add_stage_command
-from corpuskit.registry import REGISTRY
+from corpuskit.cli.tokenize import add_folder_stage_command
+from corpuskit.registry import REGISTRY, get_stage_class
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -27,7 +28,10 @@ def build_app(only: str | None = None) -> typer.Typer:
 
     names = [only] if only in REGISTRY else list(REGISTRY)
     for n in names:
-        add_stage_command(app, n)
+        if getattr(get_stage_class(n), "writes_folder", False):  # -o is a folder: tokenize
+            add_folder_stage_command(app, n)
+        else:
+            add_stage_command(app, n)
     if only is None or only == "pipeline":
         add_pipeline_command(app)
     if only is None or only in INSPECT_COMMANDS:

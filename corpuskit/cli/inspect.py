@@ -1,16 +1,22 @@
 """Inspection commands: `corpuskit show CLEAN_DIR` prints what a pipeline run kept and
-rejected, one short line per record (used by `make demo`)."""
+rejected, one short line per record (used by `make demo`); `corpuskit tokens show OUTDIR`
+prints a token-shard folder's manifest and decodes documents back to text (the reader is the
+tokenize stage's)."""
 from __future__ import annotations
 
 import sys
 import unicodedata
 from pathlib import Path
+from typing import Optional
 
 import typer
 
+from corpuskit.cli.common import render_tables
+from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.io.jsonl import read_records
+from corpuskit.registry import get_stage_class
 
-INSPECT_COMMANDS = ("show",)
+INSPECT_COMMANDS = ("show", "tokens")
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -51,3 +57,30 @@ def add_inspect_commands(app: typer.Typer) -> None:
             sys.stderr.write(f"corpuskit show: error: {clean}: not a pipeline output folder (no data/)\n")
             raise typer.Exit(2)
         show(folder)
+
+    tokens = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                         help="Inspect token shards written by `corpuskit tokenize`.")
+    app.add_typer(tokens, name="tokens")
+
+    @tokens.command("show", help="Print a token folder's shards, sources and rejections (from its "
+                    "manifest) and, with --doc N, decode document N back to text.")
+    def tokens_show(folder: str = typer.Argument(..., metavar="OUTDIR", help="A `corpuskit tokenize` "
+                                                 "output folder."),
+                    doc: Optional[list[int]] = typer.Option(None, "--doc", help="Document number "
+                                                            "(from 0, across the shards) to decode; "
+                                                            "repeatable."),
+                    quiet: bool = typer.Option(False, "-q", "--quiet", help="Only the documents.")) -> None:
+        try:
+            tables, docs = get_stage_class("tokenize").describe(folder, list(doc or []))
+        except FileNotFoundError as e:
+            sys.stderr.write(f"corpuskit tokens show: error: {e}\n")
+            raise typer.Exit(2) from None
+        except UsageError as e:
+            sys.stderr.write(f"corpuskit tokens show: error: {e}\n")
+            raise typer.Exit(2) from None
+        except (CorpusKitError, ValueError) as e:
+            sys.stderr.write(f"corpuskit tokens show: error: {folder}: {e}\n")
+            raise typer.Exit(1) from None
+        render_tables(tables, quiet)
+        for n, ntok, text in docs:
+            sys.stdout.write(f"--- document {n}: {ntok:,} tokens ---\n{text}\n")

@@ -45,6 +45,10 @@ def add_pipeline_command(app: typer.Typer) -> None:
         ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: join "
                                                   "this cluster ('auto', ray://host:10001); default: "
                                                   "start a local Ray."),
+        tokenize: Optional[str] = typer.Option(None, "--tokenize", help="Also write the kept records as "
+                                               "token shards to CLEAN/tokens/ with this tokenizer "
+                                               "(cl100k_base, o200k_base, a tokenizer.json); other "
+                                               "options in the config's [tokenize] section."),
         quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress or summary on stderr."),
     ) -> None:
         try:
@@ -62,6 +66,8 @@ def add_pipeline_command(app: typer.Typer) -> None:
                                 ("engine", engine), ("ray_address", ray_address)):
                 if value is not None:
                     setattr(cfg, name, value)
+            if tokenize:
+                cfg.tokenize = {**(cfg.tokenize or {}), "tokenizer": tokenize}
             for stage, opts in parse_sets(set_ or []).items():
                 cfg.options.setdefault(stage, {}).update(opts)
             cfg.__post_init__()

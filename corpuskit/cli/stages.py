@@ -43,6 +43,9 @@ def stage_cli_params(cls: type[Stage]) -> list[tuple[str, Any, Any, dataclasses.
         elif tp in (int, float, str):
             opt = typer.Option(default, flag, help=help_)
             ptype = Optional[tp] if optional else tp
+        elif (typing.get_origin(tp) in (list, tuple, set) or tp in (list, tuple)) and f.metadata.get("repeat"):
+            opt = typer.Option(None, flag, help=help_ + " (repeatable)")
+            ptype = Optional[list[str]]
         elif typing.get_origin(tp) in (list, tuple, set) or tp in (list, tuple):
             shown = ",".join(map(str, default)) if default else ""
             opt = typer.Option(shown, flag, help=help_ + " (comma-separated)")
@@ -62,7 +65,10 @@ def convert_cli_value(cls: type[Stage], name: str, value: Any) -> Any:
     tp, _ = unwrap_optional(hints[name])
     origin = typing.get_origin(tp)
     if origin in (list, tuple, set) or tp in (list, tuple):
-        items = [v.strip() for v in str(value).split(",") if v.strip()] if value else []
+        if isinstance(value, (list, tuple)):  # a repeatable option: one item per use
+            items = [str(v) for v in value]
+        else:
+            items = [v.strip() for v in str(value).split(",") if v.strip()] if value else []
         args = typing.get_args(tp)
         if args and args[0] in (int, float):
             try:

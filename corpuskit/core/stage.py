@@ -35,11 +35,13 @@ class Rejected(NamedTuple):
     rejection: Rejection
 
 
-def opt(default: Any, help: str, cli: bool = True, **kw: Any) -> Any:  # noqa: A002
-    """A stage option: a dataclass field with its help text."""
+def opt(default: Any, help: str, cli: bool = True, repeat: bool = False, **kw: Any) -> Any:  # noqa: A002
+    """A stage option: a dataclass field with its help text. A list option is comma-separated on
+    the command line, or given once per item with `repeat` (items that may hold commas)."""
+    meta = {"help": help, "cli": cli, "repeat": repeat}
     if isinstance(default, (list, dict, set)):
-        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, "cli": cli}, **kw)
-    return field(default=default, metadata={"help": help, "cli": cli}, **kw)
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta, **kw)
+    return field(default=default, metadata=meta, **kw)
 
 
 @dataclass
@@ -54,6 +56,8 @@ class Stage:
     # Which record field the stage needs on input ("text" or "html"); the reader checks it
     # so that a record without it is reported as bad input at its FILE:LINE.
     needs: ClassVar[str | None] = "text"
+    # False for the commands that are not a step of `pipeline`'s chain (mix, tokenize)
+    in_pipeline: ClassVar[bool] = True
 
     text_field: str = opt("text", "Record key holding the document text.")
 

@@ -34,6 +34,9 @@ class PipelineConfig:
     unit_bytes: int = 64 * 1024 * 1024
     engine: str = "local"  # local (process pool) | ray (corpuskit.engine.ray)
     ray_address: str | None = None  # None: start a local Ray; "auto" or ray://host:port: join one
+    # [tokenize]: options of the tokenize stage; when set, the kept records are also written as
+    # token shards to clean/tokens/
+    tokenize: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.engine not in ("local", "ray"):
@@ -52,6 +55,11 @@ class PipelineConfig:
         for name in list(self.stages) + list(self.options):
             if name not in REGISTRY:
                 raise UsageError(f"unknown stage {name!r} (known: {', '.join(REGISTRY)})")
+        for name in self.stages:
+            if not get_stage_class(name).in_pipeline:
+                hint = ("use the [tokenize] section or --tokenize NAME" if name == "tokenize"
+                        else f"run `corpuskit {name}` before the pipeline")
+                raise UsageError(f"{name} is not a step of the pipeline's chain: {hint}")
 
     def build(self) -> list[Stage]:
         """The chain. `fetch` (a source: it reads URL lists, WARC files and page folders) is not
@@ -67,7 +75,7 @@ class PipelineConfig:
         """What the output depends on (workers and engine excluded: they do not change it, so
         a run killed on one engine resumes on the other)."""
         d = asdict(self)
-        for k in ("workers", "engine", "ray_address"):
+        for k in ("workers", "engine", "ray_address", "tokenize"):  # tokens are made after the units
             d.pop(k)
         return d
 
@@ -85,7 +93,7 @@ def load_config(path: str) -> PipelineConfig:
         raise UsageError(f"{path}: no such config file") from None
     except tomllib.TOMLDecodeError as e:
         raise UsageError(f"{path}: invalid TOML ({e})") from None
-    unknown = set(data) - {"pipeline", "stages"}
+    unknown = set(data) - {"pipeline", "stages", "tokenize"}
     if unknown:
         raise UsageError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
     pl = dict(data.get("pipeline", {}))
@@ -111,7 +119,12 @@ def load_config(path: str) -> PipelineConfig:
         if not isinstance(opts, dict):
             raise UsageError(f"{path}: [stages.{name}] must be a table")
         options[name] = validate_options(get_stage_class(name), opts, where=f"{path}: [stages.{name}]")
-    return PipelineConfig(options=options, **pl)
+    tokenize = None
+    if "tokenize" in data:
+        if not isinstance(data["tokenize"], dict):
+            raise UsageError(f"{path}: [tokenize] must be a table")
+        tokenize = validate_options(get_stage_class("tokenize"), data["tokenize"], where=f"{path}: [tokenize]")
+    return PipelineConfig(options=options, tokenize=tokenize, **pl)
 
 
 def validate_options(cls: type[Stage], opts: dict, where: str) -> dict:
@@ -175,7 +188,7 @@ def print_config(stage_names: list[str] | None = None) -> str:
     for name in REGISTRY:
         cls = get_stage_class(name)
         opts = cls.options()
-        if not opts:
+        if not opts or not cls.in_pipeline:
             continue
         out.append(f"[stages.{name}]" + ("" if name in names else "  # not in the default chain"))
         for f in opts:
@@ -189,6 +202,15 @@ def print_config(stage_names: list[str] | None = None) -> str:
             else:
                 out.append(f"{f.name} = {_toml(default)}  # {help_}")
         out.append("")
+    tok = get_stage_class("tokenize")
+    out += ["# [tokenize]: also write the kept records as token shards to clean/tokens/ (or --tokenize NAME);",
+            "# the options of `corpuskit tokenize`:", "# [tokenize]"]
+    for f in tok.options():
+        if not f.metadata.get("cli", True):
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        out.append(f"# {f.name} = {_toml(default)}  # {f.metadata.get('help', '')}")
+    out.append("")
     return "\n".join(out)
 
 

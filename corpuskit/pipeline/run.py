@@ -23,6 +23,7 @@ Layout of clean/:
     rejected/<stage>.jsonl.zst      dropped records, each with meta.rejected
     quarantine/bad_records.jsonl    input lines that were not valid records, verbatim
     stats.json, report.md           counters per stage and reason; conservation check
+    tokens/                         with [tokenize]: token shards of the kept records + manifest.json
 """
 from __future__ import annotations
 
@@ -62,8 +63,9 @@ from corpuskit.pipeline.state import (
     prepare_work,
     swap_into_place,
 )
+from corpuskit.pipeline.tokenize import run_tokenize
 from corpuskit.pipeline.worker import UNIT_SUFFIX, UnitRunner
-from corpuskit.registry import get_stage_class
+from corpuskit.registry import get_stage_class, make_stage
 
 
 class ShardWriter:
@@ -291,6 +293,9 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         if bad_files:  # one line per damaged input file: which, why, how far it was read
             (build / "quarantine" / "bad_files.jsonl").write_bytes(
                 b"".join(orjson.dumps(b, option=orjson.OPT_APPEND_NEWLINE) for b in bad_files))
+        tokens = None
+        if cfg.tokenize is not None:  # [tokenize]: the kept records as token shards
+            tokens = _tokenize_kept(cfg, build, out.shards, work, executor, progress, t0)
         if sources_used:
             stage_stats.insert(0, fetch_stats)
             if url_files:  # the fetcher's rejections, gathered like the units' ones
@@ -314,6 +319,8 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         if recovered:  # what a killed earlier run left: its lock, its half-built result
             stats["run"]["recovered"] = recovered
         stats["input"]["excluded_output"] = excluded  # the output folder, inside the input
+        if tokens is not None:
+            stats["tokens"] = tokens
         stats["rejected_path"] = str(clean_p / "rejected")
         stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")
         write_json_atomic(str(build / "stats.json"), stats)
@@ -325,6 +332,28 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         raise
     shutil.rmtree(work, ignore_errors=True)
     return stats
+
+
+def _tokenize_kept(cfg: PipelineConfig, build: Path, shards: list[str], work: Path, executor: Executor,
+                   progress: Callable[[dict], None] | None, t0: float) -> dict:
+    """clean/tokens/ from the kept shards (corpuskit.pipeline.tokenize, on the run's engine);
+    its unit folders live in clean/.work/tokens, so a killed run resumes them too. The records
+    it rejects (no text, too few tokens) stay in data/ and are listed in tokens/rejected.*."""
+    stage = make_stage("tokenize", **cfg.tokenize)  # type: ignore[arg-type]
+    if progress is not None:
+        progress({"phase": "tokenize", "units": 0, "bytes": 0, "seconds": time.perf_counter() - t0,
+                  "stages": []})
+    st = run_tokenize([str(build / "data" / s) for s in shards], str(build / "tokens"), stage,
+                      executor=executor, work=work / "tokens",
+                      fingerprint_extra={"pipeline": work.joinpath("plan.json").read_text(),
+                                         "shards": shards},
+                      source="data", rejected=str(build / "tokens" / "rejected.jsonl.zst"),
+                      unit_lines=cfg.unit_lines, unit_bytes=cfg.unit_bytes)
+    out = {k: st["tokens"][k] for k in ("documents", "tokens", "documents_approximate")}
+    out.update({"folder": "tokens", "shards": st["output"]["shards"], "bytes": st["output"]["bytes"],
+                "rejected": st["stages"][0]["reasons"], "conservation": st["conservation"],
+                "seconds": st["seconds"]})
+    return out
 
 
 def _fetch_urls(url_files: list[str], work: Path, cfg: PipelineConfig, st: StageStats) -> Path:

@@ -76,7 +76,7 @@ def prepare_work(clean: Path, fingerprint: str) -> Path:
 
 def swap_into_place(build: Path, clean: Path) -> None:
     """Replace the previous result with the new one (each entry renamed into place)."""
-    for name in {"data", "rejected", "quarantine", "stats.json", "report.md", "report.html"} | {
+    for name in {"data", "rejected", "quarantine", "tokens", "stats.json", "report.md", "report.html"} | {
             e.name for e in build.iterdir()}:
         stale = clean / name
         if stale.is_dir():

@@ -81,7 +81,7 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     first = stages[0]
     # A source stage (fetch) may run for hours: its output is written in place and kept when
     # the run is interrupted, so that `--resume` can finish it without fetching anything twice.
-    keep_partial = isinstance(first, SourceStage)
+    keep_partial = isinstance(first, SourceStage) and hasattr(first, "prepare_resume")
     check_distinct_outputs({"-o": output, "--rejected": rejected, "--bad-records": bad_records,
                             "--stats": stats_path})
     resume = bool(getattr(first, "resume", False))

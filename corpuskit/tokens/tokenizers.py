@@ -80,6 +80,17 @@ class Tokenizer:
     def label(self, key: Hashable) -> str:
         return str(key)
 
+    def token_id(self, token: str) -> int | None:
+        """The id of a special (or ordinary) token given by its text, None when it has none."""
+        return None
+
+    def default_eos(self) -> int | None:
+        """The tokenizer's own end-of-text id, None when it has none."""
+        return None
+
+    def decode(self, ids: Sequence[int]) -> str:
+        raise NotImplementedError
+
 
 # Long documents are cut into pieces of about CHUNK characters so that one 50 MB page is
 # encoded by all threads at once and never as a single Rust call. A cut is made only right
@@ -273,11 +284,30 @@ class TiktokenTokenizer(Tokenizer):
     def label(self, key: Hashable) -> str:
         return _show_bytes(self.enc.decode_single_token_bytes(int(key)))  # type: ignore[arg-type]
 
+    def token_id(self, token: str) -> int | None:
+        special = self.enc._special_tokens
+        if token in special:
+            return int(special[token])
+        try:
+            return int(self.enc.encode_single_token(token.encode("utf-8")))
+        except KeyError:
+            return None
+
+    def default_eos(self) -> int | None:
+        return int(self.enc.eot_token)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.enc.decode([int(i) for i in ids], errors="replace")
+
     def __getstate__(self) -> dict:  # ship by name, rebuild (cached) on the other side
         return {"name": self.name, "threads": self.threads}
 
     def __setstate__(self, st: dict) -> None:
         self.__init__(st["name"], st["threads"])  # type: ignore[misc]
+
+
+# end-of-text tokens by their usual names (GPT-2/Qwen, Llama 3, Llama 2/Mistral/T5, Gemma, BERT)
+_EOS_NAMES = ("<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>", "[SEP]")
 
 
 class HFTokenizer(Tokenizer):
@@ -317,6 +347,35 @@ class HFTokenizer(Tokenizer):
             return shown
         tok = self.tok.id_to_token(int(key))  # type: ignore[arg-type]
         return f"<{key}>" if tok is None else tok
+
+    def token_id(self, token: str) -> int | None:
+        got = self.tok.token_to_id(token)
+        return None if got is None else int(got)
+
+    def default_eos(self) -> int | None:
+        """The eos_token of a tokenizer_config.json beside the file (as transformers saves it),
+        else the first special token with a usual end-of-text name."""
+        cfg = os.path.join(os.path.dirname(self.path), "tokenizer_config.json")
+        if os.path.isfile(cfg):
+            import json
+
+            try:
+                with open(cfg, encoding="utf-8") as f:
+                    eos = json.load(f).get("eos_token")
+            except (OSError, ValueError):
+                eos = None
+            if isinstance(eos, dict):
+                eos = eos.get("content")
+            if isinstance(eos, str) and self.token_id(eos) is not None:
+                return self.token_id(eos)
+        for name in _EOS_NAMES:
+            got = self.tok.token_to_id(name)
+            if got is not None:
+                return int(got)
+        return None
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.tok.decode([int(i) for i in ids], skip_special_tokens=False)
 
     def __getstate__(self) -> dict:
         return {"path": self.path}

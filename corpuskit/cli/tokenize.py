@@ -1,0 +1,70 @@
+"""Commands of stages that write a folder rather than a record stream (`tokenize`): the
+stage's options come from its dataclass as for every stage; -o is the output folder, and
+--workers runs the map side in a process pool (corpuskit.pipeline.tokenize)."""
+from __future__ import annotations
+
+import inspect
+from typing import Any, Optional
+
+import typer
+
+from corpuskit.cli.common import fail, render_summary, render_tables
+from corpuskit.cli.stages import _reasons_epilog, convert_cli_value, stage_cli_params
+from corpuskit.core.errors import CorpusKitError, UsageError
+from corpuskit.core.stage import Table
+from corpuskit.pipeline.tokenize import run_tokenize
+from corpuskit.registry import get_stage_class
+
+_COMMON = [
+    ("inputs", Optional[list[str]], typer.Argument(None, metavar="INPUT...", help="Input files or folders "
+     "of JSONL records (.jsonl, .jsonl.gz, .jsonl.zst; folders read in sorted order); '-' or nothing "
+     "reads stdin.", show_default=False)),
+    ("cli_output", Optional[str], typer.Option(None, "-o", "--output", help="Output folder (created; "
+     "a previous corpuskit result there is replaced when the run succeeds; a killed run started "
+     "again with the same command resumes).")),
+    ("cli_workers", int, typer.Option(0, "--workers", "-j", help="Worker processes (default: one per "
+     "core). The output does not depend on it.")),
+    ("cli_rejected", Optional[str], typer.Option(None, "--rejected", help="Write dropped records "
+     "here, each with meta.rejected = {stage, reason, detail}.")),
+    ("cli_bad_records", Optional[str], typer.Option(None, "--bad-records", help="Keep going on bad "
+     "input lines (invalid JSON or UTF-8, not an object, missing field): write them here verbatim.")),
+    ("cli_stats", Optional[str], typer.Option(None, "--stats", help="Write the counters as JSON here.")),
+    ("cli_quiet", bool, typer.Option(False, "-q", "--quiet", help="No summary on stderr.")),
+]
+
+
+def add_folder_stage_command(app: typer.Typer, name: str) -> None:
+    cls = get_stage_class(name)
+    params = stage_cli_params(cls)
+
+    def command(**kw: Any) -> None:
+        quiet = kw["cli_quiet"]
+        try:
+            stage_kw = {p[0]: convert_cli_value(cls, p[0], kw[p[0]]) for p in params}
+            if not kw["cli_output"]:
+                raise UsageError("give the output folder with -o OUTDIR")
+            if kw["cli_workers"] < 0:
+                raise UsageError("--workers must be >= 0")
+            stage = cls.from_options(**stage_kw)
+            stats = run_tokenize(list(kw["inputs"] or []) or None, kw["cli_output"], stage,
+                                 workers=kw["cli_workers"], rejected=kw["cli_rejected"],
+                                 bad_records=kw["cli_bad_records"], stats_path=kw["cli_stats"])
+        except UsageError as e:
+            raise fail(name, str(e), 2) from None
+        except CorpusKitError as e:
+            raise fail(name, str(e), e.exit_code) from None
+        t = stats["tokens"]
+        render_tables([Table(f"corpuskit {name}: {stats['output']['folder']}",
+                             ["documents", "tokens", "shards", "MB written"],
+                             [[t["documents"], t["tokens"], stats["output"]["shards"],
+                               stats["output"]["bytes"] / 1e6]])], quiet)
+        render_summary(name, stats, quiet)
+
+    sig = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)
+           for n, t, o in _COMMON]
+    sig += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)
+            for n, t, o, _ in params]
+    command.__signature__ = inspect.Signature(sig)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in sig}
+    command.__name__ = name.replace("-", "_")
+    app.command(name, help=cls.summary, epilog=_reasons_epilog(cls))(command)
