@@ -140,9 +140,17 @@ class Tokenize(StreamStage):
         bos = None if self.bos_id is None else np.array([self.bos_id], self.dtype)
 
         def flush(batch: list[dict], texts: list[str]) -> None:
-            seqs, approx = self.encode(texts)
+            # records in input order; an empty text is rejected without reaching the tokenizer
+            todo = [t for t in texts if t.strip()]
+            seqs, approx = self.encode(todo) if todo else ([], [])
             counters["approximate"] += len(approx)
-            for rec, ids in zip(batch, seqs, strict=True):
+            it = iter(seqs)
+            for rec, text in zip(batch, texts, strict=True):
+                if not text.strip():
+                    reasons["empty"] += 1
+                    on_reject(Rejected(rec, Rejection("empty", "no text")))
+                    continue
+                ids = next(it)
                 if len(ids) < self.min_tokens:
                     reasons["too_few_tokens"] += 1
                     on_reject(Rejected(rec, Rejection("too_few_tokens",
@@ -164,14 +172,10 @@ class Tokenize(StreamStage):
         for rec in records:
             counters["in"] += 1
             text = self.get_text(rec)
-            if not text.strip():
-                reasons["empty"] += 1
-                on_reject(Rejected(rec, Rejection("empty", "no text")))
-                continue
             batch.append(rec)
             texts.append(text)
-            size += len(text)
-            if size >= BATCH_CHARS:
+            size += len(text) + 64
+            if size >= BATCH_CHARS or len(batch) >= 8192:
                 flush(batch, texts)
                 batch, texts, size = [], [], 0
         if batch:
@@ -247,11 +251,9 @@ class Tokenize(StreamStage):
                 folder.mkdir()
                 self._stats.append(self.map_unit(pending, folder, "<stream>", rejected.append))
                 units.append((key, folder))
-                gone = {id(r.record) for r in rejected}
-                for rec in pending:
-                    if id(rec) not in gone:
-                        yield rec
-                yield from rejected
+                gone = {id(r.record): r for r in rejected}
+                for rec in pending:  # in input order, the rejected ones as Rejected
+                    yield gone.get(id(rec), rec)
                 pending.clear()
                 rejected.clear()
 
