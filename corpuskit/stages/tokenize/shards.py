@@ -39,8 +39,9 @@ MEGATRON_HEADER = b"MMIDIDX\x00\x00"
 MEGATRON_VERSION = 1
 DTYPE_CODES = {np.dtype(np.uint16): 8, np.dtype(np.int32): 4}
 FORMATS = ("megatron", "npy")
-# tokens of one shuffle bucket held in memory at once (ids + a gather index: ~12 bytes a token)
-BUCKET_TOKENS = 1 << 25
+# tokens of one shuffle bucket held in memory at once (ids, a gather index and the shuffled
+# copy: about 30 bytes a token, so ~500 MB)
+BUCKET_TOKENS = 1 << 24
 _NPY_HEADER = 128  # bytes reserved for an .npy header, rewritten with the shape at close
 
 
