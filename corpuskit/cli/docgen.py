@@ -40,6 +40,17 @@ def _order(name: str) -> tuple[int, str]:
     return (names.index(name), name) if name in names else (len(names), name)
 
 
+def _options_table(cmd: Any) -> list[str]:
+    out = ["| option | default | meaning |", "| --- | --- | --- |"]
+    for p in cmd.params:
+        if p.name in ("help",):
+            continue
+        help_ = " ".join((getattr(p, "help", None) or "").split()).replace("|", "\\|")
+        out.append(f"| {_flags(p)} | {_default(p)} | {help_} |")
+    out.append("")
+    return out
+
+
 def render() -> str:
     out = ["# Command-line reference", "",
            "Generated from the code by `make docs` (`python -m corpuskit.cli.docgen`); do not edit.",
@@ -47,13 +58,13 @@ def render() -> str:
            "records to stdout or `-o`; see the [README](../README.md) for the record format and exit codes.", ""]
     for name, cmd in commands().items():
         out += [f"## corpuskit {name}", "", (cmd.help or "").strip(), ""]
-        out += ["| option | default | meaning |", "| --- | --- | --- |"]
-        for p in cmd.params:
-            if p.name in ("help",):
-                continue
-            help_ = " ".join((getattr(p, "help", None) or "").split()).replace("|", "\\|")
-            out.append(f"| {_flags(p)} | {_default(p)} | {help_} |")
-        out.append("")
+        subs = getattr(cmd, "commands", None)
+        if subs:  # a group (`tokens`): one section per subcommand
+            for sub, sc in sorted(subs.items()):
+                out += [f"### corpuskit {name} {sub}", "", (sc.help or "").strip(), ""]
+                out += _options_table(sc)
+        else:
+            out += _options_table(cmd)
         if name in REGISTRY:
             reasons = get_stage_class(name).reasons
             if reasons:
