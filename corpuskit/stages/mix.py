@@ -225,9 +225,11 @@ class Mix(SourceStage):
         if not r:
             return []
         u = r["unit"]
+        docs = u != "documents"  # document columns beside the token ones
+        cols = ["source", "weight", f"{u} in", *(["docs in"] if docs else []), f"{u} out",
+                *(["docs out"] if docs else []), "not sampled", "max copies", "target", "share"]
+        rows = [[x["source"], x["weight"], x["size"], *([x["documents"]] if docs else []), x["out_size"],
+                 *([x["out_documents"]] if docs else []), x["not_sampled"], x["max_copies"],
+                 f"{x['target_share']:.1%}", f"{x['share']:.1%}"] for x in r["sources"]]
         return [Table(f"corpuskit mix: {r['output_size']:,} {u} (budget {r['budget']:,}), seed {r['seed']}",
-                      ["source", "weight", f"{u} in", "docs in", f"{u} out", "docs out", "not sampled",
-                       "max copies", "target share", "share"],
-                      [[x["source"], x["weight"], x["size"], x["documents"], x["out_size"], x["out_documents"],
-                        x["not_sampled"], x["max_copies"], f"{x['target_share']:.2%}", f"{x['share']:.2%}"]
-                       for x in r["sources"]])]
+                      cols, rows)]

@@ -80,14 +80,18 @@ def _counters(stats: dict) -> tuple:
 @needs_ray
 def test_ray_engine_output_and_report_match_local(tmp_path, local_ray):
     raw = _raw(tmp_path)
-    kw = {"unit_lines": 70, "shard_size": 120, "workers": 2}
+    # with [tokenize]: the token units go through the same engine
+    kw = {"unit_lines": 70, "shard_size": 120, "workers": 2,
+          "tokenize": {"shuffle": True, "shard_tokens": 3000}}
     local = run_pipeline(str(raw), str(tmp_path / "local"), PipelineConfig(**kw))
     on_ray = run_pipeline(str(raw), str(tmp_path / "ray"), PipelineConfig(engine="ray", **kw))
     assert _tree(tmp_path / "ray") == _tree(tmp_path / "local")
+    assert on_ray["tokens"]["shards"] > 1 and "tokens/manifest.json" in _tree(tmp_path / "ray")
     assert _counters(on_ray) == _counters(local)
     assert on_ray["conservation"]["ok"] and on_ray["run"]["engine"] == "ray"
     ray_side = on_ray["run"]["ray"]  # the units went through map_batches, dedup through the shuffle
-    assert ray_side["map_datasets"] == 1 and ray_side["driver_peak_rss_bytes"] > 0
+    # one dataset for the units, one for the token units
+    assert ray_side["map_datasets"] == 2 and ray_side["driver_peak_rss_bytes"] > 0
     (shuffle,) = ray_side["dedup_shuffle"]
     assert shuffle["documents"] == on_ray["stages"][-2]["in"] and shuffle["band_rows"] > 0
     assert shuffle["candidate_pairs"] == on_ray["stages"][-2]["extra"]["candidate_pairs"] > 0
