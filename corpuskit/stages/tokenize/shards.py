@@ -63,12 +63,15 @@ def sha256_file(path: Path) -> str:
 
 
 # ------------------------------------------------------------------ units (map side)
-def write_unit(folder: Path, docs: list[np.ndarray], dtype: np.dtype) -> None:
-    """A unit's documents (each an id array, end-of-text included)."""
-    lens = np.fromiter((len(d) for d in docs), np.int64, len(docs))
-    with open(folder / "ids.bin", "wb") as f:
+def write_unit(folder: Path, docs: list[list[np.ndarray]], dtype: np.dtype) -> None:
+    """A unit's documents, each given as its parts (arrays of `dtype`: bos, ids, eos)."""
+    lens = np.fromiter((sum(len(p) for p in d) for d in docs), np.int64, len(docs))
+    with open(folder / "ids.bin", "wb", buffering=1 << 20) as f:
         for d in docs:
-            f.write(np.ascontiguousarray(d, dtype=dtype).tobytes())
+            for p in d:
+                if p.dtype != dtype:
+                    raise TypeError(f"ids of dtype {p.dtype}, the unit is {dtype}")
+                f.write(memoryview(np.ascontiguousarray(p)).cast("B"))
     np.save(folder / "lens.npy", lens)
 
 

@@ -132,7 +132,7 @@ class Tokenize(StreamStage):
     def map_unit(self, records: Iterable[dict], folder: Path, source: str,
                  on_reject: Callable[[Rejected], None]) -> dict:
         """Tokenise a unit's records into `folder` (ids.bin, lens.npy); returns its counters."""
-        docs: list[np.ndarray] = []
+        docs: list[list[np.ndarray]] = []  # each document as its parts: [bos], ids, [eos]
         sources: dict[str, list[int]] = {}
         reasons: Counter = Counter()
         counters = {"in": 0, "documents": 0, "tokens": 0, "approximate": 0}
@@ -156,15 +156,19 @@ class Tokenize(StreamStage):
                     on_reject(Rejected(rec, Rejection("too_few_tokens",
                                                       f"{len(ids)} tokens < {self.min_tokens}")))
                     continue
-                parts = [p for p in (bos, ids.astype(self.dtype, copy=False), eos) if p is not None]
-                doc = np.concatenate(parts) if len(parts) > 1 else parts[0]
+                if ids.dtype != self.dtype:
+                    # tiktoken's uint32 ids are int32's bytes (ids < 2**31): a view, not a copy
+                    ids = ids.view(self.dtype) if ids.dtype.itemsize == self.dtype.itemsize \
+                        and ids.dtype.kind in "iu" and self.dtype.itemsize == 4 else ids.astype(self.dtype)
+                doc = [p for p in (bos, ids, eos) if p is not None]
+                n = sum(len(p) for p in doc)
                 docs.append(doc)
                 src = _source_of(rec, source)
                 got = sources.setdefault(src, [0, 0])
                 got[0] += 1
-                got[1] += len(doc)
+                got[1] += n
                 counters["documents"] += 1
-                counters["tokens"] += len(doc)
+                counters["tokens"] += n
 
         batch: list[dict] = []
         texts: list[str] = []
