@@ -69,9 +69,12 @@ def add_inspect_commands(app: typer.Typer) -> None:
                     doc: Optional[list[int]] = typer.Option(None, "--doc", help="Document number "
                                                             "(from 0, across the shards) to decode; "
                                                             "repeatable."),
+                    verify: bool = typer.Option(False, "--verify", help="Check every shard file "
+                                                "against the sha256 in the manifest (exit 1 on a "
+                                                "mismatch)."),
                     quiet: bool = typer.Option(False, "-q", "--quiet", help="Only the documents.")) -> None:
         try:
-            tables, docs = get_stage_class("tokenize").describe(folder, list(doc or []))
+            tables, docs, bad = get_stage_class("tokenize").describe(folder, list(doc or []), verify)
         except FileNotFoundError as e:
             sys.stderr.write(f"corpuskit tokens show: error: {e}\n")
             raise typer.Exit(2) from None
@@ -84,3 +87,7 @@ def add_inspect_commands(app: typer.Typer) -> None:
         render_tables(tables, quiet)
         for n, ntok, text in docs:
             sys.stdout.write(f"--- document {n}: {ntok:,} tokens ---\n{text}\n")
+        if bad:
+            sys.stderr.write(f"corpuskit tokens show: error: {folder}: sha256 differs from the "
+                             f"manifest's: {', '.join(bad)}\n")
+            raise typer.Exit(1)

@@ -328,6 +328,11 @@ def test_tokens_show_decodes_documents(tmp_path, run_cli):
     text = r.stdout.decode()
     assert text.index(ZH) < text.index(EN.strip()) and "<|endoftext|>" in text
     assert "part-00000" in r.stderr.decode()
+    assert run_cli(["tokens", "show", str(out), "--verify", "-q"]).returncode == 0
+    ids = out / "part-00000.ids.npy"
+    ids.write_bytes(ids.read_bytes()[:-1] + b"\x01")
+    r = run_cli(["tokens", "show", str(out), "--verify"])
+    assert r.returncode == 1 and b"sha256 differs" in r.stderr and b"MISMATCH" in r.stderr
     r = run_cli(["tokens", "show", str(out), "--doc", "5"])
     assert r.returncode == 2 and b"out of range" in r.stderr
     r = run_cli(["tokens", "show", str(tmp_path)])

@@ -285,16 +285,27 @@ class Tokenize(StreamStage):
         return TokenShards(folder)
 
     @staticmethod
-    def describe(folder: str, docs: list[int] | None = None) -> tuple[list[Table], list[tuple[int, int, str]]]:
-        """What `corpuskit tokens show` prints: tables of the manifest (shards, sources), and
-        (document number, tokens, decoded text) of the documents asked for."""
+    def describe(folder: str, docs: list[int] | None = None,
+                 verify: bool = False) -> tuple[list[Table], list[tuple[int, int, str]], list[str]]:
+        """What `corpuskit tokens show` prints: tables of the manifest (shards, sources), (document
+        number, tokens, decoded text) of the documents asked for, and with `verify` the files whose
+        sha256 is not the manifest's."""
         ts = TokenShards(folder)
         m = ts.manifest
+        bad: list[str] = []
+        rows = []
+        for s in m["shards"]:
+            row = [s["name"], s["documents"], s["tokens"], " ".join(s["files"])]
+            if verify:
+                wrong = [f for f in s["files"] if not (Path(folder) / f).is_file()
+                         or sha256_file(Path(folder) / f) != s["sha256"][f]]
+                bad += wrong
+                row.append("ok" if not wrong else "MISMATCH: " + " ".join(wrong))
+            rows.append(row)
         overview = Table(f"{folder}: {m['format']}, {m['tokenizer']} (vocabulary {m['vocab_size']:,}, "
                          f"{m['dtype']}), eos {m['eos']}, bos {m['bos']}",
-                         ["shard", "documents", "tokens", "files"],
-                         [[s["name"], s["documents"], s["tokens"], " ".join(s["files"])] for s in m["shards"]]
-                         + [["total", m["documents"], m["tokens"], ""]])
+                         ["shard", "documents", "tokens", "files", *(["sha256"] if verify else [])],
+                         rows + [["total", m["documents"], m["tokens"], "", *([""] if verify else [])]])
         tables = [overview]
         if m["sources"]:
             tables.append(Table("sources", ["source", "documents", "tokens", "share of tokens"],
@@ -315,7 +326,7 @@ class Tokenize(StreamStage):
                 except IndexError as e:
                     raise UsageError(str(e)) from None
                 shown.append((n, len(ids), tok.decode(ids.tolist())))
-        return tables, shown
+        return tables, shown, bad
 
 
 def _source_of(rec: dict, default: str) -> str:
