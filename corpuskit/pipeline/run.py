@@ -352,6 +352,7 @@ def _tokenize_kept(cfg: PipelineConfig, build: Path, shards: list[str], work: Pa
     out = {k: st["tokens"][k] for k in ("documents", "tokens", "documents_approximate")}
     out.update({"folder": "tokens", "shards": st["output"]["shards"], "bytes": st["output"]["bytes"],
                 "rejected": st["stages"][0]["reasons"], "conservation": st["conservation"],
+                "units": st["run"]["units"], "resumed_units": st["run"]["resumed_units"],
                 "seconds": st["seconds"]})
     return out
 

@@ -159,3 +159,27 @@ def test_pipeline_refuses_tokenize_and_mix_in_its_chain(tmp_path):
     bad.write_text('[tokenize]\nformat = "parquet"\n')
     with pytest.raises(UsageError, match=r"\[tokenize\]"):
         load_config(str(bad))
+
+
+def test_pipeline_killed_while_tokenizing_resumes_its_token_units(tmp_path, monkeypatch):
+    raw = _raw(tmp_path)
+    cfg = dict(stages=["normalize", "filter-short"], unit_lines=10, tokenize={"shard_tokens": 1500})
+    ref = tmp_path / "ref"
+    run_pipeline(str(raw), str(ref), PipelineConfig(workers=1, **cfg))
+    real = Tokenize.map_unit
+    calls = []
+
+    def failing(self, *a, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(self, *a, **kw)
+
+    monkeypatch.setattr(Tokenize, "map_unit", failing)
+    clean = tmp_path / "clean"
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(str(raw), str(clean), PipelineConfig(workers=1, **cfg))
+    monkeypatch.setattr(Tokenize, "map_unit", real)
+    st = run_pipeline(str(raw), str(clean), PipelineConfig(workers=1, **cfg))
+    assert st["tokens"]["resumed_units"] == 2 and st["run"]["resumed_units"] == st["run"]["units"]
+    assert _tree(clean / "tokens") == _tree(ref / "tokens")

@@ -348,3 +348,19 @@ def test_package_reader_agrees_with_the_independent_one(tmp_path):
         docs = read_all(out)
         assert [d.tolist() for d in ts] == docs
         assert ts.doc(len(docs) - 1).tolist() == docs[-1] and ts.documents == len(docs)
+
+
+def test_eos_from_tokenizer_config_and_default_names(tmp_path):
+    ref, path = _train_hf(tmp_path)
+    # "</s>" is found by its usual name; a tokenizer_config.json beside the file wins
+    assert make_stage("tokenize", tokenizer=str(path)).eos_id == ref.token_to_id("</s>")
+    (tmp_path / "tokenizer_config.json").write_text(json.dumps({"eos_token": {"content": "<s>"}}))
+    assert make_stage("tokenize", tokenizer=str(path)).eos_id == ref.token_to_id("<s>")
+
+
+def test_huge_white_space_run_is_counted_as_approximate(tmp_path):
+    texts = ["fine", "start" + " " * 200_000 + "end"]
+    out, stats = tokenize(tmp_path, texts)
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["documents_approximate"] == 1 and m["documents"] == 2
+    assert read_all(out)[0] == tiktoken_encoding("cl100k_base").encode_ordinary("fine") + [100257]
