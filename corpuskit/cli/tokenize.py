@@ -4,11 +4,13 @@ stage's options come from its dataclass as for every stage; -o is the output fol
 from __future__ import annotations
 
 import inspect
+import sys
+import time
 from typing import Any, Optional
 
 import typer
 
-from corpuskit.cli.common import fail, render_summary, render_tables
+from corpuskit.cli.common import console, fail, render_summary, render_tables
 from corpuskit.cli.stages import _reasons_epilog, convert_cli_value, stage_cli_params
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.stage import Table
@@ -46,9 +48,14 @@ def add_folder_stage_command(app: typer.Typer, name: str) -> None:
             if kw["cli_workers"] < 0:
                 raise UsageError("--workers must be >= 0")
             stage = cls.from_options(**stage_kw)
-            stats = run_tokenize(list(kw["inputs"] or []) or None, kw["cli_output"], stage,
-                                 workers=kw["cli_workers"], rejected=kw["cli_rejected"],
-                                 bad_records=kw["cli_bad_records"], stats_path=kw["cli_stats"])
+            bar = _UnitProgress(name, not quiet)
+            try:
+                stats = run_tokenize(list(kw["inputs"] or []) or None, kw["cli_output"], stage,
+                                     workers=kw["cli_workers"], rejected=kw["cli_rejected"],
+                                     bad_records=kw["cli_bad_records"], stats_path=kw["cli_stats"],
+                                     note=bar.update)
+            finally:
+                bar.stop()
         except UsageError as e:
             raise fail(name, str(e), 2) from None
         except CorpusKitError as e:
@@ -68,3 +75,35 @@ def add_folder_stage_command(app: typer.Typer, name: str) -> None:
     command.__annotations__ = {p.name: p.annotation for p in sig}
     command.__name__ = name.replace("-", "_")
     app.command(name, help=cls.summary, epilog=_reasons_epilog(cls))(command)
+
+
+class _UnitProgress:
+    """Units done, documents, tokens and MB read, on stderr when it is a terminal."""
+
+    def __init__(self, command: str, enabled: bool):
+        self._p = None
+        self.docs = self.tokens = self.bytes = 0
+        if enabled and sys.stderr.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._p = Progress(SpinnerColumn(), TextColumn(f"corpuskit {command}"),
+                               TextColumn("{task.fields[info]}"), TimeElapsedColumn(),
+                               console=console(), transient=True)
+            self._task = self._p.add_task("run", info="")
+            self._p.start()
+            self._t0 = time.perf_counter()
+
+    def update(self, done: int, unit: dict | None) -> None:
+        if self._p is None:
+            return
+        if unit is not None:
+            self.docs += unit["documents"]
+            self.tokens += unit["tokens"]
+            self.bytes += unit["read"]["bytes"]
+        secs = max(time.perf_counter() - self._t0, 1e-9)
+        self._p.update(self._task, info=f"{done:,} units  {self.docs:,} documents  {self.tokens:,} tokens "
+                                        f"({self.tokens / secs:,.0f}/s)  {self.bytes / 1e6:,.1f} MB read")
+
+    def stop(self) -> None:
+        if self._p is not None:
+            self._p.stop()
