@@ -30,11 +30,12 @@ import orjson
 
 from corpuskit.core.chain import mark_rejected
 from corpuskit.core.errors import UsageError
+from corpuskit.core.owner import RunLock
 from corpuskit.core.stage import Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
 from corpuskit.pipeline.plan import Unit, iter_units, plan_inputs
-from corpuskit.pipeline.state import MARKER
+from corpuskit.pipeline.state import BUILD_PREFIX, LOCK, MARKER, clean_leftovers
 
 UNIT_REJECTED = "rejected.jsonl.zst"
 UNIT_BAD = "bad.jsonl"
@@ -137,7 +138,8 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
         paths: list[str] = []
         units: Iterator[Unit] = _stdin_units(unit_lines, unit_bytes)
     else:
-        plan, _ignored = plan_inputs(inputs) if inputs else ([], [])
+        # (an OUTDIR inside an input folder is not read back: its manifest.json is JSON)
+        plan, _ignored = plan_inputs(inputs, exclude=outdir) if inputs else ([], [])
         others = [p for p, k in plan if k != "jsonl"]
         if others:
             raise UsageError(f"{others[0]}: tokenize reads JSONL records (run html2text first)")
@@ -147,6 +149,20 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
         units = iter_units(plan, unit_lines, unit_bytes)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by corpuskit tokenize\n")
+    # one run at a time per folder; a half-built result a killed run left is removed
+    with RunLock(str(out / LOCK), str(out)):
+        clean_leftovers(out)
+        return _run_locked(out, from_stdin, paths, units, stage, t0, workers=workers, rejected=rejected,
+                           bad_records=bad_records, stats_path=stats_path, unit_lines=unit_lines,
+                           unit_bytes=unit_bytes, executor=executor, work=work,
+                           fingerprint_extra=fingerprint_extra, source=source, note=note)
+
+
+def _run_locked(out: Path, from_stdin: bool, paths: list[str], units: Iterator[Unit], stage: Stage,
+                t0: float, *, workers: int, rejected: str | None, bad_records: str | None,
+                stats_path: str | None, unit_lines: int, unit_bytes: int, executor: Executor | None,
+                work: Path | None, fingerprint_extra: Any, source: str | None,
+                note: Callable[[int, dict | None], None] | None) -> dict:
     work = work or out / ".work"
     fp = _fingerprint(stage, paths, unit_lines, unit_bytes, fingerprint_extra)
     plan_file = work / "plan.json"
@@ -162,6 +178,9 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
     units_dir.mkdir(parents=True, exist_ok=True)
     for leftover in units_dir.glob(".tmp-*"):  # a unit a killed run did not finish
         shutil.rmtree(leftover, ignore_errors=True)
+    for unit in units_dir.iterdir():  # a finished unit always has its counters
+        if unit.is_dir() and not (unit / "stats.json").exists():
+            shutil.rmtree(unit, ignore_errors=True)
     if not plan_file.exists():
         write_json_atomic(str(plan_file), {"fingerprint": fp})
 
@@ -181,7 +200,7 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
             ex.__exit__(None, None, None)
 
     unit_stats = [orjson.loads((units_dir / k / "stats.json").read_bytes()) for k in keys]
-    build = Path(tempfile.mkdtemp(prefix=".build-", dir=str(out)))
+    build = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=str(out)))
     try:
         manifest = stage.write_output([(k, units_dir / k) for k in keys], unit_stats, build)  # type: ignore[attr-defined]
         for entry in list(out.iterdir()):  # the previous result (the folder is ours: MARKER)

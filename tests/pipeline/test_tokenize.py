@@ -183,3 +183,15 @@ def test_pipeline_killed_while_tokenizing_resumes_its_token_units(tmp_path, monk
     st = run_pipeline(str(raw), str(clean), PipelineConfig(workers=1, **cfg))
     assert st["tokens"]["resumed_units"] == 2 and st["run"]["resumed_units"] == st["run"]["units"]
     assert _tree(clean / "tokens") == _tree(ref / "tokens")
+
+
+def test_output_folder_inside_the_input_is_not_read_back(tmp_path):
+    src = _input(tmp_path, 50)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    src.rename(folder / "in.jsonl")
+    out = folder / "tokens"
+    first = run_tokenize([str(folder)], str(out), make_stage("tokenize"), workers=1)
+    again = run_tokenize([str(folder)], str(out), make_stage("tokenize"), workers=1)
+    assert first["conservation"] == again["conservation"] and again["input"]["records"] == 50
+    assert not [p for p in out.iterdir() if p.name.startswith(".build-")]

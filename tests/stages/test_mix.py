@@ -130,3 +130,11 @@ def test_bad_usage(sources, tmp_path, run_cli):
     assert r.returncode == 2 and b"--source" in r.stderr
     r = run_cli(["mix", "--source", f"en={tmp_path / 'missing.jsonl'}"])
     assert r.returncode == 1 and b"missing.jsonl" in r.stderr
+
+
+def test_integers_beyond_64_bits_pass_unchanged(tmp_path, run_cli):
+    src = tmp_path / "big.jsonl"
+    src.write_bytes(b'{"text":"some text","big":18446744073709551616,"neg":-1180591620717411303424}\n')
+    r = run_cli(["mix", "--source", f"b={src}", "--docs", "2", "-q"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(b'"big":18446744073709551616') == 2 and b'"neg":-1180591620717411303424' in r.stdout

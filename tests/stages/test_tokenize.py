@@ -364,3 +364,14 @@ def test_huge_white_space_run_is_counted_as_approximate(tmp_path):
     m = json.loads((out / "manifest.json").read_text())
     assert m["documents_approximate"] == 1 and m["documents"] == 2
     assert read_all(out)[0] == tiktoken_encoding("cl100k_base").encode_ordinary("fine") + [100257]
+
+
+def test_integers_beyond_64_bits_pass_unchanged_into_rejected(tmp_path, run_cli):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"text":"","big":18446744073709551616,"neg":-1180591620717411303424}\n'
+                    + orjson.dumps({"text": EN}) + b"\n")
+    rej = tmp_path / "rej.jsonl"
+    r = run_cli(["tokenize", str(src), "-o", str(tmp_path / "o"), "--rejected", str(rej), "-q"])
+    assert r.returncode == 0, r.stderr
+    assert b'"big":18446744073709551616' in rej.read_bytes()
+    assert b'"neg":-1180591620717411303424' in rej.read_bytes()
