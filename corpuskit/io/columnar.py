@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import decimal
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,7 @@ import orjson
 
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.io import remote
+from corpuskit.io.paths import stdin_buffer
 
 PARQUET_MAGIC = b"PAR1"
 ARROW_FILE_MAGIC = b"ARROW1"
@@ -151,13 +153,10 @@ def _open_source(path: str, spool: list[str]) -> Any:
     """A seekable source for pyarrow: a local path, an fsspec file, or stdin spooled to a temp
     file (Parquet's index is at its end)."""
     if path == "-":
-        import shutil
-        import sys
-
         fd, tmp = tempfile.mkstemp(prefix="corpuskit-stdin-", suffix=".bin")
         spool.append(tmp)
         with os.fdopen(fd, "wb") as f:
-            shutil.copyfileobj(sys.stdin.buffer, f, 1 << 20)
+            shutil.copyfileobj(stdin_buffer(), f, 1 << 20)
         return tmp
     if remote.is_url(path):
         return remote.open_remote(path)

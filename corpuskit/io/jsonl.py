@@ -40,6 +40,7 @@ from corpuskit.io.paths import (
     has_glob,
     is_dataset_meta,
     require,
+    stdin_buffer,
     walk,
 )
 from corpuskit.io.remote import open_remote
@@ -84,20 +85,6 @@ def expand_inputs(inputs: Iterable[str], suffixes: tuple[str, ...] = INPUT_SUFFI
         else:
             out.append(item)
     return out
-
-
-_stdin: tuple[Any, IO[bytes]] | None = None  # (sys.stdin.buffer, a peekable reader over it)
-
-
-def stdin_buffer() -> IO[bytes]:
-    """stdin's bytes, peekable (the same reader for the whole run)."""
-    global _stdin
-    raw = sys.stdin.buffer
-    if hasattr(raw, "peek"):
-        return raw
-    if _stdin is None or _stdin[0] is not raw:
-        _stdin = (raw, io.BufferedReader(raw, _CHUNK))  # type: ignore[arg-type]
-    return _stdin[1]
 
 
 def input_kind(path: str) -> str:
@@ -200,27 +187,30 @@ def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[i
     .gz, a corrupt .zst) become BadInput at the line where the data ended."""
     f = _open_binary(path)
     lineno = 1
+    name = "<stdin>" if path == "-" else path
     try:
         readlines = f.readlines
         while True:
             lines = readlines(_CHUNK)
             if not lines:
                 break
+            if lineno == 1:
+                check_text(name, lines[0], b"".join(lines[:64])[:4096])
             nbytes = sum(map(len, lines))
             if not keep_newline:
                 lines = [x[:-1] if x[-1:] == b"\n" else x for x in lines]
             yield lineno, lines, nbytes
             lineno += len(lines)
     except EOFError as e:  # gzip: "Compressed file ended before the end-of-stream marker"
-        raise BadInput(path, lineno, "truncated_file",
+        raise BadInput(name, lineno, "truncated_file",
                        f"compressed file is truncated ({e}); the file is incomplete") from None
     except (gzip.BadGzipFile, zlib.error) as e:
-        raise BadInput(path, lineno, "corrupt_file", f"not a valid gzip stream ({e})") from None
+        raise BadInput(name, lineno, "corrupt_file", f"not a valid gzip stream ({e})") from None
     except TruncatedZstd as e:
-        raise BadInput(path, lineno, "truncated_file",
+        raise BadInput(name, lineno, "truncated_file",
                        f"compressed file is truncated ({e}); the file is incomplete") from None
     except OSError as e:
-        raise BadInput(path, lineno, "corrupt_file", f"cannot read: {e}") from None
+        raise BadInput(name, lineno, "corrupt_file", f"cannot read: {e}") from None
     finally:
         if path != "-":
             f.close()
@@ -285,6 +275,28 @@ def _has_float(obj: Any) -> bool:
         elif c is list:
             stack.extend(o)
     return False
+
+
+_OTHER_MAGIC = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"), (b"7z\xbc\xaf", "7z"))
+
+
+def check_text(name: str, first_line: bytes, head: bytes) -> None:
+    """BadInput (`binary_data`, for the whole file) when a file's first line is not UTF-8 and
+    its first bytes are not text: an encoding hint would mislead, and its "lines" are not records
+    anyone wants kept. (A binary line further on is one bad line.)"""
+    try:
+        first_line.decode("utf-8")
+        return
+    except UnicodeDecodeError:
+        pass
+    for magic, what in _OTHER_MAGIC:
+        if head.startswith(magic):
+            raise BadInput(name, None, "binary_data", f"{what}-compressed data: decompress it first "
+                           "(corpuskit reads gzip and zstd itself)")
+    if looks_binary(head):
+        raise BadInput(name, None, "binary_data", "binary data, not JSON lines (corpuskit reads JSONL "
+                       "plain, gzip or zstd, and Parquet and Arrow files, each told by its first bytes: "
+                       "is the file another format, or damaged?)")
 
 
 def looks_binary(line: bytes) -> bool:

@@ -13,10 +13,13 @@
 from __future__ import annotations
 
 import glob
+import io
 import os
+import sys
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from corpuskit.core.errors import BadInput
 
@@ -47,6 +50,20 @@ def is_dataset_meta(path: str | os.PathLike) -> bool:
     p = Path(path)
     return p.name in DATASET_META and ((p.parent / "state.json").exists()
                                        or (p.parent / "dataset_dict.json").exists())
+
+
+_stdin: tuple[Any, IO[bytes]] | None = None  # (sys.stdin.buffer, a peekable reader over it)
+
+
+def stdin_buffer() -> IO[bytes]:
+    """stdin's bytes, peekable (its first bytes tell its format), the same reader for the run."""
+    global _stdin
+    raw = sys.stdin.buffer
+    if hasattr(raw, "peek"):
+        return raw
+    if _stdin is None or _stdin[0] is not raw:
+        _stdin = (raw, io.BufferedReader(raw, 1 << 20))  # type: ignore[arg-type]
+    return _stdin[1]
 
 
 def require(path: str | os.PathLike) -> Path:
