@@ -1,14 +1,19 @@
 """raw/ may mix JSONL records, saved pages, WARC files and URL lists; each enters the run."""
 import http.server
+import shutil
 import threading
+from pathlib import Path
 
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from corpuskit.core.errors import BadInput, UsageError
-from corpuskit.io.jsonl import read_records
+from corpuskit.io.jsonl import read_records, write_records
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from corpuskit.pipeline.plan import plan_inputs
+from tests.corpus import make_docs
 from tests.io.test_sources import write_warc
 
 PAGE = "<html><head><title>t{n}</title></head><body><article><p>page {n} 这是一个中文网页。</p></article></body></html>"
@@ -186,9 +191,6 @@ def test_skipped_warc_records_are_counted(tmp_path):
 # ---- Parquet, Arrow and Hugging Face datasets folders, globs, URLs, --limit
 def _jsonl_and_parquet(tmp_path, n=60):
     """The same records as raw_j/ (JSONL) and raw_p/ (Parquet), one bad record in each."""
-    from corpuskit.io.jsonl import write_records
-    from tests.corpus import make_docs
-
     recs = make_docs(n)
     half = n // 2
     parts = {"a": recs[:half], "b": recs[half:] + [{"content": "no text field"}]}
@@ -220,8 +222,6 @@ def test_default_pipeline_on_parquet_keeps_the_same_records_as_on_jsonl(tmp_path
 
 
 def test_pipeline_writes_parquet_shards_with_one_schema(tmp_path):
-    import pyarrow.parquet as pq
-
     raw_j, _ = _jsonl_and_parquet(tmp_path)
     base = dict(stages=["normalize", "filter-short"], workers=1, compression="none")
     run_pipeline(str(raw_j), str(tmp_path / "cj"), PipelineConfig(**base))
@@ -235,9 +235,6 @@ def test_pipeline_writes_parquet_shards_with_one_schema(tmp_path):
 
 
 def test_pipeline_reads_hf_datasets_folders_globs_and_limits(tmp_path):
-    import shutil
-    from pathlib import Path
-
     hf = Path(__file__).resolve().parents[1] / "fixtures" / "hf"
     raw = tmp_path / "raw"
     shutil.copytree(hf / "dataset", raw / "ds")
@@ -257,9 +254,6 @@ def test_pipeline_reads_hf_datasets_folders_globs_and_limits(tmp_path):
 
 
 def test_pipeline_quarantines_parquet_rows_that_cannot_be_records(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     raw = tmp_path / "raw"
     raw.mkdir()
     pq.write_table(pa.table({"text": ["甲乙丙", "bad bytes", "ok"],
@@ -286,3 +280,15 @@ def test_pipeline_reads_parquet_from_a_url(tmp_path):
         assert _data(tmp_path / "c") == _data(tmp_path / "c2")
     finally:
         fs.rm("/ck-raw", recursive=True)
+
+
+def test_pipeline_command_format_and_limit_flags(run_cli, tmp_path):
+    _, raw_p = _jsonl_and_parquet(tmp_path, n=12)
+    clean = tmp_path / "c"
+    run_cli(["pipeline", raw_p, clean, "--stages", "normalize", "-j", "1", "--format", "parquet",
+             "--limit", "5", "-q"], check=True)
+    st = orjson.loads((clean / "stats.json").read_bytes())
+    assert st["config"]["format"] == "parquet" and st["conservation"]["in"] == 10
+    assert [p.name for p in (clean / "data").iterdir()] == ["part-00000.parquet"]
+    p = run_cli(["pipeline", raw_p, tmp_path / "c2", "--format", "csv"])
+    assert p.returncode == 2 and b"format must be jsonl or parquet" in p.stderr
