@@ -1,3 +1,5 @@
+import datetime
+import decimal
 import io
 import shutil
 import sys
@@ -12,7 +14,7 @@ from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.core.records import make_id
 from corpuskit.io import columnar
 from corpuskit.io.columnar import ParquetRecordWriter, iter_row_batches
-from corpuskit.io.jsonl import RecordReader, read_records, write_records
+from corpuskit.io.jsonl import RecordReader, RecordWriter, read_records, write_records
 
 HF = Path(__file__).resolve().parents[1] / "fixtures" / "hf"
 
@@ -184,3 +186,14 @@ def test_missing_pyarrow_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     with pytest.raises(UsageError, match=r"pip install 'corpuskit\[parquet\]'"):
         columnar.pyarrow()
+
+
+def test_timestamps_decimals_and_maps_become_json_values(tmp_path):
+    p = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"text": ["a"], "ts": [datetime.datetime(2024, 1, 2, 3, 4, 5)],
+                             "d": pa.array([decimal.Decimal("1.50")], pa.decimal128(5, 2)),
+                             "m": pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int64()))}), p)
+    with RecordWriter(str(tmp_path / "t.jsonl")) as w:
+        for r in read_records(str(p), assign_ids=False):
+            w.write(r)
+    assert (tmp_path / "t.jsonl").read_bytes() == b'{"text":"a","ts":"2024-01-02T03:04:05","d":"1.50","m":{"k":1}}\n'
