@@ -104,11 +104,13 @@ def main() -> None:
         print(table(rows, ["format", "records", "file MB", "best s", "median s", "records/s (best)",
                            "JSONL MB/s (best)"]))
         ratio = results["parquet"]["records_per_s_best"] / results["jsonl"]["records_per_s_best"]
-        print(f"Parquet / JSONL read throughput: {ratio:.2f}x (target >= 1)")
+        ratio_med = results["parquet"]["records_per_s_median"] / results["jsonl"]["records_per_s_median"]
+        print(f"Parquet / JSONL read throughput: {ratio:.2f}x best, {ratio_med:.2f}x median (target >= 1)")
         p = save("formats", {"commit": git_commit(), "jsonl_mb": round(jsonl_mb, 1), "repeats": a.repeats,
                              "data": "tests/corpus.make_docs documents (seed changed every 5,000) with ids, "
                                      "urls and a nested meta (not data anything was tuned on)",
-                             "results": results, "parquet_over_jsonl": round(ratio, 2)})
+                             "results": results, "parquet_over_jsonl_best": round(ratio, 2),
+                             "parquet_over_jsonl_median": round(ratio_med, 2)})
         print(f"wrote {p}")
 
 
