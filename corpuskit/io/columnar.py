@@ -315,7 +315,8 @@ class ParquetRecordWriter:
         self.write(orjson.loads(line))
 
     def flush(self) -> None:
-        self._flush_group()
+        """Nothing: a Parquet file is readable only once closed (its index is at its end), so
+        writing a row group early would only make row groups small."""
 
     def _infer_schema(self, rows: list[dict]) -> Any:
         pa = self._pa

@@ -125,8 +125,10 @@ def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int, limi
         first = 1
         line_no = 1
         left = limit or -1
-        for line, bad in _record_lines(path, kind):
+        lines = _record_lines(path, kind)
+        for line, bad in lines:
             if left == 0:
+                lines.close()  # the file is closed now, not when the generator is collected
                 break
             if buf and (len(buf) >= max_lines or size + len(line) > max_bytes):
                 yield Unit(fi, ui, path, first, buf, bad_rows=bad_rows)
