@@ -289,6 +289,9 @@ def check_text(name: str, first_line: bytes, head: bytes) -> None:
         return
     except UnicodeDecodeError:
         pass
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BadInput(name, None, "invalid_utf8", "UTF-16 text, not UTF-8: convert it first, e.g. "
+                       "`iconv -f UTF-16 -t UTF-8 FILE`")
     for magic, what in _OTHER_MAGIC:
         if head.startswith(magic):
             raise BadInput(name, None, "binary_data", f"{what}-compressed data: decompress it first "

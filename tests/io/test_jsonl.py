@@ -277,6 +277,9 @@ def test_binary_data_is_not_told_to_convert_its_encoding(tmp_path):
     xz = _write(tmp_path / "x.jsonl", lzma.compress(b'{"text":"a"}\n'))
     with pytest.raises(BadInput, match="xz-compressed data: decompress it first"):
         list(read_records(xz))
+    u16 = _write(tmp_path / "u16.jsonl", '{"text": "中文"}\n'.encode("utf-16"))
+    with pytest.raises(BadInput, match="UTF-16 text, not UTF-8: convert it first"):
+        list(read_records(u16))
     # a binary line inside a text file: a bad line, without the encoding hint
     mixed = _write(tmp_path / "mixed.jsonl", b'{"text":"ok"}\n' + b"\x00\x01\x02\xff\xfe" * 10 + b"\n")
     got = []
