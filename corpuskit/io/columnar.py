@@ -291,6 +291,7 @@ class ParquetRecordWriter:
         self._buf_bytes = 0
         self._writer: Any = None
         self._closed = False
+        self._finished = False
         self._upload = remote.is_url(path)
         if self._upload:
             fd, self._tmp = tempfile.mkstemp(prefix="corpuskit-out-", suffix=".parquet")
@@ -310,9 +311,6 @@ class ParquetRecordWriter:
         self.count += 1
         if len(self._buf) >= self.row_group_rows or self._buf_bytes >= self.row_group_bytes:
             self._flush_group()
-
-    def write_raw(self, line: bytes) -> None:
-        self.write(orjson.loads(line))
 
     def flush(self) -> None:
         """Nothing: a Parquet file is readable only once closed (its index is at its end), so
@@ -377,8 +375,10 @@ class ParquetRecordWriter:
         self._writer.write_table(table, row_group_size=len(rows))
         self.bytes += table.nbytes
 
-    def close(self) -> None:
-        if self._closed:
+    def finish(self) -> None:
+        """Everything but the final rename (or upload): the last row group and the footer are
+        written and synced (a run with several outputs finishes them all, then commits them)."""
+        if self._closed or self._finished:
             return
         try:
             self._flush_group()
@@ -391,21 +391,32 @@ class ParquetRecordWriter:
         except BaseException:
             self.abort()
             raise
-        self._closed = True
-        if self._upload:
-            try:
+        self._finished = True
+
+    def commit(self) -> None:
+        """Finish, then move the file into place (upload it, for a URL)."""
+        if self._closed:
+            return
+        self.finish()
+        try:
+            if self._upload:
                 remote.put_file(self._tmp, self.path)
-            finally:
                 os.unlink(self._tmp)
-        else:
-            os.replace(self._tmp, self.path)
+            else:
+                os.replace(self._tmp, self.path)
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+
+    close = commit
 
     def abort(self) -> None:
         if self._closed:
             return
         self._closed = True
         try:
-            if self._writer is not None:
+            if self._writer is not None and not self._finished:
                 self._writer.close()
         except Exception:  # noqa: BLE001 - cleaning up after another error
             pass

@@ -91,7 +91,11 @@ class ShardWriter:
         self.count += 1
 
     def write_raw(self, line: bytes) -> None:
-        self._next().write_raw(line)
+        w = self._next()
+        if isinstance(w, ParquetRecordWriter):
+            w.write(loads_exact(line))  # a record again (exact integers), for its columns
+        else:
+            w.write_raw(line)
         self.count += 1
 
     def _rotate(self) -> None:
