@@ -54,7 +54,8 @@ def _options_table(cmd: Any) -> list[str]:
 def render() -> str:
     out = ["# Command-line reference", "",
            "Generated from the code by `make docs` (`python -m corpuskit.cli.docgen`); do not edit.",
-           "Every stage reads JSONL records from its INPUTs (files, folders, `-` for stdin) and writes",
+           "Every stage reads records from its INPUTs (files, folders, quoted globs, URLs, `-` for stdin:",
+           "JSONL plain or gzip/zstd-compressed, Parquet, Arrow; see [formats](formats.md)) and writes",
            "records to stdout or `-o`; see the [README](../README.md) for the record format and exit codes.", ""]
     for name, cmd in commands().items():
         out += [f"## corpuskit {name}", "", (cmd.help or "").strip(), ""]

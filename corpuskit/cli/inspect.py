@@ -1,7 +1,8 @@
 """Inspection commands: `corpuskit show CLEAN_DIR` prints what a pipeline run kept and
-rejected, one short line per record (used by `make demo`); `corpuskit tokens show OUTDIR`
-prints a token-shard folder's manifest and decodes documents back to text (the reader is the
-tokenize stage's)."""
+rejected, one short line per record (used by `make demo`); `head`, `count` and `sample` look
+inside record files (the work is done by corpuskit.io.look; this module only prints);
+`corpuskit tokens show OUTDIR` prints a token-shard folder's manifest and decodes documents back
+to text (the reader is the tokenize stage's)."""
 from __future__ import annotations
 
 import sys
@@ -9,14 +10,16 @@ import unicodedata
 from pathlib import Path
 from typing import Optional
 
+import orjson
 import typer
 
-from corpuskit.cli.common import render_tables
+from corpuskit.cli.common import fail, render_tables
 from corpuskit.core.errors import CorpusKitError, UsageError
-from corpuskit.io.jsonl import read_records
+from corpuskit.io import look
+from corpuskit.io.jsonl import dumps, read_records
 from corpuskit.registry import get_stage_class
 
-INSPECT_COMMANDS = ("show", "tokens")
+INSPECT_COMMANDS = ("show", "tokens", "head", "count", "sample")
 
 
 def _short(text: str, width: int = 70) -> str:
@@ -58,6 +61,55 @@ def add_inspect_commands(app: typer.Typer) -> None:
             raise typer.Exit(2)
         show(folder)
 
+    files_arg = typer.Argument(None, metavar="FILE...", help="Record files, folders, quoted globs or "
+                               "URLs (JSONL, .gz, .zst, Parquet, Arrow); nothing or '-' reads stdin.",
+                               show_default=False)
+
+    @app.command("head", help="Print the first records, pretty-printed, long strings cut.")
+    def head_command(files: Optional[list[str]] = files_arg,
+                     n: int = typer.Option(5, "-n", "--records", min=0, help="How many records."),
+                     width: int = typer.Option(300, "--width", min=0, help="Cut strings longer than "
+                                               "this many characters (0: never)."),
+                     jsonl: bool = typer.Option(False, "--jsonl", help="One compact JSON line per record, "
+                                                "nothing cut (to pipe).")) -> None:
+        try:
+            for rec in look.head(list(files or []), n):
+                if jsonl:
+                    sys.stdout.buffer.write(dumps(rec))
+                else:
+                    sys.stdout.buffer.write(orjson.dumps(look.cut_text(rec, width), default=str,
+                                                         option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+            sys.stdout.flush()
+        except CorpusKitError as e:
+            raise fail("head", str(e), e.exit_code) from None
+
+    @app.command("count", help="Count the records of each file: records, bytes read, bad lines per "
+                 "reason, and how many records hold each key.")
+    def count_command(files: Optional[list[str]] = files_arg,
+                      as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON.")) -> None:
+        try:
+            counts = look.count(list(files or []))
+        except CorpusKitError as e:
+            raise fail("count", str(e), e.exit_code) from None
+        if as_json:
+            sys.stdout.buffer.write(orjson.dumps([c.as_dict() for c in counts],
+                                                 option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+            return
+        _print_counts(counts)
+
+    @app.command("sample", help="Print N records drawn at random (the same seed, the same sample), "
+                 "as JSONL in input order.")
+    def sample_command(files: Optional[list[str]] = files_arg,
+                       n: int = typer.Option(10, "-n", "--records", min=0, help="How many records."),
+                       seed: int = typer.Option(0, "--seed", help="Random seed.")) -> None:
+        try:
+            recs = look.sample(list(files or []), n, seed)
+        except CorpusKitError as e:
+            raise fail("sample", str(e), e.exit_code) from None
+        for rec in recs:
+            sys.stdout.buffer.write(dumps(rec))
+        sys.stdout.flush()
+
     tokens = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                          help="Inspect token shards written by `corpuskit tokenize`.")
     app.add_typer(tokens, name="tokens")
@@ -91,3 +143,26 @@ def add_inspect_commands(app: typer.Typer) -> None:
             sys.stderr.write(f"corpuskit tokens show: error: {folder}: sha256 differs from the "
                              f"manifest's: {', '.join(bad)}\n")
             raise typer.Exit(1)
+
+
+def _print_counts(counts: list[look.FileCount]) -> None:
+    """A table on stdout: one row per file, then the key presence of all of them."""
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(highlight=False, soft_wrap=False)
+    t = Table(show_edge=False, pad_edge=False)
+    for col in ("file", "records", "bytes", "bad lines"):
+        t.add_column(col, justify="left" if col == "file" else "right")
+    for c in counts:
+        bad = ", ".join(f"{k} {v:,}" for k, v in sorted(c.bad.items())) or "0"
+        t.add_row(c.name, f"{c.records:,}", f"{c.bytes:,}", bad)
+    con.print(t)
+    total = counts[-1]
+    if total.keys:
+        k = Table(title="records holding each key", title_justify="left", show_edge=False, pad_edge=False)
+        for col in ("key", "records", "%"):
+            k.add_column(col, justify="left" if col == "key" else "right")
+        for key, v in total.as_dict()["keys"].items():
+            k.add_row(key, f"{v:,}", f"{100 * v / max(total.records, 1):.1f}")
+        con.print(k)

@@ -20,7 +20,9 @@ def add_pipeline_command(app: typer.Typer) -> None:
     @app.command("pipeline", help="Run every stage in order over raw/ into clean/, in parallel and "
                  "resumably (kept shards in data/, rejected/ per stage, quarantine/, stats.json, report).")
     def pipeline(
-        raw: Optional[str] = typer.Argument(None, help="Folder (or file) of raw input: JSONL records."),
+        raw: Optional[str] = typer.Argument(None, help="Folder, file, quoted glob or URL of raw input: "
+                                            "JSONL records (plain, .gz, .zst), Parquet, Arrow, Hugging Face "
+                                            "datasets folders, HTML pages, WARC files, URL lists."),
         clean: Optional[str] = typer.Argument(None, help="Output folder (created; a previous corpuskit "
                                               "result there is replaced when the run succeeds)."),
         config: Optional[str] = typer.Option(None, "--config", "-c", help="corpuskit.toml with "
@@ -34,6 +36,10 @@ def add_pipeline_command(app: typer.Typer) -> None:
         shard_size: Optional[int] = typer.Option(None, "--shard-size", help="Records per output shard "
                                                  "(default 100000)."),
         compression: Optional[str] = typer.Option(None, "--compression", help="zst | gz | none (default zst)"),
+        format_: Optional[str] = typer.Option(None, "--format", help="Kept shards as jsonl (default) or "
+                                              "parquet (zstd; one schema for every shard)."),
+        limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N records of "
+                                            "each input (a dry run)."),
         strict: Optional[bool] = typer.Option(None, "--strict/--keep-going", help="Stop at the first bad "
                                               "input line, or quarantine it (default: keep going)."),
         set_: Optional[list[str]] = typer.Option(None, "--set", help="Stage option, e.g. "
@@ -62,7 +68,8 @@ def add_pipeline_command(app: typer.Typer) -> None:
             if stages:
                 cfg.stages = [s.strip() for s in stages.split(",") if s.strip()]
             for name, value in (("workers", workers), ("shard_size", shard_size),
-                                ("compression", compression), ("strict", strict),
+                                ("compression", compression), ("format", format_), ("limit", limit),
+                                ("strict", strict),
                                 ("engine", engine), ("ray_address", ray_address)):
                 if value is not None:
                     setattr(cfg, name, value)

@@ -83,16 +83,20 @@ def convert_cli_value(cls: type[Stage], name: str, value: Any) -> Any:
 
 
 _COMMON = [
-    ("inputs", Optional[list[str]], typer.Argument(None, metavar="INPUT...", help="Input files or folders "
-     "(.jsonl, .jsonl.gz, .jsonl.zst; folders read in sorted order); '-' or nothing reads stdin.",
-     show_default=False)),
+    ("inputs", Optional[list[str]], typer.Argument(None, metavar="INPUT...", help="Input files, folders "
+     "(read in sorted order), quoted globs or URLs (s3://, gs://, hf://, https://): JSONL plain or "
+     "gzip/zstd-compressed, Parquet, Arrow, a Hugging Face datasets folder; '-' or nothing reads "
+     "stdin (compressed or Parquet too).", show_default=False)),
     ("cli_output", Optional[str], typer.Option(None, "-o", "--output", help="Write records here "
-     "(atomically; .gz/.zst compress) instead of stdout.")),
+     "(atomically; .gz/.zst compress, .parquet writes Parquet; a URL is uploaded when done) "
+     "instead of stdout.")),
     ("cli_rejected", Optional[str], typer.Option(None, "--rejected", help="Write dropped records "
      "here, each with meta.rejected = {stage, reason, detail}.")),
     ("cli_bad_records", Optional[str], typer.Option(None, "--bad-records", help="Keep going on bad "
      "input lines (invalid JSON or UTF-8, not an object, missing field): write them here verbatim.")),
     ("cli_stats", Optional[str], typer.Option(None, "--stats", help="Write the counters as JSON here.")),
+    ("cli_limit", Optional[int], typer.Option(None, "--limit", min=1, help="Read only the first N "
+     "records of each input (a dry run).")),
     ("cli_quiet", bool, typer.Option(False, "-q", "--quiet", help="No summary or progress on stderr.")),
 ]
 
@@ -137,7 +141,8 @@ def run_stage_command(name: str, cls: type[Stage], stage_kw: dict, kw: dict) -> 
         stats = run_stream([stage], list(kw["inputs"] or []), kw["cli_output"], kw["cli_rejected"],
                            kw["cli_bad_records"], kw["cli_stats"], command=name,
                            warn=None if quiet else (lambda m: warn(name, m)),
-                           progress=None if quiet else (lambda rs, src: StageProgress(name, True, rs, src)))
+                           progress=None if quiet else (lambda rs, src: StageProgress(name, True, rs, src)),
+                           limit=kw["cli_limit"] or 0)
     except UsageError as e:
         raise fail(name, str(e), 2) from None
     except CorpusKitError as e:

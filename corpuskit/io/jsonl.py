@@ -1,5 +1,9 @@
-"""JSONL streams: reading records from files, folders, stdin, `.gz` and `.zst` in constant
+"""Record streams: reading records from files, folders, globs, URLs and stdin in constant
 memory, and writing them atomically.
+
+Inputs are JSONL, plain or gzip/zstd-compressed (told by their first bytes, whatever the name,
+stdin too), and Parquet or Arrow files (corpuskit.io.columnar; also told by their first
+bytes). Outputs are JSONL (`.gz`/`.zst` by suffix) or Parquet (`.parquet`), local or a URL.
 
 Reading checks every line and raises `BadInput` naming FILE:LINE, or, when the caller passes
 a `bad_sink`, writes the raw line there verbatim and goes on (the count of each reason is kept
@@ -26,10 +30,25 @@ import orjson
 
 from corpuskit.core.errors import BadInput, OutputError, UsageError
 from corpuskit.core.records import make_id
-from corpuskit.io.paths import RECORD_SUFFIXES, require, walk
+from corpuskit.io import columnar, remote
+from corpuskit.io.columnar import BadRow, ParquetRecordWriter
+from corpuskit.io.paths import (
+    COLUMNAR_SUFFIXES,
+    RECORD_SUFFIXES,
+    classify,
+    expand_glob,
+    has_glob,
+    is_dataset_meta,
+    require,
+    stdin_buffer,
+    walk,
+)
 from corpuskit.io.remote import open_remote
 
 _CHUNK = 1 << 20
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+INPUT_SUFFIXES = RECORD_SUFFIXES + COLUMNAR_SUFFIXES
 
 
 def compression_of(path: str) -> str | None:
@@ -41,40 +60,69 @@ def compression_of(path: str) -> str | None:
     return None
 
 
-def expand_inputs(inputs: Iterable[str], suffixes: tuple[str, ...] = RECORD_SUFFIXES) -> list[str]:
-    """Files as given, folders expanded to their record files in sorted order, `-` for stdin.
+def expand_inputs(inputs: Iterable[str], suffixes: tuple[str, ...] = INPUT_SUFFIXES) -> list[str]:
+    """Files as given, folders expanded to their record files in sorted order, globs (quoted,
+    expanded here) to the files they match in sorted order, URLs through fsspec, `-` for stdin.
     A path that does not exist is an error (BadInput, reason `not_found`)."""
     out: list[str] = []
     for item in inputs:
         if item == "-":
             out.append(item)
             continue
+        if remote.is_url(item):
+            fs, root = remote.fs_of(item)
+            if has_glob(root) or fs.isdir(root):
+                out.extend(remote.list_remote(item, suffixes)[0])
+            else:
+                out.append(item)
+            continue
+        if has_glob(item) and not os.path.lexists(item):
+            out.extend(expand_glob(item))
+            continue
         p = require(item)
         if p.is_dir():
-            out.extend(str(f) for f in walk(p) if f.name.lower().endswith(suffixes))
+            out.extend(str(f) for f in walk(p) if f.name.lower().endswith(suffixes) and not is_dataset_meta(f))
         else:
             out.append(item)
     return out
 
 
-def _open_binary(path: str) -> IO[bytes]:
+def input_kind(path: str) -> str:
+    """jsonl | parquet | arrow: by the first bytes (stdin too), else by the name."""
     if path == "-":
-        return sys.stdin.buffer
-    comp = compression_of(path)
+        head = stdin_buffer().peek(8)[:8]  # type: ignore[attr-defined]
+    elif remote.is_url(path):
+        head = columnar.read_head(path)
+    else:
+        kind = classify(path, "jsonl")
+        return kind if kind in ("parquet", "arrow") else "jsonl"
+    kind = columnar.sniff_columnar(head) or columnar.is_columnar_path(path)
+    return kind or "jsonl"
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    """The decompressed bytes of a file, URL or stdin: gzip and zstd by their first bytes."""
+    if path == "-":
+        raw: Any = stdin_buffer()
+    else:
+        try:
+            if "://" in path:  # s3://, gs://, memory://: through fsspec (corpuskit.io.remote)
+                raw = io.BufferedReader(open_remote(path), _CHUNK)
+            else:
+                raw = open(path, "rb", buffering=_CHUNK)  # noqa: SIM115 - closed by the caller
+        except IsADirectoryError:
+            raise BadInput(path, None, "not_a_file", "is a directory") from None
+        except FileNotFoundError:
+            raise BadInput(path, None, "not_found", "no such file or directory") from None
+        except PermissionError:
+            raise BadInput(path, None, "unreadable", "permission denied") from None
     try:
-        if "://" in path:  # s3://, gs://, memory://: through fsspec (corpuskit.io.remote)
-            raw = open_remote(path)
-        else:
-            raw = open(path, "rb", buffering=_CHUNK)  # noqa: SIM115 - closed by the caller
-    except IsADirectoryError:
-        raise BadInput(path, None, "not_a_file", "is a directory") from None
-    except FileNotFoundError:
-        raise BadInput(path, None, "not_found", "no such file or directory") from None
-    except PermissionError:
-        raise BadInput(path, None, "unreadable", "permission denied") from None
-    if comp == "gz":
+        head = raw.peek(4)[:4]
+    except OSError:
+        head = b""
+    if head.startswith(GZIP_MAGIC):
         return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    if comp == "zst":
+    if head.startswith(ZSTD_MAGIC):
         return io.BufferedReader(_ZstdRaw(raw), buffer_size=_CHUNK)
     return raw
 
@@ -139,29 +187,32 @@ def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[i
     .gz, a corrupt .zst) become BadInput at the line where the data ended."""
     f = _open_binary(path)
     lineno = 1
+    name = "<stdin>" if path == "-" else path
     try:
         readlines = f.readlines
         while True:
             lines = readlines(_CHUNK)
             if not lines:
                 break
+            if lineno == 1:
+                check_text(name, lines[0], b"".join(lines[:64])[:4096])
             nbytes = sum(map(len, lines))
             if not keep_newline:
                 lines = [x[:-1] if x[-1:] == b"\n" else x for x in lines]
             yield lineno, lines, nbytes
             lineno += len(lines)
     except EOFError as e:  # gzip: "Compressed file ended before the end-of-stream marker"
-        raise BadInput(path, lineno, "truncated_file",
+        raise BadInput(name, lineno, "truncated_file",
                        f"compressed file is truncated ({e}); the file is incomplete") from None
     except (gzip.BadGzipFile, zlib.error) as e:
-        raise BadInput(path, lineno, "corrupt_file", f"not a valid gzip stream ({e})") from None
+        raise BadInput(name, lineno, "corrupt_file", f"not a valid gzip stream ({e})") from None
     except TruncatedZstd as e:
-        raise BadInput(path, lineno, "truncated_file",
+        raise BadInput(name, lineno, "truncated_file",
                        f"compressed file is truncated ({e}); the file is incomplete") from None
     except OSError as e:
-        raise BadInput(path, lineno, "corrupt_file", f"cannot read: {e}") from None
+        raise BadInput(name, lineno, "corrupt_file", f"cannot read: {e}") from None
     finally:
-        if f is not sys.stdin.buffer:
+        if path != "-":
             f.close()
 
 
@@ -226,11 +277,51 @@ def _has_float(obj: Any) -> bool:
     return False
 
 
+_OTHER_MAGIC = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"), (b"7z\xbc\xaf", "7z"))
+
+
+def check_text(name: str, first_line: bytes, head: bytes) -> None:
+    """BadInput (`binary_data`, for the whole file) when a file's first line is not UTF-8 and
+    its first bytes are not text: an encoding hint would mislead, and its "lines" are not records
+    anyone wants kept. (A binary line further on is one bad line.)"""
+    try:
+        first_line.decode("utf-8")
+        return
+    except UnicodeDecodeError:
+        pass
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BadInput(name, None, "invalid_utf8", "UTF-16 text, not UTF-8: convert it first, e.g. "
+                       "`iconv -f UTF-16 -t UTF-8 FILE`")
+    for magic, what in _OTHER_MAGIC:
+        if head.startswith(magic):
+            raise BadInput(name, None, "binary_data", f"{what}-compressed data: decompress it first "
+                           "(corpuskit reads gzip and zstd itself)")
+    if looks_binary(head):
+        raise BadInput(name, None, "binary_data", "binary data, not JSON lines (corpuskit reads JSONL "
+                       "plain, gzip or zstd, and Parquet and Arrow files, each told by its first bytes: "
+                       "is the file another format, or damaged?)")
+
+
+def looks_binary(line: bytes) -> bool:
+    """Bytes that are not text in any encoding: NUL or many other control bytes."""
+    head = line[:4096]
+    if b"\x00" in head:
+        return True
+    ctl = sum(head.count(bytes([c])) for c in (*range(1, 9), 11, 12, *range(14, 27), *range(28, 32)))
+    return ctl * 20 > len(head)
+
+
 def explain_json_error(line: bytes, err: Exception) -> tuple[str, str]:
-    """(reason, message) for a line orjson refused, naming the offending byte for bad UTF-8."""
+    """(reason, message) for a line orjson refused, naming the offending byte for bad UTF-8;
+    the hint to convert the encoding only for bytes that look like text."""
     try:
         line.decode("utf-8")
     except UnicodeDecodeError as u:
+        if looks_binary(line):
+            return ("binary_data",
+                    "binary data, not JSON text (corpuskit reads JSONL plain, gzip or zstd, and "
+                    "Parquet and Arrow files, each told by its first bytes: is the file another "
+                    "format, or damaged?)")
         bad = line[u.start:u.start + 1].hex()
         return ("invalid_utf8",
                 f"invalid UTF-8 (byte 0x{bad} at column {u.start + 1}); if the file is in another "
@@ -266,22 +357,24 @@ class ReadStats:
 
 
 class RecordReader:
-    """Iterate the records of several inputs.
+    """Iterate the records of several inputs (JSONL, Parquet, Arrow; see the module doc).
 
     require_field: a key every record must hold as a string (the first stage's input field);
     a record without it is bad input (`missing_field`).
     bad_sink: callable(raw_line_bytes, BadInput) to quarantine bad lines instead of raising.
+    limit: read at most this many records (bad ones included) from each input; 0 for all.
     """
 
     def __init__(self, inputs: Iterable[str], require_field: str | None = None,
                  text_field: str = "text",
                  bad_sink: Callable[[bytes, BadInput], None] | None = None,
-                 assign_ids: bool = True):
+                 assign_ids: bool = True, limit: int = 0):
         self.paths = expand_inputs(inputs)
         self.require_field = require_field
         self.text_field = text_field
         self.bad_sink = bad_sink
         self.assign_ids = assign_ids
+        self.limit = limit
         self.stats = ReadStats()
 
     def __iter__(self) -> Iterator[dict]:
@@ -290,22 +383,95 @@ class RecordReader:
             st.files += 1
             name = "<stdin>" if path == "-" else path
             nlines = 0
-            for first, lines, nbytes in iter_line_batches(path, keep_newline=True):
+            for first, lines, nbytes in iter_input_batches(path, self.limit):
                 nlines += len(lines)
                 st.bytes += nbytes
-                yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
-                                       self.bad_sink, self.assign_ids)
+                if lines and lines[0].__class__ is not bytes:  # rows of a Parquet/Arrow file
+                    yield from check_rows(name, first, lines, st, self.require_field, self.text_field,
+                                          self.bad_sink, self.assign_ids)
+                else:
+                    yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
+                                           self.bad_sink, self.assign_ids)
             st.lines += nlines
             if nlines == 0:
                 st.empty_files.append(name)
 
 
+def iter_input_batches(path: str, limit: int = 0) -> Iterator[tuple[int, list, int]]:
+    """(first line or row number, lines (bytes, newline kept) or rows (dicts and BadRows),
+    bytes) for any input; with `limit`, the batches stop after that many records (blank
+    lines do not count)."""
+    kind = input_kind(path)
+    if kind == "jsonl":
+        batches: Iterator[tuple[int, list, int]] = iter_line_batches(path, keep_newline=True)
+    else:
+        batches = columnar.iter_row_batches(path, kind)
+    if not limit:
+        yield from batches
+        return
+    left = limit
+    try:
+        for first, items, nbytes in batches:
+            if kind == "jsonl":
+                n = 0
+                for i, line in enumerate(items):
+                    if line.strip():
+                        n += 1
+                        if n == left:
+                            items = items[:i + 1]
+                            break
+            else:
+                items = items[:left]
+                n = len(items)
+            left -= n
+            yield first, items, nbytes
+            if left <= 0:
+                return
+    finally:
+        batches.close()  # type: ignore[attr-defined]
+
+
+def missing_field_message(req: str, rec: dict) -> str:
+    v = rec.get(req)
+    what = "missing" if v is None and req not in rec else f"a {type(v).__name__}"
+    return (f"field {req!r} is {what}, not a string"
+            + ("" if req != "text" else " (see --text-field)"))
+
+
+def check_rows(name: str, first: int, rows: list, st: ReadStats, require_field: str | None,
+               text_field: str = "text", bad_sink: Callable[[bytes, BadInput], None] | None = None,
+               assign_ids: bool = True) -> Iterator[dict]:
+    """The rows of a Parquet or Arrow file (columnar.iter_row_batches) through the checks
+    `parse_lines` makes of JSON lines, with the same policy for bad ones (the raw line
+    quarantined is the row as JSON)."""
+    req = require_field
+    for rowno, rec in enumerate(rows, first):
+        if rec.__class__ is BadRow:
+            err = BadInput(name, rowno, rec.reason, rec.message, raw=rec.raw[:-1])
+        elif req is not None and rec.get(req).__class__ is not str:
+            raw = columnar.row_json(rec)[:-1]
+            err = BadInput(name, rowno, "missing_field", "row: " + missing_field_message(req, rec), raw=raw)
+        else:
+            if assign_ids and "id" not in rec:
+                rec = {"id": make_id(rec, text_field), **rec}
+            st.records += 1
+            yield rec
+            continue
+        if bad_sink is None:
+            raise err
+        st.bad[err.reason] += 1
+        bad_sink(err.raw, err)  # type: ignore[arg-type]
+
+
 def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, require_field: str | None,
                 text_field: str = "text",
                 bad_sink: Callable[[bytes, BadInput], None] | None = None,
-                assign_ids: bool = True) -> Iterator[dict]:
+                assign_ids: bool = True, known_bad: dict[int, tuple[str, str]] | None = None
+                ) -> Iterator[dict]:
     """Parse and check a batch of lines (line numbers from `first`; each may end in its "\n"),
-    counting into `st`. Bad lines raise BadInput or go to `bad_sink` (without the newline)."""
+    counting into `st`. Bad lines raise BadInput or go to `bad_sink` (without the newline).
+    known_bad: {line number: (reason, message)} for lines already known bad (the rows of a
+    Parquet file that cannot be records, carried as JSON lines)."""
     loads = orjson.loads
     JSONDecodeError = orjson.JSONDecodeError
     req = require_field
@@ -323,6 +489,9 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
         bad_sink(line, err)
 
     for lineno, line in enumerate(lines, first):
+        if known_bad and lineno in known_bad:
+            bad(lineno, line, *known_bad[lineno])
+            continue
         try:
             rec = loads(line)
         except JSONDecodeError as e:
@@ -337,10 +506,7 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
             bad(lineno, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
             continue
         if req is not None and rec.get(req).__class__ is not str:
-            v = rec.get(req)
-            what = "missing" if v is None and req not in rec else f"a {type(v).__name__}"
-            bad(lineno, line, "missing_field", f"field {req!r} is {what}, not a string"
-                + ("" if req != "text" else " (see --text-field)"))
+            bad(lineno, line, "missing_field", missing_field_message(req, rec))
             continue
         if assign_ids and "id" not in rec:
             rec = {"id": make_id(rec, text_field), **rec}
@@ -390,10 +556,10 @@ def write_target(path: str) -> tuple[str, bool]:
 
 class RecordWriter:
     """Write records to a file (atomically: a temp file beside it, renamed on `close()`,
-    removed on `abort()`) or to stdout when path is None or `-`. Compression by suffix.
-    Targets that are not regular files (a FIFO, /dev/null, /dev/stdout, a process
-    substitution) are written through, and a symlink's target is replaced, not the link
-    (see `write_target`)."""
+    removed on `abort()`), to a URL (a local temp file uploaded on `close()`) or to stdout when
+    path is None or `-`. Compression by suffix. Targets that are not regular files (a FIFO,
+    /dev/null, /dev/stdout, a process substitution) are written through, and a symlink's
+    target is replaced, not the link (see `write_target`)."""
 
     def __init__(self, path: str | None, atomic: bool = True, append: bool = False):
         self.path = None if path in (None, "-") else path
@@ -403,11 +569,21 @@ class RecordWriter:
         self.bytes = 0
         self._tmp: str | None = None
         self._dest: str | None = None
+        self._url: str | None = None
         self._closed = False
         self._finished = False
         if self.path is None:
             self._raw: IO[bytes] = sys.stdout.buffer
             self._f: IO[bytes] = self._raw
+            return
+        if remote.is_url(self.path):
+            if append:
+                raise UsageError(f"{self.path}: cannot append to a remote file (write locally)")
+            remote.fs_of(self.path)  # the missing-package error now, not after the run
+            self._url, self.atomic = self.path, True
+            fd, self._tmp = tempfile.mkstemp(prefix="corpuskit-out-", suffix=".tmp")
+            self._raw = os.fdopen(fd, "wb", buffering=_CHUNK)
+            self._open_compressor(self._url)
             return
         dest, self.through = write_target(self.path)
         target = Path(dest)
@@ -430,7 +606,10 @@ class RecordWriter:
             raise UsageError(f"{self.path}: cannot write (permission denied)") from None
         except (NotADirectoryError, FileNotFoundError) as e:
             raise UsageError(f"{self.path}: cannot write ({e.strerror})") from None
-        comp = compression_of(self.path)
+        self._open_compressor(self.path)
+
+    def _open_compressor(self, path: str) -> None:
+        comp = compression_of(path)
         # compressors get large writes: one call per record costs more than the compression
         if comp == "gz":
             self._f = io.BufferedWriter(  # type: ignore[assignment]
@@ -520,7 +699,15 @@ class RecordWriter:
         if self._closed:
             return
         self.finish()
-        if self._tmp:
+        if self._tmp and self._url:
+            try:
+                remote.put_file(self._tmp, self._url)
+            except OSError as e:
+                self.abort()
+                raise self._failed(e) from None
+            os.unlink(self._tmp)
+            self._tmp = None
+        elif self._tmp:
             try:
                 os.replace(self._tmp, self._dest or self.path)  # type: ignore[arg-type]
             except OSError as e:
@@ -556,14 +743,27 @@ class RecordWriter:
             self.abort()
 
 
+def open_writer(path: str | None, atomic: bool = True, append: bool = False,
+                text_field: str = "text") -> RecordWriter | ParquetRecordWriter:
+    """A RecordWriter, or a ParquetRecordWriter for a `.parquet` path (local or a URL)."""
+    if path not in (None, "-") and columnar.is_columnar_path(path) == "parquet":  # type: ignore[arg-type]
+        if append:
+            raise UsageError(f"{path}: cannot append to a Parquet file (--resume needs JSONL output)")
+        return ParquetRecordWriter(path, text_field=text_field)  # type: ignore[arg-type]
+    if path not in (None, "-") and columnar.is_columnar_path(path) == "arrow":  # type: ignore[arg-type]
+        raise UsageError(f"{path}: corpuskit writes JSONL (.jsonl, .jsonl.gz, .jsonl.zst) or Parquet "
+                         "(.parquet), not Arrow files")
+    return RecordWriter(path, atomic=atomic, append=append)
+
+
 def read_records(*inputs: str, **kw: Any) -> Iterator[dict]:
     """Convenience for notebooks: `for rec in read_records("data/"): ...`."""
     return iter(RecordReader(inputs or ("-",), **kw))
 
 
 def write_records(path: str, records: Iterable[dict]) -> int:
-    """Write records to `path` atomically; returns the count."""
-    with RecordWriter(path) as w:
+    """Write records to `path` (JSONL, or Parquet for `.parquet`) atomically; returns the count."""
+    with open_writer(path) as w:
         for r in records:
             w.write(r)
     return w.count

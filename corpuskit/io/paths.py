@@ -3,16 +3,23 @@
 * `walk(root)`: files under a folder, depth-first in sorted order (the same on every file
   system), hidden entries (a name starting with ".") skipped, folder links followed once: a
   link back to a folder already on the way down (a loop) is skipped and reported.
-* `classify(path)`: what a raw input is (jsonl, warc, html, urls) by its name, then by its
-  first bytes (a WARC file with another name); None when it is none of them.
+* `classify(path)`: what a raw input is (jsonl, parquet, arrow, warc, html, urls) by its
+  name, then by its first bytes (a Parquet, Arrow or WARC file with another name); None when it
+  is none of them. The `.json` files a Hugging Face `datasets` folder holds beside its Arrow
+  files (dataset_info.json, state.json, dataset_dict.json) are not inputs.
 * `require(path)`: the one error for a path that does not exist (reason `not_found`).
+* `expand_glob(pattern)`: a quoted glob (`'raw/*.jsonl.gz'`, `**` for any depth), sorted.
 """
 from __future__ import annotations
 
+import glob
+import io
 import os
+import sys
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from corpuskit.core.errors import BadInput
 
@@ -21,6 +28,42 @@ RECORD_SUFFIXES = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson", ".ndjson.gz",
 HTML_SUFFIXES = (".html", ".htm", ".xhtml", ".shtml")
 WARC_SUFFIXES = (".warc", ".warc.gz", ".wet", ".wet.gz", ".warc.wet", ".warc.wet.gz")
 URL_LIST_SUFFIXES = (".urls", ".urls.gz", ".txt", ".txt.gz")
+COLUMNAR_SUFFIXES = (".parquet", ".pq", ".arrow", ".feather", ".ipc")
+DATASET_META = ("dataset_info.json", "state.json", "dataset_dict.json")
+
+
+def has_glob(path: str) -> bool:
+    return any(c in path for c in "*?[")
+
+
+def expand_glob(pattern: str) -> list[str]:
+    """The files a glob matches, sorted (hidden ones only when the pattern names them);
+    BadInput `not_found` when none does."""
+    got = sorted(p for p in glob.glob(pattern, recursive=True) if os.path.isfile(p))
+    if not got:
+        raise BadInput(pattern, None, "not_found", "no file matches")
+    return got
+
+
+def is_dataset_meta(path: str | os.PathLike) -> bool:
+    """dataset_info.json, state.json, dataset_dict.json of a `datasets.save_to_disk` folder."""
+    p = Path(path)
+    return p.name in DATASET_META and ((p.parent / "state.json").exists()
+                                       or (p.parent / "dataset_dict.json").exists())
+
+
+_stdin: tuple[Any, IO[bytes]] | None = None  # (sys.stdin.buffer, a peekable reader over it)
+
+
+def stdin_buffer() -> IO[bytes]:
+    """stdin's bytes, peekable (its first bytes tell its format), the same reader for the run."""
+    global _stdin
+    raw = sys.stdin.buffer
+    if hasattr(raw, "peek"):
+        return raw
+    if _stdin is None or _stdin[0] is not raw:
+        _stdin = (raw, io.BufferedReader(raw, 1 << 20))  # type: ignore[arg-type]
+    return _stdin[1]
 
 
 def require(path: str | os.PathLike) -> Path:
@@ -76,7 +119,21 @@ def _entries(d: Path) -> Iterator[os.DirEntry]:
 
 
 def is_record_path(path: str | os.PathLike) -> bool:
-    return str(path).lower().endswith(RECORD_SUFFIXES)
+    return str(path).lower().endswith(RECORD_SUFFIXES + COLUMNAR_SUFFIXES) and not is_dataset_meta(path)
+
+
+def columnar_kind(path: str | os.PathLike) -> str | None:
+    """parquet | arrow by the first bytes of a local file (whatever its name), else None."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        return None
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"ARROW1") or head.startswith(b"\xff\xff\xff\xff"):
+        return "arrow"
+    return None
 
 
 def is_warc_path(path: str | os.PathLike) -> bool:
@@ -103,8 +160,16 @@ def sniff_warc(path: str | os.PathLike) -> bool:
 
 
 def classify(path: str, other: str | None = None) -> str | None:
-    """jsonl | warc | html | urls for a raw input file; `other` when it is none of them (the
-    pipeline ignores such files; `fetch` reads any other file as a URL list)."""
+    """jsonl | parquet | arrow | warc | html | urls for a raw input file; `other` when it is
+    none of them (the pipeline ignores such files; `fetch` reads any other file as a URL list)."""
+    if is_dataset_meta(path):
+        return other
+    kind = columnar_kind(path)
+    if kind is not None:
+        return kind
+    low = path.lower()
+    if low.endswith(COLUMNAR_SUFFIXES):  # by name: a truncated one is then reported as such
+        return "parquet" if low.endswith((".parquet", ".pq")) else "arrow"
     if is_record_path(path):
         return "jsonl"
     if is_warc_path(path):

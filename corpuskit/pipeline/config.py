@@ -28,6 +28,8 @@ class PipelineConfig:
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     shard_size: int = 100_000  # records per output shard
     compression: str = "zst"
+    format: str = "jsonl"  # of the kept shards: jsonl (compressed as `compression` says) | parquet
+    limit: int = 0  # only the first N records of each input (a dry run); 0: all
     strict: bool = False  # stop at the first bad input line instead of quarantining it
     workers: int = 0  # 0: one per CPU core
     unit_lines: int = 10_000
@@ -43,6 +45,10 @@ class PipelineConfig:
             raise UsageError(f"engine must be local or ray, not {self.engine!r}")
         if self.ray_address and self.engine != "ray":
             raise UsageError("a Ray address needs --engine ray")
+        if self.format not in ("jsonl", "parquet"):
+            raise UsageError(f"format must be jsonl or parquet, not {self.format!r}")
+        if self.limit < 0:
+            raise UsageError("limit must be >= 0")
         if self.compression not in SUFFIX:
             raise UsageError(f"compression must be one of {', '.join(SUFFIX)}, not {self.compression!r}")
         for name in ("shard_size", "unit_lines", "unit_bytes"):
@@ -97,16 +103,16 @@ def load_config(path: str) -> PipelineConfig:
     if unknown:
         raise UsageError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
     pl = dict(data.get("pipeline", {}))
-    known = {"stages", "shard_size", "compression", "strict", "workers", "unit_lines", "unit_bytes",
+    known = {"stages", "shard_size", "compression", "format", "limit", "strict", "workers", "unit_lines", "unit_bytes",
              "engine", "ray_address"}
     bad = set(pl) - known
     if bad:
         raise UsageError(f"{path}: [pipeline] has no option(s) {', '.join(sorted(bad))} "
                          f"(options: {', '.join(sorted(known))})")
-    for k in ("shard_size", "workers", "unit_lines", "unit_bytes"):
+    for k in ("shard_size", "workers", "unit_lines", "unit_bytes", "limit"):
         if k in pl and (not isinstance(pl[k], int) or isinstance(pl[k], bool)):
             raise UsageError(f"{path}: [pipeline] {k} must be an integer, not {pl[k]!r}")
-    for k in ("engine", "ray_address", "compression"):
+    for k in ("engine", "ray_address", "compression", "format"):
         if k in pl and not isinstance(pl[k], str):
             raise UsageError(f"{path}: [pipeline] {k} must be a string, not {pl[k]!r}")
     if "stages" in pl and (not isinstance(pl["stages"], list)
@@ -179,6 +185,8 @@ def print_config(stage_names: list[str] | None = None) -> str:
            "[pipeline]", f"stages = {_toml(names)}",
            f"shard_size = {d.shard_size}  # records per output shard",
            f'compression = "{d.compression}"  # zst | gz | none',
+           f'format = "{d.format}"  # of the kept shards: jsonl | parquet (zstd inside; rejected/ stays JSONL)',
+           "limit = 0  # only the first N records of each input (a dry run); 0: all",
            "strict = false  # stop at the first bad input line instead of quarantining it",
            "workers = 0  # 0: one per CPU core; the output does not depend on it",
            f"unit_lines = {d.unit_lines}  # lines per unit of work (and of resumption)",

@@ -1,19 +1,26 @@
 """Planning a run: the inputs in sorted order, cut into units.
 
-A unit is consecutive lines of one JSONL file (at most `unit_lines` lines or `unit_bytes`
-bytes), a group of page files, or one WARC file. The cut depends only on the data, so the same
-input always gives the same units, whatever the number of workers or the engine.
+A unit is consecutive lines of one JSONL file or rows of one Parquet/Arrow file (at most
+`unit_lines` lines or `unit_bytes` bytes), a group of page files, or one WARC file. The cut
+depends only on the data, so the same input always gives the same units, whatever the number of
+workers or the engine. Parquet and Arrow rows travel to the workers as JSON lines (like a remote
+JSONL file's), the rows that cannot be records marked in `bad_rows`, so the workers read every
+kind of record input the same way.
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
 
 from corpuskit.core.errors import UsageError
-from corpuskit.io import remote
-from corpuskit.io.jsonl import iter_line_batches
-from corpuskit.io.paths import classify, require, walk
+from corpuskit.io import columnar, remote
+from corpuskit.io.columnar import BadRow
+from corpuskit.io.jsonl import dumps, iter_line_batches
+from corpuskit.io.paths import classify, expand_glob, has_glob, require, walk
 
 
 @dataclass
@@ -23,8 +30,10 @@ class Unit:
     name: str  # the input file, for error messages
     first_line: int = 1
     lines: list[bytes] = field(default_factory=list)
-    kind: str = "jsonl"  # jsonl | html (a group of page files) | warc (one WARC/WET file)
+    kind: str = "jsonl"  # jsonl (lines of a JSONL, Parquet or Arrow file) | html (a group of page
+    # files) | warc (one WARC/WET file)
     paths: list[str] = field(default_factory=list)
+    bad_rows: dict[int, tuple[str, str]] = field(default_factory=dict)  # row -> (reason, message)
 
     @property
     def key(self) -> str:
@@ -38,7 +47,8 @@ def _inside(path: str, folder: str) -> bool:
 def plan_inputs(raw: str | list[str], exclude: str | None = None,
                 excluded: list[str] | None = None) -> tuple[list[tuple[str, str]], list[str]]:
     """([(path, kind)] in sorted order, [ignored files]). Folders are walked recursively;
-    hidden entries are skipped. A path that does not exist is an error.
+    hidden entries are skipped; globs are expanded (sorted). A path that does not
+    exist is an error.
 
     `exclude`: the run's output folder. When it sits inside an input folder its files are not
     read back as input (each run would otherwise feed on the last one's output); the folder is
@@ -53,13 +63,17 @@ def plan_inputs(raw: str | list[str], exclude: str | None = None,
             planned += got
             ignored += skipped
             continue
-        p = require(item)
-        if out_real is not None and _inside(os.path.realpath(p), out_real):
-            raise UsageError(f"{item}: the input is inside the output folder {exclude}, "
-                             "which the run replaces; write the output elsewhere")
-        files = [p] if p.is_file() else walk(p, on_loop=ignored.append)
-        # the output folder is read back only when it is inside this input
-        guard = out_real is not None and os.path.isdir(out_real) and _inside(out_real, os.path.realpath(p))
+        if has_glob(item) and not os.path.lexists(item):
+            files: Any = expand_glob(item)
+            guard = out_real is not None and os.path.isdir(out_real)
+        else:
+            p = require(item)
+            if out_real is not None and _inside(os.path.realpath(p), out_real):
+                raise UsageError(f"{item}: the input is inside the output folder {exclude}, "
+                                 "which the run replaces; write the output elsewhere")
+            files = [p] if p.is_file() else walk(p, on_loop=ignored.append)
+            # the output folder is read back only when it is inside this input
+            guard = out_real is not None and os.path.isdir(out_real) and _inside(out_real, os.path.realpath(p))
         for f in files:
             if guard and _inside(os.path.realpath(f), out_real):
                 if excluded is not None and exclude not in excluded:
@@ -73,9 +87,10 @@ def plan_inputs(raw: str | list[str], exclude: str | None = None,
     return planned, ignored
 
 
-def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int) -> Iterator[Unit]:
+def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int, limit: int = 0) -> Iterator[Unit]:
     """Cut the inputs into units (see the module doc). Page files that follow each other in
-    the plan are grouped, up to `max_lines` files or `max_bytes` bytes a unit."""
+    the plan are grouped, up to `max_lines` files or `max_bytes` bytes a unit. `limit`: only the
+    first that many records (non-blank lines, rows) of each record file."""
     group: list[str] = []
     group_size = 0
     group_fi = 0
@@ -105,18 +120,47 @@ def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int) -> I
             continue
         ui = 0
         buf: list[bytes] = []
+        bad_rows: dict[int, tuple[str, str]] = {}
         size = 0
         first = 1
         line_no = 1
+        left = limit or -1
+        lines = _record_lines(path, kind)
+        for line, bad in lines:
+            if left == 0:
+                lines.close()  # the file is closed now, not when the generator is collected
+                break
+            if buf and (len(buf) >= max_lines or size + len(line) > max_bytes):
+                yield Unit(fi, ui, path, first, buf, bad_rows=bad_rows)
+                ui += 1
+                buf, bad_rows, size, first = [], {}, 0, line_no
+            buf.append(line)
+            if bad is not None:
+                bad_rows[line_no] = bad
+            size += len(line) + 1
+            line_no += 1
+            if left > 0 and (bad is not None or line.strip()):
+                left -= 1
+        if buf:
+            yield Unit(fi, ui, path, first, buf, bad_rows=bad_rows)
+    yield from flush()
+
+
+def _record_lines(path: str, kind: str) -> Iterator[tuple[bytes, tuple[str, str] | None]]:
+    """(line without its newline, None) for each line of a JSONL file; for each row of a
+    Parquet or Arrow file, (the row as a JSON line, None) or, for a row that cannot be a record,
+    (its raw JSON line, (reason, message))."""
+    if kind == "jsonl":
         for _, lines, _ in iter_line_batches(path):
             for line in lines:
-                if buf and (len(buf) >= max_lines or size + len(line) > max_bytes):
-                    yield Unit(fi, ui, path, first, buf)
-                    ui += 1
-                    buf, size, first = [], 0, line_no
-                buf.append(line)
-                size += len(line) + 1
-                line_no += 1
-        if buf:
-            yield Unit(fi, ui, path, first, buf)
-    yield from flush()
+                yield line, None
+        return
+    for _, rows, _ in columnar.iter_row_batches(path, kind):
+        for row in rows:
+            if row.__class__ is BadRow:
+                yield row.raw[:-1], (row.reason, row.message)  # type: ignore[union-attr]
+            else:
+                try:
+                    yield orjson.dumps(row), None
+                except TypeError:
+                    yield dumps(row)[:-1], None  # type: ignore[arg-type]

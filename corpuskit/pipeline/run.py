@@ -19,7 +19,7 @@ independently and gathered in order. It drives the same stage objects through th
 as the subcommands, so a shell pipe of subcommands gives the same bytes (a test checks).
 
 Layout of clean/:
-    data/part-00000.jsonl.zst ...   kept records
+    data/part-00000.jsonl.zst ...   kept records (part-00000.parquet ... with format = parquet)
     rejected/<stage>.jsonl.zst      dropped records, each with meta.rejected
     quarantine/bad_records.jsonl    input lines that were not valid records, verbatim
     stats.json, report.md           counters per stage and reason; conservation check
@@ -43,6 +43,7 @@ from corpuskit.core.owner import RunLock
 from corpuskit.core.stage import RecordStage, Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.io import remote
+from corpuskit.io.columnar import ParquetRecordWriter
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, loads_exact, write_json_atomic
 from corpuskit.pipeline.config import SUFFIX, PipelineConfig
 from corpuskit.pipeline.plan import iter_units, plan_inputs
@@ -69,7 +70,8 @@ from corpuskit.registry import get_stage_class, make_stage
 
 
 class ShardWriter:
-    """Kept records into part-NNNNN files of at most `shard_size` records."""
+    """Kept records into part-NNNNN files of at most `shard_size` records. Parquet shards (a
+    `.parquet` suffix) share one schema: the first shard's, fixed by its first row group."""
 
     def __init__(self, folder: Path, shard_size: int, suffix: str):
         self.folder = folder
@@ -78,7 +80,8 @@ class ShardWriter:
         self.count = 0
         self.bytes = 0
         self.shards: list[str] = []
-        self._w: RecordWriter | None = None
+        self._w: RecordWriter | ParquetRecordWriter | None = None
+        self._schema = None
 
     def _next(self) -> RecordWriter:
         if self._w is None or self._w.count >= self.shard_size:
@@ -90,21 +93,28 @@ class ShardWriter:
         self.count += 1
 
     def write_raw(self, line: bytes) -> None:
-        self._next().write_raw(line)
+        w = self._next()
+        if isinstance(w, ParquetRecordWriter):
+            w.write(loads_exact(line))  # a record again (exact integers), for its columns
+        else:
+            w.write_raw(line)
         self.count += 1
 
     def _rotate(self) -> None:
-        if self._w is not None:
-            self._w.close()
-            self.bytes += self._w.bytes
+        self.close()
         name = f"part-{len(self.shards):05d}{self.suffix}"
         self.shards.append(name)
-        self._w = RecordWriter(str(self.folder / name), atomic=False)
+        if self.suffix == ".parquet":
+            self._w = ParquetRecordWriter(str(self.folder / name), schema=self._schema)
+        else:
+            self._w = RecordWriter(str(self.folder / name), atomic=False)
 
     def close(self) -> None:
         if self._w is not None:
             self._w.close()
             self.bytes += self._w.bytes
+            if isinstance(self._w, ParquetRecordWriter):
+                self._schema = self._w.schema
             self._w = None
 
 
@@ -165,8 +175,8 @@ def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
     excluded: list[str] = []
     plan, ignored = plan_inputs(raw, exclude=clean, excluded=excluded)
     if not plan:
-        raise UsageError(f"{raw}: no inputs found (JSONL records, .html/.htm pages, WARC/WET files "
-                         "or .urls/.txt URL lists)")
+        raise UsageError(f"{raw}: no inputs found (JSONL records, Parquet or Arrow files, .html/.htm "
+                         "pages, WARC/WET files or .urls/.txt URL lists)")
     clean_p.mkdir(parents=True, exist_ok=True)
     (clean_p / MARKER).write_text("written by corpuskit pipeline\n")
     # one run at a time per output folder; what a killed run left is cleaned up under the lock
@@ -215,7 +225,7 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                              for s in live]})
 
     unit_keys, resumed, workers = executor.map_units(
-        iter_units(plan, cfg.unit_lines, cfg.unit_bytes), UnitRunner(mapped, cfg.strict), units_dir, note)
+        iter_units(plan, cfg.unit_lines, cfg.unit_bytes, cfg.limit), UnitRunner(mapped, cfg.strict), units_dir, note)
     if progress is not None:
         progress({"phase": "reduce", "units": done, "bytes": live_bytes[0],
                   "seconds": time.perf_counter() - t0, "stages": []})
@@ -226,7 +236,7 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         for sub in ("data", "rejected", "quarantine"):
             (build / sub).mkdir()
         suffix = SUFFIX[cfg.compression]
-        out = ShardWriter(build / "data", cfg.shard_size, suffix)
+        out = ShardWriter(build / "data", cfg.shard_size, ".parquet" if cfg.format == "parquet" else suffix)
         rej = RejectedWriters(build / "rejected", suffix)
         bad = RecordWriter(str(build / "quarantine" / "bad_records.jsonl"), atomic=False)
         read = ReadStats(files=len(plan) + len(url_files) - (1 if url_files else 0))
@@ -421,6 +431,6 @@ def _stats(cfg: PipelineConfig, read: ReadStats, stage_stats: list[StageStats], 
                          "ok": n_in == out.count + n_rej + quarantined},
         "run": {"units": n_units, "resumed_units": resumed, "workers": workers, "engine": cfg.engine},
         "config": {"stages": cfg.stages, "options": cfg.options, "shard_size": cfg.shard_size,
-                   "compression": cfg.compression},
+                   "compression": cfg.compression, "format": cfg.format, "limit": cfg.limit},
         "seconds": round(seconds, 3),
     }

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from corpuskit.core.chain import Chain, build_stats
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.core.stage import SourceStage, Stage
-from corpuskit.io.jsonl import RecordReader, RecordWriter, write_json_atomic
+from corpuskit.io.jsonl import RecordReader, RecordWriter, open_writer, write_json_atomic
 from corpuskit.pipeline.report import write_stage_reports
 
 MAX_WARNINGS = 10
@@ -73,9 +73,10 @@ def check_distinct_outputs(outputs: dict[str, str | None]) -> None:
 def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejected: str | None,
                bad_records: str | None, stats_path: str | None, *, command: str = "",
                warn: Callable[[str], None] | None = None,
-               progress: ProgressFactory | None = None) -> dict:
+               progress: ProgressFactory | None = None, limit: int = 0) -> dict:
     """Read, run the chain, write; returns the stats dict. Raises CorpusKitError on bad data and
-    leaves nothing partial (but a source stage's resumable output)."""
+    leaves nothing partial (but a source stage's resumable output). `limit`: at most that many
+    records from each input (a dry run on the first N)."""
     t0 = time.perf_counter()
     writers = []
     first = stages[0]
@@ -89,11 +90,15 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
         if not output or output == "-":
             raise UsageError("--resume needs -o FILE (the output of the interrupted run)")
         first.prepare_resume(output, rejected)  # type: ignore[attr-defined]
+    if limit and keep_partial:
+        raise UsageError(f"--limit is for record inputs; {first.name} reads other files")
+    if limit < 0:
+        raise UsageError("--limit must be >= 1")
     reader = None
     try:
-        out = RecordWriter(output, atomic=not keep_partial, append=resume)
+        out = open_writer(output, atomic=not keep_partial, append=resume, text_field=first.text_field)
         writers.append(out)
-        rej = RecordWriter(rejected, atomic=not keep_partial, append=resume) if rejected else None
+        rej = open_writer(rejected, atomic=not keep_partial, append=resume) if rejected else None
         bad = RecordWriter(bad_records) if bad_records else None
         writers += [w for w in (rej, bad) if w is not None]
         warned = [0]
@@ -109,7 +114,7 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
         if not isinstance(first, SourceStage):
             reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
                                   text_field=first.text_field,
-                                  bad_sink=quarantine if bad is not None else None)
+                                  bad_sink=quarantine if bad is not None else None, limit=limit)
         on_reject = rej.write if rej is not None else None
         if keep_partial:  # flush about once a second, so a killed crawl loses little
             last = [time.monotonic()]

@@ -1,7 +1,10 @@
 import gzip
+import io
+import lzma
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -243,3 +246,91 @@ def test_a_regular_file_under_dev_shm_is_still_replaced_atomically(tmp_path):
     finally:
         if d != tmp_path:
             shutil.rmtree(d)
+
+
+# ---- compression told by the first bytes, the binary-data message, globs, --limit, URLs
+def _stdin(monkeypatch, data: bytes) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_gzip_and_zstd_are_told_by_their_bytes_on_files_of_any_name_and_on_stdin(tmp_path, monkeypatch):
+    body = '{"text":"中文 a"}\n{"text":"b"}\n'.encode()
+    gz = _write(tmp_path / "plain-name.jsonl", gzip.compress(body))
+    zst = _write(tmp_path / "noext", zstandard.ZstdCompressor().compress(body))
+    assert [r["text"] for r in read_records(gz, zst)] == ["中文 a", "b"] * 2
+    for data in (gzip.compress(body), zstandard.ZstdCompressor().compress(body), body):
+        _stdin(monkeypatch, data)
+        assert [r["text"] for r in read_records("-")] == ["中文 a", "b"]
+    # a truncated gzip on stdin is still reported as such
+    big = gzip.compress(b"".join(b'{"text":"line %d"}\n' % i for i in range(20000)))
+    _stdin(monkeypatch, big[: len(big) // 2])
+    with pytest.raises(BadInput, match=r"<stdin>:\d+: compressed file is truncated"):
+        list(read_records("-"))
+
+
+def test_binary_data_is_not_told_to_convert_its_encoding(tmp_path):
+    png = _write(tmp_path / "image.jsonl", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)))
+    with pytest.raises(BadInput) as e:
+        list(read_records(png))
+    assert e.value.reason == "binary_data" and "iconv" not in str(e.value)
+    assert str(e.value).startswith(f"{png}: binary data, not JSON lines")
+    xz = _write(tmp_path / "x.jsonl", lzma.compress(b'{"text":"a"}\n'))
+    with pytest.raises(BadInput, match="xz-compressed data: decompress it first"):
+        list(read_records(xz))
+    u16 = _write(tmp_path / "u16.jsonl", '{"text": "中文"}\n'.encode("utf-16"))
+    with pytest.raises(BadInput, match="UTF-16 text, not UTF-8: convert it first"):
+        list(read_records(u16))
+    # a binary line inside a text file: a bad line, without the encoding hint
+    mixed = _write(tmp_path / "mixed.jsonl", b'{"text":"ok"}\n' + b"\x00\x01\x02\xff\xfe" * 10 + b"\n")
+    got = []
+    assert len(list(RecordReader([mixed], bad_sink=lambda line, err: got.append(err)))) == 1
+    assert got[0].reason == "binary_data" and "iconv" not in str(got[0])
+    gbk = _write(tmp_path / "gbk.jsonl", '{"text": "中国的茶文化历史悠久"}\n'.encode("gb18030"))
+    with pytest.raises(BadInput, match="iconv -f GB18030") as e2:
+        list(read_records(gbk))
+    assert e2.value.reason == "invalid_utf8"
+
+
+def test_quoted_globs_are_expanded_sorted_and_an_unmatched_one_is_an_error(tmp_path):
+    d = tmp_path / "raw" / "sub"
+    d.mkdir(parents=True)
+    _write(tmp_path / "raw" / "b.jsonl.gz", gzip.compress(b'{"text":"b"}\n'))
+    _write(tmp_path / "raw" / "a.jsonl.gz", gzip.compress(b'{"text":"a"}\n'))
+    _write(tmp_path / "raw" / "c.jsonl", b'{"text":"c"}\n')
+    _write(d / "d.jsonl.gz", gzip.compress(b'{"text":"d"}\n'))
+    assert [r["text"] for r in read_records(str(tmp_path / "raw" / "*.jsonl.gz"))] == ["a", "b"]
+    assert [r["text"] for r in read_records(str(tmp_path / "raw" / "**" / "*.gz"))] == ["a", "b", "d"]
+    with pytest.raises(BadInput, match="no file matches") as e:
+        expand_inputs([str(tmp_path / "raw" / "*.parquet")])
+    assert e.value.reason == "not_found"
+
+
+def test_limit_reads_the_first_n_records_of_each_input(tmp_path):
+    a = _write(tmp_path / "a.jsonl", b'{"text":"a1"}\n\n{"text":"a2"}\n{"text":"a3"}\n')
+    b = _write(tmp_path / "b.jsonl.gz", gzip.compress(b"".join(b'{"text":"b%d"}\n' % i for i in range(50000))))
+    r = RecordReader([a, b], limit=2)
+    assert [x["text"] for x in r] == ["a1", "a2", "b0", "b1"]
+    assert r.stats.records == 4 and r.stats.blank_lines == 1
+    got = []
+    r2 = RecordReader([_write(tmp_path / "c.jsonl", b'{bad\n{"text":"c1"}\n{"text":"c2"}\n')], limit=2,
+                      bad_sink=lambda line, err: got.append(line))
+    assert [x["text"] for x in r2] == ["c1"] and got == [b"{bad"]  # a bad line is one of the N
+
+
+def test_memory_urls_read_and_write_jsonl_with_folders_and_globs():
+    fsspec = pytest.importorskip("fsspec")
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/ck-in/b.jsonl.zst", zstandard.ZstdCompressor().compress(b'{"text":"b"}\n'))
+    fs.pipe("/ck-in/a.jsonl", b'{"text":"a"}\n')
+    fs.pipe("/ck-in/notes.md", b"# not records")
+    try:
+        assert [r["text"] for r in read_records("memory://ck-in")] == ["a", "b"]
+        assert [r["text"] for r in read_records("memory://ck-in/*.zst")] == ["b"]
+        with RecordWriter("memory://ck-out/sub/x.jsonl.gz") as w:
+            w.write({"text": "z"})
+        assert gzip.decompress(fs.cat("/ck-out/sub/x.jsonl.gz")) == b'{"text":"z"}\n'
+        with pytest.raises(BadInput, match="no such file"):
+            list(read_records("memory://ck-in/missing.jsonl"))
+    finally:
+        fs.rm("/ck-in", recursive=True)
+        fs.rm("/ck-out", recursive=True)

@@ -1,14 +1,19 @@
 """raw/ may mix JSONL records, saved pages, WARC files and URL lists; each enters the run."""
 import http.server
+import shutil
 import threading
+from pathlib import Path
 
 import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from corpuskit.core.errors import BadInput, UsageError
-from corpuskit.io.jsonl import read_records
+from corpuskit.io.jsonl import read_records, write_records
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from corpuskit.pipeline.plan import plan_inputs
+from tests.corpus import make_docs
 from tests.io.test_sources import write_warc
 
 PAGE = "<html><head><title>t{n}</title></head><body><article><p>page {n} 这是一个中文网页。</p></article></body></html>"
@@ -181,3 +186,109 @@ def test_skipped_warc_records_are_counted(tmp_path):
     report = (tmp_path / "clean" / "report.md").read_text()
     assert "WARC records that are not pages (skipped, not counted as records in): request 2, warcinfo 2" in report
     assert "WARC record type (not a page)" in (tmp_path / "clean" / "report.html").read_text()
+
+
+# ---- Parquet, Arrow and Hugging Face datasets folders, globs, URLs, --limit
+def _jsonl_and_parquet(tmp_path, n=60):
+    """The same records as raw_j/ (JSONL) and raw_p/ (Parquet), one bad record in each."""
+    recs = make_docs(n)
+    half = n // 2
+    parts = {"a": recs[:half], "b": recs[half:] + [{"content": "no text field"}]}
+    raw_j, raw_p = tmp_path / "raw_j", tmp_path / "raw_p"
+    raw_j.mkdir()
+    raw_p.mkdir()
+    for name, part in parts.items():
+        (raw_j / f"{name}.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in part))
+        write_records(str(raw_p / f"{name}.parquet"), part)
+    return raw_j, raw_p
+
+
+def _data(clean):
+    return b"".join(p.read_bytes() for p in sorted((clean / "data").iterdir()))
+
+
+def test_default_pipeline_on_parquet_keeps_the_same_records_as_on_jsonl(tmp_path):
+    raw_j, raw_p = _jsonl_and_parquet(tmp_path)
+    cfg = PipelineConfig(compression="none", workers=1, unit_lines=7)
+    sj = run_pipeline(str(raw_j), str(tmp_path / "cj"), cfg)
+    sp = run_pipeline(str(raw_p), str(tmp_path / "cp"), cfg)
+    assert _data(tmp_path / "cj") == _data(tmp_path / "cp") and sj["output"]["records"] == 40
+    # the record without text is dropped by the chain (not quarantined), the same both ways
+    assert sj["conservation"] == sp["conservation"] == {"in": 61, "kept": 40, "rejected": 21,
+                                                        "quarantined": 0, "ok": True}
+    assert [s["reasons"] for s in sj["stages"]] == [s["reasons"] for s in sp["stages"]]
+    rej = [list(read_records(str(tmp_path / c / "rejected"))) for c in ("cj", "cp")]
+    assert rej[0] == rej[1] and len(rej[0]) == 21
+
+
+def test_pipeline_writes_parquet_shards_with_one_schema(tmp_path):
+    raw_j, _ = _jsonl_and_parquet(tmp_path)
+    base = dict(stages=["normalize", "filter-short"], workers=1, compression="none")
+    run_pipeline(str(raw_j), str(tmp_path / "cj"), PipelineConfig(**base))
+    st = run_pipeline(str(raw_j), str(tmp_path / "cp"), PipelineConfig(shard_size=15, format="parquet", **base))
+    shards = sorted((tmp_path / "cp" / "data").iterdir())
+    assert [p.name for p in shards] == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    assert st["output"]["shards"] == [f"data/{p.name}" for p in shards]
+    assert len({pq.read_schema(p) for p in shards}) == 1
+    assert list(read_records(str(tmp_path / "cp" / "data"))) == list(read_records(str(tmp_path / "cj" / "data")))
+    assert sorted(p.name for p in (tmp_path / "cp" / "rejected").iterdir()) == ["filter-short.jsonl"]
+
+
+def test_pipeline_reads_hf_datasets_folders_globs_and_limits(tmp_path):
+    hf = Path(__file__).resolve().parents[1] / "fixtures" / "hf"
+    raw = tmp_path / "raw"
+    shutil.copytree(hf / "dataset", raw / "ds")
+    plan, ignored = plan_inputs(str(raw))
+    assert [(p.rsplit("/", 1)[-1], k) for p, k in plan] == [("data-00000-of-00002.arrow", "arrow"),
+                                                           ("data-00001-of-00002.arrow", "arrow")]
+    assert sorted(p.rsplit("/", 1)[-1] for p in ignored) == ["dataset_info.json", "state.json"]
+    st = run_pipeline(str(raw), str(tmp_path / "c"), PipelineConfig(stages=["normalize"], workers=1))
+    assert [r["id"] for r in read_records(str(tmp_path / "c" / "data"))] == ["d1", "d2", "d3"]
+    assert st["conservation"]["in"] == 3
+    # a quoted glob, and --limit: the first record of each file
+    raw_j, _ = _jsonl_and_parquet(tmp_path)
+    st = run_pipeline(str(raw_j / "*.jsonl"), str(tmp_path / "c2"),
+                      PipelineConfig(stages=["normalize"], workers=1, limit=2))
+    assert st["conservation"]["in"] == 4 and st["config"]["limit"] == 2
+    assert [r["text"] for r in read_records(str(tmp_path / "c2" / "data"))][0] == "短文0"
+
+
+def test_pipeline_quarantines_parquet_rows_that_cannot_be_records(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    pq.write_table(pa.table({"text": ["甲乙丙", "bad bytes", "ok"],
+                             "blob": pa.array([b"fine", b"\xff\x00", None], pa.binary())}), raw / "x.parquet")
+    st = run_pipeline(str(raw), str(tmp_path / "c"), PipelineConfig(stages=["normalize"], workers=1))
+    assert st["conservation"] == {"in": 3, "kept": 2, "rejected": 0, "quarantined": 1, "ok": True}
+    assert st["input"]["bad_records"] == {"invalid_utf8": 1}
+    line = (tmp_path / "c" / "quarantine" / "bad_records.jsonl").read_bytes()
+    assert orjson.loads(line) == {"text": "bad bytes", "blob": {"base64": "/wA="}}
+    with pytest.raises(Exception, match=r"x.parquet:2: binary value is not UTF-8"):
+        run_pipeline(str(raw), str(tmp_path / "c3"), PipelineConfig(stages=["normalize"], workers=1, strict=True))
+
+
+def test_pipeline_reads_parquet_from_a_url(tmp_path):
+    fsspec = pytest.importorskip("fsspec")
+    _, raw_p = _jsonl_and_parquet(tmp_path, n=9)
+    fs = fsspec.filesystem("memory")
+    for p in raw_p.iterdir():
+        fs.pipe(f"/ck-raw/{p.name}", p.read_bytes())
+    try:
+        st = run_pipeline("memory://ck-raw", str(tmp_path / "c"), PipelineConfig(stages=["normalize"], workers=1))
+        local = run_pipeline(str(raw_p), str(tmp_path / "c2"), PipelineConfig(stages=["normalize"], workers=1))
+        assert st["conservation"] == local["conservation"] and st["conservation"]["in"] == 10
+        assert _data(tmp_path / "c") == _data(tmp_path / "c2")
+    finally:
+        fs.rm("/ck-raw", recursive=True)
+
+
+def test_pipeline_command_format_and_limit_flags(run_cli, tmp_path):
+    _, raw_p = _jsonl_and_parquet(tmp_path, n=12)
+    clean = tmp_path / "c"
+    run_cli(["pipeline", raw_p, clean, "--stages", "normalize", "-j", "1", "--format", "parquet",
+             "--limit", "5", "-q"], check=True)
+    st = orjson.loads((clean / "stats.json").read_bytes())
+    assert st["config"]["format"] == "parquet" and st["conservation"]["in"] == 10
+    assert [p.name for p in (clean / "data").iterdir()] == ["part-00000.parquet"]
+    p = run_cli(["pipeline", raw_p, tmp_path / "c2", "--format", "csv"])
+    assert p.returncode == 2 and b"format must be jsonl or parquet" in p.stderr

@@ -1,4 +1,6 @@
-"""Single-stage runs (`corpuskit STAGE`): what pipeline/stream.py guarantees."""
+"""Single-stage runs (`corpuskit STAGE`): what pipeline/stream.py guarantees. The default chain
+over Parquet gives the records it gives over the same data in JSONL, and writes Parquet or JSONL
+alike."""
 import gzip
 import os
 import stat
@@ -8,6 +10,13 @@ from pathlib import Path
 
 import orjson
 import pytest
+
+from corpuskit.core.errors import UsageError
+from corpuskit.io.jsonl import read_records, write_records
+from corpuskit.pipeline.config import PipelineConfig
+from corpuskit.pipeline.stream import run_stream
+from corpuskit.registry import make_stage
+from tests.corpus import make_docs
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,3 +160,40 @@ def test_a_device_output_stays_a_device(run_cli, tmp_path):
     p = run_cli(["cat", src, "-o", dev, "-q"])
     assert p.returncode == 0, p.stderr
     assert stat.S_ISCHR(os.stat(dev).st_mode)
+
+
+def _inputs(tmp_path):
+    recs = make_docs(45, seed=3) + [{"text": "重复的句子。" * 30, "n": 99}] * 2
+    jl = tmp_path / "in.jsonl"
+    jl.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs))
+    pq = tmp_path / "in.parquet"
+    write_records(str(pq), recs)
+    return jl, pq
+
+
+def test_default_chain_gives_the_same_records_from_parquet_as_from_jsonl(tmp_path):
+    jl, pq = _inputs(tmp_path)
+    out = {}
+    for name, src in (("j", jl), ("p", pq)):
+        stats = run_stream(PipelineConfig().build(), [str(src)], str(tmp_path / f"{name}.jsonl"),
+                           str(tmp_path / f"{name}.rej.jsonl"), None, None)
+        out[name] = ((tmp_path / f"{name}.jsonl").read_bytes(), (tmp_path / f"{name}.rej.jsonl").read_bytes(),
+                     stats["conservation"], [s["reasons"] for s in stats["stages"]])
+    assert out["j"] == out["p"]
+    assert out["j"][2]["ok"] and out["j"][2]["kept"] > 20 and out["j"][2]["rejected"] > 10
+
+
+def test_parquet_output_holds_the_records_jsonl_output_holds(tmp_path):
+    jl, _ = _inputs(tmp_path)
+    chain = PipelineConfig(stages=["normalize", "filter-short"]).build
+    run_stream(chain(), [str(jl)], str(tmp_path / "o.jsonl"), str(tmp_path / "r.parquet"), None, None)
+    st = run_stream(chain(), [str(jl)], str(tmp_path / "o.parquet"), None, None, None)
+    assert list(read_records(str(tmp_path / "o.parquet"))) == list(read_records(str(tmp_path / "o.jsonl")))
+    assert st["output"]["records"] == len(list(read_records(str(tmp_path / "o.jsonl"))))
+    rej = list(read_records(str(tmp_path / "r.parquet")))  # meta.rejected survives as JSON
+    assert rej and all(r["meta"]["rejected"]["stage"] == "filter-short" for r in rej)
+
+
+def test_limit_is_refused_for_a_source_stage_and_must_be_positive(tmp_path):
+    with pytest.raises(UsageError, match="--limit"):
+        run_stream([make_stage("fetch")], [str(tmp_path)], None, None, None, None, limit=3)
