@@ -236,15 +236,21 @@ class RayExecutor:
                 num_cpus=1)
             del rows
             it = iter(ds.iter_batches(batch_size=1, batch_format="numpy"))
+            # units finish in any order: a stage's error (a bad line under --strict) is raised
+            # once the window is done, the earliest unit's, so it is the local engine's error
+            errors: list[tuple[str, bytes]] = []
             try:
                 for out in it:
                     for key, blob, err in zip(out["key"], out["files"], out["error"]):
                         if len(err):
-                            raise pickle.loads(bytes(err))
+                            errors.append((str(key), bytes(err)))
+                            continue
                         files = pickle.loads(bytes(blob))
                         _write_unit(units_dir, str(key), files)
                         done += 1
                         note(done, orjson.loads(files["stats.json"]))
+                if errors:
+                    raise pickle.loads(min(errors)[1])
             except Exception as e:
                 # a stage's own error raised in the worker outside corpuskit's checks: unwrapped
                 cause = getattr(e, "cause", None)
