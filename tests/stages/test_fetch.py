@@ -560,3 +560,69 @@ def test_every_redirect_hop_is_checked(server, tmp_path, monkeypatch):
     assert [reason(r) for r in out] == ["private_address", "private_address", None]
     assert out[0].record["meta"]["fetch"]["final_url"] == f"http://127.0.0.2:{server.port}/page/1"
     assert server.hits.get("/page/1") is None
+
+
+def _interrupt_then_resume(server, tmp_path, urls, first_args, wait_for):
+    """Run fetch in a real process, Ctrl-C it once `wait_for()` holds, then --resume in-process;
+    returns (records, rejections) of both runs together."""
+    import signal
+    import subprocess
+    import sys
+
+    p = tmp_path / "urls.txt"
+    p.write_text("".join(u + "\n" for u in urls))
+    out, rej = tmp_path / "p.jsonl", tmp_path / "r.jsonl"
+    args = [sys.executable, "-m", "corpuskit", "fetch", str(p), "-o", str(out), "--rejected", str(rej),
+            "--allow-private", "-q", *first_args]
+    proc = subprocess.Popen(args, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not wait_for():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    return p, out, rej
+
+
+def _both(out, rej):
+    recs = [json.loads(x) for x in out.read_text().splitlines()] if out.exists() else []
+    rejs = [json.loads(x) for x in rej.read_text().splitlines()] if rej.exists() else []
+    return recs, rejs
+
+
+def test_interrupt_with_duplicates_then_resume_loses_nothing(server, tmp_path, run_cli):
+    """Ctrl-C while a URL waits for its host's delay and its duplicate is already rejected:
+    the duplicate's rejection must not be written before the URL itself, or resume would
+    count the URL as done and never fetch it."""
+    r1, a = f"{server.base}/page/r1", f"{server.base}/page/A"
+    p, out, rej = _interrupt_then_resume(
+        server, tmp_path, [r1, a, a], ["--delay", "3", "--per-host", "1"],
+        lambda: server.hits.get("/robots.txt", 0) >= 1)
+    r = run_cli(["fetch", p, "-o", out, "--rejected", rej, "--resume", "--allow-private",
+                 "--delay", "0", "-q"])
+    assert r.returncode == 0, r.stderr
+    recs, rejs = _both(out, rej)
+    assert sorted(x["url"] for x in recs) == sorted([r1, a])
+    assert [(x["url"], x["meta"]["rejected"]["reason"]) for x in rejs] == [(a, "duplicate_url")]
+    assert server.hits.get("/page/A") == 1 and server.hits.get("/page/r1") == 1
+
+
+def test_interrupt_mid_crawl_then_resume_every_url_once(server, tmp_path, run_cli):
+    """A longer list with repeated URLs, Ctrl-C while pages are being written: across both runs
+    every input line is in the output or the rejections exactly once, every unique URL was
+    requested, and none twice."""
+    uniq = [f"{server.base}/page/{i}" for i in range(40)]
+    urls = [u for i, u in enumerate(uniq) for _ in range(1 + (i % 3 == 0))]
+    out_path = tmp_path / "p.jsonl"
+    p, out, rej = _interrupt_then_resume(
+        server, tmp_path, urls, ["--delay", "0.05", "--per-host", "2", "--ignore-robots"],
+        lambda: out_path.exists() and out_path.read_bytes().count(b"\n") >= 8)
+    r = run_cli(["fetch", p, "-o", out, "--rejected", rej, "--resume", "--allow-private",
+                 "--ignore-robots", "--delay", "0", "-q"])
+    assert r.returncode == 0, r.stderr
+    recs, rejs = _both(out, rej)
+    assert sorted(x["url"] for x in recs) == sorted(uniq)
+    dups = sorted(x["url"] for x in rejs)
+    assert dups == sorted(u for i, u in enumerate(uniq) if i % 3 == 0)
+    assert all(x["meta"]["rejected"]["reason"] == "duplicate_url" for x in rejs)
+    assert all(server.hits.get(f"/page/{i}") == 1 for i in range(40))

@@ -159,36 +159,40 @@ class Crawler:
             enable_cleanup_closed=True)
         timeout = aiohttp.ClientTimeout(total=st.timeout, connect=st.connect_timeout,
                                         sock_read=st.read_timeout)
-        pending: deque[asyncio.Future] = deque()
+        # (result future, URL key or None) in input order; the key lets a drain hold back a
+        # later duplicate's rejection when the URL's first occurrence was not finished
+        pending: deque[tuple[asyncio.Future, int | None]] = deque()
         have = asyncio.Event()
         state = {"reading_done": False}
         loop = asyncio.get_running_loop()
-
-        batch: list = []  # results taken from `pending` but not yet handed over
+        # results taken from `pending` but not yet handed over; the emitter's only list, read
+        # by the drain once the emitter has been stopped
+        box: dict[str, list] = {"batch": []}
 
         async def emitter() -> None:
-            nonlocal batch
+            batch = box["batch"]
             while True:
                 while not pending:
                     if state["reading_done"]:
                         return
                     have.clear()
                     await have.wait()
-                await asyncio.wait({pending[0]})
-                batch.append(pending.popleft().result())
+                await asyncio.wait({pending[0][0]})
+                batch.append(pending.popleft()[0].result())
                 # hand over every result that is ready in one go: one thread wake-up per
                 # batch instead of per page (the GIL handoff is what costs)
                 deadline = loop.time() + 0.02
                 while len(batch) < 512:
-                    if pending and pending[0].done():
-                        batch.append(pending.popleft().result())
+                    if pending and pending[0][0].done():
+                        batch.append(pending.popleft()[0].result())
                         continue
                     left = deadline - loop.time()
                     if not pending or left <= 0:
                         break
                     # wait briefly for the next one: 20 ms of latency saves a wake-up a page
-                    await asyncio.wait({pending[0]}, timeout=left)
+                    await asyncio.wait({pending[0][0]}, timeout=left)
                 out, batch = batch, []
+                box["batch"] = batch
                 self.out.put(("items", out))
 
         async def producer() -> None:
@@ -202,11 +206,12 @@ class Crawler:
                     for kind, val in batch:
                         await self.window.acquire()
                         fut: asyncio.Future
+                        key: int | None = None
                         if kind == "ready":
                             fut = loop.create_future()
                             fut.set_result(val)
                         else:
-                            res = self._prepare(val, seen, done_before)
+                            key, res = self._prepare(val, seen, done_before)
                             if res is None:
                                 self.window.release()
                                 continue
@@ -216,7 +221,7 @@ class Crawler:
                             else:
                                 st.counters["urls"] += 1
                                 fut = asyncio.ensure_future(self.fetch_one(*res))
-                        pending.append(fut)
+                        pending.append((fut, key))
                         have.set()
                     if err is not None:
                         raise err
@@ -241,7 +246,7 @@ class Crawler:
                     await asyncio.wait({em, dr} if pr.done() else {em, dr, pr},
                                        return_when=asyncio.FIRST_COMPLETED)
                 if dr.done():
-                    await self._drain(em, pr, pending, batch)
+                    await self._drain(em, pr, pending, box)
                     return
                 if em.exception() is not None:
                     raise em.exception()  # type: ignore[misc]
@@ -249,37 +254,52 @@ class Crawler:
                     raise pr.exception()  # type: ignore[misc]
             finally:
                 dr.cancel()
-                for t in (em, pr, *pending):
+                futs = [f for f, _ in pending]
+                for t in (em, pr, *futs):
                     t.cancel()
-                await asyncio.gather(em, pr, *pending, return_exceptions=True)
+                await asyncio.gather(em, pr, *futs, return_exceptions=True)
 
     async def _drain(self, em: asyncio.Task, pr: asyncio.Task, pending: deque,
-                     batch: list) -> None:
+                     box: dict[str, list]) -> None:
         """Ctrl-C: start nothing new, let requests already on the wire finish (up to
         DRAIN_GRACE seconds), hand over every completed result (input order, with gaps
-        where a URL was not done) so that --resume will not fetch any of them again."""
+        where a URL was not done) so that --resume will not fetch any of them again.
+
+        The emitter is stopped first, so the drain alone hands over what it had taken and
+        what is left. A gap must not be followed by a `duplicate_url` rejection of the same
+        URL: resume counts the occurrences written, so that rejection would stand for the
+        unfinished first occurrence, which would then never be fetched."""
         self.draining = True
         pr.cancel()
-        for f in pending:
+        em.cancel()
+        await asyncio.gather(pr, em, return_exceptions=True)
+        for f, _ in pending:
             if f not in self.active:
                 f.cancel()
-        on_wire = [f for f in pending if not f.done()]
+        on_wire = [f for f, _ in pending if not f.done()]
         if on_wire:
             await asyncio.wait(on_wire, timeout=DRAIN_GRACE)
-        em.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await em
-        done = list(batch)
-        for f in pending:
-            if f.done() and not f.cancelled() and f.exception() is None:
-                done.append(f.result())
+        done = box["batch"]
+        box["batch"] = []
+        unfinished: set[int] = set()
+        for f, key in pending:
+            if not f.done() or f.cancelled() or f.exception() is not None:
+                if key is not None:
+                    unfinished.add(key)
+                continue
+            r = f.result()
+            if key in unfinished and isinstance(r, Rejected) and \
+                    r.rejection.reason == "duplicate_url":
+                continue
+            done.append(r)
         if done:
             self.out.put(("items", done))
 
     def _prepare(self, val: tuple, seen: dict[int, int],
-                 done_before: dict[int, int]) -> tuple | Rejected | None:
-        """Normalise and de-duplicate one URL entry: (url, base record) to fetch, a Rejected,
-        or None when an earlier run already wrote it (resume)."""
+                 done_before: dict[int, int]) -> tuple[int | None, tuple | Rejected | None]:
+        """Normalise and de-duplicate one URL entry: its URL key (None for a record without a
+        URL) and (url, base record) to fetch, a Rejected, or None when an earlier run already
+        wrote it (resume)."""
         source, lineno, raw_url, rec = val
         where = f"{source}:{lineno}"
         if not self.sources or self.sources[-1] != source:
@@ -292,7 +312,8 @@ class Crawler:
         else:
             base = dict(rec)
             if raw_url is None:
-                return Rejected(base, Rejection("bad_url", f"{where}: record has no string 'url'"))
+                return None, Rejected(base, Rejection("bad_url",
+                                                      f"{where}: record has no string 'url'"))
             norm, why = guard.normalize_url(raw_url)
             if "id" not in base:
                 base = {"id": make_id(base), **base}
@@ -302,15 +323,16 @@ class Crawler:
             done_before[key] -= 1
             seen.setdefault(key, code)
             self.st.counters["skipped_resume"] += 1
-            return None
+            return key, None
         if norm is None:
-            return Rejected(base, Rejection("bad_url", why))
+            return key, Rejected(base, Rejection("bad_url", why))
         first = seen.get(key)
         if first is not None:
             src = self.sources[first >> 32]
-            return Rejected(base, Rejection("duplicate_url", f"same URL as {src}:{first & 0xFFFFFFFF}"))
+            return key, Rejected(base, Rejection("duplicate_url",
+                                                 f"same URL as {src}:{first & 0xFFFFFFFF}"))
         seen[key] = code
-        return norm, base
+        return key, (norm, base)
 
     # -- politeness
     def _host(self, host: str) -> _Host:
