@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from corpuskit.core.errors import BadInput
 from corpuskit.core.stage import Rejected
+from corpuskit.io.jsonl import read_records
 from corpuskit.stages.fetch.guard import is_public_ip, normalize_url, url_key
 from corpuskit.stages.fetch.stage import Fetch
 
@@ -626,3 +627,18 @@ def test_interrupt_mid_crawl_then_resume_every_url_once(server, tmp_path, run_cl
     assert dups == sorted(u for i, u in enumerate(uniq) if i % 3 == 0)
     assert all(x["meta"]["rejected"]["reason"] == "duplicate_url" for x in rejs)
     assert all(server.hits.get(f"/page/{i}") == 1 for i in range(40))
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.zst", ".jsonl.gz"])
+def test_cli_compressed_output_flushes_and_resumes(server, tmp_path, run_cli, suffix):
+    """A crawl longer than the 1 s flush interval into a compressed file, then --resume."""
+    p = tmp_path / "urls.txt"
+    p.write_text("".join(f"{server.base}/page/{i}\n" for i in range(6)))
+    out = tmp_path / f"pages{suffix}"
+    args = ["fetch", p, "-o", out, "--allow-private", "--ignore-robots", "--per-host", "1",
+            "--delay", "0.3", "-q"]
+    r = run_cli(args)
+    assert r.returncode == 0, r.stderr
+    r = run_cli([*args, "--resume"])
+    assert r.returncode == 0, r.stderr
+    assert [x["url"] for x in read_records(str(out))] == [f"{server.base}/page/{i}" for i in range(6)]
