@@ -642,3 +642,35 @@ def test_cli_compressed_output_flushes_and_resumes(server, tmp_path, run_cli, su
     r = run_cli([*args, "--resume"])
     assert r.returncode == 0, r.stderr
     assert [x["url"] for x in read_records(str(out))] == [f"{server.base}/page/{i}" for i in range(6)]
+
+
+def test_ipv4_forms_are_canonicalised():
+    for form in ("127.1", "2130706433", "0177.0.0.1", "127.0.0.1.", "0x7f.1", "0x7F000001",
+                 "127.0.1", "017700000001"):
+        assert normalize_url(f"http://{form}:8080/p") == ("http://127.0.0.1:8080/p", ""), form
+    assert url_key("http://127.1/") == url_key("http://127.0.0.1/")
+    for bad in ("256.1", "1.2.3.4.5", "08.1", "0x100000000", "4294967296"):
+        assert normalize_url(f"http://{bad}/")[0] is None, bad
+    # names that merely contain digits are not addresses
+    assert normalize_url("http://1e3/")[0] == "http://1e3/"
+    assert normalize_url("http://123.example/")[0] == "http://123.example/"
+
+
+def test_ipv6_forms_carrying_ipv4_are_judged_by_it():
+    for a in ("::7f00:1", "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b:1::c0a8:1",
+              "2002:7f00:1::", "::ffff:10.0.0.1"):
+        assert not is_public_ip(a), a
+    assert is_public_ip("64:ff9b::808:808")  # NAT64 to 8.8.8.8
+
+
+def test_obfuscated_private_addresses_refused_not_retried(server, tmp_path):
+    forms = ["127.1", "2130706433", "0177.0.0.1", "127.0.0.1.", "0x7f.0.0.1"]
+    urls = [f"http://{f}:{server.port}/page/{i}" for i, f in enumerate(forms)]
+    urls += [f"http://[::7f00:1]:{server.port}/page/v6", f"http://[64:ff9b::7f00:1]:{server.port}/page/n64"]
+    st, out = fetch(urls, tmp_path, allow_private=False, retries=3, backoff=1.0)
+    assert [reason(r) for r in out] == ["private_address"] * len(urls)
+    assert st.result()["retries"] == 0
+    assert server.hits == {}
+    # with --allow-private the short form reaches the server as 127.0.0.1
+    st, out = fetch([f"http://127.1:{server.port}/page/short"], tmp_path)
+    assert out[0]["url"] == f"{server.base}/page/short" and server.hits["/page/short"] == 1
