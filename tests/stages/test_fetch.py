@@ -674,3 +674,14 @@ def test_obfuscated_private_addresses_refused_not_retried(server, tmp_path):
     # with --allow-private the short form reaches the server as 127.0.0.1
     st, out = fetch([f"http://127.1:{server.port}/page/short"], tmp_path)
     assert out[0]["url"] == f"{server.base}/page/short" and server.hits["/page/short"] == 1
+
+
+def test_large_robots_txt_first_500_kib_are_honoured(server, tmp_path):
+    """RFC 9309: a robots.txt over the parsing limit is parsed up to it, not taken as allow-all."""
+    pad = "".join(f"# padding line {i:07d} ..........................................\n"
+                  for i in range(1_150_000 // 64))
+    server.robots = "User-agent: *\nDisallow: /\n" + pad + "Allow: /page/late\n"
+    assert len(server.robots) > 1_100_000
+    st, out = fetch([f"{server.base}/page/1", f"{server.base}/page/late"], tmp_path)
+    assert [reason(r) for r in out] == ["robots_disallowed", "robots_disallowed"]
+    assert "/page/1" not in server.hits and server.hits["/robots.txt"] == 1

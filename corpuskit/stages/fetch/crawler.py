@@ -28,7 +28,7 @@ from corpuskit.stages.fetch import guard
 MAX_CRAWL_DELAY = 60.0
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 _REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
-ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse (at least) the first 500 KiB; the rest is ignored
 DRAIN_GRACE = 10.0  # seconds requests on the wire get to finish after Ctrl-C
 
 
@@ -378,7 +378,7 @@ class Crawler:
 
     # -- one request (with retries), no redirect following
     async def _request(self, url: str, *, max_bytes: int, html_only: bool,
-                       info: dict | None = None) -> _Resp:
+                       info: dict | None = None, truncate: bool = False) -> _Resp:
         import aiohttp
         import yarl
 
@@ -392,7 +392,7 @@ class Crawler:
             try:
                 async with self._slot(host):
                     return await self._attempt(session=self.session, u=u, max_bytes=max_bytes,
-                                               html_only=html_only)
+                                               html_only=html_only, truncate=truncate)
             except _Fail as f:
                 fail = f
             except asyncio.TimeoutError:
@@ -428,7 +428,10 @@ class Crawler:
                 info["attempts"] = info.get("attempts", 1) + 1
             await asyncio.sleep(wait)
 
-    async def _attempt(self, session: Any, u: Any, max_bytes: int, html_only: bool) -> _Resp:
+    async def _attempt(self, session: Any, u: Any, max_bytes: int, html_only: bool,
+                       truncate: bool = False) -> _Resp:
+        """One GET. A body over max_bytes is too_large, or with `truncate` its first max_bytes
+        are kept (robots.txt)."""
         async with session.get(u, allow_redirects=False) as resp:
             status = resp.status
             hdrs = resp.headers
@@ -443,12 +446,15 @@ class Crawler:
             if html_only and ctype and not is_html_type(ctype):
                 raise _Fail("not_html", ctype.split(";")[0].strip(), status=status)
             clen = hdrs.get("Content-Length")
-            if clen and clen.isdigit() and int(clen) > max_bytes:
+            if clen and clen.isdigit() and int(clen) > max_bytes and not truncate:
                 raise _Fail("too_large", f"Content-Length {clen} > {max_bytes} bytes", status=status)
             buf = bytearray()
             async for chunk in resp.content.iter_chunked(65536):
                 buf += chunk
                 if len(buf) > max_bytes:
+                    if truncate:
+                        del buf[max_bytes:]
+                        break
                     raise _Fail("too_large", f"more than {max_bytes} bytes (aborted)", status=status)
             body = bytes(buf)
             if html_only and not ctype and not looks_like_html(body):
@@ -491,7 +497,8 @@ class Crawler:
         url = origin + "/robots.txt"
         try:
             for _ in range(6):  # RFC 9309: follow at least five redirects
-                r = await self._request(url, max_bytes=ROBOTS_MAX_BYTES, html_only=False)
+                r = await self._request(url, max_bytes=ROBOTS_MAX_BYTES + 1, html_only=False,
+                                        truncate=True)
                 if r.location is None:
                     break
                 nxt, _why = guard.normalize_url(str(guard.join_url(url, r.location)))
@@ -501,14 +508,15 @@ class Crawler:
             else:
                 return None
         except _Fail as f:
-            if f.reason == "too_large":
-                return None
             if f.status is not None and 400 <= f.status < 500:
                 return None  # RFC 9309: "unavailable" -> no restrictions
             if f.status is not None:
                 return f"robots.txt of {origin} answered {f.status} (RFC 9309: treat as disallow all)"
             return f
-        text = (r.body or b"").decode("utf-8", "replace")
+        body = r.body or b""
+        if len(body) > ROBOTS_MAX_BYTES:  # parse the first 500 KiB, up to its last whole line
+            body = body[:body.rfind(b"\n", 0, ROBOTS_MAX_BYTES) + 1]
+        text = body.decode("utf-8", "replace")
         try:
             return Protego.parse(text)
         except Exception:  # noqa: BLE001 - unparsable robots.txt: nothing to honour
