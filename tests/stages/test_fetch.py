@@ -685,3 +685,19 @@ def test_large_robots_txt_first_500_kib_are_honoured(server, tmp_path):
     st, out = fetch([f"{server.base}/page/1", f"{server.base}/page/late"], tmp_path)
     assert [reason(r) for r in out] == ["robots_disallowed", "robots_disallowed"]
     assert "/page/1" not in server.hits and server.hits["/robots.txt"] == 1
+
+
+def test_folder_with_symlink_loop(tmp_path, run_cli):
+    """fetch walks folders with the one walker: a link back up (self -> .) is skipped, not
+    followed until ELOOP."""
+    d = tmp_path / "saved"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.html").write_text("<html><body>页面 a</body></html>")
+    (d / "sub" / "b.html").write_text("<html><body>page b</body></html>")
+    (d / "self").symlink_to(".", target_is_directory=True)
+    (d / "sub" / "up").symlink_to("..", target_is_directory=True)
+    r = run_cli(["fetch", d, "-o", tmp_path / "o.jsonl"])
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert sorted(x["html"] for x in recs) == ["<html><body>page b</body></html>",
+                                                "<html><body>页面 a</body></html>"]
