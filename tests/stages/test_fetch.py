@@ -701,3 +701,22 @@ def test_folder_with_symlink_loop(tmp_path, run_cli):
     recs = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
     assert sorted(x["html"] for x in recs) == ["<html><body>page b</body></html>",
                                                 "<html><body>页面 a</body></html>"]
+
+
+def test_cli_url_list_bad_lines_quarantined_bom_and_bad_utf8(server, tmp_path, run_cli):
+    p = tmp_path / "urls.txt"
+    bad_utf8 = f"{server.base}/page/\xb9".encode("latin-1") + b"\n"
+    p.write_bytes(b"\xef\xbb\xbf" + f"{server.base}/page/1\n".encode() + bad_utf8 + b"{nope\n"
+                  + f"{server.base}/page/2\n".encode())
+    out, bad = tmp_path / "o.jsonl", tmp_path / "bad.jsonl"
+    args = ["fetch", p, "-o", out, "--allow-private", "--delay", "0"]
+    r = run_cli([*args, "--bad-records", bad, "--stats", tmp_path / "s.json"])
+    assert r.returncode == 0, r.stderr
+    assert [x["url"] for x in read_records(str(out))] == [f"{server.base}/page/1", f"{server.base}/page/2"]
+    assert bad.read_bytes() == bad_utf8 + b"{nope\n"  # verbatim, never U+FFFD
+    assert b"byte 0xb9" in r.stderr
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["conservation"]["quarantined"] == 2 and s["conservation"]["ok"]
+    # without --bad-records the first bad line stops the run, naming file, line and byte
+    r = run_cli(args)
+    assert r.returncode == 1 and f"{p}:2: invalid UTF-8 (byte 0xb9".encode() in r.stderr
