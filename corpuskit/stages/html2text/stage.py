@@ -25,6 +25,50 @@ _JUNK_SAMPLE = 65_536
 _JUNK_SHARE = 0.05
 
 
+# Elements that never enclose others (void) or whose end tag may be left out (the parser closes
+# them itself): not counted as nesting by the complexity check.
+_NO_NEST = frozenset(
+    "area base br col embed hr img input link meta param source track wbr "
+    "p li dt dd tr td th thead tbody tfoot option optgroup colgroup caption rb rt rtc rp "
+    "html head body".split())
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:_-]*)([^>]*)>")
+_ATTR_RE = re.compile(r"""[^\s=/>"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
+
+
+def complexity(html: str, max_attrs: int, max_nodes: int, max_depth: int) -> str | None:
+    """Why the page is beyond the bounds (None when it is within them), from one scan of the
+    markup before any parsing: attributes in one start tag (the parser's duplicate-attribute
+    check is quadratic in them), start tags in the page (the extraction's work grows with the
+    elements) and nesting depth (start tags not yet closed; void elements and those whose end
+    tag may be left out aside). A limit of 0 is no limit. The scan stops at the first bound
+    passed, so it is linear in the page and cheap next to the parse."""
+    n = depth = 0
+    stack: list[str] = []
+    for m in _TAG_RE.finditer(html):
+        close, name, rest = m.group(1), m.group(2).lower(), m.group(3)
+        if close:
+            if name in _NO_NEST or name not in stack:
+                continue
+            while stack and stack.pop() != name:  # an end tag closes what it encloses
+                pass
+            depth = len(stack)
+            continue
+        n += 1
+        if max_nodes and n > max_nodes:
+            return f"more than {max_nodes:,} elements (--max-nodes)"
+        # an attribute takes at least 2 characters (a space and a name): skip short tags
+        if max_attrs and len(rest) > 2 * max_attrs:
+            k = len(_ATTR_RE.findall(rest))
+            if k > max_attrs:
+                return f"a <{name}> element with {k:,} attributes > --max-attrs {max_attrs:,}"
+        if name not in _NO_NEST and not rest.endswith("/"):
+            stack.append(name)
+            depth = len(stack)
+            if max_depth and depth > max_depth:
+                return f"elements nested more than {max_depth:,} deep (--max-depth)"
+    return None
+
+
 def extract_text(html: str) -> str:
     """Main content of a page as structured plain text (the eval scripts call this)."""
     return extract(html).text
@@ -57,6 +101,8 @@ class HtmlToText(RecordStage):
         "too_large": "the page has more characters than --max-chars",
         "not_html": "binary data rather than a page (control or undecodable characters)",
         "no_content": "the page has no text at all",
+        "too_complex": "more attributes in one element, elements in the page or nesting depth "
+                       "than --max-attrs, --max-nodes, --max-depth (bounds the work per page)",
     }
     needs: ClassVar[str | None] = "html"
 
@@ -71,10 +117,17 @@ class HtmlToText(RecordStage):
     max_chars: int = opt(20_000_000, "Largest page accepted, in characters (trafilatura's "
                                      "cap is 20 MB too); larger pages are rejected as too_large. "
                                      "0 for no limit.")
+    max_attrs: int = opt(1_000, "Most attributes one element may have; pages beyond are rejected "
+                                "as too_complex (the parse is quadratic in them). 0 for no limit.")
+    max_nodes: int = opt(200_000, "Most elements (start tags) in a page; beyond: too_complex. 0 for "
+                                  "no limit.")
+    max_depth: int = opt(50_000, "Deepest nesting of elements in a page; beyond: too_complex. 0 "
+                                 "for no limit.")
 
     def __post_init__(self) -> None:
-        if self.max_chars < 0:
-            raise ValueError("--max-chars must be >= 0")
+        for name in ("max_chars", "max_attrs", "max_nodes", "max_depth"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 0")
         if self.favor not in FAVOR:
             raise ValueError(f"--favor must be one of {' | '.join(FAVOR)}, not {self.favor!r}")
 
@@ -97,6 +150,9 @@ class HtmlToText(RecordStage):
             return Rejection("too_large", f"{n} > {self.max_chars} chars")
         if looks_binary(html):
             return Rejection("not_html", "mostly control/undecodable characters")
+        why = complexity(html, self.max_attrs, self.max_nodes, self.max_depth)
+        if why is not None:
+            return Rejection("too_complex", why)
         try:
             ex = extract(html, self.favor)
         except (ValueError, etree.LxmlError) as e:  # libxml2 refusing input it cannot parse
