@@ -26,6 +26,7 @@ import re
 import threading
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -96,10 +97,52 @@ def load_entries(langs: tuple[str, ...] = LANGS, categories: tuple[str, ...] = C
 
 
 class Matcher:
-    """Finds the non-overlapping (leftmost-longest) lexicon entries in a lower-cased text."""
+    """Finds the non-overlapping (leftmost-longest) lexicon entries in a lower-cased text.
 
-    def find(self, low: str) -> list[Entry]:  # pragma: no cover - interface
+    Hits are produced chunk by chunk (`CHUNK` characters of start positions at a time), so
+    memory stays bounded however long the text is and however many overlapping candidates it
+    holds ("x" * 10M has ten million overlapping "xxx")."""
+
+    CHUNK = 1 << 16
+
+    def __init__(self, entries: list[Entry]):
+        self.entries = entries
+        self.maxlen = max((len(e.word) for e in entries), default=1)
+
+    def _overlapping(self, seg: str) -> Iterable[tuple[int, int, int]]:  # pragma: no cover
+        """(entry index, start, end) of every hit in `seg`, overlapping ones included."""
         raise NotImplementedError
+
+    def iter_hits(self, low: str) -> Iterator[Entry]:
+        entries, n, last_end = self.entries, len(low), -1
+        for pos in range(0, max(n, 1), self.CHUNK):
+            stop = min(n, pos + self.CHUNK)
+            # hits that start in [pos, stop); the segment reaches far enough to see them end
+            seg = low[pos:stop + self.maxlen - 1]
+            spans = []
+            for i, start, end in self._overlapping(seg):
+                if start >= stop - pos:
+                    continue  # starts in the next chunk
+                e = entries[i]
+                if _boundary_ok(low, pos + start, pos + end, e):
+                    spans.append((pos + start, pos + end, e))
+            # leftmost-longest, across chunks: "big tits" counts once, not as "big tits" +
+            # "tits"; "妈妈的" (weak) hides the "妈的" inside it
+            spans.sort(key=lambda s: (s[0], -s[1]))
+            for start, end, e in spans:
+                if start >= last_end:
+                    yield e
+                    last_end = end
+
+    def find(self, low: str) -> list[Entry]:
+        return list(self.iter_hits(low))
+
+    def count(self, low: str) -> dict[Entry, int]:
+        """How many times each entry is hit, without keeping the hits."""
+        out: dict[Entry, int] = {}
+        for e in self.iter_hits(low):
+            out[e] = out.get(e, 0) + 1
+        return out
 
 
 def _boundary_ok(low: str, start: int, end: int, e: Entry) -> bool:
@@ -110,20 +153,6 @@ def _boundary_ok(low: str, start: int, end: int, e: Entry) -> bool:
     return True
 
 
-def _leftmost_longest(spans: list[tuple[int, int, Entry]]) -> list[Entry]:
-    """Non-overlapping, leftmost-longest: "big tits" counts once, not as "big tits" + "tits";
-    "妈妈的" (weak) hides the "妈的" inside it."""
-    if len(spans) < 2:
-        return [s[2] for s in spans]
-    spans.sort(key=lambda s: (s[0], -s[1]))
-    out, last_end = [], -1
-    for start, end, e in spans:
-        if start >= last_end:
-            out.append(e)
-            last_end = end
-    return out
-
-
 class AhoMatcher(Matcher):
     """Aho-Corasick automaton (ahocorasick-rs, Rust) over all entries, every overlapping hit
     reported, word boundaries checked per hit in Python (hits are rare)."""
@@ -131,17 +160,11 @@ class AhoMatcher(Matcher):
     def __init__(self, entries: list[Entry]):
         import ahocorasick_rs
 
+        super().__init__(entries)
         self.automaton = ahocorasick_rs.AhoCorasick([e.word for e in entries])
-        self.entries = entries
 
-    def find(self, low: str) -> list[Entry]:
-        entries = self.entries
-        spans = []
-        for i, start, end in self.automaton.find_matches_as_indexes(low, overlapping=True):
-            e = entries[i]
-            if _boundary_ok(low, start, end, e):
-                spans.append((start, end, e))
-        return _leftmost_longest(spans)
+    def _overlapping(self, seg: str) -> Iterable[tuple[int, int, int]]:
+        return self.automaton.find_matches_as_indexes(seg, overlapping=True)  # type: ignore[no-any-return]
 
 
 class PyAhoMatcher(Matcher):
@@ -150,22 +173,17 @@ class PyAhoMatcher(Matcher):
     def __init__(self, entries: list[Entry]):
         import ahocorasick
 
+        super().__init__(entries)
         self.automaton = ahocorasick.Automaton()
         for i, e in enumerate(entries):
             self.automaton.add_word(e.word, i)
         self.automaton.make_automaton()
-        self.entries = entries
 
-    def find(self, low: str) -> list[Entry]:
+    def _overlapping(self, seg: str) -> Iterable[tuple[int, int, int]]:
         entries = self.entries
-        spans = []
-        for end_idx, i in self.automaton.iter(low):
-            e = entries[i]
+        for end_idx, i in self.automaton.iter(seg):
             end = end_idx + 1
-            start = end - len(e.word)
-            if _boundary_ok(low, start, end, e):
-                spans.append((start, end, e))
-        return _leftmost_longest(spans)
+            yield i, end - len(entries[i].word), end
 
 
 class RegexMatcher(Matcher):
@@ -175,6 +193,7 @@ class RegexMatcher(Matcher):
     _NOT_SPACED_AFTER = "(?![^\\W_\u2e80-\U0010ffff])"
 
     def __init__(self, entries: list[Entry]):
+        super().__init__(entries)
         self.by_word = {e.word: e for e in entries}
         alts = []
         for e in sorted(entries, key=lambda e: (-len(e.word), e.word)):
@@ -186,9 +205,9 @@ class RegexMatcher(Matcher):
             alts.append(p)
         self.pattern = re.compile("|".join(alts))
 
-    def find(self, low: str) -> list[Entry]:
+    def iter_hits(self, low: str) -> Iterator[Entry]:
         by_word = self.by_word
-        return [by_word[m.group()] for m in self.pattern.finditer(low)]
+        return (by_word[m.group()] for m in self.pattern.finditer(low))
 
 
 # ----------------------------------------------------------------------------- URL lists
@@ -409,14 +428,15 @@ class FilterUnsafe(RecordStage):
 
     def score(self, text: str) -> dict[str, Any]:
         """Hits in `text`: {'strong', 'weak', 'score', 'categories': {cat: n}}."""
-        found = get_matcher(self._langs, self._cats, self.matcher).find(text.lower())
-        strong = sum(1 for e in found if e.strong)
-        weak = len(found) - strong
+        found = get_matcher(self._langs, self._cats, self.matcher).count(text.lower())
+        strong = sum(k for e, k in found.items() if e.strong)
+        weak = sum(found.values()) - strong
         cats: dict[str, int] = {}
-        counted = found if strong else []
-        for e in counted:
-            cats[e.category] = cats.get(e.category, 0) + 1
-        return {"strong": strong, "weak": weak, "score": len(counted), "categories": cats}
+        if strong:
+            for e, k in found.items():
+                cats[e.category] = cats.get(e.category, 0) + k
+        return {"strong": strong, "weak": weak, "score": (strong + weak) if strong else 0,
+                "categories": cats}
 
     def process(self, record: dict) -> dict | Rejection:
         text = self.get_text(record)
