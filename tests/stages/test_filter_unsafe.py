@@ -267,3 +267,23 @@ def test_cli_counts_reasons(run_cli, tmp_path):
     rejected = {json.loads(x)["id"]: json.loads(x)["meta"]["rejected"]["reason"] for x in rej.read_text().splitlines()}
     assert rejected == {"b": "blocked_url", "c": "unsafe_words"}
     assert "blocked_url" in stats.read_text()
+
+
+def test_huge_run_of_x_memory_stays_within_3x(tmp_path):
+    """"x" * 10M: ten million overlapping candidates ("xxx", "xx"), never all held at once."""
+    from tests.memory import extra_over_record
+
+    assert extra_over_record(tmp_path, "filter-unsafe", "x" * 10_000_000) <= 3.0
+
+
+def test_chunked_matching_is_exact_across_chunk_edges(monkeypatch):
+    from corpuskit.stages.filter_unsafe import Matcher
+
+    st = FilterUnsafe()
+    text = ("big tits and porn 操你妈 做爱, class assessment " * 50).lower()
+    m = get_matcher(st._langs, st._cats, "aho")
+    whole = [e.word for e in m.find(text)]
+    for chunk in (1, 2, 3, 7, 64):
+        monkeypatch.setattr(Matcher, "CHUNK", chunk)
+        assert [e.word for e in m.find(text)] == whole
+    assert sum(m.count(text).values()) == len(whole)
