@@ -26,7 +26,7 @@ import re
 import threading
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -71,6 +71,10 @@ class Entry:
         self.right = _is_spaced_char(word[-1])
 
 
+# a letter or digit below U+2E80 (what _is_spaced_char accepts), as a regex class
+_SPACED_CLASS = "[^\\W_\u2e80-\U0010ffff]"
+
+
 def _is_spaced_char(ch: str) -> bool:
     # a letter or digit of a script written with spaces (CJK starts at U+2E80)
     return ch.isalnum() and ch < "\u2e80"
@@ -104,12 +108,14 @@ class Matcher:
     holds ("x" * 10M has ten million overlapping "xxx")."""
 
     CHUNK = 1 << 16
+    MASK_FROM = 16_384  # chunks longer than this are checked for long runs of letters
 
     def __init__(self, entries: list[Entry]):
         self.entries = entries
         self.maxlen = max((len(e.word) for e in entries), default=1)
+        self._long_run_re: re.Pattern | None = None
 
-    def _overlapping(self, seg: str) -> Iterable[tuple[int, int, int]]:  # pragma: no cover
+    def _overlapping(self, seg: str) -> list[tuple[int, int, int]]:  # pragma: no cover
         """(entry index, start, end) of every hit in `seg`, overlapping ones included."""
         raise NotImplementedError
 
@@ -119,8 +125,15 @@ class Matcher:
             stop = min(n, pos + self.CHUNK)
             # hits that start in [pos, stop); the segment reaches far enough to see them end
             seg = low[pos:stop + self.maxlen - 1]
+            # a run of letters longer than any entry ("xxxx..." has two overlapping candidates
+            # a character, all failing the boundary checks) is masked first; a text of a few
+            # kB is cheap either way (so most texts skip the check), and only a token that long
+            # calls for the regex
+            if len(seg) > self.MASK_FROM and max(map(len, seg.split())) > self.maxlen:
+                seg = self._mask_long_runs(seg)
+            hits = self._overlapping(seg)
             spans = []
-            for i, start, end in self._overlapping(seg):
+            for i, start, end in hits:
                 if start >= stop - pos:
                     continue  # starts in the next chunk
                 e = entries[i]
@@ -133,6 +146,17 @@ class Matcher:
                 if start >= last_end:
                     yield e
                     last_end = end
+
+    def _mask_long_runs(self, seg: str) -> str:
+        """`seg` with every run of letters and digits of a spaced script longer than the
+        longest entry blanked out (same length, a character no entry holds). No hit touching
+        such a run's inside can pass the word-boundary checks: it starts or ends next to a
+        letter of the run. So the hits that remain are the same, and "x" * 10M costs one
+        regex pass instead of twenty million boundary checks in Python."""
+        p = self._long_run_re
+        if p is None:
+            p = self._long_run_re = re.compile(f"{_SPACED_CLASS}{{{self.maxlen + 1},}}")
+        return p.sub(lambda m: "\0" * len(m.group()), seg)
 
     def find(self, low: str) -> list[Entry]:
         return list(self.iter_hits(low))
@@ -163,7 +187,7 @@ class AhoMatcher(Matcher):
         super().__init__(entries)
         self.automaton = ahocorasick_rs.AhoCorasick([e.word for e in entries])
 
-    def _overlapping(self, seg: str) -> Iterable[tuple[int, int, int]]:
+    def _overlapping(self, seg: str) -> list[tuple[int, int, int]]:
         return self.automaton.find_matches_as_indexes(seg, overlapping=True)  # type: ignore[no-any-return]
 
 
@@ -179,11 +203,10 @@ class PyAhoMatcher(Matcher):
             self.automaton.add_word(e.word, i)
         self.automaton.make_automaton()
 
-    def _overlapping(self, seg: str) -> Iterable[tuple[int, int, int]]:
+    def _overlapping(self, seg: str) -> list[tuple[int, int, int]]:
         entries = self.entries
-        for end_idx, i in self.automaton.iter(seg):
-            end = end_idx + 1
-            yield i, end - len(entries[i].word), end
+        return [(i, end_idx + 1 - len(entries[i].word), end_idx + 1)
+                for end_idx, i in self.automaton.iter(seg)]
 
 
 class RegexMatcher(Matcher):
@@ -408,12 +431,18 @@ class FilterUnsafe(RecordStage):
     soft_url_words: int = opt(2, "Block a URL holding this many of FineWeb's soft banned words.")
     matcher: str = opt("auto", "Word matcher: aho (ahocorasick-rs), pyaho (pyahocorasick), regex (one "
                                "compiled re; slow), auto (= aho).")
+    title_weight: float = opt(3.0, "Each word-list hit in meta.title (the page title html2text "
+                                   "records) counts this many hits, undiluted by the text's "
+                                   "length: with the defaults one strong hit in the title drops "
+                                   "the page. 0: titles are not scored.")
 
     def __post_init__(self) -> None:
         if self.min_hits < 1:
             raise ValueError(f"--min-hits must be >= 1 (got {self.min_hits})")
         if self.min_per_1k < 0:
             raise ValueError(f"--min-per-1k must be >= 0 (got {self.min_per_1k})")
+        if self.title_weight < 0:
+            raise ValueError(f"--title-weight must be >= 0 (got {self.title_weight})")
         if self.soft_url_words < 1:
             raise ValueError(f"--soft-url-words must be >= 1 (got {self.soft_url_words})")
         if self.matcher not in MATCHERS:
@@ -426,9 +455,12 @@ class FilterUnsafe(RecordStage):
         self._langs = _csv(self.langs, LANGS, "--langs")
         self._cats = _csv(self.categories, CATEGORIES, "--categories")
 
+    def _found(self, text: str) -> dict[Entry, int]:
+        return get_matcher(self._langs, self._cats, self.matcher).count(text.lower())
+
     def score(self, text: str) -> dict[str, Any]:
         """Hits in `text`: {'strong', 'weak', 'score', 'categories': {cat: n}}."""
-        found = get_matcher(self._langs, self._cats, self.matcher).count(text.lower())
+        found = self._found(text)
         strong = sum(k for e, k in found.items() if e.strong)
         weak = sum(found.values()) - strong
         cats: dict[str, int] = {}
@@ -438,16 +470,35 @@ class FilterUnsafe(RecordStage):
         return {"strong": strong, "weak": weak, "score": (strong + weak) if strong else 0,
                 "categories": cats}
 
+    def _title(self, record: dict) -> str | None:
+        meta = record.get("meta")
+        t = meta.get("title") if isinstance(meta, dict) and self.title_weight > 0 else None
+        return t if isinstance(t, str) and t.strip() else None
+
     def process(self, record: dict) -> dict | Rejection:
         text = self.get_text(record)
-        s = self.score(text)
-        n = s["score"]
+        body = self._found(text)
+        title_text = self._title(record)
+        title = self._found(title_text) if title_text is not None else {}
+        # weak entries count once the page (text or title) has a strong hit
+        strong = any(e.strong for e in body) or any(e.strong for e in title)
+        n_body = sum(body.values()) if strong else 0
+        n_title = sum(title.values()) if strong else 0
+        w_title = self.title_weight * n_title
+        n = n_body + w_title
         per_1k = 0.0
-        if n:
-            per_1k = round(1000.0 * n / max(count_words(text), 1), 2)
-        info: dict[str, Any] = {"hits": n, "per_1k_words": per_1k}
-        if s["categories"]:
-            info["categories"] = s["categories"]
+        if n_body:
+            per_1k = round(1000.0 * n_body / max(count_words(text), 1), 2)
+        cats: dict[str, float] = {}
+        if strong:
+            for found, weight in ((body, 1.0), (title, self.title_weight)):
+                for e, k in found.items():
+                    cats[e.category] = cats.get(e.category, 0) + k * weight
+        info: dict[str, Any] = {"hits": n_body, "per_1k_words": per_1k}
+        if n_title:
+            info["title_hits"] = n_title
+        if cats:
+            info["categories"] = {c: _num(v) for c, v in cats.items()}
         url_hit = None
         if self.check_url:
             url = record.get(self.url_field)
@@ -458,7 +509,15 @@ class FilterUnsafe(RecordStage):
         set_meta(record, "unsafe", info)
         if url_hit:
             return Rejection("blocked_url", _URL_DETAIL[url_hit].format(n=self.soft_url_words))
-        if n >= self.min_hits and per_1k >= self.min_per_1k:
-            cats = ", ".join(f"{c} {k}" for c, k in sorted(s["categories"].items(), key=lambda x: -x[1]))
-            return Rejection("unsafe_words", f"{cats} ({n} hits, {per_1k:g}/1k words)")
+        # the body's hits must be dense enough; the title's (weighted) are never diluted
+        if n >= self.min_hits and (per_1k >= self.min_per_1k or w_title >= self.min_hits):
+            cs = ", ".join(f"{c} {_num(k):g}" for c, k in sorted(cats.items(), key=lambda x: -x[1]))
+            where = f"{n_body} hits, {per_1k:g}/1k words"
+            if n_title:
+                where += f"; {n_title} in the title x {self.title_weight:g}"
+            return Rejection("unsafe_words", f"{cs} ({where})")
         return record
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else round(x, 2)

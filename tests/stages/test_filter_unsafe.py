@@ -169,8 +169,8 @@ def test_annotations_cover_the_verbatim_lists_exactly():
     for lang in ("en", "zh"):
         src = {w for w in (DATA_DIR / f"ldnoobw_{lang}.txt").read_text(encoding="utf-8").splitlines() if w}
         assert {r[1] for r in rows if r[0] == lang} == src
-    # Traditional spellings: Chinese only, new entries, marked as derived
-    assert derived and all(r[0] == "zh" and r[4] == "derived:opencc" for r in derived)
+    # Traditional spellings (derived) and corpuskit's own entries: Chinese only, new entries
+    assert derived and all(r[0] == "zh" and r[4] in ("derived:opencc", "corpuskit") for r in derived)
     assert not {r[1] for r in derived} & {r[1] for r in rows}
     assert {r[2] for r in rows} <= {"adult", "hate", "violence", "profanity"}
     assert {r[3] for r in rows} == {"strong", "weak", "allow"}
@@ -287,3 +287,49 @@ def test_chunked_matching_is_exact_across_chunk_edges(monkeypatch):
         monkeypatch.setattr(Matcher, "CHUNK", chunk)
         assert [e.word for e in m.find(text)] == whole
     assert sum(m.count(text).values()) == len(whole)
+    # masking long letter runs first (done on chunks over MASK_FROM characters) finds the same hits
+    text += "xxx " + "x" * 500 + " porn xxxx" + "ass" * 40 + " 2g1c"
+    monkeypatch.setattr(Matcher, "CHUNK", 1 << 16)
+    monkeypatch.setattr(Matcher, "MASK_FROM", 1 << 30)
+    whole = [e.word for e in m.find(text)]
+    assert whole[-3:] == ["xxx", "porn", "2g1c"]
+    monkeypatch.setattr(Matcher, "MASK_FROM", 0)
+    assert [e.word for e in m.find(text)] == whole
+
+
+def test_long_run_of_one_letter_is_fast():
+    import time
+
+    t0 = time.perf_counter()
+    rec = FilterUnsafe().process({"text": "x" * 5_000_000 + " porn"})
+    assert isinstance(rec, dict) and rec["meta"]["unsafe"]["hits"] == 1
+    assert time.perf_counter() - t0 < 10.0  # ~70 s checking every overlapping "xxx" in Python
+
+
+def test_title_is_scored_with_its_own_weight():
+    """SEO-hijacked pages: the porn words are only in the <title> (a real Common Crawl page
+    titled 亚洲精品无码免费视频); the body is ordinary text of any length."""
+    st = FilterUnsafe()
+    for title in ("亚洲精品无码免费视频", "欧美性爱视频在线观看", "Free porn videos"):
+        rec = {"text": BENIGN_ZH * 20, "meta": {"title": title}}
+        r = st.process(rec)
+        assert isinstance(r, Rejection) and r.reason == "unsafe_words", title
+        assert "in the title x 3" in r.detail and rec["meta"]["unsafe"]["title_hits"] == 1
+    # an ordinary title, or a weak word alone in it, changes nothing
+    for title in ("北京市政府工作报告", "Sex education in schools", "Rape trial verdict"):
+        rec = {"text": BENIGN_EN, "meta": {"title": title}}
+        assert st.process(rec) is rec, title
+    # the weight: 0 turns title scoring off; 1 makes a title hit count like a body hit
+    rec = {"text": BENIGN_ZH * 20, "meta": {"title": "亚洲精品无码免费视频"}}
+    assert isinstance(FilterUnsafe(title_weight=0).process(dict(rec)), dict)
+    assert isinstance(FilterUnsafe(title_weight=1).process(dict(rec)), dict)
+    with pytest.raises(ValueError):
+        FilterUnsafe(title_weight=-1)
+
+
+def test_title_hits_add_to_a_borderline_body():
+    st = FilterUnsafe(title_weight=1)
+    body = BENIGN_EN + " porn porn. "  # two strong hits, dense enough, one short of min_hits
+    assert isinstance(st.process({"text": body}), dict)
+    r = st.process({"text": body, "meta": {"title": "porn"}})
+    assert isinstance(r, Rejection) and r.reason == "unsafe_words"
