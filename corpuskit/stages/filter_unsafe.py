@@ -21,7 +21,6 @@ Two independent checks, both offline, with data shipped in ``corpuskit/data/unsa
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
 from array import array
@@ -33,7 +32,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from corpuskit.core.assets import DATA_DIR as ASSETS
-from corpuskit.core.assets import cache_dir
+from corpuskit.core.assets import cache_dir, read_cache, write_cache
 from corpuskit.core.stage import RecordStage, Rejection, opt, set_meta
 from corpuskit.core.text import count_words
 
@@ -328,29 +327,21 @@ def _hash_lines(path: Path, h: Any) -> array:
 
 def _cached_domain_hashes(src: Path, h: Any) -> array:
     """The hash array of `src`, from the cache when a previous run left it there (a 36 MB read
-    instead of ~2 s of decompressing and hashing in every process). The cache file is named by
-    a hash of the shipped list, so a new list never meets an old cache. A cache that cannot be
-    read or written is only a missed speed-up."""
+    instead of ~2 s of decompressing and hashing in every process). The cache holds a checksum
+    of the shipped list it was built from and of itself (core.assets.read_cache): a damaged or
+    stale cache is rebuilt, never trusted (a cache that stopped listing domains would let adult
+    sites through silently). A cache that cannot be written is only a missed speed-up."""
     import xxhash
 
-    key = xxhash.xxh3_64_hexdigest(src.read_bytes())
-    path = cache_dir() / f"ut1_adult_domains-{key}.u64"
-    try:
-        data = path.read_bytes()
-        if data and len(data) % 8 == 0:
-            out = array("Q")
-            out.frombytes(data)
-            return out
-    except OSError:
-        pass
+    key = b"ut1-domain-hashes-v2:" + xxhash.xxh3_128_digest(src.read_bytes())
+    path = cache_dir() / f"ut1_adult_domains-{xxhash.xxh3_64_hexdigest(key)}.u64"
+    data = read_cache(path, key)
+    if data is not None and len(data) % 8 == 0:
+        out = array("Q")
+        out.frombytes(data)
+        return out
     out = _hash_lines(src, h)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(out.tobytes())
-        os.replace(tmp, path)  # atomic: concurrent workers never read half a file
-    except OSError:
-        pass
+    write_cache(path, key, out.tobytes())
     return out
 
 

@@ -194,25 +194,36 @@ def test_url_blocklist_domain_subdomain_and_words():
 
 
 def test_domain_hash_cache_round_trip(tmp_path, monkeypatch):
-    from corpuskit.stages import filter_unsafe as safety
-
-    monkeypatch.setenv("CORPUSKIT_CACHE", str(tmp_path))
-    src = tmp_path / "list.txt.zst"
+    import xxhash
     import zstandard
 
-    src.write_bytes(zstandard.ZstdCompressor().compress(b"a.example\nb.example\n"))
-    import xxhash
+    from corpuskit.stages import filter_unsafe as safety
 
+    monkeypatch.setenv("CORPUSKIT_CACHE", str(tmp_path / "cache"))
+    src = tmp_path / "list.txt.zst"
+    src.write_bytes(zstandard.ZstdCompressor().compress(b"a.example\nb.example\nc.example\n"))
     h = xxhash.xxh3_64_intdigest
-    first = safety._cached_domain_hashes(src, h)
-    cached = list(tmp_path.glob("ut1_adult_domains-*.u64"))
-    assert len(cached) == 1 and not list(tmp_path.glob("*.tmp*"))
-    assert list(first) == sorted([h(b"a.example"), h(b"b.example")])
-    cached[0].write_bytes(first[:1].tobytes())  # proves the second call reads the cache
-    assert list(safety._cached_domain_hashes(src, h)) == [first[0]]
+    want = sorted([h(b"a.example"), h(b"b.example"), h(b"c.example")])
+    assert list(safety._cached_domain_hashes(src, h)) == want
+    [cached] = list((tmp_path / "cache").glob("ut1_adult_domains-*.u64"))
+    assert not list((tmp_path / "cache").glob("*.tmp"))
+    # the second call reads the cache (building again would fail here)
+    real = safety._hash_lines
+    monkeypatch.setattr(safety, "_hash_lines", lambda *a: pytest.fail("rebuilt"))
+    assert list(safety._cached_domain_hashes(src, h)) == want
+    monkeypatch.setattr(safety, "_hash_lines", real)
+    # a damaged cache is rebuilt, never trusted: 8 zero bytes written in, cut in half, emptied
+    good = cached.read_bytes()
+    for bad in (good[:30] + bytes(8) + good[38:], good[:len(good) // 2], b""):
+        cached.write_bytes(bad)
+        assert list(safety._cached_domain_hashes(src, h)) == want
+        assert cached.read_bytes() == good
+    # a cache built from another list is not used for this one
+    src.write_bytes(zstandard.ZstdCompressor().compress(b"d.example\n"))
+    assert list(safety._cached_domain_hashes(src, h)) == [h(b"d.example")]
     # an unwritable cache location is only a missed speed-up
     monkeypatch.setenv("CORPUSKIT_CACHE", str(src / "not-a-dir"))
-    assert list(safety._cached_domain_hashes(src, h)) == list(first)
+    assert list(safety._cached_domain_hashes(src, h)) == [h(b"d.example")]
 
 
 def test_url_hit_drops_whatever_the_text():
