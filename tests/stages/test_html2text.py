@@ -433,3 +433,18 @@ def test_too_many_elements_and_too_deep_are_too_complex():
     # unclosed <p> and <li> (closed by the parser) and void elements are not nesting
     sloppy = "<body><ul>" + "<li><p>item<br><img src=x>" * 5_000 + "</ul>"
     assert isinstance(HtmlToText(max_depth=10).process({"html": sloppy}), dict)
+
+
+def test_many_elements_with_many_attributes_are_too_complex():
+    """Each element under --max-attrs, but the parser's work (attributes squared, summed) is
+    not: 1,000 elements of 900 attributes took ~50 s."""
+    import time
+
+    attrs = " ".join(f'a{i}="v"' for i in range(900))
+    page = "<html><body>" + f"<p {attrs}>x</p>" * 1_000 + "</body></html>"
+    t0 = time.perf_counter()
+    out = HtmlToText().process({"html": page})
+    assert isinstance(out, Rejection) and out.reason == "too_complex" and "attribute pairs" in out.detail
+    assert time.perf_counter() - t0 < 3.0
+    few = "<html><body>" + f"<p {attrs}>x</p>" * 3 + "</body></html>"
+    assert HtmlToText().process({"html": few})["text"].split() == ["x", "x", "x"]
