@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,9 @@ def _peak_mb(args: list[str]) -> tuple[float, float, int]:
     """(peak RSS in MB, seconds, exit code) of `python -m corpuskit ARGS`."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     t0 = time.perf_counter()
-    p = subprocess.Popen([sys.executable, "-m", "corpuskit", *args], env=env,
+    # close_fds=False lets subprocess use posix_spawn (vfork): a forked child's peak would
+    # otherwise include this process's pages
+    p = subprocess.Popen([sys.executable, "-m", "corpuskit", *args], env=env, close_fds=False,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -114,8 +117,11 @@ def memory_rows(mb: float, stages: list[str], work: Path) -> list[dict]:
             ratio = extra * 1024 * 1024 / sizes[kind]
             outcome = "kept" if out.exists() and out.stat().st_size else (
                 "rejected" if rej.exists() and rej.stat().st_size else f"exit {code}")
-            if outcome == "rejected":
-                outcome += ": " + orjson.loads(rej.read_bytes().split(b"\n", 1)[0])["meta"]["rejected"]["reason"]
+            if outcome == "rejected":  # the reason, from the record's tail (never load it here)
+                with open(rej, "rb") as f:
+                    f.seek(max(0, rej.stat().st_size - 4096))
+                    m = re.search(rb'"reason":"([a-z0-9_]+)"', f.read())
+                outcome += ": " + (m.group(1).decode() if m else "?")
             rows.append({"stage": stage, "record": kind, "record_mb": round(sizes[kind] / 1e6, 1),
                          "baseline_mb": round(base), "peak_mb": round(peak), "extra_x_record": round(ratio, 2),
                          "seconds": round(secs, 1), "outcome": outcome, "exit": code,
