@@ -118,12 +118,20 @@ class Matcher:
         """(entry index, start, end) of every hit in `seg`, overlapping ones included."""
         raise NotImplementedError
 
-    def iter_hits(self, low: str) -> Iterator[Entry]:
+    def iter_hits(self, low: str, lower: bool = False) -> Iterator[Entry]:
+        """The hits in `low` in order; with `lower`, `low` is lower-cased here a chunk at a
+        time (no lower-cased copy of a huge text)."""
+        if lower and "\u0130" in low:  # the one character whose lower case is two long
+            low, lower = low.lower(), False
         entries, n, last_end = self.entries, len(low), -1
         for pos in range(0, max(n, 1), self.CHUNK):
             stop = min(n, pos + self.CHUNK)
-            # hits that start in [pos, stop); the segment reaches far enough to see them end
-            seg = low[pos:stop + self.maxlen - 1]
+            # hits that start in [pos, stop); the segment reaches far enough to see them end,
+            # plus one character each side for the word-boundary checks
+            left = 1 if pos else 0
+            seg = low[pos - left:stop + self.maxlen]
+            if lower:
+                seg = seg.lower()
             # a run of letters longer than any entry ("xxxx..." has two overlapping candidates
             # a character, all failing the boundary checks) is masked first; a text of a few
             # kB is cheap either way (so most texts skip the check), and only a token that long
@@ -132,12 +140,14 @@ class Matcher:
                 seg = self._mask_long_runs(seg)
             hits = self._overlapping(seg)
             spans = []
+            first, past = left, stop - pos + left
+            base = pos - left
             for i, start, end in hits:
-                if start >= stop - pos:
-                    continue  # starts in the next chunk
+                if start < first or start >= past:
+                    continue  # in the left context, or starts in the next chunk
                 e = entries[i]
-                if _boundary_ok(low, pos + start, pos + end, e):
-                    spans.append((pos + start, pos + end, e))
+                if _boundary_ok(seg, start, end, e):
+                    spans.append((base + start, base + end, e))
             # leftmost-longest, across chunks: "big tits" counts once, not as "big tits" +
             # "tits"; "妈妈的" (weak) hides the "妈的" inside it
             spans.sort(key=lambda s: (s[0], -s[1]))
@@ -160,10 +170,10 @@ class Matcher:
     def find(self, low: str) -> list[Entry]:
         return list(self.iter_hits(low))
 
-    def count(self, low: str) -> dict[Entry, int]:
+    def count(self, text: str, lower: bool = False) -> dict[Entry, int]:
         """How many times each entry is hit, without keeping the hits."""
         out: dict[Entry, int] = {}
-        for e in self.iter_hits(low):
+        for e in self.iter_hits(text, lower):
             out[e] = out.get(e, 0) + 1
         return out
 
@@ -227,9 +237,9 @@ class RegexMatcher(Matcher):
             alts.append(p)
         self.pattern = re.compile("|".join(alts))
 
-    def iter_hits(self, low: str) -> Iterator[Entry]:
+    def iter_hits(self, low: str, lower: bool = False) -> Iterator[Entry]:
         by_word = self.by_word
-        return (by_word[m.group()] for m in self.pattern.finditer(low))
+        return (by_word[m.group()] for m in self.pattern.finditer(low.lower() if lower else low))
 
 
 # ----------------------------------------------------------------------------- URL lists
@@ -447,7 +457,7 @@ class FilterUnsafe(RecordStage):
         self._cats = _csv(self.categories, CATEGORIES, "--categories")
 
     def _found(self, text: str) -> dict[Entry, int]:
-        return get_matcher(self._langs, self._cats, self.matcher).count(text.lower())
+        return get_matcher(self._langs, self._cats, self.matcher).count(text, lower=True)
 
     def score(self, text: str) -> dict[str, Any]:
         """Hits in `text`: {'strong', 'weak', 'score', 'categories': {cat: n}}."""

@@ -344,3 +344,22 @@ def test_title_hits_add_to_a_borderline_body():
     assert isinstance(st.process({"text": body}), dict)
     r = st.process({"text": body, "meta": {"title": "porn"}})
     assert isinstance(r, Rejection) and r.reason == "unsafe_words"
+
+
+def test_lowering_chunk_by_chunk_equals_lowering_first(monkeypatch):
+    from corpuskit.stages.filter_unsafe import Matcher
+
+    st = FilterUnsafe()
+    m = get_matcher(st._langs, st._cats, "aho")
+    text = "BIG TITS and PoRn 操你妈 ASS-class Xxx xxx 2G1C " * 30
+    for t in (text, "İ " + text):  # İ lower-cases to two characters
+        for chunk in (1, 5, 64, 1 << 16):
+            monkeypatch.setattr(Matcher, "CHUNK", chunk)
+            assert m.count(t, lower=True) == m.count(t.lower()), chunk
+
+
+def test_huge_mixed_record_memory_stays_within_3x(tmp_path):
+    from tests.memory import extra_over_record
+
+    text = "The committee met on Tuesday to review the budget. 委员会周二开会审议了预算。\n" * 250_000
+    assert extra_over_record(tmp_path, "filter-unsafe", text) <= 3.0
