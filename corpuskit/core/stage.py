@@ -14,7 +14,7 @@ Field metadata used by the CLI: ``field(default=..., metadata={"help": "..."})``
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
@@ -126,6 +126,14 @@ class SourceStage(Stage):
     `fetch`. It yields records (or Rejected) from its inputs; what comes after it is ordinary."""
 
     needs: ClassVar[str | None] = None
+    # where bad input lines go (--bad-records): sink(raw line, BadInput); None: a bad line
+    # stops the run
+    bad_sink: Callable[[bytes, Exception], None] | None = field(
+        default=None, init=False, repr=False, compare=False, metadata={"cli": False})
+
+    def quarantine_to(self, sink: Callable[[bytes, Exception], None] | None) -> None:
+        """Hand bad input lines to `sink` (verbatim, with their error) instead of stopping."""
+        self.bad_sink = sink
 
     def read(self, inputs: list[str]) -> Iterator[dict | Rejected]:  # pragma: no cover
         raise NotImplementedError

@@ -82,9 +82,37 @@ def iter_words(text: str) -> Iterator[str]:
         yield m.group()
 
 
+# Above this many characters a text's words are counted a chunk at a time and never listed:
+# the list of a 200 MB text's words takes ten times its size.
+BIG_TEXT = 1 << 20
+# positions no word runs across: white space, and a CJK character (always a word of its own)
+_SAFE_SPLIT_RE = re.compile(f"[\\s{CJK_RANGES}]")
+
+
+def text_chunks(text: str, size: int = BIG_TEXT) -> Iterator[tuple[int, int]]:
+    """(start, end) spans of about `size` characters covering `text`, cut only where no word
+    runs across (before white space or a CJK character); a text without such a place past
+    `size` is one span."""
+    n, pos = len(text), 0
+    while pos < n:
+        m = _SAFE_SPLIT_RE.search(text, pos + size) if pos + size < n else None
+        end = m.start() if m is not None else n
+        yield pos, end
+        pos = end
+
+
 def count_words(text: str) -> int:
-    """Number of words, each CJK character counting as one word."""
-    return len(words(text))
+    """Number of words, each CJK character counting as one word. A text over BIG_TEXT
+    characters is counted chunk by chunk, in memory that does not grow with it."""
+    if len(text) <= BIG_TEXT:
+        return len(words(text))
+    if text.isascii():
+        pat = _ASCII_WORD_RE
+    elif CJK_RE.search(text) is None:
+        pat = _NO_CJK_WORD_RE
+    else:
+        pat = WORD_RE
+    return sum(len(pat.findall(text, a, b)) for a, b in text_chunks(text))
 
 
 def count_cjk(text: str) -> int:

@@ -572,6 +572,7 @@ class RecordWriter:
         self._url: str | None = None
         self._closed = False
         self._finished = False
+        self._comp: Any = None  # the compressor under the buffer (flush() goes through it)
         if self.path is None:
             self._raw: IO[bytes] = sys.stdout.buffer
             self._f: IO[bytes] = self._raw
@@ -612,13 +613,13 @@ class RecordWriter:
         comp = compression_of(path)
         # compressors get large writes: one call per record costs more than the compression
         if comp == "gz":
-            self._f = io.BufferedWriter(  # type: ignore[assignment]
-                gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, mtime=0), _CHUNK)
+            self._comp = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, mtime=0)
+            self._f = io.BufferedWriter(self._comp, _CHUNK)  # type: ignore[assignment]
         elif comp == "zst":
             import zstandard
 
-            self._f = io.BufferedWriter(  # type: ignore[assignment]
-                zstandard.ZstdCompressor(level=3).stream_writer(self._raw, closefd=False), _CHUNK)
+            self._comp = zstandard.ZstdCompressor(level=3).stream_writer(self._raw, closefd=False)
+            self._f = io.BufferedWriter(self._comp, _CHUNK)  # type: ignore[assignment]
         else:
             self._f = self._raw
 
@@ -656,13 +657,13 @@ class RecordWriter:
         """Push what was written so far to the file (a source stage's output is flushed every
         second, so a killed crawl loses at most a second of pages)."""
         try:
-            if self._f is not self._raw:
+            self._f.flush()  # the buffer into the compressor (or the file)
+            if isinstance(self._comp, gzip.GzipFile):
+                self._comp.flush()  # Z_SYNC_FLUSH: everything so far is decodable
+            elif self._comp is not None:
                 import zstandard
 
-                if isinstance(self._f, gzip.GzipFile):
-                    self._f.flush()
-                else:
-                    self._f.flush(zstandard.FLUSH_BLOCK)  # type: ignore[call-arg]
+                self._comp.flush(zstandard.FLUSH_BLOCK)
             self._raw.flush()
         except OSError as e:
             raise self._failed(e) from None

@@ -20,7 +20,7 @@ import os
 import re
 import sys
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -362,29 +362,59 @@ def open_text_input(path: str) -> IO[bytes]:
         raise BadInput(path, None, "unreadable", f"cannot open ({e.strerror})") from e
 
 
-def iter_url_list(path: str, stream: IO[bytes] | None = None) -> Iterator[tuple[int, str | None, dict | None]]:
+def _bad_utf8(path: str, lineno: int, raw: bytes, col: int) -> BadInput:
+    """The error for a URL line that is not UTF-8, naming the first bad byte (at 0-based `col`
+    of the raw line)."""
+    return BadInput(path, lineno, "invalid_utf8",
+                    f"invalid UTF-8 (byte 0x{raw[col:col + 1].hex()} at column {col + 1}); if the "
+                    f"file is in another encoding, convert it first, e.g. "
+                    f"`iconv -f GB18030 -t UTF-8 FILE`", raw)
+
+
+def iter_url_list(path: str, stream: IO[bytes] | None = None,
+                  on_bad: Callable[[bytes, BadInput], None] | None = None,
+                  ) -> Iterator[tuple[int, str | None, dict | None]]:
     """(line number, url, record) for each entry of a URL list: one URL a line, or a JSONL
     record with a ``url`` key (then `record` is the parsed dict and `url` its value, None if it
-    has none). Blank lines and lines starting with '#' are skipped."""
+    has none). Blank lines and lines starting with '#' are skipped; a UTF-8 byte order mark at
+    the start is dropped.
+
+    A bad line (invalid UTF-8, which names the byte; a JSON line that does not parse or is not
+    an object) raises BadInput, or with `on_bad` is handed to it verbatim and skipped."""
     import orjson
 
     f = stream or open_text_input(path)
     try:
         for lineno, raw in enumerate(f, 1):
-            line = raw.strip()
+            bom = 3 if lineno == 1 and raw.startswith(b"\xef\xbb\xbf") else 0
+            line = raw[bom:].strip()
             if not line or line.startswith(b"#"):
                 continue
-            if line.startswith(b"{"):
+            err = None
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as u:
+                indent = len(raw) - bom - len(raw[bom:].lstrip())
+                err = _bad_utf8(path, lineno, raw, bom + indent + u.start)
+            if err is None and line.startswith(b"{"):
                 try:
                     obj = orjson.loads(line)
                 except orjson.JSONDecodeError as e:
-                    raise BadInput(path, lineno, "invalid_json", f"invalid JSON ({e})", raw) from e
-                if not isinstance(obj, dict):
-                    raise BadInput(path, lineno, "invalid_json", "a JSON line must be an object", raw)
-                u = obj.get("url")
-                yield lineno, (u if isinstance(u, str) else None), obj
-            else:
-                yield lineno, line.decode("utf-8", "replace"), None
+                    err = BadInput(path, lineno, "invalid_json", f"invalid JSON ({e})", raw)
+                else:
+                    if not isinstance(obj, dict):
+                        err = BadInput(path, lineno, "not_an_object",
+                                       "a JSON line must be an object", raw)
+                if err is None:
+                    u = obj.get("url")
+                    yield lineno, (u if isinstance(u, str) else None), obj
+                    continue
+            if err is not None:
+                if on_bad is None:
+                    raise err
+                on_bad(raw, err)
+                continue
+            yield lineno, text, None
     except (OSError, EOFError, zlib.error) as e:
         raise BadInput(path, None, "unreadable", f"cannot read ({e})") from e
     finally:

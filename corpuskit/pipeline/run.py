@@ -271,6 +271,12 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
             if (u / "bad.jsonl").stat().st_size:
                 for line in _raw_lines(u / "bad.jsonl"):
                     bad.write_raw(line)
+        if url_files:  # bad lines of the URL lists, quarantined while fetching
+            fetched_bad = work / "fetched.bad.jsonl"
+            if fetched_bad.exists() and fetched_bad.stat().st_size:
+                for line in _raw_lines(fetched_bad):
+                    bad.write_raw(line)
+            read.bad.update(orjson.loads((work / "fetched.done.json").read_bytes()).get("bad", {}))
 
         def kept_records() -> Iterator[dict]:
             for key in unit_keys:
@@ -369,14 +375,24 @@ def _tokenize_kept(cfg: PipelineConfig, build: Path, shards: list[str], work: Pa
 
 def _fetch_urls(url_files: list[str], work: Path, cfg: PipelineConfig, st: StageStats) -> Path:
     """Fetch every URL of the URL lists into work/fetched.jsonl (rejections beside it),
-    appending and flushing as it goes: a killed run resumes and fetches nothing twice."""
+    appending and flushing as it goes: a killed run resumes and fetches nothing twice. Bad
+    lines of the lists go to work/fetched.bad.jsonl verbatim (rewritten by each attempt, which
+    reads the lists again), unless the run is strict."""
     fetched, rejected = work / "fetched.jsonl", work / "fetched.rejected.jsonl"
+    bad_path = work / "fetched.bad.jsonl"
     done = work / "fetched.done.json"
     if not done.exists():
         stage = get_stage_class("fetch").from_options(**cfg.options.get("fetch", {}))
         stage.prepare_resume(str(fetched), str(rejected))
         last = time.monotonic()
-        with open(fetched, "ab") as out, open(rejected, "ab") as rej:
+        bad_reasons: Counter = Counter()
+        with open(fetched, "ab") as out, open(rejected, "ab") as rej, open(bad_path, "wb") as bad:
+            if not cfg.strict:
+                def quarantine(line: bytes, err: Exception) -> None:
+                    bad.write(line if line.endswith(b"\n") else line + b"\n")
+                    bad_reasons[getattr(err, "reason", "bad_line")] += 1
+
+                stage.quarantine_to(quarantine)
             for item in stage.read(url_files):
                 if item.__class__ is Rejected:
                     rej.write(orjson.dumps(mark_rejected(item.record, "fetch", item.rejection),
@@ -391,7 +407,8 @@ def _fetch_urls(url_files: list[str], work: Path, cfg: PipelineConfig, st: Stage
         for line in _raw_lines(rejected) if rejected.stat().st_size else ():
             reasons[orjson.loads(line)["meta"]["rejected"]["reason"]] += 1
         n_pages = sum(1 for _ in _raw_lines(fetched)) if fetched.stat().st_size else 0
-        write_json_atomic(str(done), {"pages": n_pages, "reasons": dict(reasons)})
+        write_json_atomic(str(done), {"pages": n_pages, "reasons": dict(reasons),
+                                      "bad": dict(bad_reasons)})
     d = orjson.loads(done.read_bytes())
     n_rej = sum(d["reasons"].values())
     st.merge({"in": d["pages"] + n_rej, "kept": d["pages"], "reasons": d["reasons"]})

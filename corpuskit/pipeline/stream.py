@@ -111,7 +111,9 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
             elif warn is not None and warned[0] == MAX_WARNINGS + 1:
                 warn("more bad lines: counted in the summary, not shown")
 
-        if not isinstance(first, SourceStage):
+        if isinstance(first, SourceStage):
+            first.quarantine_to(quarantine if bad is not None else None)
+        else:
             reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
                                   text_field=first.text_field,
                                   bad_sink=quarantine if bad is not None else None, limit=limit)
@@ -167,6 +169,11 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
             warn(f"{name}: empty file (no records)")
     write_stage_reports(stages)
     stats = build_stats(command, chain, reader, out, rej, bad, time.perf_counter() - t0)
+    if reader is None and bad is not None and bad.count:  # a source stage's bad input lines
+        c = stats["conservation"]
+        c["quarantined"] = bad.count
+        c["in"] += bad.count
+        c["ok"] = c["in"] == c["kept"] + c["rejected"] + c["quarantined"]
     stats["rejected_path"] = rejected
     stats["bad_records_path"] = bad_records
     if stats_path:

@@ -16,8 +16,10 @@ when it ends several lines of the document).
 """
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -26,7 +28,7 @@ from typing import Any, ClassVar, NamedTuple
 from corpuskit.core.assets import DATA_DIR as ASSETS
 from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import RecordStage, Rejection, opt, set_meta
-from corpuskit.core.text import count_words, ends_with_terminal_punct
+from corpuskit.core.text import BIG_TEXT, count_words, ends_with_terminal_punct
 
 DATA_DIR = ASSETS / "boilerplate"
 SHIPPED_PATTERN_FILES = ("en.tsv", "zh.tsv")
@@ -183,7 +185,7 @@ def _edit_bracket(line: str) -> re.Match | None:
     return m
 
 
-def edit_brackets(lines: list[str]) -> frozenset[str]:
+def edit_brackets(lines: Iterable[str]) -> frozenset[str]:
     """The edit-link brackets of a document: two-part ones ("[editar | modificar o código]")
     wherever they end a heading-like line, one-part ones ("[editar]") when the same bracket ends
     two or more such lines."""
@@ -315,8 +317,16 @@ class FilterAds(RecordStage):
         rs = _compiled_rules(self.patterns)
         if rs.automaton is None:
             return ()
-        found = {i for i, _, _ in rs.automaton.find_matches_as_indexes(text.lower(), overlapping=True)}
+        # 64 K characters at a time (overlapping by the longest literal), so neither the
+        # lower-cased copy nor the list of occurrences grows with a huge document
         lits = rs.literals
+        reach = max(map(len, lits)) - 1
+        found: set[int] = set()
+        for pos in range(0, len(text), _LITERAL_CHUNK):
+            seg = text[pos:pos + _LITERAL_CHUNK + reach].lower()
+            found.update(i for i, _, _ in rs.automaton.find_matches_as_indexes(seg, overlapping=True))
+            if len(found) == len(lits):
+                break
         return tuple(lits[i] for i in sorted(found))
 
     def process(self, record: dict) -> dict | Rejection:
@@ -324,59 +334,43 @@ class FilterAds(RecordStage):
         if self.lorem_ipsum and LOREM_RE.search(text):
             return Rejection("lorem_ipsum", "contains 'lorem ipsum'")
         lits = self.doc_literals(text)
-        out: list[str] = []
+        # one pass decides; the kept text is written in a second pass only when something
+        # changed. Neither pass lists the lines: a huge document costs its own size, not ten
+        # times it in line objects.
+        dropped: set[int] = set()  # line numbers removed
+        edited: dict[int, str] = {}  # line numbers whose citations were cut: the new line
         removed: Counter[str] = Counter()
         n_lines = 0
         total_chars = 0
         bp_chars = 0
-        changed = False
-        lines = text.split("\n")
-        edits = edit_brackets(lines) if self.remove_citations and "]" in text else frozenset()
-        for line in lines:
+        edits = edit_brackets(_lines(text)) if self.remove_citations and "]" in text else frozenset()
+        for k, line in enumerate(_lines(text)):
             s = line.strip()
             if not s:
-                out.append(line)
                 continue
             n_lines += 1
             total_chars += len(s)
             if edits and s.endswith("]"):
                 m = _edit_bracket(s)
                 if m is not None and m.group(0).strip() in edits:
-                    changed = True  # the heading stays; its edit link goes
-                    s = s[:m.start()].rstrip()
+                    s = s[:m.start()].rstrip()  # the heading stays; its edit link goes
                     line = s
+                    edited[k] = line
             if self.remove_citations and "[" in s:
                 s2 = CITATION_RE.sub("", s)
                 if s2 != s:
-                    changed = True
-                    line = CITATION_RE.sub("", line)
                     s = s2.strip()
                     if not s:
                         removed["citation"] += 1
+                        dropped.add(k)
                         continue
-            n_words = count_words(s)
-            rule = self.line_rule(s, n_words, lits)
-            if rule is None and self.c4_strict:
-                low = s.lower()
-                if "javascript" in low:
-                    rule = "javascript"
-                elif any(p in low for p in C4_POLICY_SUBSTRINGS):
-                    rule = "policy"
+                    edited[k] = CITATION_RE.sub("", line)
+            rule = self._rule(s, lits)
             if rule is not None:
                 removed[rule] += 1
-                bp_chars += len(s)
-                continue
-            if self.max_word_length and len(s) > self.max_word_length and \
-                    any(len(t) > self.max_word_length for t in s.split()):
-                removed["too_long_word"] += 1
-                continue
-            if n_words < self.min_words_per_line:
-                removed["too_few_words"] += 1
-                continue
-            if self.terminal_punct and not ends_with_terminal_punct(s):
-                removed["no_terminal_punct"] += 1
-                continue
-            out.append(line)
+                dropped.add(k)
+                if rule not in _NOT_BOILERPLATE:
+                    bp_chars += len(s)
         n_removed = sum(removed.values())
         frac = bp_chars / total_chars if total_chars else 0.0
         info = {"lines": n_lines, "removed": n_removed, "boilerplate_frac": round(frac, 4)}
@@ -385,12 +379,112 @@ class FilterAds(RecordStage):
         set_meta(record, "ads", info)
         if total_chars and frac > self.max_boilerplate_frac:
             return Rejection("boilerplate", f"{frac:.2f} > {self.max_boilerplate_frac} of characters")
-        if n_removed or changed:
-            new_text = _join_lines(out)
+        if n_removed or edited:
+            new_text = _join_kept(text, dropped, edited)
             if n_lines and not new_text:
                 return Rejection("no_lines_left", f"all {n_lines} lines removed")
             record[self.text_field] = new_text
         return record
+
+    def _rule(self, s: str, lits: tuple[str, ...]) -> str | None:
+        """Why the stripped, non-empty line `s` goes (a boilerplate rule, or one of the
+        _NOT_BOILERPLATE line checks), or None when it stays."""
+        n_words = count_words(s)
+        rule = self.line_rule(s, n_words, lits)
+        if rule is None and self.c4_strict:
+            low = s.lower()
+            if "javascript" in low:
+                rule = "javascript"
+            elif any(p in low for p in C4_POLICY_SUBSTRINGS):
+                rule = "policy"
+        if rule is not None:
+            return rule
+        if self.max_word_length and len(s) > self.max_word_length and \
+                any(len(t) > self.max_word_length for t in s.split()):
+            return "too_long_word"
+        if n_words < self.min_words_per_line:
+            return "too_few_words"
+        if self.terminal_punct and not ends_with_terminal_punct(s):
+            return "no_terminal_punct"
+        return None
+
+
+_LITERAL_CHUNK = 1 << 16
+# line checks that remove a line without counting it as boilerplate (boilerplate_frac)
+_NOT_BOILERPLATE = frozenset({"too_long_word", "too_few_words", "no_terminal_punct"})
+
+
+def _lines(text: str) -> Iterable[str]:
+    """text.split("\n"): the list for an ordinary text (faster), one line at a time for a
+    huge one (the list of a 200 MB text's lines takes twice its size)."""
+    return text.split("\n") if len(text) <= BIG_TEXT else _iter_lines(text)
+
+
+def _iter_lines(text: str) -> Iterator[str]:
+    """text.split("\n"), one line at a time."""
+    pos = 0
+    find = text.find
+    while True:
+        j = find("\n", pos)
+        if j < 0:
+            yield text[pos:]
+            return
+        yield text[pos:j]
+        pos = j + 1
+
+
+def _join_kept(text: str, dropped: set[int], edited: dict[int, str]) -> str:
+    """_join_lines(the kept lines) written line by line into one buffer: blank runs between
+    kept lines collapse into one paragraph break, blank lines at both ends go."""
+    kept = (edited.get(k, line) for k, line in enumerate(_lines(text)) if k not in dropped)
+    return _join_lines(list(kept)) if len(text) <= BIG_TEXT else _join_stream(kept)
+
+
+def _blankish(line: str) -> bool:
+    return not line.strip(" \t\u3000")
+
+
+def _join_stream(lines: Iterable[str]) -> str:
+    """The same string as _join_lines(list(lines)), without the list: "\n".join, then every
+    run of blank-ish lines ([ \t\u3000]* only) between two newlines becomes one empty line
+    (_BLANK_RUN_RE), then .strip("\n"), followed line by line."""
+    buf = io.StringIO()
+    started = False  # something other than "\n" written (leading newlines are stripped)
+    pending = 0  # newlines not written yet (trailing newlines are stripped)
+
+    def put(piece: str) -> None:
+        nonlocal started, pending
+        if not piece:
+            return
+        if started:
+            buf.write("\n" * pending)
+        pending = 0
+        buf.write(piece)
+        started = True
+
+    it = iter(lines)
+    first = next(it, None)
+    if first is None:
+        return ""
+    put(first)
+    run: list[str] = []  # blank-ish lines after a newline, waiting for what follows them
+    for line in it:
+        if _blankish(line):
+            run.append(line)
+            continue
+        if run:  # newline, blank-ish lines, newline: one empty line
+            pending += 2
+            run = []
+        else:
+            pending += 1
+        put(line)
+    if len(run) == 1:  # a blank-ish last line alone is not a run (no newline after it)
+        pending += 1
+        put(run[0])
+    elif run:  # the run stops before the last line, which stays as it is
+        pending += 2
+        put(run[-1])
+    return buf.getvalue()
 
 
 _BLANK_RUN_RE = re.compile(r"\n(?:[ \t\u3000]*\n)+")

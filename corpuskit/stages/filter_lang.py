@@ -17,6 +17,7 @@
 """
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from itertools import filterfalse
@@ -29,7 +30,7 @@ from corpuskit.core.text import HAN_RE, HANGUL_RE, KANA_RE, words
 BACKENDS = ("langdetect", "fasttext")
 _CODE_MAP = {"zh-cn": "zh", "zh-tw": "zh"}
 
-_CACHE: dict[str, Any] = {}
+_CACHE: dict[Any, Any] = {}
 _LOCK = threading.Lock()
 
 
@@ -65,6 +66,29 @@ def _fasttext_model() -> Any:
             m = fasttext.load_model(str(fasttext_model_path()))
             _CACHE["fasttext"] = m
     return m
+
+
+def known_languages(backend: str) -> frozenset[str]:
+    """The codes filter-lang can answer with that backend: the model's labels (lid.176: read
+    from the labels in the model file's dictionary; langdetect: its profiles) and ja/ko/zh,
+    which the script rule gives."""
+    with _LOCK:
+        got = _CACHE.get(("codes", backend))
+    if got is not None:
+        return got  # type: ignore[no-any-return]
+    if backend == "fasttext":
+        import re
+
+        data = fasttext_model_path().read_bytes()
+        codes = {m.decode() for m in re.findall(rb"__label__([a-z_-]+)\x00", data)}
+    else:
+        from langdetect.detector_factory import PROFILES_DIRECTORY
+
+        codes = set(os.listdir(PROFILES_DIRECTORY))
+    out = frozenset({_CODE_MAP.get(c, c) for c in codes} | {"ja", "ko", "zh"})
+    with _LOCK:
+        _CACHE[("codes", backend)] = out
+    return out
 
 
 def sample_text(text: str, n: int) -> str:
@@ -146,9 +170,16 @@ class FilterLang(RecordStage):
         for c in codes:
             if not (2 <= len(c) <= 3 and c.isalpha()):
                 raise ValueError(f"--keep takes ISO 639 codes like en,zh (got {c!r})")
-        self._keep = frozenset(codes)
         if self.backend == "fasttext":
             fasttext_model_path()  # fail now, with a clear message, not on the first record
+        if codes:  # a code no answer can carry would silently drop every document
+            known = known_languages(self.backend)
+            unknown = [c for c in codes if c not in known]
+            if unknown:
+                raise ValueError(f"--keep: unknown language code(s) {','.join(unknown)} (the "
+                                 f"{self.backend} backend knows {len(known)}: "
+                                 f"{','.join(sorted(known))})")
+        self._keep = frozenset(codes)
 
     # ------------------------------------------------------------------ identification
     def identify(self, text: str) -> tuple[str | None, float]:

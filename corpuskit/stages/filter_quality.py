@@ -35,6 +35,7 @@ from corpuskit.core.text import (
     CJK_RUN_RE,
     count_ellipses,
     count_sentences,
+    count_words,
     dominant_script,
     ends_with_ellipsis,
     ends_with_terminal_punct,
@@ -325,13 +326,14 @@ class FilterQuality(RecordStage):
 
     # ------------------------------------------------------------------ rules
     def _check(self, text: str, m: dict, meta_lang: object = None) -> Rejection | None:  # noqa: C901 - a list of rules
-        ws = words(text)
-        n = len(ws)
+        # counted first (a huge text without listing its words), listed once within bounds
+        n = count_words(text)
         m["words"] = n
         if self.min_words and n < self.min_words:
             return Rejection("too_few_words", f"{n} < {self.min_words}")
         if self.max_words and n > self.max_words:
             return Rejection("too_many_words", f"{n} > {self.max_words}")
+        ws = words(text)
         if n == 0:  # only reachable with --min-words 0: nothing below is defined
             return None
 

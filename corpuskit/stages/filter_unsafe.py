@@ -21,18 +21,18 @@ Two independent checks, both offline, with data shipped in ``corpuskit/data/unsa
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
 from array import array
 from bisect import bisect_left
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from corpuskit.core.assets import DATA_DIR as ASSETS
-from corpuskit.core.assets import cache_dir
+from corpuskit.core.assets import cache_dir, read_cache, write_cache
 from corpuskit.core.stage import RecordStage, Rejection, opt, set_meta
 from corpuskit.core.text import count_words
 
@@ -70,6 +70,10 @@ class Entry:
         self.right = _is_spaced_char(word[-1])
 
 
+# a letter or digit below U+2E80 (what _is_spaced_char accepts), as a regex class
+_SPACED_CLASS = "[^\\W_\u2e80-\U0010ffff]"
+
+
 def _is_spaced_char(ch: str) -> bool:
     # a letter or digit of a script written with spaces (CJK starts at U+2E80)
     return ch.isalnum() and ch < "\u2e80"
@@ -96,10 +100,82 @@ def load_entries(langs: tuple[str, ...] = LANGS, categories: tuple[str, ...] = C
 
 
 class Matcher:
-    """Finds the non-overlapping (leftmost-longest) lexicon entries in a lower-cased text."""
+    """Finds the non-overlapping (leftmost-longest) lexicon entries in a lower-cased text.
 
-    def find(self, low: str) -> list[Entry]:  # pragma: no cover - interface
+    Hits are produced chunk by chunk (`CHUNK` characters of start positions at a time), so
+    memory stays bounded however long the text is and however many overlapping candidates it
+    holds ("x" * 10M has ten million overlapping "xxx")."""
+
+    CHUNK = 1 << 16
+    MASK_FROM = 16_384  # chunks longer than this are checked for long runs of letters
+
+    def __init__(self, entries: list[Entry]):
+        self.entries = entries
+        self.maxlen = max((len(e.word) for e in entries), default=1)
+        self._long_run_re: re.Pattern | None = None
+
+    def _overlapping(self, seg: str) -> list[tuple[int, int, int]]:  # pragma: no cover
+        """(entry index, start, end) of every hit in `seg`, overlapping ones included."""
         raise NotImplementedError
+
+    def iter_hits(self, low: str, lower: bool = False) -> Iterator[Entry]:
+        """The hits in `low` in order; with `lower`, `low` is lower-cased here a chunk at a
+        time (no lower-cased copy of a huge text)."""
+        if lower and "\u0130" in low:  # the one character whose lower case is two long
+            low, lower = low.lower(), False
+        entries, n, last_end = self.entries, len(low), -1
+        for pos in range(0, max(n, 1), self.CHUNK):
+            stop = min(n, pos + self.CHUNK)
+            # hits that start in [pos, stop); the segment reaches far enough to see them end,
+            # plus one character each side for the word-boundary checks
+            left = 1 if pos else 0
+            seg = low[pos - left:stop + self.maxlen]
+            if lower:
+                seg = seg.lower()
+            # a run of letters longer than any entry ("xxxx..." has two overlapping candidates
+            # a character, all failing the boundary checks) is masked first; a text of a few
+            # kB is cheap either way (so most texts skip the check), and only a token that long
+            # calls for the regex
+            if len(seg) > self.MASK_FROM and max(map(len, seg.split())) > self.maxlen:
+                seg = self._mask_long_runs(seg)
+            hits = self._overlapping(seg)
+            spans = []
+            first, past = left, stop - pos + left
+            base = pos - left
+            for i, start, end in hits:
+                if start < first or start >= past:
+                    continue  # in the left context, or starts in the next chunk
+                e = entries[i]
+                if _boundary_ok(seg, start, end, e):
+                    spans.append((base + start, base + end, e))
+            # leftmost-longest, across chunks: "big tits" counts once, not as "big tits" +
+            # "tits"; "妈妈的" (weak) hides the "妈的" inside it
+            spans.sort(key=lambda s: (s[0], -s[1]))
+            for start, end, e in spans:
+                if start >= last_end:
+                    yield e
+                    last_end = end
+
+    def _mask_long_runs(self, seg: str) -> str:
+        """`seg` with every run of letters and digits of a spaced script longer than the
+        longest entry blanked out (same length, a character no entry holds). No hit touching
+        such a run's inside can pass the word-boundary checks: it starts or ends next to a
+        letter of the run. So the hits that remain are the same, and "x" * 10M costs one
+        regex pass instead of twenty million boundary checks in Python."""
+        p = self._long_run_re
+        if p is None:
+            p = self._long_run_re = re.compile(f"{_SPACED_CLASS}{{{self.maxlen + 1},}}")
+        return p.sub(lambda m: "\0" * len(m.group()), seg)
+
+    def find(self, low: str) -> list[Entry]:
+        return list(self.iter_hits(low))
+
+    def count(self, text: str, lower: bool = False) -> dict[Entry, int]:
+        """How many times each entry is hit, without keeping the hits."""
+        out: dict[Entry, int] = {}
+        for e in self.iter_hits(text, lower):
+            out[e] = out.get(e, 0) + 1
+        return out
 
 
 def _boundary_ok(low: str, start: int, end: int, e: Entry) -> bool:
@@ -110,20 +186,6 @@ def _boundary_ok(low: str, start: int, end: int, e: Entry) -> bool:
     return True
 
 
-def _leftmost_longest(spans: list[tuple[int, int, Entry]]) -> list[Entry]:
-    """Non-overlapping, leftmost-longest: "big tits" counts once, not as "big tits" + "tits";
-    "妈妈的" (weak) hides the "妈的" inside it."""
-    if len(spans) < 2:
-        return [s[2] for s in spans]
-    spans.sort(key=lambda s: (s[0], -s[1]))
-    out, last_end = [], -1
-    for start, end, e in spans:
-        if start >= last_end:
-            out.append(e)
-            last_end = end
-    return out
-
-
 class AhoMatcher(Matcher):
     """Aho-Corasick automaton (ahocorasick-rs, Rust) over all entries, every overlapping hit
     reported, word boundaries checked per hit in Python (hits are rare)."""
@@ -131,17 +193,11 @@ class AhoMatcher(Matcher):
     def __init__(self, entries: list[Entry]):
         import ahocorasick_rs
 
+        super().__init__(entries)
         self.automaton = ahocorasick_rs.AhoCorasick([e.word for e in entries])
-        self.entries = entries
 
-    def find(self, low: str) -> list[Entry]:
-        entries = self.entries
-        spans = []
-        for i, start, end in self.automaton.find_matches_as_indexes(low, overlapping=True):
-            e = entries[i]
-            if _boundary_ok(low, start, end, e):
-                spans.append((start, end, e))
-        return _leftmost_longest(spans)
+    def _overlapping(self, seg: str) -> list[tuple[int, int, int]]:
+        return self.automaton.find_matches_as_indexes(seg, overlapping=True)  # type: ignore[no-any-return]
 
 
 class PyAhoMatcher(Matcher):
@@ -150,22 +206,16 @@ class PyAhoMatcher(Matcher):
     def __init__(self, entries: list[Entry]):
         import ahocorasick
 
+        super().__init__(entries)
         self.automaton = ahocorasick.Automaton()
         for i, e in enumerate(entries):
             self.automaton.add_word(e.word, i)
         self.automaton.make_automaton()
-        self.entries = entries
 
-    def find(self, low: str) -> list[Entry]:
+    def _overlapping(self, seg: str) -> list[tuple[int, int, int]]:
         entries = self.entries
-        spans = []
-        for end_idx, i in self.automaton.iter(low):
-            e = entries[i]
-            end = end_idx + 1
-            start = end - len(e.word)
-            if _boundary_ok(low, start, end, e):
-                spans.append((start, end, e))
-        return _leftmost_longest(spans)
+        return [(i, end_idx + 1 - len(entries[i].word), end_idx + 1)
+                for end_idx, i in self.automaton.iter(seg)]
 
 
 class RegexMatcher(Matcher):
@@ -175,6 +225,7 @@ class RegexMatcher(Matcher):
     _NOT_SPACED_AFTER = "(?![^\\W_\u2e80-\U0010ffff])"
 
     def __init__(self, entries: list[Entry]):
+        super().__init__(entries)
         self.by_word = {e.word: e for e in entries}
         alts = []
         for e in sorted(entries, key=lambda e: (-len(e.word), e.word)):
@@ -186,9 +237,9 @@ class RegexMatcher(Matcher):
             alts.append(p)
         self.pattern = re.compile("|".join(alts))
 
-    def find(self, low: str) -> list[Entry]:
+    def iter_hits(self, low: str, lower: bool = False) -> Iterator[Entry]:
         by_word = self.by_word
-        return [by_word[m.group()] for m in self.pattern.finditer(low)]
+        return (by_word[m.group()] for m in self.pattern.finditer(low.lower() if lower else low))
 
 
 # ----------------------------------------------------------------------------- URL lists
@@ -286,29 +337,21 @@ def _hash_lines(path: Path, h: Any) -> array:
 
 def _cached_domain_hashes(src: Path, h: Any) -> array:
     """The hash array of `src`, from the cache when a previous run left it there (a 36 MB read
-    instead of ~2 s of decompressing and hashing in every process). The cache file is named by
-    a hash of the shipped list, so a new list never meets an old cache. A cache that cannot be
-    read or written is only a missed speed-up."""
+    instead of ~2 s of decompressing and hashing in every process). The cache holds a checksum
+    of the shipped list it was built from and of itself (core.assets.read_cache): a damaged or
+    stale cache is rebuilt, never trusted (a cache that stopped listing domains would let adult
+    sites through silently). A cache that cannot be written is only a missed speed-up."""
     import xxhash
 
-    key = xxhash.xxh3_64_hexdigest(src.read_bytes())
-    path = cache_dir() / f"ut1_adult_domains-{key}.u64"
-    try:
-        data = path.read_bytes()
-        if data and len(data) % 8 == 0:
-            out = array("Q")
-            out.frombytes(data)
-            return out
-    except OSError:
-        pass
+    key = b"ut1-domain-hashes-v2:" + xxhash.xxh3_128_digest(src.read_bytes())
+    path = cache_dir() / f"ut1_adult_domains-{xxhash.xxh3_64_hexdigest(key)}.u64"
+    data = read_cache(path, key)
+    if data is not None and len(data) % 8 == 0:
+        out = array("Q")
+        out.frombytes(data)
+        return out
     out = _hash_lines(src, h)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(out.tobytes())
-        os.replace(tmp, path)  # atomic: concurrent workers never read half a file
-    except OSError:
-        pass
+    write_cache(path, key, out.tobytes())
     return out
 
 
@@ -389,12 +432,18 @@ class FilterUnsafe(RecordStage):
     soft_url_words: int = opt(2, "Block a URL holding this many of FineWeb's soft banned words.")
     matcher: str = opt("auto", "Word matcher: aho (ahocorasick-rs), pyaho (pyahocorasick), regex (one "
                                "compiled re; slow), auto (= aho).")
+    title_weight: float = opt(3.0, "Each word-list hit in meta.title (the page title html2text "
+                                   "records) counts this many hits, undiluted by the text's "
+                                   "length: with the defaults one strong hit in the title drops "
+                                   "the page. 0: titles are not scored.")
 
     def __post_init__(self) -> None:
         if self.min_hits < 1:
             raise ValueError(f"--min-hits must be >= 1 (got {self.min_hits})")
         if self.min_per_1k < 0:
             raise ValueError(f"--min-per-1k must be >= 0 (got {self.min_per_1k})")
+        if self.title_weight < 0:
+            raise ValueError(f"--title-weight must be >= 0 (got {self.title_weight})")
         if self.soft_url_words < 1:
             raise ValueError(f"--soft-url-words must be >= 1 (got {self.soft_url_words})")
         if self.matcher not in MATCHERS:
@@ -407,27 +456,50 @@ class FilterUnsafe(RecordStage):
         self._langs = _csv(self.langs, LANGS, "--langs")
         self._cats = _csv(self.categories, CATEGORIES, "--categories")
 
+    def _found(self, text: str) -> dict[Entry, int]:
+        return get_matcher(self._langs, self._cats, self.matcher).count(text, lower=True)
+
     def score(self, text: str) -> dict[str, Any]:
         """Hits in `text`: {'strong', 'weak', 'score', 'categories': {cat: n}}."""
-        found = get_matcher(self._langs, self._cats, self.matcher).find(text.lower())
-        strong = sum(1 for e in found if e.strong)
-        weak = len(found) - strong
+        found = self._found(text)
+        strong = sum(k for e, k in found.items() if e.strong)
+        weak = sum(found.values()) - strong
         cats: dict[str, int] = {}
-        counted = found if strong else []
-        for e in counted:
-            cats[e.category] = cats.get(e.category, 0) + 1
-        return {"strong": strong, "weak": weak, "score": len(counted), "categories": cats}
+        if strong:
+            for e, k in found.items():
+                cats[e.category] = cats.get(e.category, 0) + k
+        return {"strong": strong, "weak": weak, "score": (strong + weak) if strong else 0,
+                "categories": cats}
+
+    def _title(self, record: dict) -> str | None:
+        meta = record.get("meta")
+        t = meta.get("title") if isinstance(meta, dict) and self.title_weight > 0 else None
+        return t if isinstance(t, str) and t.strip() else None
 
     def process(self, record: dict) -> dict | Rejection:
         text = self.get_text(record)
-        s = self.score(text)
-        n = s["score"]
+        body = self._found(text)
+        title_text = self._title(record)
+        title = self._found(title_text) if title_text is not None else {}
+        # weak entries count once the page (text or title) has a strong hit
+        strong = any(e.strong for e in body) or any(e.strong for e in title)
+        n_body = sum(body.values()) if strong else 0
+        n_title = sum(title.values()) if strong else 0
+        w_title = self.title_weight * n_title
+        n = n_body + w_title
         per_1k = 0.0
-        if n:
-            per_1k = round(1000.0 * n / max(count_words(text), 1), 2)
-        info: dict[str, Any] = {"hits": n, "per_1k_words": per_1k}
-        if s["categories"]:
-            info["categories"] = s["categories"]
+        if n_body:
+            per_1k = round(1000.0 * n_body / max(count_words(text), 1), 2)
+        cats: dict[str, float] = {}
+        if strong:
+            for found, weight in ((body, 1.0), (title, self.title_weight)):
+                for e, k in found.items():
+                    cats[e.category] = cats.get(e.category, 0) + k * weight
+        info: dict[str, Any] = {"hits": n_body, "per_1k_words": per_1k}
+        if n_title:
+            info["title_hits"] = n_title
+        if cats:
+            info["categories"] = {c: _num(v) for c, v in cats.items()}
         url_hit = None
         if self.check_url:
             url = record.get(self.url_field)
@@ -438,7 +510,15 @@ class FilterUnsafe(RecordStage):
         set_meta(record, "unsafe", info)
         if url_hit:
             return Rejection("blocked_url", _URL_DETAIL[url_hit].format(n=self.soft_url_words))
-        if n >= self.min_hits and per_1k >= self.min_per_1k:
-            cats = ", ".join(f"{c} {k}" for c, k in sorted(s["categories"].items(), key=lambda x: -x[1]))
-            return Rejection("unsafe_words", f"{cats} ({n} hits, {per_1k:g}/1k words)")
+        # the body's hits must be dense enough; the title's (weighted) are never diluted
+        if n >= self.min_hits and (per_1k >= self.min_per_1k or w_title >= self.min_hits):
+            cs = ", ".join(f"{c} {_num(k):g}" for c, k in sorted(cats.items(), key=lambda x: -x[1]))
+            where = f"{n_body} hits, {per_1k:g}/1k words"
+            if n_title:
+                where += f"; {n_title} in the title x {self.title_weight:g}"
+            return Rejection("unsafe_words", f"{cs} ({where})")
         return record
+
+
+def _num(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else round(x, 2)

@@ -334,3 +334,25 @@ def test_memory_urls_read_and_write_jsonl_with_folders_and_globs():
     finally:
         fs.rm("/ck-in", recursive=True)
         fs.rm("/ck-out", recursive=True)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.gz", ".jsonl.zst"])
+def test_flush_makes_compressed_output_readable_while_open(tmp_path, suffix):
+    """A source stage flushes its compressed output every second: what was written so far must
+    be decodable from the file before close()."""
+    import zlib
+
+    p = tmp_path / f"o{suffix}"
+    w = RecordWriter(str(p), atomic=False)
+    for i in range(3):
+        w.write({"text": f"记录 {i}"})
+    w.flush()
+    data = p.read_bytes()
+    if suffix.endswith(".gz"):
+        got = zlib.decompressobj(wbits=31).decompress(data)
+    else:
+        got = zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    assert [orjson.loads(x)["text"] for x in got.splitlines()] == ["记录 0", "记录 1", "记录 2"]
+    w.write({"text": "last"})
+    w.close()
+    assert [r["text"] for r in read_records(str(p))] == ["记录 0", "记录 1", "记录 2", "last"]

@@ -180,3 +180,18 @@ def test_saved_snapshots_of_one_address_get_different_ids(tmp_path):
     (tmp_path / "copy.html").write_text(head + "<html><body>周一的版本</body></html>")
     a, b, c = (r["id"] for r in iter_html_files(tmp_path))  # sorted: copy, monday, tuesday
     assert a == b != c
+
+
+def test_url_list_bom_bad_utf8_and_bad_json(tmp_path):
+    p = tmp_path / "u.txt"
+    p.write_bytes(b"\xef\xbb\xbfhttp://a.example/1\n"
+                  b"http://a.example/\xb9\xfa\n"
+                  b"{not json\n"
+                  b"  http://a.example/\xe4\xb8\xad\xe6\x96\x87\n")
+    bad = []
+    got = list(iter_url_list(str(p), on_bad=lambda raw, err: bad.append((raw, err.reason, err.line))))
+    assert got == [(1, "http://a.example/1", None), (4, "http://a.example/中文", None)]
+    assert bad == [(b"http://a.example/\xb9\xfa\n", "invalid_utf8", 2), (b"{not json\n", "invalid_json", 3)]
+    with pytest.raises(BadInput) as e:
+        list(iter_url_list(str(p)))
+    assert e.value.line == 2 and "byte 0xb9 at column 18" in str(e.value)

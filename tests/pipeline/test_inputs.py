@@ -292,3 +292,26 @@ def test_pipeline_command_format_and_limit_flags(run_cli, tmp_path):
     assert [p.name for p in (clean / "data").iterdir()] == ["part-00000.parquet"]
     p = run_cli(["pipeline", raw_p, tmp_path / "c2", "--format", "csv"])
     assert p.returncode == 2 and b"format must be jsonl or parquet" in p.stderr
+
+
+def test_bad_lines_of_url_lists_are_quarantined(tmp_path):
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _H)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        base = f"http://127.0.0.1:{srv.server_address[1]}"
+        raw = tmp_path / "raw"
+        raw.mkdir()
+        bad = [b"{broken json\n", f"{base}/p/\xff".encode("latin-1") + b"\n"]
+        (raw / "seed.urls").write_bytes(b"\xef\xbb\xbf" + f"{base}/p/1\n".encode() + bad[0]
+                                        + f"{base}/p/2\n".encode() + bad[1])
+        clean = tmp_path / "clean"
+        opts = {"fetch": {"allow_private": True, "delay": 0.0, "retries": 0, "timeout": 5.0}}
+        stats = run_pipeline(str(raw), str(clean), PipelineConfig(stages=["cat"], options=opts))
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert sorted(r["url"] for r in read_records(str(clean / "data"))) == [f"{base}/p/1", f"{base}/p/2"]
+    assert (clean / "quarantine" / "bad_records.jsonl").read_bytes() == b"".join(bad)
+    assert stats["input"]["bad_records"] == {"invalid_json": 1, "invalid_utf8": 1}
+    assert stats["conservation"] == {"in": 4, "kept": 2, "rejected": 0, "quarantined": 2, "ok": True}

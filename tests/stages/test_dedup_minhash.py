@@ -162,3 +162,27 @@ def test_lsh_parameters():
     assert M.optimal_bands(0.8, 128) == (MinHashLSH(threshold=0.8, num_perm=128).b,
                                          MinHashLSH(threshold=0.8, num_perm=128).r)
     assert M.catch_probability(0.8, 21, 6) == pytest.approx(1 - (1 - 0.8 ** 6) ** 21)
+
+
+def test_char_tables_cache_is_checked_and_rebuilt(tmp_path, monkeypatch):
+    """The tables live under $CORPUSKIT_CACHE with a checksum: zeroed or cut, they are rebuilt
+    (zeroed tables made dedup find none of 13 duplicates)."""
+    monkeypatch.setenv("CORPUSKIT_CACHE", str(tmp_path))
+    M.tables.cache_clear()
+    try:
+        cls, fold = M.tables()
+        [cached] = list(tmp_path.glob("chartables-*.bin"))
+        good = cached.read_bytes()
+        for bad in (good[:100] + bytes(len(good) - 108) + good[-8:], good[:len(good) // 2]):
+            cached.write_bytes(bad)
+            M.tables.cache_clear()
+            c2, f2 = M.tables()
+            assert np.array_equal(c2, cls) and np.array_equal(f2, fold)
+            assert cached.read_bytes() == good
+        # an intact cache is read, not rebuilt
+        M.tables.cache_clear()
+        monkeypatch.setattr(M, "write_cache", lambda *a: pytest.fail("rebuilt"))
+        c3, _ = M.tables()
+        assert np.array_equal(c3, cls)
+    finally:
+        M.tables.cache_clear()

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from corpuskit.core.errors import BadInput
 from corpuskit.core.stage import Rejected
+from corpuskit.io.jsonl import read_records
 from corpuskit.stages.fetch.guard import is_public_ip, normalize_url, url_key
 from corpuskit.stages.fetch.stage import Fetch
 
@@ -560,3 +561,162 @@ def test_every_redirect_hop_is_checked(server, tmp_path, monkeypatch):
     assert [reason(r) for r in out] == ["private_address", "private_address", None]
     assert out[0].record["meta"]["fetch"]["final_url"] == f"http://127.0.0.2:{server.port}/page/1"
     assert server.hits.get("/page/1") is None
+
+
+def _interrupt_then_resume(server, tmp_path, urls, first_args, wait_for):
+    """Run fetch in a real process, Ctrl-C it once `wait_for()` holds, then --resume in-process;
+    returns (records, rejections) of both runs together."""
+    import signal
+    import subprocess
+    import sys
+
+    p = tmp_path / "urls.txt"
+    p.write_text("".join(u + "\n" for u in urls))
+    out, rej = tmp_path / "p.jsonl", tmp_path / "r.jsonl"
+    args = [sys.executable, "-m", "corpuskit", "fetch", str(p), "-o", str(out), "--rejected", str(rej),
+            "--allow-private", "-q", *first_args]
+    proc = subprocess.Popen(args, env=_cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not wait_for():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    return p, out, rej
+
+
+def _both(out, rej):
+    recs = [json.loads(x) for x in out.read_text().splitlines()] if out.exists() else []
+    rejs = [json.loads(x) for x in rej.read_text().splitlines()] if rej.exists() else []
+    return recs, rejs
+
+
+def test_interrupt_with_duplicates_then_resume_loses_nothing(server, tmp_path, run_cli):
+    """Ctrl-C while a URL waits for its host's delay and its duplicate is already rejected:
+    the duplicate's rejection must not be written before the URL itself, or resume would
+    count the URL as done and never fetch it."""
+    r1, a = f"{server.base}/page/r1", f"{server.base}/page/A"
+    p, out, rej = _interrupt_then_resume(
+        server, tmp_path, [r1, a, a], ["--delay", "3", "--per-host", "1"],
+        lambda: server.hits.get("/robots.txt", 0) >= 1)
+    r = run_cli(["fetch", p, "-o", out, "--rejected", rej, "--resume", "--allow-private",
+                 "--delay", "0", "-q"])
+    assert r.returncode == 0, r.stderr
+    recs, rejs = _both(out, rej)
+    assert sorted(x["url"] for x in recs) == sorted([r1, a])
+    assert [(x["url"], x["meta"]["rejected"]["reason"]) for x in rejs] == [(a, "duplicate_url")]
+    assert server.hits.get("/page/A") == 1 and server.hits.get("/page/r1") == 1
+
+
+def test_interrupt_mid_crawl_then_resume_every_url_once(server, tmp_path, run_cli):
+    """A longer list with repeated URLs, Ctrl-C while pages are being written: across both runs
+    every input line is in the output or the rejections exactly once, every unique URL was
+    requested, and none twice."""
+    uniq = [f"{server.base}/page/{i}" for i in range(40)]
+    urls = [u for i, u in enumerate(uniq) for _ in range(1 + (i % 3 == 0))]
+    out_path = tmp_path / "p.jsonl"
+    p, out, rej = _interrupt_then_resume(
+        server, tmp_path, urls, ["--delay", "0.05", "--per-host", "2", "--ignore-robots"],
+        lambda: out_path.exists() and out_path.read_bytes().count(b"\n") >= 8)
+    r = run_cli(["fetch", p, "-o", out, "--rejected", rej, "--resume", "--allow-private",
+                 "--ignore-robots", "--delay", "0", "-q"])
+    assert r.returncode == 0, r.stderr
+    recs, rejs = _both(out, rej)
+    assert sorted(x["url"] for x in recs) == sorted(uniq)
+    dups = sorted(x["url"] for x in rejs)
+    assert dups == sorted(u for i, u in enumerate(uniq) if i % 3 == 0)
+    assert all(x["meta"]["rejected"]["reason"] == "duplicate_url" for x in rejs)
+    assert all(server.hits.get(f"/page/{i}") == 1 for i in range(40))
+
+
+@pytest.mark.parametrize("suffix", [".jsonl.zst", ".jsonl.gz"])
+def test_cli_compressed_output_flushes_and_resumes(server, tmp_path, run_cli, suffix):
+    """A crawl longer than the 1 s flush interval into a compressed file, then --resume."""
+    p = tmp_path / "urls.txt"
+    p.write_text("".join(f"{server.base}/page/{i}\n" for i in range(6)))
+    out = tmp_path / f"pages{suffix}"
+    args = ["fetch", p, "-o", out, "--allow-private", "--ignore-robots", "--per-host", "1",
+            "--delay", "0.3", "-q"]
+    r = run_cli(args)
+    assert r.returncode == 0, r.stderr
+    r = run_cli([*args, "--resume"])
+    assert r.returncode == 0, r.stderr
+    assert [x["url"] for x in read_records(str(out))] == [f"{server.base}/page/{i}" for i in range(6)]
+
+
+def test_ipv4_forms_are_canonicalised():
+    for form in ("127.1", "2130706433", "0177.0.0.1", "127.0.0.1.", "0x7f.1", "0x7F000001",
+                 "127.0.1", "017700000001"):
+        assert normalize_url(f"http://{form}:8080/p") == ("http://127.0.0.1:8080/p", ""), form
+    assert url_key("http://127.1/") == url_key("http://127.0.0.1/")
+    for bad in ("256.1", "1.2.3.4.5", "08.1", "0x100000000", "4294967296"):
+        assert normalize_url(f"http://{bad}/")[0] is None, bad
+    # names that merely contain digits are not addresses
+    assert normalize_url("http://1e3/")[0] == "http://1e3/"
+    assert normalize_url("http://123.example/")[0] == "http://123.example/"
+
+
+def test_ipv6_forms_carrying_ipv4_are_judged_by_it():
+    for a in ("::7f00:1", "::127.0.0.1", "64:ff9b::7f00:1", "64:ff9b::a00:1", "64:ff9b:1::c0a8:1",
+              "2002:7f00:1::", "::ffff:10.0.0.1"):
+        assert not is_public_ip(a), a
+    assert is_public_ip("64:ff9b::808:808")  # NAT64 to 8.8.8.8
+
+
+def test_obfuscated_private_addresses_refused_not_retried(server, tmp_path):
+    forms = ["127.1", "2130706433", "0177.0.0.1", "127.0.0.1.", "0x7f.0.0.1"]
+    urls = [f"http://{f}:{server.port}/page/{i}" for i, f in enumerate(forms)]
+    urls += [f"http://[::7f00:1]:{server.port}/page/v6", f"http://[64:ff9b::7f00:1]:{server.port}/page/n64"]
+    st, out = fetch(urls, tmp_path, allow_private=False, retries=3, backoff=1.0)
+    assert [reason(r) for r in out] == ["private_address"] * len(urls)
+    assert st.result()["retries"] == 0
+    assert server.hits == {}
+    # with --allow-private the short form reaches the server as 127.0.0.1
+    st, out = fetch([f"http://127.1:{server.port}/page/short"], tmp_path)
+    assert out[0]["url"] == f"{server.base}/page/short" and server.hits["/page/short"] == 1
+
+
+def test_large_robots_txt_first_500_kib_are_honoured(server, tmp_path):
+    """RFC 9309: a robots.txt over the parsing limit is parsed up to it, not taken as allow-all."""
+    pad = "".join(f"# padding line {i:07d} ..........................................\n"
+                  for i in range(1_150_000 // 64))
+    server.robots = "User-agent: *\nDisallow: /\n" + pad + "Allow: /page/late\n"
+    assert len(server.robots) > 1_100_000
+    st, out = fetch([f"{server.base}/page/1", f"{server.base}/page/late"], tmp_path)
+    assert [reason(r) for r in out] == ["robots_disallowed", "robots_disallowed"]
+    assert "/page/1" not in server.hits and server.hits["/robots.txt"] == 1
+
+
+def test_folder_with_symlink_loop(tmp_path, run_cli):
+    """fetch walks folders with the one walker: a link back up (self -> .) is skipped, not
+    followed until ELOOP."""
+    d = tmp_path / "saved"
+    (d / "sub").mkdir(parents=True)
+    (d / "a.html").write_text("<html><body>页面 a</body></html>")
+    (d / "sub" / "b.html").write_text("<html><body>page b</body></html>")
+    (d / "self").symlink_to(".", target_is_directory=True)
+    (d / "sub" / "up").symlink_to("..", target_is_directory=True)
+    r = run_cli(["fetch", d, "-o", tmp_path / "o.jsonl"])
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(x) for x in (tmp_path / "o.jsonl").read_text().splitlines()]
+    assert sorted(x["html"] for x in recs) == ["<html><body>page b</body></html>",
+                                                "<html><body>页面 a</body></html>"]
+
+
+def test_cli_url_list_bad_lines_quarantined_bom_and_bad_utf8(server, tmp_path, run_cli):
+    p = tmp_path / "urls.txt"
+    bad_utf8 = f"{server.base}/page/\xb9".encode("latin-1") + b"\n"
+    p.write_bytes(b"\xef\xbb\xbf" + f"{server.base}/page/1\n".encode() + bad_utf8 + b"{nope\n"
+                  + f"{server.base}/page/2\n".encode())
+    out, bad = tmp_path / "o.jsonl", tmp_path / "bad.jsonl"
+    args = ["fetch", p, "-o", out, "--allow-private", "--delay", "0"]
+    r = run_cli([*args, "--bad-records", bad, "--stats", tmp_path / "s.json"])
+    assert r.returncode == 0, r.stderr
+    assert [x["url"] for x in read_records(str(out))] == [f"{server.base}/page/1", f"{server.base}/page/2"]
+    assert bad.read_bytes() == bad_utf8 + b"{nope\n"  # verbatim, never U+FFFD
+    assert b"byte 0xb9" in r.stderr
+    s = json.loads((tmp_path / "s.json").read_text())
+    assert s["conservation"]["quarantined"] == 2 and s["conservation"]["ok"]
+    # without --bad-records the first bad line stops the run, naming file, line and byte
+    r = run_cli(args)
+    assert r.returncode == 1 and f"{p}:2: invalid UTF-8 (byte 0xb9".encode() in r.stderr

@@ -2,12 +2,14 @@ import pickle
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import Rejection
 from corpuskit.core.text import count_words
 from corpuskit.registry import make_stage
-from corpuskit.stages.filter_ads import FilterAds, structural_rule
+from corpuskit.stages.filter_ads import FilterAds, _join_lines, _join_stream, structural_rule
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "filters"
 
@@ -383,3 +385,20 @@ def test_doc_literals_are_exactly_the_gate_literals_in_the_text():
         text = "".join(p.upper() if rng.random() < 0.2 else p for p in parts)
         low = text.lower()
         assert set(st.doc_literals(text)) == {lit for lit in lits if lit in low}
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["", " ", "\t", "\u3000", "  \u3000", "a", "中文", " x ", "\xa0", "\r"]),
+                max_size=12))
+def test_streamed_join_equals_join_lines(lines):
+    assert _join_stream(iter(lines)) == _join_lines(lines)
+
+
+def test_huge_record_memory_stays_within_3x(tmp_path):
+    """One ~20 MB record with boilerplate lines to remove: the lines are never listed."""
+    from tests.memory import extra_over_record
+
+    para = ("The committee met on Tuesday to review the budget for the coming year, and it agreed.\n"
+            "委员会周二开会审议了来年的预算，并且达成了一致。\n"
+            "Share on Facebook\n\n")
+    assert extra_over_record(tmp_path, "filter-ads", para * 160_000) <= 3.0

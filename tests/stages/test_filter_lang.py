@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corpuskit.core.stage import Rejection
-from corpuskit.stages.filter_lang import FilterLang, sample_text, script_language
+from corpuskit.stages.filter_lang import FilterLang, known_languages, sample_text, script_language
 
 ZH_HANS = "北京是中华人民共和国的首都，也是全国的政治中心和文化中心。"
 # Traditional Chinese: langdetect alone often calls text like this Korean
@@ -136,3 +136,26 @@ def test_any_text_gets_meta_a_valid_outcome_and_the_same_answer_twice(text):
     assert r is rec or (isinstance(r, Rejection) and r.reason in FilterLang.reasons)
     assert "lang" in rec["meta"] and 0.0 <= rec["meta"]["lang_score"] <= 1.0
     assert stage.identify(text) == (rec["meta"]["lang"], rec["meta"]["lang_score"])
+
+
+@pytest.mark.parametrize("backend", ["fasttext", "langdetect"])
+def test_unknown_language_codes_are_refused(backend):
+    with pytest.raises(ValueError, match="unknown language code"):
+        FilterLang(keep="xx,yy", backend=backend)
+    with pytest.raises(ValueError, match="qq"):
+        FilterLang(keep="en,qq", backend=backend)
+    # what the models and the script rule answer with is accepted
+    assert FilterLang(keep="en,zh,ja,ko,fr", backend=backend)._keep == {"en", "zh", "ja", "ko", "fr"}
+    assert {"en", "zh", "ja", "ko"} <= known_languages(backend)
+
+
+def test_known_languages_are_the_model_labels():
+    assert len(known_languages("fasttext")) == 176  # lid.176 (ja/ko/zh among them)
+    assert "ceb" in known_languages("fasttext") and "ceb" not in known_languages("langdetect")
+    assert "zh-cn" not in known_languages("langdetect")
+
+
+def test_cli_unknown_keep_code_is_usage_error(run_cli):
+    r = run_cli(["filter-lang", "--keep", "xx,yy"], input=b'{"text": "hello world, this is English"}\n')
+    assert r.returncode == 2 and b"unknown language code(s) xx,yy" in r.stderr
+    assert r.stdout == b""

@@ -354,3 +354,11 @@ def test_stop_word_list_follows_meta_lang_when_a_language_stage_set_it():
     assert rec["meta"]["quality"]["stop_words"] is None
     rec = {"text": ZH_BASE, "meta": {"lang": "zh-TW"}}
     assert FilterQuality().process(rec)["meta"]["quality"]["stop_words"] >= 2
+
+
+def test_huge_record_memory_stays_within_3x(tmp_path):
+    """One 20 MB record: too_many_words is decided by counting, before any word list."""
+    from tests.memory import extra_over_record
+
+    text = ("The committee met on Tuesday to review the budget. 委员会周二开会审议了预算。\n") * 280_000
+    assert extra_over_record(tmp_path, "filter-quality", text) <= 3.0

@@ -37,3 +37,19 @@ def test_invalid_options():
         FilterShort(min_words=-1)
     with pytest.raises(ValueError):
         FilterShort(min_words=10, max_words=5)
+
+
+def test_huge_record_memory_stays_within_3x(tmp_path):
+    """One 20 MB record (4M words): the words are counted, never listed."""
+    from tests.memory import extra_over_record
+
+    text = ("word " * 9 + "字\n") * 400_000
+    assert extra_over_record(tmp_path, "filter-short", text) <= 3.0
+
+
+def test_big_text_word_count_is_exact():
+    from corpuskit.core.text import BIG_TEXT, WORD_RE, count_words
+
+    text = ("don't e-mail 3.14 中文字 Ünïcödé x- -y\n" * (BIG_TEXT // 20))
+    assert len(text) > BIG_TEXT
+    assert count_words(text) == len(WORD_RE.findall(text))

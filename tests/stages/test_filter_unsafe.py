@@ -169,8 +169,8 @@ def test_annotations_cover_the_verbatim_lists_exactly():
     for lang in ("en", "zh"):
         src = {w for w in (DATA_DIR / f"ldnoobw_{lang}.txt").read_text(encoding="utf-8").splitlines() if w}
         assert {r[1] for r in rows if r[0] == lang} == src
-    # Traditional spellings: Chinese only, new entries, marked as derived
-    assert derived and all(r[0] == "zh" and r[4] == "derived:opencc" for r in derived)
+    # Traditional spellings (derived) and corpuskit's own entries: Chinese only, new entries
+    assert derived and all(r[0] == "zh" and r[4] in ("derived:opencc", "corpuskit") for r in derived)
     assert not {r[1] for r in derived} & {r[1] for r in rows}
     assert {r[2] for r in rows} <= {"adult", "hate", "violence", "profanity"}
     assert {r[3] for r in rows} == {"strong", "weak", "allow"}
@@ -194,25 +194,36 @@ def test_url_blocklist_domain_subdomain_and_words():
 
 
 def test_domain_hash_cache_round_trip(tmp_path, monkeypatch):
-    from corpuskit.stages import filter_unsafe as safety
-
-    monkeypatch.setenv("CORPUSKIT_CACHE", str(tmp_path))
-    src = tmp_path / "list.txt.zst"
+    import xxhash
     import zstandard
 
-    src.write_bytes(zstandard.ZstdCompressor().compress(b"a.example\nb.example\n"))
-    import xxhash
+    from corpuskit.stages import filter_unsafe as safety
 
+    monkeypatch.setenv("CORPUSKIT_CACHE", str(tmp_path / "cache"))
+    src = tmp_path / "list.txt.zst"
+    src.write_bytes(zstandard.ZstdCompressor().compress(b"a.example\nb.example\nc.example\n"))
     h = xxhash.xxh3_64_intdigest
-    first = safety._cached_domain_hashes(src, h)
-    cached = list(tmp_path.glob("ut1_adult_domains-*.u64"))
-    assert len(cached) == 1 and not list(tmp_path.glob("*.tmp*"))
-    assert list(first) == sorted([h(b"a.example"), h(b"b.example")])
-    cached[0].write_bytes(first[:1].tobytes())  # proves the second call reads the cache
-    assert list(safety._cached_domain_hashes(src, h)) == [first[0]]
+    want = sorted([h(b"a.example"), h(b"b.example"), h(b"c.example")])
+    assert list(safety._cached_domain_hashes(src, h)) == want
+    [cached] = list((tmp_path / "cache").glob("ut1_adult_domains-*.u64"))
+    assert not list((tmp_path / "cache").glob("*.tmp"))
+    # the second call reads the cache (building again would fail here)
+    real = safety._hash_lines
+    monkeypatch.setattr(safety, "_hash_lines", lambda *a: pytest.fail("rebuilt"))
+    assert list(safety._cached_domain_hashes(src, h)) == want
+    monkeypatch.setattr(safety, "_hash_lines", real)
+    # a damaged cache is rebuilt, never trusted: 8 zero bytes written in, cut in half, emptied
+    good = cached.read_bytes()
+    for bad in (good[:30] + bytes(8) + good[38:], good[:len(good) // 2], b""):
+        cached.write_bytes(bad)
+        assert list(safety._cached_domain_hashes(src, h)) == want
+        assert cached.read_bytes() == good
+    # a cache built from another list is not used for this one
+    src.write_bytes(zstandard.ZstdCompressor().compress(b"d.example\n"))
+    assert list(safety._cached_domain_hashes(src, h)) == [h(b"d.example")]
     # an unwritable cache location is only a missed speed-up
     monkeypatch.setenv("CORPUSKIT_CACHE", str(src / "not-a-dir"))
-    assert list(safety._cached_domain_hashes(src, h)) == list(first)
+    assert list(safety._cached_domain_hashes(src, h)) == [h(b"d.example")]
 
 
 def test_url_hit_drops_whatever_the_text():
@@ -267,3 +278,88 @@ def test_cli_counts_reasons(run_cli, tmp_path):
     rejected = {json.loads(x)["id"]: json.loads(x)["meta"]["rejected"]["reason"] for x in rej.read_text().splitlines()}
     assert rejected == {"b": "blocked_url", "c": "unsafe_words"}
     assert "blocked_url" in stats.read_text()
+
+
+def test_huge_run_of_x_memory_stays_within_3x(tmp_path):
+    """"x" * 10M: ten million overlapping candidates ("xxx", "xx"), never all held at once."""
+    from tests.memory import extra_over_record
+
+    assert extra_over_record(tmp_path, "filter-unsafe", "x" * 10_000_000) <= 3.0
+
+
+def test_chunked_matching_is_exact_across_chunk_edges(monkeypatch):
+    from corpuskit.stages.filter_unsafe import Matcher
+
+    st = FilterUnsafe()
+    text = ("big tits and porn 操你妈 做爱, class assessment " * 50).lower()
+    m = get_matcher(st._langs, st._cats, "aho")
+    whole = [e.word for e in m.find(text)]
+    for chunk in (1, 2, 3, 7, 64):
+        monkeypatch.setattr(Matcher, "CHUNK", chunk)
+        assert [e.word for e in m.find(text)] == whole
+    assert sum(m.count(text).values()) == len(whole)
+    # masking long letter runs first (done on chunks over MASK_FROM characters) finds the same hits
+    text += "xxx " + "x" * 500 + " porn xxxx" + "ass" * 40 + " 2g1c"
+    monkeypatch.setattr(Matcher, "CHUNK", 1 << 16)
+    monkeypatch.setattr(Matcher, "MASK_FROM", 1 << 30)
+    whole = [e.word for e in m.find(text)]
+    assert whole[-3:] == ["xxx", "porn", "2g1c"]
+    monkeypatch.setattr(Matcher, "MASK_FROM", 0)
+    assert [e.word for e in m.find(text)] == whole
+
+
+def test_long_run_of_one_letter_is_fast():
+    import time
+
+    t0 = time.perf_counter()
+    rec = FilterUnsafe().process({"text": "x" * 5_000_000 + " porn"})
+    assert isinstance(rec, dict) and rec["meta"]["unsafe"]["hits"] == 1
+    assert time.perf_counter() - t0 < 10.0  # ~70 s checking every overlapping "xxx" in Python
+
+
+def test_title_is_scored_with_its_own_weight():
+    """SEO-hijacked pages: the porn words are only in the <title> (a real Common Crawl page
+    titled 亚洲精品无码免费视频); the body is ordinary text of any length."""
+    st = FilterUnsafe()
+    for title in ("亚洲精品无码免费视频", "欧美性爱视频在线观看", "Free porn videos"):
+        rec = {"text": BENIGN_ZH * 20, "meta": {"title": title}}
+        r = st.process(rec)
+        assert isinstance(r, Rejection) and r.reason == "unsafe_words", title
+        assert "in the title x 3" in r.detail and rec["meta"]["unsafe"]["title_hits"] == 1
+    # an ordinary title, or a weak word alone in it, changes nothing
+    for title in ("北京市政府工作报告", "Sex education in schools", "Rape trial verdict"):
+        rec = {"text": BENIGN_EN, "meta": {"title": title}}
+        assert st.process(rec) is rec, title
+    # the weight: 0 turns title scoring off; 1 makes a title hit count like a body hit
+    rec = {"text": BENIGN_ZH * 20, "meta": {"title": "亚洲精品无码免费视频"}}
+    assert isinstance(FilterUnsafe(title_weight=0).process(dict(rec)), dict)
+    assert isinstance(FilterUnsafe(title_weight=1).process(dict(rec)), dict)
+    with pytest.raises(ValueError):
+        FilterUnsafe(title_weight=-1)
+
+
+def test_title_hits_add_to_a_borderline_body():
+    st = FilterUnsafe(title_weight=1)
+    body = BENIGN_EN + " porn porn. "  # two strong hits, dense enough, one short of min_hits
+    assert isinstance(st.process({"text": body}), dict)
+    r = st.process({"text": body, "meta": {"title": "porn"}})
+    assert isinstance(r, Rejection) and r.reason == "unsafe_words"
+
+
+def test_lowering_chunk_by_chunk_equals_lowering_first(monkeypatch):
+    from corpuskit.stages.filter_unsafe import Matcher
+
+    st = FilterUnsafe()
+    m = get_matcher(st._langs, st._cats, "aho")
+    text = "BIG TITS and PoRn 操你妈 ASS-class Xxx xxx 2G1C " * 30
+    for t in (text, "İ " + text):  # İ lower-cases to two characters
+        for chunk in (1, 5, 64, 1 << 16):
+            monkeypatch.setattr(Matcher, "CHUNK", chunk)
+            assert m.count(t, lower=True) == m.count(t.lower()), chunk
+
+
+def test_huge_mixed_record_memory_stays_within_3x(tmp_path):
+    from tests.memory import extra_over_record
+
+    text = "The committee met on Tuesday to review the budget. 委员会周二开会审议了预算。\n" * 250_000
+    assert extra_over_record(tmp_path, "filter-unsafe", text) <= 3.0

@@ -402,3 +402,49 @@ def test_keep_text_lets_extracted_records_through():
     assert st.process({"id": "b"}) == Rejection("no_content", "neither html nor text")
     page = st.process({"id": "c", "html": "<html><body><article><p>" + "正文内容。" * 20 + "</p></article></body></html>"})
     assert page["text"].startswith("正文内容")
+
+
+def _many_attrs(n):
+    return "<html><body><div " + " ".join(f'a{i}="v"' for i in range(n)) + "><p>hello world</p></div></body></html>"
+
+
+def test_too_many_attributes_is_too_complex_and_fast():
+    import time
+
+    t0 = time.perf_counter()
+    out = HtmlToText().process({"html": _many_attrs(64_000)})  # 0.9 MB; ~30 s to parse unbounded
+    assert isinstance(out, Rejection) and out.reason == "too_complex"
+    assert "64,000 attributes" in out.detail
+    assert time.perf_counter() - t0 < 2.0
+    # under the bound the page is extracted as usual; the bound is an option
+    assert HtmlToText().process({"html": _many_attrs(900)})["text"] == "hello world"
+    assert HtmlToText(max_attrs=10).process({"html": _many_attrs(11)}).reason == "too_complex"
+    assert HtmlToText(max_attrs=0).process({"html": _many_attrs(2_000)})["text"] == "hello world"
+
+
+def test_too_many_elements_and_too_deep_are_too_complex():
+    page = "<html><body>" + "<p>词</p>" * 1_000 + "</body></html>"
+    assert isinstance(HtmlToText(max_nodes=2_000).process({"html": page}), dict)
+    out = HtmlToText(max_nodes=500).process({"html": page})
+    assert out.reason == "too_complex" and "more than 500 elements" in out.detail
+    deep = "<body>" + "<div><span>" * 300 + "深" + "</span></div>" * 300
+    assert HtmlToText(max_depth=600).process({"html": deep})["text"] == "深"
+    assert HtmlToText(max_depth=599).process({"html": deep}).reason == "too_complex"
+    # unclosed <p> and <li> (closed by the parser) and void elements are not nesting
+    sloppy = "<body><ul>" + "<li><p>item<br><img src=x>" * 5_000 + "</ul>"
+    assert isinstance(HtmlToText(max_depth=10).process({"html": sloppy}), dict)
+
+
+def test_many_elements_with_many_attributes_are_too_complex():
+    """Each element under --max-attrs, but the parser's work (attributes squared, summed) is
+    not: 1,000 elements of 900 attributes took ~50 s."""
+    import time
+
+    attrs = " ".join(f'a{i}="v"' for i in range(900))
+    page = "<html><body>" + f"<p {attrs}>x</p>" * 1_000 + "</body></html>"
+    t0 = time.perf_counter()
+    out = HtmlToText().process({"html": page})
+    assert isinstance(out, Rejection) and out.reason == "too_complex" and "attribute pairs" in out.detail
+    assert time.perf_counter() - t0 < 3.0
+    few = "<html><body>" + f"<p {attrs}>x</p>" * 3 + "</body></html>"
+    assert HtmlToText().process({"html": few})["text"].split() == ["x", "x", "x"]

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from corpuskit.core.assets import cache_dir
+from corpuskit.core.assets import cache_dir, read_cache, write_cache
 from corpuskit.core.text import CJK_RANGES
 
 try:  # numba is a runtime dependency; the import is here so the error names it
@@ -148,26 +148,25 @@ def tables() -> tuple[np.ndarray, np.ndarray]:
     A character is HARD when folding it alone is not folding it in context (combining marks,
     characters that compose with their neighbour, jamo, final sigma, one-to-many mappings):
     a text holding one goes through Python's NFKC instead of the table.
-    Building takes about a second; the result is cached on disk per Unicode version."""
-    import os
+    Building takes about a second; the result is cached on disk (`core.assets.cache_dir()`)
+    with a checksum of the Unicode version and builder code that made it and of its own bytes:
+    a damaged or stale cache is rebuilt (zeroed tables would make dedup find no duplicate)."""
+    import inspect
 
-    ver = unicodedata.unidata_version
-    path = str(cache_dir() / f"chartables-{ver}-v1.npz")
-    try:
-        with np.load(path) as z:
-            cls, fold_t = z["cls"], z["fold"]
-        if cls.shape == (0x110000,) and fold_t.shape == (0x110000,):
-            return cls, fold_t
-    except (OSError, ValueError, KeyError):
-        pass
+    import xxhash
+
+    # what built the tables: the Unicode database and the builder's code
+    key = f"chartables:{unicodedata.unidata_version}:".encode() + xxhash.xxh3_128_digest(
+        inspect.getsource(_build_tables).encode())
+    path = cache_dir() / f"chartables-{xxhash.xxh3_64_hexdigest(key)}.bin"
+    n = 0x110000
+    data = read_cache(path, key)
+    if data is not None and len(data) == n * 5:
+        cls = np.frombuffer(data, dtype=np.uint8, count=n).copy()
+        fold_t = np.frombuffer(data, dtype="<u4", offset=n).astype(np.uint32)
+        return cls, fold_t
     cls, fold_t = _build_tables()
-    try:  # a cache we cannot write is only slower
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp.npz"
-        np.savez_compressed(tmp, cls=cls, fold=fold_t)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    write_cache(path, key, cls.astype(np.uint8).tobytes() + fold_t.astype("<u4").tobytes())
     return cls, fold_t
 
 

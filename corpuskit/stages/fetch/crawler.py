@@ -28,7 +28,7 @@ from corpuskit.stages.fetch import guard
 MAX_CRAWL_DELAY = 60.0
 _RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 _REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
-ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: parse at least 500 KiB
+ROBOTS_MAX_BYTES = 500 * 1024  # RFC 9309: parse (at least) the first 500 KiB; the rest is ignored
 DRAIN_GRACE = 10.0  # seconds requests on the wire get to finish after Ctrl-C
 
 
@@ -159,36 +159,40 @@ class Crawler:
             enable_cleanup_closed=True)
         timeout = aiohttp.ClientTimeout(total=st.timeout, connect=st.connect_timeout,
                                         sock_read=st.read_timeout)
-        pending: deque[asyncio.Future] = deque()
+        # (result future, URL key or None) in input order; the key lets a drain hold back a
+        # later duplicate's rejection when the URL's first occurrence was not finished
+        pending: deque[tuple[asyncio.Future, int | None]] = deque()
         have = asyncio.Event()
         state = {"reading_done": False}
         loop = asyncio.get_running_loop()
-
-        batch: list = []  # results taken from `pending` but not yet handed over
+        # results taken from `pending` but not yet handed over; the emitter's only list, read
+        # by the drain once the emitter has been stopped
+        box: dict[str, list] = {"batch": []}
 
         async def emitter() -> None:
-            nonlocal batch
+            batch = box["batch"]
             while True:
                 while not pending:
                     if state["reading_done"]:
                         return
                     have.clear()
                     await have.wait()
-                await asyncio.wait({pending[0]})
-                batch.append(pending.popleft().result())
+                await asyncio.wait({pending[0][0]})
+                batch.append(pending.popleft()[0].result())
                 # hand over every result that is ready in one go: one thread wake-up per
                 # batch instead of per page (the GIL handoff is what costs)
                 deadline = loop.time() + 0.02
                 while len(batch) < 512:
-                    if pending and pending[0].done():
-                        batch.append(pending.popleft().result())
+                    if pending and pending[0][0].done():
+                        batch.append(pending.popleft()[0].result())
                         continue
                     left = deadline - loop.time()
                     if not pending or left <= 0:
                         break
                     # wait briefly for the next one: 20 ms of latency saves a wake-up a page
-                    await asyncio.wait({pending[0]}, timeout=left)
+                    await asyncio.wait({pending[0][0]}, timeout=left)
                 out, batch = batch, []
+                box["batch"] = batch
                 self.out.put(("items", out))
 
         async def producer() -> None:
@@ -202,11 +206,12 @@ class Crawler:
                     for kind, val in batch:
                         await self.window.acquire()
                         fut: asyncio.Future
+                        key: int | None = None
                         if kind == "ready":
                             fut = loop.create_future()
                             fut.set_result(val)
                         else:
-                            res = self._prepare(val, seen, done_before)
+                            key, res = self._prepare(val, seen, done_before)
                             if res is None:
                                 self.window.release()
                                 continue
@@ -216,7 +221,7 @@ class Crawler:
                             else:
                                 st.counters["urls"] += 1
                                 fut = asyncio.ensure_future(self.fetch_one(*res))
-                        pending.append(fut)
+                        pending.append((fut, key))
                         have.set()
                     if err is not None:
                         raise err
@@ -241,7 +246,7 @@ class Crawler:
                     await asyncio.wait({em, dr} if pr.done() else {em, dr, pr},
                                        return_when=asyncio.FIRST_COMPLETED)
                 if dr.done():
-                    await self._drain(em, pr, pending, batch)
+                    await self._drain(em, pr, pending, box)
                     return
                 if em.exception() is not None:
                     raise em.exception()  # type: ignore[misc]
@@ -249,37 +254,52 @@ class Crawler:
                     raise pr.exception()  # type: ignore[misc]
             finally:
                 dr.cancel()
-                for t in (em, pr, *pending):
+                futs = [f for f, _ in pending]
+                for t in (em, pr, *futs):
                     t.cancel()
-                await asyncio.gather(em, pr, *pending, return_exceptions=True)
+                await asyncio.gather(em, pr, *futs, return_exceptions=True)
 
     async def _drain(self, em: asyncio.Task, pr: asyncio.Task, pending: deque,
-                     batch: list) -> None:
+                     box: dict[str, list]) -> None:
         """Ctrl-C: start nothing new, let requests already on the wire finish (up to
         DRAIN_GRACE seconds), hand over every completed result (input order, with gaps
-        where a URL was not done) so that --resume will not fetch any of them again."""
+        where a URL was not done) so that --resume will not fetch any of them again.
+
+        The emitter is stopped first, so the drain alone hands over what it had taken and
+        what is left. A gap must not be followed by a `duplicate_url` rejection of the same
+        URL: resume counts the occurrences written, so that rejection would stand for the
+        unfinished first occurrence, which would then never be fetched."""
         self.draining = True
         pr.cancel()
-        for f in pending:
+        em.cancel()
+        await asyncio.gather(pr, em, return_exceptions=True)
+        for f, _ in pending:
             if f not in self.active:
                 f.cancel()
-        on_wire = [f for f in pending if not f.done()]
+        on_wire = [f for f, _ in pending if not f.done()]
         if on_wire:
             await asyncio.wait(on_wire, timeout=DRAIN_GRACE)
-        em.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await em
-        done = list(batch)
-        for f in pending:
-            if f.done() and not f.cancelled() and f.exception() is None:
-                done.append(f.result())
+        done = box["batch"]
+        box["batch"] = []
+        unfinished: set[int] = set()
+        for f, key in pending:
+            if not f.done() or f.cancelled() or f.exception() is not None:
+                if key is not None:
+                    unfinished.add(key)
+                continue
+            r = f.result()
+            if key in unfinished and isinstance(r, Rejected) and \
+                    r.rejection.reason == "duplicate_url":
+                continue
+            done.append(r)
         if done:
             self.out.put(("items", done))
 
     def _prepare(self, val: tuple, seen: dict[int, int],
-                 done_before: dict[int, int]) -> tuple | Rejected | None:
-        """Normalise and de-duplicate one URL entry: (url, base record) to fetch, a Rejected,
-        or None when an earlier run already wrote it (resume)."""
+                 done_before: dict[int, int]) -> tuple[int | None, tuple | Rejected | None]:
+        """Normalise and de-duplicate one URL entry: its URL key (None for a record without a
+        URL) and (url, base record) to fetch, a Rejected, or None when an earlier run already
+        wrote it (resume)."""
         source, lineno, raw_url, rec = val
         where = f"{source}:{lineno}"
         if not self.sources or self.sources[-1] != source:
@@ -292,7 +312,8 @@ class Crawler:
         else:
             base = dict(rec)
             if raw_url is None:
-                return Rejected(base, Rejection("bad_url", f"{where}: record has no string 'url'"))
+                return None, Rejected(base, Rejection("bad_url",
+                                                      f"{where}: record has no string 'url'"))
             norm, why = guard.normalize_url(raw_url)
             if "id" not in base:
                 base = {"id": make_id(base), **base}
@@ -302,15 +323,16 @@ class Crawler:
             done_before[key] -= 1
             seen.setdefault(key, code)
             self.st.counters["skipped_resume"] += 1
-            return None
+            return key, None
         if norm is None:
-            return Rejected(base, Rejection("bad_url", why))
+            return key, Rejected(base, Rejection("bad_url", why))
         first = seen.get(key)
         if first is not None:
             src = self.sources[first >> 32]
-            return Rejected(base, Rejection("duplicate_url", f"same URL as {src}:{first & 0xFFFFFFFF}"))
+            return key, Rejected(base, Rejection("duplicate_url",
+                                                 f"same URL as {src}:{first & 0xFFFFFFFF}"))
         seen[key] = code
-        return norm, base
+        return key, (norm, base)
 
     # -- politeness
     def _host(self, host: str) -> _Host:
@@ -356,7 +378,7 @@ class Crawler:
 
     # -- one request (with retries), no redirect following
     async def _request(self, url: str, *, max_bytes: int, html_only: bool,
-                       info: dict | None = None) -> _Resp:
+                       info: dict | None = None, truncate: bool = False) -> _Resp:
         import aiohttp
         import yarl
 
@@ -370,7 +392,7 @@ class Crawler:
             try:
                 async with self._slot(host):
                     return await self._attempt(session=self.session, u=u, max_bytes=max_bytes,
-                                               html_only=html_only)
+                                               html_only=html_only, truncate=truncate)
             except _Fail as f:
                 fail = f
             except asyncio.TimeoutError:
@@ -406,7 +428,10 @@ class Crawler:
                 info["attempts"] = info.get("attempts", 1) + 1
             await asyncio.sleep(wait)
 
-    async def _attempt(self, session: Any, u: Any, max_bytes: int, html_only: bool) -> _Resp:
+    async def _attempt(self, session: Any, u: Any, max_bytes: int, html_only: bool,
+                       truncate: bool = False) -> _Resp:
+        """One GET. A body over max_bytes is too_large, or with `truncate` its first max_bytes
+        are kept (robots.txt)."""
         async with session.get(u, allow_redirects=False) as resp:
             status = resp.status
             hdrs = resp.headers
@@ -421,12 +446,15 @@ class Crawler:
             if html_only and ctype and not is_html_type(ctype):
                 raise _Fail("not_html", ctype.split(";")[0].strip(), status=status)
             clen = hdrs.get("Content-Length")
-            if clen and clen.isdigit() and int(clen) > max_bytes:
+            if clen and clen.isdigit() and int(clen) > max_bytes and not truncate:
                 raise _Fail("too_large", f"Content-Length {clen} > {max_bytes} bytes", status=status)
             buf = bytearray()
             async for chunk in resp.content.iter_chunked(65536):
                 buf += chunk
                 if len(buf) > max_bytes:
+                    if truncate:
+                        del buf[max_bytes:]
+                        break
                     raise _Fail("too_large", f"more than {max_bytes} bytes (aborted)", status=status)
             body = bytes(buf)
             if html_only and not ctype and not looks_like_html(body):
@@ -469,7 +497,8 @@ class Crawler:
         url = origin + "/robots.txt"
         try:
             for _ in range(6):  # RFC 9309: follow at least five redirects
-                r = await self._request(url, max_bytes=ROBOTS_MAX_BYTES, html_only=False)
+                r = await self._request(url, max_bytes=ROBOTS_MAX_BYTES + 1, html_only=False,
+                                        truncate=True)
                 if r.location is None:
                     break
                 nxt, _why = guard.normalize_url(str(guard.join_url(url, r.location)))
@@ -479,14 +508,15 @@ class Crawler:
             else:
                 return None
         except _Fail as f:
-            if f.reason == "too_large":
-                return None
             if f.status is not None and 400 <= f.status < 500:
                 return None  # RFC 9309: "unavailable" -> no restrictions
             if f.status is not None:
                 return f"robots.txt of {origin} answered {f.status} (RFC 9309: treat as disallow all)"
             return f
-        text = (r.body or b"").decode("utf-8", "replace")
+        body = r.body or b""
+        if len(body) > ROBOTS_MAX_BYTES:  # parse the first 500 KiB, up to its last whole line
+            body = body[:body.rfind(b"\n", 0, ROBOTS_MAX_BYTES) + 1]
+        text = body.decode("utf-8", "replace")
         try:
             return Protego.parse(text)
         except Exception:  # noqa: BLE001 - unparsable robots.txt: nothing to honour

@@ -38,6 +38,17 @@ def normalize_url(raw: str) -> tuple[str | None, str]:
         h = host.rstrip(".")
         if not h or any(not (c.isalnum() or c in "-._") for c in h) or ".." in h:
             return None, f"invalid host {host!r}"
+        if _ends_in_number(host):
+            # 127.1, 2130706433, 0177.0.0.1, 0x7f.1, 127.0.0.1. are all 127.0.0.1 to a
+            # resolver: canonicalise so the address check (and the URL key) sees the address
+            ip4 = parse_ipv4(host)
+            if ip4 is None:
+                return None, f"invalid IPv4 address {host!r}"
+            if ip4 != host:
+                try:
+                    u = u.with_host(ip4)
+                except (ValueError, TypeError) as e:
+                    return None, str(e) or "malformed URL"
     try:
         out = str(u.with_fragment(None))
         parts = urlsplit(out)
@@ -48,6 +59,52 @@ def normalize_url(raw: str) -> tuple[str | None, str]:
     return out, ""
 
 
+def _ends_in_number(host: str) -> bool:
+    """WHATWG URL: a host whose last label (one trailing dot aside) is a number is IPv4."""
+    parts = host.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    last = parts[-1]
+    if last and all(c in "0123456789" for c in last):
+        return True
+    return last[:2].lower() == "0x" and all(c in "0123456789abcdefABCDEF" for c in last[2:])
+
+
+def _ipv4_part(part: str) -> int | None:
+    if not part:
+        return None
+    if part[:2].lower() == "0x":
+        digits, base, ok = part[2:], 16, "0123456789abcdefABCDEF"
+    elif len(part) > 1 and part[0] == "0":
+        digits, base, ok = part[1:], 8, "01234567"
+    else:
+        digits, base, ok = part, 10, "0123456789"
+    if not digits:
+        return 0
+    if not all(c in ok for c in digits):
+        return None
+    return int(digits, base)
+
+
+def parse_ipv4(host: str) -> str | None:
+    """The dotted-quad form of an IPv4 host written any way a resolver accepts (WHATWG URL
+    IPv4 parser: 1 to 4 parts, each decimal, 0-octal or 0x-hex, the last filling the remaining
+    bytes, one trailing dot allowed), or None when it is not a valid IPv4 address."""
+    parts = host.split(".")
+    if parts[-1] == "" and len(parts) > 1:
+        parts.pop()
+    if len(parts) > 4:
+        return None
+    nums = [_ipv4_part(p) for p in parts]
+    if any(n is None for n in nums):
+        return None
+    head, last = nums[:-1], nums[-1]
+    if any(n > 255 for n in head) or last >= 256 ** (5 - len(nums)):  # type: ignore[operator]
+        return None
+    value = last + sum(n * 256 ** (3 - i) for i, n in enumerate(head))  # type: ignore[operator]
+    return str(ipaddress.IPv4Address(value))
+
+
 def url_key(url: str) -> int:
     """Dedup/resume key: a 64-bit hash of the normalised URL (or of the raw string when it does
     not normalise), so the seen-set costs ~70 bytes a URL instead of the URL itself."""
@@ -55,9 +112,15 @@ def url_key(url: str) -> int:
     return xxhash.xxh3_64_intdigest((norm or url.strip()).encode("utf-8", "surrogatepass"))
 
 
+_NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
+_V4_COMPAT = ipaddress.IPv6Network("::/96")
+
+
 def is_public_ip(addr: str) -> bool:
     """False for private, loopback, link-local, multicast, reserved, CGNAT and other
-    non-global addresses (IPv4-mapped IPv6 included)."""
+    non-global addresses. An IPv6 address that carries an IPv4 one (IPv4-mapped ::ffff:a.b.c.d,
+    IPv4-compatible ::a.b.c.d, NAT64 64:ff9b::/96 and 64:ff9b:1::/48, 6to4 2002::/16) is judged
+    by the IPv4 address it reaches."""
     try:
         ip = ipaddress.ip_address(addr.split("%", 1)[0])
     except ValueError:
@@ -67,7 +130,9 @@ def is_public_ip(addr: str) -> bool:
             ip = ip.ipv4_mapped
         elif ip.sixtofour is not None:
             ip = ip.sixtofour
-    return ip.is_global and not ip.is_multicast
+        elif ip in _V4_COMPAT or any(ip in n for n in _NAT64):
+            ip = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return ip.is_global and not ip.is_multicast and not ip.is_reserved
 
 
 class PrivateAddressError(OSError):

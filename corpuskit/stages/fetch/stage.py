@@ -121,7 +121,8 @@ class Fetch(SourceStage):
     def _reset_counters(self) -> None:
         self.counters = {"urls": 0, "done": 0, "pages": 0, "rejected": 0, "bytes": 0,
                          "in_flight": 0, "retries": 0, "robots_fetched": 0,
-                         "skipped_resume": 0, "ignored_files": 0, "started": time.monotonic()}
+                         "skipped_resume": 0, "ignored_files": 0, "bad_lines": 0,
+                         "started": time.monotonic()}
         self._warc_stats: dict[str, int] = {}
 
     def progress(self) -> dict[str, Any]:
@@ -136,7 +137,7 @@ class Fetch(SourceStage):
     def result(self) -> dict:
         c = self.progress()
         out = {k: c[k] for k in ("urls", "pages", "rejected", "bytes", "retries", "robots_fetched",
-                                 "skipped_resume", "ignored_files")}
+                                 "skipped_resume", "ignored_files", "bad_lines")}
         out.update(self._warc_stats)
         return out
 
@@ -181,8 +182,14 @@ class Fetch(SourceStage):
                             stream, max_bytes=self.max_bytes, stats=self._warc_stats, name="<stdin>"))
                         continue
                 label = "<stdin>" if kind == "stdin" else path
-                for lineno, url, rec in iter_url_list(path, stream):
+                on_bad = self._quarantine if self.bad_sink is not None else None
+                for lineno, url, rec in iter_url_list(path if stream is None else label, stream,
+                                                      on_bad):
                     yield "url", (label, lineno, url, rec)
+
+    def _quarantine(self, raw: bytes, err: Exception) -> None:
+        self.counters["bad_lines"] += 1
+        self.bad_sink(raw, err)  # type: ignore[misc]
 
     # ---- resume
     def _load_resume(self) -> dict[int, int]:

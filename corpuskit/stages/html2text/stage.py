@@ -25,6 +25,112 @@ _JUNK_SAMPLE = 65_536
 _JUNK_SHARE = 0.05
 
 
+# Elements that never enclose others (void) or whose end tag may be left out (the parser closes
+# them itself): not counted as nesting by the complexity check.
+_NO_NEST = frozenset(
+    "area base br col embed hr img input link meta param source track wbr "
+    "p li dt dd tr td th thead tbody tfoot option optgroup colgroup caption rb rt rtc rp "
+    "html head body".split())
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:_-]*)([^>]*)>|<!--")
+_ATTR_RE = re.compile(r"""[^\s=/>"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
+# elements whose content is text to the parser, not markup: skipped to their end tag
+_RAW_END = {name: re.compile(f"</{name}", re.I) for name in ("script", "style", "textarea", "xmp")}
+# A start tag with at least {k} white-space separated tokens (a token: quoted strings and
+# other characters but white space, quotes and '>', run together; every attribute is one
+# token or more). Each step is decided by one character, so the search cannot backtrack badly.
+_MANY_TOKENS_RE: dict[int, re.Pattern] = {}
+_FAST_TOKENS = 64
+
+
+def _many_tokens(k: int) -> re.Pattern:
+    p = _MANY_TOKENS_RE.get(k)
+    if p is None:
+        token = """(?=[^\\s>])[^\\s"'>]*(?:(?:"[^"<]*"|'[^'<]*')[^\\s"'>]*)*"""
+        p = _MANY_TOKENS_RE[k] = re.compile(f"<[A-Za-z][^\\s\"'>]*(?:\\s+{token}){{{k}}}")
+    return p
+
+
+def _surely_within(html: str, max_attrs: int, max_nodes: int, max_depth: int,
+                   max_attr_pairs: int) -> bool:
+    """True when counting characters already shows every bound holds (most pages), so the
+    scan can be skipped: no more '<' than elements or depth allowed; no start tag with 64
+    tokens (or --max-attrs), so none has more attributes; and 64 x the places an attribute
+    can start (after white space or a quote) within the attribute-pair budget."""
+    n_lt = html.count("<")
+    if (max_nodes and n_lt > max_nodes) or (max_depth and n_lt > max_depth):
+        return False
+    k = min(_FAST_TOKENS, max_attrs) if max_attrs else _FAST_TOKENS
+    if _many_tokens(k).search(html):
+        return False
+    if max_attr_pairs:
+        starts = sum(html.count(c) for c in ' \n\t\r"\'')
+        if k * starts > max_attr_pairs:
+            return False
+    return True
+
+
+def complexity(html: str, max_attrs: int, max_nodes: int, max_depth: int,
+               max_attr_pairs: int = 0) -> str | None:
+    """Why the page is beyond the bounds (None when it is within them), from the markup
+    before any parsing: attributes in one start tag, and the sum over all start tags of
+    their attributes squared (the parser compares each attribute with those before it, so
+    that sum is its work: 1,000 elements of 900 attributes cost ~50 s), start tags in the page
+    (the extraction's work grows with the elements) and nesting depth (start tags not yet
+    closed; void elements and those whose end tag may be left out aside). Comments and the
+    content of script and style elements are not markup. A limit of 0 is no limit.
+
+    Most pages are settled by counting characters (`_surely_within`); the rest get one scan
+    that stops at the first bound passed, linear in the page."""
+    if _surely_within(html, max_attrs, max_nodes, max_depth, max_attr_pairs):
+        return None
+    n = pairs = pos = 0
+    stack: list[str] = []
+    search = _TAG_RE.search
+    while True:
+        m = search(html, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        name = m.group(2)
+        if name is None:  # a comment
+            j = html.find("-->", pos)
+            if j < 0:
+                return None
+            pos = j + 3
+            continue
+        name = name.lower()
+        close, rest = m.group(1), m.group(3)
+        if close:
+            if name in _NO_NEST or name not in stack:
+                continue
+            while stack and stack.pop() != name:  # an end tag closes what it encloses
+                pass
+            continue
+        n += 1
+        if max_nodes and n > max_nodes:
+            return f"more than {max_nodes:,} elements (--max-nodes)"
+        # an attribute takes at least 2 characters (a space and a name): short tags are
+        # counted by that bound, longer ones exactly
+        k = len(_ATTR_RE.findall(rest)) if len(rest) > 16 else len(rest) // 2
+        if max_attrs and k > max_attrs:
+            return f"a <{name}> element with {k:,} attributes > --max-attrs {max_attrs:,}"
+        pairs += k * k
+        if max_attr_pairs and pairs > max_attr_pairs:
+            return (f"more than {max_attr_pairs:,} attribute pairs to compare (the sum of each "
+                    f"element's attributes squared; --max-attr-pairs)")
+        end = _RAW_END.get(name)
+        if end is not None:
+            e = end.search(html, pos)
+            if e is None:
+                return None
+            pos = e.start()
+            continue
+        if name not in _NO_NEST and not rest.endswith("/"):
+            stack.append(name)
+            if max_depth and len(stack) > max_depth:
+                return f"elements nested more than {max_depth:,} deep (--max-depth)"
+
+
 def extract_text(html: str) -> str:
     """Main content of a page as structured plain text (the eval scripts call this)."""
     return extract(html).text
@@ -57,6 +163,9 @@ class HtmlToText(RecordStage):
         "too_large": "the page has more characters than --max-chars",
         "not_html": "binary data rather than a page (control or undecodable characters)",
         "no_content": "the page has no text at all",
+        "too_complex": "more attributes in one element or in the page, elements or nesting "
+                       "depth than --max-attrs, --max-attr-pairs, --max-nodes, --max-depth "
+                       "(bounds the work per page)",
     }
     needs: ClassVar[str | None] = "html"
 
@@ -71,10 +180,20 @@ class HtmlToText(RecordStage):
     max_chars: int = opt(20_000_000, "Largest page accepted, in characters (trafilatura's "
                                      "cap is 20 MB too); larger pages are rejected as too_large. "
                                      "0 for no limit.")
+    max_attrs: int = opt(1_000, "Most attributes one element may have; pages beyond are rejected "
+                                "as too_complex (the parse is quadratic in them). 0 for no limit.")
+    max_attr_pairs: int = opt(20_000_000, "Most attribute pairs the parser compares in a page "
+                                          "(the sum over elements of their attributes squared); "
+                                          "beyond: too_complex. 0 for no limit.")
+    max_nodes: int = opt(200_000, "Most elements (start tags) in a page; beyond: too_complex. 0 for "
+                                  "no limit.")
+    max_depth: int = opt(50_000, "Deepest nesting of elements in a page; beyond: too_complex. 0 "
+                                 "for no limit.")
 
     def __post_init__(self) -> None:
-        if self.max_chars < 0:
-            raise ValueError("--max-chars must be >= 0")
+        for name in ("max_chars", "max_attrs", "max_attr_pairs", "max_nodes", "max_depth"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 0")
         if self.favor not in FAVOR:
             raise ValueError(f"--favor must be one of {' | '.join(FAVOR)}, not {self.favor!r}")
 
@@ -97,6 +216,9 @@ class HtmlToText(RecordStage):
             return Rejection("too_large", f"{n} > {self.max_chars} chars")
         if looks_binary(html):
             return Rejection("not_html", "mostly control/undecodable characters")
+        why = complexity(html, self.max_attrs, self.max_nodes, self.max_depth, self.max_attr_pairs)
+        if why is not None:
+            return Rejection("too_complex", why)
         try:
             ex = extract(html, self.favor)
         except (ValueError, etree.LxmlError) as e:  # libxml2 refusing input it cannot parse

@@ -1,0 +1,207 @@
+"""Hostile inputs: peak memory of every stage on one huge record, and the worst html2text time
+over pages built to be expensive. Exits 1 when a bound is exceeded.
+
+* Memory: each stage runs as `python -m corpuskit STAGE big.jsonl -o ... --rejected ...` in its
+  own process, on a file holding ONE record of --mb megabytes (mixed English and Chinese
+  paragraphs; html2text gets it wrapped in a page; filter-unsafe also gets "x" * N, where every
+  position starts an overlapping candidate). Peak RSS comes from wait4() (ru_maxrss); the same
+  command on a one-line record gives the process's own baseline (interpreter, models, tables).
+  Bound: peak - baseline <= 3 x the record's size in bytes.
+* Time: html2text (default options) on pages with 64k and 200k attributes on one element, 1,000
+  elements of 900 attributes, 100k nested elements, 1M elements, 500k inline elements and ~19 MB
+  of text (under the 20 MB --max-chars). Bound: every page within --max-page-seconds.
+
+    python benchmarks/bench_hostile.py [--mb 200] [--max-page-seconds 10] [--stages a,b]
+
+Writes benchmarks/results/hostile.json (with the git commit measured).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import save, table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = ["html2text", "normalize", "filter-lang", "filter-ads", "filter-short", "filter-quality",
+          "filter-unsafe", "dedup", "tokenize-stats", "cat"]
+MEMORY_FACTOR = 3.0
+
+EN = ["The committee met on Tuesday to review the budget for the coming year.",
+      "Researchers found that the new method reduced errors by a third in field tests.",
+      "Visitors can reach the museum by bus, and entry is free on the first Sunday.",
+      "She said the results were encouraging but that more work was needed."]
+ZH = ["委员会周二开会审议了来年的预算。", "研究人员发现，新方法在实地测试中将错误减少了三分之一。",
+      "游客可以乘公交车前往博物馆，每月第一个星期日免费入场。", "她说结果令人鼓舞，但还需要更多的工作。"]
+
+
+def _paragraphs(n_bytes: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    """About n_bytes (UTF-8) of paragraphs of English and Chinese sentences, one at a time."""
+    rnd = random.Random(seed)
+    size = 0
+    while size < n_bytes:
+        para = " ".join(rnd.choice(EN) for _ in range(3)) + "\n" + "".join(rnd.choice(ZH) for _ in range(3))
+        para += "\n\n"
+        size += len(para.encode())
+        yield para
+
+
+def _text(n_bytes: int, seed: int = 0) -> str:
+    return "".join(_paragraphs(n_bytes, seed))
+
+
+def _write_big(path: Path, key: str, pieces, head: str = "", tail: str = "") -> int:  # type: ignore[no-untyped-def]
+    """One record {"id": "big", key: head + pieces + tail}, written piece by piece so this
+    process never holds it (a child forked from a large parent would count the parent's pages
+    in its peak)."""
+    with open(path, "wb") as f:
+        f.write(b'{"id":"big","' + key.encode() + b'":"')
+        for piece in (head, *pieces, tail):
+            f.write(orjson.dumps(piece)[1:-1])
+        f.write(b'"}\n')
+    return path.stat().st_size
+
+
+def _write(path: Path, rec: dict) -> int:
+    data = orjson.dumps(rec) + b"\n"
+    path.write_bytes(data)
+    return len(data)
+
+
+def _peak_mb(args: list[str]) -> tuple[float, float, int]:
+    """(peak RSS in MB, seconds, exit code) of `python -m corpuskit ARGS`."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    t0 = time.perf_counter()
+    # close_fds=False lets subprocess use posix_spawn (vfork): a forked child's peak would
+    # otherwise include this process's pages
+    p = subprocess.Popen([sys.executable, "-m", "corpuskit", *args], env=env, close_fds=False,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace") if p.stderr else ""
+    if p.returncode not in (0, 1):
+        print(err, file=sys.stderr)
+    return ru.ru_maxrss / 1024, time.perf_counter() - t0, p.returncode
+
+
+def memory_rows(mb: float, stages: list[str], work: Path) -> list[dict]:
+    n = int(mb * 1_000_000)
+    inputs = {"text": work / "big_text.jsonl", "html": work / "big_html.jsonl", "x": work / "big_x.jsonl"}
+    sizes = {
+        "text": _write_big(inputs["text"], "text", _paragraphs(n)),
+        "html": _write_big(inputs["html"], "html", _paragraphs(n), "<html><body><p>", "</p></body></html>"),
+        "x": _write_big(inputs["x"], "text", ("x" * 1_000_000 for _ in range(max(1, n // 1_000_000)))),
+    }
+    small = {"text": work / "small_text.jsonl", "html": work / "small_html.jsonl"}
+    _write(small["text"], {"id": "s", "text": _text(2000)})
+    _write(small["html"], {"id": "s", "html": f"<html><body><p>{_text(2000)}</p></body></html>"})
+    rows = []
+    for stage in stages:
+        kinds = ["html"] if stage == "html2text" else ["text"] + (["x"] if stage == "filter-unsafe" else [])
+        for kind in kinds:
+            out, rej = work / "out.jsonl", work / "rej.jsonl"
+            base_kind = "html" if kind == "html" else "text"
+            base, _, _ = _peak_mb([stage, str(small[base_kind]), "-o", str(out), "--rejected", str(rej), "-q"])
+            peak, secs, code = _peak_mb([stage, str(inputs[kind]), "-o", str(out), "--rejected", str(rej), "-q"])
+            extra = max(0.0, peak - base)
+            ratio = extra * 1024 * 1024 / sizes[kind]
+            outcome = "kept" if out.exists() and out.stat().st_size else (
+                "rejected" if rej.exists() and rej.stat().st_size else f"exit {code}")
+            if outcome == "rejected":  # the reason, from the record's tail (never load it here)
+                with open(rej, "rb") as f:
+                    f.seek(max(0, rej.stat().st_size - 4096))
+                    m = re.search(rb'"reason":"([a-z0-9_]+)"', f.read())
+                outcome += ": " + (m.group(1).decode() if m else "?")
+            rows.append({"stage": stage, "record": kind, "record_mb": round(sizes[kind] / 1e6, 1),
+                         "baseline_mb": round(base), "peak_mb": round(peak), "extra_x_record": round(ratio, 2),
+                         "seconds": round(secs, 1), "outcome": outcome, "exit": code,
+                         "ok": code in (0, 1) and ratio <= MEMORY_FACTOR})
+            print(f"  {stage:15s} {kind:4s} peak {peak:7.0f} MB (baseline {base:4.0f}) "
+                  f"extra {ratio:4.2f}x  {secs:6.1f} s  {outcome}", flush=True)
+            for f in (out, rej):
+                f.unlink(missing_ok=True)
+    return rows
+
+
+def hostile_pages() -> dict[str, str]:
+    def attrs(k: int) -> str:
+        return " ".join(f'a{i}="v"' for i in range(k))
+
+    body = _text(19_000_000, seed=1)
+    return {
+        "64k attributes on one element": f"<html><body><div {attrs(64_000)}><p>x</p></div></body></html>",
+        "200k attributes on one element": f"<html><body><div {attrs(200_000)}><p>x</p></div></body></html>",
+        "1,000 elements of 900 attributes": "<html><body>" + f"<p {attrs(900)}>x</p>" * 1_000 + "</body></html>",
+        "100k nested elements": "<html><body>" + "<div>" * 100_000 + "deep" + "</div>" * 100_000 + "</body></html>",
+        "1M elements": "<html><body>" + "<p>word</p>" * 1_000_000 + "</body></html>",
+        "500k inline elements in one paragraph": "<html><body><p>" + "<b>x</b> " * 500_000 + "</p></body></html>",
+        "19 MB of text": f"<html><body><p>{body}</p></body></html>",
+    }
+
+
+def time_rows(max_seconds: float) -> list[dict]:
+    from corpuskit.stages.html2text import HtmlToText
+
+    st = HtmlToText()
+    rows = []
+    for name, html in hostile_pages().items():
+        t0 = time.perf_counter()
+        out = st.process({"id": "h", "html": html})
+        secs = time.perf_counter() - t0
+        outcome = f"rejected: {out.reason}" if not isinstance(out, dict) else f"kept ({len(out['text']):,} chars)"
+        rows.append({"page": name, "chars": len(html), "seconds": round(secs, 2), "outcome": outcome,
+                     "ok": secs <= max_seconds})
+        print(f"  {name:40s} {len(html):>11,} chars {secs:6.2f} s  {outcome}", flush=True)
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--mb", type=float, default=200.0, help="size of the one huge record (MB)")
+    ap.add_argument("--max-page-seconds", type=float, default=10.0,
+                    help="bound on html2text's time for one hostile page")
+    ap.add_argument("--stages", default=",".join(STAGES))
+    ap.add_argument("--skip-memory", action="store_true")
+    a = ap.parse_args()
+    stages = [s for s in a.stages.split(",") if s]
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                                capture_output=True, text=True).stdout.strip())
+    mrows: list[dict] = []
+    if not a.skip_memory:  # first, while this process is small (see _write_big)
+        print(f"== peak memory per stage on one {a.mb:g} MB record (bound: peak - baseline <= "
+              f"{MEMORY_FACTOR:g} x record)")
+        with tempfile.TemporaryDirectory(prefix="corpuskit-hostile-") as d:
+            mrows = memory_rows(a.mb, stages, Path(d))
+        print(table([[r["stage"], r["record"], r["record_mb"], r["baseline_mb"], r["peak_mb"],
+                      r["extra_x_record"], r["seconds"], r["outcome"], "yes" if r["ok"] else "NO"]
+                     for r in mrows],
+                    ["stage", "record", "MB", "baseline MB", "peak MB", "extra / record", "s",
+                     "outcome", "within"]))
+    print(f"== html2text on hostile pages (bound {a.max_page_seconds:g} s a page)")
+    trows = time_rows(a.max_page_seconds)
+    print(table([[r["page"], r["chars"], r["seconds"], r["outcome"], "yes" if r["ok"] else "NO"] for r in trows],
+                ["page", "chars", "s", "outcome", "within"]))
+    ok = all(r["ok"] for r in mrows + trows)
+    p = save("hostile", {
+        "commit": commit + ("+dirty" if dirty else ""),
+        "bounds": {"memory": f"peak RSS - baseline RSS <= {MEMORY_FACTOR:g} x record bytes",
+                   "html2text_page_seconds": a.max_page_seconds},
+        "record_mb": a.mb, "memory": mrows, "html2text_hostile_pages": trows, "ok": ok})
+    print(f"wrote {p}; {'all within bounds' if ok else 'BOUND EXCEEDED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
