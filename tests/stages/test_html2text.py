@@ -448,3 +448,15 @@ def test_many_elements_with_many_attributes_are_too_complex():
     assert time.perf_counter() - t0 < 3.0
     few = "<html><body>" + f"<p {attrs}>x</p>" * 3 + "</body></html>"
     assert HtmlToText().process({"html": few})["text"].split() == ["x", "x", "x"]
+
+
+def test_too_complex_sees_through_a_quoted_gt():
+    """A '>' inside a quoted value does not end the tag for libxml2: the attributes after it
+    are still the element's, and must be counted (a cheap scan that stops at the first '>'
+    would let 64,000 attributes through to the quadratic parse)."""
+    from corpuskit.stages.html2text.stage import complexity
+
+    page = '<html><body><a x=">" ' + " ".join(f"b{i}" for i in range(5000)) + ">t</a></body></html>"
+    assert "5,001 attributes" in complexity(page, 1000, 200_000, 50_000, 20_000_000)
+    ok = '<html><body><a title="a > b" href="/x">t</a>' + "<p class='c'>x</p>" * 3000 + "</body></html>"
+    assert complexity(ok, 1000, 200_000, 50_000, 20_000_000) is None

@@ -31,40 +31,44 @@ _NO_NEST = frozenset(
     "area base br col embed hr img input link meta param source track wbr "
     "p li dt dd tr td th thead tbody tfoot option optgroup colgroup caption rb rt rtc rp "
     "html head body".split())
-_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:_-]*)([^>]*)>|<!--")
+_TAG_RE = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9:_-]*)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>?|<!--""")
 _ATTR_RE = re.compile(r"""[^\s=/>"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
 # elements whose content is text to the parser, not markup: skipped to their end tag
 _RAW_END = {name: re.compile(f"</{name}", re.I) for name in ("script", "style", "textarea", "xmp")}
-# A start tag with at least {k} white-space separated tokens (a token: quoted strings and
-# other characters but white space, quotes and '>', run together; every attribute is one
-# token or more). Each step is decided by one character, so the search cannot backtrack badly.
-_MANY_TOKENS_RE: dict[int, re.Pattern] = {}
-_FAST_TOKENS = 64
-
-
-def _many_tokens(k: int) -> re.Pattern:
-    p = _MANY_TOKENS_RE.get(k)
-    if p is None:
-        token = """(?=[^\\s>])[^\\s"'>]*(?:(?:"[^"<]*"|'[^'<]*')[^\\s"'>]*)*"""
-        p = _MANY_TOKENS_RE[k] = re.compile(f"<[A-Za-z][^\\s\"'>]*(?:\\s+{token}){{{k}}}")
-    return p
+# An attribute takes at least two units (a separator and a name; a unit is a character or a
+# quoted value read whole, since a '>' inside quotes does not end a tag, for libxml2 or here),
+# so a tag of fewer than _SHORT_TAG units holds at most _SHORT_TAG // 2 attributes. This finds
+# the longer tags, from '<' to their end, without backtracking.
+_SHORT_TAG = 128
+_LONG_TAG_RE = re.compile(r"""<[A-Za-z](?=(?:[^>"']|"[^"]*+"|'[^']*+'){"""  # noqa: ISC003
+                          + str(_SHORT_TAG - 1) + r"""})(?:[^>"']++|"[^"]*+"|'[^']*+')*+""")
+_ATTR_STARTS = (" ", "\n", "\t", "\r", '"', "'")
 
 
 def _surely_within(html: str, max_attrs: int, max_nodes: int, max_depth: int,
                    max_attr_pairs: int) -> bool:
-    """True when counting characters already shows every bound holds (most pages), so the
-    scan can be skipped: no more '<' than elements or depth allowed; no start tag with 64
-    tokens (or --max-attrs), so none has more attributes; and 64 x the places an attribute
-    can start (after white space or a quote) within the attribute-pair budget."""
+    """True when cheap counts already show every bound holds (most pages), so the exact scan
+    can be skipped. No more '<' than elements or depth allowed. An attribute starts after
+    white space or a quote, so a tag holds at most as many attributes as it has such
+    characters: that bounds each long tag; a short one holds at most 64, so its pairs are at
+    most 64 times its attributes, and all of those together at most 64 times the page's
+    white space and quotes."""
     n_lt = html.count("<")
     if (max_nodes and n_lt > max_nodes) or (max_depth and n_lt > max_depth):
         return False
-    k = min(_FAST_TOKENS, max_attrs) if max_attrs else _FAST_TOKENS
-    if _many_tokens(k).search(html):
+    if max_attrs and max_attrs < _SHORT_TAG // 2:  # a short tag may pass it: scan exactly
         return False
-    if max_attr_pairs:
-        starts = sum(html.count(c) for c in ' \n\t\r"\'')
-        if k * starts > max_attr_pairs:
+    long_pairs = 0
+    for t in _LONG_TAG_RE.findall(html):
+        k = sum(t.count(c) for c in _ATTR_STARTS)
+        if max_attrs and k > max_attrs:
+            return False
+        long_pairs += k * k
+    half = _SHORT_TAG // 2
+    # the page's length bounds its white space and quotes: count them only when that is not enough
+    if max_attr_pairs and long_pairs + half * len(html) > max_attr_pairs:
+        starts = sum(html.count(c) for c in _ATTR_STARTS)
+        if long_pairs + half * starts > max_attr_pairs:
             return False
     return True
 
