@@ -25,17 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import Sampler, save, table  # noqa: E402
+from benchmarks.common import eval_dir as _eval_dir  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAIN = ["html2text", "normalize", "filter-ads", "filter-quality", "dedup"]
 
 
-def eval_dir() -> Path | None:
-    for cand in (os.environ.get("CORPUSKIT_EVAL_DIR"), ROOT.parent / "shared" / "eval",
-                 ROOT.parent.parent / "shared" / "eval"):
-        if cand and (Path(cand) / "html").is_dir():
-            return Path(cand)
-    return None
+def eval_dir() -> Path:
+    """../shared/eval (or $CORPUSKIT_EVAL_DIR); the benchmark stops (non-zero) without it."""
+    return _eval_dir(("html", "datatrove_baseline.py"))
 
 
 DT_VENV = ROOT / ".venv-datatrove"
@@ -109,9 +107,6 @@ def main() -> None:
     if a.quick:
         a.replicate, a.repeats = 1, 1
     ev = eval_dir()
-    if ev is None:
-        print("bench_pipeline: ../shared/eval not found (set CORPUSKIT_EVAL_DIR); skipped")
-        return
     html_dirs = sorted(str(d / "html") for d in (ev / "html").iterdir() if (d / "html").is_dir())
     pages = sorted(p for d in html_dirs for p in Path(d).iterdir() if p.suffix in (".html", ".htm"))
     if a.target_mb:
