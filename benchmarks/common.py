@@ -65,11 +65,11 @@ def git_state() -> dict:
     def git(*args: str) -> str:
         try:
             return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True,
-                                  timeout=30).stdout.strip()
+                                  timeout=30).stdout.rstrip("\n")
         except (OSError, subprocess.SubprocessError):
             return ""
 
-    head = git("rev-parse", "HEAD")
+    head = git("rev-parse", "HEAD").strip()
     status = git("status", "--porcelain", "--untracked-files=no")
     dirty_files = [ln[3:] for ln in status.splitlines()
                    if ln[3:] and not ln[3:].startswith(("benchmarks/results/", "docs/benchmarks.md"))]
