@@ -17,7 +17,7 @@ new word forms keep appearing at every size.
   Chinese article texts; every rank past them is a new two-character word (and, far out, a
   three-character one) over the 3,500 most frequent characters, so new character bigrams keep
   appearing.
-Sentences are 6-28 words (Chinese: with a comma or two), capitalised and ended with . ! ? or
+Sentences are 6-28 words (a comma in the longer ones), capitalised and ended with . ! ? or
 。！？, 2-7 sentences a paragraph, paragraphs separated by a blank line. Document lengths are
 log-normal around 4.5 KB (at most 40 KB); 30% of the documents are Chinese; 10% are near copies
 (one word changed) of a recent document, 2% exact copies, 3% too short. Everything is drawn
@@ -40,6 +40,7 @@ _SYLL = [c + v for c in ["", "b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "
                          "w", "z", "br", "ch", "cl", "dr", "fl", "gr", "pl", "pr", "sh", "st", "th", "tr"]
          for v in ["a", "e", "i", "o", "u", "ai", "ea", "ou", "an", "en", "in", "on", "er", "ar", "or"]]
 _EN_WORD = re.compile(r"[a-z]+")
+BIGRAM_SAMPLE = 10  # distinct Chinese character bigrams are counted on every 10th Chinese document
 _CJK_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 
@@ -51,18 +52,31 @@ def _ranks(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 class Vocabulary:
-    """Word form of a rank: real frequent words first, then made-up forms that never repeat."""
+    """Word form of a rank: real frequent words first, then made-up forms that never repeat.
+    Ranks below TABLE are looked up in a precomputed table (99% of the tokens)."""
+
+    TABLE = 200_000
 
     def __init__(self, base: list[str], lang: str, common_chars: str = ""):
         self.base, self.lang, self.common = base, lang, common_chars
         self.cache: dict[int, str] = {}
+        self.table = np.array(["", *(self.form(r) for r in range(1, self.TABLE))], dtype=object)
 
     def form(self, r: int) -> str:
         w = self.cache.get(r)
         if w is None:
             w = self.base[r - 1] if r <= len(self.base) else self._made_up(r - len(self.base))
-            self.cache[r] = w
+            if r >= self.TABLE:
+                self.cache[r] = w
         return w
+
+    def words(self, ranks: np.ndarray) -> np.ndarray:
+        """The forms of an array of ranks, as an object array."""
+        small = ranks < self.TABLE
+        out = self.table[np.where(small, ranks, 0)]
+        for i in np.flatnonzero(~small).tolist():
+            out[i] = self.form(int(ranks[i]))
+        return out
 
     def _made_up(self, k: int) -> str:
         if self.lang == "zh":
@@ -101,42 +115,51 @@ def base_vocabularies(gt_en: list[str], gt_zh: list[str]) -> tuple[Vocabulary, V
     return Vocabulary(en_base, "en"), Vocabulary(zh_base, "zh", common)
 
 
-def _sentences(words: list[str], lang: str, rng: random.Random) -> str:
-    out_paras, para, i = [], [], 0
-    n_in_para = rng.randint(2, 7)
-    while i < len(words):
-        k = rng.randint(6, 28)
-        s = words[i:i + k]
-        i += k
-        if lang == "en":
-            s[0] = s[0].capitalize()
-            if len(s) > 12 and rng.random() < 0.5:
-                s[len(s) // 2] += ","
-            para.append(" ".join(s) + rng.choice(".....!?"))
-        else:
-            if len(s) > 10:
-                s[len(s) // 2] += "，"
-            para.append("".join(s) + rng.choice("。。。。。！？"))
-        if len(para) >= n_in_para:
-            out_paras.append((" " if lang == "en" else "").join(para))
-            para, n_in_para = [], rng.randint(2, 7)
-    if para:
-        out_paras.append((" " if lang == "en" else "").join(para))
-    return "\n\n".join(out_paras)
+_END = {"en": np.array([".", ".", ".", ".", ".", "!", "?"], dtype=object),
+        "zh": np.array(["。", "。", "。", "。", "。", "！", "？"], dtype=object)}
+
+
+def _text(words: np.ndarray, lang: str, nrng: np.random.Generator) -> str:
+    """Sentences of 6-28 words (a comma in the longer ones), capitalised (English) and ended with
+    terminal punctuation, 2-7 sentences a paragraph, paragraphs separated by a blank line."""
+    n = len(words)
+    lens = nrng.integers(6, 29, size=n // 6 + 2)
+    ends = np.cumsum(lens)
+    ends = ends[ends < n].tolist() + [n]
+    starts = [0] + ends[:-1]
+    w = words.copy()
+    if lang == "en":
+        w[starts] = [x.capitalize() for x in w[starts].tolist()]
+    mids = [(a + b) // 2 for a, b in zip(starts, ends) if b - a > 12]
+    w[mids] = w[mids] + ("," if lang == "en" else "，")
+    last = np.array(ends) - 1
+    w[last] = w[last] + _END[lang][nrng.integers(0, 7, size=len(last))]
+    sep = " " if lang == "en" else ""
+    paras, i = [], 0
+    per = nrng.integers(2, 8, size=len(ends) // 2 + 2).tolist()
+    k = 0
+    while i < len(ends):
+        j = min(len(ends), i + per[k])
+        paras.append(sep.join(w[starts[i]:ends[j - 1]].tolist()))
+        i, k = j, k + 1
+    return "\n\n".join(paras)
 
 
 def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: int = 20, seed: int = 11,
              growth_at: tuple[int, ...] = ()) -> dict:
     """Write n records into `files` JSONL files under out_dir. Returns counts by kind and the
     vocabulary growth: distinct word forms (English) and distinct character bigrams (Chinese)
-    after each document count in `growth_at`."""
+    after each document count in `growth_at` (word forms = distinct ranks drawn, English and
+    Chinese; character bigrams on a sample of the Chinese documents, to keep generation fast)."""
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     voc = dict(zip(("en", "zh"), base_vocabularies(gt_en, gt_zh)))
     recent: list[str] = []
     kinds = {"original": 0, "near_copy": 0, "exact_copy": 0, "short": 0}
     seen_en: set[int] = set()
+    seen_zh: set[int] = set()
     seen_bigrams: set[str] = set()
+    n_zh = 0
     growth = []
     per_file = math.ceil(n / files)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -159,23 +182,22 @@ def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: i
                     kind = "near_copy"
                 elif r < 0.15:
                     lang = "zh" if rng.random() < 0.3 else "en"
-                    ranks = _ranks(nrng, rng.randint(2, 6))
-                    text = _sentences([voc[lang].form(int(x)) for x in ranks], lang, rng)[:60]
+                    text = _text(voc[lang].words(_ranks(nrng, rng.randint(2, 6))), lang, nrng)[:60]
                     kind = "short"
                 else:
                     lang = "zh" if rng.random() < 0.3 else "en"
                     target = min(40_000, int(rng.lognormvariate(math.log(4500), 0.5)))
-                    n_words = max(20, target // (6 if lang == "en" else 6))
-                    ranks = _ranks(nrng, n_words)
-                    v = voc[lang]
-                    words = [v.form(x) for x in ranks.tolist()]
+                    ranks = _ranks(nrng, max(20, target // 6))
+                    text, kind = _text(voc[lang].words(ranks), lang, nrng), "original"
                     if lang == "en":
                         seen_en.update(ranks.tolist())
-                    text, kind = _sentences(words, lang, rng), "original"
-                    if lang == "zh":
-                        for run in _CJK_RUN.findall(text):
-                            seen_bigrams.update(map(run.__getitem__, map(slice, range(len(run) - 1),
-                                                                         range(2, len(run) + 1))))
+                    else:
+                        seen_zh.update(ranks.tolist())
+                        n_zh += 1
+                        if n_zh % BIGRAM_SAMPLE == 0:
+                            for run in _CJK_RUN.findall(text):
+                                seen_bigrams.update(map(run.__getitem__, map(slice, range(len(run) - 1),
+                                                                             range(2, len(run) + 1))))
                     if len(recent) < 5000:
                         recent.append(text)
                     else:
@@ -186,6 +208,8 @@ def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: i
                 i += 1
                 if i in growth_at:
                     growth.append({"documents": i, "distinct_en_words": len(seen_en),
-                                   "distinct_zh_bigrams": len(seen_bigrams)})
-    return {"kinds": kinds, "vocabulary_growth": growth,
-            "distinct_en_words": len(seen_en), "distinct_zh_bigrams": len(seen_bigrams)}
+                                   "distinct_zh_words": len(seen_zh),
+                                   "distinct_zh_bigrams_sampled": len(seen_bigrams)})
+    return {"kinds": kinds, "vocabulary_growth": growth, "bigram_sample": f"every {BIGRAM_SAMPLE}th Chinese document",
+            "distinct_en_words": len(seen_en), "distinct_zh_words": len(seen_zh),
+            "distinct_zh_bigrams_sampled": len(seen_bigrams)}
