@@ -322,11 +322,21 @@ def r_tokstats(d: dict) -> str:
            f"median of {fmt(d.get('repeats'))} interleaved runs; x = over tiktoken in the same run.", ""]
     head = d.get("headline") or [r for r in res if r.get("case") in ("corpuskit, cold cache",
                                                                      "corpuskit, warm (odd docs)")]
+    def per_run(h: dict) -> str:
+        """min-max over the interleaved runs of tiktoken's CPU time / ours (same run index)."""
+        ref_case = "tiktoken, odd docs" if "odd" in str(h.get("case")) else "tiktoken"
+        ref = next((r for r in res if r.get("encoding") == h.get("encoding") and r.get("lang") == h.get("lang")
+                    and r.get("case") == ref_case), None)
+        ours, theirs = h.get("cpu_s_runs") or [], (ref or {}).get("cpu_s_runs") or []
+        ratios = [t / o for t, o in zip(theirs, ours) if o]
+        return f"{x(min(ratios))}-{x(max(ratios))}" if ratios else "-"
+
     if head:
         out.append("**Headline: counting on web article text**\n")
-        out.append(table(["encoding", "lang", "case", "M tokens / CPU-s", "vs tiktoken"],
+        out.append(table(["encoding", "lang", "case", "M tokens / CPU-s", "vs tiktoken (medians)",
+                          "per interleaved run (min-max)"],
                          [[h.get("encoding"), h.get("lang"), h.get("case"), h.get("mtok_per_cpu_s"),
-                           f"**{x(h.get('speed_vs_tiktoken'))}**"] for h in head]))
+                           f"**{x(h.get('speed_vs_tiktoken'))}**", per_run(h)] for h in head]))
     if res:
         out.append("\nAll cases on web article text:\n")
         out.append(table(["encoding", "lang", "case", "M tok/s (wall)", "M tok / CPU-s", "vs tiktoken",
