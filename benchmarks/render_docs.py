@@ -206,8 +206,9 @@ def r_dedup(d: dict) -> str:
 
 def r_pipeline(d: dict) -> str:
     res = d.get("results") or {}
-    out = [f"Data: {d.get('data') or 'the labelled pages of ../shared/eval/html'} ({DEV}: html2text was tuned on "
-           f"these pages), {fmt(d.get('pages'))} pages, {fmt(d.get('html_mb'))} MB of HTML. corpuskit stages: "
+    data = d.get("data") or "the labelled pages of ../shared/eval/html"
+    out = [f"Data: {data.replace('development', DEV) if 'development' in data else data + f' ({DEV})'}, "
+           f"{fmt(d.get('pages'))} pages, {fmt(d.get('html_mb'))} MB of HTML. corpuskit stages: "
            f"`{d.get('stages')}`.",
            f"Peer: {d.get('peer') or 'datatrove 0.10.1'}; settings: "
            f"{d.get('peer_settings') or '../shared/eval/datatrove_baseline.py --no-trafilatura-dedup'}.",
@@ -237,6 +238,12 @@ def r_pipeline(d: dict) -> str:
             f"{w} worker(s): prepare {fmt(p.get('prepare_s'))}, filter {fmt(p.get('filter_s'))}, dedup "
             f"{fmt(p.get('dedup_s'))}" for w, p in parts if p) + ". The difference to the whole wall is interpreter "
             "start-up and the script's own bookkeeping.")
+    after = {w: get(r, "datatrove", "docs_kept_after_filters") for w, r in res.items()}
+    if len({v for v in after.values() if v is not None}) > 1:
+        out.append("\ndatatrove's documents kept after its filters (last repeat): " + ", ".join(
+            f"{w} worker(s) {fmt(v)}" for w, v in after.items()) + ". They differ between runs of the same pages: "
+            "its Trafilatura step gives up on a page after 1 s (`timeout=1`, datatrove's default), which happens "
+            "more often on a loaded machine, and a page it gives up on is dropped (less work for it, not more).")
     if d.get("corpuskit_first_run_empty_numba_cache_s") is not None:
         out.append(f"\ncorpuskit's first run on a new machine (numba's kernel cache empty, 1 worker): "
                    f"{fmt(d['corpuskit_first_run_empty_numba_cache_s'])} s.")
