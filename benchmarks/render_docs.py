@@ -257,9 +257,8 @@ def r_pipeline_scale(d: dict) -> str:
         out = ["Data: LEGACY corpus, windows of paragraphs of the same 216 labelled articles: its vocabulary and BPE "
                "pieces stop growing after a few thousand documents, which flatters every cache. Superseded."]
     else:
-        out = [f"Data: {d.get('data')} ({DEV}-free: generated, no labels; nothing was tuned on it). No peer: "
-               "corpuskit alone, the default chain, "
-               f"{fmt(d.get('workers'))} workers."]
+        out = [f"Data: {d.get('data')} (not a quality set: generated, no labels, nothing was tuned on it). No "
+               f"peer: corpuskit alone, the default chain, {fmt(d.get('workers'))} workers."]
     out.append("")
     out.append(table(["documents", "input MB", "wall s", "docs/s", "MB/s", "peak PSS MB (tree)",
                       "peak RSS MB (largest process)", "kept", "distinct English words", "distinct Chinese words"],
@@ -267,6 +266,12 @@ def r_pipeline_scale(d: dict) -> str:
                        r.get("peak_tree_pss_mb"), r.get("peak_one_process_mb"), r.get("kept"),
                        get(r, "vocabulary_growth", -1, "distinct_en_words"),
                        get(r, "vocabulary_growth", -1, "distinct_zh_words")] for r in runs]))
+    loads = [r.get("load_avg_at_end") for r in runs]
+    if any(v is not None for v in loads):
+        out.append("\nLoad average (1 min) at the end of each run: " + ", ".join(
+            f"{fmt(r.get('documents'))} docs: {fmt(r.get('load_avg_at_end'))}" for r in runs)
+            + ". On this shared 2-core machine other jobs' load changes between runs, so wall times (and a "
+            "slope between sizes) mix the corpus's own cost with the load.")
     growth = [g for r in runs[-1:] for g in (r.get("vocabulary_growth") or [])]
     if growth:
         out.append("\nVocabulary growth inside the largest corpus (it keeps growing; Chinese character bigrams "
