@@ -6,7 +6,7 @@ comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint bench demo docs clean dataset
+.PHONY: help install test lint bench bench-docs demo docs clean dataset
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,9 +28,13 @@ lint: $(STAMP) ## ruff over the package, the tests and the benchmarks
 	$(PYTHON) -m ruff check corpuskit tests benchmarks
 
 # Benchmarks: every benchmarks/bench_*.py, each printing its table and writing
-# benchmarks/results/<name>.json. Needs the [bench] extra (trafilatura, resiliparse, datatrove).
-# Long: bench_pipeline_scale.py runs the pipeline on 1M documents (5 GB generated under
-# bench_out/, ~30 min on 2 cores).
+# benchmarks/results/<name>.json (stamped with the commit it was measured at); then
+# docs/benchmarks.md is rendered from those results. A benchmark whose inputs or packages are
+# missing exits non-zero and stops `make bench`. Needs the [bench] and [ray] extras (trafilatura,
+# resiliparse, datatrove, ...), the labelled evaluation pages ($CORPUSKIT_EVAL_DIR), man pages
+# (apt-get install manpages manpages-zh) and, for bench_pipeline.py, PyPI access on first use (it
+# builds .venv-datatrove). Long: bench_pipeline_scale.py generates and runs 50k + 200k documents
+# (~1.2 GB under bench_out/, ~10 min on 2 cores).
 # magic-html (html2text's Chinese anchor) needs Python >= 3.12: a venv of its own, beside ours
 PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) $(shell command -v python3.12 2>/dev/null))
 MAGIC_VENV := .venv-magic-html
@@ -45,6 +49,10 @@ bench: $(MAGIC_VENV)/bin/python ## run every benchmark (long; installs the bench
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PYTHON) $$f || exit 1; done
 	@echo "== the whole default chain on the evaluation pages replicated to ~1 GB"
 	$(PYTHON) benchmarks/bench_pipeline.py --target-mb 1000 --corpuskit-only --stages all --repeats 2
+	$(MAKE) bench-docs
+
+bench-docs: $(STAMP) ## render docs/benchmarks.md from benchmarks/results/*.json (never by hand)
+	$(PYTHON) benchmarks/render_docs.py
 
 demo: $(STAMP) ## run the default pipeline on sample_data/raw into demo_out/ and show it
 	$(PYTHON) -m corpuskit pipeline sample_data/raw demo_out --compression none

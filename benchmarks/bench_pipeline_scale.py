@@ -1,22 +1,29 @@
-"""The whole default pipeline at scale: 1M documents (~5 GB of JSONL) on this 2-core machine,
-with the memory of the whole process tree (the main process and its workers) sampled.
+"""The whole default pipeline at scale on this 2-core machine, with the memory of the whole
+process tree (the main process and its workers) sampled, at two corpus sizes and the slope
+between them.
 
-Input: N text records (no HTML: the html2text part of the chain is measured by
-bench_pipeline.py on real pages) built from the hand-labelled article texts in
-../shared/eval/html/*/gt (English and Chinese web articles): each document is a window of one
-article's paragraphs followed by paragraphs of others, about 5 KB on average (log-normal
-lengths), 30% Chinese; 10% are near copies of a recent document (one word changed), 2% exact
-copies, 3% too short. Seeded: the same corpus on every run. The text is generated once into
---data (kept between runs, 5 GB for 1M documents).
+Input (default, --corpus zipf): benchmarks/scale_corpus.py's generated English and Chinese
+text whose vocabulary keeps growing with its size (Zipf-Mandelbrot word frequencies over an
+unbounded list of word forms: new English word forms and new Chinese character bigrams keep
+appearing, Heaps' law), ~4.5 KB a document, 30% Chinese, 10% near copies, 2% exact copies,
+3% too short; seeded. The older corpus (--corpus articles: windows of paragraphs of the same 216
+labelled articles of ../shared/eval, whose vocabulary and BPE pieces stop growing after a few
+thousand documents, so it flatters every cache) is kept for comparison. The text is generated
+once into --data (kept between runs, ~4.7 KB a document).
 
 Run: `corpuskit pipeline RAW CLEAN -j WORKERS -q` with the default chain (every stage), in a
-fresh interpreter. A sampler reads /proc every 0.5 s for the pipeline's process tree and keeps
-the peak of (a) the summed RSS of all its processes (an upper bound: forked workers share
-pages) and (b) the summed PSS (shared pages divided among the processes sharing them: the
-memory the run really holds), and the largest single process.
+fresh interpreter, for each size in --docs (default 50,000 and 200,000: the largest that fits a
+benchmark session on a shared 2-core machine; 1M documents take ~25 min of both cores). The
+slope between the two sizes (seconds and MB of peak memory per extra 1,000 documents) is
+reported with a LINEAR extrapolation to 1M, labelled as such. A sampler reads /proc every
+0.5 s for the pipeline's process tree and keeps the peak of (a) the summed RSS of all its
+processes (an upper bound: forked workers share pages) and (b) the summed PSS (shared pages
+divided among the processes sharing them: the memory the run really holds), and the largest
+single process.
 
-Usage: python benchmarks/bench_pipeline_scale.py [--docs 1000000] [--workers 2] [--data DIR]
-       python benchmarks/bench_pipeline_scale.py --quick        # 50,000 documents
+Usage: python benchmarks/bench_pipeline_scale.py [--docs 50000 200000] [--workers 2] [--data DIR]
+           [--corpus zipf|articles]
+       python benchmarks/bench_pipeline_scale.py --quick        # 10,000 and 40,000 documents
 """
 from __future__ import annotations
 
@@ -36,6 +43,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.bench_pipeline import eval_dir  # noqa: E402
 from benchmarks.common import Sampler, save, table  # noqa: E402
+from benchmarks.scale_corpus import generate as generate_zipf  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,8 +51,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def articles() -> tuple[list[list[str]], list[list[str]]]:
     """Paragraphs of the ground-truth article texts, English and Chinese."""
     ev = eval_dir()
-    if ev is None:
-        raise SystemExit("needs ../shared/eval/html (the labelled article texts)")
     en: list[list[str]] = []
     zh: list[list[str]] = []
     for name, dest in (("scrapinghub", en), ("zh_cwced_dev", zh)):
@@ -55,7 +61,7 @@ def articles() -> tuple[list[list[str]], list[list[str]]]:
     return en, zh
 
 
-def generate(out_dir: Path, n: int, files: int = 20, seed: int = 11) -> dict:
+def generate_articles(out_dir: Path, n: int, files: int = 20, seed: int = 11) -> dict:
     """Write n records into `files` JSONL files under out_dir; returns counts by kind."""
     en, zh = articles()
     rng = random.Random(seed)
@@ -119,27 +125,29 @@ def run_pipeline(raw: Path, clean: Path, workers: int) -> dict:
             "processes": s.procs, "stats": st}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--docs", type=int, default=1_000_000)
-    ap.add_argument("--quick", action="store_true", help="50,000 documents")
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--data", default=str(ROOT / "bench_out" / "scale"),
-                    help="where the generated corpus and the output go (kept between runs)")
-    ap.add_argument("--keep-output", action="store_true")
-    a = ap.parse_args()
-    n = 50_000 if a.quick else a.docs
-    data = Path(a.data)
-    raw = data / f"raw-{n}"
+def gt_texts() -> tuple[list[str], list[str]]:
+    ev = eval_dir()
+    return ([p.read_text(encoding="utf-8") for p in sorted((ev / "html" / "scrapinghub" / "gt").glob("*.txt"))],
+            [p.read_text(encoding="utf-8") for p in sorted((ev / "html" / "zh_cwced_dev" / "gt").glob("*.txt"))])
+
+
+def one_size(n: int, a: argparse.Namespace, data: Path) -> dict:
+    raw = data / f"raw-{a.corpus}-{n}"
     if not (raw / "DONE").exists():
         shutil.rmtree(raw, ignore_errors=True)
         t = time.perf_counter()
-        kinds = generate(raw, n)
-        (raw / "DONE").write_text(json.dumps(kinds))
-        print(f"generated {n:,} documents in {time.perf_counter() - t:.0f} s", file=sys.stderr)
-    kinds = json.loads((raw / "DONE").read_text())
+        if a.corpus == "zipf":
+            en, zh = gt_texts()
+            marks = tuple(sorted({n // 4, n // 2, n}))
+            meta = generate_zipf(raw, n, en, zh, growth_at=marks)
+        else:
+            meta = {"kinds": generate_articles(raw, n)}
+        meta["generate_s"] = round(time.perf_counter() - t, 1)
+        (raw / "DONE").write_text(json.dumps(meta))
+        print(f"generated {n:,} documents in {meta['generate_s']:.0f} s", file=sys.stderr)
+    meta = json.loads((raw / "DONE").read_text())
     size = sum(p.stat().st_size for p in raw.glob("*.jsonl"))
-    clean = data / f"clean-{n}"
+    clean = data / f"clean-{a.corpus}-{n}"
     r = run_pipeline(raw, clean, a.workers)
     st = r.pop("stats")
     if not a.keep_output:
@@ -147,19 +155,61 @@ def main() -> None:
     cons = st["conservation"]
     stages = {s["stage"]: {"in": s["in"], "kept": s["kept"], "seconds": s.get("seconds"),
                            "reasons": s["reasons"]} for s in st["stages"]}
-    res = {"documents": n, "input_mb": round(size / 1e6), "workers": a.workers, "corpus_kinds": kinds,
+    res = {"documents": n, "input_mb": round(size / 1e6), "workers": a.workers, "corpus": a.corpus,
+           "corpus_kinds": meta.get("kinds", meta), "vocabulary_growth": meta.get("vocabulary_growth"),
            **r, "docs_per_s": round(n / r["wall_s"]), "mb_per_s": round(size / 1e6 / r["wall_s"], 2),
            "kept": cons["kept"], "conservation": cons, "stages": stages,
            "load_avg_at_end": os.getloadavg()[0]}
-    print(f"\n== the default pipeline on {n:,} documents ({size / 1e6:,.0f} MB), {a.workers} workers")
+    print(f"\n== the default pipeline on {n:,} documents ({size / 1e6:,.0f} MB, corpus {a.corpus}), "
+          f"{a.workers} workers")
     print(table([[f"{res['wall_s']:,.0f}", res["docs_per_s"], res["mb_per_s"], res["peak_tree_pss_mb"],
                   res["peak_tree_rss_mb"], res["peak_one_process_mb"], cons["kept"], cons["ok"]]],
                 ["wall s", "docs/s", "MB/s", "peak PSS MB (tree)", "peak RSS MB (tree, sum)",
                  "largest process MB", "kept", "conserved"]))
     print(table([[k, v["in"], v["kept"], v["seconds"]] for k, v in stages.items()],
                 ["stage", "in", "kept", "seconds (summed over workers)"]))
-    name = "pipeline_scale" if n >= 1_000_000 else f"pipeline_scale_{n}"
-    print(f"wrote {save(name, res)}")
+    return res
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--docs", type=int, nargs="+", default=[50_000, 200_000],
+                    help="corpus sizes, smallest first (two or more give the slope)")
+    ap.add_argument("--quick", action="store_true", help="10,000 and 40,000 documents")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--corpus", choices=["zipf", "articles"], default="zipf")
+    ap.add_argument("--data", default=str(ROOT / "bench_out" / "scale"),
+                    help="where the generated corpus and the output go (kept between runs)")
+    ap.add_argument("--keep-output", action="store_true")
+    a = ap.parse_args()
+    sizes = [10_000, 40_000] if a.quick else sorted(a.docs)
+    eval_dir()  # stops here, before any work, when the article texts are missing
+    runs = [one_size(n, a, Path(a.data)) for n in sizes]
+    out = {"corpus": a.corpus, "workers": a.workers, "sizes": sizes, "runs": runs,
+           "data": ("generated (benchmarks/scale_corpus.py, Zipf-Mandelbrot A=1.5, growing vocabulary, "
+                    "seed 11)" if a.corpus == "zipf" else
+                    "windows of paragraphs of the 216 labelled articles (vocabulary stops growing)")}
+    if len(runs) >= 2:
+        lo, hi = runs[0], runs[-1]
+        dn = (hi["documents"] - lo["documents"]) / 1000
+        s_per_k = (hi["wall_s"] - lo["wall_s"]) / dn
+        mb_per_k = (hi["peak_tree_pss_mb"] - lo["peak_tree_pss_mb"]) / dn
+        left = (1_000_000 - hi["documents"]) / 1000
+        out["slope"] = {"between_documents": [lo["documents"], hi["documents"]],
+                        "wall_s_per_1000_docs": round(s_per_k, 2),
+                        "peak_pss_mb_per_1000_docs": round(mb_per_k, 2),
+                        "extrapolated_1M": {"wall_s": round(hi["wall_s"] + s_per_k * left),
+                                            "peak_tree_pss_mb": round(hi["peak_tree_pss_mb"] + mb_per_k * left),
+                                            "note": "EXTRAPOLATED linearly from the two measured sizes, "
+                                                    "not measured"}}
+        sl = out["slope"]
+        print(f"\nslope {lo['documents']:,} -> {hi['documents']:,} documents: {sl['wall_s_per_1000_docs']} s and "
+              f"{sl['peak_pss_mb_per_1000_docs']} MB (peak PSS) per 1,000 documents; 1M EXTRAPOLATED: "
+              f"~{sl['extrapolated_1M']['wall_s']:,} s, ~{sl['extrapolated_1M']['peak_tree_pss_mb']:,} MB")
+    name = "pipeline_scale" if a.corpus == "zipf" else "pipeline_scale_articles"
+    if a.quick:
+        name += "_quick"
+    print(f"wrote {save(name, out)}")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import save, table  # noqa: E402
+from benchmarks.common import require_packages, save, table  # noqa: E402
 from tests.corpus import make_docs  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,11 +147,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dedup-docs", type=int, default=60_000)
     a = ap.parse_args()
-    try:
-        import ray  # noqa: F401
-    except ImportError:
-        print("bench_ray: skipped, ray is not installed (pip install -e '.[ray]')")
-        return
+    require_packages("ray", "fsspec", fix="pip install -e '.[ray]'")
     if a.quick:
         a.docs, a.repeats, a.dedup_docs = 4_000, 2, 10_000
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}

@@ -1,10 +1,14 @@
-"""Helpers shared by the benchmarks: timing (median of repeats) and result files."""
+"""Helpers shared by the benchmarks: timing (median of repeats), result files stamped with the
+commit they were measured at, and a hard stop when an input or package is missing."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -23,11 +27,65 @@ def median_time(fn: Callable[[], object], repeats: int) -> tuple[float, list[flo
     return statistics.median(times), times
 
 
+# Exit status of a benchmark that cannot run because something it needs is missing: `make bench`
+# stops on it instead of passing without having reproduced anything.
+EXIT_MISSING = 3
+
+
+def missing(what: str, fix: str) -> None:
+    """Stop the benchmark (non-zero exit) naming what is missing and how to get it."""
+    print(f"{Path(sys.argv[0]).name}: cannot run: {what} is missing. {fix}", file=sys.stderr)
+    raise SystemExit(EXIT_MISSING)
+
+
+def require_packages(*names: str, fix: str = "pip install -e '.[test,bench,ray]'") -> None:
+    """Every importable module name given, or stop (see `missing`)."""
+    gone = [n for n in names if importlib.util.find_spec(n) is None]
+    if gone:
+        missing(f"the Python package(s) {', '.join(gone)}", f"Install them: {fix}")
+
+
+def eval_dir(need: tuple[str, ...] = ("html",)) -> Path:
+    """The labelled evaluation data (../shared/eval beside the repository, or $CORPUSKIT_EVAL_DIR),
+    holding every relative path in `need`; stops the benchmark when it is not there."""
+    root = HERE.parent
+    cands = [os.environ.get("CORPUSKIT_EVAL_DIR"), os.environ.get("CORPUSKIT_EVAL"),
+             root.parent / "shared" / "eval", root.parent.parent / "shared" / "eval", "/work/shared/eval"]
+    for c in cands:
+        if c and all((Path(c) / n).exists() for n in need):
+            return Path(c)
+    missing(f"the labelled evaluation data ({', '.join(need)} under ../shared/eval)",
+            "Fetch the project's shared/eval folder beside the repository, or set CORPUSKIT_EVAL_DIR.")
+    raise AssertionError  # unreachable
+
+
+def git_state() -> dict:
+    """The commit the working tree is at and whether it has uncommitted changes (to tracked
+    files other than benchmark results, which a run itself rewrites)."""
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True,
+                                  timeout=30).stdout.rstrip("\n")
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    head = git("rev-parse", "HEAD").strip()
+    status = git("status", "--porcelain", "--untracked-files=no")
+    dirty_files = [ln[3:] for ln in status.splitlines()
+                   if ln[3:] and not ln[3:].startswith(("benchmarks/results/", "docs/benchmarks.md"))]
+    return {"commit": head or None, "dirty": bool(dirty_files), "dirty_files": dirty_files[:20]}
+
+
 def save(name: str, data: dict) -> Path:
+    """Write benchmarks/results/<name>.json: the data, the machine, the date and the commit
+    (`git rev-parse HEAD` and a dirty flag) it was measured at."""
     RESULTS.mkdir(exist_ok=True)
     data = {"benchmark": name, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                           "platform": platform.platform()},
-            "date": time.strftime("%Y-%m-%d %H:%M:%S"), **data}
+                                           "platform": platform.platform(),
+                                           "load_avg_at_save": round(os.getloadavg()[0], 2)},
+            "date": time.strftime("%Y-%m-%d %H:%M:%S"), "git": git_state(),
+            "command": " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
+            **data}
     p = RESULTS / f"{name}.json"
     p.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return p
