@@ -52,8 +52,8 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import missing, require_packages, save  # noqa: E402
 from benchmarks.dedup_data import build_corpus, man_pages, thousand_word_docs  # noqa: E402
-from corpuskit.stages.dedup import minhash as M  # noqa: E402
 from corpuskit.core.text import ngrams, shingle_tokens  # noqa: E402
+from corpuskit.stages.dedup import minhash as M  # noqa: E402
 
 
 def median_rate(fn, n_docs: int, runs: int) -> float:

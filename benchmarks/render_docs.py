@@ -12,8 +12,8 @@ keys are rendered generically (every scalar they hold), never dropped and never 
 from __future__ import annotations
 
 import argparse
-import re
 import json
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
