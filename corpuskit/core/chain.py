@@ -36,11 +36,20 @@ class StageStats:
             self.kept += other["kept"]
             self.rejected.update(other["reasons"])
             self.seconds += other.get("seconds", 0.0)
+            self._add_counts(other.get("extra", {}).get("counts"))
             return
         self.seen += other.seen
         self.kept += other.kept
         self.rejected.update(other.rejected)
         self.seconds += other.seconds
+        self._add_counts(other.extra.get("counts"))
+
+    def _add_counts(self, counts: dict | None) -> None:
+        """A record stage's counters (`extra.counts`) add up across shards."""
+        if counts:
+            mine = self.extra.setdefault("counts", {})
+            for k, v in counts.items():
+                mine[k] = mine.get(k, 0) + v
 
     def as_dict(self) -> dict[str, Any]:
         d = {"stage": self.stage, "in": self.seen, "kept": self.kept,
@@ -73,6 +82,10 @@ class Chain:
 
     def _per_record(self, stage: RecordStage, st: StageStats, upstream: Iterable[dict]) -> Iterator[dict]:
         process = stage.process
+        # a record stage may keep a Counter `counts` (what it found, e.g. redact-pii's kinds);
+        # what this run added goes to the stage's `extra.counts`
+        counts = getattr(stage, "counts", None)
+        before = Counter(counts) if isinstance(counts, Counter) else None
         seen = kept = 0
         t = 0.0
         clock = time.perf_counter
@@ -96,6 +109,8 @@ class Chain:
             st.seen += seen
             st.kept += kept
             st.seconds += t
+            if before is not None:
+                st._add_counts(dict(sorted((counts - before).items())))  # type: ignore[operator]
 
     def _counted(self, st: StageStats, upstream: Iterable[dict]) -> Iterator[dict]:
         for rec in upstream:
