@@ -1,6 +1,11 @@
 """normalize: repair and tidy text without changing what it says.
 
 Steps, in order, each an option (defaults below):
+0. ``fix_cjk_mojibake``: Chinese text decoded with the wrong codec (GBK/GB18030, Big5 or UTF-8
+   bytes read as Latin-1/cp1252, UTF-8 bytes read as GBK, and their double forms) is decoded
+   again when the result is clearly Chinese by the character-frequency model
+   (corpuskit.core.mojibake); a record whose garbled text lost bytes is rejected
+   (``unrecoverable_mojibake``) rather than kept as garbage.
 1. ``fix_unicode``: ftfy repairs mojibake (UTF-8 read as Latin-1/cp1252/GBK...), broken
    surrogates, terminal escapes, ligatures and line breaks. Settings chosen for CJK text:
    ftfy's ``fix_character_width`` is off (it rewrites the full-width punctuation Chinese uses,
@@ -29,11 +34,13 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar
 
 import orjson
 
+from corpuskit.core import mojibake
 from corpuskit.core.stage import RecordStage, Rejection, opt
 
 # ---------------------------------------------------------------- width folding
@@ -59,8 +66,24 @@ _FTFY_NEEDED_RE = re.compile(f"[^{_FTFY_SAFE}]")
 # Text made only of these characters, with tidy white space, is left as it is by every default
 # step: the ftfy-safe set minus what markup, invisible-character and width folding act on
 # (< & tab, the ideographic space, full-width letters/digits and the folded symbols).
+# The ideographs that begin UTF-8-read-as-GBK mojibake (mojibake.GBK_MARKS, rare in real
+# text) are left out, so text holding one takes the full path and its mojibake check.
+
+
+def _ranges_without(lo: int, hi: int, holes: str) -> str:
+    out, start = [], lo
+    for h in sorted({ord(c) for c in holes if lo <= ord(c) <= hi}):
+        if h > start:
+            out.append(f"{chr(start)}-{chr(h - 1)}")
+        start = h + 1
+    if start <= hi:
+        out.append(f"{chr(start)}-{chr(hi)}")
+    return "".join(out)
+
+
 _CLEAN = ("\n\x20-\x25\x27-\x3b\x3d-\x7e\u2010-\u2014\u2018\u2019\u201c\u201d\u2026"
-          "\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af"
+          "\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf" + _ranges_without(0x4E00, 0x9FFF, mojibake.GBK_MARKS)
+          + "\uac00-\ud7af"
           "\uff01\uff02\uff07-\uff09\uff0c\uff0e\uff1a\uff1b\uff1f\uff3b\uff3d\uff40"
           "\uff5b\uff5d")
 _NEEDS_WORK_RE = re.compile(f"[^{_CLEAN}]")
@@ -187,6 +210,10 @@ def _fix_whitespace(text: str) -> str:
     return text.strip(" \n")
 
 
+class _LostBytes(Exception):
+    """Mojibake whose bytes were partly lost: `process` rejects the record."""
+
+
 _FTFY_CONFIGS: dict = {}
 
 
@@ -232,8 +259,13 @@ class Normalize(RecordStage):
                               "invisible characters and markup residue, tidy white space.")
     reasons: ClassVar[dict[str, str]] = {
         "empty_after_normalize": "nothing but white space, markup or invisible characters was left",
+        "unrecoverable_mojibake": "Chinese text decoded with the wrong codec that lost bytes on the "
+                                  "way (detail: the path, e.g. utf-8->gbk)",
     }
 
+    fix_cjk_mojibake: bool = opt(True, "Re-decode Chinese text decoded with the wrong codec (GBK/Big5/"
+                                       "UTF-8 read as Latin-1 or cp1252, UTF-8 read as GBK); reject "
+                                       "it when bytes were lost (unrecoverable_mojibake).")
     fix_unicode: bool = opt(True, "Repair mojibake and broken Unicode with ftfy (CJK-safe settings).")
     fold_width: bool = opt(True, "Full-width ASCII letters/digits and the ideographic space to "
                                  "plain forms; half-width katakana to full-width. CJK punctuation stays.")
@@ -249,11 +281,19 @@ class Normalize(RecordStage):
                                  "(reason empty_after_normalize).")
 
     def __post_init__(self) -> None:
-        self._defaults_only = (self.fix_unicode and self.strip_markup and self.remove_invisible
+        self.counts: Counter = Counter()  # repairs, reported in the stage's extra.counts
+        self._defaults_only = (self.fix_cjk_mojibake and self.fix_unicode and self.strip_markup and self.remove_invisible
                                and self.fold_width and self.fold_width_symbols and self.fix_whitespace
                                and not (self.lowercase or self.remove_emoji or self.remove_urls))
 
-    def _one_round(self, text: str) -> str:
+    def _one_round(self, text: str, reject_lost: bool) -> str:
+        if self.fix_cjk_mojibake and mojibake.might_be_mojibake(text):
+            r = mojibake.repair(text)
+            if r.lost and reject_lost:
+                raise _LostBytes(r.lost)
+            if r.repaired:
+                self.counts["cjk_mojibake_repaired"] += r.repaired
+                text = r.text
         if self.fix_unicode and _FTFY_NEEDED_RE.search(text):
             text = _ftfy_lines(text)
         if not unicodedata.is_normalized("NFC", text):
@@ -274,7 +314,9 @@ class Normalize(RecordStage):
             text = _fix_whitespace(text)
         return text
 
-    def normalize_text(self, text: str) -> str:
+    def normalize_text(self, text: str, reject_lost: bool = False) -> str:
+        """The normalized text. With `reject_lost`, mojibake whose bytes were lost raises
+        _LostBytes (`process` rejects the record); without, it is left as it is."""
         if self._defaults_only and is_clean(text):
             return text
         # The steps feed each other: decoding "&#128;", dropping a zero-width space or trimming a
@@ -283,13 +325,16 @@ class Normalize(RecordStage):
         # idempotent.
         for _ in range(6):
             before = text
-            text = self._one_round(text)
+            text = self._one_round(text, reject_lost)
             if text == before:
                 break
         return text
 
     def process(self, record: dict) -> dict | Rejection:
-        text = self.normalize_text(self.get_text(record))
+        try:
+            text = self.normalize_text(self.get_text(record), reject_lost=True)
+        except _LostBytes as e:
+            return Rejection("unrecoverable_mojibake", str(e))
         if self.drop_empty and not text.strip():
             return Rejection("empty_after_normalize", "")
         record[self.text_field] = text
