@@ -1,19 +1,31 @@
 """Bytes -> text for raw web pages, in one place. Every way a page enters corpuskit (files in
 raw/, WARC records, fetched responses) decodes through `decode_html`.
 
-Order: byte-order mark; valid UTF-8 (preferred over a wrong declaration, which is common);
-the HTTP header's charset; the page's ``<meta charset>`` / ``http-equiv``; a detector
-(charset-normalizer) as the last resort; cp1252 with replacement so nothing is ever lost.
-GB2312/GBK are read as GB18030 (their superset), Latin-1/ASCII as cp1252 (what browsers do),
-Big5 as Big5-HKSCS.
+Order, as a browser decodes: byte-order mark; valid UTF-8 (preferred over a wrong declaration,
+which is common); the HTTP header's charset; the page's ``<meta charset>`` / ``http-equiv`` or
+its XML declaration (``<?xml ... encoding="gb2312"?>``). A declared codec that fails on a
+handful of bytes (at most 8, or 0.5% of the characters) is kept, with replacement characters,
+instead of handing the page to a statistical guess. Without a usable declaration the CJK codecs
+are sniffed (GB18030, Big5-HKSCS, Shift_JIS, EUC-JP, EUC-KR, each allowed the same handful of
+bad bytes) and one is kept when its text is clearly Chinese, Japanese or Korean (Chinese judged by
+the character-frequency model of corpuskit.core.charfreq); the detector's guess
+(charset-normalizer) is taken only when it decodes clearly better, and it is the last resort;
+then cp1252 with replacement so nothing is ever lost. GB2312/GBK are read as GB18030 (their
+superset), Latin-1/ASCII as cp1252 (what browsers do), Big5 as Big5-HKSCS.
+
+`decode_page` also returns how many bytes could not be decoded (replacement characters added),
+which the callers record in ``meta.fetch.replaced``.
 """
 from __future__ import annotations
 
 import codecs
 import re
 
+from corpuskit.core.charfreq import cost_profile
+
 _META_CHARSET_RE = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
+_XML_DECL_RE = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']\s*([A-Za-z0-9_.:\-]+)""", re.I)
 _HEADER_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
 
 # What browsers (WHATWG Encoding standard) actually use for these labels.
@@ -65,15 +77,63 @@ def declared_charset(raw: bytes, content_type: str | None = None) -> str | None:
             enc = canonical_encoding(m.group(1))
             if enc:
                 return enc
-    m = _META_CHARSET_RE.search(raw[:16384])
-    if m:
-        return canonical_encoding(m.group(1).decode("ascii", "ignore"))
+    head = raw[:16384]
+    for rx in (_META_CHARSET_RE, _XML_DECL_RE):
+        m = rx.search(head)
+        if m:
+            enc = canonical_encoding(m.group(1).decode("ascii", "ignore"))
+            if enc:
+                return enc
     return None
+
+
+_SNIFFED = ("gb18030", "big5hkscs", "cp932", "euc_jp", "cp949")
+_TAG_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
+
+
+def _visible_sample(txt: str) -> str:
+    """The text of a page without tags, scripts and styles, first 200,000 characters."""
+    return _TAG_RE.sub(" ", txt[:200_000])
+
+
+def cjk_fit(txt: str) -> float | None:
+    """How well decoded page text reads as Chinese, Japanese or Korean: the mean cost per
+    non-ASCII character (lower is better), or None when it is not clearly CJK text.
+    Clearly CJK: Chinese whose ideographs have the mean cost of real Chinese (at most 9.0), or
+    Japanese with kana for at least a fifth of its non-ASCII characters, or Korean with Hangul for
+    at least half; few characters outside these scripts and few replacement characters."""
+    p = cost_profile(_visible_sample(txt))
+    non_ascii = p.ideographs + p.kana_hangul + p.cjk_punct + p.other + p.replacement
+    if non_ascii < 10 or p.other + p.replacement > 0.1 * non_ascii:
+        return None
+    if p.ideographs and p.mean_cost > 9.0 and p.kana_hangul < 0.2 * non_ascii:
+        return None
+    if p.ideographs + p.kana_hangul < 0.5 * non_ascii:
+        return None
+    return (p.ideographs * p.mean_cost + 7.0 * (p.kana_hangul + p.cjk_punct)
+            + 12.0 * p.other + 20.0 * p.replacement) / non_ascii
 
 
 def decode_html(raw: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode a page. Returns (text, encoding) where encoding names the codec used, with
     ``+replace`` when some bytes could not be decoded and ``(detected)`` when it was guessed."""
+    txt, enc, _ = decode_page(raw, content_type)
+    return txt, enc
+
+
+def decode_page(raw: bytes, content_type: str | None = None) -> tuple[str, str, int]:
+    """`decode_html` plus the number of replacement characters the decoding added."""
+    txt, enc = _decode(raw, content_type)
+    replaced = txt.count("\ufffd") - _count_fffd_bytes(raw) if "+replace" in enc else 0
+    return txt, enc, max(0, replaced)
+
+
+def _count_fffd_bytes(raw: bytes) -> int:
+    """U+FFFD already in the page as UTF-8 bytes (not added by the decoder)."""
+    return raw.count(b"\xef\xbf\xbd")
+
+
+def _decode(raw: bytes, content_type: str | None) -> tuple[str, str]:
     for bom, enc in _BOMS:
         if raw.startswith(bom):
             return raw.decode(enc, "replace"), enc.replace("-sig", "")
@@ -92,6 +152,16 @@ def decode_html(raw: bytes, content_type: str | None = None) -> tuple[str, str]:
     txt = _try(raw, "utf-8", _TOLERANCE)
     if txt is not None:
         return txt, "utf-8+replace"
+    # sniff the CJK codecs: the best-reading one that is clearly CJK text
+    sniffed: tuple[float, str, str] | None = None
+    for enc in _SNIFFED:
+        txt = _try(raw, enc, _TOLERANCE)
+        if txt is None:
+            continue
+        fit = cjk_fit(txt)
+        if fit is not None and (sniffed is None or fit < sniffed[0]):
+            sniffed = (fit, txt, enc)
+    guess: tuple[str, str] | None = None
     try:
         from charset_normalizer import from_bytes
 
@@ -100,18 +170,33 @@ def decode_html(raw: bytes, content_type: str | None = None) -> tuple[str, str]:
             enc = canonical_encoding(best.encoding) or best.encoding
             txt = _try(raw, enc, _TOLERANCE)
             if txt is not None:
-                return txt, enc + "(detected)"
+                guess = (txt, enc)
     except ImportError:  # pragma: no cover - charset-normalizer is a dependency
         pass
+    if sniffed is not None:
+        fit, txt, enc = sniffed
+        # the detector's guess wins only when it reads clearly better (a CJK codec of its own
+        # with a lower cost and no more replacement characters)
+        if guess is not None and guess[1] != enc:
+            gfit = cjk_fit(guess[0])
+            if gfit is not None and gfit < fit - 0.5 and guess[0].count("\ufffd") <= txt.count("\ufffd"):
+                return guess[0], _label(guess[1], guess[0], raw) + "(detected)"
+        return txt, _label(enc, txt, raw) + "(detected)"
+    if guess is not None:
+        return guess[0], _label(guess[1], guess[0], raw) + "(detected)"
     return raw.decode("cp1252", "replace"), "cp1252+replace"
+
+
+def _label(enc: str, txt: str, raw: bytes) -> str:
+    return enc + "+replace" if txt.count("\ufffd") > _count_fffd_bytes(raw) else enc
 
 
 def html_record(raw: bytes, *, url: str | None = None, content_type: str | None = None) -> dict:
     """The record a raw page becomes before `html2text` (a file in raw/, a WARC response, a
     fetched page): ``{"url": ..., "html": text, "meta": {"encoding": codec}}``, decoded once,
     here. ``url`` is left out when unknown."""
-    text, enc = decode_html(raw, content_type)
+    text, enc, replaced = decode_page(raw, content_type)
     rec: dict = {"url": url} if url is not None else {}
     rec["html"] = text
-    rec["meta"] = {"encoding": enc}
+    rec["meta"] = {"encoding": enc, "replaced": replaced} if replaced else {"encoding": enc}
     return rec

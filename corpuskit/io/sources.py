@@ -26,7 +26,7 @@ from typing import IO, Any
 
 import xxhash
 
-from corpuskit.core.decode import decode_html
+from corpuskit.core.decode import decode_page
 from corpuskit.core.errors import BadInput
 from corpuskit.core.records import stable_id
 from corpuskit.core.stage import Rejected, Rejection
@@ -104,9 +104,11 @@ def html_file_record(path: Path, max_bytes: int | None = None) -> dict | Rejecte
         rec = page_record(id=stable_id("file:" + str(path)), url=None, fetch=fetch)
         return Rejected(rec, Rejection("too_large", f"{st.st_size} > {max_bytes} bytes"))
     url = _page_url(raw)
-    html, enc = decode_html(raw, None)
+    html, enc, replaced = decode_page(raw, None)
     fetch["final_url"] = url
     fetch["encoding"] = enc
+    if replaced:
+        fetch["replaced"] = replaced
     # url and content hash: the same page gets the same id wherever the folder is, and two
     # saved snapshots of one address (different content) get different ids
     content = "xxh3:" + xxhash.xxh3_128_hexdigest(raw)
@@ -338,8 +340,10 @@ def _warc_page(label: str, offset: int, wtype: str, h: Any, block: bytes, html_o
             return Rejected(rec, Rejection("not_html", ctype or "no content type"))
     if max_bytes and len(body) > max_bytes:
         return Rejected(rec, Rejection("too_large", f"{len(body)} > {max_bytes} bytes"))
-    html, enc = decode_html(body, ctype)
+    html, enc, replaced = decode_page(body, ctype)
     fetch["encoding"] = enc
+    if replaced:
+        fetch["replaced"] = replaced
     rec["html"] = html
     rec["meta"] = rec.pop("meta")  # keep meta last, as everywhere else
     return rec

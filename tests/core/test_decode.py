@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import codecs
 
-from corpuskit.core.decode import canonical_encoding, declared_charset, decode_html
+import pytest
+
+from corpuskit.core.decode import canonical_encoding, declared_charset, decode_html, decode_page
 
 ZH = "山区小学的新图书馆正式开放，孩子们很高兴。"
 
@@ -71,3 +73,69 @@ def test_html_record():
     assert list(rec) == ["url", "html", "meta"]
     assert ZH in rec["html"] and rec["meta"] == {"encoding": "gb18030"}
     assert "url" not in html_record(b"<p>x</p>")
+
+
+# ---- browser-like decoding: a CJK codec with a handful of bad bytes is kept
+
+FORUM = ("发表于 2005-3-15 楼主：今天讨论一下北京的房价问题，大家有什么看法？"
+         "回复：我觉得房价还会继续上涨，因为城市人口一直在增加。")
+
+
+def _forum_page(n: int, head: str = "") -> bytes:
+    body = "".join(f"<div class=post>{FORUM}{i}</div>\n" for i in range(n))
+    return (head + f"<html><head><title>论坛</title></head><body>{body}</body></html>").encode("gbk")
+
+
+def _inject(raw: bytes, where: float) -> bytes:
+    i = int(len(raw) * where)
+    i += raw[i:].index(FORUM[:2].encode("gbk"))  # at the start of a Chinese character
+    return raw[:i] + b"\xff" + raw[i:]  # a stray byte between two characters
+
+
+def test_xml_declaration_is_a_declaration():
+    raw = _forum_page(3, '<?xml version="1.0" encoding="gb2312"?>\n')
+    assert declared_charset(raw) == "gb18030"
+
+
+def test_issue_page_with_one_bad_byte_in_50kb_stays_gbk():
+    # the wrapper declares gb2312, no meta charset, one invalid byte
+    raw = _inject(_forum_page(400, '<?xml version="1.0" encoding="gb2312"?>\n'), 0.5)
+    assert len(raw) > 50_000
+    out, enc, replaced = decode_page(raw)
+    assert enc == "gb18030+replace" and replaced == 1
+    assert out.count(FORUM) >= 399
+
+
+def test_undeclared_gbk_with_bad_bytes_is_sniffed_not_guessed():
+    raw = _inject(_inject(_forum_page(400), 0.3), 0.7)
+    out, enc, replaced = decode_page(raw)
+    assert enc == "gb18030+replace(detected)" and replaced == 2
+    assert out.count(FORUM) >= 398
+
+
+@pytest.mark.parametrize("text,codec,expect", [
+    ("這是一個臺灣的論壇，大家討論電腦與網路的問題。" * 40, "big5", "big5hkscs"),
+    ("東京の天気は晴れです。明日は雨が降るでしょう。" * 40, "shift_jis", "cp932"),
+    ("서울의 날씨는 맑습니다. 내일은 비가 올 것입니다." * 40, "euc-kr", "cp949"),
+])
+def test_undeclared_cjk_codecs_are_sniffed_with_bad_bytes(text, codec, expect):
+    raw = page(text).encode(codec)
+    raw = raw[:len(raw) // 2] + b"\xff" + raw[len(raw) // 2:]
+    out, enc, _ = decode_page(raw)
+    assert enc.startswith(expect) and text[:10] in out
+
+
+def test_non_cjk_pages_still_go_to_the_detector():
+    ru = "Москва — столица России, крупнейший город страны. " * 40
+    out, enc = decode_html(page(ru).encode("cp1251"))
+    assert ru[:30] in out and "1251" in enc
+    fr = "L'été dernier, nous sommes allés à la mer ; où êtes-vous ? " * 40
+    out, enc = decode_html(page(fr).encode("cp1252"))
+    assert fr[:30] in out
+
+
+def test_html_record_counts_replacements():
+    from corpuskit.core.decode import html_record
+
+    rec = html_record(_inject(_forum_page(400, '<meta charset="gbk">'), 0.5))
+    assert rec["meta"] == {"encoding": "gb18030+replace", "replaced": 1}

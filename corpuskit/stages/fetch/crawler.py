@@ -17,7 +17,7 @@ from typing import Any
 
 import xxhash
 
-from corpuskit.core.decode import decode_html
+from corpuskit.core.decode import decode_page
 from corpuskit.core.records import make_id
 from corpuskit.core.stage import Rejected, Rejection, set_meta
 from corpuskit.io.sources import is_html_type, looks_like_html, utc_now
@@ -560,9 +560,11 @@ class Crawler:
             return Rejected(rec, Rejection(f.reason, f.detail))
         body = r.body or b""
         ctype = r.headers.get("Content-Type")
-        html, enc = decode_html(body, ctype)
+        html, enc, replaced = decode_page(body, ctype)
         info.update(content_type=ctype, encoding=enc, bytes=len(body),
                     elapsed_ms=round((time.monotonic() - t0) * 1000), fetched_at=utc_now())
+        if replaced:  # bytes the declared or sniffed codec could not decode
+            info["replaced"] = replaced
         rec = dict(base)
         meta = rec.pop("meta", None)
         rec["html"] = html
