@@ -23,7 +23,11 @@ Steps, in order, each an option (defaults below):
    or a JSON object/array wrapped around the text, is unwrapped.
 5. ``fix_whitespace``: runs of spaces (any Unicode space) become one, lines are trimmed, at
    most one blank line between paragraphs, no leading/trailing blank lines.
-6. Optional, off by default: ``lowercase`` (affects cased scripts only), ``remove_emoji``,
+6. ``chinese``: ``t2s`` converts Traditional Chinese (Taiwan and Hong Kong forms included) to
+   Simplified, ``s2t`` the reverse, with OpenCC's phrase-aware conversion (the ``opencc`` wheel,
+   offline), on the lines holding a character only the source script uses, so that converting
+   again changes nothing more (corpuskit.core.zhscript). Default ``none``.
+7. Optional, off by default: ``lowercase`` (affects cased scripts only), ``remove_emoji``,
    ``remove_urls`` (URLs and e-mail addresses).
 
 normalize(normalize(x)) == normalize(x) (tested with hypothesis on Chinese, Japanese,
@@ -40,7 +44,7 @@ from typing import ClassVar
 
 import orjson
 
-from corpuskit.core import mojibake
+from corpuskit.core import mojibake, zhscript
 from corpuskit.core.stage import RecordStage, Rejection, opt
 
 # ---------------------------------------------------------------- width folding
@@ -274,6 +278,8 @@ class Normalize(RecordStage):
     remove_invisible: bool = opt(True, "Remove control, zero-width and BOM characters.")
     strip_markup: bool = opt(True, "Decode HTML entities, remove leftover HTML tags and JSON wrappers.")
     fix_whitespace: bool = opt(True, "Collapse spaces, trim lines, at most one blank line between paragraphs.")
+    chinese: str = opt("none", "Convert Chinese script with OpenCC: t2s (Traditional, Taiwan and Hong "
+                               "Kong forms to Simplified) | s2t (Simplified to Traditional) | none.")
     lowercase: bool = opt(False, "Lower-case the text (cased scripts only; Chinese is unaffected).")
     remove_emoji: bool = opt(False, "Remove emoji and pictographs.")
     remove_urls: bool = opt(False, "Remove URLs and e-mail addresses.")
@@ -281,6 +287,8 @@ class Normalize(RecordStage):
                                  "(reason empty_after_normalize).")
 
     def __post_init__(self) -> None:
+        if self.chinese not in zhscript.DIRECTIONS:
+            raise ValueError(f"--chinese must be one of {', '.join(zhscript.DIRECTIONS)}, not {self.chinese!r}")
         self.counts: Counter = Counter()  # repairs, reported in the stage's extra.counts
         self._defaults_only = (self.fix_cjk_mojibake and self.fix_unicode and self.strip_markup and self.remove_invisible
                                and self.fold_width and self.fold_width_symbols and self.fix_whitespace
@@ -318,7 +326,7 @@ class Normalize(RecordStage):
         """The normalized text. With `reject_lost`, mojibake whose bytes were lost raises
         _LostBytes (`process` rejects the record); without, it is left as it is."""
         if self._defaults_only and is_clean(text):
-            return text
+            return zhscript.convert(text, self.chinese) if self.chinese != "none" else text
         # The steps feed each other: decoding "&#128;", dropping a zero-width space or trimming a
         # no-break space can reveal mojibake, and repairing mojibake can reveal an entity. So they
         # run to a fixed point (clean text takes one round of fast checks), which makes normalize
@@ -328,7 +336,8 @@ class Normalize(RecordStage):
             text = self._one_round(text, reject_lost)
             if text == before:
                 break
-        return text
+        # script conversion last: its output (ideographs) is something no step above changes
+        return zhscript.convert(text, self.chinese) if self.chinese != "none" else text
 
     def process(self, record: dict) -> dict | Rejection:
         try:

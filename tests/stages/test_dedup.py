@@ -389,3 +389,32 @@ def test_rereadable_source_is_read_twice_not_spilled(tmp_path):
     assert [o.record["id"] if isinstance(o, Rejected) else o["id"] for o in out] == ["a", "b", "c"]
     assert isinstance(out[1], Rejected) and out[1].rejection.reason == "exact_duplicate"
     assert src.opened == 2 and d.result()["spill_bytes"] == 0
+
+
+# ---- Traditional / Simplified copies (dedup --fold-chinese)
+
+ZH_NEWS = ("香港特区政府今日公布最新的经济数据，显示本地生产总值在第三季度按年实质增长百分之三点五，"
+           "主要受惠于访港旅客人数回升以及出口货物表现理想。政府发言人表示，外围环境仍然充满不确定"
+           "因素，市民应留意利率走势对楼价和个人财务的影响。")
+
+
+@pytest.mark.parametrize("config", ["s2t", "s2tw", "s2hk"])
+def test_traditional_copy_of_a_simplified_text_is_a_duplicate(config):
+    import opencc
+
+    trad = opencc.OpenCC(config).convert(ZH_NEWS)
+    assert trad != ZH_NEWS
+    docs = [{"id": "s", "text": ZH_NEWS}, {"id": "t", "text": trad}, {"id": "o", "text": ZH_OTHER}]
+    kept, rejected, _ = run(docs)
+    assert ids(kept) == ["s", "o"] and ids(rejected) == ["t"]
+    assert kept[0]["text"] == ZH_NEWS  # the kept text stays as written
+    kept, rejected, _ = run(docs, fold_chinese=False)
+    assert ids(kept) == ["s", "t", "o"]
+
+
+def test_traditional_first_is_kept_in_traditional():
+    import opencc
+
+    trad = opencc.OpenCC("s2tw").convert(ZH_NEWS)
+    kept, rejected, _ = run([{"id": "t", "text": trad}, {"id": "s", "text": ZH_NEWS}])
+    assert ids(kept) == ["t"] and kept[0]["text"] == trad

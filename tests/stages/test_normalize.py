@@ -131,3 +131,29 @@ def test_clean_fast_path_changes_nothing_the_full_steps_would(s):
         full = Normalize()
         full._defaults_only = False  # force every step
         assert full.normalize_text(s) == s
+
+
+# ---- --chinese t2s|s2t
+
+def test_chinese_conversion_is_off_by_default_and_idempotent():
+    trad = "香港和臺灣的用戶在網絡上討論電腦軟件，裡面的說明寫得很清楚。"
+    assert Normalize().normalize_text(trad) == trad
+    n = Normalize(chinese="t2s")
+    once = n.normalize_text(trad)
+    assert once == "香港和台湾的用户在网络上讨论电脑软件，里面的说明写得很清楚。"
+    assert n.normalize_text(once) == once
+    s = Normalize(chinese="s2t")
+    t = s.normalize_text(once)
+    assert "說明" in t and s.normalize_text(t) == t
+
+
+def test_chinese_option_is_checked():
+    import pytest
+
+    with pytest.raises(ValueError):
+        Normalize(chinese="zh-tw")
+
+
+def test_chinese_cli(run_cli):
+    r = run_cli(["normalize", "--chinese", "t2s"], input='{"text": "繁體中文"}\n'.encode())
+    assert r.returncode == 0 and "繁体中文" in r.stdout.decode()

@@ -55,6 +55,7 @@ import orjson
 from corpuskit.core.errors import BadInput
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, Table, opt, set_meta
+from corpuskit.core.zhscript import fold_t2s
 from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.io.jsonl import loads_exact
 from corpuskit.stages.dedup import minhash as mh
@@ -110,6 +111,9 @@ class Dedup(StreamStage):
     key: str = opt("text", "Exact duplicates by this: 'text' (hash of the NFKC-folded, "
                            "lower-cased, white-space-collapsed text) or a record field such as "
                            "'url' (its exact string).")
+    fold_chinese: bool = opt(True, "Fold Traditional Chinese (Taiwan and Hong Kong forms included) to "
+                                   "Simplified before hashing, so that the two scripts' copies of a "
+                                   "text are duplicates; the kept text stays as written.")
     exact: bool = opt(True, "Remove exact duplicates.")
     near: bool = opt(True, "Remove near duplicates.")
     verify: str = opt(
@@ -157,7 +161,8 @@ class Dedup(StreamStage):
     def _params(self) -> dict[str, Any]:
         b, r = self.lsh_params()
         return {"version": INDEX_VERSION, "scheme": "datasketch-affine32", "num_perm": self.num_perm,
-                "seed": self.seed, "ngram": self.ngram, "bands": b, "rows": r, "key": self.key}
+                "seed": self.seed, "ngram": self.ngram, "bands": b, "rows": r, "key": self.key,
+                "fold_chinese": self.fold_chinese}
 
     # ------------------------------------------------------------ the run
     def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:
@@ -390,7 +395,7 @@ class Dedup(StreamStage):
                 lengths.append(len(text))
                 p1.n += 1
                 if use_kernel:
-                    batch.append(text)
+                    batch.append(fold_t2s(text) if self.fold_chinese else text)
                     batch_chars += len(text)
                     if len(batch) >= _BATCH_DOCS or batch_chars >= _BATCH_CHARS:
                         flush()
@@ -464,7 +469,8 @@ class Dedup(StreamStage):
             if need[i] and held < budget:
                 if spill:  # parse only the lines needed
                     rec = loads_exact(rec)
-                sets[i] = hasher.shingle_set(rec[self.text_field])
+                t = rec[self.text_field]
+                sets[i] = hasher.shingle_set(fold_t2s(t) if self.fold_chinese else t)
                 held += sets[i].nbytes
             while ptr < len(by_hi) and b_loc[by_hi[ptr]] == i:
                 k = by_hi[ptr]

@@ -1,0 +1,90 @@
+"""Traditional and Simplified Chinese: conversion (OpenCC) and folding.
+
+* `fold_t2s(text)`: every Traditional character (Taiwan and Hong Kong variant forms included)
+  replaced by its Simplified form, one character for one, with the table
+  ``data/opencc/t2s_chars.tsv`` (derived from OpenCC's dictionaries; no OpenCC at run time).
+  Crude as a conversion, exact as a key: the Traditional and Simplified copies of a text fold
+  to the same string, which is what `dedup --fold-chinese` hashes.
+* `convert(text, direction)`: OpenCC's phrase-aware conversion (``t2s``: Traditional, Taiwan
+  or Hong Kong, to Simplified; ``s2t``: Simplified to Traditional), applied to the lines
+  that hold a character only the source script uses (``data/opencc/*_only.txt``). OpenCC's
+  output never holds one, so converting twice changes nothing more (OpenCC alone is not
+  idempotent: s2t turns 說明了 into 說明瞭).
+"""
+from __future__ import annotations
+
+import re
+
+from corpuskit.core.assets import DATA_DIR
+
+_DIR = DATA_DIR / "opencc"
+DIRECTIONS = ("none", "t2s", "s2t")
+
+_FOLD: dict[int, int] = {}
+_FOLD_ANY: list[re.Pattern] = []
+_ONLY: dict[str, re.Pattern] = {}
+_CONVERTERS: dict[str, object] = {}
+
+
+def _lines(name: str) -> list[str]:
+    with open(_DIR / name, encoding="utf-8") as f:
+        return [ln.rstrip("\n") for ln in f if not ln.startswith("#")]
+
+
+def _fold_table() -> dict[int, int]:
+    if not _FOLD:
+        for ln in _lines("t2s_chars.tsv"):
+            k, _, v = ln.partition("\t")
+            _FOLD[ord(k)] = ord(v)
+        _FOLD_ANY.append(re.compile("[" + "".join(map(chr, _FOLD)) + "]"))
+    return _FOLD
+
+
+def fold_t2s(text: str) -> str:
+    """`text` with each Traditional character replaced by its Simplified form (one for one)."""
+    table = _fold_table()
+    if not _FOLD_ANY[0].search(text):  # a C-level scan: most Simplified text has none
+        return text
+    return text.translate(table)
+
+
+def _only(direction: str) -> re.Pattern:
+    rx = _ONLY.get(direction)
+    if rx is None:
+        chars = "".join(_lines("traditional_only.txt" if direction == "t2s" else "simplified_only.txt"))
+        rx = _ONLY[direction] = re.compile("[" + re.escape(chars) + "]")
+    return rx
+
+
+def _converter(direction: str):
+    conv = _CONVERTERS.get(direction)
+    if conv is None:
+        import opencc  # a dependency; imported only when a conversion is asked for
+
+        conv = _CONVERTERS[direction] = opencc.OpenCC(direction)
+    return conv
+
+
+def convert(text: str, direction: str) -> str:
+    """OpenCC conversion of the lines of `text` that need it (see the module doc)."""
+    if direction == "none":
+        return text
+    if direction not in DIRECTIONS:
+        raise ValueError(f"unknown direction {direction!r} (known: {', '.join(DIRECTIONS)})")
+    rx = _only(direction)
+    m = rx.search(text)
+    if m is None:
+        return text
+    conv = _converter(direction).convert  # type: ignore[attr-defined]
+    lines = text.split("\n")
+    search = rx.search
+    todo = [i for i, ln in enumerate(lines) if search(ln)]
+    if len(todo) == len(lines):
+        return conv(text)
+    # one OpenCC call for all the lines to convert (a line break ends every phrase match)
+    done = conv("\n".join(lines[i] for i in todo)).split("\n")
+    if len(done) != len(todo):  # pragma: no cover - OpenCC keeps line breaks
+        done = [conv(lines[i]) for i in todo]
+    for i, new in zip(todo, done):
+        lines[i] = new
+    return "\n".join(lines)

@@ -1,0 +1,47 @@
+import pytest
+
+from corpuskit.core.zhscript import convert, fold_t2s
+
+SIMP = "香港和台湾的用户在网络上讨论电脑软件的质量，里面的说明写得很清楚。"
+TW = "香港和臺灣的用戶在網絡上討論電腦軟件的質量，裡面的說明寫得很清楚。"  # Taiwan forms (裡, 臺)
+HK = "香港和台灣的用戶在網絡上討論電腦軟件的質量，裏面的説明寫得很清楚。"  # Hong Kong forms (裏, 説)
+
+
+@pytest.mark.parametrize("trad", [TW, HK])
+def test_fold_maps_taiwan_and_hong_kong_forms_to_simplified(trad):
+    assert fold_t2s(trad) == fold_t2s(SIMP) == SIMP
+
+
+def test_fold_leaves_other_text_alone():
+    for s in ["plain English", "한국어", SIMP]:
+        assert fold_t2s(s) == s
+    # Japanese kanji that are Traditional forms fold too: harmless for a key both copies share
+    assert fold_t2s("日本語のテキスト") == "日本语のテキスト"
+
+
+@pytest.mark.parametrize("trad", [TW, HK])
+def test_t2s_converts_regional_forms(trad):
+    assert convert(trad, "t2s") == SIMP
+
+
+def test_s2t_and_idempotence():
+    once = convert(SIMP, "s2t")
+    assert once != SIMP and "說" in once
+    assert convert(once, "s2t") == once
+    # OpenCC's own s2t is not idempotent here; converting only lines with Simplified-only
+    # characters is
+    tricky = "这说明了问题。"
+    t = convert(tricky, "s2t")
+    assert convert(t, "s2t") == t and "了" in t
+
+
+def test_only_lines_that_need_it_are_converted():
+    text = "第一行是简体中文。\n第二行是繁體中文，說明了問題。"
+    out = convert(text, "s2t").split("\n")
+    assert out[1] == "第二行是繁體中文，說明了問題。"  # already Traditional: untouched
+    assert out[0] != "第一行是简体中文。"
+
+
+def test_unknown_direction():
+    with pytest.raises(ValueError):
+        convert("x", "t2hk")
