@@ -26,6 +26,7 @@ REGISTRY: dict[str, str] = {
     "filter-unsafe": "corpuskit.stages.filter_unsafe:FilterUnsafe",
     "dedup": "corpuskit.stages.dedup:Dedup",
     "redact-pii": "corpuskit.stages.redact_pii:RedactPii",
+    "decontaminate": "corpuskit.stages.decontaminate:Decontaminate",
     "tokenize-stats": "corpuskit.stages.tokenize_stats:TokenizeStats",
     "cat": "corpuskit.stages.cat:Cat",
     # not in the default chain: `tokenize` writes a folder of token shards (its own command, and

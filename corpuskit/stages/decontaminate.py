@@ -1,0 +1,196 @@
+"""decontaminate: drop documents that contain evaluation items (benchmark leakage).
+
+A document is contaminated when it shares an n-gram of tokens with an evaluation item:
+13 tokens by default, as in GPT-3's (Brown et al. 2020, appendix C) and datatrove's
+decontamination. Tokens are what survive punctuation and spacing: runs of letters and digits
+(NFKC-folded, lower-cased) and single CJK characters, so for Chinese the n-gram is one of 13
+characters; Traditional characters are folded to Simplified first (corpuskit.core.zhscript),
+so a Traditional copy of a Simplified item matches too. An item shorter than n tokens but of at
+least `--min-tokens` (8) is matched whole; shorter items are too generic to match and are
+counted as skipped.
+
+Evaluation files (given by the user; nothing is downloaded): JSONL records with the item's text
+under `--eval-field` (default ``text``; several comma-separated fields are indexed as parts of
+the same item) and its id under ``id``, or plain text, one item per line (id ``FILE:LINE``).
+The index (n-gram hashes -> item) is built once per process, on the first record, and reused.
+
+Rejected records get reason ``contaminated`` with the matching item's id as the detail.
+"""
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import orjson
+
+from corpuskit.core.errors import UsageError
+from corpuskit.core.stage import RecordStage, Rejection, opt
+from corpuskit.core.text import CJK_RANGES
+from corpuskit.core.zhscript import fold_t2s
+from corpuskit.io.jsonl import iter_lines
+
+_TOKEN_RE = re.compile(f"[{CJK_RANGES}]|[^\\W_{CJK_RANGES}]+")
+_MUL = np.uint64(0x9E3779B97F4A7C15)
+_MISSING = -1  # a document token no evaluation item holds
+
+
+def tokens(text: str) -> list[str]:
+    """What n-grams are made of: punctuation and spacing dropped, width and case folded,
+    Traditional folded to Simplified, each CJK character one token."""
+    return _TOKEN_RE.findall(fold_t2s(unicodedata.normalize("NFKC", text).lower()))
+
+
+def _window_hashes(ids: np.ndarray, n: int) -> np.ndarray:
+    """A polynomial hash of every window of n ids (uint64 arithmetic wraps: mod 2**64)."""
+    m = len(ids) - n + 1
+    if m <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    x = (ids.astype(np.uint64) + np.uint64(1)) * np.uint64(0xC2B2AE3D27D4EB4F)
+    h = np.zeros(m, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for j in range(n):
+            h = h * _MUL + x[j:j + m]
+    return h
+
+
+@dataclass
+class _Index:
+    vocab: dict[str, int]
+    hashes: dict[int, np.ndarray]  # n-gram length -> sorted unique window hashes
+    owner: dict[tuple[int, int], int]  # (length, hash) -> item number
+    ids: list[str]
+    skipped: int
+
+
+@dataclass
+class Decontaminate(RecordStage):
+    name: ClassVar[str] = "decontaminate"
+    summary: ClassVar[str] = ("Drop documents sharing a 13-token n-gram (13 characters of Chinese) "
+                              "with an evaluation item from --against files.")
+    reasons: ClassVar[dict[str, str]] = {
+        "contaminated": "shares an n-gram with an evaluation item (detail: the item's id)",
+    }
+
+    against: list[str] = opt([], "Evaluation files: JSONL records (--eval-field, id) or plain text, "
+                                 "one item per line.")
+    eval_field: str = opt("text", "Key(s) of the item text in JSONL evaluation files, comma-separated.")
+    ngram: int = opt(13, "N-gram length in tokens: words, or characters for Chinese and Japanese "
+                         "(GPT-3 and datatrove: 13).")
+    min_tokens: int = opt(8, "Items shorter than --ngram but with at least this many tokens are "
+                             "matched whole; shorter ones are skipped.")
+    _index: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.against:
+            raise ValueError("--against: give at least one evaluation file")
+        if self.ngram < 1 or self.min_tokens < 1:
+            raise ValueError("--ngram and --min-tokens must be >= 1")
+        for p in self.against:
+            if "://" not in p and not os.path.isfile(p):
+                raise ValueError(f"--against {p}: no such file")
+
+    def __getstate__(self) -> dict:
+        # the index is rebuilt where the stage runs (it may be large): ship the options only
+        state = dict(self.__dict__)
+        state["_index"] = None
+        return state
+
+    # ------------------------------------------------------------ the index
+    def _items(self):
+        fields = [f.strip() for f in self.eval_field.split(",") if f.strip()]
+        for path in self.against:
+            name = os.path.basename(path)
+            for lineno, raw in iter_lines(path):
+                line = raw.strip()
+                if not line:
+                    continue
+                if line.startswith(b"{"):
+                    try:
+                        rec = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        rec = None
+                    if isinstance(rec, dict):
+                        parts = [rec[f] for f in fields if isinstance(rec.get(f), str)]
+                        if not parts:
+                            raise UsageError(f"--against {path}:{lineno}: no {self.eval_field!r} "
+                                             "text in this record (see --eval-field)")
+                        rid = rec.get("id")
+                        yield (str(rid) if rid is not None else f"{name}:{lineno}"), parts
+                        continue
+                yield f"{name}:{lineno}", [line.decode("utf-8", "replace")]
+
+    def build_index(self) -> _Index:
+        vocab: dict[str, int] = {}
+        per_len: dict[int, list[np.ndarray]] = {}
+        owners: dict[int, list[np.ndarray]] = {}
+        ids: list[str] = []
+        skipped = 0
+        for item_id, parts in self._items():
+            k = len(ids)
+            ids.append(item_id)
+            usable = False
+            for part in parts:
+                toks = tokens(part)
+                if len(toks) < self.min_tokens:
+                    continue
+                usable = True
+                arr = np.fromiter((vocab.setdefault(t, len(vocab)) for t in toks), dtype=np.int64,
+                                  count=len(toks))
+                n = min(self.ngram, len(toks))
+                h = _window_hashes(arr, n)
+                per_len.setdefault(n, []).append(h)
+                owners.setdefault(n, []).append(np.full(len(h), k, dtype=np.int64))
+            skipped += not usable
+        hashes: dict[int, np.ndarray] = {}
+        owner: dict[tuple[int, int], int] = {}
+        for n, hs in per_len.items():
+            allh = np.concatenate(hs)
+            allo = np.concatenate(owners[n])
+            uniq, first = np.unique(allh, return_index=True)  # first item holding the n-gram
+            hashes[n] = uniq
+            for h, i in zip(uniq.tolist(), allo[first].tolist()):
+                owner[(n, h)] = i
+        return _Index(vocab, hashes, owner, ids, skipped)
+
+    def index(self) -> _Index:
+        if self._index is None:
+            self._index = self.build_index()
+        return self._index
+
+    # ------------------------------------------------------------ matching
+    def find(self, text: str) -> str | None:
+        """The id of the first evaluation item (in document order) `text` contains, or None."""
+        idx = self.index()
+        toks = tokens(text)
+        if not toks or not idx.hashes:
+            return None
+        get = idx.vocab.get
+        ids = np.fromiter((get(t, _MISSING) for t in toks), dtype=np.int64, count=len(toks))
+        best: tuple[int, str] | None = None
+        missing = None
+        for n, table in idx.hashes.items():
+            if len(ids) < n:
+                continue
+            h = _window_hashes(ids, n)
+            # a window holding a token no item has cannot match
+            if missing is None:
+                missing = np.concatenate(([0], np.cumsum(ids == _MISSING)))
+            cand = np.flatnonzero(missing[n:] == missing[:-n])
+            if not len(cand):
+                continue
+            hit = cand[np.isin(h[cand], table, assume_unique=False)]
+            if len(hit):
+                pos = int(hit[0])
+                if best is None or pos < best[0]:
+                    best = (pos, idx.ids[idx.owner[(n, int(h[pos]))]])
+        return best[1] if best else None
+
+    def process(self, record: dict) -> dict | Rejection:
+        hit = self.find(self.get_text(record))
+        if hit is not None:
+            return Rejection("contaminated", hit)
+        return record

@@ -1,0 +1,102 @@
+import pickle
+
+import orjson
+import pytest
+
+from corpuskit.core.chain import run_stages
+from corpuskit.core.stage import Rejection
+from corpuskit.stages.decontaminate import Decontaminate, tokens
+
+ZH_ITEM = "下列关于资本主义工资本质的说法中，正确的是哪一项？请说明理由"
+EN_ITEM = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many "
+           "clips in May. How many clips did Natalia sell altogether in April and May?")
+SHORT = "中国的首都是哪座城市"  # 10 characters: shorter than 13, matched whole
+
+
+@pytest.fixture
+def evalfile(tmp_path):
+    p = tmp_path / "eval.jsonl"
+    p.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [
+        {"id": "ceval-1", "text": ZH_ITEM}, {"id": "gsm8k-7", "text": EN_ITEM},
+        {"id": "short-1", "text": SHORT}, {"id": "tiny", "text": "是什么"}]))
+    return str(p)
+
+
+def stage(evalfile, **kw):
+    return Decontaminate(against=[evalfile], **kw)
+
+
+def test_tokens_ignore_punctuation_spacing_width_and_script():
+    assert tokens("Ｈｅｌｌｏ,  World!") == ["hello", "world"]
+    assert tokens("臺灣，你好") == tokens("台湾 你好") == ["台", "湾", "你", "好"]
+
+
+def test_planted_items_are_found(evalfile):
+    d = stage(evalfile)
+    doc = "网友整理的题目：" + ZH_ITEM[3:20] + "……后面还有很多。"
+    assert d.process({"text": doc}) == Rejection("contaminated", "ceval-1")
+    # punctuation, spacing and case differences do not hide a copy
+    en = "Q: " + EN_ITEM.upper().replace(" ", "  ").replace(",", "") + " A: 72"
+    assert d.process({"text": en}) == Rejection("contaminated", "gsm8k-7")
+    # Traditional copy of a Simplified item
+    assert d.process({"text": "考題：下列關於資本主義工資本質的說法中"}).detail == "ceval-1"
+    assert d.process({"text": "问：" + SHORT + "？答：北京"}).detail == "short-1"
+
+
+def test_benign_text_is_kept(evalfile):
+    d = stage(evalfile)
+    for t in ["资本主义的工资问题是政治经济学的重要内容。", "Natalia sold clips to her friends.",
+              "这是什么？中国的首都北京是一座城市。", ""]:
+        assert d.process({"text": t}) == {"text": t}
+    # 12 shared characters: one short of the 13-gram
+    assert d.process({"text": "哈" + ZH_ITEM[:12] + "哈"}) == {"text": "哈" + ZH_ITEM[:12] + "哈"}
+    assert d.index().skipped == 1  # "是什么": too short to match
+
+
+def test_plain_text_eval_file_and_ids(tmp_path):
+    p = tmp_path / "items.txt"
+    p.write_text("first item is not here at all\n" + EN_ITEM + "\n", encoding="utf-8")
+    d = Decontaminate(against=[str(p)])
+    assert d.process({"text": EN_ITEM}).detail == "items.txt:2"
+
+
+def test_eval_field_and_missing_field(tmp_path):
+    p = tmp_path / "mmlu.jsonl"
+    p.write_bytes(orjson.dumps({"id": "m1", "question": EN_ITEM}) + b"\n")
+    assert Decontaminate(against=[str(p)], eval_field="question").process({"text": EN_ITEM}).detail == "m1"
+    from corpuskit.core.errors import UsageError
+
+    with pytest.raises(UsageError):
+        Decontaminate(against=[str(p)]).process({"text": EN_ITEM})
+
+
+def test_options_checked(tmp_path):
+    with pytest.raises(ValueError):
+        Decontaminate(against=[])
+    with pytest.raises(ValueError):
+        Decontaminate(against=[str(tmp_path / "nope.jsonl")])
+
+
+def test_index_is_built_once_and_not_pickled(evalfile):
+    d = stage(evalfile)
+    d.process({"text": "x"})
+    first = d.index()
+    d.process({"text": "y"})
+    assert d.index() is first
+    clone = pickle.loads(pickle.dumps(d))
+    assert clone._index is None and clone.process({"text": ZH_ITEM}).detail == "ceval-1"
+
+
+def test_rejected_detail_through_the_chain(evalfile):
+    kept, rejected, _ = run_stages([stage(evalfile)], [{"text": ZH_ITEM}, {"text": "干净的文本"}])
+    assert [r["text"] for r in kept] == ["干净的文本"]
+    assert rejected[0]["meta"]["rejected"] == {"stage": "decontaminate", "reason": "contaminated",
+                                               "detail": "ceval-1"}
+
+
+def test_cli(run_cli, evalfile, tmp_path):
+    rej = tmp_path / "rej.jsonl"
+    inp = (orjson.dumps({"text": ZH_ITEM}) + b"\n" + orjson.dumps({"text": "ok"}) + b"\n")
+    r = run_cli(["decontaminate", "--against", evalfile, "--rejected", str(rej)], input=inp)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count(b"\n") == 1 and b"ceval-1" in rej.read_bytes()
