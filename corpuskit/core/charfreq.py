@@ -46,12 +46,18 @@ def ideograph_cost(c: str) -> float:
     return costs.get(c, UNSEEN)
 
 
+# symbols Chinese text uses that GBK and Big5 encode: № ℃ Roman numerals, circled and
+# parenthesised numbers, arrows, geometric shapes (● ■ ▲), stars (★ ☆), ※
+_CJK_SYMBOLS = frozenset([0x2116, 0x2103, 0x2030, 0x203B, *range(0x2160, 0x2180), *range(0x2190, 0x2200),
+                          *range(0x2460, 0x2500), *range(0x25A0, 0x2600), 0x2605, 0x2606])
+
+
 class Profile(NamedTuple):
     ideographs: int      # CJK ideographs
     mean_cost: float     # their mean -ln p (0.0 when there are none)
     ascii_letters: int
     kana_hangul: int
-    cjk_punct: int       # CJK symbols and punctuation, full-width forms
+    cjk_punct: int       # CJK symbols and punctuation, full-width forms, symbols CJK text uses
     other: int           # anything else that is not ASCII (Latin-1 letters, symbols, box drawing ...)
     replacement: int     # U+FFFD
 
@@ -71,7 +77,8 @@ def cost_profile(s: str) -> Profile:
             total += costs.get(c, unseen)
         elif 0x3040 <= o <= 0x30FF or 0xAC00 <= o <= 0xD7AF:
             kh += 1
-        elif 0x3000 <= o <= 0x303F or 0xFF01 <= o <= 0xFF5E or o in (0x2018, 0x2019, 0x201C, 0x201D, 0x2026, 0x2014):
+        elif (0x3000 <= o <= 0x303F or 0xFF01 <= o <= 0xFF5E or 0x2010 <= o <= 0x2027
+              or o == 0xB7 or o in _CJK_SYMBOLS or 0x3200 <= o <= 0x33FF):
             punct += 1
         elif o == 0xFFFD:
             repl += 1

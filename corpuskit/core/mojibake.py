@@ -9,7 +9,8 @@ Paths handled (and their double forms, by repeating the repair):
   as GB18030 and decoded as UTF-8.
 
 A candidate replaces the run only when it is clearly Chinese (see `plausible`): at least two
-CJK ideographs, nothing left of the Latin-1/cp1252 letters, no replacement character, and
+CJK ideographs, no two Latin-1 characters side by side left, few other symbols, no replacement
+character, and
 ideographs whose mean cost under the character-frequency model (corpuskit.core.charfreq) is
 that of real Chinese text; on the UTF-8-read-as-GBK path the candidate must also be much
 cheaper than the garbled run. Text that is not mojibake (Chinese, Japanese, Korean, French,
@@ -34,7 +35,14 @@ _TO_LATIN1 = {ord(c): b for c, b in _CP1252_HIGH.items()}
 _HIGH = "\x80-\xff" + "".join(_CP1252_HIGH) + "\ufffd"
 # a run of Latin-1/cp1252 text (no line break) holding at least one character above ASCII
 _LATIN_RUN_RE = re.compile(f"[\x20-\x7e{_HIGH}]*[{_HIGH}][\x20-\x7e{_HIGH}]*")
-_LATIN_ANY_RE = re.compile(f"[{_HIGH}]")
+# Where to look at all: two neighbours of which one is a Latin-1 letter or symbol (every GBK,
+# GB2312 or Big5 character read as Latin-1/cp1252 gives one, mostly two), or a C1 control.
+# A lone é, or the “”…— that Chinese text uses (cp1252 has them too), is not enough.
+# (written to start with one character class, which re scans fast)
+_LATIN_ANY_RE = re.compile(f"[{_HIGH}](?:(?<=[\x80-\x9f])|(?<=[\xa0-\xff])[{_HIGH}]|[\xa0-\xff])")
+_LATIN1_ANY_RE = re.compile("[\x80-\xff]")  # one character class: re's fast scan
+# what a good re-decoding must not hold: Latin-1 characters side by side (mojibake left over)
+_LATIN_LEFT_RE = re.compile("[\x80-\xff]{2}")
 
 # The first two UTF-8 bytes of the most common Chinese characters and punctuation, read as
 # GBK: text holding two of them is worth checking for UTF-8-read-as-GBK (they are rare in
@@ -67,7 +75,8 @@ MAX_MEAN_COST = 9.0
 MAX_MEAN_COST_SHORT = 8.5  # fewer than 6 ideographs
 MIN_GAIN_GBK = 2.0  # garbled run's mean cost minus the candidate's, UTF-8-read-as-GBK path
 
-_LATIN_CODECS = ("gb18030", "big5hkscs", "utf-8")
+# big5 before big5hkscs: the two map a few codes differently (① is C7E9 in one, ロ in the other)
+_LATIN_CODECS = ("gb18030", "big5", "big5hkscs", "utf-8")
 
 
 class Repair(NamedTuple):
@@ -79,7 +88,12 @@ class Repair(NamedTuple):
 def plausible(cand: str, garbled_mean: float | None = None, allow_replacement: bool = False) -> bool:
     """True when `cand` is clearly Chinese text (see the module doc)."""
     p = cost_profile(cand)
-    if p.ideographs < 2 or p.other:
+    if p.ideographs < 2:
+        # a run of full-width forms (ＡＢＣ１２３, the tables of Chinese newspapers) is as clear
+        return (p.cjk_punct >= 4 and not (p.other or p.kana_hangul or p.replacement)
+                and not _LATIN_LEFT_RE.search(cand))
+    # real Chinese holds a few other symbols, and GBK/Big5 have some Latin-1 ones (× ° §)
+    if p.other > max(2, 0.3 * p.ideographs) or _LATIN_LEFT_RE.search(cand):
         return False
     if p.replacement and not (allow_replacement and p.replacement <= max(2, p.ideographs // 2)):
         return False
@@ -93,7 +107,7 @@ def plausible(cand: str, garbled_mean: float | None = None, allow_replacement: b
 
 def might_be_mojibake(text: str) -> bool:
     """A fast test (C-level scans): could `text` hold CJK mojibake at all?"""
-    if _LATIN_ANY_RE.search(text):
+    if _LATIN1_ANY_RE.search(text) and _LATIN_ANY_RE.search(text):
         return True
     m = _GBK_MARK_RE.search(text)
     return m is not None and _GBK_MARK_RE.search(text, m.end()) is not None

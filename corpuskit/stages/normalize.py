@@ -290,7 +290,7 @@ class Normalize(RecordStage):
         if self.chinese not in zhscript.DIRECTIONS:
             raise ValueError(f"--chinese must be one of {', '.join(zhscript.DIRECTIONS)}, not {self.chinese!r}")
         self.counts: Counter = Counter()  # repairs, reported in the stage's extra.counts
-        self._defaults_only = (self.fix_cjk_mojibake and self.fix_unicode and self.strip_markup and self.remove_invisible
+        self._defaults_only = (self.fix_unicode and self.strip_markup and self.remove_invisible
                                and self.fold_width and self.fold_width_symbols and self.fix_whitespace
                                and not (self.lowercase or self.remove_emoji or self.remove_urls))
 

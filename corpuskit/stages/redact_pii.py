@@ -13,7 +13,8 @@ Rules (each kind is a regular expression, then a check in Python on the few matc
   (the pre-1999 form, no check digit) with a valid province code and date.
 * ``BANK_CARD``: 15 to 19 digits, whole or in groups separated by one space or hyphen, starting
   with a card network's digit (3 American Express/JCB, 4 Visa, 5 Mastercard, 6 UnionPay/
-  Discover), passing the Luhn check. An 18-digit number that is a valid ID number is an ID.
+  Discover), passing the Luhn check. An 18-digit number shaped like an ID number (province
+  code, date of birth) is never a card, whether or not its check digit is right.
 * ``PHONE``: mainland mobiles (1[3-9] + 9 digits, optionally +86/0086, written 3-4-4 or whole);
   mainland landlines with an area code in parentheses or followed by a separator
   (``010-88886666``, ``(0755) 8888 6666``); Taiwan mobiles (09xx-xxx-xxx) and landlines
@@ -197,7 +198,9 @@ def _card(m: re.Match, text: str) -> tuple[int, int] | None:
     d = _digits(m.group())
     if not 15 <= len(d) <= 19 or not luhn_valid(d):
         return None
-    if len(d) == 18 and id18_valid(d):
+    # 18 digits shaped like an ID number (province, date of birth) are a mistyped or fake ID
+    # far more often than one of the rare 18-digit cards
+    if len(d) == 18 and int(d[:2]) in _PROVINCES and _ID18_RE.fullmatch(d):
         return None
     return m.start(), m.end()
 

