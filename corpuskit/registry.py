@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "dedup": "corpuskit.stages.dedup:Dedup",
     "redact-pii": "corpuskit.stages.redact_pii:RedactPii",
     "decontaminate": "corpuskit.stages.decontaminate:Decontaminate",
+    "dedup-lines": "corpuskit.stages.dedup_lines:DedupLines",
     "tokenize-stats": "corpuskit.stages.tokenize_stats:TokenizeStats",
     "cat": "corpuskit.stages.cat:Cat",
     # not in the default chain: `tokenize` writes a folder of token shards (its own command, and

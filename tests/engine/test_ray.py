@@ -371,3 +371,26 @@ def test_a_ray_worker_removes_unit_scratch_folders_of_killed_workers(tmp_path, m
     assert not dead.exists() and live.exists()
     assert seen[0].startswith(f"corpuskit-unit-{HOST}-{os.getpid()}-")
     assert sorted(p.name for p in tmp_path.iterdir()) == [live.name]  # its own folder is removed too
+
+
+@needs_ray
+def test_chinese_stages_on_ray_match_local_for_any_worker_count(tmp_path, local_ray):
+    """redact-pii and normalize's repairs run in the workers, dedup-lines in the driver: the
+    same output whatever the engine and the number of workers."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    foot = "责任编辑：张三\n分享到：微信 微博"
+    with open(raw / "a.jsonl", "wb") as f:
+        for i, rec in enumerate(make_docs(120, seed=5)):
+            text = rec["text"] + ("\n手机13812345678" if i % 3 == 0 else "") + "\n" + foot
+            f.write(orjson.dumps({**rec, "text": text}) + b"\n")
+    stages = ["normalize", "redact-pii", "dedup-lines"]
+    outs = []
+    for name, kw in (("w1", {"workers": 1}), ("w2", {"workers": 2}), ("ray", {"engine": "ray"})):
+        st = run_pipeline(str(raw), str(tmp_path / name), PipelineConfig(stages=stages, unit_lines=25, **kw))
+        assert st["conservation"]["ok"]
+        outs.append((_tree(tmp_path / name), _counters(st)))
+    assert outs[0] == outs[1] == outs[2]
+    by = {s["stage"]: s for s in outs[0][1][1]}
+    assert by["redact-pii"]["extra"]["counts"]["PHONE"] == 40
+    assert by["dedup-lines"]["extra"]["lines_removed"] >= 2 * 119

@@ -1,0 +1,232 @@
+"""dedup-lines: remove lines (or paragraphs) repeated across documents: footers, disclaimers,
+"责任编辑：张三", share prompts, navigation.
+
+A line's key is a 64-bit hash of its normalised form (NFKC, lower case, digits as 0,
+punctuation and white space removed, Traditional folded to Simplified), as CCNet (Wenzek et al.
+2020) normalises paragraphs before hashing them. A line whose key occurs in at least
+`--min-docs` documents (2 by default: CCNet, Dolma's paragraph dedup and datatrove's
+SentenceDedup all remove every occurrence after the first) is removed from every document but
+the first one holding it. There is no minimum length: short boilerplate ("责任编辑：张三",
+"分享到：") is exactly what repeats. Lines that are empty once normalised (blank lines, lines
+of punctuation) are never removed. Within one document nothing is removed (a line repeated
+inside one document is not boilerplate of the corpus).
+
+How a run goes (bounded memory, deterministic):
+1. Pass 1 spills each record to a zstd file and writes the (key, document number) pairs of its
+   distinct line keys to one of 64 partition files, by the key's top bits. No text is kept.
+2. Each partition is sorted on its own (memory: 16 bytes a pair of one partition); a key held
+   by at least --min-docs documents is kept with its first document: 16 bytes per frequent key,
+   held for pass 2 as two sorted arrays.
+3. Pass 2 reads the spill back and removes the frequent lines from every document but their
+   first. The result depends only on the input order.
+
+Kept records whose text changed get ``meta.dedup_lines = {"removed": N, "removed_chars": C}``; a
+record with nothing left is rejected (``empty_after_dedup_lines``).
+"""
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import orjson
+
+from corpuskit.core.errors import BadInput
+from corpuskit.core.stage import Rejected, Rejection, StreamStage, opt, set_meta
+from corpuskit.core.zhscript import fold_t2s
+
+_PARTS = 64
+_FLUSH_PAIRS = 1 << 20  # pairs buffered in memory before they go to the partition files (16 MB)
+_NOT_KEY = re.compile(r"[^\w\n]+|_+")
+_DIGIT = re.compile(r"\d")
+_PARA_SPLIT = re.compile(r"(\n[ \t]*\n\s*)")
+
+
+def _units(text: str, unit: str) -> tuple[list[str], list[str]]:
+    """(units, separators): text == units[0] + seps[0] + units[1] + ... ."""
+    if unit == "line":
+        units = text.split("\n")
+        return units, ["\n"] * (len(units) - 1)
+    parts = _PARA_SPLIT.split(text)
+    return parts[0::2], parts[1::2]
+
+
+def unit_keys(units: list[str]) -> np.ndarray:
+    """64-bit keys of the units' normalised forms; 0 for a unit with nothing left."""
+    import xxhash
+
+    joined = "\n".join(u.replace("\n", " ") for u in units)
+    norm = _DIGIT.sub("0", _NOT_KEY.sub("", fold_t2s(unicodedata.normalize("NFKC", joined).lower())))
+    keys = norm.split("\n")
+    if len(keys) != len(units):  # pragma: no cover - NFKC never makes or removes a line break
+        keys = [_DIGIT.sub("0", _NOT_KEY.sub("", fold_t2s(unicodedata.normalize("NFKC", u).lower())))
+                for u in units]
+    h = xxhash.xxh3_64_intdigest
+    return np.fromiter((h(k.encode("utf-8", "surrogatepass")) | 1 if k else 0 for k in keys),
+                       dtype=np.uint64, count=len(keys))
+
+
+@dataclass
+class DedupLines(StreamStage):
+    name: ClassVar[str] = "dedup-lines"
+    summary: ClassVar[str] = ("Remove lines (or paragraphs) repeated across documents (footers, "
+                              "disclaimers, editor lines) from all but the first document holding them.")
+    reasons: ClassVar[dict[str, str]] = {
+        "empty_after_dedup_lines": "every line of the document was repeated boilerplate (detail: "
+                                   "lines removed)",
+    }
+
+    min_docs: int = opt(2, "Remove a line found in at least this many documents from all but the "
+                           "first (2: CCNet, Dolma, datatrove).")
+    unit: str = opt("line", "What is compared: line | paragraph (blocks between blank lines).")
+    tmp_dir: str = opt("", "Folder for the spill and partition files (default: the system's).")
+
+    def __post_init__(self) -> None:
+        if self.min_docs < 2:
+            raise ValueError("--min-docs must be >= 2")
+        if self.unit not in ("line", "paragraph"):
+            raise ValueError("--unit must be 'line' or 'paragraph'")
+        if self.tmp_dir and not os.path.isdir(self.tmp_dir):
+            raise ValueError(f"--tmp-dir {self.tmp_dir}: no such folder")
+        self._result: dict[str, Any] = {}
+
+    def result(self) -> dict:
+        return dict(self._result)
+
+    def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:
+        import zstandard
+
+        work = tempfile.mkdtemp(prefix="corpuskit-dedup-lines-", dir=self.tmp_dir or None)
+        try:
+            n, pairs = self._pass1(records, work)
+            keys, first = self._frequent(work)
+            self._result = {"documents": n, "line_keys": pairs, "frequent_keys": int(len(keys)),
+                            "bytes_per_frequent_key": 16, "lines_removed": 0, "documents_changed": 0}
+            with open(os.path.join(work, "spill.zst"), "rb") as f:
+                reader = zstandard.ZstdDecompressor().stream_reader(f)
+                buf = b""
+                i = 0
+                while True:
+                    chunk = reader.read(1 << 20)
+                    if not chunk:
+                        break
+                    buf += chunk
+                    lines = buf.split(b"\n")
+                    buf = lines.pop()
+                    for line in lines:
+                        yield self._apply(orjson.loads(line), i, keys, first)
+                        i += 1
+        finally:
+            for name in os.listdir(work):
+                os.unlink(os.path.join(work, name))
+            os.rmdir(work)
+
+    # ------------------------------------------------------------ pass 1
+    def _pass1(self, records: Iterable[dict], work: str) -> tuple[int, int]:
+        import zstandard
+
+        tf = self.text_field
+        spill = open(os.path.join(work, "spill.zst"), "wb")  # noqa: SIM115 - closed below
+        w = zstandard.ZstdCompressor(level=1).stream_writer(spill)
+        parts = [open(os.path.join(work, f"p{k:02d}.u64"), "wb") for k in range(_PARTS)]  # noqa: SIM115
+        hs: list[np.ndarray] = []
+        ds: list[np.ndarray] = []
+        buffered = 0
+        n = pairs = 0
+
+        def flush() -> None:
+            nonlocal hs, ds, buffered
+            if not hs:
+                return
+            h = np.concatenate(hs)
+            d = np.concatenate(ds)
+            part = (h >> np.uint64(58)).astype(np.int64)
+            order = np.argsort(part, kind="stable")
+            h, d, part = h[order], d[order], part[order]
+            bounds = np.searchsorted(part, np.arange(_PARTS + 1))
+            for k in range(_PARTS):
+                lo, hi = bounds[k], bounds[k + 1]
+                if hi > lo:
+                    parts[k].write(np.stack([h[lo:hi], d[lo:hi]], axis=1).tobytes())
+            hs, ds, buffered = [], [], 0
+
+        try:
+            for rec in records:
+                text = rec.get(tf)
+                if not isinstance(text, str):
+                    raise BadInput("<records>", n + 1, "missing_field", f"field {tf!r} is missing or not a string")
+                w.write(orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE))
+                keys = np.unique(unit_keys(_units(text, self.unit)[0]))
+                keys = keys[keys != 0]
+                if len(keys):
+                    hs.append(keys)
+                    ds.append(np.full(len(keys), n, dtype=np.uint64))
+                    buffered += len(keys)
+                    pairs += len(keys)
+                    if buffered >= _FLUSH_PAIRS:
+                        flush()
+                n += 1
+            flush()
+        finally:
+            w.close()
+            for f in parts:
+                f.close()
+        return n, pairs
+
+    # ------------------------------------------------------------ between the passes
+    def _frequent(self, work: str) -> tuple[np.ndarray, np.ndarray]:
+        keys_out, first_out = [], []
+        for k in range(_PARTS):
+            path = os.path.join(work, f"p{k:02d}.u64")
+            a = np.fromfile(path, dtype=np.uint64).reshape(-1, 2)
+            os.unlink(path)
+            if not len(a):
+                continue
+            order = np.lexsort((a[:, 1], a[:, 0]))  # by key, then document
+            a = a[order]
+            starts = np.flatnonzero(np.concatenate(([True], a[1:, 0] != a[:-1, 0])))
+            counts = np.diff(np.concatenate((starts, [len(a)])))
+            keep = counts >= self.min_docs
+            keys_out.append(a[starts[keep], 0])
+            first_out.append(a[starts[keep], 1])
+        if not keys_out:
+            return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.uint64)
+        keys = np.concatenate(keys_out)
+        first = np.concatenate(first_out)
+        order = np.argsort(keys)
+        return keys[order], first[order]
+
+    # ------------------------------------------------------------ pass 2
+    def _apply(self, rec: dict, i: int, keys: np.ndarray, first: np.ndarray) -> dict | Rejected:
+        if not len(keys):
+            return rec
+        text = rec[self.text_field]
+        units, seps = _units(text, self.unit)
+        h = unit_keys(units)
+        pos = np.minimum(np.searchsorted(keys, h), len(keys) - 1)
+        drop = (keys[pos] == h) & (first[pos] != np.uint64(i)) & (h != 0)
+        if not drop.any():
+            return rec
+        out: list[str] = []
+        removed_chars = 0
+        for j, u in enumerate(units):
+            if drop[j]:
+                removed_chars += len(u)
+                continue
+            if out:
+                out.append(seps[j - 1] if j - 1 < len(seps) else "\n")
+            out.append(u)
+        removed = int(drop.sum())
+        self._result["lines_removed"] += removed
+        self._result["documents_changed"] += 1
+        new = "".join(out)
+        if not new.strip():
+            return Rejected(rec, Rejection("empty_after_dedup_lines", f"{removed} removed"))
+        rec[self.text_field] = new
+        set_meta(rec, "dedup_lines", {"removed": removed, "removed_chars": removed_chars})
+        return rec

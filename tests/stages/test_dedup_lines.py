@@ -1,0 +1,98 @@
+import orjson
+import pytest
+
+from corpuskit.core.chain import run_stages
+from corpuskit.stages import dedup_lines as DL
+from corpuskit.stages.dedup_lines import DedupLines
+
+FOOT = "责任编辑：张三"
+SHARE = "分享到：微信 微博 QQ空间"
+
+
+TOPICS = ["春天的北京", "上海的地铁", "广州的早茶", "成都的火锅", "西安的城墙"]
+
+
+def docs(n=3):
+    # (digits are folded to 0 in the keys, so the texts differ in words)
+    return [{"id": f"d{i}", "text": f"这篇文章讲{TOPICS[i]}，内容各不相同。\n{FOOT}\n{SHARE}"}
+            for i in range(n)]
+
+
+def run(records, **kw):
+    kept, rejected, stats = run_stages([DedupLines(**kw)], [dict(r) for r in records])
+    return kept, rejected, stats[0]
+
+
+def test_repeated_lines_are_removed_from_all_but_the_first():
+    kept, rejected, st = run(docs(3))
+    assert not rejected
+    assert kept[0]["text"].endswith(f"{FOOT}\n{SHARE}") and "meta" not in kept[0]
+    for r in kept[1:]:
+        assert FOOT not in r["text"] and SHARE not in r["text"]
+        assert r["meta"]["dedup_lines"] == {"removed": 2, "removed_chars": len(FOOT) + len(SHARE)}
+    assert st.extra["lines_removed"] == 4 and st.extra["documents_changed"] == 2
+
+
+def test_normalisation_digits_punctuation_script():
+    a = {"id": "a", "text": "正文甲\n责任编辑：张三 2024"}
+    b = {"id": "b", "text": "正文乙\n責任編輯: 張三 1999"}  # Traditional, other digits and punctuation
+    kept, _, _ = run([a, b])
+    assert kept[1]["text"] == "正文乙"
+
+
+def test_min_docs_and_lines_repeated_inside_one_document():
+    same_doc = {"id": "x", "text": f"{FOOT}\n正文\n{FOOT}"}
+    kept, _, _ = run([same_doc, {"id": "y", "text": "别的正文"}])
+    assert kept[0]["text"] == same_doc["text"]  # only within one document: kept
+    kept, _, _ = run(docs(2), min_docs=3)
+    assert all(FOOT in r["text"] for r in kept)
+    kept, _, _ = run(docs(3), min_docs=3)
+    assert FOOT not in kept[2]["text"]
+
+
+def test_nothing_left_is_rejected_and_blank_lines_stay():
+    recs = [{"id": "a", "text": f"{FOOT}\n\n{SHARE}"}, {"id": "b", "text": f"{FOOT}\n\n{SHARE}"},
+            {"id": "c", "text": f"正文\n\n{SHARE}"}]
+    kept, rejected, _ = run(recs)
+    assert [r["id"] for r in kept] == ["a", "c"]
+    assert rejected[0]["meta"]["rejected"]["reason"] == "empty_after_dedup_lines"
+    assert kept[1]["text"] == "正文\n"
+
+
+def test_paragraph_unit():
+    para = "本文版权归原作者所有。\n如有侵权请联系删除。"
+    recs = [{"id": str(i), "text": f"正文讲{TOPICS[i]}。\n\n{para}"} for i in range(2)]
+    kept, _, _ = run(recs, unit="paragraph")
+    assert kept[1]["text"] == f"正文讲{TOPICS[1]}。"
+    kept, _, _ = run(recs, unit="line")  # each line of the paragraph repeats too
+    assert kept[1]["text"].strip() == f"正文讲{TOPICS[1]}。"
+
+
+def test_deterministic_and_spills_across_partitions(monkeypatch):
+    monkeypatch.setattr(DL, "_FLUSH_PAIRS", 7)  # force many flushes
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
+    recs = [{"id": str(i), "text": "\n".join(f"line {words[j % 10]} {words[j // 10 % 10]}"
+                                             for j in range(i, i + 20))} for i in range(40)]
+    a, _, _ = run(recs)
+    monkeypatch.setattr(DL, "_FLUSH_PAIRS", 1 << 20)
+    b, _, _ = run(recs)
+    assert a == b
+    # every line's first occurrence is kept exactly once
+    seen = [ln for r in a for ln in r["text"].split("\n")]
+    assert len(seen) == len(set(seen))
+    assert set(seen) == {ln for r in recs for ln in r["text"].split("\n")}
+
+
+def test_options_checked():
+    with pytest.raises(ValueError):
+        DedupLines(min_docs=1)
+    with pytest.raises(ValueError):
+        DedupLines(unit="sentence")
+
+
+def test_cli(run_cli):
+    inp = b"".join(orjson.dumps(r) + b"\n" for r in docs(2))
+    r = run_cli(["dedup-lines"], input=inp)
+    assert r.returncode == 0, r.stderr
+    out = [orjson.loads(x) for x in r.stdout.splitlines()]
+    assert FOOT in out[0]["text"] and FOOT not in out[1]["text"]
