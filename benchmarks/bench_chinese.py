@@ -179,6 +179,44 @@ def bench_decoding() -> dict:
     return {"counts": dict(rows), "failures": pages}
 
 
+# ---------------------------------------------------------------- dedup-lines
+def bench_dedup_lines() -> dict:
+    """The development HTML sets through html2text, then dedup-lines; a seeded sample of 50
+    removed lines is kept for hand checking."""
+    from corpuskit.core.decode import decode_html
+    from corpuskit.stages.dedup_lines import DedupLines
+    from corpuskit.stages.html2text import HtmlToText
+
+    if not EVAL.is_dir():
+        return {"skipped": f"{EVAL} not found"}
+    h2t = HtmlToText()
+    recs = []
+    for setdir in sorted(EVAL.iterdir()):
+        man = setdir / "manifest.jsonl"
+        if not man.exists():
+            continue
+        for line in man.read_text().splitlines():
+            m = json.loads(line)
+            html_text, _ = decode_html((setdir / m["html"]).read_bytes())
+            out = h2t.process({"id": f"{setdir.name}/{m['id'][:12]}", "html": html_text})
+            if isinstance(out, dict) and out.get("text"):
+                recs.append({"id": out["id"], "text": out["text"]})
+    before = {r["id"]: r["text"].split("\n") for r in recs}
+    t0 = time.perf_counter()
+    kept, rejected, stats = run_stages([DedupLines()], [dict(r) for r in recs])
+    dt = time.perf_counter() - t0
+    after = {r["id"]: set(r["text"].split("\n")) for r in kept}
+    removed = []
+    for rid, lines in before.items():
+        left = after.get(rid, set())
+        removed += [(rid, ln) for ln in lines if ln.strip() and ln not in left]
+    rng = random.Random(1)
+    sample = rng.sample(removed, min(50, len(removed)))
+    return {"documents": len(recs), "lines_removed": len(removed), "documents_rejected": len(rejected),
+            "stats": stats[0].as_dict().get("extra", {}), "seconds": round(dt, 2),
+            "sample": [{"doc": d, "line": ln} for d, ln in sample]}
+
+
 # ---------------------------------------------------------------- PII
 def bench_pii(seed: int) -> dict:
     docs = S.pii_set(seed)
@@ -327,6 +365,7 @@ def main() -> None:
     out["clean_documents"] = bench_clean(args.quick)
     out["decoding_dev_pages"] = bench_decoding()
     out["pii_speed"] = bench_pii_speed()
+    out["dedup_lines_dev_pages"] = bench_dedup_lines()
     p = save("chinese", out)
 
     for name in ("development", "held_out"):
@@ -348,6 +387,9 @@ def main() -> None:
           f"repair costs +{c['extra_time_pct']}% normalize time")
     print("decoding:", out["decoding_dev_pages"].get("counts"))
     print("PII speed:", out["pii_speed"])
+    dl = out["dedup_lines_dev_pages"]
+    print(f"dedup-lines on the development pages: {dl.get('lines_removed')} lines removed from "
+          f"{dl.get('documents')} documents; sample of 50 in the results file")
     print(f"wrote {p}")
 
 

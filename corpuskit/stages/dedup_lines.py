@@ -8,7 +8,8 @@ punctuation and white space removed, Traditional folded to Simplified), as CCNet
 SentenceDedup all remove every occurrence after the first) is removed from every document but
 the first one holding it. There is no minimum length: short boilerplate ("责任编辑：张三",
 "分享到：") is exactly what repeats. Lines that are empty once normalised (blank lines, lines
-of punctuation) are never removed. Within one document nothing is removed (a line repeated
+of punctuation) and lines of digits only (years, table cells, "[1]": data, and all alike once
+digits are folded) are never removed. Within one document nothing is removed (a line repeated
 inside one document is not boilerplate of the corpus).
 
 How a run goes (bounded memory, deterministic):
@@ -67,8 +68,9 @@ def unit_keys(units: list[str]) -> np.ndarray:
         keys = [_DIGIT.sub("0", _NOT_KEY.sub("", fold_t2s(unicodedata.normalize("NFKC", u).lower())))
                 for u in units]
     h = xxhash.xxh3_64_intdigest
-    return np.fromiter((h(k.encode("utf-8", "surrogatepass")) | 1 if k else 0 for k in keys),
-                       dtype=np.uint64, count=len(keys))
+    # a key of digits only (a year, a table cell, "[1]") is data, not boilerplate: never a candidate
+    return np.fromiter((h(k.encode("utf-8", "surrogatepass")) | 1 if k and not k.isdigit() else 0
+                        for k in keys), dtype=np.uint64, count=len(keys))
 
 
 @dataclass

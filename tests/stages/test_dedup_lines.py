@@ -96,3 +96,9 @@ def test_cli(run_cli):
     assert r.returncode == 0, r.stderr
     out = [orjson.loads(x) for x in r.stdout.splitlines()]
     assert FOOT in out[0]["text"] and FOOT not in out[1]["text"]
+
+
+def test_lines_of_digits_are_data_not_boilerplate():
+    recs = [{"id": "a", "text": "表格甲\n2014\n[1]\n300"}, {"id": "b", "text": "表格乙\n2019\n[2]\n300"}]
+    kept, _, _ = run(recs)
+    assert kept[1]["text"] == recs[1]["text"]
