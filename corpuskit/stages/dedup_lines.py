@@ -35,11 +35,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import orjson
 
 from corpuskit.core.errors import BadInput
+from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, opt, set_meta
 from corpuskit.core.zhscript import fold_t2s
+from corpuskit.io.jsonl import dumps, loads_exact
 
 _PARTS = 64
 _FLUSH_PAIRS = 1 << 20  # pairs buffered in memory before they go to the partition files (16 MB)
@@ -101,28 +102,23 @@ class DedupLines(StreamStage):
         return dict(self._result)
 
     def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:
+        import io
+
         import zstandard
 
-        work = tempfile.mkdtemp(prefix="corpuskit-dedup-lines-", dir=self.tmp_dir or None)
+        tmp_root = self.tmp_dir or tempfile.gettempdir()
+        remove_dead_scratch(tmp_root, "dedup-lines")  # what killed runs left
+        work = tempfile.mkdtemp(prefix=scratch_prefix("dedup-lines"), dir=tmp_root)
         try:
             n, pairs = self._pass1(records, work)
             keys, first = self._frequent(work)
             self._result = {"documents": n, "line_keys": pairs, "frequent_keys": int(len(keys)),
                             "bytes_per_frequent_key": 16, "lines_removed": 0, "documents_changed": 0}
             with open(os.path.join(work, "spill.zst"), "rb") as f:
-                reader = zstandard.ZstdDecompressor().stream_reader(f)
-                buf = b""
-                i = 0
-                while True:
-                    chunk = reader.read(1 << 20)
-                    if not chunk:
-                        break
-                    buf += chunk
-                    lines = buf.split(b"\n")
-                    buf = lines.pop()
-                    for line in lines:
-                        yield self._apply(orjson.loads(line), i, keys, first)
-                        i += 1
+                reader = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(f), 1 << 20)
+                for i, line in enumerate(reader):
+                    # loads_exact: integers beyond 64 bits come back as they were read
+                    yield self._apply(loads_exact(line), i, keys, first)
         finally:
             for name in os.listdir(work):
                 os.unlink(os.path.join(work, name))
@@ -162,7 +158,7 @@ class DedupLines(StreamStage):
                 text = rec.get(tf)
                 if not isinstance(text, str):
                     raise BadInput("<records>", n + 1, "missing_field", f"field {tf!r} is missing or not a string")
-                w.write(orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE))
+                w.write(dumps(rec))  # (integers beyond 64 bits included)
                 keys = np.unique(unit_keys(_units(text, self.unit)[0]))
                 keys = keys[keys != 0]
                 if len(keys):

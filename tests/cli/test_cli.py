@@ -181,7 +181,11 @@ BIG_LINE = (b'{"text":' + orjson.dumps(BIG_TEXT) + b',"html":'
 @pytest.mark.parametrize("stage", [n for n in REGISTRY if n not in ("fetch", "tokenize", "mix")])
 def test_integers_beyond_64_bits_pass_every_stage_unchanged(run_cli, tmp_path, stage):
     rej = tmp_path / "rej.jsonl"
-    p = run_cli([stage, "-q", "--rejected", rej], input=BIG_LINE)
+    required = []  # options without a default
+    if stage == "decontaminate":
+        (tmp_path / "eval.txt").write_text("an evaluation item that the text does not hold at all, no\n")
+        required = ["--against", tmp_path / "eval.txt"]
+    p = run_cli([stage, "-q", "--rejected", rej, *required], input=BIG_LINE)
     assert p.returncode == 0, p.stderr
     out = p.stdout + (rej.read_bytes() if rej.exists() else b"")
     assert b'"big":18446744073709551616' in out and b'"neg":-1180591620717411303424' in out
