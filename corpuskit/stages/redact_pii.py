@@ -23,7 +23,8 @@ Rules (each kind is a regular expression, then a check in Python on the few matc
   numbers written 3-3-4 with separators; a bare 8-digit Hong Kong number (``2345 6789``) only
   right after a word such as 电话/電話/Tel/WhatsApp.
 * ``IP``: dotted IPv4 (each part 0-255, no leading zeros, not after "version"/"版本"/"v") and
-  IPv6 (eight groups, or compressed with ``::``), not glued to letters, digits or dots.
+  IPv6 (eight groups, or compressed with ``::``; at least two groups and a digit), not glued to
+  letters, digits or dots.
 
 Not PII (left alone): dates and times (``2024-03-15``, ``12:30:45``), 13-digit timestamps,
 prices, ISBNs, version numbers, numbers glued to letters, digit strings that fail the ID
@@ -216,7 +217,10 @@ def _ipv6(m: re.Match, text: str) -> tuple[int, int] | None:
     # a time (12:30:45) or a ratio has no hex letter and no "::"; a MAC address has 6 groups
     if "::" not in s and s.count(":") != 7:
         return None
-    if s in ("::",):
+    # at least two groups and a digit: "be::" (reStructuredText's literal marker after a word),
+    # "dead::beef" or a lone "::1" are not addresses of anyone
+    groups = [g for g in s.split(":") if g]
+    if len(groups) < 2 or not any(c.isdigit() for c in s):
         return None
     return m.start(), m.end()
 

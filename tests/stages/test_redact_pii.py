@@ -63,6 +63,8 @@ def test_finds_each_kind_with_exact_boundaries(text, found):
     "客服热线400-820-8820，800-810-8888，1-800-555-0199 toll free",
     "比分3:2，比例16:9，12:30:45",
     "MAC 00:1A:2B:3C:4D:5E",
+    "The result will be::\n\n    code",  # reStructuredText, not an IPv6 address
+    "dead::beef",
     "圆周率3.14159265358979，e=2.718281828459045",
     "编号A13812345678B",
     "email me at foo@bar (no domain)",
