@@ -182,7 +182,10 @@ class Decontaminate(RecordStage):
             cand = np.flatnonzero(missing[n:] == missing[:-n])
             if not len(cand):
                 continue
-            hit = cand[np.isin(h[cand], table, assume_unique=False)]
+            hc = h[cand]
+            # the table is sorted: a binary search per window (np.isin would sort both sides)
+            at = np.minimum(np.searchsorted(table, hc), len(table) - 1)
+            hit = cand[table[at] == hc]
             if len(hit):
                 pos = int(hit[0])
                 if best is None or pos < best[0]:
