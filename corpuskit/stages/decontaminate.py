@@ -85,8 +85,8 @@ class Decontaminate(RecordStage):
     _index: Any = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.against:
-            raise ValueError("--against: give at least one evaluation file")
+        # (no --against is refused when the stage first runs, not here: `pipeline --print-config`
+        # lists every stage with its defaults, and that listing must load back)
         if self.ngram < 1 or self.min_tokens < 1:
             raise ValueError("--ngram and --min-tokens must be >= 1")
         for p in self.against:
@@ -124,6 +124,8 @@ class Decontaminate(RecordStage):
                 yield f"{name}:{lineno}", [line.decode("utf-8", "replace")]
 
     def build_index(self) -> _Index:
+        if not self.against:
+            raise UsageError("decontaminate: --against: give at least one evaluation file")
         vocab: dict[str, int] = {}
         per_len: dict[int, list[np.ndarray]] = {}
         owners: dict[int, list[np.ndarray]] = {}

@@ -70,9 +70,13 @@ def test_eval_field_and_missing_field(tmp_path):
         Decontaminate(against=[str(p)]).process({"text": EN_ITEM})
 
 
-def test_options_checked(tmp_path):
-    with pytest.raises(ValueError):
-        Decontaminate(against=[])
+def test_options_checked(tmp_path, run_cli):
+    from corpuskit.core.errors import UsageError
+
+    with pytest.raises(UsageError):
+        Decontaminate(against=[]).process({"text": "x"})
+    r = run_cli(["decontaminate"], input=b'{"text": "x"}\n')
+    assert r.returncode == 2 and b"--against" in r.stderr
     with pytest.raises(ValueError):
         Decontaminate(against=[str(tmp_path / "nope.jsonl")])
 
