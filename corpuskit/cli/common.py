@@ -43,8 +43,45 @@ def warn(command: str, message: str) -> None:
     sys.stderr.write(f"corpuskit {command}: warning: {message}\n")
 
 
-def render_summary(command: str, stats: dict, quiet: bool) -> None:
+def full_summary(verbose: bool) -> bool:
+    """The tables on stderr when it is a terminal or with --verbose; else one line per stage."""
+    return verbose or sys.stderr.isatty()
+
+
+def compact_line(command: str, stage: dict, quarantined: int = 0, top: int = 3) -> str:
+    """`corpuskit STAGE: in N = kept K + rejected R (reason n, ...) [+ quarantined Q]`"""
+    reasons = sorted(stage["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))
+    line = f"corpuskit {command}: in {stage['in'] + quarantined:,} = kept {stage['kept']:,} + rejected {stage['rejected']:,}"
+    if reasons:
+        shown = [f"{k} {v:,}" for k, v in reasons[:top]]
+        if len(reasons) > top:
+            shown.append(f"{len(reasons) - top} more")
+        line += f" ({', '.join(shown)})"
+    if quarantined:
+        line += f" + quarantined {quarantined:,}"
+    return line
+
+
+def render_compact(command: str, stats: dict) -> None:
+    c = stats["conservation"]
+    stages = stats["stages"]
+    if len(stages) == 1 and stages[0]["stage"] == command:
+        lines = [compact_line(command, stages[0], c["quarantined"])]
+    else:  # the pipeline: a line per stage, then the whole run
+        lines = [compact_line(f"{command} {s['stage']}", s) for s in stages]
+        lines.append(compact_line(command, {"in": c["in"] - c["quarantined"], "kept": c["kept"],
+                                            "rejected": c["rejected"], "reasons": {}}, c["quarantined"]))
+    if not c["ok"]:
+        lines[-1] += "  (does not add up: a bug)"
+    sys.stderr.write("".join(line + "\n" for line in lines))
+    sys.stderr.flush()
+
+
+def render_summary(command: str, stats: dict, quiet: bool, verbose: bool = False) -> None:
     if quiet:
+        return
+    if not full_summary(verbose):
+        render_compact(command, stats)
         return
     from rich.table import Table as RTable
 
@@ -79,8 +116,8 @@ def render_summary(command: str, stats: dict, quiet: bool) -> None:
         con.print(f"[dim]{n}[/]", soft_wrap=True)
 
 
-def render_tables(tables: list[Table], quiet: bool) -> None:
-    if quiet or not tables:
+def render_tables(tables: list[Table], quiet: bool, verbose: bool = False) -> None:
+    if quiet or not tables or not full_summary(verbose):
         return
     from rich.table import Table as RTable
 

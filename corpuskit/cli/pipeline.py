@@ -56,6 +56,9 @@ def add_pipeline_command(app: typer.Typer) -> None:
                                                "(cl100k_base, o200k_base, a tokenizer.json); other "
                                                "options in the config's [tokenize] section."),
         quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress or summary on stderr."),
+        verbose: bool = typer.Option(False, "-v", "--verbose", help="The full summary table on stderr "
+                                     "even when it is not a terminal (there, the default is one line "
+                                     "per stage: in = kept + rejected)."),
     ) -> None:
         try:
             if print_config:
@@ -92,7 +95,7 @@ def add_pipeline_command(app: typer.Typer) -> None:
             if msg is None:
                 raise
             raise fail("pipeline", msg, 1) from None
-        render_summary("pipeline", stats, quiet)
+        render_summary("pipeline", stats, quiet, verbose)
 
 
 class _PipelineProgress:

@@ -98,6 +98,8 @@ _COMMON = [
     ("cli_limit", Optional[int], typer.Option(None, "--limit", min=1, help="Read only the first N "
      "records of each input (a dry run).")),
     ("cli_quiet", bool, typer.Option(False, "-q", "--quiet", help="No summary or progress on stderr.")),
+    ("cli_verbose", bool, typer.Option(False, "-v", "--verbose", help="The full summary tables on "
+     "stderr even when it is not a terminal (there, the default is one line: in = kept + rejected).")),
 ]
 
 
@@ -152,7 +154,8 @@ def run_stage_command(name: str, cls: type[Stage], stage_kw: dict, kw: dict) -> 
         if msg is None:
             raise
         raise fail(name, msg, 1) from None
-    render_tables(stage.tables() if hasattr(stage, "tables") else [], quiet)
-    render_summary(name, stats, quiet)
+    verbose = kw["cli_verbose"]
+    render_tables(stage.tables() if hasattr(stage, "tables") else [], quiet, verbose)
+    render_summary(name, stats, quiet, verbose)
 
 

