@@ -7,12 +7,12 @@ chosen command is built, its module imported through `COMMANDS` on demand, and
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 
 import typer
 
 from corpuskit import __version__
+from corpuskit.cli.common import quiet_broken_pipe as _quiet_broken_pipe
 from corpuskit.registry import ONE_LINERS, REGISTRY, get_stage_class
 
 # command -> (module, the function adding it to the app, its one-liner for `corpuskit --help`).
@@ -118,11 +118,3 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _quiet_broken_pipe() -> None:
-    # `corpuskit ... | head`: the reader went away. End quietly, like a Unix tool.
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
-        pass
-    sys.exit(0)

@@ -3,9 +3,12 @@ the progress line. rich is imported only here and only when something is drawn."
 from __future__ import annotations
 
 import errno
+import functools
+import os
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import typer
 
@@ -37,6 +40,31 @@ def disk_error(e: BaseException) -> str | None:
         hint = " (free some space, or write elsewhere)" if e.errno in (errno.ENOSPC, errno.EDQUOT) else ""
         return f"{where}{e.strerror or e}{hint}"
     return None
+
+
+def quiet_broken_pipe() -> NoReturn:
+    """`corpuskit ... | head`: the reader went away. End quietly with 0, like a Unix tool
+    (stdout goes to /dev/null so that the interpreter's last flush cannot complain)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(0)
+
+
+def pipe_safe(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a command's body so that a closed stdout ends it quietly: typer's own handler,
+    which exits 1, must never see the BrokenPipeError (a `set -o pipefail` script would fail)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kw: Any) -> Any:
+        try:
+            return fn(*args, **kw)
+        except BrokenPipeError:
+            quiet_broken_pipe()
+
+    return run
 
 
 def warn(command: str, message: str) -> None:

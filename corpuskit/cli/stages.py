@@ -10,7 +10,15 @@ from typing import Any, Optional, Union
 
 import typer
 
-from corpuskit.cli.common import StageProgress, disk_error, fail, render_summary, render_tables, warn
+from corpuskit.cli.common import (
+    StageProgress,
+    disk_error,
+    fail,
+    pipe_safe,
+    render_summary,
+    render_tables,
+    warn,
+)
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.stage import Stage
 from corpuskit.pipeline.stream import run_stream
@@ -136,6 +144,7 @@ def add_stage_command(app: typer.Typer, name: str) -> None:
     app.command(name, help=cls.summary, epilog=_reasons_epilog(cls))(command)
 
 
+@pipe_safe
 def run_stage_command(name: str, cls: type[Stage], stage_kw: dict, kw: dict) -> None:
     quiet = kw["cli_quiet"]
     try:

@@ -133,15 +133,20 @@ def test_bad_usage_exits_2(run_cli):
     assert run_cli(["no-such-stage"]).returncode == 2
 
 
-def test_head_ends_quietly(tmp_path):
+@pytest.mark.parametrize("command", ["normalize {src}", "normalize -q", "cat {src} -v",
+                                     "pipeline --print-config"])
+def test_head_ends_quietly_with_exit_0_under_pipefail(tmp_path, command):
+    """`corpuskit ... | head` in a `set -o pipefail` script: the reader going away is not an
+    error (exit 0, nothing on stderr but the summary)."""
     src = tmp_path / "many.jsonl"
     src.write_bytes(jsonl(DOCS * 20000))
     root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
-    p = subprocess.run(f"{sys.executable} -m corpuskit normalize {src} | head -n 2", shell=True,
-                       capture_output=True, env={"PYTHONPATH": root, "PATH": "/usr/bin:/bin"})
-    assert p.returncode == 0
+    cmd = f"{sys.executable} -m corpuskit {command.format(src=src)} < {src} | head -n 2"
+    p = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True,
+                       env={"PYTHONPATH": root, "PATH": "/usr/bin:/bin"})
+    assert p.returncode == 0, p.stderr
     assert len(p.stdout.splitlines()) == 2
-    assert b"Error" not in p.stderr and b"Traceback" not in p.stderr
+    assert b"rror" not in p.stderr and b"Traceback" not in p.stderr and b"Exception" not in p.stderr
 
 
 def test_huge_record_200mb(run_cli, tmp_path):
