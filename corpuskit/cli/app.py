@@ -12,6 +12,7 @@ import sys
 import typer
 
 from corpuskit import __version__
+from corpuskit.cli.common import interrupted
 from corpuskit.cli.common import quiet_broken_pipe as _quiet_broken_pipe
 from corpuskit.registry import ONE_LINERS, REGISTRY, get_stage_class
 
@@ -99,14 +100,12 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         _quiet_broken_pipe()
     except KeyboardInterrupt:
-        sys.stderr.write("corpuskit: interrupted\n")
-        sys.exit(130)
+        interrupted(only or "")
     except Exception as e:
         # click's exceptions (typer may vendor its own copy of click, so match by shape):
         # usage errors carry exit_code 2, Abort means Ctrl-C at a prompt.
         if type(e).__name__ == "Abort":
-            sys.stderr.write("corpuskit: interrupted\n")
-            sys.exit(130)
+            interrupted(only or "")
         if hasattr(e, "show") and hasattr(e, "exit_code"):
             e.show()
             sys.exit(e.exit_code)

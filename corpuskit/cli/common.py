@@ -53,18 +53,30 @@ def quiet_broken_pipe() -> NoReturn:
     sys.exit(0)
 
 
-def pipe_safe(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a command's body so that a closed stdout ends it quietly: typer's own handler,
-    which exits 1, must never see the BrokenPipeError (a `set -o pipefail` script would fail)."""
+def guarded(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run a command's body so that the two ways a user stops a command end it cleanly, before
+    typer's own handlers see them: a closed stdout (`| head`) exits 0 quietly (typer exits 1,
+    which fails a `set -o pipefail` script), Ctrl-C prints one line and exits 130."""
 
-    @functools.wraps(fn)
-    def run(*args: Any, **kw: Any) -> Any:
-        try:
-            return fn(*args, **kw)
-        except BrokenPipeError:
-            quiet_broken_pipe()
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def run(*args: Any, **kw: Any) -> Any:
+            try:
+                return fn(*args, **kw)
+            except BrokenPipeError:
+                quiet_broken_pipe()
+            except KeyboardInterrupt:
+                interrupted(command)
 
-    return run
+        return run
+
+    return wrap
+
+
+def interrupted(command: str) -> NoReturn:
+    sys.stderr.write(f"corpuskit {command}: interrupted\n" if command else "corpuskit: interrupted\n")
+    sys.stderr.flush()
+    sys.exit(130)
 
 
 def warn(command: str, message: str) -> None:

@@ -13,7 +13,7 @@ from typing import Optional
 import orjson
 import typer
 
-from corpuskit.cli.common import fail, pipe_safe, render_tables
+from corpuskit.cli.common import fail, guarded, render_tables
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.io import look
 from corpuskit.io.jsonl import dumps, read_records
@@ -33,7 +33,7 @@ def _short(text: str, width: int = 70) -> str:
     return t
 
 
-@pipe_safe
+@guarded("show")
 def show(clean: Path) -> None:
     print(f"--- kept ({clean / 'data'}) ---")
     for r in read_records(str(clean / "data")):

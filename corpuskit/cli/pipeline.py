@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from corpuskit.cli.common import console, disk_error, fail, pipe_safe, render_summary
+from corpuskit.cli.common import console, disk_error, fail, guarded, render_summary
 from corpuskit.cli.stages import convert_cli_value, unwrap_optional
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.pipeline.config import PipelineConfig, load_config
@@ -19,7 +19,7 @@ from corpuskit.registry import get_stage_class
 def add_pipeline_command(app: typer.Typer) -> None:
     @app.command("pipeline", help="Run every stage in order over raw/ into clean/, in parallel and "
                  "resumably (kept shards in data/, rejected/ per stage, quarantine/, stats.json, report).")
-    @pipe_safe
+    @guarded("pipeline")
     def pipeline(
         raw: Optional[str] = typer.Argument(None, help="Folder, file, quoted glob or URL of raw input: "
                                             "JSONL records (plain, .gz, .zst), Parquet, Arrow, Hugging Face "

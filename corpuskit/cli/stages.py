@@ -10,15 +10,7 @@ from typing import Any, Optional, Union
 
 import typer
 
-from corpuskit.cli.common import (
-    StageProgress,
-    disk_error,
-    fail,
-    pipe_safe,
-    render_summary,
-    render_tables,
-    warn,
-)
+from corpuskit.cli.common import StageProgress, disk_error, fail, guarded, render_summary, render_tables, warn
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.stage import Stage
 from corpuskit.pipeline.stream import run_stream
@@ -132,7 +124,7 @@ def add_stage_command(app: typer.Typer, name: str) -> None:
             stage_kw = {p[0]: convert_cli_value(cls, p[0], kw[p[0]]) for p in params}
         except UsageError as e:
             raise fail(name, str(e), 2) from None
-        run_stage_command(name, cls, stage_kw, kw)
+        guarded(name)(run_stage_command)(name, cls, stage_kw, kw)
 
     sig_params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)
                   for n, t, o in _COMMON]
@@ -144,7 +136,6 @@ def add_stage_command(app: typer.Typer, name: str) -> None:
     app.command(name, help=cls.summary, epilog=_reasons_epilog(cls))(command)
 
 
-@pipe_safe
 def run_stage_command(name: str, cls: type[Stage], stage_kw: dict, kw: dict) -> None:
     quiet = kw["cli_quiet"]
     try:

@@ -281,3 +281,28 @@ def test_disk_full_on_a_real_tiny_disk(run_cli, tmp_path):
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(d)], capture_output=True)
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+    """Ctrl-C in a terminal signals the whole process group, the workers included: one line
+    on stderr (no worker tracebacks), exit 130, the finished units kept for a resumed run."""
+    import signal
+    import time
+
+    raw = _big_raw(tmp_path, 9000)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    clean = tmp_path / "clean"
+    cmd = [sys.executable, "-m", "corpuskit", "pipeline", str(raw), str(clean), "-j", "2"]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[pipeline]\nunit_lines = 50\n")
+    p = subprocess.Popen(cmd + ["--config", str(cfg)], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while p.poll() is None and _units_done(clean) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert p.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130
+    assert err.decode() == "corpuskit pipeline: interrupted\n"
+    assert not (clean / "stats.json").exists() and _units_done(clean) >= 3
