@@ -27,7 +27,8 @@ def add_pipeline_command(app: typer.Typer) -> None:
         clean: Optional[str] = typer.Argument(None, help="Output folder (created; a previous corpuskit "
                                               "result there is replaced when the run succeeds)."),
         config: Optional[str] = typer.Option(None, "--config", "-c", help="corpuskit.toml with "
-                                             "[pipeline] settings and [stages.NAME] options."),
+                                             "[pipeline] settings and [stages.NAME] options ('-': "
+                                             "read it from stdin)."),
         print_config: bool = typer.Option(False, "--print-config", help="Print a corpuskit.toml with "
                                           "every stage and option at its default, and exit."),
         stages: Optional[str] = typer.Option(None, "--stages", help="Comma-separated stage list "
@@ -68,6 +69,10 @@ def add_pipeline_command(app: typer.Typer) -> None:
                 return
             if raw is None or clean is None:
                 raise UsageError("give RAW and CLEAN folders (or --print-config)")
+            if "-" in (raw, clean):
+                raise UsageError("RAW and CLEAN are folders (or files), not '-': the pipeline "
+                                 "reads its inputs in units and resumes, so it cannot read a pipe; "
+                                 "single stages read stdin")
             cfg = load_config(config) if config else PipelineConfig()
             if stages:
                 cfg.stages = [s.strip() for s in stages.split(",") if s.strip()]

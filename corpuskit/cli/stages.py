@@ -89,12 +89,15 @@ _COMMON = [
      "stdin (compressed or Parquet too).", show_default=False)),
     ("cli_output", Optional[str], typer.Option(None, "-o", "--output", help="Write records here "
      "(atomically; .gz/.zst compress, .parquet writes Parquet; a URL is uploaded when done) "
-     "instead of stdout.")),
+     "instead of stdout ('-').")),
     ("cli_rejected", Optional[str], typer.Option(None, "--rejected", help="Write dropped records "
-     "here, each with meta.rejected = {stage, reason, detail}.")),
+     "here, each with meta.rejected = {stage, reason, detail} ('-': stdout, when -o FILE "
+     "takes the records).")),
     ("cli_bad_records", Optional[str], typer.Option(None, "--bad-records", help="Keep going on bad "
-     "input lines (invalid JSON or UTF-8, not an object, missing field): write them here verbatim.")),
-    ("cli_stats", Optional[str], typer.Option(None, "--stats", help="Write the counters as JSON here.")),
+     "input lines (invalid JSON or UTF-8, not an object, missing field): write them here "
+     "verbatim ('-': stdout, when -o FILE takes the records).")),
+    ("cli_stats", Optional[str], typer.Option(None, "--stats", help="Write the counters as JSON "
+     "here ('-': stdout, when -o FILE takes the records).")),
     ("cli_limit", Optional[int], typer.Option(None, "--limit", min=1, help="Read only the first N "
      "records of each input (a dry run).")),
     ("cli_quiet", bool, typer.Option(False, "-q", "--quiet", help="No summary or progress on stderr.")),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import typing
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -93,8 +94,12 @@ def load_config(path: str) -> PipelineConfig:
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        if path == "-":  # `corpuskit pipeline --print-config | sed ... | corpuskit pipeline ... -c -`
+            path = "<stdin>"
+            data = tomllib.loads(sys.stdin.read())
+        else:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such config file") from None
     except tomllib.TOMLDecodeError as e:

@@ -295,3 +295,38 @@ def test_eight_stage_pipe_prints_one_line_per_stage(tmp_path):
     assert len(lines) == 8, lines  # not 8 tables of 5 lines
     assert lines[0] == "corpuskit normalize: in 16 = kept 16 + rejected 0"
     assert sorted(line.split(":")[0] for line in lines) == sorted(f"corpuskit {s}" for s in stages)
+
+
+# ---------------------------------------------------------------- '-' means stdout (item 7)
+def test_dash_means_stdout_for_every_output_option_or_is_refused(run_cli, tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(jsonl([{"text": "one two three"}, {"text": "one"}]))
+    out = tmp_path / "out.jsonl"
+    p = run_cli(["filter-short", src, "--min-words", "2", "-o", out, "--stats", "-"], cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["conservation"]["kept"] == 1 and len(parse(out.read_bytes())) == 1
+    p = run_cli(["filter-short", src, "--min-words", "2", "-o", out, "--rejected", "-"], cwd=tmp_path)
+    assert [r["meta"]["rejected"]["reason"] for r in parse(p.stdout)] == ["too_few_words"]
+    # records already go to stdout: refused, nothing written, no file named '-'
+    for flag in ("--stats", "--rejected", "--bad-records"):
+        p = run_cli(["filter-short", src, flag, "-"], cwd=tmp_path)
+        assert p.returncode == 2 and p.stdout == b""
+        assert p.stderr.decode() == (f"corpuskit filter-short: error: {flag} -: stdout already carries "
+                                     "the records (give -o FILE for them, or a file name here)\n")
+    p = run_cli(["filter-short", src, "-o", out, "--stats", "-", "--rejected", "-"], cwd=tmp_path)
+    assert p.returncode == 2 and "only one output can go to stdout" in p.stderr.decode()
+    assert run_cli(["tokenize-stats", src, "--report", "-"], cwd=tmp_path).returncode == 2
+    assert run_cli(["pipeline", "-", tmp_path / "clean"], cwd=tmp_path).returncode == 2
+    assert not (tmp_path / "-").exists()
+
+
+def test_pipeline_reads_its_config_from_stdin_with_dash(run_cli, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_bytes(jsonl([{"text": "one two three"}, {"text": "one"}]))
+    cfg = b'[pipeline]\nstages = ["filter-short"]\ncompression = "none"\n[stages.filter-short]\nmin_words = 2\n'
+    p = run_cli(["pipeline", raw, tmp_path / "clean", "-c", "-", "-q"], input=cfg)
+    assert p.returncode == 0, p.stderr
+    assert json.loads((tmp_path / "clean" / "stats.json").read_text())["conservation"]["kept"] == 1
+    p = run_cli(["pipeline", raw, tmp_path / "clean", "-c", "-", "-q"], input=b"[pipeline]\nworkers = 'x'\n")
+    assert p.returncode == 2 and "<stdin>" in p.stderr.decode()

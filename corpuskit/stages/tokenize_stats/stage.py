@@ -63,6 +63,8 @@ class TokenizeStats(StreamStage):
             raise ValueError(f"--threads must be >= 0 (got {self.threads})")
         if self.batch_chars < 1:
             raise ValueError("batch_chars must be >= 1")
+        if self.report == "-":
+            raise ValueError("--report -: give a directory (it gets stats.json and report.html)")
         if self.report and os.path.exists(self.report) and not os.path.isdir(self.report):
             raise ValueError(f"--report {self.report}: exists and is not a directory")
         self._tok = get_tokenizer(self.tokenizer, self.threads)  # fails early on a bad name
