@@ -16,9 +16,9 @@ import io
 import json
 import os
 import re
+import secrets
 import stat
 import sys
-import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -554,6 +554,21 @@ def write_target(path: str) -> tuple[str, bool]:
     return os.path.realpath(path), False
 
 
+def create_temp(target: Path) -> tuple[int, str]:
+    """(fd, path) of a new temporary file beside `target`, to be renamed onto it. Created the
+    way `open(target, "w")` creates a file, mode 0666 less the umask (0644 under umask 022),
+    so that the renamed output is as readable as any other file the user makes; mkstemp's
+    0600 would make every output private."""
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except FileExistsError:
+            continue
+        return fd, str(tmp)
+    raise FileExistsError(f"{target}: cannot create a temporary file beside it")
+
+
 class RecordWriter:
     """Write records to a file (atomically: a temp file beside it, renamed on `close()`,
     removed on `abort()`), to a URL (a local temp file uploaded on `close()`) or to stdout when
@@ -597,8 +612,7 @@ class RecordWriter:
                 if append:  # resuming an interrupted run (fetch --resume): add to what is there
                     self._raw = open(target, "ab", buffering=_CHUNK)  # noqa: SIM115
                 elif atomic:
-                    fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                                     dir=str(target.parent))
+                    fd, self._tmp = create_temp(target)
                     self._dest = dest
                     self._raw = os.fdopen(fd, "wb", buffering=_CHUNK)
                 else:
@@ -776,7 +790,7 @@ def write_json_atomic(path: str, obj: Any) -> None:
     tmp = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
+        fd, tmp = create_temp(p)
         with os.fdopen(fd, "wb") as f:
             f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
                                  | orjson.OPT_NON_STR_KEYS))

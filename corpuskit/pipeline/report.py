@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+from pathlib import Path
 from typing import Any
 
 from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import Stage
+from corpuskit.io.jsonl import create_temp
 from corpuskit.pipeline.report_html import (
     PALETTE,
     bar_chart_svg,
@@ -174,19 +175,13 @@ def write_report(directory: str, res: dict) -> None:
     os.makedirs(directory, exist_ok=True)
     for name, data in (("stats.json", json.dumps(res, ensure_ascii=False, indent=1) + "\n"),
                        ("report.html", stats_report_html(res))):
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+        target = os.path.join(directory, name)
+        fd, tmp = create_temp(Path(target))  # mode 0666 less the umask, like any new file
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(data)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
-            os.replace(tmp, os.path.join(directory, name))
+            os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

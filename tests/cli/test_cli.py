@@ -330,3 +330,35 @@ def test_pipeline_reads_its_config_from_stdin_with_dash(run_cli, tmp_path):
     assert json.loads((tmp_path / "clean" / "stats.json").read_text())["conservation"]["kept"] == 1
     p = run_cli(["pipeline", raw, tmp_path / "clean", "-c", "-", "-q"], input=b"[pipeline]\nworkers = 'x'\n")
     assert p.returncode == 2 and "<stdin>" in p.stderr.decode()
+
+
+# ---------------------------------------------------------------- file modes (item 8)
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o027, 0o640)])
+def test_output_files_respect_the_umask(run_cli, tmp_path, umask, mode):
+    import os
+    import stat
+
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(jsonl([{"text": "one two three"}, {"text": "one"}]))
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_bytes(src.read_bytes())
+    old = os.umask(umask)
+    try:
+        run_cli(["filter-short", src, "--min-words", "2", "-o", tmp_path / "o.jsonl.zst", "--rejected",
+                 tmp_path / "r.jsonl", "--stats", tmp_path / "s.json", "-q"], check=True)
+        run_cli(["tokenize-stats", src, "--report", tmp_path / "rep", "-q", "-o", tmp_path / "t.jsonl"],
+                check=True)
+        run_cli(["pipeline", raw, tmp_path / "clean", "--stages", "filter-short", "--set",
+                 "filter-short.min_words=2", "-q"], check=True)
+    finally:
+        os.umask(old)
+    files = [tmp_path / n for n in ("o.jsonl.zst", "r.jsonl", "s.json", "t.jsonl", "rep/stats.json",
+                                    "rep/report.html")]
+    clean = tmp_path / "clean"
+    files += [p for p in clean.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert any(p.parent.name == "data" for p in files) and (clean / "stats.json") in files
+    for p in files:
+        assert stat.S_IMODE(p.stat().st_mode) == mode, p
+    for d in [p for p in clean.rglob("*") if p.is_dir()] + [clean]:
+        assert stat.S_IMODE(d.stat().st_mode) == 0o777 & ~umask, d
