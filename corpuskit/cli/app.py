@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 
 import typer
 
 from corpuskit import __version__
-from corpuskit.cli.common import interrupted
+from corpuskit.cli.common import interrupted, warn
 from corpuskit.cli.common import quiet_broken_pipe as _quiet_broken_pipe
+from corpuskit.core.stage import DeprecatedOption
 from corpuskit.registry import ONE_LINERS, REGISTRY, get_stage_class
 
 # command -> (module, the function adding it to the app, its one-liner for `corpuskit --help`).
@@ -90,9 +92,26 @@ def _version_cb(value: bool) -> None:
         raise typer.Exit(0)
 
 
+def _one_line_warnings(command: str) -> None:
+    """The library's warnings about what the user wrote (a deprecated option name) as one line
+    each on stderr, every time; other warnings keep Python's handling."""
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if issubclass(category, DeprecatedOption):
+            text = str(message)
+            warn(command, text[len(command) + 2:] if text.startswith(f"{command}: ") else text)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    warnings.simplefilter("always", DeprecatedOption)
+    warnings.showwarning = show
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     only = argv[0] if argv and argv[0] in COMMANDS else None
+    _one_line_warnings(only or "")
     # no command, or an unknown one: the index lists the commands (and typer reports the error)
     cmd = typer.main.get_command(build_app(only) if only else index_app())
     try:

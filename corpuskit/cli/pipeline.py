@@ -21,36 +21,37 @@ def add_pipeline_command(app: typer.Typer) -> None:
                  "resumably (kept shards in data/, rejected/ per stage, quarantine/, stats.json, report).")
     @guarded("pipeline")
     def pipeline(
-        raw: Optional[str] = typer.Argument(None, help="Folder, file, quoted glob or URL of raw input: "
+        raw: Optional[str] = typer.Argument(None, metavar="RAW", help="Folder, file, quoted glob or URL of raw input: "
                                             "JSONL records (plain, .gz, .zst), Parquet, Arrow, Hugging Face "
                                             "datasets folders, HTML pages, WARC files, URL lists."),
-        clean: Optional[str] = typer.Argument(None, help="Output folder (created; a previous corpuskit "
+        clean: Optional[str] = typer.Argument(None, metavar="CLEAN", help="Output folder (created; a previous corpuskit "
                                               "result there is replaced when the run succeeds)."),
-        config: Optional[str] = typer.Option(None, "--config", "-c", help="corpuskit.toml with "
+        config: Optional[str] = typer.Option(None, "--config", "-c", metavar="FILE", help="corpuskit.toml with "
                                              "[pipeline] settings and [stages.NAME] options ('-': "
                                              "read it from stdin)."),
         print_config: bool = typer.Option(False, "--print-config", help="Print a corpuskit.toml with "
                                           "every stage and option at its default, and exit."),
-        stages: Optional[str] = typer.Option(None, "--stages", help="Comma-separated stage list "
+        stages: Optional[str] = typer.Option(None, "--stages", metavar="LIST", help="Comma-separated stage list "
                                              "(default: every stage in order)."),
-        workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Worker processes "
+        workers: Optional[int] = typer.Option(None, "--workers", "-j", metavar="N", help="Worker processes "
                                               "(default: one per core). The output does not depend on it."),
-        shard_size: Optional[int] = typer.Option(None, "--shard-size", help="Records per output shard "
+        shard_size: Optional[int] = typer.Option(None, "--shard-size", metavar="N", help="Records per output shard "
                                                  "(default 100000)."),
-        compression: Optional[str] = typer.Option(None, "--compression", help="zst | gz | none (default zst)"),
-        format_: Optional[str] = typer.Option(None, "--format", help="Kept shards as jsonl (default) or "
+        compression: Optional[str] = typer.Option(None, "--compression", metavar="zst|gz|none",
+                                              help="Compression of the output files (default zst)."),
+        format_: Optional[str] = typer.Option(None, "--format", metavar="jsonl|parquet", help="Kept shards as jsonl (default) or "
                                               "parquet (zstd; one schema for every shard)."),
-        limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N records of "
+        limit: Optional[int] = typer.Option(None, "--limit", min=1, metavar="N", help="Only the first N records of "
                                             "each input (a dry run)."),
         strict: Optional[bool] = typer.Option(None, "--strict/--keep-going", help="Stop at the first bad "
                                               "input line, or quarantine it (default: keep going)."),
-        set_: Optional[list[str]] = typer.Option(None, "--set", help="Stage option, e.g. "
+        set_: Optional[list[str]] = typer.Option(None, "--set", metavar="STAGE.OPTION=VALUE", help="Stage option, e.g. "
                                                  "--set filter-short.min_words=20 (repeatable; "
                                                  "overrides the config file)."),
-        engine: Optional[str] = typer.Option(None, "--engine", help="local (process pool, the default) "
+        engine: Optional[str] = typer.Option(None, "--engine", metavar="local|ray", help="local (process pool, the default) "
                                              "| ray (units as Ray tasks; pip install 'corpuskit[ray]'). "
                                              "The output does not depend on it."),
-        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: join "
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDRESS", help="With --engine ray: join "
                                                   "this cluster ('auto', ray://host:10001); default: "
                                                   "start a local Ray."),
         tokenize: Optional[str] = typer.Option(None, "--tokenize", help="Also write the kept records as "
@@ -147,7 +148,7 @@ def parse_sets(items: list[str]) -> dict[str, dict]:
         if not eq or not dot:
             raise UsageError(f"--set {item!r}: expected STAGE.OPTION=VALUE")
         cls = get_stage_class(stage)
-        opt = opt.replace("-", "_")
+        opt = cls.option_name(opt)  # a deprecated alias warns and gives the current name
         fields = {f.name: f for f in cls.options()}
         if opt not in fields:
             raise UsageError(f"--set {item!r}: {stage} has no option {opt!r} "

@@ -19,6 +19,7 @@ import re
 import secrets
 import stat
 import sys
+import tempfile
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -368,8 +369,9 @@ class RecordReader:
     def __init__(self, inputs: Iterable[str], require_field: str | None = None,
                  text_field: str = "text",
                  bad_sink: Callable[[bytes, BadInput], None] | None = None,
-                 assign_ids: bool = True, limit: int = 0):
+                 assign_ids: bool = True, limit: int = 0, id_field: str = "id"):
         self.paths = expand_inputs(inputs)
+        self.id_field = id_field
         self.require_field = require_field
         self.text_field = text_field
         self.bad_sink = bad_sink
@@ -391,7 +393,7 @@ class RecordReader:
                                           self.bad_sink, self.assign_ids)
                 else:
                     yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
-                                           self.bad_sink, self.assign_ids)
+                                           self.bad_sink, self.assign_ids, id_field=self.id_field)
             st.lines += nlines
             if nlines == 0:
                 st.empty_files.append(name)
@@ -466,8 +468,8 @@ def check_rows(name: str, first: int, rows: list, st: ReadStats, require_field: 
 def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, require_field: str | None,
                 text_field: str = "text",
                 bad_sink: Callable[[bytes, BadInput], None] | None = None,
-                assign_ids: bool = True, known_bad: dict[int, tuple[str, str]] | None = None
-                ) -> Iterator[dict]:
+                assign_ids: bool = True, known_bad: dict[int, tuple[str, str]] | None = None,
+                id_field: str = "id") -> Iterator[dict]:
     """Parse and check a batch of lines (line numbers from `first`; each may end in its "\n"),
     counting into `st`. Bad lines raise BadInput or go to `bad_sink` (without the newline).
     known_bad: {line number: (reason, message)} for lines already known bad (the rows of a
@@ -508,8 +510,8 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
         if req is not None and rec.get(req).__class__ is not str:
             bad(lineno, line, "missing_field", missing_field_message(req, rec))
             continue
-        if assign_ids and "id" not in rec:
-            rec = {"id": make_id(rec, text_field), **rec}
+        if assign_ids and id_field not in rec:
+            rec = {id_field: make_id(rec, text_field), **rec}
         st.records += 1
         yield rec
 

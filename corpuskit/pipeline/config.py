@@ -144,7 +144,7 @@ def validate_options(cls: type[Stage], opts: dict, where: str) -> dict:
     fields = {f.name: f for f in cls.options()}
     out = {}
     for key, value in opts.items():
-        name = key.replace("-", "_")
+        name = cls.option_name(key)  # a deprecated alias warns and gives the current name
         if name not in fields:
             raise UsageError(f"{where}: unknown option {key!r} (options: {', '.join(fields)})")
         tp = hints[name]

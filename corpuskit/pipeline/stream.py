@@ -118,7 +118,7 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
             first.quarantine_to(quarantine if bad is not None else None)
         else:
             reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
-                                  text_field=first.text_field,
+                                  text_field=first.text_field, id_field=first.id_field,
                                   bad_sink=quarantine if bad is not None else None, limit=limit)
         on_reject = rej.write if rej is not None else None
         if keep_partial:  # flush about once a second, so a killed crawl loses little

@@ -362,3 +362,93 @@ def test_output_files_respect_the_umask(run_cli, tmp_path, umask, mode):
         assert stat.S_IMODE(p.stat().st_mode) == mode, p
     for d in [p for p in clean.rglob("*") if p.is_dir()] + [clean]:
         assert stat.S_IMODE(d.stat().st_mode) == 0o777 & ~umask, d
+
+
+# ---------------------------------------------------------------- help text (item 9)
+@pytest.mark.parametrize("command", [*REGISTRY, "pipeline", "show"])
+def test_help_shows_placeholders_not_python_types(run_cli, command):
+    out = run_cli([command, "--help"], check=True).stdout.decode()
+    for typename in ("<str>", "<int>", "<float>", "<list", "TEXT]", "INTEGER", "FLOAT"):
+        assert typename not in out, (command, typename)
+    if command in REGISTRY and command != "fetch":
+        assert "-o, --output FILE" in out and "--stats FILE" in out and "--text-field FIELD" in out
+
+
+def test_help_describes_each_commands_real_input(run_cli):
+    fetch = " ".join(run_cli(["fetch", "--help"], check=True).stdout.decode().split())
+    assert "URL lists" in fetch and "WARC" in fetch and ".jsonl.zst" not in fetch
+    pipe = " ".join(run_cli(["pipeline", "--help"], check=True).stdout.decode().split())
+    assert "JSONL records, .html pages, WARC/WET files and URL lists" in pipe
+    assert "--compression zst|gz|none" in pipe and "--set STAGE.OPTION=VALUE" in pipe
+    lang = run_cli(["filter-lang", "--help"], check=True).stdout.decode()
+    assert "--langs LANGS" in lang and "--keep" not in lang  # the old spelling is hidden
+
+
+# ---------------------------------------------------------------- one name, one meaning (item 10)
+def test_no_option_name_means_two_things():
+    """An option name (or a deprecated alias) belongs to one meaning across all stages: the
+    old `keep` (languages in filter-lang, survivor in dedup) and `max_chars` (HTML in
+    html2text, text in filter-short) were split."""
+    from corpuskit.registry import get_stage_class
+
+    names, aliases = {}, set()
+    for name in REGISTRY:
+        for f in get_stage_class(name).options():
+            names.setdefault(f.name, []).append(name)
+            aliases |= {(a, name, f.name) for a in f.metadata.get("aliases", ())}
+    assert names["max_chars"] == ["filter-short"] and "keep" not in names
+    assert aliases == {("keep", "filter-lang", "langs"), ("keep", "dedup", "survivor"),
+                       ("max_chars", "html2text", "max_html_chars")}
+    assert not {a for a, _, _ in aliases} & set(names) - {"max_chars"}
+
+
+@pytest.mark.parametrize("stage,old,new,value,input_recs", [
+    ("filter-lang", "--keep", "--langs", "zh", [{"text": "今天北京的天气很好，我们一起去公园散步"},
+                                                {"text": "The weather in Beijing is very nice today, we walk."}]),
+    ("dedup", "--keep", "--survivor", "longest", [{"id": "a", "text": "one two three four five six seven"},
+                                                  {"id": "b", "text": "one two three four five six seven"}]),
+    ("html2text", "--max-chars", "--max-html-chars", "10", [{"html": "<p>a long enough paragraph</p>"}]),
+])
+def test_old_option_spellings_still_work_and_warn_once(run_cli, stage, old, new, value, input_recs):
+    data = jsonl(input_recs)
+    a = run_cli([stage, new, value, "-q"], input=data, check=True)
+    b = run_cli([stage, old, value, "-q"], input=data, check=True)
+    assert a.stdout == b.stdout and a.stderr == b""
+    assert b.stderr.decode().splitlines() == [
+        f"corpuskit {stage}: warning: option '{old[2:].replace('-', '_')}' ({old}) is deprecated: use "
+        f"'{new[2:].replace('-', '_')}' ({new}); the old name goes in the next release"]
+
+
+def test_old_option_names_in_config_and_set_still_work_and_warn(run_cli, tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_bytes(jsonl([{"text": "今天北京的天气很好，我们一起去公园散步"},
+                                         {"text": "The weather in Beijing is very nice today, so we walk."}]))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[pipeline]\nstages = ["filter-lang"]\n[stages.filter-lang]\nkeep = "zh"\n')
+    p = run_cli(["pipeline", raw, tmp_path / "c1", "-c", cfg, "-q"])
+    assert p.returncode == 0, p.stderr
+    assert "warning: filter-lang: option 'keep' (--keep) is deprecated: use 'langs'" in p.stderr.decode()
+    s = json.loads((tmp_path / "c1" / "stats.json").read_text())
+    assert s["conservation"]["kept"] == 1 and s["config"]["options"] == {"filter-lang": {"langs": "zh"}}
+    p = run_cli(["pipeline", raw, tmp_path / "c2", "--stages", "filter-lang", "--set", "filter-lang.keep=zh", "-q"])
+    assert p.returncode == 0 and "deprecated" in p.stderr.decode()
+    assert json.loads((tmp_path / "c2" / "stats.json").read_text())["conservation"]["kept"] == 1
+
+
+# ---------------------------------------------------------------- --html-field, --id-field (item 11)
+def test_html_field_and_id_field(run_cli):
+    page = "<html><body><article><p>北京是中国的首都，有三千多年的建城史。</p></article></body></html>"
+    out = parse(run_cli(["html2text", "--html-field", "page", "-q"], input=jsonl([{"page": page, "k": 1}]),
+                        check=True).stdout)
+    assert out[0]["text"].startswith("北京是中国的首都") and "page" not in out[0] and out[0]["k"] == 1
+    p = run_cli(["html2text", "-q"], input=jsonl([{"page": page}]))
+    assert p.returncode == 1 and "'html' is missing" in p.stderr.decode()
+    # ids: assigned under --id-field when missing, and dedup names documents by it
+    out = parse(run_cli(["cat", "--id-field", "doc_id", "-q"], input=jsonl([{"text": "x"}]), check=True).stdout)
+    assert list(out[0]) == ["doc_id", "text"] and "id" not in out[0]
+    doc = "one two three four five six seven eight nine ten"
+    recs = [{"doc_id": "first", "text": doc}, {"doc_id": "second", "text": doc}]
+    p = run_cli(["dedup", "--id-field", "doc_id", "-q", "-o", "-"], input=jsonl(recs), check=True)
+    [kept] = parse(p.stdout)
+    assert kept["doc_id"] == "first" and "id" not in kept and kept["meta"]["dedup"]["cluster"] == "first"
