@@ -150,19 +150,32 @@ def test_config_file_validation_and_print_config_round_trip(run_cli, tmp_path):
     assert cfg.stages == list(DEFAULT_PIPELINE) and cfg.options["filter-short"]["min_words"] == 50
     p = run_cli(["pipeline", "--print-config"], check=True)
     assert p.stdout.decode() == cfg_text
-    for body, needle in [
-        ("[stages.nope]\nx = 1\n", "unknown stage"),
-        ("[stages.filter-short]\nmin_wrds = 3\n", "unknown option 'min_wrds'"),
-        ("[stages.filter-short]\nmin_words = \"many\"\n", "must be int"),
-        ("[pipeline]\nshard_size = \"big\"\n", "must be an integer"),
-        ("[pipeline]\nstages = [\"normalize\", \"nope\"]\n", "unknown stage 'nope'"),
-        ("[pipline]\n", "unknown section"),
+    for body, message in [
+        ("[stages.nope]\nx = 1\n", "[stages.nope]: unknown stage (known: "),
+        ("[stages.filter-short]\nmin_wrds = 3\n", "[stages.filter-short] min_wrds: unknown option (options: "),
+        ("[stages.filter-short]\nmin_words = \"many\"\n", "[stages.filter-short] min_words: must be int, not \"many\""),
+        ("[stages.dedup]\nthreshold = 0\n", "[stages.dedup] threshold: --threshold must be in (0, 1]"),
+        ("[stages]\nfilter-short = 3\n", "stages.filter-short: must be a table [stages.filter-short], not 3"),
+        ("[pipeline]\nshard_size = \"big\"\n", "[pipeline] shard_size: must be an integer, not \"big\""),
+        ("[pipeline]\nshard_size = 0\n", "[pipeline] shard_size: must be >= 1, not 0"),
+        ("[pipeline]\nstrict = 1\n", "[pipeline] strict: must be true or false, not 1"),
+        ("[pipeline]\nstages = [\"normalize\", \"nope\"]\n", "[pipeline] stages: unknown stage 'nope' (known: "),
+        ("[pipeline]\ncompression = \"bz2\"\n",
+         "[pipeline] compression: must be one of zst, gz, none, not 'bz2'"),
+        ("[pipeline]\nray_address = \"auto\"\n", "[pipeline] ray_address: a Ray address needs engine"),
+        ("[pipeline]\nwrkers = 2\n", "[pipeline] wrkers: unknown setting (settings: "),
+        ('stages = ["normalize"]\n', 'stages = ["normalize"] is outside any table: put it under [pipeline]'),
+        ("workers = 2\n[pipeline]\n", "workers = 2 is outside any table: put it under [pipeline]"),
+        ("pipeline = 3\n", "pipeline must be a table ([pipeline]), not 3"),
+        ("[pipline]\n", "unknown section [pipline] (sections: [pipeline], [stages.NAME])"),
         ("[pipeline\n", "invalid TOML"),
     ]:
         path.write_text(body)
         p = run_cli(["pipeline", tmp_path, tmp_path / "out", "--config", path])
         assert p.returncode == 2, body
-        assert needle in p.stderr.decode(), (body, p.stderr)
+        # one line naming the file, the section and the key
+        assert p.stderr.decode().startswith(f"corpuskit pipeline: error: {path}: {message}"), (body, p.stderr)
+        assert p.stderr.count(b"\n") == 1 and b"Traceback" not in p.stderr
 
 
 def test_config_file_options_are_used(run_cli, tmp_path):
