@@ -12,7 +12,7 @@ from corpuskit.cli.stages import convert_cli_value, unwrap_optional
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.pipeline.config import PipelineConfig, load_config
 from corpuskit.pipeline.config import print_config as _print_config
-from corpuskit.pipeline.run import run_pipeline
+from corpuskit.pipeline.run import is_up_to_date, run_pipeline
 from corpuskit.registry import get_stage_class
 
 
@@ -58,6 +58,9 @@ def add_pipeline_command(app: typer.Typer) -> None:
                                                "token shards to CLEAN/tokens/ with this tokenizer "
                                                "(cl100k_base, o200k_base, a tokenizer.json); other "
                                                "options in the config's [tokenize] section."),
+        if_changed: bool = typer.Option(False, "--if-changed", help="Do nothing when CLEAN already holds "
+                                        "the result of the same inputs (no file added, removed or "
+                                        "modified) and configuration (what `make dataset` uses)."),
         quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress or summary on stderr."),
         verbose: bool = typer.Option(False, "-v", "--verbose", help="The full summary table on stderr "
                                      "even when it is not a terminal (there, the default is one line "
@@ -88,6 +91,11 @@ def add_pipeline_command(app: typer.Typer) -> None:
             for stage, opts in parse_sets(set_ or []).items():
                 cfg.options.setdefault(stage, {}).update(opts)
             cfg.__post_init__()
+            if if_changed and is_up_to_date(raw, clean, cfg):
+                if not quiet:
+                    sys.stderr.write(f"corpuskit pipeline: {clean} is up to date (same inputs and "
+                                     "configuration)\n")
+                return
             bar = _PipelineProgress(not quiet)
             try:
                 stats = run_pipeline(raw, clean, cfg, progress=bar.update)
