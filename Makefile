@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[$(EXTRAS)]'
+	$(VENV)/bin/python -m corpuskit warmup
 	touch $@
 
 install: $(STAMP) ## create .venv and install corpuskit with the test extra

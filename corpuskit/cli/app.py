@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "head": ("corpuskit.cli.inspect", "add_inspect_commands", "Print the first records, pretty-printed."),
     "count": ("corpuskit.cli.inspect", "add_inspect_commands", "Count the records of each file."),
     "sample": ("corpuskit.cli.inspect", "add_inspect_commands", "Print N records drawn at random."),
+    "warmup": ("corpuskit.cli.warmup", "add_warmup_command",
+               "Compile the kernels and build the caches ahead (make install runs it)."),
 }
 
 
