@@ -365,7 +365,7 @@ def test_output_files_respect_the_umask(run_cli, tmp_path, umask, mode):
 
 
 # ---------------------------------------------------------------- help text (item 9)
-@pytest.mark.parametrize("command", [*REGISTRY, "pipeline", "show"])
+@pytest.mark.parametrize("command", [*REGISTRY, "pipeline", "show", "warmup"])
 def test_help_shows_placeholders_not_python_types(run_cli, command):
     out = run_cli([command, "--help"], check=True).stdout.decode()
     for typename in ("<str>", "<int>", "<float>", "<list", "TEXT]", "INTEGER", "FLOAT"):
