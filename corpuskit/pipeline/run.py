@@ -49,9 +49,11 @@ from corpuskit.pipeline.config import SUFFIX, PipelineConfig
 from corpuskit.pipeline.plan import iter_units, plan_inputs
 from corpuskit.pipeline.remote import run_to_remote
 from corpuskit.pipeline.report import (
+    add_kept_snippets,
     render_report_html,
     render_report_md,
     sample_rejected,
+    snippet,
     write_stage_reports,
 )
 from corpuskit.pipeline.state import (
@@ -310,8 +312,15 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                 _take_sample(samples, wanted, st_name, rec)
 
             chain = Chain(streamed, on_reject=on_stream_reject)
+            # the text of cluster survivors, for the report's duplicate pairs (bounded)
+            survivors: dict[str, str] = {}
             for rec in chain.run(kept_records()):
                 out.write(rec)
+                meta = rec.get("meta")
+                dd = meta.get("dedup") if isinstance(meta, dict) else None
+                if isinstance(dd, dict) and dd.get("cluster_size", 1) > 1 and len(survivors) < MAX_SURVIVORS:
+                    survivors[str(dd.get("cluster"))] = snippet(rec)
+            add_kept_snippets(samples, survivors)
             for s, cs in zip(stage_stats[len(mapped):], chain.stats):
                 s.merge(cs)
                 s.extra.update(cs.extra)
@@ -436,6 +445,7 @@ def _fetch_urls(url_files: list[str], work: Path, cfg: PipelineConfig, st: Stage
 
 
 SAMPLES_PER_REASON = 3
+MAX_SURVIVORS = 10_000  # cluster survivors whose text is kept for the report's duplicate pairs
 
 
 def _take_sample(samples: dict, wanted: dict, stage: str, record: dict) -> None:
