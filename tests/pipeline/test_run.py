@@ -162,7 +162,7 @@ def test_config_file_validation_and_print_config_round_trip(run_cli, tmp_path):
         ("[pipeline]\nstages = [\"normalize\", \"nope\"]\n", "[pipeline] stages: unknown stage 'nope' (known: "),
         ("[pipeline]\ncompression = \"bz2\"\n",
          "[pipeline] compression: must be one of zst, gz, none, not 'bz2'"),
-        ("[pipeline]\nray_address = \"auto\"\n", "[pipeline] ray_address: a Ray address needs engine"),
+        ("[pipeline]\nray_address = \"auto\"\n", "[pipeline] ray_address: a Ray address needs --engine ray"),
         ("[pipeline]\nwrkers = 2\n", "[pipeline] wrkers: unknown setting (settings: "),
         ('stages = ["normalize"]\n', 'stages = ["normalize"] is outside any table: put it under [pipeline]'),
         ("workers = 2\n[pipeline]\n", "workers = 2 is outside any table: put it under [pipeline]"),
