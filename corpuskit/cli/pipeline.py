@@ -54,7 +54,7 @@ def add_pipeline_command(app: typer.Typer) -> None:
         ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDRESS", help="With --engine ray: join "
                                                   "this cluster ('auto', ray://host:10001); default: "
                                                   "start a local Ray."),
-        tokenize: Optional[str] = typer.Option(None, "--tokenize", help="Also write the kept records as "
+        tokenize: Optional[str] = typer.Option(None, "--tokenize", metavar="TOKENIZER", help="Also write the kept records as "
                                                "token shards to CLEAN/tokens/ with this tokenizer "
                                                "(cl100k_base, o200k_base, a tokenizer.json); other "
                                                "options in the config's [tokenize] section."),

@@ -63,7 +63,7 @@ def stage_cli_params(cls: type[Stage]) -> list[tuple[str, Any, Any, dataclasses.
             opt = typer.Option(default, flag, help=help_, metavar=mv)
             ptype = Optional[tp] if optional else tp
         elif (typing.get_origin(tp) in (list, tuple, set) or tp in (list, tuple)) and f.metadata.get("repeat"):
-            opt = typer.Option(None, flag, help=help_ + " (repeatable)")
+            opt = typer.Option(None, flag, help=help_ + " (repeatable)", metavar=mv)
             ptype = Optional[list[str]]
         elif typing.get_origin(tp) in (list, tuple, set) or tp in (list, tuple):
             shown = ",".join(map(str, default)) if default else ""
@@ -122,7 +122,7 @@ _COMMON = [
      "verbatim ('-': stdout, when -o FILE takes the records).")),
     ("cli_stats", Optional[str], typer.Option(None, "--stats", metavar="FILE", help="Write the counters as JSON "
      "here ('-': stdout, when -o FILE takes the records).")),
-    ("cli_limit", Optional[int], typer.Option(None, "--limit", min=1, help="Read only the first N "
+    ("cli_limit", Optional[int], typer.Option(None, "--limit", min=1, metavar="N", help="Read only the first N "
      "records of each input (a dry run).")),
     ("cli_quiet", bool, typer.Option(False, "-q", "--quiet", help="No summary or progress on stderr.")),
     ("cli_verbose", bool, typer.Option(False, "-v", "--verbose", help="The full summary tables on "

@@ -178,7 +178,7 @@ class FilterLang(RecordStage):
             known = known_languages(self.backend)
             unknown = [c for c in codes if c not in known]
             if unknown:
-                raise ValueError(f"--keep: unknown language code(s) {','.join(unknown)} (the "
+                raise ValueError(f"--langs: unknown language code(s) {','.join(unknown)} (the "
                                  f"{self.backend} backend knows {len(known)}: "
                                  f"{','.join(sorted(known))})")
         self._keep = frozenset(codes)

@@ -370,7 +370,7 @@ def test_help_shows_placeholders_not_python_types(run_cli, command):
     out = run_cli([command, "--help"], check=True).stdout.decode()
     for typename in ("<str>", "<int>", "<float>", "<list", "TEXT]", "INTEGER", "FLOAT"):
         assert typename not in out, (command, typename)
-    if command in REGISTRY and command != "fetch":
+    if command in REGISTRY and command not in ("fetch", "tokenize", "mix"):
         assert "-o, --output FILE" in out and "--stats FILE" in out and "--text-field FIELD" in out
 
 
@@ -378,7 +378,7 @@ def test_help_describes_each_commands_real_input(run_cli):
     fetch = " ".join(run_cli(["fetch", "--help"], check=True).stdout.decode().split())
     assert "URL lists" in fetch and "WARC" in fetch and ".jsonl.zst" not in fetch
     pipe = " ".join(run_cli(["pipeline", "--help"], check=True).stdout.decode().split())
-    assert "JSONL records, .html pages, WARC/WET files and URL lists" in pipe
+    assert "JSONL records" in pipe and "HTML pages, WARC files, URL lists" in pipe
     assert "--compression zst|gz|none" in pipe and "--set STAGE.OPTION=VALUE" in pipe
     lang = run_cli(["filter-lang", "--help"], check=True).stdout.decode()
     assert "--langs LANGS" in lang and "--keep" not in lang  # the old spelling is hidden

@@ -167,7 +167,7 @@ def test_config_file_validation_and_print_config_round_trip(run_cli, tmp_path):
         ('stages = ["normalize"]\n', 'stages = ["normalize"] is outside any table: put it under [pipeline]'),
         ("workers = 2\n[pipeline]\n", "workers = 2 is outside any table: put it under [pipeline]"),
         ("pipeline = 3\n", "pipeline must be a table ([pipeline]), not 3"),
-        ("[pipline]\n", "unknown section [pipline] (sections: [pipeline], [stages.NAME])"),
+        ("[pipline]\n", "unknown section [pipline] (sections: [pipeline], [stages.NAME], [tokenize])"),
         ("[pipeline\n", "invalid TOML"),
     ]:
         path.write_text(body)

@@ -141,11 +141,11 @@ def test_any_text_gets_meta_a_valid_outcome_and_the_same_answer_twice(text):
 @pytest.mark.parametrize("backend", ["fasttext", "langdetect"])
 def test_unknown_language_codes_are_refused(backend):
     with pytest.raises(ValueError, match="unknown language code"):
-        FilterLang(keep="xx,yy", backend=backend)
+        FilterLang(langs="xx,yy", backend=backend)
     with pytest.raises(ValueError, match="qq"):
-        FilterLang(keep="en,qq", backend=backend)
+        FilterLang(langs="en,qq", backend=backend)
     # what the models and the script rule answer with is accepted
-    assert FilterLang(keep="en,zh,ja,ko,fr", backend=backend)._keep == {"en", "zh", "ja", "ko", "fr"}
+    assert FilterLang(langs="en,zh,ja,ko,fr", backend=backend)._keep == {"en", "zh", "ja", "ko", "fr"}
     assert {"en", "zh", "ja", "ko"} <= known_languages(backend)
 
 
@@ -156,6 +156,6 @@ def test_known_languages_are_the_model_labels():
 
 
 def test_cli_unknown_keep_code_is_usage_error(run_cli):
-    r = run_cli(["filter-lang", "--keep", "xx,yy"], input=b'{"text": "hello world, this is English"}\n')
+    r = run_cli(["filter-lang", "--langs", "xx,yy"], input=b'{"text": "hello world, this is English"}\n')
     assert r.returncode == 2 and b"unknown language code(s) xx,yy" in r.stderr
     assert r.stdout == b""
