@@ -137,7 +137,7 @@ def add_inspect_commands(app: typer.Typer) -> None:
         except (CorpusKitError, ValueError) as e:
             sys.stderr.write(f"corpuskit tokens show: error: {folder}: {e}\n")
             raise typer.Exit(1) from None
-        render_tables(tables, quiet)
+        render_tables(tables, quiet, verbose=True)  # the listing is the command's output
         for n, ntok, text in docs:
             sys.stdout.write(f"--- document {n}: {ntok:,} tokens ---\n{text}\n")
         if bad:

@@ -46,8 +46,8 @@ def warm_up() -> list[tuple[str, float]]:
     done = []
     for name in REGISTRY:
         cls = get_stage_class(name)
-        if issubclass(cls, SourceStage):  # fetch: it needs the network, and has no kernels
-            continue
+        if issubclass(cls, SourceStage) or not getattr(cls, "in_pipeline", True):
+            continue  # fetch needs the network; tokenize and mix write or read folders of their own
         for options in VARIANTS.get(name, [{}]):
             t0 = time.perf_counter()
             stage = make_stage(name, **{**PIPELINE_STAGE_DEFAULTS.get(name, {}), **options})

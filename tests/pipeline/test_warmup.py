@@ -39,7 +39,7 @@ def test_warmup_compiles_every_kernel_and_builds_the_caches(tmp_path):
     # it, the same process compiles each kernel: cache misses)
     p = subprocess.run([sys.executable, "-m", "corpuskit", "warmup"], env=env, capture_output=True, text=True)
     assert p.returncode == 0, p.stderr
-    assert p.stderr.startswith("corpuskit warmup: 13 stage runs in ")
+    assert p.stderr.startswith("corpuskit warmup: ") and " stage runs in " in p.stderr
     hits, misses = after()
     assert misses == 0 and hits >= 5
     names = {f.name.split("-")[0] for f in (tmp_path / "corpuskit").iterdir()}
