@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[$(EXTRAS)]'
+	$(VENV)/bin/python -m corpuskit warmup
 	touch $@
 
 install: $(STAMP) ## create .venv and install corpuskit with the test extra
@@ -61,17 +62,17 @@ demo: $(STAMP) ## run the default pipeline on sample_data/raw into demo_out/ and
 docs: $(STAMP) ## regenerate docs/cli.md from the code
 	$(PYTHON) -m corpuskit.cli.docgen > docs/cli.md
 
-# Rebuild a dataset the Make way: `make dataset RAW=raw CLEAN=clean [CONFIG=corpuskit.toml]`
-# runs the pipeline only when a file under RAW or the config is newer than CLEAN/stats.json.
+# Build a dataset: `make dataset RAW=raw CLEAN=dataset_out [CONFIG=corpuskit.toml]` runs the
+# pipeline unless CLEAN already holds the result of the same inputs and configuration (any file
+# under RAW added, removed or modified, or a changed config, rebuilds: `pipeline --if-changed`
+# compares the run's fingerprint, so file names with spaces are fine).
 RAW ?= raw
-CLEAN ?= clean
+CLEAN ?= dataset_out
 CONFIG ?=
-RAW_FILES = $(shell find $(RAW) -type f ! -name '.*' 2>/dev/null | sort)
 
-dataset: $(CLEAN)/stats.json ## rebuild CLEAN from RAW when an input or CONFIG changed
-
-$(CLEAN)/stats.json: $(RAW_FILES) $(CONFIG)
-	$(PYTHON) -m corpuskit pipeline $(RAW) $(CLEAN) $(if $(CONFIG),--config $(CONFIG))
+dataset: ## build CLEAN (dataset_out) from RAW (raw) with the pipeline when an input or CONFIG changed
+	@test -e "$(RAW)" || { echo "make dataset: RAW=$(RAW): no such folder (make dataset RAW=path/to/raw [CLEAN=out] [CONFIG=corpuskit.toml])" >&2; exit 2; }
+	$(PYTHON) -m corpuskit pipeline "$(RAW)" "$(CLEAN)" --if-changed $(if $(CONFIG),--config "$(CONFIG)")
 
 clean: ## remove demo_out, bench_out and caches
 	rm -rf demo_out bench_out .pytest_cache

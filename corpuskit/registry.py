@@ -36,6 +36,27 @@ REGISTRY: dict[str, str] = {
     "mix": "corpuskit.stages.mix:Mix",
 }
 
+# One line per command for `corpuskit --help`, which lists the commands without importing
+# their modules (the full help of a command comes from its stage class).
+ONE_LINERS: dict[str, str] = {
+    "fetch": "Fetch URL lists, read WARC files and page folders.",
+    "html2text": "Extract the main text of HTML pages.",
+    "normalize": "Repair and normalise Unicode text.",
+    "filter-lang": "Identify the language; keep the wanted ones.",
+    "filter-ads": "Remove boilerplate, navigation and ad lines.",
+    "filter-short": "Drop documents with too few or too many words.",
+    "filter-quality": "Drop low-quality documents (Gopher, C4, FineWeb).",
+    "filter-unsafe": "Drop adult, hateful and violent documents.",
+    "dedup": "Remove exact and near duplicates.",
+    "tokenize-stats": "Count LLM tokens and describe the corpus.",
+    "cat": "Concatenate, validate and convert record files.",
+    "tokenize": "Tokenize into a folder of token shards for training.",
+    "mix": "Blend sources at target proportions or budgets.",
+    "redact-pii": "Replace personal data (e-mail, phones, IDs, cards, IPs) with placeholders.",
+    "dedup-lines": "Remove lines repeated across documents (footers, bylines).",
+    "decontaminate": "Drop documents that share long n-grams with evaluation sets.",
+}
+
 # Default chain of `corpuskit pipeline` (names from REGISTRY), in order.
 # Why this order: extraction first; normalize before anything measures text; filter-lang early
 # because filter-quality picks its stop words by meta.lang; filter-ads removes boilerplate lines

@@ -3,9 +3,12 @@ the progress line. rich is imported only here and only when something is drawn."
 from __future__ import annotations
 
 import errno
+import functools
+import os
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import typer
 
@@ -39,12 +42,86 @@ def disk_error(e: BaseException) -> str | None:
     return None
 
 
+def quiet_broken_pipe() -> NoReturn:
+    """`corpuskit ... | head`: the reader went away. End quietly with 0, like a Unix tool
+    (stdout goes to /dev/null so that the interpreter's last flush cannot complain)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    sys.exit(0)
+
+
+def guarded(command: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Run a command's body so that the two ways a user stops a command end it cleanly, before
+    typer's own handlers see them: a closed stdout (`| head`) exits 0 quietly (typer exits 1,
+    which fails a `set -o pipefail` script), Ctrl-C prints one line and exits 130."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def run(*args: Any, **kw: Any) -> Any:
+            try:
+                return fn(*args, **kw)
+            except BrokenPipeError:
+                quiet_broken_pipe()
+            except KeyboardInterrupt:
+                interrupted(command)
+
+        return run
+
+    return wrap
+
+
+def interrupted(command: str) -> NoReturn:
+    sys.stderr.write(f"corpuskit {command}: interrupted\n" if command else "corpuskit: interrupted\n")
+    sys.stderr.flush()
+    sys.exit(130)
+
+
 def warn(command: str, message: str) -> None:
     sys.stderr.write(f"corpuskit {command}: warning: {message}\n")
 
 
-def render_summary(command: str, stats: dict, quiet: bool) -> None:
+def full_summary(verbose: bool) -> bool:
+    """The tables on stderr when it is a terminal or with --verbose; else one line per stage."""
+    return verbose or sys.stderr.isatty()
+
+
+def compact_line(command: str, stage: dict, quarantined: int = 0, top: int = 3) -> str:
+    """`corpuskit STAGE: in N = kept K + rejected R (reason n, ...) [+ quarantined Q]`"""
+    reasons = sorted(stage["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))
+    line = f"corpuskit {command}: in {stage['in'] + quarantined:,} = kept {stage['kept']:,} + rejected {stage['rejected']:,}"
+    if reasons:
+        shown = [f"{k} {v:,}" for k, v in reasons[:top]]
+        if len(reasons) > top:
+            shown.append(f"{len(reasons) - top} more")
+        line += f" ({', '.join(shown)})"
+    if quarantined:
+        line += f" + quarantined {quarantined:,}"
+    return line
+
+
+def render_compact(command: str, stats: dict) -> None:
+    c = stats["conservation"]
+    stages = stats["stages"]
+    if len(stages) == 1 and stages[0]["stage"] == command:
+        lines = [compact_line(command, stages[0], c["quarantined"])]
+    else:  # the pipeline: a line per stage, then the whole run
+        lines = [compact_line(f"{command} {s['stage']}", s) for s in stages]
+        lines.append(compact_line(command, {"in": c["in"] - c["quarantined"], "kept": c["kept"],
+                                            "rejected": c["rejected"], "reasons": {}}, c["quarantined"]))
+    if not c["ok"]:
+        lines[-1] += "  (does not add up: a bug)"
+    sys.stderr.write("".join(line + "\n" for line in lines))
+    sys.stderr.flush()
+
+
+def render_summary(command: str, stats: dict, quiet: bool, verbose: bool = False) -> None:
     if quiet:
+        return
+    if not full_summary(verbose):
+        render_compact(command, stats)
         return
     from rich.table import Table as RTable
 
@@ -79,8 +156,8 @@ def render_summary(command: str, stats: dict, quiet: bool) -> None:
         con.print(f"[dim]{n}[/]", soft_wrap=True)
 
 
-def render_tables(tables: list[Table], quiet: bool) -> None:
-    if quiet or not tables:
+def render_tables(tables: list[Table], quiet: bool, verbose: bool = False) -> None:
+    if quiet or not tables or not full_summary(verbose):
         return
     from rich.table import Table as RTable
 

@@ -13,7 +13,7 @@ from typing import Optional
 import orjson
 import typer
 
-from corpuskit.cli.common import fail, render_tables
+from corpuskit.cli.common import fail, guarded, render_tables
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.io import look
 from corpuskit.io.jsonl import dumps, read_records
@@ -33,6 +33,7 @@ def _short(text: str, width: int = 70) -> str:
     return t
 
 
+@guarded("show")
 def show(clean: Path) -> None:
     print(f"--- kept ({clean / 'data'}) ---")
     for r in read_records(str(clean / "data")):
@@ -136,7 +137,7 @@ def add_inspect_commands(app: typer.Typer) -> None:
         except (CorpusKitError, ValueError) as e:
             sys.stderr.write(f"corpuskit tokens show: error: {folder}: {e}\n")
             raise typer.Exit(1) from None
-        render_tables(tables, quiet)
+        render_tables(tables, quiet, verbose=True)  # the listing is the command's output
         for n, ntok, text in docs:
             sys.stdout.write(f"--- document {n}: {ntok:,} tokens ---\n{text}\n")
         if bad:

@@ -7,55 +7,64 @@ from typing import Optional
 
 import typer
 
-from corpuskit.cli.common import console, disk_error, fail, render_summary
+from corpuskit.cli.common import console, disk_error, fail, guarded, render_summary
 from corpuskit.cli.stages import convert_cli_value, unwrap_optional
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.pipeline.config import PipelineConfig, load_config
 from corpuskit.pipeline.config import print_config as _print_config
-from corpuskit.pipeline.run import run_pipeline
+from corpuskit.pipeline.run import is_up_to_date, run_pipeline
 from corpuskit.registry import get_stage_class
 
 
 def add_pipeline_command(app: typer.Typer) -> None:
     @app.command("pipeline", help="Run every stage in order over raw/ into clean/, in parallel and "
                  "resumably (kept shards in data/, rejected/ per stage, quarantine/, stats.json, report).")
+    @guarded("pipeline")
     def pipeline(
-        raw: Optional[str] = typer.Argument(None, help="Folder, file, quoted glob or URL of raw input: "
+        raw: Optional[str] = typer.Argument(None, metavar="RAW", help="Folder, file, quoted glob or URL of raw input: "
                                             "JSONL records (plain, .gz, .zst), Parquet, Arrow, Hugging Face "
                                             "datasets folders, HTML pages, WARC files, URL lists."),
-        clean: Optional[str] = typer.Argument(None, help="Output folder (created; a previous corpuskit "
+        clean: Optional[str] = typer.Argument(None, metavar="CLEAN", help="Output folder (created; a previous corpuskit "
                                               "result there is replaced when the run succeeds)."),
-        config: Optional[str] = typer.Option(None, "--config", "-c", help="corpuskit.toml with "
-                                             "[pipeline] settings and [stages.NAME] options."),
+        config: Optional[str] = typer.Option(None, "--config", "-c", metavar="FILE", help="corpuskit.toml with "
+                                             "[pipeline] settings and [stages.NAME] options ('-': "
+                                             "read it from stdin)."),
         print_config: bool = typer.Option(False, "--print-config", help="Print a corpuskit.toml with "
                                           "every stage and option at its default, and exit."),
-        stages: Optional[str] = typer.Option(None, "--stages", help="Comma-separated stage list "
+        stages: Optional[str] = typer.Option(None, "--stages", metavar="LIST", help="Comma-separated stage list "
                                              "(default: every stage in order)."),
-        workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Worker processes "
+        workers: Optional[int] = typer.Option(None, "--workers", "-j", metavar="N", help="Worker processes "
                                               "(default: one per core). The output does not depend on it."),
-        shard_size: Optional[int] = typer.Option(None, "--shard-size", help="Records per output shard "
+        shard_size: Optional[int] = typer.Option(None, "--shard-size", metavar="N", help="Records per output shard "
                                                  "(default 100000)."),
-        compression: Optional[str] = typer.Option(None, "--compression", help="zst | gz | none (default zst)"),
-        format_: Optional[str] = typer.Option(None, "--format", help="Kept shards as jsonl (default) or "
+        compression: Optional[str] = typer.Option(None, "--compression", metavar="zst|gz|none",
+                                              help="Compression of the output files (default zst)."),
+        format_: Optional[str] = typer.Option(None, "--format", metavar="jsonl|parquet", help="Kept shards as jsonl (default) or "
                                               "parquet (zstd; one schema for every shard)."),
-        limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N records of "
+        limit: Optional[int] = typer.Option(None, "--limit", min=1, metavar="N", help="Only the first N records of "
                                             "each input (a dry run)."),
         strict: Optional[bool] = typer.Option(None, "--strict/--keep-going", help="Stop at the first bad "
                                               "input line, or quarantine it (default: keep going)."),
-        set_: Optional[list[str]] = typer.Option(None, "--set", help="Stage option, e.g. "
+        set_: Optional[list[str]] = typer.Option(None, "--set", metavar="STAGE.OPTION=VALUE", help="Stage option, e.g. "
                                                  "--set filter-short.min_words=20 (repeatable; "
                                                  "overrides the config file)."),
-        engine: Optional[str] = typer.Option(None, "--engine", help="local (process pool, the default) "
+        engine: Optional[str] = typer.Option(None, "--engine", metavar="local|ray", help="local (process pool, the default) "
                                              "| ray (units as Ray tasks; pip install 'corpuskit[ray]'). "
                                              "The output does not depend on it."),
-        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="With --engine ray: join "
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", metavar="ADDRESS", help="With --engine ray: join "
                                                   "this cluster ('auto', ray://host:10001); default: "
                                                   "start a local Ray."),
-        tokenize: Optional[str] = typer.Option(None, "--tokenize", help="Also write the kept records as "
+        tokenize: Optional[str] = typer.Option(None, "--tokenize", metavar="TOKENIZER", help="Also write the kept records as "
                                                "token shards to CLEAN/tokens/ with this tokenizer "
                                                "(cl100k_base, o200k_base, a tokenizer.json); other "
                                                "options in the config's [tokenize] section."),
+        if_changed: bool = typer.Option(False, "--if-changed", help="Do nothing when CLEAN already holds "
+                                        "the result of the same inputs (no file added, removed or "
+                                        "modified) and configuration (what `make dataset` uses)."),
         quiet: bool = typer.Option(False, "-q", "--quiet", help="No progress or summary on stderr."),
+        verbose: bool = typer.Option(False, "-v", "--verbose", help="The full summary table on stderr "
+                                     "even when it is not a terminal (there, the default is one line "
+                                     "per stage: in = kept + rejected)."),
     ) -> None:
         try:
             if print_config:
@@ -64,6 +73,10 @@ def add_pipeline_command(app: typer.Typer) -> None:
                 return
             if raw is None or clean is None:
                 raise UsageError("give RAW and CLEAN folders (or --print-config)")
+            if "-" in (raw, clean):
+                raise UsageError("RAW and CLEAN are folders (or files), not '-': the pipeline "
+                                 "reads its inputs in units and resumes, so it cannot read a pipe; "
+                                 "single stages read stdin")
             cfg = load_config(config) if config else PipelineConfig()
             if stages:
                 cfg.stages = [s.strip() for s in stages.split(",") if s.strip()]
@@ -78,6 +91,11 @@ def add_pipeline_command(app: typer.Typer) -> None:
             for stage, opts in parse_sets(set_ or []).items():
                 cfg.options.setdefault(stage, {}).update(opts)
             cfg.__post_init__()
+            if if_changed and is_up_to_date(raw, clean, cfg):
+                if not quiet:
+                    sys.stderr.write(f"corpuskit pipeline: {clean} is up to date (same inputs and "
+                                     "configuration)\n")
+                return
             bar = _PipelineProgress(not quiet)
             try:
                 stats = run_pipeline(raw, clean, cfg, progress=bar.update)
@@ -92,7 +110,7 @@ def add_pipeline_command(app: typer.Typer) -> None:
             if msg is None:
                 raise
             raise fail("pipeline", msg, 1) from None
-        render_summary("pipeline", stats, quiet)
+        render_summary("pipeline", stats, quiet, verbose)
 
 
 class _PipelineProgress:
@@ -138,7 +156,7 @@ def parse_sets(items: list[str]) -> dict[str, dict]:
         if not eq or not dot:
             raise UsageError(f"--set {item!r}: expected STAGE.OPTION=VALUE")
         cls = get_stage_class(stage)
-        opt = opt.replace("-", "_")
+        opt = cls.option_name(opt)  # a deprecated alias warns and gives the current name
         fields = {f.name: f for f in cls.options()}
         if opt not in fields:
             raise UsageError(f"--set {item!r}: {stage} has no option {opt!r} "

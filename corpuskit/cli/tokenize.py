@@ -21,16 +21,16 @@ _COMMON = [
     ("inputs", Optional[list[str]], typer.Argument(None, metavar="INPUT...", help="Input files or folders "
      "of JSONL records (.jsonl, .jsonl.gz, .jsonl.zst; folders read in sorted order); '-' or nothing "
      "reads stdin.", show_default=False)),
-    ("cli_output", Optional[str], typer.Option(None, "-o", "--output", help="Output folder (created; "
+    ("cli_output", Optional[str], typer.Option(None, "-o", "--output", metavar="DIR", help="Output folder (created; "
      "a previous corpuskit result there is replaced when the run succeeds; a killed run started "
      "again with the same command resumes).")),
-    ("cli_workers", int, typer.Option(0, "--workers", "-j", help="Worker processes (default: one per "
+    ("cli_workers", int, typer.Option(0, "--workers", "-j", metavar="N", help="Worker processes (default: one per "
      "core). The output does not depend on it.")),
-    ("cli_rejected", Optional[str], typer.Option(None, "--rejected", help="Write dropped records "
+    ("cli_rejected", Optional[str], typer.Option(None, "--rejected", metavar="FILE", help="Write dropped records "
      "here, each with meta.rejected = {stage, reason, detail}.")),
-    ("cli_bad_records", Optional[str], typer.Option(None, "--bad-records", help="Keep going on bad "
+    ("cli_bad_records", Optional[str], typer.Option(None, "--bad-records", metavar="FILE", help="Keep going on bad "
      "input lines (invalid JSON or UTF-8, not an object, missing field): write them here verbatim.")),
-    ("cli_stats", Optional[str], typer.Option(None, "--stats", help="Write the counters as JSON here.")),
+    ("cli_stats", Optional[str], typer.Option(None, "--stats", metavar="FILE", help="Write the counters as JSON here.")),
     ("cli_quiet", bool, typer.Option(False, "-q", "--quiet", help="No summary on stderr.")),
 ]
 

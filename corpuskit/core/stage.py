@@ -14,6 +14,7 @@ Field metadata used by the CLI: ``field(default=..., metadata={"help": "..."})``
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
@@ -35,13 +36,21 @@ class Rejected(NamedTuple):
     rejection: Rejection
 
 
-def opt(default: Any, help: str, cli: bool = True, repeat: bool = False, **kw: Any) -> Any:  # noqa: A002
+def opt(default: Any, help: str, cli: bool = True, repeat: bool = False, metavar: str = "",  # noqa: A002
+        aliases: tuple[str, ...] = (), **kw: Any) -> Any:
     """A stage option: a dataclass field with its help text. A list option is comma-separated on
-    the command line, or given once per item with `repeat` (items that may hold commas)."""
-    meta = {"help": help, "cli": cli, "repeat": repeat}
+    the command line, or given once per item with `repeat` (items that may hold commas).
+    `metavar` is the placeholder `--help` shows for its value (e.g. LANGS; derived from the type
+    when empty); `aliases` are old names it still answers to (deprecated: each use warns, see
+    `Stage.option_name`)."""
+    meta = {"help": help, "cli": cli, "repeat": repeat, "metavar": metavar, "aliases": tuple(aliases)}
     if isinstance(default, (list, dict, set)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta, **kw)
     return field(default=default, metadata=meta, **kw)
+
+
+class DeprecatedOption(UserWarning):
+    """An option was given by its old name (it still works, for one release)."""
 
 
 @dataclass
@@ -59,7 +68,9 @@ class Stage:
     # False for the commands that are not a step of `pipeline`'s chain (mix, tokenize)
     in_pipeline: ClassVar[bool] = True
 
-    text_field: str = opt("text", "Record key holding the document text.")
+    text_field: str = opt("text", "Record key holding the document text.", metavar="FIELD")
+    id_field: str = opt("id", "Record key holding the record's id (assigned from the url or text "
+                        "when missing; dedup names documents by it).", metavar="FIELD")
 
     def required_field(self) -> str | None:
         """The key every input record must carry as a string (checked at read time)."""
@@ -80,7 +91,21 @@ class Stage:
         return [f for f in dataclasses.fields(cls) if f.init]
 
     @classmethod
+    def option_name(cls, name: str) -> str:
+        """The option's name, for its current name or a deprecated alias (which warns with
+        DeprecatedOption); an unknown name is returned as it is."""
+        name = name.replace("-", "_")
+        for f in cls.options():
+            if name in f.metadata.get("aliases", ()):
+                warnings.warn(f"{cls.name}: option {name!r} ({_flag(name)}) is deprecated: use "
+                              f"{f.name!r} ({_flag(f.name)}); the old name goes in the next release",
+                              DeprecatedOption, stacklevel=3)
+                return f.name
+        return name
+
+    @classmethod
     def from_options(cls, **kw: Any) -> Stage:
+        kw = {cls.option_name(k): v for k, v in kw.items()}
         known = {f.name for f in cls.options()}
         unknown = sorted(set(kw) - known)
         if unknown:
@@ -111,6 +136,10 @@ class StreamStage(Stage):
         return {}
 
 
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
 def set_meta(record: dict, key: str, value: Any) -> None:
     """record["meta"][key] = value, creating `meta` (at the end of the record) if needed."""
     meta = record.get("meta")
@@ -134,6 +163,8 @@ class SourceStage(Stage):
     def quarantine_to(self, sink: Callable[[bytes, Exception], None] | None) -> None:
         """Hand bad input lines to `sink` (verbatim, with their error) instead of stopping."""
         self.bad_sink = sink
+    # what its INPUT arguments are, for --help (a record stage's are JSONL record files)
+    input_help: ClassVar[str] = ""
 
     def read(self, inputs: list[str]) -> Iterator[dict | Rejected]:  # pragma: no cover
         raise NotImplementedError

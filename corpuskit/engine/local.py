@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -22,7 +23,6 @@ def _die_with_parent(parent: int) -> None:
         return
     try:
         import ctypes
-        import signal
 
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -32,6 +32,9 @@ def _die_with_parent(parent: int) -> None:
 
 
 def _init(task: Callable, units_dir: str, parent: int | None) -> None:
+    # Ctrl-C reaches the whole process group: the run (the parent) stops the pool, so a
+    # worker ignores it rather than print a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent is not None:
         _die_with_parent(parent)
     _W["task"] = task

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import secrets
 import stat
 import sys
 import tempfile
@@ -368,8 +369,9 @@ class RecordReader:
     def __init__(self, inputs: Iterable[str], require_field: str | None = None,
                  text_field: str = "text",
                  bad_sink: Callable[[bytes, BadInput], None] | None = None,
-                 assign_ids: bool = True, limit: int = 0):
+                 assign_ids: bool = True, limit: int = 0, id_field: str = "id"):
         self.paths = expand_inputs(inputs)
+        self.id_field = id_field
         self.require_field = require_field
         self.text_field = text_field
         self.bad_sink = bad_sink
@@ -391,7 +393,7 @@ class RecordReader:
                                           self.bad_sink, self.assign_ids)
                 else:
                     yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
-                                           self.bad_sink, self.assign_ids)
+                                           self.bad_sink, self.assign_ids, id_field=self.id_field)
             st.lines += nlines
             if nlines == 0:
                 st.empty_files.append(name)
@@ -466,8 +468,8 @@ def check_rows(name: str, first: int, rows: list, st: ReadStats, require_field: 
 def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, require_field: str | None,
                 text_field: str = "text",
                 bad_sink: Callable[[bytes, BadInput], None] | None = None,
-                assign_ids: bool = True, known_bad: dict[int, tuple[str, str]] | None = None
-                ) -> Iterator[dict]:
+                assign_ids: bool = True, known_bad: dict[int, tuple[str, str]] | None = None,
+                id_field: str = "id") -> Iterator[dict]:
     """Parse and check a batch of lines (line numbers from `first`; each may end in its "\n"),
     counting into `st`. Bad lines raise BadInput or go to `bad_sink` (without the newline).
     known_bad: {line number: (reason, message)} for lines already known bad (the rows of a
@@ -508,8 +510,8 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
         if req is not None and rec.get(req).__class__ is not str:
             bad(lineno, line, "missing_field", missing_field_message(req, rec))
             continue
-        if assign_ids and "id" not in rec:
-            rec = {"id": make_id(rec, text_field), **rec}
+        if assign_ids and id_field not in rec:
+            rec = {id_field: make_id(rec, text_field), **rec}
         st.records += 1
         yield rec
 
@@ -552,6 +554,21 @@ def write_target(path: str) -> tuple[str, bool]:
     if _FD_PATH.fullmatch(os.path.abspath(path)):  # an open file of the shell's: add to it
         return path, True
     return os.path.realpath(path), False
+
+
+def create_temp(target: Path) -> tuple[int, str]:
+    """(fd, path) of a new temporary file beside `target`, to be renamed onto it. Created the
+    way `open(target, "w")` creates a file, mode 0666 less the umask (0644 under umask 022),
+    so that the renamed output is as readable as any other file the user makes; mkstemp's
+    0600 would make every output private."""
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except FileExistsError:
+            continue
+        return fd, str(tmp)
+    raise FileExistsError(f"{target}: cannot create a temporary file beside it")
 
 
 class RecordWriter:
@@ -597,8 +614,7 @@ class RecordWriter:
                 if append:  # resuming an interrupted run (fetch --resume): add to what is there
                     self._raw = open(target, "ab", buffering=_CHUNK)  # noqa: SIM115
                 elif atomic:
-                    fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                                     dir=str(target.parent))
+                    fd, self._tmp = create_temp(target)
                     self._dest = dest
                     self._raw = os.fdopen(fd, "wb", buffering=_CHUNK)
                 else:
@@ -776,7 +792,7 @@ def write_json_atomic(path: str, obj: Any) -> None:
     tmp = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=str(p.parent))
+        fd, tmp = create_temp(p)
         with os.fdopen(fd, "wb") as f:
             f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
                                  | orjson.OPT_NON_STR_KEYS))

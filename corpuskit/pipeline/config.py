@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import typing
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -41,31 +42,33 @@ class PipelineConfig:
     tokenize: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
+        # each message starts with the setting's name, so that a config file's error can say
+        # where it is (load_config adds the file and the section)
         if self.engine not in ("local", "ray"):
-            raise UsageError(f"engine must be local or ray, not {self.engine!r}")
+            raise UsageError(f"engine: must be local or ray, not {self.engine!r}")
         if self.ray_address and self.engine != "ray":
-            raise UsageError("a Ray address needs --engine ray")
+            raise UsageError("ray_address: a Ray address needs --engine ray (engine = \"ray\" in a config)")
         if self.format not in ("jsonl", "parquet"):
-            raise UsageError(f"format must be jsonl or parquet, not {self.format!r}")
+            raise UsageError(f"format: must be jsonl or parquet, not {self.format!r}")
         if self.limit < 0:
-            raise UsageError("limit must be >= 0")
+            raise UsageError(f"limit: must be >= 0, not {self.limit!r}")
         if self.compression not in SUFFIX:
-            raise UsageError(f"compression must be one of {', '.join(SUFFIX)}, not {self.compression!r}")
+            raise UsageError(f"compression: must be one of {', '.join(SUFFIX)}, not {self.compression!r}")
         for name in ("shard_size", "unit_lines", "unit_bytes"):
             if getattr(self, name) < 1:
-                raise UsageError(f"{name} must be >= 1")
+                raise UsageError(f"{name}: must be >= 1, not {getattr(self, name)!r}")
         if self.workers < 0:
-            raise UsageError("workers must be >= 0")
+            raise UsageError(f"workers: must be >= 0, not {self.workers!r}")
         if not self.stages:
-            raise UsageError("the pipeline needs at least one stage")
+            raise UsageError("stages: the pipeline needs at least one stage")
         for name in list(self.stages) + list(self.options):
             if name not in REGISTRY:
-                raise UsageError(f"unknown stage {name!r} (known: {', '.join(REGISTRY)})")
+                raise UsageError(f"stages: unknown stage {name!r} (known: {', '.join(REGISTRY)})")
         for name in self.stages:
             if not get_stage_class(name).in_pipeline:
                 hint = ("use the [tokenize] section or --tokenize NAME" if name == "tokenize"
                         else f"run `corpuskit {name}` before the pipeline")
-                raise UsageError(f"{name} is not a step of the pipeline's chain: {hint}")
+                raise UsageError(f"stages: {name} is not a step of the pipeline's chain: {hint}")
 
     def build(self) -> list[Stage]:
         """The chain. `fetch` (a source: it reads URL lists, WARC files and page folders) is not
@@ -93,44 +96,62 @@ def load_config(path: str) -> PipelineConfig:
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
+        if path == "-":  # `corpuskit pipeline --print-config | sed ... | corpuskit pipeline ... -c -`
+            path = "<stdin>"
+            data = tomllib.loads(sys.stdin.read())
+        else:
+            with open(path, "rb") as f:
+                data = tomllib.load(f)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such config file") from None
     except tomllib.TOMLDecodeError as e:
         raise UsageError(f"{path}: invalid TOML ({e})") from None
-    unknown = set(data) - {"pipeline", "stages", "tokenize"}
-    if unknown:
-        raise UsageError(f"{path}: unknown section(s): {', '.join(sorted(unknown))}")
+    known = {"stages", "shard_size", "compression", "format", "limit", "strict", "workers", "unit_lines",
+             "unit_bytes", "engine", "ray_address"}
+    for key, value in data.items():
+        if key in ("pipeline", "stages", "tokenize") and isinstance(value, dict):
+            continue
+        if key in known:  # `stages = [...]` above any table: a [pipeline] setting out of place
+            raise UsageError(f"{path}: {key} = {_short(value)} is outside any table: put it under "
+                             f"[pipeline]")
+        if key in ("pipeline", "stages", "tokenize"):
+            raise UsageError(f"{path}: {key} must be a table ([{key}]{'.NAME' if key == 'stages' else ''}), "
+                             f"not {_short(value)}")
+        raise UsageError(f"{path}: unknown {'section [' + key + ']' if isinstance(value, dict) else 'key ' + key} "
+                         "(sections: [pipeline], [stages.NAME], [tokenize])")
     pl = dict(data.get("pipeline", {}))
-    known = {"stages", "shard_size", "compression", "format", "limit", "strict", "workers", "unit_lines", "unit_bytes",
-             "engine", "ray_address"}
-    bad = set(pl) - known
-    if bad:
-        raise UsageError(f"{path}: [pipeline] has no option(s) {', '.join(sorted(bad))} "
-                         f"(options: {', '.join(sorted(known))})")
+    for k in sorted(set(pl) - known):
+        raise UsageError(f"{path}: [pipeline] {k}: unknown setting (settings: {', '.join(sorted(known))})")
     for k in ("shard_size", "workers", "unit_lines", "unit_bytes", "limit"):
         if k in pl and (not isinstance(pl[k], int) or isinstance(pl[k], bool)):
-            raise UsageError(f"{path}: [pipeline] {k} must be an integer, not {pl[k]!r}")
+            raise UsageError(f"{path}: [pipeline] {k}: must be an integer, not {_short(pl[k])}")
     for k in ("engine", "ray_address", "compression", "format"):
         if k in pl and not isinstance(pl[k], str):
-            raise UsageError(f"{path}: [pipeline] {k} must be a string, not {pl[k]!r}")
+            raise UsageError(f"{path}: [pipeline] {k}: must be a string, not {_short(pl[k])}")
+    if "strict" in pl and not isinstance(pl["strict"], bool):
+        raise UsageError(f"{path}: [pipeline] strict: must be true or false, not {_short(pl['strict'])}")
     if "stages" in pl and (not isinstance(pl["stages"], list)
                            or not all(isinstance(s, str) for s in pl["stages"])):
-        raise UsageError(f"{path}: [pipeline] stages must be a list of stage names")
+        raise UsageError(f"{path}: [pipeline] stages: must be a list of stage names, not {_short(pl['stages'])}")
     options: dict[str, dict] = {}
     for name, opts in data.get("stages", {}).items():
         if name not in REGISTRY:
             raise UsageError(f"{path}: [stages.{name}]: unknown stage (known: {', '.join(REGISTRY)})")
         if not isinstance(opts, dict):
-            raise UsageError(f"{path}: [stages.{name}] must be a table")
+            raise UsageError(f"{path}: stages.{name}: must be a table [stages.{name}], not {_short(opts)}")
         options[name] = validate_options(get_stage_class(name), opts, where=f"{path}: [stages.{name}]")
     tokenize = None
     if "tokenize" in data:
-        if not isinstance(data["tokenize"], dict):
-            raise UsageError(f"{path}: [tokenize] must be a table")
         tokenize = validate_options(get_stage_class("tokenize"), data["tokenize"], where=f"{path}: [tokenize]")
-    return PipelineConfig(options=options, tokenize=tokenize, **pl)
+    try:
+        return PipelineConfig(options=options, tokenize=tokenize, **pl)
+    except UsageError as e:  # a value out of range: its message starts with the key
+        raise UsageError(f"{path}: [pipeline] {e}") from None
+
+
+def _short(value: Any, width: int = 40) -> str:
+    r = _toml(value) if isinstance(value, (bool, int, float, str, list, dict)) else repr(value)
+    return r if len(r) <= width else r[: width - 1] + "…"
 
 
 def validate_options(cls: type[Stage], opts: dict, where: str) -> dict:
@@ -139,9 +160,9 @@ def validate_options(cls: type[Stage], opts: dict, where: str) -> dict:
     fields = {f.name: f for f in cls.options()}
     out = {}
     for key, value in opts.items():
-        name = key.replace("-", "_")
+        name = cls.option_name(key)  # a deprecated alias warns and gives the current name
         if name not in fields:
-            raise UsageError(f"{where}: unknown option {key!r} (options: {', '.join(fields)})")
+            raise UsageError(f"{where} {key}: unknown option (options: {', '.join(fields)})")
         tp = hints[name]
         origin = typing.get_origin(tp)
         args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -163,12 +184,15 @@ def validate_options(cls: type[Stage], opts: dict, where: str) -> dict:
         if value is None and type(None) in typing.get_args(tp):
             ok = True
         if not ok:
-            raise UsageError(f"{where}: option {key!r} must be {_type_name(tp)}, not {value!r}")
+            raise UsageError(f"{where} {key}: must be {_type_name(tp)}, not {_short(value)}")
         out[name] = value
     try:
         cls(**out)
-    except (TypeError, ValueError) as e:
-        raise UsageError(f"{where}: {e}") from None
+    except (TypeError, ValueError) as e:  # a value the stage refuses: name its key when we can
+        msg = str(e)
+        key = next((k for k in opts if f"--{k.replace('_', '-')}" in msg
+                    or f"--{cls.option_name(k).replace('_', '-')}" in msg), None)
+        raise UsageError(f"{where} {key}: {msg}" if key else f"{where}: {msg}") from None
     return out
 
 

@@ -6,16 +6,18 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+from pathlib import Path
 from typing import Any
 
 from corpuskit.core.errors import UsageError
-from corpuskit.core.stage import Stage
+from corpuskit.core.stage import SourceStage, Stage
+from corpuskit.io.jsonl import create_temp
 from corpuskit.pipeline.report_html import (
     PALETTE,
     bar_chart_svg,
     cards_html,
     esc,
+    human_bytes,
     page_html,
     section_html,
     share_bar_svg,
@@ -23,12 +25,21 @@ from corpuskit.pipeline.report_html import (
     stats_sections,
     table_html,
 )
+from corpuskit.registry import REGISTRY, get_stage_class
+
+
+def _is_source(stage: str) -> bool:
+    """A stage that makes records rather than filters them (fetch): not a step of the funnel."""
+    return stage in REGISTRY and issubclass(get_stage_class(stage), SourceStage)
 
 
 def _funnel_svg(stages: list[dict], n_in: int, width: int = 640) -> str:
-    """Records left after each stage, as a horizontal funnel."""
-    labels = ["input"] + [s["stage"] for s in stages]
-    values = [n_in] + [s["kept"] for s in stages]
+    """Records left after each stage, as a horizontal funnel. A source stage (fetch) made part
+    of the input: it is counted in the input bar, not drawn as a step (its `kept` is the pages
+    it read, fewer than the input, and would read as a drop)."""
+    steps = [s for s in stages if not _is_source(s["stage"])]
+    labels = ["input"] + [s["stage"] for s in steps]
+    values = [n_in] + [s["kept"] for s in steps]
     return bar_chart_svg(labels, values, title="records left after each stage", width=width,
                          value_fmt=lambda v: f"{int(v):,}", color=PALETTE[0], max_bars=40)
 
@@ -40,7 +51,7 @@ def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | 
     secs: list[str] = [section_html("Overview", cards_html([
         ("records in", f"{c['in']:,}"), ("kept", f"{c['kept']:,}"), ("rejected", f"{c['rejected']:,}"),
         ("quarantined (bad input lines)", f"{c['quarantined']:,}"),
-        ("MB read", f"{inp.get('bytes', 0) / 1e6:,.1f}"), ("MB kept", f"{out.get('bytes', 0) / 1e6:,.1f}"),
+        ("read", human_bytes(inp.get("bytes", 0))), ("kept", human_bytes(out.get("bytes", 0))),
         ("seconds", f"{stats.get('seconds', 0):,.1f}"), ("workers", str(stats.get("run", {}).get("workers", 1))),
     ]), note=("Every input record is accounted for: in = kept + rejected + quarantined."
               if c["ok"] else "The counts DO NOT add up: this is a bug, please report it."))]
@@ -72,8 +83,13 @@ def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | 
     if byte_labels:
         parts.append(bar_chart_svg(byte_labels, [rej_bytes[k] for k in byte_labels],
                                    title="bytes removed per stage", color=PALETTE[3],
-                                   value_fmt=lambda v: f"{v / 1e6:,.2f} MB"))
-    secs.append(section_html("Funnel", *parts, note="Records entering and leaving each stage, in order."))
+                                   value_fmt=human_bytes))
+    sources = [s for s in stages if _is_source(s["stage"])]
+    note = "Records entering and leaving each stage, in order."
+    if sources:
+        note += " " + "; ".join(f"{s['stage']} read {s['kept']:,} pages into the input ({s['rejected']:,} "
+                                f"rejected)" for s in sources) + "."
+    secs.append(section_html("Funnel", *parts, note=note))
 
     reason_parts = []
     for i, s in enumerate(stages):
@@ -102,8 +118,7 @@ def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | 
         blocks = []
         for stage, by_reason in samples.items():
             for reason, recs in by_reason.items():
-                items = "".join(f"<li><code>{esc(r.get('id', ''))}</code> {esc(r.get('detail', ''))}"
-                                f"<div class=\"sample\">{esc(r.get('snippet', ''))}</div></li>" for r in recs)
+                items = "".join(_sample_html(r) for r in recs)
                 blocks.append(f"<div class=\"samples\"><h3>{esc(stage)}: {esc(reason)}</h3><ul>{items}</ul></div>")
         secs.append(section_html("Sample rejected records", "".join(blocks),
                                  note="The first few records each reason removed (text cut to 300 characters)."))
@@ -117,13 +132,44 @@ def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | 
                      subtitle=f"{c['in']:,} records in · {c['kept']:,} kept · {stats.get('seconds', 0):,.1f} s")
 
 
-def sample_rejected(record: dict, width: int = 300) -> dict[str, Any]:
-    """The part of a rejected record the report shows."""
-    rj = record.get("meta", {}).get("rejected", {})
+def _sample_html(r: dict) -> str:
+    head = f"<code>{esc(r.get('id', ''))}</code> {esc(r.get('detail', ''))}"
+    if "kept_snippet" in r:  # a duplicate: the removed document beside the one kept
+        sim = r.get("similarity")
+        return (f"<li>{head}<div class=\"pair\"><div><b>removed</b> <code>{esc(r.get('id', ''))}</code>"
+                f"<div class=\"sample\">{esc(r['snippet'])}</div></div><div><b>kept</b> "
+                f"<code>{esc(r['kept_id'])}</code>"
+                + (f" · similarity {sim:.2f}" if isinstance(sim, (int, float)) else "")
+                + f"<div class=\"sample\">{esc(r['kept_snippet'])}</div></div></div></li>")
+    return f"<li>{head}<div class=\"sample\">{esc(r.get('snippet', ''))}</div></li>"
+
+
+def snippet(record: dict, width: int = 300) -> str:
     text = record.get("text") if isinstance(record.get("text"), str) else record.get("html", "")
     text = " ".join(str(text or "").split())
-    return {"id": record.get("id", ""), "detail": rj.get("detail", ""),
-            "snippet": text[:width] + ("…" if len(text) > width else "")}
+    return text[:width] + ("…" if len(text) > width else "")
+
+
+def sample_rejected(record: dict, width: int = 300) -> dict[str, Any]:
+    """The part of a rejected record the report shows; for a duplicate also the id of the
+    document kept in its place and their similarity (the kept text is added by the run)."""
+    meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+    rj = meta.get("rejected", {})
+    out = {"id": record.get("id", ""), "detail": rj.get("detail", ""), "snippet": snippet(record, width)}
+    dd = meta.get("dedup")
+    if rj.get("stage") == "dedup" and isinstance(dd, dict) and dd.get("cluster") is not None:
+        out["kept_id"] = dd["cluster"]
+        out["similarity"] = dd.get("similarity", 1.0 if rj.get("reason") == "exact_duplicate" else None)
+    return out
+
+
+def add_kept_snippets(samples: dict[str, dict[str, list[dict]]], kept: dict[str, str]) -> None:
+    """Put beside each duplicate sample the text of the document kept in its place."""
+    for by_reason in samples.values():
+        for recs in by_reason.values():
+            for r in recs:
+                if "kept_id" in r and str(r["kept_id"]) in kept:
+                    r["kept_snippet"] = kept[str(r["kept_id"])]
 
 
 def render_report_md(stats: dict) -> str:
@@ -174,19 +220,13 @@ def write_report(directory: str, res: dict) -> None:
     os.makedirs(directory, exist_ok=True)
     for name, data in (("stats.json", json.dumps(res, ensure_ascii=False, indent=1) + "\n"),
                        ("report.html", stats_report_html(res))):
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
+        target = os.path.join(directory, name)
+        fd, tmp = create_temp(Path(target))  # mode 0666 less the umask, like any new file
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(data)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a report is for sharing
-            os.replace(tmp, os.path.join(directory, name))
+            os.replace(tmp, target)
         except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

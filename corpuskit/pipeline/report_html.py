@@ -12,8 +12,12 @@ from typing import Any
 
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#EECA3B", "#B279A2",
            "#FF9DA6", "#9D755D", "#BAB0AC")
-_FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', 'Noto Sans CJK SC', "
-         "'PingFang SC', 'Microsoft YaHei', sans-serif")
+# The fonts Chinese text is drawn with, in order (no font is embedded: the report stays small
+# and offline): Noto Sans CJK SC (Linux: the fonts-noto-cjk package), PingFang SC (macOS),
+# Microsoft YaHei (Windows). Without any of them a browser may draw boxes; the footer says so.
+CJK_FONTS = ("Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei")
+_FONT = ("system-ui, -apple-system, 'Segoe UI', Roboto, 'Noto Sans', "
+         + ", ".join(f"'{f}'" for f in CJK_FONTS) + ", sans-serif")
 
 
 def esc(x: Any) -> str:
@@ -28,6 +32,23 @@ def human(n: float) -> str:
             v = n / div
             return f"{v:.0f}{suf}" if v >= 10 or v == int(v) else f"{v:.1f}{suf}"
     return f"{n:.0f}" if n == int(n) else f"{n:.2g}"
+
+
+def human_bytes(n: float) -> str:
+    """Bytes in the unit that shows them: 0 B, 812 B, 3.4 KB, 12.0 MB, 1.50 GB (decimal units)."""
+    n = float(n)
+    if n < 1e3:
+        return f"{n:,.0f} B"
+    for div, unit in ((1e9, "GB"), (1e6, "MB"), (1e3, "KB")):
+        if n >= div:
+            return f"{n / div:,.2f} {unit}" if unit == "GB" else f"{n / div:,.1f} {unit}"
+    return f"{n:,.0f} B"  # pragma: no cover
+
+
+def token_label(token: str) -> str:
+    """A token as the report shows it: quoted, white space spelled (\\n, \\t), and the \\xNN
+    of a byte that is not a whole character shown once (a repr would double its backslash)."""
+    return "'" + token.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") + "'"
 
 
 def _nice_max(v: float) -> float:
@@ -175,6 +196,7 @@ h2{{font-size:17px;margin:10px 0}} .note{{color:#555;font-size:13px;margin:0 0 8
 table{{border-collapse:collapse;font-size:13px}}
 .samples{{min-width:320px;max-width:580px}} .samples h3{{font-size:14px;margin:6px 0}}
 .samples ul{{margin:0;padding-left:18px;font-size:12px}}
+.pair{{display:grid;grid-template-columns:1fr 1fr;gap:8px}}
 .sample{{color:#444;background:#f3f4f6;border-radius:4px;padding:4px 6px;margin:2px 0 8px;white-space:pre-wrap}}
 th,td{{border-bottom:1px solid #e5e7eb;padding:3px 10px;text-align:left;white-space:pre}}
 td.n{{text-align:right;font-variant-numeric:tabular-nums}} th{{background:#f3f4f6}}
@@ -192,7 +214,8 @@ def page_html(title: str, sections: Sequence[str], subtitle: str = "") -> str:
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head>"
             f"<body><header><h1>{esc(title)}</h1>{sub}</header><main>{''.join(sections)}</main>"
-            f"</body></html>\n")
+            f"<footer class=\"note\">Chinese text is drawn with {', '.join(CJK_FONTS)} (the first "
+            f"installed; on Linux: the fonts-noto-cjk package).</footer></body></html>\n")
 
 
 # ------------------------------------------------------------------ tokenize-stats report
@@ -251,7 +274,7 @@ def stats_sections(res: dict) -> list[str]:
         parts = []
         if res["top_tokens"]:
             parts.append(table_html(["token", "id", "count", "share"], [
-                [repr(r["token"]), "" if r["id"] is None else r["id"], f"{r['count']:,}", _pct(r["share"])]
+                [token_label(r["token"]), "" if r["id"] is None else r["id"], f"{r['count']:,}", _pct(r["share"])]
                 for r in res["top_tokens"]]))
         if res["top_words"]:
             parts.append(table_html(["word", "count", "share"], [

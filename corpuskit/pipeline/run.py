@@ -49,9 +49,11 @@ from corpuskit.pipeline.config import SUFFIX, PipelineConfig
 from corpuskit.pipeline.plan import iter_units, plan_inputs
 from corpuskit.pipeline.remote import run_to_remote
 from corpuskit.pipeline.report import (
+    add_kept_snippets,
     render_report_html,
     render_report_md,
     sample_rejected,
+    snippet,
     write_stage_reports,
 )
 from corpuskit.pipeline.state import (
@@ -163,6 +165,24 @@ def run_pipeline(raw: str | list[str], clean: str, config: PipelineConfig | None
         return _run(raw, clean, cfg, progress, executor)
 
 
+def is_up_to_date(raw: str | list[str], clean: str, config: PipelineConfig | None = None) -> bool:
+    """True when `clean` holds a finished run over the same inputs (the same files, by path,
+    size and modification time, none added or removed) with the same configuration: what
+    `pipeline --if-changed` (and so `make dataset`) checks before running."""
+    cfg = config or PipelineConfig()
+    clean_p = Path(clean)
+    if remote.is_url(clean) or not (clean_p / MARKER).is_file() or not (clean_p / "stats.json").is_file():
+        return False
+    plan, _ = plan_inputs(raw, exclude=clean)  # as the run plans them: CLEAN inside RAW excluded
+    if not plan:
+        return False
+    try:
+        done = orjson.loads((clean_p / "stats.json").read_bytes()).get("run", {}).get("fingerprint")
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        return False
+    return done == fingerprint(cfg, [p for p, _ in plan])
+
+
 def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
          progress: Callable[[dict], None] | None, executor: Executor) -> dict:
     stages = cfg.build()
@@ -193,7 +213,8 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                 progress: Callable[[dict], None] | None, executor: Executor,
                 recovered: dict | None) -> dict:
     t0 = time.perf_counter()
-    work = prepare_work(clean_p, fingerprint(cfg, [p for p, _ in plan]))
+    fp = fingerprint(cfg, [p for p, _ in plan])
+    work = prepare_work(clean_p, fp)
     units_dir = work / "units"
 
     # ---- URL lists are fetched first (I/O bound, one async crawler), resumably
@@ -291,8 +312,15 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                 _take_sample(samples, wanted, st_name, rec)
 
             chain = Chain(streamed, on_reject=on_stream_reject)
+            # the text of cluster survivors, for the report's duplicate pairs (bounded)
+            survivors: dict[str, str] = {}
             for rec in chain.run(kept_records()):
                 out.write(rec)
+                meta = rec.get("meta")
+                dd = meta.get("dedup") if isinstance(meta, dict) else None
+                if isinstance(dd, dict) and dd.get("cluster_size", 1) > 1 and len(survivors) < MAX_SURVIVORS:
+                    survivors[str(dd.get("cluster"))] = snippet(rec)
+            add_kept_snippets(samples, survivors)
             for s, cs in zip(stage_stats[len(mapped):], chain.stats):
                 s.merge(cs)
                 s.extra.update(cs.extra)
@@ -337,6 +365,7 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         stats["input"]["excluded_output"] = excluded  # the output folder, inside the input
         if tokens is not None:
             stats["tokens"] = tokens
+        stats["run"]["fingerprint"] = fp  # of the inputs and configuration: see is_up_to_date
         stats["rejected_path"] = str(clean_p / "rejected")
         stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")
         write_json_atomic(str(build / "stats.json"), stats)
@@ -416,6 +445,7 @@ def _fetch_urls(url_files: list[str], work: Path, cfg: PipelineConfig, st: Stage
 
 
 SAMPLES_PER_REASON = 3
+MAX_SURVIVORS = 10_000  # cluster survivors whose text is kept for the report's duplicate pairs
 
 
 def _take_sample(samples: dict, wanted: dict, stage: str, record: dict) -> None:

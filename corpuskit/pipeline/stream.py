@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+import orjson
+
 from corpuskit.core.chain import Chain, build_stats
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.core.stage import SourceStage, Stage
@@ -78,6 +80,7 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     leaves nothing partial (but a source stage's resumable output). `limit`: at most that many
     records from each input (a dry run on the first N)."""
     t0 = time.perf_counter()
+    check_stdout_use(output, rejected, bad_records, stats_path)
     writers = []
     first = stages[0]
     # A source stage (fetch) may run for hours: its output is written in place and kept when
@@ -115,7 +118,7 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
             first.quarantine_to(quarantine if bad is not None else None)
         else:
             reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
-                                  text_field=first.text_field,
+                                  text_field=first.text_field, id_field=first.id_field,
                                   bad_sink=quarantine if bad is not None else None, limit=limit)
         on_reject = rej.write if rej is not None else None
         if keep_partial:  # flush about once a second, so a killed crawl loses little
@@ -176,6 +179,25 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
         c["ok"] = c["in"] == c["kept"] + c["rejected"] + c["quarantined"]
     stats["rejected_path"] = rejected
     stats["bad_records_path"] = bad_records
-    if stats_path:
+    if stats_path == "-":
+        sys.stdout.buffer.write(orjson.dumps(stats, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+                                             | orjson.OPT_NON_STR_KEYS))
+        sys.stdout.flush()
+    elif stats_path:
         write_json_atomic(stats_path, stats)
     return stats
+
+
+def check_stdout_use(output: str | None, rejected: str | None, bad_records: str | None,
+                     stats_path: str | None) -> None:
+    """`-` names stdout for every output option; one stream can hold one of them. The records
+    go there unless -o FILE, so `--stats -` (or `--rejected -`, `--bad-records -`) needs -o."""
+    named = [(flag, v) for flag, v in (("--rejected", rejected), ("--bad-records", bad_records),
+                                       ("--stats", stats_path)) if v == "-"]
+    if not named:
+        return
+    if output in (None, "-"):
+        raise UsageError(f"{named[0][0]} -: stdout already carries the records "
+                         "(give -o FILE for them, or a file name here)")
+    if len(named) > 1:
+        raise UsageError(f"{named[0][0]} - and {named[1][0]} -: only one output can go to stdout")

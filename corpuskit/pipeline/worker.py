@@ -62,7 +62,7 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path) -> dict
             records = parse_lines(unit.name, unit.first_line, unit.lines, rs, first.required_field(),
                                   first.text_field,
                                   None if strict else (lambda line, err: bad.write_raw(line)),
-                                  known_bad=unit.bad_rows)
+                                  known_bad=unit.bad_rows, id_field=first.id_field)
         else:
             records = _source_records(unit, rs, source, on_reject, None if strict else bad_files)
         chain = Chain(stages, on_reject=on_reject)

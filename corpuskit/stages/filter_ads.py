@@ -258,7 +258,7 @@ class FilterAds(RecordStage):
                                          "(cookie/privacy/terms, share/follow/subscribe, copyright, "
                                          "ads, 版权所有/分享到/扫一扫/责任编辑 ...) and menu/breadcrumb rows.")
     patterns: str = opt("", "Extra pattern file (TSV: RULE, MAX_WORDS, REGEX per line) added to the "
-                            "shipped ones.")
+                            "shipped ones.", metavar="FILE")
     c4_strict: bool = opt(False, "Also apply C4's literal rules: drop every line containing "
                                  "'javascript' or a C4 policy phrase, whatever its length.")
     min_words_per_line: int = opt(3, "Drop lines with fewer words than this (C4/FineWeb: 3; each "

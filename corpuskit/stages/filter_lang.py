@@ -147,14 +147,15 @@ class FilterLang(RecordStage):
                               "fastText) and keep the languages asked for.")
     reasons: ClassVar[dict[str, str]] = {
         "no_lang_text": "no letters to identify a language from",
-        "lang_not_kept": "the language is not in --keep",
+        "lang_not_kept": "the language is not in --langs",
         "low_lang_score": "the language score is below --min-score",
     }
 
-    keep: str = opt("", "Languages to keep, comma-separated ISO 639-1 codes (e.g. en,zh); empty keeps all.")
+    langs: str = opt("", "Languages to keep, comma-separated ISO 639-1 codes (e.g. en,zh); empty keeps all.",
+                     metavar="LANGS", aliases=("keep",))
     min_score: float = opt(0.65, "Drop documents whose language score is below this (0 keeps all).")
     backend: str = opt("fasttext", "Model for text the script does not settle: fasttext (lid.176, as "
-                                   "FineWeb and datatrove use) or langdetect.")
+                                   "FineWeb and datatrove use) or langdetect.", metavar="fasttext|langdetect")
     sample_chars: int = opt(1000, "Characters scored per document (start, middle and end of long texts).")
     seed: int = opt(0, "Seed of langdetect's sampling, so the same text always gets the same answer.")
     script_first: bool = opt(True, "Decide ja/ko/zh from the script (kana, Hangul, Han) before any model.")
@@ -166,17 +167,18 @@ class FilterLang(RecordStage):
             raise ValueError(f"--min-score must be between 0 and 1 (got {self.min_score})")
         if self.sample_chars < 50:
             raise ValueError(f"--sample-chars must be >= 50 (got {self.sample_chars})")
-        codes = [c.strip().lower() for c in self.keep.split(",") if c.strip()]
+        codes = [c.strip().lower() for c in self.langs.split(",") if c.strip()]
         for c in codes:
             if not (2 <= len(c) <= 3 and c.isalpha()):
-                raise ValueError(f"--keep takes ISO 639 codes like en,zh (got {c!r})")
+                raise ValueError(f"--langs takes ISO 639 codes like en,zh (got {c!r})")
+        self._keep = frozenset(codes)
         if self.backend == "fasttext":
             fasttext_model_path()  # fail now, with a clear message, not on the first record
         if codes:  # a code no answer can carry would silently drop every document
             known = known_languages(self.backend)
             unknown = [c for c in codes if c not in known]
             if unknown:
-                raise ValueError(f"--keep: unknown language code(s) {','.join(unknown)} (the "
+                raise ValueError(f"--langs: unknown language code(s) {','.join(unknown)} (the "
                                  f"{self.backend} backend knows {len(known)}: "
                                  f"{','.join(sorted(known))})")
         self._keep = frozenset(codes)

@@ -275,9 +275,9 @@ class FilterQuality(RecordStage):
     max_dup_line_char_frac: float = opt(0.2, "Maximum share of characters in repeated lines. Gopher: 0.2.")
     max_dup_para_char_frac: float = opt(0.2, "Maximum share of characters in repeated paragraphs. Gopher: 0.2.")
     top_ngram_fracs: str = opt("2:0.20,3:0.18,4:0.16", "N:FRACTION limits on the characters covered by the "
-                                                       "most frequent n-gram ('' = off). Gopher.")
+                                                       "most frequent n-gram ('' = off). Gopher.", metavar="N:FRAC,...")
     dup_ngram_fracs: str = opt("5:0.15,6:0.14,7:0.13,8:0.12,9:0.11,10:0.10",
-                               "N:FRACTION limits on the characters in repeated n-grams ('' = off). Gopher.")
+                               "N:FRACTION limits on the characters in repeated n-grams ('' = off). Gopher.", metavar="N:FRAC,...")
     # FineWeb (Penedo et al. 2024; datatrove FineWebQualityFilter).
     min_line_punct_ratio: float = opt(0.12, "Minimum share of lines ending in terminal punctuation. FineWeb: 0.12.")
     max_short_line_ratio: float = opt(0.67, "Maximum share of short lines. FineWeb: 0.67.")

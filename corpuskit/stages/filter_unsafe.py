@@ -423,15 +423,15 @@ class FilterUnsafe(RecordStage):
                            "entries count only once a strong one is found) and --min-per-1k is reached.")
     min_per_1k: float = opt(2.0, "Drop only when the hits per 1,000 words (a CJK character is a word) "
                                  "also reach this.")
-    langs: str = opt("en,zh", "Word lists to use (comma-separated: en, zh).")
+    langs: str = opt("en,zh", "Word lists to use (comma-separated: en, zh).", metavar="LANGS")
     categories: str = opt("adult,hate,violence,profanity",
-                          "Categories that count (comma-separated: adult, hate, violence, profanity).")
+                          "Categories that count (comma-separated: adult, hate, violence, profanity).", metavar="CATEGORIES")
     check_url: bool = opt(True, "Check the record's `url` against the UT1 adult blocklist and "
                                 "FineWeb's banned URL words.")
     url_field: str = opt("url", "Record key holding the URL.")
     soft_url_words: int = opt(2, "Block a URL holding this many of FineWeb's soft banned words.")
     matcher: str = opt("auto", "Word matcher: aho (ahocorasick-rs), pyaho (pyahocorasick), regex (one "
-                               "compiled re; slow), auto (= aho).")
+                               "compiled re; slow), auto (= aho).", metavar="aho|pyaho|regex|auto")
     title_weight: float = opt(3.0, "Each word-list hit in meta.title (the page title html2text "
                                    "records) counts this many hits, undiluted by the text's "
                                    "length: with the defaults one strong hit in the title drops "

@@ -42,13 +42,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from corpuskit.core.assets import DATA_DIR as ASSETS
+from corpuskit.core.jit import Kernels
 from corpuskit.core.records import fix_surrogates
 from corpuskit.tokens.encodings import tiktoken_encoding
 
-try:
-    import numba
-except ImportError as e:  # pragma: no cover - numba is a runtime dependency
-    raise ImportError("corpuskit's tokenize-stats needs numba (pip install numba)") from e
+# numba kernels, compiled (or loaded from numba's cache) on first use: see core/jit.py
+_kernels = Kernels(globals())
 
 # class bits of the code-point table
 F_L = 1      # \p{L}
@@ -152,14 +151,14 @@ def derive_class_table() -> np.ndarray:
 
 
 # ------------------------------------------------------------------ the two pre-tokenisers
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _ci(c, lower):
     """c case-insensitively equal to the ASCII lower-case letter `lower` (Unicode simple case
     folding adds U+017F LONG S to s; no other letter of the contractions has extra forms)."""
     return c == lower or c == lower - 32 or (lower == 115 and c == 0x17F)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _ws_end(cps, cls, i, n, dollar_first):
     r"""End of the white-space piece at i (cps[i] is white space). cl100k_base tries
     ``\s++$ | \s*[\r\n] | \s+(?!\S) | \s``, o200k_base ``\s*[\r\n]+ | \s+(?!\S) | \s+``:
@@ -182,7 +181,7 @@ def _ws_end(cps, cls, i, n, dollar_first):
     return i + 1
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _digits_punct_ws(cps, cls, i, n, cl100k):
     """The patterns' last three alternatives, the same in both but for o200k's slash:
     \\p{N}{1,3}, then ` ?[^\\s\\p{L}\\p{N}]+` followed by line breaks (cl100k: [\\r\\n]*;
@@ -205,7 +204,7 @@ def _digits_punct_ws(cps, cls, i, n, cl100k):
     return _ws_end(cps, cls, i, n, cl100k)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _contraction_end(cps, q, n):
     # (?i:'s|'t|'re|'ve|'m|'ll|'d) at q: where it ends, or q when there is none (cl100k's
     # '(?i:[sdmt]|ll|ve|re) alternative and o200k's optional suffix are the same set)
@@ -221,7 +220,7 @@ def _contraction_end(cps, q, n):
     return q
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _next_cl100k(cps, cls, i, n):
     c = cps[i]
     f = cls[c]
@@ -242,7 +241,7 @@ def _next_cl100k(cps, cls, i, n):
     return _digits_punct_ws(cps, cls, i, n, True)
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _next_o200k(cps, cls, i, n):
     c = cps[i]
     f = cls[c]
@@ -279,14 +278,14 @@ def _next_o200k(cps, cls, i, n):
     return _digits_punct_ws(cps, cls, i, n, False)
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _next(cps, cls, i, n, mode):
     if mode == 0:
         return _next_cl100k(cps, cls, i, n)
     return _next_o200k(cps, cls, i, n)
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def split_bounds(cps, cls, mode):
     """Piece end offsets of the whole of `cps` (one document): for tests."""
     n = cps.shape[0]
@@ -301,7 +300,7 @@ def split_bounds(cps, cls, mode):
 
 
 # ------------------------------------------------------------------ BPE (tiktoken's, compiled)
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _bhash(buf, a, b):
     h = np.uint64(0xCBF29CE484222325) ^ np.uint64(b - a)
     for k in range(a, b):
@@ -312,7 +311,7 @@ def _bhash(buf, a, b):
     return h
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _build_ranks(pool, off, ln, rkeys, rvals):
     mask = rkeys.shape[0] - 1
     for r in range(off.shape[0]):
@@ -326,7 +325,7 @@ def _build_ranks(pool, off, ln, rkeys, rvals):
         rvals[s] = r
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _rank_of(buf, a, b, pool, off, ln, rkeys, rvals):
     """The rank (= token id) of the bytes buf[a:b], or -1 if they are no token."""
     mask = rkeys.shape[0] - 1
@@ -351,7 +350,7 @@ def _rank_of(buf, a, b, pool, off, ln, rkeys, rvals):
         s = (s + 1) & mask
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _bpe(buf, n, pool, off, ln, rkeys, rvals, pair, starts, ranks, toks, out):
     """tiktoken's encode_single_piece of the bytes buf[:n], step for step (CoreBPE's
     byte_pair_encode / _byte_pair_merge): the whole piece if it is a token, else merge the
@@ -400,7 +399,7 @@ def _bpe(buf, n, pool, off, ln, rkeys, rvals, pair, starts, ranks, toks, out):
     return m - 1
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _utf8(cps, a, b, buf):
     n = 0
     for k in range(a, b):
@@ -427,7 +426,7 @@ def _utf8(cps, a, b, buf):
 
 
 # ------------------------------------------------------------------ the cache kernel
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _hash(cps, a, b):
     h = np.uint64(0xCBF29CE484222325) ^ np.uint64(b - a)
     for k in range(a, b):
@@ -440,7 +439,7 @@ def _hash(cps, a, b):
     return h
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _stop(res, d, i, n_long, why):
     res[0] = d
     res[1] = i
@@ -448,7 +447,7 @@ def _stop(res, d, i, n_long, why):
     res[3] = why
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _scan(cps, bounds, skip, d0, pos0, cls, mode, new_cap,
           keys, cp_off, cp_len, id_off, id_len, cp_pool, id_pool, state,
           pool, off, ln, rkeys, rvals, pair, buf, starts, ranks, toks, out,
@@ -551,7 +550,7 @@ def nospace_table() -> np.ndarray:
     return t
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _route(cps, bounds, nospace, share, out):
     """out[d] = 1 when document d has at least `share` of its code points in NOSPACE scripts."""
     for d in range(bounds.shape[0] - 1):

@@ -32,6 +32,7 @@ _O200K_PAT = "|".join([
 TIKTOKEN_SPECS: dict[str, dict[str, Any]] = {
     "cl100k_base": {
         "sha256": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        "n_vocab": 100277,  # the largest token id + 1 (a test checks it against the Encoding)
         "pat_str": _CL100K_PAT,
         "special_tokens": {
             _ENDOFTEXT: 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
@@ -40,6 +41,7 @@ TIKTOKEN_SPECS: dict[str, dict[str, Any]] = {
     },
     "o200k_base": {
         "sha256": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        "n_vocab": 200019,
         "pat_str": _O200K_PAT,
         "special_tokens": {_ENDOFTEXT: 199999, "<|endofprompt|>": 200018},
     },

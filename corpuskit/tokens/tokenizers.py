@@ -156,12 +156,17 @@ def _is_fatal(e: BaseException) -> bool:
 class TiktokenTokenizer(Tokenizer):
     def __init__(self, name: str, threads: int = 0):
         self.name = name
-        self.enc = tiktoken_encoding(name)
-        self.n_vocab = self.enc.n_vocab
+        # the encoding (0.5-1 s to build from the rank file) is built on first use, so a
+        # command that never counts a token (empty input, --help) does not wait for it
+        self.n_vocab = TIKTOKEN_SPECS[name]["n_vocab"]
         self.threads = threads or default_threads()
         self._pool: Any = None
         self._lock = threading.Lock()
         self._cache: Any = None
+
+    @property
+    def enc(self) -> Any:
+        return tiktoken_encoding(self.name)
 
     def _encode(self, piece: str) -> np.ndarray:
         # encode_to_numpy with no special tokens allowed and none disallowed is encode_ordinary

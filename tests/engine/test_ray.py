@@ -167,14 +167,14 @@ def test_local_engine_never_imports_ray(tmp_path):
 
 def test_engine_options_are_validated(run_cli_proc, tmp_path):
     run_cli = run_cli_proc  # a Ray already started in this process would be used, not refused
-    with pytest.raises(UsageError, match="engine must be local or ray"):
+    with pytest.raises(UsageError, match="engine: must be local or ray"):
         PipelineConfig(engine="spark")
     with pytest.raises(UsageError, match="needs --engine ray"):
         PipelineConfig(ray_address="auto")
     cfg = tmp_path / "c.toml"
     cfg.write_text('[pipeline]\nengine = "spark"\n')
     p = run_cli(["pipeline", _raw(tmp_path), tmp_path / "out", "--config", cfg])
-    assert p.returncode == 2 and "engine must be local or ray" in p.stderr.decode()
+    assert p.returncode == 2 and f"{cfg}: [pipeline] engine: must be local or ray" in p.stderr.decode()
     if ray is not None:  # a closed port: a clear error at once, not Ray's minutes of retries
         import socket
 

@@ -291,7 +291,7 @@ def test_pipeline_command_format_and_limit_flags(run_cli, tmp_path):
     assert st["config"]["format"] == "parquet" and st["conservation"]["in"] == 10
     assert [p.name for p in (clean / "data").iterdir()] == ["part-00000.parquet"]
     p = run_cli(["pipeline", raw_p, tmp_path / "c2", "--format", "csv"])
-    assert p.returncode == 2 and b"format must be jsonl or parquet" in p.stderr
+    assert p.returncode == 2 and b"format: must be jsonl or parquet" in p.stderr
 
 
 def test_bad_lines_of_url_lists_are_quarantined(tmp_path):

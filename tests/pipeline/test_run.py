@@ -150,19 +150,32 @@ def test_config_file_validation_and_print_config_round_trip(run_cli, tmp_path):
     assert cfg.stages == list(DEFAULT_PIPELINE) and cfg.options["filter-short"]["min_words"] == 50
     p = run_cli(["pipeline", "--print-config"], check=True)
     assert p.stdout.decode() == cfg_text
-    for body, needle in [
-        ("[stages.nope]\nx = 1\n", "unknown stage"),
-        ("[stages.filter-short]\nmin_wrds = 3\n", "unknown option 'min_wrds'"),
-        ("[stages.filter-short]\nmin_words = \"many\"\n", "must be int"),
-        ("[pipeline]\nshard_size = \"big\"\n", "must be an integer"),
-        ("[pipeline]\nstages = [\"normalize\", \"nope\"]\n", "unknown stage 'nope'"),
-        ("[pipline]\n", "unknown section"),
+    for body, message in [
+        ("[stages.nope]\nx = 1\n", "[stages.nope]: unknown stage (known: "),
+        ("[stages.filter-short]\nmin_wrds = 3\n", "[stages.filter-short] min_wrds: unknown option (options: "),
+        ("[stages.filter-short]\nmin_words = \"many\"\n", "[stages.filter-short] min_words: must be int, not \"many\""),
+        ("[stages.dedup]\nthreshold = 0\n", "[stages.dedup] threshold: --threshold must be in (0, 1]"),
+        ("[stages]\nfilter-short = 3\n", "stages.filter-short: must be a table [stages.filter-short], not 3"),
+        ("[pipeline]\nshard_size = \"big\"\n", "[pipeline] shard_size: must be an integer, not \"big\""),
+        ("[pipeline]\nshard_size = 0\n", "[pipeline] shard_size: must be >= 1, not 0"),
+        ("[pipeline]\nstrict = 1\n", "[pipeline] strict: must be true or false, not 1"),
+        ("[pipeline]\nstages = [\"normalize\", \"nope\"]\n", "[pipeline] stages: unknown stage 'nope' (known: "),
+        ("[pipeline]\ncompression = \"bz2\"\n",
+         "[pipeline] compression: must be one of zst, gz, none, not 'bz2'"),
+        ("[pipeline]\nray_address = \"auto\"\n", "[pipeline] ray_address: a Ray address needs --engine ray"),
+        ("[pipeline]\nwrkers = 2\n", "[pipeline] wrkers: unknown setting (settings: "),
+        ('stages = ["normalize"]\n', 'stages = ["normalize"] is outside any table: put it under [pipeline]'),
+        ("workers = 2\n[pipeline]\n", "workers = 2 is outside any table: put it under [pipeline]"),
+        ("pipeline = 3\n", "pipeline must be a table ([pipeline]), not 3"),
+        ("[pipline]\n", "unknown section [pipline] (sections: [pipeline], [stages.NAME], [tokenize])"),
         ("[pipeline\n", "invalid TOML"),
     ]:
         path.write_text(body)
         p = run_cli(["pipeline", tmp_path, tmp_path / "out", "--config", path])
         assert p.returncode == 2, body
-        assert needle in p.stderr.decode(), (body, p.stderr)
+        # one line naming the file, the section and the key
+        assert p.stderr.decode().startswith(f"corpuskit pipeline: error: {path}: {message}"), (body, p.stderr)
+        assert p.stderr.count(b"\n") == 1 and b"Traceback" not in p.stderr
 
 
 def test_config_file_options_are_used(run_cli, tmp_path):
@@ -281,3 +294,28 @@ def test_disk_full_on_a_real_tiny_disk(run_cli, tmp_path):
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(d)], capture_output=True)
+
+
+def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
+    """Ctrl-C in a terminal signals the whole process group, the workers included: one line
+    on stderr (no worker tracebacks), exit 130, the finished units kept for a resumed run."""
+    import signal
+    import time
+
+    raw = _big_raw(tmp_path, 9000)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    clean = tmp_path / "clean"
+    cmd = [sys.executable, "-m", "corpuskit", "pipeline", str(raw), str(clean), "-j", "2"]
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[pipeline]\nunit_lines = 50\n")
+    p = subprocess.Popen(cmd + ["--config", str(cfg)], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while p.poll() is None and _units_done(clean) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert p.poll() is None, "the run ended before it could be interrupted"
+    os.killpg(p.pid, signal.SIGINT)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 130
+    assert err.decode() == "corpuskit pipeline: interrupted\n"
+    assert not (clean / "stats.json").exists() and _units_done(clean) >= 3

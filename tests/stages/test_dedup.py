@@ -80,7 +80,7 @@ def test_dissimilar_documents_are_kept_even_when_they_share_a_band():
 
 def test_keep_longest():
     docs = [{"id": "short", "text": EN * 3}, {"id": "long", "text": EN * 3 + "And one more line at the end."}]
-    kept, rej, _ = run(docs, keep="longest")
+    kept, rej, _ = run(docs, survivor="longest")
     assert ids(kept) == ["long"] and ids(rej) == ["short"]
     assert rej[0]["meta"]["dedup"]["cluster"] == "long"
 
@@ -212,7 +212,7 @@ def test_missing_text_is_an_error_not_a_silent_drop():
 # ------------------------------------------------------------ options
 def test_option_validation():
     for bad in ({"threshold": 0}, {"threshold": 1.5}, {"num_perm": 0}, {"ngram": 0},
-                {"bands": 20}, {"bands": 20, "rows": 20}, {"keep": "last"}, {"verify": "maybe"},
+                {"bands": 20}, {"bands": 20, "rows": 20}, {"survivor": "last"}, {"verify": "maybe"},
                 {"key": ""}, {"tmp_dir": "/no/such/dir"}):
         with pytest.raises(UsageError):
             make_stage("dedup", **bad)
@@ -235,7 +235,7 @@ def test_index_dedups_against_an_earlier_corpus(tmp_path):
     assert ids(kept1) == ["a", "b"] and os.path.exists(idx)
     batch2 = [{"id": "c", "text": EN * 2 + "Posted on 12 May."}, {"id": "d", "text": OTHER},
               {"id": "e", "text": ZH}, {"id": "f", "text": ZH + "完。"}]
-    kept2, rej2, st = run(batch2, index=idx, keep="first")
+    kept2, rej2, st = run(batch2, index=idx, survivor="first")
     assert ids(kept2) == ["e"]
     assert [(r["id"], reason(r)) for r in rej2] == [("c", "near_duplicate"), ("d", "exact_duplicate"),
                                                     ("f", "near_duplicate")]
@@ -250,7 +250,7 @@ def test_index_dedups_against_an_earlier_corpus(tmp_path):
 def test_index_documents_win_over_longer_new_ones(tmp_path):
     idx = str(tmp_path / "i.npz")
     run([{"id": "old", "text": EN * 3}], index=idx)
-    kept, rej, _ = run([{"id": "new", "text": EN * 3 + "A longer version."}], index=idx, keep="longest")
+    kept, rej, _ = run([{"id": "new", "text": EN * 3 + "A longer version."}], index=idx, survivor="longest")
     assert not kept and rej[0]["meta"]["dedup"]["cluster"] == "old"
 
 
@@ -336,8 +336,8 @@ def test_cli_files_index_and_bad_option(run_cli, tmp_path):
     assert [json.loads(x)["id"] for x in p.stdout.splitlines()] == ["0", "1"]
     p = run_cli(["dedup", f, "--index", idx, "--threshold", "0.7", "--num-perm", "64", "-q"], check=True)
     assert p.stdout == b""
-    p = run_cli(["dedup", f, "--keep", "last"])
-    assert p.returncode == 2 and b"keep" in p.stderr
+    p = run_cli(["dedup", f, "--survivor", "last"])
+    assert p.returncode == 2 and b"--survivor must be" in p.stderr
     p = run_cli(["dedup", f, "--index", idx])
     assert p.returncode == 2 and b"num_perm" in p.stderr
     assert b"Traceback" not in p.stderr
@@ -365,7 +365,7 @@ def test_exact_checks_past_the_memory_budget_keep_the_estimate(monkeypatch):
 
 def test_cli_help_lists_options_and_reasons(run_cli):
     p = run_cli(["dedup", "--help"], check=True)
-    for word in (b"--threshold", b"--num-perm", b"--keep", b"--index", b"--verify", b"exact_duplicate",
+    for word in (b"--threshold", b"--num-perm", b"--survivor", b"--index", b"--verify", b"exact_duplicate",
                  b"near_duplicate"):
         assert word in p.stdout
 

@@ -56,7 +56,7 @@ def test_deterministic_across_instances_and_global_seed():
 
 
 def test_keep_and_reasons():
-    st = FilterLang(keep="en,zh")
+    st = FilterLang(langs="en,zh")
     assert isinstance(st.process({"text": ZH_HANS}), dict)
     assert isinstance(st.process({"text": EN}), dict)
     rec = {"text": FR}
@@ -92,15 +92,15 @@ def test_long_chinese_document_with_english_tail_is_zh():
     assert FilterLang().identify(text)[0] == "zh"
 
 
-@pytest.mark.parametrize("kw", [{"backend": "cld3"}, {"min_score": 1.5}, {"keep": "english"},
-                                {"keep": "en,z1"}, {"sample_chars": 10}])
+@pytest.mark.parametrize("kw", [{"backend": "cld3"}, {"min_score": 1.5}, {"langs": "english"},
+                                {"langs": "en,z1"}, {"sample_chars": 10}])
 def test_invalid_options(kw):
     with pytest.raises(ValueError):
         FilterLang(**kw)
 
 
 def test_pickles_small():
-    st = FilterLang(keep="en")
+    st = FilterLang(langs="en")
     st.process({"text": EN})
     assert len(pickle.dumps(st)) < 1000
 
@@ -119,7 +119,7 @@ def test_cli_keep(run_cli, tmp_path):
             {"id": "ko", "text": KO}]
     inp = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in recs).encode()
     rej = tmp_path / "rej.jsonl"
-    p = run_cli(["filter-lang", "--keep", "en,zh", "--rejected", rej, "-q"], input=inp, check=True)
+    p = run_cli(["filter-lang", "--langs", "en,zh", "--rejected", rej, "-q"], input=inp, check=True)
     kept = [json.loads(x) for x in p.stdout.splitlines()]
     assert [(r["id"], r["meta"]["lang"]) for r in kept] == [("en", "en"), ("zh", "zh")]
     assert sorted(json.loads(x)["id"] for x in rej.read_text().splitlines()) == ["fr", "ko"]
@@ -130,7 +130,7 @@ def test_cli_keep(run_cli, tmp_path):
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=200))
 def test_any_text_gets_meta_a_valid_outcome_and_the_same_answer_twice(text):
-    stage = FilterLang(keep="en,zh")
+    stage = FilterLang(langs="en,zh")
     rec = {"text": text}
     r = stage.process(rec)
     assert r is rec or (isinstance(r, Rejection) and r.reason in FilterLang.reasons)
@@ -141,11 +141,11 @@ def test_any_text_gets_meta_a_valid_outcome_and_the_same_answer_twice(text):
 @pytest.mark.parametrize("backend", ["fasttext", "langdetect"])
 def test_unknown_language_codes_are_refused(backend):
     with pytest.raises(ValueError, match="unknown language code"):
-        FilterLang(keep="xx,yy", backend=backend)
+        FilterLang(langs="xx,yy", backend=backend)
     with pytest.raises(ValueError, match="qq"):
-        FilterLang(keep="en,qq", backend=backend)
+        FilterLang(langs="en,qq", backend=backend)
     # what the models and the script rule answer with is accepted
-    assert FilterLang(keep="en,zh,ja,ko,fr", backend=backend)._keep == {"en", "zh", "ja", "ko", "fr"}
+    assert FilterLang(langs="en,zh,ja,ko,fr", backend=backend)._keep == {"en", "zh", "ja", "ko", "fr"}
     assert {"en", "zh", "ja", "ko"} <= known_languages(backend)
 
 
@@ -156,6 +156,6 @@ def test_known_languages_are_the_model_labels():
 
 
 def test_cli_unknown_keep_code_is_usage_error(run_cli):
-    r = run_cli(["filter-lang", "--keep", "xx,yy"], input=b'{"text": "hello world, this is English"}\n')
+    r = run_cli(["filter-lang", "--langs", "xx,yy"], input=b'{"text": "hello world, this is English"}\n')
     assert r.returncode == 2 and b"unknown language code(s) xx,yy" in r.stderr
     assert r.stdout == b""

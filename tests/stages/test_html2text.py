@@ -177,13 +177,13 @@ def test_stage_keep_html_and_text_field():
 
 
 def test_stage_pickles():
-    s = HtmlToText(max_chars=5)
+    s = HtmlToText(max_html_chars=5)
     assert pickle.loads(pickle.dumps(s)) == s
 
 
 def test_bad_option():
-    with pytest.raises(Exception, match="max-chars"):
-        make_stage("html2text", max_chars=-1)
+    with pytest.raises(Exception, match="max-html-chars"):
+        make_stage("html2text", max_html_chars=-1)
 
 
 def test_too_large_default_cap_50mb():
@@ -193,9 +193,9 @@ def test_too_large_default_cap_50mb():
 
 
 def test_too_large_option():
-    out = HtmlToText(max_chars=10).process({"html": "<p>hello world</p>"})
+    out = HtmlToText(max_html_chars=10).process({"html": "<p>hello world</p>"})
     assert isinstance(out, Rejection) and out.reason == "too_large"
-    assert isinstance(HtmlToText(max_chars=0).process({"html": "<p>hello world</p>"}), dict)
+    assert isinstance(HtmlToText(max_html_chars=0).process({"html": "<p>hello world</p>"}), dict)
 
 
 def test_deep_nesting_no_recursion_error():

@@ -96,7 +96,7 @@ def test_deterministic_and_seeded(sources, tmp_path, run_cli):
         o = tmp_path / f"m{len(outs)}.jsonl"
         r = run_cli(["mix", "--source", f"en={en}:2", "--source", f"zh={zh}", "--docs", "90", "--seed",
                      str(seed), "-o", str(o), "--rejected", str(tmp_path / "rej.jsonl"),
-                     "--stats", str(tmp_path / "st.json")])
+                     "--stats", str(tmp_path / "st.json"), "--verbose"])  # the tables, not the line
         assert r.returncode == 0, r.stderr
         outs.append(o.read_bytes())
     assert outs[0] == outs[1] and outs[0] != outs[2]

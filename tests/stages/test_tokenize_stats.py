@@ -225,7 +225,7 @@ def _jsonl(records):
 def test_cli_passes_records_and_writes_report(run_cli, tmp_path):
     recs = _records()
     p = run_cli(["tokenize-stats", "--tokenizer", "o200k_base", "--report", tmp_path / "rep",
-                 "--stats", tmp_path / "s.json"], input=_jsonl(recs), check=True)
+                 "--stats", tmp_path / "s.json", "--verbose"], input=_jsonl(recs), check=True)
     out = [json.loads(line) for line in p.stdout.decode().splitlines()]
     assert [{k: v for k, v in r.items()} for r in out] == recs  # ids were given; nothing changed
     err = p.stderr.decode()

@@ -27,6 +27,9 @@ def test_known_ids_from_tiktoken_docs_and_tests():
     o2 = T.tiktoken_encoding("o200k_base")
     assert o2.encode_ordinary("hello world") == [24912, 2375]
     assert o2.n_vocab == 200019
+    # the tokenizer knows its vocabulary size without building the encoding (start-up)
+    for name, e in (("cl100k_base", cl), ("o200k_base", o2)):
+        assert T.TIKTOKEN_SPECS[name]["n_vocab"] == e.n_vocab == e.max_token_value + 1
     # "tiktoken is great!" is 6 tokens in cl100k_base (OpenAI cookbook, How_to_count_tokens)
     assert len(cl.encode_ordinary("tiktoken is great!")) == 6
 

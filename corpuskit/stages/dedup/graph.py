@@ -58,12 +58,12 @@ def _candidate_pairs(bkeys: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, 
 def _clusters(total: int, edges: list[tuple[np.ndarray, np.ndarray]], lengths: np.ndarray, n0: int,
               keep: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(component of each document, survivor of each component, size of each component)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     if total == 0:
         z = np.zeros(0, dtype=np.int64)
         return z, z, z
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     lo = np.concatenate([e[0] for e in edges]) if edges else np.empty(0, np.int64)
     hi = np.concatenate([e[1] for e in edges]) if edges else np.empty(0, np.int64)
     g = coo_matrix((np.ones(len(lo), dtype=np.int8), (lo, hi)), shape=(total, total))

@@ -30,12 +30,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from corpuskit.core.assets import cache_dir, read_cache, write_cache
+from corpuskit.core.jit import Kernels
 from corpuskit.core.text import CJK_RANGES
 
-try:  # numba is a runtime dependency; the import is here so the error names it
-    import numba
-except ImportError as e:  # pragma: no cover
-    raise ImportError("corpuskit's dedup needs numba (pip install numba)") from e
+# numba kernels, compiled (or loaded from numba's cache) on first use: see core/jit.py
+_kernels = Kernels(globals())
 
 MAX_HASH = np.uint32(0xFFFFFFFF)
 M64 = (1 << 64) - 1
@@ -204,7 +203,7 @@ def shingle_hash64(shingle: Sequence[str]) -> int:
 
 
 # ------------------------------------------------------------------ compiled kernels
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _nb_fmix64(h):
     h ^= h >> np.uint64(33)
     h *= np.uint64(0xFF51AFD7ED558CCD)
@@ -214,7 +213,7 @@ def _nb_fmix64(h):
     return h
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _nb_dec(buf, i):
     """(code point, next position) of the UTF-8 sequence at buf[i] (Python's own encoding, so
     well formed; lone surrogates come as their 3-byte forms, by surrogatepass)."""
@@ -231,7 +230,7 @@ def _nb_dec(buf, i):
             | (np.uint32(buf[i + 3]) & np.uint32(0x3F))), i + 4
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _nb_scan(buf, lo, hi, cls, fold_t, use_fold, out, state):
     """Tokens of the UTF-8 text buf[lo:hi] (WORD_RE's, on the folded text) into out as 64-bit
     hashes; returns how many, or -1 if a HARD character needs Python's NFKC (`use_fold`: fold
@@ -308,7 +307,7 @@ def _nb_scan(buf, lo, hi, cls, fold_t, use_fold, out, state):
     return m
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _nb_shingle(tok, j, k):
     h = np.uint64(k)
     mul = np.uint64(_SH_MUL)
@@ -317,7 +316,7 @@ def _nb_shingle(tok, j, k):
     return _nb_fmix64(h)
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@_kernels.njit(cache=True, nogil=True, inline="always")
 def _nb_permute_min(h32, a, b, sig):
     # datasketch affine32: fmix32 pre-mix, then a*h+b mod 2**32 for every permutation
     # numba widens 32-bit integer arithmetic to 64 bits, so the mod 2**32 is spelled out
@@ -334,14 +333,14 @@ def _nb_permute_min(h32, a, b, sig):
         sig[k] = min(sig[k], v)
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _nb_update(tok, m, n, a, b, sig):
     """Fold the shingles of tok[:m] (n-grams, all starting in it) into sig."""
     for j in range(m - n + 1):
         _nb_permute_min(_nb_shingle(tok, j, n) >> np.uint64(32), a, b, sig)
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _nb_batch(cps, offsets, cls, fold_t, use_fold, n, a, b, do_sig, sigs, ntok, keys, hard):
     """Signature, token count and exact key of each UTF-8 document cps[offsets[d]:offsets[d+1]];
     hard[d] is set (and nothing else) for a document that needs Python's NFKC first."""
@@ -429,7 +428,16 @@ class MinHasher:
         self.ngram = ngram
         self.window = window
         self.a, self.b = permutations(num_perm, seed)
-        self.cls, self.fold = tables()
+
+    # The code-point tables (8.5 MB, read from the cache) load with the first document, so
+    # that `corpuskit dedup` on empty input or a pipeline that never reaches dedup skips them.
+    @property
+    def cls(self) -> np.ndarray:
+        return tables()[0]
+
+    @property
+    def fold(self) -> np.ndarray:
+        return tables()[1]
 
     def signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(signatures uint32 [len(texts), num_perm], token counts int64 [len(texts)]).
@@ -550,7 +558,7 @@ def exact_key_reference(text: str) -> tuple[int, int]:
     return _fmix64(k1), _fmix64(k2)
 
 
-@numba.njit(cache=True, nogil=True)
+@_kernels.njit(cache=True, nogil=True)
 def _shingles_of_tokens(tok, n):
     m = tok.shape[0]
     out = np.empty(m - n + 1, dtype=np.uint64)

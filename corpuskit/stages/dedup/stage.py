@@ -14,7 +14,7 @@ How a run goes
    similarity reaches `--threshold`: the estimated Jaccard (share of equal signature values),
    replaced by the true Jaccard of the two shingle sets when the estimate is too close to the
    threshold to tell (`--verify auto`, the default) or always (`--verify exact`). Clusters are the
-   connected components of the links; each keeps one document (`--keep first|longest`,
+   connected components of the links; each keeps one document (`--survivor first|longest`,
    ties to the first; a document already in `--index` always wins).
 3. Pass 2 reads the spill file and yields each record in its input order, kept (with
    `meta.dedup = {cluster, cluster_size}`) or rejected as `exact_duplicate` /
@@ -107,10 +107,11 @@ class Dedup(StreamStage):
                         "caught with probability >= 0.99.")
     rows: int = opt(0, "LSH rows per band (with --bands); 0 = automatic.")
     # str rather than Literal: the CLI turns a bad Literal value into a traceback (see report)
-    keep: str = opt("first", "Which document of a cluster survives: first | longest.")
+    survivor: str = opt("first", "Which document of a cluster survives: first | longest.",
+                        metavar="first|longest", aliases=("keep",))
     key: str = opt("text", "Exact duplicates by this: 'text' (hash of the NFKC-folded, "
                            "lower-cased, white-space-collapsed text) or a record field such as "
-                           "'url' (its exact string).")
+                           "'url' (its exact string).", metavar="FIELD")
     fold_chinese: bool = opt(True, "Fold Traditional Chinese (Taiwan and Hong Kong forms included) to "
                                    "Simplified before hashing, so that the two scripts' copies of a "
                                    "text are duplicates; the kept text stays as written.")
@@ -120,10 +121,10 @@ class Dedup(StreamStage):
         "auto", "How LSH candidates are checked: estimate (the signatures' estimated Jaccard) | "
                 "exact (true Jaccard of the shingle sets, for every candidate) | auto (the "
                 "estimate, and the true Jaccard when the estimate is within 3 standard errors of "
-                "the threshold). exact and auto read the candidates' text once more.")
+                "the threshold). exact and auto read the candidates' text once more.", metavar="estimate|exact|auto")
     index: str = opt("", "Index file of an earlier corpus: deduplicate against it and add the "
-                         "kept documents to it (created if missing).")
-    tmp_dir: str = opt("", "Folder for the spill and signature files (default: the system's).")
+                         "kept documents to it (created if missing).", metavar="FILE")
+    tmp_dir: str = opt("", "Folder for the spill and signature files (default: the system's).", metavar="DIR")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -139,8 +140,8 @@ class Dedup(StreamStage):
         if self.bands and self.bands * self.rows > self.num_perm:
             raise ValueError(f"--bands x --rows ({self.bands} x {self.rows}) is more than "
                              f"--num-perm ({self.num_perm})")
-        if self.keep not in ("first", "longest"):
-            raise ValueError("--keep must be 'first' or 'longest'")
+        if self.survivor not in ("first", "longest"):
+            raise ValueError("--survivor must be 'first' or 'longest'")
         if self.verify not in ("estimate", "exact", "auto"):
             raise ValueError("--verify must be 'estimate', 'exact' or 'auto'")
         if not self.key:
@@ -224,12 +225,12 @@ class Dedup(StreamStage):
                 edges.append((lo[ok], hi[ok]))
             t2 = time.perf_counter()
             lengths = np.concatenate([np.full(n0, np.iinfo(np.int64).max), p1.length]) if n0 else p1.length
-            comp, survivor, size = _clusters(total, edges, lengths, n0, self.keep)
+            comp, survivor, size = _clusters(total, edges, lengths, n0, self.survivor)
             ids = _Ids(index.ids, p1.ids)
             self._stats = {
                 "documents": n, "index_documents": n0, "no_shingles": int((p1.ntok == 0).sum()),
                 "bands": b, "rows": r, "threshold": self.threshold, "num_perm": self.num_perm,
-                "ngram": self.ngram, "keep": self.keep, "verify": self.verify, "key": self.key,
+                "ngram": self.ngram, "survivor": self.survivor, "verify": self.verify, "key": self.key,
                 "catch_probability": {str(j): round(mh.catch_probability(j, b, r), 4)
                                       for j in (0.5, 0.7, 0.8, 0.9)},
                 "candidate_pairs": n_cand, "verified_pairs": n_ver,
@@ -272,7 +273,7 @@ class Dedup(StreamStage):
                 if entry is not None:
                     entry["kept"] = ids[s]
                     if s != g and len(entry["removed"]) < 5:
-                        entry["removed"].append(rec.get("id", ids[g]))
+                        entry["removed"].append(rec.get(self.id_field, ids[g]))
                 if s == g:
                     kept_new.append(i)
                     set_meta(rec, "dedup", {"cluster": ids[s], "cluster_size": csize})
@@ -380,7 +381,7 @@ class Dedup(StreamStage):
                     if len(spill_buf) >= 1 << 20:
                         spill_w.write(spill_buf)
                         spill_buf = bytearray()
-                rid = rec.get("id")
+                rid = rec.get(self.id_field)
                 p1.ids.add(str(rid) if rid is not None else f"#{p1.n + 1}")
                 if key_text:
                     has_exact.append(1)

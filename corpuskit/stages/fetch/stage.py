@@ -51,6 +51,9 @@ class Fetch(SourceStage):
     name: ClassVar[str] = "fetch"
     summary: ClassVar[str] = ("Fetch URL lists politely (robots.txt, per-host limits, retries) or read "
                               "WARC/WET files and folders of .html pages into page records.")
+    input_help: ClassVar[str] = (
+        "URL lists (.urls/.txt: one URL a line, or JSONL records with a url), WARC/WET files "
+        "(.warc, .warc.gz), .html pages, or folders of them; '-' or nothing reads URLs from stdin.")
     reasons: ClassVar[dict[str, str]] = {
         "bad_url": "not an http(s) URL that can be fetched (also: a redirect to one)",
         "duplicate_url": "the same URL (after normalisation) appeared earlier in the input",
@@ -71,22 +74,24 @@ class Fetch(SourceStage):
                     "http_503; http_429 when Retry-After is longer than --max-backoff)",
     }
 
+    # fetch makes the records (and their ids) itself: no --id-field
+    id_field: str = opt("id", "Record key holding the record's id.", cli=False)
     concurrency: int = opt(64, "Requests in flight at once, over all hosts.")
     per_host: int = opt(2, "Requests in flight at once to one host (0: no limit).")
     delay: float = opt(1.0, "Seconds between the starts of two requests to the same host "
-                            "(robots.txt Crawl-delay raises it, up to 60).")
+                            "(robots.txt Crawl-delay raises it, up to 60).", metavar="SECONDS")
     user_agent: str = opt(DEFAULT_USER_AGENT, "User-Agent header; its first word is the "
-                                              "robots.txt agent name.")
+                                              "robots.txt agent name.", metavar="TEXT")
     ignore_robots: bool = opt(False, "Do not read or honour robots.txt.")
     allow_private: bool = opt(False, "Allow private, loopback and link-local addresses "
                                      "(refused by default so a URL list cannot probe your network).")
     retries: int = opt(3, "Retries after a timeout, connection error, 429 or 5xx.")
-    backoff: float = opt(1.0, "First retry wait in seconds; doubles each retry, with jitter.")
+    backoff: float = opt(1.0, "First retry wait in seconds; doubles each retry, with jitter.", metavar="SECONDS")
     max_backoff: float = opt(60.0, "Longest wait before a retry, Retry-After included (a longer "
-                                   "Retry-After gives up).")
-    connect_timeout: float = opt(10.0, "Seconds to connect (DNS + TCP + TLS).")
-    read_timeout: float = opt(30.0, "Seconds without receiving any data.")
-    timeout: float = opt(60.0, "Total seconds for one request and its body.")
+                                   "Retry-After gives up).", metavar="SECONDS")
+    connect_timeout: float = opt(10.0, "Seconds to connect (DNS + TCP + TLS).", metavar="SECONDS")
+    read_timeout: float = opt(30.0, "Seconds without receiving any data.", metavar="SECONDS")
+    timeout: float = opt(60.0, "Total seconds for one request and its body.", metavar="SECONDS")
     max_redirects: int = opt(10, "Redirects followed per URL.")
     max_bytes: int = opt(10_000_000, "Largest body kept, in bytes (after decompression; "
                                      "bigger ones are aborted: too_large).")

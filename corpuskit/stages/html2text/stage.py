@@ -164,7 +164,7 @@ class HtmlToText(RecordStage):
     summary: ClassVar[str] = ("Extract the main content of HTML pages (article, post, document "
                               "body) as structured plain text, without boilerplate.")
     reasons: ClassVar[dict[str, str]] = {
-        "too_large": "the page has more characters than --max-chars",
+        "too_large": "the page has more characters of HTML than --max-html-chars",
         "not_html": "binary data rather than a page (control or undecodable characters)",
         "no_content": "the page has no text at all",
         "too_complex": "more attributes in one element or in the page, elements or nesting "
@@ -173,17 +173,19 @@ class HtmlToText(RecordStage):
     }
     needs: ClassVar[str | None] = "html"
 
-    keep_html: bool = opt(False, "Keep the `html` field next to the extracted text.")
+    html_field: str = opt("html", "Record key holding the page's HTML.", metavar="FIELD")
+    keep_html: bool = opt(False, "Keep the HTML field next to the extracted text.")
     keep_text: bool = opt(False, "Records that already have a text field pass through (their html, "
                                  "if any, dropped unless --keep-html), so pages and extracted text "
                                  "can be mixed; the pipeline turns this on.")
     favor: str = opt("balanced", "What the choice of the main content leans to: precision (less "
                                  "boilerplate, may lose a marginal paragraph), balanced, or recall "
                                  "(more of the text around the main block). Figures per setting in "
-                                 "docs/stages/html2text.md.")
-    max_chars: int = opt(20_000_000, "Largest page accepted, in characters (trafilatura's "
-                                     "cap is 20 MB too); larger pages are rejected as too_large. "
-                                     "0 for no limit.")
+                                 "docs/stages/html2text.md.", metavar="precision|balanced|recall")
+    max_html_chars: int = opt(20_000_000, "Largest page accepted, in characters of HTML "
+                                          "(trafilatura's cap is 20 MB too); larger pages are "
+                                          "rejected as too_large. 0 for no limit.", metavar="N",
+                              aliases=("max_chars",))
     max_attrs: int = opt(1_000, "Most attributes one element may have; pages beyond are rejected "
                                 "as too_complex (the parse is quadratic in them). 0 for no limit.")
     max_attr_pairs: int = opt(20_000_000, "Most attribute pairs the parser compares in a page "
@@ -195,29 +197,30 @@ class HtmlToText(RecordStage):
                                  "for no limit.")
 
     def __post_init__(self) -> None:
-        for name in ("max_chars", "max_attrs", "max_attr_pairs", "max_nodes", "max_depth"):
+        for name in ("max_html_chars", "max_attrs", "max_attr_pairs", "max_nodes", "max_depth"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 0")
         if self.favor not in FAVOR:
             raise ValueError(f"--favor must be one of {' | '.join(FAVOR)}, not {self.favor!r}")
 
     def required_field(self) -> str | None:
-        return None if self.keep_text else "html"
+        return None if self.keep_text else self.html_field
 
     def process(self, record: dict) -> dict | Rejection:
-        html = record.get("html")
+        hf = self.html_field
+        html = record.get(hf)
         if self.keep_text and isinstance(record.get(self.text_field), str):
-            out = record if self.keep_html or "html" not in record else {
-                k: v for k, v in record.items() if k != "html"}
+            out = record if self.keep_html or hf not in record else {
+                k: v for k, v in record.items() if k != hf}
             set_meta(out, "html2text", "existing_text")
             return out
         if not isinstance(html, str) and self.keep_text:
-            return Rejection("no_content", f"neither html nor {self.text_field}")
+            return Rejection("no_content", f"neither {hf} nor {self.text_field}")
         if not isinstance(html, str):
-            raise MissingField("html")
+            raise MissingField(hf)
         n = len(html)
-        if self.max_chars and n > self.max_chars:
-            return Rejection("too_large", f"{n} > {self.max_chars} chars")
+        if self.max_html_chars and n > self.max_html_chars:
+            return Rejection("too_large", f"{n} > {self.max_html_chars} chars")
         if looks_binary(html):
             return Rejection("not_html", "mostly control/undecodable characters")
         why = complexity(html, self.max_attrs, self.max_nodes, self.max_depth, self.max_attr_pairs)
@@ -244,7 +247,7 @@ class HtmlToText(RecordStage):
             return record
         out: dict = {}
         for k, v in record.items():
-            if k == "html":
+            if k == self.html_field:
                 out[key] = text
             elif k != key:
                 out[k] = v

@@ -44,10 +44,10 @@ class TokenizeStats(StreamStage):
     reasons: ClassVar[dict[str, str]] = {}  # never drops a record
 
     tokenizer: str = opt("cl100k_base", "cl100k_base, o200k_base, words, chars, or the path of a "
-                         "Hugging Face tokenizer.json. Special tokens are never added.")
+                         "Hugging Face tokenizer.json. Special tokens are never added.", metavar="NAME|FILE")
     annotate: bool = opt(False, "Write the document's token count to meta.tokens.")
     report: str = opt("", "Directory to write stats.json and report.html (self-contained) into "
-                      "when the stream ends.")
+                      "when the stream ends.", metavar="DIR")
     top_k: int = opt(50, "How many top tokens, words and sources to keep in stats.json.")
     threads: int = opt(0, "Kept for compatibility: cl100k_base/o200k_base count on one thread through "
                        "the piece cache (beside the statistics thread; run workers for more cores); "
@@ -63,6 +63,8 @@ class TokenizeStats(StreamStage):
             raise ValueError(f"--threads must be >= 0 (got {self.threads})")
         if self.batch_chars < 1:
             raise ValueError("batch_chars must be >= 1")
+        if self.report == "-":
+            raise ValueError("--report -: give a directory (it gets stats.json and report.html)")
         if self.report and os.path.exists(self.report) and not os.path.isdir(self.report):
             raise ValueError(f"--report {self.report}: exists and is not a directory")
         self._tok = get_tokenizer(self.tokenizer, self.threads)  # fails early on a bad name
