@@ -1,0 +1,316 @@
+"""Writing records: JSONL (plain, .gz, .zst) atomically by temp file and rename, or through
+to a FIFO, a device or a file descriptor; Parquet for a `.parquet` path; JSON files."""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import re
+import secrets
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from corpuskit.core.errors import OutputError, UsageError
+from corpuskit.io import columnar, remote
+from corpuskit.io.columnar import ParquetRecordWriter
+
+_CHUNK = 1 << 20
+_orjson_dumps = orjson.dumps
+
+
+def compression_of(path: str) -> str | None:
+    p = path.lower()
+    if p.endswith(".gz"):
+        return "gz"
+    if p.endswith(".zst") or p.endswith(".zstd"):
+        return "zst"
+    return None
+
+
+
+_APPEND_NL = orjson.OPT_APPEND_NEWLINE
+
+
+def dumps(record: dict) -> bytes:
+    """One JSON line. orjson keeps key order; values it cannot encode (integers beyond 64 bits)
+    fall back to the standard library, in the same compact form, so no record is ever lost and
+    such an integer is written as it was read."""
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass") + b"\n"
+
+
+_FD_PATH = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
+
+
+def write_target(path: str) -> tuple[str, bool]:
+    """(where to write, whether to write through) for an output path. A regular file (or a
+    new one) is replaced atomically; a symlink's target is what is replaced (the link stays);
+    a FIFO, a device (`/dev/null`, `/dev/stdout` on a terminal) or a socket is written
+    through, never replaced by a regular file; so is a file descriptor's name (`/dev/stdout`,
+    `/dev/fd/N`, `/proc/self/fd/N`: `>(gzip > x)` is /dev/fd/63) when it leads to a regular
+    file, which is then appended to (`>> log` keeps what the log held)."""
+    try:
+        st = os.stat(path)  # follows symlinks
+    except FileNotFoundError:
+        st = None
+    except OSError as e:
+        raise UsageError(f"{path}: cannot write ({e.strerror})") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{path}: is a directory (give a file name)")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        return path, True
+    if _FD_PATH.fullmatch(os.path.abspath(path)):  # an open file of the shell's: add to it
+        return path, True
+    return os.path.realpath(path), False
+
+
+def create_temp(target: Path) -> tuple[int, str]:
+    """(fd, path) of a new temporary file beside `target`, to be renamed onto it. Created the
+    way `open(target, "w")` creates a file, mode 0666 less the umask (0644 under umask 022),
+    so that the renamed output is as readable as any other file the user makes; mkstemp's
+    0600 would make every output private."""
+    for _ in range(100):
+        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except FileExistsError:
+            continue
+        return fd, str(tmp)
+    raise FileExistsError(f"{target}: cannot create a temporary file beside it")
+
+
+class RecordWriter:
+    """Write records to a file (atomically: a temp file beside it, renamed on `close()`,
+    removed on `abort()`), to a URL (a local temp file uploaded on `close()`) or to stdout when
+    path is None or `-`. Compression by suffix. Targets that are not regular files (a FIFO,
+    /dev/null, /dev/stdout, a process substitution) are written through, and a symlink's
+    target is replaced, not the link (see `write_target`)."""
+
+    def __init__(self, path: str | None, atomic: bool = True, append: bool = False):
+        self.path = None if path in (None, "-") else path
+        self.atomic = atomic and not append
+        self.through = False
+        self.count = 0
+        self.bytes = 0
+        self._tmp: str | None = None
+        self._dest: str | None = None
+        self._url: str | None = None
+        self._closed = False
+        self._finished = False
+        self._comp: Any = None  # the compressor under the buffer (flush() goes through it)
+        if self.path is None:
+            self._raw: IO[bytes] = sys.stdout.buffer
+            self._f: IO[bytes] = self._raw
+            return
+        if remote.is_url(self.path):
+            if append:
+                raise UsageError(f"{self.path}: cannot append to a remote file (write locally)")
+            remote.fs_of(self.path)  # the missing-package error now, not after the run
+            self._url, self.atomic = self.path, True
+            fd, self._tmp = tempfile.mkstemp(prefix="corpuskit-out-", suffix=".tmp")
+            self._raw = os.fdopen(fd, "wb", buffering=_CHUNK)
+            self._open_compressor(self._url)
+            return
+        dest, self.through = write_target(self.path)
+        target = Path(dest)
+        try:
+            if self.through:
+                self.atomic = False
+                self._raw = open(dest, "ab", buffering=_CHUNK)  # noqa: SIM115 - never truncate a device
+            else:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if append:  # resuming an interrupted run (fetch --resume): add to what is there
+                    self._raw = open(target, "ab", buffering=_CHUNK)  # noqa: SIM115
+                elif atomic:
+                    fd, self._tmp = create_temp(target)
+                    self._dest = dest
+                    self._raw = os.fdopen(fd, "wb", buffering=_CHUNK)
+                else:
+                    self._raw = open(target, "wb", buffering=_CHUNK)  # noqa: SIM115
+        except PermissionError:
+            raise UsageError(f"{self.path}: cannot write (permission denied)") from None
+        except (NotADirectoryError, FileNotFoundError) as e:
+            raise UsageError(f"{self.path}: cannot write ({e.strerror})") from None
+        self._open_compressor(self.path)
+
+    def _open_compressor(self, path: str) -> None:
+        comp = compression_of(path)
+        # compressors get large writes: one call per record costs more than the compression
+        if comp == "gz":
+            self._comp = gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=6, mtime=0)
+            self._f = io.BufferedWriter(self._comp, _CHUNK)  # type: ignore[assignment]
+        elif comp == "zst":
+            import zstandard
+
+            self._comp = zstandard.ZstdCompressor(level=3).stream_writer(self._raw, closefd=False)
+            self._f = io.BufferedWriter(self._comp, _CHUNK)  # type: ignore[assignment]
+        else:
+            self._f = self._raw
+
+    def write(self, record: dict) -> None:
+        try:
+            b = _orjson_dumps(record, option=_APPEND_NL)
+        except TypeError:
+            b = dumps(record)
+        try:
+            self._f.write(b)
+        except OSError as e:
+            raise self._failed(e) from None
+        self.count += 1
+        self.bytes += len(b)
+
+    def write_raw(self, line: bytes) -> None:
+        """A raw line, verbatim (for --bad-records)."""
+        if not line.endswith(b"\n"):
+            line += b"\n"
+        try:
+            self._f.write(line)
+        except OSError as e:
+            raise self._failed(e) from None
+        self.count += 1
+        self.bytes += len(line)
+
+    def _failed(self, e: OSError) -> BaseException:
+        """A write error as one line naming the output (disk full ...); a closed pipe stays a
+        BrokenPipeError, which the CLI ends quietly on."""
+        if isinstance(e, BrokenPipeError):
+            return e
+        return OutputError.from_os(self.path or "<stdout>", e)
+
+    def flush(self) -> None:
+        """Push what was written so far to the file (a source stage's output is flushed every
+        second, so a killed crawl loses at most a second of pages)."""
+        try:
+            self._f.flush()  # the buffer into the compressor (or the file)
+            if isinstance(self._comp, gzip.GzipFile):
+                self._comp.flush()  # Z_SYNC_FLUSH: everything so far is decodable
+            elif self._comp is not None:
+                import zstandard
+
+                self._comp.flush(zstandard.FLUSH_BLOCK)
+            self._raw.flush()
+        except OSError as e:
+            raise self._failed(e) from None
+
+    def finish(self) -> None:
+        """Everything closing does but the final rename: the data is written and synced. A run
+        with several outputs finishes them all, then commits them all, so a failure (a full
+        disk) leaves none of them replaced rather than some."""
+        if self._closed or self._finished:
+            return
+        if self.path is None:
+            try:
+                self._f.flush()
+            except OSError as e:
+                raise self._failed(e) from None
+            self._finished = True
+            return
+        try:
+            if self._f is not self._raw:
+                self._f.close()  # finishes the gzip/zstd frame
+            self._raw.flush()
+            if not self.through:  # fsync is for files (a pipe or device refuses it)
+                os.fsync(self._raw.fileno())
+            self._raw.close()
+        except BaseException as e:
+            self.abort()
+            if isinstance(e, OSError):
+                raise self._failed(e) from None
+            raise
+        self._finished = True
+
+    def commit(self) -> None:
+        """Finish, then move the temp file into place."""
+        if self._closed:
+            return
+        self.finish()
+        if self._tmp and self._url:
+            try:
+                remote.put_file(self._tmp, self._url)
+            except OSError as e:
+                self.abort()
+                raise self._failed(e) from None
+            os.unlink(self._tmp)
+            self._tmp = None
+        elif self._tmp:
+            try:
+                os.replace(self._tmp, self._dest or self.path)  # type: ignore[arg-type]
+            except OSError as e:
+                self.abort()
+                raise self._failed(e) from None
+            self._tmp = None
+        self._closed = True
+
+    close = commit
+
+    def abort(self) -> None:
+        """Drop what was written (nothing partial is left behind)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.path is None:
+            return
+        if not self._finished:
+            try:
+                self._raw.close()
+            except Exception:  # noqa: BLE001 - we are cleaning up after another error
+                pass
+        if self._tmp and os.path.exists(self._tmp):
+            os.unlink(self._tmp)
+
+    def __enter__(self) -> RecordWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def open_writer(path: str | None, atomic: bool = True, append: bool = False,
+                text_field: str = "text") -> RecordWriter | ParquetRecordWriter:
+    """A RecordWriter, or a ParquetRecordWriter for a `.parquet` path (local or a URL)."""
+    if path not in (None, "-") and columnar.is_columnar_path(path) == "parquet":  # type: ignore[arg-type]
+        if append:
+            raise UsageError(f"{path}: cannot append to a Parquet file (--resume needs JSONL output)")
+        return ParquetRecordWriter(path, text_field=text_field)  # type: ignore[arg-type]
+    if path not in (None, "-") and columnar.is_columnar_path(path) == "arrow":  # type: ignore[arg-type]
+        raise UsageError(f"{path}: corpuskit writes JSONL (.jsonl, .jsonl.gz, .jsonl.zst) or Parquet "
+                         "(.parquet), not Arrow files")
+    return RecordWriter(path, atomic=atomic, append=append)
+
+
+def write_records(path: str, records: Iterable[dict]) -> int:
+    """Write records to `path` (JSONL, or Parquet for `.parquet`) atomically; returns the count."""
+    with open_writer(path) as w:
+        for r in records:
+            w.write(r)
+    return w.count
+
+
+def write_json_atomic(path: str, obj: Any) -> None:
+    """Pretty JSON to `path` via a temp file and rename."""
+    p = Path(path)
+    tmp = None
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = create_temp(p)
+        with os.fdopen(fd, "wb") as f:
+            f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+                                 | orjson.OPT_NON_STR_KEYS))
+        os.replace(tmp, path)
+    except OSError as e:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        raise OutputError.from_os(str(path), e) from None
