@@ -86,3 +86,12 @@ def swap_into_place(build: Path, clean: Path) -> None:
     for entry in build.iterdir():
         os.replace(entry, clean / entry.name)
     build.rmdir()
+
+
+def publish_unit(tmp: Path, final: Path) -> None:
+    """Move a unit's folder, built complete under a temporary name, into place. When another
+    attempt finished the unit first, its folder stays: the results are identical."""
+    if final.exists():
+        shutil.rmtree(tmp)
+    else:
+        os.rename(tmp, final)

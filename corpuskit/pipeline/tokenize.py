@@ -35,7 +35,7 @@ from corpuskit.core.stage import Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
 from corpuskit.pipeline.plan import Unit, iter_units, plan_inputs
-from corpuskit.pipeline.state import BUILD_PREFIX, LOCK, MARKER, clean_leftovers
+from corpuskit.pipeline.state import BUILD_PREFIX, LOCK, MARKER, clean_leftovers, publish_unit
 
 UNIT_REJECTED = "rejected.jsonl.zst"
 UNIT_BAD = "bad.jsonl"
@@ -74,11 +74,7 @@ class TokenizeUnit:
             bad.close()
             st["read"] = {**rs.as_dict(), "bad_records": dict(rs.bad)}
             (tmp / "stats.json").write_bytes(orjson.dumps(st))
-            final = units_dir / unit.key
-            if final.exists():  # another attempt finished first; results are identical
-                shutil.rmtree(tmp)
-            else:
-                os.rename(tmp, final)
+            publish_unit(tmp, units_dir / unit.key)
             return st
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -21,6 +21,7 @@ from corpuskit.core.stage import Rejected, Stage
 from corpuskit.io.jsonl import ReadStats, RecordWriter, parse_lines
 from corpuskit.io.sources import html_file_record, iter_warc
 from corpuskit.pipeline.plan import Unit
+from corpuskit.pipeline.state import publish_unit
 
 UNIT_SUFFIX = ".jsonl.zst"  # intermediate files: fast zstd
 
@@ -78,11 +79,7 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path) -> dict
                  "kept": kept.count, "kept_bytes": kept.bytes,
                  "rejected_bytes": {k: w.bytes for k, w in rejected.items()}}
         (tmp / "stats.json").write_bytes(orjson.dumps(stats))
-        final = units / unit.key
-        if final.exists():  # another attempt finished first; results are identical
-            shutil.rmtree(tmp)
-        else:
-            os.rename(tmp, final)
+        publish_unit(tmp, units / unit.key)
         return stats
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
