@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import missing as stop_missing  # noqa: E402
 from benchmarks.common import save  # noqa: E402
 
 SETS = ("scrapinghub", "zh_cwced_dev", "readability_dev")
@@ -177,11 +178,12 @@ def main() -> int:
 
     ed = find_eval_dir(args.eval_dir)
     if ed is None:
-        print("bench_html2text: eval data not found (set CORPUSKIT_EVAL_DIR or --eval-dir); skipped")
-        return 0
+        stop_missing("the labelled evaluation pages", "Point CORPUSKIT_EVAL_DIR (or --eval-dir) at them.")
     py312 = venv312_python(args.venv312)  # fails, saying how to make it, when it is missing
     he = load_html_eval(ed)
     fns, missing = extractors()
+    if missing:  # a figure against a peer that did not run is no figure
+        stop_missing(f"the peer extractor(s) {', '.join(missing)}", "Install them: pip install -e '.[bench]'")
     names = list(fns)
     split = json.loads(SPLIT_FILE.read_text(encoding="utf-8"))
     held = set(split["held_out"])
@@ -294,8 +296,6 @@ def main() -> int:
               f"median of rounds), {sr['pages_per_s_median_latency']:.1f}x (median page latency)"
               + (f", {sr['held_out_total_of_best_latencies']:.1f}x on the held-out half"
                  if sr["held_out_total_of_best_latencies"] else ""))
-    if missing:
-        print(f"not installed, skipped: {', '.join(missing)} (pip install -e '.[bench]')")
     path = save("html2text", results)
     print(f"wrote {path.relative_to(ROOT)}")
     return 0
