@@ -162,11 +162,18 @@ def add_stage_command(app: typer.Typer, name: str) -> None:
     if issubclass(cls, SourceStage) and cls.input_help:
         common[0] = ("inputs", Optional[list[str]], typer.Argument(
             None, metavar="INPUT...", help=cls.input_help, show_default=False))
+    register_command(app, name, cls, command, common, params)
+
+
+def register_command(app: typer.Typer, name: str, cls: type[Stage], command: Any,
+                     common: list, params: list) -> None:
+    """Give `command(**kw)` the typer signature of the common options and the stage's own
+    (typer reads parameters from the signature), and add it to the app."""
     sig_params = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)
                   for n, t, o in common]
     sig_params += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)
                    for n, t, o, _ in params]
-    command.__signature__ = inspect.Signature(sig_params)  # type: ignore[attr-defined]
+    command.__signature__ = inspect.Signature(sig_params)
     command.__annotations__ = {p.name: p.annotation for p in sig_params}
     command.__name__ = name.replace("-", "_")
     app.command(name, help=cls.summary, epilog=_reasons_epilog(cls))(command)

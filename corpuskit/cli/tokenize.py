@@ -3,7 +3,6 @@ stage's options come from its dataclass as for every stage; -o is the output fol
 --workers runs the map side in a process pool (corpuskit.pipeline.tokenize)."""
 from __future__ import annotations
 
-import inspect
 import sys
 import time
 from typing import Any, Optional
@@ -11,7 +10,7 @@ from typing import Any, Optional
 import typer
 
 from corpuskit.cli.common import console, fail, render_summary, render_tables
-from corpuskit.cli.stages import _reasons_epilog, convert_cli_value, stage_cli_params
+from corpuskit.cli.stages import convert_cli_value, register_command, stage_cli_params
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.stage import Table
 from corpuskit.pipeline.tokenize import run_tokenize
@@ -67,14 +66,7 @@ def add_folder_stage_command(app: typer.Typer, name: str) -> None:
                                stats["output"]["bytes"] / 1e6]])], quiet)
         render_summary(name, stats, quiet)
 
-    sig = [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)
-           for n, t, o in _COMMON]
-    sig += [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY, default=o, annotation=t)
-            for n, t, o, _ in params]
-    command.__signature__ = inspect.Signature(sig)  # type: ignore[attr-defined]
-    command.__annotations__ = {p.name: p.annotation for p in sig}
-    command.__name__ = name.replace("-", "_")
-    app.command(name, help=cls.summary, epilog=_reasons_epilog(cls))(command)
+    register_command(app, name, cls, command, _COMMON, params)
 
 
 class _UnitProgress:
