@@ -445,6 +445,9 @@ SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
               "aiohttp gather loop; warcio."),
     "frame": ("The frame's cost (pass-through) and normalize", None,
               "Data: JSONL generated from sample_data (no labels). Peer: a bare orjson loads + dumps script."),
+    "tokenize_memory": ("tokenize: peak memory as the corpus grows", None,
+                        "Data: generated from the development sets' article texts (rotations and cuts of their "
+                        "paragraphs; no labels). No peer: the figure is the growth of peak memory with the corpus."),
     "ray": ("--engine ray vs the local engine", None,
             "Data: synthetic documents of tests/corpus.py (no labels). Peer: corpuskit's own local engine."),
 }
