@@ -184,8 +184,9 @@ def profile_sections(stats: dict) -> list[str]:
                 figure_html("languages", bar_chart_svg(
                     [k for k, _ in top], [v for _, v in top], title="documents kept per language",
                     value_fmt=lambda v: f"{int(v):,} ({v / total:.1%})", color=PALETTE[4])),
-                note="Of the output: meta.lang (set by filter-lang), else the script: und-Hani "
-                     "(Chinese characters), und-Jpan, und-Hang, und-Latn, or und. The top 9, then other."))
+                note="Of the output, by meta.lang (set by filter-lang); und: records without it. The top 9, "
+                     "then other." + (" Without filter-lang, tokenize-stats names records by their script."
+                                      if "filter-lang" not in prof.get("stage_names", []) else "")))
     reasons = prof.get("top_reasons") or []
     if reasons:
         n_in = prof.get("records_in") or 1
@@ -215,7 +216,7 @@ def profile_sections(stats: dict) -> list[str]:
             "Duplicate cluster sizes",
             figure_html("clusters", histogram_svg(hist[:last + 1], edges[:last + 2], title="clusters by size",
                                                   x_label="documents in the cluster (bins 2, 3, 4, 5-9, 10-19 ...)",
-                                                  y_label="clusters", color=PALETTE[6])),
+                                                  y_label="clusters", color=PALETTE[6], show_counts=True)),
             note=f"From dedup: {n_clusters:,} clusters of 2 or more documents; each keeps one "
                  f"({dups:,} documents removed as duplicates). Unique documents (size 1) are not shown."))
     return secs

@@ -67,9 +67,10 @@ def _nice_max(v: float, counts: bool = True) -> float:
 
 def histogram_svg(counts: Sequence[int], edges: Sequence[float], *, title: str = "",
                   x_label: str = "", y_label: str = "documents", width: int = 560,
-                  height: int = 240, color: str = PALETTE[0]) -> str:
+                  height: int = 240, color: str = PALETTE[0], show_counts: bool = False) -> str:
     """Vertical bars, one per bin [edges[i], edges[i+1]), drawn at equal width (so log-spaced
-    bins read as a log axis). Each bar has a tooltip with its range and count."""
+    bins read as a log axis). Each bar has a tooltip with its range and count; `show_counts`
+    also prints the count above each bar that has one."""
     counts = list(counts)
     if len(edges) != len(counts) + 1:
         raise ValueError("histogram_svg: need len(edges) == len(counts) + 1")
@@ -92,6 +93,8 @@ def histogram_svg(counts: Sequence[int], edges: Sequence[float], *, title: str =
         rng = f"{human(lo)}" if hi - lo <= 1 else f"{human(lo)}–{human(hi)}"
         out.append(f'<rect x="{x + 1:.1f}" y="{mt + ph - h:.1f}" width="{max(bw - 2, 1):.1f}" '
                    f'height="{h:.1f}" fill="{color}"><title>{esc(rng)}: {c:,}</title></rect>')
+        if show_counts and c:
+            out.append(f'<text x="{x + bw / 2:.1f}" y="{mt + ph - h - 3:.1f}" class="xl">{c:,}</text>')
     step = max(1, (n + 11) // 12)  # at most ~12 x labels
     for i in range(0, len(edges), step):
         x = ml + i * bw

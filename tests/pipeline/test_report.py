@@ -164,7 +164,7 @@ def _chart_corpus(raw):
         text = "\n\n".join(zh_doc(rng, sentences=3 + i % 6) if zh else en_doc(rng, sentences=6 + i % 5)
                              for _ in range(k))
         rec = {"id": f"d{i:02d}", "text": text}
-        if i % 3:  # the others are named by their script
+        if i % 3:  # the others have no language (counted as und)
             rec["meta"] = {"lang": "zh" if zh else "en"}
         recs.append(rec)
         if i % 4 == 3:
@@ -226,7 +226,9 @@ def test_profile_numbers_match_the_corpus(chart_runs):
     assert p["out_docs"] == len(kept) == st["conservation"]["kept"]
     assert p["stage_chars"][-1] == p["out_chars"] == sum(len(r["text"]) for r in kept)
     langs = {r.get("meta", {}).get("lang") for r in kept}
-    assert {"zh", "en"} <= langs and set(p["lang_docs"]) == {"zh", "en", "und-Hani", "und-Latn"}
+    assert langs == {"zh", "en", None} and set(p["lang_docs"]) == {"zh", "en", "und"}
+    assert p["lang_docs"]["und"] == sum(1 for r in kept if "lang" not in r.get("meta", {}))
+    assert p["lang_docs"]["zh"] == sum(1 for r in kept if r.get("meta", {}).get("lang") == "zh")
     assert sum(p["lang_docs"].values()) == len(kept)
     # clusters of 2, 3 and 5 documents
     assert p["cluster_sizes"] == {"2": 1, "3": 1, "5": 1} and p["cluster_hist"][:4] == [1, 1, 0, 1]

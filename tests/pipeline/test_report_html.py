@@ -32,6 +32,15 @@ def test_histogram_bars_proportional_with_tooltips():
     assert "tokens &lt;per&gt; doc" in svg  # escaped
 
 
+def test_histogram_can_print_its_counts():
+    def labels(svg):
+        return [t.text for t in ET.fromstring(svg).iter(f"{NS}text") if t.get("class") == "xl"]
+
+    assert labels(histogram_svg([3, 0, 1200], [2, 3, 4, 5], show_counts=True)) == \
+        ["3", "1,200", "2", "3", "4", "5"]  # the counts of the bars that have one, then the x ticks
+    assert labels(histogram_svg([3, 0, 1200], [2, 3, 4, 5])) == ["2", "3", "4", "5"]
+
+
 def test_histogram_checks_edges():
     with pytest.raises(ValueError):
         histogram_svg([1, 2], [0, 1])
