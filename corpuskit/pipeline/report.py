@@ -212,12 +212,16 @@ def profile_sections(stats: dict) -> list[str]:
         last = max((i for i, v in enumerate(hist) if v), default=0)
         n_clusters = sum(hist)
         dups = sum(s["rejected"] for s in stats["stages"] if s["stage"] == "dedup")
+        if not n_clusters:
+            secs.append(section_html("Duplicate cluster sizes", note="dedup found no duplicates."))
+            return secs
         secs.append(section_html(
             "Duplicate cluster sizes",
             figure_html("clusters", histogram_svg(hist[:last + 1], edges[:last + 2], title="clusters by size",
                                                   x_label="documents in the cluster (bins 2, 3, 4, 5-9, 10-19 ...)",
                                                   y_label="clusters", color=PALETTE[6], show_counts=True)),
-            note=f"From dedup: {n_clusters:,} clusters of 2 or more documents; each keeps one "
+            note=f"From dedup: {n_clusters:,} cluster{'s' if n_clusters != 1 else ''} of 2 or more "
+                 "documents; each keeps one "
                  f"({dups:,} documents removed as duplicates). Unique documents (size 1) are not shown."))
     return secs
 

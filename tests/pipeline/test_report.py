@@ -311,3 +311,16 @@ def test_each_chart_draws_something_in_headless_chromium(chart_runs, tmp_path, s
     assert drawn["empty"] == 0, drawn
     for name in CHARTS:
         assert drawn[name] > 2000, drawn  # bars and labels, not a stray line
+
+
+def test_no_duplicates_draws_no_cluster_chart():
+    from corpuskit.pipeline.profile import summarize
+    from corpuskit.pipeline.report import profile_sections
+
+    stages = [{"stage": "dedup", "in": 3, "kept": 3, "rejected": 0, "reasons": {}}]
+    html = "".join(profile_sections({"stages": stages, "profile": summarize(None, [], stages, {}, 3, {})}))
+    assert "dedup found no duplicates" in html and "chart-clusters" not in html
+    stages[0].update(kept=1, rejected=2, reasons={"exact_duplicate": 2})
+    html = "".join(profile_sections({"stages": stages, "profile": summarize(None, [], stages, {}, 3, {"3": 1})}))
+    assert 'id="chart-clusters"' in html and "1 cluster of 2 or more documents" in html
+    assert "(2 documents removed as duplicates)" in html
