@@ -108,6 +108,11 @@ def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | 
     if prof.get("in_html"):
         note += (f" {prof['in_html']:,} input pages had no text yet and count their HTML characters "
                  "until extracted.")
+    tok = next((s.get("extra", {}) for s in stages if s["stage"] == "tokenize-stats"), {})
+    if tok.get("totals"):
+        note += f" The output's tokens: {tok['totals']['tokens']:,} ({tok['tokenizer']}, tokenize-stats)."
+    elif (stats.get("tokens") or {}).get("tokens") is not None:
+        note += f" The output's tokens: {stats['tokens']['tokens']:,} (tokens/)."
     if sources:
         note += " " + "; ".join(f"{s['stage']} read {s['kept']:,} pages into the input ({s['rejected']:,} "
                                 f"rejected)" for s in sources) + "."

@@ -89,6 +89,9 @@ def test_report_funnel_sizes_tokens_and_duplicate_pairs(tmp_path):
     funnel = html[html.index("documents kept after each stage"):html.index("</svg>", html.index("documents kept"))]
     assert ">input<" in funnel and ">html2text<" in funnel and ">fetch<" not in funnel
     assert "fetch read 2 pages into the input" in html
+    tok = next(s for s in stats["stages"] if s["stage"] == "tokenize-stats")["extra"]["totals"]["tokens"]
+    assert f"The output&#x27;s tokens: {tok:,} (cl100k_base, tokenize-stats)" in html
+    assert "2 input pages had no text yet" in html
     # sizes of a small run in KB, not 0.0 MB
     assert "0.0 MB" not in html and re.search(r">\d+(\.\d)? KB<", html)
     # duplicates: the removed document beside the kept one, with their similarity
@@ -263,6 +266,21 @@ def test_every_chart_is_in_the_report_and_hostile_text_is_escaped(chart_runs):
     assert 'id="chart-clusters"' not in chart_runs["mapped", 2, "html"]
 
 
+# the fill of each chart's bars (corpuskit.pipeline.report_html.PALETTE), as the report draws them
+BAR_COLOURS = {"waterfall-docs": "#4C78A8", "waterfall-chars": "#9D755D", "lengths": "#FF9DA6",
+               "languages": "#72B7B2", "clusters": "#B279A2"}
+
+
+def _colour_pixels(img, box, colour: str) -> int:
+    """Pixels of `box` within 12 of `colour` in every channel."""
+    from PIL import Image, ImageChops
+
+    part = img.crop(box)
+    r, g, b = ImageChops.difference(part, Image.new("RGB", part.size, colour)).split()
+    most = ImageChops.lighter(ImageChops.lighter(r, g), b)
+    return most.point(lambda v: 255 if v <= 12 else 0).histogram()[255]
+
+
 def _drawn_pixels(img, box, bg) -> int:
     """Pixels of `box` in the screenshot that differ from the background colour `bg` by more
     than 40 in some channel (text, bars, lines; not antialiasing noise)."""
@@ -311,6 +329,10 @@ def test_each_chart_draws_something_in_headless_chromium(chart_runs, tmp_path, s
     assert drawn["empty"] == 0, drawn
     for name in CHARTS:
         assert drawn[name] > 2000, drawn  # bars and labels, not a stray line
+    # and the bars themselves: pixels of each chart's bar colour in its box
+    bars = {name: _colour_pixels(img, ((i % 2) * w, (i // 2) * h, (i % 2 + 1) * w, (i // 2 + 1) * h),
+                                 BAR_COLOURS[name]) for i, name in enumerate(boxes) if name in BAR_COLOURS}
+    assert all(n > 500 for n in bars.values()), bars
 
 
 def test_no_duplicates_draws_no_cluster_chart():
