@@ -14,6 +14,9 @@ from typing import Any
 from corpuskit.core.stage import RecordStage, Rejected, Rejection, SourceStage, Stage, StreamStage, set_meta
 
 RejectSink = Callable[[dict], None]
+# meter(i, records) -> records: sees the records stage i kept, in order (the run report counts
+# the characters each stage kept with one)
+Meter = Callable[[int, Iterator[dict]], Iterator[dict]]
 
 
 @dataclass
@@ -68,11 +71,13 @@ def mark_rejected(record: dict, stage: str, rejection: Rejection) -> dict:
 
 class Chain:
     """A chain of stages. `run(records)` yields the kept records; each dropped record is
-    marked and handed to `on_reject` (if given) and counted per stage and reason."""
+    marked and handed to `on_reject` (if given) and counted per stage and reason. A `meter`
+    is put after each stage, on the records it kept."""
 
-    def __init__(self, stages: list[Stage], on_reject: RejectSink | None = None):
+    def __init__(self, stages: list[Stage], on_reject: RejectSink | None = None, meter: Meter | None = None):
         self.stages = stages
         self.on_reject = on_reject
+        self.meter = meter
         self.stats = [StageStats(s.name) for s in stages]
 
     def _reject(self, st: StageStats, stage: Stage, record: dict, rej: Rejection) -> None:
@@ -145,6 +150,8 @@ class Chain:
                 it = self._per_record(stage, st, it)
             else:  # pragma: no cover - protocol misuse
                 raise TypeError(f"{stage!r} is not a stage")
+            if self.meter is not None:
+                it = self.meter(i, iter(it))
         return iter(it)
 
     @staticmethod

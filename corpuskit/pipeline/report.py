@@ -16,7 +16,11 @@ from corpuskit.pipeline.report_html import (
     PALETTE,
     bar_chart_svg,
     cards_html,
+    dual_histogram_svg,
     esc,
+    figure_html,
+    histogram_svg,
+    human,
     human_bytes,
     page_html,
     section_html,
@@ -24,6 +28,7 @@ from corpuskit.pipeline.report_html import (
     stats_report_html,
     stats_sections,
     table_html,
+    waterfall_svg,
 )
 from corpuskit.registry import REGISTRY, get_stage_class
 
@@ -33,15 +38,26 @@ def _is_source(stage: str) -> bool:
     return stage in REGISTRY and issubclass(get_stage_class(stage), SourceStage)
 
 
-def _funnel_svg(stages: list[dict], n_in: int, width: int = 640) -> str:
-    """Records left after each stage, as a horizontal funnel. A source stage (fetch) made part
-    of the input: it is counted in the input bar, not drawn as a step (its `kept` is the pages
-    it read, fewer than the input, and would read as a drop)."""
-    steps = [s for s in stages if not _is_source(s["stage"])]
+def _waterfalls(stats: dict) -> list[str]:
+    """Documents and characters left after each stage, as waterfalls. A source stage (fetch)
+    made part of the input: it is counted in the input row, not drawn as a step (its `kept` is
+    the pages it read, fewer than the input, and would read as a drop)."""
+    prof = stats.get("profile") or {}
+    steps = [s for s in stats["stages"] if not _is_source(s["stage"])]
     labels = ["input"] + [s["stage"] for s in steps]
-    values = [n_in] + [s["kept"] for s in steps]
-    return bar_chart_svg(labels, values, title="records left after each stage", width=width,
-                         value_fmt=lambda v: f"{int(v):,}", color=PALETTE[0], max_bars=40)
+    if "in_docs" in prof:
+        n_in = prof["in_docs"]
+    else:  # a run whose units an older version wrote: no profile
+        c = stats["conservation"]
+        n_in = c["in"] - c["quarantined"] - sum(s["rejected"] for s in stats["stages"] if _is_source(s["stage"]))
+    out = [figure_html("waterfall-docs", waterfall_svg(
+        labels, [n_in] + [s["kept"] for s in steps], title="documents kept after each stage",
+        axis_label="documents", value_fmt=_count))]
+    if "stage_chars" in prof and len(prof["stage_chars"]) == len(steps):
+        out.append(figure_html("waterfall-chars", waterfall_svg(
+            labels, [prof["in_chars"]] + prof["stage_chars"], title="characters kept after each stage",
+            axis_label="characters (not tokens)", value_fmt=human, color=PALETTE[8])))
+    return out
 
 
 def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | None = None) -> str:
@@ -78,18 +94,31 @@ def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | 
                      f"{s.get('seconds', 0):,.1f}"])
     rej_bytes = out.get("rejected_bytes") or {}
     byte_labels = [s["stage"] for s in stages if rej_bytes.get(s["stage"])]
-    parts = [_funnel_svg(stages, c["in"] - c["quarantined"]),
-             table_html(["stage", "in", "kept", "rejected", "removed", "s"], rows)]
+    parts = [*_waterfalls(stats), table_html(["stage", "in", "kept", "rejected", "removed", "s"], rows)]
     if byte_labels:
         parts.append(bar_chart_svg(byte_labels, [rej_bytes[k] for k in byte_labels],
                                    title="bytes removed per stage", color=PALETTE[3],
                                    value_fmt=human_bytes))
     sources = [s for s in stages if _is_source(s["stage"])]
-    note = "Records entering and leaving each stage, in order."
+    prof = stats.get("profile") or {}
+    note = ("What is left after each stage, in order, and what the stage removed (red: count and share "
+            "of what it received) or added (green). The input row is the records that entered the first "
+            "stage. Characters, not tokens (tokens are not counted per stage): the code points of the "
+            "text field.")
+    if prof.get("in_html"):
+        note += (f" {prof['in_html']:,} input pages had no text yet and count their HTML characters "
+                 "until extracted.")
+    tok = next((s.get("extra", {}) for s in stages if s["stage"] == "tokenize-stats"), {})
+    if tok.get("totals"):
+        note += f" The output's tokens: {tok['totals']['tokens']:,} ({tok['tokenizer']}, tokenize-stats)."
+    elif (stats.get("tokens") or {}).get("tokens") is not None:
+        note += f" The output's tokens: {stats['tokens']['tokens']:,} (tokens/)."
     if sources:
         note += " " + "; ".join(f"{s['stage']} read {s['kept']:,} pages into the input ({s['rejected']:,} "
                                 f"rejected)" for s in sources) + "."
     secs.append(section_html("Funnel", *parts, note=note))
+
+    secs.extend(profile_sections(stats))
 
     reason_parts = []
     for i, s in enumerate(stages):
@@ -130,6 +159,76 @@ def render_report_html(stats: dict, samples: dict[str, dict[str, list[dict]]] | 
         secs.append(section_html("Languages", share_bar_svg(list(stats["lengths"]), list(stats["lengths"].values()))))
     return page_html("corpuskit pipeline report", secs,
                      subtitle=f"{c['in']:,} records in · {c['kept']:,} kept · {stats.get('seconds', 0):,.1f} s")
+
+
+def _count(v: float) -> str:
+    return f"{int(v):,}"
+
+
+def profile_sections(stats: dict) -> list[str]:
+    """The corpus charts, from stats.json's `profile` (counted during the run: see
+    corpuskit.pipeline.profile): lengths before and after, language mix, top reject reasons
+    with an example each, duplicate cluster sizes (the waterfalls are in the funnel)."""
+    prof = stats.get("profile") or {}
+    secs: list[str] = []
+    if "in_hist" in prof:
+        secs.append(section_html(
+            "Document lengths",
+            figure_html("lengths", dual_histogram_svg(
+                prof["in_hist"], prof["out_hist"], prof["length_edges"], names=("input", "output"),
+                title="documents by length, before and after", x_label="characters (log bins 1-2-5)")),
+            note=f"Input: the {prof['in_docs']:,} records that entered the first stage; output: the "
+                 f"{prof['out_docs']:,} records kept. Bins are 0, 1, 2, 5, 10, 20, 50 ... characters, "
+                 "each holding lengths from its edge up to the next."))
+        langs = list(prof["lang_docs"].items())
+        if langs:
+            top = langs[:9] + ([("other", sum(v for _, v in langs[9:]))] if len(langs) > 9 else [])
+            total = sum(v for _, v in langs) or 1
+            secs.append(section_html(
+                "Language mix",
+                figure_html("languages", bar_chart_svg(
+                    [k for k, _ in top], [v for _, v in top], title="documents kept per language",
+                    value_fmt=lambda v: f"{int(v):,} ({v / total:.1%})", color=PALETTE[4])),
+                note="Of the output, by meta.lang (set by filter-lang); und: records without it. The top 9, "
+                     "then other." + (" Without filter-lang, tokenize-stats names records by their script."
+                                      if "filter-lang" not in prof.get("stage_names", []) else "")))
+    reasons = prof.get("top_reasons") or []
+    if reasons:
+        n_in = prof.get("records_in") or 1
+        rows = []
+        for r in reasons:
+            ex = r.get("example") or {}
+            cell = (f"<code>{esc(ex.get('id', ''))}</code> {esc(ex.get('detail', ''))}"
+                    f"<div class=\"sample\">{esc(ex.get('text', ''))}</div>") if ex else ""
+            rows.append(f"<tr><td>{esc(r['stage'])}</td><td>{esc(r['reason'])}</td>"
+                        f"<td class=\"n\">{r['count']:,}</td><td class=\"n\">{r['count'] / n_in:.1%}</td>"
+                        f"<td class=\"ex\">{cell}</td></tr>")
+        more = prof.get("reasons_total", len(reasons)) - len(reasons)
+        secs.append(section_html(
+            "Top reject reasons",
+            figure_html("reasons", "<table><thead><tr><th>stage</th><th>reason</th><th>records</th>"
+                        "<th>share of input</th><th>first example</th></tr></thead><tbody>"
+                        + "".join(rows) + "</tbody></table>"),
+            note="Most frequent first; the share is of all records in. The example is the first record "
+                 "the reason removed in input order (text cut to 200 characters)."
+                 + (f" {more} rarer reasons are in stats.json." if more > 0 else "")))
+    if "cluster_hist" in prof:
+        hist, edges = prof["cluster_hist"], prof["cluster_edges"]
+        last = max((i for i, v in enumerate(hist) if v), default=0)
+        n_clusters = sum(hist)
+        dups = sum(s["rejected"] for s in stats["stages"] if s["stage"] == "dedup")
+        if not n_clusters:
+            secs.append(section_html("Duplicate cluster sizes", note="dedup found no duplicates."))
+            return secs
+        secs.append(section_html(
+            "Duplicate cluster sizes",
+            figure_html("clusters", histogram_svg(hist[:last + 1], edges[:last + 2], title="clusters by size",
+                                                  x_label="documents in the cluster (bins 2, 3, 4, 5-9, 10-19 ...)",
+                                                  y_label="clusters", color=PALETTE[6], show_counts=True)),
+            note=f"From dedup: {n_clusters:,} cluster{'s' if n_clusters != 1 else ''} of 2 or more "
+                 "documents; each keeps one "
+                 f"({dups:,} documents removed as duplicates). Unique documents (size 1) are not shown."))
+    return secs
 
 
 def _sample_html(r: dict) -> str:

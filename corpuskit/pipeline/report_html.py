@@ -51,7 +51,11 @@ def token_label(token: str) -> str:
     return "'" + token.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") + "'"
 
 
-def _nice_max(v: float) -> float:
+def _nice_max(v: float, counts: bool = True) -> float:
+    """The top of an axis of 5 ticks: 1, 2, 2.5 or 5 x a power of ten; at least 5 for counts
+    (whole-number ticks)."""
+    if counts and v <= 5:
+        return 5.0
     if v <= 0:
         return 1.0
     mag = 10 ** len(str(int(v))) / 10
@@ -63,9 +67,10 @@ def _nice_max(v: float) -> float:
 
 def histogram_svg(counts: Sequence[int], edges: Sequence[float], *, title: str = "",
                   x_label: str = "", y_label: str = "documents", width: int = 560,
-                  height: int = 240, color: str = PALETTE[0]) -> str:
+                  height: int = 240, color: str = PALETTE[0], show_counts: bool = False) -> str:
     """Vertical bars, one per bin [edges[i], edges[i+1]), drawn at equal width (so log-spaced
-    bins read as a log axis). Each bar has a tooltip with its range and count."""
+    bins read as a log axis). Each bar has a tooltip with its range and count; `show_counts`
+    also prints the count above each bar that has one."""
     counts = list(counts)
     if len(edges) != len(counts) + 1:
         raise ValueError("histogram_svg: need len(edges) == len(counts) + 1")
@@ -77,10 +82,10 @@ def histogram_svg(counts: Sequence[int], edges: Sequence[float], *, title: str =
     out = [_svg_open(width, height, title)]
     if title:
         out.append(f'<text x="{ml}" y="18" class="t">{esc(title)}</text>')
-    for k in range(5):  # horizontal grid and y ticks
-        y = mt + ph - ph * k / 4
+    for k in range(6):  # horizontal grid and y ticks
+        y = mt + ph - ph * k / 5
         out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
-        out.append(f'<text x="{ml - 4}" y="{y + 4:.1f}" class="yl">{esc(human(top * k / 4))}</text>')
+        out.append(f'<text x="{ml - 4}" y="{y + 4:.1f}" class="yl">{esc(human(top * k / 5))}</text>')
     for i, c in enumerate(counts):
         h = ph * c / top
         x = ml + i * bw
@@ -88,6 +93,8 @@ def histogram_svg(counts: Sequence[int], edges: Sequence[float], *, title: str =
         rng = f"{human(lo)}" if hi - lo <= 1 else f"{human(lo)}–{human(hi)}"
         out.append(f'<rect x="{x + 1:.1f}" y="{mt + ph - h:.1f}" width="{max(bw - 2, 1):.1f}" '
                    f'height="{h:.1f}" fill="{color}"><title>{esc(rng)}: {c:,}</title></rect>')
+        if show_counts and c:
+            out.append(f'<text x="{x + bw / 2:.1f}" y="{mt + ph - h - 3:.1f}" class="xl">{c:,}</text>')
     step = max(1, (n + 11) // 12)  # at most ~12 x labels
     for i in range(0, len(edges), step):
         x = ml + i * bw
@@ -126,6 +133,112 @@ def bar_chart_svg(labels: Sequence[str], values: Sequence[float], *, title: str 
                    f'{esc(value_fmt(v))}</text>')
     out.append("</svg>")
     return "".join(out)
+
+
+def waterfall_svg(labels: Sequence[str], values: Sequence[float], *, title: str = "",
+                  axis_label: str = "", value_fmt: Callable[[float], str] = human, width: int = 600,
+                  bar_h: int = 22, color: str = PALETTE[0], label_width: int = 120) -> str:
+    """What is left after each step, one row a step (the first row the input): the bar is what
+    is kept, the segment beside it what the step removed (red) or added (green), labelled
+    with the amount and its share of what the step received."""
+    labels, values = list(labels), list(values)
+    mt = 28 if title else 6
+    rows = max(1, len(values))
+    height = mt + bar_h * rows + 34
+    text_w = 190
+    pw = width - label_width - text_w - 8
+    top = _nice_max(max(values, default=0))
+    x0 = label_width
+    out = [_svg_open(width, height, title)]
+    if title:
+        out.append(f'<text x="4" y="18" class="t">{esc(title)}</text>')
+    for k in range(6):  # vertical grid, x ticks
+        x = x0 + pw * k / 5
+        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{mt}" y2="{mt + bar_h * rows}" class="g"/>')
+        out.append(f'<text x="{x:.1f}" y="{mt + bar_h * rows + 13}" class="xl">{esc(human(top * k / 5))}</text>')
+    if axis_label:
+        out.append(f'<text x="{x0 + pw / 2:.1f}" y="{height - 4}" class="al">{esc(axis_label)}</text>')
+    for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
+        y = mt + i * bar_h
+        w = pw * v / top
+        short = lab if len(lab) <= 18 else lab[:17] + "…"
+        out.append(f'<text x="{x0 - 6}" y="{y + bar_h * 0.7:.1f}" class="bl">{esc(short)}</text>')
+        out.append(f'<rect x="{x0}" y="{y + 3}" width="{max(w, 1):.1f}" height="{bar_h - 6}" fill="{color}">'
+                   f'<title>{esc(lab)}: {esc(value_fmt(v))} kept</title></rect>')
+        note = esc(value_fmt(v))
+        if i:
+            prev = values[i - 1]
+            d = prev - v
+            if d:
+                lo, hi = sorted((v, prev))
+                cls, sign = ("drop", "−") if d > 0 else ("gain", "+")
+                share = f" ({abs(d) / prev:.1%})" if prev else ""
+                out.append(f'<rect x="{x0 + pw * lo / top:.1f}" y="{y + 3}" width="{max(pw * (hi - lo) / top, 1):.1f}" '
+                           f'height="{bar_h - 6}" class="{cls}"><title>{esc(lab)}: {sign}{esc(value_fmt(abs(d)))}'
+                           f'{share}</title></rect>')
+                note += f' <tspan class="{cls}t">{sign}{esc(value_fmt(abs(d)))}{share}</tspan>'
+        out.append(f'<text x="{x0 + pw + 6}" y="{y + bar_h * 0.7:.1f}" class="bv">{note}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def dual_histogram_svg(a: Sequence[int], b: Sequence[int], edges: Sequence[float], *,
+                       names: tuple[str, str] = ("before", "after"), title: str = "", x_label: str = "",
+                       y_label: str = "documents", width: int = 600, height: int = 260,
+                       colors: tuple[str, str] = (PALETTE[7], PALETTE[0])) -> str:
+    """Two histograms on the same bins (log-spaced: drawn at equal width, so the axis reads as a
+    log axis), side by side in each bin, on one y scale; bins empty in both are trimmed from
+    the ends. The last bin also holds everything above it."""
+    a, b = list(a), list(b)
+    if not (len(a) == len(b) == len(edges) - 1):
+        raise ValueError("dual_histogram_svg: need len(a) == len(b) == len(edges) - 1")
+    n_bins = len(a)
+    used = [i for i in range(len(a)) if a[i] or b[i]]
+    lo, hi = (used[0], used[-1] + 1) if used else (0, min(1, len(a)))
+    a, b, edges = a[lo:hi], b[lo:hi], list(edges)[lo:hi + 1]
+    ml, mr, mt, mb = 52, 18, 46 if title else 28, 46
+    pw, ph = width - ml - mr, height - mt - mb
+    top = _nice_max(max(a + b, default=0))
+    n = max(1, len(a))
+    bw = pw / n
+    out = [_svg_open(width, height, title)]
+    if title:
+        out.append(f'<text x="{ml}" y="18" class="t">{esc(title)}</text>')
+    ly = mt - 12
+    for j, (nm, c) in enumerate(zip(names, colors, strict=True)):
+        lx = ml + j * 160
+        out.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{c}"/>')
+        out.append(f'<text x="{lx + 14}" y="{ly}" class="lg">{esc(nm)} ({sum((a, b)[j]):,})</text>')
+    for k in range(6):
+        y = mt + ph - ph * k / 5
+        out.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{y:.1f}" y2="{y:.1f}" class="g"/>')
+        out.append(f'<text x="{ml - 4}" y="{y + 4:.1f}" class="yl">{esc(human(top * k / 5))}</text>')
+    last = len(a) - 1
+    open_last = hi == n_bins  # the last bin drawn is the one that holds everything above
+    for i in range(len(a)):
+        rng = f"{human(edges[i])}" if edges[i + 1] - edges[i] <= 1 else f"{human(edges[i])}–{human(edges[i + 1])}"
+        if i == last and open_last:
+            rng = f"≥{human(edges[i])}"
+        for j, (c, vals) in enumerate(((colors[0], a), (colors[1], b))):
+            h = ph * vals[i] / top
+            x = ml + i * bw + 1 + j * (bw - 2) / 2
+            out.append(f'<rect x="{x:.1f}" y="{mt + ph - h:.1f}" width="{max((bw - 2) / 2, 1):.1f}" '
+                       f'height="{h:.1f}" fill="{c}"><title>{esc(names[j])}, {esc(rng)}: {vals[i]:,}</title></rect>')
+    step = max(1, (n + 11) // 12)
+    for i in range(0, len(edges), step):
+        out.append(f'<text x="{ml + i * bw:.1f}" y="{mt + ph + 14}" class="xl">{esc(human(edges[i]))}</text>')
+    if x_label:
+        out.append(f'<text x="{ml + pw / 2:.1f}" y="{height - 6}" class="al">{esc(x_label)}</text>')
+    if y_label:
+        out.append(f'<text x="12" y="{mt + ph / 2:.1f}" class="al" '
+                   f'transform="rotate(-90 12 {mt + ph / 2:.1f})">{esc(y_label)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def figure_html(name: str, svg: str) -> str:
+    """A chart in the report, named (id="chart-NAME") so that a test or a reader can find it."""
+    return f'<figure class="chart" id="chart-{esc(name)}">{svg}</figure>'
 
 
 def share_bar_svg(labels: Sequence[str], values: Sequence[float], *, title: str = "",
@@ -205,6 +318,18 @@ svg .t{{font-size:13px;font-weight:600}} svg .g{{stroke:#e5e7eb}}
 svg .yl{{font-size:10px;text-anchor:end}} svg .xl{{font-size:10px;text-anchor:middle}}
 svg .al{{font-size:11px;text-anchor:middle;fill:#555}}
 svg .bl{{font-size:11px;text-anchor:end}} svg .bv{{font-size:11px}} svg .lg{{font-size:11px}}
+figure.chart{{margin:0}} svg .drop{{fill:#E45756;opacity:.6}} svg .gain{{fill:#54A24B;opacity:.6}}
+svg .dropt{{fill:#B91C1C}} svg .gaint{{fill:#15803D}}
+td.ex{{white-space:normal;max-width:560px;font-size:12px}} td.ex code{{font-size:11px}}
+@media (prefers-color-scheme: dark){{
+body{{background:#111827;color:#e5e7eb}} header{{background:#030712}}
+section{{background:#1f2937;border-color:#374151}} .note{{color:#9ca3af}}
+.card{{background:#111827;border-color:#374151}} .card .k{{color:#9ca3af}}
+th{{background:#374151}} th,td{{border-color:#374151}}
+.sample{{background:#111827;color:#d1d5db}}
+svg text{{fill:#e5e7eb}} svg .g{{stroke:#374151}} svg .al{{fill:#9ca3af}}
+svg .dropt{{fill:#F87171}} svg .gaint{{fill:#86EFAC}}
+}}
 """
 
 
@@ -212,6 +337,7 @@ def page_html(title: str, sections: Sequence[str], subtitle: str = "") -> str:
     sub = f"<p>{esc(subtitle)}</p>" if subtitle else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<meta name="color-scheme" content="light dark">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head>"
             f"<body><header><h1>{esc(title)}</h1>{sub}</header><main>{''.join(sections)}</main>"
             f"<footer class=\"note\">Chinese text is drawn with {', '.join(CJK_FONTS)} (the first "

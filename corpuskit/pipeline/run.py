@@ -47,6 +47,7 @@ from corpuskit.io.columnar import ParquetRecordWriter
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, loads_exact, write_json_atomic
 from corpuskit.pipeline.config import SUFFIX, PipelineConfig
 from corpuskit.pipeline.plan import iter_units, plan_inputs
+from corpuskit.pipeline.profile import Profile, example, summarize
 from corpuskit.pipeline.remote import run_to_remote
 from corpuskit.pipeline.report import (
     add_kept_snippets,
@@ -246,7 +247,7 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                              for s in live]})
 
     unit_keys, resumed, workers = executor.map_units(
-        iter_units(plan, cfg.unit_lines, cfg.unit_bytes, cfg.limit), UnitRunner(mapped, cfg.strict), units_dir, note)
+        iter_units(plan, cfg.unit_lines, cfg.unit_bytes, cfg.limit), UnitRunner(mapped, cfg.strict, profile_output=not streamed), units_dir, note)
     if progress is not None:
         progress({"phase": "reduce", "units": done, "bytes": live_bytes[0],
                   "seconds": time.perf_counter() - t0, "stages": []})
@@ -264,6 +265,9 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         stage_stats = [StageStats(s.name) for s in stages]
         warc_skipped: Counter = Counter()  # WARC records that are not pages, by type
         bad_files: list[dict] = []  # inputs that could not be read to their end (keep going)
+        # the report's profile: the units' counters added up, in unit order
+        prof: Profile | None = Profile(len(stages), mapped[0].text_field,
+                                       getattr(mapped[0], "html_field", "html"))
         for key in unit_keys:
             st = orjson.loads((units_dir / key / "stats.json").read_bytes())
             src = st["source"]
@@ -277,6 +281,10 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                                  bad=Counter(rd["bad_records"])))
             for s, d in zip(stage_stats, st["stages"]):
                 s.merge(d)
+            if prof is not None and "profile" in st:
+                prof.merge(st["profile"], output=not streamed)
+            else:  # a unit an older version wrote: no profile for this run
+                prof = None
         # sample a few rejected records per stage and reason for the report while copying
         samples: dict[str, dict[str, list[dict]]] = {}
         wanted = {s.stage: set(s.rejected) for s in stage_stats}
@@ -311,11 +319,14 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                 wanted.setdefault(st_name, set()).add(rec["meta"]["rejected"]["reason"])
                 _take_sample(samples, wanted, st_name, rec)
 
-            chain = Chain(streamed, on_reject=on_stream_reject)
+            chain = Chain(streamed, on_reject=on_stream_reject,
+                          meter=prof.meter(offset=len(mapped)) if prof is not None else None)
             # the text of cluster survivors, for the report's duplicate pairs (bounded)
             survivors: dict[str, str] = {}
             for rec in chain.run(kept_records()):
                 out.write(rec)
+                if prof is not None:
+                    prof.count_output(rec)
                 meta = rec.get("meta")
                 dd = meta.get("dedup") if isinstance(meta, dict) else None
                 if isinstance(dd, dict) and dd.get("cluster_size", 1) > 1 and len(survivors) < MAX_SURVIVORS:
@@ -366,6 +377,13 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         if tokens is not None:
             stats["tokens"] = tokens
         stats["run"]["fingerprint"] = fp  # of the inputs and configuration: see is_up_to_date
+        dedup = next((s for s in stage_stats if s.stage == "dedup"), None)
+        # the first record each reason rejected, in input order (the samples are taken in unit order)
+        examples = {st_name: {r: example(recs[0]) for r, recs in by_reason.items() if recs}
+                    for st_name, by_reason in samples.items()}
+        stats["profile"] = summarize(prof, [s.name for s in stages], stats["stages"], examples,
+                                     stats["conservation"]["in"],
+                                     dedup.extra.get("cluster_sizes") if dedup is not None else None)
         stats["rejected_path"] = str(clean_p / "rejected")
         stats["bad_records_path"] = str(clean_p / "quarantine" / "bad_records.jsonl")
         write_json_atomic(str(build / "stats.json"), stats)

@@ -21,6 +21,7 @@ from corpuskit.core.stage import Rejected, Stage
 from corpuskit.io.jsonl import ReadStats, RecordWriter, parse_lines
 from corpuskit.io.sources import html_file_record, iter_warc
 from corpuskit.pipeline.plan import Unit
+from corpuskit.pipeline.profile import Profile
 from corpuskit.pipeline.state import publish_unit
 
 UNIT_SUFFIX = ".jsonl.zst"  # intermediate files: fast zstd
@@ -34,13 +35,17 @@ class UnitRunner:
 
     stages: list[Stage]
     strict: bool = False
+    # count the kept records as the run's output (lengths, languages) for the report: False
+    # when whole-stream stages follow, which count the output themselves
+    profile_output: bool = True
 
     def __call__(self, unit: Unit, units_dir: Path) -> dict:
-        return run_unit(self.stages, self.strict, unit, Path(units_dir))
+        return run_unit(self.stages, self.strict, unit, Path(units_dir), self.profile_output)
 
 
-def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path) -> dict:
-    """Run the per-record stages over one unit and write its folder atomically."""
+def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path, profile_output: bool = True) -> dict:
+    """Run the per-record stages over one unit and write its folder atomically; its
+    stats.json has the counters and the report's profile of the unit (corpuskit.pipeline.profile)."""
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{unit.key}-", dir=str(units)))
     try:
         rs = ReadStats(files=1 if unit.index == 0 else 0, lines=len(unit.lines),
@@ -66,9 +71,15 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path) -> dict
                                   known_bad=unit.bad_rows, id_field=first.id_field)
         else:
             records = _source_records(unit, rs, source, on_reject, None if strict else bad_files)
-        chain = Chain(stages, on_reject=on_reject)
-        for rec in chain.run(records):
-            kept.write(rec)
+        prof = Profile(len(stages), first.text_field, getattr(first, "html_field", "html"))
+        chain = Chain(stages, on_reject=on_reject, meter=prof.meter())
+        if profile_output:
+            for rec in chain.run(prof.count_input(records)):
+                kept.write(rec)
+                prof.count_output(rec)
+        else:
+            for rec in chain.run(prof.count_input(records)):
+                kept.write(rec)
         kept.close()
         bad.close()
         for w in rejected.values():
@@ -77,7 +88,8 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path) -> dict
                  "bad_files": bad_files,
                  "stages": [s.as_dict() | {"seconds": s.seconds} for s in chain.stats],
                  "kept": kept.count, "kept_bytes": kept.bytes,
-                 "rejected_bytes": {k: w.bytes for k, w in rejected.items()}}
+                 "rejected_bytes": {k: w.bytes for k, w in rejected.items()},
+                 "profile": prof.as_dict()}
         (tmp / "stats.json").write_bytes(orjson.dumps(stats))
         publish_unit(tmp, units / unit.key)
         return stats

@@ -7,6 +7,7 @@ import subprocess
 import orjson
 import pytest
 
+from corpuskit.io.jsonl import iter_line_batches
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -85,9 +86,12 @@ def test_report_funnel_sizes_tokens_and_duplicate_pairs(tmp_path):
     stats = orjson.loads((clean / "stats.json").read_bytes())
     assert [s["stage"] for s in stats["stages"]][0] == "fetch"
     # the funnel: input, then the filtering stages; fetch is part of the input, not a step
-    funnel = html[html.index("records left after each stage"):html.index("</svg>", html.index("records left"))]
+    funnel = html[html.index("documents kept after each stage"):html.index("</svg>", html.index("documents kept"))]
     assert ">input<" in funnel and ">html2text<" in funnel and ">fetch<" not in funnel
     assert "fetch read 2 pages into the input" in html
+    tok = next(s for s in stats["stages"] if s["stage"] == "tokenize-stats")["extra"]["totals"]["tokens"]
+    assert f"The output&#x27;s tokens: {tok:,} (cl100k_base, tokenize-stats)" in html
+    assert "2 input pages had no text yet" in html
     # sizes of a small run in KB, not 0.0 MB
     assert "0.0 MB" not in html and re.search(r">\d+(\.\d)? KB<", html)
     # duplicates: the removed document beside the kept one, with their similarity
@@ -140,3 +144,205 @@ def test_report_draws_chinese_with_the_named_cjk_font(tmp_path):
 
     chinese, tofu, other = shot("北京天气很好", "zh"), shot("\ue000" * 6, "tofu"), shot("上海人很多", "zh2")
     assert chinese != tofu and chinese != other
+
+
+# ------------------------------------------------------------------ the corpus charts
+CHARTS = ("waterfall-docs", "waterfall-chars", "lengths", "languages", "reasons", "clusters")
+HOSTILE = "<script>alert('pwn')</script><img src=x onerror=alert(1)> 短"
+
+
+def _chart_corpus(raw):
+    """Chinese and English documents of many lengths, short ones (filter-short), duplicate
+    clusters of 2, 3 and 5 (dedup), a hostile short record first and a bad line; cut into
+    units of 6 lines so that every reason is met in several units."""
+    import random
+
+    from tests.corpus import en_doc, zh_doc
+
+    rng = random.Random(11)
+    recs = [{"id": "evil", "text": HOSTILE}]
+    for i in range(24):
+        zh = i % 2 == 0
+        k = 1 + (i * 7) % 5  # articles in the document: lengths from ~70 to ~2,500 characters
+        text = "\n\n".join(zh_doc(rng, sentences=3 + i % 6) if zh else en_doc(rng, sentences=6 + i % 5)
+                             for _ in range(k))
+        rec = {"id": f"d{i:02d}", "text": text}
+        if i % 3:  # the others have no language (counted as und)
+            rec["meta"] = {"lang": "zh" if zh else "en"}
+        recs.append(rec)
+        if i % 4 == 3:
+            recs.append({"id": f"short{i:02d}", "text": f"only a few words {i}"})
+    for src, copies in (("d02", 1), ("d05", 2), ("d08", 4)):  # clusters of 2, 3 and 5
+        text = next(r["text"] for r in recs if r["id"] == src)
+        recs += [{"id": f"{src}-copy{k}", "text": text} for k in range(copies)]
+    raw.mkdir(parents=True, exist_ok=True)
+    lines = [orjson.dumps(r) for r in recs]
+    lines.insert(9, b"{oops")
+    (raw / "a.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    return recs
+
+
+@pytest.fixture(scope="module")
+def chart_runs(tmp_path_factory):
+    """One corpus through filter-short, normalize and dedup with 2 workers and with 1, and
+    through the per-record stages alone with 2 workers and with 1."""
+    base = tmp_path_factory.mktemp("charts")
+    recs = _chart_corpus(base / "raw")
+    out = {"recs": recs, "base": base}
+    for chain in ("dedup", "mapped"):
+        # filter-short before normalize: normalize would strip the hostile record's tags
+        stages = ["filter-short", "normalize"] + (["dedup"] if chain == "dedup" else [])
+        for workers in (2, 1):
+            clean = base / f"clean-{chain}-{workers}"
+            out[chain, workers] = run_pipeline(str(base / "raw"), str(clean), PipelineConfig(
+                stages=stages, workers=workers, unit_lines=6))
+            out[chain, workers, "html"] = (clean / "report.html").read_text(encoding="utf-8")
+    return out
+
+
+def test_profile_does_not_depend_on_the_number_of_workers(chart_runs):
+    from corpuskit.pipeline.report import _waterfalls, profile_sections
+
+    for chain in ("dedup", "mapped"):
+        two, one = chart_runs[chain, 2], chart_runs[chain, 1]
+        assert two["run"]["units"] > 4 and two["run"]["workers"] == 2
+        assert two["profile"] == one["profile"]
+        assert profile_sections(two) == profile_sections(one) and _waterfalls(two) == _waterfalls(one)
+    # the output side is the same whether counted in the units or after the stream stages
+    d, m = chart_runs["dedup", 2]["profile"], chart_runs["mapped", 2]["profile"]
+    assert d["in_hist"] == m["in_hist"] and d["stage_chars"][:2] == m["stage_chars"]
+    assert sum(m["out_hist"]) == chart_runs["mapped", 2]["conservation"]["kept"]
+
+
+def test_profile_numbers_match_the_corpus(chart_runs):
+    from corpuskit.pipeline.profile import length_bin
+
+    st, recs = chart_runs["dedup", 2], chart_runs["recs"]
+    p = st["profile"]
+    assert p["in_docs"] == len(recs) and p["in_chars"] == sum(len(r["text"]) for r in recs)
+    hist = [0] * len(p["in_hist"])
+    for r in recs:
+        hist[length_bin(len(r["text"]))] += 1
+    assert p["in_hist"] == hist
+    kept = [orjson.loads(x) for f in sorted((chart_runs["base"] / "clean-dedup-2" / "data").iterdir())
+            for _, lines, _ in iter_line_batches(str(f)) for x in lines]
+    assert p["out_docs"] == len(kept) == st["conservation"]["kept"]
+    assert p["stage_chars"][-1] == p["out_chars"] == sum(len(r["text"]) for r in kept)
+    langs = {r.get("meta", {}).get("lang") for r in kept}
+    assert langs == {"zh", "en", None} and set(p["lang_docs"]) == {"zh", "en", "und"}
+    assert p["lang_docs"]["und"] == sum(1 for r in kept if "lang" not in r.get("meta", {}))
+    assert p["lang_docs"]["zh"] == sum(1 for r in kept if r.get("meta", {}).get("lang") == "zh")
+    assert sum(p["lang_docs"].values()) == len(kept)
+    # clusters of 2, 3 and 5 documents
+    assert p["cluster_sizes"] == {"2": 1, "3": 1, "5": 1} and p["cluster_hist"][:4] == [1, 1, 0, 1]
+
+
+def test_reason_example_is_the_first_in_input_order(chart_runs):
+    """The example of each reason is the earliest record in the input, with 2 workers as with 1,
+    whichever unit finished first: too_few_words' is the first record, exact_duplicate's the
+    first copy."""
+    for workers in (2, 1):
+        top = {r["reason"]: r for r in chart_runs["dedup", workers]["profile"]["top_reasons"]}
+        assert top["too_few_words"]["example"]["id"] == "evil"
+        assert top["too_few_words"]["count"] == 7
+        assert top["exact_duplicate"]["example"]["id"] == "d02-copy0"
+        assert top["exact_duplicate"]["count"] == 7
+        assert top["exact_duplicate"]["example"]["detail"] == "kept d02"
+
+
+def test_every_chart_is_in_the_report_and_hostile_text_is_escaped(chart_runs):
+    html = chart_runs["dedup", 2, "html"]
+    for name in CHARTS:
+        assert html.count(f'id="chart-{name}"') == 1, name
+    assert "<script" not in html and "<img" not in html and "onerror=alert(1)&gt;" in html
+    assert "&lt;script&gt;alert(&#x27;pwn&#x27;)&lt;/script&gt;" in html
+    # the waterfall labels the drop of each stage: filter-short removed 7 records
+    docs = html[html.index('id="chart-waterfall-docs"'):]
+    docs = docs[:docs.index("</figure>")]
+    n = len(chart_runs["recs"])
+    assert ">filter-short<" in docs and f"−7 ({7 / n:.1%})" in docs and f"−7 ({7 / (n - 7):.1%})" in docs
+    assert "characters (not tokens)" in html
+    # without dedup there are no clusters to draw
+    assert 'id="chart-clusters"' not in chart_runs["mapped", 2, "html"]
+
+
+# the fill of each chart's bars (corpuskit.pipeline.report_html.PALETTE), as the report draws them
+BAR_COLOURS = {"waterfall-docs": "#4C78A8", "waterfall-chars": "#9D755D", "lengths": "#FF9DA6",
+               "languages": "#72B7B2", "clusters": "#B279A2"}
+
+
+def _colour_pixels(img, box, colour: str) -> int:
+    """Pixels of `box` within 12 of `colour` in every channel."""
+    from PIL import Image, ImageChops
+
+    part = img.crop(box)
+    r, g, b = ImageChops.difference(part, Image.new("RGB", part.size, colour)).split()
+    most = ImageChops.lighter(ImageChops.lighter(r, g), b)
+    return most.point(lambda v: 255 if v <= 12 else 0).histogram()[255]
+
+
+def _drawn_pixels(img, box, bg) -> int:
+    """Pixels of `box` in the screenshot that differ from the background colour `bg` by more
+    than 40 in some channel (text, bars, lines; not antialiasing noise)."""
+    from PIL import Image, ImageChops
+
+    part = img.crop(box)
+    r, g, b = ImageChops.difference(part, Image.new("RGB", part.size, bg)).split()
+    most = ImageChops.lighter(ImageChops.lighter(r, g), b)
+    return most.point(lambda v: 255 if v > 40 else 0).histogram()[255]
+
+
+@pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CORPUSKIT_REQUIRE_BROWSER"),
+                    reason="Chromium is not installed (.ci/run installs it)")
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_each_chart_draws_something_in_headless_chromium(chart_runs, tmp_path, scheme):
+    """Each chart of the report, with the report's own style, in its own fixed box of one page
+    (and one empty box, the control), screenshot once: every chart's box has drawn pixels
+    (text and bars, not the background), the empty box none. In the light and the dark scheme."""
+    html = chart_runs["dedup", 2, "html"]
+    style = re.search(r"<style>.*?</style>", html, re.S).group(0)
+    figs = {m.group(1): m.group(0) for m in re.finditer(r'<figure class="chart" id="chart-([\w-]+)">.*?</figure>',
+                                                        html, re.S)}
+    assert set(figs) == set(CHARTS)
+    w, h = 640, 420
+    boxes = list(CHARTS) + ["empty"]
+    cells = "".join(f'<div style="position:absolute;left:{(i % 2) * w}px;top:{(i // 2) * h}px;width:{w}px;'
+                    f'height:{h}px;overflow:hidden">{figs.get(name, "")}</div>' for i, name in enumerate(boxes))
+    page = tmp_path / "charts.html"
+    page.write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><meta name="color-scheme" '
+                    f'content="light dark">{style}</head><body style="margin:0">{cells}</body></html>',
+                    encoding="utf-8")
+    shot = tmp_path / "charts.png"
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--hide-scrollbars",
+             f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={2 * w},{4 * h}"]
+    if scheme == "dark":
+        flags.append("--force-dark-mode")
+    subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", page.as_uri()], capture_output=True,
+                   timeout=120, check=True)
+    from PIL import Image
+
+    img = Image.open(shot).convert("RGB")
+    bg = img.getpixel((w * 2 - 2, h * 4 - 2))  # the page's background, beside the last box
+    assert (sum(bg) < 120) == (scheme == "dark"), bg  # the scheme was applied
+    drawn = {name: _drawn_pixels(img, ((i % 2) * w, (i // 2) * h, (i % 2 + 1) * w, (i // 2 + 1) * h), bg)
+             for i, name in enumerate(boxes)}
+    assert drawn["empty"] == 0, drawn
+    for name in CHARTS:
+        assert drawn[name] > 2000, drawn  # bars and labels, not a stray line
+    # and the bars themselves: pixels of each chart's bar colour in its box
+    bars = {name: _colour_pixels(img, ((i % 2) * w, (i // 2) * h, (i % 2 + 1) * w, (i // 2 + 1) * h),
+                                 BAR_COLOURS[name]) for i, name in enumerate(boxes) if name in BAR_COLOURS}
+    assert all(n > 500 for n in bars.values()), bars
+
+
+def test_no_duplicates_draws_no_cluster_chart():
+    from corpuskit.pipeline.profile import summarize
+    from corpuskit.pipeline.report import profile_sections
+
+    stages = [{"stage": "dedup", "in": 3, "kept": 3, "rejected": 0, "reasons": {}}]
+    html = "".join(profile_sections({"stages": stages, "profile": summarize(None, [], stages, {}, 3, {})}))
+    assert "dedup found no duplicates" in html and "chart-clusters" not in html
+    stages[0].update(kept=1, rejected=2, reasons={"exact_duplicate": 2})
+    html = "".join(profile_sections({"stages": stages, "profile": summarize(None, [], stages, {}, 3, {"3": 1})}))
+    assert 'id="chart-clusters"' in html and "1 cluster of 2 or more documents" in html
+    assert "(2 documents removed as duplicates)" in html

@@ -238,6 +238,9 @@ class Dedup(StreamStage):
                 "exact_checks_skipped_over_memory_budget": self._stats_exact_skipped,
                 "exact_duplicate": 0, "near_duplicate": 0,
                 "clusters": int(np.count_nonzero(size > 1)),
+                # cluster size -> how many clusters have it (size 1, a unique document, left out)
+                "cluster_sizes": {str(int(v)): int(c) for v, c in
+                                  zip(*np.unique(size[size > 1], return_counts=True))},
                 "spill_bytes": p1.spill_bytes,
                 "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
             }
