@@ -48,6 +48,17 @@ DATA_DIR = ASSETS / "stopwords"
 BULLETS = ("•", "-", "*", "·", "●", "◦", "▪", "■", "►", "‣", "⁃", "○", "◆", "◇", "□", "✓", "✔", "➢", "→")
 _HAS_ALPHA = re.compile(r"[^\W\d_]")
 _SYMBOL_TOKEN = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")  # a whitespace token with no letter or digit
+# A Han character followed by its pinyin in brackets: "烟(yan)", "台（tái）", "市(shi4)".
+_PINYIN_NOTE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff][(\uff08][a-z\u00fc\u0101\u00e1\u01ce\u00e0\u0113\u00e9\u011b"
+                          "\u00e8\u012b\u00ed\u01d0\u00ec\u014d\u00f3\u01d2\u00f2\u016b\u00fa\u01d4\u00f9\u01d6"
+                          "\u01d8\u01da\u01dc]{1,6}[1-5]?[)\uff09]")
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+# A clause: text between Chinese or Western punctuation, separators and line breaks (a title in
+# 《》 stays inside its clause: repeating a book's name is not stuffing).
+_CLAUSE_SPLIT = re.compile("[\uff0c\u3002\uff01\uff1f\uff1b\uff1a\u3001,.!?;:|_/\\\n\t \u3000\\-\u2014\u00b7"
+                           "\uff08\uff09()\u201c\u201d\"\u3010\u3011\\[\\]]+")
+_INNER_SENTENCE_END = re.compile("[\u3002\uff01\uff1f]")
+_PROMPT_END = ("?", "\uff1f", ":", "\uff1a")
 # Odd 64-bit multiplier for the polynomial n-gram hash (wraps modulo 2**64 in numpy).
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 
@@ -98,11 +109,24 @@ def _parse_ngram_spec(spec: str, option: str) -> tuple[tuple[int, float], ...]:
     return tuple(sorted(out))
 
 
-def find_duplicates(items: list[str]) -> tuple[int, int]:
-    """(number of items that repeat an earlier one, their characters): Gopher's measure."""
+def find_duplicates(items: list[str], prompts: bool = False) -> tuple[int, int]:
+    """(number of items that repeat an earlier one, their characters): Gopher's measure.
+
+    With `prompts`, a repeated item that ends in a question mark or a colon and is followed by a
+    different item each time (an interview putting one question to several people, "问：" before
+    each answer) is not counted: the repetition is the piece's structure, not copied text."""
+    skip: set[str] = set()
+    if prompts:
+        after: dict[str, list[str]] = {}
+        for i, x in enumerate(items):
+            if x.endswith(_PROMPT_END):
+                after.setdefault(x, []).append(items[i + 1] if i + 1 < len(items) else "")
+        skip = {x for x, nxt in after.items() if len(nxt) > 1 and len(set(nxt)) == len(nxt)}
     seen: set[str] = set()
     dup = dup_chars = 0
     for x in items:
+        if x in skip:
+            continue
         if x in seen:
             dup += 1
             dup_chars += len(x)
@@ -217,6 +241,25 @@ class NgramStats:
         return total
 
 
+def keyword_frac(text: str, n: int = 6) -> float:
+    """Share of the characters covered by the most frequent n-character Han phrase plus the
+    characters in clauses (text between punctuation, separators and line breaks; 2+ characters)
+    that repeat an earlier clause. SEO keyword stuffing repeats one phrase both inside sentences
+    and as clauses of its own ("上海搬家公司_上海搬家公司电话", "上海搬家公司，..."); news repeats a
+    name inside varied clauses."""
+    tlen = len(text)
+    if not tlen:
+        return 0.0
+    counts: dict[str, int] = {}
+    for run in _HAN_RUN.findall(text):
+        for i in range(len(run) - n + 1):
+            g = run[i:i + n]
+            counts[g] = counts.get(g, 0) + 1
+    top = max(counts.values(), default=0) * n
+    _, dup_chars = find_duplicates([c for c in _CLAUSE_SPLIT.split(text) if len(c) >= 2 and _HAN_RUN.search(c)])
+    return (top + dup_chars) / tlen
+
+
 def _r(x: float) -> float:
     return round(float(x), 4)
 
@@ -240,7 +283,9 @@ class FilterQuality(RecordStage):
         "too_few_alpha_words": "share of words with a letter below --min-alpha-words (Gopher: 0.8)",
         "too_few_stop_words": "fewer distinct stop words than --min-stop-words (Gopher: 2)",
         "curly_bracket": "the text contains '{' (C4)",
-        "too_few_sentences": "fewer sentences than --min-sentences (C4: 5)",
+        "too_few_sentences": "fewer sentences than --min-sentences (C4: 5), or --min-sentences-cjk in mostly-CJK text",
+        "pinyin_injection": "Han characters followed by bracketed pinyin ('烟(yan)台') above --max-pinyin-notes per Han character",
+        "keyword_stuffing": "mostly-CJK text where one phrase and repeated clauses cover more than --max-keyword-frac",
         "dup_para_frac": "share of repeated paragraphs above --max-dup-para-frac (Gopher: 0.3)",
         "dup_para_char_frac": "characters in repeated paragraphs above --max-dup-para-char-frac (Gopher: 0.2)",
         "dup_line_frac": "share of repeated lines above --max-dup-line-frac (Gopher: 0.3)",
@@ -269,6 +314,13 @@ class FilterQuality(RecordStage):
     # C4 document rules (Raffel et al. 2020; datatrove C4QualityFilter, also used by FineWeb).
     curly_bracket: bool = opt(True, "Drop documents containing '{' (C4, FineWeb).")
     min_sentences: int = opt(5, "Minimum sentences (。！？ and .!? end a sentence, as do line breaks). C4: 5.")
+    min_sentences_cjk: int = opt(3, "The same for mostly-CJK text, whose sentences are longer: one Chinese "
+                                    "sentence ending in 。 often holds what English splits into two or three.")
+    max_pinyin_notes: float = opt(0.01, "Maximum Han characters followed by bracketed pinyin ('烟(yan)') per "
+                                        "Han character (spam that breaks keyword filters); at least 3 are needed.")
+    max_keyword_frac: float = opt(0.16, "Mostly-CJK text: maximum share of characters covered by its most "
+                                        "frequent 6-character Han phrase plus its repeated clauses (SEO keyword "
+                                        "stuffing).")
     # Gopher repetition (Rae et al. 2021 table A1; datatrove GopherRepetitionFilter).
     max_dup_line_frac: float = opt(0.3, "Maximum share of lines that repeat an earlier line. Gopher: 0.3.")
     max_dup_para_frac: float = opt(0.3, "Maximum share of paragraphs that repeat an earlier one. Gopher: 0.3.")
@@ -293,8 +345,8 @@ class FilterQuality(RecordStage):
                                       "corpus); 1 = plain N-character n-grams.")
 
     def __post_init__(self) -> None:
-        for f in ("min_words", "max_words", "min_stop_words", "min_sentences", "short_line_chars",
-                  "short_line_chars_cjk"):
+        for f in ("min_words", "max_words", "min_stop_words", "min_sentences", "min_sentences_cjk",
+                  "short_line_chars", "short_line_chars_cjk"):
             if getattr(self, f) < 0:
                 raise ValueError(f"--{f.replace('_', '-')} must be >= 0")
         for f in ("min_mean_word_length", "max_mean_word_length", "max_hash_ratio", "max_ellipsis_ratio",
@@ -302,6 +354,7 @@ class FilterQuality(RecordStage):
             if getattr(self, f) < 0:
                 raise ValueError(f"--{f.replace('_', '-')} must be >= 0")
         for f in ("max_bullet_lines", "max_ellipsis_lines", "min_alpha_words", "max_dup_line_frac",
+                  "max_pinyin_notes", "max_keyword_frac",
                   "max_dup_para_frac", "max_dup_line_char_frac", "max_dup_para_char_frac",
                   "min_line_punct_ratio", "max_short_line_ratio", "max_char_dup_ratio"):
             if not 0.0 <= getattr(self, f) <= 1.0:
@@ -397,24 +450,32 @@ class FilterQuality(RecordStage):
 
         if self.curly_bracket and "{" in text:
             return Rejection("curly_bracket", "contains '{'")
-        if self.min_sentences:
-            ns = count_sentences(text, stop_at=self.min_sentences)  # counted up to the limit
+        cjk = n_cjk * 2 >= n
+        min_sent = self.min_sentences_cjk if cjk else self.min_sentences
+        if min_sent:
+            ns = count_sentences(text, stop_at=min_sent)  # counted up to the limit
             m["sentences"] = ns
-            if ns < self.min_sentences:
-                return Rejection("too_few_sentences", f"{ns} < {self.min_sentences}")
+            if ns < min_sent:
+                return Rejection("too_few_sentences", f"{ns} < {min_sent}")
+        if self.max_pinyin_notes and n_cjk:
+            notes = len(_PINYIN_NOTE.findall(text)) if ("(" in text or "\uff08" in text) else 0
+            pr = notes / n_cjk
+            m["pinyin_notes"] = _r(pr)
+            if notes >= 3 and pr > self.max_pinyin_notes:
+                return Rejection("pinyin_injection", f"{notes} notes, {pr:.3f} per Han character > {self.max_pinyin_notes}")
 
         # Gopher repetition: paragraphs, lines, then n-grams. Denominator: len(text), as in Gopher.
         tlen = len(text) or 1
         paras = paragraphs(text)
         if paras:
-            d, dc = find_duplicates(paras)
+            d, dc = find_duplicates(paras, prompts=True)
             f1, f2 = d / len(paras), dc / tlen
             m["dup_para_frac"], m["dup_para_char_frac"] = _r(f1), _r(f2)
             if self.max_dup_para_frac and f1 > self.max_dup_para_frac:
                 return Rejection("dup_para_frac", f"{f1:.2f} > {self.max_dup_para_frac}")
             if self.max_dup_para_char_frac and f2 > self.max_dup_para_char_frac:
                 return Rejection("dup_para_char_frac", f"{f2:.2f} > {self.max_dup_para_char_frac}")
-        line_dup, line_dup_chars = find_duplicates(lines)
+        line_dup, line_dup_chars = find_duplicates(lines, prompts=True)
         if lines:
             f1, f2 = line_dup / len(lines), line_dup_chars / tlen
             m["dup_line_frac"], m["dup_line_char_frac"] = _r(f1), _r(f2)
@@ -424,7 +485,6 @@ class FilterQuality(RecordStage):
                 return Rejection("dup_line_char_frac", f"{f2:.2f} > {self.max_dup_line_char_frac}")
 
         if self._top or self._dup:
-            cjk = n_cjk * 2 >= n
             stats = NgramStats(ws, spaced=not cjk)
             scale = self.cjk_ngram_scale if cjk else 1.0
             if cjk:
@@ -451,9 +511,15 @@ class FilterQuality(RecordStage):
                     if f > lim:
                         return Rejection("dup_ngram", f"{k}-gram {f:.2f} > {lim}")
 
+        if cjk and self.max_keyword_frac:
+            kf = keyword_frac(text)
+            m["keyword_frac"] = _r(kf)
+            if kf > self.max_keyword_frac:
+                return Rejection("keyword_stuffing", f"{kf:.2f} > {self.max_keyword_frac}")
+
         # FineWeb line rules.
         if lines:
-            lp = sum(1 for s in lines if ends_with_terminal_punct(s)) / len(lines)
+            lp = sum(1 for s in lines if self._ends_sentence(s)) / len(lines)
             m["line_punct_ratio"] = _r(lp)
             if self.min_line_punct_ratio and lp < self.min_line_punct_ratio:
                 return Rejection("line_punct_ratio", f"{lp:.2f} < {self.min_line_punct_ratio}")
@@ -471,6 +537,16 @@ class FilterQuality(RecordStage):
         if self.max_list_ratio and lr > self.max_list_ratio:
             return Rejection("list_ratio", f"{lr:.2f} > {self.max_list_ratio}")
         return None
+
+    @staticmethod
+    def _ends_sentence(line: str) -> bool:
+        """FineWeb's "line ends in terminal punctuation"; a mostly-CJK line also counts when a
+        sentence ends inside it (。！？): Chinese text is often hard-wrapped at a fixed width, put
+        on one line, or has paragraphs ending in a bracketed credit ("。（新华社记者 X 摄）") or
+        in nothing at all, while a menu or a link list has no sentence end anywhere."""
+        if ends_with_terminal_punct(line):
+            return True
+        return len(CJK_RE.findall(line)) * 2 >= len(line) and _INNER_SENTENCE_END.search(line) is not None
 
     def _is_short(self, line: str) -> bool:
         n = len(line)
