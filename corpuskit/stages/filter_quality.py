@@ -21,6 +21,7 @@ Penedo et al. 2024), with these differences, all so that text without spaces is 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import filterfalse
@@ -58,7 +59,9 @@ _HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
 _CLAUSE_SPLIT = re.compile("[\uff0c\u3002\uff01\uff1f\uff1b\uff1a\u3001,.!?;:|_/\\\n\t \u3000\\-\u2014\u00b7"
                            "\uff08\uff09()\u201c\u201d\"\u3010\u3011\\[\\]]+")
 _INNER_SENTENCE_END = re.compile("[\u3002\uff01\uff1f]")
-_PROMPT_END = ("?", "\uff1f", ":", "\uff1a")
+# A line putting a question ("你怎么看？") or a Chinese prompt ("问：", "记者："); not the ASCII colon,
+# which ends headings and code lines ("try:") in English.
+_PROMPT_END = ("?", "\uff1f", "\uff1a")
 # Odd 64-bit multiplier for the polynomial n-gram hash (wraps modulo 2**64 in numpy).
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 
@@ -109,19 +112,35 @@ def _parse_ngram_spec(spec: str, option: str) -> tuple[tuple[int, float], ...]:
     return tuple(sorted(out))
 
 
-def find_duplicates(items: list[str], prompts: bool = False) -> tuple[int, int]:
-    """(number of items that repeat an earlier one, their characters): Gopher's measure.
+def repeated_prompts(items: list[str]) -> set[str]:
+    """Items (lines, paragraphs) that end in a question mark or a full-width colon, occur more than
+    once, and are followed by a different item each time: an interview putting one question to
+    several people, "问：" before each answer. The repetition is the piece's structure, not copied
+    text, so the repetition rules leave these repeats out."""
+    after: dict[str, list[str]] = {}
+    for i, x in enumerate(items):
+        if x.endswith(_PROMPT_END):
+            after.setdefault(x, []).append(items[i + 1] if i + 1 < len(items) else "")
+    return {x for x, nxt in after.items() if len(nxt) > 1 and len(set(nxt)) == len(nxt)}
 
-    With `prompts`, a repeated item that ends in a question mark or a colon and is followed by a
-    different item each time (an interview putting one question to several people, "问：" before
-    each answer) is not counted: the repetition is the piece's structure, not copied text."""
-    skip: set[str] = set()
-    if prompts:
-        after: dict[str, list[str]] = {}
-        for i, x in enumerate(items):
-            if x.endswith(_PROMPT_END):
-                after.setdefault(x, []).append(items[i + 1] if i + 1 < len(items) else "")
-        skip = {x for x, nxt in after.items() if len(nxt) > 1 and len(set(nxt)) == len(nxt)}
+
+def without_repeats(text: str, prompts: set[str]) -> str:
+    """`text` without the second and later occurrences of the prompt lines."""
+    seen: set[str] = set()
+    out = []
+    for ln in text.split("\n"):
+        s = ln.strip()
+        if s in prompts:
+            if s in seen:
+                continue
+            seen.add(s)
+        out.append(ln)
+    return "\n".join(out)
+
+
+def find_duplicates(items: list[str], skip: set[str] | frozenset[str] = frozenset()) -> tuple[int, int]:
+    """(number of items that repeat an earlier one, their characters): Gopher's measure; items
+    in `skip` are not counted."""
     seen: set[str] = set()
     dup = dup_chars = 0
     for x in items:
@@ -250,11 +269,7 @@ def keyword_frac(text: str, n: int = 6) -> float:
     tlen = len(text)
     if not tlen:
         return 0.0
-    counts: dict[str, int] = {}
-    for run in _HAN_RUN.findall(text):
-        for i in range(len(run) - n + 1):
-            g = run[i:i + n]
-            counts[g] = counts.get(g, 0) + 1
+    counts = Counter(run[i:i + n] for run in _HAN_RUN.findall(text) for i in range(len(run) - n + 1))
     top = max(counts.values(), default=0) * n
     _, dup_chars = find_duplicates([c for c in _CLAUSE_SPLIT.split(text) if len(c) >= 2 and _HAN_RUN.search(c)])
     return (top + dup_chars) / tlen
@@ -468,14 +483,20 @@ class FilterQuality(RecordStage):
         tlen = len(text) or 1
         paras = paragraphs(text)
         if paras:
-            d, dc = find_duplicates(paras, prompts=True)
+            d, dc = find_duplicates(paras, repeated_prompts(paras))
             f1, f2 = d / len(paras), dc / tlen
             m["dup_para_frac"], m["dup_para_char_frac"] = _r(f1), _r(f2)
             if self.max_dup_para_frac and f1 > self.max_dup_para_frac:
                 return Rejection("dup_para_frac", f"{f1:.2f} > {self.max_dup_para_frac}")
             if self.max_dup_para_char_frac and f2 > self.max_dup_para_char_frac:
                 return Rejection("dup_para_char_frac", f"{f2:.2f} > {self.max_dup_para_char_frac}")
-        line_dup, line_dup_chars = find_duplicates(lines, prompts=True)
+        prompts = repeated_prompts(lines)
+        line_dup, line_dup_chars = find_duplicates(lines, prompts)
+        # The n-gram and keyword measures run over the text without the repeats of a prompt line.
+        rtext, rws, rlen = text, ws, tlen
+        if prompts:
+            rtext = without_repeats(text, prompts)
+            rws, rlen = words(rtext), len(rtext) or 1
         if lines:
             f1, f2 = line_dup / len(lines), line_dup_chars / tlen
             m["dup_line_frac"], m["dup_line_char_frac"] = _r(f1), _r(f2)
@@ -485,7 +506,7 @@ class FilterQuality(RecordStage):
                 return Rejection("dup_line_char_frac", f"{f2:.2f} > {self.max_dup_line_char_frac}")
 
         if self._top or self._dup:
-            stats = NgramStats(ws, spaced=not cjk)
+            stats = NgramStats(rws, spaced=not cjk)
             scale = self.cjk_ngram_scale if cjk else 1.0
             if cjk:
                 m["ngram_scale"] = scale
@@ -500,19 +521,19 @@ class FilterQuality(RecordStage):
                 size = max(1, round(k * scale))
                 count, first = stats.advance(size)
                 if kind == "top":
-                    f = stats.top_chars(size, count, first) / tlen
+                    f = stats.top_chars(size, count, first) / rlen
                     top[str(k)] = _r(f)
                     if f > lim:
                         return Rejection("top_ngram", f"{k}-gram {f:.2f} > {lim}")
                 else:
                     m["dup_ngram"] = dup
-                    f = stats.dup_chars() / tlen
+                    f = stats.dup_chars() / rlen
                     dup[str(k)] = _r(f)
                     if f > lim:
                         return Rejection("dup_ngram", f"{k}-gram {f:.2f} > {lim}")
 
         if cjk and self.max_keyword_frac:
-            kf = keyword_frac(text)
+            kf = keyword_frac(rtext)
             m["keyword_frac"] = _r(kf)
             if kf > self.max_keyword_frac:
                 return Rejection("keyword_stuffing", f"{kf:.2f} > {self.max_keyword_frac}")
