@@ -345,6 +345,11 @@ class FilterQuality(RecordStage):
                                                        "most frequent n-gram ('' = off). Gopher.", metavar="N:FRAC,...")
     dup_ngram_fracs: str = opt("5:0.15,6:0.14,7:0.13,8:0.12,9:0.11,10:0.10",
                                "N:FRACTION limits on the characters in repeated n-grams ('' = off). Gopher.", metavar="N:FRAC,...")
+    top_ngram_fracs_cjk: str = opt("2:0.256,3:0.201,4:0.171", "The same limits for mostly-CJK text: FineWeb-2's "
+                                                               "Mandarin values (configs/cmn_Hani.yml).", metavar="N:FRAC,...")
+    dup_ngram_fracs_cjk: str = opt("5:0.198,6:0.182,7:0.167,8:0.154,9:0.14,10:0.127",
+                                   "The same limits for mostly-CJK text: FineWeb-2's Mandarin values "
+                                   "(configs/cmn_Hani.yml).", metavar="N:FRAC,...")
     # FineWeb (Penedo et al. 2024; datatrove FineWebQualityFilter).
     min_line_punct_ratio: float = opt(0.12, "Minimum share of lines ending in terminal punctuation. FineWeb: 0.12.")
     max_short_line_ratio: float = opt(0.67, "Maximum share of short lines. FineWeb: 0.67.")
@@ -383,6 +388,8 @@ class FilterQuality(RecordStage):
             raise ValueError("--min-mean-word-length must not exceed --max-mean-word-length")
         self._top = _parse_ngram_spec(self.top_ngram_fracs, "--top-ngram-fracs")
         self._dup = _parse_ngram_spec(self.dup_ngram_fracs, "--dup-ngram-fracs")
+        self._top_cjk = _parse_ngram_spec(self.top_ngram_fracs_cjk, "--top-ngram-fracs-cjk")
+        self._dup_cjk = _parse_ngram_spec(self.dup_ngram_fracs_cjk, "--dup-ngram-fracs-cjk")
 
     def process(self, record: dict) -> dict | Rejection:
         text = self.get_text(record)
@@ -505,7 +512,8 @@ class FilterQuality(RecordStage):
             if self.max_dup_line_char_frac and f2 > self.max_dup_line_char_frac:
                 return Rejection("dup_line_char_frac", f"{f2:.2f} > {self.max_dup_line_char_frac}")
 
-        if self._top or self._dup:
+        top_spec, dup_spec = (self._top_cjk, self._dup_cjk) if cjk else (self._top, self._dup)
+        if top_spec or dup_spec:
             stats = NgramStats(rws, spaced=not cjk)
             scale = self.cjk_ngram_scale if cjk else 1.0
             if cjk:
@@ -515,8 +523,8 @@ class FilterQuality(RecordStage):
             m["top_ngram"] = top
             # One chain over increasing n (top n-grams 2..4, then duplicated 5..10), each step
             # grouping only the positions that repeated at the previous n.
-            for kind, k, lim in sorted([("top", k, lim) for k, lim in self._top]
-                                       + [("dup", k, lim) for k, lim in self._dup],
+            for kind, k, lim in sorted([("top", k, lim) for k, lim in top_spec]
+                                       + [("dup", k, lim) for k, lim in dup_spec],
                                        key=lambda t: (t[1], t[0] == "dup")):
                 size = max(1, round(k * scale))
                 count, first = stats.advance(size)

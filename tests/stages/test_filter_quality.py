@@ -230,8 +230,8 @@ def test_keyword_stuffing():
     kw = ["南城搬家公司", "南城搬家公司电话", "南城搬家公司哪家好", "南城搬家公司价格"]
     body = [f"{kw[i % 4]}，" + s for i, s in enumerate(ZH_BRIEF.split("\n")[1].split("。")[:2] * 3) if s]
     text = "_".join(kw) + "\n" + "。".join(body) + "。\n" + "|".join(kw)
-    assert reason(text, top_ngram_fracs="", dup_ngram_fracs="") == "keyword_stuffing"
-    assert reason(text, top_ngram_fracs="", dup_ngram_fracs="", max_keyword_frac=0) is None
+    assert reason(text, top_ngram_fracs_cjk="", dup_ngram_fracs_cjk="") == "keyword_stuffing"
+    assert reason(text, top_ngram_fracs_cjk="", dup_ngram_fracs_cjk="", max_keyword_frac=0) is None
     # news repeating a name inside varied sentences is not stuffing
     r = run(ZH_BASE)
     assert r["meta"]["quality"]["keyword_frac"] < 0.16
@@ -273,7 +273,7 @@ def test_dup_ngram_english_and_chinese():
     text = EN_BASE + "\n" + chunk + " " + " ".join(rng.sample(en_words, 20)) + " " + chunk + "."
     assert reason(text, top_ngram_fracs="") == "dup_ngram"
     zh = ZH_BASE + "\n" + ZH_BASE.split("\n")[1][:80] + "，而且" + ZH_BASE.split("\n")[1][:80] + "。"
-    assert reason(zh, top_ngram_fracs="") == "dup_ngram"
+    assert reason(zh, top_ngram_fracs_cjk="") == "dup_ngram"
 
 
 def test_cjk_ngram_scale_keeps_chinese_names_from_counting_as_repetition():
@@ -287,7 +287,9 @@ def test_cjk_ngram_scale_keeps_chinese_names_from_counting_as_repetition():
             "为消费者提供价格合理的商品和服务。\n各级人民政府应当依法保护经营者的合法权益。"
             "消费者组织、职工价格监督组织和居民委员会有权对价格行为进行社会监督。新闻单位有权进行价格舆论监督。"
             "本法自一九九八年五月一日起施行。")
-    assert reason(text, cjk_ngram_scale=1.0) == "dup_ngram"
+    gopher = "5:0.15,6:0.14,7:0.13,8:0.12,9:0.11,10:0.10"
+    assert reason(text, cjk_ngram_scale=1.0, dup_ngram_fracs_cjk=gopher) == "dup_ngram"
+    assert reason(text, dup_ngram_fracs_cjk=gopher) is None
     assert reason(text) is None
 
 
@@ -308,7 +310,7 @@ def test_short_line_ratio_english_and_chinese():
 def test_short_chinese_lines_of_ordinary_length_are_not_short():
     # 12-20 Chinese characters is a full sentence, not a "short line" (FineWeb's 30 is for Latin text)
     lines = [f"第{i}位老人每天早上都会到公园里散步和锻炼身体。" for i in range(12)]
-    r = run("\n".join(lines), max_dup_line_frac=0, top_ngram_fracs="", dup_ngram_fracs="",
+    r = run("\n".join(lines), max_dup_line_frac=0, top_ngram_fracs_cjk="", dup_ngram_fracs_cjk="",
             max_char_dup_ratio=0, max_dup_line_char_frac=0, max_keyword_frac=0)
     assert not isinstance(r, Rejection), r
     assert r["meta"]["quality"]["short_line_ratio"] == 0
@@ -334,6 +336,21 @@ def test_every_reason_is_documented_and_tested():
 
 
 # ------------------------------------------------------------------ options, pickling
+def test_chinese_text_uses_fineweb2_mandarin_ngram_limits():
+    # one long clause said twice in a short Chinese text: over Gopher's limits, under FineWeb-2's
+    # Mandarin ones
+    clause = "市政府决定从下个月起在全市范围内推行生活垃圾分类并对居民小区的投放点进行统一改造"
+    text = (ZH_BRIEF + "\n" + clause + "，各区要尽快制定实施方案。" + "会议强调，" + clause
+            + "是一件关系到每个家庭的大事，各部门要加强宣传和指导，让居民知道怎么分、分到哪里，"
+            "街道和社区也要安排志愿者在投放点值守。")
+    r = run(text)
+    assert not isinstance(r, Rejection), r
+    assert r["meta"]["quality"]["dup_ngram"]["10"] > 0.10
+    assert reason(text, dup_ngram_fracs_cjk="5:0.15,6:0.14,7:0.13,8:0.12,9:0.11,10:0.10") == "dup_ngram"
+    # English keeps Gopher's limits
+    assert FilterQuality()._dup == ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))
+
+
 def test_option_validation():
     with pytest.raises(ValueError):
         FilterQuality(max_short_line_ratio=1.5)
