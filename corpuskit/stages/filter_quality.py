@@ -21,7 +21,6 @@ Penedo et al. 2024), with these differences, all so that text without spaces is 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import filterfalse
@@ -260,6 +259,27 @@ class NgramStats:
         return total
 
 
+def top_han_ngram_count(text: str, n: int) -> int:
+    """How often the most frequent run of n Han characters occurs in `text` (vectorised: each
+    window of n code points that are all Han is hashed, 64-bit polynomial, and counted)."""
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    m = cp.size - n + 1
+    if m <= 0:
+        return 0
+    han = ((cp >= 0x4E00) & (cp <= 0x9FFF)) | ((cp >= 0x3400) & (cp <= 0x4DBF))
+    non_han = np.concatenate(([0], np.cumsum(~han)))
+    ok = (non_han[n:] - non_han[:-n]) == 0
+    if not ok.any():
+        return 0
+    pos = np.flatnonzero(ok)
+    cp64 = cp.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        hv = cp64[pos]
+        for k in range(1, n):
+            hv = hv * _HASH_MUL + cp64[pos + k]
+    return int(np.unique(hv, return_counts=True)[1].max())
+
+
 def keyword_frac(text: str, n: int = 6) -> float:
     """Share of the characters covered by the most frequent n-character Han phrase plus the
     characters in clauses (text between punctuation, separators and line breaks; 2+ characters)
@@ -269,8 +289,7 @@ def keyword_frac(text: str, n: int = 6) -> float:
     tlen = len(text)
     if not tlen:
         return 0.0
-    counts = Counter(run[i:i + n] for run in _HAN_RUN.findall(text) for i in range(len(run) - n + 1))
-    top = max(counts.values(), default=0) * n
+    top = top_han_ngram_count(text, n) * n
     _, dup_chars = find_duplicates([c for c in _CLAUSE_SPLIT.split(text) if len(c) >= 2 and _HAN_RUN.search(c)])
     return (top + dup_chars) / tlen
 
@@ -575,7 +594,7 @@ class FilterQuality(RecordStage):
         in nothing at all, while a menu or a link list has no sentence end anywhere."""
         if ends_with_terminal_punct(line):
             return True
-        return len(CJK_RE.findall(line)) * 2 >= len(line) and _INNER_SENTENCE_END.search(line) is not None
+        return _INNER_SENTENCE_END.search(line) is not None and len(CJK_RE.findall(line)) * 2 >= len(line)
 
     def _is_short(self, line: str) -> bool:
         n = len(line)

@@ -1,5 +1,6 @@
 import pickle
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from corpuskit.core.stage import Rejection
 from corpuskit.core.text import sentences
 from corpuskit.registry import make_stage
-from corpuskit.stages.filter_quality import FilterQuality, NgramStats, stop_words
+from corpuskit.stages.filter_quality import FilterQuality, NgramStats, stop_words, top_han_ngram_count
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "filters"
 
@@ -460,3 +461,11 @@ def test_huge_record_memory_stays_within_3x(tmp_path):
 
     text = ("The committee met on Tuesday to review the budget. 委员会周二开会审议了预算。\n") * 280_000
     assert extra_over_record(tmp_path, "filter-quality", text) <= 3.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="上海搬家公司电话好a1，。 \n", max_size=80), st.integers(min_value=1, max_value=7))
+def test_top_han_ngram_count_matches_a_direct_count(text, n):
+    runs = re.findall("[\u3400-\u4dbf\u4e00-\u9fff]+", text)
+    counts = Counter(r[i:i + n] for r in runs for i in range(len(r) - n + 1))
+    assert top_han_ngram_count(text, n) == max(counts.values(), default=0)
