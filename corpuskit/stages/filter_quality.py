@@ -17,6 +17,12 @@ Penedo et al. 2024), with these differences, all so that text without spaces is 
   allows closing quotes/brackets after the mark; an ellipsis run ("……", "......") counts once.
 * A short line (FineWeb) is <= 30 characters, or <= 10 for a line that is mostly CJK (one Chinese
   character carries about as much as three Latin ones).
+
+Chinese adaptations (docs/stages/filter-quality.md says why, rule by rule): mostly-CJK text needs 3
+sentences, not C4's 5; a mostly-CJK line with a sentence end inside it counts as punctuated
+(FineWeb's line rule); a question line repeated before different answers is not a duplicate; the
+n-gram limits for mostly-CJK text are FineWeb-2's Mandarin ones; and two rules of our own catch
+pinyin injection ("烟(yan)台") and SEO keyword stuffing.
 """
 from __future__ import annotations
 
@@ -350,8 +356,9 @@ class FilterQuality(RecordStage):
     min_sentences: int = opt(5, "Minimum sentences (。！？ and .!? end a sentence, as do line breaks). C4: 5.")
     min_sentences_cjk: int = opt(3, "The same for mostly-CJK text, whose sentences are longer: one Chinese "
                                     "sentence ending in 。 often holds what English splits into two or three.")
-    max_pinyin_notes: float = opt(0.01, "Maximum Han characters followed by bracketed pinyin ('烟(yan)') per "
-                                        "Han character (spam that breaks keyword filters); at least 3 are needed.")
+    max_pinyin_notes: float = opt(0.01, "Mostly-CJK text: maximum Han characters followed by bracketed pinyin "
+                                        "('烟(yan)') per Han character (spam that breaks keyword filters); at "
+                                        "least 3 are needed.")
     max_keyword_frac: float = opt(0.16, "Mostly-CJK text: maximum share of characters covered by its most "
                                         "frequent 6-character Han phrase plus its repeated clauses (SEO keyword "
                                         "stuffing).")
@@ -498,7 +505,7 @@ class FilterQuality(RecordStage):
             m["sentences"] = ns
             if ns < min_sent:
                 return Rejection("too_few_sentences", f"{ns} < {min_sent}")
-        if self.max_pinyin_notes and n_cjk:
+        if self.max_pinyin_notes and cjk:
             notes = len(_PINYIN_NOTE.findall(text)) if ("(" in text or "\uff08" in text) else 0
             pr = notes / n_cjk
             m["pinyin_notes"] = _r(pr)

@@ -469,3 +469,10 @@ def test_top_han_ngram_count_matches_a_direct_count(text, n):
     runs = re.findall("[\u3400-\u4dbf\u4e00-\u9fff]+", text)
     counts = Counter(r[i:i + n] for r in runs for i in range(len(r) - n + 1))
     assert top_han_ngram_count(text, n) == max(counts.values(), default=0)
+
+
+def test_pinyin_rule_only_judges_mostly_chinese_text():
+    # an English page glossing Chinese words with their pinyin is not injection spam
+    en = EN_BASE + "\nOn the menu: 饺(jiao)子(zi), 包(bao)子(zi), 馒(man)头(tou) and 面(mian)条(tiao)."
+    assert reason(en) != "pinyin_injection"
+    assert run(en)["meta"]["quality"].get("pinyin_notes") is None
