@@ -324,8 +324,8 @@ class FilterQuality(RecordStage):
         "too_few_stop_words": "fewer distinct stop words than --min-stop-words (Gopher: 2)",
         "curly_bracket": "the text contains '{' (C4)",
         "too_few_sentences": "fewer sentences than --min-sentences (C4: 5), or --min-sentences-cjk in mostly-CJK text",
-        "pinyin_injection": "Han characters followed by bracketed pinyin ('烟(yan)台') above --max-pinyin-notes per Han character",
-        "keyword_stuffing": "mostly-CJK text where one phrase and repeated clauses cover more than --max-keyword-frac",
+        "pinyin_injection": "Chinese text with Han characters followed by bracketed pinyin ('烟(yan)台') above --max-pinyin-notes per Han character",
+        "keyword_stuffing": "Chinese text where one phrase and repeated clauses cover more than --max-keyword-frac",
         "dup_para_frac": "share of repeated paragraphs above --max-dup-para-frac (Gopher: 0.3)",
         "dup_para_char_frac": "characters in repeated paragraphs above --max-dup-para-char-frac (Gopher: 0.2)",
         "dup_line_frac": "share of repeated lines above --max-dup-line-frac (Gopher: 0.3)",
@@ -356,10 +356,10 @@ class FilterQuality(RecordStage):
     min_sentences: int = opt(5, "Minimum sentences (。！？ and .!? end a sentence, as do line breaks). C4: 5.")
     min_sentences_cjk: int = opt(3, "The same for mostly-CJK text, whose sentences are longer: one Chinese "
                                     "sentence ending in 。 often holds what English splits into two or three.")
-    max_pinyin_notes: float = opt(0.01, "Mostly-CJK text: maximum Han characters followed by bracketed pinyin "
+    max_pinyin_notes: float = opt(0.01, "Chinese text: maximum Han characters followed by bracketed pinyin "
                                         "('烟(yan)') per Han character (spam that breaks keyword filters); at "
                                         "least 3 are needed.")
-    max_keyword_frac: float = opt(0.16, "Mostly-CJK text: maximum share of characters covered by its most "
+    max_keyword_frac: float = opt(0.16, "Chinese text: maximum share of characters covered by its most "
                                         "frequent 6-character Han phrase plus its repeated clauses (SEO keyword "
                                         "stuffing).")
     # Gopher repetition (Rae et al. 2021 table A1; datatrove GopherRepetitionFilter).
@@ -371,10 +371,11 @@ class FilterQuality(RecordStage):
                                                        "most frequent n-gram ('' = off). Gopher.", metavar="N:FRAC,...")
     dup_ngram_fracs: str = opt("5:0.15,6:0.14,7:0.13,8:0.12,9:0.11,10:0.10",
                                "N:FRACTION limits on the characters in repeated n-grams ('' = off). Gopher.", metavar="N:FRAC,...")
-    top_ngram_fracs_cjk: str = opt("2:0.256,3:0.201,4:0.171", "The same limits for mostly-CJK text: FineWeb-2's "
+    top_ngram_fracs_cjk: str = opt("2:0.256,3:0.201,4:0.171", "The same limits for Chinese (mostly-CJK text, "
+                                                               "Chinese by meta.lang or script): FineWeb-2's "
                                                                "Mandarin values (configs/cmn_Hani.yml).", metavar="N:FRAC,...")
     dup_ngram_fracs_cjk: str = opt("5:0.198,6:0.182,7:0.167,8:0.154,9:0.14,10:0.127",
-                                   "The same limits for mostly-CJK text: FineWeb-2's Mandarin values "
+                                   "The same limits for Chinese: FineWeb-2's Mandarin values "
                                    "(configs/cmn_Hani.yml).", metavar="N:FRAC,...")
     # FineWeb (Penedo et al. 2024; datatrove FineWebQualityFilter).
     min_line_punct_ratio: float = opt(0.12, "Minimum share of lines ending in terminal punctuation. FineWeb: 0.12.")
@@ -484,8 +485,8 @@ class FilterQuality(RecordStage):
         if self.min_alpha_words and aw < self.min_alpha_words:
             return Rejection("too_few_alpha_words", f"{aw:.2f} < {self.min_alpha_words}")
 
+        lang = stop_word_lang(text, meta_lang)
         if self.min_stop_words:
-            lang = stop_word_lang(text, meta_lang)
             if lang is None:
                 m["stop_words"] = None  # no list for this language: rule skipped
             else:
@@ -505,7 +506,7 @@ class FilterQuality(RecordStage):
             m["sentences"] = ns
             if ns < min_sent:
                 return Rejection("too_few_sentences", f"{ns} < {min_sent}")
-        if self.max_pinyin_notes and cjk:
+        if self.max_pinyin_notes and cjk and lang == "zh":
             notes = len(_PINYIN_NOTE.findall(text)) if ("(" in text or "\uff08" in text) else 0
             pr = notes / n_cjk
             m["pinyin_notes"] = _r(pr)
@@ -538,7 +539,10 @@ class FilterQuality(RecordStage):
             if self.max_dup_line_char_frac and f2 > self.max_dup_line_char_frac:
                 return Rejection("dup_line_char_frac", f"{f2:.2f} > {self.max_dup_line_char_frac}")
 
-        top_spec, dup_spec = (self._top_cjk, self._dup_cjk) if cjk else (self._top, self._dup)
+        # Chinese: mostly CJK and Chinese by meta.lang or by its script (Japanese, also mostly CJK,
+        # keeps Gopher's limits and has no keyword rule: neither was tuned on Japanese text).
+        chinese = cjk and lang == "zh"
+        top_spec, dup_spec = (self._top_cjk, self._dup_cjk) if chinese else (self._top, self._dup)
         if top_spec or dup_spec:
             stats = NgramStats(rws, spaced=not cjk)
             scale = self.cjk_ngram_scale if cjk else 1.0
@@ -566,7 +570,7 @@ class FilterQuality(RecordStage):
                     if f > lim:
                         return Rejection("dup_ngram", f"{k}-gram {f:.2f} > {lim}")
 
-        if cjk and self.max_keyword_frac:
+        if chinese and self.max_keyword_frac:
             kf = keyword_frac(rtext)
             m["keyword_frac"] = _r(kf)
             if kf > self.max_keyword_frac:

@@ -476,3 +476,10 @@ def test_pinyin_rule_only_judges_mostly_chinese_text():
     en = EN_BASE + "\nOn the menu: 饺(jiao)子(zi), 包(bao)子(zi), 馒(man)头(tou) and 面(mian)条(tiao)."
     assert reason(en) != "pinyin_injection"
     assert run(en)["meta"]["quality"].get("pinyin_notes") is None
+
+
+def test_chinese_only_rules_leave_japanese_to_gophers_limits():
+    zh = FilterQuality().process({"text": ZH_BRIEF})
+    assert "keyword_frac" in zh["meta"]["quality"] and "pinyin_notes" in zh["meta"]["quality"]
+    ja = FilterQuality().process({"text": ZH_BRIEF, "meta": {"lang": "ja"}})
+    assert "keyword_frac" not in ja["meta"]["quality"] and "pinyin_notes" not in ja["meta"]["quality"]
