@@ -481,5 +481,5 @@ def test_pinyin_rule_only_judges_mostly_chinese_text():
 def test_chinese_only_rules_leave_japanese_to_gophers_limits():
     zh = FilterQuality().process({"text": ZH_BRIEF})
     assert "keyword_frac" in zh["meta"]["quality"] and "pinyin_notes" in zh["meta"]["quality"]
-    ja = FilterQuality().process({"text": ZH_BRIEF, "meta": {"lang": "ja"}})
+    ja = FilterQuality(min_stop_words=0).process({"text": ZH_BRIEF, "meta": {"lang": "ja"}})
     assert "keyword_frac" not in ja["meta"]["quality"] and "pinyin_notes" not in ja["meta"]["quality"]
