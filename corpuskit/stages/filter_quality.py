@@ -17,6 +17,12 @@ Penedo et al. 2024), with these differences, all so that text without spaces is 
   allows closing quotes/brackets after the mark; an ellipsis run ("……", "......") counts once.
 * A short line (FineWeb) is <= 30 characters, or <= 10 for a line that is mostly CJK (one Chinese
   character carries about as much as three Latin ones).
+
+Chinese adaptations (docs/stages/filter-quality.md says why, rule by rule): mostly-CJK text needs 3
+sentences, not C4's 5; a mostly-CJK line with a sentence end inside it counts as punctuated
+(FineWeb's line rule); a question line repeated before different answers is not a duplicate; the
+n-gram limits for mostly-CJK text are FineWeb-2's Mandarin ones; and two rules of our own catch
+pinyin injection ("烟(yan)台") and SEO keyword stuffing.
 """
 from __future__ import annotations
 
@@ -48,6 +54,19 @@ DATA_DIR = ASSETS / "stopwords"
 BULLETS = ("•", "-", "*", "·", "●", "◦", "▪", "■", "►", "‣", "⁃", "○", "◆", "◇", "□", "✓", "✔", "➢", "→")
 _HAS_ALPHA = re.compile(r"[^\W\d_]")
 _SYMBOL_TOKEN = re.compile(r"(?<!\S)[^\w\s]+(?!\S)")  # a whitespace token with no letter or digit
+# A Han character followed by its pinyin in brackets: "烟(yan)", "台（tái）", "市(shi4)".
+_PINYIN_NOTE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff][(\uff08][a-z\u00fc\u0101\u00e1\u01ce\u00e0\u0113\u00e9\u011b"
+                          "\u00e8\u012b\u00ed\u01d0\u00ec\u014d\u00f3\u01d2\u00f2\u016b\u00fa\u01d4\u00f9\u01d6"
+                          "\u01d8\u01da\u01dc]{1,6}[1-5]?[)\uff09]")
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+# A clause: text between Chinese or Western punctuation, separators and line breaks (a title in
+# 《》 stays inside its clause: repeating a book's name is not stuffing).
+_CLAUSE_SPLIT = re.compile("[\uff0c\u3002\uff01\uff1f\uff1b\uff1a\u3001,.!?;:|_/\\\n\t \u3000\\-\u2014\u00b7"
+                           "\uff08\uff09()\u201c\u201d\"\u3010\u3011\\[\\]]+")
+_INNER_SENTENCE_END = re.compile("[\u3002\uff01\uff1f]")
+# A line putting a question ("你怎么看？") or a Chinese prompt ("问：", "记者："); not the ASCII colon,
+# which ends headings and code lines ("try:") in English.
+_PROMPT_END = ("?", "\uff1f", "\uff1a")
 # Odd 64-bit multiplier for the polynomial n-gram hash (wraps modulo 2**64 in numpy).
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
 
@@ -98,11 +117,40 @@ def _parse_ngram_spec(spec: str, option: str) -> tuple[tuple[int, float], ...]:
     return tuple(sorted(out))
 
 
-def find_duplicates(items: list[str]) -> tuple[int, int]:
-    """(number of items that repeat an earlier one, their characters): Gopher's measure."""
+def repeated_prompts(items: list[str]) -> set[str]:
+    """Items (lines, paragraphs) that end in a question mark or a full-width colon, occur more than
+    once, and are followed by a different item each time: an interview putting one question to
+    several people, "问：" before each answer. The repetition is the piece's structure, not copied
+    text, so the repetition rules leave these repeats out."""
+    after: dict[str, list[str]] = {}
+    for i, x in enumerate(items):
+        if x.endswith(_PROMPT_END):
+            after.setdefault(x, []).append(items[i + 1] if i + 1 < len(items) else "")
+    return {x for x, nxt in after.items() if len(nxt) > 1 and len(set(nxt)) == len(nxt)}
+
+
+def without_repeats(text: str, prompts: set[str]) -> str:
+    """`text` without the second and later occurrences of the prompt lines."""
+    seen: set[str] = set()
+    out = []
+    for ln in text.split("\n"):
+        s = ln.strip()
+        if s in prompts:
+            if s in seen:
+                continue
+            seen.add(s)
+        out.append(ln)
+    return "\n".join(out)
+
+
+def find_duplicates(items: list[str], skip: set[str] | frozenset[str] = frozenset()) -> tuple[int, int]:
+    """(number of items that repeat an earlier one, their characters): Gopher's measure; items
+    in `skip` are not counted."""
     seen: set[str] = set()
     dup = dup_chars = 0
     for x in items:
+        if x in skip:
+            continue
         if x in seen:
             dup += 1
             dup_chars += len(x)
@@ -217,6 +265,41 @@ class NgramStats:
         return total
 
 
+def top_han_ngram_count(text: str, n: int) -> int:
+    """How often the most frequent run of n Han characters occurs in `text` (vectorised: each
+    window of n code points that are all Han is hashed, 64-bit polynomial, and counted)."""
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    m = cp.size - n + 1
+    if m <= 0:
+        return 0
+    han = ((cp >= 0x4E00) & (cp <= 0x9FFF)) | ((cp >= 0x3400) & (cp <= 0x4DBF))
+    non_han = np.concatenate(([0], np.cumsum(~han)))
+    ok = (non_han[n:] - non_han[:-n]) == 0
+    if not ok.any():
+        return 0
+    pos = np.flatnonzero(ok)
+    cp64 = cp.astype(np.uint64)
+    with np.errstate(over="ignore"):
+        hv = cp64[pos]
+        for k in range(1, n):
+            hv = hv * _HASH_MUL + cp64[pos + k]
+    return int(np.unique(hv, return_counts=True)[1].max())
+
+
+def keyword_frac(text: str, n: int = 6) -> float:
+    """Share of the characters covered by the most frequent n-character Han phrase plus the
+    characters in clauses (text between punctuation, separators and line breaks; 2+ characters)
+    that repeat an earlier clause. SEO keyword stuffing repeats one phrase both inside sentences
+    and as clauses of its own ("上海搬家公司_上海搬家公司电话", "上海搬家公司，..."); news repeats a
+    name inside varied clauses."""
+    tlen = len(text)
+    if not tlen:
+        return 0.0
+    top = top_han_ngram_count(text, n) * n
+    _, dup_chars = find_duplicates([c for c in _CLAUSE_SPLIT.split(text) if len(c) >= 2 and _HAN_RUN.search(c)])
+    return (top + dup_chars) / tlen
+
+
 def _r(x: float) -> float:
     return round(float(x), 4)
 
@@ -240,7 +323,9 @@ class FilterQuality(RecordStage):
         "too_few_alpha_words": "share of words with a letter below --min-alpha-words (Gopher: 0.8)",
         "too_few_stop_words": "fewer distinct stop words than --min-stop-words (Gopher: 2)",
         "curly_bracket": "the text contains '{' (C4)",
-        "too_few_sentences": "fewer sentences than --min-sentences (C4: 5)",
+        "too_few_sentences": "fewer sentences than --min-sentences (C4: 5), or --min-sentences-cjk in mostly-CJK text",
+        "pinyin_injection": "Chinese text with Han characters followed by bracketed pinyin ('烟(yan)台') above --max-pinyin-notes per Han character",
+        "keyword_stuffing": "Chinese text where one phrase and repeated clauses cover more than --max-keyword-frac",
         "dup_para_frac": "share of repeated paragraphs above --max-dup-para-frac (Gopher: 0.3)",
         "dup_para_char_frac": "characters in repeated paragraphs above --max-dup-para-char-frac (Gopher: 0.2)",
         "dup_line_frac": "share of repeated lines above --max-dup-line-frac (Gopher: 0.3)",
@@ -269,6 +354,14 @@ class FilterQuality(RecordStage):
     # C4 document rules (Raffel et al. 2020; datatrove C4QualityFilter, also used by FineWeb).
     curly_bracket: bool = opt(True, "Drop documents containing '{' (C4, FineWeb).")
     min_sentences: int = opt(5, "Minimum sentences (。！？ and .!? end a sentence, as do line breaks). C4: 5.")
+    min_sentences_cjk: int = opt(3, "The same for mostly-CJK text, whose sentences are longer: one Chinese "
+                                    "sentence ending in 。 often holds what English splits into two or three.")
+    max_pinyin_notes: float = opt(0.01, "Chinese text: maximum Han characters followed by bracketed pinyin "
+                                        "('烟(yan)') per Han character (spam that breaks keyword filters); at "
+                                        "least 3 are needed.")
+    max_keyword_frac: float = opt(0.16, "Chinese text: maximum share of characters covered by its most "
+                                        "frequent 6-character Han phrase plus its repeated clauses (SEO keyword "
+                                        "stuffing).")
     # Gopher repetition (Rae et al. 2021 table A1; datatrove GopherRepetitionFilter).
     max_dup_line_frac: float = opt(0.3, "Maximum share of lines that repeat an earlier line. Gopher: 0.3.")
     max_dup_para_frac: float = opt(0.3, "Maximum share of paragraphs that repeat an earlier one. Gopher: 0.3.")
@@ -278,6 +371,12 @@ class FilterQuality(RecordStage):
                                                        "most frequent n-gram ('' = off). Gopher.", metavar="N:FRAC,...")
     dup_ngram_fracs: str = opt("5:0.15,6:0.14,7:0.13,8:0.12,9:0.11,10:0.10",
                                "N:FRACTION limits on the characters in repeated n-grams ('' = off). Gopher.", metavar="N:FRAC,...")
+    top_ngram_fracs_cjk: str = opt("2:0.256,3:0.201,4:0.171", "The same limits for Chinese (mostly-CJK text, "
+                                                               "Chinese by meta.lang or script): FineWeb-2's "
+                                                               "Mandarin values (configs/cmn_Hani.yml).", metavar="N:FRAC,...")
+    dup_ngram_fracs_cjk: str = opt("5:0.198,6:0.182,7:0.167,8:0.154,9:0.14,10:0.127",
+                                   "The same limits for Chinese: FineWeb-2's Mandarin values "
+                                   "(configs/cmn_Hani.yml).", metavar="N:FRAC,...")
     # FineWeb (Penedo et al. 2024; datatrove FineWebQualityFilter).
     min_line_punct_ratio: float = opt(0.12, "Minimum share of lines ending in terminal punctuation. FineWeb: 0.12.")
     max_short_line_ratio: float = opt(0.67, "Maximum share of short lines. FineWeb: 0.67.")
@@ -293,8 +392,8 @@ class FilterQuality(RecordStage):
                                       "corpus); 1 = plain N-character n-grams.")
 
     def __post_init__(self) -> None:
-        for f in ("min_words", "max_words", "min_stop_words", "min_sentences", "short_line_chars",
-                  "short_line_chars_cjk"):
+        for f in ("min_words", "max_words", "min_stop_words", "min_sentences", "min_sentences_cjk",
+                  "short_line_chars", "short_line_chars_cjk"):
             if getattr(self, f) < 0:
                 raise ValueError(f"--{f.replace('_', '-')} must be >= 0")
         for f in ("min_mean_word_length", "max_mean_word_length", "max_hash_ratio", "max_ellipsis_ratio",
@@ -302,6 +401,7 @@ class FilterQuality(RecordStage):
             if getattr(self, f) < 0:
                 raise ValueError(f"--{f.replace('_', '-')} must be >= 0")
         for f in ("max_bullet_lines", "max_ellipsis_lines", "min_alpha_words", "max_dup_line_frac",
+                  "max_pinyin_notes", "max_keyword_frac",
                   "max_dup_para_frac", "max_dup_line_char_frac", "max_dup_para_char_frac",
                   "min_line_punct_ratio", "max_short_line_ratio", "max_char_dup_ratio"):
             if not 0.0 <= getattr(self, f) <= 1.0:
@@ -315,6 +415,8 @@ class FilterQuality(RecordStage):
             raise ValueError("--min-mean-word-length must not exceed --max-mean-word-length")
         self._top = _parse_ngram_spec(self.top_ngram_fracs, "--top-ngram-fracs")
         self._dup = _parse_ngram_spec(self.dup_ngram_fracs, "--dup-ngram-fracs")
+        self._top_cjk = _parse_ngram_spec(self.top_ngram_fracs_cjk, "--top-ngram-fracs-cjk")
+        self._dup_cjk = _parse_ngram_spec(self.dup_ngram_fracs_cjk, "--dup-ngram-fracs-cjk")
 
     def process(self, record: dict) -> dict | Rejection:
         text = self.get_text(record)
@@ -383,8 +485,8 @@ class FilterQuality(RecordStage):
         if self.min_alpha_words and aw < self.min_alpha_words:
             return Rejection("too_few_alpha_words", f"{aw:.2f} < {self.min_alpha_words}")
 
+        lang = stop_word_lang(text, meta_lang)
         if self.min_stop_words:
-            lang = stop_word_lang(text, meta_lang)
             if lang is None:
                 m["stop_words"] = None  # no list for this language: rule skipped
             else:
@@ -397,24 +499,38 @@ class FilterQuality(RecordStage):
 
         if self.curly_bracket and "{" in text:
             return Rejection("curly_bracket", "contains '{'")
-        if self.min_sentences:
-            ns = count_sentences(text, stop_at=self.min_sentences)  # counted up to the limit
+        cjk = n_cjk * 2 >= n
+        min_sent = self.min_sentences_cjk if cjk else self.min_sentences
+        if min_sent:
+            ns = count_sentences(text, stop_at=min_sent)  # counted up to the limit
             m["sentences"] = ns
-            if ns < self.min_sentences:
-                return Rejection("too_few_sentences", f"{ns} < {self.min_sentences}")
+            if ns < min_sent:
+                return Rejection("too_few_sentences", f"{ns} < {min_sent}")
+        if self.max_pinyin_notes and cjk and lang == "zh":
+            notes = len(_PINYIN_NOTE.findall(text)) if ("(" in text or "\uff08" in text) else 0
+            pr = notes / n_cjk
+            m["pinyin_notes"] = _r(pr)
+            if notes >= 3 and pr > self.max_pinyin_notes:
+                return Rejection("pinyin_injection", f"{notes} notes, {pr:.3f} per Han character > {self.max_pinyin_notes}")
 
         # Gopher repetition: paragraphs, lines, then n-grams. Denominator: len(text), as in Gopher.
         tlen = len(text) or 1
         paras = paragraphs(text)
         if paras:
-            d, dc = find_duplicates(paras)
+            d, dc = find_duplicates(paras, repeated_prompts(paras))
             f1, f2 = d / len(paras), dc / tlen
             m["dup_para_frac"], m["dup_para_char_frac"] = _r(f1), _r(f2)
             if self.max_dup_para_frac and f1 > self.max_dup_para_frac:
                 return Rejection("dup_para_frac", f"{f1:.2f} > {self.max_dup_para_frac}")
             if self.max_dup_para_char_frac and f2 > self.max_dup_para_char_frac:
                 return Rejection("dup_para_char_frac", f"{f2:.2f} > {self.max_dup_para_char_frac}")
-        line_dup, line_dup_chars = find_duplicates(lines)
+        prompts = repeated_prompts(lines)
+        line_dup, line_dup_chars = find_duplicates(lines, prompts)
+        # The n-gram and keyword measures run over the text without the repeats of a prompt line.
+        rtext, rws, rlen = text, ws, tlen
+        if prompts:
+            rtext = without_repeats(text, prompts)
+            rws, rlen = words(rtext), len(rtext) or 1
         if lines:
             f1, f2 = line_dup / len(lines), line_dup_chars / tlen
             m["dup_line_frac"], m["dup_line_char_frac"] = _r(f1), _r(f2)
@@ -423,9 +539,12 @@ class FilterQuality(RecordStage):
             if self.max_dup_line_char_frac and f2 > self.max_dup_line_char_frac:
                 return Rejection("dup_line_char_frac", f"{f2:.2f} > {self.max_dup_line_char_frac}")
 
-        if self._top or self._dup:
-            cjk = n_cjk * 2 >= n
-            stats = NgramStats(ws, spaced=not cjk)
+        # Chinese: mostly CJK and Chinese by meta.lang or by its script (Japanese, also mostly CJK,
+        # keeps Gopher's limits and has no keyword rule: neither was tuned on Japanese text).
+        chinese = cjk and lang == "zh"
+        top_spec, dup_spec = (self._top_cjk, self._dup_cjk) if chinese else (self._top, self._dup)
+        if top_spec or dup_spec:
+            stats = NgramStats(rws, spaced=not cjk)
             scale = self.cjk_ngram_scale if cjk else 1.0
             if cjk:
                 m["ngram_scale"] = scale
@@ -434,26 +553,32 @@ class FilterQuality(RecordStage):
             m["top_ngram"] = top
             # One chain over increasing n (top n-grams 2..4, then duplicated 5..10), each step
             # grouping only the positions that repeated at the previous n.
-            for kind, k, lim in sorted([("top", k, lim) for k, lim in self._top]
-                                       + [("dup", k, lim) for k, lim in self._dup],
+            for kind, k, lim in sorted([("top", k, lim) for k, lim in top_spec]
+                                       + [("dup", k, lim) for k, lim in dup_spec],
                                        key=lambda t: (t[1], t[0] == "dup")):
                 size = max(1, round(k * scale))
                 count, first = stats.advance(size)
                 if kind == "top":
-                    f = stats.top_chars(size, count, first) / tlen
+                    f = stats.top_chars(size, count, first) / rlen
                     top[str(k)] = _r(f)
                     if f > lim:
                         return Rejection("top_ngram", f"{k}-gram {f:.2f} > {lim}")
                 else:
                     m["dup_ngram"] = dup
-                    f = stats.dup_chars() / tlen
+                    f = stats.dup_chars() / rlen
                     dup[str(k)] = _r(f)
                     if f > lim:
                         return Rejection("dup_ngram", f"{k}-gram {f:.2f} > {lim}")
 
+        if chinese and self.max_keyword_frac:
+            kf = keyword_frac(rtext)
+            m["keyword_frac"] = _r(kf)
+            if kf > self.max_keyword_frac:
+                return Rejection("keyword_stuffing", f"{kf:.2f} > {self.max_keyword_frac}")
+
         # FineWeb line rules.
         if lines:
-            lp = sum(1 for s in lines if ends_with_terminal_punct(s)) / len(lines)
+            lp = sum(1 for s in lines if self._ends_sentence(s)) / len(lines)
             m["line_punct_ratio"] = _r(lp)
             if self.min_line_punct_ratio and lp < self.min_line_punct_ratio:
                 return Rejection("line_punct_ratio", f"{lp:.2f} < {self.min_line_punct_ratio}")
@@ -471,6 +596,16 @@ class FilterQuality(RecordStage):
         if self.max_list_ratio and lr > self.max_list_ratio:
             return Rejection("list_ratio", f"{lr:.2f} > {self.max_list_ratio}")
         return None
+
+    @staticmethod
+    def _ends_sentence(line: str) -> bool:
+        """FineWeb's "line ends in terminal punctuation"; a mostly-CJK line also counts when a
+        sentence ends inside it (。！？): Chinese text is often hard-wrapped at a fixed width, put
+        on one line, or has paragraphs ending in a bracketed credit ("。（新华社记者 X 摄）") or
+        in nothing at all, while a menu or a link list has no sentence end anywhere."""
+        if ends_with_terminal_punct(line):
+            return True
+        return _INNER_SENTENCE_END.search(line) is not None and len(CJK_RE.findall(line)) * 2 >= len(line)
 
     def _is_short(self, line: str) -> bool:
         n = len(line)

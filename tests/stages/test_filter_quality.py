@@ -1,5 +1,6 @@
 import pickle
 import random
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from corpuskit.core.stage import Rejection
 from corpuskit.core.text import sentences
 from corpuskit.registry import make_stage
-from corpuskit.stages.filter_quality import FilterQuality, NgramStats, stop_words
+from corpuskit.stages.filter_quality import FilterQuality, NgramStats, stop_words, top_han_ngram_count
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "filters"
 
@@ -153,7 +154,88 @@ def test_too_few_sentences_uses_chinese_full_stops():
                      "毛色黑白相间，眼周有明显的黑色斑块，因而深受人们喜爱。")
     assert reason(long_sentence * 1 + long_sentence.replace("大熊猫", "小熊猫")) == "too_few_sentences"
     r = run(ZH_BASE)
-    assert r["meta"]["quality"]["sentences"] == 5  # counted up to the limit
+    assert r["meta"]["quality"]["sentences"] == 3  # counted up to the (CJK) limit
+
+
+# ------------------------------------------------------------------ Chinese adaptations
+# A news brief: a headline and two long sentences (~120 characters), as agencies file them.
+ZH_BRIEF = ("本市新建三座社区图书馆\n"
+            "记者昨天从市文化局获悉，今年本市在东城、西城和南郊新建的三座社区图书馆已于本周全部开放，"
+            "每座藏书约两万册，周一至周日均可免费借阅。"
+            "文化局有关负责人表示，明年还将在远郊区县再建五座图书馆，让更多居民在家门口就能读到新书。")
+
+
+def test_short_chinese_news_brief_is_kept_but_english_still_needs_five_sentences():
+    assert reason(ZH_BRIEF) is None
+    assert run(ZH_BRIEF)["meta"]["quality"]["sentences"] == 3
+    assert reason(ZH_BRIEF, min_sentences_cjk=5) == "too_few_sentences"
+    en = ("The city opened three new community libraries this week. Each holds about twenty thousand "
+          "books and lends them for free every day of the week. The culture office said five more will "
+          "follow in the outer districts next year, so that more residents can borrow new books close to "
+          "home without a long trip into the centre of town.")
+    assert reason(en) == "too_few_sentences"
+
+
+def test_chinese_lines_with_a_sentence_end_inside_count_as_punctuated():
+    # A post whose paragraphs end without 。 (a tilde, a bare phrase, a bracketed credit)
+    post = ("周末去了一趟城郊的湿地公园，天气很好。湖边的芦苇已经黄了，远处有几只白鹭在浅水里找吃的～\n"
+            "公园门口新开了一家小书店，店主说他们每周六下午都有读书会。我们坐下来喝了杯茶，聊了聊最近读的书 \n"
+            "回来的路上有点堵车，不过看到夕阳照在湖面上，觉得这一趟很值得。下周还想带家里的老人一起去看看\n"
+            "湿地公园的管理处说，入冬以后候鸟会越来越多。游客不要投喂，也不要靠得太近（本报记者 王明 摄）")
+    assert reason(post) is None
+    assert run(post)["meta"]["quality"]["line_punct_ratio"] == 1.0
+    # a link list: headlines, no sentence end in any line
+    links = "\n".join(["本市新建三座社区图书馆", "湿地公园迎来今冬第一批候鸟", "地铁六号线西延段下月通车",
+                       "老城区十条小街巷完成改造", "全市中小学下周起实行错峰放学", "国际马拉松赛报名今天开始",
+                       "新能源公交车占比超过八成", "市民热线上半年办结诉求十二万件", "春节前后蔬菜供应充足",
+                       "图书馆夜间开放时间延长到十点"])
+    assert reason(links + "\n" + ZH_BRIEF.split("\n")[1]) == "line_punct_ratio"
+
+
+def test_single_line_chinese_document_is_judged_by_its_sentences_not_its_last_character():
+    one_line = (ZH_BRIEF.split("\n")[1] + "该负责人还说，新馆的自助借还设备已经调试完毕。"
+                "读者可以凭身份证在任何一座分馆办理借书证。三座新馆还设有少儿阅览区。（完）责任编辑：李华")
+    assert "\n" not in one_line
+    assert reason(one_line) is None
+
+
+def test_a_question_put_to_several_people_is_not_a_repeated_paragraph():
+    answers = ["张先生说，他最关心孩子上学的问题，希望学校离家近一些，放学以后也有地方可去。",
+               "李女士说，她每天坐公交上班，希望早晚高峰能多开几趟车，等车的时间再短一点。",
+               "退休教师刘老师说，他希望社区多办一些讲座，让老人们也能学学用手机看病挂号。",
+               "大学生小陈说，他想在家乡找一份和专业对口的工作，希望招聘会能多一些本地企业。",
+               "个体户赵大姐说，她的小店去年生意还不错，今年打算再开一家分店，多招两个帮手。"]
+    question = "记者：新的一年，您最大的心愿是什么？"
+    qa = "\n\n".join(["新年心愿街头采访", "新年前夕，本报记者在街头随机采访了几位市民。"]
+                      + [p for a in answers for p in (question, a)])
+    assert reason(qa) is None
+    # the same question followed by the same answer each time is copied text
+    copied = "\n\n".join(["新年心愿街头采访"] + [question, answers[0]] * 5)
+    assert reason(copied) in {"dup_para_frac", "dup_para_char_frac", "dup_line_frac", "dup_line_char_frac"}
+
+
+def test_pinyin_injection():
+    text = ("烟(yan)台(tai)市(shi)今年新建的三座社区图(tu)书馆已于本周全部开(kai)放，每座藏书约两万册，"
+            "周一至周日均可免(mian)费借阅。文化局有关负(fu)责人表示，明年还将在远郊区县再建五座图书馆，"
+            "让更多居民在家门口就能读(du)到新书。该负责人还说，新馆的自助借还设备已经调试完毕。")
+    assert reason(text) == "pinyin_injection"
+    assert reason(text.replace("(", "（").replace(")", "）")) == "pinyin_injection"
+    assert reason(text, max_pinyin_notes=0) is None
+    # an article that glosses one rare character is ordinary text
+    gloss = ZH_BRIEF + "馆内还展出了一件青铜觥（gōng）的复制品，吸引了不少小读者驻足观看。"
+    assert reason(gloss) is None
+    assert run(gloss)["meta"]["quality"]["pinyin_notes"] > 0
+
+
+def test_keyword_stuffing():
+    kw = ["南城搬家公司", "南城搬家公司电话", "南城搬家公司哪家好", "南城搬家公司价格"]
+    body = [f"{kw[i % 4]}，" + s for i, s in enumerate(ZH_BRIEF.split("\n")[1].split("。")[:2] * 3) if s]
+    text = "_".join(kw) + "\n" + "。".join(body) + "。\n" + "|".join(kw)
+    assert reason(text, top_ngram_fracs_cjk="", dup_ngram_fracs_cjk="") == "keyword_stuffing"
+    assert reason(text, top_ngram_fracs_cjk="", dup_ngram_fracs_cjk="", max_keyword_frac=0) is None
+    # news repeating a name inside varied sentences is not stuffing
+    r = run(ZH_BASE)
+    assert r["meta"]["quality"]["keyword_frac"] < 0.16
 
 
 def test_dup_para_frac():
@@ -192,7 +274,7 @@ def test_dup_ngram_english_and_chinese():
     text = EN_BASE + "\n" + chunk + " " + " ".join(rng.sample(en_words, 20)) + " " + chunk + "."
     assert reason(text, top_ngram_fracs="") == "dup_ngram"
     zh = ZH_BASE + "\n" + ZH_BASE.split("\n")[1][:80] + "，而且" + ZH_BASE.split("\n")[1][:80] + "。"
-    assert reason(zh, top_ngram_fracs="") == "dup_ngram"
+    assert reason(zh, top_ngram_fracs_cjk="") == "dup_ngram"
 
 
 def test_cjk_ngram_scale_keeps_chinese_names_from_counting_as_repetition():
@@ -206,7 +288,9 @@ def test_cjk_ngram_scale_keeps_chinese_names_from_counting_as_repetition():
             "为消费者提供价格合理的商品和服务。\n各级人民政府应当依法保护经营者的合法权益。"
             "消费者组织、职工价格监督组织和居民委员会有权对价格行为进行社会监督。新闻单位有权进行价格舆论监督。"
             "本法自一九九八年五月一日起施行。")
-    assert reason(text, cjk_ngram_scale=1.0) == "dup_ngram"
+    gopher = "5:0.15,6:0.14,7:0.13,8:0.12,9:0.11,10:0.10"
+    assert reason(text, cjk_ngram_scale=1.0, dup_ngram_fracs_cjk=gopher) == "dup_ngram"
+    assert reason(text, dup_ngram_fracs_cjk=gopher) is None
     assert reason(text) is None
 
 
@@ -227,8 +311,8 @@ def test_short_line_ratio_english_and_chinese():
 def test_short_chinese_lines_of_ordinary_length_are_not_short():
     # 12-20 Chinese characters is a full sentence, not a "short line" (FineWeb's 30 is for Latin text)
     lines = [f"第{i}位老人每天早上都会到公园里散步和锻炼身体。" for i in range(12)]
-    r = run("\n".join(lines), max_dup_line_frac=0, top_ngram_fracs="", dup_ngram_fracs="",
-            max_char_dup_ratio=0, max_dup_line_char_frac=0)
+    r = run("\n".join(lines), max_dup_line_frac=0, top_ngram_fracs_cjk="", dup_ngram_fracs_cjk="",
+            max_char_dup_ratio=0, max_dup_line_char_frac=0, max_keyword_frac=0)
     assert not isinstance(r, Rejection), r
     assert r["meta"]["quality"]["short_line_ratio"] == 0
 
@@ -253,6 +337,21 @@ def test_every_reason_is_documented_and_tested():
 
 
 # ------------------------------------------------------------------ options, pickling
+def test_chinese_text_uses_fineweb2_mandarin_ngram_limits():
+    # one long clause said twice in a short Chinese text: over Gopher's limits, under FineWeb-2's
+    # Mandarin ones
+    clause = "市政府决定从下个月起在全市范围内推行生活垃圾分类并对居民小区的投放点进行统一改造"
+    text = (ZH_BRIEF + "\n" + clause + "，各区要尽快制定实施方案。" + "会议强调，" + clause
+            + "是一件关系到每个家庭的大事，各部门要加强宣传和指导，让居民知道怎么分、分到哪里，"
+            "街道和社区也要安排志愿者在投放点值守。")
+    r = run(text)
+    assert not isinstance(r, Rejection), r
+    assert r["meta"]["quality"]["dup_ngram"]["10"] > 0.10
+    assert reason(text, dup_ngram_fracs_cjk="5:0.15,6:0.14,7:0.13,8:0.12,9:0.11,10:0.10") == "dup_ngram"
+    # English keeps Gopher's limits
+    assert FilterQuality()._dup == ((5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10))
+
+
 def test_option_validation():
     with pytest.raises(ValueError):
         FilterQuality(max_short_line_ratio=1.5)
@@ -362,3 +461,25 @@ def test_huge_record_memory_stays_within_3x(tmp_path):
 
     text = ("The committee met on Tuesday to review the budget. 委员会周二开会审议了预算。\n") * 280_000
     assert extra_over_record(tmp_path, "filter-quality", text) <= 3.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="上海搬家公司电话好a1，。 \n", max_size=80), st.integers(min_value=1, max_value=7))
+def test_top_han_ngram_count_matches_a_direct_count(text, n):
+    runs = re.findall("[\u3400-\u4dbf\u4e00-\u9fff]+", text)
+    counts = Counter(r[i:i + n] for r in runs for i in range(len(r) - n + 1))
+    assert top_han_ngram_count(text, n) == max(counts.values(), default=0)
+
+
+def test_pinyin_rule_only_judges_mostly_chinese_text():
+    # an English page glossing Chinese words with their pinyin is not injection spam
+    en = EN_BASE + "\nOn the menu: 饺(jiao)子(zi), 包(bao)子(zi), 馒(man)头(tou) and 面(mian)条(tiao)."
+    assert reason(en) != "pinyin_injection"
+    assert run(en)["meta"]["quality"].get("pinyin_notes") is None
+
+
+def test_chinese_only_rules_leave_japanese_to_gophers_limits():
+    zh = FilterQuality().process({"text": ZH_BRIEF})
+    assert "keyword_frac" in zh["meta"]["quality"] and "pinyin_notes" in zh["meta"]["quality"]
+    ja = FilterQuality(min_stop_words=0).process({"text": ZH_BRIEF, "meta": {"lang": "ja"}})
+    assert "keyword_frac" not in ja["meta"]["quality"] and "pinyin_notes" not in ja["meta"]["quality"]
