@@ -101,7 +101,15 @@ class FilterModel(RecordStage):
         self._label = self.label if self.label.startswith("__label__") else "__label__" + self.label
         self._model_name = Path(self.model).name
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_model", None)  # never pickled: each process loads it on its first document
+        return state
+
     def _loaded(self) -> Any:
+        m = self.__dict__.get("_model")
+        if m is not None:
+            return m
         m = load_fasttext(self.model)
         labels = getattr(m, "_corpuskit_labels", None)
         if labels is None:
@@ -113,6 +121,7 @@ class FilterModel(RecordStage):
         if self._label not in labels:
             raise UsageError(f"--label {self.label}: the model {self._model_name} has no such label "
                              f"(its labels: {', '.join(sorted(x.removeprefix('__label__') for x in labels))})")
+        self._model = m
         return m
 
     def score(self, text: str) -> float:

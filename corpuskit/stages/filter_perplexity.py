@@ -134,7 +134,9 @@ class FilterPerplexity(RecordStage):
     def sentences(self, text: str) -> list[str]:
         """The document's sentences as the LM sees them (tokens separated by one space)."""
         if self.sp_model:
-            sp = _load("sp", self.sp_model)
+            sp = self.__dict__.get("_sp")
+            if sp is None:
+                sp = self._sp = _load("sp", self.sp_model)
             out = []
             for line in (text.lower() if self.lowercase else text).split("\n"):
                 line = " ".join(line.split())
@@ -145,9 +147,17 @@ class FilterPerplexity(RecordStage):
             return out
         return lm_sentences(text, self.lowercase, self.cjk)
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_lm", None)  # never pickled: each process loads it on its first document
+        state.pop("_sp", None)
+        return state
+
     def perplexity(self, text: str) -> float | None:
         """CCNet's document perplexity (see the module doc); None when there is no token."""
-        lm = _load("kenlm", self.model)
+        lm = self.__dict__.get("_lm")
+        if lm is None:
+            lm = self._lm = _load("kenlm", self.model)
         log10 = 0.0
         length = 0
         for s in self.sentences(text):
