@@ -169,7 +169,7 @@ def build_set(seed: int, zh_news_docs: int) -> list[dict]:
             spam.append(("link_list", "en", "\n".join(
                 f"{a} - https://{rng.choice(['www.', ''])}{''.join(rng.choices('abcdefghijklmnop', k=7))}"
                 f".{rng.choice(['com', 'net', 'info', 'cn'])}/{rng.randint(1, 9999)}" for a in items)))
-    for i in range(max(1, n_boiler["zh"] // 5)):  # pinyin injection and link lists, Chinese
+    for _ in range(max(1, n_boiler["zh"] // 5)):  # pinyin injection, Chinese
         p = rng.choice(zh_paras)
         chars = list(p)
         for j in range(len(chars) - 1, 0, -rng.randint(2, 5)):
