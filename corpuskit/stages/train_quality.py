@@ -78,8 +78,9 @@ def precision_recall(scores: list[float], labels: list[int], threshold: float) -
 
 
 def threshold_for_precision(scores: list[float], labels: list[int], target: float) -> tuple[float, float, float] | None:
-    """The lowest threshold (the most recall) whose precision is >= target: (threshold,
-    precision, recall); None when no threshold reaches it."""
+    """The threshold with the most recall whose precision is >= target, the highest such one
+    (a lower one would only add false positives): (threshold, precision, recall); None when no
+    threshold reaches it."""
     pos = sum(labels)
     if not pos:
         return None
@@ -93,7 +94,7 @@ def threshold_for_precision(scores: list[float], labels: list[int], target: floa
             tp += pairs[i][1]
             fp += 1 - pairs[i][1]
             i += 1
-        if tp and tp / (tp + fp) >= target:
+        if tp and tp / (tp + fp) >= target and (best is None or tp / pos > best[2]):
             best = (s, tp / (tp + fp), tp / pos)
     return best
 
@@ -119,7 +120,7 @@ class TrainQuality(Stage):
     negative_label: str = opt("lq", "Label of the negatives.", metavar="LABEL")
     heldout: float = opt(0.1, "Share of the documents held out (by a hash of their id) for the figures; "
                               "never trained on.")
-    precision: float = opt(0.9, "Print the lowest threshold whose held-out precision reaches this.")
+    precision: float = opt(0.9, "Print the threshold with the most held-out recall whose precision reaches this.")
     epoch: int = opt(5, "fastText: passes over the training lines.")
     lr: float = opt(0.1, "fastText: learning rate.")
     word_ngrams: int = opt(2, "fastText: word n-grams (2: bigrams; with CJK characters as tokens, "

@@ -44,7 +44,7 @@ def test_roc_auc_is_the_pairwise_win_rate_with_ties():
     assert roc_auc([0.3, 0.4], [1, 1]) is None
 
 
-def test_threshold_for_precision_is_the_lowest_reaching_it():
+def test_threshold_for_precision_has_the_most_recall_at_that_precision():
     rng = random.Random(8)
     for _ in range(50):
         n = rng.randint(2, 30)
@@ -60,8 +60,8 @@ def test_threshold_for_precision_is_the_lowest_reaching_it():
         got = threshold_for_precision(scores, labels, 0.8)
         if not ok:
             assert got is None
-        else:
-            assert got == pytest.approx(min(ok))
+        else:  # the most recall, and at that recall the highest threshold
+            assert got == pytest.approx(max(ok, key=lambda o: (o[2], o[0])))
 
 
 def test_cli_trains_a_model_filter_model_uses(sets, run_cli, tmp_path):
