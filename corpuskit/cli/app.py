@@ -54,7 +54,9 @@ def add_command(app: typer.Typer, name: str, done: set | None = None) -> None:
     module, func, _ = COMMANDS[name]
     if module == "corpuskit.cli.stages" and getattr(get_stage_class(name), "writes_folder", False):
         module, func = "corpuskit.cli.tokenize", "add_folder_stage_command"  # -o is a folder
-    per_name = module in ("corpuskit.cli.stages", "corpuskit.cli.tokenize")
+    if module == "corpuskit.cli.stages" and getattr(get_stage_class(name), "writes_model", False):
+        module, func = "corpuskit.cli.train", "add_model_stage_command"  # -o is a model file
+    per_name = module in ("corpuskit.cli.stages", "corpuskit.cli.tokenize", "corpuskit.cli.train")
     if done is not None and not per_name and (module, func) in done:
         return  # one function added several commands (the inspection ones)
     add = getattr(importlib.import_module(module), func)

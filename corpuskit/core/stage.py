@@ -67,6 +67,9 @@ class Stage:
     needs: ClassVar[str | None] = "text"
     # False for the commands that are not a step of `pipeline`'s chain (mix, tokenize)
     in_pipeline: ClassVar[bool] = True
+    # True for the stages that score with a model file the user gives (filter-model,
+    # filter-perplexity): off by default in the pipeline, and not run by `corpuskit warmup`
+    needs_model: ClassVar[bool] = False
 
     text_field: str = opt("text", "Record key holding the document text.", metavar="FIELD")
     id_field: str = opt("id", "Record key holding the record's id (assigned from the url or text "

@@ -222,7 +222,13 @@ def print_config(stage_names: list[str] | None = None) -> str:
         opts = cls.options()
         if not opts or not cls.in_pipeline:
             continue
-        out.append(f"[stages.{name}]" + ("" if name in names else "  # not in the default chain"))
+        # a stage scoring with the user's model file is off unless chosen: its section is
+        # commented out (uncomment it, give the model and add the stage to `stages`)
+        hide = "# " if cls.needs_model and name not in names else ""
+        if hide:
+            out.append(f"# [stages.{name}]  # off by default: needs your model file (add {name!r} to stages)")
+        else:
+            out.append(f"[stages.{name}]" + ("" if name in names else "  # not in the default chain"))
         for f in opts:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
             help_ = f.metadata.get("help", "")
@@ -232,7 +238,7 @@ def print_config(stage_names: list[str] | None = None) -> str:
             if default is None:
                 out.append(f"# {f.name} =   # {help_} (default: unset)")
             else:
-                out.append(f"{f.name} = {_toml(default)}  # {help_}")
+                out.append(f"{hide}{f.name} = {_toml(default)}  # {help_}")
         out.append("")
     tok = get_stage_class("tokenize")
     out += ["# [tokenize]: also write the kept records as token shards to clean/tokens/ (or --tokenize NAME);",

@@ -59,8 +59,10 @@ def warm_up() -> list[tuple[str, float]]:
 def _warm(name: str, needed: dict) -> list[tuple[str, float]]:
     """One stage over the sample, once per option set whose kernels differ."""
     cls = get_stage_class(name)
-    if issubclass(cls, SourceStage) or not getattr(cls, "in_pipeline", True):
-        return []  # fetch needs the network; tokenize and mix write or read folders of their own
+    if issubclass(cls, SourceStage) or not cls.in_pipeline or cls.needs_model:
+        # fetch needs the network; tokenize and mix write or read folders of their own;
+        # filter-model and filter-perplexity need the user's model (and compile nothing)
+        return []
     done = []
     for options in VARIANTS.get(name, [{}]):
         t0 = time.perf_counter()

@@ -7,6 +7,7 @@ import orjson
 import pytest
 
 from corpuskit.registry import REGISTRY
+from tests.quality_models import need, tiny_arpa, tiny_fasttext
 
 DOCS = [
     {"text": "Ｔｈｅ　quick brown fox &amp; the lazy dog jump over the fence again and again."},
@@ -182,15 +183,20 @@ BIG_LINE = (b'{"text":' + orjson.dumps(BIG_TEXT) + b',"html":'
             + b',"big":18446744073709551616,"neg":-1180591620717411303424}\n')
 
 
-# tokenize writes token shards, not records, and mix reads its --source files: their own
-# tests check the same (tests/stages/test_tokenize.py, tests/stages/test_mix.py)
-@pytest.mark.parametrize("stage", [n for n in REGISTRY if n not in ("fetch", "tokenize", "mix")])
+# tokenize writes token shards, not records, mix reads its --source files and train-quality
+# writes a model: their own tests check the same (tests/stages/test_tokenize.py, test_mix.py)
+@pytest.mark.parametrize("stage", [n for n in REGISTRY if n not in ("fetch", "tokenize", "mix", "train-quality")])
 def test_integers_beyond_64_bits_pass_every_stage_unchanged(run_cli, tmp_path, stage):
     rej = tmp_path / "rej.jsonl"
     required = []  # options without a default
     if stage == "decontaminate":
         (tmp_path / "eval.txt").write_text("an evaluation item that the text does not hold at all, no\n")
         required = ["--against", tmp_path / "eval.txt"]
+    if stage == "filter-model":
+        required = ["--model", tiny_fasttext(tmp_path, n=50)]
+    if stage == "filter-perplexity":
+        need("kenlm")
+        required = ["--model", tiny_arpa(tmp_path)]
     p = run_cli([stage, "-q", "--rejected", rej, *required], input=BIG_LINE)
     assert p.returncode == 0, p.stderr
     out = p.stdout + (rej.read_bytes() if rej.exists() else b"")
@@ -374,7 +380,7 @@ def test_help_shows_placeholders_not_python_types(run_cli, command):
     out = run_cli([command, "--help"], check=True).stdout.decode()
     for typename in ("<str>", "<int>", "<float>", "<list", "TEXT]", "INTEGER", "FLOAT"):
         assert typename not in out, (command, typename)
-    if command in REGISTRY and command not in ("fetch", "tokenize", "mix"):
+    if command in REGISTRY and command not in ("fetch", "tokenize", "mix", "train-quality"):
         assert "-o, --output FILE" in out and "--stats FILE" in out and "--text-field FIELD" in out
 
 

@@ -394,3 +394,37 @@ def test_chinese_stages_on_ray_match_local_for_any_worker_count(tmp_path, local_
     by = {s["stage"]: s for s in outs[0][1][1]}
     assert by["redact-pii"]["extra"]["counts"]["PHONE"] == 40
     assert by["dedup-lines"]["extra"]["lines_removed"] >= 2 * 119
+
+
+@needs_ray
+def test_model_stages_on_ray_match_local_for_any_worker_count(tmp_path, local_ray):
+    """filter-model and filter-perplexity load their models in each worker (local pool or Ray),
+    never pickled with the stage: the same output whatever the engine and the workers."""
+    from tests.quality_models import docs, need, tiny_arpa, tiny_fasttext
+
+    need("kenlm")
+    models = tmp_path / "models"
+    models.mkdir()
+    ft, arpa = tiny_fasttext(models), tiny_arpa(models)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    good, spam = docs(60, seed=13)
+    with open(raw / "a.jsonl", "wb") as f:
+        for i, t in enumerate(good + spam + ["the cat sat\nthe cat", "中文\n中文文"]):
+            f.write(orjson.dumps({"id": f"d{i}", "text": t}) + b"\n")
+    options = {"filter-model": {"model": str(ft), "threshold": 0.5},
+               "filter-perplexity": {"model": str(arpa), "annotate": True, "cutoffs": "3,8"}}
+    outs = []
+    for name, kw in (("w1", {"workers": 1}), ("w2", {"workers": 2}), ("ray", {"engine": "ray"})):
+        st = run_pipeline(str(raw), str(tmp_path / name),
+                          PipelineConfig(stages=["filter-model", "filter-perplexity"], options=options,
+                                         unit_lines=20, compression="none", **kw))
+        assert st["conservation"]["ok"]
+        outs.append((_tree(tmp_path / name), _counters(st)))
+    assert outs[0] == outs[1] == outs[2]
+    by = {s["stage"]: s for s in outs[0][1][1]}
+    assert by["filter-model"]["in"] == 122 and by["filter-model"]["rejected"] >= 60
+    kept = [orjson.loads(x) for k, v in outs[0][0].items() if k.startswith("data/") for x in v.splitlines()]
+    assert {r["text"] for r in kept} >= set(good) and not {r["text"] for r in kept} & set(spam)
+    assert all(r["meta"]["quality"]["score"] >= 0.5 for r in kept)
+    assert all(r["meta"]["perplexity_bucket"] in ("head", "middle", "tail") for r in kept)

@@ -319,3 +319,40 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     assert p.returncode == 130
     assert err.decode() == "corpuskit pipeline: interrupted\n"
     assert not (clean / "stats.json").exists() and _units_done(clean) >= 3
+
+
+def test_model_stages_are_off_by_default_and_on_from_the_config(run_cli, tmp_path):
+    """filter-model and filter-perplexity need the user's model: commented out in
+    --print-config, not in the default chain, and run when a config names them and their model."""
+    from corpuskit.pipeline.config import print_config
+    from tests.quality_models import docs, need, tiny_arpa, tiny_fasttext
+
+    need("kenlm")
+    text = print_config()
+    for name in ("filter-model", "filter-perplexity"):
+        assert f"\n# [stages.{name}]  # off by default" in text and f"\n[stages.{name}]" not in text
+        assert name not in DEFAULT_PIPELINE
+    assert '\n# model = ""' in text
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    good, spam = docs(20, seed=2)
+    (raw / "a.jsonl").write_bytes(b"".join(orjson.dumps({"text": t}) + b"\n" for t in good + spam))
+    ft, arpa = tiny_fasttext(tmp_path), tiny_arpa(tmp_path)
+    # the printed section, uncommented, with the model filled in
+    section = text.split("# [stages.filter-model]")[1].split("\n\n")[0]
+    body = "\n".join(ln[2:] for ln in section.splitlines()[1:])
+    body = body.replace('model = ""', f"model = {json.dumps(str(ft))}")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[pipeline]\nstages = ["normalize", "filter-model", "filter-perplexity"]\n'
+                   f"[stages.filter-model]\n{body}\n"
+                   f"[stages.filter-perplexity]\nmodel = {json.dumps(str(arpa))}\nannotate = true\n")
+    p = run_cli(["pipeline", raw, tmp_path / "out", "--config", cfg, "-q"])
+    assert p.returncode == 0, p.stderr
+    s = json.loads((tmp_path / "out" / "stats.json").read_text())
+    by = {st["stage"]: st for st in s["stages"]}
+    assert by["filter-model"]["kept"] == 20 and by["filter-model"]["reasons"] == {"low_quality_score": 20}
+    assert by["filter-perplexity"]["kept"] == 20
+    # named in the chain without its model: one line, exit 2
+    cfg.write_text('[pipeline]\nstages = ["normalize", "filter-model"]\n')
+    p = run_cli(["pipeline", raw, tmp_path / "out2", "--config", cfg])
+    assert p.returncode == 2 and b"--model is required" in p.stderr and p.stderr.count(b"\n") == 1

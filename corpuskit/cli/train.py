@@ -1,0 +1,54 @@
+"""Commands of stages that write a model rather than records (`train-quality`): the options
+come from the stage's dataclass as for every stage; -o is the model file."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import orjson
+import typer
+
+from corpuskit.cli.common import disk_error, fail, guarded, render_tables
+from corpuskit.cli.stages import convert_cli_value, register_command, stage_cli_params
+from corpuskit.core.errors import CorpusKitError, UsageError
+from corpuskit.registry import get_stage_class
+
+_COMMON = [
+    ("cli_output", Optional[str], typer.Option(None, "-o", "--output", metavar="MODEL", help="The model file "
+     "to write (.bin; .ftz for a quantized one); replaced only when training succeeds.")),
+    ("cli_stats", Optional[str], typer.Option(None, "--stats", metavar="FILE", help="Write the report "
+     "(counts, held-out figures, settings) as JSON here.")),
+    ("cli_quiet", bool, typer.Option(False, "-q", "--quiet", help="No report on stderr.")),
+]
+
+
+def add_model_stage_command(app: typer.Typer, name: str) -> None:
+    cls = get_stage_class(name)
+    params = stage_cli_params(cls)
+
+    def command(**kw: Any) -> None:
+        guarded(name)(_run)(name, cls, params, kw)
+
+    register_command(app, name, cls, command, _COMMON, params)
+
+
+def _run(name: str, cls: Any, params: list, kw: dict) -> None:
+    quiet = kw["cli_quiet"]
+    try:
+        stage_kw = {p[0]: convert_cli_value(cls, p[0], kw[p[0]]) for p in params}
+        if not kw["cli_output"]:
+            raise UsageError("give the model's path with -o MODEL.bin")
+        stage = cls.from_options(**stage_kw)
+        report = stage.train(kw["cli_output"])
+        if kw["cli_stats"]:
+            with open(kw["cli_stats"], "wb") as f:
+                f.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+    except UsageError as e:
+        raise fail(name, str(e), 2) from None
+    except CorpusKitError as e:
+        raise fail(name, str(e), e.exit_code) from None
+    except OSError as e:
+        msg = disk_error(e)
+        if msg is None:
+            raise
+        raise fail(name, msg, 1) from None
+    render_tables(stage.tables(), quiet, verbose=True)
