@@ -111,6 +111,8 @@ _NEG_W = re.compile(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 _CJK_RE = re.compile(f"[{CJK_RANGES}]")
+# below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
+_FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
 # Punctuation that marks prose, half- and full-width.
 _PUNCT_RE = re.compile(r"[,.;:!?\uff0c\u3001\u3002\uff1b\uff1a\uff01\uff1f\uff0e]")
 _COMMA_RE = re.compile(r"[,\uff0c\u3001\uff1b;]")
@@ -149,20 +151,23 @@ _TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption"
 # two str.find scans (a regex with a leading alternation over a 150 KB page costs ~10x more),
 # and the XPath then tests only those: a full attribute scan in libxml2 is not free either.
 _MARKER_VALUES = {"role": ("main", "article"), "itemprop": ("articleBody", "reviewBody", "text")}
-_ATTR_VALUE_RE = re.compile(r"""\s*=\s*["']?([A-Za-z]+)""")
+# one pattern per attribute, each starting with its name (a literal prefix, which the regex
+# engine looks for as fast as str.find); the value is the run of letters after the '=', so
+# role="main-nav" reads as "main" (the XPath then tests the exact value)
+_MARKER_RES = tuple((attr, values, re.compile(attr + r"""\s*=\s*["']?(""" + "|".join(values) + ")(?![A-Za-z])"))
+                    for attr, values in _MARKER_VALUES.items())
 _MARKER_XPATHS: dict[tuple[str, ...], etree.XPath] = {}
 
 
 def _marker_xpath(html: str) -> etree.XPath | None:
     preds: set[str] = set()
-    for attr, values in _MARKER_VALUES.items():
-        n = len(attr)
-        i = html.find(attr)
-        while i != -1:
-            m = _ATTR_VALUE_RE.match(html, i + n)
-            if m and m.group(1) in values:
-                preds.add(f"@{attr}='{m.group(1)}'")
-            i = html.find(attr, i + n)
+    for attr, values, rx in _MARKER_RES:
+        found: set[str] = set()
+        for m in rx.finditer(html):
+            found.add(m.group(1))
+            if len(found) == len(values):
+                break
+        preds.update(f"@{attr}='{v}'" for v in found)
     if not preds:
         return None
     key = tuple(sorted(preds))
@@ -199,7 +204,9 @@ def _measure(s: str) -> tuple[int, int, int]:
     if not s:
         return 0, 0, 0
     w = len(s)
-    if s.isascii():  # str.count in C beats two regex scans that build lists
+    if s.isascii() or max(s) < _FIRST_WIDE:
+        # no CJK and no full-width punctuation (max() runs in C): str.count in C beats three
+        # regex scans that build lists
         c = s.count(",") + s.count(";")
         return w, c + s.count(".") + s.count(":") + s.count("!") + s.count("?"), c
     w += (_CJK_WEIGHT - 1) * len(_CJK_RE.findall(s))
@@ -210,11 +217,16 @@ def _class_weight(el: etree._Element) -> int:
     w = 0
     for v in (el.get("class"), el.get("id")):
         if v:
-            if _NEG_W.search(v):
-                w -= 25
-            if _POS_W.search(v):
-                w += 25
+            vw = _WORD_WEIGHTS.get(v)
+            if vw is None:
+                if len(_WORD_WEIGHTS) > 50_000:  # bounded, like _CLASS_VERDICTS
+                    _WORD_WEIGHTS.clear()
+                vw = _WORD_WEIGHTS[v] = (25 if _POS_W.search(v) else 0) - (25 if _NEG_W.search(v) else 0)
+            w += vw
     return w
+
+
+_WORD_WEIGHTS: dict[str, int] = {}
 
 
 _NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
@@ -1229,7 +1241,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         text = _stripped(html)
         return Extraction(text, "", "stripped" if text else "none")
     title = _title(root)
-    ld = _ld_sources(root)
+    ld = _ld_sources(root) if "ld+json" in html else []  # a str scan costs less than a walk of the scripts
     etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
     body = root.find("body")
     if body is None:
