@@ -273,3 +273,21 @@ def test_readme_page_keeps_its_headings_lists_and_code():
     assert "Installation\n\ncargo install fastgrep\n\nFeatures\n\nUnicode aware\nRespects .gitignore" in text
     assert "MIT or Apache-2.0" in text
     assert "module_3.py" not in text
+
+
+def test_article_continued_behind_a_read_more_expander_is_kept():
+    """<div id="read-more"> holding the article's later paragraphs is the rest of the article
+    (an expander), not a list of links: measured like any block and kept where the text is. A
+    "read more" block of links beside the article still goes."""
+    more_links = ("<div class='read-more'><h3>Read more</h3><ul>" + "".join(
+        f"<li><a href='/r{i}'>Another story from the archive, number {i}</a></li>" for i in range(6))
+        + "</ul></div>")
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<div id='story'>"
+            f"<h1>New weir opens</h1><div class='story-body'><div class='story-intro'><p>{PARAS[0]}</p>"
+            f"</div><div id='read-more'><div id='read-more-content'>{ps(PARAS[1:])}</div></div></div>"
+            f"{more_links}{TEASERS}</div>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Another story from the archive" not in text
+    assert "Teaser headline" not in text

@@ -281,6 +281,21 @@ def _class_verdict(ci: str) -> int:
     return verdict
 
 
+_EXPANDER_RE = re.compile(r"(?:^|[\s_\-])read-?more", re.I)
+
+
+def _expander(el: etree._Element) -> bool:
+    """class/id words that say only "read more": a list of links to other stories as often as
+    the rest of the article behind an expander (<div id="read-more"> holding its paragraphs).
+    Such a block is soft: measured and scored like any other, dropped unless it is where the
+    article's text is (see _pick)."""
+    ci = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    if not _EXPANDER_RE.search(ci):
+        return False
+    rest = _EXPANDER_RE.sub(" ", ci).strip()
+    return not rest or not _class_verdict(rest)
+
+
 def _is_anchor(el: etree._Element, idv: str) -> bool:
     """An id spelled from the element's own heading of three words or more
     ("sharing-with-a-single-developer" on a section headed "Sharing with a single developer") is
@@ -398,7 +413,8 @@ class _Analysis:
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
                 if verdict and (verdict == _HIDDEN or el not in protect):
-                    if verdict == _WORDS and outer and _outer_marker(el, outer) is not None:
+                    if verdict == _WORDS and (outer and _outer_marker(el, outer) is not None
+                                              or _expander(el)):
                         # Inside <article>/<main>/articleBody class words do not veto: the
                         # block is measured and scored like any other, and dropped only where
                         # it is not the block that holds the article's text (a
