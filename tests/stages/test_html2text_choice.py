@@ -291,3 +291,31 @@ def test_article_continued_behind_a_read_more_expander_is_kept():
         assert p in text
     assert "Another story from the archive" not in text
     assert "Teaser headline" not in text
+
+
+def test_an_article_holding_other_articles_is_a_listing_beside_the_post():
+    """Two outermost <article>s, one of them a box of <article> teasers of other posts, each
+    with a prose excerpt (longer, together, than the post): the post is the main content."""
+    excerpts = [
+        "Courage is not the absence of fear, but the judgement that something else matters more, "
+        "and the teaser goes on for a while, with commas, clauses, and more words.",
+        "A family is held together by small kindnesses, repeated daily, until they become the "
+        "shape of a life; so says the second teaser, at some length.",
+        "Gratitude lives in details: the first coffee, a friend's message, the light on the "
+        "kitchen table at seven, and the third teaser lists them all.",
+        "Hope asks us to expect the best and to work for it, even on grey days, especially on "
+        "grey days, as the fourth teaser insists, again and again.",
+        "Some people are full of flaws and errors, and also of life, dreams and love, which the "
+        "fifth teaser, like the others, says in many words.",
+    ]
+    teasers = "".join(
+        f"<article class='box post-{i}'><h2><a href='/p{i}'>Teaser {i}</a></h2><p>{e}</p>"
+        f"<p>{e}</p></article>" for i, e in enumerate(excerpts))
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<div id='primary'>"
+            f"<article class='box post-1'><h1>New weir opens</h1>{ps(PARAS[:3])}</article>"
+            f"<article class='box post-2'><h3>You may also like</h3>{teasers}</article>"
+            f"</div>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS[:3]:
+        assert p in text
+    assert "Courage is not the absence" not in text and "Gratitude lives" not in text

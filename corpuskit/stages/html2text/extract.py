@@ -1110,6 +1110,12 @@ def _check_markup(roots: list, an: _Analysis) -> list:
     the main content. Density scoring is a guess; the markup is the author's statement."""
     stats = an.stats
     marked = an.outer
+    listings: list = []
+    if len(marked) > 1:
+        # several outermost <article>s: one holding other <article>s (teasers of other posts,
+        # comments) is a listing, not the article
+        listings = [m for m in marked if _nested_articles(m) >= 2]
+        marked = [m for m in marked if m not in listings]
     if len(marked) != 1:
         return roots
     m = marked[0]
@@ -1134,6 +1140,8 @@ def _check_markup(roots: list, an: _Analysis) -> list:
                 for c in r:
                     if c is m or _is_ancestor(c, m):
                         out.append(m)
+                    elif c in listings:
+                        continue
                     elif c in stats and c not in an.eff_drop and _plain_block(c, stats):
                         out.append(c)
             elif _plain_block(r, stats):
@@ -1146,6 +1154,11 @@ def _check_markup(roots: list, an: _Analysis) -> list:
         # the choice lies elsewhere ("Suggested articles" instead of the article)
         return [m] if st[0] >= max(_MIN_ACCEPT, 0.5 * chosen) else roots
     return [m] if in_w < 0.35 * st[0] else roots
+
+
+def _nested_articles(el: etree._Element) -> int:
+    """<article> elements inside `el` (a C-level tag filter)."""
+    return sum(1 for _ in el.iter("article")) - (el.tag == "article")
 
 
 _RECORD_TAGS = frozenset(("div", "li", "article", "section", "tr", "dd"))
