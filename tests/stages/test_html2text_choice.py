@@ -319,3 +319,23 @@ def test_an_article_holding_other_articles_is_a_listing_beside_the_post():
     for p in PARAS[:3]:
         assert p in text
     assert "Courage is not the absence" not in text and "Gratitude lives" not in text
+
+
+def test_story_paragraphs_beside_an_embedded_gallery_are_kept():
+    """A gallery of captioned items (repeated records, each a paragraph, together outweighing
+    the story) nested in wrappers inside the story's text block: the choice is the block with
+    the story's own paragraphs, not the gallery alone."""
+    caption = ("Picture {i}: the market square at dawn, traders setting out stalls, vans, crates, "
+               "and the first customers, photographed for the gallery of the week.")
+    gallery = ("<div class='widget'><div class='gallery'><div class='scroller'>"
+               "<a href='#' class='close'>Close gallery</a><h2>The week in pictures</h2><ul>"
+               + "".join(f"<li><h2>{i}/20 Market day</h2><p>{caption.format(i=i)}</p></li>"
+                         for i in range(20))
+               + "</ul></div><div class='thumbs'>"
+               + "".join(f"<a href='#g{i}'><span>{i}</span></a>" for i in range(20)) + "</div></div></div>")
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<div class='article'>"
+            f"<h1>New weir opens</h1><div class='text-wrapper'>{gallery}{ps()}</div></div>"
+            f"{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text

@@ -1226,6 +1226,42 @@ def _check_headline(roots: list, an: _Analysis, title: str) -> list:
     return roots
 
 
+_PROSE_UP = 3  # how many ancestors (adding text) of a choice of records are looked at for prose
+
+
+def _check_enclosing_prose(roots: list, an: _Analysis) -> list:
+    """A choice made of repeated records (captions of a gallery, cards, comments) inside a
+    block that also holds paragraphs of its own, outside the records, amounting to an article
+    (a gallery embedded in the story's text block): that block is the main content. The records
+    score high because each is a paragraph; the prose beside them would be lost."""
+    stats = an.stats
+    if len(roots) != 1 or _records_share(roots[0], stats) < 0.6:
+        return roots
+    r = roots[0]
+    rw = stats[r][0] if r in stats else 0
+    p = r.getparent()
+    up = 0
+    below = rw  # the weight of the level below
+    while up < _PROSE_UP:
+        if p is None or p is an.body or p not in stats or p in an.eff_drop:
+            break
+        w = stats[p][0]
+        if w <= below + _MIN_PARA:  # a wrapper adding no text of its own is no step
+            p = p.getparent()
+            continue
+        up += 1
+        below = w
+        own = 0
+        for para in p.iter("p"):
+            st = stats.get(para)
+            if st is not None and st[2] and _link_density(st) < 0.3 and not _is_ancestor(r, para):
+                own += st[0]
+        if own >= max(_MIN_ACCEPT, 0.2 * rw):
+            return [p] if _link_density(stats[p]) < 0.4 else roots
+        p = p.getparent()
+    return roots
+
+
 def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Analysis,
                       title: str, text: str) -> str:
     """When the page states its article body (or recipe method) in JSON-LD and the chosen
@@ -1288,6 +1324,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         if roots and not relaxed:
             roots = _check_markup(roots, an)
             roots = _check_headline(roots, an, title)
+            roots = _check_enclosing_prose(roots, an)
         if roots:
             text = _serialise(roots, an, clean=True, title=title)
             if ld and not relaxed:
