@@ -339,3 +339,20 @@ def test_story_paragraphs_beside_an_embedded_gallery_are_kept():
     text = extract_text(html)
     for p in PARAS:
         assert p in text
+
+
+@pytest.mark.parametrize("cls", ["jp-relatedposts", "related-posts", "post-related", "related-articles"])
+def test_related_posts_with_excerpts_inside_the_article_go(cls):
+    """A class token naming a widget ("related") goes even when it also holds a content word
+    ("posts", "articles"): its excerpts are other stories."""
+    related = (f"<div class='{cls}'><h3>Related</h3>" + "".join(
+        f"<div class='item'><h4><a href='/r{i}'>Another story {i}</a></h4><p>An excerpt of "
+        f"another story, number {i}, long enough to read like prose, with commas, and a full "
+        "stop.</p></div>" for i in range(3)) + "</div>")
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<article>"
+            f"<h1>New weir opens</h1><div class='entry-content'>{ps()}{related}</div></article>"
+            f"{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "An excerpt of another story" not in text

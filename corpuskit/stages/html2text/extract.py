@@ -318,12 +318,15 @@ def _class_says_boiler(ci: str) -> int:
         # says "not shown", not "a widget", so it is no soft verdict either
         return _BOILER
     if _STRONG_NEG.search(ci):
-        # per token, so "entry-content-read-more" (content) stays and "share-tools" goes
+        # a token naming a widget ("related-posts", "post-comments", "article-share") is one,
+        # whatever content word it also holds; only a whole token like "content" or
+        # "entry-content" beside it vetoes ("box article modal-x"). ("read more" alone is
+        # softer, see _expander.)
         toks = ci.lower().split()
         if not _OK_TOKENS.isdisjoint(toks):
             return _NO
         for tok in toks:
-            if _STRONG_NEG.search(tok) and not _OK_MAYBE.search(tok):
+            if _STRONG_NEG.search(tok):
                 return _WORDS
     return _WORDS if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
 
