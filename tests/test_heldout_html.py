@@ -1,0 +1,46 @@
+"""benchmarks/heldout_html.py: the prefix rule of the held-out html2text check (the page's output
+must contain the article's start, white space aside), on text written here."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+class _Scorer:
+    """The two scorer functions the prefix rule uses (html_eval.py's, written again here:
+    tokens are \\w+ runs, each CJK character its own token; bag-of-n-gram tp/fp/fn)."""
+
+    @staticmethod
+    def tokenize(text):
+        import re
+        return re.findall(r"[\u4e00-\u9fff]|[^\W\u4e00-\u9fff]+", text)
+
+    @staticmethod
+    def tp_fp_fn(true, pred, n):
+        from collections import Counter
+        t, p = Counter(true), Counter(pred)
+        tp = sum((t & p).values())
+        return tp, sum(p.values()) - tp, sum(t.values()) - tp
+
+
+def test_prefix_rule_ignores_white_space_and_needs_the_whole_start():
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+    ref = "The weir opened on Tuesday.\n\nBoats passed before noon."
+    ok, rec = h.score_prefix(_Scorer, ref, "Menu\nThe weir opened on  Tuesday. Boats passed\nbefore noon. More.")
+    assert ok and rec == 1.0
+    ok, rec = h.score_prefix(_Scorer, ref, "The weir opened on Tuesday.")
+    assert not ok and 0 < rec < 1
+    # Chinese: a paragraph break inside the start is no difference; a missing character is
+    assert h.score_prefix(_Scorer, "河水上涨。\n\n居民撤离。", "标题\n河水上涨。居民撤离。")[0]
+    assert not h.score_prefix(_Scorer, "河水上涨。居民撤离。", "河水上涨。居民离。")[0]
+    q = h.quality_prefix(_Scorer, [ref, ref], ["The weir opened on Tuesday. Boats passed before noon.", ""])
+    assert q["contains"] == 1 and q["empty"] == 1 and q["contains_rate"] == 0.5
