@@ -115,3 +115,20 @@ def test_words_fast_paths_and_cache_equal_the_one_regex(s):
     assert text.words(s) == want  # the cached list, same answer
     assert text.count_words(s) == len(want)
     assert text.words(s + "x") == text.WORD_RE.findall(s + "x")
+
+
+def test_patterns_compile_on_first_use():
+    """Importing corpuskit.core.text compiles none of its CJK-range patterns (tens of ms paid
+    by every process of a shell pipe); they compile when first used and match as re's do."""
+    import re
+    import subprocess
+    import sys
+
+    code = ("import re, corpuskit.core.text as t; "
+            "print(sum(t.CJK_RANGES in str(k) for k in re._cache), t.WORD_RE._compiled is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "True"]
+    s = "Hello 中文 world, don't 3.14 ｡ end"
+    assert text.WORD_RE.findall(s) == re.compile(text.WORD_RE.pattern).findall(s)
+    assert isinstance(text.WORD_RE.compiled(), re.Pattern)
+    assert text.words(s) == ["Hello", "中", "文", "world", "don't", "3.14", "end"]
