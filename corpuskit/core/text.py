@@ -167,7 +167,29 @@ def lines(text: str) -> list[str]:
 
 
 def count_lines(text: str) -> int:
-    return sum(1 for ln in text.splitlines() if ln.strip())
+    """Non-empty lines (as `lines`). A text over BIG_TEXT characters is counted a piece at a
+    time, each piece ending just after a "\n" (no line boundary is lost or made there), so
+    that its lines are never listed at once."""
+    if len(text) <= BIG_TEXT:
+        return sum(1 for ln in text.splitlines() if ln.strip())
+    n, pos, total = len(text), 0, 0
+    while pos < n:
+        end = text.find("\n", pos + BIG_TEXT) + 1 if pos + BIG_TEXT < n else 0
+        end = end or n
+        total += sum(1 for ln in text[pos:end].splitlines() if ln.strip())
+        pos = end
+    return total
+
+
+def utf8_len(text: str) -> int:
+    """len(text.encode("utf-8", "surrogatepass")), without the encoded copy of a long text
+    (each code point's UTF-8 length is its own, so the text is measured a slice at a time)."""
+    if text.isascii():
+        return len(text)
+    if len(text) <= BIG_TEXT:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return sum(len(text[i:i + BIG_TEXT].encode("utf-8", "surrogatepass"))
+               for i in range(0, len(text), BIG_TEXT))
 
 
 _PARA_SPLIT_RE = LazyPattern(r"\n\s*\n")
