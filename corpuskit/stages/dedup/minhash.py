@@ -431,7 +431,20 @@ class MinHasher:
         self.seed = seed
         self.ngram = ngram
         self.window = window
-        self.a, self.b = permutations(num_perm, seed)
+
+    # The permutations come from numpy.random (its import alone is a good part of a command's
+    # start-up): drawn with the first document, like the tables below.
+    @functools.cached_property
+    def _perms(self) -> tuple[np.ndarray, np.ndarray]:
+        return permutations(self.num_perm, self.seed)
+
+    @property
+    def a(self) -> np.ndarray:
+        return self._perms[0]
+
+    @property
+    def b(self) -> np.ndarray:
+        return self._perms[1]
 
     # The code-point tables (8.5 MB, read from the cache) load with the first document, so
     # that `corpuskit dedup` on empty input or a pipeline that never reaches dedup skips them.
