@@ -19,12 +19,13 @@ import fcntl
 import json
 import os
 import shutil
-import socket
 import time
 
 from corpuskit.core.errors import UsageError
 
-HOST = socket.gethostname()
+# the host name as socket.gethostname() gives it (POSIX gethostname is uname's node name),
+# without importing socket at start-up
+HOST = os.uname().nodename
 
 
 def start_time(pid: int) -> int | None:

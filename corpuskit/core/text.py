@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from typing import Any
 
 # Han (URO, ext A, compatibility, ext B..H via the supplementary planes), kana,
 # the iteration mark 々 and the Katakana phonetic extensions.
@@ -23,23 +24,56 @@ HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 KANA_RANGES = "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
 HANGUL_RANGES = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 
+
+
+class LazyPattern:
+    """A regular expression compiled on first use: `re.compile` of the classes over the CJK
+    ranges costs tens of milliseconds, paid at import by every process (each stage of a shell
+    pipe) even when no text is ever matched. Every attribute (``findall``, ``search``,
+    ``pattern`` ...) is the compiled pattern's; once looked up it is kept on the instance, so a
+    call costs what it costs on the pattern itself."""
+
+    __slots__ = ("_args", "_compiled", "__dict__")
+
+    def __init__(self, pattern: str, flags: int = 0):
+        self._args = (pattern, flags)
+        self._compiled: re.Pattern | None = None
+
+    def compiled(self) -> re.Pattern:
+        c = self._compiled
+        if c is None:
+            c = self._compiled = re.compile(*self._args)
+        return c
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.compiled(), name)
+        self.__dict__[name] = value
+        return value
+
+    def __repr__(self) -> str:
+        return f"LazyPattern({self._args[0]!r})"
+
+    def __reduce__(self) -> tuple:
+        return (LazyPattern, self._args)
+
+
 _CJK_CHAR = f"[{CJK_RANGES}]"
 # a letter/digit that is not CJK: \w minus underscore minus the CJK ranges
 _WCHAR = f"[^\\W_{CJK_RANGES}]"
 _WORD = f"{_WCHAR}+(?:['\u2019.\\-]{_WCHAR}+)*"
 
-WORD_RE = re.compile(f"{_CJK_CHAR}|{_WORD}")
-CJK_RE = re.compile(_CJK_CHAR)
-CJK_RUN_RE = re.compile(f"{_CJK_CHAR}+")
-SPACED_WORD_RE = re.compile(_WORD)
-HAN_RE = re.compile(f"[{HAN_RANGES}]")
-KANA_RE = re.compile(f"[{KANA_RANGES}]")
-HANGUL_RE = re.compile(f"[{HANGUL_RANGES}]")
+WORD_RE = LazyPattern(f"{_CJK_CHAR}|{_WORD}")
+CJK_RE = LazyPattern(_CJK_CHAR)
+CJK_RUN_RE = LazyPattern(f"{_CJK_CHAR}+")
+SPACED_WORD_RE = LazyPattern(_WORD)
+HAN_RE = LazyPattern(f"[{HAN_RANGES}]")
+KANA_RE = LazyPattern(f"[{KANA_RANGES}]")
+HANGUL_RE = LazyPattern(f"[{HANGUL_RANGES}]")
 
 # Sentence ends: Western .!? (followed by space/end) and the full-width 。！？ (and ！？ variants,
 # the halfwidth ideographic full stop ｡), optionally followed by closing quotes/brackets.
 _CLOSE = "\"'\u201d\u2019\u300d\u300f\u3011\uff09)\\]"
-SENTENCE_END_RE = re.compile(
+SENTENCE_END_RE = LazyPattern(
     f"(?:[.!?]+[{_CLOSE}]*(?=\\s|$)|[\u3002\uff01\uff1f\uff61\u203c\u2049]+[{_CLOSE}]*)"
 )
 # Punctuation a sentence or line may end with, full-width included.
@@ -53,8 +87,8 @@ def is_cjk_char(ch: str) -> bool:
 # WORD_RE spends most of its time on the CJK ranges of its classes; on a text with no CJK
 # character those never match, so the pattern without them finds exactly the same words about
 # twice as fast, and the ASCII form is faster again on ASCII text (tests compare with WORD_RE)
-_NO_CJK_WORD_RE = re.compile(_WORD.replace(_WCHAR, r"[^\W_]"))
-_ASCII_WORD_RE = re.compile(_WORD.replace(_WCHAR, "[A-Za-z0-9]"))
+_NO_CJK_WORD_RE = LazyPattern(_WORD.replace(_WCHAR, r"[^\W_]"))
+_ASCII_WORD_RE = LazyPattern(_WORD.replace(_WCHAR, "[A-Za-z0-9]"))
 _last_words: tuple[str | None, list[str]] = (None, [])
 
 
@@ -86,7 +120,7 @@ def iter_words(text: str) -> Iterator[str]:
 # the list of a 200 MB text's words takes ten times its size.
 BIG_TEXT = 1 << 20
 # positions no word runs across: white space, and a CJK character (always a word of its own)
-_SAFE_SPLIT_RE = re.compile(f"[\\s{CJK_RANGES}]")
+_SAFE_SPLIT_RE = LazyPattern(f"[\\s{CJK_RANGES}]")
 
 
 def text_chunks(text: str, size: int = BIG_TEXT) -> Iterator[tuple[int, int]]:
@@ -133,10 +167,32 @@ def lines(text: str) -> list[str]:
 
 
 def count_lines(text: str) -> int:
-    return sum(1 for ln in text.splitlines() if ln.strip())
+    """Non-empty lines (as `lines`). A text over BIG_TEXT characters is counted a piece at a
+    time, each piece ending just after a "\n" (no line boundary is lost or made there), so
+    that its lines are never listed at once."""
+    if len(text) <= BIG_TEXT:
+        return sum(1 for ln in text.splitlines() if ln.strip())
+    n, pos, total = len(text), 0, 0
+    while pos < n:
+        end = text.find("\n", pos + BIG_TEXT) + 1 if pos + BIG_TEXT < n else 0
+        end = end or n
+        total += sum(1 for ln in text[pos:end].splitlines() if ln.strip())
+        pos = end
+    return total
 
 
-_PARA_SPLIT_RE = re.compile(r"\n\s*\n")
+def utf8_len(text: str) -> int:
+    """len(text.encode("utf-8", "surrogatepass")), without the encoded copy of a long text
+    (each code point's UTF-8 length is its own, so the text is measured a slice at a time)."""
+    if text.isascii():
+        return len(text)
+    if len(text) <= BIG_TEXT:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return sum(len(text[i:i + BIG_TEXT].encode("utf-8", "surrogatepass"))
+               for i in range(0, len(text), BIG_TEXT))
+
+
+_PARA_SPLIT_RE = LazyPattern(r"\n\s*\n")
 
 
 def paragraphs(text: str) -> list[str]:
@@ -196,7 +252,7 @@ def dominant_script(text: str, sample: int = 4000) -> str:
 
 
 _ASCII_LETTERS = bytes(range(65, 91)) + bytes(range(97, 123))
-_ASCII_RUN_RE = re.compile("[\x00-\x7f]+")
+_ASCII_RUN_RE = LazyPattern("[\x00-\x7f]+")
 
 
 def count_letters(s: str) -> tuple[int, int]:
@@ -228,7 +284,7 @@ def shingle_tokens(text: str) -> list[str]:
     return [_DIGITS_RE.sub("0", w) for w in WORD_RE.findall(folded)]
 
 
-_DIGITS_RE = re.compile(r"\d")
+_DIGITS_RE = LazyPattern(r"\d")
 
 
 def ngrams(tokens: list[str], n: int) -> list[tuple[str, ...]]:
@@ -262,7 +318,7 @@ def ends_with_terminal_punct(line: str) -> bool:
     return bool(s) and s[-1] in LINE_TERMINALS
 
 
-_ELLIPSIS_RE = re.compile("\\.{3,}|[\u2026\u22ef]+")
+_ELLIPSIS_RE = LazyPattern("\\.{3,}|[\u2026\u22ef]+")
 
 
 def count_ellipses(text: str) -> int:

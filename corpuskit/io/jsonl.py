@@ -191,7 +191,7 @@ def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[i
             if not lines:
                 break
             if lineno == 1:
-                check_text(name, lines[0], b"".join(lines[:64])[:4096])
+                check_text(name, lines[0], b"".join([x[:4096] for x in lines[:64]])[:4096])
             nbytes = sum(map(len, lines))
             if not keep_newline:
                 lines = [x[:-1] if x[-1:] == b"\n" else x for x in lines]
@@ -230,23 +230,38 @@ _INT_RUN = b"x" + b"0" * 19
 _SCAN_GROUP = 64
 
 
+_SCAN_SLICE = 1 << 20
+
+
+def may_hold_long_integer(line: bytes) -> bool:
+    """Whether `line` may hold an integer beyond 64 bits (see above). A long line is scanned a
+    slice at a time (slices overlapping by the run's length less one, so that no run is cut),
+    never copied whole."""
+    table, run = _DIGIT_CLASSES, _INT_RUN
+    if len(line) <= _SCAN_SLICE:
+        return run in (b"x" + line).translate(table)
+    k, step = len(run) - 1, _SCAN_SLICE
+    return any(run in (b"x" + line[:i + step] if i < k else line[i - k:i + step]).translate(table)
+               for i in range(0, len(line), step))
+
+
 def long_integer_lines(lines: list[bytes]) -> list[int]:
     """Indexes of the lines that may hold an integer beyond 64 bits (see above). Scanned in
     groups of lines (allocations that stay small are reused, a megabyte-sized one is faulted in
-    afresh each time); a group with a hit is looked at line by line."""
+    afresh each time); a group with a hit, or a long one, is looked at line by line."""
     hits = []
     table, run = _DIGIT_CLASSES, _INT_RUN
     for start in range(0, len(lines), _SCAN_GROUP):
         group = lines[start:start + _SCAN_GROUP]
-        if run in b"".join(group).translate(table):
-            hits += [start + i for i, x in enumerate(group) if run in (b"x" + x).translate(table)]
+        if sum(map(len, group)) > _SCAN_SLICE or run in b"".join(group).translate(table):
+            hits += [start + i for i, x in enumerate(group) if may_hold_long_integer(x)]
     return hits
 
 
 def loads_exact(line: bytes) -> Any:
     """orjson.loads, but integers of any size come back exact (see long_integer_lines)."""
     obj = orjson.loads(line)
-    if _INT_RUN in (b"x" + line).translate(_DIGIT_CLASSES):
+    if may_hold_long_integer(line):
         obj = _exact(line, obj)
     return obj
 
@@ -388,7 +403,8 @@ class RecordReader:
                                           self.bad_sink, self.assign_ids)
                 else:
                     yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
-                                           self.bad_sink, self.assign_ids, id_field=self.id_field)
+                                           self.bad_sink, self.assign_ids, id_field=self.id_field,
+                                           release=True)
             st.lines += nlines
             if nlines == 0:
                 st.empty_files.append(name)
@@ -464,11 +480,14 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
                 text_field: str = "text",
                 bad_sink: Callable[[bytes, BadInput], None] | None = None,
                 assign_ids: bool = True, known_bad: dict[int, tuple[str, str]] | None = None,
-                id_field: str = "id") -> Iterator[dict]:
+                id_field: str = "id", release: bool = False) -> Iterator[dict]:
     """Parse and check a batch of lines (line numbers from `first`; each may end in its "\n"),
     counting into `st`. Bad lines raise BadInput or go to `bad_sink` (without the newline).
     known_bad: {line number: (reason, message)} for lines already known bad (the rows of a
-    Parquet file that cannot be records, carried as JSON lines)."""
+    Parquet file that cannot be records, carried as JSON lines).
+    release: each line's slot in `lines` is set to None once it is parsed, so that a record
+    is never held beside its raw bytes (a 200 MB line would otherwise stay in memory while
+    the record goes through a stage); for callers that do not read `lines` again."""
     loads = orjson.loads
     JSONDecodeError = orjson.JSONDecodeError
     req = require_field
@@ -485,7 +504,8 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
         st.bad[reason] += 1
         bad_sink(line, err)
 
-    for lineno, line in enumerate(lines, first):
+    for i, line in enumerate(lines):
+        lineno = first + i
         if known_bad and lineno in known_bad:
             bad(lineno, line, *known_bad[lineno])
             continue
@@ -507,6 +527,8 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
             continue
         if assign_ids and id_field not in rec:
             rec = {id_field: make_id(rec, text_field), **rec}
+        if release:
+            lines[i] = line = None  # type: ignore[call-overload]
         st.records += 1
         yield rec
 

@@ -49,6 +49,39 @@ def dumps(record: dict) -> bytes:
             "utf-8", "surrogatepass") + b"\n"
 
 
+# A record whose "text" is longer than this (characters) is written in parts (`dumps_parts`).
+BIG_STR = 1 << 20
+
+
+def dumps_parts(record: dict, field: str = "text") -> list[bytes] | None:
+    """The bytes of ``orjson.dumps(record, option=OPT_APPEND_NEWLINE)`` as a list of parts whose
+    concatenation is exactly that, with the string record[field] encoded a slice of BIG_STR
+    characters at a time; None when orjson cannot encode the record (see `dumps`).
+
+    Why: orjson encodes a non-ASCII str through CPython's UTF-8 cache, which then stays on the
+    str as long as it lives; dumping a 200 MB record whole holds its text, that cache and the
+    line at once. A slice's cache goes with the slice. (JSON escapes character by character,
+    and a Python str holds no surrogate pair a cut could split, so the parts add up.)"""
+    dump = _orjson_dumps
+    parts: list[bytes] = [b"{"]
+    try:
+        for k, v in record.items():
+            if len(parts) > 1:
+                parts.append(b",")
+            parts.append(dump(k))
+            parts.append(b":")
+            if k == field and v.__class__ is str and len(v) > BIG_STR:
+                parts.append(b'"')
+                parts.extend(dump(v[i:i + BIG_STR])[1:-1] for i in range(0, len(v), BIG_STR))
+                parts.append(b'"')
+            else:
+                parts.append(dump(v))
+    except TypeError:
+        return None
+    parts.append(b"}\n")
+    return parts
+
+
 _FD_PATH = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
 
 
@@ -158,6 +191,10 @@ class RecordWriter:
             self._f = self._raw
 
     def write(self, record: dict) -> None:
+        t = record.get("text")
+        if t.__class__ is str and len(t) > BIG_STR:  # a huge record: in parts (see dumps_parts)
+            self._write_parts(record)
+            return
         try:
             b = _orjson_dumps(record, option=_APPEND_NL)
         except TypeError:
@@ -168,6 +205,18 @@ class RecordWriter:
             raise self._failed(e) from None
         self.count += 1
         self.bytes += len(b)
+
+    def _write_parts(self, record: dict) -> None:
+        parts = dumps_parts(record)
+        if parts is None:
+            parts = [dumps(record)]
+        try:
+            for p in parts:
+                self._f.write(p)
+        except OSError as e:
+            raise self._failed(e) from None
+        self.count += 1
+        self.bytes += sum(map(len, parts))
 
     def write_raw(self, line: bytes) -> None:
         """A raw line, verbatim (for --bad-records)."""

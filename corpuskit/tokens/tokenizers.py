@@ -21,7 +21,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -127,26 +127,35 @@ def _cut_points(text: str, target: int) -> list[int]:
 def split_for_bpe(text: str, target: int = CHUNK) -> tuple[list[str], bool]:
     """Pieces of `text` whose counts add up to the count of `text`, and whether that sum is
     exact (False when a huge white-space run had to be cut; see WS_RUN)."""
+    exact = [True]
+    pieces = list(iter_split_for_bpe(text, target, exact))
+    return pieces, exact[0]
+
+
+def iter_split_for_bpe(text: str, target: int = CHUNK, exact: list[bool] | None = None) -> Iterator[str]:
+    """The pieces of `split_for_bpe`, one at a time (the pieces of a 200 MB text are never all
+    held at once); `exact[0]` is set to False when a huge white-space run is cut."""
     if len(text) <= target and len(text) < WS_RUN:
-        return [text], True
+        yield text
+        return
     bounds = [0, *_cut_points(text, target), len(text)]
-    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
-    exact = True
-    out: list[str] = []
-    for p in pieces:
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        p = text[a:b]
         if len(p) < WS_RUN or _LONG_WS_RE.search(p) is None:
-            out.append(p)
+            if p:
+                yield p
             continue
-        exact = False
+        if exact is not None:
+            exact[0] = False
         start = 0
         for m in _LONG_WS_RE.finditer(p):
-            a, b = m.span()
-            cuts = list(range(a + WS_RUN, b, WS_RUN))
-            for c in cuts:
-                out.append(p[start:c])
+            a2, b2 = m.span()
+            for c in range(a2 + WS_RUN, b2, WS_RUN):
+                if p[start:c]:
+                    yield p[start:c]
                 start = c
-        out.append(p[start:])
-    return [p for p in out if p], exact
+        if p[start:]:
+            yield p[start:]
 
 
 def _is_fatal(e: BaseException) -> bool:
@@ -262,11 +271,9 @@ class TiktokenTokenizer(Tokenizer):
             owner.clear()
 
         for i, t in enumerate(texts):
-            parts = [t]
-            if len(t) >= WS_RUN:
-                parts, exact = split_for_bpe(t)
-                if not exact:
-                    approx.append(i)
+            exact = [True]
+            # a long document's pieces are made as they are counted, never all at once
+            parts = iter_split_for_bpe(t, CHUNK, exact) if len(t) >= WS_RUN else (t,)
             for p in parts:
                 group.append(p)
                 owner.append(i)
@@ -274,6 +281,8 @@ class TiktokenTokenizer(Tokenizer):
                 if size >= COUNT_GROUP:  # bounds the code-point copy of a batch
                     flush()
                     size = 0
+            if not exact[0]:
+                approx.append(i)
         if group:
             flush()
         return ntok, counts, approx

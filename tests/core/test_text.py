@@ -115,3 +115,33 @@ def test_words_fast_paths_and_cache_equal_the_one_regex(s):
     assert text.words(s) == want  # the cached list, same answer
     assert text.count_words(s) == len(want)
     assert text.words(s + "x") == text.WORD_RE.findall(s + "x")
+
+
+def test_long_texts_are_measured_in_pieces_with_the_whole_texts_counts(monkeypatch):
+    """count_lines and utf8_len cut a text over BIG_TEXT characters into pieces (lines: just
+    after a "\\n"); the counts are those of the whole text, with \\r\\n, lone \\r, blank lines,
+    other line breaks, CJK, astral characters and a lone surrogate at every offset."""
+    unit = "line one\r\n\n  \r中文行\u2028x\r\n😀\n\n\ud800 end\n"
+    texts = [unit * 40, "\n" + unit * 40 + "tail", "no newline at all " * 30, unit * 40 + "\r"]
+    want = [(sum(1 for ln in t.splitlines() if ln.strip()), len(t.encode("utf-8", "surrogatepass")))
+            for t in texts]
+    monkeypatch.setattr(text, "BIG_TEXT", 7)
+    assert [(text.count_lines(t), text.utf8_len(t)) for t in texts] == want
+    assert text.utf8_len("ascii only " * 9) == 99
+
+
+def test_patterns_compile_on_first_use():
+    """Importing corpuskit.core.text compiles none of its CJK-range patterns (tens of ms paid
+    by every process of a shell pipe); they compile when first used and match as re's do."""
+    import re
+    import subprocess
+    import sys
+
+    code = ("import re, corpuskit.core.text as t; "
+            "print(sum(t.CJK_RANGES in str(k) for k in re._cache), t.WORD_RE._compiled is None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "True"]
+    s = "Hello 中文 world, don't 3.14 ｡ end"
+    assert text.WORD_RE.findall(s) == re.compile(text.WORD_RE.pattern).findall(s)
+    assert isinstance(text.WORD_RE.compiled(), re.Pattern)
+    assert text.words(s) == ["Hello", "中", "文", "world", "don't", "3.14", "end"]

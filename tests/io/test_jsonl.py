@@ -356,3 +356,64 @@ def test_flush_makes_compressed_output_readable_while_open(tmp_path, suffix):
     w.write({"text": "last"})
     w.close()
     assert [r["text"] for r in read_records(str(p))] == ["记录 0", "记录 1", "记录 2", "last"]
+
+
+# ---- huge records: never held twice (issue 16, item 11)
+def test_long_lines_are_scanned_for_long_integers_in_overlapping_slices(monkeypatch):
+    from corpuskit.io import jsonl
+
+    monkeypatch.setattr(jsonl, "_SCAN_SLICE", 16)
+    run = b"1234567890123456789"  # 19 digits: may be beyond 64 bits
+    for pos in range(0, 70):
+        for before in (b" ", b".", b"5"):
+            line = bytearray(b"a" * 90)
+            line[pos:pos + 19] = run
+            if pos:
+                line[pos - 1:pos] = before
+            line = bytes(line)
+            want = jsonl._INT_RUN in (b"x" + line).translate(jsonl._DIGIT_CLASSES)
+            assert jsonl.may_hold_long_integer(line) == want, (pos, before)
+    lines = [b'{"a":1}\n', b'{"t":"' + b"y" * 40 + b'","n":' + b"9" * 25 + b"}\n", b'{"b":2}\n']
+    assert jsonl.long_integer_lines(lines) == [1]
+    assert jsonl.loads_exact(lines[1].strip())["n"] == int("9" * 25)
+
+
+def test_the_reader_lets_go_of_a_line_once_parsed(tmp_path):
+    """The raw bytes of a record are dropped as soon as it is parsed (a 200 MB line is not held
+    beside its record while a stage works on it); bad lines still reach the sink whole."""
+    from corpuskit.io import jsonl
+
+    lines = [b'{"text":"a"}\n', b"not json\n", b'{"text":"b"}\n']
+    bad = []
+    recs = jsonl.parse_lines("f", 1, lines, jsonl.ReadStats(), "text", bad_sink=lambda raw, e: bad.append(raw),
+                             release=True)
+    first = next(recs)
+    assert first["text"] == "a" and lines[0] is None and lines[2] is not None
+    assert [r["text"] for r in recs] == ["b"] and bad == [b"not json"] and lines == [None, b"not json\n", None]
+    kept = [b'{"text":"c"}\n']
+    assert [r["text"] for r in jsonl.parse_lines("f", 1, kept, jsonl.ReadStats(), "text")] == ["c"]
+    assert kept == [b'{"text":"c"}\n']
+
+
+def test_a_huge_record_is_written_in_parts_byte_for_byte(tmp_path, monkeypatch):
+    """A record whose text is over BIG_STR characters is written in parts (no UTF-8 cache left
+    on its text); the bytes are orjson's for the whole record, escapes, CJK, astral characters
+    and nested values included; what orjson cannot encode falls back as before."""
+    from corpuskit.io import writer
+
+    monkeypatch.setattr(writer, "BIG_STR", 5)
+    text = 'line "one"\n\ttab \\ back \x01 中文 😀 \u2028 end' * 3
+    recs = [{"id": "a", "text": text, "meta": {"lang": "zh", "x": [1, 2.5, None, True]}},
+            {"id": "c", "text": text}, {"id": "d", "n": 1, "text": "short"}, {"id": "b", "text": text, "big": 2 ** 70}]
+    for r in recs:
+        parts = writer.dumps_parts(r)
+        if "big" in r:
+            assert parts is None
+        else:
+            assert b"".join(parts) == orjson.dumps(r, option=orjson.OPT_APPEND_NEWLINE)
+    out = tmp_path / "out.jsonl"
+    with RecordWriter(str(out)) as w:
+        for r in recs:
+            w.write(r)
+    assert out.read_bytes() == b"".join(writer.dumps(r) for r in recs) and w.bytes == out.stat().st_size
+    assert list(read_records(str(out))) == recs

@@ -186,3 +186,36 @@ def test_char_tables_cache_is_checked_and_rebuilt(tmp_path, monkeypatch):
         assert np.array_equal(c3, cls)
     finally:
         M.tables.cache_clear()
+
+
+def test_windowed_prefold_gives_the_whole_text_signature_spaced_and_cjk():
+    """A long text hashed window by window, folded (Traditional -> Simplified) a window at a
+    time, gives exactly the signature, token count and exact key of the whole text folded first
+    and hashed in one piece; windows cut at spaces (English) and after CJK characters (a
+    Chinese run without spaces), several of each."""
+    from corpuskit.core.zhscript import fold_t2s
+
+    zh = "這是一段很長的繁體中文文本，沒有空格，資料去重時應與簡體相同。" * 80
+    en = " ".join(f"Word{i % 89} and the 3.14 e-mail NEXT{i % 7}" for i in range(900))
+    for text in (zh + en, en + zh + en, zh):
+        whole = M.MinHasher(window=10 ** 9).hash_documents([fold_t2s(text)])
+        win = M.MinHasher(window=700)
+        parts = win.hash_documents([text, "短的文本 short"], prefold=fold_t2s)
+        assert len(list(M._windows(text, 700, fold_t2s))) > 3
+        assert "".join(M._windows(text, 700, fold_t2s)) == fold_t2s(text)
+        for w, p in zip(whole, parts, strict=True):
+            assert np.array_equal(w[0], p[0])
+        assert whole[1][0] > 1000
+        small = M.MinHasher().hash_documents([fold_t2s("短的文本 short")])
+        assert all(np.array_equal(s[0], p[1]) for s, p in zip(small, parts, strict=True))
+        assert np.array_equal(win.shingle_set(text, fold_t2s), M.MinHasher().shingle_set(fold_t2s(text)))
+
+
+def test_windows_are_cut_where_the_folded_text_would_be_cut():
+    # fold_t2s maps Traditional characters one for one: folding window by window cuts the
+    # text where the folded text is cut (here after the CJK character, the only place)
+    from corpuskit.core.zhscript import fold_t2s
+
+    text = ("x" * 50 + "們" + "y" * 30) * 40
+    assert [fold_t2s(p) for p in M._windows(text, 64)] == list(M._windows(text, 64, fold_t2s))
+    assert list(M._windows(fold_t2s(text), 64)) == list(M._windows(text, 64, fold_t2s))

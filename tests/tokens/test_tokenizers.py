@@ -193,3 +193,16 @@ def test_panic_in_tiktoken_falls_back_to_pieces():
     ids, exact = tok._encode_piece("a" + " " * 1_000_000 + "b")
     assert not exact and 0 < len(ids) < 20_000
     assert tok.count_batch(["hello world"]) == [2]  # the encoder still works afterwards
+
+
+def test_count_docs_of_long_documents_equals_encoding_them(enc_name):
+    """count_docs cuts a long document into pieces as it counts them (never all at once):
+    the same counts, histogram and approximate documents as encode_docs."""
+    doc = ((EN + ZH + "\n") * 3000)
+    ws = "start" + " " * 100_000 + "end"
+    tok = T.get_tokenizer(enc_name, threads=2)
+    ntok, hist, approx = tok.count_docs(["short", doc, ws])
+    ids, approx2 = tok.encode_docs(["short", doc, ws])
+    assert ntok.tolist() == [len(x) for x in ids] and approx == approx2 == [2]
+    assert hist.sum() == sum(len(x) for x in ids) and hist[ids[1][0]] > 0
+    assert list(T.iter_split_for_bpe(doc)) == T.split_for_bpe(doc)[0]

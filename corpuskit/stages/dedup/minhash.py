@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -387,31 +387,35 @@ def _utf8(s: str) -> np.ndarray:
     return np.frombuffer(s.encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
-def _windows(text: str, size: int) -> list[str]:
+def _windows(text: str, size: int, prefold: Callable[[str], str] | None = None) -> Iterator[str]:
     """Cut a long text into pieces of about `size` characters at white space (never inside
-    a token); a piece without white space near its end is cut after a CJK character, and
-    failing that (one giant "word") where it is."""
-    out = []
+    a token), one at a time (a 200 MB text is never copied whole); a piece without white
+    space near its end is cut after a CJK character, and failing that (one giant "word") where
+    it is. With `prefold` (a one-for-one character map such as `fold_t2s`), each piece comes
+    folded and the cuts are placed by the folded characters: exactly the pieces of
+    ``_windows(prefold(text), size)``."""
     start = 0
     n = len(text)
     while n - start > size:
         end = start + size
         cut = -1
-        for j in range(end, max(start, end - 4096), -1):
-            if text[j - 1].isspace():
+        lo = max(start, end - 4096)
+        near = text[lo:end] if prefold is None else prefold(text[lo:end])
+        for j in range(end, lo, -1):
+            if near[j - 1 - lo].isspace():
                 cut = j
                 break
         if cut < 0:
-            for j in range(end, max(start, end - 4096), -1):
-                if "\u3400" <= text[j - 1] <= "\u9fff" or "\u3040" <= text[j - 1] <= "\u30ff":
+            for j in range(end, lo, -1):
+                c = near[j - 1 - lo]
+                if "\u3400" <= c <= "\u9fff" or "\u3040" <= c <= "\u30ff":
                     cut = j
                     break
         if cut <= start:
             cut = end
-        out.append(text[start:cut])
+        yield text[start:cut] if prefold is None else prefold(text[start:cut])
         start = cut
-    out.append(text[start:])
-    return out
+    yield text[start:] if prefold is None else prefold(text[start:])
 
 
 class MinHasher:
@@ -427,7 +431,20 @@ class MinHasher:
         self.seed = seed
         self.ngram = ngram
         self.window = window
-        self.a, self.b = permutations(num_perm, seed)
+
+    # The permutations come from numpy.random (its import alone is a good part of a command's
+    # start-up): drawn with the first document, like the tables below.
+    @functools.cached_property
+    def _perms(self) -> tuple[np.ndarray, np.ndarray]:
+        return permutations(self.num_perm, self.seed)
+
+    @property
+    def a(self) -> np.ndarray:
+        return self._perms[0]
+
+    @property
+    def b(self) -> np.ndarray:
+        return self._perms[1]
 
     # The code-point tables (8.5 MB, read from the cache) load with the first document, so
     # that `corpuskit dedup` on empty input or a pipeline that never reaches dedup skips them.
@@ -445,24 +462,28 @@ class MinHasher:
         sigs, ntok, _ = self.hash_documents(texts)
         return sigs, ntok
 
-    def hash_documents(self, texts: Sequence[str], do_sig: bool = True
+    def hash_documents(self, texts: Sequence[str], do_sig: bool = True,
+                       prefold: Callable[[str], str] | None = None
                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(signatures, token counts, exact keys [len(texts), 2] uint64). The exact key hashes
-        the folded text (NFKC, lower case) with white space runs made one space and trimmed."""
+        the folded text (NFKC, lower case) with white space runs made one space and trimmed.
+        `prefold`: a one-for-one character map (`corpuskit.core.zhscript.fold_t2s`) applied
+        to every text first, the same as hashing ``[prefold(t) for t in texts]``; a long text is
+        folded window by window, so that it is never copied whole."""
         d = len(texts)
         sigs = np.empty((d, self.num_perm if do_sig else 0), dtype=np.uint32)
         ntok = np.zeros(d, dtype=np.int64)
         keys = np.zeros((d, 2), dtype=np.uint64)
         small = [i for i, t in enumerate(texts) if len(t) <= self.window]
         if len(small) == d:
-            self._batch(texts, do_sig, sigs, ntok, keys)
+            self._batch(texts if prefold is None else [prefold(t) for t in texts], do_sig, sigs, ntok, keys)
             return sigs, ntok, keys
         if small:
-            s_sigs, s_ntok, s_keys = self.hash_documents([texts[i] for i in small], do_sig)
+            s_sigs, s_ntok, s_keys = self.hash_documents([texts[i] for i in small], do_sig, prefold)
             sigs[small], ntok[small], keys[small] = s_sigs, s_ntok, s_keys
         for i, t in enumerate(texts):
             if len(t) > self.window:
-                sig, ntok[i], keys[i] = self._long(t, do_sig)
+                sig, ntok[i], keys[i] = self._long(t, do_sig, prefold)
                 if do_sig:
                     sigs[i] = sig
         return sigs, ntok, keys
@@ -492,10 +513,10 @@ class MinHasher:
         _nb_batch(cps, offsets, self.cls, self.fold, use_fold, self.ngram, self.a, self.b, do_sig,
                   sigs, ntok, keys, hard)
 
-    def _pieces(self, text: str):
+    def _pieces(self, text: str, prefold: Callable[[str], str] | None = None):
         """(token hashes, state) window by window of a long text; the exact-key state runs on."""
         state = np.array([_K1_SEED, _K2_SEED, 0, 0], dtype=np.uint64)
-        for piece in _windows(text, self.window):
+        for piece in _windows(text, self.window, prefold):
             cps = _utf8(piece)
             tok = np.empty(len(cps) + 1, dtype=np.uint64)
             m = _nb_scan(cps, 0, len(cps), self.cls, self.fold, True, tok, state)
@@ -505,14 +526,15 @@ class MinHasher:
                 m = _nb_scan(cps, 0, len(cps), self.cls, self.fold, False, tok, state)
             yield tok[:m], state
 
-    def _long(self, text: str, do_sig: bool = True) -> tuple[np.ndarray, int, np.ndarray]:
+    def _long(self, text: str, do_sig: bool = True, prefold: Callable[[str], str] | None = None
+              ) -> tuple[np.ndarray, int, np.ndarray]:
         """One long document, window by window, carrying the last n-1 tokens over."""
         n = self.ngram
         sig = np.full(self.num_perm, MAX_HASH, dtype=np.uint32)
         carry = np.empty(0, dtype=np.uint64)
         total = 0
         state = np.array([_K1_SEED, _K2_SEED, 0, 0], dtype=np.uint64)
-        for toks, st in self._pieces(text):
+        for toks, st in self._pieces(text, prefold):
             state = st
             total += len(toks)
             if not do_sig:
@@ -529,20 +551,20 @@ class MinHasher:
         key = np.array([_fmix64(int(state[0])), _fmix64(int(state[1]))], dtype=np.uint64)
         return sig, total, key
 
-    def token_hashes(self, text: str) -> np.ndarray:
+    def token_hashes(self, text: str, prefold: Callable[[str], str] | None = None) -> np.ndarray:
         """The 64-bit token hashes of a document, in order (to check the kernel's tokens
         against `corpuskit.core.text.shingle_tokens`)."""
-        parts = [t for t, _ in self._pieces(text)]
+        parts = [t for t, _ in self._pieces(text, prefold)]
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint64)
 
     def exact_key(self, text: str) -> tuple[int, int]:
         _, _, keys = self.hash_documents([text], do_sig=False)
         return int(keys[0, 0]), int(keys[0, 1])
 
-    def shingle_set(self, text: str) -> np.ndarray:
+    def shingle_set(self, text: str, prefold: Callable[[str], str] | None = None) -> np.ndarray:
         """Sorted unique 64-bit shingle hashes of a document (for exact Jaccard)."""
         n = self.ngram
-        tok = self.token_hashes(text)
+        tok = self.token_hashes(text, prefold)
         if len(tok) == 0:
             return np.empty(0, dtype=np.uint64)
         return np.unique(_shingles_of_tokens(tok, min(n, len(tok))))

@@ -58,6 +58,7 @@ from corpuskit.core.stage import Rejected, Rejection, StreamStage, Table, opt, s
 from corpuskit.core.zhscript import fold_t2s
 from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.io.jsonl import loads_exact
+from corpuskit.io.writer import BIG_STR, dumps_parts
 from corpuskit.stages.dedup import minhash as mh
 from corpuskit.stages.dedup.graph import _candidate_pairs, _clusters, _exact_edges
 from corpuskit.stages.dedup.minhash import catch_probability
@@ -343,14 +344,19 @@ class Dedup(StreamStage):
         pending: list[Any] = []
         in_flight = getattr(remote, "max_pending", 2)
 
+        # the texts go as they are, folded (--fold-chinese) by the hasher: a long one window by
+        # window, so that a huge record is never copied whole
+        prefold = fold_t2s if self.fold_chinese else None
+
         def hash_batch(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
-            sigs, ntok, keys = hasher.hash_documents(texts, do_sig=self.near)
+            sigs, ntok, keys = hasher.hash_documents(texts, do_sig=self.near, prefold=prefold)
             return sigs, ntok, keys, (mh.band_keys(sigs, b, r) if self.near else None)
 
         def submit(texts: list[str]) -> Any:
             if remote is None:
                 return pool.submit(hash_batch, texts)
-            return remote.submit(hash_batch_with, (self.num_perm, self.seed, self.ngram), texts, self.near, b, r)
+            return remote.submit(hash_batch_with, (self.num_perm, self.seed, self.ngram), texts, self.near, b, r,
+                                 self.fold_chinese)
 
         def collect(limit: int) -> None:
             while len(pending) > limit:
@@ -377,13 +383,22 @@ class Dedup(StreamStage):
                     raise BadInput("<records>", p1.n + 1, "missing_field",
                                    f"field {tf!r} is missing or not a string")
                 if spill_w is not None:
-                    try:
-                        spill_buf += dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
-                    except TypeError:  # values orjson cannot encode (ints > 64 bits)
-                        spill_buf += dumps_line(rec)
-                    if len(spill_buf) >= 1 << 20:
-                        spill_w.write(spill_buf)
-                        spill_buf = bytearray()
+                    if len(text) > BIG_STR:
+                        # a huge record goes in as parts, straight into the compressor: neither a
+                        # copy in the buffer nor a UTF-8 cache on its text (see dumps_parts)
+                        if spill_buf:
+                            spill_w.write(spill_buf)
+                            spill_buf = bytearray()
+                        for part in dumps_parts(rec, tf) or [dumps_line(rec)]:
+                            spill_w.write(part)
+                    else:
+                        try:
+                            spill_buf += dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
+                        except TypeError:  # values orjson cannot encode (ints > 64 bits)
+                            spill_buf += dumps_line(rec)
+                        if len(spill_buf) >= 1 << 20:
+                            spill_w.write(spill_buf)
+                            spill_buf = bytearray()
                 rid = rec.get(self.id_field)
                 p1.ids.add(str(rid) if rid is not None else f"#{p1.n + 1}")
                 if key_text:
@@ -399,7 +414,7 @@ class Dedup(StreamStage):
                 lengths.append(len(text))
                 p1.n += 1
                 if use_kernel:
-                    batch.append(fold_t2s(text) if self.fold_chinese else text)
+                    batch.append(text)
                     batch_chars += len(text)
                     if len(batch) >= _BATCH_DOCS or batch_chars >= _BATCH_CHARS:
                         flush()
@@ -474,7 +489,7 @@ class Dedup(StreamStage):
                 if spill:  # parse only the lines needed
                     rec = loads_exact(rec)
                 t = rec[self.text_field]
-                sets[i] = hasher.shingle_set(fold_t2s(t) if self.fold_chinese else t)
+                sets[i] = hasher.shingle_set(t, fold_t2s if self.fold_chinese else None)
                 held += sets[i].nbytes
             while ptr < len(by_hi) and b_loc[by_hi[ptr]] == i:
                 k = by_hi[ptr]
@@ -517,13 +532,14 @@ class Dedup(StreamStage):
 _HASHERS: dict[tuple, Any] = {}
 
 
-def hash_batch_with(params: tuple, texts: list[str], near: bool, b: int, r: int) -> tuple:
+def hash_batch_with(params: tuple, texts: list[str], near: bool, b: int, r: int,
+                    fold_chinese: bool = False) -> tuple:
     """Pass 1's hashing of one batch, as a plain function of its inputs so that another process
     (a Ray worker) can run it: (signatures, token counts, exact keys, band keys or None)."""
     hasher = _HASHERS.get(params)
     if hasher is None:
         hasher = _HASHERS[params] = mh.MinHasher(*params)
-    sigs, ntok, keys = hasher.hash_documents(texts, do_sig=near)
+    sigs, ntok, keys = hasher.hash_documents(texts, do_sig=near, prefold=fold_t2s if fold_chinese else None)
     return sigs, ntok, keys, (mh.band_keys(sigs, b, r) if near else None)
 
 

@@ -153,7 +153,9 @@ def _read_spill(path: str, parse: bool = True) -> Iterator[Any]:
             yield from reader
             return
         for line in reader:
-            yield loads(line)
+            rec = loads(line)
+            line = None  # not held beside its record while the record is used
+            yield rec
 
 
 def _rmtree(path: str) -> None:

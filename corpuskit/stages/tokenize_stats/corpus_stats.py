@@ -2,9 +2,8 @@
 words, lines, languages, sources, vocabulary, rejected reasons) and the tables for the CLI."""
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,7 +12,7 @@ import numpy as np
 
 from corpuskit.core import text as _text
 from corpuskit.core.stage import Table
-from corpuskit.core.text import count_lines
+from corpuskit.core.text import count_lines, utf8_len
 
 PERCENTILES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 LENGTH_FIGURES = ("chars", "words", "lines", "tokens")
@@ -21,19 +20,9 @@ _SMALL = 1 << 16
 UNKNOWN_LANG = "und"  # BCP 47 "undetermined"
 
 _WORD_CHUNK = 1 << 20
-_SPACE_RE = re.compile(r"\s")
-
-
-def _word_chunks(t: str, size: int = _WORD_CHUNK) -> Iterator[str]:
-    """Pieces of about `size` characters cut at white space, which no word spans."""
-    pos = 0
-    while len(t) - pos > size:
-        m = _SPACE_RE.search(t, pos + size)
-        if m is None:
-            break
-        yield t[pos:m.start()]
-        pos = m.start()
-    yield t[pos:]
+# a longer document's words are listed this many characters at a time: a list of words takes
+# several times the characters it holds
+_WORD_PIECE = 1 << 16
 
 
 # corpuskit.core.text.words has the ASCII and no-CJK fast paths; the list it returns is only read here
@@ -152,8 +141,8 @@ def bins_125(maximum: int) -> list[int]:
 
 
 # ------------------------------------------------------------------ the accumulator
-_LETTER_RE = re.compile(r"[^\W\d_]")
-_LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_LETTER_RE = _text.LazyPattern(r"[^\W\d_]")
+_LATIN_RE = _text.LazyPattern(r"[A-Za-z\u00c0-\u024f]")
 
 
 def script_tag(text: str, sample: int = 2000) -> str:
@@ -252,7 +241,7 @@ class CorpusStats:
             raise ValueError("add_batch needs the tokens, or ntok and id_counts for an id tokenizer")
         else:
             ntok = np.asarray(ntok, np.int64).tolist()
-        nbytes = [len(t.encode("utf-8", "surrogatepass")) if not t.isascii() else len(t) for t in texts]
+        nbytes = [utf8_len(t) for t in texts]
         nlines = [count_lines(t) for t in texts]
         nwords = []
         wc = self.word_counts if word_vocab else None
@@ -266,8 +255,8 @@ class CorpusStats:
                     wc.update(ws)
             else:  # a huge document: a bounded list of words at a time
                 k = 0
-                for part in _word_chunks(t):
-                    ws = find_words(part)
+                for a, b in _text.text_chunks(t, _WORD_PIECE):  # cut where no word runs across
+                    ws = find_words(t[a:b])
                     k += len(ws)
                     if wc is not None:
                         wc.update(ws)
