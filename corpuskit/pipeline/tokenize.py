@@ -34,6 +34,7 @@ from corpuskit.core.owner import RunLock
 from corpuskit.core.stage import Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
+from corpuskit.io.writer import check_bad_records_path
 from corpuskit.pipeline.plan import Unit, iter_units, plan_inputs
 from corpuskit.pipeline.state import BUILD_PREFIX, LOCK, MARKER, clean_leftovers, publish_unit
 
@@ -127,6 +128,7 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
     `outdir`; returns the stats dict (written to `stats_path` too). Bad input lines stop the
     run at FILE:LINE unless `bad_records` is given (then they are kept there verbatim)."""
     t0 = time.perf_counter()
+    check_bad_records_path(bad_records)
     out = Path(outdir)
     check_out_dir(out)
     from_stdin = inputs is None or inputs == ["-"]
