@@ -287,21 +287,23 @@ def _open_source(path: str, spool: list[str]) -> Any:
     return path
 
 
-def iter_row_batches(path: str, kind: str, name: str | None = None
+def iter_row_batches(path: str, kind: str, name: str | None = None,
+                     row_groups: tuple[int, int] | None = None, first_row: int = 1
                      ) -> Iterator[tuple[int, Any, int]]:
     """(number of the first row, rows, bytes of Arrow data) for each row group / record batch;
     the rows are a list of records and BadRows, or a `Rows` (records made as iterated).
     A file pyarrow cannot read (truncated, not Parquet, corrupt) is BadInput naming the file
-    and the first row it could not read."""
+    and the first row it could not read. `row_groups`: only the row groups [a, b) of a Parquet
+    file, whose first row is `first_row` (how a pipeline worker reads its unit)."""
     pa = pyarrow()
     name = name or ("<stdin>" if path == "-" else path)
     spool: list[str] = []
-    row = 1
+    row = first_row
     src = None
     try:
         try:
             src = _open_source(path, spool)
-            batches = _batches(pa, src, kind)
+            batches = _batches(pa, src, kind, row_groups)
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
@@ -318,6 +320,9 @@ def iter_row_batches(path: str, kind: str, name: str | None = None
             raise BadInput(name, None if row == 1 else row, "corrupt_file",
                            f"not a readable {what} file ({msg}); the file is truncated or corrupt"
                            + ("" if row == 1 else f" from row {row} on")) from None
+        except IndexError as e:  # a row group the file does not have (changed since planned)
+            raise BadInput(name, row, "corrupt_file", f"not a readable Parquet file ({e}); the file "
+                           "changed while it was read") from None
     finally:
         if src is not None and not isinstance(src, str):
             src.close()
@@ -325,13 +330,16 @@ def iter_row_batches(path: str, kind: str, name: str | None = None
             os.unlink(tmp)
 
 
-def _batches(pa: Any, src: Any, kind: str) -> Iterator[Any]:
+def _batches(pa: Any, src: Any, kind: str, row_groups: tuple[int, int] | None = None) -> Iterator[Any]:
     if kind == "parquet":
         # row group by row group, in batches (memory stays small whatever the row group size),
         # on this thread: Arrow's threads cut the wall time of decoding on an idle machine but
         # add CPU time, and a pipeline's workers already keep the cores busy
         pf = pa.parquet.ParquetFile(src)
-        for i in range(pf.num_row_groups):
+        lo, hi = row_groups or (0, pf.num_row_groups)
+        if hi > pf.num_row_groups:
+            raise IndexError(f"row group {hi - 1} of {pf.num_row_groups}")
+        for i in range(lo, hi):
             yield from pf.iter_batches(batch_size=_BATCH_ROWS, row_groups=[i], use_threads=False)
         return
     f = pa.OSFile(src, "rb") if isinstance(src, str) else pa.PythonFile(src, mode="r")
@@ -346,6 +354,17 @@ def _batches(pa: Any, src: Any, kind: str) -> Iterator[Any]:
             yield from pa.ipc.open_stream(f)
     finally:
         f.close()
+
+
+def row_group_sizes(path: str) -> list[tuple[int, int]] | None:
+    """(rows, uncompressed bytes) of each row group of a local Parquet file, from its footer;
+    None when the footer cannot be read (the reader then says why, naming the file)."""
+    pa = pyarrow()
+    try:
+        md = pa.parquet.ParquetFile(path).metadata
+    except (pa.ArrowException, OSError):
+        return None
+    return [(md.row_group(i).num_rows, md.row_group(i).total_byte_size) for i in range(md.num_row_groups)]
 
 
 def count_rows(path: str, kind: str) -> int | None:

@@ -35,7 +35,7 @@ from corpuskit.core.stage import Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
 from corpuskit.io.writer import check_bad_records_path
-from corpuskit.pipeline.plan import Unit, iter_units, plan_inputs
+from corpuskit.pipeline.plan import Unit, iter_units, load_rows, plan_inputs
 from corpuskit.pipeline.state import BUILD_PREFIX, LOCK, MARKER, clean_leftovers, publish_unit
 
 UNIT_REJECTED = "rejected.jsonl.zst"
@@ -55,6 +55,7 @@ class TokenizeUnit:
         units_dir = Path(units_dir)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{unit.key}-", dir=str(units_dir)))
         try:
+            unit = load_rows(unit)  # a range of Parquet row groups is decoded in the worker
             rs = ReadStats(files=1 if unit.index == 0 else 0, lines=len(unit.lines),
                            bytes=sum(len(x) + 1 for x in unit.lines))
             rej = RecordWriter(str(tmp / UNIT_REJECTED), atomic=False)

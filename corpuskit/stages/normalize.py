@@ -109,7 +109,10 @@ _CLEAN = ("\n\x20-\x25\x27-\x3b\x3d-\x7e\u2010-\u2014\u2018\u2019\u201c\u201d\u2
           "\u3001-\u303f\u3040-\u30ff\u3400-\u4dbf" + _ranges_without(0x4E00, 0x9FFF, mojibake.GBK_MARKS)
           + "\uac00-\ud7af"
           "\uff01\uff02\uff07-\uff09\uff0c\uff0e\uff1a\uff1b\uff1f\uff3b\uff3d\uff40"
-          "\uff5b\uff5d")
+          "\uff5b\uff5d"
+          # the ftfy-safe symbols of Chinese text but the middle dot (a Latin-1 character: the
+          # mojibake check looks at it)
+          "\u2030\u2103\u2160-\u217f\u2236\u2460-\u24ff\u25a0-\u25ff")
 _NEEDS_WORK_RE = re.compile(f"[^{_CLEAN}]")
 # Text without any of these has nothing for ftfy nor for the CJK mojibake repair to look at (that
 # repair starts from a Latin-1/cp1252 character or an ideograph of mojibake.GBK_MARKS): one scan
@@ -365,8 +368,8 @@ class Normalize(RecordStage):
         for _ in range(6):
             before = text
             text = self._one_round(text, reject_lost)
-            if text == before:
-                break
+            if text == before or (self._defaults_only and is_clean(text)):
+                break  # (text is_clean leaves unchanged needs no round to show it)
         # script conversion last: its output (ideographs) is something no step above changes
         return zhscript.convert(text, self.chinese) if self.chinese != "none" else text
 

@@ -139,6 +139,6 @@ def test_code_in_a_sample_of_its_own_is_kept_a_repeated_script_goes():
                                     f"plt.show()\n\nvar _gaq = _gaq || [];\n_gaq.push(['_trackPageview']);"}
             for i in range(3)]
     kept, _, _ = run(recs)
-    for i, r in enumerate(kept[1:], 1):
+    for r in kept[1:]:
         assert "import numpy as np\n" in r["text"] and "plt.show()" in r["text"]
         assert "_gaq" not in r["text"]
