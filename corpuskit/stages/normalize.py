@@ -116,8 +116,11 @@ _CLEAN = ("\n\x20-\x25\x27-\x3b\x3d-\x7e\u2010-\u2014\u2018\u2019\u201c\u201d\u2
 _NEEDS_WORK_RE = re.compile(f"[^{_CLEAN}]")
 # Text without any of these has nothing for ftfy nor for the CJK mojibake repair to look at (that
 # repair starts from a Latin-1/cp1252 character or an ideograph of mojibake.GBK_MARKS): one scan
-# answers for both, so the repair costs clean text nothing more than ftfy's check does.
-_SUSPECT_RE = re.compile(f"[^{_FTFY_SAFE_BASE}\u2030\u2103\u2160-\u217f\u2236\u2460-\u24ff"
+# answers for both, so the repair costs clean text nothing more than ftfy's check does. The
+# middle dot of Chinese names (卡尔·马克思) is left out: garbled text is never that alone, a
+# Latin-1 character of mojibake comes with other Latin-1 letters (as mojibake.might_be_mojibake
+# asks: two side by side).
+_SUSPECT_RE = re.compile(f"[^{_FTFY_SAFE_BASE}\xb7\u2030\u2103\u2160-\u217f\u2236\u2460-\u24ff"
                          f"\u25a0-\u25ff{_ranges_without(0x4E00, 0x9FFF, mojibake.GBK_MARKS)}"
                          f"{_FTFY_SAFE_TAIL}]")
 

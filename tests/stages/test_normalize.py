@@ -187,3 +187,11 @@ def test_clean_chinese_with_symbols_is_not_changed_and_mojibake_next_to_them_is_
     assert N.normalize_text(s) == s
     garbled = s.encode("utf-8").decode("latin-1")  # UTF-8 read as Latin-1: ftfy's case
     assert N.normalize_text(garbled) == s
+
+
+def test_a_middle_dot_alone_sends_text_to_neither_mojibake_check_nor_ftfy():
+    from corpuskit.stages.normalize import _FTFY_NEEDED_RE, _SUSPECT_RE
+
+    s = "卡尔·马克思和弗里德里希·恩格斯"
+    assert not _SUSPECT_RE.search(s) and not _FTFY_NEEDED_RE.search(s)
+    assert _SUSPECT_RE.search(s + "Ã©")  # any other Latin-1 character: both look
