@@ -440,7 +440,7 @@ def main() -> None:
     out: dict = {"commit": commit, "quick": args.quick}
     if only:
         old = json.loads((Path(__file__).parent / "results" / "chinese.json").read_text())
-        out = {k: v for k, v in old.items() if k not in ("benchmark", "machine", "date")}
+        out = {k: v for k, v in old.items() if k not in ("benchmark", "machine", "date", "git", "command")}
         out.setdefault("parts_commit", {})
 
     def want(part: str) -> bool:
