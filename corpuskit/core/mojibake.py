@@ -107,7 +107,10 @@ def plausible(cand: str, garbled_mean: float | None = None, allow_replacement: b
 
 def might_be_mojibake(text: str) -> bool:
     """A fast test (C-level scans): could `text` hold CJK mojibake at all?"""
-    if _LATIN1_ANY_RE.search(text) and _LATIN_ANY_RE.search(text):
+    if text.isascii():  # no scan: a str knows whether it is all ASCII
+        return False
+    m = _LATIN1_ANY_RE.search(text)
+    if m is not None and _LATIN_ANY_RE.search(text, max(0, m.start() - 1)):  # a match holds one
         return True
     m = _GBK_MARK_RE.search(text)
     return m is not None and _GBK_MARK_RE.search(text, m.end()) is not None
@@ -186,11 +189,13 @@ def _fix_latin(line: str) -> tuple[str, int, str]:
 
 
 def _fix_gbk_piece(piece: str) -> tuple[str | None, str]:
-    if len(_GBK_MARK_RE.findall(piece)) < 1:
+    if not _GBK_MARK_RE.search(piece):
         return None, ""
-    garbled = cost_profile(piece)
-    if garbled.ideographs < 2:
-        return None, ""
+    # the C-level decodings first: real Chinese that merely holds two marks is not UTF-8 as
+    # GB18030 bytes, and decodes to mostly replacement characters, which `plausible` refuses
+    # (more than half of the ideographs, so more than half of the characters): such a piece
+    # is left without the character-by-character profile of the garbled run
+    garbled = None
     lossy = "\ufffd" in piece
     raw = piece.replace("\ufffd", "").encode("gb18030") if lossy else piece.encode("gb18030")
     if not lossy:
@@ -198,9 +203,19 @@ def _fix_gbk_piece(piece: str) -> tuple[str | None, str]:
             cand = raw.decode("utf-8")
         except UnicodeDecodeError:
             cand = None
-        if cand is not None and plausible(cand, garbled.mean_cost):
-            return cand, ""
+        if cand is not None:
+            garbled = cost_profile(piece)
+            if garbled.ideographs < 2:
+                return None, ""
+            if plausible(cand, garbled.mean_cost):
+                return cand, ""
     cand = raw.decode("utf-8", "replace")
+    if cand.count("\ufffd") > max(2, len(cand) // 2):
+        return None, ""
+    if garbled is None:
+        garbled = cost_profile(piece)
+    if garbled.ideographs < 2:
+        return None, ""
     if plausible(cand, garbled.mean_cost, allow_replacement=True):
         return None, "utf-8->gbk"
     return None, ""
@@ -226,10 +241,10 @@ def _fix_gbk(line: str) -> tuple[str, int, str]:
     return _GBK_RUN_RE.sub(sub, line), n, lost
 
 
-def repair(text: str) -> Repair:
+def repair(text: str, checked: bool = False) -> Repair:
     """Re-decode the CJK mojibake in `text`, line by line (one pass; the caller repeats it to
-    undo double forms)."""
-    if not might_be_mojibake(text):
+    undo double forms). `checked`: the caller has just seen might_be_mojibake(text) true."""
+    if not checked and not might_be_mojibake(text):
         return Repair(text, 0, "")
     out = []
     total = 0

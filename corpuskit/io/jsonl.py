@@ -398,7 +398,8 @@ class RecordReader:
             for first, lines, nbytes in iter_input_batches(path, self.limit):
                 nlines += len(lines)
                 st.bytes += nbytes
-                if lines and lines[0].__class__ is not bytes:  # rows of a Parquet/Arrow file
+                if lines.__class__ is columnar.Rows or (lines and lines[0].__class__ is not bytes):
+                    # rows of a Parquet/Arrow file
                     yield from check_rows(name, first, lines, st, self.require_field, self.text_field,
                                           self.bad_sink, self.assign_ids)
                 else:
@@ -458,6 +459,18 @@ def check_rows(name: str, first: int, rows: list, st: ReadStats, require_field: 
     `parse_lines` makes of JSON lines, with the same policy for bad ones (the raw line
     quarantined is the row as JSON)."""
     req = require_field
+    full = getattr(rows, "full", None)
+    if full is not None and (req is None or req in full) and (not assign_ids or "id" in full):
+        # every row is a record holding the required field and an id (columnar.Rows)
+        records = rows.records()
+        try:
+            for rec in records:
+                st.records += 1
+                yield rec
+        except orjson.JSONDecodeError:
+            rows.bad_json()
+            raise
+        return
     for rowno, rec in enumerate(rows, first):
         if rec.__class__ is BadRow:
             err = BadInput(name, rowno, rec.reason, rec.message, raw=rec.raw[:-1])

@@ -340,6 +340,15 @@ def open_writer(path: str | None, atomic: bool = True, append: bool = False,
     return RecordWriter(path, atomic=atomic, append=append)
 
 
+def check_bad_records_path(path: str | None) -> None:
+    """UsageError for a --bad-records path that names a Parquet or Arrow file: quarantined lines
+    are kept verbatim, as the bytes they were (a line that is not a record, or not UTF-8, has no
+    columns to go in), so they are written as JSON lines only."""
+    if path not in (None, "-") and columnar.is_columnar_path(path):  # type: ignore[arg-type]
+        raise UsageError(f"--bad-records {path}: bad input lines are kept verbatim, as JSON lines "
+                         "(a line that is not a record has no columns): give a .jsonl file name")
+
+
 def write_records(path: str, records: Iterable[dict]) -> int:
     """Write records to `path` (JSONL, or Parquet for `.parquet`) atomically; returns the count."""
     with open_writer(path) as w:

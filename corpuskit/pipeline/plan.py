@@ -3,9 +3,14 @@
 A unit is consecutive lines of one JSONL file or rows of one Parquet/Arrow file (at most
 `unit_lines` lines or `unit_bytes` bytes), a group of page files, or one WARC file. The cut
 depends only on the data, so the same input always gives the same units, whatever the number of
-workers or the engine. Parquet and Arrow rows travel to the workers as JSON lines (like a remote
-JSONL file's), the rows that cannot be records marked in `bad_rows`, so the workers read every
-kind of record input the same way.
+workers or the engine.
+
+A local Parquet file is cut at its row groups, from its footer alone: a unit is a range of
+whole row groups (up to `unit_lines` rows or `unit_bytes` uncompressed bytes; a bigger row group
+is a unit of its own), and the worker decodes it (`load_rows`), so decoding runs on every core.
+Arrow files, remote Parquet files and stdin are decoded here. Either way the rows reach the
+stages as JSON lines (like a remote JSONL file's), the rows that cannot be records marked in
+`bad_rows`, so the workers read every kind of record input the same way.
 """
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ class Unit:
     # files) | warc (one WARC/WET file)
     paths: list[str] = field(default_factory=list)
     bad_rows: dict[int, tuple[str, str]] = field(default_factory=dict)  # row -> (reason, message)
+    row_groups: tuple[int, int] | None = None  # a Parquet file's row groups [a, b), read by the worker
+    take: int = 0  # rows of those to read (0: all; --limit)
 
     @property
     def key(self) -> str:
@@ -118,6 +125,10 @@ def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int, limi
         if kind == "warc":
             yield Unit(fi, 0, path, kind="warc", paths=[path])
             continue
+        groups = _row_groups(path, kind)
+        if groups is not None:
+            yield from _row_group_units(fi, path, groups, max_lines, max_bytes, limit)
+            continue
         ui = 0
         buf: list[bytes] = []
         bad_rows: dict[int, tuple[str, str]] = {}
@@ -146,6 +157,59 @@ def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int, limi
     yield from flush()
 
 
+def _row_groups(path: str, kind: str) -> list[tuple[int, int]] | None:
+    if kind != "parquet" or path == "-" or remote.is_url(path) or columnar.sniff_columnar(
+            columnar.read_head(path, 4)) != "parquet":
+        return None
+    return columnar.row_group_sizes(path)
+
+
+def _row_group_units(fi: int, path: str, groups: list[tuple[int, int]], max_lines: int,
+                     max_bytes: int, limit: int) -> Iterator[Unit]:
+    """Units of whole row groups (see the module doc); with `limit`, the first that many rows."""
+    left = limit if limit > 0 else None
+    ui = start = rows = size = 0
+    first = 1
+    for i, (n, nbytes) in enumerate([*groups, (0, 0)]):
+        last = i == len(groups)
+        if rows and (last or rows + n > max_lines or size + nbytes > max_bytes
+                     or (left is not None and rows >= left)):
+            take = 0 if left is None or left >= rows else left
+            yield Unit(fi, ui, path, first, row_groups=(start, i), take=take)
+            if left is not None:
+                left -= take or rows
+                if left == 0:
+                    return
+            ui += 1
+            start, first, rows, size = i, first + rows, 0, 0
+        rows += n
+        size += nbytes
+
+
+def load_rows(unit: Unit) -> Unit:
+    """The unit with its rows read (a worker's first step for a range of Parquet row groups; a
+    unit already holding its lines is returned as it is)."""
+    if unit.row_groups is None:
+        return unit
+    lines: list[bytes] = []
+    bad_rows: dict[int, tuple[str, str]] = {}
+    row = unit.first_line
+    left = unit.take or -1
+    for _, rows, _ in columnar.iter_row_batches(unit.name, "parquet", row_groups=unit.row_groups,
+                                                first_row=unit.first_line):
+        for line, bad in _row_lines(rows):
+            if left == 0:
+                break
+            lines.append(line)
+            if bad is not None:
+                bad_rows[row] = bad
+            row += 1
+            left -= 1
+        if left == 0:
+            break
+    return Unit(unit.file_index, unit.index, unit.name, unit.first_line, lines, bad_rows=bad_rows)
+
+
 def _record_lines(path: str, kind: str) -> Iterator[tuple[bytes, tuple[str, str] | None]]:
     """(line without its newline, None) for each line of a JSONL file; for each row of a
     Parquet or Arrow file, (the row as a JSON line, None) or, for a row that cannot be a record,
@@ -156,11 +220,15 @@ def _record_lines(path: str, kind: str) -> Iterator[tuple[bytes, tuple[str, str]
                 yield line, None
         return
     for _, rows, _ in columnar.iter_row_batches(path, kind):
-        for row in rows:
-            if row.__class__ is BadRow:
-                yield row.raw[:-1], (row.reason, row.message)  # type: ignore[union-attr]
-            else:
-                try:
-                    yield orjson.dumps(row), None
-                except TypeError:
-                    yield dumps(row)[:-1], None  # type: ignore[arg-type]
+        yield from _row_lines(rows)
+
+
+def _row_lines(rows: Any) -> Iterator[tuple[bytes, tuple[str, str] | None]]:
+    for row in rows:
+        if row.__class__ is BadRow:
+            yield row.raw[:-1], (row.reason, row.message)  # type: ignore[union-attr]
+        else:
+            try:
+                yield orjson.dumps(row), None
+            except TypeError:
+                yield dumps(row)[:-1], None  # type: ignore[arg-type]

@@ -40,6 +40,9 @@ def check_clean_dir(clean: Path) -> None:
                          "(refusing to overwrite it)")
 
 
+UNITS = 2  # 2: a local Parquet file is cut at its row groups (pipeline.plan)
+
+
 def fingerprint(cfg: PipelineConfig, paths: list[str]) -> str:
     files = []
     for p in paths:
@@ -48,7 +51,9 @@ def fingerprint(cfg: PipelineConfig, paths: list[str]) -> str:
             continue
         st = os.stat(p)
         files.append([os.path.abspath(p), st.st_size, st.st_mtime_ns])
-    blob = orjson.dumps({"config": cfg.fingerprint(), "files": files}, option=orjson.OPT_SORT_KEYS)
+    # UNITS: how inputs are cut into units; a run planned another way is not resumed
+    blob = orjson.dumps({"config": cfg.fingerprint(), "files": files, "units": UNITS},
+                        option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(blob).hexdigest()
 
 

@@ -20,6 +20,7 @@ from corpuskit.core.chain import Chain, build_stats
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.core.stage import SourceStage, Stage
 from corpuskit.io.jsonl import RecordReader, RecordWriter, open_writer, write_json_atomic
+from corpuskit.io.writer import check_bad_records_path
 from corpuskit.pipeline.report import write_stage_reports
 
 MAX_WARNINGS = 10
@@ -81,6 +82,7 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     records from each input (a dry run on the first N)."""
     t0 = time.perf_counter()
     check_stdout_use(output, rejected, bad_records, stats_path)
+    check_bad_records_path(bad_records)
     writers = []
     first = stages[0]
     # A source stage (fetch) may run for hours: its output is written in place and kept when

@@ -34,7 +34,8 @@ from corpuskit.core.owner import RunLock
 from corpuskit.core.stage import Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
-from corpuskit.pipeline.plan import Unit, iter_units, plan_inputs
+from corpuskit.io.writer import check_bad_records_path
+from corpuskit.pipeline.plan import Unit, iter_units, load_rows, plan_inputs
 from corpuskit.pipeline.state import BUILD_PREFIX, LOCK, MARKER, clean_leftovers, publish_unit
 
 UNIT_REJECTED = "rejected.jsonl.zst"
@@ -54,6 +55,7 @@ class TokenizeUnit:
         units_dir = Path(units_dir)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{unit.key}-", dir=str(units_dir)))
         try:
+            unit = load_rows(unit)  # a range of Parquet row groups is decoded in the worker
             rs = ReadStats(files=1 if unit.index == 0 else 0, lines=len(unit.lines),
                            bytes=sum(len(x) + 1 for x in unit.lines))
             rej = RecordWriter(str(tmp / UNIT_REJECTED), atomic=False)
@@ -127,6 +129,7 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
     `outdir`; returns the stats dict (written to `stats_path` too). Bad input lines stop the
     run at FILE:LINE unless `bad_records` is given (then they are kept there verbatim)."""
     t0 = time.perf_counter()
+    check_bad_records_path(bad_records)
     out = Path(outdir)
     check_out_dir(out)
     from_stdin = inputs is None or inputs == ["-"]

@@ -20,7 +20,7 @@ from corpuskit.core.errors import BadInput
 from corpuskit.core.stage import Rejected, Stage
 from corpuskit.io.jsonl import ReadStats, RecordWriter, parse_lines
 from corpuskit.io.sources import html_file_record, iter_warc
-from corpuskit.pipeline.plan import Unit
+from corpuskit.pipeline.plan import Unit, load_rows
 from corpuskit.pipeline.profile import Profile
 from corpuskit.pipeline.state import publish_unit
 
@@ -48,6 +48,7 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path, profile
     stats.json has the counters and the report's profile of the unit (corpuskit.pipeline.profile)."""
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{unit.key}-", dir=str(units)))
     try:
+        unit = load_rows(unit)  # a range of Parquet row groups is decoded here, in the worker
         rs = ReadStats(files=1 if unit.index == 0 else 0, lines=len(unit.lines),
                        bytes=sum(len(x) + 1 for x in unit.lines))
         kept = RecordWriter(str(tmp / f"kept{UNIT_SUFFIX}"), atomic=False)

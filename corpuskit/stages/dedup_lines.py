@@ -6,7 +6,20 @@ punctuation and white space removed, Traditional folded to Simplified), as CCNet
 2020) normalises paragraphs before hashing them. A line whose key occurs in at least
 `--min-docs` documents (2 by default: CCNet, Dolma's paragraph dedup and datatrove's
 SentenceDedup all remove every occurrence after the first) is removed from every document but
-the first one holding it. There is no minimum length: short boilerplate ("责任编辑：张三",
+the first one holding it, except a line that is content by its place in this document (with
+`--unit line`):
+
+* a line of code in a block (lines between blank lines) that also holds a line found nowhere
+  else: `import numpy as np` or `return x` in a code sample is the sample's, while a block all
+  of whose lines repeat (a template's script) goes whole;
+* a heading: a short line (at most 10 words, a CJK character counting as one) standing alone
+  between blank lines, found once in the document, not ending a sentence, and followed by a
+  block that opens with a line found nowhere else of at least 10 words: "Introduction",
+  "Ingredients" or "摘要" over this document's own text. A lone one-line block before such a
+  paragraph (an "Advertisement" slot in mid-article) is kept too: a repeated line is removed
+  only where nothing in the document says it introduces the document's own content.
+
+There is no minimum length: short boilerplate ("责任编辑：张三",
 "分享到：") is exactly what repeats. Lines that are empty once normalised (blank lines, lines
 of punctuation) and lines of digits only (years, table cells, "[1]": data, and all alike once
 digits are folded) are never removed. Within one document nothing is removed (a line repeated
@@ -39,6 +52,7 @@ import numpy as np
 from corpuskit.core.errors import BadInput
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, opt, set_meta
+from corpuskit.core.text import count_words, ends_with_terminal_punct
 from corpuskit.core.zhscript import fold_t2s
 from corpuskit.io.jsonl import dumps, loads_exact
 
@@ -47,6 +61,16 @@ _FLUSH_PAIRS = 1 << 20  # pairs buffered in memory before they go to the partiti
 _NOT_KEY = re.compile(r"[^\w\n]+|_+")
 _DIGIT = re.compile(r"\d")
 _PARA_SPLIT = re.compile(r"(\n[ \t]*\n\s*)")
+# a line of program text: a statement's or a block's end, a statement keyword at its start, a
+# call, an assignment or comparison, a shell or REPL prompt
+_CODE_RE = re.compile(r"""[;{}]\s*$
+    | ^\s*(?:import|from\s+\S+\s+import|def|class|return|var|let|const|function|public|private
+           |static|package|using|\#include|\#define)\b
+    | [A-Za-z_]\w*\([^()]*\)
+    | [\w\])]\s?(?:==|!=|\+=|-=|=>|->|::|=)\s?[\w"'\[({-]
+    | ^\s*(?:\$|>>>|\.\.\.)\s""", re.X)
+HEADING_MAX_WORDS = 10
+CONTENT_MIN_WORDS = 10
 
 
 def _units(text: str, unit: str) -> tuple[list[str], list[str]]:
@@ -207,9 +231,17 @@ class DedupLines(StreamStage):
         units, seps = _units(text, self.unit)
         h = unit_keys(units)
         pos = np.minimum(np.searchsorted(keys, h), len(keys) - 1)
-        drop = (keys[pos] == h) & (first[pos] != np.uint64(i)) & (h != 0)
+        frequent = (keys[pos] == h) & (h != 0)
+        drop = frequent & (first[pos] != np.uint64(i))
         if not drop.any():
             return rec
+        if self.unit == "line":
+            spared = content_lines(units, frequent.tolist(), drop.tolist(), h)
+            if spared:
+                drop[spared] = False
+                self._result["lines_spared"] = self._result.get("lines_spared", 0) + len(spared)
+                if not drop.any():
+                    return rec
         out: list[str] = []
         removed_chars = 0
         for j, u in enumerate(units):
@@ -228,3 +260,38 @@ class DedupLines(StreamStage):
         rec[self.text_field] = new
         set_meta(rec, "dedup_lines", {"removed": removed, "removed_chars": removed_chars})
         return rec
+
+
+def content_lines(lines: list[str], frequent: list[bool], drop: list[bool], keys: Any) -> list[int]:
+    """Indexes of the lines to be dropped that are content by their place in the document (see
+    the module doc): code in a block that holds a line found nowhere else, and headings over a
+    block that opens with such a line."""
+    n = len(lines)
+    blank = [not ln.strip() for ln in lines]
+    block = [0] * n  # the number of each line's block of non-blank lines
+    b = 0
+    for j in range(n):
+        if blank[j]:
+            b += 1
+        block[j] = b
+    own_in_block: set[int] = {block[j] for j in range(n) if not blank[j] and not frequent[j]}
+    spared = []
+    for j in range(n):
+        if not drop[j]:
+            continue
+        line = lines[j]
+        if _CODE_RE.search(line):
+            if block[j] in own_in_block:
+                spared.append(j)
+            continue
+        alone = (j == 0 or blank[j - 1]) and j + 1 < n and blank[j + 1]
+        if not alone or ends_with_terminal_punct(line) or count_words(line) > HEADING_MAX_WORDS:
+            continue
+        if int((keys == keys[j]).sum()) > 1:  # found twice in this document: no section title
+            continue
+        k = j + 1
+        while k < n and blank[k]:
+            k += 1
+        if k < n and not frequent[k] and count_words(lines[k]) >= CONTENT_MIN_WORDS:
+            spared.append(j)
+    return spared

@@ -464,3 +464,16 @@ def test_html_field_and_id_field(run_cli):
     p = run_cli(["dedup", "--id-field", "doc_id", "-q", "-o", "-"], input=jsonl(recs), check=True)
     [kept] = parse(p.stdout)
     assert kept["doc_id"] == "first" and "id" not in kept and kept["meta"]["dedup"]["cluster"] == "first"
+
+
+@pytest.mark.parametrize("name", ["bad.parquet", "bad.arrow"])
+def test_bad_records_to_a_columnar_file_is_refused_before_anything_is_read(run_cli, tmp_path, name):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(jsonl(DOCS[:1]) + b"not json\n")
+    for argv in (["normalize", src, "-o", tmp_path / "out.jsonl"],
+                 ["tokenize", src, "-o", tmp_path / "shards"]):
+        p = run_cli([*argv, "--bad-records", tmp_path / name])
+        assert p.returncode == 2, p.stderr
+        err = p.stderr.decode()
+        assert err.count("\n") == 1 and f"--bad-records {tmp_path / name}: bad input lines are kept verbatim" in err
+        assert not (tmp_path / name).exists() and not (tmp_path / "out.jsonl").exists()

@@ -110,3 +110,13 @@ def test_cli_flag(run_cli):
     assert orjson.loads(run_cli(["normalize"], input=line).stdout)["text"] == ZH
     r = run_cli(["normalize", "--no-fix-cjk-mojibake", "--no-fix-unicode"], input=line)
     assert orjson.loads(r.stdout)["text"] == garbled
+
+
+def test_might_be_mojibake_sees_a_pair_that_starts_before_the_first_latin1_character():
+    # the pair is a cp1252 quote then a Latin-1 letter: the scan from the first Latin-1
+    # character must start one character earlier to see it
+    from corpuskit.core.mojibake import might_be_mojibake
+
+    assert might_be_mojibake("中文\u201c\xe9中文")
+    assert not might_be_mojibake("中文\u201c中文 caf\xe9")
+    assert not might_be_mojibake("plain ASCII text")

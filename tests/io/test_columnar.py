@@ -197,3 +197,45 @@ def test_timestamps_decimals_and_maps_become_json_values(tmp_path):
         for r in read_records(str(p), assign_ids=False):
             w.write(r)
     assert (tmp_path / "t.jsonl").read_bytes() == b'{"text":"a","ts":"2024-01-02T03:04:05","d":"1.50","m":{"k":1}}\n'
+
+
+def _meta_table(metas: list, texts: list | None = None) -> pa.Table:
+    field = pa.field("meta", pa.string(), metadata={columnar.JSON_FIELD: b"1"})
+    texts = texts or [f"第{i}篇 text" for i in range(len(metas))]
+    return pa.table([pa.array([f"r{i}" for i in range(len(metas))]), pa.array(texts), pa.array(metas, pa.string())],
+                    schema=pa.schema([pa.field("id", pa.string()), pa.field("text", pa.string()), field]))
+
+
+def test_rows_made_as_iterated_equal_the_rows_built_at_once(tmp_path):
+    # the lazy path (no nulls) and the path building every row at once (a null somewhere) agree
+    metas = ['{"lang":"zh","n":1}', '{"tags":["a","b"]}', "[1,2]", '"x"']
+    p = tmp_path / "x.parquet"
+    pq.write_table(_meta_table(metas), p)
+    (_, rows, _), = iter_row_batches(str(p), "parquet")
+    assert rows.__class__ is columnar.Rows and len(rows) == 4
+    assert rows[1] == {"id": "r1", "text": "第1篇 text", "meta": {"tags": ["a", "b"]}}
+    assert rows[1:3] == [rows[1], rows[2]]
+    lazy = list(read_records(str(p)))
+    assert lazy == [{"id": f"r{i}", "text": f"第{i}篇 text", "meta": orjson.loads(m)} for i, m in enumerate(metas)]
+    pq.write_table(_meta_table([*metas, None]), p)  # an Arrow null: the slow path
+    (_, rows, _), = iter_row_batches(str(p), "parquet")
+    assert rows.__class__ is list
+    assert list(read_records(str(p))) == [*lazy, {"id": "r4", "text": "第4篇 text"}]
+
+
+def test_json_null_and_arrow_null_are_keys_the_record_does_not_have(tmp_path):
+    p = tmp_path / "x.parquet"
+    pq.write_table(_meta_table(['{"a":1}', " null ", '{"b":2}']), p)
+    assert [r.get("meta", "absent") for r in read_records(str(p))] == [{"a": 1}, "absent", {"b": 2}]
+
+
+def test_invalid_json_in_the_meta_column_is_an_error_naming_file_and_row(tmp_path):
+    p = tmp_path / "x.parquet"
+    pq.write_table(_meta_table(['{"a":1}', '{"b":2}', '{"c":', '{"d":4}']), p)
+    got = []
+    with pytest.raises(BadInput) as e:
+        for r in RecordReader([str(p)], bad_sink=lambda raw, err: None):
+            got.append(r["id"])
+    assert got == ["r0", "r1"]  # the rows before it were read
+    assert (e.value.source, e.value.line, e.value.reason) == (str(p), 3, "corrupt_file")
+    assert "'meta' is marked as JSON but holds invalid JSON" in e.value.message

@@ -315,3 +315,65 @@ def test_bad_lines_of_url_lists_are_quarantined(tmp_path):
     assert (clean / "quarantine" / "bad_records.jsonl").read_bytes() == b"".join(bad)
     assert stats["input"]["bad_records"] == {"invalid_json": 1, "invalid_utf8": 1}
     assert stats["conservation"] == {"in": 4, "kept": 2, "rejected": 0, "quarantined": 2, "ok": True}
+
+
+def _row_grouped(tmp_path, n=40, group=7):
+    """The same records as JSONL and as Parquet row groups of `group` rows, one bad row."""
+    from corpuskit.io.columnar import ParquetRecordWriter
+
+    recs = make_docs(n)
+    raw_j, raw_p = tmp_path / "rg_j", tmp_path / "rg_p"
+    raw_j.mkdir()
+    raw_p.mkdir()
+    (raw_j / "a.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs))
+    with ParquetRecordWriter(str(raw_p / "a.parquet"), row_group_rows=group) as w:
+        for r in recs:
+            w.write(r)
+    return raw_j, raw_p
+
+
+def test_a_parquet_file_is_cut_at_its_row_groups_and_the_worker_decodes_them(tmp_path):
+    from corpuskit.pipeline.plan import iter_units, load_rows
+
+    raw_j, raw_p = _row_grouped(tmp_path)
+    plan = [(str(raw_p / "a.parquet"), "parquet")]
+    units = list(iter_units(plan, 15, 1 << 30))
+    # 40 rows in row groups of 7: two groups a unit (14 rows), nothing decoded by the planner
+    assert [(u.row_groups, u.first_line, u.lines) for u in units] == [
+        ((0, 2), 1, []), ((2, 4), 15, []), ((4, 6), 29, [])]
+    lines = [x for u in units for x in load_rows(u).lines]
+    assert [orjson.loads(x) for x in lines] == [orjson.loads(x) for x in (raw_j / "a.jsonl").read_bytes().splitlines()]
+    assert load_rows(units[1]).first_line == 15
+    # a row group bigger than a unit is a unit of its own; --limit takes the first rows only
+    assert [u.row_groups for u in iter_units(plan, 3, 1 << 30)] == [(i, i + 1) for i in range(6)]
+    lim = list(iter_units(plan, 15, 1 << 30, limit=10))
+    assert [(u.row_groups, u.take) for u in lim] == [((0, 2), 10)]
+    assert len(load_rows(lim[0]).lines) == 10
+
+
+def test_parquet_row_group_units_give_the_same_bytes_for_any_worker_count_and_resume(tmp_path, monkeypatch):
+    from corpuskit.pipeline import worker
+
+    raw_j, raw_p = _row_grouped(tmp_path, n=60)
+    cfg = dict(compression="none", unit_lines=10)
+    ref = run_pipeline(str(raw_j), str(tmp_path / "cj"), PipelineConfig(workers=1, **cfg))
+    s1 = run_pipeline(str(raw_p), str(tmp_path / "c1"), PipelineConfig(workers=1, **cfg))
+    s2 = run_pipeline(str(raw_p), str(tmp_path / "c2"), PipelineConfig(workers=2, **cfg))
+    assert _data(tmp_path / "c1") == _data(tmp_path / "c2") == _data(tmp_path / "cj")
+    assert s1["conservation"] == s2["conservation"] == ref["conservation"]
+    assert s1["run"]["units"] == s2["run"]["units"] == 9  # one row group (7 rows) a unit
+    # killed after two units, then run again: the two are reused, the output is the same
+    real, calls = worker.run_unit, []
+
+    def failing(*a, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*a, **kw)
+
+    monkeypatch.setattr(worker, "run_unit", failing)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(str(raw_p), str(tmp_path / "c3"), PipelineConfig(workers=1, **cfg))
+    monkeypatch.setattr(worker, "run_unit", real)
+    s3 = run_pipeline(str(raw_p), str(tmp_path / "c3"), PipelineConfig(workers=1, **cfg))
+    assert s3["run"]["resumed_units"] == 2 and _data(tmp_path / "c3") == _data(tmp_path / "c1")

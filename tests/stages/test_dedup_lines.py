@@ -102,3 +102,43 @@ def test_lines_of_digits_are_data_not_boilerplate():
     recs = [{"id": "a", "text": "表格甲\n2014\n[1]\n300"}, {"id": "b", "text": "表格乙\n2019\n[2]\n300"}]
     kept, _, _ = run(recs)
     assert kept[1]["text"] == recs[1]["text"]
+
+
+EN_BODY = ["The council voted to add bike lanes on four streets near the old market this spring.",
+           "Our recipe uses brown butter and a pinch of sea salt for a deeper caramel flavour.",
+           "The survey counted nesting birds along the river for the third year in a row now."]
+ZH_BODY = ["本文介绍北京春天的天气变化以及市民出行的注意事项和建议。",
+           "上海地铁新线路开通后早高峰的客流明显分散到了周边站点。",
+           "广州早茶的点心种类繁多，虾饺和烧卖最受外地游客的欢迎。"]
+
+
+def test_a_heading_over_the_documents_own_text_is_kept_boilerplate_around_it_goes():
+    recs = [{"id": f"d{i}", "text": f"Introduction\n\n{EN_BODY[i]}\n\n摘要\n\n{ZH_BODY[i]}\n\n"
+                                    f"Share this article\nFollow us on social media"}
+            for i in range(3)]
+    kept, _, st = run(recs)
+    for i, r in enumerate(kept):
+        assert r["text"].startswith(f"Introduction\n\n{EN_BODY[i]}\n\n摘要\n\n{ZH_BODY[i]}")
+        assert ("Share this article" in r["text"]) == (i == 0)  # a two-line block: boilerplate
+    assert st.extra["lines_spared"] == 4 and st.extra["lines_removed"] == 4
+
+
+def test_a_lone_line_over_another_repeated_line_or_found_twice_is_not_a_heading():
+    recs = [{"id": f"d{i}", "text": f"{EN_BODY[i]}\n\nAdvertisement\n\nRead more stories\n\n"
+                                    f"Comments\n\n{ZH_BODY[i]}\n\nComments\n\nnone yet"}
+            for i in range(3)]
+    kept, _, _ = run(recs)
+    for r in kept[1:]:
+        # "Advertisement" is over a repeated line; "Comments" is twice in each document
+        assert "Advertisement" not in r["text"] and "Comments" not in r["text"]
+
+
+def test_code_in_a_sample_of_its_own_is_kept_a_repeated_script_goes():
+    fruit = ["apples", "pears", "plums"]  # (digits fold to 0: the unique lines differ in words)
+    recs = [{"id": f"d{i}", "text": f"{EN_BODY[i]}\n\nimport numpy as np\nx = np.arange(n_{fruit[i]})\n"
+                                    f"plt.show()\n\nvar _gaq = _gaq || [];\n_gaq.push(['_trackPageview']);"}
+            for i in range(3)]
+    kept, _, _ = run(recs)
+    for r in kept[1:]:
+        assert "import numpy as np\n" in r["text"] and "plt.show()" in r["text"]
+        assert "_gaq" not in r["text"]

@@ -157,3 +157,41 @@ def test_chinese_option_is_checked():
 def test_chinese_cli(run_cli):
     r = run_cli(["normalize", "--chinese", "t2s"], input='{"text": "繁體中文"}\n'.encode())
     assert r.returncode == 0 and "繁体中文" in r.stdout.decode()
+
+
+def test_symbols_chinese_text_uses_are_ftfy_safe_alone_and_next_to_other_safe_characters():
+    # the symbols added to the ftfy-safe set (normalize._FTFY_SAFE_SYMBOLS): ftfy leaves them,
+    # and every pair and triple they form with the safe characters that single-byte encodings
+    # hold (cp1252's quotes and dashes) or with each other, as they are
+    import unicodedata
+
+    import ftfy
+
+    from corpuskit.stages.normalize import _FTFY_NEEDED_RE, _ftfy_config
+
+    new = ["\xb7", "\u2030", "\u2103", "\u2236", *map(chr, range(0x2160, 0x2180)),
+           *map(chr, range(0x2460, 0x2500)), *map(chr, range(0x25A0, 0x2600))]
+    others = ["\u2010", "\u2013", "\u2014", "\u2018", "\u2019", "\u201c", "\u201d", "\u2026", "中",
+              "a", " ", "\u3001", "\uff01"]
+    cfg = _ftfy_config()
+    probes = [a + b for a in new for b in new[:8] + others] + [b + a for a in new for b in others]
+    probes += [a + b + c for a in new[:8] for b in others[:8] for c in new[:8] + others[:8]]
+    probes += [b + a + c for a in new[:8] for b in others[:8] for c in others[:8]]
+    for s in probes:
+        assert not _FTFY_NEEDED_RE.search(s)
+        assert ftfy.fix_text(s, cfg) == unicodedata.normalize("NFC", s), repr(s)
+
+
+def test_clean_chinese_with_symbols_is_not_changed_and_mojibake_next_to_them_is_repaired():
+    s = "卡尔·马克思在1848年发表了《共产党宣言》。气温25℃，增长3‰，见图①和表Ⅱ。"
+    assert N.normalize_text(s) == s
+    garbled = s.encode("utf-8").decode("latin-1")  # UTF-8 read as Latin-1: ftfy's case
+    assert N.normalize_text(garbled) == s
+
+
+def test_a_middle_dot_alone_sends_text_to_neither_mojibake_check_nor_ftfy():
+    from corpuskit.stages.normalize import _FTFY_NEEDED_RE, _SUSPECT_RE
+
+    s = "卡尔·马克思和弗里德里希·恩格斯"
+    assert not _SUSPECT_RE.search(s) and not _FTFY_NEEDED_RE.search(s)
+    assert _SUSPECT_RE.search(s + "Ã©")  # any other Latin-1 character: both look
