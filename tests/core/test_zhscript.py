@@ -54,3 +54,10 @@ def test_fold_finds_a_single_traditional_character_anywhere():
     assert fold_t2s("résumé " * 500 + "說") == "résumé " * 500 + "说"
     assert fold_t2s("简体中文" * 500 + "國") == "简体中文" * 500 + "国"
     assert fold_t2s("é" * 10 + "简体") == "é" * 10 + "简体"
+
+
+def test_convert_finds_the_one_line_that_needs_it():
+    text = "plain line\n简体一行\n這是繁體\nrésumé"
+    assert convert(text, "t2s") == "plain line\n简体一行\n这是繁体\nrésumé"
+    assert convert("ascii only", "t2s") == "ascii only"
+    assert convert("简体一行", "t2s") == "简体一行"
