@@ -312,8 +312,11 @@ class RayFlatDedup:
         self._ray = ray
         self.cpus = cpus
         self.max_pending = 2 * cpus
-        self._hash = ray.remote(num_cpus=1, max_retries=3, num_returns=2)(_two)
-        self._table = ray.remote(num_cpus=1, max_retries=3)(_table)
+        # no retries, hence no lineage: Ray would otherwise keep every task's arguments (the
+        # texts, the ids) alive for a re-run, on the driver and in the object store; a lost task
+        # or node fails the dedup instead (pipeline: start it again, the map units are reused)
+        self._hash = ray.remote(num_cpus=1, max_retries=0, num_returns=2)(_two)
+        self._table = ray.remote(num_cpus=1, max_retries=0)(_table)
         self._decide = ray.remote(num_cpus=1, max_retries=3)(_decide_task)
         self._size = ray.remote(num_cpus=0.1)(_table_size)
         self.measured: dict[str, Any] = {}

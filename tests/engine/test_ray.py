@@ -451,8 +451,8 @@ def test_dedup_with_flat_driver_gives_the_same_result_in_every_mode(local_ray, m
     docs += [{**docs[3], "id": "copy-of-d3"}, {**docs[-1], "id": "copy-of-last"}, {"text": ""},
              {"text": "  "}, {"text": "!!!"}, {"text": "！！！"}]
 
-    monkeypatch.setattr(flat, "BLOCK_DOCS", 16)  # many blocks
-    monkeypatch.setattr(re_, "_BLOCKS_PER_TABLE", 3)  # several band-row tables
+    monkeypatch.setattr(flat, "BLOCK_DOCS", 24)  # many blocks
+    monkeypatch.setattr(re_, "_BLOCKS_PER_TABLE", 5)  # several band-row tables
     monkeypatch.setattr(re_, "_ROWS_PER_PARTITION", 500)  # more partitions than CPUs
 
     def run(on_ray, **opts):
@@ -466,8 +466,9 @@ def test_dedup_with_flat_driver_gives_the_same_result_in_every_mode(local_ray, m
                if isinstance(x, Rejected) else (x.get("id"), x["meta"]["dedup"]) for x in stage.run(iter(docs))]
         return out, _untimed(stage.result()), ex
 
-    for opts in ({}, {"verify": "exact"}, {"verify": "estimate", "survivor": "longest"},
-                 {"key": "url"}, {"exact": False}, {"near": False}, {"threshold": 0.5, "fold_chinese": False}):
+    for opts in ({}, {"verify": "exact", "key": "url"},
+                 {"verify": "estimate", "survivor": "longest", "threshold": 0.5, "fold_chinese": False},
+                 {"exact": False}, {"near": False}):
         local, st = run(False, **opts)[:2]
         on_ray, st2, ex = run(True, **opts)
         assert (on_ray, st2) == (local, st), opts
