@@ -164,7 +164,8 @@ def main() -> None:
         slope = (res["ray_big"]["peak_rss"] - res["ray_small"]["peak_rss"]) / dn
         slope_anon = (res["ray_big"]["peak_rss_anon"] - res["ray_small"]["peak_rss_anon"]) / dn
         sh = (res["ray_big"].get("shuffle") or [{}])[-1]
-        shuffle_per_doc = {k: v / n_big for k, v in sh.items() if k.endswith("_bytes")}
+        shuffle_per_doc = {k: sh.get(k, 0) / n_big for k in
+                           ("band_row_bytes", "signature_bytes_in_object_store", "pair_bytes_returned")}
         print(f"dedup under --engine ray, local Ray with 2 CPUs; {n_small:,} and {n_big:,} documents "
               f"(unique + 1% exact + 1% near copies); same kept set and counters as local: {same}")
         rows = [["driver peak RSS (VmHWM), small", res["ray_small"]["peak_rss"] / 2**20],
@@ -183,7 +184,7 @@ def main() -> None:
                            "same_as_local": same,
                            "driver_bytes_per_document": {"vmhwm": slope, "rss_anon": slope_anon},
                            "target_bytes_per_document": TARGET_BYTES_PER_DOC,
-                           "shuffle_bytes_per_document": shuffle_per_doc,
+                           "shuffle_bytes_per_document": shuffle_per_doc, "shuffle": sh,
                            "runs": {k: {kk: vv for kk, vv in v.items() if kk != "stats"} for k, v in res.items()},
                            "command": "python benchmarks/bench_ray_dedup.py" + (" --quick" if a.quick else "")})
         if not same:
