@@ -568,7 +568,8 @@ SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
                   "characters, with 1% exact and 1% near copies (no labels; bench_ray_dedup.py). Peer: "
                   "corpuskit's local dedup on the same file (kept set and counters compared). "
                   "driver_bytes_per_document: the slope of the driver's peak memory between the two runs "
-                  "(vmhwm: VmHWM; rss_anon: peak RssAnon, private memory, sampled every 10 ms); target <= 50."),
+                  "(own_memory: peak RssAnon + RssFile sampled every 10 ms, the target, <= 50; vmhwm: "
+                  "VmHWM, which also counts the object store's shared pages mapped into the driver)."),
     "ray": ("--engine ray vs the local engine", None,
             "Data: synthetic documents of tests/corpus.py (no labels). Peer: corpuskit's own local engine."),
 }

@@ -108,7 +108,7 @@ def decide(lo: np.ndarray, hi: np.ndarray, fetch: Callable[[np.ndarray, str], An
     out: dict[str, Any] = {"pos": np.empty(0, np.int64), "surv": np.empty(0, np.int64),
                            "size": np.empty(0, np.int64), "comp": np.empty(0, np.int64),
                            "same": np.empty(0, bool), "sim": np.empty(0, np.float64),
-                           "ids": {}, "clusters": 0, "top": []}
+                           "ids": {}, "clusters": 0, "cluster_sizes": {}, "top": []}
     if not m:
         return out
     a, c = np.searchsorted(nodes, lo), np.searchsorted(nodes, hi)
@@ -136,6 +136,7 @@ def decide(lo: np.ndarray, hi: np.ndarray, fetch: Callable[[np.ndarray, str], An
     named = np.unique(np.concatenate([s[removed], nodes[surv_local[big]]]))
     out.update(pos=g, surv=s, size=size[comp[new]], comp=comp[new], same=same, sim=sim,
                ids=dict(zip(named.tolist(), fetch(named, "id"))), clusters=int(len(size)),
+               cluster_sizes={str(int(v)): int(k) for v, k in zip(*np.unique(size, return_counts=True))},
                top=[(int(x), int(size[x])) for x in big])
     return out
 
@@ -185,6 +186,8 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
             "exact_jaccard_checks": stage._stats_exact,
             "exact_checks_skipped_over_memory_budget": stage._stats_exact_skipped,
             "exact_duplicate": 0, "near_duplicate": 0, "clusters": d["clusters"],
+            # cluster size -> how many clusters have it (size 1, a unique document, left out)
+            "cluster_sizes": d["cluster_sizes"],
             "spill_bytes": spill_bytes,
             "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
         }
