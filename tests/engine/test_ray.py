@@ -455,27 +455,27 @@ def test_dedup_with_flat_driver_gives_the_same_result_in_every_mode(local_ray, m
     monkeypatch.setattr(re_, "_BLOCKS_PER_TABLE", 5)  # several band-row tables
     monkeypatch.setattr(re_, "_ROWS_PER_PARTITION", 500)  # more partitions than CPUs
 
-    def run(on_ray, **opts):
+    def run(ex, **opts):
         stage = Dedup(**opts)
-        ex = None
-        if on_ray:
-            ex = RayExecutor()
-            ex.ray, ex.cpus = ray, 2
+        if ex is not None:
+            ex.shuffles = []
             ex.lend([stage])
         out = [(x.record.get("id"), x.rejection.reason, x.rejection.detail, x.record["meta"]["dedup"])
                if isinstance(x, Rejected) else (x.get("id"), x["meta"]["dedup"]) for x in stage.run(iter(docs))]
-        return out, _untimed(stage.result()), ex
+        return out, _untimed(stage.result())
 
-    for opts in ({}, {"verify": "exact", "key": "url"},
-                 {"verify": "estimate", "survivor": "longest", "threshold": 0.5, "fold_chinese": False},
-                 {"exact": False}, {"near": False}):
-        local, st = run(False, **opts)[:2]
-        on_ray, st2, ex = run(True, **opts)
-        assert (on_ray, st2) == (local, st), opts
-        flat_measured = ex.shuffles[-1].measured
-        assert not ex.shuffles[0].measured  # the flat path ran, not the driver-side shuffle
-        assert flat_measured["blocks"] > 10 and flat_measured["partitions"] > 2, opts
-        assert st["exact_duplicate"] + st["near_duplicate"] > 0, opts
+    # the module's Ray, or (after the two-node test stopped it) a local one started here
+    with RayExecutor(None, 2) as ex:
+        for opts in ({}, {"verify": "exact", "key": "url"},
+                     {"verify": "estimate", "survivor": "longest", "threshold": 0.5, "fold_chinese": False},
+                     {"exact": False}, {"near": False}):
+            local, st = run(None, **opts)
+            on_ray, st2 = run(ex, **opts)
+            assert (on_ray, st2) == (local, st), opts
+            flat_measured = ex.shuffles[-1].measured
+            assert not ex.shuffles[0].measured  # the flat path ran, not the driver-side shuffle
+            assert flat_measured["blocks"] > 10 and flat_measured["partitions"] > 2, opts
+            assert st["exact_duplicate"] + st["near_duplicate"] > 0, opts
     assert st["clusters"] > 0 and st["top_clusters"]
 
 
@@ -488,8 +488,7 @@ def test_flat_dedup_stays_out_of_the_way_with_an_index(local_ray, tmp_path):
 
     docs = [{**d, "id": f"d{i}"} for i, d in enumerate(make_docs(60, seed=2))]
     stage = Dedup(index=str(tmp_path / "i.npz"))
-    ex = RayExecutor()
-    ex.ray, ex.cpus = ray, 2
-    ex.lend([stage])
-    list(stage.run(docs))
+    with RayExecutor(None, 2) as ex:
+        ex.lend([stage])
+        list(stage.run(docs))
     assert ex.shuffles[0].measured and not ex.shuffles[1].measured
