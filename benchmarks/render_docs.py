@@ -563,6 +563,13 @@ SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
                         "Data: generated from the development sets' article texts (rotations and cuts of their "
                         "paragraphs; no labels). No peer: the figure is the growth of peak memory with the corpus."),
     "quality_models": ("train-quality, filter-model and filter-perplexity", r_quality_models, ""),
+    "ray_dedup": ("dedup under --engine ray: the driver's memory per document", None,
+                  "Data: generated unique short documents, half English-like words, half Chinese "
+                  "characters, with 1% exact and 1% near copies (no labels; bench_ray_dedup.py). Peer: "
+                  "corpuskit's local dedup on the same file (kept set and counters compared). "
+                  "driver_bytes_per_document: the slope of the driver's peak memory between the two runs "
+                  "(own_memory: peak RssAnon + RssFile sampled every 10 ms, the target, <= 50; vmhwm: "
+                  "VmHWM, which also counts the object store's shared pages mapped into the driver)."),
     "ray": ("--engine ray vs the local engine", None,
             "Data: synthetic documents of tests/corpus.py (no labels). Peer: corpuskit's own local engine."),
 }

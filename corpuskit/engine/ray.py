@@ -37,7 +37,7 @@ import orjson
 
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
-from corpuskit.engine.ray_dedup import RayDedupShuffle, RayHashExecutor, quiet_ray_data
+from corpuskit.engine.ray_dedup import RayDedupShuffle, RayFlatDedup, RayHashExecutor, quiet_ray_data
 
 
 def _import_ray() -> Any:
@@ -195,8 +195,9 @@ class RayExecutor:
         for s in stages:
             if s.name == "dedup":
                 s.hash_executor = RayHashExecutor(self.ray, self.cpus)
-                s.lsh_executor = RayDedupShuffle(self.ray, self.cpus)
-                self.shuffles.append(s.lsh_executor)
+                s.lsh_executor = RayDedupShuffle(self.ray, self.cpus)  # with --index
+                s.flat_executor = RayFlatDedup(self.ray, self.cpus)
+                self.shuffles += [s.lsh_executor, s.flat_executor]
 
     def report(self) -> dict:
         """What the run measured on the Ray side (stats.json run.ray; not part of the output)."""

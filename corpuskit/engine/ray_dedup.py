@@ -189,3 +189,229 @@ class RayDedupShuffle:
             "candidate_pairs": int(len(u)),
             "seconds": round(time.perf_counter() - t0, 3)}
         return u // n, u % n, est
+
+
+# ---------------------------------------------------------------- dedup: flat driver memory
+_BLOCKS_PER_TABLE = 128  # hashing blocks (<= 512 documents each) per band-row table of the shuffle
+
+
+def _two(fn: Callable, *args: Any) -> Any:
+    return fn(*args)
+
+
+def _table(fn: Callable, starts: list, exact: bool, near: bool, *blocks: dict) -> Any:
+    """A band-row table of some blocks (the blocks are fetched by Ray as the task's arguments)."""
+    import pyarrow as pa
+
+    return pa.table(fn(list(blocks), starts, exact, near))
+
+
+def _table_size(t: Any) -> tuple[int, int]:
+    return t.num_rows, t.nbytes
+
+
+class _Blocks:
+    """Fields of the blocks at global positions, read from the object store (each block fetched
+    once per call, zero-copy on the same node)."""
+
+    def __init__(self, starts: np.ndarray, refs: list):
+        self.starts, self.refs = starts, refs
+
+    def __call__(self, idx: np.ndarray, field: str) -> Any:
+        import numpy as np
+        import ray
+
+        idx = np.asarray(idx, dtype=np.int64)
+        which = np.searchsorted(self.starts, idx, side="right") - 1
+        out: Any = None
+        for c in np.unique(which).tolist():
+            m = np.flatnonzero(which == c)
+            blk = ray.get(self.refs[c])
+            rows = idx[m] - self.starts[c]
+            if field == "id":
+                blob, ends = blk["id_blob"], blk["id_ends"]
+                if out is None:
+                    out = [""] * len(idx)
+                for j, rw in zip(m.tolist(), rows.tolist()):
+                    a = int(ends[rw - 1]) if rw else 0
+                    out[j] = bytes(blob[a:int(ends[rw])]).decode("utf-8", "surrogatepass")
+                continue
+            col = blk[field]
+            if out is None:
+                out = np.empty((len(idx),) + col.shape[1:], dtype=col.dtype)
+            out[m] = col[rows]
+            del blk, col
+        if out is None:
+            return [] if field == "id" else np.empty(0)
+        return out
+
+
+def _bucket_pairs_flat(batch: dict, holder: list, n_all: int, width: int) -> dict:
+    """The candidate check of one shuffle partition (every row of a (band, key, key2) group is
+    in it). Band groups (band >= 0): the same pairs as graph._candidate_pairs (each document
+    with the bucket's first and its 8 predecessors, by position), with their numbers of equal
+    signature values. Exact groups (band = -1): each document with the group's first, as
+    graph._exact_edges. Returns (code = lo * n_all + hi, equal, exact?) per unique pair."""
+    import numpy as np
+
+    band, key, key2, pos = batch["band"], batch["key"], batch["key2"], batch["pos"]
+    empty = {"code": np.empty(0, np.int64), "equal": np.empty(0, np.uint16), "exact": np.empty(0, bool)}
+    if not len(pos):
+        return empty
+    order = np.lexsort((pos, key2, key, band))
+    band, key, key2, si = band[order], key[order], key2[order], pos[order].astype(np.int64)
+    start = np.ones(len(si), dtype=bool)
+    start[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1]) | (key2[1:] != key2[:-1])
+    if start.all():
+        return empty
+    n = np.int64(n_all)
+    first = np.maximum.accumulate(np.where(start, np.arange(len(si)), 0))
+    dup = ~start
+    star = si[first[dup]] * n + si[dup]
+    is_exact = band[dup] < 0
+    near_codes = [star[~is_exact]]
+    for d in range(1, _NEAR + 1):
+        same = (band[d:] == band[:-d]) & (key[d:] == key[:-d]) & (key2[d:] == key2[:-d]) & (band[d:] >= 0)
+        if not same.any():
+            break
+        near_codes.append(si[:-d][same] * n + si[d:][same])
+    u = np.unique(np.concatenate(near_codes))
+    ex = np.unique(star[is_exact])
+    blocks = _Blocks(*holder[0])
+    equal = np.empty(len(u), dtype=np.uint16)
+    step = 1 << 15
+    for s in range(0, len(u), step):
+        part = u[s:s + step]
+        equal[s:s + step] = np.count_nonzero(blocks(part // n, "sigs") == blocks(part % n, "sigs"), axis=1)
+    return {"code": np.concatenate([u, ex]), "equal": np.concatenate([equal, np.zeros(len(ex), np.uint16)]),
+            "exact": np.concatenate([np.zeros(len(u), bool), np.ones(len(ex), bool)])}
+
+
+def _decide_task(fn: Callable, lo: np.ndarray, hi: np.ndarray, holder: list, *args: Any) -> Any:
+    return fn(lo, hi, _Blocks(*holder[0]), *args)
+
+
+class RayFlatDedup:
+    """The whole of dedup between its two reads of the stream, on the cluster, so that the
+    driver holds no per-document state (`Dedup.flat_executor`, see
+    corpuskit.stages.dedup.flat for what the stage hands over):
+    - `add`: each hashing batch is a Ray task whose result (the block of that batch's
+      signatures, band keys, exact keys, lengths, ids) stays in the object store; the driver
+      keeps its reference and start position (a few hundred bytes per 512 documents);
+    - `pairs`: band-row tables are built by tasks from the blocks, hash-shuffled by Ray Data
+      `repartition(keys=["band", "key", "key2"])`, and each partition returns its candidate
+      pairs (with their numbers of equal signature values, read from the blocks) and exact
+      pairs: the driver gets pairs, which grow with the duplicates, not with the corpus;
+    - `decide`: one task finds the clusters of the linked pairs and returns a decision per
+      clustered document.
+    The Ray Data settings (hash shuffle) are those of RayDedupShuffle."""
+
+    flat = True
+
+    def __init__(self, ray: Any, cpus: int):
+        self._ray = ray
+        self.cpus = cpus
+        self.max_pending = 2 * cpus
+        # no retries, hence no lineage: Ray would otherwise keep every task's arguments (the
+        # texts, the ids) alive for a re-run, on the driver and in the object store; a lost task
+        # or node fails the dedup instead (pipeline: start it again, the map units are reused)
+        self._hash = ray.remote(num_cpus=1, max_retries=0, num_returns=2)(_two)
+        self._table = ray.remote(num_cpus=1, max_retries=0)(_table)
+        self._decide = ray.remote(num_cpus=1, max_retries=3)(_decide_task)
+        self._size = ray.remote(num_cpus=0.1)(_table_size)
+        self.measured: dict[str, Any] = {}
+        self.start()
+
+    def start(self) -> None:
+        self._pending: list[tuple[Any, Any]] = []
+        self._refs: list[Any] = []
+        self._starts: list[int] = []
+        self._n = self._no_shingles = 0
+
+    def add(self, fn: Callable, *args: Any) -> None:
+        self._pending.append(tuple(self._hash.remote(fn, *args)))
+        while len(self._pending) > self.max_pending:
+            self._take()
+
+    def _take(self) -> None:
+        meta, block = self._pending.pop(0)
+        k, no_shingles = self._ray.get(meta)
+        self._starts.append(self._n)
+        self._refs.append(block)
+        self._n += k
+        self._no_shingles += no_shingles
+
+    def finish(self) -> tuple[int, int]:
+        while self._pending:
+            self._take()
+        return self._n, self._no_shingles
+
+    def pairs(self, rows_fn: Callable, exact: bool, near: bool, width: int
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(near lo, near hi, estimated Jaccard, exact lo, exact hi), unique pairs, lo < hi."""
+        import time
+
+        import numpy as np
+
+        ray = self._ray
+        rd = quiet_ray_data(ray)
+        ctx = rd.DataContext.get_current()
+        if str(ctx.shuffle_strategy.value).startswith("sort"):
+            ctx.shuffle_strategy = "shuffle_v2"  # repartition by key needs a hash shuffle
+        t0 = time.perf_counter()
+        total = self._n
+        starts = np.array(self._starts, dtype=np.int64)
+        tables = []
+        for s in range(0, len(self._refs), _BLOCKS_PER_TABLE):
+            tables.append(self._table.remote(rows_fn, self._starts[s:s + _BLOCKS_PER_TABLE], exact, near,
+                                             *self._refs[s:s + _BLOCKS_PER_TABLE]))
+        rows = band_bytes = 0
+        codes: list[np.ndarray] = []
+        equal: list[np.ndarray] = []
+        kinds: list[np.ndarray] = []
+        returned = 0
+        parts = 0
+        if tables and (exact or near):
+            sizes = ray.get([self._size.remote(t) for t in tables])
+            rows = sum(r for r, _ in sizes)
+            band_bytes = sum(b for _, b in sizes)
+            parts = max(2 * self.cpus, -(-rows // _ROWS_PER_PARTITION))
+            if rows:
+                ds = (rd.from_arrow_refs(tables)
+                      .repartition(parts, keys=["band", "key", "key2"])
+                      .map_batches(_bucket_pairs_flat, fn_args=([(starts, self._refs)], total, width),
+                                   batch_size=None, batch_format="numpy", num_cpus=1))
+                for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                    codes.append(out["code"].astype(np.int64))
+                    equal.append(out["equal"].astype(np.uint16))
+                    kinds.append(out["exact"].astype(bool))
+                    returned += len(out["code"])
+        del tables
+        n = np.int64(max(total, 1))
+        if codes:
+            code, eq, kind = np.concatenate(codes), np.concatenate(equal), np.concatenate(kinds)
+            del codes, equal, kinds
+            u, first = np.unique(code[~kind], return_index=True)  # a pair can share several bands
+            est = eq[~kind][first].astype(np.int64) / width  # = minhash.estimate_jaccard
+            e = np.unique(code[kind])
+        else:
+            u = e = np.empty(0, np.int64)
+            est = np.empty(0, np.float64)
+        self.measured = {
+            "documents": int(total), "band_rows": int(rows), "band_row_bytes": int(band_bytes),
+            "partitions": int(parts), "blocks": len(self._refs),
+            "signature_bytes_in_object_store": int(total * width * 4),
+            "pairs_returned": int(returned), "pair_bytes_returned": int(returned * 11),
+            "candidate_pairs": int(len(u)), "exact_pairs": int(len(e)),
+            "seconds": round(time.perf_counter() - t0, 3)}
+        return u // n, u % n, est, e // n, e % n
+
+    def decide(self, fn: Callable, lo: np.ndarray, hi: np.ndarray, *args: Any) -> dict:
+        """`fn(lo, hi, fetch, *args)` in one task, `fetch` reading the blocks; its result."""
+        import numpy as np
+
+        starts = np.array(self._starts, dtype=np.int64)
+        try:
+            return self._ray.get(self._decide.remote(fn, lo, hi, [(starts, self._refs)], *args))
+        finally:
+            self.start()  # the blocks are released

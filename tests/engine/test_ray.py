@@ -428,3 +428,67 @@ def test_model_stages_on_ray_match_local_for_any_worker_count(tmp_path, local_ra
     assert {r["text"] for r in kept} >= set(good) and not {r["text"] for r in kept} & set(spam)
     assert all(r["meta"]["quality"]["score"] >= 0.5 for r in kept)
     assert all(r["meta"]["perplexity_bucket"] in ("head", "middle", "tail") for r in kept)
+
+
+@needs_ray
+def test_dedup_with_flat_driver_gives_the_same_result_in_every_mode(local_ray, monkeypatch):
+    """`pipeline --engine ray` hands dedup a flat executor (RayFlatDedup): the per-document
+    state (signatures, band and exact keys, lengths, ids) stays in the object store as blocks,
+    band and exact keys are grouped by a Ray Data shuffle, the clusters are found in a task. Same
+    records, reasons, details, meta and counters as the in-process dedup, in every mode: several
+    blocks and band-row tables, more partitions than CPUs, a bucket larger than the chain of 8,
+    exact copies, Chinese, empty texts, --survivor longest, --key FIELD, exact or near off."""
+    import corpuskit.engine.ray_dedup as re_
+    import corpuskit.stages.dedup.flat as flat
+    from corpuskit.core.stage import Rejected
+    from corpuskit.engine.ray import RayExecutor
+    from corpuskit.stages.dedup.stage import Dedup
+
+    docs = [{**d, "id": f"d{i}", "url": f"u{i % 170}"} for i, d in enumerate(make_docs(300, seed=5))
+            if len(d["text"]) > 200]
+    docs += [{**d, "id": f"dup-{i}", "text": d["text"] + " 再来一次。"} for i, d in enumerate(docs[:40])]
+    docs += [{"id": f"tpl-{i}", "text": docs[1]["text"] + f" 第{i}版。" + "加" * (i % 3)} for i in range(14)]
+    docs += [{**docs[3], "id": "copy-of-d3"}, {**docs[-1], "id": "copy-of-last"}, {"text": ""},
+             {"text": "  "}, {"text": "!!!"}, {"text": "！！！"}]
+
+    monkeypatch.setattr(flat, "BLOCK_DOCS", 24)  # many blocks
+    monkeypatch.setattr(re_, "_BLOCKS_PER_TABLE", 5)  # several band-row tables
+    monkeypatch.setattr(re_, "_ROWS_PER_PARTITION", 500)  # more partitions than CPUs
+
+    def run(ex, **opts):
+        stage = Dedup(**opts)
+        if ex is not None:
+            ex.shuffles = []
+            ex.lend([stage])
+        out = [(x.record.get("id"), x.rejection.reason, x.rejection.detail, x.record["meta"]["dedup"])
+               if isinstance(x, Rejected) else (x.get("id"), x["meta"]["dedup"]) for x in stage.run(iter(docs))]
+        return out, _untimed(stage.result())
+
+    # the module's Ray, or (after the two-node test stopped it) a local one started here
+    with RayExecutor(None, 2) as ex:
+        for opts in ({}, {"verify": "exact", "key": "url"},
+                     {"verify": "estimate", "survivor": "longest", "threshold": 0.5, "fold_chinese": False},
+                     {"exact": False}, {"near": False}):
+            local, st = run(None, **opts)
+            on_ray, st2 = run(ex, **opts)
+            assert (on_ray, st2) == (local, st), opts
+            flat_measured = ex.shuffles[-1].measured
+            assert not ex.shuffles[0].measured  # the flat path ran, not the driver-side shuffle
+            assert flat_measured["blocks"] > 10 and flat_measured["partitions"] > 2, opts
+            assert st["exact_duplicate"] + st["near_duplicate"] > 0, opts
+    assert st["clusters"] > 0 and st["top_clusters"]
+
+
+@needs_ray
+def test_flat_dedup_stays_out_of_the_way_with_an_index(local_ray, tmp_path):
+    """With --index the index is loaded in the driver: the stage takes the driver-side path
+    (RayDedupShuffle), and the flat executor is not used."""
+    from corpuskit.engine.ray import RayExecutor
+    from corpuskit.stages.dedup.stage import Dedup
+
+    docs = [{**d, "id": f"d{i}"} for i, d in enumerate(make_docs(60, seed=2))]
+    stage = Dedup(index=str(tmp_path / "i.npz"))
+    with RayExecutor(None, 2) as ex:
+        ex.lend([stage])
+        list(stage.run(docs))
+    assert ex.shuffles[0].measured and not ex.shuffles[1].measured

@@ -60,6 +60,7 @@ from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.io.jsonl import loads_exact
 from corpuskit.io.writer import BIG_STR, dumps_parts
 from corpuskit.stages.dedup import minhash as mh
+from corpuskit.stages.dedup.flat import run_flat
 from corpuskit.stages.dedup.graph import _candidate_pairs, _clusters, _exact_edges
 from corpuskit.stages.dedup.minhash import catch_probability
 from corpuskit.stages.dedup.store import INDEX_VERSION, _IdList, _Ids, _Index, _read_spill, _rmtree, _RowFile
@@ -168,6 +169,13 @@ class Dedup(StreamStage):
 
     # ------------------------------------------------------------ the run
     def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:
+        # `flat_executor` (set by `pipeline --engine ray`): the per-document state lives on the
+        # cluster, not in this process (corpuskit.stages.dedup.flat); not with --index, whose
+        # index is loaded here
+        flat = getattr(self, "flat_executor", None)
+        if flat is not None and not self.index:
+            yield from run_flat(self, records, flat, hash_batch_with, TOP_CLUSTERS)
+            return
         t0 = time.perf_counter()
         self._stats_exact = 0
         self._stats_exact_skipped = 0

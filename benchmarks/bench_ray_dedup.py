@@ -1,0 +1,205 @@
+"""dedup under `--engine ray`: the driver's peak memory per document, and the shuffle's bytes.
+
+Input: generated unique short documents (half English-like words, half Chinese characters,
+seeded), plus 1% exact copies and 1% near copies (one word changed) so that clusters exist;
+written to a file and streamed from it by a fresh interpreter (no document list is held).
+
+Each run is one fresh interpreter: a local Ray (2 CPUs, 300 MB object store) is started, the
+dedup stage gets what `pipeline --engine ray` lends it (`RayExecutor.lend`), and the records
+stream through `Dedup.run`. Measured in the driver process only (not the raylet, the Ray
+workers or the object store's own process):
+- the peak of the driver's own memory, RssAnon + RssFile (private pages: numpy arrays, Python
+  objects, Ray's client; and the libraries), sampled every 10 ms by a thread from
+  /proc/self/status; not RssShmem, the object store's shared memory, which is mapped into
+  every Ray process and capped by its size (300 MB here) whatever the corpus;
+- VmHWM (peak resident set of every page mapped in the driver, the object store's pages that
+  the driver wrote into, the task arguments, included), for reference.
+The target is a slope: (peak at N docs - peak at N/4 docs) / (difference in documents), so the
+fixed part (imports, the compiled MinHash kernel, the Ray client) cancels out. Target: the
+driver's own memory grows by <= 50 bytes per document between 100k and 400k documents.
+The kept documents and the counters are checked equal to the local dedup's on the smaller run.
+
+Usage: python benchmarks/bench_ray_dedup.py [--docs 400000] [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.common import require_packages, save, table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_BYTES_PER_DOC = 50
+
+CHILD = r"""
+import json, os, resource, sys, tempfile, threading, time
+import orjson
+engine, path = sys.argv[1], sys.argv[2]
+from corpuskit.stages.dedup.stage import Dedup
+from corpuskit.core.stage import Rejected
+stage = Dedup()
+peak_anon = [0]
+stop = []
+def rss_anon():
+    # the driver's own pages: private (RssAnon) and file-backed (RssFile: libraries); not
+    # RssShmem, the object store's shared memory mapped into every Ray process
+    got = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("RssAnon:", "RssFile:")):
+                got += int(line.split()[1]) * 1024
+    return got
+def sample():
+    while not stop:
+        peak_anon[0] = max(peak_anon[0], rss_anon())
+        time.sleep(0.01)
+th = threading.Thread(target=sample, daemon=True)
+th.start()
+ex = None
+if engine == "ray":
+    import ray
+    from corpuskit.engine.ray import RayExecutor
+    tmp = tempfile.mkdtemp(prefix="bdr", dir="/tmp")
+    ray.init(address="local", num_cpus=2, object_store_memory=300 << 20, include_dashboard=False,
+             log_to_driver=False, logging_level="ERROR", _temp_dir=tmp,
+             runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}})
+    ex = RayExecutor(None, 2).__enter__()
+    ex.lend([stage])
+def records():
+    with open(path, "rb") as f:
+        for line in f:
+            yield orjson.loads(line)
+kept = 0
+t0 = time.perf_counter()
+for x in stage.run(records()):
+    kept += not isinstance(x, Rejected)
+seconds = time.perf_counter() - t0
+stop.append(1)
+th.join()
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+st = stage.result()
+st["kept_records"] = kept
+out = {"peak_rss": peak, "peak_rss_anon": peak_anon[0], "seconds": seconds, "stats": st}
+if ex is not None:
+    rep = ex.report()
+    out["shuffle"] = rep.get("dedup_shuffle")
+    ray.shutdown()
+    spilled = 0
+    for root, _, files in os.walk(tmp):
+        if "spill" in root:
+            spilled += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    out["ray_spilled_bytes"] = spilled
+print(json.dumps(out))
+"""
+
+def _words(rng: random.Random) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return ["".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(20000)]
+
+
+def write_corpus(path: Path, n_unique: int, seed: int = 7) -> int:
+    """n_unique unique documents + 1% exact copies + 1% near copies; returns the total."""
+    rng = random.Random(seed)
+    words = _words(rng)
+    hanzi = [chr(c) for c in range(0x4E00, 0x4E00 + 3000)]
+    total = 0
+    with open(path, "wb") as f:
+        recent: list[dict] = []
+        for i in range(n_unique):
+            if i % 2:
+                text = " ".join(rng.choice(words) for _ in range(40))
+            else:
+                text = "".join(rng.choice(hanzi) for _ in range(80)) + "。"
+            rec = {"id": f"d{i}", "text": text}
+            f.write(orjson.dumps(rec) + b"\n")
+            total += 1
+            recent.append(rec)
+            if len(recent) > 50:
+                recent.pop(0)
+            if i % 100 == 50:  # an exact copy of a recent document
+                f.write(orjson.dumps({"id": f"x{i}", "text": rng.choice(recent)["text"]}) + b"\n")
+                total += 1
+            if i % 100 == 99:  # a near copy: one more word at the end
+                src = rng.choice(recent)["text"]
+                f.write(orjson.dumps({"id": f"n{i}", "text": src + (" extra" if " " in src else "再")})
+                        + b"\n")
+                total += 1
+    return total
+
+
+def run(engine: str, path: Path, env: dict) -> dict:
+    p = subprocess.run([sys.executable, "-c", CHILD, engine, str(path)], env=env, capture_output=True)
+    if p.returncode:
+        raise SystemExit(f"dedup {engine} failed: {p.stderr.decode(errors='replace')[-3000:]}")
+    return json.loads(p.stdout.decode().strip().splitlines()[-1])
+
+
+def _strip(st: dict) -> dict:
+    return {k: v for k, v in st.items() if k != "seconds"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--docs", type=int, default=400_000, help="unique documents of the big run")
+    ap.add_argument("--quick", action="store_true", help="40k documents (no target check)")
+    a = ap.parse_args()
+    require_packages("ray", fix="pip install -e '.[ray]'")
+    if a.quick:
+        a.docs = 40_000
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}
+    tmp = Path(tempfile.mkdtemp(prefix="brd", dir="/tmp"))
+    try:
+        small_p, big_p = tmp / "small.jsonl", tmp / "big.jsonl"
+        n_small = write_corpus(small_p, a.docs // 4)
+        n_big = write_corpus(big_p, a.docs)
+        res = {"local_small": run("local", small_p, env), "ray_small": run("ray", small_p, env),
+               "ray_big": run("ray", big_p, env)}
+        same = _strip(res["local_small"]["stats"]) == _strip(res["ray_small"]["stats"])
+        dn = n_big - n_small
+        slope = (res["ray_big"]["peak_rss"] - res["ray_small"]["peak_rss"]) / dn
+        slope_anon = (res["ray_big"]["peak_rss_anon"] - res["ray_small"]["peak_rss_anon"]) / dn
+        sh = (res["ray_big"].get("shuffle") or [{}])[-1]
+        shuffle_per_doc = {k: sh.get(k, 0) / n_big for k in
+                           ("band_row_bytes", "signature_bytes_in_object_store", "pair_bytes_returned")}
+        print(f"dedup under --engine ray, local Ray with 2 CPUs; {n_small:,} and {n_big:,} documents "
+              f"(unique + 1% exact + 1% near copies); same kept set and counters as local: {same}")
+        rows = [["driver peak own memory (RssAnon + RssFile), small", res["ray_small"]["peak_rss_anon"] / 2**20],
+                ["driver peak own memory (RssAnon + RssFile), big", res["ray_big"]["peak_rss_anon"] / 2**20],
+                ["driver VmHWM (object store pages included), small", res["ray_small"]["peak_rss"] / 2**20],
+                ["driver VmHWM (object store pages included), big", res["ray_big"]["peak_rss"] / 2**20]]
+        print(table(rows, ["", "MiB"]))
+        print(table([["driver own memory per added document (target)", slope_anon],
+                     ["driver VmHWM per added document", slope]]
+                    + [[f"shuffle: {k}", v] for k, v in shuffle_per_doc.items()],
+                    ["bytes per document", "bytes"]))
+        print(f"seconds: small {res['ray_small']['seconds']:.1f}, big {res['ray_big']['seconds']:.1f} "
+              f"(local small {res['local_small']['seconds']:.1f}); Ray spilled "
+              f"{res['ray_big'].get('ray_spilled_bytes', 0) / 2**20:.1f} MiB")
+        save("ray_dedup", {"documents": n_big, "documents_small": n_small,
+                           "same_as_local": same,
+                           "driver_bytes_per_document": {"own_memory": slope_anon, "vmhwm": slope},
+                           "target_bytes_per_document": TARGET_BYTES_PER_DOC,
+                           "shuffle_bytes_per_document": shuffle_per_doc, "shuffle": sh,
+                           "runs": {k: {kk: vv for kk, vv in v.items() if kk != "stats"} for k, v in res.items()},
+                           "command": "python benchmarks/bench_ray_dedup.py" + (" --quick" if a.quick else "")})
+        if not same:
+            raise SystemExit("the Ray dedup's kept set or counters differ from the local dedup's")
+        if not a.quick and slope_anon > TARGET_BYTES_PER_DOC:
+            raise SystemExit(f"target missed: the driver grows by {slope_anon:.0f} bytes per document "
+                             f"(target <= {TARGET_BYTES_PER_DOC})")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
