@@ -4,18 +4,22 @@ How a run goes
 1. Pass 1 reads the stream once. Each record's raw JSON line goes to a zstd-compressed spill
    file (so stdin, files and a pipe of stages are all read twice the same way); its text is
    turned into a MinHash signature in batches (`corpuskit.stages.dedup.minhash`: the numbers datasketch's
-   MinHash gives), whose band keys stay in memory while the signature itself goes to a
-   temporary file. Also kept per document: a 128-bit hash of its normalised text (or of
-   `--key FIELD`), its length, its id. No text is kept: memory is about 60 bytes a document
-   plus 8 per band plus the id, and the signatures (4 bytes x num_perm) are on disk, read
-   back (pread, so they never count as resident memory) only for candidate pairs.
+   MinHash gives). Every per-document table goes to a file in the scratch folder as it is
+   made (store.py): the signature (4 bytes x num_perm), the band keys stored band by band
+   (8 bytes a band), a 128-bit hash of the normalised text (or of `--key FIELD`), the length,
+   the id. Nothing per document stays in memory; tables are read back with pread a chunk or
+   a few rows at a time (pages read never count as resident memory).
 2. Between the passes: documents with equal exact keys are linked; in each band, documents
    with equal band keys are candidate pairs, and a candidate pair is linked only when its
    similarity reaches `--threshold`: the estimated Jaccard (share of equal signature values),
    replaced by the true Jaccard of the two shingle sets when the estimate is too close to the
-   threshold to tell (`--verify auto`, the default) or always (`--verify exact`). Clusters are the
-   connected components of the links; each keeps one document (`--survivor first|longest`,
-   ties to the first; a document already in `--index` always wins).
+   threshold to tell (`--verify auto`, the default) or always (`--verify exact`). The grouping
+   by key holds one table (the exact keys, or one band) in memory when it fits `--max-memory`,
+   else scatters it by the key's top bits into partitions on disk that each fit and groups them
+   one at a time (graph.Grouper): the same pairs. Clusters are the connected components of
+   the links, computed over the linked documents only (the others are alone); each keeps one
+   document (`--survivor first|longest`, ties to the first; a document already in `--index`
+   always wins). Memory here grows with the candidate pairs (the duplicates), not the corpus.
 3. Pass 2 reads the spill file and yields each record in its input order, kept (with
    `meta.dedup = {cluster, cluster_size}`) or rejected as `exact_duplicate` /
    `near_duplicate` (detail: the kept id and the estimated similarity to it).
@@ -226,6 +230,8 @@ class Dedup(StreamStage):
         self._pass1(records, hasher, p1, b, r, n0, spill=not rereadable)
         t1 = time.perf_counter()
         n = p1.n
+        tables_bytes = sum(e.stat().st_size for e in os.scandir(work) if e.is_file())
+        group_peak = 0  # partition bytes on disk at once (one table at a time)
 
         def sig_rows(idx: np.ndarray) -> np.ndarray:
             out = np.empty((len(idx), self.num_perm), dtype=np.uint32)
@@ -254,6 +260,7 @@ class Dedup(StreamStage):
                     parts_lo.append(lo_e)
                     parts_hi.append(hi_e)
                 spilled += g.spilled_bytes
+                group_peak = max(group_peak, g.spilled_bytes)
             finally:
                 g.close()
             edges.append((np.concatenate(parts_lo), np.concatenate(parts_hi)))
@@ -285,6 +292,7 @@ class Dedup(StreamStage):
                             c = _band_part_codes(rows, total)
                             codes = _union_pairs(codes, c[c % total >= n0])
                         spilled += g.spilled_bytes
+                        group_peak = max(group_peak, g.spilled_bytes)
                     finally:
                         g.close()
                 lo, hi = codes // total, codes % total
@@ -329,6 +337,9 @@ class Dedup(StreamStage):
             "cluster_sizes": {str(int(v)): int(c) for v, c in
                               zip(*np.unique(size[size > 1], return_counts=True))},
             "spill_bytes": p1.spill_bytes,
+            "max_memory": self._budget,
+            # scratch disk at its fullest: pass 1's spill and tables, plus one table's partitions
+            "scratch_bytes": tables_bytes + group_peak,
             "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
         }
         if spilled:  # tables past --max-memory, grouped from partitions on disk
@@ -675,7 +686,7 @@ class _Pass1:
         self.spill_bytes = 0
         p = lambda name: os.path.join(work, name)  # noqa: E731
         # band keys are buffered a block at a time: a quarter of the budget at most
-        block = max(256, min(1 << 16, budget // (4 * 8 * (bands + 1))))
+        block = max(256, min(1 << 14, budget // (4 * 8 * (bands + 1))))
         self.cols = _BandColumns(p("bands.cols"), bands, block)
         self.sigs_w = _Table(p("sigs.u32"), num_perm, np.uint32)
         self.valid_w = _Table(p("valid.u8"), 1, np.bool_)
