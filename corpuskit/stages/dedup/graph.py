@@ -132,6 +132,10 @@ def _exact_part_edges(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pos[first[~start]], pos[~start]
 
 
+_PART_BYTES = 8 << 20
+_MAX_PARTS = 512  # files open at once while a table is scattered
+
+
 # bytes the in-memory grouping of one row of W uint64 columns takes: the rows, the sort order
 # and the sorted copies
 def _group_bytes(width: int) -> int:
@@ -140,21 +144,28 @@ def _group_bytes(width: int) -> int:
 
 class Grouper:
     """Rows (uint64 columns, the first a hash key, the last a position) that must be grouped by
-    key: held in memory while they fit in `budget` bytes, else scattered by the key's top bits
+    key: held in memory while they fit in one partition, else scattered by the key's top bits
     into partitions on disk that each fit, grouped one at a time (a hash-partitioned external
-    sort: a key's rows always land in the same partition, in position order)."""
+    sort: a key's rows always land in the same partition, in position order). Past 512
+    partitions (a table of more than 512 x a quarter of the budget: 10^9 documents under about
+    100 MB) partitions are larger than the budget allows."""
 
     def __init__(self, work: str, name: str, width: int, n_rows: int, budget: int) -> None:
         self.work, self.name, self.width = work, name, width
         need = n_rows * _group_bytes(width)
-        self.parts = max(1, -(-need // max(budget, 1)))
+        # A partition is a quarter of the budget at most (the rest is for what runs beside it),
+        # and no bigger than it needs to be: 8 MB, or 1/256 of the table when that is more, so
+        # that memory stays flat as the corpus grows, within _MAX_PARTS files.
+        part = max(1, min(budget // 4, max(_PART_BYTES, need // 256)))
+        self.parts = max(1, -(-need // part))
         if self.parts > 1:
-            self.parts = int(self.parts * 1.25) + 1  # room for uneven partitions
+            self.parts = min(_MAX_PARTS, int(self.parts * 1.25) + 1)  # room for uneven partitions
         self.spilled_bytes = 0
         self._mem: list[np.ndarray] = []
         self._files: list[Any] = []
         if self.parts > 1:
-            self._files = [open(self._path(p), "wb", buffering=1 << 16)  # noqa: SIM115
+            buf = max(4096, min(1 << 20, budget // (4 * self.parts)))
+            self._files = [open(self._path(p), "wb", buffering=buf)  # noqa: SIM115
                            for p in range(self.parts)]
 
     def _path(self, p: int) -> str:

@@ -556,6 +556,7 @@ class Dedup(StreamStage):
             if spill_w is not None and spill_buf:
                 spill_w.write(spill_buf)
             if not self.near:
+                p1.no_shingles = p1.n  # no signatures: as if without shingles
                 # no signatures: zero rows so that the tables keep their shapes
                 for s in range(0, p1.n, _CHUNK):
                     m = min(_CHUNK, p1.n - s)
