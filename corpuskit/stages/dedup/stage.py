@@ -221,7 +221,7 @@ class Dedup(StreamStage):
         n0 = index.size
         rereadable = isinstance(records, (list, tuple)) or getattr(records, "rereadable", False)
         shuffle = getattr(self, "lsh_executor", None)
-        p1 = _Pass1(work, self.num_perm, b, budget, rows_major=bool(self.index) or shuffle is not None)
+        p1 = _Pass1(work, self.num_perm, b, budget, rows_major=bool(self.index))
         held.append(p1)
         # the index's band keys go first: its documents are positions 0..n0-1
         if self.near:
@@ -270,12 +270,12 @@ class Dedup(StreamStage):
             if shuffle is not None:
                 # `lsh_executor` (set by `pipeline --engine ray`): the band-key grouping and the
                 # signature estimates of the candidates on a cluster; the same pairs and numbers
-                bkeys = np.empty((total, b), dtype=np.uint64)
+                # (rows of documents without shingles stay zero: the shuffle skips them)
+                bkeys = np.zeros((total, b), dtype=np.uint64)
                 has_tok = np.ones(total, dtype=bool)
-                for s, rows in index.band_chunks(_CHUNK):
-                    bkeys[s:s + len(rows)] = rows
-                for s, rows in p1.bands.chunks(_CHUNK):
-                    bkeys[n0 + s:n0 + s + len(rows)] = rows
+                for j in range(b):
+                    for rows in p1.cols.column(j):
+                        bkeys[rows[:, 1].astype(np.int64), j] = rows[:, 0]
                 for s, v in p1.valid.chunks(_CHUNK):
                     has_tok[n0 + s:n0 + s + len(v)] = v[:, 0]
                 lo, hi, est = shuffle.candidate_pairs(bkeys, has_tok, sig_rows, self.num_perm)
@@ -678,7 +678,7 @@ def hash_batch_with(params: tuple, texts: list[str], near: bool, b: int, r: int)
 
 class _Pass1:
     """Pass 1's per-document tables, on disk in `work` (signatures, band keys by band, and with
-    --index or a Ray shuffle by document too, token presence, exact keys, lengths, ids)."""
+    --index by document too, token presence, exact keys, lengths, ids)."""
 
     def __init__(self, work: str, num_perm: int, bands: int, budget: int, rows_major: bool) -> None:
         self.work = work
