@@ -353,9 +353,9 @@ def bench_quality(quick: bool) -> dict:
 
 
 # ---------------------------------------------------------------- 3. scale
-def make_scale_file(path: str, n: int, seed: int = 7) -> None:
-    """n documents of 8-25 random real paragraphs (man pages, English and Chinese), 15% of them
-    near copies (a sentence dropped, a word changed) of an earlier one."""
+def make_scale_file(path: str, n: int, seed: int = 7, dup_share: float = 0.15) -> None:
+    """n documents of 8-25 random real paragraphs (man pages, English and Chinese), `dup_share`
+    of them near copies (a word changed) of an earlier one."""
     import orjson
 
     rng = random.Random(seed)
@@ -368,7 +368,7 @@ def make_scale_file(path: str, n: int, seed: int = 7) -> None:
     recent: list[str] = []
     with open(path, "wb") as f:
         for i in range(n):
-            if recent and rng.random() < 0.15:
+            if recent and rng.random() < dup_share:
                 base = rng.choice(recent).split(" ")
                 k = rng.randrange(len(base))
                 base[k] = "edited"
@@ -401,20 +401,22 @@ json.dump({"seconds": time.perf_counter() - t, "code": code,
 """
 
 
-def run_dedup_cli(inp: str, tmp: str) -> dict:
+def run_dedup_cli(inp: str, tmp: str, args: tuple[str, ...] = (), src: str = "", out: str = "") -> dict:
+    """`corpuskit dedup` in a child process (the package from `src`, default this checkout)."""
     rep = os.path.join(tmp, "child.json")
     stats = os.path.join(tmp, "stats.json")
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=src or str(ROOT))
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", _CHILD, rep, "dedup", inp, "-o", os.path.join(tmp, "out.jsonl"),
-                    "--stats", stats, "-q", "--tmp-dir", tmp], check=True, env=env)
+    subprocess.run([sys.executable, "-c", _CHILD, rep, "dedup", inp, "-o", out or os.path.join(tmp, "out.jsonl"),
+                    "--stats", stats, "-q", "--tmp-dir", tmp, *args], check=True, env=env)
     wall = time.perf_counter() - t
     child = json.load(open(rep))
     if child["code"]:
         raise SystemExit(f"dedup failed with exit {child['code']}")
     st = json.load(open(stats))["stages"][0]
     return {"wall_seconds": round(wall, 1), "peak_rss_mb": round(child["maxrss_kb"] / 1024, 1),
-            "kept": st["kept"], "rejected": st["reasons"], "seconds_by_phase": st["extra"]["seconds"]}
+            "kept": st["kept"], "rejected": st["reasons"], "seconds_by_phase": st["extra"]["seconds"],
+            "extra": st["extra"]}
 
 
 def bench_scale(n: int) -> dict:

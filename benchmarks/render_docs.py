@@ -228,6 +228,30 @@ def r_dedup_slope(d: dict) -> str:
     return "\n".join(out)
 
 
+def r_dedup_memory(d: dict) -> str:
+    runs = d.get("runs") or {}
+    out = [f"Data: generated unique documents (man-page paragraphs, English and Chinese, no near copies; no "
+           f"labels), the whole `corpuskit dedup` command in a child process, peak memory = its VmHWM. Peer: "
+           f"corpuskit's own dedup at commit `{d.get('baseline_commit')}` (before bounded memory, its defaults), "
+           f"same inputs, same run. This checkout with `--max-memory {d.get('budget')}`.\n"]
+    rows = []
+    for n, r in runs.items():
+        for label in ("baseline", "bounded"):
+            v = r.get(label) or {}
+            rows.append([n, label, v.get("peak_rss_mb"), v.get("docs_per_second"),
+                         v.get("scratch_bytes_per_document", "-"), r.get("identical_output")])
+    out.append(table(["documents", "run", "peak RSS MB", "docs/s", "scratch disk bytes/doc", "same output"], rows))
+    g = d.get("growth_bytes_per_document") or {}
+    out.append(f"\nPeak memory growth per document between the two sizes: baseline {fmt(g.get('baseline'))} bytes, "
+               f"--max-memory {fmt(g.get('bounded'))} bytes. Speed ratio (bounded / baseline, same input, "
+               "same run): " + ", ".join(f"{n}: {x(r.get('speed_ratio'))}" for n, r in runs.items()) + ".")
+    t = d.get("targets") or {}
+    if t:
+        out.append("\nTargets: " + ", ".join(f"{k.replace('_', ' ')}: {'met' if v else '**missed**'}"
+                                            for k, v in t.items()) + ".")
+    return "\n".join(out)
+
+
 def r_pipeline(d: dict) -> str:
     res = d.get("results") or {}
     data = d.get("data") or "the labelled evaluation pages ($CORPUSKIT_EVAL_DIR/html)"
@@ -535,6 +559,7 @@ SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
     "pipeline": ("Whole pipeline vs datatrove (HTML pages in, clean text out)", r_pipeline, ""),
     "dedup": ("dedup: MinHash signatures, near-duplicate precision / recall, scale", r_dedup, ""),
     "dedup_slope": ("dedup vs datasketch per document (slope between N and 4N documents)", r_dedup_slope, ""),
+    "dedup_memory": ("dedup --max-memory: peak memory against corpus size", r_dedup_memory, ""),
     "tokstats": ("tokenize-stats vs tiktoken", r_tokstats, ""),
     "filters_quality": ("filter-ads and filter-quality", r_filters_quality, ""),
     "zh_rules": ("filter-quality on Chinese: news kept, spam caught", r_zh_rules, ""),

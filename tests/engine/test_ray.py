@@ -65,9 +65,9 @@ def _tree(clean: Path) -> dict:
             if p.is_file() and p.name not in ("stats.json", "report.md", "report.html")}
 
 
-def _untimed(x):  # every counter, no timings
+def _untimed(x):  # every counter, no timings, no local scratch-disk size (the engines keep tables apart)
     if isinstance(x, dict):
-        return {k: _untimed(v) for k, v in x.items() if k != "seconds"}
+        return {k: _untimed(v) for k, v in x.items() if k not in ("seconds", "scratch_bytes")}
     if isinstance(x, (list, tuple)):
         return [_untimed(v) for v in x]
     return x

@@ -343,15 +343,6 @@ def test_cli_files_index_and_bad_option(run_cli, tmp_path):
     assert b"Traceback" not in p.stderr
 
 
-def test_memory_per_document_is_small():
-    # what pass 1 keeps in memory per document: band keys, exact key, length, token count, id
-    d = Dedup()
-    b, _ = d.lsh_params()
-    per_doc = 8 * b + 16 + 1 + 8 + 8 + 8 + 10  # + a 10-byte id
-    assert per_doc < 1024
-    assert np.dtype(np.uint32).itemsize * d.num_perm == 512  # signature, on disk
-
-
 def test_exact_checks_past_the_memory_budget_keep_the_estimate(monkeypatch):
     import corpuskit.stages.dedup.stage as D
 
@@ -418,3 +409,187 @@ def test_traditional_first_is_kept_in_traditional():
     trad = opencc.OpenCC("s2tw").convert(ZH_NEWS)
     kept, rejected, _ = run([{"id": "t", "text": trad}, {"id": "s", "text": ZH_NEWS}])
     assert ids(kept) == ["t"] and kept[0]["text"] == trad
+
+
+# ---- bounded memory: --max-memory
+
+def _spill_corpus(lang: str, n: int = 1500) -> list[dict]:
+    """n documents of one language with exact copies, near copies and a template bucket larger
+    than the chain of 8 predecessors, in a shuffled order."""
+    import random
+
+    from tests.corpus import en_doc, zh_doc
+
+    rng = random.Random(11 if lang == "en" else 12)
+    doc = en_doc if lang == "en" else zh_doc
+    tail = " Posted on 12 May." if lang == "en" else "发布于五月。"
+    docs = [{"id": f"{lang}{i}", "text": doc(rng)} for i in range(n)]
+    for i in range(0, n, 7):  # near copies
+        docs.append({"id": f"{lang}near{i}", "text": docs[i]["text"] + tail})
+    for i in range(3, n, 11):  # exact copies after normalisation
+        docs.append({"id": f"{lang}copy{i}", "text": docs[i]["text"].upper() + "  "})
+    for i in range(14):  # one template in 14 versions
+        docs.append({"id": f"{lang}tpl{i}", "text": docs[5]["text"] + f" v{i}"})
+    docs.append({"id": f"{lang}empty1", "text": ""})
+    docs.append({"id": f"{lang}empty2", "text": "  "})
+    rng.shuffle(docs)
+    return docs
+
+
+def _write(path, docs):
+    path.write_bytes(b"".join(orjson.dumps(d) + b"\n" for d in docs))
+    return path
+
+
+def _stats_without_memory(path):
+    st = json.loads(path.read_text())["stages"][0]["extra"]
+    spilled = st.pop("grouping_spill_bytes", 0)
+    for k in ("seconds", "max_memory", "scratch_bytes"):
+        st.pop(k)
+    return st, spilled
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_max_memory_spills_give_the_same_bytes(run_cli, tmp_path, lang):
+    """A budget far below the tables (several partitions on disk for the exact keys and for
+    every band) keeps and rejects exactly what the in-memory run does, with the same stats."""
+    src = _write(tmp_path / "in.jsonl", _spill_corpus(lang))
+    res = {}
+    for label, extra in (("mem", []), ("disk", ["--max-memory", "16KB"])):
+        out, rej, st = (tmp_path / f"{label}.{x}" for x in ("out", "rej", "json"))
+        run_cli(["dedup", src, "-o", out, "--rejected", rej, "--stats", st, "-q", "--tmp-dir", tmp_path,
+                 *extra], check=True)
+        res[label] = (out.read_bytes(), rej.read_bytes(), *_stats_without_memory(st))
+    assert res["disk"][:3] == res["mem"][:3]
+    assert res["mem"][3] == 0 and res["disk"][3] > 100_000  # it did spill, many partitions
+    rejected = [json.loads(x)["meta"]["rejected"]["reason"] for x in res["mem"][1].splitlines()]
+    assert {"near_duplicate", "exact_duplicate"} <= set(rejected)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("corpuskit-dedup")] == []
+
+
+def test_max_memory_with_index_gives_the_same_bytes_and_index(run_cli, tmp_path):
+    import shutil
+
+    docs = _spill_corpus("en", 700) + _spill_corpus("zh", 700)
+    first, second = _write(tmp_path / "a.jsonl", docs[:900]), _write(tmp_path / "b.jsonl", docs[900:])
+    run_cli(["dedup", first, "-o", tmp_path / "a.out", "--index", tmp_path / "mem.npz", "-q"], check=True)
+    shutil.copy(tmp_path / "mem.npz", tmp_path / "disk.npz")
+    got = {}
+    for label, extra in (("mem", []), ("disk", ["--max-memory", "16KB"])):
+        out, rej = tmp_path / f"{label}.out", tmp_path / f"{label}.rej"
+        run_cli(["dedup", second, "-o", out, "--rejected", rej, "--index", tmp_path / f"{label}.npz", "-q",
+                 *extra], check=True)
+        got[label] = (out.read_bytes(), rej.read_bytes(), (tmp_path / f"{label}.npz").read_bytes())
+    assert got["disk"] == got["mem"]
+    assert b"kept en" in got["mem"][1] and b"kept zh" in got["mem"][1]
+    with np.load(tmp_path / "mem.npz") as z:  # still an .npz numpy reads
+        n_kept = len(got["mem"][0].splitlines()) + len((tmp_path / "a.out").read_bytes().splitlines())
+        assert z["sigs"].shape == (n_kept, 128) and len(z["id_offsets"]) == n_kept + 1
+
+
+def test_index_written_by_numpy_savez_is_read_in_place(tmp_path):
+    """An index as np.savez writes it (the format since version 1) is read where it lies and
+    gives the same result as ours, then grows the same way."""
+    docs = _spill_corpus("zh", 300)
+    run(docs[:200], index=str(tmp_path / "ours.npz"))
+    with np.load(tmp_path / "ours.npz") as z:
+        np.savez(tmp_path / "numpy.npz", **{k: z[k] for k in z.files})
+    a = run(docs[200:], index=str(tmp_path / "ours.npz"))
+    b = run(docs[200:], index=str(tmp_path / "numpy.npz"))
+    assert (ids(a[0]), ids(a[1])) == (ids(b[0]), ids(b[1])) and a[1]
+    with np.load(tmp_path / "ours.npz") as x, np.load(tmp_path / "numpy.npz") as y:
+        assert x.files == y.files and all(np.array_equal(x[k], y[k]) for k in x.files)
+    from corpuskit.stages.dedup.store import _Index
+
+    idx = _Index.load(str(tmp_path / "ours.npz"), Dedup()._params())
+    try:  # nothing loaded: the rows are read from the file when asked for
+        assert idx.size > 200 and idx.sigs.base > 0
+        with np.load(tmp_path / "ours.npz") as x:
+            assert np.array_equal(idx.sigs.rows(np.array([5, 0, 6])), x["sigs"][[5, 0, 6]])
+            assert idx.ids[7] == bytes(x["id_blob"][x["id_offsets"][7]:x["id_offsets"][8]]).decode()
+    finally:
+        idx.close()
+
+
+def test_compressed_or_foreign_npz_is_refused_as_an_index(tmp_path):
+    from corpuskit.core.errors import BadInput
+
+    run([{"id": "a", "text": EN}], index=str(tmp_path / "i.npz"))
+    with np.load(tmp_path / "i.npz") as z:
+        np.savez_compressed(tmp_path / "c.npz", **{k: z[k] for k in z.files})
+    np.savez(tmp_path / "f.npz", sigs=np.zeros((2, 3)))
+    for name in ("c.npz", "f.npz"):
+        with pytest.raises(BadInput, match="not a corpuskit dedup index"):
+            run([{"id": "b", "text": EN}], index=str(tmp_path / name))
+
+
+def test_scratch_is_removed_after_a_failure_past_the_budget(tmp_path, monkeypatch):
+    import corpuskit.stages.dedup.stage as D
+    from corpuskit.core.errors import BadInput
+
+    docs = _spill_corpus("en", 600)
+    bad = docs[:500] + [{"id": "x"}] + docs[500:]  # no text: pass 1 stops
+    with pytest.raises(BadInput):
+        run(bad, tmp_dir=str(tmp_path), max_memory="16KB")
+    assert list(tmp_path.iterdir()) == []
+    seen = []
+
+    def boom(rows, n_all):  # partitions of band keys on disk when grouping stops
+        seen.extend(p.name for p in next(tmp_path.iterdir()).iterdir() if ".part" in p.name)
+        raise RuntimeError("stop")
+
+    monkeypatch.setattr(D, "_band_part_codes", boom)
+    with pytest.raises(RuntimeError):
+        run(docs, tmp_dir=str(tmp_path), max_memory="16KB")
+    assert len(seen) > 2 and list(tmp_path.iterdir()) == []
+
+
+def test_max_memory_sizes_and_bad_values(run_cli, tmp_path):
+    from corpuskit.stages.dedup.store import parse_size
+
+    assert parse_size("200MB") == 200 << 20 and parse_size("1GB") == 1 << 30
+    assert parse_size("1.5g") == 3 << 29 and parse_size("64KiB") == 64 << 10 and parse_size("4096") == 4096
+    for bad in ("", "lots", "12 parsecs", "-1MB"):
+        with pytest.raises(ValueError):
+            parse_size(bad)
+    with pytest.raises(ValueError, match="at least 16KB"):
+        Dedup(max_memory="1KB")
+    f = _write(tmp_path / "in.jsonl", [{"id": "a", "text": EN}])
+    p = run_cli(["dedup", f, "--max-memory", "lots"])
+    assert p.returncode == 2 and b"not a size" in p.stderr and b"Traceback" not in p.stderr
+
+
+def test_grouper_partitions_group_like_memory(tmp_path):
+    from corpuskit.stages.dedup.graph import Grouper, _band_part_codes
+
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 2**63, 5000, dtype=np.uint64)
+    keys[rng.integers(0, 5000, 2000)] = keys[:2000:10].repeat(10)  # buckets, some big
+    rows = np.stack([keys, np.arange(5000, dtype=np.uint64)], axis=1)
+    out = {}
+    for budget in (1 << 30, 20_000):
+        g = Grouper(str(tmp_path), "t", 2, len(rows), budget)
+        for s in range(0, 5000, 700):
+            g.add(rows[s:s + 700])
+        codes = [_band_part_codes(part, 5000) for part in g.groups()]
+        out[budget] = (g.parts, np.unique(np.concatenate(codes)))
+    assert out[1 << 30][0] == 1 and out[20_000][0] > 10
+    assert np.array_equal(out[1 << 30][1], out[20_000][1]) and len(out[20_000][1]) > 1000
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sparse_clusters_match_components_of_the_whole_graph():
+    from corpuskit.stages.dedup.graph import _clusters, _clusters_sparse
+
+    rng = np.random.default_rng(5)
+    total = 3000
+    lo = rng.integers(0, total, 400)
+    hi = np.minimum(lo + rng.integers(1, 50, 400), total - 1)
+    lengths = rng.integers(1, 1000, total)
+    for keep in ("first", "longest"):
+        comp, surv, size = _clusters(total, [(lo, hi)], lengths, 0, keep)
+        nodes, c2, s2, z2 = _clusters_sparse(lo, hi, lambda p: lengths[p], keep)
+        assert np.array_equal(surv[comp[nodes]], s2[c2]) and np.array_equal(size[comp[nodes]], z2[c2])
+        big = np.flatnonzero(size > 1)  # numbered in the same order
+        assert np.array_equal(surv[big[np.argsort(-size[big], kind="stable")]],
+                              s2[np.argsort(-z2, kind="stable")])

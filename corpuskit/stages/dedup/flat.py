@@ -162,13 +162,7 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
         n_cand = n_ver = 0
         if stage.near and n:
             n_cand = len(lo)
-
-            class _N:  # what _verify reads of pass 1
-                pass
-
-            p1 = _N()
-            p1.n = n
-            sims = stage._verify(lo, hi, None, hasher, records, work, 0, p1, spill=not rereadable, est=est)
+            sims = stage._verify(lo, hi, None, hasher, records, work, 0, spill=not rereadable, est=est)
             ok = sims >= stage.threshold
             n_ver = int(ok.sum())
             edges_lo.append(lo[ok])
@@ -189,6 +183,9 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
             # cluster size -> how many clusters have it (size 1, a unique document, left out)
             "cluster_sizes": d["cluster_sizes"],
             "spill_bytes": spill_bytes,
+            # the option as given (the driver holds no per-document table to bound here); the
+            # scratch on disk is the spill above, the tables live in Ray's object store
+            "max_memory": stage._budget,
             "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
         }
         if stage._stats_cleaned:

@@ -4,18 +4,22 @@ How a run goes
 1. Pass 1 reads the stream once. Each record's raw JSON line goes to a zstd-compressed spill
    file (so stdin, files and a pipe of stages are all read twice the same way); its text is
    turned into a MinHash signature in batches (`corpuskit.stages.dedup.minhash`: the numbers datasketch's
-   MinHash gives), whose band keys stay in memory while the signature itself goes to a
-   temporary file. Also kept per document: a 128-bit hash of its normalised text (or of
-   `--key FIELD`), its length, its id. No text is kept: memory is about 60 bytes a document
-   plus 8 per band plus the id, and the signatures (4 bytes x num_perm) are on disk, read
-   back (pread, so they never count as resident memory) only for candidate pairs.
+   MinHash gives). Every per-document table goes to a file in the scratch folder as it is
+   made (store.py): the signature (4 bytes x num_perm), the band keys stored band by band
+   (8 bytes a band), a 128-bit hash of the normalised text (or of `--key FIELD`), the length,
+   the id. Nothing per document stays in memory; tables are read back with pread a chunk or
+   a few rows at a time (pages read never count as resident memory).
 2. Between the passes: documents with equal exact keys are linked; in each band, documents
    with equal band keys are candidate pairs, and a candidate pair is linked only when its
    similarity reaches `--threshold`: the estimated Jaccard (share of equal signature values),
    replaced by the true Jaccard of the two shingle sets when the estimate is too close to the
-   threshold to tell (`--verify auto`, the default) or always (`--verify exact`). Clusters are the
-   connected components of the links; each keeps one document (`--survivor first|longest`,
-   ties to the first; a document already in `--index` always wins).
+   threshold to tell (`--verify auto`, the default) or always (`--verify exact`). The grouping
+   by key holds one table (the exact keys, or one band) in memory when it fits `--max-memory`,
+   else scatters it by the key's top bits into partitions on disk that each fit and groups them
+   one at a time (graph.Grouper): the same pairs. Clusters are the connected components of
+   the links, computed over the linked documents only (the others are alone); each keeps one
+   document (`--survivor first|longest`, ties to the first; a document already in `--index`
+   always wins). Memory here grows with the candidate pairs (the duplicates), not the corpus.
 3. Pass 2 reads the spill file and yields each record in its input order, kept (with
    `meta.dedup = {cluster, cluster_size}`) or rejected as `exact_duplicate` /
    `near_duplicate` (detail: the kept id and the estimated similarity to it).
@@ -61,15 +65,33 @@ from corpuskit.io.jsonl import loads_exact
 from corpuskit.io.writer import BIG_STR, dumps_parts
 from corpuskit.stages.dedup import minhash as mh
 from corpuskit.stages.dedup.flat import run_flat
-from corpuskit.stages.dedup.graph import _candidate_pairs, _clusters, _exact_edges
+from corpuskit.stages.dedup.graph import (
+    Grouper,
+    _band_part_codes,
+    _clusters_sparse,
+    _exact_part_edges,
+    _union_pairs,
+)
 from corpuskit.stages.dedup.minhash import catch_probability
-from corpuskit.stages.dedup.store import INDEX_VERSION, _IdList, _Ids, _Index, _read_spill, _rmtree, _RowFile
+from corpuskit.stages.dedup.store import (
+    INDEX_VERSION,
+    _BandColumns,
+    _Ids,
+    _IdWriter,
+    _Index,
+    _read_spill,
+    _rmtree,
+    _Table,
+    parse_size,
+)
 
 _BATCH_DOCS = 512
 _BATCH_CHARS = 4 << 20
 _CATCH_TARGET = 0.99
 # Shingle sets held at once for exact Jaccard checks (bytes); beyond it, estimates are kept.
 _EXACT_BUDGET = 512 << 20
+# rows of a per-document table read or written at once
+_CHUNK = 1 << 16
 
 
 def choose_bands(threshold: float, num_perm: int, target: float = _CATCH_TARGET) -> tuple[int, int]:
@@ -127,6 +149,9 @@ class Dedup(StreamStage):
     index: str = opt("", "Index file of an earlier corpus: deduplicate against it and add the "
                          "kept documents to it (created if missing).", metavar="FILE")
     tmp_dir: str = opt("", "Folder for the spill and signature files (default: the system's).", metavar="DIR")
+    max_memory: str = opt("1GB", "Memory for the corpus-wide tables (band keys, exact keys): past it they "
+                                 "are grouped from partitions on disk, with the same output. K, M, G "
+                                 "= powers of 1024.", metavar="SIZE")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -150,6 +175,9 @@ class Dedup(StreamStage):
             raise ValueError("--key must name 'text' or a record field")
         if self.tmp_dir and not os.path.isdir(self.tmp_dir):
             raise ValueError(f"--tmp-dir {self.tmp_dir}: no such folder")
+        self._budget = parse_size(self.max_memory)
+        if self._budget < 16 << 10:
+            raise ValueError("--max-memory must be at least 16KB")
         self._stats: dict[str, Any] = {}
         self._stats_exact = 0
         self._stats_exact_skipped = 0
@@ -181,157 +209,251 @@ class Dedup(StreamStage):
         self._stats_exact_skipped = 0
         b, r = self.lsh_params()
         hasher = mh.MinHasher(self.num_perm, self.seed, self.ngram)
-        index = _Index.load(self.index, self._params()) if self.index else _Index.empty(
-            self.num_perm, b)
-        n0 = index.size
         tmp_root = self.tmp_dir or tempfile.gettempdir()
         self._stats_cleaned = remove_dead_scratch(tmp_root, "dedup")  # what killed runs left
         work = tempfile.mkdtemp(prefix=scratch_prefix("dedup"), dir=tmp_root)
-        sigs_new = None
+        index = None
+        held: list[_Pass1] = []  # pass 1's tables, closed at the end whatever happens
         try:
-            rereadable = isinstance(records, (list, tuple)) or getattr(records, "rereadable", False)
-            p1 = self._pass1(records, hasher, work, b, r, spill=not rereadable)
-            t1 = time.perf_counter()
-            n = p1.n
-            sig_file = os.path.join(work, "sigs.u32")
-            sigs_new = _RowFile(sig_file, self.num_perm, n)
-
-            def sig_rows(idx: np.ndarray) -> np.ndarray:
-                out = np.empty((len(idx), self.num_perm), dtype=np.uint32)
-                old = idx < n0
-                out[old] = index.sigs[idx[old]]
-                out[~old] = sigs_new.rows(idx[~old] - n0)
-                return out
-
-            total = n0 + n
-            has_tok = np.concatenate([np.ones(n0, dtype=bool), p1.ntok > 0])
-            edges: list[tuple[np.ndarray, np.ndarray]] = []
-            if self.exact:
-                ekeys = np.concatenate([index.exact, p1.exact]) if n0 else p1.exact
-                ehas = np.concatenate([index.has_exact, p1.has_exact]) if n0 else p1.has_exact
-                edges.append(_exact_edges(ekeys, ehas))
-            n_cand = n_ver = 0
-            if self.near and total:
-                bkeys = np.concatenate([index.bands, p1.bands]) if n0 else p1.bands
-                # `lsh_executor` (set by `pipeline --engine ray`): the band-key grouping and the
-                # signature estimates of the candidates on a cluster; the same pairs and numbers
-                shuffle = getattr(self, "lsh_executor", None)
-                est = None
-                if shuffle is not None:
-                    lo, hi, est = shuffle.candidate_pairs(bkeys, has_tok, sig_rows, self.num_perm)
-                else:
-                    lo, hi = _candidate_pairs(bkeys, has_tok)
-                # pairs inside the index were settled when it was built
-                new = hi >= n0
-                lo, hi = lo[new], hi[new]
-                if est is not None:
-                    est = est[new]
-                n_cand = len(lo)
-                sims = self._verify(lo, hi, sig_rows, hasher, records, work, n0, p1,
-                                    spill=not rereadable, est=est)
-                ok = sims >= self.threshold
-                n_ver = int(ok.sum())
-                edges.append((lo[ok], hi[ok]))
-            t2 = time.perf_counter()
-            lengths = np.concatenate([np.full(n0, np.iinfo(np.int64).max), p1.length]) if n0 else p1.length
-            comp, survivor, size = _clusters(total, edges, lengths, n0, self.survivor)
-            ids = _Ids(index.ids, p1.ids)
-            self._stats = {
-                "documents": n, "index_documents": n0, "no_shingles": int((p1.ntok == 0).sum()),
-                "bands": b, "rows": r, "threshold": self.threshold, "num_perm": self.num_perm,
-                "ngram": self.ngram, "survivor": self.survivor, "verify": self.verify, "key": self.key,
-                "catch_probability": {str(j): round(mh.catch_probability(j, b, r), 4)
-                                      for j in (0.5, 0.7, 0.8, 0.9)},
-                "candidate_pairs": n_cand, "verified_pairs": n_ver,
-                "exact_jaccard_checks": self._stats_exact,
-                "exact_checks_skipped_over_memory_budget": self._stats_exact_skipped,
-                "exact_duplicate": 0, "near_duplicate": 0,
-                "clusters": int(np.count_nonzero(size > 1)),
-                # cluster size -> how many clusters have it (size 1, a unique document, left out)
-                "cluster_sizes": {str(int(v)): int(c) for v, c in
-                                  zip(*np.unique(size[size > 1], return_counts=True))},
-                "spill_bytes": p1.spill_bytes,
-                "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
-            }
-            if self._stats_cleaned:  # spill folders of killed runs, removed before this one
-                self._stats["removed_dead_scratch"] = self._stats_cleaned
-            # the largest clusters, for the run report: survivor, size and a few removed ids
-            big = np.flatnonzero(size > 1)
-            big = big[np.argsort(-size[big], kind="stable")[:TOP_CLUSTERS]]
-            top: dict[int, dict] = {int(c): {"kept": None, "size": int(size[c]), "removed": []} for c in big}
-            kept_new: list[int] = []
-            ekeys_all = (np.concatenate([index.exact, p1.exact]) if n0 else p1.exact)
-            ehas_all = (np.concatenate([index.has_exact, p1.has_exact]) if n0 else p1.has_exact)
-            # every new document's survivor, reason and similarity, decided before pass 2
-            g_all = np.arange(n0, total)
-            s_all = survivor[comp[g_all]] if n else g_all
-            removed = s_all != g_all
-            same_key = (removed & ehas_all[g_all] & ehas_all[s_all]
-                        & np.all(ekeys_all[g_all] == ekeys_all[s_all], axis=1)) if self.exact else \
-                np.zeros(n, dtype=bool)
-            sim_all = np.ones(n, dtype=np.float64)
-            near_i = np.flatnonzero(removed & ~same_key)
-            for c in range(0, len(near_i), 1 << 15):
-                part = near_i[c:c + (1 << 15)]
-                sim_all[part] = mh.estimate_jaccard(sig_rows(g_all[part]), sig_rows(s_all[part]))
-            del g_all
-            source = (_read_spill(os.path.join(work, "spill.jsonl.zst")) if not rereadable
-                      else iter(records))
-            for i, rec in enumerate(source):
-                g = n0 + i
-                s = int(s_all[i])
-                csize = int(size[comp[g]])
-                entry = top.get(int(comp[g])) if top else None
-                if entry is not None:
-                    entry["kept"] = ids[s]
-                    if s != g and len(entry["removed"]) < 5:
-                        entry["removed"].append(rec.get(self.id_field, ids[g]))
-                if s == g:
-                    kept_new.append(i)
-                    set_meta(rec, "dedup", {"cluster": ids[s], "cluster_size": csize})
-                    yield rec
-                    continue
-                sim = float(sim_all[i])
-                if same_key[i]:
-                    reason = "exact_duplicate"
-                    detail = f"kept {ids[s]}" + ("" if self.key == "text" else f" (same {self.key})")
-                else:
-                    reason = "near_duplicate"
-                    detail = f"kept {ids[s]}, estimated similarity {sim:.2f}"
-                self._stats[reason] += 1
-                set_meta(rec, "dedup", {"cluster": ids[s], "cluster_size": csize,
-                                        "similarity": round(sim, 4)})
-                yield Rejected(rec, Rejection(reason, detail))
-            self._stats["kept"] = len(kept_new)
-            self._stats["top_clusters"] = [e for e in top.values() if e["removed"]]
-            if self.index:
-                index.extend_and_save(self.index, self._params(), sigs_new, p1, np.array(kept_new, dtype=np.int64))
-            self._stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
+            index = _Index.load(self.index, self._params()) if self.index else _Index.empty(self.num_perm, b)
+            yield from self._run(records, hasher, index, work, b, r, t0, held)
         finally:
-            if sigs_new is not None:
-                sigs_new.close()
+            for p1 in held:
+                p1.close()
+            if index is not None:
+                index.close()
             _rmtree(work)
 
+    def _run(self, records: Iterable[dict], hasher: Any, index: _Index, work: str, b: int, r: int,
+             t0: float, held: list) -> Iterator[dict | Rejected]:
+        budget = self._budget
+        n0 = index.size
+        rereadable = isinstance(records, (list, tuple)) or getattr(records, "rereadable", False)
+        shuffle = getattr(self, "lsh_executor", None)
+        p1 = _Pass1(work, self.num_perm, b, budget, rows_major=bool(self.index))
+        held.append(p1)
+        # the index's band keys go first: its documents are positions 0..n0-1
+        if self.near:
+            for s, rows in index.band_chunks(_CHUNK):
+                p1.cols.add(rows, np.arange(s, s + len(rows), dtype=np.int64))
+        self._pass1(records, hasher, p1, b, r, n0, spill=not rereadable)
+        t1 = time.perf_counter()
+        n = p1.n
+        tables_bytes = sum(e.stat().st_size for e in os.scandir(work) if e.is_file())
+        group_peak = 0  # partition bytes on disk at once (one table at a time)
+
+        def sig_rows(idx: np.ndarray) -> np.ndarray:
+            out = np.empty((len(idx), self.num_perm), dtype=np.uint32)
+            old = idx < n0
+            if old.any():
+                out[old] = index.sigs.rows(idx[old])
+            out[~old] = p1.sigs.rows(idx[~old] - n0)
+            return out
+
+        total = n0 + n
+        edges: list[tuple[np.ndarray, np.ndarray]] = []
+        spilled = 0
+        if self.exact and total:
+            g = Grouper(work, "exact", 3, total, budget)
+            try:
+                for s, keys, has in index.exact_chunks(_CHUNK):
+                    i = np.flatnonzero(has)
+                    g.add(np.column_stack([keys[i], (s + i).astype(np.uint64)]))
+                for s, keys in p1.exact.chunks(_CHUNK):
+                    has = p1.has_exact.read(s, s + len(keys))[:, 0]
+                    i = np.flatnonzero(has)
+                    g.add(np.column_stack([keys[i], (n0 + s + i).astype(np.uint64)]))
+                parts_lo, parts_hi = [], []
+                for rows in g.groups():
+                    lo_e, hi_e = _exact_part_edges(rows)
+                    parts_lo.append(lo_e)
+                    parts_hi.append(hi_e)
+                spilled += g.spilled_bytes
+                group_peak = max(group_peak, g.spilled_bytes)
+            finally:
+                g.close()
+            edges.append((np.concatenate(parts_lo), np.concatenate(parts_hi)))
+        n_cand = n_ver = 0
+        if self.near and total:
+            est = None
+            if shuffle is not None:
+                # `lsh_executor` (set by `pipeline --engine ray`): the band-key grouping and the
+                # signature estimates of the candidates on a cluster; the same pairs and numbers
+                # (rows of documents without shingles stay zero: the shuffle skips them)
+                bkeys = np.zeros((total, b), dtype=np.uint64)
+                has_tok = np.ones(total, dtype=bool)
+                for j in range(b):
+                    for rows in p1.cols.column(j):
+                        bkeys[rows[:, 1].astype(np.int64), j] = rows[:, 0]
+                for s, v in p1.valid.chunks(_CHUNK):
+                    has_tok[n0 + s:n0 + s + len(v)] = v[:, 0]
+                lo, hi, est = shuffle.candidate_pairs(bkeys, has_tok, sig_rows, self.num_perm)
+                del bkeys, has_tok
+            else:
+                codes = np.empty(0, np.int64)
+                for j in range(b):
+                    g = Grouper(work, f"band{j}", 2, p1.cols.n, budget)
+                    try:
+                        for rows in p1.cols.column(j):
+                            g.add(rows)
+                        for rows in g.groups():
+                            # pairs inside the index were settled when it was built
+                            c = _band_part_codes(rows, total)
+                            codes = _union_pairs(codes, c[c % total >= n0])
+                        spilled += g.spilled_bytes
+                        group_peak = max(group_peak, g.spilled_bytes)
+                    finally:
+                        g.close()
+                lo, hi = codes // total, codes % total
+                del codes
+            new = hi >= n0
+            lo, hi = lo[new], hi[new]
+            if est is not None:
+                est = est[new]
+            n_cand = len(lo)
+            sims = self._verify(lo, hi, sig_rows, hasher, records, work, n0, spill=not rereadable, est=est)
+            ok = sims >= self.threshold
+            n_ver = int(ok.sum())
+            edges.append((lo[ok], hi[ok]))
+            del lo, hi, sims, ok
+        t2 = time.perf_counter()
+
+        def lengths_of(pos: np.ndarray) -> np.ndarray:
+            out = np.full(len(pos), np.iinfo(np.int64).max, dtype=np.int64)  # index documents win
+            new_ = pos >= n0
+            out[new_] = p1.length.rows(pos[new_] - n0)[:, 0]
+            return out
+
+        elo = np.concatenate([e[0] for e in edges]) if edges else np.empty(0, np.int64)
+        ehi = np.concatenate([e[1] for e in edges]) if edges else np.empty(0, np.int64)
+        del edges
+        nodes, comp, survivor, size = _clusters_sparse(elo.astype(np.int64), ehi.astype(np.int64),
+                                                       lengths_of, self.survivor)
+        del elo, ehi
+        ids = _Ids(index.ids, p1.ids)
+        self._stats = {
+            "documents": n, "index_documents": n0, "no_shingles": p1.no_shingles,
+            "bands": b, "rows": r, "threshold": self.threshold, "num_perm": self.num_perm,
+            "ngram": self.ngram, "survivor": self.survivor, "verify": self.verify, "key": self.key,
+            "catch_probability": {str(j): round(mh.catch_probability(j, b, r), 4)
+                                  for j in (0.5, 0.7, 0.8, 0.9)},
+            "candidate_pairs": n_cand, "verified_pairs": n_ver,
+            "exact_jaccard_checks": self._stats_exact,
+            "exact_checks_skipped_over_memory_budget": self._stats_exact_skipped,
+            "exact_duplicate": 0, "near_duplicate": 0,
+            "clusters": int(np.count_nonzero(size > 1)),
+            # cluster size -> how many clusters have it (size 1, a unique document, left out)
+            "cluster_sizes": {str(int(v)): int(c) for v, c in
+                              zip(*np.unique(size[size > 1], return_counts=True))},
+            "spill_bytes": p1.spill_bytes,
+            "max_memory": self._budget,
+            # scratch disk at its fullest: pass 1's spill and tables, plus one table's partitions
+            "scratch_bytes": tables_bytes + group_peak,
+            "seconds": {"pass1_signatures": round(t1 - t0, 3), "lsh_verify_cluster": round(t2 - t1, 3)},
+        }
+        if spilled:  # tables past --max-memory, grouped from partitions on disk
+            self._stats["grouping_spill_bytes"] = spilled
+        if self._stats_cleaned:  # spill folders of killed runs, removed before this one
+            self._stats["removed_dead_scratch"] = self._stats_cleaned
+        # the largest clusters, for the run report: survivor, size and a few removed ids
+        big = np.flatnonzero(size > 1)
+        big = big[np.argsort(-size[big], kind="stable")[:TOP_CLUSTERS]]
+        top: dict[int, dict] = {int(c): {"kept": None, "size": int(size[c]), "removed": []} for c in big}
+        # every linked new document's survivor, reason and similarity, decided before pass 2;
+        # a document without links is alone in its cluster and kept
+        tn = nodes[nodes >= n0]
+        t_comp = comp[nodes >= n0]
+        t_surv = survivor[t_comp]
+        removed = t_surv != tn
+        rg, rs = tn[removed], t_surv[removed]
+
+        def exact_rows(pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            keys = np.zeros((len(pos), 2), dtype=np.uint64)
+            has = np.zeros(len(pos), dtype=bool)
+            old = pos < n0
+            if old.any():
+                keys[old] = index.exact.rows(pos[old])
+                has[old] = index.has_exact.rows(pos[old])[:, 0]
+            keys[~old] = p1.exact.rows(pos[~old] - n0)
+            has[~old] = p1.has_exact.rows(pos[~old] - n0)[:, 0]
+            return keys, has
+
+        if self.exact and len(rg):
+            kg, hg = exact_rows(rg)
+            ks, hs = exact_rows(rs)
+            same_key = hg & hs & np.all(kg == ks, axis=1)
+        else:
+            same_key = np.zeros(len(rg), dtype=bool)
+        r_sim = np.ones(len(rg), dtype=np.float64)
+        near_i = np.flatnonzero(~same_key)
+        for c in range(0, len(near_i), 1 << 15):
+            part = near_i[c:c + (1 << 15)]
+            r_sim[part] = mh.estimate_jaccard(sig_rows(rg[part]), sig_rows(rs[part]))
+        t_r = np.cumsum(removed) - 1  # position of each linked document among the removed
+        source = (_read_spill(os.path.join(work, "spill.jsonl.zst")) if not rereadable
+                  else iter(records))
+        k = 0
+        n_t = len(tn)
+        n_removed = 0
+        id_field = self.id_field
+        for i, rec in enumerate(source):
+            g = n0 + i
+            if k < n_t and tn[k] == g:
+                c = int(t_comp[k])
+                s = int(t_surv[k])
+                csize = int(size[c])
+                is_removed = bool(removed[k])
+                ri = int(t_r[k])
+                k += 1
+            else:  # alone
+                rid = rec.get(id_field)
+                own = str(rid) if rid is not None else f"#{i + 1}"
+                set_meta(rec, "dedup", {"cluster": own, "cluster_size": 1})
+                yield rec
+                continue
+            entry = top.get(c) if top else None
+            sid = ids[s]
+            if entry is not None:
+                entry["kept"] = sid
+                if is_removed and len(entry["removed"]) < 5:
+                    entry["removed"].append(rec.get(id_field, ids[g]))
+            if not is_removed:
+                set_meta(rec, "dedup", {"cluster": sid, "cluster_size": csize})
+                yield rec
+                continue
+            n_removed += 1
+            sim = float(r_sim[ri])
+            if same_key[ri]:
+                reason = "exact_duplicate"
+                detail = f"kept {sid}" + ("" if self.key == "text" else f" (same {self.key})")
+            else:
+                reason = "near_duplicate"
+                detail = f"kept {sid}, estimated similarity {sim:.2f}"
+            self._stats[reason] += 1
+            set_meta(rec, "dedup", {"cluster": sid, "cluster_size": csize, "similarity": round(sim, 4)})
+            yield Rejected(rec, Rejection(reason, detail))
+        self._stats["kept"] = n - n_removed
+        self._stats["top_clusters"] = [e for e in top.values() if e["removed"]]
+        if self.index:
+            index.extend_and_save(self.index, self._params(), p1.readers(), rg - n0, _CHUNK)
+        self._stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
+
     # ------------------------------------------------------------ pass 1
-    def _pass1(self, records: Iterable[dict], hasher: Any, work: str, b: int, r: int,
-               spill: bool) -> _Pass1:
+    def _pass1(self, records: Iterable[dict], hasher: Any, p1: _Pass1, b: int, r: int, n0: int,
+               spill: bool) -> None:
         import xxhash
         import zstandard
 
-        p1 = _Pass1()
-        sig_out = open(os.path.join(work, "sigs.u32"), "wb")  # noqa: SIM115
+        work = p1.work
         spill_raw = spill_w = None
         if spill:
             spill_raw = open(os.path.join(work, "spill.jsonl.zst"), "wb")  # noqa: SIM115
             # level 1: the spill is read once more and deleted; speed matters, not size
             spill_w = zstandard.ZstdCompressor(level=1).stream_writer(spill_raw)
         spill_buf = bytearray()
-        exact_parts: list[np.ndarray] = []
         has_exact = bytearray()
         field_keys = bytearray()
         lengths = array("q")
-        ntoks: list[np.ndarray] = []
-        bands: list[np.ndarray] = []
         batch: list[str] = []
         batch_chars = 0
         key_text = self.key == "text"
@@ -339,6 +461,7 @@ class Dedup(StreamStage):
         h128 = xxhash.xxh3_128_digest
         dumps = orjson.dumps
         tf = self.text_field
+        done = 0  # documents whose signatures are written
 
         # Hashing runs in a worker thread (the numba kernel releases the GIL) while this one
         # parses, spills and keys the next batch; results are taken in submission order, so the
@@ -367,14 +490,24 @@ class Dedup(StreamStage):
                                  self.fold_chinese)
 
         def collect(limit: int) -> None:
+            nonlocal done
             while len(pending) > limit:
                 sigs, ntok, keys, bk = pending.pop(0).result()
+                m = len(ntok)
                 if self.near:
-                    sig_out.write(sigs.tobytes())
-                    bands.append(bk)
-                    ntoks.append(ntok)
+                    p1.sigs_w.add(sigs)
+                    valid = ntok > 0
+                    p1.no_shingles += int(m - valid.sum())
+                    p1.valid_w.add(valid)
+                    vi = np.flatnonzero(valid)
+                    p1.cols.add(bk[vi], n0 + done + vi)
+                    if p1.bands_w is not None:
+                        p1.bands_w.add(bk)
+                else:
+                    p1.no_shingles += int((ntok == 0).sum())
                 if key_text:
-                    exact_parts.append(keys)
+                    p1.exact_w.add(keys)
+                done += m
 
         def flush() -> None:
             nonlocal batch, batch_chars
@@ -383,6 +516,18 @@ class Dedup(StreamStage):
                 batch = []
                 batch_chars = 0
             collect(in_flight)
+
+        def flush_tables() -> None:
+            nonlocal has_exact, field_keys, lengths
+            if has_exact:
+                p1.has_exact_w.add(np.frombuffer(bytes(has_exact), dtype=np.uint8).astype(bool))
+                has_exact = bytearray()
+            if field_keys:
+                p1.exact_w.add(np.frombuffer(bytes(field_keys), dtype=np.uint64).reshape(-1, 2))
+                field_keys = bytearray()
+            if lengths:
+                p1.length_w.add(np.frombuffer(lengths, dtype=np.int64))
+                lengths = array("q")
 
         try:
             for rec in records:
@@ -408,7 +553,7 @@ class Dedup(StreamStage):
                             spill_w.write(spill_buf)
                             spill_buf = bytearray()
                 rid = rec.get(self.id_field)
-                p1.ids.add(str(rid) if rid is not None else f"#{p1.n + 1}")
+                p1.ids_w.add(str(rid) if rid is not None else f"#{p1.n + 1}")
                 if key_text:
                     has_exact.append(1)
                 else:
@@ -426,33 +571,33 @@ class Dedup(StreamStage):
                     batch_chars += len(text)
                     if len(batch) >= _BATCH_DOCS or batch_chars >= _BATCH_CHARS:
                         flush()
+                if len(lengths) >= _CHUNK:
+                    flush_tables()
             flush()
             collect(0)
+            flush_tables()
             if spill_w is not None and spill_buf:
                 spill_w.write(spill_buf)
             if not self.near:
-                # no signatures: a zero-filled file so that the arrays keep their shapes
-                sig_out.truncate(p1.n * self.num_perm * 4)
+                p1.no_shingles = p1.n  # no signatures: as if without shingles
+                # no signatures: zero rows so that the tables keep their shapes
+                for s in range(0, p1.n, _CHUNK):
+                    m = min(_CHUNK, p1.n - s)
+                    p1.sigs_w.add(np.zeros((m, self.num_perm), dtype=np.uint32))
+                    p1.valid_w.add(np.zeros(m, dtype=bool))
+                    if p1.bands_w is not None:
+                        p1.bands_w.add(np.zeros((m, b), dtype=np.uint64))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            sig_out.close()
             if spill_w is not None:
                 spill_w.close()  # closes spill_raw too
         if spill:
             p1.spill_bytes = os.path.getsize(os.path.join(work, "spill.jsonl.zst"))
-        if key_text:
-            p1.exact = np.concatenate(exact_parts) if exact_parts else np.zeros((0, 2), dtype=np.uint64)
-        else:
-            p1.exact = np.frombuffer(bytes(field_keys), dtype=np.uint64).reshape(-1, 2)
-        p1.has_exact = np.frombuffer(bytes(has_exact), dtype=np.uint8).astype(bool)
-        p1.length = np.frombuffer(lengths, dtype=np.int64).copy() if len(lengths) else np.zeros(0, np.int64)
-        p1.ntok = np.concatenate(ntoks) if ntoks else np.zeros(p1.n, dtype=np.int64)
-        p1.bands = np.concatenate(bands) if bands else np.zeros((p1.n, b), dtype=np.uint64)
-        return p1
+        p1.finish()
 
     # ------------------------------------------------------------ verification
     def _verify(self, lo: np.ndarray, hi: np.ndarray, sig_rows: Any, hasher: Any, records: Any,
-                work: str, n0: int, p1: _Pass1, spill: bool, est: np.ndarray | None = None) -> np.ndarray:
+                work: str, n0: int, spill: bool, est: np.ndarray | None = None) -> np.ndarray:
         if est is not None:  # estimated elsewhere (the Ray shuffle): the same numbers
             sims = est.astype(np.float64, copy=True)
         else:
@@ -475,17 +620,19 @@ class Dedup(StreamStage):
             return sims
         # Stream the documents in order: a pair is settled when its later document is read,
         # and a set is dropped once its last pair is settled. Past a memory budget no new set is
-        # made, and the pairs still open keep their estimate (counted in the stats).
+        # made, and the pairs still open keep their estimate (counted in the stats). State is
+        # per document in a pair to check, never per document of the corpus.
         ci = np.flatnonzero(check)
         a_loc, b_loc = lo[ci] - n0, hi[ci] - n0
         by_hi = np.argsort(b_loc, kind="stable")
-        last_use = np.full(p1.n, -1, dtype=np.int64)
-        np.maximum.at(last_use, a_loc, b_loc)
-        np.maximum.at(last_use, b_loc, b_loc)
-        need = last_use >= 0
-        release = np.flatnonzero(need)
-        release = release[np.argsort(last_use[release], kind="stable")]
+        needed = np.unique(np.concatenate([a_loc, b_loc]))
+        last_use = np.full(len(needed), -1, dtype=np.int64)
+        np.maximum.at(last_use, np.searchsorted(needed, a_loc), b_loc)
+        np.maximum.at(last_use, np.searchsorted(needed, b_loc), b_loc)
+        release = needed[np.argsort(last_use, kind="stable")]
+        release_at = np.sort(last_use)
         rp = 0
+        nk = 0
         sets: dict[int, np.ndarray] = {}
         held = 0
         budget = _EXACT_BUDGET
@@ -493,12 +640,14 @@ class Dedup(StreamStage):
         ptr = 0
         src = _read_spill(os.path.join(work, "spill.jsonl.zst"), parse=False) if spill else iter(records)
         for i, rec in enumerate(src):
-            if need[i] and held < budget:
-                if spill:  # parse only the lines needed
-                    rec = loads_exact(rec)
-                t = rec[self.text_field]
-                sets[i] = hasher.shingle_set(t, fold_t2s if self.fold_chinese else None)
-                held += sets[i].nbytes
+            if nk < len(needed) and needed[nk] == i:
+                nk += 1
+                if held < budget:
+                    if spill:  # parse only the lines needed
+                        rec = loads_exact(rec)
+                    t = rec[self.text_field]
+                    sets[i] = hasher.shingle_set(t, fold_t2s if self.fold_chinese else None)
+                    held += sets[i].nbytes
             while ptr < len(by_hi) and b_loc[by_hi[ptr]] == i:
                 k = by_hi[ptr]
                 sa, sb = sets.get(int(a_loc[k])), sets.get(i)
@@ -507,7 +656,7 @@ class Dedup(StreamStage):
                 else:
                     skipped += 1
                 ptr += 1
-            while rp < len(release) and last_use[release[rp]] <= i:
+            while rp < len(release) and release_at[rp] <= i:
                 done = sets.pop(int(release[rp]), None)
                 if done is not None:
                     held -= done.nbytes
@@ -552,12 +701,48 @@ def hash_batch_with(params: tuple, texts: list[str], near: bool, b: int, r: int,
 
 
 class _Pass1:
-    def __init__(self) -> None:
+    """Pass 1's per-document tables, on disk in `work` (signatures, band keys by band, and with
+    --index by document too, token presence, exact keys, lengths, ids)."""
+
+    def __init__(self, work: str, num_perm: int, bands: int, budget: int, rows_major: bool) -> None:
+        self.work = work
         self.n = 0
-        self.ids = _IdList()
-        self.exact = np.zeros((0, 2), dtype=np.uint64)
-        self.has_exact = np.zeros(0, dtype=bool)
-        self.length = np.zeros(0, dtype=np.int64)
-        self.ntok = np.zeros(0, dtype=np.int64)
-        self.bands = np.zeros((0, 0), dtype=np.uint64)
+        self.no_shingles = 0
         self.spill_bytes = 0
+        p = lambda name: os.path.join(work, name)  # noqa: E731
+        # band keys are buffered a block at a time: a quarter of the budget at most
+        block = max(256, min(1 << 14, budget // (4 * 8 * (bands + 1))))
+        self.cols = _BandColumns(p("bands.cols"), bands, block)
+        self.sigs_w = _Table(p("sigs.u32"), num_perm, np.uint32)
+        self.valid_w = _Table(p("valid.u8"), 1, np.bool_)
+        self.bands_w = _Table(p("bands.u64"), bands, np.uint64) if rows_major else None
+        self.exact_w = _Table(p("exact.u64"), 2, np.uint64)
+        self.has_exact_w = _Table(p("has_exact.u8"), 1, np.bool_)
+        self.length_w = _Table(p("length.i64"), 1, np.int64)
+        self.ids_w = _IdWriter(work)
+        self._open: list[Any] = []
+
+    def finish(self) -> None:
+        self.cols.finish()
+        self.sigs = self.sigs_w.reader()
+        self.valid = self.valid_w.reader()
+        self.bands = self.bands_w.reader() if self.bands_w is not None else None
+        self.exact = self.exact_w.reader()
+        self.has_exact = self.has_exact_w.reader()
+        self.length = self.length_w.reader()
+        self.ids = self.ids_w.reader()
+        self._open = [self.sigs, self.valid, self.bands, self.exact, self.has_exact, self.length, self.ids]
+
+    def readers(self) -> _Pass1:
+        return self
+
+    def close(self) -> None:
+        self.cols.close()
+        for t in (self.sigs_w, self.valid_w, self.bands_w, self.exact_w, self.has_exact_w, self.length_w,
+                  self.ids_w):
+            if t is not None:
+                t.close()
+        for t in self._open:
+            if t is not None:
+                t.close()
+        self._open = []
