@@ -494,6 +494,7 @@ def test_flat_dedup_stays_out_of_the_way_with_an_index(local_ray, tmp_path):
     assert ex.shuffles[0].measured and not ex.shuffles[1].measured
 
 
+@needs_ray
 def test_perplexity_percentiles_on_ray_match_local(tmp_path, local_ray):
     """filter-perplexity --percentiles is a whole-stream stage: it runs after the map phase, in
     the driver under Ray; the same buckets, cut-offs and output as the local engine."""
