@@ -595,6 +595,10 @@ SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
                   "driver_bytes_per_document: the slope of the driver's peak memory between the two runs "
                   "(own_memory: peak RssAnon + RssFile sampled every 10 ms, the target, <= 50; vmhwm: "
                   "VmHWM, which also counts the object store's shared pages mapped into the driver)."),
+    "perplexity_percentiles": ("filter-perplexity --percentiles beside --cutoffs", None,
+                               "Data: generated English and Chinese documents and a bigram ARPA model written "
+                               "by the benchmark (no labels, nothing tuned on it). No peer: the same CLI with "
+                               "--cutoffs (per record) against --percentiles (two passes, records spilled)."),
     "ray": ("--engine ray vs the local engine", None,
             "Data: synthetic documents of tests/corpus.py (no labels). Peer: corpuskit's own local engine."),
 }

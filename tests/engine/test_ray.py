@@ -492,3 +492,32 @@ def test_flat_dedup_stays_out_of_the_way_with_an_index(local_ray, tmp_path):
         ex.lend([stage])
         list(stage.run(docs))
     assert ex.shuffles[0].measured and not ex.shuffles[1].measured
+
+
+@needs_ray
+def test_perplexity_percentiles_on_ray_match_local(tmp_path, local_ray):
+    """filter-perplexity --percentiles is a whole-stream stage: it runs after the map phase, in
+    the driver under Ray; the same buckets, cut-offs and output as the local engine."""
+    from tests.quality_models import docs, need, tiny_arpa
+
+    need("kenlm")
+    arpa = tiny_arpa(tmp_path)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    good, spam = docs(40, seed=17)
+    with open(raw / "a.jsonl", "wb") as f:
+        for i, t in enumerate(good + spam + ["the cat sat\nthe cat", "中文\n中文文"]):
+            f.write(orjson.dumps({"id": f"d{i}", "text": t, "meta": {"lang": "zh" if i % 2 else "en"}}) + b"\n")
+    options = {"filter-perplexity": {"model": str(arpa), "percentiles": "30,60", "percentiles_by": "lang",
+                                     "keep_buckets": "head,middle"}}
+    outs = []
+    for name, kw in (("w1", {"workers": 1}), ("w2", {"workers": 2}), ("ray", {"engine": "ray"})):
+        st = run_pipeline(str(raw), str(tmp_path / name),
+                          PipelineConfig(stages=["cat", "filter-perplexity"], options=options,
+                                         unit_lines=20, compression="none", **kw))
+        assert st["conservation"]["ok"]
+        outs.append((_tree(tmp_path / name), _counters(st)))
+    assert outs[0] == outs[1] == outs[2]
+    by = {s["stage"]: s for s in outs[0][1][1]}
+    assert by["filter-perplexity"]["in"] == 82 and by["filter-perplexity"]["reasons"]["perplexity_bucket"] > 0
+    assert set(by["filter-perplexity"]["extra"]["cutoffs"]) == {"en", "zh"}

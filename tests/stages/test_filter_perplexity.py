@@ -4,13 +4,18 @@ itself, on a hand-written ARPA model:
 over the document's non-empty lines as sentences (+1: each sentence's </s>)."""
 from __future__ import annotations
 
+import copy
+import os
 import pickle
+import random
 
+import numpy as np
 import orjson
 import pytest
 
-from corpuskit.core.stage import Rejection
-from corpuskit.stages.filter_perplexity import FilterPerplexity
+from corpuskit.core.stage import Rejected, Rejection, StreamStage
+from corpuskit.pipeline import PipelineConfig, run_pipeline
+from corpuskit.stages.filter_perplexity import FilterPerplexity, FilterPerplexityPercentiles
 from tests.quality_models import need, tiny_arpa
 
 
@@ -114,3 +119,151 @@ def test_cli_pipe_and_usage_errors(arpa, run_cli, tmp_path):
     p = run_cli(["filter-perplexity", "--model", junk], input=lines)
     assert p.returncode == 2 and "not a KenLM model" in p.stderr.decode()
     assert p.stderr.count(b"\n") == 1
+
+
+# ---------------------------------------------------------------- --percentiles (whole stream)
+def _doc_tokens(text):
+    """The test's own tokens of a generated document: each non-empty line a sentence; an ASCII
+    line's lowercased words, a Chinese line's characters (no spaces in it)."""
+    out = []
+    for line in text.split("\n"):
+        toks = line.lower().split() if line.isascii() else [c for c in line if not c.isspace()]
+        if toks:
+            out.append(toks)
+    return out
+
+
+def _corpus(n=120, seed=7):
+    rng = random.Random(seed)
+    en, zh = ["the", "cat", "sat", "dog", "The", "CAT"], ["中", "文", "。", "狗"]
+    recs = []
+    for i in range(n):
+        lang = rng.choice(["en", "zh", None])
+        lines = []
+        for _ in range(rng.randint(1, 3)):
+            if lang == "zh" or (lang is None and rng.random() < 0.5):
+                lines.append("".join(rng.choice(zh) for _ in range(rng.randint(1, 6))))
+            else:
+                lines.append(" ".join(rng.choice(en) for _ in range(rng.randint(1, 6))))
+        rec = {"id": f"d{i}", "text": "\n".join(lines) if i % 17 else " \n "}  # some without a token
+        if lang:
+            rec["meta"] = {"lang": lang}
+        recs.append(rec)
+    return recs
+
+
+def _expected_pp(arpa, recs):
+    kenlm = need("kenlm")
+    ref = kenlm.Model(str(arpa))
+    return [_expected(ref, _doc_tokens(r["text"])) if _doc_tokens(r["text"]) else None for r in recs]
+
+
+def _bucket(pp, a, b):
+    return "head" if pp < a else ("middle" if pp < b else "tail")
+
+
+def test_percentile_buckets_are_numpys_on_kenlms_scores(arpa):
+    recs = _corpus()
+    pps = _expected_pp(arpa, recs)
+    a, b = np.percentile([p for p in pps if p is not None], [30, 60])  # numpy's default ('linear')
+    stage = FilterPerplexity.from_options(model=str(arpa), percentiles="30,60", annotate=True)
+    assert isinstance(stage, FilterPerplexityPercentiles) and isinstance(stage, StreamStage)
+    out = list(stage.run(copy.deepcopy(recs)))
+    assert [r["id"] for r in out] == [r["id"] for r in recs]  # --annotate: all, in order
+    for r, pp in zip(out, pps):
+        assert r["meta"]["perplexity"] == pp
+        assert r["meta"].get("perplexity_bucket") == (None if pp is None else _bucket(pp, a, b))
+    res = stage.result()
+    assert res["cutoffs"] == [a, b] and res["documents"] == len(recs)
+    assert res["documents_scored"] == sum(p is not None for p in pps)
+    assert sum(res["buckets"].values()) == res["documents_scored"]
+    assert res["buckets"]["head"] > 0 and res["buckets"]["tail"] > 0
+    # the computed cut-offs, given back as --cutoffs, make the same buckets (per record, streaming)
+    again = FilterPerplexity.from_options(model=str(arpa), cutoffs=res["cutoffs_option"], annotate=True)
+    assert isinstance(again, FilterPerplexity)
+    assert [again.process(r) for r in copy.deepcopy(recs)] == out
+
+
+def test_percentiles_by_lang(arpa):
+    recs = _corpus(seed=3)
+    pps = _expected_pp(arpa, recs)
+    lang = [(r.get("meta") or {}).get("lang") or "(missing)" for r in recs]
+    want = {g: np.percentile([p for p, lg in zip(pps, lang) if lg == g and p is not None], [30, 60])
+            for g in sorted(set(lang))}
+    stage = FilterPerplexity.from_options(model=str(arpa), percentiles="30,60", percentiles_by="lang",
+                                          annotate=True)
+    out = list(stage.run(copy.deepcopy(recs)))
+    for r, pp, g in zip(out, pps, lang):
+        assert r["meta"].get("perplexity_bucket") == (None if pp is None else _bucket(pp, *want[g]))
+    res = stage.result()
+    assert res["cutoffs"] == {g: [float(x) for x in c] for g, c in want.items()}
+    assert set(res["cutoffs_option"]) == {"en", "zh", "(missing)"}
+
+
+def test_percentiles_drop_conserves_and_removes_its_spill(arpa, tmp_path):
+    recs = _corpus(seed=5)
+    pps = _expected_pp(arpa, recs)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    stage = FilterPerplexity.from_options(model=str(arpa), percentiles="30,60", keep_buckets="head,middle",
+                                          tmp_dir=str(tmp))
+    it = stage.run(copy.deepcopy(recs))
+    first = next(it)  # pass 1 is over: the spill is on disk
+    spills = [p for d in tmp.iterdir() for p in d.iterdir()]
+    assert [p.name for p in spills] == ["spill.jsonl.zst"] and spills[0].stat().st_size > 0
+    out = [first, *it]
+    assert list(tmp.iterdir()) == []  # removed at the end
+    kept = [r for r in out if not isinstance(r, Rejected)]
+    rej = [r for r in out if isinstance(r, Rejected)]
+    assert len(kept) + len(rej) == len(recs)
+    assert {r.record["id"] for r in rej} | {r["id"] for r in kept} == {r["id"] for r in recs}
+    assert {r.rejection.reason for r in rej} == {"perplexity_bucket", "no_lm_text"}
+    assert sum(r.rejection.reason == "no_lm_text" for r in rej) == sum(p is None for p in pps)
+    assert all(r["meta"]["perplexity_bucket"] in ("head", "middle") for r in kept)
+    # stopped early (a consumer that fails): the spill goes too
+    it = stage.run(copy.deepcopy(recs))
+    next(it)
+    it.close()
+    assert list(tmp.iterdir()) == []
+
+
+def test_percentiles_pipe_equals_pipeline_with_1_and_2_workers(arpa, run_cli, tmp_path):
+    need("kenlm")
+    recs = _corpus(n=90, seed=11)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs[:50]))
+    (raw / "b.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs[50:]))
+    opts = ["--model", str(arpa), "--percentiles", "30,60", "--keep-buckets", "head,middle"]
+    p = run_cli(["filter-perplexity", *opts, raw / "a.jsonl", raw / "b.jsonl", "-q",
+                 "--rejected", tmp_path / "rej.jsonl", "--stats", tmp_path / "stats.json"], check=True)
+    assert p.stdout and p.stderr == b""
+    rej = (tmp_path / "rej.jsonl").read_bytes()
+    assert len(p.stdout.splitlines()) + len(rej.splitlines()) == len(recs)
+    st = orjson.loads((tmp_path / "stats.json").read_bytes())
+    st = next(s for s in st["stages"] if s["stage"] == "filter-perplexity")["extra"]
+    assert st["cutoffs"] == list(np.percentile([x for x in _expected_pp(arpa, recs) if x is not None], [30, 60]))
+    for w in (1, 2):
+        clean = tmp_path / f"clean{w}"
+        stats = run_pipeline(str(raw), str(clean), PipelineConfig(
+            stages=["cat", "filter-perplexity"], workers=w, unit_lines=13, compression="none",
+            options={"filter-perplexity": {"model": str(arpa), "percentiles": "30,60",
+                                           "keep_buckets": "head,middle"}}))
+        data = b"".join((clean / "data" / f).read_bytes() for f in sorted(os.listdir(clean / "data")))
+        assert data == p.stdout, w
+        assert (clean / "rejected" / "filter-perplexity.jsonl").read_bytes() == rej
+        assert stats["conservation"]["ok"]
+        fp = next(s for s in stats["stages"] if s["stage"] == "filter-perplexity")
+        assert fp["extra"]["cutoffs"] == st["cutoffs"]
+
+
+def test_percentiles_usage_errors(arpa, run_cli):
+    lines = b'{"id": "a", "text": "the cat"}\n'
+    for args, msg in [(["--cutoffs", "5,9", "--percentiles", "30,60"], "give one or the other"),
+                      (["--percentiles", "30"], "--percentiles takes two numbers"),
+                      (["--percentiles", "60,30"], "0 <= P1 <= P2 <= 100"),
+                      (["--percentiles", "30,160"], "0 <= P1 <= P2 <= 100"),
+                      (["--percentiles-by", "lang"], "--percentiles-by needs --percentiles")]:
+        p = run_cli(["filter-perplexity", "--model", arpa, *args], input=lines)
+        assert p.returncode == 2 and msg in p.stderr.decode(), (args, p.stderr)
+        assert p.stderr.count(b"\n") == 1 and p.stderr.startswith(b"corpuskit filter-perplexity: error:")

@@ -16,7 +16,7 @@ import numpy as np
 import orjson
 
 from corpuskit.core.errors import BadInput, UsageError
-from corpuskit.io.jsonl import loads_exact
+from corpuskit.io.spill import read_spill as _read_spill  # noqa: F401 - dedup's name for it
 
 INDEX_VERSION = 1
 _IO_BUF = 1 << 20
@@ -441,23 +441,6 @@ class _Index:
         for t in (self.sigs, self.bands, self.exact, self.has_exact, self.ids):
             if t is not None:
                 t.close()
-
-
-def _read_spill(path: str, parse: bool = True) -> Iterator[Any]:
-    import io
-
-    import zstandard
-
-    with open(path, "rb") as raw:
-        reader = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw), 1 << 20)
-        loads = loads_exact
-        if not parse:
-            yield from reader
-            return
-        for line in reader:
-            rec = loads(line)
-            line = None  # not held beside its record while the record is used
-            yield rec
 
 
 def _rmtree(path: str) -> None:
