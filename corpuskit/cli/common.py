@@ -2,16 +2,18 @@
 the progress line. rich is imported only here and only when something is drawn."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import typer
 
+from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.stage import Table
 
 
@@ -40,6 +42,23 @@ def disk_error(e: BaseException) -> str | None:
         hint = " (free some space, or write elsewhere)" if e.errno in (errno.ENOSPC, errno.EDQUOT) else ""
         return f"{where}{e.strerror or e}{hint}"
     return None
+
+
+@contextlib.contextmanager
+def command_errors(command: str) -> Iterator[None]:
+    """A command's expected failures as one line and an exit code: bad usage 2, corpuskit's own
+    errors their code, a disk error 1. Anything else is a bug and keeps its traceback."""
+    try:
+        yield
+    except UsageError as e:
+        raise fail(command, str(e), 2) from None
+    except CorpusKitError as e:
+        raise fail(command, str(e), e.exit_code) from None
+    except OSError as e:
+        msg = disk_error(e)
+        if msg is None:
+            raise
+        raise fail(command, msg, 1) from None
 
 
 def quiet_broken_pipe() -> NoReturn:

@@ -10,8 +10,16 @@ from typing import Any, Optional, Union
 
 import typer
 
-from corpuskit.cli.common import StageProgress, disk_error, fail, guarded, render_summary, render_tables, warn
-from corpuskit.core.errors import CorpusKitError, UsageError
+from corpuskit.cli.common import (
+    StageProgress,
+    command_errors,
+    fail,
+    guarded,
+    render_summary,
+    render_tables,
+    warn,
+)
+from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import SourceStage, Stage
 from corpuskit.pipeline.stream import run_stream
 from corpuskit.registry import get_stage_class
@@ -181,22 +189,13 @@ def register_command(app: typer.Typer, name: str, cls: type[Stage], command: Any
 
 def run_stage_command(name: str, cls: type[Stage], stage_kw: dict, kw: dict) -> None:
     quiet = kw["cli_quiet"]
-    try:
+    with command_errors(name):
         stage = cls.from_options(**stage_kw)
         stats = run_stream([stage], list(kw["inputs"] or []), kw["cli_output"], kw["cli_rejected"],
                            kw["cli_bad_records"], kw["cli_stats"], command=name,
                            warn=None if quiet else (lambda m: warn(name, m)),
                            progress=None if quiet else (lambda rs, src: StageProgress(name, True, rs, src)),
                            limit=kw["cli_limit"] or 0)
-    except UsageError as e:
-        raise fail(name, str(e), 2) from None
-    except CorpusKitError as e:
-        raise fail(name, str(e), e.exit_code) from None
-    except OSError as e:
-        msg = disk_error(e)
-        if msg is None:
-            raise
-        raise fail(name, msg, 1) from None
     verbose = kw["cli_verbose"]
     render_tables(stage.tables() if hasattr(stage, "tables") else [], quiet, verbose)
     render_summary(name, stats, quiet, verbose)

@@ -7,9 +7,9 @@ from typing import Any, Optional
 import orjson
 import typer
 
-from corpuskit.cli.common import disk_error, fail, guarded, render_tables
+from corpuskit.cli.common import command_errors, guarded, render_tables
 from corpuskit.cli.stages import convert_cli_value, register_command, stage_cli_params
-from corpuskit.core.errors import CorpusKitError, UsageError
+from corpuskit.core.errors import UsageError
 from corpuskit.registry import get_stage_class
 
 _COMMON = [
@@ -33,7 +33,7 @@ def add_model_stage_command(app: typer.Typer, name: str) -> None:
 
 def _run(name: str, cls: Any, params: list, kw: dict) -> None:
     quiet = kw["cli_quiet"]
-    try:
+    with command_errors(name):
         stage_kw = {p[0]: convert_cli_value(cls, p[0], kw[p[0]]) for p in params}
         if not kw["cli_output"]:
             raise UsageError("give the model's path with -o MODEL.bin")
@@ -42,13 +42,4 @@ def _run(name: str, cls: Any, params: list, kw: dict) -> None:
         if kw["cli_stats"]:
             with open(kw["cli_stats"], "wb") as f:
                 f.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
-    except UsageError as e:
-        raise fail(name, str(e), 2) from None
-    except CorpusKitError as e:
-        raise fail(name, str(e), e.exit_code) from None
-    except OSError as e:
-        msg = disk_error(e)
-        if msg is None:
-            raise
-        raise fail(name, msg, 1) from None
     render_tables(stage.tables(), quiet, verbose=True)

@@ -36,7 +36,7 @@ import orjson
 
 from corpuskit.core.errors import BadInput
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
-from corpuskit.core.stage import Rejected, Rejection, set_meta
+from corpuskit.core.stage import Rejected, set_meta
 from corpuskit.core.zhscript import fold_t2s
 from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.stages.dedup import minhash as mh
@@ -216,16 +216,7 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
                 set_meta(rec, "dedup", {"cluster": own, "cluster_size": csize})
                 yield rec
                 continue
-            sv = float(sim[k])
-            if same[k]:
-                reason = "exact_duplicate"
-                detail = f"kept {sid}" + ("" if stage.key == "text" else f" (same {stage.key})")
-            else:
-                reason = "near_duplicate"
-                detail = f"kept {sid}, estimated similarity {sv:.2f}"
-            stage._stats[reason] += 1
-            set_meta(rec, "dedup", {"cluster": sid, "cluster_size": csize, "similarity": round(sv, 4)})
-            yield Rejected(rec, Rejection(reason, detail))
+            yield stage._removed(rec, sid, csize, bool(same[k]), float(sim[k]))
         stage._stats["kept"] = kept
         stage._stats["top_clusters"] = [e for e in top.values() if e["removed"]]
         stage._stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)

@@ -422,16 +422,7 @@ class Dedup(StreamStage):
                 yield rec
                 continue
             n_removed += 1
-            sim = float(r_sim[ri])
-            if same_key[ri]:
-                reason = "exact_duplicate"
-                detail = f"kept {sid}" + ("" if self.key == "text" else f" (same {self.key})")
-            else:
-                reason = "near_duplicate"
-                detail = f"kept {sid}, estimated similarity {sim:.2f}"
-            self._stats[reason] += 1
-            set_meta(rec, "dedup", {"cluster": sid, "cluster_size": csize, "similarity": round(sim, 4)})
-            yield Rejected(rec, Rejection(reason, detail))
+            yield self._removed(rec, sid, csize, bool(same_key[ri]), float(r_sim[ri]))
         self._stats["kept"] = n - n_removed
         self._stats["top_clusters"] = [e for e in top.values() if e["removed"]]
         if self.index:
@@ -596,6 +587,18 @@ class Dedup(StreamStage):
         p1.finish()
 
     # ------------------------------------------------------------ verification
+    def _removed(self, rec: dict, sid: str, csize: int, same: bool, sim: float) -> Rejected:
+        """A removed document: its reason and detail, counted, with meta.dedup (both engines)."""
+        if same:
+            reason = "exact_duplicate"
+            detail = f"kept {sid}" + ("" if self.key == "text" else f" (same {self.key})")
+        else:
+            reason = "near_duplicate"
+            detail = f"kept {sid}, estimated similarity {sim:.2f}"
+        self._stats[reason] += 1
+        set_meta(rec, "dedup", {"cluster": sid, "cluster_size": csize, "similarity": round(sim, 4)})
+        return Rejected(rec, Rejection(reason, detail))
+
     def _verify(self, lo: np.ndarray, hi: np.ndarray, sig_rows: Any, hasher: Any, records: Any,
                 work: str, n0: int, spill: bool, est: np.ndarray | None = None) -> np.ndarray:
         if est is not None:  # estimated elsewhere (the Ray shuffle): the same numbers
