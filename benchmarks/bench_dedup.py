@@ -220,15 +220,18 @@ def _pair_recall(truth: dict, same_cluster) -> dict:
     return buckets
 
 
-def datasketch_dedup(recs: list[dict], truth: dict, best: bool) -> dict:
-    """datasketch MinHash (128 permutations, its SHA-1 hash) + MinHashLSH on the same shingles as
-    corpuskit; defaults: MinHashLSH(threshold=0.8), every candidate a duplicate; best (our
-    settings): params=(21, 6) as ours, a candidate kept when MinHash.jaccard >= 0.8. Pairs are
-    joined into components, keep first, as ours. Shingling is not timed (it is our tokenizer)."""
+def datasketch_shingles(text: str) -> list[bytes]:
+    """corpuskit's 5-token shingles as the bytes datasketch hashes."""
+    return [" ".join(g).encode() for g in ngrams(shingle_tokens(text), 5)]
+
+
+def datasketch_pairs(shingles: list[list[bytes]], best: bool):
+    """datasketch's duplicate pairs (lo < hi) over the documents' shingles: MinHash(num_perm=128)
+    per document, MinHashLSH insert and query; defaults: threshold=0.8, every candidate a pair;
+    best (our settings): params=(21, 6), a candidate kept when MinHash.jaccard >= 0.8.
+    Returns (lo, hi, the MinHashLSH)."""
     from datasketch import MinHash, MinHashLSH
 
-    shingles = [[" ".join(g).encode() for g in ngrams(shingle_tokens(r["text"]), 5)] for r in recs]
-    t = time.perf_counter()
     mhs = []
     for sh in shingles:
         m = MinHash(num_perm=128)
@@ -243,7 +246,17 @@ def datasketch_dedup(recs: list[dict], truth: dict, best: bool) -> dict:
             if k > i and (not best or m.jaccard(mhs[k]) >= 0.8):
                 lo.append(i)
                 hi.append(k)
-    lo_a, hi_a = np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64)
+    return np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64), lsh
+
+
+def datasketch_dedup(recs: list[dict], truth: dict, best: bool) -> dict:
+    """datasketch MinHash (128 permutations, its SHA-1 hash) + MinHashLSH on the same shingles as
+    corpuskit; defaults: MinHashLSH(threshold=0.8), every candidate a duplicate; best (our
+    settings): params=(21, 6) as ours, a candidate kept when MinHash.jaccard >= 0.8. Pairs are
+    joined into components, keep first, as ours. Shingling is not timed (it is our tokenizer)."""
+    shingles = [datasketch_shingles(r["text"]) for r in recs]
+    t = time.perf_counter()
+    lo_a, hi_a, lsh = datasketch_pairs(shingles, best)
     pred = reference_removed(len(recs), lo_a, hi_a)
     secs = time.perf_counter() - t
     comp = reference_components(len(recs), lo_a, hi_a)  # clusters, for pair recall

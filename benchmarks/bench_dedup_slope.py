@@ -28,15 +28,12 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_dedup import quality_corpora, reference_removed  # noqa: E402
+from benchmarks.bench_dedup import datasketch_pairs, datasketch_shingles, quality_corpora, reference_removed  # noqa: E402
 from benchmarks.common import require_packages, save  # noqa: E402
 from corpuskit.core.chain import run_stages  # noqa: E402
-from corpuskit.core.text import ngrams, shingle_tokens  # noqa: E402
 from corpuskit.stages.dedup.stage import Dedup  # noqa: E402
 
 TARGET = 10.0
@@ -48,23 +45,8 @@ def run_corpuskit(recs: list[dict]) -> int:
 
 
 def run_datasketch(recs: list[dict], best: bool) -> int:
-    from datasketch import MinHash, MinHashLSH
-
-    mhs = []
-    for r in recs:
-        m = MinHash(num_perm=128)
-        m.update_batch([" ".join(g).encode() for g in ngrams(shingle_tokens(r["text"]), 5)])
-        mhs.append(m)
-    lsh = MinHashLSH(num_perm=128, params=(21, 6)) if best else MinHashLSH(threshold=0.8, num_perm=128)
-    for i, m in enumerate(mhs):
-        lsh.insert(i, m)
-    lo, hi = [], []
-    for i, m in enumerate(mhs):
-        for k in lsh.query(m):
-            if k > i and (not best or m.jaccard(mhs[k]) >= 0.8):
-                lo.append(i)
-                hi.append(k)
-    return int(reference_removed(len(recs), np.array(lo, dtype=np.int64), np.array(hi, dtype=np.int64)).sum())
+    lo, hi, _ = datasketch_pairs([datasketch_shingles(r["text"]) for r in recs], best)
+    return int(reference_removed(len(recs), lo, hi).sum())
 
 
 TOOLS = {
