@@ -20,11 +20,13 @@ model's probability of the positive label is then a quality score (`corpuskit fi
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +40,7 @@ from corpuskit.core.modeltext import CJK_MODES, classifier_line
 from corpuskit.core.stage import Stage, Table, opt
 from corpuskit.io.jsonl import RecordReader, expand_inputs
 from corpuskit.io.paths import require
+from corpuskit.io.writer import create_temp, write_target
 
 
 def heldout_hash(doc_id: str) -> float:
@@ -201,6 +204,7 @@ class TrainQuality(Stage):
         random.Random(self.seed).shuffle(train_lines)
         out = Path(output)
         out.parent.mkdir(parents=True, exist_ok=True)
+        target, through = write_target(output)  # before training: a bad path fails at once
         with tempfile.TemporaryDirectory(prefix="corpuskit-train-") as tmp:
             train_file = os.path.join(tmp, "train.txt")
             with open(train_file, "w", encoding="utf-8") as f:
@@ -215,7 +219,7 @@ class TrainQuality(Stage):
             # the same process differs, or fails with "Encountered NaN"); a new process's is zero
             _fit_in_child(train_file, params, tmp_model, out.suffix == ".ftz")
             model = ft.load_model(tmp_model)
-            os.replace(tmp_model, out) if _same_fs(tmp, out.parent) else _copy(tmp_model, out)
+            _install(tmp_model, target, through)
         pos_label = "__label__" + self.label
         scores, ys = [], []
         for y, line in held:
@@ -288,19 +292,23 @@ def _r(v: float | None) -> float | None:
     return None if v is None or math.isnan(v) else round(v, 6)
 
 
-def _same_fs(a: str, b: Path) -> bool:
+def _install(src: str, target: str, through: bool) -> None:
+    """The trained model at `target` (from `io.writer.write_target`), as every output is
+    written: through a FIFO or device, else renamed atomically onto the real file from a temp
+    file beside it (a symlink's target is replaced, the link stays; mode 0666 less the umask)."""
+    if through:
+        with open(src, "rb") as f, open(target, "wb") as g:
+            shutil.copyfileobj(f, g)
+        return
+    fd, tmp = create_temp(Path(target))
     try:
-        return os.stat(a).st_dev == os.stat(b).st_dev
-    except OSError:
-        return False
-
-
-def _copy(src: str, dst: Path) -> None:
-    import shutil
-
-    tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
+        with os.fdopen(fd, "wb") as g, open(src, "rb") as f:
+            shutil.copyfileobj(f, g)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _import_fasttext_trainer() -> Any:

@@ -125,3 +125,18 @@ def test_usage_errors(sets, run_cli, tmp_path):
                  tmp_path / "x.bin"])
     assert p.returncode != 0 and b"nope.jsonl" in p.stderr and p.stderr.count(b"\n") == 1
     assert not (tmp_path / "x.bin").exists()
+
+
+def test_model_output_through_a_symlink_replaces_its_target_and_keeps_the_link(sets, tmp_path):
+    need("fasttext")
+    good, spam = sets
+    real = tmp_path / "models" / "real.bin"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "model.bin"
+    link.symlink_to(real)
+    TrainQuality(positive=[str(good)], negative=[str(spam)], dim=16, bucket=20000,
+                 min_count=1).train(str(link))
+    assert link.is_symlink() and link.resolve() == real
+    assert real.read_bytes() != b"old" and FilterModel(model=str(link)).score("免费领取！点击进入！澳门赌场") < 0.5
+    assert not [p for p in real.parent.iterdir() if p.name.endswith(".tmp")]
