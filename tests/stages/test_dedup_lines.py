@@ -142,3 +142,42 @@ def test_code_in_a_sample_of_its_own_is_kept_a_repeated_script_goes():
     for r in kept[1:]:
         assert "import numpy as np\n" in r["text"] and "plt.show()" in r["text"]
         assert "_gaq" not in r["text"]
+
+
+def test_deeper_indented_lines_of_a_sample_are_kept_flat_indented_prose_is_not_spared():
+    tables = ["orders", "invoices", "shipments"]
+    recs = [{"id": f"d{i}", "text": f"{EN_BODY[i]}\n\nSELECT\n   status,\n   total\nFROM\n   {tables[i]}\n\n"
+                                    f"GET /index.html HTTP/1.1\n    Accept: text/html\n    Host: {tables[i]}.example\n\n"
+                                    "Subscribe to our newsletter"}
+            for i in range(3)]
+    kept, _, st = run(recs)
+    for i, r in enumerate(kept):
+        # "   status," "   total" "SELECT" ... repeat in every document; the deeper-indented
+        # ones are the sample's, beside its own "   orders" line
+        assert "   status,\n   total\n" in r["text"] and "    Accept: text/html\n" in r["text"]
+        assert ("Subscribe to our newsletter" in r["text"]) == (i == 0)
+    assert st.extra["lines_spared"] >= 6
+    # the same boilerplate, in text whose every line is indented alike, is still removed
+    flat = [{"id": f"f{i}", "text": f"    {EN_BODY[i]}\n    Subscribe to our newsletter\n    {ZH_BODY[i]}"}
+            for i in range(3)]
+    kept, _, _ = run(flat)
+    assert ["Subscribe" in r["text"] for r in kept] == [True, False, False]
+    # ideographic-space paragraph indentation is not a sample either
+    zh = [{"id": f"z{i}", "text": f"\u3000\u3000{ZH_BODY[i]}\n\u3000\u3000{FOOT}\n\u3000\u3000{TOPICS[i]}很有名。"}
+          for i in range(3)]
+    kept, _, _ = run(zh)
+    assert [FOOT in r["text"] for r in kept] == [True, False, False]
+
+
+def test_quoted_speech_between_a_storys_own_lines_is_kept_a_quoted_slogan_in_a_template_goes():
+    stories = [("Mara looked at the map for a long time before she spoke.", "They set off at dawn."),
+               ("The captain asked whether the crew had eaten.", "Nobody argued after that."),
+               ("张伟问她明天是否还来。", "第二天她果然早早到了。")]
+    recs = [{"id": f"s{i}", "text": f"{a}\n\n“Yes.”\n\n「好的。」\n\n{b}\n\n"
+                                    "Site map\n“News you can trust”\nContact us"}
+            for i, (a, b) in enumerate(stories)]
+    kept, _, _ = run(recs)
+    for i, r in enumerate(kept):
+        assert "“Yes.”" in r["text"] and "「好的。」" in r["text"]
+        # the slogan sits between template lines: boilerplate
+        assert ("News you can trust" in r["text"]) == (i == 0)
