@@ -39,7 +39,7 @@ lint: $(STAMP) ## ruff over the package, the tests and the benchmarks
 # missing exits non-zero and stops `make bench`. Needs the [bench] and [ray] extras (trafilatura,
 # resiliparse, datatrove, ...), the labelled evaluation pages ($CORPUSKIT_EVAL_DIR), man pages
 # (apt-get install manpages manpages-zh), the Chinese news folder of bench_zh_rules.py ($CORPUSKIT_ZH_NEWS,
-# default ../data/zh_news; `python benchmarks/zh_news_data.py` builds it) and, for bench_pipeline.py, PyPI access on first use (it
+# default ../data/zh_news; `python benchmarks/zh_news_data.py` builds it, fetching gne's sdist with pip) and, for bench_pipeline.py, PyPI access on first use (it
 # builds .venv-datatrove; bench_html2text_heldout.py fetches its pages with pip and npm).
 # Long: bench_pipeline_scale.py generates and runs 50k + 200k documents
 # (~1.2 GB under bench_out/, ~10 min on 2 cores).

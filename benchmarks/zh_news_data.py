@@ -20,15 +20,34 @@ What it holds (text nobody on this project wrote):
   It cannot be rebuilt offline: this script keeps an existing copy and otherwise says where to fetch
   it (the files are small; fetch those paths at that commit).
 
-The development / held-out split is not stored: bench_zh_rules.py splits by a hash of the id.
+* web_gne/: HELD-OUT Chinese web news pages (HTML, for the "after extraction" path), the article
+  pages that GeneralNewsExtractor (`gne` 0.4.3, PyPI sdist, fetched with
+  `pip download --no-deps --no-binary :all: gne==0.4.3` into downloads/ and sha256-checked) ships as
+  its test fixtures: `gne-0.4.3/tests/<site>/<name>.html`, about 60 pages from about 35 sites
+  (163, Sina, The Paper, Toutiao, ifeng, Guancha, Xinhua, People, WeChat, ...). Its list pages
+  (`test_list_page/`) are not taken. Which pages count as articles is decided by this rule, fixed
+  before any corpuskit stage ran on them: GNE's own extractor (imported from the unpacked sdist)
+  returns a body of at least 200 characters of which at least half are Han characters; a page
+  whose body GNE finds shorter (an empty shell filled by JavaScript, a video page) is left out, and
+  so is a page whose GNE body repeats another kept page's (the same article saved twice) or whose
+  HTML is one of the development pages (zh_cwced_dev). manifest.jsonl lists every kept page with
+  its site, path and GNE's body length; dropped.txt says why each other page was left out. These
+  pages are held-out as a whole: only bench_zh_rules.py's report reads them, nothing is tuned on
+  them.
+
+The development / held-out split of the other sets is not stored: bench_zh_rules.py splits by a
+hash of the id.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import re
+import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -79,6 +98,98 @@ def peoples_daily_articles() -> list[dict]:
     return out
 
 
+GNE = {"name": "gne", "version": "0.4.3", "file": "gne-0.4.3.tar.gz",
+       "sha256": "26ed77fc2b96d5e9dd28b288ebfdeaf6bf7f034a92b8f75067c64eefffd0b4a9"}
+GNE_MIN_BODY, GNE_MIN_HAN = 200, 0.5
+_HAN = re.compile("[\u4e00-\u9fff]")
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_-]+)", re.I)
+
+
+def _decode(raw: bytes) -> str:
+    """The page as text for GNE (the rule's own decoding, shared with nothing it judges): UTF-8 when
+    it decodes, else the charset its <meta> names, else GB18030."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    m = _META_CHARSET.search(raw[:4096])
+    for enc in ([m.group(1).decode()] if m else []) + ["gb18030"]:
+        try:
+            return raw.decode(enc, errors="replace")
+        except LookupError:
+            continue
+    return raw.decode("utf-8", errors="replace")
+
+
+def _fetch_gne(dl: Path) -> Path:
+    dl.mkdir(parents=True, exist_ok=True)
+    tgz = dl / GNE["file"]
+    if not tgz.exists():
+        try:
+            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                            f"{GNE['name']}=={GNE['version']}", "-d", str(dl)], check=True)
+        except subprocess.CalledProcessError:
+            sys.exit(f"zh_news_data: could not fetch {GNE['file']} from PyPI; put it in {dl}")
+    if hashlib.sha256(tgz.read_bytes()).hexdigest() != GNE["sha256"]:
+        sys.exit(f"zh_news_data: {tgz} does not have the expected sha256 {GNE['sha256']}")
+    return tgz
+
+
+def _dev_page_hashes() -> set[str]:
+    out: set[str] = set()
+    for root in (HERE.parent.parent / "shared" / "eval" / "html" / "zh_cwced_dev",
+                 HERE.parent.parent.parent / "shared" / "eval" / "html" / "zh_cwced_dev"):
+        for p in sorted((root / "html").glob("*")) if (root / "html").is_dir() else []:
+            out.add(hashlib.sha256(p.read_bytes()).hexdigest())
+    return out
+
+
+def gne_pages(out: Path) -> tuple[int, int]:
+    """Build out/web_gne/ (see the module docstring); returns (kept, dropped)."""
+    tgz = _fetch_gne(out / "downloads")
+    src = out / "downloads" / f"gne-{GNE['version']}"
+    if not (src / "gne" / "__init__.py").exists():
+        with tarfile.open(tgz, "r:gz") as t:
+            t.extractall(out / "downloads", filter="data")
+    sys.path.insert(0, str(src))
+    from gne import GeneralNewsExtractor  # the fixture project's own extractor, unpacked above
+
+    dev = _dev_page_hashes()
+    dest = out / "web_gne"
+    (dest / "html").mkdir(parents=True, exist_ok=True)
+    kept, dropped, bodies = [], [], set()
+    for path in sorted((src / "tests").glob("*/*.html")):
+        rel = path.relative_to(src).as_posix()
+        raw = path.read_bytes()
+        if hashlib.sha256(raw).hexdigest() in dev:
+            dropped.append(f"{rel}: also a development page")
+            continue
+        try:
+            body = GeneralNewsExtractor().extract(_decode(raw))["content"].strip()
+        except Exception as e:  # noqa: BLE001 - any failure of GNE means it found no article
+            dropped.append(f"{rel}: GNE found no body ({type(e).__name__})")
+            continue
+        han = len(_HAN.findall(body))
+        if len(body) < GNE_MIN_BODY or han < GNE_MIN_HAN * len(body):
+            dropped.append(f"{rel}: GNE body {len(body)} characters, {han} Han")
+            continue
+        key = re.sub(r"\s+", "", body)
+        if key in bodies:
+            dropped.append(f"{rel}: same GNE body as a page kept before it")
+            continue
+        bodies.add(key)
+        site, name = path.parent.name, path.stem
+        pid = f"gne:{site}/{name}"
+        (dest / "html" / f"{site}_{name}.html").write_bytes(raw)
+        kept.append({"id": pid, "site": site, "html": f"html/{site}_{name}.html", "gne_body_chars": len(body),
+                     "source": {"package": f"gne=={GNE['version']}", "path": rel}})
+    with open(dest / "manifest.jsonl", "w", encoding="utf-8") as f:
+        for r in kept:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    (dest / "dropped.txt").write_text("".join(f"{x}\n" for x in dropped), encoding="utf-8")
+    return len(kept), len(dropped)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
@@ -89,6 +200,8 @@ def main() -> None:
         for r in arts:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     print(f"wrote {len(arts)} People's Daily articles to {args.out / 'peoples_daily.jsonl'}")
+    k, d = gne_pages(args.out)
+    print(f"wrote {k} GNE test pages to {args.out / 'web_gne'} ({d} left out: {args.out / 'web_gne' / 'dropped.txt'})")
     if not (args.out / "web_repo.jsonl").exists():
         print("web_repo.jsonl is missing: fetch the files it lists from Patrick233/Cluster-Chinese-news-Article "
               "at commit d1badb63249cccb481287bd4abd6d25c7d5f04a2 (see this script's docstring)", file=sys.stderr)

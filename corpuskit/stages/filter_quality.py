@@ -333,8 +333,10 @@ class FilterQuality(RecordStage):
         "top_ngram": "characters covered by the most frequent n-gram above its --top-ngram-fracs limit (Gopher)",
         "dup_ngram": "characters in repeated n-grams above its --dup-ngram-fracs limit (Gopher)",
         "line_punct_ratio": "share of lines ending in terminal punctuation below --min-line-punct-ratio (FineWeb: 0.12)",
-        "short_line_ratio": "share of short lines above --max-short-line-ratio (FineWeb: 0.67)",
-        "char_dup_ratio": "characters in repeated lines above --max-char-dup-ratio of all (FineWeb: 0.01)",
+        "short_line_ratio": "share of short lines above --max-short-line-ratio (FineWeb: 0.67; off in mostly-CJK "
+                            "text, as in FineWeb-2)",
+        "char_dup_ratio": "characters in repeated lines above --max-char-dup-ratio of all (FineWeb: 0.01), "
+                          "--max-char-dup-ratio-cjk in mostly-CJK text (FineWeb-2: 0.1)",
         "list_ratio": "newlines per word above --max-list-ratio (FineWeb: 0.3)",
     }
 
@@ -383,8 +385,14 @@ class FilterQuality(RecordStage):
     short_line_chars: int = opt(30, "A line this long or shorter is short. FineWeb: 30.")
     short_line_chars_cjk: int = opt(10, "The same for a line that is mostly CJK (30 Latin characters carry "
                                         "about what 10 Chinese ones do).")
+    max_short_line_ratio_cjk: float = opt(0.0, "The same for mostly-CJK text; 0 = off, as in FineWeb-2, which "
+                                               "turned the rule off for every language it tuned, Mandarin "
+                                               "included (a block of short fields or names above long "
+                                               "paragraphs is not a menu).")
     max_char_dup_ratio: float = opt(0.01, "Maximum characters in repeated lines over all characters. "
                                           "FineWeb: 0.01.")
+    max_char_dup_ratio_cjk: float = opt(0.1, "The same for mostly-CJK text. FineWeb-2: 0.1 (raised from "
+                                             "FineWeb's 0.01 for every language it tuned, Mandarin included).")
     max_list_ratio: float = opt(0.3, "Maximum newlines per word. FineWeb: 0.3.")
     cjk_ngram_scale: float = opt(1.7, "In mostly-CJK text the repetition n-grams are character n-grams of "
                                       "round(N x this) characters, so that they span about N words "
@@ -403,7 +411,8 @@ class FilterQuality(RecordStage):
         for f in ("max_bullet_lines", "max_ellipsis_lines", "min_alpha_words", "max_dup_line_frac",
                   "max_pinyin_notes", "max_keyword_frac",
                   "max_dup_para_frac", "max_dup_line_char_frac", "max_dup_para_char_frac",
-                  "min_line_punct_ratio", "max_short_line_ratio", "max_char_dup_ratio"):
+                  "min_line_punct_ratio", "max_short_line_ratio", "max_char_dup_ratio",
+                  "max_short_line_ratio_cjk", "max_char_dup_ratio_cjk"):
             if not 0.0 <= getattr(self, f) <= 1.0:
                 raise ValueError(f"--{f.replace('_', '-')} must be between 0 and 1")
         if self.cjk_ngram_scale < 1:
@@ -582,15 +591,19 @@ class FilterQuality(RecordStage):
             m["line_punct_ratio"] = _r(lp)
             if self.min_line_punct_ratio and lp < self.min_line_punct_ratio:
                 return Rejection("line_punct_ratio", f"{lp:.2f} < {self.min_line_punct_ratio}")
+            # FineWeb-2 (huggingface/fineweb-2, fineweb-2-pipeline.py) runs these two rules on every
+            # language it tuned with the short-line rule off and a tenfold duplicate-character limit
             sl = sum(1 for s in lines if self._is_short(s)) / len(lines)
             m["short_line_ratio"] = _r(sl)
-            if self.max_short_line_ratio and sl > self.max_short_line_ratio:
-                return Rejection("short_line_ratio", f"{sl:.2f} > {self.max_short_line_ratio}")
+            sl_max = self.max_short_line_ratio_cjk if cjk else self.max_short_line_ratio
+            if sl_max and sl > sl_max:
+                return Rejection("short_line_ratio", f"{sl:.2f} > {sl_max}")
             body = len(text) - text.count("\n")
             cd = line_dup_chars / body if body else 0.0
             m["char_dup_ratio"] = _r(cd)
-            if self.max_char_dup_ratio and cd > self.max_char_dup_ratio:
-                return Rejection("char_dup_ratio", f"{cd:.3f} > {self.max_char_dup_ratio}")
+            cd_max = self.max_char_dup_ratio_cjk if cjk else self.max_char_dup_ratio
+            if cd_max and cd > cd_max:
+                return Rejection("char_dup_ratio", f"{cd:.3f} > {cd_max}")
         lr = text.count("\n") / n
         m["list_ratio"] = _r(lr)
         if self.max_list_ratio and lr > self.max_list_ratio:

@@ -305,7 +305,35 @@ def test_short_line_ratio_english_and_chinese():
     en = "\n".join(" ".join(EN_DOCS[2].split()[i:i + 3]) + "." for i in range(0, 150, 3)) + "\n" + EN_BASE
     assert reason(en) == "short_line_ratio"
     zh = "\n".join(ZH_DOCS[4].replace("\n", "")[i:i + 8] + "。" for i in range(0, 160, 8)) + "\n" + ZH_BASE
-    assert reason(zh) == "short_line_ratio"
+    # off by default in mostly-CJK text (FineWeb-2), on when given a limit
+    assert reason(zh) is None
+    assert reason(zh, max_short_line_ratio_cjk=0.67) == "short_line_ratio"
+
+
+def test_a_block_of_short_fields_above_chinese_paragraphs_is_kept():
+    """A record card (title, author, publisher, ... one short field a line) above the review it
+    heads: most lines are short, most of the text is in long paragraphs. FineWeb's short-line
+    rule rejects it; FineWeb-2 turned that rule off for every language it tuned, and so does
+    filter-quality for mostly-CJK text."""
+    card = ["【书名】山河岁月", "【作者】林远舟", "【出版】江南文艺出版社", "【页数】412页", "【定价】58元",
+            "【装帧】平装", "【开本】32开", "【分类】长篇小说", "【印次】第一版", "【语种】中文", "主要人物：",
+            "林家大哥", "二妹秀英", "老船工周伯", "镇长赵德", "教书先生", "小儿子阿满", "码头工人们"]
+    review = ["这部小说以一座江边小镇为舞台，讲述了林家三代人从上世纪三十年代到八十年代的命运沉浮。作者用朴素的"
+              "笔调写战乱、饥荒和重建，也写日常的柴米油盐，人物的选择常常出于生计，而不是口号。",
+              "全书分为上下两部。上部写林家大哥在码头上讨生活，如何在动荡年代护住一家老小；下部写二妹秀英回乡"
+              "办学，和镇上的老人们一起重修被洪水冲毁的学堂。两部之间隔了二十年，却有许多细节前后呼应。",
+              "书中最动人的是那些沉默的人。老船工周伯一辈子只说过几句重话，却在大水那一夜把全镇的孩子一船一船"
+              "送到对岸。作者没有把他写成英雄，只写他第二天照旧去补网。",
+              "有读者认为小说后半部节奏偏慢，几条支线收得仓促。但就整体而言，这是一部扎实的作品，值得耐心读完。"
+              "对于想了解那个年代普通人生活的读者，它比许多史料更有温度。"]
+    text = "\n".join(card + review)
+    r = run(text)
+    assert not isinstance(r, Rejection), r
+    assert r["meta"]["quality"]["short_line_ratio"] > 0.67  # what FineWeb's limit would reject
+    assert reason(text, max_short_line_ratio_cjk=0.67) == "short_line_ratio"
+    # English keeps FineWeb's rule: the same shape (a card of short fields above prose) is rejected
+    en_card = [f"Field {i}: value" for i in range(18)]
+    assert reason("\n".join(en_card + [EN_BASE]), max_dup_line_frac=0) == "short_line_ratio"
 
 
 def test_short_chinese_lines_of_ordinary_length_are_not_short():
@@ -321,6 +349,20 @@ def test_char_dup_ratio():
     lines = EN_DOCS[0].split("\n")
     text = "\n".join(lines + ["Photo: city library."] * 2)
     assert reason(text, max_dup_line_frac=0) == "char_dup_ratio"
+
+
+def test_char_dup_ratio_in_chinese_takes_fineweb2s_limit():
+    """An article that repeats its pull-quote once: 1-10% of its characters in repeated lines is
+    kept in mostly-CJK text (FineWeb-2's 0.1), rejected past 10% or with FineWeb's 0.01."""
+    quote = "“我们等这座桥等了整整三十年。”"
+    text = "\n".join([ZH_DOCS[0], quote, ZH_DOCS[2], quote])
+    r = run(text)
+    assert not isinstance(r, Rejection), r
+    assert 0.01 < r["meta"]["quality"]["char_dup_ratio"] < 0.1
+    assert reason(text, max_char_dup_ratio_cjk=0.01) == "char_dup_ratio"
+    many = "\n".join([ZH_DOCS[0]] + [quote] * 12 + [ZH_DOCS[2]])
+    assert reason(many, max_dup_line_frac=0, max_dup_line_char_frac=0, dup_ngram_fracs_cjk="",
+                  top_ngram_fracs_cjk="", max_keyword_frac=0) == "char_dup_ratio"
 
 
 def test_list_ratio():

@@ -466,3 +466,29 @@ def test_too_complex_sees_through_a_quoted_gt():
     assert "5,001 attributes" in complexity(page, 1000, 200_000, 50_000, 20_000_000)
     ok = '<html><body><a title="a > b" href="/x">t</a>' + "<p class='c'>x</p>" * 3000 + "</body></html>"
     assert complexity(ok, 1000, 200_000, 50_000, 20_000_000) is None
+
+
+def test_a_stray_quote_does_not_join_the_page_into_one_tag():
+    """A quote that does not follow '=' is part of an attribute name (libxml2 and HTML5), so the
+    tag ends at the next '>'. News pages have such typos (`bgcolor="#ccc""`, `width="90
+    height="132"`); read as opening a value, the quote joined the navigation after it into one
+    element of thousands of attributes and the page was rejected as too_complex."""
+    from lxml import html as lhtml
+
+    from corpuskit.stages.html2text.stage import complexity
+
+    links = "".join(f'<li><a href="/news/{i}.html" target="_blank" class="t">第{i}条新闻</a> '
+                    f'<span class="d">12-0{i % 9 + 1}</span></li>\n' for i in range(400))
+    for head in ('<table><tr bgcolor="#cccccc""><td>热点</td></tr></table>',
+                 '<img src="a.jpg" width="90 height="132" align=center>'):
+        page = (f'<html><body><div class="nav">{head}<ul class="list">{links}</ul></div>'
+                f'<article><p>{"记者从会上获悉，这项工程今年开工。" * 20}</p></article></body></html>')
+        assert complexity(page, 1000, 200_000, 50_000, 20_000_000) is None
+        # the parser agrees: every link is an element of its own
+        assert len(lhtml.fromstring(page).findall(".//li")) == 400
+        out = HtmlToText().process({"html": page})
+        assert out["text"].startswith("记者从会上获悉")
+    # a stray quote does not hide attributes either: they are counted where the parser sees them
+    crowded = '<html><body><p x="1"" ' + " ".join(f"b{i}" for i in range(1500)) + ">t</p></body></html>"
+    assert "1,502 attributes" in complexity(crowded, 1000, 200_000, 50_000, 20_000_000)
+    assert len(lhtml.fromstring(crowded).find(".//p").attrib) == 1502

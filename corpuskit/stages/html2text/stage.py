@@ -31,17 +31,23 @@ _NO_NEST = frozenset(
     "area base br col embed hr img input link meta param source track wbr "
     "p li dt dd tr td th thead tbody tfoot option optgroup colgroup caption rb rt rtc rp "
     "html head body".split())
-_TAG_RE = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9:_-]*)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)>?|<!--""")
-_ATTR_RE = re.compile(r"""[^\s=/>"']+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
+# Inside a start tag a quote opens a quoted value only right after '=' (white space between
+# allowed): there a '>' does not end the tag, for libxml2 or here. A quote anywhere else, a stray
+# one as in `width="90 height="132"` or `bgcolor="#ccc""`, is a character of an attribute name and
+# the tag ends at the next '>' (libxml2 and HTML5 both read it so); read as opening a value, it
+# would join the markup up to the next quote, often kilobytes of ordinary elements, into one tag.
+_TAG_BODY = r"""(?:[^>"'=]++|=\s*+(?:"[^"]*+"|'[^']*+')?+|["'])"""
+_TAG_RE = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9:_-]*)(""" + _TAG_BODY + r"""*+)>?|<!--""")
+_ATTR_RE = re.compile(r"""[^\s=/>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
 # elements whose content is text to the parser, not markup: skipped to their end tag
 _RAW_END = {name: re.compile(f"</{name}", re.I) for name in ("script", "style", "textarea", "xmp")}
 # An attribute takes at least two units (a separator and a name; a unit is a character or a
-# quoted value read whole, since a '>' inside quotes does not end a tag, for libxml2 or here),
-# so a tag of fewer than _SHORT_TAG units holds at most _SHORT_TAG // 2 attributes. This finds
-# the longer tags, from '<' to their end, without backtracking.
+# '=' with the quoted value after it read whole, since a '>' inside that does not end a tag), so
+# a tag of fewer than _SHORT_TAG units holds at most _SHORT_TAG // 2 attributes. This finds the
+# longer tags, from '<' to their end, without backtracking.
 _SHORT_TAG = 128
-_LONG_TAG_RE = re.compile(r"""<[A-Za-z](?=(?:[^>"']|"[^"]*+"|'[^']*+'){"""  # noqa: ISC003
-                          + str(_SHORT_TAG - 1) + r"""})(?:[^>"']++|"[^"]*+"|'[^']*+')*+""")
+_LONG_TAG_RE = re.compile(r"""<[A-Za-z](?=(?:[^>"'=]|=\s*+(?:"[^"]*+"|'[^']*+')?+|["']){"""  # noqa: ISC003
+                          + str(_SHORT_TAG - 1) + "})" + _TAG_BODY + "*+")
 _ATTR_STARTS = (" ", "\n", "\t", "\r", '"', "'")
 
 
