@@ -356,3 +356,28 @@ def test_related_posts_with_excerpts_inside_the_article_go(cls):
     for p in PARAS:
         assert p in text
     assert "An excerpt of another story" not in text
+
+
+@pytest.mark.parametrize("link_cls", ["js_link", "popup", "text-link meta"])
+def test_links_inside_a_sentence_keep_their_words_whatever_their_class(link_cls):
+    # a link's class says how it behaves, not that it is boilerplate: mid-sentence it is words
+    # of the sentence (here wrapped in a bare <span>, as some site builders do)
+    p0 = (f"The river authority opened <span><a class='{link_cls}' href='/weir'>the new weir</a></span> "
+          "on Tuesday, after three years of planning and two of building.")
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1><p>{p0}</p>{ps(PARAS[1:])}"
+            f"<div class='{link_cls}'><a href='/x'>Link widget</a></div></article>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert ("The river authority opened the new weir on Tuesday, after three years of planning "
+            "and two of building.") in text
+    for p in PARAS[1:]:
+        assert p in text
+
+
+def test_a_span_named_for_a_widget_inside_a_sentence_still_goes():
+    # an inline aside (an interlanguage note, a comment count) is not words of the sentence
+    p0 = ("The river authority opened the new weir<span class='noprint ilh-comment'> (see the "
+          "comments, 12)</span> on Tuesday, after three years of planning and two of building.")
+    html = f"<html><body>{NAV}<article><h1>New weir opens</h1><p>{p0}</p>{ps(PARAS[1:])}</article></body></html>"
+    text = extract_text(html)
+    assert "12)" not in text
+    assert "opened the new weir on Tuesday" in text

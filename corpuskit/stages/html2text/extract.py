@@ -412,6 +412,12 @@ class _Analysis:
                     stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True, False])
                     continue
                 verdict = _is_boiler(el, tag, relaxed) if el is not body else _NO
+                if verdict == _WORDS and tag not in block_tags and _in_running_text(el):
+                    # a link or span in the middle of a sentence is part of it: dropping it cuts
+                    # words out of the sentence. A link's class says how it behaves ("js_link",
+                    # "popup"), so any class word; a span's only a layout word ("meta-tooltip"):
+                    # a span named for a widget ("noprint ilh-comment") is an aside.
+                    verdict = _in_sentence_verdict(el, tag)
                 # Hidden elements go even around an articleBody (a display:none schema.org
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
@@ -507,6 +513,35 @@ class _Analysis:
         self.layout = layout
         st = stats.get(body, (0, 0, 0))
         self.total = st[0] - st[1]  # text outside links
+
+
+def _in_running_text(el: etree._Element) -> bool:
+    """An inline element with text on both sides of it in its block (through up to four inline
+    wrappers: <p>... <span><a>x</a></span> ...</p>)."""
+    before = after = False
+    e = el
+    for _ in range(4):
+        p = e.getparent()
+        if p is None:
+            break
+        if not before:
+            prev = e.getprevious()
+            t = prev.tail if prev is not None else p.text
+            before = bool(t) and not t.isspace()
+        if not after:
+            t = e.tail
+            after = bool(t) and not t.isspace()
+        if before and after or p.tag in _BLOCK_TAGS:
+            break
+        e = p
+    return before and after
+
+
+def _in_sentence_verdict(el: etree._Element, tag: str) -> int:
+    if tag == "a":
+        return _NO
+    ci = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    return _WORDS if _STRONG_NEG.search(ci) else _NO
 
 
 def _outer_marker(el: etree._Element, outer: dict) -> etree._Element | None:
