@@ -381,3 +381,26 @@ def test_a_span_named_for_a_widget_inside_a_sentence_still_goes():
     text = extract_text(html)
     assert "12)" not in text
     assert "opened the new weir on Tuesday" in text
+
+
+@pytest.mark.parametrize("attrs", ["id='emailSignup'", "class='storyNewsletterBox'", "class='byline__bio'",
+                                   "class='c-bio'"])
+def test_sign_up_box_and_author_bio_inside_the_article_go(attrs):
+    # camelCase parts are words too ("emailSignup"); a bio is the author's, not the story's
+    box = (f"<div {attrs}><p>Jane Doe is a reporter who covers rivers, weirs and the people who "
+           "live beside them. Sign up to get her stories in your inbox every weekday.</p></div>")
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1><div class='body'>{ps()}{box}</div>"
+            f"</article>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Jane Doe" not in text
+
+
+@pytest.mark.parametrize("cls", ["biography", "bioscience-article", "shareholders"])
+def test_words_that_only_start_like_a_widget_keep_the_article(cls):
+    html = (f"<html><body>{NAV}<div class='{cls}'><h1>New weir opens</h1>{ps()}</div>"
+            f"{SUGGESTED}{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text

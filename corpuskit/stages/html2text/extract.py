@@ -78,11 +78,13 @@ _MAIN_ROLES = frozenset(("main", "article"))
 # classes in pinyin: pinglun (comments), xiangguan (related), fenxiang (share), tuijian
 # (recommended); zhengwen (main text) and neirong (content) are the positive ones.
 _STRONG_NEG = re.compile(
-    r"(?:^|[\s_\-])(?:comment|disqus|respond|reply|replies|share|sharing|social|related|"
+    # a word starts a class token, follows a separator or starts a camelCase part ("emailSignup")
+    r"(?:^|[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:comment|disqus|respond|reply|replies|share|sharing|social|related|"
     r"recommend|recirc|breadcrumb|outbrain|taboola|zergnet|sponsor|advert|adsense|"
     r"ad(?:s|vert)?(?=$|[\s_\-\d])|adslot|adunit|cookie|consent|gdpr|newsletter|subscri|"
     r"signup|sign-up|popup|modal|overlay|promo|trending|most-?popular|"
     r"more-?stories|read-?more|also-?read|next-?post|prev-?post|author-?bio|about-?author|"
+    r"bios?(?=$|[\s_\-\d]|(?-i:[A-Z]))|"
     r"skip|print-?only|pinglun|xiangguan|fenxiang|tuijian)", re.I)
 # Whole class tokens that hide an element.
 _HIDDEN_CLASS = re.compile(
@@ -322,10 +324,10 @@ def _class_says_boiler(ci: str) -> int:
         # whatever content word it also holds; only a whole token like "content" or
         # "entry-content" beside it vetoes ("box article modal-x"). ("read more" alone is
         # softer, see _expander.)
-        toks = ci.lower().split()
-        if not _OK_TOKENS.isdisjoint(toks):
+        toks = ci.split()
+        if not _OK_TOKENS.isdisjoint(t.lower() for t in toks):
             return _NO
-        for tok in toks:
+        for tok in toks:  # in their case: "emailSignup" is two words
             if _STRONG_NEG.search(tok):
                 return _WORDS
     return _WORDS if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
