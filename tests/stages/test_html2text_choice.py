@@ -404,3 +404,15 @@ def test_words_that_only_start_like_a_widget_keep_the_article(cls):
     text = extract_text(html)
     for p in PARAS:
         assert p in text
+
+
+def test_camel_case_caption_and_credit_blocks_inside_the_article_go():
+    fig = ("<div class='InlineImage-wrapper'><div class='InlineImage-imageEmbedCaption'>The new weir "
+           "seen from the old town bridge on the morning it opened to boats.</div>"
+           "<div class='InlineImage-imageEmbedCredit'>Jane Doe | River Press Agency</div></div>")
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1><div class='ArticleBody-articleBody'>"
+            f"{ps(PARAS[:2])}{fig}{ps(PARAS[2:])}</div></article>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "old town bridge" not in text and "River Press Agency" not in text

@@ -92,7 +92,7 @@ _HIDDEN_CLASS = re.compile(
     r"medium|large)\b))|(?:sr-only|visually-?hidden|screen-reader-text|invisible|is-hidden|"
     r"u-hidden|display-none)(?=$|\s))", re.I)
 _WEAK_NEG = re.compile(
-    r"(?:^|[\s_\-])(?:sidebar|side-?bar|aside|footer|foot|header|masthead|menu|menubar|nav|navbar|"
+    r"(?:^|[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:sidebar|side-?bar|aside|footer|foot|header|masthead|menu|menubar|nav|navbar|"
     r"navigation|topbar|top-bar|toolbar|banner|widget|tag|tag-?list|tag-?cloud|pagination|pager|"
     r"paging|login|rss|copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link)"
     # a word ends at a separator, a digit, the end or a camelCase capital ("pageRow" is no pager)
