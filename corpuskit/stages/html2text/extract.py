@@ -901,7 +901,17 @@ def _join(tokens: list, ws: re.Pattern) -> str:
     text = "".join(parts)
     # lines left holding only spaces or a dangling cell separator
     text = re.sub(r"[ \t]+\n", "\n", text).strip()
+    if _AD_LABEL_RE.search(text):
+        text = re.sub(r"\n{3,}", "\n\n", _AD_LABEL_RE.sub("", text)).strip()
     return _dedupe_lines(text)
+
+
+# The label of an ad slot, a line of its own (the ad itself is an iframe or script, gone in
+# parsing): "Advertisement", "ADVERT", "Anzeige", "Реклама", "广告" ...
+_AD_LABEL_RE = re.compile(
+    r"^[^\S\n]*[-–—(\[]?[^\S\n]*(?:advertisement|advert|advertising|sponsored(?: content| ad)?|anzeige|werbung|"
+    r"publicidad|publicité|pubblicità|publicidade|reclame|advertentie|reklama|реклама|"
+    r"广告|廣告|広告|광고)[^\S\n]*[-–—)\]]?[^\S\n]*(?:\n|$)", re.I | re.M)
 
 
 _DUP_MIN = 300   # exact repeats of lines this long are a second copy (shorter ones can be content)
