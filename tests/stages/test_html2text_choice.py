@@ -429,3 +429,16 @@ def test_ad_slot_labels_go_and_sentences_about_ads_stay():
     assert "Advertising revenue at the river authority fell by a third" in text
     assert "Advertisement" not in text and "ADVERT" not in text and "广告" not in text
     assert "\n\n\n" not in text
+
+
+@pytest.mark.parametrize("favor", ["balanced", "recall"])  # precision drops any block over 40% links
+def test_short_sentence_citing_a_linked_source_is_kept_a_related_link_is_not(favor):
+    cite = ("<p>But a report released on Monday by <a href='/c'>the Centre on Rivers and Weirs at "
+            "Northfield University</a> questions that.</p>")
+    related = "<p>Related: <a href='/r'>Why the old town floods every spring and what it costs</a></p>"
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{ps(PARAS[:2])}{cite}{related}"
+            f"{ps(PARAS[2:])}</article>{FOOT}</body></html>")
+    text = extract(html, favor).text
+    assert ("But a report released on Monday by the Centre on Rivers and Weirs at Northfield "
+            "University questions that.") in text
+    assert "Why the old town floods" not in text

@@ -722,7 +722,27 @@ def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None, tune: 
     ld = lw / w
     if ld > tune.prune_ld:
         return True
-    return ld > tune.prune_short_ld and w < tune.prune_short_w and pc <= 1
+    return ld > tune.prune_short_ld and w < tune.prune_short_w and pc <= 1 and not (
+        tag == "p" and _link_inside_sentence(el))
+
+
+def _link_inside_sentence(p: etree._Element) -> bool:
+    """A paragraph whose links have its own words before and after them and that ends a
+    sentence ("But a report by <a>the Center</a> calls that into question."): a sentence
+    citing a source, not a "Related: <a>...</a>" teaser or a row of links."""
+    links = list(p.iter("a"))
+    if not links:
+        return False
+    first, last = links[0], links[-1]
+    prev = first.getprevious()
+    before = prev.tail if prev is not None else first.getparent().text
+    if not (before or "").strip() and first.getparent() is not p:
+        before = p.text
+    after = last.tail
+    if not (after or "").strip() and last.getparent() is not p:
+        after = last.getparent().tail
+    return (len((before or "").strip()) >= 3 and len((after or "").strip()) >= 3
+            and _SENT_END_RE.search(_STRING(p)) is not None)
 
 
 def _two_links(el: etree._Element) -> bool:
