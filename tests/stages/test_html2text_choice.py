@@ -442,3 +442,32 @@ def test_short_sentence_citing_a_linked_source_is_kept_a_related_link_is_not(fav
     assert ("But a report released on Monday by the Centre on Rivers and Weirs at Northfield "
             "University questions that.") in text
     assert "Why the old town floods" not in text
+
+
+def _cards(n, body, cls="tile"):
+    # body: one text for every card, or one per card
+    bodies = [body] * n if isinstance(body, str) else body
+    return "".join(f"<div class='{cls}'><div class='pic'><a href='/t{i}'><img src='/i{i}.jpg'></a></div>"
+                   f"<div class='ttl'><a href='/t{i}'>Teaser headline {i}</a></div><div class='txt'>{b}</div>"
+                   "</div>" for i, b in enumerate(bodies))
+
+
+def test_teaser_card_grid_inside_the_article_goes():
+    grid = ("<div id='blk7'><h2>Most read this week</h2>"
+            + _cards(6, "A short teaser line, one sentence long, to lure readers on.") + "</div>")
+    html = (f"<html><body>{NAV}<div id='ct'><h1>New weir opens</h1>{ps()}{grid}</div>"
+            f"<div id='side'></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Teaser headline" not in text and "Most read this week" not in text
+
+
+def test_sections_of_the_article_with_linked_headings_are_no_teaser_grid():
+    # long cards are the article's own sections, whatever their links
+    bodies = [" ".join(PARAS[i:i + 3]) for i in range(4)]
+    secs = _cards(4, bodies, cls="section")
+    html = f"<html><body>{NAV}<div id='ct'><h1>Weirs of the region</h1>{ps(PARAS[3:])}<div>{secs}</div></div>{FOOT}</body></html>"
+    text = extract_text(html)
+    for b in bodies:
+        assert b in text

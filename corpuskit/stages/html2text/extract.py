@@ -745,6 +745,33 @@ def _link_inside_sentence(p: etree._Element) -> bool:
             and _SENT_END_RE.search(_STRING(p)) is not None)
 
 
+_CARD_TAGS = frozenset(("div", "article", "section"))
+
+
+def _teaser_grid(el: etree._Element, stats: dict) -> bool:
+    """A grid of teaser cards inside the main content ("most popular", "more from the site"):
+    4+ children of one (tag, class), each a container of 2+ elements with a link and under 400
+    of text (an image, a linked title, a line of blurb), holding most of the block's text. A
+    card without a link, or a long one, is a section of the article."""
+    groups: dict = {}
+    for c in el:
+        if c.tag in _CARD_TAGS and len(c) >= 2:
+            st = stats.get(c)
+            if st is None or not st[0]:
+                continue
+            g = groups.get((c.tag, c.get("class")))
+            if g is None:
+                g = groups[(c.tag, c.get("class"))] = [0, 0, 0]
+            g[0] += 1
+            g[2] += st[0]
+            if st[1] >= 0.1 * st[0] and st[0] < 400:
+                g[1] += 1
+    if not groups:
+        return False
+    w = stats[el][0] if el in stats else 0
+    return any(n >= 4 and t >= 0.75 * n and gw >= 0.6 * w for n, t, gw in groups.values())
+
+
 def _two_links(el: etree._Element) -> bool:
     n = 0
     for _ in el.iter("a"):
@@ -773,7 +800,8 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                     walker.skip_subtree()
                     continue
                 if el in drop or (clean and el is not root and (
-                        tag in _CLEAN_TAGS and _prune(el, tag, stats.get(el), tune)
+                        tag in _CLEAN_TAGS and (_prune(el, tag, stats.get(el), tune)
+                                                or len(el) >= 4 and _teaser_grid(el, stats))
                         # a data table's cell holding one link is a linked value (a title, a
                         # name); a cell of several links is a menu
                         or tag in _CELL_TAGS and _prune(el, tag, stats.get(el), tune)
