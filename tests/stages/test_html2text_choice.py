@@ -471,3 +471,30 @@ def test_sections_of_the_article_with_linked_headings_are_no_teaser_grid():
     text = extract_text(html)
     for b in bodies:
         assert b in text
+
+
+@pytest.mark.parametrize("attrs", ["class='post-author'", "class='author-content'", "class='entryAuthor'"])
+def test_author_box_inside_the_article_goes(attrs):
+    box = (f"<div {attrs}><p>Jane Doe is a writer from the valley who lives by the river with her "
+           "two sons and three cats, and writes about water.</p></div>")
+    html = f"<html><body>{NAV}<article class='post'><h1>New weir opens</h1>{ps()}{box}</article>{FOOT}</body></html>"
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Jane Doe" not in text
+
+
+def test_display_utility_classes_hide_unless_a_breakpoint_shows_them():
+    hidden = ("<div class='d-none d-print-block'><p>This document is subject to copyright and may not be "
+              "reproduced without permission of the publisher, in any form.</p></div>")
+    desktop = ("<div class='d-none d-lg-block'><p>Desktop readers see this paragraph about the weir's fish "
+               "pass and the volunteers who count the salmon.</p></div>"
+               "<div class='hidden md:block'><p>Wider screens also show this note on the eels, which "
+               "climb the pass at night in late spring.</p></div>")
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{ps(PARAS[:3])}{hidden}{desktop}"
+            f"{ps(PARAS[3:])}</article>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "subject to copyright" not in text
+    assert "Desktop readers see this paragraph" in text and "Wider screens also show" in text

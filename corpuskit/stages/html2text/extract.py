@@ -84,7 +84,7 @@ _STRONG_NEG = re.compile(
     r"ad(?:s|vert)?(?=$|[\s_\-\d])|adslot|adunit|cookie|consent|gdpr|newsletter|subscri|"
     r"signup|sign-up|popup|modal|overlay|promo|trending|most-?popular|"
     r"more-?stories|read-?more|also-?read|next-?post|prev-?post|author-?bio|about-?author|"
-    r"bios?(?=$|[\s_\-\d]|(?-i:[A-Z]))|"
+    r"bios?(?=$|[\s_\-\d]|(?-i:[A-Z]))|authors?(?=$|[\s_\-\d]|(?-i:[A-Z]))|"
     r"skip|print-?only|pinglun|xiangguan|fenxiang|tuijian)", re.I)
 # Whole class tokens that hide an element.
 _HIDDEN_CLASS = re.compile(
@@ -314,8 +314,18 @@ def _is_anchor(el: etree._Element, idv: str) -> bool:
 _CLASS_VERDICTS: dict[str, int] = {}
 
 
+# Display utility classes (Bootstrap "d-none", Tailwind "hidden"): hidden unless a breakpoint
+# shows the element again ("d-none d-md-block", "hidden lg:flex": a desktop-only block is shown
+# to desktop readers; "d-print-block" is print only)
+_D_NONE = re.compile(r"(?:^|\s)d-none(?=$|\s)")
+_SHOWN_AT = re.compile(r"(?:^|\s)(?:d-(?:sm|md|lg|xl|xxl)-|(?:sm|md|lg|xl|2xl):)(?:block|flex|inline|inline-block|"
+                       r"inline-flex|grid|table|contents)(?=$|\s)")
+
+
 def _class_says_boiler(ci: str) -> int:
-    if _HIDDEN_CLASS.search(ci):
+    if _SHOWN_AT.search(ci):
+        pass  # shown at some screen width: no hiding class counts
+    elif _HIDDEN_CLASS.search(ci) or _D_NONE.search(ci):
         # a class name is weaker evidence than a style: it does not override protection; but it
         # says "not shown", not "a widget", so it is no soft verdict either
         return _BOILER
