@@ -498,3 +498,13 @@ def test_display_utility_classes_hide_unless_a_breakpoint_shows_them():
         assert p in text
     assert "subject to copyright" not in text
     assert "Desktop readers see this paragraph" in text and "Wider screens also show" in text
+
+
+@pytest.mark.parametrize("cls", ["ap-story-byline", "entry-meta", "articleCaption"])
+def test_story_metadata_blocks_go_despite_the_content_word(cls):
+    meta = f"<div class='{cls}'>By JANE DOE and JOHN ROE, River Press Agency, Nov. 20, 2019 5:52 AM</div>"
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{meta}{ps()}</article>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "JANE DOE" not in text

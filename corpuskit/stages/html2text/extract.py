@@ -340,7 +340,15 @@ def _class_says_boiler(ci: str) -> int:
         for tok in toks:  # in their case: "emailSignup" is two words
             if _STRONG_NEG.search(tok):
                 return _WORDS
+    if _META_END.search(ci):
+        # a token ending in a metadata word names that part of the story ("ap-story-byline",
+        # "entry-meta", "articleCaption"), not the story: the content word does not veto
+        return _WORDS
     return _WORDS if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
+
+
+_META_END = re.compile(r"(?:[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:byline|dateline|meta|caption|credits?|copyright|tags)"
+                       r"(?=$|\s)", re.I)
 
 
 def _is_main_marker(el: etree._Element, tag: str) -> bool:
