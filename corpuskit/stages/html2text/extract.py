@@ -78,11 +78,13 @@ _MAIN_ROLES = frozenset(("main", "article"))
 # classes in pinyin: pinglun (comments), xiangguan (related), fenxiang (share), tuijian
 # (recommended); zhengwen (main text) and neirong (content) are the positive ones.
 _STRONG_NEG = re.compile(
-    r"(?:^|[\s_\-])(?:comment|disqus|respond|reply|replies|share|sharing|social|related|"
+    # a word starts a class token, follows a separator or starts a camelCase part ("emailSignup")
+    r"(?:^|[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:comment|disqus|respond|reply|replies|share|sharing|social|related|"
     r"recommend|recirc|breadcrumb|outbrain|taboola|zergnet|sponsor|advert|adsense|"
     r"ad(?:s|vert)?(?=$|[\s_\-\d])|adslot|adunit|cookie|consent|gdpr|newsletter|subscri|"
     r"signup|sign-up|popup|modal|overlay|promo|trending|most-?popular|"
     r"more-?stories|read-?more|also-?read|next-?post|prev-?post|author-?bio|about-?author|"
+    r"bios?(?=$|[\s_\-\d]|(?-i:[A-Z]))|authors?(?=$|[\s_\-\d]|(?-i:[A-Z]))|"
     r"skip|print-?only|pinglun|xiangguan|fenxiang|tuijian)", re.I)
 # Whole class tokens that hide an element.
 _HIDDEN_CLASS = re.compile(
@@ -90,7 +92,7 @@ _HIDDEN_CLASS = re.compile(
     r"medium|large)\b))|(?:sr-only|visually-?hidden|screen-reader-text|invisible|is-hidden|"
     r"u-hidden|display-none)(?=$|\s))", re.I)
 _WEAK_NEG = re.compile(
-    r"(?:^|[\s_\-])(?:sidebar|side-?bar|aside|footer|foot|header|masthead|menu|menubar|nav|navbar|"
+    r"(?:^|[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:sidebar|side-?bar|aside|footer|foot|header|masthead|menu|menubar|nav|navbar|"
     r"navigation|topbar|top-bar|toolbar|banner|widget|tag|tag-?list|tag-?cloud|pagination|pager|"
     r"paging|login|rss|copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link)"
     # a word ends at a separator, a digit, the end or a camelCase capital ("pageRow" is no pager)
@@ -312,8 +314,18 @@ def _is_anchor(el: etree._Element, idv: str) -> bool:
 _CLASS_VERDICTS: dict[str, int] = {}
 
 
+# Display utility classes (Bootstrap "d-none", Tailwind "hidden"): hidden unless a breakpoint
+# shows the element again ("d-none d-md-block", "hidden lg:flex": a desktop-only block is shown
+# to desktop readers; "d-print-block" is print only)
+_D_NONE = re.compile(r"(?:^|\s)d-none(?=$|\s)")
+_SHOWN_AT = re.compile(r"(?:^|\s)(?:d-(?:sm|md|lg|xl|xxl)-|(?:sm|md|lg|xl|2xl):)(?:block|flex|inline|inline-block|"
+                       r"inline-flex|grid|table|contents)(?=$|\s)")
+
+
 def _class_says_boiler(ci: str) -> int:
-    if _HIDDEN_CLASS.search(ci):
+    if _SHOWN_AT.search(ci):
+        pass  # shown at some screen width: no hiding class counts
+    elif _HIDDEN_CLASS.search(ci) or _D_NONE.search(ci):
         # a class name is weaker evidence than a style: it does not override protection; but it
         # says "not shown", not "a widget", so it is no soft verdict either
         return _BOILER
@@ -322,13 +334,21 @@ def _class_says_boiler(ci: str) -> int:
         # whatever content word it also holds; only a whole token like "content" or
         # "entry-content" beside it vetoes ("box article modal-x"). ("read more" alone is
         # softer, see _expander.)
-        toks = ci.lower().split()
-        if not _OK_TOKENS.isdisjoint(toks):
+        toks = ci.split()
+        if not _OK_TOKENS.isdisjoint(t.lower() for t in toks):
             return _NO
-        for tok in toks:
+        for tok in toks:  # in their case: "emailSignup" is two words
             if _STRONG_NEG.search(tok):
                 return _WORDS
+    if _META_END.search(ci):
+        # a token ending in a metadata word names that part of the story ("ap-story-byline",
+        # "entry-meta", "articleCaption"), not the story: the content word does not veto
+        return _WORDS
     return _WORDS if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
+
+
+_META_END = re.compile(r"(?:[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:byline|dateline|meta|caption|credits?|copyright|tags)"
+                       r"(?=$|\s)", re.I)
 
 
 def _is_main_marker(el: etree._Element, tag: str) -> bool:
@@ -412,6 +432,12 @@ class _Analysis:
                     stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True, False])
                     continue
                 verdict = _is_boiler(el, tag, relaxed) if el is not body else _NO
+                if verdict == _WORDS and tag not in block_tags and _in_running_text(el):
+                    # a link or span in the middle of a sentence is part of it: dropping it cuts
+                    # words out of the sentence. A link's class says how it behaves ("js_link",
+                    # "popup"), so any class word; a span's only a layout word ("meta-tooltip"):
+                    # a span named for a widget ("noprint ilh-comment") is an aside.
+                    verdict = _in_sentence_verdict(el, tag)
                 # Hidden elements go even around an articleBody (a display:none schema.org
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
@@ -507,6 +533,35 @@ class _Analysis:
         self.layout = layout
         st = stats.get(body, (0, 0, 0))
         self.total = st[0] - st[1]  # text outside links
+
+
+def _in_running_text(el: etree._Element) -> bool:
+    """An inline element with text on both sides of it in its block (through up to four inline
+    wrappers: <p>... <span><a>x</a></span> ...</p>)."""
+    before = after = False
+    e = el
+    for _ in range(4):
+        p = e.getparent()
+        if p is None:
+            break
+        if not before:
+            prev = e.getprevious()
+            t = prev.tail if prev is not None else p.text
+            before = bool(t) and not t.isspace()
+        if not after:
+            t = e.tail
+            after = bool(t) and not t.isspace()
+        if before and after or p.tag in _BLOCK_TAGS:
+            break
+        e = p
+    return before and after
+
+
+def _in_sentence_verdict(el: etree._Element, tag: str) -> int:
+    if tag == "a":
+        return _NO
+    ci = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    return _WORDS if _STRONG_NEG.search(ci) else _NO
 
 
 def _outer_marker(el: etree._Element, outer: dict) -> etree._Element | None:
@@ -685,7 +740,54 @@ def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None, tune: 
     ld = lw / w
     if ld > tune.prune_ld:
         return True
-    return ld > tune.prune_short_ld and w < tune.prune_short_w and pc <= 1
+    return ld > tune.prune_short_ld and w < tune.prune_short_w and pc <= 1 and not (
+        tag == "p" and _link_inside_sentence(el))
+
+
+def _link_inside_sentence(p: etree._Element) -> bool:
+    """A paragraph whose links have its own words before and after them and that ends a
+    sentence ("But a report by <a>the Center</a> calls that into question."): a sentence
+    citing a source, not a "Related: <a>...</a>" teaser or a row of links."""
+    links = list(p.iter("a"))
+    if not links:
+        return False
+    first, last = links[0], links[-1]
+    prev = first.getprevious()
+    before = prev.tail if prev is not None else first.getparent().text
+    if not (before or "").strip() and first.getparent() is not p:
+        before = p.text
+    after = last.tail
+    if not (after or "").strip() and last.getparent() is not p:
+        after = last.getparent().tail
+    return (len((before or "").strip()) >= 3 and len((after or "").strip()) >= 3
+            and _SENT_END_RE.search(_STRING(p)) is not None)
+
+
+_CARD_TAGS = frozenset(("div", "article", "section"))
+
+
+def _teaser_grid(el: etree._Element, stats: dict) -> bool:
+    """A grid of teaser cards inside the main content ("most popular", "more from the site"):
+    4+ children of one (tag, class), each a container of 2+ elements with a link and under 400
+    of text (an image, a linked title, a line of blurb), holding most of the block's text. A
+    card without a link, or a long one, is a section of the article."""
+    groups: dict = {}
+    for c in el:
+        if c.tag in _CARD_TAGS and len(c) >= 2:
+            st = stats.get(c)
+            if st is None or not st[0]:
+                continue
+            g = groups.get((c.tag, c.get("class")))
+            if g is None:
+                g = groups[(c.tag, c.get("class"))] = [0, 0, 0]
+            g[0] += 1
+            g[2] += st[0]
+            if st[1] >= 0.1 * st[0] and st[0] < 400:
+                g[1] += 1
+    if not groups:
+        return False
+    w = stats[el][0] if el in stats else 0
+    return any(n >= 4 and t >= 0.75 * n and gw >= 0.6 * w for n, t, gw in groups.values())
 
 
 def _two_links(el: etree._Element) -> bool:
@@ -716,7 +818,8 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                     walker.skip_subtree()
                     continue
                 if el in drop or (clean and el is not root and (
-                        tag in _CLEAN_TAGS and _prune(el, tag, stats.get(el), tune)
+                        tag in _CLEAN_TAGS and (_prune(el, tag, stats.get(el), tune)
+                                                or len(el) >= 4 and _teaser_grid(el, stats))
                         # a data table's cell holding one link is a linked value (a title, a
                         # name); a cell of several links is a menu
                         or tag in _CELL_TAGS and _prune(el, tag, stats.get(el), tune)
@@ -864,7 +967,17 @@ def _join(tokens: list, ws: re.Pattern) -> str:
     text = "".join(parts)
     # lines left holding only spaces or a dangling cell separator
     text = re.sub(r"[ \t]+\n", "\n", text).strip()
+    if _AD_LABEL_RE.search(text):
+        text = re.sub(r"\n{3,}", "\n\n", _AD_LABEL_RE.sub("", text)).strip()
     return _dedupe_lines(text)
+
+
+# The label of an ad slot, a line of its own (the ad itself is an iframe or script, gone in
+# parsing): "Advertisement", "ADVERT", "Anzeige", "Реклама", "广告" ...
+_AD_LABEL_RE = re.compile(
+    r"^[^\S\n]*[-–—(\[]?[^\S\n]*(?:advertisement|advert|advertising|sponsored(?: content| ad)?|anzeige|werbung|"
+    r"publicidad|publicité|pubblicità|publicidade|reclame|advertentie|reklama|реклама|"
+    r"广告|廣告|広告|광고)[^\S\n]*[-–—)\]]?[^\S\n]*(?:\n|$)", re.I | re.M)
 
 
 _DUP_MIN = 300   # exact repeats of lines this long are a second copy (shorter ones can be content)
