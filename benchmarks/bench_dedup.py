@@ -16,7 +16,8 @@ It stops with a non-zero exit, naming what to install, when one is missing.
    splits: DEVELOPMENT (seed 1234, the corpora the dedup was tuned on) and HELD-OUT (seed 4321,
    made of man pages that are not originals of the development corpora; never used for tuning).
    Ground truth comes from a plain reference implementation in this file that shares no code
-   with corpuskit (`reference_*`): its own tokens (NFKC + casefold, each CJK/kana/hangul
+   with corpuskit (`reference_*`): its own tokens (Traditional Chinese converted to Simplified
+   by the OpenCC library's t2s, as `dedup --fold-chinese` specifies; NFKC + casefold, each CJK/kana/hangul
    character a token, other runs of letters and digits a token), its own 5-token shingles, and
    the exact Jaccard of EVERY pair of documents (a sparse document x shingle matrix times its
    transpose: all pairwise intersections, brute force). A document should be removed when it
@@ -123,11 +124,28 @@ _REF_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _REF_TOKEN = re.compile(f"[{_REF_CJK}]|[^\\W_{_REF_CJK}]+")
 
 
+_REF_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_REF_OPENCC: list = []
+
+
+def _reference_t2s(text: str) -> str:
+    """Traditional Chinese converted to Simplified by OpenCC's phrase-aware t2s (the library,
+    not corpuskit's one-for-one table): a man page in zh_TW and the same page in zh_CN are the
+    same text, which is what `dedup --fold-chinese` (on by default) is specified to find."""
+    if not _REF_HAN.search(text):
+        return text
+    if not _REF_OPENCC:
+        import opencc
+
+        _REF_OPENCC.append(opencc.OpenCC("t2s"))
+    return _REF_OPENCC[0].convert(text)
+
+
 def reference_shingles(text: str, n: int = 5) -> set[str]:
-    """Tokens: NFKC, casefold, each CJK / kana / hangul character one token, every other run of
+    """Tokens: Traditional Chinese converted to Simplified (OpenCC t2s), NFKC, casefold, each CJK / kana / hangul character one token, every other run of
     letters and digits one token (punctuation and white space dropped). Shingles: every run of
     n consecutive tokens; a text of fewer than n tokens is one shingle of all of them."""
-    toks = _REF_TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+    toks = _REF_TOKEN.findall(unicodedata.normalize("NFKC", _reference_t2s(text)).casefold())
     if not toks:
         return set()
     if len(toks) < n:

@@ -150,7 +150,10 @@ def r_dedup(d: dict) -> str:
         else:
             out.append("\n**Quality**: per-document precision and recall of the removals. Ground truth: a "
                        "reference implementation inside the benchmark that shares no code with corpuskit "
-                       "(its own NFKC + casefold tokens, each CJK character a token, 5-token shingles, the "
+                       "(Traditional Chinese converted to Simplified by the OpenCC library's t2s, since the "
+                       "Chinese man pages come in zh_CN and zh_TW copies of the same pages and `--fold-chinese` "
+                       "is specified to find them; its own NFKC + casefold tokens, each CJK character a token, "
+                       "5-token shingles, the "
                        "exact Jaccard of every pair of documents, J >= 0.8, connected components, keep the "
                        "first). Data: near-duplicate corpora of real man pages with seeded synthetic edits; "
                        f"{DEV} = seed 1234 (the corpora dedup was tuned on), {HELD} = seed 4321 over man "

@@ -1,5 +1,6 @@
 import pytest
 
+from corpuskit.core import zhscript as Z
 from corpuskit.core.zhscript import convert, fold_t2s
 
 SIMP = "香港和台湾的用户在网络上讨论电脑软件的质量，里面的说明写得很清楚。"
@@ -61,3 +62,23 @@ def test_convert_finds_the_one_line_that_needs_it():
     assert convert(text, "t2s") == "plain line\n简体一行\n这是繁体\nrésumé"
     assert convert("ascii only", "t2s") == "ascii only"
     assert convert("简体一行", "t2s") == "简体一行"
+
+
+def test_long_texts_fold_by_table_as_short_ones_do():
+    # every entry of the table, in a long text beside ASCII, astral characters, a lone surrogate
+    # and Simplified text: the numpy lookup gives what the character-by-character table gives
+    table = Z._fold_table()
+    trad = "".join(map(chr, table))
+    text = "abc 𠀋😀\ud800 简体 " + trad + " end"
+    assert len(text) >= Z._LUT_MIN_CHARS
+    assert Z.fold_t2s(text) == text.translate(table)
+    assert Z.fold_t2s(text) == "".join(Z.fold_t2s(c) for c in text)  # the short path, one by one
+    assert Z.fold_t2s(Z.fold_t2s(text)) == Z.fold_t2s(text)
+
+
+def test_chained_characters_fold_to_one_form():
+    # 麼 -> 么 -> 幺 and 薴 -> 苧 -> 苎 in the table: followed to the end, both scripts meet
+    assert fold_t2s("什麼") == fold_t2s("什么")
+    assert fold_t2s("薴") == fold_t2s("苧") == fold_t2s("苎")
+    table = Z._fold_table()
+    assert all(table.get(v, v) == v for v in table.values())  # idempotent

@@ -266,6 +266,31 @@ def test_index_built_with_other_options_is_refused(tmp_path):
         run([{"id": "b", "text": EN}], index=str(tmp_path / "junk.npz"))
 
 
+def test_index_built_with_another_folding_table_is_refused(tmp_path, monkeypatch):
+    from corpuskit.stages.dedup import stage as S
+
+    idx = str(tmp_path / "i.npz")
+    monkeypatch.setattr(S, "FOLD_VERSION", S.FOLD_VERSION - 1)
+    run([{"id": "a", "text": ZH}], index=idx)
+    monkeypatch.undo()
+    with pytest.raises(UsageError, match="fold_table"):
+        run([{"id": "b", "text": ZH}], index=idx)
+    # without folding, the table does not matter
+    idx2 = str(tmp_path / "j.npz")
+    monkeypatch.setattr(S, "FOLD_VERSION", S.FOLD_VERSION - 1)
+    run([{"id": "a", "text": ZH}], index=idx2, fold_chinese=False)
+    monkeypatch.undo()
+    kept, rej, _ = run([{"id": "b", "text": ZH}], index=idx2, fold_chinese=False)
+    assert not kept and reason(rej[0]) == "exact_duplicate"
+
+
+def test_traditional_and_simplified_copies_with_chained_characters_are_duplicates():
+    simp = "你在做什么？这个问题什么时候能解决，大家都想知道。" * 6
+    trad = "你在做什麼？這個問題什麼時候能解決，大家都想知道。" * 6
+    kept, rej, _ = run([{"id": "s", "text": simp}, {"id": "t", "text": trad}])
+    assert ids(kept) == ["s"] and reason(rej[0]) == "exact_duplicate"
+
+
 def test_spill_and_temp_files_are_removed(tmp_path):
     run([{"id": "a", "text": EN}, {"id": "b", "text": EN}], tmp_dir=str(tmp_path))
     assert list(tmp_path.iterdir()) == []

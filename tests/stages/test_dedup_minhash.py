@@ -219,3 +219,16 @@ def test_windows_are_cut_where_the_folded_text_would_be_cut():
     text = ("x" * 50 + "們" + "y" * 30) * 40
     assert [fold_t2s(p) for p in M._windows(text, 64)] == list(M._windows(text, 64, fold_t2s))
     assert list(M._windows(fold_t2s(text), 64)) == list(M._windows(text, 64, fold_t2s))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 2 ** 64 - 1), max_size=60), st.lists(st.integers(0, 2 ** 64 - 1), max_size=60),
+       st.integers(0, 40))
+def test_sorted_unique_and_exact_jaccard_match_plain_sets(xs, ys, shared):
+    xs = xs + ys[:shared]  # some overlap, some repeats
+    a = M.sorted_unique(np.array(xs, dtype=np.uint64))
+    b = M.sorted_unique(np.array(ys, dtype=np.uint64))
+    assert a.tolist() == sorted(set(xs)) and b.tolist() == sorted(set(ys))
+    sa, sb = set(xs), set(ys)
+    want = len(sa & sb) / len(sa | sb) if sa | sb else 0.0
+    assert M.jaccard_exact(a, b) == pytest.approx(want) and M.jaccard_exact(b, a) == pytest.approx(want)

@@ -567,7 +567,19 @@ class MinHasher:
         tok = self.token_hashes(text, prefold)
         if len(tok) == 0:
             return np.empty(0, dtype=np.uint64)
-        return np.unique(_shingles_of_tokens(tok, min(n, len(tok))))
+        return sorted_unique(_shingles_of_tokens(tok, min(n, len(tok))))
+
+
+def sorted_unique(x: np.ndarray) -> np.ndarray:
+    """np.unique(x) for a 1-D array, by a sort and a neighbour comparison: 3-5x faster than
+    numpy 2's np.unique (which hashes first) on arrays of a few thousand 64-bit hashes."""
+    s = np.sort(x)
+    if len(s) < 2:
+        return s
+    first = np.empty(len(s), dtype=bool)
+    first[0] = True
+    np.not_equal(s[1:], s[:-1], out=first[1:])
+    return s[first]
 
 
 def exact_key_reference(text: str) -> tuple[int, int]:
@@ -593,7 +605,15 @@ def jaccard_exact(a: np.ndarray, b: np.ndarray) -> float:
     """Jaccard similarity of two sorted unique hash arrays (two empty sets: 0)."""
     if len(a) == 0 and len(b) == 0:
         return 0.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
+    if len(a) > len(b):
+        a, b = b, a
+    if len(a) == 0:
+        return 0.0
+    # each element of the smaller set looked up in the larger by binary search: 4-5x faster than
+    # np.intersect1d, which concatenates and sorts both again
+    at = np.searchsorted(b, a)
+    at[at == len(b)] = 0
+    inter = int(np.count_nonzero(b[at] == a))
     return inter / (len(a) + len(b) - inter)
 
 

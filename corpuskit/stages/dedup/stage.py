@@ -59,7 +59,7 @@ import orjson
 from corpuskit.core.errors import BadInput
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, Table, opt, set_meta
-from corpuskit.core.zhscript import fold_t2s
+from corpuskit.core.zhscript import FOLD_VERSION, fold_t2s
 from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.io.jsonl import loads_exact
 from corpuskit.io.writer import BIG_STR, dumps_parts
@@ -193,7 +193,7 @@ class Dedup(StreamStage):
         b, r = self.lsh_params()
         return {"version": INDEX_VERSION, "scheme": "datasketch-affine32", "num_perm": self.num_perm,
                 "seed": self.seed, "ngram": self.ngram, "bands": b, "rows": r, "key": self.key,
-                "fold_chinese": self.fold_chinese}
+                "fold_chinese": self.fold_chinese, "fold_table": FOLD_VERSION if self.fold_chinese else None}
 
     # ------------------------------------------------------------ the run
     def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:
