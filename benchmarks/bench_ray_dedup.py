@@ -19,6 +19,13 @@ fixed part (imports, the compiled MinHash kernel, the Ray client) cancels out. T
 driver's own memory grows by <= 50 bytes per document between 100k and 400k documents.
 The kept documents and the counters are checked equal to the local dedup's on the smaller run.
 
+With `--index` (the same figures, a second pair of runs): each corpus is cut in two halves; the
+first half is deduplicated by the local dedup into an index file (not measured), the second
+half by the Ray dedup against it. The documents of a run are then the index's plus the batch's
+(about as many as the run without an index), and the slope is taken over them. On the smaller
+pair, the local dedup does the same against a copy of the index: the same kept set, counters
+and new index file bytes are checked.
+
 Usage: python benchmarks/bench_ray_dedup.py [--docs 400000] [--quick]
 """
 from __future__ import annotations
@@ -44,10 +51,10 @@ TARGET_BYTES_PER_DOC = 50
 CHILD = r"""
 import json, os, resource, sys, tempfile, threading, time
 import orjson
-engine, path = sys.argv[1], sys.argv[2]
+engine, path, index = sys.argv[1], sys.argv[2], sys.argv[3]
 from corpuskit.stages.dedup.stage import Dedup
 from corpuskit.core.stage import Rejected
-stage = Dedup()
+stage = Dedup(index=index)
 peak_anon = [0]
 stop = []
 def rss_anon():
@@ -89,7 +96,10 @@ th.join()
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 st = stage.result()
 st["kept_records"] = kept
-out = {"peak_rss": peak, "peak_rss_anon": peak_anon[0], "seconds": seconds, "stats": st}
+sec = st["seconds"]
+# pass 2 (the spill read back on the driver, each record kept or rejected, written): what is left
+out = {"peak_rss": peak, "peak_rss_anon": peak_anon[0], "seconds": seconds, "stats": st,
+       "pass2_seconds": round(sec["total"] - sec["pass1_signatures"] - sec["lsh_verify_cluster"], 3)}
 if ex is not None:
     rep = ex.report()
     out["shuffle"] = rep.get("dedup_shuffle")
@@ -137,21 +147,49 @@ def write_corpus(path: Path, n_unique: int, seed: int = 7) -> int:
     return total
 
 
-def run(engine: str, path: Path, env: dict) -> dict:
-    p = subprocess.run([sys.executable, "-c", CHILD, engine, str(path)], env=env, capture_output=True)
+def run(engine: str, path: Path, env: dict, index: Path | str = "") -> dict:
+    p = subprocess.run([sys.executable, "-c", CHILD, engine, str(path), str(index)], env=env, capture_output=True)
     if p.returncode:
         raise SystemExit(f"dedup {engine} failed: {p.stderr.decode(errors='replace')[-3000:]}")
     return json.loads(p.stdout.decode().strip().splitlines()[-1])
 
 
 def _strip(st: dict) -> dict:
-    return {k: v for k, v in st.items() if k != "seconds"}
+    return {k: v for k, v in st.items() if k not in ("seconds", "scratch_bytes")}
+
+
+def halves(path: Path) -> tuple[Path, Path]:
+    """The corpus file cut in two: the first half (for the index) and the second."""
+    lines = path.read_bytes().splitlines(keepends=True)
+    a, b = path.with_suffix(".first.jsonl"), path.with_suffix(".second.jsonl")
+    a.write_bytes(b"".join(lines[:len(lines) // 2]))
+    b.write_bytes(b"".join(lines[len(lines) // 2:]))
+    return a, b
+
+
+def with_index(path: Path, env: dict, check: bool) -> tuple[dict, bool | None]:
+    """The Ray dedup of the second half of `path` against an index of its first half (built by
+    the local dedup); with `check`, the local dedup's run against a copy of the same index too."""
+    first, second = halves(path)
+    idx = path.with_suffix(".idx.npz")
+    run("local", first, env, idx)
+    same = None
+    if check:
+        idx_local = path.with_suffix(".local.npz")
+        shutil.copy(idx, idx_local)
+        local = run("local", second, env, idx_local)
+    res = run("ray", second, env, idx)
+    if check:
+        same = (_strip(local["stats"]) == _strip(res["stats"]) and idx.read_bytes() == idx_local.read_bytes())
+    res["documents"] = res["stats"]["documents"] + res["stats"]["index_documents"]
+    return res, same
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--docs", type=int, default=400_000, help="unique documents of the big run")
     ap.add_argument("--quick", action="store_true", help="40k documents (no target check)")
+    ap.add_argument("--no-index", action="store_true", help="skip the runs with --index")
     a = ap.parse_args()
     require_packages("ray", fix="pip install -e '.[ray]'")
     if a.quick:
@@ -168,6 +206,19 @@ def main() -> None:
         dn = n_big - n_small
         slope = (res["ray_big"]["peak_rss"] - res["ray_small"]["peak_rss"]) / dn
         slope_anon = (res["ray_big"]["peak_rss_anon"] - res["ray_small"]["peak_rss_anon"]) / dn
+        idx_res: dict = {}
+        if not a.no_index:
+            idx_res["ray_small_index"], same_index = with_index(small_p, env, check=True)
+            idx_res["ray_big_index"], _ = with_index(big_p, env, check=False)
+            si, bi = idx_res["ray_small_index"], idx_res["ray_big_index"]
+            dn_i = bi["documents"] - si["documents"]
+            idx_res["same_as_local"] = same_index
+            idx_res["documents"] = {"small": si["documents"], "big": bi["documents"],
+                                    "index_small": si["stats"]["index_documents"],
+                                    "index_big": bi["stats"]["index_documents"]}
+            idx_res["driver_bytes_per_document"] = {
+                "own_memory": (bi["peak_rss_anon"] - si["peak_rss_anon"]) / dn_i,
+                "vmhwm": (bi["peak_rss"] - si["peak_rss"]) / dn_i}
         sh = (res["ray_big"].get("shuffle") or [{}])[-1]
         shuffle_per_doc = {k: sh.get(k, 0) / n_big for k in
                            ("band_row_bytes", "signature_bytes_in_object_store", "pair_bytes_returned")}
@@ -185,18 +236,35 @@ def main() -> None:
         print(f"seconds: small {res['ray_small']['seconds']:.1f}, big {res['ray_big']['seconds']:.1f} "
               f"(local small {res['local_small']['seconds']:.1f}); Ray spilled "
               f"{res['ray_big'].get('ray_spilled_bytes', 0) / 2**20:.1f} MiB")
+        if idx_res:
+            dd, bpd = idx_res["documents"], idx_res["driver_bytes_per_document"]
+            print(f"\nwith --index: {dd['small']:,} documents ({dd['index_small']:,} in the index) and "
+                  f"{dd['big']:,} ({dd['index_big']:,}); same kept set, counters and index file as the "
+                  f"local dedup: {idx_res['same_as_local']}")
+            print(table([["driver own memory per added document (target)", bpd["own_memory"]],
+                         ["driver VmHWM per added document", bpd["vmhwm"]]], ["bytes per document", "bytes"]))
+            print(f"seconds: small {idx_res['ray_small_index']['seconds']:.1f}, "
+                  f"big {idx_res['ray_big_index']['seconds']:.1f}")
         save("ray_dedup", {"documents": n_big, "documents_small": n_small,
                            "same_as_local": same,
                            "driver_bytes_per_document": {"own_memory": slope_anon, "vmhwm": slope},
                            "target_bytes_per_document": TARGET_BYTES_PER_DOC,
                            "shuffle_bytes_per_document": shuffle_per_doc, "shuffle": sh,
                            "runs": {k: {kk: vv for kk, vv in v.items() if kk != "stats"} for k, v in res.items()},
+                           "with_index": {k: ({kk: vv for kk, vv in v.items() if kk != "stats"}
+                                              if k.startswith("ray_") else v) for k, v in idx_res.items()},
                            "command": "python benchmarks/bench_ray_dedup.py" + (" --quick" if a.quick else "")})
         if not same:
             raise SystemExit("the Ray dedup's kept set or counters differ from the local dedup's")
-        if not a.quick and slope_anon > TARGET_BYTES_PER_DOC:
-            raise SystemExit(f"target missed: the driver grows by {slope_anon:.0f} bytes per document "
-                             f"(target <= {TARGET_BYTES_PER_DOC})")
+        if idx_res and not idx_res["same_as_local"]:
+            raise SystemExit("with --index, the Ray dedup's kept set, counters or index file differ from the local's")
+        slopes = {"": slope_anon}
+        if idx_res:
+            slopes[" with --index"] = idx_res["driver_bytes_per_document"]["own_memory"]
+        for what, v in slopes.items():
+            if not a.quick and v > TARGET_BYTES_PER_DOC:
+                raise SystemExit(f"target missed{what}: the driver grows by {v:.0f} bytes per document "
+                                 f"(target <= {TARGET_BYTES_PER_DOC})")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -633,7 +633,12 @@ SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
                   "corpuskit's local dedup on the same file (kept set and counters compared). "
                   "driver_bytes_per_document: the slope of the driver's peak memory between the two runs "
                   "(own_memory: peak RssAnon + RssFile sampled every 10 ms, the target, <= 50; vmhwm: "
-                  "VmHWM, which also counts the object store's shared pages mapped into the driver)."),
+                  "VmHWM, which also counts the object store's shared pages mapped into the driver). "
+                  "with_index: the same with --index (each corpus cut in two halves, the first made "
+                  "into an index by the local dedup, the second deduplicated against it on Ray; the "
+                  "documents are the index's plus the batch's; same_as_local also compares the new index "
+                  "files' bytes). runs.*.pass2_seconds: the driver's pass 2 (spill read back, each record "
+                  "parsed and decided)."),
     "perplexity_percentiles": ("filter-perplexity --percentiles beside --cutoffs", None,
                                "Data: generated English and Chinese documents and a bigram ARPA model written "
                                "by the benchmark (no labels, nothing tuned on it). No peer: the same CLI with "

@@ -69,3 +69,9 @@ class OutputError(CorpusKitError):
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
             what += " (free some space, or write elsewhere)"
         return cls(path or getattr(e, "filename", None) or "<output>", what)
+
+
+class ClusterError(CorpusKitError):
+    """A step on a cluster did not add up (rows lost or counted twice between tasks, as a
+    crashed and re-run task could do): the run stops rather than write a result that could be
+    wrong (exit code 1)."""

@@ -12,12 +12,12 @@ as a local worker, so resumption works unit by unit and across engines. Units co
 order; the reduce reads them in unit order.
 
 Reduce. The local reduce runs on the driver (statistics, shards, report), except that dedup
-gets two helpers: pass 1 hashes its batches as Ray tasks (RayHashExecutor, taken back in
-order), and between its passes the band-key grouping and the candidate check run on the
-cluster (RayDedupShuffle: Ray Data `repartition(keys=["band", "key"])`, then a `map_batches`
-per partition). Connected components, the exact check of pairs near the threshold and the
-filtering pass stay on the driver. Hence the same bytes in data/ and rejected/ and the same
-counters whatever the engine.
+keeps its per-document state on the cluster (RayFlatDedup, corpuskit.engine.ray_dedup: the
+hashing as Ray tasks whose blocks stay in the object store, the band and exact keys grouped by
+Ray Data `repartition(keys=["band", "key", "key2"])` and checked per partition, the clusters in
+a task); the exact check of pairs near the threshold and the filtering pass, which read the
+records, stay on the driver. Hence the same bytes in data/ and rejected/ and the same counters
+whatever the engine.
 
 Nodes need no shared file system for JSONL input (the lines travel in the dataset); HTML and
 WARC inputs are read by path on the worker, so they need one. Every node needs corpuskit
@@ -37,7 +37,7 @@ import orjson
 
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
-from corpuskit.engine.ray_dedup import RayDedupShuffle, RayFlatDedup, RayHashExecutor, quiet_ray_data
+from corpuskit.engine.ray_dedup import RayFlatDedup, quiet_ray_data
 
 
 def _import_ray() -> Any:
@@ -169,7 +169,7 @@ _WINDOW_BYTES = 256 << 20
 
 class RayExecutor:
     """The Ray side of one pipeline run: connect (or start a local Ray), map the units with
-    Ray Data, lend dedup the cluster for its signatures and its band-key shuffle, disconnect
+    Ray Data, lend dedup the cluster for its per-document state and its shuffle, disconnect
     (stopping only a Ray we started)."""
 
     def __init__(self, address: str | None = None, workers: int = 0):
@@ -178,7 +178,7 @@ class RayExecutor:
         self.ray = _import_ray()
         self.started = False
         self.cpus = 1
-        self.shuffles: list[RayDedupShuffle] = []
+        self.shuffles: list[RayFlatDedup] = []
         self.windows = 0
 
     def __enter__(self) -> RayExecutor:
@@ -194,10 +194,8 @@ class RayExecutor:
         """Whole-stream stages that can use the cluster (dedup) get it."""
         for s in stages:
             if s.name == "dedup":
-                s.hash_executor = RayHashExecutor(self.ray, self.cpus)
-                s.lsh_executor = RayDedupShuffle(self.ray, self.cpus)  # with --index
                 s.flat_executor = RayFlatDedup(self.ray, self.cpus)
-                self.shuffles += [s.lsh_executor, s.flat_executor]
+                self.shuffles.append(s.flat_executor)
 
     def report(self) -> dict:
         """What the run measured on the Ray side (stats.json run.ray; not part of the output)."""

@@ -1,11 +1,13 @@
-"""Dedup on a Ray cluster: pass 1's hashing as Ray tasks (`RayHashExecutor`) and the band-key
-shuffle with the candidate check (`RayDedupShuffle`). The Ray engine lends them to the dedup
-stage (`Executor.lend`); dedup itself never imports Ray. numpy is imported by the functions
-that use it, so that importing the engines stays light."""
+"""Dedup on a Ray cluster (`RayFlatDedup`): the per-document state in the object store, the
+band and exact keys grouped by a Ray Data shuffle, the clusters found in a task. The Ray engine
+lends it to the dedup stage (`Executor.lend`); dedup itself never imports Ray. numpy is imported
+by the functions that use it, so that importing the engines stays light."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+
+from corpuskit.core.errors import ClusterError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,171 +26,29 @@ def quiet_ray_data(ray: Any) -> Any:
     return rd
 
 
-class _RayFuture:
-    def __init__(self, ray: Any, ref: Any):
-        self._ray, self._ref = ray, ref
-
-    def result(self) -> Any:
-        return self._ray.get(self._ref)
-
-
-def _call(fn: Callable, *args: Any) -> Any:
-    return fn(*args)
-
-
-class RayHashExecutor:
-    """`submit(fn, *args)` as Ray tasks: dedup's pass 1 hashes its batches on the cluster with
-    up to 2 batches per CPU in flight (results are still taken in order by dedup)."""
-
-    def __init__(self, ray: Any, cpus: int):
-        self._ray = ray
-        self._task = ray.remote(num_cpus=1, max_retries=3)(_call)
-        self.max_pending = 2 * cpus
-
-    def submit(self, fn: Callable, *args: Any) -> _RayFuture:
-        return _RayFuture(self._ray, self._task.remote(fn, *args))
-
-
-# ---------------------------------------------------------------- dedup: the band-key shuffle
+# ---------------------------------------------------------------- dedup: the shuffle
 _NEAR = 8  # as corpuskit.stages.dedup.graph._NEAR (checked by a test)
-_SIG_CHUNK = 1 << 16  # documents per signature block in the object store (32 MB at 128 perms)
-_ROWS_PER_PARTITION = 2_000_000  # band rows (20 bytes each) per shuffle partition, at most
+_ROWS_PER_PARTITION = 2_000_000  # band rows (28 bytes each) per shuffle partition, at most
+_MASK = (1 << 64) - 1
 
 
-def _sig_rows(idx: np.ndarray, refs: list, width: int, chunk_docs: int, got: dict) -> np.ndarray:
-    """Signature rows of global document numbers `idx`, from the blocks in the object store
-    (each block fetched once per partition, zero-copy on the same node, and released after)."""
-    import numpy as np
-    import ray
-
-    out = np.empty((len(idx), width), dtype=np.uint32)
-    chunk = idx // chunk_docs
-    for c in np.unique(chunk).tolist():
-        m = chunk == c
-        if c not in got:
-            got[c] = ray.get(refs[c])
-        out[m] = got[c][idx[m] - c * chunk_docs]
-    return out
-
-
-def _bucket_pairs(batch: dict, refs_holder: list, n_all: int, width: int, chunk_docs: int) -> dict:
-    """The candidate check of one shuffle partition (every row of a (band, key) group is in
-    it): the same pairs as the local `_candidate_pairs` (each document of a bucket with the
-    bucket's first and with its 8 predecessors, by position), and their estimated Jaccard.
-    Returns the unique pair codes (lo * n_all + hi) with their numbers of equal signature values."""
+def _row_sum(band: np.ndarray, key: np.ndarray, key2: np.ndarray, pos: np.ndarray) -> int:
+    """A checksum of shuffle rows that does not depend on their order: the sum (mod 2^64) of a
+    mixed 64-bit hash of each row. A row lost, duplicated or changed on the way changes it (a
+    lost row and a duplicated one do not cancel out, as they would in a plain count)."""
     import numpy as np
 
-    band, key, pos = batch["band"], batch["key"], batch["pos"]
     if not len(pos):
-        return {"code": np.empty(0, np.int64), "equal": np.empty(0, np.uint16)}
-    order = np.lexsort((pos, key, band))
-    band, key, si = band[order], key[order], pos[order].astype(np.int64)
-    start = np.ones(len(si), dtype=bool)
-    start[1:] = (band[1:] != band[:-1]) | (key[1:] != key[:-1])
-    codes: list[np.ndarray] = []
-    n = np.int64(n_all)
-    if not start.all():
-        first = np.maximum.accumulate(np.where(start, np.arange(len(si)), 0))
-        dup = ~start
-        codes.append(si[first[dup]] * n + si[dup])
-        for d in range(1, _NEAR + 1):
-            same = (band[d:] == band[:-d]) & (key[d:] == key[:-d])
-            if not same.any():
-                break
-            codes.append(si[:-d][same] * n + si[d:][same])
-    if not codes:
-        return {"code": np.empty(0, np.int64), "equal": np.empty(0, np.uint16)}
-    u = np.unique(np.concatenate(codes))
-    refs = refs_holder[0]
-    # the number of equal signature values (2 bytes; the estimate is it over num_perm, computed
-    # by the driver exactly as minhash.estimate_jaccard does)
-    equal = np.empty(len(u), dtype=np.uint16)
-    step = 1 << 15
-    got: dict[int, np.ndarray] = {}
-    for s in range(0, len(u), step):
-        part = u[s:s + step]
-        equal[s:s + step] = np.count_nonzero(_sig_rows(part // n, refs, width, chunk_docs, got)
-                                             == _sig_rows(part % n, refs, width, chunk_docs, got), axis=1)
-    got.clear()
-    return {"code": u, "equal": equal}
-
-
-class RayDedupShuffle:
-    """dedup's between-the-passes work on the cluster: the band rows (band, band key, document)
-    are hash-shuffled with Ray Data `repartition(keys=["band", "key"])`, so that every bucket
-    is in one partition; each partition finds its candidate pairs and estimates their Jaccard
-    from the signatures (in the object store, in blocks of 65,536 documents) in parallel.
-    The driver gets the pairs back, drops the ones found in several bands, and goes on as
-    locally (exact check near the threshold, connected components, the filtering pass)."""
-
-    def __init__(self, ray: Any, cpus: int):
-        self._ray = ray
-        self.cpus = cpus
-        self.measured: dict[str, Any] = {}
-
-    def candidate_pairs(self, bkeys: np.ndarray, valid: np.ndarray, sig_rows: Callable,
-                        width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        import time
-
-        import numpy as np
-        import pyarrow as pa
-
-        ray = self._ray
-        rd = quiet_ray_data(ray)
-        ctx = rd.DataContext.get_current()
-        if str(ctx.shuffle_strategy.value).startswith("sort"):
-            ctx.shuffle_strategy = "shuffle_v2"  # repartition by key needs a hash shuffle
-        t0 = time.perf_counter()
-        total, b = bkeys.shape
-        chunk = _SIG_CHUNK
-        refs = [ray.put(sig_rows(np.arange(s, min(s + chunk, total)))) for s in range(0, total, chunk)]
-        sig_bytes = total * width * 4
-        # the band rows go to the object store a block at a time: the driver never holds them all
-        tables = []
-        band_bytes = rows = 0
-        for s in range(0, total, chunk):
-            idx = s + np.flatnonzero(valid[s:s + chunk])
-            t = pa.table({"band": np.tile(np.arange(b, dtype=np.int32), len(idx)),
-                          "key": bkeys[idx].ravel(), "pos": np.repeat(idx, b).astype(np.int64)})
-            band_bytes += t.nbytes
-            rows += t.num_rows
-            tables.append(ray.put(t))
-            del t
-        parts = max(2 * self.cpus, -(-rows // _ROWS_PER_PARTITION))
-        codes: list[np.ndarray] = []
-        ests: list[np.ndarray] = []
-        returned = 0
-        try:
-            if rows:
-                ds = (rd.from_arrow_refs(tables)
-                      .repartition(parts, keys=["band", "key"])
-                      .map_batches(_bucket_pairs, fn_args=([refs], total, width, chunk), batch_size=None,
-                                   batch_format="numpy", num_cpus=1))
-                for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                    codes.append(out["code"].astype(np.int64))
-                    ests.append(out["equal"].astype(np.uint16))
-                    returned += len(out["code"])
-        finally:
-            del refs, tables
-        if codes:
-            code = np.concatenate(codes)
-            del codes
-            u, first = np.unique(code, return_index=True)  # a pair can share several bands
-            del code
-            equal = np.concatenate(ests)[first]
-            del ests, first
-            est = equal.astype(np.int64) / width  # = minhash.estimate_jaccard, the same floats
-        else:
-            u, est = np.empty(0, np.int64), np.empty(0, np.float64)
-        n = np.int64(total)
-        self.measured = {
-            "documents": int(total), "bands": int(b), "band_rows": int(rows),
-            "band_row_bytes": int(band_bytes), "partitions": int(parts),
-            "signature_bytes_in_object_store": int(sig_bytes),
-            "pairs_returned": int(returned), "pair_bytes_returned": int(returned * 10),
-            "candidate_pairs": int(len(u)),
-            "seconds": round(time.perf_counter() - t0, 3)}
-        return u // n, u % n, est
+        return 0
+    with np.errstate(over="ignore"):
+        h = (np.asarray(key, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+             + np.asarray(key2, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+             + np.asarray(pos, dtype=np.int64).astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+             + np.asarray(band, dtype=np.int64).astype(np.uint64) * np.uint64(0xD6E8FEB86659FD93))
+        h ^= h >> np.uint64(31)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(29)
+        return int(h.sum(dtype=np.uint64))
 
 
 # ---------------------------------------------------------------- dedup: flat driver memory
@@ -206,8 +66,9 @@ def _table(fn: Callable, starts: list, exact: bool, near: bool, *blocks: dict) -
     return pa.table(fn(list(blocks), starts, exact, near))
 
 
-def _table_size(t: Any) -> tuple[int, int]:
-    return t.num_rows, t.nbytes
+def _table_size(t: Any) -> tuple[int, int, int]:
+    """(rows, bytes, checksum) of a band-row table: what goes into the shuffle."""
+    return t.num_rows, t.nbytes, _row_sum(*(t.column(c).to_numpy() for c in ("band", "key", "key2", "pos")))
 
 
 class _Blocks:
@@ -251,11 +112,26 @@ def _bucket_pairs_flat(batch: dict, holder: list, n_all: int, width: int) -> dic
     in it). Band groups (band >= 0): the same pairs as graph._candidate_pairs (each document
     with the bucket's first and its 8 predecessors, by position), with their numbers of equal
     signature values. Exact groups (band = -1): each document with the group's first, as
-    graph._exact_edges. Returns (code = lo * n_all + hi, equal, exact?) per unique pair."""
+    graph._exact_edges. Returns (code = lo * n_all + hi, equal, exact?) per unique pair, then
+    one more row (code -1) that accounts for the partition: the rows it got and their checksum
+    (`rows`, `sum`), and the pairs it returns (`pairs`), checked by the driver."""
     import numpy as np
 
     band, key, key2, pos = batch["band"], batch["key"], batch["key2"], batch["pos"]
-    empty = {"code": np.empty(0, np.int64), "equal": np.empty(0, np.uint16), "exact": np.empty(0, bool)}
+    code, equal, exact = _partition_pairs(band, key, key2, pos, holder, n_all)
+    k = len(code)
+    z = np.zeros(k, dtype=np.int64)
+    return {"code": np.append(code, -1), "equal": np.append(equal, 0).astype(np.uint16),
+            "exact": np.append(exact, False), "rows": np.append(z, len(pos)),
+            "sum": np.append(z.astype(np.uint64), np.uint64(_row_sum(band, key, key2, pos))),
+            "pairs": np.append(z, k)}
+
+
+def _partition_pairs(band: np.ndarray, key: np.ndarray, key2: np.ndarray, pos: np.ndarray, holder: list,
+                     n_all: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import numpy as np
+
+    empty = (np.empty(0, np.int64), np.empty(0, np.uint16), np.empty(0, bool))
     if not len(pos):
         return empty
     order = np.lexsort((pos, key2, key, band))
@@ -283,8 +159,8 @@ def _bucket_pairs_flat(batch: dict, holder: list, n_all: int, width: int) -> dic
     for s in range(0, len(u), step):
         part = u[s:s + step]
         equal[s:s + step] = np.count_nonzero(blocks(part // n, "sigs") == blocks(part % n, "sigs"), axis=1)
-    return {"code": np.concatenate([u, ex]), "equal": np.concatenate([equal, np.zeros(len(ex), np.uint16)]),
-            "exact": np.concatenate([np.zeros(len(u), bool), np.ones(len(ex), bool)])}
+    return (np.concatenate([u, ex]), np.concatenate([equal, np.zeros(len(ex), np.uint16)]),
+            np.concatenate([np.zeros(len(u), bool), np.ones(len(ex), bool)]))
 
 
 def _decide_task(fn: Callable, lo: np.ndarray, hi: np.ndarray, holder: list, *args: Any) -> Any:
@@ -297,14 +173,18 @@ class RayFlatDedup:
     corpuskit.stages.dedup.flat for what the stage hands over):
     - `add`: each hashing batch is a Ray task whose result (the block of that batch's
       signatures, band keys, exact keys, lengths, ids) stays in the object store; the driver
-      keeps its reference and start position (a few hundred bytes per 512 documents);
+      keeps its reference and start position (a few hundred bytes per 512 documents); `put`
+      stores a block made by the driver (the rows of an `--index`, read from its file a block
+      at a time), `blocks` reads them back one at a time;
     - `pairs`: band-row tables are built by tasks from the blocks, hash-shuffled by Ray Data
-      `repartition(keys=["band", "key", "key2"])`, and each partition returns its candidate
-      pairs (with their numbers of equal signature values, read from the blocks) and exact
-      pairs: the driver gets pairs, which grow with the duplicates, not with the corpus;
+      `repartition(keys=["band", "key", "key2"])` (Ray Data's hash shuffle), and each partition
+      returns its candidate pairs (with their numbers of equal signature values, read from the
+      blocks) and exact pairs: the driver gets pairs, which grow with the duplicates, not with
+      the corpus. The rows into the shuffle and out of it are counted and checksummed, and the
+      pairs each partition made counted on arrival: a difference (a task that died and was run
+      again, a block lost or read twice) raises ClusterError rather than give another result;
     - `decide`: one task finds the clusters of the linked pairs and returns a decision per
-      clustered document.
-    The Ray Data settings (hash shuffle) are those of RayDedupShuffle."""
+      clustered document; `release` lets the blocks go."""
 
     flat = True
 
@@ -319,6 +199,8 @@ class RayFlatDedup:
         self._table = ray.remote(num_cpus=1, max_retries=0)(_table)
         self._decide = ray.remote(num_cpus=1, max_retries=3)(_decide_task)
         self._size = ray.remote(num_cpus=0.1)(_table_size)
+        # what each shuffle partition runs (an attribute, so that a test can put a faulty one)
+        self.partition_fn: Callable = _bucket_pairs_flat
         self.measured: dict[str, Any] = {}
         self.start()
 
@@ -328,14 +210,42 @@ class RayFlatDedup:
         self._starts: list[int] = []
         self._n = self._no_shingles = 0
 
+    release = start
+
+    def _get(self, refs: Any) -> Any:
+        """ray.get, a worker or node lost (the hashing and table tasks are not retried) as one
+        error line rather than Ray's traceback."""
+        ex = self._ray.exceptions
+        try:
+            return self._ray.get(refs)
+        except (ex.WorkerCrashedError, ex.NodeDiedError, ex.ObjectLostError) as e:
+            raise ClusterError(f"dedup: a task on the cluster was lost ({type(e).__name__}: its worker or node "
+                               f"died): stopped, nothing written as done; run it again") from None
+
     def add(self, fn: Callable, *args: Any) -> None:
         self._pending.append(tuple(self._hash.remote(fn, *args)))
         while len(self._pending) > self.max_pending:
             self._take()
 
+    def put(self, block: dict) -> None:
+        """A block made here (its documents come after those already added)."""
+        while self._pending:
+            self._take()
+        self._starts.append(self._n)
+        self._refs.append(self._ray.put(block))
+        self._n += len(block["length"])
+
+    def blocks(self, start: int) -> Any:
+        """The blocks from global position `start` on (a block boundary), in order, one at a time."""
+        for s, ref in zip(self._starts, self._refs):
+            if s >= start:
+                blk = self._get(ref)
+                yield blk
+                del blk
+
     def _take(self) -> None:
         meta, block = self._pending.pop(0)
-        k, no_shingles = self._ray.get(meta)
+        k, no_shingles = self._get(meta)
         self._starts.append(self._n)
         self._refs.append(block)
         self._n += k
@@ -365,28 +275,43 @@ class RayFlatDedup:
         for s in range(0, len(self._refs), _BLOCKS_PER_TABLE):
             tables.append(self._table.remote(rows_fn, self._starts[s:s + _BLOCKS_PER_TABLE], exact, near,
                                              *self._refs[s:s + _BLOCKS_PER_TABLE]))
-        rows = band_bytes = 0
+        rows = band_bytes = sum_in = 0
+        rows_out = sum_out = pairs_made = 0
         codes: list[np.ndarray] = []
         equal: list[np.ndarray] = []
         kinds: list[np.ndarray] = []
         returned = 0
         parts = 0
         if tables and (exact or near):
-            sizes = ray.get([self._size.remote(t) for t in tables])
-            rows = sum(r for r, _ in sizes)
-            band_bytes = sum(b for _, b in sizes)
+            sizes = self._get([self._size.remote(t) for t in tables])
+            rows = sum(r for r, _, _ in sizes)
+            band_bytes = sum(b for _, b, _ in sizes)
+            sum_in = sum(c for _, _, c in sizes) & _MASK
             parts = max(2 * self.cpus, -(-rows // _ROWS_PER_PARTITION))
             if rows:
                 ds = (rd.from_arrow_refs(tables)
                       .repartition(parts, keys=["band", "key", "key2"])
-                      .map_batches(_bucket_pairs_flat, fn_args=([(starts, self._refs)], total, width),
+                      .map_batches(self.partition_fn, fn_args=([(starts, self._refs)], total, width),
                                    batch_size=None, batch_format="numpy", num_cpus=1))
                 for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
-                    codes.append(out["code"].astype(np.int64))
-                    equal.append(out["equal"].astype(np.uint16))
-                    kinds.append(out["exact"].astype(bool))
-                    returned += len(out["code"])
+                    code = out["code"].astype(np.int64)
+                    acct = code < 0  # each partition's account row
+                    rows_out += int(out["rows"][acct].sum())
+                    sum_out = (sum_out + sum(int(x) for x in out["sum"][acct])) & _MASK
+                    pairs_made += int(out["pairs"][acct].sum())
+                    ok = ~acct
+                    codes.append(code[ok])
+                    equal.append(out["equal"][ok].astype(np.uint16))
+                    kinds.append(out["exact"][ok].astype(bool))
+                    returned += int(ok.sum())
         del tables
+        if (rows_out, sum_out, pairs_made) != (rows, sum_in, returned):
+            what = (f"{rows:,} rows went in, {rows_out:,} came out" if rows_out != rows else
+                    f"{rows:,} rows went in and out but their checksums differ" if sum_out != sum_in else
+                    f"the partitions made {pairs_made:,} pairs, {returned:,} arrived")
+            raise ClusterError(f"dedup: the band-key shuffle on the cluster did not add up ({what}; a task "
+                               f"failed and was re-run, or a block was lost or read twice): stopped, "
+                               f"nothing written as done; run it again")
         n = np.int64(max(total, 1))
         if codes:
             code, eq, kind = np.concatenate(codes), np.concatenate(equal), np.concatenate(kinds)
@@ -399,6 +324,7 @@ class RayFlatDedup:
             est = np.empty(0, np.float64)
         self.measured = {
             "documents": int(total), "band_rows": int(rows), "band_row_bytes": int(band_bytes),
+            "rows_out": int(rows_out), "checksum_matched": True,
             "partitions": int(parts), "blocks": len(self._refs),
             "signature_bytes_in_object_store": int(total * width * 4),
             "pairs_returned": int(returned), "pair_bytes_returned": int(returned * 11),
@@ -407,11 +333,9 @@ class RayFlatDedup:
         return u // n, u % n, est, e // n, e % n
 
     def decide(self, fn: Callable, lo: np.ndarray, hi: np.ndarray, *args: Any) -> dict:
-        """`fn(lo, hi, fetch, *args)` in one task, `fetch` reading the blocks; its result."""
+        """`fn(lo, hi, fetch, *args)` in one task, `fetch` reading the blocks; its result. The
+        blocks stay until `release`."""
         import numpy as np
 
         starts = np.array(self._starts, dtype=np.int64)
-        try:
-            return self._ray.get(self._decide.remote(fn, lo, hi, [(starts, self._refs)], *args))
-        finally:
-            self.start()  # the blocks are released
+        return self._get(self._decide.remote(fn, lo, hi, [(starts, self._refs)], *args))

@@ -256,64 +256,143 @@ def test_ray_engine_reads_and_writes_fsspec_urls(tmp_path, local_ray, monkeypatc
     assert on_ray["conservation"] == local["conservation"] and on_ray["run"]["engine"] == "ray"
 
 
-@needs_ray
-def test_dedup_on_ray_signatures_and_band_shuffle_give_the_same_result(local_ray, tmp_path, monkeypatch):
-    """Signatures as Ray tasks and the band-key shuffle (Ray Data repartition by key, the
-    candidate check per partition) keep and drop the same documents as the local dedup, with
-    the same counters: several batches, several signature blocks and partitions, buckets larger
-    than the 8-predecessor chain, an --index from an earlier run, every --verify mode."""
-    import corpuskit.engine.ray_dedup as re_
-    import corpuskit.stages.dedup.graph as dd_graph
-    import corpuskit.stages.dedup.stage as dd
-    from corpuskit.core.stage import Rejected
-    from corpuskit.engine.ray import RayDedupShuffle, RayHashExecutor
-    from corpuskit.stages.dedup.stage import Dedup
-
-    assert re_._NEAR == dd_graph._NEAR
+def _index_docs() -> tuple[list[dict], list[dict]]:
+    """Two batches: the second has near copies, exact copies and a template in 14 variants of
+    documents of the first (so of the index), and duplicates among its own documents."""
     docs = [{**d, "id": f"d{i}"} for i, d in enumerate(make_docs(300, seed=5)) if len(d["text"]) > 200]
     docs += [{**d, "id": f"dup-{i}", "text": d["text"] + " 再来一次。"} for i, d in enumerate(docs[:40])]
     # one template in 14 variants: a bucket far larger than the chain of 8
     docs += [{"id": f"tpl-{i}", "text": docs[1]["text"] + f" 第{i}版。"} for i in range(14)]
-    docs += [{**docs[3], "id": "copy-of-d3"}, {**docs[-1], "id": "copy-of-last"}]  # exact copies
-    first, second = docs[:150], docs[150:]
+    docs += [{**docs[3], "id": "copy-of-d3"}, {**docs[-1], "id": "copy-of-last"}, {"text": ""}, {"text": "  "}]
+    return docs[:150], docs[150:]
 
-    class Counting(RayHashExecutor):
-        calls = 0
 
-        def submit(self, fn, *args):
-            Counting.calls += 1
-            return super().submit(fn, *args)
+def _run_dedup(stage, batch, ex=None):
+    from corpuskit.core.stage import Rejected
 
-    def run(batch, on_ray, index, **opts):
-        stage = Dedup(index=str(index) if index else "", **opts)
-        shuffle = None
-        if on_ray:
-            stage.hash_executor = Counting(ray, 2)
-            stage.lsh_executor = shuffle = RayDedupShuffle(ray, 2)
-        out = [(x.record["id"], x.rejection.reason, x.rejection.detail) if isinstance(x, Rejected)
-               else (x["id"], x["meta"]["dedup"]) for x in stage.run(list(batch))]
-        return out, _untimed(stage.result()), shuffle
+    if ex is not None:
+        ex.shuffles = []
+        ex.lend([stage])
+    out = [(x.record.get("id"), x.rejection.reason, x.rejection.detail, x.record["meta"]["dedup"])
+           if isinstance(x, Rejected) else (x.get("id"), x["meta"]["dedup"]) for x in stage.run(iter(batch))]
+    return out, _untimed(stage.result())
 
-    monkeypatch.setattr(dd, "_BATCH_DOCS", 16)  # several hashing batches in flight at once
-    monkeypatch.setattr(re_, "_SIG_CHUNK", 64)  # several signature blocks
+
+@needs_ray
+def test_flat_dedup_with_an_index_gives_the_local_output_and_index_file(local_ray, tmp_path, monkeypatch):
+    """--index on Ray: a first run builds the index, a second run dedups against it, on both
+    engines; the same records, reasons, details, meta and counters, and the same index file
+    bytes after each run. The index's rows enter the shuffle as blocks read from its file
+    (before the batch: an index document always wins), several blocks of them."""
+    import corpuskit.engine.ray_dedup as re_
+    import corpuskit.stages.dedup.flat as flat
+    import corpuskit.stages.dedup.graph as dd_graph
+    from corpuskit.engine.ray import RayExecutor
+    from corpuskit.stages.dedup.stage import Dedup
+
+    assert re_._NEAR == dd_graph._NEAR
+    monkeypatch.setattr(flat, "BLOCK_DOCS", 24)  # many blocks, the index's too
+    monkeypatch.setattr(re_, "_BLOCKS_PER_TABLE", 5)  # several band-row tables
     monkeypatch.setattr(re_, "_ROWS_PER_PARTITION", 500)  # more partitions than CPUs
-    import shutil
+    first, second = _index_docs()
+    with RayExecutor(None, 2) as ex:
+        for k, opts in enumerate(({"verify": "exact"}, {"survivor": "longest", "verify": "estimate"})):
+            idx = {e: tmp_path / f"{e}{k}.npz" for e in ("local", "ray")}
+            got = {}
+            for batch in (first, second):
+                got["local"] = _run_dedup(Dedup(index=str(idx["local"]), **opts), batch)
+                got["ray"] = _run_dedup(Dedup(index=str(idx["ray"]), **opts), batch, ex)
+                assert got["ray"] == got["local"], opts
+                assert idx["ray"].read_bytes() == idx["local"].read_bytes(), opts
+                assert ex.shuffles[-1].measured["blocks"] > 5
+            out, st = got["ray"]
+            assert st["index_documents"] > 100
+            assert {x[1] for x in out if len(x) == 4} == {"near_duplicate", "exact_duplicate"}
+            # documents of the second batch removed for an index document
+            assert any(x[2].startswith("kept d") and x[0].startswith(("dup-", "copy-of-d3"))
+                       for x in out if len(x) == 4), opts
+            assert st["candidate_pairs"] > 0
+            if opts["verify"] == "exact":
+                assert 0 < st["exact_jaccard_checks"] <= st["candidate_pairs"]
+        # an index built with other options is refused on Ray as locally
+        with pytest.raises(UsageError, match="built with other options"):
+            _run_dedup(Dedup(index=str(idx["ray"]), num_perm=64), second, ex)
 
-    # an --index left by a first run, then the second batch deduplicated against it, locally
-    # and on Ray, with every candidate checked on the shingle sets (--verify exact)
-    run(first, False, tmp_path / "local.npz")
-    shutil.copy(tmp_path / "local.npz", tmp_path / "ray.npz")
-    out, st, _ = run(second, False, tmp_path / "local.npz", verify="exact")
-    out2, st2, shuffle = run(second, True, tmp_path / "ray.npz", verify="exact")
-    assert (out2, st2) == (out, st)
-    assert (tmp_path / "ray.npz").read_bytes() == (tmp_path / "local.npz").read_bytes()
-    assert st2["index_documents"] > 0 and 0 < st2["exact_jaccard_checks"] <= st2["candidate_pairs"]
-    assert shuffle.measured["partitions"] > 4 and shuffle.measured["band_rows"] > 1000
-    assert shuffle.measured["candidate_pairs"] >= st2["candidate_pairs"]  # index pairs too
-    assert {x[1] for x in out2 if len(x) == 3} == {"near_duplicate", "exact_duplicate"}
-    assert Counting.calls > 4
-    for k in ("band_rows", "band_row_bytes", "signature_bytes_in_object_store", "pairs_returned"):
-        assert shuffle.measured[k] > 0, k
+
+@needs_ray
+def test_flat_dedup_shuffle_that_loses_a_row_fails_and_a_rerun_task_does_not(local_ray, tmp_path, monkeypatch,
+                                                                              run_cli):
+    """The rows into the band-key shuffle and out of it are counted and checksummed, and the
+    pairs counted on arrival. A partition that loses a row fails the run with one error (the
+    pipeline writes nothing as done, the CLI exits 1 with one line); a partition task whose
+    worker dies once is run again by Ray and the run gives the local result; a hashing task
+    whose worker dies fails the run with one error."""
+    import corpuskit.engine.ray_dedup as re_
+    from corpuskit.core.errors import ClusterError
+    from corpuskit.engine.ray import RayExecutor
+    from corpuskit.stages.dedup.stage import Dedup
+
+    first, second = _index_docs()
+    docs = first + second
+    original = re_._bucket_pairs_flat
+
+    def drop_a_row(batch, *args):
+        if len(batch["pos"]) > 1:
+            batch = {k: v[1:] for k, v in batch.items()}
+        return original(batch, *args)
+
+    marker = tmp_path / "crashed"
+
+    def die_once(batch, *args):
+        import os
+
+        if len(batch["pos"]) and not os.path.exists(marker):
+            open(marker, "w").close()
+            os._exit(1)  # the worker process dies, as with a SIGABRT
+        return original(batch, *args)
+
+    local = _run_dedup(Dedup(), docs)
+    with RayExecutor(None, 2) as ex:
+        stage = Dedup()
+        ex.lend([stage])
+        stage.flat_executor.partition_fn = drop_a_row
+        with pytest.raises(ClusterError, match=r"did not add up \(\d[\d,]* rows went in, \d[\d,]* came out"):
+            list(stage.run(iter(docs)))
+        stage = Dedup()
+        ex.lend([stage])
+        stage.flat_executor.partition_fn = die_once
+        assert _run_dedup(stage, docs) == local
+        assert marker.exists()  # it did die once
+        m = stage.flat_executor.measured
+        assert m["rows_out"] == m["band_rows"] > 0 and m["checksum_matched"]
+        # a hashing task is not retried (its arguments are not kept): its worker dying is one error
+        import corpuskit.stages.dedup.flat as flat
+
+        def die(*args):
+            import os
+
+            os._exit(1)
+
+        make_block = flat.make_block
+        monkeypatch.setattr(flat, "make_block", die)
+        stage = Dedup()
+        ex.lend([stage])
+        with pytest.raises(ClusterError, match=r"a task on the cluster was lost \(WorkerCrashedError"):
+            list(stage.run(iter(docs)))
+        monkeypatch.setattr(flat, "make_block", make_block)
+    # the whole pipeline: exit 1, one line, no result written as done
+    raw = _raw(tmp_path)
+    monkeypatch.setattr(re_, "_bucket_pairs_flat", drop_a_row)
+    with pytest.raises(ClusterError):
+        run_pipeline(str(raw), str(tmp_path / "out"),
+                     PipelineConfig(engine="ray", unit_lines=70, stages=["normalize", "dedup"]))
+    assert not (tmp_path / "out" / "stats.json").exists() and not (tmp_path / "out" / "data").exists()
+    assert list((tmp_path / "out" / ".work" / "units").iterdir())  # the map units stay, for the next run
+    p = run_cli(["pipeline", raw, tmp_path / "out2", "--engine", "ray", "--stages", "normalize,dedup", "-q"])
+    err = p.stderr.decode()
+    assert p.returncode == 1 and err.count("\n") == 1, err
+    assert err.startswith("corpuskit pipeline: error: dedup: the band-key shuffle on the cluster did not add up")
+    assert not (tmp_path / "out2" / "stats.json").exists()
 
 
 @needs_ray
@@ -473,25 +552,9 @@ def test_dedup_with_flat_driver_gives_the_same_result_in_every_mode(local_ray, m
             on_ray, st2 = run(ex, **opts)
             assert (on_ray, st2) == (local, st), opts
             flat_measured = ex.shuffles[-1].measured
-            assert not ex.shuffles[0].measured  # the flat path ran, not the driver-side shuffle
             assert flat_measured["blocks"] > 10 and flat_measured["partitions"] > 2, opts
             assert st["exact_duplicate"] + st["near_duplicate"] > 0, opts
     assert st["clusters"] > 0 and st["top_clusters"]
-
-
-@needs_ray
-def test_flat_dedup_stays_out_of_the_way_with_an_index(local_ray, tmp_path):
-    """With --index the index is loaded in the driver: the stage takes the driver-side path
-    (RayDedupShuffle), and the flat executor is not used."""
-    from corpuskit.engine.ray import RayExecutor
-    from corpuskit.stages.dedup.stage import Dedup
-
-    docs = [{**d, "id": f"d{i}"} for i, d in enumerate(make_docs(60, seed=2))]
-    stage = Dedup(index=str(tmp_path / "i.npz"))
-    with RayExecutor(None, 2) as ex:
-        ex.lend([stage])
-        list(stage.run(docs))
-    assert ex.shuffles[0].measured and not ex.shuffles[1].measured
 
 
 @needs_ray

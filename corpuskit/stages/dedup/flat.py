@@ -15,12 +15,19 @@ store). The executor then
   documents only, the survivor, the exact-key check and the similarity to the survivor,
   reading the blocks it needs) and returns one decision per document in a cluster.
 Pass 2 then walks the records and the decisions (sorted by position) side by side.
-Same records, reasons, details, meta and counters as the in-process path (tests/engine).
+With `--index`, the index's documents are blocks made here from its file (`index_block`, 512
+rows at a time) and put before the batch's, so they hold positions 0..n0-1 as in the local
+dedup; after the clusters, the batch's blocks are copied to scratch files (`_NewRows`) and the
+new index file is written from them after pass 2 (`_Index.extend_and_save`, as locally).
+Same records, reasons, details, meta, counters and index file as the in-process path
+(tests/engine).
 
 The executor's interface (see corpuskit.engine.ray_dedup.RayFlatDedup): `start()`,
-`add(fn, *args)` (a block), `finish() -> (documents, documents without shingles)`,
+`add(fn, *args)` (a block made by a task), `put(block)` (a block made here),
+`finish() -> (documents, documents without shingles)`,
 `pairs(fn, exact, near, width) -> (near lo, hi, estimate, exact lo, hi)`,
-`decide(fn, lo, hi, *args) -> dict`.
+`decide(fn, lo, hi, *args) -> dict`, `blocks(start)` (the blocks from a position on, one at a
+time), `release()`.
 """
 from __future__ import annotations
 
@@ -37,28 +44,29 @@ import orjson
 from corpuskit.core.errors import BadInput
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, set_meta
-from corpuskit.core.zhscript import fold_t2s
 from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.stages.dedup import minhash as mh
 from corpuskit.stages.dedup.graph import _clusters
-from corpuskit.stages.dedup.store import _read_spill, _rmtree
+from corpuskit.stages.dedup.store import _IdWriter, _Index, _read_spill, _rmtree, _Table
 
 BLOCK_DOCS = 512  # documents per block (one hashing batch), or fewer when the batch is long
 BLOCK_CHARS = 4 << 20
+CHUNK = 4096  # rows of a table read or written at once (the new --index file: 2 MB of signatures)
 
 
 def make_block(hash_fn: Callable, params: tuple, texts: list[str] | None, near: bool, b: int, r: int,
                width: int, id_blob: bytes, id_ends: np.ndarray, lengths: np.ndarray,
-               field_keys: bytes | None, has_exact: bytes) -> tuple[tuple[int, int], dict]:
+               field_keys: bytes | None, has_exact: bytes, fold: bool) -> tuple[tuple[int, int], dict]:
     """One block of documents: ((documents, documents without shingles), arrays). Runs where
-    the executor puts it; `hash_fn` is the stage's `hash_batch_with`."""
+    the executor puts it; `hash_fn` is the stage's `hash_batch_with` (`fold`: --fold-chinese,
+    done there too)."""
     k = len(lengths)
     ntok = np.zeros(k, dtype=np.int64)
     sigs = np.zeros((k, width), dtype=np.uint32)
     bands = np.zeros((k, b), dtype=np.uint64)
     exact = np.zeros((k, 2), dtype=np.uint64)
     if texts is not None:
-        s, t, keys, bk = hash_fn(params, texts, near, b, r)
+        s, t, keys, bk = hash_fn(params, texts, near, b, r, fold)
         exact = keys
         if near:
             sigs, ntok, bands = s, t, bk
@@ -141,8 +149,58 @@ def decide(lo: np.ndarray, hi: np.ndarray, fetch: Callable[[np.ndarray, str], An
     return out
 
 
+def index_block(index: _Index, s: int, e: int) -> dict:
+    """Documents s..e-1 of an `--index` as a block (read from its file in place). They have no
+    length (an index document always survives) and count as having shingles: every band row of
+    the index enters the grouping, as in the local dedup."""
+    k = e - s
+    a = index.ids.span(s)[0]
+    ends = index.ids.ends.read(s, e)[:, 0]
+    return {"sigs": index.sigs.read(s, e), "ntok": np.ones(k, dtype=np.int64), "bands": index.bands.read(s, e),
+            "exact": index.exact.read(s, e), "has_exact": index.has_exact.read(s, e)[:, 0].astype(bool),
+            "length": np.zeros(k, dtype=np.int64),
+            "id_blob": np.frombuffer(index.ids.blob(a, int(ends[-1])), dtype=np.uint8),
+            "id_ends": ends - a}
+
+
+class _NewRows:
+    """This run's documents as `_Index.extend_and_save` reads them (signatures, band keys, exact
+    keys, ids), copied from the blocks to files in `work`, one block at a time."""
+
+    def __init__(self, work: str, width: int, bands: int) -> None:
+        p = lambda name: os.path.join(work, name)  # noqa: E731
+        self._w = {"sigs": _Table(p("new.sigs"), width, np.uint32), "bands": _Table(p("new.bands"), bands, np.uint64),
+                   "exact": _Table(p("new.exact"), 2, np.uint64), "has_exact": _Table(p("new.has_exact"), 1, np.bool_)}
+        self._ids = _IdWriter(work)
+        self._open: list[Any] = []
+        self.n = 0
+
+    def add(self, blk: dict) -> None:
+        for k, w in self._w.items():
+            w.add(blk[k])
+        self._ids.add_many(bytes(blk["id_blob"]), blk["id_ends"])
+        self.n += len(blk["length"])
+
+    def finish(self) -> None:
+        self.sigs, self.bands, self.exact, self.has_exact = (self._w[k].reader() for k in
+                                                             ("sigs", "bands", "exact", "has_exact"))
+        self.ids = self._ids.reader()
+        self._open = [self.sigs, self.bands, self.exact, self.has_exact, self.ids]
+
+    def close(self) -> None:
+        for w in self._w.values():
+            w.close()
+        self._ids.close()
+        for t in self._open:
+            t.close()
+        self._open = []
+
+
 def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, top_n: int) -> Iterator[dict | Rejected]:
-    """`Dedup.run` with the executor holding the per-document state (see the module doc)."""
+    """`Dedup.run` with the executor holding the per-document state (see the module doc). With
+    `--index`, the index's documents are the first blocks (positions 0..n0-1), read from its
+    file a block at a time, so they come before this batch and always survive; its file is
+    written again at the end, as a stream, with this batch's kept documents added."""
     t0 = time.perf_counter()
     stage._stats_exact = 0
     stage._stats_exact_skipped = 0
@@ -152,27 +210,39 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
     tmp_root = stage.tmp_dir or tempfile.gettempdir()
     stage._stats_cleaned = remove_dead_scratch(tmp_root, "dedup")
     work = tempfile.mkdtemp(prefix=scratch_prefix("dedup"), dir=tmp_root)
+    index = new_rows = None
     try:
+        index = _Index.load(stage.index, stage._params()) if stage.index else _Index.empty(width, b)
+        n0 = index.size
         rereadable = isinstance(records, (list, tuple)) or getattr(records, "rereadable", False)
         n, no_shingles, spill_bytes = _pass1(stage, records, ex, hash_fn, work, b, r, width,
-                                             spill=not rereadable)
+                                             spill=not rereadable, index=index)
         t1 = time.perf_counter()
         lo, hi, est, elo, ehi = ex.pairs(band_rows, stage.exact, stage.near, width)
         edges_lo, edges_hi = [elo], [ehi]
         n_cand = n_ver = 0
         if stage.near and n:
+            new = hi >= n0  # pairs inside the index were settled when it was built
+            lo, hi, est = lo[new], hi[new], est[new]
             n_cand = len(lo)
-            sims = stage._verify(lo, hi, None, hasher, records, work, 0, spill=not rereadable, est=est)
+            sims = stage._verify(lo, hi, None, hasher, records, work, n0, spill=not rereadable, est=est)
             ok = sims >= stage.threshold
             n_ver = int(ok.sum())
             edges_lo.append(lo[ok])
             edges_hi.append(hi[ok])
         del lo, hi, est
-        d = ex.decide(decide, np.concatenate(edges_lo), np.concatenate(edges_hi), 0, stage.survivor,
+        d = ex.decide(decide, np.concatenate(edges_lo), np.concatenate(edges_hi), n0, stage.survivor,
                       stage.exact, top_n)
+        if stage.index:  # this batch's rows, for the new index file (written after pass 2)
+            new_rows = _NewRows(work, width, b)
+            for blk in ex.blocks(n0):
+                new_rows.add(blk)
+                del blk
+            new_rows.finish()
+        ex.release()
         t2 = time.perf_counter()
         stage._stats = {
-            "documents": n, "index_documents": 0, "no_shingles": no_shingles,
+            "documents": n, "index_documents": n0, "no_shingles": no_shingles,
             "bands": b, "rows": r, "threshold": stage.threshold, "num_perm": stage.num_perm,
             "ngram": stage.ngram, "survivor": stage.survivor, "verify": stage.verify, "key": stage.key,
             "catch_probability": {str(j): round(mh.catch_probability(j, b, r), 4) for j in (0.5, 0.7, 0.8, 0.9)},
@@ -198,20 +268,21 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
         idf = stage.id_field
         source = _read_spill(os.path.join(work, "spill.jsonl.zst")) if not rereadable else iter(records)
         for i, rec in enumerate(source):
+            g = n0 + i  # global position (the index's documents come first)
             rid = rec.get(idf)
             own = str(rid) if rid is not None else f"#{i + 1}"
-            if ptr < end and pos[ptr] == i:
+            if ptr < end and pos[ptr] == g:
                 s, csize, c, k = int(surv[ptr]), int(size[ptr]), int(comp[ptr]), ptr
                 ptr += 1
             else:
-                s, csize, c, k = i, 1, -1, -1
+                s, csize, c, k = g, 1, -1, -1
             entry = top.get(c) if c >= 0 else None
-            sid = own if s == i else names[s]
+            sid = own if s == g else names[s]
             if entry is not None:
                 entry["kept"] = sid
-                if s != i and len(entry["removed"]) < 5:
+                if s != g and len(entry["removed"]) < 5:
                     entry["removed"].append(rec.get(idf, own))
-            if s == i:
+            if s == g:
                 kept += 1
                 set_meta(rec, "dedup", {"cluster": own, "cluster_size": csize})
                 yield rec
@@ -219,16 +290,23 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
             yield stage._removed(rec, sid, csize, bool(same[k]), float(sim[k]))
         stage._stats["kept"] = kept
         stage._stats["top_clusters"] = [e for e in top.values() if e["removed"]]
+        if new_rows is not None:
+            index.extend_and_save(stage.index, stage._params(), new_rows, pos[surv != pos] - n0, CHUNK)
         stage._stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
     finally:
+        ex.release()
+        if new_rows is not None:
+            new_rows.close()
+        if index is not None:
+            index.close()
         _rmtree(work)
 
 
 def _pass1(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, work: str, b: int, r: int,
-           width: int, spill: bool) -> tuple[int, int, int]:
+           width: int, spill: bool, index: _Index) -> tuple[int, int, int]:
     """Read the stream once: spill the raw lines (when it cannot be read twice) and send every
-    batch's per-document data to the executor as a block. Returns (documents, documents
-    without shingles, spill bytes)."""
+    batch's per-document data to the executor as a block, after the index's documents.
+    Returns (documents, documents without shingles, spill bytes), the index's not counted."""
     import xxhash
     import zstandard
 
@@ -258,12 +336,14 @@ def _pass1(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, work
         ex.add(make_block, hash_fn, params, texts if use_kernel else None, stage.near, b, r, width,
                bytes(id_blob), np.frombuffer(id_ends, dtype=np.int64).copy(),
                np.frombuffer(lengths, dtype=np.int64).copy(), None if key_text else bytes(field_keys),
-               bytes(has_exact))
+               bytes(has_exact), stage.fold_chinese)
         texts, chars = [], 0
         id_blob, id_ends, lengths = bytearray(), array("q"), array("q")
         field_keys, has_exact = bytearray(), bytearray()
 
     ex.start()
+    for s in range(0, index.size, BLOCK_DOCS):
+        ex.put(index_block(index, s, min(s + BLOCK_DOCS, index.size)))
     try:
         for rec in records:
             text = rec.get(tf)
@@ -293,7 +373,7 @@ def _pass1(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, work
             lengths.append(len(text))
             n += 1
             if use_kernel:
-                texts.append(fold_t2s(text) if stage.fold_chinese else text)
+                texts.append(text)
             chars += len(text)
             if len(lengths) >= BLOCK_DOCS or chars >= BLOCK_CHARS:
                 flush()
@@ -304,5 +384,5 @@ def _pass1(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, work
         if spill_w is not None:
             spill_w.close()
     got_n, no_shingles = ex.finish()
-    assert got_n == n, (got_n, n)
+    assert got_n == index.size + n, (got_n, index.size, n)
     return n, no_shingles, (os.path.getsize(path) if spill else 0)

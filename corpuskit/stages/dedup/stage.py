@@ -27,10 +27,9 @@ How a run goes
 The result depends only on the input order and the options: no randomness (permutations
 come from a fixed seed), no dependence on batch sizes or threads.
 
-On a cluster (`pipeline --engine ray`): two optional attributes hand parts of the work to
-other processes with the same results: `hash_executor` (pass 1's batches) and `lsh_executor`
-(the band-key grouping and the estimated similarity of the candidates, see
-corpuskit.engine.ray). The stage itself never imports Ray.
+On a cluster (`pipeline --engine ray`): the optional attribute `flat_executor` takes the
+per-document state out of this process, with the same results (corpuskit.stages.dedup.flat,
+corpuskit.engine.ray_dedup). The stage itself never imports Ray.
 
 Re-readable input: `run()` spills whatever iterator it gets. If the caller hands it a
 sequence (a list) or an object with a true `rereadable` attribute whose every `iter()`
@@ -198,10 +197,9 @@ class Dedup(StreamStage):
     # ------------------------------------------------------------ the run
     def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:
         # `flat_executor` (set by `pipeline --engine ray`): the per-document state lives on the
-        # cluster, not in this process (corpuskit.stages.dedup.flat); not with --index, whose
-        # index is loaded here
+        # cluster, not in this process (corpuskit.stages.dedup.flat)
         flat = getattr(self, "flat_executor", None)
-        if flat is not None and not self.index:
+        if flat is not None:
             yield from run_flat(self, records, flat, hash_batch_with, TOP_CLUSTERS)
             return
         t0 = time.perf_counter()
@@ -229,7 +227,6 @@ class Dedup(StreamStage):
         budget = self._budget
         n0 = index.size
         rereadable = isinstance(records, (list, tuple)) or getattr(records, "rereadable", False)
-        shuffle = getattr(self, "lsh_executor", None)
         p1 = _Pass1(work, self.num_perm, b, budget, rows_major=bool(self.index))
         held.append(p1)
         # the index's band keys go first: its documents are positions 0..n0-1
@@ -275,43 +272,24 @@ class Dedup(StreamStage):
             edges.append((np.concatenate(parts_lo), np.concatenate(parts_hi)))
         n_cand = n_ver = 0
         if self.near and total:
-            est = None
-            if shuffle is not None:
-                # `lsh_executor` (set by `pipeline --engine ray`): the band-key grouping and the
-                # signature estimates of the candidates on a cluster; the same pairs and numbers
-                # (rows of documents without shingles stay zero: the shuffle skips them)
-                bkeys = np.zeros((total, b), dtype=np.uint64)
-                has_tok = np.ones(total, dtype=bool)
-                for j in range(b):
+            codes = np.empty(0, np.int64)
+            for j in range(b):
+                g = Grouper(work, f"band{j}", 2, p1.cols.n, budget)
+                try:
                     for rows in p1.cols.column(j):
-                        bkeys[rows[:, 1].astype(np.int64), j] = rows[:, 0]
-                for s, v in p1.valid.chunks(_CHUNK):
-                    has_tok[n0 + s:n0 + s + len(v)] = v[:, 0]
-                lo, hi, est = shuffle.candidate_pairs(bkeys, has_tok, sig_rows, self.num_perm)
-                del bkeys, has_tok
-            else:
-                codes = np.empty(0, np.int64)
-                for j in range(b):
-                    g = Grouper(work, f"band{j}", 2, p1.cols.n, budget)
-                    try:
-                        for rows in p1.cols.column(j):
-                            g.add(rows)
-                        for rows in g.groups():
-                            # pairs inside the index were settled when it was built
-                            c = _band_part_codes(rows, total)
-                            codes = _union_pairs(codes, c[c % total >= n0])
-                        spilled += g.spilled_bytes
-                        group_peak = max(group_peak, g.spilled_bytes)
-                    finally:
-                        g.close()
-                lo, hi = codes // total, codes % total
-                del codes
-            new = hi >= n0
-            lo, hi = lo[new], hi[new]
-            if est is not None:
-                est = est[new]
+                        g.add(rows)
+                    for rows in g.groups():
+                        # pairs inside the index were settled when it was built
+                        c = _band_part_codes(rows, total)
+                        codes = _union_pairs(codes, c[c % total >= n0])
+                    spilled += g.spilled_bytes
+                    group_peak = max(group_peak, g.spilled_bytes)
+                finally:
+                    g.close()
+            lo, hi = codes // total, codes % total
+            del codes
             n_cand = len(lo)
-            sims = self._verify(lo, hi, sig_rows, hasher, records, work, n0, spill=not rereadable, est=est)
+            sims = self._verify(lo, hi, sig_rows, hasher, records, work, n0, spill=not rereadable)
             ok = sims >= self.threshold
             n_ver = int(ok.sum())
             edges.append((lo[ok], hi[ok]))
@@ -459,12 +437,9 @@ class Dedup(StreamStage):
         # output never depends on timing.
         from concurrent.futures import ThreadPoolExecutor
 
-        # `hash_executor` (set by `pipeline --engine ray`) runs the batches elsewhere instead, more
-        # of them at once; taken in order all the same.
-        remote = getattr(self, "hash_executor", None)
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="corpuskit-dedup")
         pending: list[Any] = []
-        in_flight = getattr(remote, "max_pending", 2)
+        in_flight = 2
 
         # the texts go as they are, folded (--fold-chinese) by the hasher: a long one window by
         # window, so that a huge record is never copied whole
@@ -475,10 +450,7 @@ class Dedup(StreamStage):
             return sigs, ntok, keys, (mh.band_keys(sigs, b, r) if self.near else None)
 
         def submit(texts: list[str]) -> Any:
-            if remote is None:
-                return pool.submit(hash_batch, texts)
-            return remote.submit(hash_batch_with, (self.num_perm, self.seed, self.ngram), texts, self.near, b, r,
-                                 self.fold_chinese)
+            return pool.submit(hash_batch, texts)
 
         def collect(limit: int) -> None:
             nonlocal done

@@ -134,6 +134,15 @@ class _IdWriter:
             self._ends.add(np.array(self._pending, dtype=np.int64))
             self._pending = []
 
+    def add_many(self, blob: bytes, ends: np.ndarray) -> None:
+        """Several ids at once: their UTF-8 bytes back to back and the end of each in `blob`."""
+        self._blob.write(blob)
+        self._pending.extend((self._size + np.asarray(ends, dtype=np.int64)).tolist())
+        self._size += len(blob)
+        if len(self._pending) >= 8192:
+            self._ends.add(np.array(self._pending, dtype=np.int64))
+            self._pending = []
+
     def reader(self) -> _IdFile:
         if self._pending:
             self._ends.add(np.array(self._pending, dtype=np.int64))
