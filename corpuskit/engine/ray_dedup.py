@@ -28,7 +28,7 @@ def quiet_ray_data(ray: Any) -> Any:
 
 # ---------------------------------------------------------------- dedup: the shuffle
 _NEAR = 8  # as corpuskit.stages.dedup.graph._NEAR (checked by a test)
-_ROWS_PER_PARTITION = 2_000_000  # band rows (28 bytes each) per shuffle partition, at most
+_ROWS_PER_PARTITION = 2_000_000  # band rows (32 bytes each) per shuffle partition, at most
 _MASK = (1 << 64) - 1
 
 
@@ -59,11 +59,28 @@ def _two(fn: Callable, *args: Any) -> Any:
     return fn(*args)
 
 
+_GROUPS = 1 << 16  # bucket groups: the shuffle's key, and what the driver checks came whole
+
+
+def _bucket_group(band: np.ndarray, key: np.ndarray, key2: np.ndarray) -> np.ndarray:
+    """A bucket's group (0 .. _GROUPS - 1), a function of the bucket (band, key, key2) alone:
+    every row of a bucket has the same group, and the shuffle is keyed by it."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        h = (np.asarray(key, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+             ^ np.asarray(key2, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+             ^ np.asarray(band, dtype=np.int64).astype(np.uint64) * np.uint64(0x165667B19E3779F9))
+    return (h >> np.uint64(48)).astype(np.int32)
+
+
 def _table(fn: Callable, starts: list, exact: bool, near: bool, *blocks: dict) -> Any:
-    """A band-row table of some blocks (the blocks are fetched by Ray as the task's arguments)."""
+    """A band-row table of some blocks (the blocks are fetched by Ray as the task's arguments),
+    with each row's bucket group (`group`), the key the shuffle partitions by."""
     import pyarrow as pa
 
-    return pa.table(fn(list(blocks), starts, exact, near))
+    t = pa.table(fn(list(blocks), starts, exact, near))
+    return t.append_column("group", pa.array(_bucket_group(*(t.column(c).to_numpy() for c in ("band", "key", "key2")))))
 
 
 def _table_size(t: Any) -> tuple[int, int, int]:
@@ -120,9 +137,14 @@ def _bucket_pairs_flat(batch: dict, holder: list, n_all: int, width: int) -> dic
     band, key, key2, pos = batch["band"], batch["key"], batch["key2"], batch["pos"]
     code, equal, exact = _partition_pairs(band, key, key2, pos, holder, n_all)
     k = len(code)
-    z = np.zeros(k, dtype=np.int64)
-    return {"code": np.append(code, -1), "equal": np.append(equal, 0).astype(np.uint16),
-            "exact": np.append(exact, False), "rows": np.append(z, len(pos)),
+    # the bucket groups this call saw, one row each (code -2 - group): a group seen by two calls
+    # was cut in two, and the pairs across the cut were never made
+    groups = np.unique(_bucket_group(band, key, key2)).astype(np.int64) if len(pos) else np.empty(0, np.int64)
+    g = len(groups)
+    z = np.zeros(k + g, dtype=np.int64)
+    return {"code": np.concatenate([code, -2 - groups, [-1]]),
+            "equal": np.append(np.append(equal, np.zeros(g, np.uint16)), 0).astype(np.uint16),
+            "exact": np.append(np.append(exact, np.zeros(g, bool)), False), "rows": np.append(z, len(pos)),
             "sum": np.append(z.astype(np.uint64), np.uint64(_row_sum(band, key, key2, pos))),
             "pairs": np.append(z, k)}
 
@@ -282,6 +304,7 @@ class RayFlatDedup:
         kinds: list[np.ndarray] = []
         returned = 0
         parts = 0
+        seen: list[np.ndarray] = []
         if tables and (exact or near):
             sizes = self._get([self._size.remote(t) for t in tables])
             rows = sum(r for r, _, _ in sizes)
@@ -290,12 +313,13 @@ class RayFlatDedup:
             parts = max(2 * self.cpus, -(-rows // _ROWS_PER_PARTITION))
             if rows:
                 ds = (rd.from_arrow_refs(tables)
-                      .repartition(parts, keys=["band", "key", "key2"])
+                      .repartition(parts, keys=["group"])
                       .map_batches(self.partition_fn, fn_args=([(starts, self._refs)], total, width),
                                    batch_size=None, batch_format="numpy", num_cpus=1))
                 for out in ds.iter_batches(batch_size=None, batch_format="numpy"):
                     code = out["code"].astype(np.int64)
-                    acct = code < 0  # each partition's account row
+                    acct = code < 0  # each partition's account row, and the bucket groups it saw
+                    seen.append(-2 - code[code <= -2])
                     rows_out += int(out["rows"][acct].sum())
                     sum_out = (sum_out + sum(int(x) for x in out["sum"][acct])) & _MASK
                     pairs_made += int(out["pairs"][acct].sum())
@@ -305,6 +329,12 @@ class RayFlatDedup:
                     kinds.append(out["exact"][ok].astype(bool))
                     returned += int(ok.sum())
         del tables
+        groups = np.concatenate(seen) if seen else np.empty(0, np.int64)
+        cut = len(groups) - len(np.unique(groups))
+        if cut:  # (at most _GROUPS numbers on the driver, whatever the corpus)
+            raise ClusterError(f"dedup: the band-key shuffle on the cluster handed {cut:,} bucket group(s) to the "
+                               f"candidate check in more than one piece (pairs across the pieces would be lost): "
+                               f"stopped, nothing written as done; lower the rows per shuffle partition")
         if (rows_out, sum_out, pairs_made) != (rows, sum_in, returned):
             what = (f"{rows:,} rows went in, {rows_out:,} came out" if rows_out != rows else
                     f"{rows:,} rows went in and out but their checksums differ" if sum_out != sum_in else

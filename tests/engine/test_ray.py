@@ -320,6 +320,36 @@ def test_flat_dedup_with_an_index_gives_the_local_output_and_index_file(local_ra
 
 
 @needs_ray
+def test_flat_dedup_bucket_group_handed_over_in_two_pieces_fails_the_run(local_ray):
+    """Ray hands each shuffle partition to the candidate check as one block today; were a
+    partition ever cut into two blocks (a larger partition, another Ray version), the pairs
+    across the cut would be lost with every row still counted. Each call reports the bucket
+    groups it saw, and a group seen twice stops the run."""
+    import numpy as np
+
+    import corpuskit.engine.ray_dedup as re_
+    from corpuskit.core.errors import ClusterError
+    from corpuskit.engine.ray import RayExecutor
+    from corpuskit.stages.dedup.stage import Dedup
+
+    first, second = _index_docs()
+    docs = first + second
+    original = re_._bucket_pairs_flat
+
+    def in_two_pieces(batch, *args):
+        half = len(batch["pos"]) // 2
+        outs = [original({k: v[:half] for k, v in batch.items()}, *args),
+                original({k: v[half:] for k, v in batch.items()}, *args)]
+        return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+
+    with RayExecutor(None, 2) as ex:
+        stage = Dedup()
+        ex.lend([stage])
+        stage.flat_executor.partition_fn = in_two_pieces
+        with pytest.raises(ClusterError, match=r"bucket group\(s\) to the candidate check in more than one piece"):
+            list(stage.run(iter(docs)))
+
+
 def test_flat_dedup_shuffle_that_loses_a_row_fails_and_a_rerun_task_does_not(local_ray, tmp_path, monkeypatch,
                                                                               run_cli):
     """The rows into the band-key shuffle and out of it are counted and checksummed, and the
