@@ -453,3 +453,33 @@ def test_shard_writer_holds_nothing_per_document(tmp_path):
     assert len(idx) == 34 + n * (4 + 8 + 8) + 8
     assert np.frombuffer(idx, np.int64, 3, 34 + 4 * n).tolist() == [0, 4, 8]  # byte pointers
     assert np.frombuffer(idx, np.int64, 2, len(idx) - 16).tolist() == [n - 1, n]
+
+
+def test_map_unit_writes_ids_as_they_come(tmp_path, monkeypatch):
+    """A unit's ids go to its file batch by batch: the map holds one batch of ids, not the
+    unit's (before, every document's ids were held until the unit was written)."""
+    import tracemalloc
+
+    from corpuskit.stages.tokenize import stage as S
+
+    monkeypatch.setattr(S, "BATCH_CHARS", 1 << 16)
+    stage = make_stage("tokenize", threads=1)
+    doc = "".join(f" {i % 10}" for i in range(50_000))  # 100,000 tokens: " " and a digit each
+    recs = [{"text": doc} for _ in range(40)]  # 4M tokens: 16 MB of int32 ids
+    stage.map_unit(recs[:1], tmp_path, "s", lambda r: None)  # the encoding is loaded before
+    encode = stage.encode
+
+    def traced_encode(texts):  # tiktoken's buffers are Rust's, unseen by tracemalloc: numpy copies
+        seqs, approx = encode(texts)
+        return [np.array(x) for x in seqs], approx
+
+    monkeypatch.setattr(stage, "encode", traced_encode)
+    tracemalloc.start()
+    try:
+        st = stage.map_unit(recs, tmp_path, "s", lambda r: None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert st["tokens"] == 40 * 100_001 and (tmp_path / "ids.bin").stat().st_size == 4 * st["tokens"]
+    assert np.load(tmp_path / "lens.npy").tolist() == [100_001] * 40
+    assert peak < 6_000_000, f"{peak:,} bytes traced for 16 MB of ids"

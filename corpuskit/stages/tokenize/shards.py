@@ -29,6 +29,7 @@ import hashlib
 import os
 import struct
 import tempfile
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -68,16 +69,33 @@ def sha256_file(path: Path) -> str:
 
 
 # ------------------------------------------------------------------ units (map side)
-def write_unit(folder: Path, docs: list[list[np.ndarray]], dtype: np.dtype) -> None:
-    """A unit's documents, each given as its parts (arrays of `dtype`: bos, ids, eos)."""
-    lens = np.fromiter((sum(len(p) for p in d) for d in docs), np.int64, len(docs))
-    with open(folder / "ids.bin", "wb", buffering=1 << 20) as f:
-        for d in docs:
-            for p in d:
-                if p.dtype != dtype:
-                    raise TypeError(f"ids of dtype {p.dtype}, the unit is {dtype}")
-                f.write(memoryview(np.ascontiguousarray(p)).cast("B"))
-    np.save(folder / "lens.npy", lens)
+class UnitWriter:
+    """A unit folder written as its documents come: each document's ids go to ``ids.bin`` at
+    once (nothing of them is held), its length to a list written as ``lens.npy`` at the end."""
+
+    def __init__(self, folder: Path, dtype: np.dtype):
+        self.dtype = np.dtype(dtype)
+        self.folder = folder
+        self._f = open(folder / "ids.bin", "wb", buffering=1 << 20)  # noqa: SIM115 - closed in close
+        self._lens = array("q")  # 8 bytes a document of the unit
+
+    def add(self, parts: list[np.ndarray]) -> int:
+        """One document given as its parts (arrays of the unit's dtype: bos, ids, eos); returns its length."""
+        n = 0
+        for p in parts:
+            if p.dtype != self.dtype:
+                raise TypeError(f"ids of dtype {p.dtype}, the unit is {self.dtype}")
+            self._f.write(memoryview(np.ascontiguousarray(p)).cast("B"))
+            n += len(p)
+        self._lens.append(n)
+        return n
+
+    def close(self) -> None:
+        self._f.close()
+        np.save(self.folder / "lens.npy", np.frombuffer(self._lens, np.int64) if self._lens else np.zeros(0, np.int64))
+
+    def abort(self) -> None:
+        self._f.close()
 
 
 class UnitReader:
