@@ -141,6 +141,7 @@ class Sampler(threading.Thread):
         self.pid, self.every, self.log = pid, every, log
         self.t0 = time.perf_counter()
         self.peak_rss = self.peak_pss = self.peak_one = 0
+        self.peak_by_pid: dict[int, int] = {}  # peak RSS (kB) of each process of the tree
         self.procs = 0
         self.done = threading.Event()
 
@@ -152,6 +153,8 @@ class Sampler(threading.Thread):
             self.peak_rss = max(self.peak_rss, sum(m[0] for m in mems))
             self.peak_pss = max(self.peak_pss, sum(m[1] for m in mems))
             self.peak_one = max([self.peak_one] + [m[0] for m in mems])
+            for p, m in zip(pids, mems):
+                self.peak_by_pid[p] = max(self.peak_by_pid.get(p, 0), m[0])
             self.procs = max(self.procs, len(pids))
             n += 1
             if self.log is not None and n % 60 == 0:  # a line every ~30 s, for a long run

@@ -403,6 +403,51 @@ def r_zh_rules(d: dict) -> str:
     return "\n".join(out)
 
 
+def r_tokenize_memory(d: dict) -> str:
+    runs = d.get("runs") or []
+    out = [f"Data: generated from the development sets' article texts (rotations and cuts of their paragraphs; "
+           f"no labels; {DEV}), in files of at least 0.3 GB so that every size has full units. The whole "
+           f"`corpuskit tokenize -j {fmt(d.get('workers'))}` ({d.get('tokenizer')}, {d.get('format')}"
+           f"{', --shuffle' if d.get('shuffle') else ''}) in its own process tree, RSS sampled every 0.2 s. No "
+           "peer: the figure is the growth of peak memory with the corpus.\n"]
+    out.append(table(["GB of text", "files", "documents", "units", "tokens", "largest process MB", "main MB",
+                      "largest worker MB", "tree RSS MB", "tree PSS MB", "wall s", "load before"],
+                     [[r.get("gb_text"), r.get("files"), r.get("documents"), r.get("units"), r.get("tokens"),
+                       r.get("peak_rss_mb_largest_process"), r.get("peak_rss_mb_main_process"),
+                       r.get("peak_rss_mb_largest_worker"), r.get("peak_tree_rss_mb"), r.get("peak_tree_pss_mb"),
+                       r.get("wall_s"), r.get("load_average_before")] for r in runs]))
+    per_doc = d.get("growth_bytes_per_added_document")
+    out.append(f"\nLargest process, largest corpus over smallest: {x(d.get('growth_largest_process'))}"
+               + (f" ({fmt(per_doc)} bytes per added document)" if per_doc is not None else "")
+               + f"; bound: at most {fmt(d.get('bound_mb'))} MB and 1.25x: "
+               + ("**bounded**." if d.get("bounded") else "**not bounded**."))
+    return "\n".join(out)
+
+
+def r_tokenize_workers(d: dict) -> str:
+    inp = d.get("input") or {}
+    sets = inp.get("sets") or {}
+    out = [f"Data: the ground-truth article texts of the development HTML sets ({DEV}; English = "
+           f"{' + '.join(sets.get('en') or [])}, Chinese = {' + '.join(sets.get('zh') or [])}), half and half by "
+           f"bytes, replicated to {fmt(inp.get('mb_text'))} MB ({fmt(inp.get('documents'))} documents) in "
+           f"{fmt(inp.get('files'))} files. The whole `corpuskit tokenize -j W` ({d.get('tokenizer')}, "
+           f"{d.get('format')}) as a child process, W = 1 and 2 alternated, {fmt(d.get('repeats'))} repeats each; "
+           "CPU = user + sys of the whole process tree (getrusage of the waited-for children). No peer: the "
+           "figure is the same command with 1 and 2 workers.\n"]
+    med = d.get("median") or {}
+    out.append(table(["workers", "median wall s", "median CPU s", "median CPU-us per token"],
+                     [[w, m.get("wall_s"), m.get("cpu_s"), m.get("cpu_us_per_token")] for w, m in med.items()]))
+    runs = d.get("runs") or []
+    out.append("\nEvery run, in order:\n")
+    out.append(table(["repeat", "workers", "wall s", "CPU s", "CPU-us per token", "units", "load before", "load after"],
+                     [[r.get("repeat"), r.get("workers"), r.get("wall_s"), r.get("cpu_s"), r.get("cpu_us_per_token"),
+                       r.get("units"), r.get("load_average_before"), r.get("load_average_after")] for r in runs]))
+    out.append(f"\nSpeed-up at 2 workers (wall): {x(d.get('speedup_2_workers'))}; CPU per token, 2 workers over 1: "
+               f"{x(d.get('cpu_per_token_growth_2_workers'))}. Rule used: {d.get('rule')}. Verdict: "
+               + ("**near-linear**." if d.get("near_linear") else "**not near-linear**."))
+    return "\n".join(out)
+
+
 def r_tokstats(d: dict) -> str:
     res = d.get("results") or []
     out = [f"Headline data: {d.get('headline_data') or d.get('input') or '-'} ({DEV}). Peer: "
@@ -623,9 +668,14 @@ SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
               "aiohttp gather loop; warcio."),
     "frame": ("The frame's cost (pass-through) and normalize", None,
               "Data: JSONL generated from sample_data (no labels). Peer: a bare orjson loads + dumps script."),
-    "tokenize_memory": ("tokenize: peak memory as the corpus grows", None,
-                        "Data: generated from the development sets' article texts (rotations and cuts of their "
-                        "paragraphs; no labels). No peer: the figure is the growth of peak memory with the corpus."),
+    "tokenize_memory": ("tokenize: peak memory as the corpus grows", r_tokenize_memory, ""),
+    "tokenize_workers": ("tokenize: 1 and 2 workers", r_tokenize_workers, ""),
+    "tokenize": ("tokenize vs tiktoken's encode_ordinary_batch", None,
+                 f"Data: the ground-truth article texts of the development HTML sets ({DEV}; English = "
+                 "scrapinghub + readability_dev, Chinese = zh_cwced_dev), replicated to `input.mb_per_language` MB "
+                 "per language. Peer: tiktoken's `encode_ordinary_batch(num_threads=1)` on the same texts in the "
+                 "same run (same shipped ranks); `vs_tiktoken` = its CPU time over ours, median of the repeats. "
+                 "The `workers` rows: the whole command with 1 and 2 workers on the same texts cut in 8 files."),
     "quality_models": ("train-quality, filter-model and filter-perplexity", r_quality_models, ""),
     "ray_dedup": ("dedup under --engine ray: the driver's memory per document", None,
                   "Data: generated unique short documents, half English-like words, half Chinese "

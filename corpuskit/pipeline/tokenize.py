@@ -61,9 +61,11 @@ class TokenizeUnit:
             rej = RecordWriter(str(tmp / UNIT_REJECTED), atomic=False)
             bad = RecordWriter(str(tmp / UNIT_BAD), atomic=False)
             stage = self.stage
+            # release: each line is dropped once parsed (the unit's text is not held twice)
             records = parse_lines(unit.name, unit.first_line, unit.lines, rs, stage.text_field,
                                   stage.text_field,
-                                  None if self.strict else (lambda line, err: bad.write_raw(line)))
+                                  None if self.strict else (lambda line, err: bad.write_raw(line)),
+                                  release=True)
 
             def on_reject(r: Rejected) -> None:
                 rej.write(mark_rejected(r.record, stage.name, r.rejection))

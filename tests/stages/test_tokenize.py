@@ -375,3 +375,111 @@ def test_integers_beyond_64_bits_pass_unchanged_into_rejected(tmp_path, run_cli)
     assert r.returncode == 0, r.stderr
     assert b'"big":18446744073709551616' in rej.read_bytes()
     assert b'"neg":-1180591620717411303424' in rej.read_bytes()
+
+
+# ------------------------------------------------------------------ bounded memory of the reduce
+def _megatron_index_of(lens: np.ndarray, itemsize: int, code: int) -> bytes:
+    """The .idx of documents of these lengths, from the format's description, whole arrays."""
+    n = len(lens)
+    pointers = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64) * itemsize
+    return (b"MMIDIDX\x00\x00" + (1).to_bytes(8, "little") + bytes([code]) + n.to_bytes(8, "little")
+            + (n + 1).to_bytes(8, "little") + lens.astype(np.int32).tobytes()
+            + pointers.tobytes() + np.arange(n + 1, dtype=np.int64).tobytes())
+
+
+@pytest.mark.parametrize("fmt", ["megatron", "npy"])
+def test_shard_index_written_in_chunks_is_the_whole_arrays_index(tmp_path, fmt):
+    from corpuskit.stages.tokenize import shards as S
+
+    rng = np.random.default_rng(7)
+    lens = rng.integers(0, 40, 2_000).astype(np.int64)  # zero-length documents too (--eos none)
+    ids = rng.integers(0, 60_000, int(lens.sum())).astype(np.uint16)
+    unit = tmp_path / "ids.bin"
+    unit.write_bytes(ids.tobytes())
+    outs = []
+    for how, chunk in (("add", 3), ("add", 1 << 20), ("file", 5), ("file", 1)):
+        out = tmp_path / f"{how}{chunk}"
+        out.mkdir()
+        w = S.ShardSetWriter(out, fmt, np.uint16, 7_000, index_chunk=chunk)
+        if how == "add":  # in uneven batches, as the shuffled reduce hands them
+            cut = [0, 1, 500, 501, 1999, 2000]
+            starts = np.concatenate([[0], np.cumsum(lens)])
+            for a, b in zip(cut, cut[1:]):
+                w.add(ids[starts[a]:starts[b]], lens[a:b])
+        else:
+            with open(unit, "rb") as src:
+                w.add_file(src, lens)
+        shards = w.close()
+        assert len(shards) >= 3 and sorted(p.name for p in out.iterdir()) == sorted(
+            f for s in shards for f in s["files"])  # the temporary lengths files are gone
+        outs.append({f: (out / f).read_bytes() for s in shards for f in s["files"]})
+        # each shard's index is the one built from its whole length array
+        first = 0
+        for s in shards:
+            mine = lens[first:first + s["documents"]]
+            first += s["documents"]
+            if fmt == "megatron":
+                assert outs[-1][s["files"][1]] == _megatron_index_of(mine, 2, 8)
+            else:
+                ref = tmp_path / "ref.npy"
+                np.save(ref, np.concatenate([[0], np.cumsum(mine)]).astype(np.int64))
+                assert outs[-1][s["files"][1]] == ref.read_bytes()
+        assert first == len(lens)
+    assert outs[0] == outs[1] == outs[2] == outs[3]
+
+
+def test_shard_writer_holds_nothing_per_document(tmp_path):
+    """A shard of 1.5M one-token documents: the writer's memory stays at its chunks (before,
+    it kept every length until the shard closed: 8 bytes a document, and ~40 at the close)."""
+    import tracemalloc
+
+    from corpuskit.stages.tokenize import shards as S
+
+    n, batch = 1_500_000, 10_000
+    w = S.ShardSetWriter(tmp_path, "megatron", np.int32, 10**12, index_chunk=4096)
+    ones = np.ones(batch, np.int64)
+    ids = np.arange(batch, dtype=np.int32)
+    tracemalloc.start()
+    try:
+        for _ in range(n // batch):
+            w.add(ids, ones)
+        shards = w.close()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert shards[0]["documents"] == n
+    assert peak < 2_000_000, f"{peak:,} bytes traced for {n:,} documents"
+    idx = (tmp_path / "part-00000.idx").read_bytes()
+    assert len(idx) == 34 + n * (4 + 8 + 8) + 8
+    assert np.frombuffer(idx, np.int64, 3, 34 + 4 * n).tolist() == [0, 4, 8]  # byte pointers
+    assert np.frombuffer(idx, np.int64, 2, len(idx) - 16).tolist() == [n - 1, n]
+
+
+def test_map_unit_writes_ids_as_they_come(tmp_path, monkeypatch):
+    """A unit's ids go to its file batch by batch: the map holds one batch of ids, not the
+    unit's (before, every document's ids were held until the unit was written)."""
+    import tracemalloc
+
+    from corpuskit.stages.tokenize import stage as S
+
+    monkeypatch.setattr(S, "BATCH_CHARS", 1 << 16)
+    stage = make_stage("tokenize", threads=1)
+    doc = "".join(f" {i % 10}" for i in range(50_000))  # 100,000 tokens: " " and a digit each
+    recs = [{"text": doc} for _ in range(40)]  # 4M tokens: 16 MB of int32 ids
+    stage.map_unit(recs[:1], tmp_path, "s", lambda r: None)  # the encoding is loaded before
+    encode = stage.encode
+
+    def traced_encode(texts):  # tiktoken's buffers are Rust's, unseen by tracemalloc: numpy copies
+        seqs, approx = encode(texts)
+        return [np.array(x) for x in seqs], approx
+
+    monkeypatch.setattr(stage, "encode", traced_encode)
+    tracemalloc.start()
+    try:
+        st = stage.map_unit(recs, tmp_path, "s", lambda r: None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert st["tokens"] == 40 * 100_001 and (tmp_path / "ids.bin").stat().st_size == 4 * st["tokens"]
+    assert np.load(tmp_path / "lens.npy").tolist() == [100_001] * 40
+    assert peak < 6_000_000, f"{peak:,} bytes traced for 16 MB of ids"

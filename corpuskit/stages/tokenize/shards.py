@@ -28,9 +28,11 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from collections.abc import Iterator
+import tempfile
+from array import array
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
@@ -43,6 +45,10 @@ FORMATS = ("megatron", "npy")
 # copy: about 30 bytes a token, so ~500 MB)
 BUCKET_TOKENS = 1 << 24
 _NPY_HEADER = 128  # bytes reserved for an .npy header, rewritten with the shape at close
+# documents of a shard's index handled at once when it is written (x 8 bytes)
+INDEX_CHUNK = 1 << 20
+# bytes of a unit's ids copied at once into a shard
+COPY_BYTES = 1 << 22
 
 
 def token_dtype(vocab_size: int) -> np.dtype:
@@ -63,16 +69,33 @@ def sha256_file(path: Path) -> str:
 
 
 # ------------------------------------------------------------------ units (map side)
-def write_unit(folder: Path, docs: list[list[np.ndarray]], dtype: np.dtype) -> None:
-    """A unit's documents, each given as its parts (arrays of `dtype`: bos, ids, eos)."""
-    lens = np.fromiter((sum(len(p) for p in d) for d in docs), np.int64, len(docs))
-    with open(folder / "ids.bin", "wb", buffering=1 << 20) as f:
-        for d in docs:
-            for p in d:
-                if p.dtype != dtype:
-                    raise TypeError(f"ids of dtype {p.dtype}, the unit is {dtype}")
-                f.write(memoryview(np.ascontiguousarray(p)).cast("B"))
-    np.save(folder / "lens.npy", lens)
+class UnitWriter:
+    """A unit folder written as its documents come: each document's ids go to ``ids.bin`` at
+    once (nothing of them is held), its length to a list written as ``lens.npy`` at the end."""
+
+    def __init__(self, folder: Path, dtype: np.dtype):
+        self.dtype = np.dtype(dtype)
+        self.folder = folder
+        self._f = open(folder / "ids.bin", "wb", buffering=1 << 20)  # noqa: SIM115 - closed in close
+        self._lens = array("q")  # 8 bytes a document of the unit
+
+    def add(self, parts: list[np.ndarray]) -> int:
+        """One document given as its parts (arrays of the unit's dtype: bos, ids, eos); returns its length."""
+        n = 0
+        for p in parts:
+            if p.dtype != self.dtype:
+                raise TypeError(f"ids of dtype {p.dtype}, the unit is {self.dtype}")
+            self._f.write(memoryview(np.ascontiguousarray(p)).cast("B"))
+            n += len(p)
+        self._lens.append(n)
+        return n
+
+    def close(self) -> None:
+        self._f.close()
+        np.save(self.folder / "lens.npy", np.frombuffer(self._lens, np.int64) if self._lens else np.zeros(0, np.int64))
+
+    def abort(self) -> None:
+        self._f.close()
 
 
 class UnitReader:
@@ -121,18 +144,24 @@ def gather(ids: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
 class ShardSetWriter:
     """Whole documents into shards of about `shard_tokens` tokens: a shard is closed after the
     document that brings it to `shard_tokens` or more, so the shards depend only on the
-    sequence of documents and their concatenation is the single-shard output."""
+    sequence of documents and their concatenation is the single-shard output.
 
-    def __init__(self, folder: Path, fmt: str, dtype: np.dtype, shard_tokens: int):
+    Nothing is held per document: the open shard's document lengths go to an anonymous
+    temporary file beside it and its index is written from that file, `index_chunk`
+    documents at a time, when the shard is closed."""
+
+    def __init__(self, folder: Path, fmt: str, dtype: np.dtype, shard_tokens: int,
+                 index_chunk: int = INDEX_CHUNK):
         if fmt not in FORMATS:
             raise ValueError(f"format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         self.folder = folder
         self.fmt = fmt
         self.dtype = np.dtype(dtype)
         self.shard_tokens = shard_tokens
+        self.index_chunk = max(1, index_chunk)
         self.shards: list[dict[str, Any]] = []
         self._f: Any = None
-        self._lens: list[np.ndarray] = []
+        self._lens_f: Any = None  # the open shard's document lengths (int64), read back at close
         self._tokens = 0
         self._docs = 0
 
@@ -143,13 +172,14 @@ class ShardSetWriter:
         self._f = open(path, "wb")  # noqa: SIM115 - closed in _close
         if self.fmt == "npy":
             self._f.write(b"\0" * _NPY_HEADER)
-        self._lens, self._tokens, self._docs = [], 0, 0
+        self._lens_f = tempfile.TemporaryFile(dir=self.folder)  # noqa: SIM115 - closed in _close
+        self._tokens, self._docs = 0, 0
 
-    def add(self, ids: np.ndarray, lens: np.ndarray) -> None:
-        """Documents given as their flat ids and their lengths."""
+    def _place(self, lens: np.ndarray) -> Iterator[int]:
+        """Documents (given by their lengths) into the open shard and the next ones: yields the
+        number of tokens the caller writes to the open shard next; a shard is closed when the
+        caller comes back after writing the document that reaches `shard_tokens`."""
         lens = np.asarray(lens, np.int64)
-        ids = np.ascontiguousarray(ids, dtype=self.dtype)
-        pos = 0  # in ids
         i = 0  # in lens
         n = len(lens)
         while i < n:
@@ -161,17 +191,49 @@ class ShardSetWriter:
             k = int(np.searchsorted(cum, need, side="left")) + 1  # docs up to reaching `need`
             k = min(k, n - i)
             take = int(cum[k - 1])
-            self._f.write(ids[pos:pos + take].tobytes())
-            self._lens.append(lens[i:i + k])
+            del cum
+            self._lens_f.write(memoryview(np.ascontiguousarray(lens[i:i + k])).cast("B"))
+            yield take
             self._tokens += take
             self._docs += k
-            pos += take
             i += k
             if self._tokens >= self.shard_tokens:
                 self._close()
 
+    def add(self, ids: np.ndarray, lens: np.ndarray) -> None:
+        """Documents given as their flat ids and their lengths."""
+        ids = np.ascontiguousarray(ids, dtype=self.dtype)
+        pos = 0
+        for take in self._place(lens):
+            if take:
+                self._f.write(memoryview(ids[pos:pos + take]).cast("B"))
+            pos += take
+
+    def add_file(self, src: BinaryIO, lens: np.ndarray) -> None:
+        """Documents whose ids (in the shard dtype) are read from `src`, COPY_BYTES at a time,
+        so not even one document is held whole."""
+        buf = memoryview(bytearray(COPY_BYTES))
+        for take in self._place(lens):
+            left = take * self.dtype.itemsize
+            while left:
+                got = src.readinto(buf[:min(left, COPY_BYTES)])
+                if not got:
+                    raise ValueError(f"{getattr(src, 'name', 'unit')}: ids end {left} bytes early")
+                self._f.write(buf[:got])
+                left -= got
+
+    def _lens_chunks(self) -> Iterator[np.ndarray]:
+        """The open shard's document lengths again, index_chunk at a time."""
+        f = self._lens_f
+        f.flush()
+        f.seek(0)
+        while True:
+            b = f.read(self.index_chunk * 8)
+            if not b:
+                return
+            yield np.frombuffer(b, np.int64)
+
     def _close(self) -> None:
-        lens = np.concatenate(self._lens) if self._lens else np.zeros(0, np.int64)
         f, self._f = self._f, None
         if self.fmt == "npy":
             header = _npy_header(self.dtype, self._tokens)
@@ -179,12 +241,15 @@ class ShardSetWriter:
             f.write(header)
         f.close()
         files = shard_files(self.fmt, self._name)
-        if self.fmt == "megatron":
-            write_megatron_index(self.folder / files[1], lens, self.dtype)
-        else:
-            offsets = np.zeros(len(lens) + 1, np.int64)
-            np.cumsum(lens, out=offsets[1:])
-            np.save(self.folder / files[1], offsets)
+        try:
+            if self.fmt == "megatron":
+                write_megatron_index(self.folder / files[1], self._docs, self._lens_chunks, self.dtype,
+                                     self.index_chunk)
+            else:
+                write_offsets(self.folder / files[1], self._docs, self._lens_chunks, self.index_chunk)
+        finally:
+            self._lens_f.close()
+            self._lens_f = None
         self.shards.append({"name": self._name, "files": files, "documents": self._docs,
                             "tokens": self._tokens})
 
@@ -205,20 +270,66 @@ def _npy_header(dtype: np.dtype, n: int) -> bytes:
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", body_len) + body.encode("latin1")
 
 
-def write_megatron_index(path: Path, lens: np.ndarray, dtype: np.dtype) -> None:
-    n = len(lens)
-    pointers = np.zeros(n, np.int64)
-    if n:
-        np.cumsum(lens[:-1] * dtype.itemsize, out=pointers[1:])
+def _arrays(lens: np.ndarray | Callable[[], Iterable[np.ndarray]]) -> Callable[[], Iterable[np.ndarray]]:
+    if callable(lens):
+        return lens
+    whole = np.asarray(lens, np.int64)
+    return lambda: [whole]
+
+
+def write_megatron_index(path: Path, n: int, lens: np.ndarray | Callable[[], Iterable[np.ndarray]],
+                         dtype: np.dtype, chunk: int = INDEX_CHUNK) -> None:
+    """The .idx of n documents (one sequence each). `lens`: their lengths, or a function that
+    gives them again, in order, in chunks, each time it is called (it is called twice: once
+    for the lengths, once for the pointers), so the index is written in bounded memory."""
+    chunks = _arrays(lens)
+    itemsize = np.dtype(dtype).itemsize
+    seen = 0
     with open(path, "wb") as f:
         f.write(MEGATRON_HEADER)
         f.write(struct.pack("<Q", MEGATRON_VERSION))
         f.write(struct.pack("<B", DTYPE_CODES[np.dtype(dtype)]))
         f.write(struct.pack("<Q", n))
         f.write(struct.pack("<Q", n + 1))
-        f.write(np.asarray(lens, np.int32).tobytes(order="C"))
-        f.write(pointers.tobytes(order="C"))
-        f.write(np.arange(n + 1, dtype=np.int64).tobytes(order="C"))
+        for c in chunks():  # int32 sequence lengths
+            f.write(np.asarray(c, np.int32).tobytes(order="C"))
+            seen += len(c)
+        if seen != n:
+            raise ValueError(f"{path}: {seen} document lengths for {n} documents")
+        pos = 0
+        for c in chunks():  # int64 byte pointers: where each sequence starts in the .bin
+            size = np.asarray(c, np.int64) * itemsize
+            ptr = np.cumsum(size)
+            ptr -= size
+            ptr += pos
+            pos += int(size.sum())
+            f.write(ptr.tobytes(order="C"))
+        for a in range(0, n + 1, chunk):  # int64 document indices 0 .. n
+            f.write(np.arange(a, min(a + chunk, n + 1), dtype=np.int64).tobytes(order="C"))
+
+
+def write_offsets(path: Path, n: int, lens: np.ndarray | Callable[[], Iterable[np.ndarray]],
+                  chunk: int = INDEX_CHUNK) -> None:
+    """The npy format's offsets of n documents (int64: each start, then the token count),
+    byte for byte what np.save writes for that array, from lengths given as for
+    write_megatron_index (called once)."""
+    pos = 0
+    seen = 0
+    with open(path, "wb") as f:
+        np.lib.format.write_array_header_1_0(
+            f, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.int64)), "fortran_order": False,
+                "shape": (n + 1,)})
+        for c in _arrays(lens)():
+            c = np.asarray(c, np.int64)
+            start = np.cumsum(c)
+            start -= c
+            start += pos
+            pos += int(c.sum())
+            seen += len(c)
+            f.write(start.tobytes(order="C"))
+        if seen != n:
+            raise ValueError(f"{path}: {seen} document lengths for {n} documents")
+        f.write(np.array([pos], np.int64).tobytes())
 
 
 def write_shards(units: list[tuple[str, Path]], out: Path, fmt: str, dtype: np.dtype, shard_tokens: int,
@@ -229,13 +340,10 @@ def write_shards(units: list[tuple[str, Path]], out: Path, fmt: str, dtype: np.d
     if not shuffle:
         for _, folder in units:
             u = UnitReader(folder, dtype)
-            # in slices of about bucket_tokens, so a huge unit is not read at once
-            i = 0
-            while i < len(u.lens):
-                j = int(np.searchsorted(u.offsets, u.offsets[i] + bucket_tokens, side="right"))
-                j = max(j - 1, i + 1)
-                w.add(u.ids[u.offsets[i]:u.offsets[j]], u.lens[i:j])
-                i = j
+            # copied from the file in pieces (not through the memory map, whose pages would
+            # stay in this process's memory until the unit is done)
+            with open(folder / "ids.bin", "rb") as src:
+                w.add_file(src, u.lens)
     else:
         total = 0
         for _, folder in units:

@@ -31,10 +31,10 @@ from corpuskit.io.jsonl import write_json_atomic
 from corpuskit.stages.tokenize.shards import (
     FORMATS,
     TokenShards,
+    UnitWriter,
     sha256_file,
     token_dtype,
     write_shards,
-    write_unit,
 )
 from corpuskit.tokens.tokenizers import TIKTOKEN_SPECS, Tokenizer, get_tokenizer
 
@@ -132,7 +132,8 @@ class Tokenize(StreamStage):
     def map_unit(self, records: Iterable[dict], folder: Path, source: str,
                  on_reject: Callable[[Rejected], None]) -> dict:
         """Tokenise a unit's records into `folder` (ids.bin, lens.npy); returns its counters."""
-        docs: list[list[np.ndarray]] = []  # each document as its parts: [bos], ids, [eos]
+        # each document's ids go to the unit's file as they come (only its length is kept)
+        unit = UnitWriter(folder, self.dtype)
         sources: dict[str, list[int]] = {}
         reasons: Counter = Counter()
         counters = {"in": 0, "documents": 0, "tokens": 0, "approximate": 0}
@@ -160,9 +161,7 @@ class Tokenize(StreamStage):
                     # tiktoken's uint32 ids are int32's bytes (ids < 2**31): a view, not a copy
                     ids = ids.view(self.dtype) if ids.dtype.itemsize == self.dtype.itemsize \
                         and ids.dtype.kind in "iu" and self.dtype.itemsize == 4 else ids.astype(self.dtype)
-                doc = [p for p in (bos, ids, eos) if p is not None]
-                n = sum(len(p) for p in doc)
-                docs.append(doc)
+                n = unit.add([p for p in (bos, ids, eos) if p is not None])
                 src = _source_of(rec, source)
                 got = sources.setdefault(src, [0, 0])
                 got[0] += 1
@@ -173,18 +172,22 @@ class Tokenize(StreamStage):
         batch: list[dict] = []
         texts: list[str] = []
         size = 0
-        for rec in records:
-            counters["in"] += 1
-            text = self.get_text(rec)
-            batch.append(rec)
-            texts.append(text)
-            size += len(text) + 64
-            if size >= BATCH_CHARS or len(batch) >= 8192:
+        try:
+            for rec in records:
+                counters["in"] += 1
+                text = self.get_text(rec)
+                batch.append(rec)
+                texts.append(text)
+                size += len(text) + 64
+                if size >= BATCH_CHARS or len(batch) >= 8192:
+                    flush(batch, texts)
+                    batch, texts, size = [], [], 0
+            if batch:
                 flush(batch, texts)
-                batch, texts, size = [], [], 0
-        if batch:
-            flush(batch, texts)
-        write_unit(folder, docs, self.dtype)
+        except BaseException:
+            unit.abort()
+            raise
+        unit.close()
         return {**counters, "reasons": dict(reasons), "sources": sources}
 
     # ------------------------------------------------------------ reduce

@@ -1,0 +1,156 @@
+"""`corpuskit tokenize` with 1 and 2 workers on the same input: is it near-linear in workers?
+
+    python benchmarks/bench_tokenize_workers.py [--mb 200] [--repeats 3] [--files 16]
+
+Input: the ground-truth article texts of the development HTML sets (../shared/eval/html/*/gt:
+English = scrapinghub + readability_dev, Chinese = zh_cwced_dev; nothing was tuned on them for
+this stage), half English and half Chinese by bytes, replicated to --mb MB of UTF-8 (each copy
+suffixed with its number), written as --files JSONL files (so about --files units of work).
+
+The whole command runs in its own process, `corpuskit tokenize DIR -o OUT -j W -q`
+(cl100k_base, Megatron format), W = 1 and 2 alternately, --repeats times each. For every run:
+wall time; CPU seconds (user + sys) of the whole process tree, from getrusage(RUSAGE_CHILDREN)
+around the run (the pool's workers are waited for, so they are counted); tokens (from --stats);
+the 1-minute load average before and after.
+
+Near-linear, the verdict this benchmark exits on (1 when it does not hold):
+* when the machine had free cores (the load average before every run under 1.0 on 2 cores),
+  by wall time: median wall(1 worker) / median wall(2 workers) >= 1.7;
+* otherwise (other work competes for the cores, so wall time says little) by the work per
+  token: median CPU-seconds per token with 2 workers within 10% of 1 worker's (the work does
+  not grow with the workers, so the wall time falls with them as cores are free). The result
+  says which rule was used.
+
+Writes benchmarks/results/tokenize_workers.json.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import eval_dir, save, table  # noqa: E402
+
+SETS = {"en": ("scrapinghub", "readability_dev"), "zh": ("zh_cwced_dev",)}
+FREE_LOAD = 1.0  # load average under which the 2 cores count as free
+MIN_SPEEDUP = 1.7  # wall-time speed-up at 2 workers when the cores are free
+MAX_CPU_GROWTH = 1.10  # CPU-seconds per token, 2 workers / 1 worker, when they are not
+
+
+def write_input(folder: Path, mb: float, files: int) -> tuple[int, int]:
+    """--mb MB of text (half English, half Chinese) as `files` JSONL files; (documents, bytes)."""
+    ev = eval_dir(tuple(f"html/{s}/gt" for ss in SETS.values() for s in ss))
+    outs = [open(folder / f"part-{k:02d}.jsonl", "wb") for k in range(files)]  # noqa: SIM115
+    n = size = 0
+    try:
+        for lang, sets in SETS.items():
+            base = [p.read_text(encoding="utf-8") for s in sets for p in sorted((ev / "html" / s / "gt").glob("*"))]
+            base = [t for t in base if t.strip()]
+            own = copy = 0
+            while own < mb * 1e6 / 2:
+                for t in base:
+                    doc = f"{t}\n({copy})"
+                    outs[n % files].write(orjson.dumps({"id": f"{lang}{n}", "text": doc}) + b"\n")
+                    b = len(doc.encode())
+                    own += b
+                    size += b
+                    n += 1
+                copy += 1
+    finally:
+        for f in outs:
+            f.close()
+    return n, size
+
+
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_once(folder: Path, work: Path, workers: int) -> dict:
+    out, stats = work / f"out-{workers}", work / f"stats-{workers}.json"
+    cmd = [sys.executable, "-m", "corpuskit", "tokenize", str(folder), "-o", str(out), "-j", str(workers),
+           "-q", "--stats", str(stats)]
+    load0 = os.getloadavg()[0]
+    c0, t0 = children_cpu(), time.perf_counter()
+    rc = subprocess.run(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode
+    wall, cpu = time.perf_counter() - t0, children_cpu() - c0
+    if rc != 0:
+        raise SystemExit(f"bench_tokenize_workers: corpuskit tokenize -j {workers} exited {rc}")
+    st = orjson.loads(stats.read_bytes())
+    shutil.rmtree(out)
+    tokens = st["tokens"]["tokens"]
+    return {"workers": workers, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "tokens": tokens,
+            "cpu_us_per_token": round(cpu / tokens * 1e6, 4), "units": st["run"]["units"],
+            "workers_used": st["run"]["workers"], "load_average_before": round(load0, 2),
+            "load_average_after": round(os.getloadavg()[0], 2)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--mb", type=float, default=200, help="MB of text (half English, half Chinese)")
+    ap.add_argument("--files", type=int, default=16, help="JSONL files the text is written as")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--tmp", default=None, help="folder for the input and outputs (default: a temp dir)")
+    args = ap.parse_args()
+    base = Path(tempfile.mkdtemp(prefix="bench-tokworkers-", dir=args.tmp))
+    runs: list[dict] = []
+    try:
+        inp = base / "in"
+        inp.mkdir()
+        docs, nbytes = write_input(inp, args.mb, args.files)
+        print(f"{nbytes / 1e6:.0f} MB of text, {docs:,} documents in {args.files} files", flush=True)
+        for rep in range(args.repeats):
+            for w in ((1, 2) if rep % 2 == 0 else (2, 1)):  # alternated, so drifting load hits both
+                r = run_once(inp, base, w)
+                r["repeat"] = rep
+                runs.append(r)
+                print(f"  -j {w}: {r['wall_s']} s wall, {r['cpu_s']} CPU-s, {r['cpu_us_per_token']} CPU-us/token "
+                      f"(load {r['load_average_before']} -> {r['load_average_after']})", flush=True)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    med = {}
+    for w in (1, 2):
+        mine = [r for r in runs if r["workers"] == w]
+        med[w] = {"wall_s": statistics.median(r["wall_s"] for r in mine),
+                  "cpu_s": statistics.median(r["cpu_s"] for r in mine),
+                  "cpu_us_per_token": statistics.median(r["cpu_us_per_token"] for r in mine)}
+    speedup = med[1]["wall_s"] / med[2]["wall_s"]
+    cpu_growth = med[2]["cpu_us_per_token"] / med[1]["cpu_us_per_token"]
+    max_load = max(r["load_average_before"] for r in runs)
+    if max_load < FREE_LOAD:
+        rule = f"wall-time speed-up >= {MIN_SPEEDUP} (load average under {FREE_LOAD} before every run)"
+        ok = speedup >= MIN_SPEEDUP
+    else:
+        rule = (f"CPU-seconds per token with 2 workers within {round((MAX_CPU_GROWTH - 1) * 100)}% of 1 "
+                f"worker's (load average up to {max_load:.1f} on {os.cpu_count()} cores: wall time is not "
+                "a measure of scaling)")
+        ok = cpu_growth <= MAX_CPU_GROWTH
+    print(table([[w, m["wall_s"], m["cpu_s"], m["cpu_us_per_token"]] for w, m in med.items()],
+                ["workers", "median wall s", "median CPU s", "median CPU-us/token"]))
+    print(f"speed-up {speedup:.2f}x, CPU per token x{cpu_growth:.3f}; rule: {rule}: "
+          f"{'near-linear' if ok else 'NOT near-linear'}")
+    save("tokenize_workers", {
+        "input": {"sets": {k: list(v) for k, v in SETS.items()}, "mb_text": round(nbytes / 1e6, 1),
+                  "documents": docs, "files": args.files},
+        "tokenizer": "cl100k_base", "format": "megatron", "repeats": args.repeats, "runs": runs,
+        "median": {str(w): {k: round(v, 4) for k, v in m.items()} for w, m in med.items()},
+        "speedup_2_workers": round(speedup, 3), "cpu_per_token_growth_2_workers": round(cpu_growth, 3),
+        "max_load_average_before": max_load, "rule": rule, "near_linear": ok})
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
