@@ -42,6 +42,9 @@ UNIT_REJECTED = "rejected.jsonl.zst"
 UNIT_BAD = "bad.jsonl"
 
 
+RECORD_KINDS = ("jsonl", "parquet", "arrow")  # read as records, a row of a table as a JSON line
+
+
 @dataclass
 class TokenizeUnit:
     """The map task: one unit through the tokenize stage into `units_dir/<key>/`, atomically.
@@ -65,7 +68,7 @@ class TokenizeUnit:
             records = parse_lines(unit.name, unit.first_line, unit.lines, rs, stage.text_field,
                                   stage.text_field,
                                   None if self.strict else (lambda line, err: bad.write_raw(line)),
-                                  release=True)
+                                  known_bad=unit.bad_rows, release=True)
 
             def on_reject(r: Rejected) -> None:
                 rej.write(mark_rejected(r.record, stage.name, r.rejection))
@@ -141,12 +144,12 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
     else:
         # (an OUTDIR inside an input folder is not read back: its manifest.json is JSON)
         plan, _ignored = plan_inputs(inputs, exclude=outdir) if inputs else ([], [])
-        others = [p for p, k in plan if k != "jsonl"]
+        others = [p for p, k in plan if k not in RECORD_KINDS]
         if others:
-            raise UsageError(f"{others[0]}: tokenize reads JSONL records (run html2text first)")
+            raise UsageError(f"{others[0]}: tokenize reads records (JSONL, Parquet, Arrow; run html2text first)")
         paths = [p for p, _ in plan]
         if inputs and not paths:
-            raise UsageError(f"{' '.join(inputs)}: no JSONL inputs found")
+            raise UsageError(f"{' '.join(inputs)}: no record inputs (JSONL, Parquet, Arrow) found")
         units = iter_units(plan, unit_lines, unit_bytes)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by corpuskit tokenize\n")

@@ -276,6 +276,26 @@ def test_manifest_conservation_rejected_and_bad_lines(tmp_path, run_cli):
     assert r.stderr.decode().startswith(f"corpuskit tokenize: error: {src}:3: ")
 
 
+def test_parquet_rows_that_cannot_be_records_are_bad_records_as_in_pipeline(tmp_path, run_cli):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    src = tmp_path / "x.parquet"
+    pq.write_table(pa.table({"text": [EN, ZH, EN + " again"],
+                             "blob": pa.array([b"fine", b"\xff\x00", None], pa.binary())}), src)
+    out = tmp_path / "out"
+    r = run_cli(["tokenize", str(src), "-o", str(out), "--bad-records", str(tmp_path / "bad.jsonl"),
+                 "--stats", str(tmp_path / "stats.json"), "-j", "1"])
+    assert r.returncode == 0, r.stderr
+    assert json.loads((out / "manifest.json").read_text())["documents"] == 2
+    assert orjson.loads((tmp_path / "bad.jsonl").read_bytes()) == {"text": ZH, "blob": {"base64": "/wA="}}
+    stats = json.loads((tmp_path / "stats.json").read_text())
+    assert stats["input"]["bad_records"] == {"invalid_utf8": 1}
+    assert stats["conservation"] == {"in": 3, "kept": 2, "rejected": 0, "quarantined": 1, "ok": True}
+    r = run_cli(["tokenize", str(src), "-o", str(tmp_path / "strict")])
+    assert r.returncode == 1 and "x.parquet:2: binary value is not UTF-8" in r.stderr.decode()
+
+
 def test_sources_from_meta_and_per_file(tmp_path):
     a = write_jsonl(tmp_path / "a.jsonl", [EN, EN])
     write_jsonl(tmp_path / "b.jsonl", [ZH], meta={"source": "zh-news"})
