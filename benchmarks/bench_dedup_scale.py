@@ -8,7 +8,8 @@ benchmarks/results/dedup_scale.json.
 Input: benchmarks/scale_corpus.py's seeded English and Chinese corpus (Zipf-Mandelbrot word
 frequencies over an unbounded list of word forms, so new words and new Chinese character pairs
 keep appearing at every size: the distinct words at 1/4, 1/2 and all of the corpus are
-reported), ~3.7 KB a document, 30% Chinese, 10% near copies (one word or one Chinese character
+reported), ~2.2 KB of JSONL a document (--typical-size 2700; the generator's default, 4500, makes
+~3.7 KB), 30% Chinese, 10% near copies (one word or one Chinese character
 changed) and 2% exact copies of an earlier document, 3% too short; 20 JSONL files, streamed to
 --data once (kept between runs; `make clean` removes bench_out/). A --small corpus (default
 20,000) is the first documents of the same stream: the fixed overhead the per-document growth is
@@ -65,16 +66,16 @@ print(ru.ru_maxrss, os.waitstatus_to_exitcode(status))
 """
 
 
-def corpus(data: Path, n: int) -> tuple[Path, Path, dict]:
+def corpus(data: Path, n: int, size: int) -> tuple[Path, Path, dict]:
     """The generated corpus of n documents (made once: DONE holds its description), its truth
     file and its description."""
-    raw, truth = data / f"raw-{n}", data / f"truth-{n}.npz"
+    raw, truth = data / f"raw-{n}-{size}", data / f"truth-{n}-{size}.npz"
     if not (raw / "DONE").exists() or not truth.exists():
         shutil.rmtree(raw, ignore_errors=True)
         en, zh = gt_texts()
         t = time.perf_counter()
         meta = generate_zipf(raw, n, en, zh, files=20, growth_at=tuple(sorted({n // 4, n // 2, n})),
-                             truth=truth)
+                             truth=truth, typical_size=size)
         meta["generate_seconds"] = round(time.perf_counter() - t, 1)
         # this process holds nothing big but the generator: its high-water mark is the generator's
         meta["generate_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
@@ -150,6 +151,8 @@ def main() -> None:
     ap.add_argument("--docs", type=int, default=1_000_000)
     ap.add_argument("--small", type=int, default=20_000, help="the small corpus: the fixed overhead")
     ap.add_argument("--budget", default="200MB", help="the small --max-memory, beside the default")
+    ap.add_argument("--typical-size", type=int, default=2700,
+                    help="median document size of the generator (2700: ~2.2 KB of JSONL a document)")
     ap.add_argument("--data", default=str(ROOT / "bench_out" / "dedup_scale"),
                     help="where the generated corpora go (kept between runs) and the runs' output")
     ap.add_argument("--quick", action="store_true", help="100,000 documents (about 2 minutes)")
@@ -157,13 +160,13 @@ def main() -> None:
     n = 100_000 if a.quick else a.docs
     data = Path(a.data)
     t_bench = time.perf_counter()
-    res: dict = {"documents": n, "small_documents": a.small, "budget": a.budget,
+    res: dict = {"documents": n, "small_documents": a.small, "budget": a.budget, "typical_size": a.typical_size,
                  "load_avg_at_start": round(os.getloadavg()[0], 2),
                  "data": "generated: benchmarks/scale_corpus.py (Zipf-Mandelbrot A=1.5 over an unbounded "
                          "vocabulary, English and Chinese, seed 11), 20 JSONL files",
                  "truth": "the generator's record of the copies it planted (no corpuskit code)"}
-    raw, truth, meta = corpus(data, n)
-    small_raw, _, _ = corpus(data, a.small)
+    raw, truth, meta = corpus(data, n, a.typical_size)
+    small_raw, _, _ = corpus(data, a.small, a.typical_size)
     res["corpus"] = {"input_mb": round(sum(p.stat().st_size for p in raw.glob("*.jsonl")) / 2**20),
                      "kinds": meta["kinds"], "vocabulary_growth": meta["vocabulary_growth"],
                      "bigram_sample": meta["bigram_sample"], "generate_seconds": meta["generate_seconds"],

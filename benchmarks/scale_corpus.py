@@ -19,8 +19,9 @@ new word forms keep appearing at every size.
   appearing.
 Sentences are 6-28 words (a comma in the longer ones), capitalised and ended with . ! ? or
 。！？, 2-7 sentences a paragraph, paragraphs separated by a blank line. Document lengths are
-log-normal around 4.5 KB (at most 40 KB); 30% of the documents are Chinese; 10% are near copies
-(one word changed) of a recent document, 2% exact copies, 3% too short. Everything is drawn
+log-normal around 4.5 KB (at most 40 KB; `typical_size` changes it); 30% of the documents are
+Chinese; 10% are near copies (one word changed) of a recent document, 2% exact copies, 3% too
+short. Everything is drawn
 from one seeded generator: the same corpus on every run.
 """
 from __future__ import annotations
@@ -147,11 +148,14 @@ KIND_CODES = {"original": 0, "near_copy": 1, "exact_copy": 2, "short": 3, "short
 
 
 def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: int = 20, seed: int = 11,
-             growth_at: tuple[int, ...] = (), truth: Path | None = None) -> dict:
+             growth_at: tuple[int, ...] = (), truth: Path | None = None, typical_size: int = 4500) -> dict:
     """Write n records into `files` JSONL files under out_dir. Returns counts by kind and the
     vocabulary growth: distinct word forms (English) and distinct character bigrams (Chinese)
     after each document count in `growth_at` (word forms = distinct ranks drawn, English and
     Chinese; character bigrams on a sample of the Chinese documents, to keep generation fast).
+
+    `typical_size` is the median of the log-normal document sizes (4,500: ~3.7 KB of JSONL a
+    document; 2,700: ~2.2 KB); a document of size s draws s // 6 words.
 
     With `truth` (a path outside out_dir), also write a NumPy .npz there: `kind` (KIND_CODES) and
     `source` (for a copy, the index of the original it copies; for a "short_repeat", a short
@@ -204,7 +208,7 @@ def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: i
                         src = -1
                 else:
                     lang = "zh" if rng.random() < 0.3 else "en"
-                    target = min(40_000, int(rng.lognormvariate(math.log(4500), 0.5)))
+                    target = min(40_000, int(rng.lognormvariate(math.log(typical_size), 0.5)))
                     ranks = _ranks(nrng, max(20, target // 6))
                     text, kind = _text(voc[lang].words(ranks), lang, nrng), "original"
                     if lang == "en":
