@@ -70,3 +70,15 @@ def test_every_section_names_its_commit(tmp_path):
     assert "Measured at commit `aaaaaaaaaaaa` (clean tree)" in text
     assert "`1234abcd` (named by hand)" in text and "the commit the file names" in text
     assert text.count("commit **not recorded**") == 1  # old.json only
+
+
+def test_save_stamps_the_commit_and_load_even_over_a_benchmarks_own_fields(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("bench_common", ROOT / "benchmarks" / "common.py")
+    common = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(common)
+    monkeypatch.setattr(common, "RESULTS", tmp_path)
+    p = common.save("x", {"machine": {"cpus": 64, "gpu": "none"}, "git": {"commit": None}, "value": 1})
+    d = json.loads(p.read_text())
+    assert re.fullmatch(r"[0-9a-f]{40}", d["git"]["commit"])
+    assert d["machine"]["gpu"] == "none" and isinstance(d["machine"]["load_avg_at_save"], float)
+    assert d["value"] == 1 and d["benchmark"] == "x"
