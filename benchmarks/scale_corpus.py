@@ -19,8 +19,9 @@ new word forms keep appearing at every size.
   appearing.
 Sentences are 6-28 words (a comma in the longer ones), capitalised and ended with . ! ? or
 。！？, 2-7 sentences a paragraph, paragraphs separated by a blank line. Document lengths are
-log-normal around 4.5 KB (at most 40 KB); 30% of the documents are Chinese; 10% are near copies
-(one word changed) of a recent document, 2% exact copies, 3% too short. Everything is drawn
+log-normal around 4.5 KB (at most 40 KB; `typical_size` changes it); 30% of the documents are
+Chinese; 10% are near copies (one word changed) of a recent document, 2% exact copies, 3% too
+short. Everything is drawn
 from one seeded generator: the same corpus on every run.
 """
 from __future__ import annotations
@@ -59,16 +60,12 @@ class Vocabulary:
 
     def __init__(self, base: list[str], lang: str, common_chars: str = ""):
         self.base, self.lang, self.common = base, lang, common_chars
-        self.cache: dict[int, str] = {}
         self.table = np.array(["", *(self.form(r) for r in range(1, self.TABLE))], dtype=object)
 
     def form(self, r: int) -> str:
-        w = self.cache.get(r)
-        if w is None:
-            w = self.base[r - 1] if r <= len(self.base) else self._made_up(r - len(self.base))
-            if r >= self.TABLE:
-                self.cache[r] = w
-        return w
+        """Spelled anew for a rare rank each time (no cache, so memory does not grow with the
+        corpus: the rare ranks are what keeps growing)."""
+        return self.base[r - 1] if r <= len(self.base) else self._made_up(r - len(self.base))
 
     def words(self, ranks: np.ndarray) -> np.ndarray:
         """The forms of an array of ranks, as an object array."""
@@ -145,16 +142,35 @@ def _text(words: np.ndarray, lang: str, nrng: np.random.Generator) -> str:
     return "\n\n".join(paras)
 
 
+# What each document is, in the `truth` file of `generate` (the generator's own record of what
+# it planted: ground truth for a dedup that never shares code with it)
+KIND_CODES = {"original": 0, "near_copy": 1, "exact_copy": 2, "short": 3, "short_repeat": 4}
+
+
 def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: int = 20, seed: int = 11,
-             growth_at: tuple[int, ...] = ()) -> dict:
+             growth_at: tuple[int, ...] = (), truth: Path | None = None, typical_size: int = 4500) -> dict:
     """Write n records into `files` JSONL files under out_dir. Returns counts by kind and the
     vocabulary growth: distinct word forms (English) and distinct character bigrams (Chinese)
     after each document count in `growth_at` (word forms = distinct ranks drawn, English and
-    Chinese; character bigrams on a sample of the Chinese documents, to keep generation fast)."""
+    Chinese; character bigrams on a sample of the Chinese documents, to keep generation fast).
+
+    `typical_size` is the median of the log-normal document sizes (4,500: ~3.7 KB of JSONL a
+    document; 2,700: ~2.2 KB); a document of size s draws s // 6 words.
+
+    With `truth` (a path outside out_dir), also write a NumPy .npz there: `kind` (KIND_CODES) and
+    `source` (for a copy, the index of the original it copies; for a "short_repeat", a short
+    document whose text is identical to an earlier short one, that one's index; else -1) of the
+    document of id "d<index>". Records are streamed to disk: memory holds the 5,000 recent
+    originals that copies are drawn from and the sets of distinct words, which grow as Heaps' law
+    (sub-linearly), not the corpus."""
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     voc = dict(zip(("en", "zh"), base_vocabularies(gt_en, gt_zh)))
     recent: list[str] = []
+    recent_ids: list[int] = []
+    kind_of = np.full(n, -1, dtype=np.int8) if truth is not None else None
+    source_of = np.full(n, -1, dtype=np.int32) if truth is not None else None
+    first_short: dict[str, int] = {}
     kinds = {"original": 0, "near_copy": 0, "exact_copy": 0, "short": 0}
     seen_en: set[int] = set()
     seen_zh: set[int] = set()
@@ -168,10 +184,13 @@ def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: i
         with open(out_dir / f"part-{fi:03d}.jsonl", "wb", buffering=1 << 20) as f:
             for _ in range(min(per_file, n - i)):
                 r = rng.random()
+                src = -1
                 if recent and r < 0.02:
-                    text, kind = rng.choice(recent), "exact_copy"
+                    j = rng.randrange(len(recent))  # = rng.choice(recent): the same draw
+                    text, kind, src = recent[j], "exact_copy", recent_ids[j]
                 elif recent and r < 0.12:
-                    words = rng.choice(recent).split(" ")
+                    j = rng.randrange(len(recent))
+                    words, src = recent[j].split(" "), recent_ids[j]
                     if len(words) > 20:  # English: one word changed
                         words[rng.randrange(len(words))] = "edited"
                         text = " ".join(words)
@@ -184,9 +203,12 @@ def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: i
                     lang = "zh" if rng.random() < 0.3 else "en"
                     text = _text(voc[lang].words(_ranks(nrng, rng.randint(2, 6))), lang, nrng)[:60]
                     kind = "short"
+                    src = first_short.setdefault(text, i)
+                    if src == i:
+                        src = -1
                 else:
                     lang = "zh" if rng.random() < 0.3 else "en"
-                    target = min(40_000, int(rng.lognormvariate(math.log(4500), 0.5)))
+                    target = min(40_000, int(rng.lognormvariate(math.log(typical_size), 0.5)))
                     ranks = _ranks(nrng, max(20, target // 6))
                     text, kind = _text(voc[lang].words(ranks), lang, nrng), "original"
                     if lang == "en":
@@ -200,9 +222,14 @@ def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: i
                                                                              range(2, len(run) + 1))))
                     if len(recent) < 5000:
                         recent.append(text)
+                        recent_ids.append(i)
                     else:
-                        recent[rng.randrange(5000)] = text
+                        j = rng.randrange(5000)
+                        recent[j], recent_ids[j] = text, i
                 kinds[kind] += 1
+                if kind_of is not None and source_of is not None:
+                    kind_of[i] = KIND_CODES["short_repeat" if kind == "short" and src >= 0 else kind]
+                    source_of[i] = src
                 f.write(orjson.dumps({"id": f"d{i}", "url": f"https://example.org/{i}", "text": text,
                                       "meta": {"source": "scale-bench-zipf"}}) + b"\n")
                 i += 1
@@ -210,6 +237,8 @@ def generate(out_dir: Path, n: int, gt_en: list[str], gt_zh: list[str], files: i
                     growth.append({"documents": i, "distinct_en_words": len(seen_en),
                                    "distinct_zh_words": len(seen_zh),
                                    "distinct_zh_bigrams_sampled": len(seen_bigrams)})
+    if truth is not None:
+        np.savez(truth, kind=kind_of, source=source_of)
     return {"kinds": kinds, "vocabulary_growth": growth, "bigram_sample": f"every {BIGRAM_SAMPLE}th Chinese document",
             "distinct_en_words": len(seen_en), "distinct_zh_words": len(seen_zh),
             "distinct_zh_bigrams_sampled": len(seen_bigrams)}
