@@ -18,7 +18,6 @@ is the run's own `scratch_bytes` (pass 1's spill and tables plus one table's par
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import subprocess
 import sys
@@ -30,18 +29,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_dedup import make_scale_file, run_dedup_cli  # noqa: E402
-from benchmarks.common import missing, save  # noqa: E402
+from benchmarks.common import file_sha256, missing, save  # noqa: E402
 from corpuskit.stages.dedup.store import parse_size  # noqa: E402
 
 BASELINE = "4c540a2"  # main before dedup's tables went to disk
-
-
-def _sha(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _baseline_src(ref: str, into: str) -> str:
@@ -77,7 +68,7 @@ def main() -> None:
                 r = run_dedup_cli(inp, tmp, extra, src=src, out=out)
                 row[label] = {"peak_rss_mb": r["peak_rss_mb"], "wall_seconds": r["wall_seconds"],
                               "docs_per_second": round(n / r["wall_seconds"]), "kept": r["kept"],
-                              "output_sha256": _sha(out)}
+                              "output_sha256": file_sha256(out)}
                 if label == "bounded":
                     ex = r["extra"]
                     row[label]["scratch_bytes"] = ex["scratch_bytes"]

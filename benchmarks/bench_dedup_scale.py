@@ -33,7 +33,6 @@ budgets, in = kept + rejected, and with --budget a peak <= budget + 300 MB.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import resource
@@ -50,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_pipeline_scale import gt_texts  # noqa: E402
-from benchmarks.common import save, table  # noqa: E402
+from benchmarks.common import file_sha256, save, table  # noqa: E402
 from benchmarks.scale_corpus import KIND_CODES  # noqa: E402
 from benchmarks.scale_corpus import generate as generate_zipf  # noqa: E402
 from corpuskit.stages.dedup.store import parse_size  # noqa: E402
@@ -103,14 +102,6 @@ def run_dedup(raw: Path, work: Path, extra: tuple[str, ...]) -> dict:
             "kept": st["kept"], "rejected": st["rejected"], "reasons": st["reasons"], "extra": st["extra"],
             "load_avg_at_start": round(load0, 2), "load_avg_at_end": round(os.getloadavg()[0], 2),
             "out": out, "rejected_file": rej}
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def removed_by_id(rej: Path, n: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -181,7 +172,7 @@ def main() -> None:
         small = run_dedup(small_raw, work, extra)
         shutil.rmtree(work, ignore_errors=True)
         r = run_dedup(raw, work, extra)
-        digest = sha256(r.pop("out"))
+        digest = file_sha256(r.pop("out"))
         removed, by_reason = removed_by_id(r.pop("rejected_file"), n)
         ex = r.pop("extra")
         shutil.rmtree(work, ignore_errors=True)

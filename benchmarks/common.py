@@ -2,6 +2,7 @@
 commit they were measured at, and a hard stop when an input or package is missing."""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -164,3 +165,12 @@ class Sampler(threading.Thread):
                                         "peak_pss_mb": round(self.peak_pss / 1024),
                                         "peak_rss_mb": round(self.peak_rss / 1024)}) + "\n")
             self.done.wait(self.every)
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file, read a megabyte at a time."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
