@@ -549,7 +549,6 @@ def test_dedup_with_flat_driver_gives_the_same_result_in_every_mode(local_ray, m
     exact copies, Chinese, empty texts, --survivor longest, --key FIELD, exact or near off."""
     import corpuskit.engine.ray_dedup as re_
     import corpuskit.stages.dedup.flat as flat
-    from corpuskit.core.stage import Rejected
     from corpuskit.engine.ray import RayExecutor
     from corpuskit.stages.dedup.stage import Dedup
 
@@ -565,13 +564,7 @@ def test_dedup_with_flat_driver_gives_the_same_result_in_every_mode(local_ray, m
     monkeypatch.setattr(re_, "_ROWS_PER_PARTITION", 500)  # more partitions than CPUs
 
     def run(ex, **opts):
-        stage = Dedup(**opts)
-        if ex is not None:
-            ex.shuffles = []
-            ex.lend([stage])
-        out = [(x.record.get("id"), x.rejection.reason, x.rejection.detail, x.record["meta"]["dedup"])
-               if isinstance(x, Rejected) else (x.get("id"), x["meta"]["dedup"]) for x in stage.run(iter(docs))]
-        return out, _untimed(stage.result())
+        return _run_dedup(Dedup(**opts), docs, ex)
 
     # the module's Ray, or (after the two-node test stopped it) a local one started here
     with RayExecutor(None, 2) as ex:
