@@ -502,14 +502,14 @@ def test_a_bad_huge_line_is_reported_as_a_whole_line_is(monkeypatch, tmp_path):
         assert len(bad_line) > jsonl.HUGE_LINE
         lines = [good, bad_line, good]
         sunk = []
-        got, st = _parse(jsonl, lines, bad_sink=lambda raw, e: sunk.append((raw, e)))
+        got, st = _parse(jsonl, lines, bad_sink=lambda raw, e, sunk=sunk: sunk.append((raw, e)))
         assert got == [{"text": "ok"}, {"text": "ok"}] and st.records == 2
         assert [raw for raw, _ in sunk] == [bad_line.rstrip(b"\n")]
         err = sunk[0][1]
         assert err.line == 2 and err.source == "f.jsonl"
         monkeypatch.setattr(jsonl, "HUGE_LINE", 1 << 30)  # the same line, parsed whole
         list(jsonl.parse_lines("f.jsonl", 1, [good, bad_line], jsonl.ReadStats(), "text",
-                               bad_sink=lambda raw, e: sunk.append((raw, e)), release=True))
+                               bad_sink=lambda raw, e, sunk=sunk: sunk.append((raw, e)), release=True))
         assert (sunk[1][1].reason, str(sunk[1][1])) == (err.reason, str(err))
         monkeypatch.setattr(jsonl, "HUGE_LINE", 64)
     p = tmp_path / "bad.jsonl"
@@ -520,9 +520,9 @@ def test_a_bad_huge_line_is_reported_as_a_whole_line_is(monkeypatch, tmp_path):
 
 
 def test_huge_lines_keep_their_line_numbers_and_ids(monkeypatch, tmp_path):
-    """Through the reader (files, gzip, stdin-like streams): small and huge lines mixed, blank
-    lines between; ids made from the whole text, as for any line."""
-    jsonl = _small_huge(monkeypatch)
+    """Through the reader (a plain and a gzip file): small and huge lines mixed, a blank line
+    between; ids made from the whole text, as for any line."""
+    _small_huge(monkeypatch)
     recs = [{"text": "a"}, {"text": "中文😀\n" * 30, "url": "u"}, {"text": "b"}, {"id": "x", "text": "y" * 200}]
     data = b"".join(orjson.dumps(r) + b"\n" + (b"\n" if i == 1 else b"") for i, r in enumerate(recs))
     for name, raw in (("p.jsonl", data), ("p.jsonl.gz", gzip.compress(data))):
