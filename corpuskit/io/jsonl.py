@@ -269,6 +269,20 @@ def loads_exact(line: bytes) -> Any:
     return obj
 
 
+def loads_handed(batch: list) -> Any:
+    """loads_exact(batch[0]), the line handed over by the caller, who holds it nowhere else:
+    batch[0] is set to None, and a huge line (over HUGE_LINE) is parsed in parts and let go
+    before its long strings become strs (see split_huge)."""
+    line = batch[0]
+    huge = split_huge(line) if len(line) > HUGE_LINE else None
+    if huge is None:
+        obj = loads_exact(line)
+        batch[0] = None
+        return obj
+    batch[0] = line = None
+    return huge.fill()
+
+
 def _exact(line: bytes, obj: Any) -> Any:
     """The value of a line orjson accepted, re-read with exact integers when it has any float
     (only then can a big integer have been turned into one)."""
