@@ -11,10 +11,12 @@ in `ReadStats`). Nothing is dropped without being counted.
 """
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import json
 import os
+import secrets
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -51,6 +53,7 @@ from corpuskit.io.writer import (  # noqa: F401 - the writing side, re-exported
 )
 
 _CHUNK = 1 << 20
+_PIECE = 1 << 20  # slices of a huge line
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 INPUT_SUFFIXES = RECORD_SUFFIXES + COLUMNAR_SUFFIXES
@@ -266,6 +269,20 @@ def loads_exact(line: bytes) -> Any:
     return obj
 
 
+def loads_handed(batch: list) -> Any:
+    """loads_exact(batch[0]), the line handed over by the caller, who holds it nowhere else:
+    batch[0] is set to None, and a huge line (over HUGE_LINE) is parsed in parts and let go
+    before its long strings become strs (see split_huge)."""
+    line = batch[0]
+    huge = split_huge(line) if len(line) > HUGE_LINE else None
+    if huge is None:
+        obj = loads_exact(line)
+        batch[0] = None
+        return obj
+    batch[0] = line = None
+    return huge.fill()
+
+
 def _exact(line: bytes, obj: Any) -> Any:
     """The value of a line orjson accepted, re-read with exact integers when it has any float
     (only then can a big integer have been turned into one)."""
@@ -288,6 +305,169 @@ def _has_float(obj: Any) -> bool:
     return False
 
 
+# A line longer than this (bytes) is parsed in parts (`split_huge`), each of its long string
+# values a slice at a time, so that it is never held beside a whole copy (orjson.loads copies
+# its input whole before it makes the str: line + copy + str is 3.4x the line for mixed
+# English and Chinese text).
+HUGE_LINE = 8 << 20
+_JSON_SPACE = b" \t\r\n"
+
+
+class HugeLine:
+    """A huge line split by `split_huge`: its record with a placeholder for each long string
+    value, and each such value as UTF-8 bytes (unescaped), to be put in place by `fill` once
+    the line itself is let go."""
+
+    __slots__ = ("record", "values", "slots")
+
+    def __init__(self, record: Any, values: list[bytearray], slots: list[tuple[Any, Any]]):
+        self.record, self.values, self.slots = record, values, slots
+
+    def fill(self) -> Any:
+        """The record, with each placeholder replaced by its string (decoded one at a time,
+        each UTF-8 buffer dropped as soon as its str is made)."""
+        values, self.values = self.values, []
+        values.reverse()
+        for container, key in self.slots:
+            container[key] = values.pop().decode("utf-8")
+        return self.record
+
+
+def string_spans(line: bytes) -> Iterator[tuple[int, int]]:
+    """(start, end) of each JSON string literal in a line, quotes included (outside strings JSON
+    has no other use for a quote; a quote inside one is escaped: after an odd number of
+    backslashes). Found with bytes.find, in no more memory than the line (a regular expression
+    for a string literal keeps a backtracking entry for each escape it passes: 2.6x a 20 MB
+    line of text with a newline every 40 bytes). Stops at an unterminated string."""
+    find = line.find
+    pos = 0
+    while True:
+        s = find(b'"', pos)
+        if s < 0:
+            return
+        e = s + 1
+        while True:
+            e = find(b'"', e)
+            if e < 0:
+                return
+            k = e - 1
+            while line[k] == 0x5C:  # "\\"
+                k -= 1
+            if (e - 1 - k) % 2 == 0:
+                break
+            e += 1
+        yield s, e + 1
+        pos = e + 1
+
+
+def _unescape(line: bytes, start: int, end: int) -> bytearray | None:
+    """The UTF-8 bytes of the JSON string whose content (between its quotes) is
+    line[start:end], decoded by orjson a slice of about _PIECE bytes at a time; None when
+    orjson refuses it. A slice is never cut inside an escape or a UTF-8 character: a cut that
+    orjson refuses (a lone half of an escaped surrogate pair, an escape cut short, a partial
+    character) is moved back a byte at a time; a string with a real fault is refused at every
+    cut and the caller parses the line whole (and reports what orjson says)."""
+    view = memoryview(line)
+    loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
+    out = bytearray()
+    i = start
+    while i < end:
+        j = min(i + max(_PIECE, 32), end)  # a slice holds any escape (12 bytes) past its 16 cuts
+        for _ in range(16):
+            if j == end or line[j] & 0xC0 != 0x80:  # not inside a UTF-8 character
+                try:
+                    piece = loads(b'"' + view[i:j] + b'"')
+                    break
+                except JSONDecodeError:
+                    if j == end:
+                        return None
+            j -= 1
+        else:
+            return None
+        out += piece.encode("utf-8")
+        del piece
+        i = j
+    return out
+
+
+_mmap_fixed = False
+
+
+def return_big_blocks() -> None:
+    """Have glibc's malloc give every block over 128 KiB its own mapping, returned to the system
+    when freed, from now on (mallopt M_MMAP_THRESHOLD; nothing elsewhere). By default the
+    threshold rises to the size of each mapped block freed, up to 32 MB, after which the
+    megabyte-sized temporaries of a huge record stay in the heap and the process keeps them:
+    0.2x the record's size more at the peak. Done once, when the first huge line is met."""
+    global _mmap_fixed
+    if _mmap_fixed:
+        return
+    _mmap_fixed = True
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-3, 128 * 1024)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+        pass
+
+
+def split_huge(line: bytes) -> HugeLine | None:
+    """A huge line's record with its long string values (over _PIECE bytes of JSON, keys
+    excepted) held apart as UTF-8 (see HugeLine); None when the line has no such value or is
+    not valid JSON (the caller then parses it whole, errors included, as for any line). The
+    rest of the line (the "skeleton") is parsed by orjson with a placeholder in each long
+    value's place, integers beyond 64 bits read exactly as `parse_lines` does."""
+    return_big_blocks()
+    spans = []
+    n = len(line)
+    for s, e in string_spans(line):
+        if e - s <= _PIECE:
+            continue
+        k = e
+        while k < n and line[k] in _JSON_SPACE:
+            k += 1
+        if k < n and line[k] == 0x3A:  # ":": a key
+            continue
+        spans.append((s, e))
+    if not spans:
+        return None
+    token = secrets.token_hex(8)
+    marks = [f"\x00corpuskit-huge-{token}-{i}" for i in range(len(spans))]
+    pieces, pos = [], 0
+    for (s, e), mark in zip(spans, marks):
+        pieces += [line[pos:s], orjson.dumps(mark)]
+        pos = e
+    pieces.append(line[pos:])
+    skeleton = b"".join(pieces)
+    del pieces
+    try:
+        record = orjson.loads(skeleton)
+    except orjson.JSONDecodeError:
+        return None
+    if may_hold_long_integer(skeleton):
+        record = _exact(skeleton, record)
+    where: dict[str, list[tuple[Any, Any]]] = {mark: [] for mark in marks}
+    stack = [record]
+    while stack:
+        o = stack.pop()
+        items = o.items() if o.__class__ is dict else enumerate(o) if o.__class__ is list else ()
+        for key, v in items:
+            if v.__class__ is str:
+                if v in where:
+                    where[v].append((o, key))
+            elif v.__class__ is dict or v.__class__ is list:
+                stack.append(v)
+    if any(len(w) != 1 for w in where.values()):  # a placeholder lost or met twice: parse whole
+        return None
+    values = []
+    for s, e in spans:
+        value = _unescape(line, s + 1, e - 1)
+        if value is None:
+            return None
+        values.append(value)
+    return HugeLine(record, values, [where[mark][0] for mark in marks])
+
+
 _OTHER_MAGIC = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"), (b"7z\xbc\xaf", "7z"))
 
 
@@ -295,11 +475,8 @@ def check_text(name: str, first_line: bytes, head: bytes) -> None:
     """BadInput (`binary_data`, for the whole file) when a file's first line is not UTF-8 and
     its first bytes are not text: an encoding hint would mislead, and its "lines" are not records
     anyone wants kept. (A binary line further on is one bad line.)"""
-    try:
-        first_line.decode("utf-8")
+    if is_utf8(first_line):
         return
-    except UnicodeDecodeError:
-        pass
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BadInput(name, None, "invalid_utf8", "UTF-16 text, not UTF-8: convert it first, e.g. "
                        "`iconv -f UTF-16 -t UTF-8 FILE`")
@@ -311,6 +488,26 @@ def check_text(name: str, first_line: bytes, head: bytes) -> None:
         raise BadInput(name, None, "binary_data", "binary data, not JSON lines (corpuskit reads JSONL "
                        "plain, gzip or zstd, and Parquet and Arrow files, each told by its first bytes: "
                        "is the file another format, or damaged?)")
+
+
+def is_utf8(data: bytes) -> bool:
+    """Whether `data` is valid UTF-8. A long one is checked a slice at a time (decoding a
+    200 MB line whole makes a str half as big again as the line, only to throw it away)."""
+    if len(data) <= _PIECE:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+    dec = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(data)
+    try:
+        for i in range(0, len(data), _PIECE):
+            dec.decode(view[i:i + _PIECE])
+        dec.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def looks_binary(line: bytes) -> bool:
@@ -517,31 +714,40 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
         st.bad[reason] += 1
         bad_sink(line, err)
 
-    for i, line in enumerate(lines):
+    # (not enumerate(lines): its reused result tuple would hold the last line until the next)
+    for i in range(len(lines)):
+        line = lines[i]
         lineno = first + i
         if known_bad and lineno in known_bad:
             bad(lineno, line, *known_bad[lineno])
             continue
+        huge = None
         try:
-            rec = loads(line)
+            if release and len(line) > HUGE_LINE and (huge := split_huge(line)) is not None:
+                rec = huge.record
+            else:
+                rec = loads(line)
+                if check is not None and lineno in check:
+                    rec = _exact(line, rec)
         except JSONDecodeError as e:
             if not line.strip():
                 st.blank_lines += 1
             else:
                 bad(lineno, line, *explain_json_error(line, e))
             continue
-        if check is not None and lineno in check:
-            rec = _exact(line, rec)
         if rec.__class__ is not dict:
             bad(lineno, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
             continue
         if req is not None and rec.get(req).__class__ is not str:
             bad(lineno, line, "missing_field", missing_field_message(req, rec))
             continue
-        if assign_ids and id_field not in rec:
-            rec = {id_field: make_id(rec, text_field), **rec}
         if release:
             lines[i] = line = None  # type: ignore[call-overload]
+        if huge is not None:  # the long values are made into strs now that the line is gone
+            rec = huge.fill()
+            huge = None
+        if assign_ids and id_field not in rec:
+            rec = {id_field: make_id(rec, text_field), **rec}
         st.records += 1
         yield rec
 

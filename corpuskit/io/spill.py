@@ -2,7 +2,7 @@
 first pass and read back, in the same order, in its second (dedup, filter-perplexity
 --percentiles). Level 1: a spill is read once more and deleted; speed matters, not size.
 Integers beyond 64 bits and the like go through corpuskit's own JSON writer and come back as
-they were (loads_exact)."""
+they were (loads_exact, through loads_handed)."""
 from __future__ import annotations
 
 import io
@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from corpuskit.io.jsonl import dumps as dumps_line
-from corpuskit.io.jsonl import loads_exact
+from corpuskit.io.jsonl import loads_handed
 
 _FLUSH = 1 << 20
 
@@ -63,6 +63,7 @@ def read_spill(path: str, parse: bool = True) -> Iterator[Any]:
             yield from reader
             return
         for line in reader:
-            rec = loads_exact(line)
-            line = None  # not held beside its record while the record is used
+            batch = [line]
+            line = None  # not held beside its record while the record is used (nor parsed whole
+            rec = loads_handed(batch)  # when huge: loads_handed)
             yield rec

@@ -11,7 +11,7 @@ import secrets
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -49,37 +49,50 @@ def dumps(record: dict) -> bytes:
             "utf-8", "surrogatepass") + b"\n"
 
 
-# A record whose "text" is longer than this (characters) is written in parts (`dumps_parts`).
+# A record whose text (or another watched field: RecordWriter's big_fields) is longer than this
+# (characters) is written in parts (`dumps_parts`).
 BIG_STR = 1 << 20
 
 
-def dumps_parts(record: dict, field: str = "text") -> list[bytes] | None:
-    """The bytes of ``orjson.dumps(record, option=OPT_APPEND_NEWLINE)`` as a list of parts whose
-    concatenation is exactly that, with the string record[field] encoded a slice of BIG_STR
-    characters at a time; None when orjson cannot encode the record (see `dumps`).
+def dumps_parts(record: dict) -> Iterator[bytes] | None:
+    """The bytes of ``orjson.dumps(record, option=OPT_APPEND_NEWLINE)`` as parts whose
+    concatenation is exactly that, with each string value (at the top level) of over BIG_STR
+    characters encoded a slice of BIG_STR characters at a time as the parts are taken (an iterator: never more than a slice's bytes
+    at once); None when orjson cannot encode the record (see `dumps`: every other value is
+    encoded before this returns, so the parts never fail half-way).
 
     Why: orjson encodes a non-ASCII str through CPython's UTF-8 cache, which then stays on the
     str as long as it lives; dumping a 200 MB record whole holds its text, that cache and the
     line at once. A slice's cache goes with the slice. (JSON escapes character by character,
     and a Python str holds no surrogate pair a cut could split, so the parts add up.)"""
     dump = _orjson_dumps
-    parts: list[bytes] = [b"{"]
+    parts: list[bytes | str] = [b"{"]
     try:
         for k, v in record.items():
             if len(parts) > 1:
                 parts.append(b",")
             parts.append(dump(k))
             parts.append(b":")
-            if k == field and v.__class__ is str and len(v) > BIG_STR:
-                parts.append(b'"')
-                parts.extend(dump(v[i:i + BIG_STR])[1:-1] for i in range(0, len(v), BIG_STR))
-                parts.append(b'"')
+            if v.__class__ is str and len(v) > BIG_STR:
+                parts.append(v)  # encoded as it is written (_emit)
             else:
                 parts.append(dump(v))
     except TypeError:
         return None
     parts.append(b"}\n")
-    return parts
+    return _emit(parts)
+
+
+def _emit(parts: list[bytes | str]) -> Iterator[bytes]:
+    dump = _orjson_dumps
+    for p in parts:
+        if p.__class__ is str:
+            yield b'"'
+            for i in range(0, len(p), BIG_STR):
+                yield dump(p[i:i + BIG_STR])[1:-1]  # type: ignore[index]
+            yield b'"'
+        else:
+            yield p  # type: ignore[misc]
 
 
 _FD_PATH = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
@@ -127,9 +140,18 @@ class RecordWriter:
     removed on `abort()`), to a URL (a local temp file uploaded on `close()`) or to stdout when
     path is None or `-`. Compression by suffix. Targets that are not regular files (a FIFO,
     /dev/null, /dev/stdout, a process substitution) are written through, and a symlink's
-    target is replaced, not the link (see `write_target`)."""
+    target is replaced, not the link (see `write_target`).
 
-    def __init__(self, path: str | None, atomic: bool = True, append: bool = False):
+    big_fields: the fields (one or two) looked at for a huge string, which makes the record
+    written in parts (`dumps_parts`); the text field, and the input field of a stage that reads
+    another (html2text's html). One dict lookup a record for the usual one."""
+
+    def __init__(self, path: str | None, atomic: bool = True, append: bool = False,
+                 big_fields: tuple[str, ...] = ("text",)):
+        fields = tuple(dict.fromkeys(big_fields)) or ("text",)
+        if len(fields) > 2:
+            raise ValueError("big_fields: one or two fields")
+        self._big1, self._big2 = fields[0], (fields[1] if len(fields) > 1 else None)
         self.path = None if path in (None, "-") else path
         self.atomic = atomic and not append
         self.through = False
@@ -191,10 +213,15 @@ class RecordWriter:
             self._f = self._raw
 
     def write(self, record: dict) -> None:
-        t = record.get("text")
+        t = record.get(self._big1)
         if t.__class__ is str and len(t) > BIG_STR:  # a huge record: in parts (see dumps_parts)
             self._write_parts(record)
             return
+        if self._big2 is not None:
+            t = record.get(self._big2)
+            if t.__class__ is str and len(t) > BIG_STR:
+                self._write_parts(record)
+                return
         try:
             b = _orjson_dumps(record, option=_APPEND_NL)
         except TypeError:
@@ -207,16 +234,16 @@ class RecordWriter:
         self.bytes += len(b)
 
     def _write_parts(self, record: dict) -> None:
-        parts = dumps_parts(record)
-        if parts is None:
-            parts = [dumps(record)]
+        parts = dumps_parts(record) or [dumps(record)]
+        n = 0
         try:
             for p in parts:
                 self._f.write(p)
+                n += len(p)
         except OSError as e:
             raise self._failed(e) from None
         self.count += 1
-        self.bytes += sum(map(len, parts))
+        self.bytes += n
 
     def write_raw(self, line: bytes) -> None:
         """A raw line, verbatim (for --bad-records)."""
@@ -328,8 +355,9 @@ class RecordWriter:
 
 
 def open_writer(path: str | None, atomic: bool = True, append: bool = False,
-                text_field: str = "text") -> RecordWriter | ParquetRecordWriter:
-    """A RecordWriter, or a ParquetRecordWriter for a `.parquet` path (local or a URL)."""
+                text_field: str = "text", big_fields: tuple[str, ...] = ()) -> RecordWriter | ParquetRecordWriter:
+    """A RecordWriter, or a ParquetRecordWriter for a `.parquet` path (local or a URL).
+    big_fields: the fields that may hold a huge string (RecordWriter's; text_field when empty)."""
     if path not in (None, "-") and columnar.is_columnar_path(path) == "parquet":  # type: ignore[arg-type]
         if append:
             raise UsageError(f"{path}: cannot append to a Parquet file (--resume needs JSONL output)")
@@ -337,7 +365,7 @@ def open_writer(path: str | None, atomic: bool = True, append: bool = False,
     if path not in (None, "-") and columnar.is_columnar_path(path) == "arrow":  # type: ignore[arg-type]
         raise UsageError(f"{path}: corpuskit writes JSONL (.jsonl, .jsonl.gz, .jsonl.zst) or Parquet "
                          "(.parquet), not Arrow files")
-    return RecordWriter(path, atomic=atomic, append=append)
+    return RecordWriter(path, atomic=atomic, append=append, big_fields=big_fields or (text_field,))
 
 
 def check_bad_records_path(path: str | None) -> None:

@@ -101,9 +101,12 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
         raise UsageError("--limit must be >= 1")
     reader = None
     try:
-        out = open_writer(output, atomic=not keep_partial, append=resume, text_field=first.text_field)
+        # the fields that may hold a huge string, written in parts (io.writer.dumps_parts)
+        big = (first.text_field, first.required_field() or getattr(first, "html_field", first.text_field))
+        out = open_writer(output, atomic=not keep_partial, append=resume, text_field=first.text_field,
+                          big_fields=big)
         writers.append(out)
-        rej = open_writer(rejected, atomic=not keep_partial, append=resume) if rejected else None
+        rej = open_writer(rejected, atomic=not keep_partial, append=resume, big_fields=big) if rejected else None
         bad = RecordWriter(bad_records) if bad_records else None
         writers += [w for w in (rej, bad) if w is not None]
         warned = [0]

@@ -51,7 +51,10 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path, profile
         unit = load_rows(unit)  # a range of Parquet row groups is decoded here, in the worker
         rs = ReadStats(files=1 if unit.index == 0 else 0, lines=len(unit.lines),
                        bytes=sum(len(x) + 1 for x in unit.lines))
-        kept = RecordWriter(str(tmp / f"kept{UNIT_SUFFIX}"), atomic=False)
+        first = stages[0]
+        # the fields that may hold a huge string, written in parts (io.writer.dumps_parts)
+        big = (first.text_field, first.required_field() or getattr(first, "html_field", first.text_field))
+        kept = RecordWriter(str(tmp / f"kept{UNIT_SUFFIX}"), atomic=False, big_fields=big)
         rejected: dict[str, RecordWriter] = {}
         bad = RecordWriter(str(tmp / "bad.jsonl"), atomic=False)
 
@@ -59,10 +62,10 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path, profile
             st = rec["meta"]["rejected"]["stage"]
             w = rejected.get(st)
             if w is None:
-                w = rejected[st] = RecordWriter(str(tmp / f"rejected.{st}{UNIT_SUFFIX}"), atomic=False)
+                w = rejected[st] = RecordWriter(str(tmp / f"rejected.{st}{UNIT_SUFFIX}"), atomic=False,
+                                                big_fields=big)
             w.write(rec)
 
-        first = stages[0]
         source: dict[str, Any] = {"in": 0, "kept": 0, "reasons": {}, "skipped": {}}
         bad_files: list[dict] = []
         if unit.kind == "jsonl":

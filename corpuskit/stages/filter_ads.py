@@ -16,7 +16,6 @@ when it ends several lines of the document).
 """
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -379,6 +378,15 @@ class FilterAds(RecordStage):
         set_meta(record, "ads", info)
         if total_chars and frac > self.max_boilerplate_frac:
             return Rejection("boilerplate", f"{frac:.2f} > {self.max_boilerplate_frac} of characters")
+        if (n_removed or edited) and len(text) > BIG_TEXT:
+            # the kept text is written as UTF-8 and made a str only once the input text is let
+            # go: the input, the kept text and a copy of it never live at once
+            kept = _join_utf8(_kept_lines(text, dropped, edited))
+            if n_lines and not kept:
+                return Rejection("no_lines_left", f"all {n_lines} lines removed")
+            record[self.text_field] = text = s = line = None  # type: ignore[assignment]
+            record[self.text_field] = kept.decode("utf-8", "surrogatepass")
+            return record
         if n_removed or edited:
             new_text = _join_kept(text, dropped, edited)
             if n_lines and not new_text:
@@ -433,10 +441,14 @@ def _iter_lines(text: str) -> Iterator[str]:
         pos = j + 1
 
 
+def _kept_lines(text: str, dropped: set[int], edited: dict[int, str]) -> Iterator[str]:
+    return (edited.get(k, line) for k, line in enumerate(_lines(text)) if k not in dropped)
+
+
 def _join_kept(text: str, dropped: set[int], edited: dict[int, str]) -> str:
     """_join_lines(the kept lines) written line by line into one buffer: blank runs between
     kept lines collapse into one paragraph break, blank lines at both ends go."""
-    kept = (edited.get(k, line) for k, line in enumerate(_lines(text)) if k not in dropped)
+    kept = _kept_lines(text, dropped, edited)
     return _join_lines(list(kept)) if len(text) <= BIG_TEXT else _join_stream(kept)
 
 
@@ -445,10 +457,16 @@ def _blankish(line: str) -> bool:
 
 
 def _join_stream(lines: Iterable[str]) -> str:
-    """The same string as _join_lines(list(lines)), without the list: "\n".join, then every
-    run of blank-ish lines ([ \t\u3000]* only) between two newlines becomes one empty line
-    (_BLANK_RUN_RE), then .strip("\n"), followed line by line."""
-    buf = io.StringIO()
+    """The same string as _join_lines(list(lines)), without the list (see _join_utf8)."""
+    return _join_utf8(lines).decode("utf-8", "surrogatepass")
+
+
+def _join_utf8(lines: Iterable[str]) -> bytearray:
+    """The UTF-8 of _join_lines(list(lines)), without the list: "\n".join, then every run of
+    blank-ish lines ([ \t\u3000]* only) between two newlines becomes one empty line
+    (_BLANK_RUN_RE), then .strip("\n"), followed line by line. (UTF-8 in a bytearray, not an
+    io.StringIO: its getvalue() keeps a copy of what it returns.)"""
+    buf = bytearray()
     started = False  # something other than "\n" written (leading newlines are stripped)
     pending = 0  # newlines not written yet (trailing newlines are stripped)
 
@@ -457,15 +475,15 @@ def _join_stream(lines: Iterable[str]) -> str:
         if not piece:
             return
         if started:
-            buf.write("\n" * pending)
+            buf.extend(b"\n" * pending)
         pending = 0
-        buf.write(piece)
+        buf.extend(piece.encode("utf-8", "surrogatepass"))
         started = True
 
     it = iter(lines)
     first = next(it, None)
     if first is None:
-        return ""
+        return buf
     put(first)
     run: list[str] = []  # blank-ish lines after a newline, waiting for what follows them
     for line in it:
@@ -484,7 +502,7 @@ def _join_stream(lines: Iterable[str]) -> str:
     elif run:  # the run stops before the last line, which stays as it is
         pending += 2
         put(run[-1])
-    return buf.getvalue()
+    return buf
 
 
 _BLANK_RUN_RE = re.compile(r"\n(?:[ \t\u3000]*\n)+")

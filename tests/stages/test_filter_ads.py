@@ -394,8 +394,25 @@ def test_streamed_join_equals_join_lines(lines):
     assert _join_stream(iter(lines)) == _join_lines(lines)
 
 
+def test_a_big_text_is_cleaned_as_a_small_one(monkeypatch):
+    """The big-text path (kept text written as UTF-8, the input let go before it becomes a str)
+    gives the record the small-text path gives, rejections included."""
+    from corpuskit.stages import filter_ads
+
+    para = ("The committee met on Tuesday to review the budget.\n\n  \n委员会周二开会审议了来年的预算。\n"
+            "Share on Facebook\nClick here to subscribe\n\n\n😀 end.\n")
+    recs = [{"id": "a", "text": "\n\n" + para * 5 + "\n"}, {"id": "b", "text": "Share on Facebook\n" * 5},
+            {"id": "c", "text": para}]
+    small = [FilterAds().process(dict(r)) for r in recs]
+    monkeypatch.setattr(filter_ads, "BIG_TEXT", 10)
+    big = [FilterAds().process(dict(r)) for r in recs]
+    assert big == small and small[0]["text"] != recs[0]["text"]
+
+
 def test_huge_record_memory_stays_within_3x(tmp_path):
-    """One ~20 MB record with boilerplate lines to remove: the lines are never listed."""
+    """One ~20 MB record with boilerplate lines to remove: the lines are never listed, and the
+    input text is let go before the kept text becomes a str (measured 2.9x; 4.5x when the kept
+    text went through an io.StringIO, whose getvalue() keeps a copy)."""
     from tests.memory import extra_over_record
 
     para = ("The committee met on Tuesday to review the budget for the coming year, and it agreed.\n"

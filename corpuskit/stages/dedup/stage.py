@@ -505,7 +505,7 @@ class Dedup(StreamStage):
                         if spill_buf:
                             spill_w.write(spill_buf)
                             spill_buf = bytearray()
-                        for part in dumps_parts(rec, tf) or [dumps_line(rec)]:
+                        for part in dumps_parts(rec) or [dumps_line(rec)]:
                             spill_w.write(part)
                     else:
                         try:
