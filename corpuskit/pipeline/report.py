@@ -244,9 +244,17 @@ def _sample_html(r: dict) -> str:
 
 
 def snippet(record: dict, width: int = 300) -> str:
+    """The first `width` characters of the record's text with white space runs made one space,
+    and "…" when there is more. Only a head of the text is split, grown until it gives more
+    than `width` characters (a 50 MB text is not split into millions of words for 300)."""
     text = record.get("text") if isinstance(record.get("text"), str) else record.get("html", "")
-    text = " ".join(str(text or "").split())
-    return text[:width] + ("…" if len(text) > width else "")
+    text = str(text or "")
+    end = 4 * width + 64
+    while True:
+        flat = " ".join(text[:end].split())
+        if len(flat) > width or end >= len(text):
+            return flat[:width] + ("…" if len(flat) > width else "")
+        end *= 2
 
 
 def sample_rejected(record: dict, width: int = 300) -> dict[str, Any]:

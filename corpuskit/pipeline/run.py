@@ -44,7 +44,13 @@ from corpuskit.core.stage import RecordStage, Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.io import remote
 from corpuskit.io.columnar import ParquetRecordWriter
-from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, loads_exact, write_json_atomic
+from corpuskit.io.jsonl import (
+    ReadStats,
+    RecordWriter,
+    iter_line_batches,
+    loads_handed,
+    write_json_atomic,
+)
 from corpuskit.pipeline.config import SUFFIX, PipelineConfig
 from corpuskit.pipeline.plan import iter_units, plan_inputs
 from corpuskit.pipeline.profile import Profile, example, summarize
@@ -98,7 +104,7 @@ class ShardWriter:
     def write_raw(self, line: bytes) -> None:
         w = self._next()
         if isinstance(w, ParquetRecordWriter):
-            w.write(loads_exact(line))  # a record again (exact integers), for its columns
+            w.write(loads_handed([line]))  # a record again (exact integers), for its columns
         else:
             w.write_raw(line)
         self.count += 1
@@ -296,7 +302,7 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                 for line in _raw_lines(f):
                     w.write_raw(line)
                     if wanted.get(stage_name):
-                        _take_sample(samples, wanted, stage_name, orjson.loads(line))
+                        _take_sample(samples, wanted, stage_name, loads_handed([line]))
             if (u / "bad.jsonl").stat().st_size:
                 for line in _raw_lines(u / "bad.jsonl"):
                     bad.write_raw(line)
@@ -310,7 +316,7 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         def kept_records() -> Iterator[dict]:
             for key in unit_keys:
                 for line in _raw_lines(units_dir / key / f"kept{UNIT_SUFFIX}"):
-                    yield loads_exact(line)
+                    yield loads_handed([line])  # (a huge line in parts: orjson's own copy is not made)
 
         if streamed:
             def on_stream_reject(rec: dict) -> None:
@@ -361,7 +367,7 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                     for line in _raw_lines(rej_file):
                         w.write_raw(line)
                         if wanted.get("fetch"):
-                            _take_sample(samples, wanted, "fetch", orjson.loads(line))
+                            _take_sample(samples, wanted, "fetch", loads_handed([line]))
         stats = _stats(cfg, read, stage_stats, out, rej, time.perf_counter() - t0, len(unit_keys),
                        resumed, workers)
         measured = executor.report()  # what the engine measured (not part of the output)

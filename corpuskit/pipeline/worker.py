@@ -72,7 +72,8 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path, profile
             records = parse_lines(unit.name, unit.first_line, unit.lines, rs, first.required_field(),
                                   first.text_field,
                                   None if strict else (lambda line, err: bad.write_raw(line)),
-                                  known_bad=unit.bad_rows, id_field=first.id_field)
+                                  known_bad=unit.bad_rows, id_field=first.id_field,
+                                  release=True)  # each line let go once parsed (a huge one in parts)
         else:
             records = _source_records(unit, rs, source, on_reject, None if strict else bad_files)
         prof = Profile(len(stages), first.text_field, getattr(first, "html_field", "html"))

@@ -6,9 +6,12 @@ import subprocess
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.io.jsonl import iter_line_batches
 from corpuskit.pipeline import PipelineConfig, run_pipeline
+from corpuskit.pipeline.report import snippet
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
@@ -346,3 +349,23 @@ def test_no_duplicates_draws_no_cluster_chart():
     html = "".join(profile_sections({"stages": stages, "profile": summarize(None, [], stages, {}, 3, {"3": 1})}))
     assert 'id="chart-clusters"' in html and "1 cluster of 2 or more documents" in html
     assert "(2 documents removed as duplicates)" in html
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(["a", "中", " ", "\n", "\t", "b"]), max_size=3000), st.integers(1, 400))
+def test_snippet_is_the_head_of_the_whole_text_made_flat(text, width):
+    flat = " ".join(text.split())
+    want = flat[:width] + ("…" if len(flat) > width else "")
+    assert snippet({"text": text}, width) == want
+
+
+def test_snippet_of_a_huge_text_splits_only_its_head():
+    import tracemalloc
+
+    text = ("word " * 2_000_000) + "end"  # 10 MB: split whole, millions of word objects
+    tracemalloc.start()
+    out = snippet({"text": text}, 300)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert out == ("word " * 61)[:300] + "…"
+    assert peak < 1_000_000
