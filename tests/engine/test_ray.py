@@ -267,6 +267,17 @@ def _index_docs() -> tuple[list[dict], list[dict]]:
     return docs[:150], docs[150:]
 
 
+def _lent_dedup(ex, partition_fn=None):
+    """A Dedup stage lent the executor's flat driver, its candidate check replaced if asked."""
+    from corpuskit.stages.dedup.stage import Dedup
+
+    stage = Dedup()
+    ex.lend([stage])
+    if partition_fn is not None:
+        stage.flat_executor.partition_fn = partition_fn
+    return stage
+
+
 def _run_dedup(stage, batch, ex=None):
     from corpuskit.core.stage import Rejected
 
@@ -330,7 +341,6 @@ def test_flat_dedup_bucket_group_handed_over_in_two_pieces_fails_the_run(local_r
     import corpuskit.engine.ray_dedup as re_
     from corpuskit.core.errors import ClusterError
     from corpuskit.engine.ray import RayExecutor
-    from corpuskit.stages.dedup.stage import Dedup
 
     first, second = _index_docs()
     docs = first + second
@@ -343,9 +353,7 @@ def test_flat_dedup_bucket_group_handed_over_in_two_pieces_fails_the_run(local_r
         return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
 
     with RayExecutor(None, 2) as ex:
-        stage = Dedup()
-        ex.lend([stage])
-        stage.flat_executor.partition_fn = in_two_pieces
+        stage = _lent_dedup(ex, in_two_pieces)
         with pytest.raises(ClusterError, match=r"bucket group\(s\) to the candidate check in more than one piece"):
             list(stage.run(iter(docs)))
 
@@ -383,14 +391,10 @@ def test_flat_dedup_shuffle_that_loses_a_row_fails_and_a_rerun_task_does_not(loc
 
     local = _run_dedup(Dedup(), docs)
     with RayExecutor(None, 2) as ex:
-        stage = Dedup()
-        ex.lend([stage])
-        stage.flat_executor.partition_fn = drop_a_row
+        stage = _lent_dedup(ex, drop_a_row)
         with pytest.raises(ClusterError, match=r"did not add up \(\d[\d,]* rows went in, \d[\d,]* came out"):
             list(stage.run(iter(docs)))
-        stage = Dedup()
-        ex.lend([stage])
-        stage.flat_executor.partition_fn = die_once
+        stage = _lent_dedup(ex, die_once)
         assert _run_dedup(stage, docs) == local
         assert marker.exists()  # it did die once
         m = stage.flat_executor.measured
