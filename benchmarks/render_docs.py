@@ -720,6 +720,14 @@ SECTIONS: dict[str, tuple[str | Callable[[dict], str], Callable[[dict], str] | N
                                  "docs/stages/html2text.md compares it with the html2text section above."),
     "pipeline_scale_articles": ("The default pipeline at scale on the old article-window corpus (flattering)",
                                 r_pipeline_scale, ""),
+    "formats": ("formats: JSONL, Parquet and Arrow read and written", None,
+                "Data: generated documents (tests/corpus.make_docs, no labels: speed only, nothing tuned on "
+                "them). Peer: the same records as JSONL in the same run."),
+    "hostile": ("hostile: one huge record through every stage, and expensive pages", None,
+                "Data: generated English and Chinese paragraphs in one record, and generated hostile pages "
+                "(no labels: memory and time bounds only). No peer: the bound is 3x the record's size."),
+    "startup": ("startup: how long a light command takes to start", None,
+                "Data: none (start-up only). Baseline: `python -c \"import orjson\"` in the same run."),
     "pipeline_html_scale": (lambda d: f"The default chain on the evaluation pages replicated to {fmt(d.get('html_mb'))} "
                             "MB of HTML", None,
                             f"Data: the labelled evaluation pages ($CORPUSKIT_EVAL_DIR/html) ({DEV}), replicated. No peer."),
