@@ -39,15 +39,21 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
-import orjson
 
 from corpuskit.core.errors import BadInput
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, set_meta
-from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.stages.dedup import minhash as mh
 from corpuskit.stages.dedup.graph import _clusters
-from corpuskit.stages.dedup.store import _IdWriter, _Index, _read_spill, _rmtree, _Table
+from corpuskit.stages.dedup.store import (
+    _IdWriter,
+    _Index,
+    _read_spill,
+    _rmtree,
+    _Table,
+    field_key,
+    spill_record,
+)
 
 BLOCK_DOCS = 512  # documents per block (one hashing batch), or fewer when the batch is long
 BLOCK_CHARS = 4 << 20
@@ -350,26 +356,16 @@ def _pass1(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, work
             if not isinstance(text, str):
                 raise BadInput("<records>", n + 1, "missing_field", f"field {tf!r} is missing or not a string")
             if spill_w is not None:
-                try:
-                    spill_buf += orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
-                except TypeError:  # values orjson cannot encode (ints > 64 bits)
-                    spill_buf += dumps_line(rec)
-                if len(spill_buf) >= 1 << 20:
-                    spill_w.write(spill_buf)
-                    spill_buf = bytearray()
+                spill_buf = spill_record(spill_w, spill_buf, rec, text)
             rid = rec.get(idf)
             id_blob += (str(rid) if rid is not None else f"#{n + 1}").encode("utf-8", "surrogatepass")
             id_ends.append(len(id_blob))
             if key_text:
                 has_exact.append(1)
             else:
-                v = rec.get(stage.key)
-                if isinstance(v, str) and v.strip():
-                    field_keys += h128(v.strip().encode("utf-8", "surrogatepass"))
-                    has_exact.append(1)
-                else:
-                    field_keys += bytes(16)
-                    has_exact.append(0)
+                fk = field_key(rec.get(stage.key), h128)
+                field_keys += fk if fk is not None else bytes(16)
+                has_exact.append(fk is not None)
             lengths.append(len(text))
             n += 1
             if use_kernel:

@@ -53,15 +53,12 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
-import orjson
 
 from corpuskit.core.errors import BadInput
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, Table, opt, set_meta
 from corpuskit.core.zhscript import FOLD_VERSION, fold_t2s
-from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.io.jsonl import loads_exact
-from corpuskit.io.writer import BIG_STR, dumps_parts
 from corpuskit.stages.dedup import minhash as mh
 from corpuskit.stages.dedup.flat import run_flat
 from corpuskit.stages.dedup.graph import (
@@ -81,7 +78,9 @@ from corpuskit.stages.dedup.store import (
     _read_spill,
     _rmtree,
     _Table,
+    field_key,
     parse_size,
+    spill_record,
 )
 
 _BATCH_DOCS = 512
@@ -428,7 +427,6 @@ class Dedup(StreamStage):
         key_text = self.key == "text"
         use_kernel = self.near or key_text
         h128 = xxhash.xxh3_128_digest
-        dumps = orjson.dumps
         tf = self.text_field
         done = 0  # documents whose signatures are written
 
@@ -499,34 +497,15 @@ class Dedup(StreamStage):
                     raise BadInput("<records>", p1.n + 1, "missing_field",
                                    f"field {tf!r} is missing or not a string")
                 if spill_w is not None:
-                    if len(text) > BIG_STR:
-                        # a huge record goes in as parts, straight into the compressor: neither a
-                        # copy in the buffer nor a UTF-8 cache on its text (see dumps_parts)
-                        if spill_buf:
-                            spill_w.write(spill_buf)
-                            spill_buf = bytearray()
-                        for part in dumps_parts(rec) or [dumps_line(rec)]:
-                            spill_w.write(part)
-                    else:
-                        try:
-                            spill_buf += dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
-                        except TypeError:  # values orjson cannot encode (ints > 64 bits)
-                            spill_buf += dumps_line(rec)
-                        if len(spill_buf) >= 1 << 20:
-                            spill_w.write(spill_buf)
-                            spill_buf = bytearray()
+                    spill_buf = spill_record(spill_w, spill_buf, rec, text)
                 rid = rec.get(self.id_field)
                 p1.ids_w.add(str(rid) if rid is not None else f"#{p1.n + 1}")
                 if key_text:
                     has_exact.append(1)
                 else:
-                    v = rec.get(self.key)
-                    if isinstance(v, str) and v.strip():
-                        field_keys += h128(v.strip().encode("utf-8", "surrogatepass"))
-                        has_exact.append(1)
-                    else:  # no value: never an exact duplicate
-                        field_keys += bytes(16)
-                        has_exact.append(0)
+                    fk = field_key(rec.get(self.key), h128)
+                    field_keys += fk if fk is not None else bytes(16)
+                    has_exact.append(fk is not None)
                 lengths.append(len(text))
                 p1.n += 1
                 if use_kernel:

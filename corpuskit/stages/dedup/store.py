@@ -16,7 +16,9 @@ import numpy as np
 import orjson
 
 from corpuskit.core.errors import BadInput, UsageError
+from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.io.spill import read_spill as _read_spill  # noqa: F401 - dedup's name for it
+from corpuskit.io.writer import BIG_STR, dumps_parts
 
 INDEX_VERSION = 1
 _IO_BUF = 1 << 20
@@ -456,3 +458,32 @@ def _rmtree(path: str) -> None:
     import shutil
 
     shutil.rmtree(path, ignore_errors=True)
+
+
+def spill_record(w: Any, buf: bytearray, rec: dict, text: str) -> bytearray:
+    """Pass 1's spill of one record: its JSON line added to `buf`, written to the compressor `w`
+    past a megabyte; a record with a huge text goes to `w` in parts, straight away (neither a
+    copy in the buffer nor a UTF-8 cache on its text: see dumps_parts). Returns the buffer."""
+    if len(text) > BIG_STR:
+        if buf:
+            w.write(buf)
+            buf = bytearray()
+        for part in dumps_parts(rec) or [dumps_line(rec)]:
+            w.write(part)
+        return buf
+    try:
+        buf += orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # values orjson cannot encode (ints > 64 bits)
+        buf += dumps_line(rec)
+    if len(buf) >= 1 << 20:
+        w.write(buf)
+        buf = bytearray()
+    return buf
+
+
+def field_key(value: Any, h128: Any) -> bytes | None:
+    """The exact key of a `--key FIELD` value (its 128-bit hash, surrounding white space aside),
+    or None when there is no value: such a document is never an exact duplicate."""
+    if isinstance(value, str) and value.strip():
+        return h128(value.strip().encode("utf-8", "surrogatepass"))
+    return None
