@@ -233,6 +233,15 @@ def r_dedup_slope(d: dict) -> str:
     return "\n".join(out)
 
 
+
+def targets_line(d: dict) -> str:
+    """A results file's targets, each met or **missed** (empty when it has none)."""
+    t = d.get("targets") or {}
+    if not t:
+        return ""
+    return "\nTargets: " + ", ".join(f"{k.replace('_', ' ')}: {'met' if v else '**missed**'}"
+                                     for k, v in t.items()) + "."
+
 def r_dedup_memory(d: dict) -> str:
     runs = d.get("runs") or {}
     out = [f"Data: generated unique documents (man-page paragraphs, English and Chinese, no near copies; no "
@@ -250,10 +259,7 @@ def r_dedup_memory(d: dict) -> str:
     out.append(f"\nPeak memory growth per document between the two sizes: baseline {fmt(g.get('baseline'))} bytes, "
                f"--max-memory {fmt(g.get('bounded'))} bytes. Speed ratio (bounded / baseline, same input, "
                "same run): " + ", ".join(f"{n}: {x(r.get('speed_ratio'))}" for n, r in runs.items()) + ".")
-    t = d.get("targets") or {}
-    if t:
-        out.append("\nTargets: " + ", ".join(f"{k.replace('_', ' ')}: {'met' if v else '**missed**'}"
-                                            for k, v in t.items()) + ".")
+    out += [targets_line(d)] if d.get("targets") else []
     return "\n".join(out)
 
 
@@ -306,10 +312,7 @@ def r_dedup_scale(d: dict) -> str:
         f"{r.get('max_memory')}: " + ", ".join(f"{k} {fmt(v)}" for k, v in (r.get("seconds_by_phase") or {}).items())
         for r in runs.values()) + f". Generating the corpus took {fmt(c.get('generate_seconds'))} s, peak "
         f"{fmt(c.get('generate_peak_rss_mb'))} MB (streamed to disk).")
-    t = d.get("targets") or {}
-    if t:
-        out.append("\nTargets: " + ", ".join(f"{k.replace('_', ' ')}: {'met' if v else '**missed**'}"
-                                            for k, v in t.items()) + ".")
+    out += [targets_line(d)] if d.get("targets") else []
     return "\n".join(out)
 
 
