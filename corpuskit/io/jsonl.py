@@ -47,6 +47,7 @@ from corpuskit.io.writer import (  # noqa: F401 - the writing side, re-exported
     create_temp,
     dumps,
     open_writer,
+    with_recursion_room,
     write_json_atomic,
     write_records,
     write_target,
@@ -221,50 +222,57 @@ def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:
         yield from enumerate(lines, first)
 
 
-# orjson reads an integer beyond 64 bits as a float (18446744073709551616 -> 1.8446744073709552e+19).
-# Such an integer is at least 19 digits in a row, not after a "." (the digits of a fraction,
-# 0.0005929012577998716, are no integer). A line holding such a run (rare: text seldom does) is
-# read again by the standard library, whose integers are exact; every other line takes orjson's
-# fast path. The run is looked for with two C-speed passes over groups of lines (digits mapped
-# to "0", "." kept, anything else to "x"; then a substring search): a regular expression costs
-# more than the parsing.
-_DIGIT_CLASSES = bytes(0x30 if 0x30 <= i <= 0x39 else (0x2E if i == 0x2E else 0x78) for i in range(256))
-_INT_RUN = b"x" + b"0" * 19
-_SCAN_GROUP = 64
+# orjson reads an integer beyond 64 bits as a float (18446744073709551616 -> 1.8446744073709552e+19,
+# -9223372036854775809 -> -9.223372036854776e+18): a float of magnitude 2**63 or more. A record
+# holding such a float (rare: data seldom has one) is read again by the standard library, whose
+# integers are exact; every other record keeps orjson's result. Looking at the parsed values
+# (the few that are not strings) costs less than scanning the raw bytes for runs of digits.
+_LOST_INT = 2.0 ** 63
 
 
-_SCAN_SLICE = 1 << 20
+def lost_integer(obj: Any) -> bool:
+    """Whether a value orjson parsed may hold an integer it turned into a float (see above)."""
+    c = obj.__class__
+    try:
+        if c is dict:
+            return _lost_in(obj.values())
+        if c is list:
+            return _lost_in(obj)
+    except RecursionError:  # nested deeper than Python's recursion limit: an explicit stack
+        stack = [obj]
+        while stack:
+            o = stack.pop()
+            c = o.__class__
+            if c is float and abs(o) >= _LOST_INT:
+                return True
+            if c is dict:
+                stack.extend(o.values())
+            elif c is list:
+                stack.extend(o)
+        return False
+    return c is float and abs(obj) >= _LOST_INT
 
 
-def may_hold_long_integer(line: bytes) -> bool:
-    """Whether `line` may hold an integer beyond 64 bits (see above). A long line is scanned a
-    slice at a time (slices overlapping by the run's length less one, so that no run is cut),
-    never copied whole."""
-    table, run = _DIGIT_CLASSES, _INT_RUN
-    if len(line) <= _SCAN_SLICE:
-        return run in (b"x" + line).translate(table)
-    k, step = len(run) - 1, _SCAN_SLICE
-    return any(run in (b"x" + line[:i + step] if i < k else line[i - k:i + step]).translate(table)
-               for i in range(0, len(line), step))
-
-
-def long_integer_lines(lines: list[bytes]) -> list[int]:
-    """Indexes of the lines that may hold an integer beyond 64 bits (see above). Scanned in
-    groups of lines (allocations that stay small are reused, a megabyte-sized one is faulted in
-    afresh each time); a group with a hit, or a long one, is looked at line by line."""
-    hits = []
-    table, run = _DIGIT_CLASSES, _INT_RUN
-    for start in range(0, len(lines), _SCAN_GROUP):
-        group = lines[start:start + _SCAN_GROUP]
-        if sum(map(len, group)) > _SCAN_SLICE or run in b"".join(group).translate(table):
-            hits += [start + i for i, x in enumerate(group) if may_hold_long_integer(x)]
-    return hits
+def _lost_in(values: Any) -> bool:
+    for v in values:
+        c = v.__class__
+        if c is str or c is int:
+            continue
+        if c is float:
+            if abs(v) >= _LOST_INT:
+                return True
+        elif c is dict:
+            if _lost_in(v.values()):
+                return True
+        elif c is list and _lost_in(v):
+            return True
+    return False
 
 
 def loads_exact(line: bytes) -> Any:
-    """orjson.loads, but integers of any size come back exact (see long_integer_lines)."""
+    """orjson.loads, but integers of any size come back exact (see lost_integer)."""
     obj = orjson.loads(line)
-    if may_hold_long_integer(line):
+    if lost_integer(obj):
         obj = _exact(line, obj)
     return obj
 
@@ -284,25 +292,9 @@ def loads_handed(batch: list) -> Any:
 
 
 def _exact(line: bytes, obj: Any) -> Any:
-    """The value of a line orjson accepted, re-read with exact integers when it has any float
-    (only then can a big integer have been turned into one)."""
-    if not _has_float(obj):
-        return obj
-    return json.loads(line.decode("utf-8", "surrogatepass"))
-
-
-def _has_float(obj: Any) -> bool:
-    stack = [obj]
-    while stack:
-        o = stack.pop()
-        c = o.__class__
-        if c is float:
-            return True
-        if c is dict:
-            stack.extend(o.values())
-        elif c is list:
-            stack.extend(o)
-    return False
+    """The value of a line orjson accepted (`obj`) that holds a float where an integer beyond
+    64 bits may have been (lost_integer), re-read by the standard library with exact integers."""
+    return with_recursion_room(json.loads, line.decode("utf-8", "surrogatepass"))
 
 
 # A line longer than this (bytes) is parsed in parts (`split_huge`), each of its long string
@@ -444,7 +436,7 @@ def split_huge(line: bytes) -> HugeLine | None:
         record = orjson.loads(skeleton)
     except orjson.JSONDecodeError:
         return None
-    if may_hold_long_integer(skeleton):
+    if lost_integer(record):
         record = _exact(skeleton, record)
     where: dict[str, list[tuple[Any, Any]]] = {mark: [] for mark in marks}
     stack = [record]
@@ -701,10 +693,6 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
     loads = orjson.loads
     JSONDecodeError = orjson.JSONDecodeError
     req = require_field
-    # lines that may hold an integer beyond 64 bits (one scan of the batch, usually no hit)
-    hits = long_integer_lines(lines)
-    check = {first + i for i in hits} if hits else None
-
     def bad(lineno: int, line: bytes, reason: str, message: str) -> None:
         if line[-1:] == b"\n":  # the reader keeps each line's newline; the raw line is without it
             line = line[:-1]
@@ -727,7 +715,7 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
                 rec = huge.record
             else:
                 rec = loads(line)
-                if check is not None and lineno in check:
+                if lost_integer(rec):
                     rec = _exact(line, rec)
         except JSONDecodeError as e:
             if not line.strip():

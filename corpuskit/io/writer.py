@@ -11,9 +11,9 @@ import secrets
 import stat
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
 
@@ -36,6 +36,7 @@ def compression_of(path: str) -> str | None:
 
 
 _APPEND_NL = orjson.OPT_APPEND_NEWLINE
+T = TypeVar("T")
 
 
 def dumps(record: dict) -> bytes:
@@ -44,9 +45,29 @@ def dumps(record: dict) -> bytes:
     such an integer is written as it was read."""
     try:
         return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
-    except TypeError:
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode(
+    except TypeError:  # (also orjson's own nesting limit, 254 levels)
+        return with_recursion_room(json.dumps, record, ensure_ascii=False, separators=(",", ":")).encode(
             "utf-8", "surrogatepass") + b"\n"
+
+
+# orjson reads JSON nested up to 1,024 levels deep; the standard library's encoder and decoder
+# count each level against Python's recursion limit (1,000 by default).
+ORJSON_MAX_DEPTH = 1024
+
+
+def with_recursion_room(fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """fn(*args, **kw) (the standard library's json.dumps or json.loads), with Python's
+    recursion limit raised for the call when a value nested as deep as orjson reads needs it."""
+    try:
+        return fn(*args, **kw)
+    except RecursionError:
+        pass
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + 2 * ORJSON_MAX_DEPTH)
+    try:
+        return fn(*args, **kw)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 # A record whose text (or another watched field: RecordWriter's big_fields) is longer than this

@@ -1,5 +1,6 @@
 import gzip
 import io
+import json
 import lzma
 import os
 import shutil
@@ -359,23 +360,27 @@ def test_flush_makes_compressed_output_readable_while_open(tmp_path, suffix):
 
 
 # ---- huge records: never held twice (issue 16, item 11)
-def test_long_lines_are_scanned_for_long_integers_in_overlapping_slices(monkeypatch):
+def test_integers_beyond_64_bits_are_found_wherever_orjson_made_them_floats():
+    """orjson turns an integer beyond 64 bits (either sign) into a float; lost_integer finds such
+    a float at any depth, and loads_exact gives the exact integer back. Ordinary floats, the
+    64-bit extremes (which orjson keeps as ints) and digits inside strings are left alone."""
     from corpuskit.io import jsonl
 
-    monkeypatch.setattr(jsonl, "_SCAN_SLICE", 16)
-    run = b"1234567890123456789"  # 19 digits: may be beyond 64 bits
-    for pos in range(0, 70):
-        for before in (b" ", b".", b"5"):
-            line = bytearray(b"a" * 90)
-            line[pos:pos + 19] = run
-            if pos:
-                line[pos - 1:pos] = before
-            line = bytes(line)
-            want = jsonl._INT_RUN in (b"x" + line).translate(jsonl._DIGIT_CLASSES)
-            assert jsonl.may_hold_long_integer(line) == want, (pos, before)
-    lines = [b'{"a":1}\n', b'{"t":"' + b"y" * 40 + b'","n":' + b"9" * 25 + b"}\n", b'{"b":2}\n']
-    assert jsonl.long_integer_lines(lines) == [1]
-    assert jsonl.loads_exact(lines[1].strip())["n"] == int("9" * 25)
+    big, neg = 2 ** 64, -(2 ** 63) - 1
+    for value in (big, neg, 10 ** 30, -(10 ** 25)):
+        for shape in ("{{\"n\":{}}}", "{{\"m\":{{\"a\":[1,{{\"b\":{}}}]}}}}", "[{}]"):
+            line = shape.format(value).encode()
+            assert jsonl.lost_integer(orjson.loads(line)), line
+            assert str(value) in json.dumps(jsonl.loads_exact(line)), line
+    for line in (b'{"n":18446744073709551615}', b'{"n":-9223372036854775808}', b'{"f":0.5,"g":[1e18]}',
+                 b'{"t":"123456789012345678901234567890"}', b"3.5", b"[]"):
+        assert not jsonl.lost_integer(orjson.loads(line)), line
+        assert jsonl.loads_exact(line) == orjson.loads(line)
+    deep = b"[" * 1024 + b"18446744073709551616" + b"]" * 1024  # as deep as orjson reads
+    assert jsonl.lost_integer(orjson.loads(deep))
+    assert jsonl.dumps(jsonl.loads_exact(deep)) == deep + b"\n"  # the writer, as deep as the reader
+    # a float literal that large is re-read too, and comes back the same float
+    assert jsonl.loads_exact(b'{"x":1.5e19}') == {"x": 1.5e19}
 
 
 def test_the_reader_lets_go_of_a_line_once_parsed(tmp_path):
@@ -615,3 +620,18 @@ def test_string_spans_finds_every_literal_hypothesis(values):
     for i, v in enumerate(values):
         want += [f"k{i}", v]
     assert got == want
+
+
+def test_records_nested_as_deep_as_orjson_reads_pass_through_unchanged(tmp_path):
+    """orjson reads 1,024 levels of nesting but writes only 254, and the standard library's
+    fallback hits Python's recursion limit near 1,000: such a record, with or without an
+    integer beyond 64 bits inside, is written back byte for byte (it used to end in a traceback)."""
+    lines = [b'{"id":"a","text":"x","n":' + b"[" * 1023 + b"1" + b"]" * 1023 + b"}\n",
+             b'{"id":"b","text":"y","n":' + b"[" * 1023 + b"18446744073709551616" + b"]" * 1023 + b"}\n",
+             b'{"id":"c","text":"z","n":' + b"[" * 300 + b"-1" + b"]" * 300 + b"}\n"]
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_bytes(b"".join(lines))
+    with RecordWriter(str(out)) as w:
+        for rec in read_records(str(src)):
+            w.write(rec)
+    assert out.read_bytes() == src.read_bytes()
