@@ -62,17 +62,24 @@ class Profile(NamedTuple):
     replacement: int     # U+FFFD
 
 
+_ASCII_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_DROP_ASCII = dict.fromkeys(range(0x80))
+
+
 def cost_profile(s: str) -> Profile:
     costs = _load()
     unseen = UNSEEN
-    n_id = ascii_l = kh = punct = other = repl = 0
+    # ASCII letters counted at C speed (ASCII text, and the ASCII part of mixed text, is most of
+    # what the mojibake checks profile); the loop below sees only the other characters
+    ascii_bytes = s.encode("ascii", "ignore")
+    ascii_l = len(ascii_bytes) - len(ascii_bytes.translate(None, _ASCII_LETTERS))
+    if len(ascii_bytes) == len(s):
+        return Profile(0, 0.0, ascii_l, 0, 0, 0, 0)
+    n_id = kh = punct = other = repl = 0
     total = 0.0
-    for c in s:
+    for c in s.translate(_DROP_ASCII):
         o = ord(c)
-        if o < 0x80:
-            if c.isalpha():
-                ascii_l += 1
-        elif 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3134F:
+        if 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF or 0x20000 <= o <= 0x3134F:
             n_id += 1
             total += costs.get(c, unseen)
         elif 0x3040 <= o <= 0x30FF or 0xAC00 <= o <= 0xD7AF:

@@ -44,7 +44,7 @@ from typing import ClassVar
 
 import orjson
 
-from corpuskit.core import mojibake, zhscript
+from corpuskit.core import ftfy_gate, mojibake, zhscript
 from corpuskit.core.stage import RecordStage, Rejection, opt
 
 # ---------------------------------------------------------------- width folding
@@ -268,21 +268,26 @@ def _ftfy_lines(text: str) -> str:
     """ftfy.fix_text on the lines that need it, the others as they are: the same result as
     ftfy.fix_text on the whole text (ftfy fixes each line on its own, with no state carried
     between lines under our settings; tested), several times faster on long documents where a
-    few lines hold a character outside the ftfy-safe set. Lines are split at "\n" only, as
+    few lines hold a character outside the ftfy-safe set. Text (or a line) that ftfy would leave
+    as its NFC form (core.ftfy_gate: accented Latin, Greek, Cyrillic text without mojibake) skips
+    ftfy altogether. Lines are split at "\n" only, as
     ftfy does. The caller applies NFC to the result (ftfy's NFC on the untouched lines)."""
     import ftfy
 
+    if not ftfy_gate.may_change(text):  # ftfy would give NFC(text): the caller applies NFC
+        return text
     cfg = _ftfy_config()
     segs = text.split("\n")
     if len(segs) < 3:
         return ftfy.fix_text(text, cfg)
     last = len(segs) - 1
     search = _FTFY_NEEDED_RE.search
+    may_change = ftfy_gate.may_change
     out = []
     for i, seg in enumerate(segs):
         if i != last:
             seg += "\n"
-        if search(seg):
+        if search(seg) and may_change(seg):
             seg = ftfy.fix_text(seg, cfg)
         out.append(seg)
     return "".join(out)

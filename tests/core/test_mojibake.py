@@ -1,5 +1,8 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from corpuskit.core import charfreq
 from corpuskit.core.charfreq import cost_profile, ideograph_cost
 from corpuskit.core.mojibake import might_be_mojibake, repair
 from corpuskit.core.stage import Rejection
@@ -22,6 +25,36 @@ def test_model_prefers_common_characters():
     assert ideograph_cost("的") < ideograph_cost("鐣") < ideograph_cost("\u4e02") + 1
     p = cost_profile("你好 abc ÄÖ，")
     assert (p.ideographs, p.ascii_letters, p.other, p.cjk_punct) == (2, 3, 2, 1)
+
+
+def _profile_char_by_char(s: str) -> tuple:
+    """The profile counted one character at a time from the module's stated classes (a
+    reference written apart from cost_profile's split of the ASCII part)."""
+    n_id = ascii_l = kh = punct = other = repl = 0
+    total = 0.0
+    for c in s:
+        o = ord(c)
+        if o < 0x80:
+            ascii_l += c.isalpha()
+        elif charfreq.is_ideograph(c):
+            n_id += 1
+            total += ideograph_cost(c)
+        elif 0x3040 <= o <= 0x30FF or 0xAC00 <= o <= 0xD7AF:
+            kh += 1
+        elif (0x3000 <= o <= 0x303F or 0xFF01 <= o <= 0xFF5E or 0x2010 <= o <= 0x2027 or o == 0xB7
+              or o in charfreq._CJK_SYMBOLS or 0x3200 <= o <= 0x33FF):
+            punct += 1
+        elif o == 0xFFFD:
+            repl += 1
+        else:
+            other += 1
+    return (n_id, total / n_id if n_id else 0.0, ascii_l, kh, punct, other, repl)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(st.one_of(st.characters(), st.sampled_from(list("的中鐣\u4e02ÄÖß，。ｶ가\ufffd★①·aZ \n\ud800")))))
+def test_cost_profile_counts_every_class_as_a_char_by_char_count_does(s):
+    assert tuple(cost_profile(s)) == _profile_char_by_char(s)
 
 
 @pytest.mark.parametrize("codec,read_as", [
