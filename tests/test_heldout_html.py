@@ -154,3 +154,15 @@ def test_set3_archive_missing_stops_with_exit_3_and_says_what_to_fetch(tmp_path,
     assert e.value.code == 3
     err = capsys.readouterr().err
     assert h.MERCURY["file"] in err and "npm pack @postlight/mercury-parser@1.1.1" in err
+
+
+def test_set3_a_page_several_tests_read_takes_the_first_start_asserted():
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+    js = (_SITE_TEST.replace("1500000000000", "1480000000000")  # the video test reads page 1 again
+          + "\nit('x', () => { const html = fs.readFileSync('./fixtures/www.example.com/1490000000000.html');"
+            " const first13 = excerptContent($.text(), 13); assert.equal(first13, 'A later start'); });\n")
+    pages = h.mercury_pages(js)
+    assert [p["fixture"] for p in pages] == ["www.example.com/1480000000000.html", "www.example.com/1490000000000.html"]
+    assert pages[0]["start"].startswith("It opened on Tuesday") and pages[1]["start"] == "河水上涨，居民撤离。"
+    no_start = _SITE_TEST.split("it('returns the content'")[0] + "});});"
+    assert h.mercury_pages(no_start)[0]["start"] is None
