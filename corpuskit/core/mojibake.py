@@ -22,6 +22,7 @@ lost instead of keeping garbage.
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -154,6 +155,14 @@ def _fix_latin_piece(piece: str, depth: int = 0) -> tuple[str | None, str]:
     return None, ""
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _fix_word(piece: str) -> tuple[str | None, str]:
+    """_fix_latin_piece of one space-separated piece of a run (up to 64 characters), remembered:
+    the words of a language written with Latin-1 letters side by side (German gemäß, größer,
+    Füße) recur, and each costs up to eight decodings and character profiles."""
+    return _fix_latin_piece(piece)
+
+
 def _fix_latin(line: str) -> tuple[str, int, str]:
     n = 0
     lost = ""
@@ -171,7 +180,7 @@ def _fix_latin(line: str) -> tuple[str, int, str]:
             parts = run.split(" ")
             out = []
             for part in parts:
-                f, w = _fix_latin_piece(part)
+                f, w = _fix_word(part) if len(part) <= 64 else _fix_latin_piece(part)
                 if f is not None:
                     n += 1
                     out.append(f)
