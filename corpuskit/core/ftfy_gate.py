@@ -16,10 +16,10 @@ letters (French, German, Polish ...) costs about 0.4 us per character, and ftfy'
 line about as much again. But every alternative of `BADNESS_RE` holds a character outside ASCII
 among its first `K + 1` characters (`K` = 2 in ftfy 6.x), so a match can only start at most `K`
 characters before a non-ASCII character. The test tries the pattern only at those positions
-(on accented Latin text, a few per accented letter), or, when they are a large share of the
-text (Greek, Cyrillic), searches the whole text once. `K` is read off the parsed pattern when
-the module is first used; when the pattern holds a form this reading does not know (ftfy
-changed it), the test answers "may change" for every text and ftfy runs as before.
+(on accented Latin text, a few per accented letter), or, when they are over half the text
+(Greek, Cyrillic, Vietnamese), searches the whole text once. `K` is read off the parsed
+pattern when the module is first used; when the pattern holds a form this reading does not
+know (ftfy changed it), the test answers "may change" for every text and ftfy runs as before.
 
 The pattern is compiled MULTILINE, so that its `^` alternative matches at every line start, as
 it does in ftfy's per-line search; the test may therefore find a match ftfy would not (at a line
@@ -143,7 +143,7 @@ def _may_be_bad(text: str, g: _Gate) -> bool:
     spans = [m.span() for m in _NON_ASCII_RUN.finditer(text)]
     if not spans:
         return False
-    if sum(e - s for s, e in spans) + lead * len(spans) > len(text) // 4:
+    if sum(e - s for s, e in spans) + lead * len(spans) > len(text) // 2:
         return g.bad.search(text) is not None
     match = g.bad.match
     done = 0  # positions below this are tried
