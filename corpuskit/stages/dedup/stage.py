@@ -147,9 +147,9 @@ class Dedup(StreamStage):
     index: str = opt("", "Index file of an earlier corpus: deduplicate against it and add the "
                          "kept documents to it (created if missing).", metavar="FILE")
     tmp_dir: str = opt("", "Folder for the spill and signature files (default: the system's).", metavar="DIR")
-    max_memory: str = opt("1GB", "Memory for the corpus-wide tables (band keys, exact keys): past it they "
-                                 "are grouped from partitions on disk, with the same output. K, M, G "
-                                 "= powers of 1024.", metavar="SIZE")
+    max_memory: str = opt("1GB", "Memory for the corpus-wide tables (band keys, exact keys): a table of "
+                                 "over 8 MB is grouped from partitions on disk of at most a quarter of "
+                                 "it, with the same output. K, M, G = powers of 1024.", metavar="SIZE")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
