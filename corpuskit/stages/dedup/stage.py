@@ -148,8 +148,8 @@ class Dedup(StreamStage):
                          "kept documents to it (created if missing).", metavar="FILE")
     tmp_dir: str = opt("", "Folder for the spill and signature files (default: the system's).", metavar="DIR")
     max_memory: str = opt("1GB", "Memory for the corpus-wide tables (band keys, exact keys): a table of "
-                                 "over 8 MB is grouped from partitions on disk of at most a quarter of "
-                                 "it, with the same output. K, M, G = powers of 1024.", metavar="SIZE")
+                                 "over 8 MB is grouped from partitions on disk, each at most a quarter of "
+                                 "this budget, with the same output. K, M, G = powers of 1024.", metavar="SIZE")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
