@@ -385,3 +385,28 @@ def test_a_huge_record_through_the_pipeline_peaks_under_three_times_its_size(tmp
     assert stats["conservation"]["ok"] and stats["conservation"]["in"] == 1
     rejected = list(read_records(str(tmp_path / "cb" / "rejected")))
     assert [r["id"] for r in rejected] == ["big"] and rejected[0]["text"].startswith(para.strip()[:20])
+
+
+def test_the_reduce_writes_a_huge_text_in_parts_under_its_own_field_name(tmp_path, monkeypatch):
+    """The reduce's writers (the kept shards, the rejected files) watch the run's text field, as
+    the units' writers do: a huge text under `content` is written in parts there too (not dumped
+    whole beside its str), with the same bytes."""
+    from corpuskit.io import writer
+
+    recs = [{"id": f"d{i}", "content": f"Document {i}: 委员会周二开会审议了预算。 " * (3 + i)} for i in range(6)]
+    recs.append(dict(recs[0], id="copy"))  # an exact duplicate: rejected by dedup, in the reduce
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in recs))
+    opts = {s: {"text_field": "content"} for s in ("normalize", "dedup")}
+    cfg = dict(stages=["normalize", "dedup"], options=opts, compression="none", workers=1)
+    run_pipeline(str(raw), str(tmp_path / "whole"), PipelineConfig(**cfg))
+    monkeypatch.setattr(writer, "BIG_STR", 16)
+    parts = []
+    real = writer.dumps_parts
+    monkeypatch.setattr(writer, "dumps_parts", lambda r: parts.append(r["id"]) or real(r))
+    run_pipeline(str(raw), str(tmp_path / "parts"), PipelineConfig(**cfg))
+    for rel in ("data/part-00000.jsonl", "rejected/dedup.jsonl"):
+        assert (tmp_path / "parts" / rel).read_bytes() == (tmp_path / "whole" / rel).read_bytes(), rel
+    # every record in parts twice: in its unit, then in the shard (kept) or dedup's rejected file
+    assert sorted(parts) == sorted([r["id"] for r in recs] * 2)
