@@ -8,20 +8,25 @@ over pages built to be expensive. Exits 1 when a bound is exceeded.
   launcher process (see _LAUNCHER); the same command on a one-line record gives the process's
   own baseline (interpreter, models, tables).
   Bound: peak - baseline <= 3 x the record's size in bytes.
+  The row `pipeline` is the whole default pipeline, `corpuskit pipeline DIR OUT -j 1`, on a folder
+  holding only that file (its baseline: the same command on a folder of the one-line record); with
+  one worker the map and the reduce run in the one process measured.
 * Time: html2text (default options) on pages with 64k and 200k attributes on one element, 1,000
   elements of 900 attributes, 100k nested elements, 1M elements, 500k inline elements and ~19 MB
   of text (under the 20 MB --max-chars). Bound: every page within --max-page-seconds.
 
-    python benchmarks/bench_hostile.py [--mb 200] [--max-page-seconds 10] [--stages a,b]
+    python benchmarks/bench_hostile.py [--mb 200] [--max-page-seconds 10] [--stages a,b] [--name hostile]
 
-Writes benchmarks/results/hostile.json (with the git commit measured).
+Writes benchmarks/results/NAME.json (hostile.json; with the git commit measured).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,7 +40,7 @@ from benchmarks.common import save, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ["html2text", "normalize", "filter-lang", "filter-ads", "filter-short", "filter-quality",
-          "filter-unsafe", "dedup", "tokenize-stats", "cat"]
+          "filter-unsafe", "dedup", "tokenize-stats", "cat", "pipeline"]
 MEMORY_FACTOR = 3.0
 
 EN = ["The committee met on Tuesday to review the budget for the coming year.",
@@ -107,16 +112,21 @@ def _peak_mb(args: list[str]) -> tuple[float, float, int]:
 def memory_rows(mb: float, stages: list[str], work: Path) -> list[dict]:
     n = int(mb * 1_000_000)
     inputs = {"text": work / "big_text.jsonl", "html": work / "big_html.jsonl", "x": work / "big_x.jsonl"}
-    sizes = {
-        "text": _write_big(inputs["text"], "text", _paragraphs(n)),
-        "html": _write_big(inputs["html"], "html", _paragraphs(n), "<html><body><p>", "</p></body></html>"),
-        "x": _write_big(inputs["x"], "text", ("x" * 1_000_000 for _ in range(max(1, n // 1_000_000)))),
+    needed = {"html" if s == "html2text" else "text" for s in stages} | ({"x"} if "filter-unsafe" in stages else set())
+    writers = {
+        "text": lambda: _write_big(inputs["text"], "text", _paragraphs(n)),
+        "html": lambda: _write_big(inputs["html"], "html", _paragraphs(n), "<html><body><p>", "</p></body></html>"),
+        "x": lambda: _write_big(inputs["x"], "text", ("x" * 1_000_000 for _ in range(max(1, n // 1_000_000)))),
     }
+    sizes = {kind: write() for kind, write in writers.items() if kind in needed}  # only the records used
     small = {"text": work / "small_text.jsonl", "html": work / "small_html.jsonl"}
     _write(small["text"], {"id": "s", "text": _text(2000)})
     _write(small["html"], {"id": "s", "html": f"<html><body><p>{_text(2000)}</p></body></html>"})
     rows = []
     for stage in stages:
+        if stage == "pipeline":
+            rows.append(_pipeline_row(inputs["text"], sizes["text"], small["text"], work))
+            continue
         kinds = ["html"] if stage == "html2text" else ["text"] + (["x"] if stage == "filter-unsafe" else [])
         for kind in kinds:
             out, rej = work / "out.jsonl", work / "rej.jsonl"
@@ -141,6 +151,33 @@ def memory_rows(mb: float, stages: list[str], work: Path) -> list[dict]:
             for f in (out, rej):
                 f.unlink(missing_ok=True)
     return rows
+
+
+def _pipeline_row(big: Path, size: int, small: Path, work: Path) -> dict:
+    """The default pipeline with one worker on a folder holding only the big record's file (a
+    hard link), its baseline on a folder holding only the small one."""
+    runs = {}
+    for name, src in (("base", small), ("big", big)):
+        folder = work / f"pipeline_{name}"
+        folder.mkdir()
+        os.link(src, folder / src.name)
+        runs[name] = _peak_mb(["pipeline", str(folder), str(work / f"clean_{name}"), "-j", "1", "-q"])
+    (base, _, _), (peak, secs, code) = runs["base"], runs["big"]
+    ratio = max(0.0, peak - base) * 1024 * 1024 / size
+    outcome = f"exit {code}"
+    stats = work / "clean_big" / "stats.json"
+    if code == 0 and stats.exists():
+        st = json.loads(stats.read_text())
+        reasons = [f"{s['stage']} {r}" for s in st["stages"] for r in s["reasons"]]
+        outcome = "kept" if st["output"]["records"] else "rejected: " + ", ".join(reasons)
+    for name in ("base", "big"):
+        shutil.rmtree(work / f"pipeline_{name}")
+        shutil.rmtree(work / f"clean_{name}", ignore_errors=True)
+    print(f"  {'pipeline -j 1':15s} text peak {peak:7.0f} MB (baseline {base:4.0f}) "
+          f"extra {ratio:4.2f}x  {secs:6.1f} s  {outcome}", flush=True)
+    return {"stage": "pipeline", "record": "text", "record_mb": round(size / 1e6, 1), "baseline_mb": round(base),
+            "peak_mb": round(peak), "extra_x_record": round(ratio, 2), "seconds": round(secs, 1),
+            "outcome": outcome, "exit": code, "ok": code in (0, 1) and ratio <= MEMORY_FACTOR}
 
 
 def hostile_pages() -> dict[str, str]:
@@ -180,7 +217,9 @@ def main() -> int:
     ap.add_argument("--mb", type=float, default=200.0, help="size of the one huge record (MB)")
     ap.add_argument("--max-page-seconds", type=float, default=10.0,
                     help="bound on html2text's time for one hostile page")
-    ap.add_argument("--stages", default=",".join(STAGES))
+    ap.add_argument("--stages", default=",".join(STAGES),
+                    help="the stages measured (and `pipeline`: the whole default pipeline)")
+    ap.add_argument("--name", default="hostile", help="results file: benchmarks/results/NAME.json")
     ap.add_argument("--skip-memory", action="store_true")
     ap.add_argument("--skip-pages", action="store_true", help="skip html2text's hostile pages")
     a = ap.parse_args()
@@ -207,7 +246,7 @@ def main() -> int:
         print(table([[r["page"], r["chars"], r["seconds"], r["outcome"], "yes" if r["ok"] else "NO"] for r in trows],
                     ["page", "chars", "s", "outcome", "within"]))
     ok = all(r["ok"] for r in mrows + trows)
-    p = save("hostile", {
+    p = save(a.name, {
         "commit": commit + ("+dirty" if dirty else ""),
         "bounds": {"memory": f"peak RSS - baseline RSS <= {MEMORY_FACTOR:g} x record bytes",
                    "html2text_page_seconds": a.max_page_seconds},

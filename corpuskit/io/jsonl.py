@@ -171,6 +171,8 @@ class _ZstdRaw(io.RawIOBase):
         n = min(len(b), len(self._pending) - self._pos)
         b[:n] = memoryview(self._pending)[self._pos:self._pos + n]
         self._pos += n
+        if self._pos >= len(self._pending):  # let the decompressed data go once read: a chunk of a
+            self._pending, self._pos = b"", 0  # repetitive text may be a whole huge record
         return n
 
     def close(self) -> None:
@@ -197,10 +199,13 @@ def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[i
             if lineno == 1:
                 check_text(name, lines[0], b"".join([x[:4096] for x in lines[:64]])[:4096])
             nbytes = sum(map(len, lines))
+            if nbytes > HUGE_LINE:  # a huge line: before its first big block is freed
+                return_big_blocks()
             if not keep_newline:
                 lines = [x[:-1] if x[-1:] == b"\n" else x for x in lines]
+            n = len(lines)  # (the consumer may empty the list: handed_lines)
             yield lineno, lines, nbytes
-            lineno += len(lines)
+            lineno += n
     except EOFError as e:  # gzip: "Compressed file ended before the end-of-stream marker"
         raise BadInput(name, lineno, "truncated_file",
                        f"compressed file is truncated ({e}); the file is incomplete") from None
@@ -214,6 +219,19 @@ def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[i
     finally:
         if path != "-":
             f.close()
+
+
+def handed_lines(path: str) -> Iterator[list[bytes]]:
+    """Each line of a file (without its newline) as a one-element list, the only reference to
+    the line this reader keeps: the caller hands it on (`loads_handed(batch)`, or `batch[0] =
+    None` once written), so that a huge line is never held beside the record made from it.
+    (`for line in lines` would keep the line in the loop variable and in the batch list until
+    the next line is read.)"""
+    for _, lines, _ in iter_line_batches(path):
+        lines.reverse()
+        pop = lines.pop
+        while lines:
+            yield [pop()]
 
 
 def iter_lines(path: str) -> Iterator[tuple[int, bytes]]:

@@ -267,15 +267,18 @@ class RecordWriter:
         self.bytes += n
 
     def write_raw(self, line: bytes) -> None:
-        """A raw line, verbatim (for --bad-records)."""
-        if not line.endswith(b"\n"):
-            line += b"\n"
+        """A raw line, verbatim (for --bad-records); its newline added by a second write, not
+        by a copy of the line (a huge one)."""
         try:
             self._f.write(line)
+            n = len(line)
+            if not line.endswith(b"\n"):
+                self._f.write(b"\n")
+                n += 1
         except OSError as e:
             raise self._failed(e) from None
         self.count += 1
-        self.bytes += len(line)
+        self.bytes += n
 
     def _failed(self, e: OSError) -> BaseException:
         """A write error as one line naming the output (disk full ...); a closed pipe stays a

@@ -152,6 +152,9 @@ def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int, limi
             line_no += 1
             if left > 0 and (bad is not None or line.strip()):
                 left -= 1
+        # the last line is in the unit: not held here too while the unit runs (with one worker
+        # it runs while this generator waits; a huge line would stay beside its record)
+        line = None  # type: ignore[assignment]
         if buf:
             yield Unit(fi, ui, path, first, buf, bad_rows=bad_rows)
     yield from flush()

@@ -47,6 +47,7 @@ from corpuskit.io.columnar import ParquetRecordWriter
 from corpuskit.io.jsonl import (
     ReadStats,
     RecordWriter,
+    handed_lines,
     iter_line_batches,
     loads_handed,
     write_json_atomic,
@@ -74,7 +75,7 @@ from corpuskit.pipeline.state import (
     swap_into_place,
 )
 from corpuskit.pipeline.tokenize import run_tokenize
-from corpuskit.pipeline.worker import UNIT_SUFFIX, UnitRunner
+from corpuskit.pipeline.worker import UNIT_SUFFIX, UnitRunner, big_fields
 from corpuskit.registry import get_stage_class, make_stage
 
 
@@ -82,8 +83,9 @@ class ShardWriter:
     """Kept records into part-NNNNN files of at most `shard_size` records. Parquet shards (a
     `.parquet` suffix) share one schema: the first shard's, fixed by its first row group."""
 
-    def __init__(self, folder: Path, shard_size: int, suffix: str):
+    def __init__(self, folder: Path, shard_size: int, suffix: str, big: tuple[str, ...] = ("text",)):
         self.folder = folder
+        self.big = big  # the fields that may hold a huge string (RecordWriter's big_fields)
         self.shard_size = shard_size
         self.suffix = suffix
         self.count = 0
@@ -116,7 +118,7 @@ class ShardWriter:
         if self.suffix == ".parquet":
             self._w = ParquetRecordWriter(str(self.folder / name), schema=self._schema)
         else:
-            self._w = RecordWriter(str(self.folder / name), atomic=False)
+            self._w = RecordWriter(str(self.folder / name), atomic=False, big_fields=self.big)
 
     def close(self) -> None:
         if self._w is not None:
@@ -128,15 +130,17 @@ class ShardWriter:
 
 
 class RejectedWriters:
-    def __init__(self, folder: Path, suffix: str):
+    def __init__(self, folder: Path, suffix: str, big: tuple[str, ...] = ("text",)):
         self.folder = folder
         self.suffix = suffix
+        self.big = big
         self.writers: dict[str, RecordWriter] = {}
 
     def get(self, stage: str) -> RecordWriter:
         w = self.writers.get(stage)
         if w is None:
-            w = self.writers[stage] = RecordWriter(str(self.folder / f"{stage}{self.suffix}"), atomic=False)
+            w = self.writers[stage] = RecordWriter(str(self.folder / f"{stage}{self.suffix}"), atomic=False,
+                                                   big_fields=self.big)
         return w
 
     def write(self, record: dict) -> None:
@@ -264,8 +268,9 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         for sub in ("data", "rejected", "quarantine"):
             (build / sub).mkdir()
         suffix = SUFFIX[cfg.compression]
-        out = ShardWriter(build / "data", cfg.shard_size, ".parquet" if cfg.format == "parquet" else suffix)
-        rej = RejectedWriters(build / "rejected", suffix)
+        big = big_fields(mapped[0])  # a huge text is written in parts, as in the units
+        out = ShardWriter(build / "data", cfg.shard_size, ".parquet" if cfg.format == "parquet" else suffix, big)
+        rej = RejectedWriters(build / "rejected", suffix, big)
         bad = RecordWriter(str(build / "quarantine" / "bad_records.jsonl"), atomic=False)
         read = ReadStats(files=len(plan) + len(url_files) - (1 if url_files else 0))
         stage_stats = [StageStats(s.name) for s in stages]
@@ -299,10 +304,10 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
             for f in sorted(u.glob(f"rejected.*{UNIT_SUFFIX}")):
                 stage_name = f.name[len("rejected."):-len(UNIT_SUFFIX)]
                 w = rej.get(stage_name)
-                for line in _raw_lines(f):
-                    w.write_raw(line)
+                for batch in handed_lines(str(f)):  # a huge line is not held beside its sample
+                    w.write_raw(batch[0])
                     if wanted.get(stage_name):
-                        _take_sample(samples, wanted, stage_name, loads_handed([line]))
+                        _take_sample(samples, wanted, stage_name, loads_handed(batch))
             if (u / "bad.jsonl").stat().st_size:
                 for line in _raw_lines(u / "bad.jsonl"):
                     bad.write_raw(line)
@@ -315,8 +320,8 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
 
         def kept_records() -> Iterator[dict]:
             for key in unit_keys:
-                for line in _raw_lines(units_dir / key / f"kept{UNIT_SUFFIX}"):
-                    yield loads_handed([line])  # (a huge line in parts: orjson's own copy is not made)
+                for batch in handed_lines(str(units_dir / key / f"kept{UNIT_SUFFIX}")):
+                    yield loads_handed(batch)  # the line let go (a huge one parsed in parts)
 
         if streamed:
             def on_stream_reject(rec: dict) -> None:
@@ -364,10 +369,10 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
                 rej_file = work / "fetched.rejected.jsonl"
                 if rej_file.exists():
                     w = rej.get("fetch")
-                    for line in _raw_lines(rej_file):
-                        w.write_raw(line)
+                    for batch in handed_lines(str(rej_file)):
+                        w.write_raw(batch[0])
                         if wanted.get("fetch"):
-                            _take_sample(samples, wanted, "fetch", loads_handed([line]))
+                            _take_sample(samples, wanted, "fetch", loads_handed(batch))
         stats = _stats(cfg, read, stage_stats, out, rej, time.perf_counter() - t0, len(unit_keys),
                        resumed, workers)
         measured = executor.report()  # what the engine measured (not part of the output)

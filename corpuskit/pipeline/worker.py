@@ -43,6 +43,13 @@ class UnitRunner:
         return run_unit(self.stages, self.strict, unit, Path(units_dir), self.profile_output)
 
 
+def big_fields(first: Stage) -> tuple[str, str]:
+    """The fields of a run's records that may hold a huge string, which its writers write in
+    parts (io.writer.dumps_parts): the text field, and the field the first stage reads (html2text's
+    html)."""
+    return first.text_field, first.required_field() or getattr(first, "html_field", first.text_field)
+
+
 def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path, profile_output: bool = True) -> dict:
     """Run the per-record stages over one unit and write its folder atomically; its
     stats.json has the counters and the report's profile of the unit (corpuskit.pipeline.profile)."""
@@ -52,8 +59,7 @@ def run_unit(stages: list[Stage], strict: bool, unit: Unit, units: Path, profile
         rs = ReadStats(files=1 if unit.index == 0 else 0, lines=len(unit.lines),
                        bytes=sum(len(x) + 1 for x in unit.lines))
         first = stages[0]
-        # the fields that may hold a huge string, written in parts (io.writer.dumps_parts)
-        big = (first.text_field, first.required_field() or getattr(first, "html_field", first.text_field))
+        big = big_fields(first)
         kept = RecordWriter(str(tmp / f"kept{UNIT_SUFFIX}"), atomic=False, big_fields=big)
         rejected: dict[str, RecordWriter] = {}
         bad = RecordWriter(str(tmp / "bad.jsonl"), atomic=False)

@@ -635,3 +635,77 @@ def test_records_nested_as_deep_as_orjson_reads_pass_through_unchanged(tmp_path)
         for rec in read_records(str(src)):
             w.write(rec)
     assert out.read_bytes() == src.read_bytes()
+
+
+def test_handed_lines_keep_no_reference_to_a_line_handed_out(tmp_path):
+    """handed_lines gives each line as a one-element list and holds it nowhere else (neither in
+    a loop variable nor in its batch), so `loads_handed(batch)` lets a huge line go before its
+    strings are made; the line numbers of the batches underneath stay right though the batches
+    are emptied (several batches of about a megabyte here)."""
+    import gc
+
+    from corpuskit.io import jsonl
+
+    lines = [orjson.dumps({"i": i, "text": "中文 words " * (i % 50)}) for i in range(40_000)]
+    path = tmp_path / "a.jsonl.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(b"\n".join(lines) + b"\n"))
+    got, firsts = [], []
+    real = jsonl.iter_line_batches
+
+    def batches(p):  # the line numbers the batches report, as handed_lines empties them
+        for first, batch, n in real(p):
+            firsts.append((first, len(batch)))
+            yield first, batch, n
+    jsonl.iter_line_batches = batches
+    try:
+        for batch in jsonl.handed_lines(str(path)):
+            line = batch[0]
+            batch[0] = None
+            if len(got) % 9_999 == 0:
+                assert not [r for r in gc.get_referrers(line) if r is not got], "held by the reader"
+            got.append(line)
+    finally:
+        jsonl.iter_line_batches = real
+    assert got == lines and len(firsts) > 2
+    assert [f for f, _ in firsts] == [1 + sum(n for _, n in firsts[:i]) for i in range(len(firsts))]
+
+
+def test_a_zstd_file_of_one_repetitive_huge_line_is_not_held_twice(tmp_path):
+    """A megabyte of compressed repetitive text can be a whole huge line: the decompressed data
+    is let go once it is read into the line, not kept beside it until the next read."""
+    import tracemalloc
+
+    from corpuskit.io import jsonl
+
+    line = orjson.dumps({"text": "The committee met on Tuesday. 委员会周二开会。\n" * 300_000})  # 18 MB
+    path = tmp_path / "big.jsonl.zst"
+    path.write_bytes(zstandard.ZstdCompressor().compress(line + b"\n"))
+    tracemalloc.start()
+    try:
+        it = jsonl.iter_line_batches(str(path))
+        _, batch, _ = next(it)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert batch == [line]
+    assert held < 1.3 * len(line), held / len(line)  # was 2.0x: the line and the decompressed data
+    it.close()
+
+
+def test_write_raw_adds_the_newline_without_copying_the_line(tmp_path):
+    """A raw line without its newline (a rejected or bad line the pipeline copies) is written
+    as it is, then the newline: no copy of a huge line is made to add it."""
+    import tracemalloc
+
+    line = b'{"text":"' + b"x" * 10_000_000 + b'"}'
+    with RecordWriter(str(tmp_path / "o.jsonl")) as w:
+        tracemalloc.start()
+        try:
+            w.write_raw(line)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        w.write_raw(b'{"a":1}\n')
+    assert (tmp_path / "o.jsonl").read_bytes() == line + b'\n{"a":1}\n'
+    assert w.count == 2 and w.bytes == len(line) + 9
+    assert peak < len(line) // 2, peak / len(line)  # was 1.0x: line + b"\n"

@@ -377,3 +377,21 @@ def test_parquet_row_group_units_give_the_same_bytes_for_any_worker_count_and_re
     monkeypatch.setattr(worker, "run_unit", real)
     s3 = run_pipeline(str(raw_p), str(tmp_path / "c3"), PipelineConfig(workers=1, **cfg))
     assert s3["run"]["resumed_units"] == 2 and _data(tmp_path / "c3") == _data(tmp_path / "c1")
+
+
+def test_the_planner_lets_go_of_the_last_line_of_a_unit_it_handed_out(tmp_path):
+    """With one worker a unit runs while the planner waits for the next: the planner must not
+    hold the unit's last line then (a huge one would live beside its record, and the worker's
+    let-go, parse_lines(release=True), would free nothing)."""
+    import gc
+
+    from corpuskit.pipeline.plan import iter_units
+
+    (tmp_path / "a.jsonl").write_bytes(b'{"text":"one"}\n{"text":"two"}\n')
+    gen = iter_units([(str(tmp_path / "a.jsonl"), "jsonl")], 10, 1 << 20)
+    unit = next(gen)
+    assert unit.lines == [b'{"text":"one"}', b'{"text":"two"}']
+    last = unit.lines[-1]
+    unit.lines[-1] = None
+    assert not [r for r in gc.get_referrers(last) if r is not unit.lines], "still held by the planner"
+    assert next(gen, None) is None
