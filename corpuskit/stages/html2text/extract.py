@@ -163,12 +163,19 @@ _MARKER_XPATHS: dict[tuple[str, ...], etree.XPath] = {}
 
 def _marker_xpath(html: str) -> etree.XPath | None:
     preds: set[str] = set()
+    find = html.find
     for attr, values, rx in _MARKER_RES:
         found: set[str] = set()
-        for m in rx.finditer(html):
-            found.add(m.group(1))
-            if len(found) == len(values):
-                break
+        # str.find (memchr-based) jumps between occurrences of the name; the regex runs only
+        # there (a scan by the regex engine itself costs several times more)
+        i = find(attr)
+        while i >= 0:
+            m = rx.match(html, i)
+            if m is not None:
+                found.add(m.group(1))
+                if len(found) == len(values):
+                    break
+            i = find(attr, i + 1)
         preds.update(f"@{attr}='{v}'" for v in found)
     if not preds:
         return None
@@ -466,7 +473,7 @@ class _Analysis:
                 if tag == "table":
                     tstack.append([el, 0])
                 t = el.text
-                if t:
+                if t and not t.isspace():  # most text nodes are indentation: no call for them
                     w, pc, cc = measure(t)
                     f[3] = f[6] = w
                     f[5] = pc
@@ -516,7 +523,7 @@ class _Analysis:
                         parent[7] += f[7]
             if parent is not None:
                 t = el.tail
-                if t:
+                if t and not t.isspace():
                     w, pc, cc = measure(t)
                     if w:
                         parent[3] += w
@@ -905,6 +912,9 @@ class _HeadStart(int):
 _HEAD_END = object()
 
 
+_TRAILING_WS_RE = re.compile(r"[ \t]+\n")
+
+
 def _join(tokens: list, ws: re.Pattern) -> str:
     parts: list[str] = []
     pending = 0
@@ -942,6 +952,11 @@ def _join(tokens: list, ws: re.Pattern) -> str:
             s = tok.strip("\n")
             if not s.strip():
                 continue
+        elif tok.isspace():
+            # indentation between tags (most text tokens): one space inside a line, else nothing
+            if pending or not line_has_text:
+                continue
+            s = " "
         else:
             if "\n" in tok and not tok.isascii():
                 tok = _CJK_BREAK_RE.sub("", tok)
@@ -966,7 +981,7 @@ def _join(tokens: list, ws: re.Pattern) -> str:
         del parts[a:b]
     text = "".join(parts)
     # lines left holding only spaces or a dangling cell separator
-    text = re.sub(r"[ \t]+\n", "\n", text).strip()
+    text = _TRAILING_WS_RE.sub("\n", text).strip()
     if _AD_LABEL_RE.search(text):
         text = re.sub(r"\n{3,}", "\n\n", _AD_LABEL_RE.sub("", text)).strip()
     return _dedupe_lines(text)
