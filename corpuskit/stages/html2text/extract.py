@@ -960,7 +960,13 @@ def _join(tokens: list, ws: re.Pattern) -> str:
         else:
             if "\n" in tok and not tok.isascii():
                 tok = _CJK_BREAK_RE.sub("", tok)
-            s = ws.sub(" ", tok)
+            # white-space runs to one space (str.split's white space is the regex's \s, code
+            # point for code point; split-and-join costs a third of the regex's many matches)
+            s = " ".join(tok.split())
+            if tok[0].isspace():
+                s = " " + s
+            if tok[-1].isspace():
+                s += " "
             if pending or not line_has_text:
                 s = s.lstrip()
             if not s:
