@@ -112,7 +112,7 @@ _NEG_W = re.compile(
     r"nav|menu|banner|copyright|pinglun|xiangguan", re.I)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
-_CJK_RE = re.compile(f"[{CJK_RANGES}]")
+_CJK_RUN_RE = re.compile(f"[{CJK_RANGES}]+")
 # below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
 _FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
 # Punctuation that marks prose, half- and full-width.
@@ -218,7 +218,8 @@ def _measure(s: str) -> tuple[int, int, int]:
         # regex scans that build lists
         c = s.count(",") + s.count(";")
         return w, c + s.count(".") + s.count(":") + s.count("!") + s.count("?"), c
-    w += (_CJK_WEIGHT - 1) * len(_CJK_RE.findall(s))
+    # runs, not characters: one match per run of CJK text instead of one per character
+    w += (_CJK_WEIGHT - 1) * sum(map(len, _CJK_RUN_RE.findall(s)))
     return w, len(_PUNCT_RE.findall(s)), len(_COMMA_RE.findall(s))
 
 
@@ -242,12 +243,9 @@ _NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
 _SLUG_RE = re.compile(r"[^\W_]+")
 
 
-def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> int:
+def _is_boiler(el: etree._Element, tag: str, relaxed: bool, items: list) -> int:
     """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag or role), _WORDS (unless relaxed,
-    class/id words: weaker evidence, see _Analysis) or _NO."""
-    items = el.items()  # one C call; el.attrib would build a proxy per element
-    if not items:
-        return _BOILER if tag in _BOILER_TAGS and not relaxed else _NO
+    class/id words: weaker evidence, see _Analysis) or _NO. `items`: el.items(), not empty."""
     cls = idv = None
     for k, v in items:
         if k == "class":
@@ -430,6 +428,7 @@ class _Analysis:
         stack: list = []
         walker = etree.iterwalk(body, events=("start", "end"))
         block_tags = _BLOCK_TAGS
+        boiler_tags = () if relaxed else _BOILER_TAGS
         measure = _measure
         for ev, el in walker:
             if ev == "start":
@@ -438,7 +437,11 @@ class _Analysis:
                     walker.skip_subtree()
                     stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True, False])
                     continue
-                verdict = _is_boiler(el, tag, relaxed) if el is not body else _NO
+                items = el.items()  # one C call; el.attrib would build a proxy per element
+                if items:
+                    verdict = _is_boiler(el, tag, relaxed, items) if el is not body else _NO
+                else:
+                    verdict = _BOILER if tag in boiler_tags and el is not body else _NO
                 if verdict == _WORDS and tag not in block_tags and _in_running_text(el):
                     # a link or span in the middle of a sentence is part of it: dropping it cuts
                     # words out of the sentence. A link's class says how it behaves ("js_link",
@@ -988,8 +991,12 @@ def _join(tokens: list, ws: re.Pattern) -> str:
     text = "".join(parts)
     # lines left holding only spaces or a dangling cell separator
     text = _TRAILING_WS_RE.sub("\n", text).strip()
-    if _AD_LABEL_RE.search(text):
-        text = re.sub(r"\n{3,}", "\n\n", _AD_LABEL_RE.sub("", text)).strip()
+    # ad labels are whole short lines: matching line by line skips the regex's attempt at every
+    # character of the text
+    lines = text.split("\n")
+    kept = [ln for ln in lines if not _AD_LABEL_RE.match(ln)]
+    if len(kept) < len(lines):
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
     return _dedupe_lines(text)
 
 
@@ -998,7 +1005,7 @@ def _join(tokens: list, ws: re.Pattern) -> str:
 _AD_LABEL_RE = re.compile(
     r"^[^\S\n]*[-–—(\[]?[^\S\n]*(?:advertisement|advert|advertising|sponsored(?: content| ad)?|anzeige|werbung|"
     r"publicidad|publicité|pubblicità|publicidade|reclame|advertentie|reklama|реклама|"
-    r"广告|廣告|広告|광고)[^\S\n]*[-–—)\]]?[^\S\n]*(?:\n|$)", re.I | re.M)
+    r"广告|廣告|広告|광고)[^\S\n]*[-–—)\]]?[^\S\n]*$", re.I)
 
 
 _DUP_MIN = 300   # exact repeats of lines this long are a second copy (shorter ones can be content)
