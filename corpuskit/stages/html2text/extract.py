@@ -1329,6 +1329,22 @@ def _records_share(root: etree._Element, stats: dict) -> float:
     return max((g[1] for g in groups.values() if g[0] >= 3), default=0) / w
 
 
+def _records_share_deep(el: etree._Element, stats: dict) -> float:
+    """_records_share of `el`, or of the block it wraps (down a chain of single children
+    holding most of its text: a cell or column whose one child is the list of records)."""
+    share = 0.0
+    for _ in range(4):
+        share = _records_share(el, stats)
+        w = stats[el][0] if el in stats else 0
+        if share >= 0.6 or not w:
+            return share
+        big = [c for c in el if c in stats and stats[c][0] >= 0.8 * w]
+        if len(big) != 1:
+            return share
+        el = big[0]
+    return share
+
+
 def _plain_block(el: etree._Element, stats: dict) -> bool:
     """Text beside the article that is no listing: few links, no run of repeated records
     (looked for down a chain of single dominant children)."""
@@ -1351,7 +1367,7 @@ def _check_headline(roots: list, an: _Analysis, title: str) -> list:
     content (a recipe or product above its review thread). A thread whose records share a block
     with the headline (a forum topic) stays as it is."""
     stats = an.stats
-    if len(roots) != 1 or _records_share(roots[0], stats) < 0.6:
+    if len(roots) != 1 or _records_share_deep(roots[0], stats) < 0.6:
         return roots
     heads = [h for h in an.body.iter("h1") if h in stats]
     if len(heads) > 1 and title:
@@ -1379,7 +1395,7 @@ def _check_enclosing_prose(roots: list, an: _Analysis) -> list:
     (a gallery embedded in the story's text block): that block is the main content. The records
     score high because each is a paragraph; the prose beside them would be lost."""
     stats = an.stats
-    if len(roots) != 1 or _records_share(roots[0], stats) < 0.6:
+    if len(roots) != 1 or _records_share_deep(roots[0], stats) < 0.6:
         return roots
     r = roots[0]
     rw = stats[r][0] if r in stats else 0
@@ -1404,6 +1420,62 @@ def _check_enclosing_prose(roots: list, an: _Analysis) -> list:
             return [p] if _link_density(stats[p]) < 0.4 else roots
         p = p.getparent()
     return roots
+
+
+_LONGER = 3.0  # a block elsewhere with this many times the chosen text (outside links) wins ...
+_LONGER_LD = 0.25  # ... when it has few links, ...
+_SHORT = 2 * _MIN_ACCEPT  # ... and the choice is short (a teaser) or made of links (a list)
+_LONGER_RECORDS = 1.2  # a choice of repeated records gives way to a plain block this much longer
+
+
+def _check_longer(roots: list, an: _Analysis) -> list:
+    """The chosen block against the largest text-dense block elsewhere: a block that lies apart
+    from the choice, is not dropped, has few links, is no
+    run of repeated records (a comment thread, a teaser list) and holds several times the
+    chosen text is the article when the choice is short or link-heavy (a teaser, a summary, a
+    list of links that scored well on a few punctuated lines); when the choice is itself a run
+    of repeated records (teaser cards, comments), a plain block somewhat longer than it is."""
+    stats = an.stats
+    outer = set(an.outer)
+    if any(r in outer or _outer_marker(r, outer) is not None for r in roots):
+        return roots  # the page's own <article>/articleBody markup holds the choice
+    chosen = links = 0
+    for r in roots:
+        st = stats.get(r)
+        if st is not None:
+            chosen += st[0]
+            links += st[1]
+    if len(roots) == 1 and _records_share_deep(roots[0], stats) >= 0.6:
+        ratio = _LONGER_RECORDS  # a list of teasers or comments: a longer plain block wins
+    elif chosen - links >= _SHORT and links < 0.3 * chosen:
+        return roots
+    else:
+        ratio = _LONGER
+    chosen -= links
+    need = max(ratio * chosen, _SHORT)
+    best = None
+    best_w = need
+    drop = an.eff_drop
+    for el, st in stats.items():  # every block: one long run of text broken by <br>s counts too
+        w = st[0] - st[1]
+        if w < best_w or st[1] > _LONGER_LD * st[0] or el in drop:
+            continue
+        if any(r is el or _is_ancestor(el, r) or _is_ancestor(r, el) for r in roots):
+            continue
+        if (_dropped_above(el, an) or _records_share(el, stats) >= 0.6
+                or _nested_articles(el) >= 2):  # a box of <article> teasers is a listing
+            continue
+        best, best_w = el, w
+    return [best] if best is not None else roots
+
+
+def _dropped_above(el: etree._Element, an: _Analysis) -> bool:
+    p = el.getparent()
+    while p is not None:
+        if p in an.eff_drop:
+            return True
+        p = p.getparent()
+    return False
 
 
 def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Analysis,
@@ -1469,6 +1541,8 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             roots = _check_markup(roots, an)
             roots = _check_headline(roots, an, title)
             roots = _check_enclosing_prose(roots, an)
+            if not ld:  # a stated article body is the stronger evidence (_check_structured)
+                roots = _check_longer(roots, an)
         if roots:
             text = _serialise(roots, an, clean=True, title=title)
             if ld and not relaxed:
