@@ -561,3 +561,22 @@ def test_a_longer_teaser_column_beside_a_short_note_is_left_alone():
             f"{_teaser_column(8, EN_BLURB)}</div></body></html>")
     text = extract_text(html)
     assert "Another story 7" in text or "stops 7." in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("cls", ["summary", "x"])
+def test_long_article_elsewhere_wins_over_a_short_well_punctuated_lede(lang, cls):
+    # a lede of three comma-rich paragraphs scores better than the article's one long block of
+    # plain statements broken by <br>s; the article holds many times its text
+    if lang == "en":
+        lede = "".join(f"<p>In short, the weir is open, the boats pass, and the floods, so the "
+                       f"engineers say, are over, part {j}.</p>" for j in range(3))
+        lines = [p.replace(",", "") for p in PARAS] * 4
+    else:
+        lede = "".join(f"<p>简而言之，水闸已经启用，船只可以通过，洪水，据工程师说，已成过去，第{j}部分。</p>"
+                       for j in range(3))
+        lines = [z.replace("，", "") + "。" for z in ZH_LINES] * 8
+    html = (f"<html><head><title>Weir</title></head><body><div class='{cls}'>{lede}</div>"
+            f"<div class='t'><font>{'<br>'.join(lines)}</font></div></body></html>")
+    text = extract_text(html)
+    assert lines[0] in text and lines[-1] in text
