@@ -80,6 +80,38 @@ def test_layout_table_is_not_a_data_table():
     assert "\n\nA second paragraph" in text
 
 
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_data_table_with_one_paragraph_in_a_cell_stays_a_data_table(lang):
+    # a long list of films, one row each: a linked title, a year, a description; one
+    # description holds a <p>. The table is still data: rows on one line, linked titles kept
+    if lang == "en":
+        title, desc = "Film number {i}", "A story about a day that repeats itself, told for the {i}th time."
+    else:
+        title, desc = "第{i}号电影", "一个关于同一天不断重复的故事，这是第{i}次讲述。"
+    rows = "".join(
+        f"<tr><th><i><a href='/f{i}'>{title.format(i=i)}</a></i></th><td>{1950 + i}</td>"
+        f"<td>{'<p>' if i == 7 else ''}{desc.format(i=i)}{'</p>' if i == 7 else ''}</td></tr>"
+        for i in range(12))
+    html = (f"<html><body><h1>Films</h1><p>{'A list of films, with their years and stories. ' * 3}</p>"
+            f"<table class='list'><thead><tr><th>Film</th><th>Year</th><th>Story</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></body></html>")
+    text = extract_text(html)
+    for i in (0, 3, 11):
+        assert f"{title.format(i=i)} | {1950 + i} | {desc.format(i=i)}" in text
+
+
+def test_layout_table_with_a_column_of_links_beside_the_article_is_a_layout():
+    # the cell holding the article's paragraphs holds most of the table's text: a layout
+    links = "".join(f"<a href='/s{i}'>Section {i}</a><br>" for i in range(15))
+    paras = "".join(f"<p>{'Layout tables hold whole articles, one paragraph after another. ' * 3}</p>"
+                    for _ in range(4))
+    html = (f"<html><body><table><tr><td>{links}</td><td>{paras}</td></tr>"
+            f"<tr><td>About</td><td>Contact</td></tr></table></body></html>")
+    text = extract_text(html)
+    assert " | " not in text
+    assert "another.\n\nLayout tables" in text
+
+
 # ---------------------------------------------------------------- boilerplate
 
 

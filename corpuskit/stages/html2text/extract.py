@@ -127,6 +127,7 @@ _CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin lett
 _MIN_PARA = 25           # weighted chars of inline text for a block to count as a paragraph
 _MIN_ACCEPT = 250        # weighted chars a cascade step must find to be accepted ...
 _MIN_SHARE = 0.3         # ... unless it holds this share of the page's text anyway
+_LAYOUT_SHARE = 0.3     # a table is a layout when its cells holding blocks hold this share of its text
 _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
 
 _STRING = etree.XPath("string()")
@@ -423,7 +424,8 @@ class _Analysis:
         # tables whose cells hold blocks (layout tables: cells are blocks, not " | " cells);
         # found during the walk, since a per-table XPath is cubic in nested tables
         layout: set = set()
-        tstack: list = []  # [table, open cells]
+        # [table, open cells, a block in the open cell, weight of the cells holding blocks, any]
+        tstack: list = []
         # frame: [el, tag, is_block, w, lw, pc, iw, ic, score, dropped, has_block_child]
         stack: list = []
         walker = etree.iterwalk(body, events=("start", "end"))
@@ -471,10 +473,11 @@ class _Analysis:
                 if f[2] and tstack:
                     if tag == "td" or tag == "th":
                         tstack[-1][1] += 1
+                        tstack[-1][2] = False
                     elif tstack[-1][1] and tag not in _TABLE_PARTS:
-                        layout.add(tstack[-1][0])
+                        tstack[-1][2] = tstack[-1][4] = True
                 if tag == "table":
-                    tstack.append([el, 0])
+                    tstack.append([el, 0, False, 0, False])
                 t = el.text
                 if t and not t.isspace():  # most text nodes are indentation: no call for them
                     w, pc, cc = measure(t)
@@ -491,9 +494,18 @@ class _Analysis:
                 w = f[3]
                 if tstack:
                     if tag == "td" or tag == "th":
-                        tstack[-1][1] -= 1
+                        t = tstack[-1]
+                        t[1] -= 1
+                        if t[2]:
+                            t[3] += w
+                            t[2] = False
                     elif tag == "table":
-                        tstack.pop()
+                        t = tstack.pop()
+                        # a layout table's cells are blocks: the cells holding blocks hold much
+                        # of its text (one description cell with a <p> in a long data table
+                        # does not make it one)
+                        if t[4] and (t[3] >= _LAYOUT_SHARE * w or not w):
+                            layout.add(el)
                 if f[2]:
                     stats[el] = (w, f[4], f[5])
                     if f[6] >= _MIN_PARA and tag not in _HEADINGS:
@@ -739,6 +751,7 @@ _CELL = object()
 _CLEAN_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "form", "figure", "p",
                          "center", "span", "nav", "aside", "header", "footer", "blockquote"))
 _CELL_TAGS = frozenset(("td", "th"))
+_ROW_PARTS = frozenset(("tbody", "thead", "tfoot", "tr"))
 
 
 def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None, tune: _Tune) -> bool:
@@ -820,6 +833,13 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
     tables: list = []  # [is_layout, first_cell_in_row, open_cells]
     ws = _WS_RE
     for root in roots:
+        if root.tag in _ROW_PARTS and _multi_cell(root):
+            # a choice inside a table (its body, a row): the rows stay rows of their table
+            table = root.getparent()
+            while table is not None and table.tag != "table":
+                table = table.getparent()
+            if table is not None:
+                tables.append([table in layout, True, 0])
         walker = etree.iterwalk(root, events=("start", "end"))
         for ev, el in walker:
             tag = el.tag
@@ -896,7 +916,14 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                 if t:
                     out.append(t)
         out.append(2)
+        tables.clear()
     return _join(out, ws)
+
+
+def _multi_cell(root: etree._Element) -> bool:
+    """Rows of several cells among the first rows of a table part (a one-cell table is a box)."""
+    rows = [root] if root.tag == "tr" else root.findall("tr")
+    return any(sum(1 for c in r if c.tag in _CELL_TAGS) >= 2 for r in rows[:5])
 
 
 def _repeats_title(el: etree._Element, title: str) -> bool:
