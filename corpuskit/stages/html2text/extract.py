@@ -751,7 +751,7 @@ _CELL = object()
 _CLEAN_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "form", "figure", "p",
                          "center", "span", "nav", "aside", "header", "footer", "blockquote"))
 _CELL_TAGS = frozenset(("td", "th"))
-_ROW_PARTS = frozenset(("tbody", "thead", "tfoot", "tr"))
+_ROW_PARTS = frozenset(("tbody", "thead", "tfoot"))
 
 
 def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None, tune: _Tune) -> bool:
@@ -834,7 +834,7 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
     ws = _WS_RE
     for root in roots:
         if root.tag in _ROW_PARTS and _multi_cell(root):
-            # a choice inside a table (its body, a row): the rows stay rows of their table
+            # a choice inside a table (its body): the rows stay rows of their table
             table = root.getparent()
             while table is not None and table.tag != "table":
                 table = table.getparent()
@@ -921,9 +921,15 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
 
 
 def _multi_cell(root: etree._Element) -> bool:
-    """Rows of several cells among the first rows of a table part (a one-cell table is a box)."""
-    rows = [root] if root.tag == "tr" else root.findall("tr")
-    return any(sum(1 for c in r if c.tag in _CELL_TAGS) >= 2 for r in rows[:5])
+    """A table body whose first rows hold several cells each (a one-cell table is a box, and
+    one row of a layout table, chosen alone, is its cells' text)."""
+    n = 0
+    for r in root.iterchildren("tr"):
+        if sum(1 for c in r if c.tag in _CELL_TAGS) >= 2:
+            n += 1
+            if n == 2:
+                return True
+    return False
 
 
 def _repeats_title(el: etree._Element, title: str) -> bool:
