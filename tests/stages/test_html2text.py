@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from hypothesis import strategies as st
 
 from corpuskit.core.decode import decode_html
 from corpuskit.core.stage import Rejection
+from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
-from corpuskit.stages.html2text.extract import extract
+from corpuskit.stages.html2text.extract import _cjk_unbreak, extract
 from corpuskit.stages.html2text.stage import HtmlToText, extract_text
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "html"
@@ -524,3 +526,15 @@ def test_a_stray_quote_does_not_join_the_page_into_one_tag():
     crowded = '<html><body><p x="1"" ' + " ".join(f"b{i}" for i in range(1500)) + ">t</p></body></html>"
     assert "1,502 attributes" in complexity(crowded, 1000, 200_000, 50_000, 20_000_000)
     assert len(lhtml.fromstring(crowded).find(".//p").attrib) == 1502
+
+
+@given(st.text(alphabet=st.sampled_from(["中", "文", "々", "。", "，", "、", "a", " ", "\t", "\r", "\n",
+                                         "\u3000", "\xa0", "\f"]), max_size=40))
+@settings(max_examples=400)
+def test_cjk_line_break_removal_is_the_segment_break_rule(text):
+    # the line-break finder removes exactly what the CSS segment-break rule's regex removes: a
+    # white-space run holding a line break (only spaces, tabs and CRs before the first break)
+    # between a CJK character (or full-width punctuation) and a CJK character
+    rule = re.compile(f"(?<=[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f])[ \t\r]*\\n\\s*"
+                      f"(?=[{CJK_RANGES}])")
+    assert _cjk_unbreak(text) == rule.sub("", text)

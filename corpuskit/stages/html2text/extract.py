@@ -115,6 +115,7 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _CJK_RUN_RE = re.compile(f"[{CJK_RANGES}]+")
 # below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
 _FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
+_FIRST_CJK = min(c for c in CJK_RANGES if c != "-")  # below it no character is CJK
 # Punctuation that marks prose, half- and full-width.
 _PUNCT_RE = re.compile(r"[,.;:!?\uff0c\u3001\u3002\uff1b\uff1a\uff01\uff1f\uff0e]")
 _COMMA_RE = re.compile(r"[,\uff0c\u3001\uff1b;]")
@@ -959,6 +960,31 @@ _HEAD_END = object()
 
 
 _TRAILING_WS_RE = re.compile(r"[ \t]+\n")
+_NL_RUN_RE = re.compile(r"\n\s*")
+_CJK_BEFORE = re.compile(f"[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f]")
+_CJK_CHAR_RE = re.compile(f"[{CJK_RANGES}]")
+
+
+def _cjk_unbreak(tok: str) -> str:
+    """_CJK_BREAK_RE.sub("", tok), found from the line breaks (a literal the regex engine jumps
+    to) instead of trying the look-behind at every character: a white-space run holding a line
+    break, with only spaces, tabs and CRs before the first break, between a CJK character (or
+    full-width punctuation) and a CJK character goes."""
+    out = []
+    last = 0
+    for m in _NL_RUN_RE.finditer(tok):
+        i, j = m.span()
+        k = i
+        while k > last and tok[k - 1] in " \t\r":
+            k -= 1
+        if (k > 0 and j < len(tok) and _CJK_BEFORE.match(tok, k - 1) is not None
+                and _CJK_CHAR_RE.match(tok, j) is not None):
+            out.append(tok[last:k])
+            last = j
+    if not out:
+        return tok
+    out.append(tok[last:])
+    return "".join(out)
 
 
 def _join(tokens: list, ws: re.Pattern) -> str:
@@ -1004,8 +1030,9 @@ def _join(tokens: list, ws: re.Pattern) -> str:
                 continue
             s = " "
         else:
-            if "\n" in tok and not tok.isascii():
-                tok = _CJK_BREAK_RE.sub("", tok)
+            if "\n" in tok and not tok.isascii() and max(tok) >= _FIRST_CJK:
+                # (max() in C: no CJK character, no break to remove, no regex scan)
+                tok = _cjk_unbreak(tok)
             # white-space runs to one space (str.split's white space is the regex's \s, code
             # point for code point; split-and-join costs a third of the regex's many matches)
             s = " ".join(tok.split())
@@ -1033,7 +1060,9 @@ def _join(tokens: list, ws: re.Pattern) -> str:
         del parts[a:b]
     text = "".join(parts)
     # lines left holding only spaces or a dangling cell separator
-    text = _TRAILING_WS_RE.sub("\n", text).strip()
+    if " \n" in text or "\t\n" in text:  # rare (pre text, a dangling " | "): str scans are cheap
+        text = _TRAILING_WS_RE.sub("\n", text)
+    text = text.strip()
     # ad labels are whole short lines: matching line by line skips the regex's attempt at every
     # character of the text
     lines = text.split("\n")
