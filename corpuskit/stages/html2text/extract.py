@@ -121,8 +121,6 @@ _PUNCT_RE = re.compile(r"[,.;:!?\uff0c\u3001\u3002\uff1b\uff1a\uff01\uff1f\uff0e
 _COMMA_RE = re.compile(r"[,\uff0c\u3001\uff1b;]")
 _SENT_END_RE = re.compile(r"[.!?\u3002\uff01\uff1f][\"'\u201d\u2019\u300d\uff09)]*\s*$")
 _WS_RE = re.compile(r"\s+")
-# A line break inside running CJK text is not a space (CSS Text 3 segment-break rule).
-_CJK_BREAK_RE = re.compile(f"(?<=[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f])[ \t\r]*\\n\\s*(?=[{CJK_RANGES}])")
 
 _CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin letters
 _MIN_PARA = 25           # weighted chars of inline text for a block to count as a paragraph
@@ -966,10 +964,11 @@ _CJK_CHAR_RE = re.compile(f"[{CJK_RANGES}]")
 
 
 def _cjk_unbreak(tok: str) -> str:
-    """_CJK_BREAK_RE.sub("", tok), found from the line breaks (a literal the regex engine jumps
-    to) instead of trying the look-behind at every character: a white-space run holding a line
-    break, with only spaces, tabs and CRs before the first break, between a CJK character (or
-    full-width punctuation) and a CJK character goes."""
+    """A line break inside running CJK text is not a space (CSS Text 3 segment-break rule): a
+    white-space run holding a line break, with only spaces, tabs and CRs before the first break,
+    between a CJK character (or full-width punctuation) and a CJK character goes. The runs are
+    found from their line breaks (a literal the regex engine jumps to); a look-behind regex
+    would be tried at every character."""
     out = []
     last = 0
     for m in _NL_RUN_RE.finditer(tok):
