@@ -22,7 +22,8 @@ How it works (no per-site rules; nothing English-only):
    articleBody (a choice elsewhere, or holding under 35% of it, gives way; listings beside it
    go), a JSON-LD articleBody or recipe method (the block holding it wins when the choice holds
    little of it), and the headline (a choice of repeated records, reviews or comments, apart
-   from the headline's own text block gives way to that block).
+   from the headline's own text block gives way to that block). Last, a choice of repeated
+   records, or a short or link-heavy one, gives way to a much longer plain block elsewhere.
 5. The chosen subtrees are serialised: boilerplate and link-dense blocks inside them are
    dropped (list items and data cells are judged with their list or table); headings,
    paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim and <br> line
@@ -1501,11 +1502,11 @@ _LONGER_RECORDS = 1.2  # a choice of repeated records gives way to a plain block
 
 def _check_longer(roots: list, an: _Analysis) -> list:
     """The chosen block against the largest text-dense block elsewhere: a block that lies apart
-    from the choice, is not dropped, has few links, is no
-    run of repeated records (a comment thread, a teaser list) and holds several times the
-    chosen text is the article when the choice is short or link-heavy (a teaser, a summary, a
-    list of links that scored well on a few punctuated lines); when the choice is itself a run
-    of repeated records (teaser cards, comments), a plain block somewhat longer than it is."""
+    from the choice, is not dropped, has few links, is no run of repeated records (a comment
+    thread, a teaser list) and holds several times the chosen text is the article when the
+    choice is short or link-heavy (a teaser, a summary, a list of links that scored well on a
+    few punctuated lines); when the choice is itself a run of repeated records (teaser cards,
+    comments), a plain block somewhat longer than it is."""
     stats = an.stats
     outer = set(an.outer)
     if any(r in outer or _outer_marker(r, outer) is not None for r in roots):
