@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from hypothesis import strategies as st
 
 from corpuskit.core.decode import decode_html
 from corpuskit.core.stage import Rejection
+from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
-from corpuskit.stages.html2text.extract import extract
+from corpuskit.stages.html2text.extract import _cjk_unbreak, extract
 from corpuskit.stages.html2text.stage import HtmlToText, extract_text
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "html"
@@ -78,6 +80,38 @@ def test_layout_table_is_not_a_data_table():
     text = extract_text(html)
     assert " | " not in text
     assert "\n\nA second paragraph" in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_data_table_with_one_paragraph_in_a_cell_stays_a_data_table(lang):
+    # a long list of films, one row each: a linked title, a year, a description; one
+    # description holds a <p>. The table is still data: rows on one line, linked titles kept
+    if lang == "en":
+        title, desc = "Film number {i}", "A story about a day that repeats itself, told for the {i}th time."
+    else:
+        title, desc = "第{i}号电影", "一个关于同一天不断重复的故事，这是第{i}次讲述。"
+    rows = "".join(
+        f"<tr><th><i><a href='/f{i}'>{title.format(i=i)}</a></i></th><td>{1950 + i}</td>"
+        f"<td>{'<p>' if i == 7 else ''}{desc.format(i=i)}{'</p>' if i == 7 else ''}</td></tr>"
+        for i in range(12))
+    html = (f"<html><body><h1>Films</h1><p>{'A list of films, with their years and stories. ' * 3}</p>"
+            f"<table class='list'><thead><tr><th>Film</th><th>Year</th><th>Story</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table></body></html>")
+    text = extract_text(html)
+    for i in (0, 3, 11):
+        assert f"{title.format(i=i)} | {1950 + i} | {desc.format(i=i)}" in text
+
+
+def test_layout_table_with_a_column_of_links_beside_the_article_is_a_layout():
+    # the cell holding the article's paragraphs holds most of the table's text: a layout
+    links = "".join(f"<a href='/s{i}'>Section {i}</a><br>" for i in range(15))
+    paras = "".join(f"<p>{'Layout tables hold whole articles, one paragraph after another. ' * 3}</p>"
+                    for _ in range(4))
+    html = (f"<html><body><table><tr><td>{links}</td><td>{paras}</td></tr>"
+            f"<tr><td>About</td><td>Contact</td></tr></table></body></html>")
+    text = extract_text(html)
+    assert " | " not in text
+    assert "another.\n\nLayout tables" in text
 
 
 # ---------------------------------------------------------------- boilerplate
@@ -492,3 +526,15 @@ def test_a_stray_quote_does_not_join_the_page_into_one_tag():
     crowded = '<html><body><p x="1"" ' + " ".join(f"b{i}" for i in range(1500)) + ">t</p></body></html>"
     assert "1,502 attributes" in complexity(crowded, 1000, 200_000, 50_000, 20_000_000)
     assert len(lhtml.fromstring(crowded).find(".//p").attrib) == 1502
+
+
+@given(st.text(alphabet=st.sampled_from(["中", "文", "々", "。", "，", "、", "a", " ", "\t", "\r", "\n",
+                                         "\u3000", "\xa0", "\f"]), max_size=40))
+@settings(max_examples=400)
+def test_cjk_line_break_removal_is_the_segment_break_rule(text):
+    # the line-break finder removes exactly what the CSS segment-break rule's regex removes: a
+    # white-space run holding a line break (only spaces, tabs and CRs before the first break)
+    # between a CJK character (or full-width punctuation) and a CJK character
+    rule = re.compile(f"(?<=[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f])[ \t\r]*\\n\\s*"
+                      f"(?=[{CJK_RANGES}])")
+    assert _cjk_unbreak(text) == rule.sub("", text)

@@ -508,3 +508,75 @@ def test_story_metadata_blocks_go_despite_the_content_word(cls):
     for p in PARAS:
         assert p in text
     assert "JANE DOE" not in text
+
+
+ZH_LINES = [
+    "河务局周二启用了新建的水闸，第一批船只在中午之前顺利通过",
+    "工程师说，这座水闸能够挡住春季的洪水，过去十年老城被淹过四次",
+    "当地居民从二零一五年起就为这个项目奔走，他们聚集在河岸上观看",
+    "工程造价最初估计为一千二百万，后来涨到将近一千五百万",
+    "水闸旁边的鱼道让鲑鱼和鳗鱼可以洄游，志愿者每年秋天都会去数鱼",
+]
+
+
+def _teaser_column(n: int, blurb: str) -> str:
+    # a column of teaser cards, each a linked headline over a comma-rich blurb: it scores well
+    # on punctuation, paragraph by paragraph
+    return "<div class='col2'>" + "".join(
+        f"<div class='r'><a href='/x{i}'>Another story {i}</a><p>{blurb} {i}.</p></div>"
+        for i in range(n)) + "</div>"
+
+
+EN_BLURB = ("A teaser, with commas, clauses, and asides, that runs on, and on, for a while, as "
+            "blurbs do, and then, at last, stops")
+ZH_BLURB = "一条预告，有逗号，有从句，有插话，说了又说，说了好一阵，像所有的预告一样，最后才停下"
+
+
+@pytest.mark.parametrize(("layout", "headline"), [("td", False), ("td", True), ("div", False)])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_plain_article_beside_a_teaser_column_wins_over_it(layout, headline, lang):
+    # the article is one run of text broken by <br>s (no paragraphs to score), the column
+    # beside it a run of teaser cards: the cards are repeated records, the article a plain
+    # block longer than them, wherever the headline is
+    # few commas (plain statements): the one block of the article scores little on punctuation
+    if lang == "en":
+        lines = [p.replace(",", "") for p in PARAS] * 4
+    else:
+        lines = [z.replace("，", "") + "。" for z in ZH_LINES] * 8
+    art = (("<h1>New weir opens</h1>" if headline else "") + "<br>".join(lines))
+    side = _teaser_column(5, EN_BLURB if lang == "en" else ZH_BLURB)
+    if layout == "td":
+        body = f"<table><tr><td class='c1'>{art}</td><td>{side}</td></tr></table>"
+    else:
+        body = f"<div class='w'><div class='c1'>{art}</div>{side}</div>"
+    text = extract_text(f"<html><head><title>Weir</title></head><body>{body}</body></html>")
+    assert lines[0] in text and lines[-1] in text
+    assert "Another story" not in text
+
+
+def test_a_longer_teaser_column_beside_a_short_note_is_left_alone():
+    # no plain block longer than the cards: the cards stay the choice (a listing page)
+    note = PARAS[0].replace(",", "")
+    html = (f"<html><body><div class='w'><div class='c1'>{note}</div>"
+            f"{_teaser_column(8, EN_BLURB)}</div></body></html>")
+    text = extract_text(html)
+    assert "Another story 7" in text or "stops 7." in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("cls", ["summary", "x"])
+def test_long_article_elsewhere_wins_over_a_short_well_punctuated_lede(lang, cls):
+    # a lede of three comma-rich paragraphs scores better than the article's one long block of
+    # plain statements broken by <br>s; the article holds many times its text
+    if lang == "en":
+        lede = "".join(f"<p>In short, the weir is open, the boats pass, and the floods, so the "
+                       f"engineers say, are over, part {j}.</p>" for j in range(3))
+        lines = [p.replace(",", "") for p in PARAS] * 4
+    else:
+        lede = "".join(f"<p>简而言之，水闸已经启用，船只可以通过，洪水，据工程师说，已成过去，第{j}部分。</p>"
+                       for j in range(3))
+        lines = [z.replace("，", "") + "。" for z in ZH_LINES] * 8
+    html = (f"<html><head><title>Weir</title></head><body><div class='{cls}'>{lede}</div>"
+            f"<div class='t'><font>{'<br>'.join(lines)}</font></div></body></html>")
+    text = extract_text(html)
+    assert lines[0] in text and lines[-1] in text

@@ -22,7 +22,8 @@ How it works (no per-site rules; nothing English-only):
    articleBody (a choice elsewhere, or holding under 35% of it, gives way; listings beside it
    go), a JSON-LD articleBody or recipe method (the block holding it wins when the choice holds
    little of it), and the headline (a choice of repeated records, reviews or comments, apart
-   from the headline's own text block gives way to that block).
+   from the headline's own text block gives way to that block). Last, a choice of repeated
+   records, or a short or link-heavy one, gives way to a much longer plain block elsewhere.
 5. The chosen subtrees are serialised: boilerplate and link-dense blocks inside them are
    dropped (list items and data cells are judged with their list or table); headings,
    paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim and <br> line
@@ -112,21 +113,21 @@ _NEG_W = re.compile(
     r"nav|menu|banner|copyright|pinglun|xiangguan", re.I)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
-_CJK_RE = re.compile(f"[{CJK_RANGES}]")
+_CJK_RUN_RE = re.compile(f"[{CJK_RANGES}]+")
 # below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
 _FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
+_FIRST_CJK = min(c for c in CJK_RANGES if c != "-")  # below it no character is CJK
 # Punctuation that marks prose, half- and full-width.
 _PUNCT_RE = re.compile(r"[,.;:!?\uff0c\u3001\u3002\uff1b\uff1a\uff01\uff1f\uff0e]")
 _COMMA_RE = re.compile(r"[,\uff0c\u3001\uff1b;]")
 _SENT_END_RE = re.compile(r"[.!?\u3002\uff01\uff1f][\"'\u201d\u2019\u300d\uff09)]*\s*$")
 _WS_RE = re.compile(r"\s+")
-# A line break inside running CJK text is not a space (CSS Text 3 segment-break rule).
-_CJK_BREAK_RE = re.compile(f"(?<=[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f])[ \t\r]*\\n\\s*(?=[{CJK_RANGES}])")
 
 _CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin letters
 _MIN_PARA = 25           # weighted chars of inline text for a block to count as a paragraph
 _MIN_ACCEPT = 250        # weighted chars a cascade step must find to be accepted ...
 _MIN_SHARE = 0.3         # ... unless it holds this share of the page's text anyway
+_LAYOUT_SHARE = 0.3     # a table is a layout when its cells holding blocks hold this share of its text
 _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
 
 _STRING = etree.XPath("string()")
@@ -162,20 +163,30 @@ _MARKER_XPATHS: dict[tuple[str, ...], etree.XPath] = {}
 
 
 def _marker_xpath(html: str) -> etree.XPath | None:
-    preds: set[str] = set()
+    preds: list[str] = []
+    find = html.find
     for attr, values, rx in _MARKER_RES:
         found: set[str] = set()
-        for m in rx.finditer(html):
-            found.add(m.group(1))
-            if len(found) == len(values):
-                break
-        preds.update(f"@{attr}='{v}'" for v in found)
+        # str.find (memchr-based) jumps between occurrences of the name; the regex runs only
+        # there (a scan by the regex engine itself costs several times more)
+        i = find(attr)
+        while i >= 0:
+            m = rx.match(html, i)
+            if m is not None:
+                found.add(m.group(1))
+                if len(found) == len(values):
+                    break
+            i = find(attr, i + 1)
+        if found:
+            # the attribute axis: libxml2 tests the attribute nodes, not every element's
+            # attributes against every value (about a third less time on a large page)
+            preds.append(f"descendant::*/@{attr}[" + " or ".join(f".='{v}'" for v in sorted(found)) + "]")
     if not preds:
         return None
-    key = tuple(sorted(preds))
+    key = tuple(preds)
     xp = _MARKER_XPATHS.get(key)
     if xp is None:
-        xp = _MARKER_XPATHS[key] = etree.XPath(".//*[" + " or ".join(key) + "]")
+        xp = _MARKER_XPATHS[key] = etree.XPath(" | ".join(key))
     return xp
 
 _LOCAL = threading.local()  # lxml parsers must not be shared between threads
@@ -211,7 +222,8 @@ def _measure(s: str) -> tuple[int, int, int]:
         # regex scans that build lists
         c = s.count(",") + s.count(";")
         return w, c + s.count(".") + s.count(":") + s.count("!") + s.count("?"), c
-    w += (_CJK_WEIGHT - 1) * len(_CJK_RE.findall(s))
+    # runs, not characters: one match per run of CJK text instead of one per character
+    w += (_CJK_WEIGHT - 1) * sum(map(len, _CJK_RUN_RE.findall(s)))
     return w, len(_PUNCT_RE.findall(s)), len(_COMMA_RE.findall(s))
 
 
@@ -235,12 +247,9 @@ _NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
 _SLUG_RE = re.compile(r"[^\W_]+")
 
 
-def _is_boiler(el: etree._Element, tag: str, relaxed: bool) -> int:
+def _is_boiler(el: etree._Element, tag: str, relaxed: bool, items: list) -> int:
     """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag or role), _WORDS (unless relaxed,
-    class/id words: weaker evidence, see _Analysis) or _NO."""
-    items = el.items()  # one C call; el.attrib would build a proxy per element
-    if not items:
-        return _BOILER if tag in _BOILER_TAGS and not relaxed else _NO
+    class/id words: weaker evidence, see _Analysis) or _NO. `items`: el.items(), not empty."""
     cls = idv = None
     for k, v in items:
         if k == "class":
@@ -366,7 +375,14 @@ def _main_markers(body: etree._Element, attr_xpath: etree.XPath | None) -> list:
     # source has such attributes at all.
     found = list(body.iter("article", "main"))
     if attr_xpath is not None:
-        found.extend(attr_xpath(body))
+        # the attributes found, in document order; their elements once each (one element may
+        # carry both role=main and itemprop=articleBody)
+        seen: set = set()
+        for a in attr_xpath(body):
+            el = a.getparent()
+            if el not in seen:
+                seen.add(el)
+                found.append(el)
     return found
 
 
@@ -418,11 +434,13 @@ class _Analysis:
         # tables whose cells hold blocks (layout tables: cells are blocks, not " | " cells);
         # found during the walk, since a per-table XPath is cubic in nested tables
         layout: set = set()
-        tstack: list = []  # [table, open cells]
+        # [table, open cells, a block in the open cell, weight of the cells holding blocks, any]
+        tstack: list = []
         # frame: [el, tag, is_block, w, lw, pc, iw, ic, score, dropped, has_block_child]
         stack: list = []
         walker = etree.iterwalk(body, events=("start", "end"))
         block_tags = _BLOCK_TAGS
+        boiler_tags = () if relaxed else _BOILER_TAGS
         measure = _measure
         for ev, el in walker:
             if ev == "start":
@@ -431,7 +449,11 @@ class _Analysis:
                     walker.skip_subtree()
                     stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True, False])
                     continue
-                verdict = _is_boiler(el, tag, relaxed) if el is not body else _NO
+                items = el.items()  # one C call; el.attrib would build a proxy per element
+                if items:
+                    verdict = _is_boiler(el, tag, relaxed, items) if el is not body else _NO
+                else:
+                    verdict = _BOILER if tag in boiler_tags and el is not body else _NO
                 if verdict == _WORDS and tag not in block_tags and _in_running_text(el):
                     # a link or span in the middle of a sentence is part of it: dropping it cuts
                     # words out of the sentence. A link's class says how it behaves ("js_link",
@@ -461,12 +483,13 @@ class _Analysis:
                 if f[2] and tstack:
                     if tag == "td" or tag == "th":
                         tstack[-1][1] += 1
+                        tstack[-1][2] = False
                     elif tstack[-1][1] and tag not in _TABLE_PARTS:
-                        layout.add(tstack[-1][0])
+                        tstack[-1][2] = tstack[-1][4] = True
                 if tag == "table":
-                    tstack.append([el, 0])
+                    tstack.append([el, 0, False, 0, False])
                 t = el.text
-                if t:
+                if t and not t.isspace():  # most text nodes are indentation: no call for them
                     w, pc, cc = measure(t)
                     f[3] = f[6] = w
                     f[5] = pc
@@ -481,9 +504,18 @@ class _Analysis:
                 w = f[3]
                 if tstack:
                     if tag == "td" or tag == "th":
-                        tstack[-1][1] -= 1
+                        t = tstack[-1]
+                        t[1] -= 1
+                        if t[2]:
+                            t[3] += w
+                            t[2] = False
                     elif tag == "table":
-                        tstack.pop()
+                        t = tstack.pop()
+                        # a layout table's cells are blocks: the cells holding blocks hold much
+                        # of its text (one description cell with a <p> in a long data table
+                        # does not make it one)
+                        if t[4] and (t[3] >= _LAYOUT_SHARE * w or not w):
+                            layout.add(el)
                 if f[2]:
                     stats[el] = (w, f[4], f[5])
                     if f[6] >= _MIN_PARA and tag not in _HEADINGS:
@@ -516,7 +548,7 @@ class _Analysis:
                         parent[7] += f[7]
             if parent is not None:
                 t = el.tail
-                if t:
+                if t and not t.isspace():
                     w, pc, cc = measure(t)
                     if w:
                         parent[3] += w
@@ -729,6 +761,7 @@ _CELL = object()
 _CLEAN_TAGS = frozenset(("ul", "ol", "dl", "div", "section", "table", "form", "figure", "p",
                          "center", "span", "nav", "aside", "header", "footer", "blockquote"))
 _CELL_TAGS = frozenset(("td", "th"))
+_ROW_PARTS = frozenset(("tbody", "thead", "tfoot"))
 
 
 def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None, tune: _Tune) -> bool:
@@ -810,6 +843,13 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
     tables: list = []  # [is_layout, first_cell_in_row, open_cells]
     ws = _WS_RE
     for root in roots:
+        if root.tag in _ROW_PARTS and _multi_cell(root):
+            # a choice inside a table (its body): the rows stay rows of their table
+            table = root.getparent()
+            while table is not None and table.tag != "table":
+                table = table.getparent()
+            if table is not None:
+                tables.append([table in layout, True, 0])
         walker = etree.iterwalk(root, events=("start", "end"))
         for ev, el in walker:
             tag = el.tag
@@ -886,7 +926,20 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                 if t:
                     out.append(t)
         out.append(2)
+        tables.clear()
     return _join(out, ws)
+
+
+def _multi_cell(root: etree._Element) -> bool:
+    """A table body whose first rows hold several cells each (a one-cell table is a box, and
+    one row of a layout table, chosen alone, is its cells' text)."""
+    n = 0
+    for r in root.iterchildren("tr"):
+        if sum(1 for c in r if c.tag in _CELL_TAGS) >= 2:
+            n += 1
+            if n == 2:
+                return True
+    return False
 
 
 def _repeats_title(el: etree._Element, title: str) -> bool:
@@ -903,6 +956,35 @@ class _HeadStart(int):
 
 
 _HEAD_END = object()
+
+
+_TRAILING_WS_RE = re.compile(r"[ \t]+\n")
+_NL_RUN_RE = re.compile(r"\n\s*")
+_CJK_BEFORE = re.compile(f"[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f]")
+_CJK_CHAR_RE = re.compile(f"[{CJK_RANGES}]")
+
+
+def _cjk_unbreak(tok: str) -> str:
+    """A line break inside running CJK text is not a space (CSS Text 3 segment-break rule): a
+    white-space run holding a line break, with only spaces, tabs and CRs before the first break,
+    between a CJK character (or full-width punctuation) and a CJK character goes. The runs are
+    found from their line breaks (a literal the regex engine jumps to); a look-behind regex
+    would be tried at every character."""
+    out = []
+    last = 0
+    for m in _NL_RUN_RE.finditer(tok):
+        i, j = m.span()
+        k = i
+        while k > last and tok[k - 1] in " \t\r":
+            k -= 1
+        if (k > 0 and j < len(tok) and _CJK_BEFORE.match(tok, k - 1) is not None
+                and _CJK_CHAR_RE.match(tok, j) is not None):
+            out.append(tok[last:k])
+            last = j
+    if not out:
+        return tok
+    out.append(tok[last:])
+    return "".join(out)
 
 
 def _join(tokens: list, ws: re.Pattern) -> str:
@@ -942,10 +1024,22 @@ def _join(tokens: list, ws: re.Pattern) -> str:
             s = tok.strip("\n")
             if not s.strip():
                 continue
+        elif tok.isspace():
+            # indentation between tags (most text tokens): one space inside a line, else nothing
+            if pending or not line_has_text:
+                continue
+            s = " "
         else:
-            if "\n" in tok and not tok.isascii():
-                tok = _CJK_BREAK_RE.sub("", tok)
-            s = ws.sub(" ", tok)
+            if "\n" in tok and not tok.isascii() and max(tok) >= _FIRST_CJK:
+                # (max() in C: no CJK character, no break to remove, no regex scan)
+                tok = _cjk_unbreak(tok)
+            # white-space runs to one space (str.split's white space is the regex's \s, code
+            # point for code point; split-and-join costs a third of the regex's many matches)
+            s = " ".join(tok.split())
+            if tok[0].isspace():
+                s = " " + s
+            if tok[-1].isspace():
+                s += " "
             if pending or not line_has_text:
                 s = s.lstrip()
             if not s:
@@ -966,9 +1060,15 @@ def _join(tokens: list, ws: re.Pattern) -> str:
         del parts[a:b]
     text = "".join(parts)
     # lines left holding only spaces or a dangling cell separator
-    text = re.sub(r"[ \t]+\n", "\n", text).strip()
-    if _AD_LABEL_RE.search(text):
-        text = re.sub(r"\n{3,}", "\n\n", _AD_LABEL_RE.sub("", text)).strip()
+    if " \n" in text or "\t\n" in text:  # rare (pre text, a dangling " | "): str scans are cheap
+        text = _TRAILING_WS_RE.sub("\n", text)
+    text = text.strip()
+    # ad labels are whole short lines: matching line by line skips the regex's attempt at every
+    # character of the text
+    lines = text.split("\n")
+    kept = [ln for ln in lines if not _AD_LABEL_RE.match(ln)]
+    if len(kept) < len(lines):
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
     return _dedupe_lines(text)
 
 
@@ -977,7 +1077,7 @@ def _join(tokens: list, ws: re.Pattern) -> str:
 _AD_LABEL_RE = re.compile(
     r"^[^\S\n]*[-–—(\[]?[^\S\n]*(?:advertisement|advert|advertising|sponsored(?: content| ad)?|anzeige|werbung|"
     r"publicidad|publicité|pubblicità|publicidade|reclame|advertentie|reklama|реклама|"
-    r"广告|廣告|広告|광고)[^\S\n]*[-–—)\]]?[^\S\n]*(?:\n|$)", re.I | re.M)
+    r"广告|廣告|広告|광고)[^\S\n]*[-–—)\]]?[^\S\n]*$", re.I)
 
 
 _DUP_MIN = 300   # exact repeats of lines this long are a second copy (shorter ones can be content)
@@ -1301,6 +1401,22 @@ def _records_share(root: etree._Element, stats: dict) -> float:
     return max((g[1] for g in groups.values() if g[0] >= 3), default=0) / w
 
 
+def _records_share_deep(el: etree._Element, stats: dict) -> float:
+    """_records_share of `el`, or of the block it wraps (down a chain of single children
+    holding most of its text: a cell or column whose one child is the list of records)."""
+    share = 0.0
+    for _ in range(4):
+        share = _records_share(el, stats)
+        w = stats[el][0] if el in stats else 0
+        if share >= 0.6 or not w:
+            return share
+        big = [c for c in el if c in stats and stats[c][0] >= 0.8 * w]
+        if len(big) != 1:
+            return share
+        el = big[0]
+    return share
+
+
 def _plain_block(el: etree._Element, stats: dict) -> bool:
     """Text beside the article that is no listing: few links, no run of repeated records
     (looked for down a chain of single dominant children)."""
@@ -1323,7 +1439,7 @@ def _check_headline(roots: list, an: _Analysis, title: str) -> list:
     content (a recipe or product above its review thread). A thread whose records share a block
     with the headline (a forum topic) stays as it is."""
     stats = an.stats
-    if len(roots) != 1 or _records_share(roots[0], stats) < 0.6:
+    if len(roots) != 1 or _records_share_deep(roots[0], stats) < 0.6:
         return roots
     heads = [h for h in an.body.iter("h1") if h in stats]
     if len(heads) > 1 and title:
@@ -1351,7 +1467,7 @@ def _check_enclosing_prose(roots: list, an: _Analysis) -> list:
     (a gallery embedded in the story's text block): that block is the main content. The records
     score high because each is a paragraph; the prose beside them would be lost."""
     stats = an.stats
-    if len(roots) != 1 or _records_share(roots[0], stats) < 0.6:
+    if len(roots) != 1 or _records_share_deep(roots[0], stats) < 0.6:
         return roots
     r = roots[0]
     rw = stats[r][0] if r in stats else 0
@@ -1376,6 +1492,62 @@ def _check_enclosing_prose(roots: list, an: _Analysis) -> list:
             return [p] if _link_density(stats[p]) < 0.4 else roots
         p = p.getparent()
     return roots
+
+
+_LONGER = 3.0  # a block elsewhere with this many times the chosen text (outside links) wins ...
+_LONGER_LD = 0.25  # ... when it has few links, ...
+_SHORT = 2 * _MIN_ACCEPT  # ... and the choice is short (a teaser) or made of links (a list)
+_LONGER_RECORDS = 1.2  # a choice of repeated records gives way to a plain block this much longer
+
+
+def _check_longer(roots: list, an: _Analysis) -> list:
+    """The chosen block against the largest text-dense block elsewhere: a block that lies apart
+    from the choice, is not dropped, has few links, is no run of repeated records (a comment
+    thread, a teaser list) and holds several times the chosen text is the article when the
+    choice is short or link-heavy (a teaser, a summary, a list of links that scored well on a
+    few punctuated lines); when the choice is itself a run of repeated records (teaser cards,
+    comments), a plain block somewhat longer than it is."""
+    stats = an.stats
+    outer = set(an.outer)
+    if any(r in outer or _outer_marker(r, outer) is not None for r in roots):
+        return roots  # the page's own <article>/articleBody markup holds the choice
+    chosen = links = 0
+    for r in roots:
+        st = stats.get(r)
+        if st is not None:
+            chosen += st[0]
+            links += st[1]
+    if len(roots) == 1 and _records_share_deep(roots[0], stats) >= 0.6:
+        ratio = _LONGER_RECORDS  # a list of teasers or comments: a longer plain block wins
+    elif chosen - links >= _SHORT and links < 0.3 * chosen:
+        return roots
+    else:
+        ratio = _LONGER
+    chosen -= links
+    need = max(ratio * chosen, _SHORT)
+    best = None
+    best_w = need
+    drop = an.eff_drop
+    for el, st in stats.items():  # every block: one long run of text broken by <br>s counts too
+        w = st[0] - st[1]
+        if w < best_w or st[1] > _LONGER_LD * st[0] or el in drop:
+            continue
+        if any(r is el or _is_ancestor(el, r) or _is_ancestor(r, el) for r in roots):
+            continue
+        if (_dropped_above(el, an) or _records_share(el, stats) >= 0.6
+                or _nested_articles(el) >= 2):  # a box of <article> teasers is a listing
+            continue
+        best, best_w = el, w
+    return [best] if best is not None else roots
+
+
+def _dropped_above(el: etree._Element, an: _Analysis) -> bool:
+    p = el.getparent()
+    while p is not None:
+        if p in an.eff_drop:
+            return True
+        p = p.getparent()
+    return False
 
 
 def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Analysis,
@@ -1441,6 +1613,8 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             roots = _check_markup(roots, an)
             roots = _check_headline(roots, an, title)
             roots = _check_enclosing_prose(roots, an)
+            if not ld:  # a stated article body is the stronger evidence (_check_structured)
+                roots = _check_longer(roots, an)
         if roots:
             text = _serialise(roots, an, clean=True, title=title)
             if ld and not relaxed:
