@@ -56,6 +56,8 @@ $(MAGIC_VENV)/bin/python:
 bench: $(MAGIC_VENV)/bin/python ## run every benchmark (long; installs the bench extra)
 	$(VENV)/bin/pip install -q -e '.[test,bench,ray]'
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(PYTHON) $$f || exit 1; done
+	@echo "== one 200 MB record through every stage and the pipeline"
+	$(PYTHON) benchmarks/bench_hostile.py --mb 200 --name hostile_200mb
 	@echo "== the whole default chain on the evaluation pages replicated to ~1 GB"
 	$(PYTHON) benchmarks/bench_pipeline.py --target-mb 1000 --corpuskit-only --stages all --repeats 2
 	$(MAKE) bench-docs
