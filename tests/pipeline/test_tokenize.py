@@ -195,3 +195,30 @@ def test_output_folder_inside_the_input_is_not_read_back(tmp_path):
     again = run_tokenize([str(folder)], str(out), make_stage("tokenize"), workers=1)
     assert first["conservation"] == again["conservation"] and again["input"]["records"] == 50
     assert not [p for p in out.iterdir() if p.name.startswith(".build-")]
+
+
+def test_one_worker_tokenises_on_one_thread(tmp_path, monkeypatch):
+    # the workers are the parallelism: with -j 1 too, the tokenizer runs on the worker's own
+    # thread (threads of one process contend for tiktoken's regex caches), even when the stage
+    # was built for several threads
+    from corpuskit.tokens.tokenizers import TiktokenTokenizer
+
+    def no_pool(self):
+        raise AssertionError("a worker started a tokenizer thread pool")
+
+    monkeypatch.setattr(TiktokenTokenizer, "_executor", no_pool)
+    src = _input(tmp_path, 300)
+    ref = tmp_path / "ref"
+    st = run_tokenize([str(src)], str(tmp_path / "out"), make_stage("tokenize", threads=4), workers=1)
+    run_tokenize([str(src)], str(ref), make_stage("tokenize", threads=1), workers=1)
+    assert _tree(tmp_path / "out") == _tree(ref)
+    # the run reports its CPU: the map ran in this process (one worker), no worker process
+    cpu = st["run"]["cpu_s"]
+    assert cpu["main_map"] > 0 and cpu["main_reduce"] >= 0 and cpu["workers"] == 0
+
+
+def test_cpu_of_the_worker_processes_is_reported_apart(tmp_path):
+    src = _input(tmp_path, 3000)
+    st = run_tokenize([str(src)], str(tmp_path / "out"), make_stage("tokenize"), workers=2, unit_lines=500)
+    cpu = st["run"]["cpu_s"]
+    assert st["run"]["workers"] == 2 and cpu["workers"] > 0 and cpu["main_map"] >= 0
