@@ -34,6 +34,7 @@ from corpuskit.core.errors import UsageError
 from corpuskit.core.owner import RunLock
 from corpuskit.core.stage import Rejected, Stage
 from corpuskit.engine import Executor, get_executor
+from corpuskit.engine.local import LocalExecutor
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
 from corpuskit.io.writer import check_bad_records_path
 from corpuskit.pipeline.plan import Unit, iter_units, load_rows, plan_inputs
@@ -151,7 +152,10 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
         paths = [p for p, _ in plan]
         if inputs and not paths:
             raise UsageError(f"{' '.join(inputs)}: no record inputs (JSONL, Parquet, Arrow) found")
-        units = iter_units(plan, unit_lines, unit_bytes)
+        # with the local engine, a worker reads its own lines of a plain JSONL file (the unit is
+        # a byte range): this process only finds where the units start
+        units = iter_units(plan, unit_lines, unit_bytes,
+                           spans=executor is None or isinstance(executor, LocalExecutor))
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by corpuskit tokenize\n")
     # one run at a time per folder; a half-built result a killed run left is removed
