@@ -299,6 +299,10 @@ def _read_span(unit: Unit) -> Unit:
     off, length = unit.span  # type: ignore[misc]
     fd = os.open(unit.name, os.O_RDONLY)
     try:
+        # the range without its last newline, so that a unit of one (maybe huge) line is that
+        # line's bytes as read, with no copy
+        if length and os.pread(fd, 1, off + length - 1) == b"\n":
+            length -= 1
         data = os.pread(fd, length, off)
         while len(data) < length:  # pread may return less than asked for
             more = os.pread(fd, length - len(data), off + len(data))
@@ -308,7 +312,7 @@ def _read_span(unit: Unit) -> Unit:
             data += more
     finally:
         os.close(fd)
-    lines = (data[:-1] if data.endswith(b"\n") else data).split(b"\n")
+    lines = data.split(b"\n") if b"\n" in data else [data]
     del data
     return Unit(unit.file_index, unit.index, unit.name, unit.first_line, lines)
 

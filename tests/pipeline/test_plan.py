@@ -1,6 +1,7 @@
 """Units as byte ranges (iter_units(spans=True)) are the units the lines give."""
 import gzip
 import random
+import tracemalloc
 
 import pytest
 
@@ -82,3 +83,21 @@ def test_a_file_cut_short_after_planning_is_a_bad_input(tmp_path):
     f.write_bytes(b'{"text": "a"}\n' * 5)
     with pytest.raises(BadInput, match="changed while it was read"):
         [load_rows(u) for u in units]
+
+
+def test_a_unit_of_one_huge_line_is_read_without_a_copy(tmp_path):
+    # the worker reads the line's bytes without its newline: the line it gets is the bytes read
+    f = tmp_path / "in.jsonl"
+    big = b'{"text": "' + b"x" * (3 << 20) + b'"}'
+    f.write_bytes(b'{"text": "a"}\n' + big + b"\n" + b'{"text": "b"}')
+    units = list(iter_units([(str(f), "jsonl")], 10, 1 << 20, spans=True))
+    got = [load_rows(u).lines for u in units]
+    assert got == [[b'{"text": "a"}'], [big], [b'{"text": "b"}']]
+    assert [u.first_line for u in units] == [1, 2, 3]
+    tracemalloc.start()
+    try:
+        load_rows(units[1])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * len(big)
