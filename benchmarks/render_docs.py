@@ -493,18 +493,28 @@ def r_tokenize_workers(d: dict) -> str:
            f"bytes, replicated to {fmt(inp.get('mb_text'))} MB ({fmt(inp.get('documents'))} documents) in "
            f"{fmt(inp.get('files'))} files. The whole `corpuskit tokenize -j W` ({d.get('tokenizer')}, "
            f"{d.get('format')}) as a child process, W = 1 and 2 alternated, {fmt(d.get('repeats'))} repeats each; "
-           "CPU = user + sys of the whole process tree (getrusage of the waited-for children). No peer: the "
-           "figure is the same command with 1 and 2 workers.\n"]
+           "CPU = user + sys of the whole process tree (getrusage of the waited-for children); workers = the "
+           "worker processes' part of it (the command's own getrusage of its children around the map), main = "
+           "the rest (start-up, planning, the reduce; with 1 worker the map runs in the main process); other "
+           "work = the CPU time all cores spent busy during the run (/proc/stat) minus the run's, in cores. No peer: "
+           "the figure is the same command with 1 and 2 workers.\n"]
     med = d.get("median") or {}
-    out.append(table(["workers", "median wall s", "median CPU s", "median CPU-us per token"],
-                     [[w, m.get("wall_s"), m.get("cpu_s"), m.get("cpu_us_per_token")] for w, m in med.items()]))
+    out.append(table(["workers", "median wall s", "median CPU s", "main CPU s", "workers CPU s",
+                      "median CPU-us per token"],
+                     [[w, m.get("wall_s"), m.get("cpu_s"), m.get("main_cpu_s"), m.get("workers_cpu_s"),
+                       m.get("cpu_us_per_token")] for w, m in med.items()]))
     runs = d.get("runs") or []
     out.append("\nEvery run, in order:\n")
-    out.append(table(["repeat", "workers", "wall s", "CPU s", "CPU-us per token", "units", "load before", "load after"],
-                     [[r.get("repeat"), r.get("workers"), r.get("wall_s"), r.get("cpu_s"), r.get("cpu_us_per_token"),
-                       r.get("units"), r.get("load_average_before"), r.get("load_average_after")] for r in runs]))
+    out.append(table(["repeat", "workers", "wall s", "CPU s", "main CPU s", "CPU-us per token", "units",
+                      "other work, cores", "load before", "load after"],
+                     [[r.get("repeat"), r.get("workers"), r.get("wall_s"), r.get("cpu_s"), r.get("main_cpu_s"),
+                       r.get("cpu_us_per_token"), r.get("units"), r.get("others_cores"), r.get("load_average_before"),
+                       r.get("load_average_after")] for r in runs]))
+    share = d.get("main_share_2_workers")
     out.append(f"\nSpeed-up at 2 workers (wall): {x(d.get('speedup_2_workers'))}; CPU per token, 2 workers over 1: "
-               f"{x(d.get('cpu_per_token_growth_2_workers'))}. Rule used: {d.get('rule')}. Verdict: "
+               f"{x(d.get('cpu_per_token_growth_2_workers'))}"
+               + (f"; the main process's share of the CPU with 2 workers: {share:.1%}" if share is not None else "")
+               + f". Rule used: {d.get('rule')}. Verdict: "
                + ("**near-linear**." if d.get("near_linear") else "**not near-linear**."))
     return "\n".join(out)
 

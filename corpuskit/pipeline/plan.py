@@ -21,10 +21,10 @@ from typing import Any
 
 import orjson
 
-from corpuskit.core.errors import UsageError
+from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.io import columnar, remote
 from corpuskit.io.columnar import BadRow
-from corpuskit.io.jsonl import dumps, iter_line_batches
+from corpuskit.io.jsonl import GZIP_MAGIC, ZSTD_MAGIC, dumps, iter_line_batches
 from corpuskit.io.paths import classify, expand_glob, has_glob, require, walk
 
 
@@ -41,6 +41,7 @@ class Unit:
     bad_rows: dict[int, tuple[str, str]] = field(default_factory=dict)  # row -> (reason, message)
     row_groups: tuple[int, int] | None = None  # a Parquet file's row groups [a, b), read by the worker
     take: int = 0  # rows of those to read (0: all; --limit)
+    span: tuple[int, int] | None = None  # (offset, length) of a plain JSONL file's lines, read by the worker
 
     @property
     def key(self) -> str:
@@ -94,10 +95,16 @@ def plan_inputs(raw: str | list[str], exclude: str | None = None,
     return planned, ignored
 
 
-def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int, limit: int = 0) -> Iterator[Unit]:
+def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int, limit: int = 0,
+               spans: bool = False) -> Iterator[Unit]:
     """Cut the inputs into units (see the module doc). Page files that follow each other in
     the plan are grouped, up to `max_lines` files or `max_bytes` bytes a unit. `limit`: only the
-    first that many records (non-blank lines, rows) of each record file."""
+    first that many records (non-blank lines, rows) of each record file.
+
+    `spans`: a local, uncompressed JSONL file's units are byte ranges (`Unit.span`) that the
+    worker reads itself (`load_rows`), the same units as the lines would give; here the file is
+    only scanned for its newlines, a few megabytes at a time, so its lines never pass through
+    this process."""
     group: list[str] = []
     group_size = 0
     group_fi = 0
@@ -128,6 +135,9 @@ def iter_units(plan: list[tuple[str, str]], max_lines: int, max_bytes: int, limi
         groups = _row_groups(path, kind)
         if groups is not None:
             yield from _row_group_units(fi, path, groups, max_lines, max_bytes, limit)
+            continue
+        if spans and not limit and kind == "jsonl" and _plain_local(path):
+            yield from _span_units(fi, path, max_lines, max_bytes)
             continue
         ui = 0
         buf: list[bytes] = []
@@ -189,9 +199,129 @@ def _row_group_units(fi: int, path: str, groups: list[tuple[int, int]], max_line
         size += nbytes
 
 
+SPAN_CHUNK = 1 << 22  # bytes scanned for newlines at a time
+
+
+def _plain_local(path: str) -> bool:
+    """A local file that is not gzip or zstd (by its first bytes, as the reader tells them)."""
+    if path == "-" or remote.is_url(path):
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False  # the reader reports it
+    return not head.startswith((GZIP_MAGIC, ZSTD_MAGIC))
+
+
+def _nth_newline(buf: bytes, lo: int, hi: int, k: int) -> int:
+    """The index of the k-th (from 1) newline of buf[lo:hi], which holds at least k."""
+    while hi - lo > 4096:  # halve the range by counting (C speed), not line by line
+        mid = (lo + hi) // 2
+        c = buf.count(b"\n", lo, mid)
+        if c >= k:
+            hi = mid
+        else:
+            k -= c
+            lo = mid
+    j = lo - 1
+    for _ in range(k):
+        j = buf.find(b"\n", j + 1, hi)
+    return j
+
+
+def _span_units(fi: int, path: str, max_lines: int, max_bytes: int) -> Iterator[Unit]:
+    """The units iter_units cuts from the lines of a JSONL file, as byte ranges: a unit takes
+    lines while it has fewer than `max_lines` and the line ends (its newline excluded) at most
+    `max_bytes` after the unit's start; its first line always."""
+    # the reader's own check of the file's first lines (binary data, UTF-16) runs here, as it
+    # does when the lines are read here
+    first_batch = iter_line_batches(path)
+    next(first_batch, None)
+    first_batch.close()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        ui = 0
+        s = 0  # the unit's first byte
+        n = 0  # its complete lines so far, which end (newline included) at `prev`
+        prev = 0
+        first = 1  # its first line's number
+        p = 0  # the next byte to read
+        while p < size:
+            chunk = os.pread(fd, min(SPAN_CHUNK, size - p), p)
+            if not chunk:  # the file shrank: the reader sees the same end
+                break
+            base = p
+            p += len(chunk)
+            i = 0  # lines start after chunk[:i] (or before the chunk)
+            while True:
+                lim = s + max_bytes - base  # a line of the unit ends at chunk index <= lim
+                hi = min(len(chunk), lim + 1) if lim >= i else i
+                c = chunk.count(b"\n", i, hi) if hi > i else 0
+                if c >= max_lines - n:  # the unit is full within the chunk
+                    j = _nth_newline(chunk, i, hi, max_lines - n)
+                    prev = base + j + 1
+                    yield Unit(fi, ui, path, first, span=(s, prev - s))
+                    ui, first, s, n, i = ui + 1, first + max_lines, prev, 0, j + 1
+                    continue
+                if hi < len(chunk):  # the byte limit is reached within the chunk
+                    if c:
+                        n += c
+                        prev = base + chunk.rfind(b"\n", i, hi) + 1
+                    if n == 0:  # a first line longer than the limit is a unit of its own
+                        j = chunk.find(b"\n", i)
+                        if j < 0:
+                            break  # it goes on in the next chunk
+                        n, prev = 1, base + j + 1
+                    yield Unit(fi, ui, path, first, span=(s, prev - s))
+                    ui, first, s, i, n = ui + 1, first + n, prev, max(0, prev - base), 0
+                    continue
+                if c:
+                    n += c
+                    prev = base + chunk.rfind(b"\n", i) + 1
+                break
+        end = min(p, size)
+        if prev < end:  # a last line without its newline
+            if n and (n >= max_lines or end - s > max_bytes):
+                yield Unit(fi, ui, path, first, span=(s, prev - s))
+                ui, first, s, n = ui + 1, first + n, prev, 0
+            n += 1
+            prev = end
+        if n:
+            yield Unit(fi, ui, path, first, span=(s, prev - s))
+    finally:
+        os.close(fd)
+
+
+def _read_span(unit: Unit) -> Unit:
+    """A byte-range unit with its lines read (split at "\n" only, as the reader does)."""
+    off, length = unit.span  # type: ignore[misc]
+    fd = os.open(unit.name, os.O_RDONLY)
+    try:
+        # the range without its last newline, so that a unit of one (maybe huge) line is that
+        # line's bytes as read, with no copy
+        if length and os.pread(fd, 1, off + length - 1) == b"\n":
+            length -= 1
+        data = os.pread(fd, length, off)
+        while len(data) < length:  # pread may return less than asked for
+            more = os.pread(fd, length - len(data), off + len(data))
+            if not more:
+                raise BadInput(unit.name, unit.first_line, "truncated_file", "the file changed "
+                               f"while it was read (it ends at byte {off + len(data)}, not {off + length})")
+            data += more
+    finally:
+        os.close(fd)
+    lines = data.split(b"\n") if b"\n" in data else [data]
+    del data
+    return Unit(unit.file_index, unit.index, unit.name, unit.first_line, lines)
+
+
 def load_rows(unit: Unit) -> Unit:
-    """The unit with its rows read (a worker's first step for a range of Parquet row groups; a
-    unit already holding its lines is returned as it is)."""
+    """The unit with its rows read (a worker's first step for a range of Parquet row groups or
+    a byte range of a JSONL file; a unit already holding its lines is returned as it is)."""
+    if unit.span is not None:
+        return _read_span(unit)
     if unit.row_groups is None:
         return unit
     lines: list[bytes] = []

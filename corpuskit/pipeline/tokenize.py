@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
 import shutil
 import tempfile
 import time
@@ -33,6 +34,7 @@ from corpuskit.core.errors import UsageError
 from corpuskit.core.owner import RunLock
 from corpuskit.core.stage import Rejected, Stage
 from corpuskit.engine import Executor, get_executor
+from corpuskit.engine.local import LocalExecutor
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
 from corpuskit.io.writer import check_bad_records_path
 from corpuskit.pipeline.plan import Unit, iter_units, load_rows, plan_inputs
@@ -150,7 +152,10 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
         paths = [p for p, _ in plan]
         if inputs and not paths:
             raise UsageError(f"{' '.join(inputs)}: no record inputs (JSONL, Parquet, Arrow) found")
-        units = iter_units(plan, unit_lines, unit_bytes)
+        # with the local engine, a worker reads its own lines of a plain JSONL file (the unit is
+        # a byte range): this process only finds where the units start
+        units = iter_units(plan, unit_lines, unit_bytes,
+                           spans=executor is None or isinstance(executor, LocalExecutor))
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by corpuskit tokenize\n")
     # one run at a time per folder; a half-built result a killed run left is removed
@@ -189,12 +194,20 @@ def _run_locked(out: Path, from_stdin: bool, paths: list[str], units: Iterator[U
         write_json_atomic(str(plan_file), {"fingerprint": fp})
 
     n_workers = workers or os.cpu_count() or 1
-    task = TokenizeUnit(stage, strict=bad_records is None, source=source)
-    if n_workers > 1 and getattr(stage, "threads", 1) != 1:
-        task = TokenizeUnit(type(stage).from_options(**{**_options(stage), "threads": 1}),
-                            strict=bad_records is None, source=source)
+    # A worker tokenises on one thread, whatever the number of workers (one worker included):
+    # the workers are the parallelism. Threads of one process share tiktoken's regex caches (a
+    # profile shows the regex crate's cache pool taking its locked path only with threads) and
+    # hand the GIL back and forth: on 2 free cores, one worker on 2 threads spent 1.46x the CPU
+    # a token of two one-thread workers (bench_tokenize_workers at commit f89c563: 0.38 against
+    # 0.26 us), and kept 1.8 cores busy.
+    if getattr(stage, "threads", 1) != 1:
+        stage_1 = type(stage).from_options(**{**_options(stage), "threads": 1})
+    else:
+        stage_1 = stage
+    task = TokenizeUnit(stage_1, strict=bad_records is None, source=source)
     own = executor is None
     ex = executor if executor is not None else get_executor("local", n_workers)
+    cpu0, children0 = _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN)
     try:
         if own:
             ex.__enter__()
@@ -202,6 +215,7 @@ def _run_locked(out: Path, from_stdin: bool, paths: list[str], units: Iterator[U
     finally:
         if own:
             ex.__exit__(None, None, None)
+    cpu_map, children_map = _cpu(resource.RUSAGE_SELF) - cpu0, _cpu(resource.RUSAGE_CHILDREN) - children0
 
     unit_stats = [orjson.loads((units_dir / k / "stats.json").read_bytes()) for k in keys]
     build = Path(tempfile.mkdtemp(prefix=BUILD_PREFIX, dir=str(out)))
@@ -234,6 +248,10 @@ def _run_locked(out: Path, from_stdin: bool, paths: list[str], units: Iterator[U
     if n_rej not in (None, rejected_total) or n_bad not in (None, quarantined):  # pragma: no cover
         raise RuntimeError(f"tokenize: gathered {n_rej} rejected / {n_bad} bad lines, counted "
                            f"{rejected_total} / {quarantined} (a bug)")
+    # CPU seconds (user + sys): this process in the map (with one worker, the map runs here) and
+    # in the reduce, and the worker processes of a pool this run started (its children)
+    cpu = {"main_map": round(cpu_map, 3), "main_reduce": round(_cpu(resource.RUSAGE_SELF) - cpu0 - cpu_map, 3),
+           **({"workers": round(children_map, 3)} if own else {})}
     shard_bytes = sum(os.path.getsize(out / f) for s in manifest["shards"] for f in s["files"])
     n_in = read.records + quarantined
     stats = {
@@ -250,7 +268,7 @@ def _run_locked(out: Path, from_stdin: bool, paths: list[str], units: Iterator[U
         "conservation": {"in": n_in, "kept": manifest["documents"], "rejected": rejected_total,
                          "quarantined": quarantined,
                          "ok": n_in == manifest["documents"] + rejected_total + quarantined},
-        "run": {"units": len(keys), "resumed_units": resumed, "workers": used},
+        "run": {"units": len(keys), "resumed_units": resumed, "workers": used, "cpu_s": cpu},
         "rejected_path": rejected,
         "bad_records_path": bad_records,
         "seconds": round(time.perf_counter() - t0, 3),
@@ -259,6 +277,11 @@ def _run_locked(out: Path, from_stdin: bool, paths: list[str], units: Iterator[U
         write_json_atomic(stats_path, stats)
     shutil.rmtree(work, ignore_errors=True)
     return stats
+
+
+def _cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
 
 
 def _options(stage: Stage) -> dict:

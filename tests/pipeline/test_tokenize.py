@@ -195,3 +195,70 @@ def test_output_folder_inside_the_input_is_not_read_back(tmp_path):
     again = run_tokenize([str(folder)], str(out), make_stage("tokenize"), workers=1)
     assert first["conservation"] == again["conservation"] and again["input"]["records"] == 50
     assert not [p for p in out.iterdir() if p.name.startswith(".build-")]
+
+
+def test_one_worker_tokenises_on_one_thread(tmp_path, monkeypatch):
+    # the workers are the parallelism: with -j 1 too, the tokenizer runs on the worker's own
+    # thread (threads of one process contend for tiktoken's regex caches), even when the stage
+    # was built for several threads
+    from corpuskit.tokens.tokenizers import TiktokenTokenizer
+
+    def no_pool(self):
+        raise AssertionError("a worker started a tokenizer thread pool")
+
+    monkeypatch.setattr(TiktokenTokenizer, "_executor", no_pool)
+    src = _input(tmp_path, 300)
+    ref = tmp_path / "ref"
+    st = run_tokenize([str(src)], str(tmp_path / "out"), make_stage("tokenize", threads=4), workers=1)
+    run_tokenize([str(src)], str(ref), make_stage("tokenize", threads=1), workers=1)
+    assert _tree(tmp_path / "out") == _tree(ref)
+    # the run reports its CPU: the map ran in this process (one worker), no worker process
+    cpu = st["run"]["cpu_s"]
+    assert cpu["main_map"] > 0 and cpu["main_reduce"] >= 0 and cpu["workers"] == 0
+
+
+def test_cpu_of_the_worker_processes_is_reported_apart(tmp_path):
+    src = _input(tmp_path, 3000)
+    st = run_tokenize([str(src)], str(tmp_path / "out"), make_stage("tokenize"), workers=2, unit_lines=500)
+    cpu = st["run"]["cpu_s"]
+    assert st["run"]["workers"] == 2 and cpu["workers"] > 0 and cpu["main_map"] >= 0
+
+
+def test_workers_read_their_own_lines_and_the_bytes_are_the_same(tmp_path):
+    # with the local engine the units of a plain JSONL file are byte ranges the workers read
+    # (no line passes through the main process); another engine gets the lines: same bytes
+    from corpuskit.engine.local import LocalExecutor
+
+    class Recording(LocalExecutor):
+        def map_units(self, units, task, units_dir, note):
+            units = list(units)
+            seen.append(units)
+            return super().map_units(units, task, units_dir, note)
+
+    class Other:  # an engine that is not the local one (as Ray is not): it is given lines
+        def __init__(self):
+            self.inner = LocalExecutor(2)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def map_units(self, units, task, units_dir, note):
+            units = list(units)
+            seen.append(units)
+            return self.inner.map_units(units, task, units_dir, note)
+
+    seen: list = []
+    src = _input(tmp_path, 3000)
+    for name, ex in (("spans", Recording(2)), ("lines", Other())):
+        run_tokenize([str(src)], str(tmp_path / name), make_stage("tokenize", shuffle=True), workers=2,
+                     unit_lines=300, executor=ex, rejected=str(tmp_path / f"{name}.rej.jsonl"))
+    spans, lines = seen
+    assert len(spans) == len(lines) == 10
+    assert all(u.span is not None and not u.lines for u in spans)
+    assert all(u.span is None and len(u.lines) == 300 for u in lines)
+    assert [u.key for u in spans] == [u.key for u in lines]
+    assert _tree(tmp_path / "spans") == _tree(tmp_path / "lines")
+    assert (tmp_path / "spans.rej.jsonl").read_bytes() == (tmp_path / "lines.rej.jsonl").read_bytes()
