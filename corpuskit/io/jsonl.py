@@ -720,16 +720,16 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
         st.bad[reason] += 1
         bad_sink(line, err)
 
+    huge_line = HUGE_LINE if release else 1 << 62  # only a caller that lets lines go parses in parts
     # (not enumerate(lines): its reused result tuple would hold the last line until the next)
     for i in range(len(lines)):
         line = lines[i]
-        lineno = first + i
-        if known_bad and lineno in known_bad:
-            bad(lineno, line, *known_bad[lineno])
+        if known_bad and first + i in known_bad:
+            bad(first + i, line, *known_bad[first + i])
             continue
         huge = None
         try:
-            if release and len(line) > HUGE_LINE and (huge := split_huge(line)) is not None:
+            if len(line) > huge_line and (huge := split_huge(line)) is not None:
                 rec = huge.record
             else:
                 rec = loads(line)
@@ -739,13 +739,13 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
             if not line.strip():
                 st.blank_lines += 1
             else:
-                bad(lineno, line, *explain_json_error(line, e))
+                bad(first + i, line, *explain_json_error(line, e))
             continue
         if rec.__class__ is not dict:
-            bad(lineno, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
+            bad(first + i, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
             continue
         if req is not None and rec.get(req).__class__ is not str:
-            bad(lineno, line, "missing_field", missing_field_message(req, rec))
+            bad(first + i, line, "missing_field", missing_field_message(req, rec))
             continue
         if release:
             lines[i] = line = None  # type: ignore[call-overload]
