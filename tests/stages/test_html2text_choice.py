@@ -25,6 +25,12 @@ PARAS = [
 ]
 
 
+def assert_keeps(text: str, paras=PARAS) -> None:
+    """Every paragraph of the article is in the extracted text."""
+    for p in paras:
+        assert p in text, p
+
+
 def ps(paras=PARAS) -> str:
     return "".join(f"<p>{p}</p>" for p in paras)
 
@@ -48,8 +54,7 @@ def test_class_words_do_not_veto_the_wrapper_of_the_article(cls, teasers):
             f"{TEASERS if teasers else ''}</article></main>{FOOT}"
             + "<div class='more'>" + ps([p.upper() for p in PARAS[:2]]) + "</div></body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "Suggested articles" not in text
     assert "Another story" not in text
 
@@ -94,8 +99,7 @@ def test_class_names_do_not_make_a_candidate_out_of_a_caption():
             + ps() + "</div></div></main></body></html>")
     text = extract_text(html)
     assert "The country has long been called a land of opportunity" in text
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
 
 
 def test_linked_list_items_and_table_cells_are_content_when_the_list_is():
@@ -184,8 +188,7 @@ FAVOR_PAGE = (
 def test_favor_orders_precision_balanced_recall():
     texts = {f: extract(FAVOR_PAGE, f).text for f in ("precision", "balanced", "recall")}
     for t in texts.values():
-        for p in PARAS:
-            assert p in t
+        assert_keeps(t)
     assert "Photo: River Authority" not in texts["precision"]
     assert "Photo: River Authority" in texts["balanced"]
     assert "our coverage of the valley" not in texts["balanced"]
@@ -287,8 +290,7 @@ def test_article_continued_behind_a_read_more_expander_is_kept():
             f"</div><div id='read-more'><div id='read-more-content'>{ps(PARAS[1:])}</div></div></div>"
             f"{more_links}{TEASERS}</div>{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "Another story from the archive" not in text
     assert "Teaser headline" not in text
 
@@ -316,8 +318,7 @@ def test_an_article_holding_other_articles_is_a_listing_beside_the_post():
             f"<article class='box post-2'><h3>You may also like</h3>{teasers}</article>"
             f"</div>{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS[:3]:
-        assert p in text
+    assert_keeps(text, PARAS[:3])
     assert "Courage is not the absence" not in text and "Gratitude lives" not in text
 
 
@@ -337,8 +338,7 @@ def test_story_paragraphs_beside_an_embedded_gallery_are_kept():
             f"<h1>New weir opens</h1><div class='text-wrapper'>{gallery}{ps()}</div></div>"
             f"{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
 
 
 @pytest.mark.parametrize("cls", ["jp-relatedposts", "related-posts", "post-related", "related-articles"])
@@ -353,8 +353,7 @@ def test_related_posts_with_excerpts_inside_the_article_go(cls):
             f"<h1>New weir opens</h1><div class='entry-content'>{ps()}{related}</div></article>"
             f"{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "An excerpt of another story" not in text
 
 
@@ -369,8 +368,7 @@ def test_links_inside_a_sentence_keep_their_words_whatever_their_class(link_cls)
     text = extract_text(html)
     assert ("The river authority opened the new weir on Tuesday, after three years of planning "
             "and two of building.") in text
-    for p in PARAS[1:]:
-        assert p in text
+    assert_keeps(text, PARAS[1:])
 
 
 def test_a_span_named_for_a_widget_inside_a_sentence_still_goes():
@@ -392,8 +390,7 @@ def test_sign_up_box_and_author_bio_inside_the_article_go(attrs):
     html = (f"<html><body>{NAV}<article><h1>New weir opens</h1><div class='body'>{ps()}{box}</div>"
             f"</article>{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "Jane Doe" not in text
 
 
@@ -402,8 +399,7 @@ def test_words_that_only_start_like_a_widget_keep_the_article(cls):
     html = (f"<html><body>{NAV}<div class='{cls}'><h1>New weir opens</h1>{ps()}</div>"
             f"{SUGGESTED}{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
 
 
 def test_camel_case_caption_and_credit_blocks_inside_the_article_go():
@@ -413,8 +409,7 @@ def test_camel_case_caption_and_credit_blocks_inside_the_article_go():
     html = (f"<html><body>{NAV}<article><h1>New weir opens</h1><div class='ArticleBody-articleBody'>"
             f"{ps(PARAS[:2])}{fig}{ps(PARAS[2:])}</div></article>{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "old town bridge" not in text and "River Press Agency" not in text
 
 
@@ -424,8 +419,7 @@ def test_ad_slot_labels_go_and_sentences_about_ads_stay():
             + "<p>广告</p>" + "<p>Advertising revenue at the river authority fell by a third, its report says.</p>"
             + ps(PARAS[4:]))
     text = extract_text(f"<html><body>{NAV}<article><h1>New weir opens</h1>{body}</article>{FOOT}</body></html>")
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "Advertising revenue at the river authority fell by a third" in text
     assert "Advertisement" not in text and "ADVERT" not in text and "广告" not in text
     assert "\n\n\n" not in text
@@ -458,8 +452,7 @@ def test_teaser_card_grid_inside_the_article_goes():
     html = (f"<html><body>{NAV}<div id='ct'><h1>New weir opens</h1>{ps()}{grid}</div>"
             f"<div id='side'></div>{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "Teaser headline" not in text and "Most read this week" not in text
 
 
@@ -479,8 +472,7 @@ def test_author_box_inside_the_article_goes(attrs):
            "two sons and three cats, and writes about water.</p></div>")
     html = f"<html><body>{NAV}<article class='post'><h1>New weir opens</h1>{ps()}{box}</article>{FOOT}</body></html>"
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "Jane Doe" not in text
 
 
@@ -494,8 +486,7 @@ def test_display_utility_classes_hide_unless_a_breakpoint_shows_them():
     html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{ps(PARAS[:3])}{hidden}{desktop}"
             f"{ps(PARAS[3:])}</article>{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "subject to copyright" not in text
     assert "Desktop readers see this paragraph" in text and "Wider screens also show" in text
 
@@ -505,8 +496,7 @@ def test_story_metadata_blocks_go_despite_the_content_word(cls):
     meta = f"<div class='{cls}'>By JANE DOE and JOHN ROE, River Press Agency, Nov. 20, 2019 5:52 AM</div>"
     html = (f"<html><body>{NAV}<article><h1>New weir opens</h1>{meta}{ps()}</article>{FOOT}</body></html>")
     text = extract_text(html)
-    for p in PARAS:
-        assert p in text
+    assert_keeps(text)
     assert "JANE DOE" not in text
 
 
