@@ -18,13 +18,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import eval_dir, median_time, save, table  # noqa: E402
+from benchmarks.common import eval_dir, median_time, run_measured, save, table  # noqa: E402
 from corpuskit.io.jsonl import read_records  # noqa: E402
 from corpuskit.stages.normalize import Normalize  # noqa: E402
 
@@ -84,18 +83,6 @@ def make_corpus(path: Path, mb: int, en: list[str], zh: list[str]) -> int:
     return n
 
 
-def _run_timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + sys) of one command, from its own rusage."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env)
-    _, status, ru = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise subprocess.CalledProcessError(proc.returncode, cmd)
-    return wall, ru.ru_utime + ru.ru_stime
-
-
 def _in_process(src: Path, out: Path) -> None:
     from corpuskit.core.chain import Chain
     from corpuskit.io.jsonl import RecordReader, RecordWriter
@@ -129,10 +116,10 @@ def main() -> None:
                              ("bare_fsync", [sys.executable, str(bare), str(src), str(out), "fsync"]),
                              ("cli", [sys.executable, "-m", "corpuskit", "cat", str(src), "-o", str(out),
                                       "-q"])):
-                wall, secs = _run_timed(cmd, env)
-                runs[key].append(wall)
+                m = run_measured(cmd, env)
+                runs[key].append(m["wall_s"])
                 if key in cpu:
-                    cpu[key].append(secs)
+                    cpu[key].append(m["cpu_s"])
             runs["lib"].append(median_time(lambda: _in_process(src, out), 1)[0])
         t_bare, t_bf, t_ck, t_lib = (statistics.median(runs[k]) for k in ("bare", "bare_fsync", "cli", "lib"))
         t_start, _ = median_time(lambda: subprocess.run([sys.executable, "-m", "corpuskit", "cat", "-q"],

@@ -21,16 +21,14 @@ import bisect
 import math
 import os
 import random
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import require_packages, save, table  # noqa: E402
+from benchmarks.common import require_packages, run_measured, save, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EN_VOCAB = 2000
@@ -85,17 +83,9 @@ def write_docs(path: Path, n: int, en: list[str], zh: list[str], rng: random.Ran
 
 def run(args: list[str]) -> dict:
     """One CLI run: wall and CPU seconds and peak RSS of the process."""
-    cmd = [sys.executable, "-m", "corpuskit", "filter-perplexity", *args, "-q"]
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stderr=subprocess.PIPE)
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    err = p.stderr.read().decode()
-    p.stderr.close()
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode:
-        raise SystemExit(f"{' '.join(cmd)}: exit {p.returncode}: {err}")
-    return {"wall_s": round(wall, 2), "cpu_s": round(ru.ru_utime + ru.ru_stime, 2), "peak_rss_mb": round(ru.ru_maxrss / 1024, 1)}
+    m = run_measured([sys.executable, "-m", "corpuskit", "filter-perplexity", *args, "-q"], cwd=ROOT,
+                     env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return {"wall_s": round(m["wall_s"], 2), "cpu_s": round(m["cpu_s"], 2), "peak_rss_mb": round(m["peak_rss_mb"], 1)}
 
 
 def main() -> None:
