@@ -119,9 +119,10 @@ def iter_words(text: str) -> Iterator[str]:
 # Above this many characters a text's words are counted a chunk at a time and never listed:
 # the list of a 200 MB text's words takes ten times its size.
 BIG_TEXT = 1 << 20
-# A long text's words are counted this many characters at a time: the list of one piece's words
-# is about 40 bytes a character (28 MB for a 1 M-character piece of mixed text, 2 MB here).
-_COUNT_PIECE = 1 << 16
+# A long text's words are listed this many characters at a time (count_words, tokenize-stats'
+# word counts): the list of one piece's words is about 40 bytes a character (28 MB for a
+# 1 M-character piece of mixed text, 2 MB here).
+WORD_PIECE = 1 << 16
 # positions no word runs across: white space, and a CJK character (always a word of its own)
 _SAFE_SPLIT_RE = LazyPattern(f"[\\s{CJK_RANGES}]")
 
@@ -149,7 +150,7 @@ def count_words(text: str) -> int:
         pat = _NO_CJK_WORD_RE
     else:
         pat = WORD_RE
-    return sum(len(pat.findall(text, a, b)) for a, b in text_chunks(text, _COUNT_PIECE))
+    return sum(len(pat.findall(text, a, b)) for a, b in text_chunks(text, WORD_PIECE))
 
 
 def count_cjk(text: str) -> int:

@@ -19,10 +19,7 @@ LENGTH_FIGURES = ("chars", "words", "lines", "tokens")
 _SMALL = 1 << 16
 UNKNOWN_LANG = "und"  # BCP 47 "undetermined"
 
-_WORD_CHUNK = 1 << 20
-# a longer document's words are listed this many characters at a time: a list of words takes
-# several times the characters it holds
-_WORD_PIECE = 1 << 16
+_WORD_CHUNK = 1 << 20  # a longer document's words are listed a core.text.WORD_PIECE at a time
 
 
 # corpuskit.core.text.words has the ASCII and no-CJK fast paths; the list it returns is only read here
@@ -255,7 +252,7 @@ class CorpusStats:
                     wc.update(ws)
             else:  # a huge document: a bounded list of words at a time
                 k = 0
-                for a, b in _text.text_chunks(t, _WORD_PIECE):  # cut where no word runs across
+                for a, b in _text.text_chunks(t, _text.WORD_PIECE):  # cut where no word runs across
                     ws = find_words(t[a:b])
                     k += len(ws)
                     if wc is not None:
