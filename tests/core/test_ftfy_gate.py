@@ -56,6 +56,8 @@ def test_text_ftfy_would_change_is_sent_to_it(text):
     "Χθες ήμουν στην Αθήνα και αγόρασα φρέσκο ψωμί.",
     "Señor Muñoz añadió: «¡Qué día!» — Ørsted, Åland.",
     "cafe\u0301 au lait",  # NFC composes it; nothing else for ftfy to do
+    "北京的咖啡馆（café）里，人们谈论“naïve”这个词。",  # Chinese beside accented words
+    "這是一篇繁體中文文章，提到了 Müller 先生。",
 ])
 def test_clean_text_in_other_scripts_skips_ftfy(text):
     """The point of the gate: ordinary accented, Greek and Cyrillic text is not sent to ftfy."""
