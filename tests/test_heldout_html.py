@@ -174,3 +174,23 @@ def test_set3_a_page_several_tests_read_takes_the_first_start_asserted():
     assert pages[0]["start"].startswith("It opened on Tuesday") and pages[1]["start"] == "河水上涨，居民撤离。"
     no_start = _SITE_TEST.split("it('returns the content'")[0] + "});});"
     assert h.mercury_pages(no_start)[0]["start"] is None
+
+
+def test_set4_reference_from_selectors():
+    """Held-out set #4's references: `exclude` matches cut first, then each outermost `include`
+    match in document order (a match nested in another is not repeated), blocks end a line."""
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+    page = ("<html><body><nav>Home | News</nav><h1>Weir opens</h1>"
+            "<div class='lead'><p>The weir opened on Tuesday.</p></div>"
+            "<article><p>Boats passed <b>before</b> noon.</p><div class='share'>Share this</div>"
+            "<p class='x'>河水上涨。</p><figure><figcaption>Photo: A. B.</figcaption></figure></article>"
+            "<aside>Related: other weirs</aside></body></html>")
+    ref = h.reference4(page, ["article", "div.lead", "article p.x"], [".share", "figcaption"])
+    assert ref.splitlines() == ["The weir opened on Tuesday.", "Boats passed before noon.", "河水上涨。"]
+    assert h.reference4(page, ["main"], []) == ""
+    # the labelling order: every candidate page once, shuffled by the fixed seed, the same each run
+    members = {f"htmldate-1.3.2/tests/cache/p{i}.html": b"" for i in range(5)}
+    members.update({f"trafilatura-1.1.0/tests/cache/{n}": b"" for n in ("p0.html", "q1.html", "q2.html")})
+    a, b = h.set4_pages(members), h.set4_pages(dict(reversed(members.items())))
+    assert a == b and sorted(a["htmldate"]) == [f"p{i}.html" for i in range(5)]
+    assert sorted(a["trafilatura_cache"]) == ["q1.html", "q2.html"]  # a page in both is htmldate's
