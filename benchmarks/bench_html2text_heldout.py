@@ -41,6 +41,10 @@ from benchmarks.bench_html2text import find_eval_dir, load_html_eval, quality  #
 from benchmarks.common import missing as stop_missing  # noqa: E402
 from benchmarks.common import save  # noqa: E402
 
+# sets whose blind run has been reported and that html2text has been tuned on since: a run of them
+# is development (its results say "held_out": false)
+TUNED_ON = (2, 3)
+
 
 def extractors() -> dict:
     from corpuskit.stages.html2text.extract import extract
@@ -107,7 +111,7 @@ def run(args, he, which: int) -> None:
                2: {"domdown": heldout_html.DOMDOWN, "article_extractor": heldout_html.ARTICLE_EXTRACTOR},
                3: {"mercury": heldout_html.MERCURY},
                4: {"htmldate": heldout_html.HTMLDATE, "trafilatura_cache": heldout_html.TRAFILATURA}}[which]
-    results: dict = {"held_out": True, "held_out_set": which, "repeat": args.repeat, "sources": sources,
+    results: dict = {"held_out": which not in TUNED_ON, "held_out_set": which, "repeat": args.repeat, "sources": sources,
                      "versions": {p: version(p) for p in ("trafilatura", "resiliparse", "lxml")},
                      "languages": {g: dict(Counter(it["lang"] or "?" for it in its)) for g, its in groups},
                      "sets": {}}
