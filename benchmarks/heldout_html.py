@@ -107,9 +107,10 @@ scoring rule were committed before any extractor ran on them; nothing is tuned o
   photo credits, author boxes, related or recommended links, comments, newsletter and cookie
   boxes, advertising, navigation, footers. Labelled pages are kept whatever their reference
   length; a page whose reference is empty is left out.
-* Reference text, made here with no code shared with corpuskit: the page decoded by bs4's
-  UnicodeDammit, parsed by bs4 with the standard library's html.parser; every `exclude` match is
-  removed, then each outermost `include` match is turned into text by `html_to_text` (the same
+* Reference text, made here with no code shared with corpuskit: the page decoded as strict UTF-8
+  when it is valid UTF-8, else by bs4's UnicodeDammit (`page_text`), parsed by bs4 with the
+  standard library's html.parser; every `exclude` match is removed, then each outermost `include`
+  match is turned into text by `html_to_text` (the same
   stdlib maker as set #2's), the parts joined by newlines.
 * Pages are dropped when they duplicate a development page or a page of sets #1-#3 (same HTML
   bytes or URL) or another set #4 page (same HTML bytes).
@@ -672,11 +673,15 @@ def set4_pages(members: dict[str, bytes]) -> dict[str, list[str]]:
 
 
 def page_text(html: bytes) -> str:
-    """A set #4 page as text for labelling and references: bs4's UnicodeDammit (declared or
-    sniffed encoding)."""
+    """A set #4 page as text for labelling and references: strict UTF-8 when the bytes are valid
+    UTF-8 (it wins over a declared charset, as in the development scorer's decoding: pages that
+    say iso-8859-1 but are UTF-8), else bs4's UnicodeDammit (declared or sniffed encoding)."""
     from bs4 import UnicodeDammit
 
-    return UnicodeDammit(html, is_html=True).unicode_markup or html.decode("utf-8", "replace")
+    try:
+        return html.decode("utf-8")
+    except UnicodeDecodeError:
+        return UnicodeDammit(html, is_html=True).unicode_markup or html.decode("utf-8", "replace")
 
 
 def soup4(html: str):
