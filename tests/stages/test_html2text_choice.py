@@ -570,3 +570,36 @@ def test_long_article_elsewhere_wins_over_a_short_well_punctuated_lede(lang, cls
             f"<div class='t'><font>{'<br>'.join(lines)}</font></div></body></html>")
     text = extract_text(html)
     assert lines[0] in text and lines[-1] in text
+
+
+def _teaser_articles(n: int, lang: str) -> str:
+    if lang == "en":
+        one = ("<article class='post'><h3><a href='/p{i}'>Older post number {i}</a></h3><p>The opening "
+               "lines of older post {i}, on gardens, tools, and the weather, as a teaser for it.</p></article>")
+    else:
+        one = ("<article class='post'><h3><a href='/p{i}'>第{i}篇旧文章</a></h3><p>第{i}篇旧文章的开头，"
+               "讲花园、工具和天气，作为预告。</p></article>")
+    return "".join(one.format(i=i) for i in range(n))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("wrap_cls", ["widget Blog", "sidebar-layout"])
+def test_layout_words_on_the_wrappers_of_the_story_article_do_not_drop_it(lang, wrap_cls):
+    # a blog engine wraps the post in a "widget" (layout word) beside "widget" boxes of teaser
+    # <article>s; the post's <article> holds many times the text of any teaser
+    paras = PARAS if lang == "en" else [z + "。" for z in ZH_LINES]
+    html = (f"<html><head><title>Weir</title></head><body>{NAV}<main><div class='{wrap_cls}' id='Blog1'>"
+            f"<article class='post-outer'><h1>The weir opens</h1><div class='post-body'>{ps(paras)}</div>"
+            f"</article></div><div class='PopularPosts'>{_teaser_articles(4, lang)}</div>"
+            f"</main>{FOOT}</body></html>")
+    assert_keeps(extract_text(html), paras)
+
+
+def test_a_widget_word_on_the_wrapper_of_the_story_article_still_drops_it():
+    # a strong word (comments, related) is no layout word: such a box goes even around an <article>
+    html = (f"<html><body><main><div class='entry'>{ps()}</div><div class='related-posts'>"
+            f"<article class='post'><p>{'A long related teaser sentence, with commas, here. ' * 6}</p>"
+            f"</article></div></main></body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
+    assert "related teaser" not in text

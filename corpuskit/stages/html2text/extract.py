@@ -128,6 +128,7 @@ _MIN_PARA = 25           # weighted chars of inline text for a block to count as
 _MIN_ACCEPT = 250        # weighted chars a cascade step must find to be accepted ...
 _MIN_SHARE = 0.3         # ... unless it holds this share of the page's text anyway
 _LAYOUT_SHARE = 0.3     # a table is a layout when its cells holding blocks hold this share of its text
+_STORY_LEAD = 3.0        # an article holding this many times the text of every other one is the story
 _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
 
 _STRING = etree.XPath("string()")
@@ -391,7 +392,7 @@ class _Analysis:
     paragraph-propagated content scores, and the set of boilerplate subtrees."""
 
     __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer",
-                 "tune")
+                 "tune", "hidden")
 
     def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None,
                  tune: _Tune = FAVOR["balanced"]):
@@ -412,6 +413,20 @@ class _Analysis:
                 p = p.getparent()
             if p is None:
                 outer[m] = True
+        # the wrappers of the page's story, its one outermost article or the one holding most
+        # text by far (teaser <article>s beside it hold little): layout words in their class/id
+        # ("widget Blog", "sidebar-layout") do not drop it (a widget or comment word does)
+        art_wrap: set = set()
+        story = next(iter(outer)) if len(outer) == 1 else None
+        if len(outer) > 1:
+            sizes = sorted(((len(_STRING(m)), i, m) for i, m in enumerate(outer)), reverse=True)
+            if sizes[0][0] >= _STORY_LEAD * sizes[1][0]:
+                story = sizes[0][2]
+        if story is not None:
+            p = story.getparent()
+            while p is not None:
+                art_wrap.add(p)
+                p = p.getparent()
         soft: set = set()  # elements inside an article that class/id words alone call boilerplate
         for m in markers:
             # ancestors of the main content are never boilerplate; only outermost markers
@@ -431,6 +446,7 @@ class _Analysis:
         stats: dict = {}
         scores: dict = {}
         drop: set = set()
+        hidden: list = []  # (element, length of its text): the hidden subtrees left out
         # tables whose cells hold blocks (layout tables: cells are blocks, not " | " cells);
         # found during the walk, since a per-table XPath is cubic in nested tables
         layout: set = set()
@@ -463,6 +479,9 @@ class _Analysis:
                 # Hidden elements go even around an articleBody (a display:none schema.org
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
+                if verdict == _WORDS and el in art_wrap and not _STRONG_NEG.search(
+                        " ".join(v for v in (el.get("class"), el.get("id")) if v)):
+                    verdict = _NO
                 if verdict and (verdict == _HIDDEN or el not in protect):
                     if verdict == _WORDS and (outer and _outer_marker(el, outer) is not None
                                               or _expander(el)):
@@ -477,6 +496,8 @@ class _Analysis:
                     if verdict and n < _GUARD_SHARE * total_raw:
                         walker.skip_subtree()
                         drop.add(el)
+                        if verdict == _HIDDEN:
+                            hidden.append((el, n))
                         stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
                         continue
                 f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False, False]
@@ -558,6 +579,7 @@ class _Analysis:
         self.stats = stats
         self.scores = scores
         self.drop = drop
+        self.hidden = hidden
         self.soft = soft
         self.outer = list(outer)
         # what serialising leaves out: the drops, and the soft blocks _pick did not choose
