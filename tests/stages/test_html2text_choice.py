@@ -603,3 +603,40 @@ def test_a_widget_word_on_the_wrapper_of_the_story_article_still_drops_it():
     text = extract_text(html)
     assert_keeps(text)
     assert "related teaser" not in text
+
+
+# a footer of site links holding more text than the article (the hidden article is then no
+# "wrapper of most of the page")
+SITEMAP = ("<div class='site-map'><ul>" + "".join(
+    f"<li><a href='/x{i}'>Site section number {i} with its own long name</a></li>" for i in range(40))
+    + "</ul></div>")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("hide", ["style='display: none'", "hidden", "aria-hidden='true'"])
+def test_article_hidden_until_a_script_shows_it_is_kept_when_little_else_is_shown(lang, hide):
+    # a paywall shows the lede and hides the body (display:none) until a script lets the reader
+    # in; a code viewer marks its rendered lines aria-hidden beside a copy for screen readers
+    paras = PARAS if lang == "en" else [z + "。" for z in ZH_LINES] + [z + "，据说如此。" for z in ZH_LINES]
+    lede = ("Weir opens after three years." if lang == "en" else "新水闸在三年之后启用。")
+    html = (f"<html><head><title>Weir</title></head><body>{NAV}<main><h1>Weir</h1><p class='lede'>{lede}</p>"
+            f"<div id='articleBody' {hide}>{ps(paras)}</div><p>Please log in to continue reading</p>"
+            f"</main>{SITEMAP}{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text, paras)
+
+
+def test_hidden_text_stays_out_beside_a_shown_article():
+    hidden = "<div style='display:none'>" + ps([p.upper() for p in PARAS]) + "</div>"
+    text = extract_text(f"<html><body>{NAV}<main>{ps()}{hidden}</main>{FOOT}</body></html>")
+    assert_keeps(text)
+    assert PARAS[0].upper() not in text
+
+
+def test_a_hidden_menu_does_not_replace_a_short_note():
+    note = "The weir is closed today for repairs; boats must wait until Friday."
+    menu = ("<div class='drawer' style='display:none'><ul>" + "".join(
+        f"<li><a href='/m{i}'>Menu entry number {i} of the site</a></li>" for i in range(40)) + "</ul></div>")
+    text = extract_text(f"<html><body><main><p>{note}</p></main>{menu}</body></html>")
+    assert note in text
+    assert "Menu entry" not in text

@@ -1621,14 +1621,42 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     body = root.find("body")
     if body is None:
         body = root
+    attr_xpath = _marker_xpath(html)
+    res, hidden = _extract_body(html, body, title, ld, attr_xpath, tune)
+    # Text hidden until a script shows it (a paywall's or an expander's display:none article
+    # body, code lines marked aria-hidden beside a screen-reader copy) is the article when what
+    # is shown is short and a hidden block holds several times its text: the one hidden block
+    # is shown and the page read again; the reading wins when it has several times the text.
+    w = _weight(res.text)
+    if w < _SHORT and hidden:
+        need = max(_LONGER * w, _SHORT)
+        el, n = max(hidden, key=lambda en: en[1])
+        if n >= need / _CJK_WEIGHT and _weight(_STRING(el)) >= need:
+            for k in _HIDING_ATTRS:
+                if k in el.attrib:
+                    del el.attrib[k]
+            alt, _ = _extract_body(html, body, title, ld, attr_xpath, tune)
+            if _weight(alt.text) >= max(_LONGER * w, _SHORT):
+                return alt
+    return res
+
+
+_HIDING_ATTRS = ("style", "hidden", "aria-hidden")
+
+
+def _extract_body(html: str, body: etree._Element, title: str, ld: list, attr_xpath, tune: _Tune
+                  ) -> tuple[Extraction, list]:
+    """The cascade over one parsed body: the extraction and the hidden subtrees the analyses
+    left out, (element, length of its text)."""
     attempts: list[tuple[str, str]] = []
     an_strict = None
+    hidden: list = []
     page_w = 0
-    attr_xpath = _marker_xpath(html)
     for relaxed in (False, True):
         an = _Analysis(body, relaxed, attr_xpath, tune)
         if an_strict is None:
             an_strict = an
+        hidden += an.hidden
         page_w = max(page_w, an.total)
         roots = _pick(an, use_weights=not relaxed)
         if roots and not relaxed:
@@ -1646,22 +1674,22 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             w = _weight(text)
             method = "density" if not relaxed else "density_relaxed"
             if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
-                return Extraction(text, title, method)
+                return Extraction(text, title, method), hidden
             attempts.append((text, method))
     # `an` is now the relaxed analysis: its stats and layout tables serve the all-text pass
     for method, an_, use_drop in (("body", an_strict, True), ("all_text", an, False)):
         text = _serialise([body], an_, False, use_drop, title=title)
         w = _weight(text)
         if w and (w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w):
-            return Extraction(text, title, method)
+            return Extraction(text, title, method), hidden
         attempts.append((text, method))
     if not any(t for t, _ in attempts):
         text = _stripped(html)
         if text:
-            return Extraction(text, title, "stripped")
-        return Extraction("", title, "none")
+            return Extraction(text, title, "stripped"), hidden
+        return Extraction("", title, "none"), hidden
     text, method = max(attempts, key=lambda tm: _weight(tm[0]))
-    return Extraction(text, title, method)
+    return Extraction(text, title, method), hidden
 
 
 def extract_text(html: str, favor: str = "balanced") -> str:
