@@ -640,3 +640,44 @@ def test_a_hidden_menu_does_not_replace_a_short_note():
     text = extract_text(f"<html><body><main><p>{note}</p></main>{menu}</body></html>")
     assert note in text
     assert "Menu entry" not in text
+
+
+def _split_story(lang: str, between: str = "") -> tuple[str, list[str], list[str]]:
+    """An <article> whose lead paragraphs sit in their own wrapper before the body's wrapper,
+    each one level deeper than the other's siblings (so the body scores alone)."""
+    if lang == "en":
+        lead = PARAS[:2]
+        rest = [f"Part {i} of the story: {p}" for i in range(4) for p in PARAS[2:]]
+    else:
+        lead = [z + "。" for z in ZH_LINES[:4]]
+        rest = [f"{z}，第{i}部分，还有更多细节。" for i in range(3) for z in ZH_LINES]
+    art = (f"<article><h1>Weir</h1><div class='lead-wrap'><div class='body-part'>{ps(lead)}</div></div>{between}"
+           f"<div class='body-wrap'><div class='body-part'>{ps(rest)}</div><div class='ad'></div></div></article>")
+    return art, lead, rest
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lead_section_of_an_article_split_in_wrappers_is_kept(lang):
+    art, lead, rest = _split_story(lang)
+    html = f"<html><head><title>Weir</title></head><body>{NAV}<main>{art}</main>{SUGGESTED}{FOOT}</body></html>"
+    text = extract_text(html)
+    assert_keeps(text, lead + rest)
+    assert text.index(lead[0]) < text.index(rest[0])
+
+
+def test_a_link_list_between_the_lead_and_the_body_stops_the_reach():
+    links = "<div class='more'><ul>" + "".join(
+        f"<li><a href='/m{i}'>Another story about the region, number {i}</a></li>" for i in range(10)) + "</ul></div>"
+    art, lead, rest = _split_story("en", between=links)
+    text = extract_text(f"<html><body>{NAV}<main>{art}</main>{FOOT}</body></html>")
+    assert_keeps(text, rest)
+    assert "Another story about the region" not in text
+
+
+def test_a_dateline_beside_the_chosen_body_does_not_widen_it():
+    _, _, rest = _split_story("en")
+    art = (f"<article><div class='top'><p>Updated 20 May 2024, 09:12.</p><div class='body-wrap'>"
+           f"<div class='body-part'>{ps(rest)}</div><div class='ad'></div></div></div></article>")
+    text = extract_text(f"<html><body>{NAV}<main>{art}</main>{FOOT}</body></html>")
+    assert_keeps(text, rest)
+    assert "Updated 20 May" not in text

@@ -1394,6 +1394,54 @@ def _check_markup(roots: list, an: _Analysis) -> list:
     return [m] if in_w < 0.35 * st[0] else roots
 
 
+_EXTENT_LD = 0.2     # text beside the choice inside the article joins with at most this link share ...
+_EXTENT_PUNCT = 200  # ... and a punctuation mark per this much weight (sentences, not labels), ...
+_EXTENT_SHARE = 0.1  # ... when it adds this share of the choice's text (and _MIN_ACCEPT)
+
+
+def _check_extent(roots: list, an: _Analysis) -> list:
+    """A choice inside the page's one outermost <article>/articleBody reaches up to the
+    ancestor whose text beside the choice reads like more of the story: an article split into
+    sibling sections (a lead section before the body, one <section> per part) scores in one of
+    them. Each step up must add prose (few links, sentence punctuation); text beside the choice
+    that does not stops the climb. The choice grows only by a sizeable part (a dateline, a
+    caption or a note beside it is no lead section)."""
+    if len(roots) != 1:
+        return roots
+    stats = an.stats
+    # the outermost article markers left after boilerplate went (teaser <article>s in a
+    # dropped box are none); of several, one holding other <article>s is a listing
+    marked = [m for m in an.outer if m in stats and m not in an.eff_drop]
+    if len(marked) > 1:
+        marked = [m for m in marked if _nested_articles(m) < 2]
+    if len(marked) != 1:
+        return roots
+    m = marked[0]
+    r = roots[0]
+    if r is m or not _is_ancestor(m, r):
+        return roots
+    cur_st = stats.get(r)
+    if cur_st is None:
+        return roots
+    top = r
+    cur = r
+    r_w = cur_st[0]
+    need = max(_MIN_ACCEPT, _EXTENT_SHARE * r_w)
+    p = r.getparent()
+    while p is not None and cur is not m:
+        st = stats.get(p)
+        if st is None or p in an.eff_drop:
+            break
+        w, lw, pc = st[0] - cur_st[0], st[1] - cur_st[1], st[2] - cur_st[2]
+        if w >= _MIN_PARA and (lw > _EXTENT_LD * w or pc * _EXTENT_PUNCT < w):
+            break
+        if st[0] - r_w >= need:  # a dateline or a caption beside the choice is no lead section
+            top = p
+        cur, cur_st = p, st
+        p = p.getparent()
+    return [top] if top is not r else roots
+
+
 def _nested_articles(el: etree._Element) -> int:
     """<article> elements inside `el` (a C-level tag filter)."""
     return sum(1 for _ in el.iter("article")) - (el.tag == "article")
@@ -1661,6 +1709,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, attr_xp
         roots = _pick(an, use_weights=not relaxed)
         if roots and not relaxed:
             roots = _check_markup(roots, an)
+            roots = _check_extent(roots, an)
             roots = _check_headline(roots, an, title)
             roots = _check_enclosing_prose(roots, an)
             if not ld:  # a stated article body is the stronger evidence (_check_structured)
