@@ -681,3 +681,44 @@ def test_a_dateline_beside_the_chosen_body_does_not_widen_it():
     text = extract_text(f"<html><body>{NAV}<main>{art}</main>{FOOT}</body></html>")
     assert_keeps(text, rest)
     assert "Updated 20 May" not in text
+
+
+def _cms_section(head: str, paras: list[str], cls: str = "col-12 column") -> str:
+    # a CMS content element: heading and paragraphs several layout divs deep
+    return (f"<div class='{cls}'><div class='row'><div class='el'><div class='el-text'><div class='body'>"
+            f"<header class='x'><h3>{head}</h3></header>{ps(paras)}</div></div></div></div></div>")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sections_built_like_the_chosen_one_join_it_with_their_headings(lang):
+    if lang == "en":
+        heads = ["Planning", "Building", "Opening", "Costs"]
+        parts = [[PARAS[0]], [p + " More on it, here." for p in PARAS] * 2, [PARAS[4]], [PARAS[3]]]
+    else:
+        heads = ["规划", "建设", "启用", "造价"]
+        parts = [[ZH_LINES[0] + "。"], [f"{z}，更多细节{i}。" for i in range(3) for z in ZH_LINES],
+                 [ZH_LINES[4] + "。"], [ZH_LINES[3] + "。"]]
+    secs = "".join(_cms_section(h, p) for h, p in zip(heads, parts))
+    html = (f"<html><head><title>Weir</title></head><body>{NAV}<main><div class='content'>{secs}</div>"
+            f"</main>{FOOT}</body></html>")
+    text = extract_text(html)
+    for h, p in zip(heads, parts):
+        assert_keeps(text, p + [h])
+
+
+def test_a_link_box_built_like_the_chosen_section_stays_out():
+    long = [p + " More on it, here." for p in PARAS] * 2
+    box = ("<div class='col-12 column'><ul>" + "".join(
+        f"<li><a href='/r{i}'>Read another story about rivers, number {i}.</a></li>" for i in range(8)) + "</ul></div>")
+    html = f"<html><body><main><div class='content'>{_cms_section('Building', long)}{box}</div></main></body></html>"
+    text = extract_text(html)
+    assert_keeps(text, long)
+    assert "Read another story" not in text
+
+
+def test_a_site_header_with_links_still_goes():
+    html = (f"<html><body><header><h2><a href='/'>River News</a></h2><p>Your daily river digest</p></header>"
+            f"<main><article>{ps()}</article></main></body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
+    assert "River News" not in text

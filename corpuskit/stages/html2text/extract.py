@@ -479,6 +479,8 @@ class _Analysis:
                 # Hidden elements go even around an articleBody (a display:none schema.org
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
+                if verdict == _BOILER and tag == "header" and _section_header(el):
+                    verdict = _NO
                 if verdict == _WORDS and el in art_wrap and not _STRONG_NEG.search(
                         " ".join(v for v in (el.get("class"), el.get("id")) if v)):
                     verdict = _NO
@@ -589,6 +591,21 @@ class _Analysis:
         self.total = st[0] - st[1]  # text outside links
 
 
+_SUBHEADS = frozenset(("h2", "h3", "h4", "h5", "h6"))
+_SECTION_HEADER_MAX = 200
+
+
+def _section_header(el: etree._Element) -> bool:
+    """A <header> that is a section's heading (HTML5 lets every <section> have one): a
+    subheading (h2-h6) and nothing else worth a site header, no links, little text. It is part
+    of the text, not the page's banner."""
+    if el.find(".//a") is not None:
+        return False
+    if not any(c.tag in _SUBHEADS for c in el):
+        return False
+    return len(_STRING(el)) <= _SECTION_HEADER_MAX
+
+
 def _in_running_text(el: etree._Element) -> bool:
     """An inline element with text on both sides of it in its block (through up to four inline
     wrappers: <p>... <span><a>x</a></span> ...</p>)."""
@@ -634,6 +651,9 @@ def _link_density(st: tuple[int, int, int]) -> float:
 _TAG_BASE = {"div": 5, "article": 10, "main": 5, "section": 3, "pre": 3, "td": 3, "blockquote": 3,
              "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3,
              "form": -3, "th": -5}
+
+
+_SECTION_LD = 0.1  # a sibling <div>/<section> of the choice joins as prose with at most this link share
 
 
 def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
@@ -762,6 +782,12 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
                 out.append(sib)
             elif sib.tag == "p" and 0 < st[0] <= 80 and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
                 out.append(sib)
+        elif (tune.prose_siblings and top_cls and sib.tag == top.tag and sib.get("class") == top_cls
+              and st[0] > 80 and ld < _SECTION_LD and st[2] >= 2 and st[2] * _EXTENT_PUNCT >= st[0]):
+            # a section of the article built like the chosen one (a CMS wraps each content
+            # element in the same layout divs, too deep for its paragraphs to score on it):
+            # plain punctuated text joins
+            out.append(sib)
     return out, best
 
 
