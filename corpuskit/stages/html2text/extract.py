@@ -415,18 +415,16 @@ class _Analysis:
                 outer[m] = True
         # the wrappers of the page's story, its one outermost article or the one holding most
         # text by far (teaser <article>s beside it hold little): layout words in their class/id
-        # ("widget Blog", "sidebar-layout") do not drop it (a widget or comment word does)
-        art_wrap: set = set()
-        story = next(iter(outer)) if len(outer) == 1 else None
-        if len(outer) > 1:
-            sizes = sorted(((len(_STRING(m)), i, m) for i, m in enumerate(outer)), reverse=True)
-            if sizes[0][0] >= _STORY_LEAD * sizes[1][0]:
-                story = sizes[0][2]
-        if story is not None:
-            p = story.getparent()
-            while p is not None:
-                art_wrap.add(p)
+        # ("widget Blog", "sidebar-layout") do not drop it (a widget or comment word does).
+        # Which article is the story is settled only when such a wrapper turns up (its text
+        # measured then, once).
+        art_anc: set = set()
+        for m in outer:
+            p = m.getparent()
+            while p is not None and p not in art_anc:
+                art_anc.add(p)
                 p = p.getparent()
+        art_wrap: set | None = None
         soft: set = set()  # elements inside an article that class/id words alone call boilerplate
         for m in markers:
             # ancestors of the main content are never boilerplate; only outermost markers
@@ -481,9 +479,12 @@ class _Analysis:
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
                 if verdict == _BOILER and tag == "header" and _section_header(el):
                     verdict = _NO
-                if verdict == _WORDS and el in art_wrap and not _STRONG_NEG.search(
-                        " ".join(v for v in (el.get("class"), el.get("id")) if v)):
-                    verdict = _NO
+                if verdict == _WORDS and el in art_anc:
+                    if art_wrap is None:
+                        art_wrap = _story_wrappers(list(outer))
+                    if el in art_wrap and not _STRONG_NEG.search(
+                            " ".join(v for v in (el.get("class"), el.get("id")) if v)):
+                        verdict = _NO
                 if verdict and (verdict == _HIDDEN or el not in protect):
                     if verdict == _WORDS and (outer and _outer_marker(el, outer) is not None
                                               or _expander(el)):
@@ -604,6 +605,22 @@ def _section_header(el: etree._Element) -> bool:
     if not any(c.tag in _SUBHEADS for c in el):
         return False
     return len(_STRING(el)) <= _SECTION_HEADER_MAX
+
+
+def _story_wrappers(outer: list) -> set:
+    """The ancestors of the story among the outermost article markers: the only one, or the
+    one holding _STORY_LEAD times the text of any other (none when no article stands out)."""
+    story = outer[0] if len(outer) == 1 else None
+    if len(outer) > 1:
+        sizes = sorted(((len(_STRING(m)), i, m) for i, m in enumerate(outer)), reverse=True)
+        if sizes[0][0] >= _STORY_LEAD * sizes[1][0]:
+            story = sizes[0][2]
+    wrap: set = set()
+    p = story.getparent() if story is not None else None
+    while p is not None:
+        wrap.add(p)
+        p = p.getparent()
+    return wrap
 
 
 def _in_running_text(el: etree._Element) -> bool:
@@ -1696,12 +1713,11 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     if body is None:
         body = root
     attr_xpath = _marker_xpath(html)
-    res, hidden = _extract_body(html, body, title, ld, attr_xpath, tune)
+    res, w, hidden = _extract_body(html, body, title, ld, attr_xpath, tune)
     # Text hidden until a script shows it (a paywall's or an expander's display:none article
     # body, code lines marked aria-hidden beside a screen-reader copy) is the article when what
     # is shown is short and a hidden block holds several times its text: the one hidden block
     # is shown and the page read again; the reading wins when it has several times the text.
-    w = _weight(res.text)
     if w < _SHORT and hidden:
         need = max(_LONGER * w, _SHORT)
         el, n = max(hidden, key=lambda en: en[1])
@@ -1709,8 +1725,8 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             for k in _HIDING_ATTRS:
                 if k in el.attrib:
                     del el.attrib[k]
-            alt, _ = _extract_body(html, body, title, ld, attr_xpath, tune)
-            if _weight(alt.text) >= max(_LONGER * w, _SHORT):
+            alt, alt_w, _ = _extract_body(html, body, title, ld, attr_xpath, tune)
+            if alt_w >= need:
                 return alt
     return res
 
@@ -1719,10 +1735,10 @@ _HIDING_ATTRS = ("style", "hidden", "aria-hidden")
 
 
 def _extract_body(html: str, body: etree._Element, title: str, ld: list, attr_xpath, tune: _Tune
-                  ) -> tuple[Extraction, list]:
-    """The cascade over one parsed body: the extraction and the hidden subtrees the analyses
-    left out, (element, length of its text)."""
-    attempts: list[tuple[str, str]] = []
+                  ) -> tuple[Extraction, int, list]:
+    """The cascade over one parsed body: the extraction, its text's weight and the hidden
+    subtrees the analyses left out, (element, length of its text)."""
+    attempts: list[tuple[str, str, int]] = []
     an_strict = None
     hidden: list = []
     page_w = 0
@@ -1749,22 +1765,22 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, attr_xp
             w = _weight(text)
             method = "density" if not relaxed else "density_relaxed"
             if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
-                return Extraction(text, title, method), hidden
-            attempts.append((text, method))
+                return Extraction(text, title, method), w, hidden
+            attempts.append((text, method, w))
     # `an` is now the relaxed analysis: its stats and layout tables serve the all-text pass
     for method, an_, use_drop in (("body", an_strict, True), ("all_text", an, False)):
         text = _serialise([body], an_, False, use_drop, title=title)
         w = _weight(text)
         if w and (w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w):
-            return Extraction(text, title, method), hidden
-        attempts.append((text, method))
-    if not any(t for t, _ in attempts):
+            return Extraction(text, title, method), w, hidden
+        attempts.append((text, method, w))
+    if not any(t for t, _, _ in attempts):
         text = _stripped(html)
         if text:
-            return Extraction(text, title, "stripped"), hidden
-        return Extraction("", title, "none"), hidden
-    text, method = max(attempts, key=lambda tm: _weight(tm[0]))
-    return Extraction(text, title, method), hidden
+            return Extraction(text, title, "stripped"), _weight(text), hidden
+        return Extraction("", title, "none"), 0, hidden
+    text, method, w = max(attempts, key=lambda tmw: tmw[2])
+    return Extraction(text, title, method), w, hidden
 
 
 def extract_text(html: str, favor: str = "balanced") -> str:
