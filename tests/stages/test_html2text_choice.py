@@ -722,3 +722,20 @@ def test_a_site_header_with_links_still_goes():
     text = extract_text(html)
     assert_keeps(text)
     assert "River News" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_list_of_titles_beside_the_chosen_body_does_not_widen_it(lang):
+    # a playlist of video titles (no links: a script plays them) inside the <article>: punctuated
+    # but no sentences
+    if lang == "en":
+        titles = [f"Mayor: 'the weir is open', what it means for boats, part {i}" for i in range(12)]
+    else:
+        titles = [f"市长：水闸已经启用，对船只意味着什么？第{i}集" for i in range(12)]
+    art, lead, rest = _split_story(lang)
+    playlist = "<div class='playlist'>" + "".join(f"<div class='t'>{t}</div>" for t in titles) + "</div>"
+    art = art.replace("<div class='lead-wrap'>", playlist + "<div class='lead-wrap'>").replace(
+        "<div class='lead-wrap'>" + f"<div class='body-part'>{ps(lead)}</div></div>", "")
+    text = extract_text(f"<html><body>{NAV}<main>{art}</main>{FOOT}</body></html>")
+    assert_keeps(text, rest)
+    assert titles[0] not in text

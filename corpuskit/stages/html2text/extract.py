@@ -1439,15 +1439,16 @@ def _check_markup(roots: list, an: _Analysis) -> list:
 
 _EXTENT_LD = 0.2     # text beside the choice inside the article joins with at most this link share ...
 _EXTENT_PUNCT = 200  # ... and a punctuation mark per this much weight (sentences, not labels), ...
-_EXTENT_SHARE = 0.1  # ... when it adds this share of the choice's text (and _MIN_ACCEPT)
+_EXTENT_SHARE = 0.1  # ... when it adds this share of the choice's text (and _MIN_ACCEPT), ...
+_EXTENT_PARAS = 0.5  # ... this share of it in paragraphs (a list of video titles is no lead)
 
 
 def _check_extent(roots: list, an: _Analysis) -> list:
     """A choice inside the page's one outermost <article>/articleBody reaches up to the
     ancestor whose text beside the choice reads like more of the story: an article split into
     sibling sections (a lead section before the body, one <section> per part) scores in one of
-    them. Each step up must add prose (few links, sentence punctuation); text beside the choice
-    that does not stops the climb. The choice grows only by a sizeable part (a dateline, a
+    them. Each step up must add prose (few links, sentence punctuation, mostly paragraphs that
+    end in a sentence end); text beside the choice that does not stops the climb. The choice grows only by a sizeable part (a dateline, a
     caption or a note beside it is no lead section)."""
     if len(roots) != 1:
         return roots
@@ -1476,13 +1477,30 @@ def _check_extent(roots: list, an: _Analysis) -> list:
         if st is None or p in an.eff_drop:
             break
         w, lw, pc = st[0] - cur_st[0], st[1] - cur_st[1], st[2] - cur_st[2]
-        if w >= _MIN_PARA and (lw > _EXTENT_LD * w or pc * _EXTENT_PUNCT < w):
+        if w >= _MIN_PARA and (lw > _EXTENT_LD * w or pc * _EXTENT_PUNCT < w
+                               or _paragraph_weight(p, cur, stats) < _EXTENT_PARAS * w):
             break
         if st[0] - r_w >= need:  # a dateline or a caption beside the choice is no lead section
             top = p
         cur, cur_st = p, st
         p = p.getparent()
     return [top] if top is not r else roots
+
+
+def _paragraph_weight(p: etree._Element, skip: etree._Element, stats: dict) -> int:
+    """Weight of the paragraphs under `p` outside `skip`: innermost blocks of _MIN_PARA or
+    more, mostly outside links, ending in a sentence end (in any script: "." or "。"); a list of
+    titles or captions does not."""
+    total = 0
+    for c in p:
+        if c is skip or c not in stats:
+            continue
+        for q in c.iter():
+            st = stats.get(q)
+            if (st is not None and st[0] >= _MIN_PARA and 2 * st[1] < st[0]
+                    and not any(ch in stats for ch in q) and _SENT_END_RE.search(_STRING(q))):
+                total += st[0]
+    return total
 
 
 def _nested_articles(el: etree._Element) -> int:
