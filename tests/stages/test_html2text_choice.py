@@ -570,3 +570,172 @@ def test_long_article_elsewhere_wins_over_a_short_well_punctuated_lede(lang, cls
             f"<div class='t'><font>{'<br>'.join(lines)}</font></div></body></html>")
     text = extract_text(html)
     assert lines[0] in text and lines[-1] in text
+
+
+def _teaser_articles(n: int, lang: str) -> str:
+    if lang == "en":
+        one = ("<article class='post'><h3><a href='/p{i}'>Older post number {i}</a></h3><p>The opening "
+               "lines of older post {i}, on gardens, tools, and the weather, as a teaser for it.</p></article>")
+    else:
+        one = ("<article class='post'><h3><a href='/p{i}'>第{i}篇旧文章</a></h3><p>第{i}篇旧文章的开头，"
+               "讲花园、工具和天气，作为预告。</p></article>")
+    return "".join(one.format(i=i) for i in range(n))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("wrap_cls", ["widget Blog", "sidebar-layout"])
+def test_layout_words_on_the_wrappers_of_the_story_article_do_not_drop_it(lang, wrap_cls):
+    # a blog engine wraps the post in a "widget" (layout word) beside "widget" boxes of teaser
+    # <article>s; the post's <article> holds many times the text of any teaser
+    paras = PARAS if lang == "en" else [z + "。" for z in ZH_LINES]
+    html = (f"<html><head><title>Weir</title></head><body>{NAV}<main><div class='{wrap_cls}' id='Blog1'>"
+            f"<article class='post-outer'><h1>The weir opens</h1><div class='post-body'>{ps(paras)}</div>"
+            f"</article></div><div class='PopularPosts'>{_teaser_articles(4, lang)}</div>"
+            f"</main>{FOOT}</body></html>")
+    assert_keeps(extract_text(html), paras)
+
+
+def test_a_widget_word_on_the_wrapper_of_the_story_article_still_drops_it():
+    # a strong word (comments, related) is no layout word: such a box goes even around an <article>
+    html = (f"<html><body><main><div class='entry'>{ps()}</div><div class='related-posts'>"
+            f"<article class='post'><p>{'A long related teaser sentence, with commas, here. ' * 6}</p>"
+            f"</article></div></main></body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
+    assert "related teaser" not in text
+
+
+# a footer of site links holding more text than the article (the hidden article is then no
+# "wrapper of most of the page")
+SITEMAP = ("<div class='site-map'><ul>" + "".join(
+    f"<li><a href='/x{i}'>Site section number {i} with its own long name</a></li>" for i in range(40))
+    + "</ul></div>")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("hide", ["style='display: none'", "hidden", "aria-hidden='true'"])
+def test_article_hidden_until_a_script_shows_it_is_kept_when_little_else_is_shown(lang, hide):
+    # a paywall shows the lede and hides the body (display:none) until a script lets the reader
+    # in; a code viewer marks its rendered lines aria-hidden beside a copy for screen readers
+    paras = PARAS if lang == "en" else [z + "。" for z in ZH_LINES] + [z + "，据说如此。" for z in ZH_LINES]
+    lede = ("Weir opens after three years." if lang == "en" else "新水闸在三年之后启用。")
+    html = (f"<html><head><title>Weir</title></head><body>{NAV}<main><h1>Weir</h1><p class='lede'>{lede}</p>"
+            f"<div id='articleBody' {hide}>{ps(paras)}</div><p>Please log in to continue reading</p>"
+            f"</main>{SITEMAP}{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text, paras)
+
+
+def test_hidden_text_stays_out_beside_a_shown_article():
+    hidden = "<div style='display:none'>" + ps([p.upper() for p in PARAS]) + "</div>"
+    text = extract_text(f"<html><body>{NAV}<main>{ps()}{hidden}</main>{FOOT}</body></html>")
+    assert_keeps(text)
+    assert PARAS[0].upper() not in text
+
+
+def test_a_hidden_menu_does_not_replace_a_short_note():
+    note = "The weir is closed today for repairs; boats must wait until Friday."
+    menu = ("<div class='drawer' style='display:none'><ul>" + "".join(
+        f"<li><a href='/m{i}'>Menu entry number {i} of the site</a></li>" for i in range(40)) + "</ul></div>")
+    text = extract_text(f"<html><body><main><p>{note}</p></main>{menu}</body></html>")
+    assert note in text
+    assert "Menu entry" not in text
+
+
+def _split_story(lang: str, between: str = "") -> tuple[str, list[str], list[str]]:
+    """An <article> whose lead paragraphs sit in their own wrapper before the body's wrapper,
+    each one level deeper than the other's siblings (so the body scores alone)."""
+    if lang == "en":
+        lead = PARAS[:2]
+        rest = [f"Part {i} of the story: {p}" for i in range(4) for p in PARAS[2:]]
+    else:
+        lead = [z + "。" for z in ZH_LINES[:4]]
+        rest = [f"{z}，第{i}部分，还有更多细节。" for i in range(3) for z in ZH_LINES]
+    art = (f"<article><h1>Weir</h1><div class='lead-wrap'><div class='body-part'>{ps(lead)}</div></div>{between}"
+           f"<div class='body-wrap'><div class='body-part'>{ps(rest)}</div><div class='ad'></div></div></article>")
+    return art, lead, rest
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lead_section_of_an_article_split_in_wrappers_is_kept(lang):
+    art, lead, rest = _split_story(lang)
+    html = f"<html><head><title>Weir</title></head><body>{NAV}<main>{art}</main>{SUGGESTED}{FOOT}</body></html>"
+    text = extract_text(html)
+    assert_keeps(text, lead + rest)
+    assert text.index(lead[0]) < text.index(rest[0])
+
+
+def test_a_link_list_between_the_lead_and_the_body_stops_the_reach():
+    links = "<div class='more'><ul>" + "".join(
+        f"<li><a href='/m{i}'>Another story about the region, number {i}</a></li>" for i in range(10)) + "</ul></div>"
+    art, lead, rest = _split_story("en", between=links)
+    text = extract_text(f"<html><body>{NAV}<main>{art}</main>{FOOT}</body></html>")
+    assert_keeps(text, rest)
+    assert "Another story about the region" not in text
+
+
+def test_a_dateline_beside_the_chosen_body_does_not_widen_it():
+    _, _, rest = _split_story("en")
+    art = (f"<article><div class='top'><p>Updated 20 May 2024, 09:12.</p><div class='body-wrap'>"
+           f"<div class='body-part'>{ps(rest)}</div><div class='ad'></div></div></div></article>")
+    text = extract_text(f"<html><body>{NAV}<main>{art}</main>{FOOT}</body></html>")
+    assert_keeps(text, rest)
+    assert "Updated 20 May" not in text
+
+
+def _cms_section(head: str, paras: list[str], cls: str = "col-12 column") -> str:
+    # a CMS content element: heading and paragraphs several layout divs deep
+    return (f"<div class='{cls}'><div class='row'><div class='el'><div class='el-text'><div class='body'>"
+            f"<header class='x'><h3>{head}</h3></header>{ps(paras)}</div></div></div></div></div>")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sections_built_like_the_chosen_one_join_it_with_their_headings(lang):
+    if lang == "en":
+        heads = ["Planning", "Building", "Opening", "Costs"]
+        parts = [[PARAS[0]], [p + " More on it, here." for p in PARAS] * 2, [PARAS[4]], [PARAS[3]]]
+    else:
+        heads = ["规划", "建设", "启用", "造价"]
+        parts = [[ZH_LINES[0] + "。"], [f"{z}，更多细节{i}。" for i in range(3) for z in ZH_LINES],
+                 [ZH_LINES[4] + "。"], [ZH_LINES[3] + "。"]]
+    secs = "".join(_cms_section(h, p) for h, p in zip(heads, parts))
+    html = (f"<html><head><title>Weir</title></head><body>{NAV}<main><div class='content'>{secs}</div>"
+            f"</main>{FOOT}</body></html>")
+    text = extract_text(html)
+    for h, p in zip(heads, parts):
+        assert_keeps(text, p + [h])
+
+
+def test_a_link_box_built_like_the_chosen_section_stays_out():
+    long = [p + " More on it, here." for p in PARAS] * 2
+    box = ("<div class='col-12 column'><ul>" + "".join(
+        f"<li><a href='/r{i}'>Read another story about rivers, number {i}.</a></li>" for i in range(8)) + "</ul></div>")
+    html = f"<html><body><main><div class='content'>{_cms_section('Building', long)}{box}</div></main></body></html>"
+    text = extract_text(html)
+    assert_keeps(text, long)
+    assert "Read another story" not in text
+
+
+def test_a_site_header_with_links_still_goes():
+    html = (f"<html><body><header><h2><a href='/'>River News</a></h2><p>Your daily river digest</p></header>"
+            f"<main><article>{ps()}</article></main></body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
+    assert "River News" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_list_of_titles_beside_the_chosen_body_does_not_widen_it(lang):
+    # a playlist of video titles (no links: a script plays them) inside the <article>: punctuated
+    # but no sentences
+    if lang == "en":
+        titles = [f"Mayor: 'the weir is open', what it means for boats, part {i}" for i in range(12)]
+    else:
+        titles = [f"市长：水闸已经启用，对船只意味着什么？第{i}集" for i in range(12)]
+    art, lead, rest = _split_story(lang)
+    playlist = "<div class='playlist'>" + "".join(f"<div class='t'>{t}</div>" for t in titles) + "</div>"
+    art = art.replace("<div class='lead-wrap'>", playlist + "<div class='lead-wrap'>").replace(
+        "<div class='lead-wrap'>" + f"<div class='body-part'>{ps(lead)}</div></div>", "")
+    text = extract_text(f"<html><body>{NAV}<main>{art}</main>{FOOT}</body></html>")
+    assert_keeps(text, rest)
+    assert titles[0] not in text

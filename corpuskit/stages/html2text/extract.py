@@ -128,6 +128,7 @@ _MIN_PARA = 25           # weighted chars of inline text for a block to count as
 _MIN_ACCEPT = 250        # weighted chars a cascade step must find to be accepted ...
 _MIN_SHARE = 0.3         # ... unless it holds this share of the page's text anyway
 _LAYOUT_SHARE = 0.3     # a table is a layout when its cells holding blocks hold this share of its text
+_STORY_LEAD = 3.0        # an article holding this many times the text of every other one is the story
 _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
 
 _STRING = etree.XPath("string()")
@@ -391,7 +392,7 @@ class _Analysis:
     paragraph-propagated content scores, and the set of boilerplate subtrees."""
 
     __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer",
-                 "tune")
+                 "tune", "hidden")
 
     def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None,
                  tune: _Tune = FAVOR["balanced"]):
@@ -412,6 +413,18 @@ class _Analysis:
                 p = p.getparent()
             if p is None:
                 outer[m] = True
+        # the wrappers of the page's story, its one outermost article or the one holding most
+        # text by far (teaser <article>s beside it hold little): layout words in their class/id
+        # ("widget Blog", "sidebar-layout") do not drop it (a widget or comment word does).
+        # Which article is the story is settled only when such a wrapper turns up (its text
+        # measured then, once).
+        art_anc: set = set()
+        for m in outer:
+            p = m.getparent()
+            while p is not None and p not in art_anc:
+                art_anc.add(p)
+                p = p.getparent()
+        art_wrap: set | None = None
         soft: set = set()  # elements inside an article that class/id words alone call boilerplate
         for m in markers:
             # ancestors of the main content are never boilerplate; only outermost markers
@@ -431,6 +444,7 @@ class _Analysis:
         stats: dict = {}
         scores: dict = {}
         drop: set = set()
+        hidden: list = []  # (element, length of its text): the hidden subtrees left out
         # tables whose cells hold blocks (layout tables: cells are blocks, not " | " cells);
         # found during the walk, since a per-table XPath is cubic in nested tables
         layout: set = set()
@@ -463,6 +477,14 @@ class _Analysis:
                 # Hidden elements go even around an articleBody (a display:none schema.org
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
+                if verdict == _BOILER and tag == "header" and _section_header(el):
+                    verdict = _NO
+                if verdict == _WORDS and el in art_anc:
+                    if art_wrap is None:
+                        art_wrap = _story_wrappers(list(outer))
+                    if el in art_wrap and not _STRONG_NEG.search(
+                            " ".join(v for v in (el.get("class"), el.get("id")) if v)):
+                        verdict = _NO
                 if verdict and (verdict == _HIDDEN or el not in protect):
                     if verdict == _WORDS and (outer and _outer_marker(el, outer) is not None
                                               or _expander(el)):
@@ -477,6 +499,8 @@ class _Analysis:
                     if verdict and n < _GUARD_SHARE * total_raw:
                         walker.skip_subtree()
                         drop.add(el)
+                        if verdict == _HIDDEN:
+                            hidden.append((el, n))
                         stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
                         continue
                 f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False, False]
@@ -558,6 +582,7 @@ class _Analysis:
         self.stats = stats
         self.scores = scores
         self.drop = drop
+        self.hidden = hidden
         self.soft = soft
         self.outer = list(outer)
         # what serialising leaves out: the drops, and the soft blocks _pick did not choose
@@ -565,6 +590,37 @@ class _Analysis:
         self.layout = layout
         st = stats.get(body, (0, 0, 0))
         self.total = st[0] - st[1]  # text outside links
+
+
+_SUBHEADS = frozenset(("h2", "h3", "h4", "h5", "h6"))
+_SECTION_HEADER_MAX = 200
+
+
+def _section_header(el: etree._Element) -> bool:
+    """A <header> that is a section's heading (HTML5 lets every <section> have one): a
+    subheading (h2-h6) and nothing else worth a site header, no links, little text. It is part
+    of the text, not the page's banner."""
+    if el.find(".//a") is not None:
+        return False
+    if not any(c.tag in _SUBHEADS for c in el):
+        return False
+    return len(_STRING(el)) <= _SECTION_HEADER_MAX
+
+
+def _story_wrappers(outer: list) -> set:
+    """The ancestors of the story among the outermost article markers: the only one, or the
+    one holding _STORY_LEAD times the text of any other (none when no article stands out)."""
+    story = outer[0] if len(outer) == 1 else None
+    if len(outer) > 1:
+        sizes = sorted(((len(_STRING(m)), i, m) for i, m in enumerate(outer)), reverse=True)
+        if sizes[0][0] >= _STORY_LEAD * sizes[1][0]:
+            story = sizes[0][2]
+    wrap: set = set()
+    p = story.getparent() if story is not None else None
+    while p is not None:
+        wrap.add(p)
+        p = p.getparent()
+    return wrap
 
 
 def _in_running_text(el: etree._Element) -> bool:
@@ -612,6 +668,9 @@ def _link_density(st: tuple[int, int, int]) -> float:
 _TAG_BASE = {"div": 5, "article": 10, "main": 5, "section": 3, "pre": 3, "td": 3, "blockquote": 3,
              "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3,
              "form": -3, "th": -5}
+
+
+_SECTION_LD = 0.1  # a sibling <div>/<section> of the choice joins as prose with at most this link share
 
 
 def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
@@ -740,6 +799,12 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
                 out.append(sib)
             elif sib.tag == "p" and 0 < st[0] <= 80 and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
                 out.append(sib)
+        elif (tune.prose_siblings and top_cls and sib.tag == top.tag and sib.get("class") == top_cls
+              and st[0] > 80 and ld < _SECTION_LD and st[2] >= 2 and st[2] * _EXTENT_PUNCT >= st[0]):
+            # a section of the article built like the chosen one (a CMS wraps each content
+            # element in the same layout divs, too deep for its paragraphs to score on it):
+            # plain punctuated text joins
+            out.append(sib)
     return out, best
 
 
@@ -1372,6 +1437,72 @@ def _check_markup(roots: list, an: _Analysis) -> list:
     return [m] if in_w < 0.35 * st[0] else roots
 
 
+_EXTENT_LD = 0.2     # text beside the choice inside the article joins with at most this link share ...
+_EXTENT_PUNCT = 200  # ... and a punctuation mark per this much weight (sentences, not labels), ...
+_EXTENT_SHARE = 0.1  # ... when it adds this share of the choice's text (and _MIN_ACCEPT), ...
+_EXTENT_PARAS = 0.5  # ... this share of it in paragraphs (a list of video titles is no lead)
+
+
+def _check_extent(roots: list, an: _Analysis) -> list:
+    """A choice inside the page's one outermost <article>/articleBody reaches up to the
+    ancestor whose text beside the choice reads like more of the story: an article split into
+    sibling sections (a lead section before the body, one <section> per part) scores in one of
+    them. Each step up must add prose (few links, sentence punctuation, mostly paragraphs that
+    end in a sentence end); text beside the choice that does not stops the climb. The choice grows only by a sizeable part (a dateline, a
+    caption or a note beside it is no lead section)."""
+    if len(roots) != 1:
+        return roots
+    stats = an.stats
+    # the outermost article markers left after boilerplate went (teaser <article>s in a
+    # dropped box are none); of several, one holding other <article>s is a listing
+    marked = [m for m in an.outer if m in stats and m not in an.eff_drop]
+    if len(marked) > 1:
+        marked = [m for m in marked if _nested_articles(m) < 2]
+    if len(marked) != 1:
+        return roots
+    m = marked[0]
+    r = roots[0]
+    if r is m or not _is_ancestor(m, r):
+        return roots
+    cur_st = stats.get(r)
+    if cur_st is None:
+        return roots
+    top = r
+    cur = r
+    r_w = cur_st[0]
+    need = max(_MIN_ACCEPT, _EXTENT_SHARE * r_w)
+    p = r.getparent()
+    while p is not None and cur is not m:
+        st = stats.get(p)
+        if st is None or p in an.eff_drop:
+            break
+        w, lw, pc = st[0] - cur_st[0], st[1] - cur_st[1], st[2] - cur_st[2]
+        if w >= _MIN_PARA and (lw > _EXTENT_LD * w or pc * _EXTENT_PUNCT < w
+                               or _paragraph_weight(p, cur, stats) < _EXTENT_PARAS * w):
+            break
+        if st[0] - r_w >= need:  # a dateline or a caption beside the choice is no lead section
+            top = p
+        cur, cur_st = p, st
+        p = p.getparent()
+    return [top] if top is not r else roots
+
+
+def _paragraph_weight(p: etree._Element, skip: etree._Element, stats: dict) -> int:
+    """Weight of the paragraphs under `p` outside `skip`: innermost blocks of _MIN_PARA or
+    more, mostly outside links, ending in a sentence end (in any script: "." or "。"); a list of
+    titles or captions does not."""
+    total = 0
+    for c in p:
+        if c is skip or c not in stats:
+            continue
+        for q in c.iter():
+            st = stats.get(q)
+            if (st is not None and st[0] >= _MIN_PARA and 2 * st[1] < st[0]
+                    and not any(ch in stats for ch in q) and _SENT_END_RE.search(_STRING(q))):
+                total += st[0]
+    return total
+
+
 def _nested_articles(el: etree._Element) -> int:
     """<article> elements inside `el` (a C-level tag filter)."""
     return sum(1 for _ in el.iter("article")) - (el.tag == "article")
@@ -1599,18 +1730,46 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     body = root.find("body")
     if body is None:
         body = root
-    attempts: list[tuple[str, str]] = []
-    an_strict = None
-    page_w = 0
     attr_xpath = _marker_xpath(html)
+    res, w, hidden = _extract_body(html, body, title, ld, attr_xpath, tune)
+    # Text hidden until a script shows it (a paywall's or an expander's display:none article
+    # body, code lines marked aria-hidden beside a screen-reader copy) is the article when what
+    # is shown is short and a hidden block holds several times its text: the one hidden block
+    # is shown and the page read again; the reading wins when it has several times the text.
+    if w < _SHORT and hidden:
+        need = max(_LONGER * w, _SHORT)
+        el, n = max(hidden, key=lambda en: en[1])
+        if n >= need / _CJK_WEIGHT and _weight(_STRING(el)) >= need:
+            for k in _HIDING_ATTRS:
+                if k in el.attrib:
+                    del el.attrib[k]
+            alt, alt_w, _ = _extract_body(html, body, title, ld, attr_xpath, tune)
+            if alt_w >= need:
+                return alt
+    return res
+
+
+_HIDING_ATTRS = ("style", "hidden", "aria-hidden")
+
+
+def _extract_body(html: str, body: etree._Element, title: str, ld: list, attr_xpath, tune: _Tune
+                  ) -> tuple[Extraction, int, list]:
+    """The cascade over one parsed body: the extraction, its text's weight and the hidden
+    subtrees the analyses left out, (element, length of its text)."""
+    attempts: list[tuple[str, str, int]] = []
+    an_strict = None
+    hidden: list = []
+    page_w = 0
     for relaxed in (False, True):
         an = _Analysis(body, relaxed, attr_xpath, tune)
         if an_strict is None:
             an_strict = an
+        hidden += an.hidden
         page_w = max(page_w, an.total)
         roots = _pick(an, use_weights=not relaxed)
         if roots and not relaxed:
             roots = _check_markup(roots, an)
+            roots = _check_extent(roots, an)
             roots = _check_headline(roots, an, title)
             roots = _check_enclosing_prose(roots, an)
             if not ld:  # a stated article body is the stronger evidence (_check_structured)
@@ -1624,22 +1783,22 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             w = _weight(text)
             method = "density" if not relaxed else "density_relaxed"
             if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
-                return Extraction(text, title, method)
-            attempts.append((text, method))
+                return Extraction(text, title, method), w, hidden
+            attempts.append((text, method, w))
     # `an` is now the relaxed analysis: its stats and layout tables serve the all-text pass
     for method, an_, use_drop in (("body", an_strict, True), ("all_text", an, False)):
         text = _serialise([body], an_, False, use_drop, title=title)
         w = _weight(text)
         if w and (w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w):
-            return Extraction(text, title, method)
-        attempts.append((text, method))
-    if not any(t for t, _ in attempts):
+            return Extraction(text, title, method), w, hidden
+        attempts.append((text, method, w))
+    if not any(t for t, _, _ in attempts):
         text = _stripped(html)
         if text:
-            return Extraction(text, title, "stripped")
-        return Extraction("", title, "none")
-    text, method = max(attempts, key=lambda tm: _weight(tm[0]))
-    return Extraction(text, title, method)
+            return Extraction(text, title, "stripped"), _weight(text), hidden
+        return Extraction("", title, "none"), 0, hidden
+    text, method, w = max(attempts, key=lambda tmw: tmw[2])
+    return Extraction(text, title, method), w, hidden
 
 
 def extract_text(html: str, favor: str = "balanced") -> str:
