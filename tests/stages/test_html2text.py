@@ -15,7 +15,7 @@ from corpuskit.core.decode import decode_html
 from corpuskit.core.stage import Rejection
 from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
-from corpuskit.stages.html2text.extract import _cjk_unbreak, extract
+from corpuskit.stages.html2text.extract import _cjk_unbreak, extract, parse
 from corpuskit.stages.html2text.stage import HtmlToText, extract_text
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "html"
@@ -389,6 +389,23 @@ def test_xhtml_with_xml_encoding_declaration():
             + "</p></body></html>")
     ex = extract(html)
     assert ex.method == "density" and ex.text.startswith("一段正文") and "首页" not in ex.text
+
+
+@pytest.mark.parametrize("decl", ['<meta charset="gbk">',
+                                  '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">'])
+def test_declared_charset_does_not_re_decode_the_text(decl):
+    # the page is text already: what it declares must not make the parser read it again as
+    # another encoding (Chinese read as Latin-1, or curly quotes read as GBK)
+    para = "中文正文，第二句在这里。“引号”和 café 也要原样保留。" * 6
+    ex = extract(f"<html><head>{decl}<title>标题 “x”</title></head><body><p>{para}</p></body></html>")
+    assert ex.text == para and ex.title == "标题 “x”"
+
+
+def test_lone_surrogate_does_not_crash_the_parse():
+    # a JSON record may carry a lone surrogate (an escaped half of a pair): no UTF-8 form exists
+    html = "<html><head><title>T \ud800</title></head><body><p>" + "Words of a paragraph. " * 20 + "</p></body></html>"
+    assert parse(html) is not None
+    assert extract(html).title.startswith("T")
 
 
 @pytest.mark.parametrize("cut", [
