@@ -15,7 +15,7 @@ from corpuskit.core.decode import decode_html
 from corpuskit.core.stage import Rejection
 from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
-from corpuskit.stages.html2text.extract import _cjk_unbreak, extract, parse
+from corpuskit.stages.html2text.extract import _cjk_unbreak, _main_markers, extract, parse
 from corpuskit.stages.html2text.stage import HtmlToText, extract_text
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "html"
@@ -399,6 +399,17 @@ def test_declared_charset_does_not_re_decode_the_text(decl):
     para = "中文正文，第二句在这里。“引号”和 café 也要原样保留。" * 6
     ex = extract(f"<html><head>{decl}<title>标题 “x”</title></head><body><p>{para}</p></body></html>")
     assert ex.text == para and ex.title == "标题 “x”"
+
+
+def test_main_markers_are_read_from_the_tree_not_the_source_spelling():
+    # an attribute name in capitals or a value written with a character reference is the same
+    # marker once parsed; <article>s and <main>s come first, then the attribute markers, each
+    # element once per list, in document order
+    html = ('<html><body><div ROLE="main" id=a>x</div><div role="&#109;ain" id=b>y</div>'
+            '<section itemprop=articleBody id=c>z</section><div role="main-nav" id=n>n</div>'
+            '<article role=article itemprop=articleBody id=d>w</article><main id=e>v</main></body></html>')
+    body = parse(html).find("body")
+    assert [e.get("id") for e in _main_markers(body)] == ["d", "e", "a", "b", "c", "d"]
 
 
 def test_lone_surrogate_does_not_crash_the_parse():

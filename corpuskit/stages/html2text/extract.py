@@ -155,44 +155,15 @@ FAVOR = {
     "recall": _Tune(0.12, 0.2, True, 0.75, 0.5, 100),
 }
 _TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
-# Attribute markers of the main content. Which ones a page has is read off the source with
-# two str.find scans (a regex with a leading alternation over a 150 KB page costs ~10x more),
-# and the XPath then tests only those: a full attribute scan in libxml2 is not free either.
+# Markers of the main content: <article>, <main> and these attribute values, found by one XPath
+# in one call (one walk of the tree in C; a source scan to choose which to look for costs more
+# than the walk it saves). The attribute axis: libxml2 tests the attribute nodes, not every
+# element's attributes against every value (about a third less time on a large page).
 _MARKER_VALUES = {"role": ("main", "article"), "itemprop": ("articleBody", "reviewBody", "text")}
-# one pattern per attribute, each starting with its name (a literal prefix, which the regex
-# engine looks for as fast as str.find); the value is the run of letters after the '=', so
-# role="main-nav" reads as "main" (the XPath then tests the exact value)
-_MARKER_RES = tuple((attr, values, re.compile(attr + r"""\s*=\s*["']?(""" + "|".join(values) + ")(?![A-Za-z])"))
-                    for attr, values in _MARKER_VALUES.items())
-_MARKER_XPATHS: dict[tuple[str, ...], etree.XPath] = {}
-
-
-def _marker_xpath(html: str) -> etree.XPath | None:
-    preds: list[str] = []
-    find = html.find
-    for attr, values, rx in _MARKER_RES:
-        found: set[str] = set()
-        # str.find (memchr-based) jumps between occurrences of the name; the regex runs only
-        # there (a scan by the regex engine itself costs several times more)
-        i = find(attr)
-        while i >= 0:
-            m = rx.match(html, i)
-            if m is not None:
-                found.add(m.group(1))
-                if len(found) == len(values):
-                    break
-            i = find(attr, i + 1)
-        if found:
-            # the attribute axis: libxml2 tests the attribute nodes, not every element's
-            # attributes against every value (about a third less time on a large page)
-            preds.append(f"descendant::*/@{attr}[" + " or ".join(f".='{v}'" for v in sorted(found)) + "]")
-    if not preds:
-        return None
-    key = tuple(preds)
-    xp = _MARKER_XPATHS.get(key)
-    if xp is None:
-        xp = _MARKER_XPATHS[key] = etree.XPath(" | ".join(key))
-    return xp
+_MARKERS = etree.XPath(" | ".join(
+    ["descendant-or-self::article", "descendant-or-self::main"]
+    + [f"descendant::*/@{attr}[" + " or ".join(f".='{v}'" for v in values) + "]"
+       for attr, values in _MARKER_VALUES.items()]))
 
 _LOCAL = threading.local()  # lxml parsers must not be shared between threads
 
@@ -389,19 +360,23 @@ def _is_main_marker(el: etree._Element, tag: str) -> bool:
 # ---------------------------------------------------------------- analysis
 
 
-def _main_markers(body: etree._Element, attr_xpath: etree.XPath | None) -> list:
-    # Tag filtering in iter() runs in C; the attribute XPath (a full scan) only when the
-    # source has such attributes at all.
-    found = list(body.iter("article", "main"))
-    if attr_xpath is not None:
-        # the attributes found, in document order; their elements once each (one element may
-        # carry both role=main and itemprop=articleBody)
-        seen: set = set()
-        for a in attr_xpath(body):
-            el = a.getparent()
-            if el not in seen:
-                seen.add(el)
-                found.append(el)
+def _main_markers(body: etree._Element) -> list:
+    """<article> and <main> elements in document order, then the elements carrying a marker
+    attribute, in document order, once each (one element may carry both role=main and
+    itemprop=articleBody)."""
+    found = []
+    attrs = []
+    for x in _MARKERS(body):
+        if isinstance(x, str):  # an attribute value (its element is its parent)
+            attrs.append(x)
+        else:
+            found.append(x)
+    seen: set = set()
+    for a in attrs:
+        el = a.getparent()
+        if el not in seen:
+            seen.add(el)
+            found.append(el)
     return found
 
 
@@ -412,12 +387,11 @@ class _Analysis:
     __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer",
                  "tune", "hidden")
 
-    def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None,
-                 tune: _Tune = FAVOR["balanced"]):
+    def __init__(self, body: etree._Element, relaxed: bool, tune: _Tune = FAVOR["balanced"]):
         self.body = body
         self.tune = tune
         protect: set = set()
-        markers = _main_markers(body, attr_xpath)
+        markers = _main_markers(body)
         mset = set(markers)
         # the outermost article markers (<article>, articleBody, role=article; not <main>, which
         # often wraps a whole column with its sidebars)
@@ -1774,8 +1748,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     body = root.find("body")
     if body is None:
         body = root
-    attr_xpath = _marker_xpath(html)
-    res, w, hidden = _extract_body(html, body, title, ld, attr_xpath, tune)
+    res, w, hidden = _extract_body(html, body, title, ld, tune)
     # Text hidden until a script shows it (a paywall's or an expander's display:none article
     # body, code lines marked aria-hidden beside a screen-reader copy) is the article when what
     # is shown is short and a hidden block holds several times its text: the one hidden block
@@ -1787,7 +1760,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             for k in _HIDING_ATTRS:
                 if k in el.attrib:
                     del el.attrib[k]
-            alt, alt_w, _ = _extract_body(html, body, title, ld, attr_xpath, tune)
+            alt, alt_w, _ = _extract_body(html, body, title, ld, tune)
             if alt_w >= need:
                 return alt
     return res
@@ -1796,7 +1769,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")
 
 
-def _extract_body(html: str, body: etree._Element, title: str, ld: list, attr_xpath, tune: _Tune
+def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _Tune
                   ) -> tuple[Extraction, int, list]:
     """The cascade over one parsed body: the extraction, its text's weight and the hidden
     subtrees the analyses left out, (element, length of its text)."""
@@ -1805,7 +1778,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, attr_xp
     hidden: list = []
     page_w = 0
     for relaxed in (False, True):
-        an = _Analysis(body, relaxed, attr_xpath, tune)
+        an = _Analysis(body, relaxed, tune)
         if an_strict is None:
             an_strict = an
         hidden += an.hidden
