@@ -15,7 +15,14 @@ from corpuskit.core.decode import decode_html
 from corpuskit.core.stage import Rejection
 from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
-from corpuskit.stages.html2text.extract import _cjk_unbreak, _main_markers, extract, parse
+from corpuskit.stages.html2text.extract import (
+    _cjk_unbreak,
+    _class_verdict_of,
+    _main_markers,
+    _word_weight,
+    extract,
+    parse,
+)
 from corpuskit.stages.html2text.stage import HtmlToText, extract_text
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "html"
@@ -566,3 +573,23 @@ def test_cjk_line_break_removal_is_the_segment_break_rule(text):
     rule = re.compile(f"(?<=[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f])[ \t\r]*\\n\\s*"
                       f"(?=[{CJK_RANGES}])")
     assert _cjk_unbreak(text) == rule.sub("", text)
+
+
+_CLASS_WORDS = ("comment share ad ads advert adslot bio bios author authors about-author sidebar side-bar nav "
+                "navbar footer foot header meta tags tag-list caption credit credits byline read-more readMore "
+                "signUp sign-up popup hidden hide is-hidden sr-only visually-hidden d-none d-md-block md:flex "
+                "content article main post entry text post-content hidden-xs hide-sm pagination link rss "
+                "pinglun zhengwen box card x").split()
+
+
+@given(st.lists(st.tuples(st.sampled_from(_CLASS_WORDS), st.integers(0, 2 ** 12 - 1)), min_size=1, max_size=4),
+       st.sampled_from([" ", "-", "_", "", "  "]), st.sampled_from(["", "1", "2x", " "]))
+@settings(max_examples=600)
+def test_class_verdict_fast_path_is_the_full_patterns(parts, sep, end):
+    # ASCII class strings are screened lower-cased with necessary conditions of the patterns;
+    # the verdicts and weights must be the full patterns' own, whatever the case ("readMore",
+    # "SIDEBAR") and the separators
+    words = ["".join(c.upper() if mask >> (i % 12) & 1 else c for i, c in enumerate(w)) for w, mask in parts]
+    ci = sep.join(words) + end
+    assert _class_verdict_of(ci, ci.lower()) == _class_verdict_of(ci, None)
+    assert _word_weight(ci, ci.lower()) == _word_weight(ci, None)
