@@ -15,7 +15,14 @@ from corpuskit.core.decode import decode_html
 from corpuskit.core.stage import Rejection
 from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
-from corpuskit.stages.html2text.extract import _cjk_unbreak, extract
+from corpuskit.stages.html2text.extract import (
+    _cjk_unbreak,
+    _class_verdict_of,
+    _main_markers,
+    _word_weight,
+    extract,
+    parse,
+)
 from corpuskit.stages.html2text.stage import HtmlToText, extract_text
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "html"
@@ -391,6 +398,34 @@ def test_xhtml_with_xml_encoding_declaration():
     assert ex.method == "density" and ex.text.startswith("一段正文") and "首页" not in ex.text
 
 
+@pytest.mark.parametrize("decl", ['<meta charset="gbk">',
+                                  '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">'])
+def test_declared_charset_does_not_re_decode_the_text(decl):
+    # the page is text already: what it declares must not make the parser read it again as
+    # another encoding (Chinese read as Latin-1, or curly quotes read as GBK)
+    para = "中文正文，第二句在这里。“引号”和 café 也要原样保留。" * 6
+    ex = extract(f"<html><head>{decl}<title>标题 “x”</title></head><body><p>{para}</p></body></html>")
+    assert ex.text == para and ex.title == "标题 “x”"
+
+
+def test_main_markers_are_read_from_the_tree_not_the_source_spelling():
+    # an attribute name in capitals or a value written with a character reference is the same
+    # marker once parsed; <article>s and <main>s come first, then the attribute markers, each
+    # element once per list, in document order
+    html = ('<html><body><div ROLE="main" id=a>x</div><div role="&#109;ain" id=b>y</div>'
+            '<section itemprop=articleBody id=c>z</section><div role="main-nav" id=n>n</div>'
+            '<article role=article itemprop=articleBody id=d>w</article><main id=e>v</main></body></html>')
+    body = parse(html).find("body")
+    assert [e.get("id") for e in _main_markers(body)] == ["d", "e", "a", "b", "c", "d"]
+
+
+def test_lone_surrogate_does_not_crash_the_parse():
+    # a JSON record may carry a lone surrogate (an escaped half of a pair): no UTF-8 form exists
+    html = "<html><head><title>T \ud800</title></head><body><p>" + "Words of a paragraph. " * 20 + "</p></body></html>"
+    assert parse(html) is not None
+    assert extract(html).title.startswith("T")
+
+
 @pytest.mark.parametrize("cut", [
     "<html><head><title>T</title><script>var a = 1; function f() { return '<p>not text</p>'; }",
     "<html><head><style>body { color: red } p { margin: 0 }",
@@ -538,3 +573,23 @@ def test_cjk_line_break_removal_is_the_segment_break_rule(text):
     rule = re.compile(f"(?<=[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f])[ \t\r]*\\n\\s*"
                       f"(?=[{CJK_RANGES}])")
     assert _cjk_unbreak(text) == rule.sub("", text)
+
+
+_CLASS_WORDS = ("comment share ad ads advert adslot bio bios author authors about-author sidebar side-bar nav "
+                "navbar footer foot header meta tags tag-list caption credit credits byline read-more readMore "
+                "signUp sign-up popup hidden hide is-hidden sr-only visually-hidden d-none d-md-block md:flex "
+                "content article main post entry text post-content hidden-xs hide-sm pagination link rss "
+                "pinglun zhengwen box card x").split()
+
+
+@given(st.lists(st.tuples(st.sampled_from(_CLASS_WORDS), st.integers(0, 2 ** 12 - 1)), min_size=1, max_size=4),
+       st.sampled_from([" ", "-", "_", "", "  "]), st.sampled_from(["", "1", "2x", " "]))
+@settings(max_examples=600)
+def test_class_verdict_fast_path_is_the_full_patterns(parts, sep, end):
+    # ASCII class strings are screened lower-cased with necessary conditions of the patterns;
+    # the verdicts and weights must be the full patterns' own, whatever the case ("readMore",
+    # "SIDEBAR") and the separators
+    words = ["".join(c.upper() if mask >> (i % 12) & 1 else c for i, c in enumerate(w)) for w, mask in parts]
+    ci = sep.join(words) + end
+    assert _class_verdict_of(ci, ci.lower()) == _class_verdict_of(ci, None)
+    assert _word_weight(ci, ci.lower()) == _word_weight(ci, None)

@@ -117,6 +117,10 @@ _CJK_RUN_RE = re.compile(f"[{CJK_RANGES}]+")
 # below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
 _FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
 _FIRST_CJK = min(c for c in CJK_RANGES if c != "-")  # below it no character is CJK
+# a character from there on: one character class of one range, which the regex engine scans
+# about five times faster than max() compares characters
+_WIDE_RE = re.compile(f"[{_FIRST_WIDE}-\U0010ffff]")
+_CJK_FROM_RE = re.compile(f"[{_FIRST_CJK}-\U0010ffff]")
 # Punctuation that marks prose, half- and full-width.
 _PUNCT_RE = re.compile(r"[,.;:!?\uff0c\u3001\u3002\uff1b\uff1a\uff01\uff1f\uff0e]")
 _COMMA_RE = re.compile(r"[,\uff0c\u3001\uff1b;]")
@@ -151,44 +155,15 @@ FAVOR = {
     "recall": _Tune(0.12, 0.2, True, 0.75, 0.5, 100),
 }
 _TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
-# Attribute markers of the main content. Which ones a page has is read off the source with
-# two str.find scans (a regex with a leading alternation over a 150 KB page costs ~10x more),
-# and the XPath then tests only those: a full attribute scan in libxml2 is not free either.
+# Markers of the main content: <article>, <main> and these attribute values, found by one XPath
+# in one call (one walk of the tree in C; a source scan to choose which to look for costs more
+# than the walk it saves). The attribute axis: libxml2 tests the attribute nodes, not every
+# element's attributes against every value (about a third less time on a large page).
 _MARKER_VALUES = {"role": ("main", "article"), "itemprop": ("articleBody", "reviewBody", "text")}
-# one pattern per attribute, each starting with its name (a literal prefix, which the regex
-# engine looks for as fast as str.find); the value is the run of letters after the '=', so
-# role="main-nav" reads as "main" (the XPath then tests the exact value)
-_MARKER_RES = tuple((attr, values, re.compile(attr + r"""\s*=\s*["']?(""" + "|".join(values) + ")(?![A-Za-z])"))
-                    for attr, values in _MARKER_VALUES.items())
-_MARKER_XPATHS: dict[tuple[str, ...], etree.XPath] = {}
-
-
-def _marker_xpath(html: str) -> etree.XPath | None:
-    preds: list[str] = []
-    find = html.find
-    for attr, values, rx in _MARKER_RES:
-        found: set[str] = set()
-        # str.find (memchr-based) jumps between occurrences of the name; the regex runs only
-        # there (a scan by the regex engine itself costs several times more)
-        i = find(attr)
-        while i >= 0:
-            m = rx.match(html, i)
-            if m is not None:
-                found.add(m.group(1))
-                if len(found) == len(values):
-                    break
-            i = find(attr, i + 1)
-        if found:
-            # the attribute axis: libxml2 tests the attribute nodes, not every element's
-            # attributes against every value (about a third less time on a large page)
-            preds.append(f"descendant::*/@{attr}[" + " or ".join(f".='{v}'" for v in sorted(found)) + "]")
-    if not preds:
-        return None
-    key = tuple(preds)
-    xp = _MARKER_XPATHS.get(key)
-    if xp is None:
-        xp = _MARKER_XPATHS[key] = etree.XPath(" | ".join(key))
-    return xp
+_MARKERS = etree.XPath(" | ".join(
+    ["descendant-or-self::article", "descendant-or-self::main"]
+    + [f"descendant::*/@{attr}[" + " or ".join(f".='{v}'" for v in values) + "]"
+       for attr, values in _MARKER_VALUES.items()]))
 
 _LOCAL = threading.local()  # lxml parsers must not be shared between threads
 
@@ -200,6 +175,20 @@ def _parser() -> etree.HTMLParser:
         # depth; the "stripped" fallback covers text lost beyond it).
         p = _LOCAL.parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
                                              recover=True, huge_tree=True, default_doctype=False)
+    return p
+
+
+def _utf8_parser() -> etree.HTMLParser:
+    """The same parser for the page as UTF-8 bytes: libxml2 works in UTF-8, so a str (which lxml
+    hands over as Latin-1, UTF-16 or UCS-4) costs it a conversion that encoding in Python saves
+    (about a tenth of the parse). The given encoding overrides what the page declares (a <meta>
+    charset or an XML declaration): the text is decoded already. No id hash table: nothing
+    looks elements up by id."""
+    p = getattr(_LOCAL, "utf8_parser", None)
+    if p is None:
+        p = _LOCAL.utf8_parser = etree.HTMLParser(
+            encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, recover=True,
+            huge_tree=True, default_doctype=False, collect_ids=False)
     return p
 
 
@@ -218,8 +207,8 @@ def _measure(s: str) -> tuple[int, int, int]:
     if not s:
         return 0, 0, 0
     w = len(s)
-    if s.isascii() or max(s) < _FIRST_WIDE:
-        # no CJK and no full-width punctuation (max() runs in C): str.count in C beats three
+    if s.isascii() or _WIDE_RE.search(s) is None:
+        # no CJK and no full-width punctuation: str.count in C beats three
         # regex scans that build lists
         c = s.count(",") + s.count(";")
         return w, c + s.count(".") + s.count(":") + s.count("!") + s.count("?"), c
@@ -236,10 +225,16 @@ def _class_weight(el: etree._Element) -> int:
             if vw is None:
                 if len(_WORD_WEIGHTS) > 50_000:  # bounded, like _CLASS_VERDICTS
                     _WORD_WEIGHTS.clear()
-                vw = _WORD_WEIGHTS[v] = (25 if _POS_W.search(v) else 0) - (25 if _NEG_W.search(v) else 0)
+                vw = _WORD_WEIGHTS[v] = _word_weight(v, v.lower() if v.isascii() else None)
             w += vw
     return w
 
+
+def _word_weight(v: str, low: str | None) -> int:
+    """readability's class weight of `v`; `low`: v lower-cased when it is ASCII (see _STRONG_PRE)."""
+    if low is None:
+        return (25 if _POS_W.search(v) else 0) - (25 if _NEG_W.search(v) else 0)
+    return (25 if _POS_W_LOW.search(low) else 0) - (25 if _NEG_W_LOW.search(low) else 0)
 
 _WORD_WEIGHTS: dict[str, int] = {}
 
@@ -332,14 +327,44 @@ _SHOWN_AT = re.compile(r"(?:^|\s)(?:d-(?:sm|md|lg|xl|xxl)-|(?:sm|md|lg|xl|2xl):)
                        r"inline-flex|grid|table|contents)(?=$|\s)")
 
 
+# Necessary conditions of the class/id patterns, for ASCII strings (nearly all class strings):
+# their words lower-cased, matched case-sensitively on the lower-cased string, without the
+# boundary before the word and with looser look-aheads after it. The regex engine skips
+# straight to a possible first letter there (under re.I it tries every position), so the full
+# pattern runs only on the strings where it may match: the same verdicts, a third of the time
+# on a page's new class strings. (A non-ASCII string goes to the full patterns directly.)
+_HIDDEN_PRE = re.compile(r"hid|sr-only|screen-reader-text|invisible|display-none")
+_STRONG_PRE = re.compile(
+    r"comment|disqus|respond|repl|shar|social|related|recommend|recirc|breadcrumb|outbrain|taboola|"
+    r"zergnet|sponsor|advert|adsense|ad(?:s|vert)?(?=$|[\s_\-\d])|adslot|adunit|cookie|consent|gdpr|"
+    r"newsletter|subscri|sign-?up|popup|modal|overlay|promo|trending|most-?popular|more-?stories|"
+    r"read-?more|also-?read|next-?post|prev-?post|author|about-?author|bio|skip|print-?only|pinglun|"
+    r"xiangguan|fenxiang|tuijian")
+_META_PRE = re.compile(r"(?:byline|dateline|meta|caption|credits?|copyright|tags)(?=$|\s)")
+_WEAK_PRE = re.compile(
+    r"side|aside|foot|header|masthead|menu|nav|topbar|top-bar|toolbar|banner|widget|tag|pag|login|rss|"
+    r"copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link")
+# plain alternations of lower-case words: on the lower-cased ASCII string, exactly the same test
+_OK_MAYBE_LOW = re.compile(_OK_MAYBE.pattern)
+_POS_W_LOW = re.compile(_POS_W.pattern)
+_NEG_W_LOW = re.compile(_NEG_W.pattern)
+
+
 def _class_says_boiler(ci: str) -> int:
-    if _SHOWN_AT.search(ci):
+    return _class_verdict_of(ci, ci.lower() if ci.isascii() else None)
+
+
+def _class_verdict_of(ci: str, low: str | None) -> int:
+    """The verdict on a class/id string; `low`: ci lower-cased when it is ASCII, for the
+    necessary conditions above (None: the full patterns alone)."""
+    if (":" in ci or "d-" in ci) and _SHOWN_AT.search(ci):
         pass  # shown at some screen width: no hiding class counts
-    elif _HIDDEN_CLASS.search(ci) or _D_NONE.search(ci):
+    elif ((low is None or _HIDDEN_PRE.search(low)) and _HIDDEN_CLASS.search(ci)
+          or "d-none" in ci and _D_NONE.search(ci)):
         # a class name is weaker evidence than a style: it does not override protection; but it
         # says "not shown", not "a widget", so it is no soft verdict either
         return _BOILER
-    if _STRONG_NEG.search(ci):
+    if (low is None or _STRONG_PRE.search(low)) and _STRONG_NEG.search(ci):
         # a token naming a widget ("related-posts", "post-comments", "article-share") is one,
         # whatever content word it also holds; only a whole token like "content" or
         # "entry-content" beside it vetoes ("box article modal-x"). ("read more" alone is
@@ -350,11 +375,13 @@ def _class_says_boiler(ci: str) -> int:
         for tok in toks:  # in their case: "emailSignup" is two words
             if _STRONG_NEG.search(tok):
                 return _WORDS
-    if _META_END.search(ci):
+    if (low is None or _META_PRE.search(low)) and _META_END.search(ci):
         # a token ending in a metadata word names that part of the story ("ap-story-byline",
         # "entry-meta", "articleCaption"), not the story: the content word does not veto
         return _WORDS
-    return _WORDS if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
+    if low is None:
+        return _WORDS if _WEAK_NEG.search(ci) and not _OK_MAYBE.search(ci) else _NO
+    return _WORDS if _WEAK_PRE.search(low) and _WEAK_NEG.search(ci) and not _OK_MAYBE_LOW.search(low) else _NO
 
 
 _META_END = re.compile(r"(?:[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:byline|dateline|meta|caption|credits?|copyright|tags)"
@@ -371,19 +398,23 @@ def _is_main_marker(el: etree._Element, tag: str) -> bool:
 # ---------------------------------------------------------------- analysis
 
 
-def _main_markers(body: etree._Element, attr_xpath: etree.XPath | None) -> list:
-    # Tag filtering in iter() runs in C; the attribute XPath (a full scan) only when the
-    # source has such attributes at all.
-    found = list(body.iter("article", "main"))
-    if attr_xpath is not None:
-        # the attributes found, in document order; their elements once each (one element may
-        # carry both role=main and itemprop=articleBody)
-        seen: set = set()
-        for a in attr_xpath(body):
-            el = a.getparent()
-            if el not in seen:
-                seen.add(el)
-                found.append(el)
+def _main_markers(body: etree._Element) -> list:
+    """<article> and <main> elements in document order, then the elements carrying a marker
+    attribute, in document order, once each (one element may carry both role=main and
+    itemprop=articleBody)."""
+    found = []
+    attrs = []
+    for x in _MARKERS(body):
+        if isinstance(x, str):  # an attribute value (its element is its parent)
+            attrs.append(x)
+        else:
+            found.append(x)
+    seen: set = set()
+    for a in attrs:
+        el = a.getparent()
+        if el not in seen:
+            seen.add(el)
+            found.append(el)
     return found
 
 
@@ -394,12 +425,11 @@ class _Analysis:
     __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer",
                  "tune", "hidden")
 
-    def __init__(self, body: etree._Element, relaxed: bool, attr_xpath: etree.XPath | None = None,
-                 tune: _Tune = FAVOR["balanced"]):
+    def __init__(self, body: etree._Element, relaxed: bool, tune: _Tune = FAVOR["balanced"]):
         self.body = body
         self.tune = tune
         protect: set = set()
-        markers = _main_markers(body, attr_xpath)
+        markers = _main_markers(body)
         mset = set(markers)
         # the outermost article markers (<article>, articleBody, role=article; not <main>, which
         # often wraps a whole column with its sidebars)
@@ -1095,8 +1125,8 @@ def _join(tokens: list, ws: re.Pattern) -> str:
                 continue
             s = " "
         else:
-            if "\n" in tok and not tok.isascii() and max(tok) >= _FIRST_CJK:
-                # (max() in C: no CJK character, no break to remove, no regex scan)
+            if "\n" in tok and not tok.isascii() and _CJK_FROM_RE.search(tok) is not None:
+                # (no CJK character, no break to remove: no scan for the breaks)
                 tok = _cjk_unbreak(tok)
             # white-space runs to one space (str.split's white space is the regex's \s, code
             # point for code point; split-and-join costs a third of the regex's many matches)
@@ -1215,8 +1245,19 @@ def _stripped(html: str) -> str:
     return "\n".join(ln for ln in lines if ln)
 
 
+def _first(root: etree._Element, tag: str) -> etree._Element | None:
+    """The first descendant of `root` with this tag (root.find(".//tag") without its cost: lxml's
+    iterator looks ahead for the next match, a walk of the whole page when there is only one;
+    here it walks the top-level subtrees one by one, so a <title> in <head> costs a walk of the
+    head only)."""
+    for child in root:
+        for el in child.iter(tag):
+            return el
+    return None
+
+
 def _title(root: etree._Element) -> str:
-    t = root.find(".//title")
+    t = _first(root, "title")
     s = _STRING(t) if t is not None else ""
     if not s.strip():
         for m in root.iterfind(".//meta"):
@@ -1227,11 +1268,25 @@ def _title(root: etree._Element) -> str:
 
 
 def _weight(text: str) -> int:
-    return _measure(text)[0]
+    """_measure(text)[0], without counting punctuation."""
+    s = text.strip()
+    w = len(s)
+    if w and not s.isascii() and _WIDE_RE.search(s) is not None:
+        w += (_CJK_WEIGHT - 1) * sum(map(len, _CJK_RUN_RE.findall(s)))
+    return w
 
 
 def parse(html: str) -> etree._Element | None:
     """The lxml root of a page, or None when the parser finds no document."""
+    try:
+        data = html.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (a JSON escape): lxml reads the str itself
+        pass
+    else:
+        try:
+            return etree.fromstring(data, _utf8_parser())
+        except (etree.ParserError, etree.XMLSyntaxError):
+            return None
     try:
         return etree.fromstring(html, _parser())
     except ValueError:
@@ -1296,10 +1351,11 @@ def _ld_sources(root: etree._Element) -> list[str]:
     before scripts are stripped; a C-level tag filter, no scan of the source)."""
     out = []
     for sc in root.iter("script"):
-        t = sc.text
-        if t and sc.get("type") == "application/ld+json" and (
-                "articleBody" in t or "recipeInstructions" in t):
-            out.append(t)
+        # the type first: the text of a script is a copy into a Python str (often 100 KB of code)
+        if sc.get("type") == "application/ld+json":
+            t = sc.text
+            if t and ("articleBody" in t or "recipeInstructions" in t):
+                out.append(t)
     return out
 
 
@@ -1730,8 +1786,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     body = root.find("body")
     if body is None:
         body = root
-    attr_xpath = _marker_xpath(html)
-    res, w, hidden = _extract_body(html, body, title, ld, attr_xpath, tune)
+    res, w, hidden = _extract_body(html, body, title, ld, tune)
     # Text hidden until a script shows it (a paywall's or an expander's display:none article
     # body, code lines marked aria-hidden beside a screen-reader copy) is the article when what
     # is shown is short and a hidden block holds several times its text: the one hidden block
@@ -1743,7 +1798,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             for k in _HIDING_ATTRS:
                 if k in el.attrib:
                     del el.attrib[k]
-            alt, alt_w, _ = _extract_body(html, body, title, ld, attr_xpath, tune)
+            alt, alt_w, _ = _extract_body(html, body, title, ld, tune)
             if alt_w >= need:
                 return alt
     return res
@@ -1752,7 +1807,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")
 
 
-def _extract_body(html: str, body: etree._Element, title: str, ld: list, attr_xpath, tune: _Tune
+def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _Tune
                   ) -> tuple[Extraction, int, list]:
     """The cascade over one parsed body: the extraction, its text's weight and the hidden
     subtrees the analyses left out, (element, length of its text)."""
@@ -1761,7 +1816,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, attr_xp
     hidden: list = []
     page_w = 0
     for relaxed in (False, True):
-        an = _Analysis(body, relaxed, attr_xpath, tune)
+        an = _Analysis(body, relaxed, tune)
         if an_strict is None:
             an_strict = an
         hidden += an.hidden
