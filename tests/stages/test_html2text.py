@@ -426,6 +426,20 @@ def test_lone_surrogate_does_not_crash_the_parse():
     assert extract(html).title.startswith("T")
 
 
+@pytest.mark.parametrize("lone", ["\ud800", "\udfff", "\udc80"])
+def test_text_after_a_lone_surrogate_is_kept(lone):
+    # handed to libxml2 as a str, everything after a lone surrogate was lost without a word; it
+    # is read as U+FFFD and the rest of the page stays
+    first = "The weir opened on Tuesday and boats passed before noon, said the keeper. " * 3
+    second = "河水上涨以后，居民在清晨撤离到了高处的学校里，没有人受伤。" * 4
+    html = (f"<html><head><title>Weir {lone} news</title></head><body><article><p>{first}{lone} end.</p>"
+            f"<p>{second}</p><p>{first}</p></article></body></html>")
+    ex = extract(html)
+    assert ex.title == "Weir \ufffd news"
+    assert second in ex.text and ex.text.count(first.strip()) == 2 and "\ufffd end." in ex.text
+    assert HtmlToText().process({"html": html})["text"] == ex.text
+
+
 @pytest.mark.parametrize("cut", [
     "<html><head><title>T</title><script>var a = 1; function f() { return '<p>not text</p>'; }",
     "<html><head><style>body { color: red } p { margin: 0 }",

@@ -168,22 +168,13 @@ _MARKERS = etree.XPath(" | ".join(
 _LOCAL = threading.local()  # lxml parsers must not be shared between threads
 
 
-def _parser() -> etree.HTMLParser:
-    p = getattr(_LOCAL, "parser", None)
-    if p is None:
-        # huge_tree: no 10 MB text-node limit and a deeper nesting limit (libxml2 still caps
-        # depth; the "stripped" fallback covers text lost beyond it).
-        p = _LOCAL.parser = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
-                                             recover=True, huge_tree=True, default_doctype=False)
-    return p
-
-
 def _utf8_parser() -> etree.HTMLParser:
     """The same parser for the page as UTF-8 bytes: libxml2 works in UTF-8, so a str (which lxml
     hands over as Latin-1, UTF-16 or UCS-4) costs it a conversion that encoding in Python saves
     (about a tenth of the parse). The given encoding overrides what the page declares (a <meta>
     charset or an XML declaration): the text is decoded already. No id hash table: nothing
-    looks elements up by id."""
+    looks elements up by id. huge_tree: no 10 MB text-node limit and a deeper nesting limit
+    (libxml2 still caps depth; the "stripped" fallback covers text lost beyond it)."""
     p = getattr(_LOCAL, "utf8_parser", None)
     if p is None:
         p = _LOCAL.utf8_parser = etree.HTMLParser(
@@ -1228,7 +1219,7 @@ def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]]) -> 
 # ---------------------------------------------------------------- entry points
 
 _TAG_RE = re.compile(r"<[a-zA-Z/!?][^>]*(?:>|$)")  # a tag, or one cut off by truncation
-_XML_DECL_RE = re.compile(r"^\s*(?:\ufeff)?<\?xml[^>]*>")
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # Never-visible blocks, up to their end tag or, on a truncated page, to the end of the input
 # (an unclosed <script> or <head> must not leak code into the text).
 _SCRIPT_RE = re.compile(
@@ -1280,25 +1271,13 @@ def parse(html: str) -> etree._Element | None:
     """The lxml root of a page, or None when the parser finds no document."""
     try:
         data = html.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate (a JSON escape): lxml reads the str itself
-        pass
-    else:
-        try:
-            return etree.fromstring(data, _utf8_parser())
-        except (etree.ParserError, etree.XMLSyntaxError):
-            return None
+    except UnicodeEncodeError:
+        # a lone surrogate (an escaped half of a pair in a JSON record) has no UTF-8 form; handed
+        # over as a str, libxml2 drops everything after it, so it becomes U+FFFD, as a browser
+        # shows an unreadable character, and the rest of the page is read
+        data = _SURROGATE_RE.sub("\ufffd", html).encode("utf-8")
     try:
-        return etree.fromstring(html, _parser())
-    except ValueError:
-        # lxml refuses a str that declares its own encoding (<?xml ... encoding="..."?>, XHTML);
-        # the text is decoded already, so the declaration can go
-        stripped = _XML_DECL_RE.sub("", html, count=1)
-        if stripped != html:
-            try:
-                return etree.fromstring(stripped, _parser())
-            except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-                return None
-        return None
+        return etree.fromstring(data, _utf8_parser())
     except (etree.ParserError, etree.XMLSyntaxError):
         return None
 
