@@ -194,3 +194,4 @@ def test_set4_reference_from_selectors():
     a, b = h.set4_pages(members), h.set4_pages(dict(reversed(members.items())))
     assert a == b and sorted(a["htmldate"]) == [f"p{i}.html" for i in range(5)]
     assert sorted(a["trafilatura_cache"]) == ["q1.html", "q2.html"]  # a page in both is htmldate's
+    assert a["trafilatura_rest"] == []  # set #5: what set #4's sample of 70 leaves
