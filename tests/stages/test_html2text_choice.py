@@ -613,7 +613,8 @@ SITEMAP = ("<div class='site-map'><ul>" + "".join(
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("hide", ["style='display: none'", "hidden", "aria-hidden='true'"])
+@pytest.mark.parametrize("hide", ["style='display: none'", "hidden", "aria-hidden='true'",
+                                  "class='hidden'", "class='entry hidden-body'", "class='d-none'"])
 def test_article_hidden_until_a_script_shows_it_is_kept_when_little_else_is_shown(lang, hide):
     # a paywall shows the lede and hides the body (display:none) until a script lets the reader
     # in; a code viewer marks its rendered lines aria-hidden beside a copy for screen readers
@@ -626,11 +627,21 @@ def test_article_hidden_until_a_script_shows_it_is_kept_when_little_else_is_show
     assert_keeps(text, paras)
 
 
-def test_hidden_text_stays_out_beside_a_shown_article():
-    hidden = "<div style='display:none'>" + ps([p.upper() for p in PARAS]) + "</div>"
+@pytest.mark.parametrize("hide", ["style='display:none'", "class='hidden'", "class='d-none'"])
+def test_hidden_text_stays_out_beside_a_shown_article(hide):
+    hidden = f"<div {hide}>" + ps([p.upper() for p in PARAS]) + "</div>"
     text = extract_text(f"<html><body>{NAV}<main>{ps()}{hidden}</main>{FOOT}</body></html>")
     assert_keeps(text)
     assert PARAS[0].upper() not in text
+
+
+def test_a_menu_hidden_by_its_class_does_not_replace_a_short_note():
+    note = "The weir is closed today for repairs; boats must wait until Friday."
+    menu = ("<div class='drawer hidden'><ul>" + "".join(
+        f"<li><a href='/m{i}'>Menu entry number {i} of the site</a></li>" for i in range(40)) + "</ul></div>")
+    text = extract_text(f"<html><body><main><p>{note}</p></main>{menu}</body></html>")
+    assert note in text
+    assert "Menu entry" not in text
 
 
 def test_a_hidden_menu_does_not_replace_a_short_note():

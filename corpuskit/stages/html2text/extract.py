@@ -231,6 +231,9 @@ _WORD_WEIGHTS: dict[str, int] = {}
 
 
 _NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
+# a hiding class name ("hidden", "d-none"): dropped like _BOILER (it does not override the
+# protection of the main content's wrappers), and kept among the hidden blocks a script may show
+_HIDDEN_CLS = 4
 _SLUG_RE = re.compile(r"[^\W_]+")
 
 
@@ -354,7 +357,7 @@ def _class_verdict_of(ci: str, low: str | None) -> int:
           or "d-none" in ci and _D_NONE.search(ci)):
         # a class name is weaker evidence than a style: it does not override protection; but it
         # says "not shown", not "a widget", so it is no soft verdict either
-        return _BOILER
+        return _HIDDEN_CLS
     if (low is None or _STRONG_PRE.search(low)) and _STRONG_NEG.search(ci):
         # a token naming a widget ("related-posts", "post-comments", "article-share") is one,
         # whatever content word it also holds; only a whole token like "content" or
@@ -520,7 +523,7 @@ class _Analysis:
                     if verdict and n < _GUARD_SHARE * total_raw:
                         walker.skip_subtree()
                         drop.add(el)
-                        if verdict == _HIDDEN:
+                        if verdict == _HIDDEN or verdict == _HIDDEN_CLS:
                             hidden.append((el, n))
                         stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
                         continue
@@ -1777,6 +1780,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             for k in _HIDING_ATTRS:
                 if k in el.attrib:
                     del el.attrib[k]
+            _unhide_class(el)
             alt, alt_w, _ = _extract_body(html, body, title, ld, tune)
             if alt_w >= need:
                 return alt
@@ -1784,6 +1788,15 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
 
 
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")
+
+
+def _unhide_class(el: etree._Element) -> None:
+    """Take the hiding class tokens ("hidden", "hidden-contents", "d-none") off `el`'s class
+    and id (the state a script showing the block leaves it in)."""
+    for k in ("class", "id"):
+        v = el.get(k)
+        if v and _class_verdict_of(v, None) == _HIDDEN_CLS:
+            el.set(k, " ".join(t for t in v.split() if _class_verdict_of(t, None) != _HIDDEN_CLS))
 
 
 def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _Tune
