@@ -750,3 +750,42 @@ def test_a_list_of_titles_beside_the_chosen_body_does_not_widen_it(lang):
     text = extract_text(f"<html><body>{NAV}<main>{art}</main>{FOOT}</body></html>")
     assert_keeps(text, rest)
     assert titles[0] not in text
+
+
+def _posts_page(lang: str, titled: int, n_paras=(2, 6, 3)) -> tuple[str, list[list[str]]]:
+    """A page showing several posts in full, each an <article> built by one template; the page's
+    <title> repeats the heading of post number `titled`; the posts' lengths are `n_paras`
+    paragraph groups, so the titled post is not the longest."""
+    if lang == "en":
+        heads = ["Weir opens on the river", "Council debates the budget", "Library extends its hours"]
+        posts = [[f"Post {k}, part {i}: {p}" for i in range(n) for p in PARAS] for k, n in enumerate(n_paras)]
+    else:
+        heads = ["河上的新水闸启用", "市议会讨论预算", "图书馆延长开放时间"]
+        posts = [[f"第{k}篇第{i}段：{z}。" for i in range(n) for z in ZH_LINES] for k, n in enumerate(n_paras)]
+    arts = "".join(
+        f"<article class='post' id='p{k}'><h2>{h}</h2><div class='meta'>12 May 2020</div>"
+        f"<div class='post-body'>{ps(body)}</div></article>"
+        for k, (h, body) in enumerate(zip(heads, posts)))
+    html = (f"<html><head><title>{heads[titled]} | Example Blog</title></head><body>{NAV}"
+            f"<main>{arts}</main>{FOOT}</body></html>")
+    return html, posts
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("titled", [0, 2])
+def test_of_several_whole_posts_the_one_titled_like_the_page_is_taken(lang, titled):
+    html, posts = _posts_page(lang, titled)
+    text = extract_text(html)
+    assert_keeps(text, posts[titled])
+    for k, body in enumerate(posts):
+        if k != titled:
+            assert body[0] not in text
+
+
+def test_a_teaser_titled_like_the_page_does_not_replace_a_long_post():
+    # the post (no heading of its own) and a short teaser <article> of it in a box beside
+    html, posts = _posts_page("en", 0, n_paras=(1, 6, 1))
+    # the titled post is a teaser: far shorter than the long one chosen
+    html = html.replace(ps(posts[0]), f"<p>{PARAS[0]}</p>")
+    text = extract_text(html)
+    assert_keeps(text, posts[1])

@@ -1475,6 +1475,54 @@ def _check_markup(roots: list, an: _Analysis) -> list:
     return [m] if in_w < 0.35 * st[0] else roots
 
 
+_TITLE_ART_SHARE = 0.25  # the titled article holds at least this share of the chosen text
+
+
+def _check_title_article(roots: list, an: _Analysis, title: str) -> list:
+    """Several whole articles on one page (a blog's or a dossier's page showing its posts in
+    full), the choice inside one of them: the article whose heading repeats the page's title is
+    the page's own. The block of it built like the chosen one (the same tag and class: one
+    template renders every post) is taken, or the whole article. A teaser or a short summary
+    whose heading repeats the title does not replace a long choice."""
+    if not title or len(an.outer) < 2:
+        return roots
+    stats = an.stats
+    marked = [m for m in an.outer if m in stats and m not in an.eff_drop]
+    if len(marked) < 2:
+        return roots
+    homes = {_outer_marker(r, an.outer) if r not in an.outer else r for r in roots}
+    if len(homes) != 1:
+        return roots
+    m0 = homes.pop()
+    if m0 is None or m0 not in marked:
+        return roots
+    titled = []
+    for m in marked:
+        h = next(m.iter("h1", "h2", "h3"), None)
+        if h is not None and _repeats_title(h, title):
+            titled.append(m)
+    if len(titled) != 1 or titled[0] is m0:
+        return roots
+    m1 = titled[0]
+    st = stats[m1]
+    chosen = sum(stats[r][0] for r in roots if r in stats)
+    if _link_density(st) > 0.3 or st[0] < max(_MIN_ACCEPT, _TITLE_ART_SHARE * chosen):
+        return roots
+    out = []
+    for r in roots:
+        if r is m0:
+            return [m1]
+        cls = r.get("class")
+        twin = next((e for e in m1.iter(r.tag) if e.get("class") == cls and e in stats
+                     and e not in an.eff_drop), None) if cls else None
+        if twin is None:
+            return [m1]
+        out.append(twin)
+    if sum(stats[r][0] for r in out) < 0.5 * st[0]:  # the twin holds the post, not a caption
+        return [m1]
+    return out
+
+
 _EXTENT_LD = 0.2     # text beside the choice inside the article joins with at most this link share ...
 _EXTENT_PUNCT = 200  # ... and a punctuation mark per this much weight (sentences, not labels), ...
 _EXTENT_SHARE = 0.1  # ... when it adds this share of the choice's text (and _MIN_ACCEPT), ...
@@ -1816,6 +1864,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
         roots = _pick(an, use_weights=not relaxed)
         if roots and not relaxed:
             roots = _check_markup(roots, an)
+            roots = _check_title_article(roots, an, title)
             roots = _check_extent(roots, an)
             roots = _check_headline(roots, an, title)
             roots = _check_enclosing_prose(roots, an)
