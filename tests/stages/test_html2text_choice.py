@@ -789,3 +789,27 @@ def test_a_teaser_titled_like_the_page_does_not_replace_a_long_post():
     html = html.replace(ps(posts[0]), f"<p>{PARAS[0]}</p>")
     text = extract_text(html)
     assert_keeps(text, posts[1])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sections_of_one_template_inside_the_article_are_all_kept(lang):
+    # a template marks every section of the story "--ads" (ads may go between them): the class
+    # word makes them soft blocks; the one that scores like the story is kept, and so are the
+    # sections built like it, long or short
+    if lang == "en":
+        parts = [[f"Section {k}, line {i}: {p}" for i in range(n) for p in PARAS[:2]]
+                 for k, n in enumerate((6, 1, 1, 1))]
+    else:
+        parts = [[f"第{k}节第{i}句：{z}。" for i in range(n) for z in ZH_LINES[:2]]
+                 for k, n in enumerate((6, 1, 1, 1))]
+    secs = "".join(f"<section class='report__part report__part--ads'><h2>Part {k}</h2>{ps(b)}</section>"
+                   for k, b in enumerate(parts))
+    share = ("<div class='share-bar'><a href='/s/1'>Share on one network</a> "
+             "<a href='/s/2'>Share on another network</a></div>")
+    html = (f"<html><head><title>Weir</title></head><body>{NAV}<main><article class='report'>"
+            f"<h1>Weir</h1><p>{'A first line of the report, long enough to count as prose. ' * 3}</p>"
+            f"{secs}{share}</article></main>{SITEMAP}{FOOT}</body></html>")
+    text = extract_text(html)
+    for b in parts:
+        assert_keeps(text, b)
+    assert "Share on one network" not in text

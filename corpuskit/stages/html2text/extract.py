@@ -717,6 +717,20 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
             if el not in keep and an.scores.get(el, 0.0) >= bar > 0 and any(
                     _is_ancestor(r, el) for r in roots):
                 keep.add(el)
+        # the soft blocks built like a kept one (siblings of its tag and class: the sections
+        # of one template, "section--ads" on each) are more of the article's text, unless
+        # made of links
+        for el in list(keep):
+            cls = el.get("class")
+            p = el.getparent()
+            if not cls or p is None:
+                continue
+            for sib in p:
+                if (sib in an.soft and sib not in keep and sib.tag == el.tag
+                        and sib.get("class") == cls):
+                    st = an.stats.get(sib)
+                    if st is not None and st[2] and _link_density(st) < 0.3:
+                        keep.add(sib)
         an.eff_drop = an.drop | (an.soft - keep)
         if keep:
             roots = [r for r in roots if r not in an.eff_drop]
