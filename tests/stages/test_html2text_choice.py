@@ -813,3 +813,48 @@ def test_sections_of_one_template_inside_the_article_are_all_kept(lang):
     for b in parts:
         assert_keeps(text, b)
     assert "Share on one network" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lead_in_the_articles_header_is_kept(lang):
+    if lang == "en":
+        lead = "The new weir on the river opened after three years of work, and boats passed before noon."
+        body = PARAS
+    else:
+        lead = "河上的新水闸在三年之后启用，第一批船只在中午之前顺利通过。"
+        body = [z + "。" for z in ZH_LINES]
+    html = (f"<html><head><title>Weir</title></head><body><header class='site'>{NAV}"
+            f"<p>Your daily news from the valley, since 1990.</p></header><main><article>"
+            f"<header><h1>Weir opens</h1><div class='date'>12 May 2020</div><p class='lede'>{lead}</p>"
+            f"</header><div class='article-text'><div class='block'>{ps(body)}</div></div></article>"
+            f"</main>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert lead in text
+    assert_keeps(text, body)
+    assert "Section 3" not in text
+    assert "since 1990" not in text
+
+
+def test_a_header_of_links_in_the_article_stays_out():
+    links = "".join(f"<a href='/t{i}'>Topic number {i} of the site, and more</a> " for i in range(6))
+    html = (f"<html><body><main><article><header><h1>Weir opens</h1><p>{links}</p></header>"
+            f"<div class='article-text'><div class='block'>{ps()}</div></div></article></main></body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
+    assert "Topic number" not in text
+
+
+def test_a_records_article_with_a_lead_in_its_header_keeps_its_records():
+    # a "best of" list: the article's header holds its headline and lead, the body is a run of
+    # records (one card per entry); the header is no block of its own replacing the records
+    lead = "They are true masters of their craft, and these are the twelve we like best this year."
+    cards = "".join(
+        f"<div class='card'><h2>Entry {i}</h2><div class='card-text'><p>{PARAS[i % 5]} Entry {i} is "
+        f"one of them.</p><p>{PARAS[(i + 1) % 5]}</p></div></div>" for i in range(12))
+    html = (f"<html><head><title>Twelve masters</title></head><body>{NAV}<main><article>"
+            f"<header><h1>Twelve masters</h1><p>{lead}</p></header><div class='list-body'>{cards}</div>"
+            f"</article></main>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert lead in text
+    for i in range(12):
+        assert f"Entry {i} is one of them." in text

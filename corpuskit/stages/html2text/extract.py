@@ -501,7 +501,9 @@ class _Analysis:
                 # Hidden elements go even around an articleBody (a display:none schema.org
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
-                if verdict == _BOILER and tag == "header" and _section_header(el):
+                if verdict == _BOILER and tag == "header" and (
+                        _section_header(el) or outer and _outer_marker(el, outer) is not None
+                        and _lead_header(el)):
                     verdict = _NO
                 if verdict == _WORDS and el in art_anc:
                     if art_wrap is None:
@@ -629,6 +631,27 @@ def _section_header(el: etree._Element) -> bool:
     if not any(c.tag in _SUBHEADS for c in el):
         return False
     return len(_STRING(el)) <= _SECTION_HEADER_MAX
+
+
+_LEAD_MIN = 80  # characters of a lead paragraph in an article's <header>
+
+
+def _lead_header(el: etree._Element) -> bool:
+    """A <header> inside an article holding its lead: a block of running text without links
+    that ends in a sentence end (in any script), amid a header that is not made of links. Its
+    headline, dateline and lead are the article's; its own widgets are judged by their names."""
+    total = len(_STRING(el))
+    if not total:
+        return False
+    links = sum(len(_STRING(a)) for a in el.iter("a"))
+    if 3 * links > total:
+        return False
+    for b in el.iter("p", "div"):
+        t = _STRING(b).strip()
+        if (_weight(t) >= _LEAD_MIN and _SENT_END_RE.search(t) and b.find(".//a") is None
+                and not any(c.tag in _BLOCK_TAGS for c in b)):
+            return True
+    return False
 
 
 def _story_wrappers(outer: list) -> set:
@@ -822,6 +845,9 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
             continue
         st = stats.get(sib)
         if st is None or st[0] == 0:
+            continue
+        if sib.tag == "header" and use_weights and an.outer and _outer_marker(sib, an.outer) is not None:
+            out.append(sib)  # the article's header kept for its lead (see _lead_header)
             continue
         bonus = top_score * 0.2 if top_cls and sib.get("class") == top_cls else 0.0
         sc = final.get(sib)
@@ -1682,7 +1708,7 @@ def _check_headline(roots: list, an: _Analysis, title: str) -> list:
     while p is not None and p is not an.body:
         if p is root or _is_ancestor(p, root) or _is_ancestor(root, p):
             return roots  # the headline's block holds the records, or they hold it
-        st = stats.get(p)
+        st = stats.get(p) if p.tag != "header" else None  # an article's header and lead: climb on
         if st is not None and st[0] - stats[heads[0]][0] >= _MIN_ACCEPT // 2:
             return [p] if _link_density(st) < 0.4 and p not in an.eff_drop else roots
         p = p.getparent()
