@@ -858,3 +858,24 @@ def test_a_records_article_with_a_lead_in_its_header_keeps_its_records():
     assert lead in text
     for i in range(12):
         assert f"Entry {i} is one of them." in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_results_table_with_linked_names_is_kept(lang):
+    # a test's results: each row links the product's page beside its price and grade (more
+    # link text than plain text, yet records, not a link list); a table of links alone goes
+    names = ([f"Brightway Comfort Seat Model {i} Plus" for i in range(8)] if lang == "en"
+             else [f"舒适牌儿童安全座椅第{i}代加强版" for i in range(8)])
+    rows = "".join(f"<tr><td><a href='/p{i}'>{n}</a></td><td>{120 + i} €</td><td>{1 + i / 10:.1f}</td></tr>"
+                   for i, n in enumerate(names))
+    table = f"<table class='results'><tr><th>Model</th><th>Price</th><th>Grade</th></tr>{rows}</table>"
+    links = "".join(f"<tr><td><a href='/x{i}'>Another section of the site number {i}</a></td>"
+                    f"<td><a href='/y{i}'>Archive {i}</a></td></tr>" for i in range(8))
+    html = (f"<html><body>{NAV}<main><article><h1>Seats tested</h1>{ps()}<h2>Results</h2>{table}"
+            f"{ps([p.upper() for p in PARAS[:2]])}<table class='more'>{links}</table></article></main>"
+            f"{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
+    for i, n in enumerate(names):
+        assert n in text and f"{120 + i} €" in text
+    assert "Another section of the site" not in text

@@ -901,9 +901,26 @@ def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None, tune: 
     w, lw, pc = st
     ld = lw / w
     if ld > tune.prune_ld:
-        return True
+        return not (tag == "table" and _data_table(el))
     return ld > tune.prune_short_ld and w < tune.prune_short_w and pc <= 1 and not (
         tag == "p" and _link_inside_sentence(el))
+
+
+_DATA_ROWS = 3
+
+
+def _data_table(table: etree._Element) -> bool:
+    """A table of records whose names are links (a test's results: linked model, price,
+    grade): most rows, and at least _DATA_ROWS, hold a cell of text without a link beside
+    their linked cell. A link list laid out as a table has links alone in its rows."""
+    rows = data = 0
+    for tr in table.iter("tr"):
+        rows += 1
+        cells = [c for c in tr if c.tag == "td" or c.tag == "th"]
+        if len(cells) >= 2 and any(c.find(".//a") is not None for c in cells) and any(
+                c.find(".//a") is None and _STRING(c).strip() for c in cells):
+            data += 1
+    return data >= _DATA_ROWS and 2 * data >= rows
 
 
 def _link_inside_sentence(p: etree._Element) -> bool:
