@@ -879,3 +879,21 @@ def test_a_results_table_with_linked_names_is_kept(lang):
     for i, n in enumerate(names):
         assert n in text and f"{120 + i} €" in text
     assert "Another section of the site" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_subheadings_named_with_a_widget_word_inside_the_article_are_kept(lang):
+    # a CMS names the article's subheadings "header_sub..." (a layout word): inside the article
+    # they head the text after them; the heading of a dropped box goes with its box
+    heads = (["What the engineers say", "What it cost"] if lang == "en" else ["工程师怎么说", "造价是多少"])
+    body = (PARAS if lang == "en" else [z + "。" for z in ZH_LINES])
+    related = ("<h3 class='header_sub_title'>More from the valley</h3><div class='related-links'><ul>"
+               + "".join(f"<li><a href='/r{i}'>Related story number {i}</a></li>" for i in range(5)) + "</ul></div>")
+    html = (f"<html><body>{NAV}<main><article><h1>Weir</h1>{ps(body[:2])}"
+            f"<h3 id='header_sub_heading1'>{heads[0]}</h3>{ps(body[2:4])}"
+            f"<h3 id='header_sub_heading2'>{heads[1]}</h3>{ps(body[4:])}{related}</article></main>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text, body)
+    for h in heads:
+        assert h in text
+    assert "More from the valley" not in text

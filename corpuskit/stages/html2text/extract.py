@@ -754,6 +754,17 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
                     st = an.stats.get(sib)
                     if st is not None and st[2] and _link_density(st) < 0.3:
                         keep.add(sib)
+        # a subheading inside the chosen content that a class/id word made soft ("header_sub",
+        # "section-meta-title") is the heading of the text after it when that text stays
+        for el in an.soft:
+            if el.tag in _SUBHEADS and el not in keep and el.find(".//a") is None:
+                nxt = el.getnext()
+                while nxt is not None and not isinstance(nxt.tag, str):
+                    nxt = nxt.getnext()
+                if (nxt is not None and nxt not in an.drop and nxt not in an.soft
+                        and nxt.tag not in _HEADINGS and len(_STRING(el)) <= _SECTION_HEADER_MAX
+                        and any(_is_ancestor(r, el) for r in roots)):
+                    keep.add(el)
         an.eff_drop = an.drop | (an.soft - keep)
         if keep:
             roots = [r for r in roots if r not in an.eff_drop]
