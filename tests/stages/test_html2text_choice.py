@@ -613,7 +613,8 @@ SITEMAP = ("<div class='site-map'><ul>" + "".join(
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("hide", ["style='display: none'", "hidden", "aria-hidden='true'"])
+@pytest.mark.parametrize("hide", ["style='display: none'", "hidden", "aria-hidden='true'",
+                                  "class='hidden'", "class='entry hidden-body'", "class='d-none'"])
 def test_article_hidden_until_a_script_shows_it_is_kept_when_little_else_is_shown(lang, hide):
     # a paywall shows the lede and hides the body (display:none) until a script lets the reader
     # in; a code viewer marks its rendered lines aria-hidden beside a copy for screen readers
@@ -626,11 +627,21 @@ def test_article_hidden_until_a_script_shows_it_is_kept_when_little_else_is_show
     assert_keeps(text, paras)
 
 
-def test_hidden_text_stays_out_beside_a_shown_article():
-    hidden = "<div style='display:none'>" + ps([p.upper() for p in PARAS]) + "</div>"
+@pytest.mark.parametrize("hide", ["style='display:none'", "class='hidden'", "class='d-none'"])
+def test_hidden_text_stays_out_beside_a_shown_article(hide):
+    hidden = f"<div {hide}>" + ps([p.upper() for p in PARAS]) + "</div>"
     text = extract_text(f"<html><body>{NAV}<main>{ps()}{hidden}</main>{FOOT}</body></html>")
     assert_keeps(text)
     assert PARAS[0].upper() not in text
+
+
+def test_a_menu_hidden_by_its_class_does_not_replace_a_short_note():
+    note = "The weir is closed today for repairs; boats must wait until Friday."
+    menu = ("<div class='drawer hidden'><ul>" + "".join(
+        f"<li><a href='/m{i}'>Menu entry number {i} of the site</a></li>" for i in range(40)) + "</ul></div>")
+    text = extract_text(f"<html><body><main><p>{note}</p></main>{menu}</body></html>")
+    assert note in text
+    assert "Menu entry" not in text
 
 
 def test_a_hidden_menu_does_not_replace_a_short_note():
@@ -739,3 +750,150 @@ def test_a_list_of_titles_beside_the_chosen_body_does_not_widen_it(lang):
     text = extract_text(f"<html><body>{NAV}<main>{art}</main>{FOOT}</body></html>")
     assert_keeps(text, rest)
     assert titles[0] not in text
+
+
+def _posts_page(lang: str, titled: int, n_paras=(2, 6, 3)) -> tuple[str, list[list[str]]]:
+    """A page showing several posts in full, each an <article> built by one template; the page's
+    <title> repeats the heading of post number `titled`; the posts' lengths are `n_paras`
+    paragraph groups, so the titled post is not the longest."""
+    if lang == "en":
+        heads = ["Weir opens on the river", "Council debates the budget", "Library extends its hours"]
+        posts = [[f"Post {k}, part {i}: {p}" for i in range(n) for p in PARAS] for k, n in enumerate(n_paras)]
+    else:
+        heads = ["河上的新水闸启用", "市议会讨论预算", "图书馆延长开放时间"]
+        posts = [[f"第{k}篇第{i}段：{z}。" for i in range(n) for z in ZH_LINES] for k, n in enumerate(n_paras)]
+    arts = "".join(
+        f"<article class='post' id='p{k}'><h2>{h}</h2><div class='meta'>12 May 2020</div>"
+        f"<div class='post-body'>{ps(body)}</div></article>"
+        for k, (h, body) in enumerate(zip(heads, posts)))
+    html = (f"<html><head><title>{heads[titled]} | Example Blog</title></head><body>{NAV}"
+            f"<main>{arts}</main>{FOOT}</body></html>")
+    return html, posts
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("titled", [0, 2])
+def test_of_several_whole_posts_the_one_titled_like_the_page_is_taken(lang, titled):
+    html, posts = _posts_page(lang, titled)
+    text = extract_text(html)
+    assert_keeps(text, posts[titled])
+    for k, body in enumerate(posts):
+        if k != titled:
+            assert body[0] not in text
+
+
+def test_a_teaser_titled_like_the_page_does_not_replace_a_long_post():
+    # the post (no heading of its own) and a short teaser <article> of it in a box beside
+    html, posts = _posts_page("en", 0, n_paras=(1, 6, 1))
+    # the titled post is a teaser: far shorter than the long one chosen
+    html = html.replace(ps(posts[0]), f"<p>{PARAS[0]}</p>")
+    text = extract_text(html)
+    assert_keeps(text, posts[1])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sections_of_one_template_inside_the_article_are_all_kept(lang):
+    # a template marks every section of the story "--ads" (ads may go between them): the class
+    # word makes them soft blocks; the one that scores like the story is kept, and so are the
+    # sections built like it, long or short
+    if lang == "en":
+        parts = [[f"Section {k}, line {i}: {p}" for i in range(n) for p in PARAS[:2]]
+                 for k, n in enumerate((6, 1, 1, 1))]
+    else:
+        parts = [[f"第{k}节第{i}句：{z}。" for i in range(n) for z in ZH_LINES[:2]]
+                 for k, n in enumerate((6, 1, 1, 1))]
+    secs = "".join(f"<section class='report__part report__part--ads'><h2>Part {k}</h2>{ps(b)}</section>"
+                   for k, b in enumerate(parts))
+    share = ("<div class='share-bar'><a href='/s/1'>Share on one network</a> "
+             "<a href='/s/2'>Share on another network</a></div>")
+    html = (f"<html><head><title>Weir</title></head><body>{NAV}<main><article class='report'>"
+            f"<h1>Weir</h1><p>{'A first line of the report, long enough to count as prose. ' * 3}</p>"
+            f"{secs}{share}</article></main>{SITEMAP}{FOOT}</body></html>")
+    text = extract_text(html)
+    for b in parts:
+        assert_keeps(text, b)
+    assert "Share on one network" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lead_in_the_articles_header_is_kept(lang):
+    if lang == "en":
+        lead = "The new weir on the river opened after three years of work, and boats passed before noon."
+        body = PARAS
+    else:
+        lead = "河上的新水闸在三年之后启用，第一批船只在中午之前顺利通过。"
+        body = [z + "。" for z in ZH_LINES]
+    html = (f"<html><head><title>Weir</title></head><body><header class='site'>{NAV}"
+            f"<p>Your daily news from the valley, since 1990.</p></header><main><article>"
+            f"<header><h1>Weir opens</h1><div class='date'>12 May 2020</div><p class='lede'>{lead}</p>"
+            f"</header><div class='article-text'><div class='block'>{ps(body)}</div></div></article>"
+            f"</main>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert lead in text
+    assert_keeps(text, body)
+    assert "Section 3" not in text
+    assert "since 1990" not in text
+
+
+def test_a_header_of_links_in_the_article_stays_out():
+    links = "".join(f"<a href='/t{i}'>Topic number {i} of the site, and more</a> " for i in range(6))
+    html = (f"<html><body><main><article><header><h1>Weir opens</h1><p>{links}</p></header>"
+            f"<div class='article-text'><div class='block'>{ps()}</div></div></article></main></body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
+    assert "Topic number" not in text
+
+
+def test_a_records_article_with_a_lead_in_its_header_keeps_its_records():
+    # a "best of" list: the article's header holds its headline and lead, the body is a run of
+    # records (one card per entry); the header is no block of its own replacing the records
+    lead = "They are true masters of their craft, and these are the twelve we like best this year."
+    cards = "".join(
+        f"<div class='card'><h2>Entry {i}</h2><div class='card-text'><p>{PARAS[i % 5]} Entry {i} is "
+        f"one of them.</p><p>{PARAS[(i + 1) % 5]}</p></div></div>" for i in range(12))
+    html = (f"<html><head><title>Twelve masters</title></head><body>{NAV}<main><article>"
+            f"<header><h1>Twelve masters</h1><p>{lead}</p></header><div class='list-body'>{cards}</div>"
+            f"</article></main>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert lead in text
+    for i in range(12):
+        assert f"Entry {i} is one of them." in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_results_table_with_linked_names_is_kept(lang):
+    # a test's results: each row links the product's page beside its price and grade (more
+    # link text than plain text, yet records, not a link list); a table of links alone goes
+    names = ([f"Brightway Comfort Seat Model {i} Plus" for i in range(8)] if lang == "en"
+             else [f"舒适牌儿童安全座椅第{i}代加强版" for i in range(8)])
+    rows = "".join(f"<tr><td><a href='/p{i}'>{n}</a></td><td>{120 + i} €</td><td>{1 + i / 10:.1f}</td></tr>"
+                   for i, n in enumerate(names))
+    table = f"<table class='results'><tr><th>Model</th><th>Price</th><th>Grade</th></tr>{rows}</table>"
+    links = "".join(f"<tr><td><a href='/x{i}'>Another section of the site number {i}</a></td>"
+                    f"<td><a href='/y{i}'>Archive {i}</a></td></tr>" for i in range(8))
+    html = (f"<html><body>{NAV}<main><article><h1>Seats tested</h1>{ps()}<h2>Results</h2>{table}"
+            f"{ps([p.upper() for p in PARAS[:2]])}<table class='more'>{links}</table></article></main>"
+            f"{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
+    for i, n in enumerate(names):
+        assert n in text and f"{120 + i} €" in text
+    assert "Another section of the site" not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_subheadings_named_with_a_widget_word_inside_the_article_are_kept(lang):
+    # a CMS names the article's subheadings "header_sub..." (a layout word): inside the article
+    # they head the text after them; the heading of a dropped box goes with its box
+    heads = (["What the engineers say", "What it cost"] if lang == "en" else ["工程师怎么说", "造价是多少"])
+    body = (PARAS if lang == "en" else [z + "。" for z in ZH_LINES])
+    related = ("<h3 class='header_sub_title'>More from the valley</h3><div class='related-links'><ul>"
+               + "".join(f"<li><a href='/r{i}'>Related story number {i}</a></li>" for i in range(5)) + "</ul></div>")
+    html = (f"<html><body>{NAV}<main><article><h1>Weir</h1>{ps(body[:2])}"
+            f"<h3 id='header_sub_heading1'>{heads[0]}</h3>{ps(body[2:4])}"
+            f"<h3 id='header_sub_heading2'>{heads[1]}</h3>{ps(body[4:])}{related}</article></main>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text, body)
+    for h in heads:
+        assert h in text
+    assert "More from the valley" not in text

@@ -231,6 +231,9 @@ _WORD_WEIGHTS: dict[str, int] = {}
 
 
 _NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
+# a hiding class name ("hidden", "d-none"): dropped like _BOILER (it does not override the
+# protection of the main content's wrappers), and kept among the hidden blocks a script may show
+_HIDDEN_CLS = 4
 _SLUG_RE = re.compile(r"[^\W_]+")
 
 
@@ -354,7 +357,7 @@ def _class_verdict_of(ci: str, low: str | None) -> int:
           or "d-none" in ci and _D_NONE.search(ci)):
         # a class name is weaker evidence than a style: it does not override protection; but it
         # says "not shown", not "a widget", so it is no soft verdict either
-        return _BOILER
+        return _HIDDEN_CLS
     if (low is None or _STRONG_PRE.search(low)) and _STRONG_NEG.search(ci):
         # a token naming a widget ("related-posts", "post-comments", "article-share") is one,
         # whatever content word it also holds; only a whole token like "content" or
@@ -498,7 +501,9 @@ class _Analysis:
                 # Hidden elements go even around an articleBody (a display:none schema.org
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
-                if verdict == _BOILER and tag == "header" and _section_header(el):
+                if verdict == _BOILER and tag == "header" and (
+                        _section_header(el) or outer and _outer_marker(el, outer) is not None
+                        and _lead_header(el)):
                     verdict = _NO
                 if verdict == _WORDS and el in art_anc:
                     if art_wrap is None:
@@ -520,7 +525,7 @@ class _Analysis:
                     if verdict and n < _GUARD_SHARE * total_raw:
                         walker.skip_subtree()
                         drop.add(el)
-                        if verdict == _HIDDEN:
+                        if verdict == _HIDDEN or verdict == _HIDDEN_CLS:
                             hidden.append((el, n))
                         stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
                         continue
@@ -628,6 +633,27 @@ def _section_header(el: etree._Element) -> bool:
     return len(_STRING(el)) <= _SECTION_HEADER_MAX
 
 
+_LEAD_MIN = 80  # characters of a lead paragraph in an article's <header>
+
+
+def _lead_header(el: etree._Element) -> bool:
+    """A <header> inside an article holding its lead: a block of running text without links
+    that ends in a sentence end (in any script), amid a header that is not made of links. Its
+    headline, dateline and lead are the article's; its own widgets are judged by their names."""
+    total = len(_STRING(el))
+    if not total:
+        return False
+    links = sum(len(_STRING(a)) for a in el.iter("a"))
+    if 3 * links > total:
+        return False
+    for b in el.iter("p", "div"):
+        t = _STRING(b).strip()
+        if (_weight(t) >= _LEAD_MIN and _SENT_END_RE.search(t) and b.find(".//a") is None
+                and not any(c.tag in _BLOCK_TAGS for c in b)):
+            return True
+    return False
+
+
 def _story_wrappers(outer: list) -> set:
     """The ancestors of the story among the outermost article markers: the only one, or the
     one holding _STORY_LEAD times the text of any other (none when no article stands out)."""
@@ -714,6 +740,31 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
             if el not in keep and an.scores.get(el, 0.0) >= bar > 0 and any(
                     _is_ancestor(r, el) for r in roots):
                 keep.add(el)
+        # the soft blocks built like a kept one (siblings of its tag and class: the sections
+        # of one template, "section--ads" on each) are more of the article's text, unless
+        # made of links
+        for el in list(keep):
+            cls = el.get("class")
+            p = el.getparent()
+            if not cls or p is None:
+                continue
+            for sib in p:
+                if (sib in an.soft and sib not in keep and sib.tag == el.tag
+                        and sib.get("class") == cls):
+                    st = an.stats.get(sib)
+                    if st is not None and st[2] and _link_density(st) < 0.3:
+                        keep.add(sib)
+        # a subheading inside the chosen content that a class/id word made soft ("header_sub",
+        # "section-meta-title") is the heading of the text after it when that text stays
+        for el in an.soft:
+            if el.tag in _SUBHEADS and el not in keep and el.find(".//a") is None:
+                nxt = el.getnext()
+                while nxt is not None and not isinstance(nxt.tag, str):
+                    nxt = nxt.getnext()
+                if (nxt is not None and nxt not in an.drop and nxt not in an.soft
+                        and nxt.tag not in _HEADINGS and len(_STRING(el)) <= _SECTION_HEADER_MAX
+                        and any(_is_ancestor(r, el) for r in roots)):
+                    keep.add(el)
         an.eff_drop = an.drop | (an.soft - keep)
         if keep:
             roots = [r for r in roots if r not in an.eff_drop]
@@ -806,6 +857,9 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
         st = stats.get(sib)
         if st is None or st[0] == 0:
             continue
+        if sib.tag == "header" and use_weights and an.outer and _outer_marker(sib, an.outer) is not None:
+            out.append(sib)  # the article's header kept for its lead (see _lead_header)
+            continue
         bonus = top_score * 0.2 if top_cls and sib.get("class") == top_cls else 0.0
         sc = final.get(sib)
         if sc is not None and sc + bonus >= thresh:
@@ -858,9 +912,26 @@ def _prune(el: etree._Element, tag: str, st: tuple[int, int, int] | None, tune: 
     w, lw, pc = st
     ld = lw / w
     if ld > tune.prune_ld:
-        return True
+        return not (tag == "table" and _data_table(el))
     return ld > tune.prune_short_ld and w < tune.prune_short_w and pc <= 1 and not (
         tag == "p" and _link_inside_sentence(el))
+
+
+_DATA_ROWS = 3
+
+
+def _data_table(table: etree._Element) -> bool:
+    """A table of records whose names are links (a test's results: linked model, price,
+    grade): most rows, and at least _DATA_ROWS, hold a cell of text without a link beside
+    their linked cell. A link list laid out as a table has links alone in its rows."""
+    rows = data = 0
+    for tr in table.iter("tr"):
+        rows += 1
+        cells = [c for c in tr if c.tag == "td" or c.tag == "th"]
+        if len(cells) >= 2 and any(c.find(".//a") is not None for c in cells) and any(
+                c.find(".//a") is None and _STRING(c).strip() for c in cells):
+            data += 1
+    return data >= _DATA_ROWS and 2 * data >= rows
 
 
 def _link_inside_sentence(p: etree._Element) -> bool:
@@ -1472,6 +1543,54 @@ def _check_markup(roots: list, an: _Analysis) -> list:
     return [m] if in_w < 0.35 * st[0] else roots
 
 
+_TITLE_ART_SHARE = 0.25  # the titled article holds at least this share of the chosen text
+
+
+def _check_title_article(roots: list, an: _Analysis, title: str) -> list:
+    """Several whole articles on one page (a blog's or a dossier's page showing its posts in
+    full), the choice inside one of them: the article whose heading repeats the page's title is
+    the page's own. The block of it built like the chosen one (the same tag and class: one
+    template renders every post) is taken, or the whole article. A teaser or a short summary
+    whose heading repeats the title does not replace a long choice."""
+    if not title or len(an.outer) < 2:
+        return roots
+    stats = an.stats
+    marked = [m for m in an.outer if m in stats and m not in an.eff_drop]
+    if len(marked) < 2:
+        return roots
+    homes = {_outer_marker(r, an.outer) if r not in an.outer else r for r in roots}
+    if len(homes) != 1:
+        return roots
+    m0 = homes.pop()
+    if m0 is None or m0 not in marked:
+        return roots
+    titled = []
+    for m in marked:
+        h = next(m.iter("h1", "h2", "h3"), None)
+        if h is not None and _repeats_title(h, title):
+            titled.append(m)
+    if len(titled) != 1 or titled[0] is m0:
+        return roots
+    m1 = titled[0]
+    st = stats[m1]
+    chosen = sum(stats[r][0] for r in roots if r in stats)
+    if _link_density(st) > 0.3 or st[0] < max(_MIN_ACCEPT, _TITLE_ART_SHARE * chosen):
+        return roots
+    out = []
+    for r in roots:
+        if r is m0:
+            return [m1]
+        cls = r.get("class")
+        twin = next((e for e in m1.iter(r.tag) if e.get("class") == cls and e in stats
+                     and e not in an.eff_drop), None) if cls else None
+        if twin is None:
+            return [m1]
+        out.append(twin)
+    if sum(stats[r][0] for r in out) < 0.5 * st[0]:  # the twin holds the post, not a caption
+        return [m1]
+    return out
+
+
 _EXTENT_LD = 0.2     # text beside the choice inside the article joins with at most this link share ...
 _EXTENT_PUNCT = 200  # ... and a punctuation mark per this much weight (sentences, not labels), ...
 _EXTENT_SHARE = 0.1  # ... when it adds this share of the choice's text (and _MIN_ACCEPT), ...
@@ -1617,7 +1736,7 @@ def _check_headline(roots: list, an: _Analysis, title: str) -> list:
     while p is not None and p is not an.body:
         if p is root or _is_ancestor(p, root) or _is_ancestor(root, p):
             return roots  # the headline's block holds the records, or they hold it
-        st = stats.get(p)
+        st = stats.get(p) if p.tag != "header" else None  # an article's header and lead: climb on
         if st is not None and st[0] - stats[heads[0]][0] >= _MIN_ACCEPT // 2:
             return [p] if _link_density(st) < 0.4 and p not in an.eff_drop else roots
         p = p.getparent()
@@ -1777,6 +1896,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             for k in _HIDING_ATTRS:
                 if k in el.attrib:
                     del el.attrib[k]
+            _unhide_class(el)
             alt, alt_w, _ = _extract_body(html, body, title, ld, tune)
             if alt_w >= need:
                 return alt
@@ -1784,6 +1904,15 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
 
 
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")
+
+
+def _unhide_class(el: etree._Element) -> None:
+    """Take the hiding class tokens ("hidden", "hidden-contents", "d-none") off `el`'s class
+    and id (the state a script showing the block leaves it in)."""
+    for k in ("class", "id"):
+        v = el.get(k)
+        if v and _class_verdict_of(v, None) == _HIDDEN_CLS:
+            el.set(k, " ".join(t for t in v.split() if _class_verdict_of(t, None) != _HIDDEN_CLS))
 
 
 def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _Tune
@@ -1803,6 +1932,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
         roots = _pick(an, use_weights=not relaxed)
         if roots and not relaxed:
             roots = _check_markup(roots, an)
+            roots = _check_title_article(roots, an, title)
             roots = _check_extent(roots, an)
             roots = _check_headline(roots, an, title)
             roots = _check_enclosing_prose(roots, an)
