@@ -897,3 +897,36 @@ def test_subheadings_named_with_a_widget_word_inside_the_article_are_kept(lang):
     for h in heads:
         assert h in text
     assert "More from the valley" not in text
+
+
+SONG = {  # a short song text in lines without punctuation (a poem, lyrics with their pinyin)
+    "zh": [("山上的月亮照着河", "Shan shang de yue liang zhao zhe he"),
+           ("河边的小路通向家", "He bian de xiao lu tong xiang jia"),
+           ("我在窗前等着你回来", "Wo zai chuang qian deng zhe ni hui lai"),
+           ("风吹过田野也吹过我", "Feng chui guo tian ye ye chui guo wo"),
+           ("明天的太阳还会升起", "Ming tian de tai yang hai hui sheng qi")],
+    "en": [("The moon above the hill is bright", "And the river carries it away"),
+           ("A narrow path runs down to the house", "Where a lamp is burning in the window"),
+           ("I wait for you beside the door", "While the wind goes over the fields"),
+           ("Tomorrow the sun will rise again", "And the boats will come back up the river")],
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_label_list_of_links_with_counts_does_not_beat_a_short_post(lang):
+    # a blog's sidebar lists hundreds of labels, each a link and its post count: every item is
+    # as long as a line of text, but link text is no paragraph; the short post (lines of a
+    # song, no punctuation, in a wrapper named "widget" by the blog's template) is the content
+    names = [f"{a} {b} {c}" for a in ("Zhang", "Wang", "Li", "Zhao", "Chen", "Liu")
+             for b in ("Xiao", "Jia", "Wen", "Yu", "Ming", "Hui")
+             for c in ("Lan Ting", "Jun Hao", "Mei Ling", "Zi Yi", "Hong", "Kai Wen")]
+    labels = "".join(f"<li><a href='/search/label/{i}'>{n} and Friends</a> <span dir='ltr'>({i % 37 + 1})</span></li>"
+                     for i, n in enumerate(names))
+    lines = "<br>".join(f"{a}<br>{b}" for a, b in SONG[lang])
+    html = (f"<html><body><div class='outer'><div class='column-center'><div class='widget Blog'><div class='post'>"
+            f"<h3 class='post-title'>Evening song</h3><div class='post-body'>{lines}</div></div></div></div>"
+            f"<div class='column-right'><h2>Labels</h2><ul>{labels}</ul></div></div></body></html>")
+    text = extract_text(html)
+    for a, b in SONG[lang]:
+        assert a in text and b in text
+    assert "Friends" not in text

@@ -568,7 +568,11 @@ class _Analysis:
                             layout.add(el)
                 if f[2]:
                     stats[el] = (w, f[4], f[5])
-                    if f[6] >= _MIN_PARA and tag not in _HEADINGS:
+                    # a paragraph is text of its own: a block with no child blocks whose
+                    # inline text is a link plus a count or date ("<a>Name</a> (31)": a label
+                    # list, an archive) is no paragraph, however many of them a list holds
+                    if (f[6] >= _MIN_PARA and tag not in _HEADINGS
+                            and (f[10] or f[6] - f[4] >= _MIN_PARA)):
                         s = 1.0 + f[7] + min(f[6] // 100, 3)
                         n = len(stack)
                         if f[10]:
