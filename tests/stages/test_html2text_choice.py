@@ -930,3 +930,41 @@ def test_a_label_list_of_links_with_counts_does_not_beat_a_short_post(lang):
     for a, b in SONG[lang]:
         assert a in text and b in text
     assert "Friends" not in text
+
+
+FACTS = {  # (label, value) rows of an article's facts box
+    "en": [("Date", "19.03.2024"), ("Author", "Anna Berg"), ("Topics", "<a href='/t/rivers'>Rivers</a>"),
+           ("Print", "<a href='javascript:window.print()'>Print this page</a>"),
+           ("Permalink", "https://example.org/p/4XyZ2")],
+    "zh": [("日期", "2024年3月19日"), ("作者", "王小兰"), ("主题", "<a href='/t/rivers'>河流</a>"),
+           ("打印", "<a href='javascript:window.print()'>打印本页</a>"),
+           ("永久链接", "https://example.org/p/4XyZ2")],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("form", ["list", "dl"])
+def test_a_facts_box_beside_the_article_text_stays_out(lang, form):
+    # the template wraps the article text and the facts box after it (date, author, topics,
+    # print, permalink: short rows, each a bold label and its value) in blocks of one class:
+    # the class makes a sibling section of the article join, not a box of labelled facts
+    body = (PARAS if lang == "en" else [z + "。" for z in ZH_LINES])
+    if form == "list":
+        facts = "<ul>" + "".join(f"<li><strong>{k}</strong> {v}</li>" for k, v in FACTS[lang]) + "</ul>"
+    else:
+        facts = "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in FACTS[lang]) + "</dl>"
+    html = (f"<html><body>{NAV}<div class='col'><h1>Weir</h1><div class='group'><div class='text'>"
+            f"{ps(body * 6)}</div></div><div class='group'>{facts}</div></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text, body)
+    for k, _ in FACTS[lang]:
+        assert k not in text
+
+
+def test_a_list_of_labelled_sentences_beside_the_article_still_joins():
+    # rows that start with a bold label but run on as sentences are text (steps, points)
+    steps = "<ul>" + "".join(f"<li><strong>Step {i}.</strong> {p}</li>" for i, p in enumerate(PARAS[:3])) + "</ul>"
+    html = (f"<html><body>{NAV}<div class='col'><h1>Weir</h1><div class='group'><div class='text'>"
+            f"{ps()}</div></div><div class='group'>{steps}</div></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
