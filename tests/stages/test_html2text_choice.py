@@ -897,3 +897,74 @@ def test_subheadings_named_with_a_widget_word_inside_the_article_are_kept(lang):
     for h in heads:
         assert h in text
     assert "More from the valley" not in text
+
+
+SONG = {  # a short song text in lines without punctuation (a poem, lyrics with their pinyin)
+    "zh": [("山上的月亮照着河", "Shan shang de yue liang zhao zhe he"),
+           ("河边的小路通向家", "He bian de xiao lu tong xiang jia"),
+           ("我在窗前等着你回来", "Wo zai chuang qian deng zhe ni hui lai"),
+           ("风吹过田野也吹过我", "Feng chui guo tian ye ye chui guo wo"),
+           ("明天的太阳还会升起", "Ming tian de tai yang hai hui sheng qi")],
+    "en": [("The moon above the hill is bright", "And the river carries it away"),
+           ("A narrow path runs down to the house", "Where a lamp is burning in the window"),
+           ("I wait for you beside the door", "While the wind goes over the fields"),
+           ("Tomorrow the sun will rise again", "And the boats will come back up the river")],
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_label_list_of_links_with_counts_does_not_beat_a_short_post(lang):
+    # a blog's sidebar lists hundreds of labels, each a link and its post count: every item is
+    # as long as a line of text, but link text is no paragraph; the short post (lines of a
+    # song, no punctuation, in a wrapper named "widget" by the blog's template) is the content
+    names = [f"{a} {b} {c}" for a in ("Zhang", "Wang", "Li", "Zhao", "Chen", "Liu")
+             for b in ("Xiao", "Jia", "Wen", "Yu", "Ming", "Hui")
+             for c in ("Lan Ting", "Jun Hao", "Mei Ling", "Zi Yi", "Hong", "Kai Wen")]
+    labels = "".join(f"<li><a href='/search/label/{i}'>{n} and Friends</a> <span dir='ltr'>({i % 37 + 1})</span></li>"
+                     for i, n in enumerate(names))
+    lines = "<br>".join(f"{a}<br>{b}" for a, b in SONG[lang])
+    html = (f"<html><body><div class='outer'><div class='column-center'><div class='widget Blog'><div class='post'>"
+            f"<h3 class='post-title'>Evening song</h3><div class='post-body'>{lines}</div></div></div></div>"
+            f"<div class='column-right'><h2>Labels</h2><ul>{labels}</ul></div></div></body></html>")
+    text = extract_text(html)
+    for a, b in SONG[lang]:
+        assert a in text and b in text
+    assert "Friends" not in text
+
+
+FACTS = {  # (label, value) rows of an article's facts box
+    "en": [("Date", "19.03.2024"), ("Author", "Anna Berg"), ("Topics", "<a href='/t/rivers'>Rivers</a>"),
+           ("Print", "<a href='javascript:window.print()'>Print this page</a>"),
+           ("Permalink", "https://example.org/p/4XyZ2")],
+    "zh": [("日期", "2024年3月19日"), ("作者", "王小兰"), ("主题", "<a href='/t/rivers'>河流</a>"),
+           ("打印", "<a href='javascript:window.print()'>打印本页</a>"),
+           ("永久链接", "https://example.org/p/4XyZ2")],
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("form", ["list", "dl"])
+def test_a_facts_box_beside_the_article_text_stays_out(lang, form):
+    # the template wraps the article text and the facts box after it (date, author, topics,
+    # print, permalink: short rows, each a bold label and its value) in blocks of one class:
+    # the class makes a sibling section of the article join, not a box of labelled facts
+    body = (PARAS if lang == "en" else [z + "。" for z in ZH_LINES])
+    if form == "list":
+        facts = "<ul>" + "".join(f"<li><strong>{k}</strong> {v}</li>" for k, v in FACTS[lang]) + "</ul>"
+    else:
+        facts = "<dl>" + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in FACTS[lang]) + "</dl>"
+    html = (f"<html><body>{NAV}<div class='col'><h1>Weir</h1><div class='group'><div class='text'>"
+            f"{ps(body * 6)}</div></div><div class='group'>{facts}</div></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text, body)
+    for k, _ in FACTS[lang]:
+        assert k not in text
+
+
+def test_a_list_of_labelled_sentences_beside_the_article_still_joins():
+    # rows that start with a bold label but run on as sentences are text (steps, points)
+    steps = "<ul>" + "".join(f"<li><strong>Step {i}.</strong> {p}</li>" for i, p in enumerate(PARAS[:3])) + "</ul>"
+    html = (f"<html><body>{NAV}<div class='col'><h1>Weir</h1><div class='group'><div class='text'>"
+            f"{ps()}</div></div><div class='group'>{steps}</div></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text)

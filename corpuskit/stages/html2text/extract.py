@@ -568,7 +568,11 @@ class _Analysis:
                             layout.add(el)
                 if f[2]:
                     stats[el] = (w, f[4], f[5])
-                    if f[6] >= _MIN_PARA and tag not in _HEADINGS:
+                    # a paragraph is text of its own: a block with no child blocks whose
+                    # inline text is a link plus a count or date ("<a>Name</a> (31)": a label
+                    # list, an archive) is no paragraph, however many of them a list holds
+                    if (f[6] >= _MIN_PARA and tag not in _HEADINGS
+                            and (f[10] or f[6] - f[4] >= _MIN_PARA)):
                         s = 1.0 + f[7] + min(f[6] // 100, 3)
                         n = len(stack)
                         if f[10]:
@@ -857,6 +861,8 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
         st = stats.get(sib)
         if st is None or st[0] == 0:
             continue
+        if st[0] < _SHORT and _label_rows(sib):
+            continue  # the article's facts box (date, author, tags, permalink), not its text
         if sib.tag == "header" and use_weights and an.outer and _outer_marker(sib, an.outer) is not None:
             out.append(sib)  # the article's header kept for its lead (see _lead_header)
             continue
@@ -881,6 +887,45 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
             # plain punctuated text joins
             out.append(sib)
     return out, best
+
+
+_LABEL_TAGS = frozenset(("strong", "b", "dt", "th", "label"))
+_LABEL_MAX = 40    # characters of a row's label ...
+_LABEL_ROW_MAX = 120  # ... and of the whole row
+_LABEL_ROWS = 3
+
+
+def _label_rows(el: etree._Element) -> bool:
+    """`el` is a block of label + value rows ("<li><strong>Date</strong> 19.01.2020</li>",
+    "<dt>作者</dt><dd>...</dd>", a permalink or print row): every row (a list item, table row,
+    paragraph or definition term) starts with a short bold or term label and is short itself,
+    and there are several. Told by markup, not by the labels' words (any language)."""
+    rows = labelled = 0
+    for r in el.iter("li", "tr", "p", "dt"):
+        rows += 1
+        if rows > 4 * _LABEL_ROWS + 8:
+            return False  # a long list is no facts box
+        row = _STRING(r)
+        if r.tag == "dt":
+            lab = r
+            dd = r.getnext()
+            if dd is not None and dd.tag == "dd":
+                row += _STRING(dd)
+        else:
+            if r.text and not r.text.isspace():
+                continue
+            lab = None
+            for c in r.iter():
+                if c is not r and isinstance(c.tag, str):
+                    lab = c
+                    break
+            if lab is None or lab.tag not in _LABEL_TAGS:
+                continue
+        lt = _STRING(lab).strip()
+        if not lt or len(lt) > _LABEL_MAX or len(row.strip()) > _LABEL_ROW_MAX:
+            continue
+        labelled += 1
+    return labelled >= _LABEL_ROWS and labelled * 4 >= rows * 3
 
 
 def _is_ancestor(anc: etree._Element, el: etree._Element) -> bool:
