@@ -106,6 +106,29 @@ def extractors() -> tuple[dict, list[str]]:
     return out, missing
 
 
+def interleaved(fns: dict, docs: list[str], repeat: int) -> tuple[dict, dict]:
+    """Every extractor on every page, interleaved page by page with the order rotating, `repeat`
+    rounds after one warm-up call each: ({name: outputs}, {name: each page's least latency}). A
+    crash scores as an empty output, as in html_eval."""
+    names = list(fns)
+    for n in names:
+        fns[n](docs[0])
+    lat = {n: [float("inf")] * len(docs) for n in names}
+    outs = {n: [""] * len(docs) for n in names}
+    for r in range(repeat):
+        for i, html in enumerate(docs):
+            k = (i + r) % len(names)
+            for n in names[k:] + names[:k]:
+                t0 = time.perf_counter()
+                try:
+                    o = fns[n](html) or ""
+                except Exception:
+                    o = ""
+                lat[n][i] = min(lat[n][i], time.perf_counter() - t0)
+                outs[n][i] = o
+    return outs, lat
+
+
 def venv312_python(arg: str | None) -> Path:
     d = Path(arg or os.environ.get("CORPUSKIT_VENV312") or str(Path(__file__).resolve().parent.parent / ".venv-magic-html"))
     py = d / "bin" / "python"

