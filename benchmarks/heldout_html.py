@@ -662,6 +662,16 @@ def build3(out: Path, eval_dir: Path | None) -> dict[str, list[dict]]:
     return sets
 
 
+def _cache_prefix(pkg: dict) -> str:
+    return f"{pkg['name']}-{pkg['version']}/tests/cache/"
+
+
+def cache_page(members: dict[str, bytes], src: str, fname: str) -> bytes:
+    """The bytes of a set #4/#5 page: `fname` in the test cache of the sdist `src` comes from
+    (htmldate's, or trafilatura's for its two sources)."""
+    return members[_cache_prefix(HTMLDATE if src == "htmldate" else TRAFILATURA) + fname]
+
+
 def set4_pages(members: dict[str, bytes]) -> dict[str, list[str]]:
     """The candidate pages of sets #4 and #5, {source: [file name]}, in the order they are
     labelled: htmldate's 68 cache pages and a sample of trafilatura's others (set #4), each
@@ -670,7 +680,7 @@ def set4_pages(members: dict[str, bytes]) -> dict[str, list[str]]:
     import random
 
     def names(pkg: dict) -> list[str]:
-        pre = f"{pkg['name']}-{pkg['version']}/tests/cache/"
+        pre = _cache_prefix(pkg)
         return sorted(n[len(pre):] for n in members if n.startswith(pre) and n.endswith(".html") and "/" not in n[len(pre):])
 
     hd = names(HTMLDATE)
@@ -754,12 +764,11 @@ def _build_labelled(out: Path, eval_dir: Path | None, which: int) -> dict[str, l
     for src, files in set4_pages(m).items():
         if src not in SET_NAMES[which]:
             continue
-        pkg = HTMLDATE if src == "htmldate" else TRAFILATURA
         items = []
         for fname in files:
             key = f"{src}/{fname}"
             entry = labels.get(key)
-            html = m[f"{pkg['name']}-{pkg['version']}/tests/cache/{fname}"]
+            html = cache_page(m, src, fname)
             h = hashlib.sha256(html).hexdigest()
             if entry is None:
                 dropped.append(f"{key}: not labelled")
@@ -873,17 +882,15 @@ def main() -> int:
         pages = set4_pages(m)
         if args.ref4:
             src, fname = args.ref4.split("/", 1)
-            pkg = HTMLDATE if src == "htmldate" else TRAFILATURA
             entry = load_labels4()[args.ref4]
-            html = page_text(m[f"{pkg['name']}-{pkg['version']}/tests/cache/{fname}"])
+            html = page_text(cache_page(m, src, fname))
             print(reference4(html, entry["include"], entry.get("exclude", [])))
             return 0
         for src, files in pages.items():
-            pkg = HTMLDATE if src == "htmldate" else TRAFILATURA
             d = out / "set4_pages" / src
             d.mkdir(parents=True, exist_ok=True)
             for i, fname in enumerate(files):
-                raw = m[f"{pkg['name']}-{pkg['version']}/tests/cache/{fname}"]
+                raw = cache_page(m, src, fname)
                 (d / fname).write_bytes(raw)
                 print(f"{i:3d} {src}/{fname} sha256={hashlib.sha256(raw).hexdigest()}")
         return 0

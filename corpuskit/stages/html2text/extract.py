@@ -1043,7 +1043,6 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
     stats = an.stats
     skipped: set = set()
     tables: list = []  # [is_layout, first_cell_in_row, open_cells]
-    ws = _WS_RE
     for root in roots:
         if root.tag in _ROW_PARTS and _multi_cell(root):
             # a choice inside a table (its body): the rows stay rows of their table
@@ -1129,7 +1128,7 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                     out.append(t)
         out.append(2)
         tables.clear()
-    return _join(out, ws)
+    return _join(out)
 
 
 def _multi_cell(root: etree._Element) -> bool:
@@ -1189,7 +1188,7 @@ def _cjk_unbreak(tok: str) -> str:
     return "".join(out)
 
 
-def _join(tokens: list, ws: re.Pattern) -> str:
+def _join(tokens: list) -> str:
     parts: list[str] = []
     pending = 0
     line_has_text = False
