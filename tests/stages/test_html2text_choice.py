@@ -961,3 +961,58 @@ def test_a_list_of_labelled_sentences_beside_the_article_still_joins():
             f"{ps()}</div></div><div class='group'>{steps}</div></div>{FOOT}</body></html>")
     text = extract_text(html)
     assert_keeps(text)
+
+
+TEASERS = ("<div id='related_posts'><h3>Related Posts</h3><ul>" + "".join(
+    f"<li><article class='post_teaser'><h4><a href='/p{i}'>Summer story {i}</a></h4><p>A longer "
+    f"excerpt of another post, number {i}, which goes on for a while about summer dresses, sales, "
+    f"deals of the week and what to wear in the heat of the city, so that it reads like prose "
+    f"and scores like a paragraph of its own [...]</p></article></li>" for i in range(3)) + "</ul></div>")
+
+
+def test_teaser_articles_in_a_related_block_do_not_beat_the_story():
+    """The story has no <article> markup; the related posts are <article>s inside a
+    "related_posts" wrapper. The markers make the wrapper the main content's ancestor, but a run
+    of them under a wrapper named for a widget is that widget's listing: its name still counts."""
+    page = (f"<html><body>{NAV}<div class='wrap'><div id='main'><div class='entry'>{ps()}</div></div>"
+            f"{TEASERS}</div>{FOOT}</body></html>")
+    text = extract_text(page)
+    assert_keeps(text)
+    assert "Summer story" not in text and "excerpt of another post" not in text
+
+
+def test_page_builder_layout_words_around_the_story():
+    """A page builder wraps the article in a "widget-wrap" (a layout word) and nothing else on
+    the page names the story: the first pass drops it and finds too little; the next pass lets
+    layout words pass but still drops what is named for a widget (comments, related)."""
+    widgets = "".join(f"<div class='builder-widget builder-widget-text'>{p}</div>" for p in PARAS)
+    page = (f"<html><body>{NAV}<div class='wrap'><div class='builder-widget-wrap'>{widgets}</div>"
+            f"{TEASERS}<div id='comments'><p>Great post, thanks for sharing these lovely ideas with "
+            f"us all, I will try them this summer for sure.</p></div></div>{FOOT}</body></html>")
+    res = extract(page)
+    assert res.method == "density_loose"
+    assert_keeps(res.text)
+    assert "Summer story" not in res.text and "Great post" not in res.text
+
+
+def test_promoted_is_a_state_not_a_promo():
+    """Drupal marks a node shown on the front page "node-promoted": not a promo box."""
+    page = (f"<html><body>{NAV}<div id='node-205' class='node node-article node-promoted'>{ps()}</div>"
+            f"<div class='promo-box'><p>Subscribe now and get three months of premium access for "
+            f"the price of one, with every article, podcast and newsletter.</p></div>{TEASERS}{FOOT}</body></html>")
+    res = extract(page)
+    assert res.method == "density"  # found by the first pass, not by a fallback
+    assert_keeps(res.text)
+    assert "Subscribe now" not in res.text
+
+
+def test_slideshow_captions_are_not_the_article():
+    """A gallery's slides (captions under photos) inside the article's text block go, as figure
+    captions do; the paragraphs stay."""
+    slides = "".join(f"<li><img src='/i{i}.jpg'><p>Photo {i}: the weir seen from the old bridge at "
+                     f"dawn, with the first boats waiting for the gates to open.</p></li>" for i in range(6))
+    page = (f"<html><body>{NAV}<div class='story'>{ps(PARAS[:3])}<div class='gallery slideshow'>"
+            f"<ul class='slides'>{slides}</ul></div>{ps(PARAS[3:])}</div>{FOOT}</body></html>")
+    text = extract_text(page)
+    assert_keeps(text)
+    assert "Photo 1" not in text

@@ -31,7 +31,9 @@ How it works (no per-site rules; nothing English-only):
    repeating the <title> is left out (it is meta.title), and long lines repeated verbatim (a
    second copy of the article) are kept once. `favor` (precision | balanced | recall) sets how
    far the choice reaches.
-6. Cascade when a step finds too little: ``density`` -> ``density_relaxed`` (no class/id
+6. Cascade when a step finds too little: ``density`` -> ``density_loose`` (layout words in
+   class/id, e.g. a page builder's "elementor-widget-wrap" around the article, prune nothing;
+   widget words like comments, related, share still do) -> ``density_relaxed`` (no class/id
    pruning) -> ``body`` (all body text minus boilerplate) -> ``all_text`` (all body text) ->
    ``stripped`` (tags removed by regex; for markup the parser loses, e.g. past its depth limit).
 """
@@ -83,7 +85,7 @@ _STRONG_NEG = re.compile(
     r"(?:^|[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:comment|disqus|respond|reply|replies|share|sharing|social|related|"
     r"recommend|recirc|breadcrumb|outbrain|taboola|zergnet|sponsor|advert|adsense|"
     r"ad(?:s|vert)?(?=$|[\s_\-\d])|adslot|adunit|cookie|consent|gdpr|newsletter|subscri|"
-    r"signup|sign-up|popup|modal|overlay|promo|trending|most-?popular|"
+    r"signup|sign-up|popup|modal|overlay|promo(?!ted)|trending|most-?popular|"
     r"more-?stories|read-?more|also-?read|next-?post|prev-?post|author-?bio|about-?author|"
     r"bios?(?=$|[\s_\-\d]|(?-i:[A-Z]))|authors?(?=$|[\s_\-\d]|(?-i:[A-Z]))|"
     r"skip|print-?only|pinglun|xiangguan|fenxiang|tuijian)", re.I)
@@ -95,7 +97,8 @@ _HIDDEN_CLASS = re.compile(
 _WEAK_NEG = re.compile(
     r"(?:^|[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:sidebar|side-?bar|aside|footer|foot|header|masthead|menu|menubar|nav|navbar|"
     r"navigation|topbar|top-bar|toolbar|banner|widget|tag|tag-?list|tag-?cloud|pagination|pager|"
-    r"paging|login|rss|copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link)"
+    r"paging|login|rss|copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link|"
+    r"gallery|galleries|slideshow|carousel|slider)"
     # a word ends at a separator, a digit, the end or a camelCase capital ("pageRow" is no pager)
     r"s?(?=$|[\s_\-\d]|(?-i:[A-Z]))", re.I)
 # a class token that is exactly one of these vetoes the strong words too ("box article modal-x")
@@ -237,9 +240,11 @@ _HIDDEN_CLS = 4
 _SLUG_RE = re.compile(r"[^\W_]+")
 
 
-def _is_boiler(el: etree._Element, tag: str, relaxed: bool, items: list) -> int:
-    """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag or role), _WORDS (unless relaxed,
-    class/id words: weaker evidence, see _Analysis) or _NO. `items`: el.items(), not empty."""
+def _is_boiler(el: etree._Element, tag: str, level: int, items: list) -> int:
+    """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag or role), _WORDS (class/id words:
+    weaker evidence, see _Analysis) or _NO. `level`: 0 strict; 1 only the words that name a
+    widget (comments, related, share, ...) count, not layout words (widget, sidebar, header,
+    meta, ...); 2 relaxed, no tag or class/id pruning. `items`: el.items(), not empty."""
     cls = idv = None
     for k, v in items:
         if k == "class":
@@ -257,7 +262,7 @@ def _is_boiler(el: etree._Element, tag: str, relaxed: bool, items: list) -> int:
         elif k == "role":
             if v.lower() in _BOILER_ROLES:
                 return _BOILER
-    if relaxed:
+    if level == 2:
         return _NO
     if tag in _BOILER_TAGS:
         return _BOILER
@@ -267,6 +272,8 @@ def _is_boiler(el: etree._Element, tag: str, relaxed: bool, items: list) -> int:
     verdict = _CLASS_VERDICTS.get(ci)
     if verdict is None:
         verdict = _class_verdict(ci)
+    if level and verdict == _WORDS and not _STRONG_NEG.search(ci):
+        return _NO
     if (verdict and idv and idv.count("-") + idv.count("_") >= 2
             and not (cls and _class_verdict(cls)) and _is_anchor(el, idv)):
         verdict = _NO  # only the id spoke, and it is a heading's anchor
@@ -337,7 +344,7 @@ _STRONG_PRE = re.compile(
 _META_PRE = re.compile(r"(?:byline|dateline|meta|caption|credits?|copyright|tags)(?=$|\s)")
 _WEAK_PRE = re.compile(
     r"side|aside|foot|header|masthead|menu|nav|topbar|top-bar|toolbar|banner|widget|tag|pag|login|rss|"
-    r"copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link")
+    r"copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link|galler|slideshow|carousel|slider")
 # plain alternations of lower-case words: on the lower-cased ASCII string, exactly the same test
 _OK_MAYBE_LOW = re.compile(_OK_MAYBE.pattern)
 _POS_W_LOW = re.compile(_POS_W.pattern)
@@ -382,6 +389,12 @@ _META_END = re.compile(r"(?:[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:byline|dateline
                        r"(?=$|\s)", re.I)
 
 
+def _names_widget(el: etree._Element) -> bool:
+    """el's class/id names a widget by a strong word ("related_posts", "comment-list")."""
+    ci = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    return bool(ci) and _class_verdict(ci) == _WORDS and _STRONG_NEG.search(ci) is not None
+
+
 def _is_main_marker(el: etree._Element, tag: str) -> bool:
     if tag in ("article", "main"):
         return True
@@ -419,7 +432,7 @@ class _Analysis:
     __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer",
                  "tune", "hidden")
 
-    def __init__(self, body: etree._Element, relaxed: bool, tune: _Tune = FAVOR["balanced"]):
+    def __init__(self, body: etree._Element, level: int, tune: _Tune = FAVOR["balanced"]):
         self.body = body
         self.tune = tune
         protect: set = set()
@@ -450,17 +463,31 @@ class _Analysis:
                 p = p.getparent()
         art_wrap: set | None = None
         soft: set = set()  # elements inside an article that class/id words alone call boilerplate
+        tops = []
         for m in markers:
             # ancestors of the main content are never boilerplate; only outermost markers
             # count (comments are often <article>s too)
             p = m.getparent()
             while p is not None and p not in mset:
                 p = p.getparent()
-            if p is not None:
-                continue
+            if p is None:
+                tops.append(m)
+        # a run of markers under one wrapper whose class/id names a widget ("related_posts"
+        # holding teaser <article>s, "comments" holding comment <article>s) is that widget's
+        # listing, not the page's story: the wrapper keeps its verdict
+        runs: dict = {}
+        if len(tops) > 1:
+            for m in tops:
+                p = m.getparent()
+                while p is not None:
+                    runs[p] = runs.get(p, 0) + 1
+                    p = p.getparent()
+        for m in tops:
             p = m
             while p is not None:
                 if p in protect:
+                    break
+                if runs.get(p, 0) > 1 and p is not body and _names_widget(p):
                     break
                 protect.add(p)
                 p = p.getparent()
@@ -478,7 +505,7 @@ class _Analysis:
         stack: list = []
         walker = etree.iterwalk(body, events=("start", "end"))
         block_tags = _BLOCK_TAGS
-        boiler_tags = () if relaxed else _BOILER_TAGS
+        boiler_tags = () if level == 2 else _BOILER_TAGS
         measure = _measure
         for ev, el in walker:
             if ev == "start":
@@ -489,7 +516,7 @@ class _Analysis:
                     continue
                 items = el.items()  # one C call; el.attrib would build a proxy per element
                 if items:
-                    verdict = _is_boiler(el, tag, relaxed, items) if el is not body else _NO
+                    verdict = _is_boiler(el, tag, level, items) if el is not body else _NO
                 else:
                     verdict = _BOILER if tag in boiler_tags and el is not body else _NO
                 if verdict == _WORDS and tag not in block_tags and _in_running_text(el):
@@ -1967,8 +1994,9 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
     an_strict = None
     hidden: list = []
     page_w = 0
-    for relaxed in (False, True):
-        an = _Analysis(body, relaxed, tune)
+    for level in (0, 1, 2):
+        relaxed = level == 2
+        an = _Analysis(body, level, tune)
         if an_strict is None:
             an_strict = an
         hidden += an.hidden
@@ -1989,7 +2017,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
             if tune.trim_tail:
                 text = _trim_tail(text)
             w = _weight(text)
-            method = "density" if not relaxed else "density_relaxed"
+            method = ("density", "density_loose", "density_relaxed")[level]
             if w >= _MIN_ACCEPT or w >= _MIN_SHARE * page_w:
                 return Extraction(text, title, method), w, hidden
             attempts.append((text, method, w))
