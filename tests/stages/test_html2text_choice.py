@@ -788,15 +788,16 @@ def test_a_teaser_titled_like_the_page_does_not_replace_a_long_post():
 def test_sections_of_one_template_inside_the_article_are_all_kept(lang):
     # a template marks every section of the story "--ads" (ads may go between them): the class
     # word makes them soft blocks; the one that scores like the story is kept, and so are the
-    # sections built like it, long or short
+    # sections built like it (the same block name, whatever modifiers follow: the conclusion's
+    # "--conclusion"), long or short
     if lang == "en":
         parts = [[f"Section {k}, line {i}: {p}" for i in range(n) for p in PARAS[:2]]
                  for k, n in enumerate((6, 1, 1, 1))]
     else:
         parts = [[f"第{k}节第{i}句：{z}。" for i in range(n) for z in ZH_LINES[:2]]
                  for k, n in enumerate((6, 1, 1, 1))]
-    secs = "".join(f"<section class='report__part report__part--ads'><h2>Part {k}</h2>{ps(b)}</section>"
-                   for k, b in enumerate(parts))
+    secs = "".join(f"<section class='report__part{' report__part--conclusion' * (k == 3)} report__part--ads'>"
+                   f"<h2>Part {k}</h2>{ps(b)}</section>" for k, b in enumerate(parts))
     share = ("<div class='share-bar'><a href='/s/1'>Share on one network</a> "
              "<a href='/s/2'>Share on another network</a></div>")
     html = (f"<html><head><title>Weir</title></head><body>{NAV}<main><article class='report'>"
@@ -963,7 +964,7 @@ def test_a_list_of_labelled_sentences_beside_the_article_still_joins():
     assert_keeps(text)
 
 
-TEASERS = ("<div id='related_posts'><h3>Related Posts</h3><ul>" + "".join(
+RELATED_TEASERS = ("<div id='related_posts'><h3>Related Posts</h3><ul>" + "".join(
     f"<li><article class='post_teaser'><h4><a href='/p{i}'>Summer story {i}</a></h4><p>A longer "
     f"excerpt of another post, number {i}, which goes on for a while about summer dresses, sales, "
     f"deals of the week and what to wear in the heat of the city, so that it reads like prose "
@@ -975,7 +976,7 @@ def test_teaser_articles_in_a_related_block_do_not_beat_the_story():
     "related_posts" wrapper. The markers make the wrapper the main content's ancestor, but a run
     of them under a wrapper named for a widget is that widget's listing: its name still counts."""
     page = (f"<html><body>{NAV}<div class='wrap'><div id='main'><div class='entry'>{ps()}</div></div>"
-            f"{TEASERS}</div>{FOOT}</body></html>")
+            f"{RELATED_TEASERS}</div>{FOOT}</body></html>")
     text = extract_text(page)
     assert_keeps(text)
     assert "Summer story" not in text and "excerpt of another post" not in text
@@ -987,7 +988,7 @@ def test_page_builder_layout_words_around_the_story():
     layout words pass but still drops what is named for a widget (comments, related)."""
     widgets = "".join(f"<div class='builder-widget builder-widget-text'>{p}</div>" for p in PARAS)
     page = (f"<html><body>{NAV}<div class='wrap'><div class='builder-widget-wrap'>{widgets}</div>"
-            f"{TEASERS}<div id='comments'><p>Great post, thanks for sharing these lovely ideas with "
+            f"{RELATED_TEASERS}<div id='comments'><p>Great post, thanks for sharing these lovely ideas with "
             f"us all, I will try them this summer for sure.</p></div></div>{FOOT}</body></html>")
     res = extract(page)
     assert res.method == "density_loose"
@@ -999,7 +1000,7 @@ def test_promoted_is_a_state_not_a_promo():
     """Drupal marks a node shown on the front page "node-promoted": not a promo box."""
     page = (f"<html><body>{NAV}<div id='node-205' class='node node-article node-promoted'>{ps()}</div>"
             f"<div class='promo-box'><p>Subscribe now and get three months of premium access for "
-            f"the price of one, with every article, podcast and newsletter.</p></div>{TEASERS}{FOOT}</body></html>")
+            f"the price of one, with every article, podcast and newsletter.</p></div>{RELATED_TEASERS}{FOOT}</body></html>")
     res = extract(page)
     assert res.method == "density"  # found by the first pass, not by a fallback
     assert_keeps(res.text)
@@ -1016,3 +1017,17 @@ def test_slideshow_captions_are_not_the_article():
     text = extract_text(page)
     assert_keeps(text)
     assert "Photo 1" not in text
+
+
+def test_teaser_articles_in_a_sidebar_do_not_protect_it():
+    """The story is an <article>; a sidebar (a layout word: "aside secondary") lists the latest
+    posts as <article>s with long excerpts. Their markers do not protect the sidebar: it goes."""
+    latest = ("<div id='aside' class='aside secondary'><h3>Latest</h3><ul>" + "".join(
+        f"<li><article class='entry'><h4><a href='/l{i}'>Latest post {i}</a></h4><p>An excerpt of a "
+        f"recent post, number {i}, about the council, the budget and the roads, which reads like "
+        f"prose, has commas, and scores like a paragraph.</p></article></li>" for i in range(5)) + "</ul></div>")
+    page = (f"<html><body>{NAV}<div id='container'><div id='content'><article>{ps()}</article>"
+            f"</div>{latest}</div>{FOOT}</body></html>")
+    text = extract_text(page)
+    assert_keeps(text)
+    assert "Latest post" not in text and "An excerpt of a recent post" not in text

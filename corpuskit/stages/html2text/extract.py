@@ -389,10 +389,10 @@ _META_END = re.compile(r"(?:[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:byline|dateline
                        r"(?=$|\s)", re.I)
 
 
-def _names_widget(el: etree._Element) -> bool:
-    """el's class/id names a widget by a strong word ("related_posts", "comment-list")."""
+def _says_boiler(el: etree._Element) -> bool:
+    """el's class/id words call it boilerplate ("related_posts", "comment-list", "aside")."""
     ci = " ".join(v for v in (el.get("class"), el.get("id")) if v)
-    return bool(ci) and _class_verdict(ci) == _WORDS and _STRONG_NEG.search(ci) is not None
+    return bool(ci) and _class_verdict(ci) == _WORDS
 
 
 def _is_main_marker(el: etree._Element, tag: str) -> bool:
@@ -472,9 +472,10 @@ class _Analysis:
                 p = p.getparent()
             if p is None:
                 tops.append(m)
-        # a run of markers under one wrapper whose class/id names a widget ("related_posts"
-        # holding teaser <article>s, "comments" holding comment <article>s) is that widget's
-        # listing, not the page's story: the wrapper keeps its verdict
+        # a run of markers under one wrapper whose class/id calls it boilerplate ("related_posts"
+        # holding teaser <article>s, "comments" holding comment <article>s, a sidebar's latest
+        # posts) is that block's listing, not the page's story: the wrapper keeps its verdict
+        # (a layout word on a wrapper of the story itself does not drop it, see art_wrap)
         runs: dict = {}
         if len(tops) > 1:
             for m in tops:
@@ -487,7 +488,7 @@ class _Analysis:
             while p is not None:
                 if p in protect:
                     break
-                if runs.get(p, 0) > 1 and p is not body and _names_widget(p):
+                if runs.get(p, 0) > 1 and p is not body and _says_boiler(p):
                     break
                 protect.add(p)
                 p = p.getparent()
@@ -777,11 +778,12 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
         for el in list(keep):
             cls = el.get("class")
             p = el.getparent()
-            if not cls or p is None:
+            if not cls or not cls.split() or p is None:
                 continue
+            first = cls.split()[0]  # the block's name ("TestReport__Section"), before its modifiers
             for sib in p:
                 if (sib in an.soft and sib not in keep and sib.tag == el.tag
-                        and sib.get("class") == cls):
+                        and (sib.get("class") or "").split()[:1] == [first]):
                     st = an.stats.get(sib)
                     if st is not None and st[2] and _link_density(st) < 0.3:
                         keep.add(sib)
