@@ -1031,3 +1031,17 @@ def test_teaser_articles_in_a_sidebar_do_not_protect_it():
     text = extract_text(page)
     assert_keeps(text)
     assert "Latest post" not in text and "An excerpt of a recent post" not in text
+
+
+@pytest.mark.parametrize("cls", ["nfy-ar-date", "date", "publishDate", "entry-date", "post-timestamp"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_date_line_named_so_is_not_the_article(cls, lang):
+    """A block named for the date ("article-date", "entry-date": the content word does not veto a
+    token ending in it) is the article's metadata, as a byline is: left out, the text kept."""
+    paras = PARAS if lang == "en" else [f"{z}。" for z in ZH_LINES]
+    stamp = "12.10.2015, 19:16 Uhr" if lang == "en" else "2015年10月12日 19:16"
+    page = (f"<html><body>{NAV}<article><h1>Weir</h1><div class='{cls}'>{stamp}</div>{ps(paras)}</article>"
+            f"{FOOT}</body></html>")
+    text = extract_text(page)
+    assert_keeps(text, paras)
+    assert stamp not in text

@@ -97,7 +97,7 @@ _HIDDEN_CLASS = re.compile(
 _WEAK_NEG = re.compile(
     r"(?:^|[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:sidebar|side-?bar|aside|footer|foot|header|masthead|menu|menubar|nav|navbar|"
     r"navigation|topbar|top-bar|toolbar|banner|widget|tag|tag-?list|tag-?cloud|pagination|pager|"
-    r"paging|login|rss|copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link|"
+    r"paging|login|rss|copyright|contact|byline|dateline|date|timestamp|meta|caption|credit|shopping|bottom|link|"
     r"gallery|galleries|slideshow|carousel|slider)"
     # a word ends at a separator, a digit, the end or a camelCase capital ("pageRow" is no pager)
     r"s?(?=$|[\s_\-\d]|(?-i:[A-Z]))", re.I)
@@ -341,10 +341,10 @@ _STRONG_PRE = re.compile(
     r"newsletter|subscri|sign-?up|popup|modal|overlay|promo|trending|most-?popular|more-?stories|"
     r"read-?more|also-?read|next-?post|prev-?post|author|about-?author|bio|skip|print-?only|pinglun|"
     r"xiangguan|fenxiang|tuijian")
-_META_PRE = re.compile(r"(?:byline|dateline|meta|caption|credits?|copyright|tags)(?=$|\s)")
+_META_PRE = re.compile(r"(?:byline|dateline|date|timestamp|meta|caption|credits?|copyright|tags)(?=$|\s)")
 _WEAK_PRE = re.compile(
     r"side|aside|foot|header|masthead|menu|nav|topbar|top-bar|toolbar|banner|widget|tag|pag|login|rss|"
-    r"copyright|contact|byline|dateline|meta|caption|credit|shopping|bottom|link|galler|slideshow|carousel|slider")
+    r"copyright|contact|byline|date|timestamp|meta|caption|credit|shopping|bottom|link|galler|slideshow|carousel|slider")
 # plain alternations of lower-case words: on the lower-cased ASCII string, exactly the same test
 _OK_MAYBE_LOW = re.compile(_OK_MAYBE.pattern)
 _POS_W_LOW = re.compile(_POS_W.pattern)
@@ -385,7 +385,7 @@ def _class_verdict_of(ci: str, low: str | None) -> int:
     return _WORDS if _WEAK_PRE.search(low) and _WEAK_NEG.search(ci) and not _OK_MAYBE_LOW.search(low) else _NO
 
 
-_META_END = re.compile(r"(?:[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:byline|dateline|meta|caption|credits?|copyright|tags)"
+_META_END = re.compile(r"(?:[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:byline|dateline|date|timestamp|meta|caption|credits?|copyright|tags)"
                        r"(?=$|\s)", re.I)
 
 
