@@ -1045,3 +1045,27 @@ def test_a_date_line_named_so_is_not_the_article(cls, lang):
     text = extract_text(page)
     assert_keeps(text, paras)
     assert stamp not in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_lead_in_its_own_box_before_the_body_joins(lang):
+    """A template puts the standfirst in an intro box above the body field: one paragraph, too
+    short to score as a section. The running text just before the choice joins it; a box of
+    links or a dateline there does not."""
+    if lang == "en":
+        lead = ("The weir that was meant to end the floods opened on Tuesday, three years late and "
+                "three million over budget, to applause from the bank.")
+        body = PARAS
+    else:
+        lead = "拖延三年、超支三百万的新堰终于在周二开放，岸边的居民报以掌声，希望它能结束多年来的水患。"
+        body = [f"{z}。" for z in ZH_LINES]
+    page = (f"<html><body>{NAV}<div class='page'><h1>Weir</h1><div class='intro'><p><strong>{lead}"
+            f"</strong></p></div><div class='field-body'>{ps(body)}</div></div>{FOOT}</body></html>")
+    text = extract_text(page)
+    assert_keeps(text, [lead] + body)
+    assert text.index(lead) < text.index(body[0])
+    links = ("<div class='intro'><p><a href='/x'>A story elsewhere on this site about something quite "
+             "different, told at length.</a></p></div>")
+    text = extract_text(page.replace(f"<div class='intro'><p><strong>{lead}</strong></p></div>", links))
+    assert_keeps(text, body)
+    assert "A story elsewhere" not in text

@@ -1714,6 +1714,65 @@ def _check_extent(roots: list, an: _Analysis) -> list:
     return [top] if top is not r else roots
 
 
+_LEAD_MAX = 1500  # weighted characters: a lead is a paragraph or two, not a section
+_LEAD_LEVELS = 3  # ancestors of the choice whose previous sibling may be the lead
+
+
+def _check_lead(roots: list, an: _Analysis) -> list:
+    """The article's lead (standfirst) just before the chosen block joins it: a page template
+    puts the lead in its own box (an intro column, a teaser paragraph above the body field), too
+    short to score as a section. The nearest block before the choice (the previous sibling of
+    the choice or of one of its next _LEAD_LEVELS ancestors; empty blocks and short headings
+    passed over) joins when it is running text: _LEAD_MIN to _LEAD_MAX weighted characters, no
+    link text, ending in a sentence end (any script), no lists or tables, not boilerplate by
+    tag, role, hidden state or a widget word (a layout word alone does not stop it)."""
+    if len(roots) != 1:
+        return roots
+    r = roots[0]
+    stats, drop = an.stats, an.drop
+    cur = r
+    for _ in range(_LEAD_LEVELS + 1):
+        sib = cur.getprevious()
+        while sib is not None:
+            st = stats.get(sib) if isinstance(sib.tag, str) else None
+            if st is None or st[0] == 0 and sib not in drop:
+                sib = sib.getprevious()  # a comment, an image, an empty block
+                continue
+            if sib.tag in _HEADINGS and sib not in drop and st[0] < _LEAD_MIN:
+                sib = sib.getprevious()  # the headline or a kicker above the lead
+                continue
+            break
+        if sib is not None:
+            break
+        cur = cur.getparent()
+        if cur is None or cur is an.body:
+            return roots
+    else:
+        return roots
+    if sib in drop or sib.tag == "h1" or _in_widget(sib, an):
+        return roots
+    w, lw, _ = stats[sib]
+    if not _LEAD_MIN <= w <= _LEAD_MAX or lw:
+        return roots
+    text = _STRING(sib).strip()
+    if not _SENT_END_RE.search(text) or any(True for _ in sib.iter("ul", "ol", "table", "dl", "pre")):
+        return roots
+    if sib in an.eff_drop:
+        an.eff_drop = an.eff_drop - {sib}
+    return [sib, r]
+
+
+def _in_widget(el: etree._Element, an: _Analysis) -> bool:
+    """el or a descendant is named for a widget (comments, share, related, ...) or dropped."""
+    for x in el.iter():
+        if x is not el and x in an.drop:
+            return True
+        ci = " ".join(v for v in (x.get("class"), x.get("id")) if v) if isinstance(x.tag, str) else ""
+        if ci and _STRONG_NEG.search(ci) and _class_verdict(ci) == _WORDS:
+            return True
+    return False
+
+
 def _paragraph_weight(p: etree._Element, skip: etree._Element, stats: dict) -> int:
     """Weight of the paragraphs under `p` outside `skip`: innermost blocks of _MIN_PARA or
     more, mostly outside links, ending in a sentence end (in any script: "." or "。"); a list of
@@ -2012,6 +2071,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
             roots = _check_enclosing_prose(roots, an)
             if not ld:  # a stated article body is the stronger evidence (_check_structured)
                 roots = _check_longer(roots, an)
+            roots = _check_lead(roots, an)
         if roots:
             text = _serialise(roots, an, clean=True, title=title)
             if ld and not relaxed:
