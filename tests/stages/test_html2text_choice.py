@@ -1069,3 +1069,20 @@ def test_lead_in_its_own_box_before_the_body_joins(lang):
     text = extract_text(page.replace(f"<div class='intro'><p><strong>{lead}</strong></p></div>", links))
     assert_keeps(text, body)
     assert "A story elsewhere" not in text
+
+
+@pytest.mark.parametrize("head,links", [
+    ("History", "[<a href='/e'>edit</a>]"),
+    ("Historia", "<span>[</span><a href='/e'>editar</a><span> | </span><a href='/e2'>modificar o código</a><span>]</span>"),
+    ("历史", "［<a href='/e'>编辑</a>］"),
+    ("Results", "<sup><a href='#n1'>[1]</a></sup>"),
+])
+def test_a_wikis_edit_links_leave_the_heading(head, links):
+    """A wiki's section edit links beside a heading, in any language, and a bracketed footnote
+    link go; the heading's words stay, and bracketed words that are no links stay too."""
+    page = (f"<html><body>{NAV}<div id='content'><h2><span>{head}</span><span class='x'>{links}</span></h2>"
+            f"{ps()}<h2>Plans [Update]</h2>{ps(PARAS[:2])}</div>{FOOT}</body></html>")
+    lines = extract_text(page).splitlines()
+    assert head in lines
+    assert "Plans [Update]" in lines
+    assert_keeps("\n".join(lines))

@@ -2016,6 +2016,8 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     body = root.find("body")
     if body is None:
         body = root
+    if "[" in html or "\uff3b" in html or "\u3010" in html:
+        _strip_heading_links(body)
     res, w, hidden = _extract_body(html, body, title, ld, tune)
     # Text hidden until a script shows it (a paywall's or an expander's display:none article
     # body, code lines marked aria-hidden beside a screen-reader copy) is the article when what
@@ -2036,6 +2038,39 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
 
 
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")
+# a bracketed group in a heading: "[edit]", "[editar | modificar o código]", "［编辑］", "【编辑】"
+_BRACKETED_RE = re.compile(r"^\s*[\[\uff3b\u3010].*[\]\uff3d\u3011]\s*$", re.S)
+_NOT_WORD_RE = re.compile(r"[\W_]+")
+
+
+def _strip_heading_links(body: etree._Element) -> None:
+    """Take out of every heading the bracketed groups of links a wiki puts beside it ("[edit]",
+    "[editar | modificar o código]", "[编辑]": a section's edit links in any language) and a
+    bracketed footnote link: an inline element whose text is all in brackets and, brackets and
+    separators aside, all link text. The heading's own words stay."""
+    for h in body.iter(*_HEADINGS):
+        for el in list(h.iter("span", "sup", "small", "a")):
+            if el is h or el.getparent() is None:
+                continue
+            t = _STRING(el)
+            if not _BRACKETED_RE.match(t):
+                continue
+            words = len(_NOT_WORD_RE.sub("", t))
+            linked = len(_NOT_WORD_RE.sub("", "".join(_STRING(a) for a in el.iter("a"))))
+            if words and linked >= words:
+                _remove_keep_tail(el)
+
+
+def _remove_keep_tail(el: etree._Element) -> None:
+    """Remove `el` and its subtree; the text after it stays where it was."""
+    parent = el.getparent()
+    if el.tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 def _unhide_class(el: etree._Element) -> None:
