@@ -721,41 +721,53 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
         bad_sink(line, err)
 
     huge_line = HUGE_LINE if release else 1 << 62  # only a caller that lets lines go parses in parts
-    # (not enumerate(lines): its reused result tuple would hold the last line until the next)
-    for i in range(len(lines)):
-        line = lines[i]
-        if known_bad and first + i in known_bad:
-            bad(first + i, line, *known_bad[first + i])
-            continue
-        huge = None
-        try:
-            if len(line) > huge_line and (huge := split_huge(line)) is not None:
-                rec = huge.record
-            else:
-                rec = loads(line)
-                if lost_integer(rec):
-                    rec = _exact(line, rec)
-        except JSONDecodeError as e:
-            if not line.strip():
-                st.blank_lines += 1
-            else:
-                bad(first + i, line, *explain_json_error(line, e))
-            continue
-        if rec.__class__ is not dict:
-            bad(first + i, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
-            continue
-        if req is not None and rec.get(req).__class__ is not str:
-            bad(first + i, line, "missing_field", missing_field_message(req, rec))
-            continue
-        if release:
-            lines[i] = line = None  # type: ignore[call-overload]
-        if huge is not None:  # the long values are made into strs now that the line is gone
-            rec = huge.fill()
+    known_bad = known_bad or None
+    records = 0  # added to st.records as the batch ends (or stops: finally)
+    try:
+        # (not enumerate(lines): its reused result tuple would hold the last line until the next)
+        for i in range(len(lines)):
+            line = lines[i]
+            if known_bad is not None and first + i in known_bad:
+                bad(first + i, line, *known_bad[first + i])
+                continue
             huge = None
-        if assign_ids and id_field not in rec:
-            rec = {id_field: make_id(rec, text_field), **rec}
-        st.records += 1
-        yield rec
+            try:
+                if len(line) > huge_line and (huge := split_huge(line)) is not None:
+                    rec = huge.record
+                else:
+                    rec = loads(line)
+                    if rec.__class__ is dict:  # lost_integer(rec), its first step taken here
+                        try:
+                            lost = _lost_in(rec.values())
+                        except RecursionError:
+                            lost = lost_integer(rec)
+                    else:
+                        lost = lost_integer(rec)
+                    if lost:
+                        rec = _exact(line, rec)
+            except JSONDecodeError as e:
+                if not line.strip():
+                    st.blank_lines += 1
+                else:
+                    bad(first + i, line, *explain_json_error(line, e))
+                continue
+            if rec.__class__ is not dict:
+                bad(first + i, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
+                continue
+            if req is not None and rec.get(req).__class__ is not str:
+                bad(first + i, line, "missing_field", missing_field_message(req, rec))
+                continue
+            if release:
+                lines[i] = line = None  # type: ignore[call-overload]
+            if huge is not None:  # the long values are made into strs now that the line is gone
+                rec = huge.fill()
+                huge = None
+            if assign_ids and id_field not in rec:
+                rec = {id_field: make_id(rec, text_field), **rec}
+            records += 1
+            yield rec
+    finally:
+        st.records += records
 
 
 
