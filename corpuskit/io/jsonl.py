@@ -16,7 +16,6 @@ import gzip
 import io
 import json
 import os
-import secrets
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -441,7 +440,7 @@ def split_huge(line: bytes) -> HugeLine | None:
         spans.append((s, e))
     if not spans:
         return None
-    token = secrets.token_hex(8)
+    token = os.urandom(8).hex()
     marks = [f"\x00corpuskit-huge-{token}-{i}" for i in range(len(spans))]
     pieces, pos = [], 0
     for (s, e), mark in zip(spans, marks):
