@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import itertools
 import json
 import os
 import zlib
@@ -596,6 +597,13 @@ class RecordReader:
         self.stats = ReadStats()
 
     def __iter__(self) -> Iterator[dict]:
+        # each batch's records straight from its parser's generator (chain.from_iterable, in C,
+        # takes the next batch once a batch is done), not through a second generator's frame
+        return itertools.chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[Iterator[dict]]:
+        """A generator of the records for each batch of lines or rows, in order; each is
+        exhausted before the next batch is read."""
         st = self.stats
         for path in self.paths:
             st.files += 1
@@ -606,12 +614,12 @@ class RecordReader:
                 st.bytes += nbytes
                 if lines.__class__ is columnar.Rows or (lines and lines[0].__class__ is not bytes):
                     # rows of a Parquet/Arrow file
-                    yield from check_rows(name, first, lines, st, self.require_field, self.text_field,
-                                          self.bad_sink, self.assign_ids)
+                    yield check_rows(name, first, lines, st, self.require_field, self.text_field,
+                                     self.bad_sink, self.assign_ids)
                 else:
-                    yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
-                                           self.bad_sink, self.assign_ids, id_field=self.id_field,
-                                           release=True)
+                    yield parse_lines(name, first, lines, st, self.require_field, self.text_field,
+                                      self.bad_sink, self.assign_ids, id_field=self.id_field,
+                                      release=True)
             st.lines += nlines
             if nlines == 0:
                 st.empty_files.append(name)
