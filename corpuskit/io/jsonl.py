@@ -273,7 +273,7 @@ def lost_integer(obj: Any) -> bool:
 
 def _lost_in(values: Any) -> bool:
     for v in values:
-        c = v.__class__
+        c = type(v)  # (a little faster than v.__class__ here: the bulk of a record's values)
         if c is str or c is int:
             continue
         if c is float:
