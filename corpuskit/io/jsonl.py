@@ -54,6 +54,10 @@ from corpuskit.io.writer import (  # noqa: F401 - the writing side, re-exported
 )
 
 _CHUNK = 1 << 20
+# bytes of lines a batch: small enough that a batch's lines are parsed while they are still in
+# the CPU's cache (64 KB batches took 0.33 s of CPU where 1 MB batches took 0.36 s for 100 MB
+# through `cat`, in-process, median of 21 interleaved runs on a loaded 2-core machine)
+_LINES = 1 << 16
 _PIECE = 1 << 20  # slices of a huge line
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -181,7 +185,7 @@ class _ZstdRaw(io.RawIOBase):
 
 
 def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[int, list[bytes], int]]:
-    """(number of the first line, lines, bytes read) in batches of about a megabyte, with each
+    """(number of the first line, lines, bytes read) in batches of about 64 KB (_LINES), with each
     line's "\n" kept (keep_newline, what the record reader wants: JSON ignores it) or removed.
     Lines are split at "\n" only; a line may end in \r (JSON treats it as white space).
     The buffered reader's C `readlines(hint)` is 5x faster than splitting big chunks by hand
@@ -193,7 +197,7 @@ def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[i
     try:
         readlines = f.readlines
         while True:
-            lines = readlines(_CHUNK)
+            lines = readlines(_LINES)
             if not lines:
                 break
             if lineno == 1:
