@@ -4,7 +4,17 @@
    the real CLI) against a bare script doing orjson.loads + orjson.dumps of the same lines.
    Target: within 1.3x of bare orjson's CPU seconds (user + sys, start-up included; wall times
    are recorded too, but on a shared machine they are mostly the disk's and the load's). The
-   benchmark exits 1 when the target is missed.
+   benchmark exits 1 when the target is missed. corpuskit's modules are byte-compiled first, as
+   an installed package's are (pip compiles them; under PYTHONDONTWRITEBYTECODE=1 every run would
+   otherwise compile each module it imports again, ~50 ms of CPU a run). Every run writes a file
+   that does not exist (the previous run's output is removed first, outside the timing): the
+   script truncates its output in place, while corpuskit writes a temporary file and renames it
+   over its output, so replacing the previous run's 500 MB makes corpuskit hold two copies in
+   the page cache. On the 2-core VM this benchmark runs on, that cost corpuskit 1.3-1.4 s of sys
+   CPU where the script spent 0.33-0.38 s (three repeats of bare, bare + fsync, cli on one
+   output path), 36% of its CPU samples in the kernel's copy into page-cache pages
+   (copy_folio_from_iter_atomic; 2% for the script); writing a new file, 0.33 s: a cost of
+   fresh memory on this VM, not of the frame. User and sys CPU are recorded apart.
 2. normalize MB/s (text bytes, UTF-8) on English and on Chinese text (sample_data), and on the
    ground-truth texts of the development HTML sets that hold a non-ASCII character, in-process.
 
@@ -13,6 +23,7 @@ Usage: python benchmarks/bench_frame.py [--quick] [--mb 500] [--repeats 3]
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -88,9 +99,8 @@ def _in_process(src: Path, out: Path) -> None:
     from corpuskit.io.jsonl import RecordReader, RecordWriter
     from corpuskit.stages.cat import Cat
 
-    with RecordWriter(str(out)) as w:
-        for rec in Chain([Cat()]).run(RecordReader([str(src)])):
-            w.write(rec)
+    with RecordWriter(str(out)) as w:  # as `corpuskit cat` runs it (pipeline.stream.run_stream)
+        Chain([Cat()]).drain(RecordReader([str(src)]), w.write)
 
 
 def main() -> None:
@@ -102,6 +112,7 @@ def main() -> None:
     mb = 50 if a.quick else a.mb
     en, zh = sample_texts()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    compileall.compile_dir(str(ROOT / "corpuskit"), quiet=1)  # as installed (see the module doc)
     with tempfile.TemporaryDirectory(prefix="ck-bench-") as td:
         src, out = Path(td) / "in.jsonl", Path(td) / "out.jsonl"
         n = make_corpus(src, mb, en, zh)
@@ -111,15 +122,21 @@ def main() -> None:
         # interleaved, so that drifting load on a shared machine hits every variant alike
         runs: dict[str, list[float]] = {"bare": [], "bare_fsync": [], "cli": [], "lib": []}
         cpu: dict[str, list[float]] = {"bare": [], "cli": []}
+        user: dict[str, list[float]] = {"bare": [], "cli": []}
+        system: dict[str, list[float]] = {"bare": [], "cli": []}
         for _ in range(a.repeats):
             for key, cmd in (("bare", [sys.executable, str(bare), str(src), str(out)]),
                              ("bare_fsync", [sys.executable, str(bare), str(src), str(out), "fsync"]),
                              ("cli", [sys.executable, "-m", "corpuskit", "cat", str(src), "-o", str(out),
                                       "-q"])):
+                out.unlink(missing_ok=True)  # a new file for every run (see the module doc)
                 m = run_measured(cmd, env)
                 runs[key].append(m["wall_s"])
                 if key in cpu:
                     cpu[key].append(m["cpu_s"])
+                    user[key].append(m["user_s"])
+                    system[key].append(m["sys_s"])
+            out.unlink(missing_ok=True)
             runs["lib"].append(median_time(lambda: _in_process(src, out), 1)[0])
         t_bare, t_bf, t_ck, t_lib = (statistics.median(runs[k]) for k in ("bare", "bare_fsync", "cli", "lib"))
         t_start, _ = median_time(lambda: subprocess.run([sys.executable, "-m", "corpuskit", "cat", "-q"],
@@ -158,6 +175,8 @@ def main() -> None:
                                        "paired_ratio": round(paired, 3),
                                        "paired_cpu_ratio": round(paired_cpu, 3),
                                        "cpu_s": {k: [round(x, 3) for x in v] for k, v in cpu.items()},
+                                       "user_s": {k: [round(x, 3) for x in v] for k, v in user.items()},
+                                       "sys_s": {k: [round(x, 3) for x in v] for k, v in system.items()},
                                        "paired_in_process_ratio": round(paired_lib, 3),
                                        "bare_fsync_ratio": round(t_bf / t_bare, 3),
                                        "ratio_vs_bare_fsync": round(t_ck / t_bf, 3),

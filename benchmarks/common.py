@@ -20,7 +20,7 @@ RESULTS = HERE / "results"
 
 
 def run_measured(cmd: list[str], env: dict | None = None, cwd: str | Path | None = None) -> dict:
-    """Run one command to its end: wall seconds, CPU seconds (user + sys) and peak RSS (MB) of
+    """Run one command to its end: wall seconds, CPU seconds (user + sys, and each) and peak RSS (MB) of
     the process and the children it waited for, from wait4()'s rusage. A failure stops the
     benchmark with the command and the end of its stderr."""
     t0 = time.perf_counter()
@@ -33,7 +33,8 @@ def run_measured(cmd: list[str], env: dict | None = None, cwd: str | Path | None
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode:
         raise SystemExit(f"{' '.join(cmd)}: exit {p.returncode}: {err[-2000:]}")
-    return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "peak_rss_mb": ru.ru_maxrss / 1024}
+    return {"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "user_s": ru.ru_utime, "sys_s": ru.ru_stime,
+            "peak_rss_mb": ru.ru_maxrss / 1024}
 
 
 def median_time(fn: Callable[[], object], repeats: int) -> tuple[float, list[float]]:

@@ -199,6 +199,7 @@ class StageProgress:
         self.enabled = enabled and sys.stderr.isatty()
         self.read_stats = read_stats
         self._p = None
+        self._n = 0  # records out
         if self.enabled:
             from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -211,17 +212,19 @@ class StageProgress:
             self._p.start()
             self._t0 = time.perf_counter()
 
-    def wrap(self, it):
+    def counting(self, sink: Callable[[dict], None]) -> Callable[[dict], None]:
+        """`sink` (the writer's write), counting the records out on the progress line when it
+        is shown; `sink` itself when it is not."""
         if not self.enabled:
-            yield from it
-            return
-        n = 0
-        for rec in it:
-            n += 1
-            if n & 1023 == 0:
-                self._update(n)
-            yield rec
-        self._update(n)
+            return sink
+
+        def count(rec: dict) -> None:
+            sink(rec)
+            self._n += 1
+            if self._n & 1023 == 0:
+                self._update(self._n)
+
+        return count
 
     def _update(self, n: int) -> None:
         dt = max(time.perf_counter() - self._t0, 1e-9)
@@ -233,6 +236,7 @@ class StageProgress:
 
     def stop(self) -> None:
         if self._p is not None:
+            self._update(self._n)
             self._p.stop()
 
 

@@ -117,6 +117,45 @@ class Chain:
             if before is not None:
                 st._add_counts(dict(sorted((counts - before).items())))  # type: ignore[operator]
 
+    def drain(self, records: Iterable[dict] | None, sink: Callable[[dict], None],
+              inputs: list[str] | None = None) -> None:
+        """Hand each record `run` would yield to `sink`, in the same order and with the same
+        counters. A chain of one record stage (what a stage command runs) is one loop from the
+        reader's records to the sink, without a generator in between (a generator's step per
+        record is a tenth of the frame's cost over bare parsing and writing)."""
+        stage = self.stages[0] if len(self.stages) == 1 else None
+        if stage is None or self.meter is not None or records is None or not isinstance(stage, RecordStage):
+            for rec in self.run(records, inputs):
+                sink(rec)
+            return
+        st = self.stats[0]
+        process = stage.process
+        counts = getattr(stage, "counts", None)
+        before = Counter(counts) if isinstance(counts, Counter) else None
+        seen = kept = 0
+        t = 0.0
+        clock = time.perf_counter
+        try:
+            for rec in records:
+                seen += 1
+                if seen & 7:  # timed on every 8th record, as in _per_record
+                    out = process(rec)
+                else:
+                    t0 = clock()
+                    out = process(rec)
+                    t += (clock() - t0) * 8
+                if out.__class__ is Rejection:
+                    self._reject(st, stage, rec, out)  # type: ignore[arg-type]
+                else:
+                    kept += 1
+                    sink(out)  # type: ignore[arg-type]
+        finally:
+            st.seen += seen
+            st.kept += kept
+            st.seconds += t
+            if before is not None:
+                st._add_counts(dict(sorted((counts - before).items())))  # type: ignore[operator]
+
     def _counted(self, st: StageStats, upstream: Iterable[dict]) -> Iterator[dict]:
         for rec in upstream:
             st.seen += 1

@@ -14,9 +14,9 @@ from __future__ import annotations
 import codecs
 import gzip
 import io
+import itertools
 import json
 import os
-import secrets
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -54,6 +54,10 @@ from corpuskit.io.writer import (  # noqa: F401 - the writing side, re-exported
 )
 
 _CHUNK = 1 << 20
+# bytes of lines a batch: small enough that a batch's lines are parsed while they are still in
+# the CPU's cache (64 KB batches took 0.33 s of CPU where 1 MB batches took 0.36 s for 100 MB
+# through `cat`, in-process, median of 21 interleaved runs on a loaded 2-core machine)
+_LINES = 1 << 16
 _PIECE = 1 << 20  # slices of a huge line
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -181,7 +185,7 @@ class _ZstdRaw(io.RawIOBase):
 
 
 def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[int, list[bytes], int]]:
-    """(number of the first line, lines, bytes read) in batches of about a megabyte, with each
+    """(number of the first line, lines, bytes read) in batches of about 64 KB (_LINES), with each
     line's "\n" kept (keep_newline, what the record reader wants: JSON ignores it) or removed.
     Lines are split at "\n" only; a line may end in \r (JSON treats it as white space).
     The buffered reader's C `readlines(hint)` is 5x faster than splitting big chunks by hand
@@ -193,7 +197,7 @@ def iter_line_batches(path: str, keep_newline: bool = False) -> Iterator[tuple[i
     try:
         readlines = f.readlines
         while True:
-            lines = readlines(_CHUNK)
+            lines = readlines(_LINES)
             if not lines:
                 break
             if lineno == 1:
@@ -273,7 +277,7 @@ def lost_integer(obj: Any) -> bool:
 
 def _lost_in(values: Any) -> bool:
     for v in values:
-        c = v.__class__
+        c = type(v)  # (a little faster than v.__class__ here: the bulk of a record's values)
         if c is str or c is int:
             continue
         if c is float:
@@ -441,7 +445,7 @@ def split_huge(line: bytes) -> HugeLine | None:
         spans.append((s, e))
     if not spans:
         return None
-    token = secrets.token_hex(8)
+    token = os.urandom(8).hex()
     marks = [f"\x00corpuskit-huge-{token}-{i}" for i in range(len(spans))]
     pieces, pos = [], 0
     for (s, e), mark in zip(spans, marks):
@@ -597,6 +601,13 @@ class RecordReader:
         self.stats = ReadStats()
 
     def __iter__(self) -> Iterator[dict]:
+        # each batch's records straight from its parser's generator (chain.from_iterable, in C,
+        # takes the next batch once a batch is done), not through a second generator's frame
+        return itertools.chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[Iterator[dict]]:
+        """A generator of the records for each batch of lines or rows, in order; each is
+        exhausted before the next batch is read."""
         st = self.stats
         for path in self.paths:
             st.files += 1
@@ -607,12 +618,12 @@ class RecordReader:
                 st.bytes += nbytes
                 if lines.__class__ is columnar.Rows or (lines and lines[0].__class__ is not bytes):
                     # rows of a Parquet/Arrow file
-                    yield from check_rows(name, first, lines, st, self.require_field, self.text_field,
-                                          self.bad_sink, self.assign_ids)
+                    yield check_rows(name, first, lines, st, self.require_field, self.text_field,
+                                     self.bad_sink, self.assign_ids)
                 else:
-                    yield from parse_lines(name, first, lines, st, self.require_field, self.text_field,
-                                           self.bad_sink, self.assign_ids, id_field=self.id_field,
-                                           release=True)
+                    yield parse_lines(name, first, lines, st, self.require_field, self.text_field,
+                                      self.bad_sink, self.assign_ids, id_field=self.id_field,
+                                      release=True)
             st.lines += nlines
             if nlines == 0:
                 st.empty_files.append(name)
@@ -721,41 +732,53 @@ def parse_lines(name: str, first: int, lines: list[bytes], st: ReadStats, requir
         bad_sink(line, err)
 
     huge_line = HUGE_LINE if release else 1 << 62  # only a caller that lets lines go parses in parts
-    # (not enumerate(lines): its reused result tuple would hold the last line until the next)
-    for i in range(len(lines)):
-        line = lines[i]
-        if known_bad and first + i in known_bad:
-            bad(first + i, line, *known_bad[first + i])
-            continue
-        huge = None
-        try:
-            if len(line) > huge_line and (huge := split_huge(line)) is not None:
-                rec = huge.record
-            else:
-                rec = loads(line)
-                if lost_integer(rec):
-                    rec = _exact(line, rec)
-        except JSONDecodeError as e:
-            if not line.strip():
-                st.blank_lines += 1
-            else:
-                bad(first + i, line, *explain_json_error(line, e))
-            continue
-        if rec.__class__ is not dict:
-            bad(first + i, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
-            continue
-        if req is not None and rec.get(req).__class__ is not str:
-            bad(first + i, line, "missing_field", missing_field_message(req, rec))
-            continue
-        if release:
-            lines[i] = line = None  # type: ignore[call-overload]
-        if huge is not None:  # the long values are made into strs now that the line is gone
-            rec = huge.fill()
+    known_bad = known_bad or None
+    records = 0  # added to st.records as the batch ends (or stops: finally)
+    try:
+        # (not enumerate(lines): its reused result tuple would hold the last line until the next)
+        for i in range(len(lines)):
+            line = lines[i]
+            if known_bad is not None and first + i in known_bad:
+                bad(first + i, line, *known_bad[first + i])
+                continue
             huge = None
-        if assign_ids and id_field not in rec:
-            rec = {id_field: make_id(rec, text_field), **rec}
-        st.records += 1
-        yield rec
+            try:
+                if len(line) > huge_line and (huge := split_huge(line)) is not None:
+                    rec = huge.record
+                else:
+                    rec = loads(line)
+                    if rec.__class__ is dict:  # lost_integer(rec), its first step taken here
+                        try:
+                            lost = _lost_in(rec.values())
+                        except RecursionError:
+                            lost = lost_integer(rec)
+                    else:
+                        lost = lost_integer(rec)
+                    if lost:
+                        rec = _exact(line, rec)
+            except JSONDecodeError as e:
+                if not line.strip():
+                    st.blank_lines += 1
+                else:
+                    bad(first + i, line, *explain_json_error(line, e))
+                continue
+            if rec.__class__ is not dict:
+                bad(first + i, line, "not_an_object", f"line is a JSON {type(rec).__name__}, not an object")
+                continue
+            if req is not None and rec.get(req).__class__ is not str:
+                bad(first + i, line, "missing_field", missing_field_message(req, rec))
+                continue
+            if release:
+                lines[i] = line = None  # type: ignore[call-overload]
+            if huge is not None:  # the long values are made into strs now that the line is gone
+                rec = huge.fill()
+                huge = None
+            if assign_ids and id_field not in rec:
+                rec = {id_field: make_id(rec, text_field), **rec}
+            records += 1
+            yield rec
+    finally:
+        st.records += records
 
 
 

@@ -7,7 +7,6 @@ import io
 import json
 import os
 import re
-import secrets
 import stat
 import sys
 import tempfile
@@ -147,7 +146,7 @@ def create_temp(target: Path) -> tuple[int, str]:
     so that the renamed output is as readable as any other file the user makes; mkstemp's
     0600 would make every output private."""
     for _ in range(100):
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        tmp = target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp"
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
         except FileExistsError:

@@ -11,7 +11,7 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
@@ -27,7 +27,7 @@ MAX_WARNINGS = 10
 
 
 class Progress(Protocol):
-    def wrap(self, it: Iterator[dict]) -> Iterator[dict]: ...
+    def counting(self, sink: Callable[[dict], None]) -> Callable[[dict], None]: ...
 
     def stop(self) -> None: ...
 
@@ -151,10 +151,7 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
         bar = progress(reader.stats if reader else None, getattr(first, "progress", None)) \
             if progress is not None else None
         try:
-            write = out.write
-            records = chain.run(reader, inputs)
-            for rec in (bar.wrap(records) if bar is not None else records):
-                write(rec)
+            chain.drain(reader, bar.counting(out.write) if bar is not None else out.write, inputs)
         finally:
             if bar is not None:
                 bar.stop()

@@ -17,6 +17,7 @@ import zstandard
 from corpuskit.core.errors import BadInput
 from corpuskit.core.records import make_id
 from corpuskit.io.jsonl import RecordReader, RecordWriter, expand_inputs, loads_exact, read_records
+from corpuskit.io.jsonl import dumps as jsonl_dumps
 
 
 def _write(p, data: bytes):
@@ -709,3 +710,14 @@ def test_write_raw_adds_the_newline_without_copying_the_line(tmp_path):
     assert (tmp_path / "o.jsonl").read_bytes() == line + b'\n{"a":1}\n'
     assert w.count == 2 and w.bytes == len(line) + 9
     assert peak < len(line) // 2, peak / len(line)  # was 1.0x: line + b"\n"
+
+
+def test_the_reader_finds_a_lost_integer_in_an_object_nested_past_the_recursion_limit(tmp_path):
+    """The reader looks for orjson's lost integers itself in an object (lost_integer's first
+    step, inlined); an object nested deeper than Python's recursion limit falls back to the
+    explicit stack, and the integer still comes back exact and is written back as it was."""
+    deep = b'{"a":' * 1000 + b"18446744073709551616" + b"}" * 1000
+    p = tmp_path / "deep.jsonl"
+    p.write_bytes(b'{"id":"1",' + deep[1:] + b"\n")
+    [rec] = read_records(str(p))
+    assert jsonl_dumps(rec) == p.read_bytes()

@@ -11,7 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from corpuskit.core.errors import UsageError
+from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.io.jsonl import read_records, write_records
 from corpuskit.pipeline.config import PipelineConfig
 from corpuskit.pipeline.stream import run_stream
@@ -197,3 +197,55 @@ def test_parquet_output_holds_the_records_jsonl_output_holds(tmp_path):
 def test_limit_is_refused_for_a_source_stage_and_must_be_positive(tmp_path):
     with pytest.raises(UsageError, match="--limit"):
         run_stream([make_stage("fetch")], [str(tmp_path)], None, None, None, None, limit=3)
+
+
+_MIXED = (b'{"id":"a","text":"one two three four five six","meta":{"n":1}}\n'
+          b'{"text":"\xe4\xbb\x8a\xe5\xa4\xa9\xe5\x8c\x97\xe4\xba\xac\xe7\x9a\x84\xe5\xa4\xa9\xe6\xb0\x94\xe5\xbe\x88\xe5\xa5\xbd",'
+          b' "url":"https://example.org/zh"}\n'
+          b"\n"
+          b'{"id":"b","text":"short","big":18446744073709551616,"f":1.5e3,"u":"\\u00e9\\ud83d\\ude00"}\n'
+          b"not json\n"
+          b'["an","array"]\n'
+          b'{"id":"c","html":"<p>no text</p>"}\n'
+          b'{"id":"d","text":"seven eight nine ten eleven twelve","deep":{"a":[{"b":-9223372036854775809}]}}\n')
+
+
+def _general_path(stage, src, tmp_path, bad: bool) -> tuple[bytes, bytes, bytes, list]:
+    """What Chain.run (the generator chain the pipeline runs) writes from the same reader."""
+    from corpuskit.core.chain import Chain
+    from corpuskit.io.jsonl import RecordReader, RecordWriter
+
+    out, rej, badf = (tmp_path / f"g_{n}.jsonl" for n in ("out", "rej", "bad"))
+    with RecordWriter(str(out)) as w, RecordWriter(str(rej)) as r, RecordWriter(str(badf)) as b:
+        reader = RecordReader([str(src)], require_field=stage.required_field(), text_field=stage.text_field,
+                              bad_sink=(lambda line, err: b.write_raw(line)) if bad else None)
+        chain = Chain([stage], on_reject=r.write)
+        for rec in chain.run(reader):
+            w.write(rec)
+    return out.read_bytes(), rej.read_bytes(), badf.read_bytes(), [s.as_dict() for s in chain.stats]
+
+
+@pytest.mark.parametrize("name,opts", [("cat", {"require_text": True}), ("filter-short", {"min_words": 5})])
+def test_a_stage_command_writes_the_bytes_and_errors_of_the_generator_chain(tmp_path, name, opts):
+    """`corpuskit STAGE` pushes records from the reader to the writer in one loop (Chain.drain);
+    its output, rejected and bad-records files and its counters are those of the generator
+    chain, and without --bad-records it stops on the same FILE:LINE error."""
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(_MIXED)
+    out, rej, bad = (tmp_path / f"{n}.jsonl" for n in ("out", "rej", "bad"))
+    stats = run_stream([make_stage(name, **opts)], [str(src)], str(out), str(rej), str(bad), None, command=name)
+    g_out, g_rej, g_bad, g_stages = _general_path(make_stage(name, **opts), src, tmp_path, bad=True)
+    assert (out.read_bytes(), rej.read_bytes(), bad.read_bytes()) == (g_out, g_rej, g_bad)
+    assert b'"big":18446744073709551616' in out.read_bytes() + rej.read_bytes()
+    assert b'"b":-9223372036854775809' in out.read_bytes()
+    assert bad.read_bytes().splitlines() == [b"not json", b'["an","array"]', b'{"id":"c","html":"<p>no text</p>"}']
+    assert [{k: v for k, v in s.items() if k != "seconds"} for s in stats["stages"]] == g_stages
+    assert stats["conservation"]["ok"] and stats["conservation"]["in"] == 7
+    with pytest.raises(BadInput) as drained:
+        run_stream([make_stage(name, **opts)], [str(src)], str(tmp_path / "o2.jsonl"), None, None, None,
+                   command=name)
+    with pytest.raises(BadInput) as general:
+        _general_path(make_stage(name, **opts), src, tmp_path, bad=False)
+    assert str(drained.value) == str(general.value)
+    assert str(drained.value).startswith(f"{src}:5: invalid JSON (")
+    assert not (tmp_path / "o2.jsonl").exists()
