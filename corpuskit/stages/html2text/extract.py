@@ -430,7 +430,7 @@ class _Analysis:
     paragraph-propagated content scores, and the set of boilerplate subtrees."""
 
     __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer",
-                 "tune", "hidden")
+                 "tune", "hidden", "heads")
 
     def __init__(self, body: etree._Element, level: int, tune: _Tune = FAVOR["balanced"]):
         self.body = body
@@ -497,6 +497,7 @@ class _Analysis:
         scores: dict = {}
         drop: set = set()
         hidden: list = []  # (element, length of its text): the hidden subtrees left out
+        heads: list = []  # the headings met (outside what was dropped), in document order
         # tables whose cells hold blocks (layout tables: cells are blocks, not " | " cells);
         # found during the walk, since a per-table XPath is cubic in nested tables
         layout: set = set()
@@ -558,6 +559,8 @@ class _Analysis:
                         stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
                         continue
                 f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False, False]
+                if f[2] and tag in _HEADINGS:
+                    heads.append(el)
                 if f[2] and tstack:
                     if tag == "td" or tag == "th":
                         tstack[-1][1] += 1
@@ -646,6 +649,7 @@ class _Analysis:
         # what serialising leaves out: the drops, and the soft blocks _pick did not choose
         self.eff_drop = drop | soft if soft else drop
         self.layout = layout
+        self.heads = heads
         st = stats.get(body, (0, 0, 0))
         self.total = st[0] - st[1]  # text outside links
 
@@ -2016,8 +2020,6 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     body = root.find("body")
     if body is None:
         body = root
-    if "[" in html or "\uff3b" in html or "\u3010" in html:
-        _strip_heading_links(body)
     res, w, hidden = _extract_body(html, body, title, ld, tune)
     # Text hidden until a script shows it (a paywall's or an expander's display:none article
     # body, code lines marked aria-hidden beside a screen-reader copy) is the article when what
@@ -2043,12 +2045,15 @@ _BRACKETED_RE = re.compile(r"^\s*[\[\uff3b\u3010].*[\]\uff3d\u3011]\s*$", re.S)
 _NOT_WORD_RE = re.compile(r"[\W_]+")
 
 
-def _strip_heading_links(body: etree._Element) -> None:
-    """Take out of every heading the bracketed groups of links a wiki puts beside it ("[edit]",
+def _strip_heading_links(heads: list) -> None:
+    """Take out of the headings the bracketed groups of links a wiki puts beside them ("[edit]",
     "[editar | modificar o código]", "[编辑]": a section's edit links in any language) and a
     bracketed footnote link: an inline element whose text is all in brackets and, brackets and
     separators aside, all link text. The heading's own words stay."""
-    for h in body.iter(*_HEADINGS):
+    for h in heads:
+        t = _STRING(h)
+        if "[" not in t and "\uff3b" not in t and "\u3010" not in t:
+            continue
         for el in list(h.iter("span", "sup", "small", "a")):
             if el is h or el.getparent() is None:
                 continue
@@ -2095,6 +2100,9 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
         an = _Analysis(body, level, tune)
         if an_strict is None:
             an_strict = an
+            # the walk found the headings: a wiki's edit links leave them before anything is
+            # chosen or written (the weights measured with them in differ by a few characters)
+            _strip_heading_links(an.heads)
         hidden += an.hidden
         page_w = max(page_w, an.total)
         roots = _pick(an, use_weights=not relaxed)
