@@ -582,7 +582,8 @@ def r_html2text(d: dict) -> str:
     if isinstance(sr, dict):
         out.append("\nSpeed vs trafilatura: " + ", ".join(f"{k.replace('_', ' ')} {x(v)}" for k, v in sr.items()
                                                            if isinstance(v, (int, float))))
-    known = {"sets", "speed_ratio_vs_trafilatura"}
+    out += _targets_table(d)
+    known = {"sets", "speed_ratio_vs_trafilatura", "targets"}
     extra = {k: v for k, v in d.items() if k not in known}
     rest = generic(extra)
     if rest:
@@ -662,6 +663,17 @@ def _full_rows(d: dict) -> list[str]:
                   rows)] if rows else []
 
 
+def _targets_table(d: dict) -> list[str]:
+    """Issue 15's bar as the run checked it (the benchmark exits 1 when one is missed), or nothing."""
+    ts = [t for t in d.get("targets") or [] if isinstance(t, dict)]
+    if not ts:
+        return []
+    return ["\nThe bar, checked in the same run (the benchmark fails when one check is missed):\n",
+            table(["set", "check", "corpuskit", "bar", "holds"],
+                  [[t.get("set"), t.get("check"), t.get("corpuskit"), t.get("bar"),
+                    "yes" if t.get("holds") else "**no**"] for t in ts])]
+
+
 def _other_fields(d: dict, known: set[str]) -> list[str]:
     """The results' fields a section does not render itself, as generic text (or nothing)."""
     rest = generic({k: v for k, v in d.items() if k not in known})
@@ -692,7 +704,8 @@ def r_html2text_heldout(d: dict) -> str:
     rows = _rows_by_set(d, row)
     if rows:
         out.append(table(["set", "extractor", "pages", "quality", "empty outputs", "pages/s"], rows))
-    out += _other_fields(d, {"sets", "sources"})
+    out += _targets_table(d)
+    out += _other_fields(d, {"sets", "sources", "targets"})
     return "\n".join(out)
 
 
@@ -718,7 +731,8 @@ def r_html2text_heldout2(d: dict) -> str:
            "independent human label. SH-F1 over 4-token shingles, as on the development sets; `overall` pools "
            "all pages (mean precision and recall over every page). " + HELDOUT_PEERS, ""]
     out += _full_rows(d)
-    out += _other_fields(d, {"sets", "sources"})
+    out += _targets_table(d)
+    out += _other_fields(d, {"sets", "sources", "targets"})
     return "\n".join(out)
 
 
@@ -774,7 +788,8 @@ def r_html2text_heldout4(d: dict) -> str:
            "SH-F1 over 4-token shingles, as on the development sets; `overall` pools all pages (mean precision "
            "and recall over every page). " + HELDOUT_PEERS, ""]
     out += _full_rows(d)
-    out += _other_fields(d, {"sets", "sources", "languages"})
+    out += _targets_table(d)
+    out += _other_fields(d, {"sets", "sources", "languages", "targets"})
     return "\n".join(out)
 
 
@@ -786,7 +801,8 @@ def r_html2text_heldout5(d: dict) -> str:
            "selectors in `benchmarks/heldout5_trafilatura.json`, text by bs4 with the standard library's parser; "
            "SH-F1 over 4-token shingles). " + HELDOUT_PEERS, ""]
     out += _full_rows(d)
-    out += _other_fields(d, {"sets", "sources", "languages"})
+    out += _targets_table(d)
+    out += _other_fields(d, {"sets", "sources", "languages", "targets"})
     return "\n".join(out)
 
 
@@ -808,7 +824,8 @@ def r_html2text_heldout6(d: dict) -> str:
            "by bs4 with the standard library's parser; SH-F1 over 4-token shingles; `overall` pools all pages). "
            + HELDOUT_PEERS, ""]
     out += _full_rows(d)
-    out += _other_fields(d, {"sets", "sources", "languages"})
+    out += _targets_table(d)
+    out += _other_fields(d, {"sets", "sources", "languages", "targets"})
     return "\n".join(out)
 
 
