@@ -674,6 +674,12 @@ def _targets_table(d: dict) -> list[str]:
                     "yes" if t.get("holds") else "**no**"] for t in ts])]
 
 
+def _labelled_tail(d: dict, rendered: frozenset = frozenset({"languages"})) -> list[str]:
+    """The end of a held-out section scored on full references: its table, the bar's checks and
+    the fields it does not render itself (`rendered`: those its text gave already)."""
+    return _full_rows(d) + _targets_table(d) + _other_fields(d, {"sets", "sources", "targets"} | rendered)
+
+
 def _other_fields(d: dict, known: set[str]) -> list[str]:
     """The results' fields a section does not render itself, as generic text (or nothing)."""
     rest = generic({k: v for k, v in d.items() if k not in known})
@@ -730,10 +736,7 @@ def r_html2text_heldout2(d: dict) -> str:
            "benchmark (no code shared with corpuskit); both are another tool's expected output, not an "
            "independent human label. SH-F1 over 4-token shingles, as on the development sets; `overall` pools "
            "all pages (mean precision and recall over every page). " + HELDOUT_PEERS, ""]
-    out += _full_rows(d)
-    out += _targets_table(d)
-    out += _other_fields(d, {"sets", "sources", "targets"})
-    return "\n".join(out)
+    return "\n".join(out + _labelled_tail(d, frozenset()))
 
 
 def r_html2text_heldout3(d: dict) -> str:
@@ -787,10 +790,7 @@ def r_html2text_heldout4(d: dict) -> str:
            "and turned into text by bs4 with the standard library's parser (no code shared with corpuskit). "
            "SH-F1 over 4-token shingles, as on the development sets; `overall` pools all pages (mean precision "
            "and recall over every page). " + HELDOUT_PEERS, ""]
-    out += _full_rows(d)
-    out += _targets_table(d)
-    out += _other_fields(d, {"sets", "sources", "languages", "targets"})
-    return "\n".join(out)
+    return "\n".join(out + _labelled_tail(d))
 
 
 def r_html2text_heldout5(d: dict) -> str:
@@ -800,10 +800,7 @@ def r_html2text_heldout5(d: dict) -> str:
            "home ground (its regression tests assert strings on them). References and scoring as set #4's (CSS "
            "selectors in `benchmarks/heldout5_trafilatura.json`, text by bs4 with the standard library's parser; "
            "SH-F1 over 4-token shingles). " + HELDOUT_PEERS, ""]
-    out += _full_rows(d)
-    out += _targets_table(d)
-    out += _other_fields(d, {"sets", "sources", "languages", "targets"})
-    return "\n".join(out)
+    return "\n".join(out + _labelled_tail(d))
 
 
 def r_html2text_heldout6(d: dict) -> str:
@@ -823,10 +820,7 @@ def r_html2text_heldout6(d: dict) -> str:
            f"label: {langs}. References and scoring as set #4's (CSS selectors in `benchmarks/heldout6_*.json`, text "
            "by bs4 with the standard library's parser; SH-F1 over 4-token shingles; `overall` pools all pages). "
            + HELDOUT_PEERS, ""]
-    out += _full_rows(d)
-    out += _targets_table(d)
-    out += _other_fields(d, {"sets", "sources", "languages", "targets"})
-    return "\n".join(out)
+    return "\n".join(out + _labelled_tail(d))
 
 
 def r_html2text_zh_news(d: dict) -> str:
