@@ -29,7 +29,8 @@ How it works (no per-site rules; nothing English-only):
    paragraphs, list items, table rows (cells joined by " | "), <pre> verbatim and <br> line
    breaks keep the page's structure. A heading whose section came out empty goes, a headline
    repeating the <title> is left out (it is meta.title), and long lines repeated verbatim (a
-   second copy of the article) are kept once. `favor` (precision | balanced | recall) sets how
+   second copy of the article) are kept once; date, copyright and credit lines among the first
+   and last lines go. `favor` (precision | balanced | recall) sets how
    far the choice reaches.
 6. Cascade when a step finds too little: ``density`` -> ``density_loose`` (layout words in
    class/id, e.g. a page builder's "elementor-widget-wrap" around the article, prune nothing;
@@ -1567,6 +1568,62 @@ def _trim_tail(text: str) -> str:
     return "\n".join(lines[:n]).rstrip() if n < len(lines) else text
 
 
+# Metadata lines at the edges of the chosen text: a date (with its time and a few words: "Posted
+# on", a weekday, "Uhr", an author's name), a copyright notice, a credit ("Source: ...",
+# "来源：...", "Photo: ..."), a reading time. Recognised by the shape of the date, not by a
+# language's month names: a numeric date, a time, a CJK date, or a day number and a year at most
+# three words apart ("22 de outubro de 2010", "August 08, 2018", "24 сентября 2018").
+_YEAR = r"(?:1[89]|20)\d\d"
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th|er|\.)?"
+_DATE_RE = re.compile(
+    rf"(?<!\d)(?:\d{{1,2}}[./-]\d{{1,2}}[./-](?:{_YEAR}|\d\d)|{_YEAR}[./-]\d{{1,2}}[./-]\d{{1,2}}"
+    rf"|{_YEAR}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
+    rf"|\d{{1,2}}:\d\d(?::\d\d)?"
+    # a month's name and the short words around it ("de", "of"), not a title's words
+    rf"|{_DAY}(?:[\s,]+[^\W\d_]{{1,2}})?[\s,]+[^\W\d_]+\.?(?:[\s,]+[^\W\d_]{{1,2}})?[\s,]+{_YEAR}"
+    rf"|[^\W\d_]+\.?\s+{_DAY},?\s+{_YEAR})(?!\d)")
+_DATE_WORD_RE = re.compile(r"[^\W\d_]{2,}")
+_META_LABEL_RE = re.compile(
+    r"^\W{0,2}(?:(?:source|sources|quelle|quellen|fuente|fonte|photo|photos|foto|fotos|bild|"
+    r"credit|credits|autor|author|editor|redaktion|via|reading time|lesezeit|tempo de leitura|"
+    r"tiempo de lectura)\b|来源|文章来源|稿源|出处|编辑|责任编辑|作者|记者|摄影|图片|图)"
+    r"[^:：\n]{0,14}[:：]", re.I)
+_COPYRIGHT_RE = re.compile(
+    rf"^\W{{0,2}}(?:©|ⓒ|\(c\)\s*\d|copyright\b.*(?:©|ⓒ|@|\(c\)|{_YEAR}|rights)|版权所有)", re.I)
+_META_MAX = 64      # characters of a metadata line
+_META_EDGE = 3      # lines at each end of the text looked at
+
+
+def _meta_line(ln: str) -> bool:
+    if len(ln) > _META_MAX or ln[0] in "—–.,;":
+        # "— Name (@name) July 3, 2019" signs a quote; ". Journal. 2022-05-22." ends a citation
+        return False
+    if _COPYRIGHT_RE.match(ln) or _META_LABEL_RE.match(ln):
+        return True
+    m = _DATE_RE.search(ln)
+    if m is None:
+        return False
+    rest = ln[:m.start()] + " " + _DATE_RE.sub(" ", ln[m.end():])
+    if _CJK_RUN_RE.search(rest):
+        return sum(len(r) for r in _CJK_RUN_RE.findall(rest)) <= 6
+    return len(_DATE_WORD_RE.findall(rest)) <= 4
+
+
+def _trim_meta(text: str) -> str:
+    """Precision: metadata lines (_meta_line) among the first and last lines of the text go."""
+    lines = text.split("\n")
+    full = [i for i, ln in enumerate(lines) if ln.strip()]
+    if len(full) <= 2 * _META_EDGE:
+        return text
+    drop = [i for i in full[:_META_EDGE] + full[-_META_EDGE:] if _meta_line(lines[i].strip())]
+    if not drop:
+        return text
+    for i in drop:
+        lines[i] = None
+    out = "\n".join(ln for ln in lines if ln is not None)
+    return re.sub(r"\n{3,}", "\n\n", out).strip("\n")
+
+
 def _check_markup(roots: list, an: _Analysis) -> list:
     """Compare the chosen block with the page's own markup of its article (one outermost
     <article> or itemprop=articleBody): when the choice lies outside it, or holds a small part
@@ -2119,6 +2176,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
             text = _serialise(roots, an, clean=True, title=title)
             if ld and not relaxed:
                 text = _check_structured(ld, body, roots, an, title, text)
+            text = _trim_meta(text)
             if tune.trim_tail:
                 text = _trim_tail(text)
             w = _weight(text)
