@@ -17,14 +17,16 @@ share of pages containing it and mean token recall) writes html2text_heldout3.js
 labelled by hand; scored as set #2, with an `overall` row) writes html2text_heldout4.json; set #5
 (the other 33 trafilatura test-cache pages, labelled the same way) html2text_heldout5.json; set #6
 (the real pages in the test suites of eight small npm and PyPI packages, labelled the same way)
-html2text_heldout6.json. Every set runs by default; `--set N` for one.
+html2text_heldout6.json; set #7 (documentation pages of 18 Debian packages, English and other
+languages, labelled the same way) html2text_heldout7.json. Every set runs by default; `--set N`
+for one.
 Speed: every extractor runs on the same decoded pages in one process, interleaved page by page
 (rotating order), each page's latency the minimum over --repeat rounds; pages/s = 1 / median.
 
-    python benchmarks/bench_html2text_heldout.py [--set 1|2|3|4|5|6|all] [--repeat N] [--out bench_out/heldout_html]
+    python benchmarks/bench_html2text_heldout.py [--set 1|2|3|4|5|6|7|all] [--repeat N] [--out bench_out/heldout_html]
 
 Writes benchmarks/results/html2text_heldout.json (set #1), html2text_heldout2.json (set #2) or
-html2text_heldout3.json (set #3) ... html2text_heldout6.json (set #6), stamped with the commit.
+html2text_heldout3.json (set #3) ... html2text_heldout7.json (set #7), stamped with the commit.
 """
 from __future__ import annotations
 
@@ -79,15 +81,15 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timing rounds (default 3)")
     ap.add_argument("--out", default=str(heldout_html.DEFAULT_OUT), help="where the held-out sets are built")
     ap.add_argument("--eval-dir", help="folder holding html_eval.py (the scorer)")
-    ap.add_argument("--set", choices=("1", "2", "3", "4", "5", "6", "all"), default="all",
-                    help="held-out set #1 to #6 or all (default: all, each to its own results file)")
+    ap.add_argument("--set", choices=("1", "2", "3", "4", "5", "6", "7", "all"), default="all",
+                    help="held-out set #1 to #7 or all (default: all, each to its own results file)")
     args = ap.parse_args()
     ed = find_eval_dir(args.eval_dir)
     if ed is None:
         stop_missing("html_eval.py (the scorer)", "Point CORPUSKIT_EVAL_DIR (or --eval-dir) at it.")
     he = load_html_eval(ed)
     ok = True
-    for which in ((1, 2, 3, 4, 5, 6) if args.set == "all" else (int(args.set),)):
+    for which in ((1, 2, 3, 4, 5, 6, 7) if args.set == "all" else (int(args.set),)):
         ok = run(args, he, which) and ok
     return 0 if ok else 1
 
@@ -110,7 +112,8 @@ def run(args, he, which: int) -> bool:
                3: {"mercury": heldout_html.MERCURY},
                4: {"htmldate": heldout_html.HTMLDATE, "trafilatura_cache": heldout_html.TRAFILATURA},
                5: {"trafilatura_rest": heldout_html.TRAFILATURA},
-               6: {src: [m for s, m, *_ in heldout_html.SET6_PKGS if s == src] for src in heldout_html.SETS6}}[which]
+               6: {src: [m for s, m, *_ in heldout_html.SET6_PKGS if s == src] for src in heldout_html.SETS6},
+               7: {src: [m for s, m, _ in heldout_html.SET7_DEBS if s == src] for src in heldout_html.SETS7}}[which]
     results: dict = {"held_out": which not in TUNED_ON, "held_out_set": which, "repeat": args.repeat, "sources": sources,
                      "versions": {p: version(p) for p in ("trafilatura", "resiliparse", "lxml")},
                      "languages": {g: dict(Counter(it["lang"] or "?" for it in its)) for g, its in groups},

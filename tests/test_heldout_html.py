@@ -235,3 +235,68 @@ def test_set6_page_rule(tmp_path, monkeypatch):
     assert sorted(k for k, _ in pages["npm6"]) == ["a/index.htm", "a/one.html", "b/other.html"]
     assert len(pages["pypi6"]) == 2 and {k for k, _ in pages["pypi6"]} <= {f"html2txt/{n}.html" for n in "pqrs"}
     assert pages == h.set6_pages(archives)  # the same order every run
+
+
+def _deb_bytes(files: dict[str, bytes]) -> bytes:
+    """A Debian package as dpkg-deb writes one: an ar archive of debian-binary, control.tar.xz and
+    data.tar.xz (members named "./usr/...")."""
+    import io
+    import tarfile
+
+    def tar(members: dict[str, bytes]) -> bytes:
+        b = io.BytesIO()
+        with tarfile.open(fileobj=b, mode="w:xz") as t:
+            for n, raw in members.items():
+                info = tarfile.TarInfo(n)
+                info.size = len(raw)
+                t.addfile(info, io.BytesIO(raw))
+        return b.getvalue()
+
+    out = b"!<arch>\n"
+    for name, body in (("debian-binary", b"2.0\n"), ("control.tar.xz", tar({"./control": b"Package: x\n"})),
+                       ("data.tar.xz", tar({f"./{k}": v for k, v in files.items()}))):
+        out += f"{name:<16}{0:<12}{0:<6}{0:<6}{100644:<8}{len(body):<10}`\n".encode() + body
+        if len(body) & 1:
+            out += b"\n"
+    return out
+
+
+def test_set7_page_rule(tmp_path, monkeypatch):
+    """Held-out set #7's page rule, on Debian packages made here: HTML files under the named
+    folders (subfolders too), of at least MIN_PAGE_BYTES; index, search, contents and whole-book
+    pages, example and source-listing folders and other folders are not pages; the same bytes are
+    taken once; SET7_PER_PACKAGE pages a package, keys keeping the language folder, and the order
+    fixed by the seed."""
+    h = _load("heldout_html", ROOT / "benchmarks" / "heldout_html.py")
+    big = h.MIN_PAGE_BYTES
+    page = lambda tag: (f"<html><body><p>{tag}</p>".encode() + b"x" * big)  # noqa: E731
+    monkeypatch.setattr(h, "SET7_DEBS", (
+        ("docs_en", {"name": "a"}, ("usr/share/doc/a/html/",)),
+        ("docs_i18n", {"name": "b"}, ("usr/share/doc/b/html/de/", "usr/share/doc/b/html/zh/")),
+    ))
+    monkeypatch.setattr(h, "SET7_PER_PACKAGE", 3)
+    a = tmp_path / "a.deb"
+    a.write_bytes(_deb_bytes({
+        "usr/share/doc/a/html/one.html": page("one"), "usr/share/doc/a/html/lib/two.html": page("two"),
+        "usr/share/doc/a/html/index.html": page("idx"), "usr/share/doc/a/html/genindex.html": page("gi"),
+        "usr/share/doc/a/html/search.html": page("s"), "usr/share/doc/a/html/print.html": page("p"),
+        "usr/share/doc/a/html/small.html": b"<p>tiny</p>", "usr/share/doc/a/html/notes.txt": page("t"),
+        "usr/share/doc/a/html/examples/ex.html": page("ex"),
+        "usr/share/doc/a/html/_modules/m.html": page("m"), "usr/share/doc/a/other/x.html": page("x")}))
+    b = tmp_path / "b.deb"
+    b.write_bytes(_deb_bytes({
+        "usr/share/doc/b/html/de/k.html": page("k"), "usr/share/doc/b/html/zh/k.html": page("k-zh"),
+        "usr/share/doc/b/html/zh/same.html": page("one"), "usr/share/doc/b/html/en/k.html": page("en"),
+        "usr/share/doc/b/html/de/ix01.html": page("ix"), "usr/share/doc/b/html/zh/index.zh-cn.html": page("i")}))
+    assert h.deb_members(a)["usr/share/doc/a/html/one.html"] == page("one")
+    debs = [("docs_en", {"name": "a"}, a), ("docs_i18n", {"name": "b"}, b)]
+    pages = h.set7_pages(debs)
+    assert sorted(k for k, _ in pages["docs_en"]) == ["a/lib/two.html", "a/one.html"]
+    assert sorted(k for k, _ in pages["docs_i18n"]) == ["b/de/k.html", "b/zh/k.html"]
+    assert pages == h.set7_pages(debs)  # the same order every run
+    monkeypatch.setattr(h, "SET7_PER_PACKAGE", 1)
+    assert [len(v) for v in h.set7_pages(debs).values()] == [1, 1]
+    bad = tmp_path / "bad.deb"
+    bad.write_bytes(b"not a package")
+    with pytest.raises(SystemExit):
+        h.deb_members(bad)
