@@ -771,6 +771,8 @@ def r_html2text_heldout4(d: dict) -> str:
         return r_html2text_heldout5(d)
     if d.get("held_out_set") == 6:
         return r_html2text_heldout6(d)
+    if d.get("held_out_set") == 7:
+        return r_html2text_heldout7(d)
     if d.get("held_out") is False:
         status = (f"{DEV}: set #4 was held-out until its blind run was reported; html2text has been tuned on it since, "
                   "so this run is development. Set #4 was")
@@ -823,6 +825,27 @@ def r_html2text_heldout6(d: dict) -> str:
     return "\n".join(out + _labelled_tail(d))
 
 
+def r_html2text_heldout7(d: dict) -> str:
+    src = d.get("sources") or {}
+    names = "; ".join(f"{g}: " + ", ".join(f"{get(m, 'name')} {get(m, 'version')}" for m in (ms or []))
+                      for g, ms in src.items()) or "-"
+    langs = "; ".join(f"{g}: " + ", ".join(f"{k} {v}" for k, v in (ls or {}).items())
+                      for g, ls in (d.get("languages") or {}).items()) or "-"
+    status = (f"{DEV}: html2text has been tuned on set #7 since its blind run, so this run is development. Set #7 was"
+              if d.get("held_out") is False else
+              f"{HELD} set #7, its blind run reported once, never tuned on:")
+    out = [f"Data ({status} labelled by hand after set #6 had been run and looked at, by set #4's label rule, with "
+           "no extractor run on its pages; its page rule was committed before labelling and its labels before any "
+           "extractor ran on it): documentation pages, the HTML installed by 18 Debian 12 documentation packages "
+           f"({names}; from deb.debian.org's pool, sha256-checked), 4 pages a package by a seeded sample, made by a "
+           "dozen generators (Sphinx, DocBook XSL, publican, mdBook, asciidoc, doxygen, vim2html, Node's, SQLite's "
+           f"and Apache's own); languages by label: {langs}. A page type, not the whole web: documentation sites "
+           "built by generators. References and scoring as set #4's (CSS selectors in `benchmarks/heldout7_*.json`, "
+           "text by bs4 with the standard library's parser; SH-F1 over 4-token shingles; `overall` pools all "
+           "pages). " + HELDOUT_PEERS, ""]
+    return "\n".join(out + _labelled_tail(d))
+
+
 def r_html2text_zh_news(d: dict) -> str:
     out = [f"Data ({HELD}, looked at once: html2text was never tuned on these pages; the two pages the default "
            "chain drops after html2text were read for bench_zh_rules.py): the Chinese news pages of "
@@ -868,6 +891,8 @@ SECTIONS: dict[str, tuple[str | Callable[[dict], str], Callable[[dict], str] | N
     "html2text_heldout5": ("html2text on held-out set #5 (the rest of trafilatura's test-cache pages, labelled by hand)",
                            r_html2text_heldout4, ""),
     "html2text_heldout6": ("html2text on held-out set #6 (the test pages of eight small npm and PyPI packages, labelled by hand)",
+                           r_html2text_heldout4, ""),
+    "html2text_heldout7": ("html2text on held-out set #7 (documentation pages of 18 Debian packages, labelled by hand)",
                            r_html2text_heldout4, ""),
     "html2text_zh_news": ("html2text on Chinese news pages vs magic-html (GNE test pages)", r_html2text_zh_news, ""),
     "html2text_before_issue15": ("html2text before issue 15 (a snapshot, for the before/after comparison)",
