@@ -805,15 +805,21 @@ def r_html2text_heldout5(d: dict) -> str:
     return "\n".join(out + _labelled_tail(d))
 
 
-def r_html2text_heldout6(d: dict) -> str:
-    src = d.get("sources") or {}
+def _packages_head(d: dict, which: int) -> tuple[str, str, str]:
+    """(packages by source, languages by label, held-out status) of a labelled set whose sources
+    are lists of packages (sets #6 and #7)."""
     names = "; ".join(f"{g}: " + ", ".join(f"{get(m, 'name')} {get(m, 'version')}" for m in (ms or []))
-                      for g, ms in src.items()) or "-"
+                      for g, ms in (d.get("sources") or {}).items()) or "-"
     langs = "; ".join(f"{g}: " + ", ".join(f"{k} {v}" for k, v in (ls or {}).items())
                       for g, ls in (d.get("languages") or {}).items()) or "-"
-    status = (f"{DEV}: html2text has been tuned on set #6 since its blind run, so this run is development. Set #6 was"
-              if d.get("held_out") is False else
-              f"{HELD} set #6, its blind run reported once, never tuned on:")
+    status = (f"{DEV}: html2text has been tuned on set #{which} since its blind run, so this run is development. "
+              f"Set #{which} was" if d.get("held_out") is False else
+              f"{HELD} set #{which}, its blind run reported once, never tuned on:")
+    return names, langs, status
+
+
+def r_html2text_heldout6(d: dict) -> str:
+    names, langs, status = _packages_head(d, 6)
     out = [f"Data ({status} labelled by hand after set #5 had been run and looked at, by set #4's label rule, with "
            "no extractor run on its pages; its page rule was committed before labelling and its labels before any "
            f"extractor ran on it): the real web pages in the test suites of eight small packages ({names}; `npm6` "
@@ -826,14 +832,7 @@ def r_html2text_heldout6(d: dict) -> str:
 
 
 def r_html2text_heldout7(d: dict) -> str:
-    src = d.get("sources") or {}
-    names = "; ".join(f"{g}: " + ", ".join(f"{get(m, 'name')} {get(m, 'version')}" for m in (ms or []))
-                      for g, ms in src.items()) or "-"
-    langs = "; ".join(f"{g}: " + ", ".join(f"{k} {v}" for k, v in (ls or {}).items())
-                      for g, ls in (d.get("languages") or {}).items()) or "-"
-    status = (f"{DEV}: html2text has been tuned on set #7 since its blind run, so this run is development. Set #7 was"
-              if d.get("held_out") is False else
-              f"{HELD} set #7, its blind run reported once, never tuned on:")
+    names, langs, status = _packages_head(d, 7)
     out = [f"Data ({status} labelled by hand after set #6 had been run and looked at, by set #4's label rule, with "
            "no extractor run on its pages; its page rule was committed before labelling and its labels before any "
            "extractor ran on it): documentation pages, the HTML installed by 18 Debian 12 documentation packages "
