@@ -18,7 +18,9 @@ labelled by hand; scored as set #2, with an `overall` row) writes html2text_held
 (the other 33 trafilatura test-cache pages, labelled the same way) html2text_heldout5.json; set #6
 (the real pages in the test suites of eight small npm and PyPI packages, labelled the same way)
 html2text_heldout6.json; set #7 (documentation pages of 18 Debian packages, English and other
-languages, labelled the same way) html2text_heldout7.json. Every set runs by default; `--set N`
+languages, labelled the same way) html2text_heldout7.json. A set with ZH_MIN_PAGES Chinese pages
+or more on full references also compares them with magic-html (a Python 3.12 venv, as in
+bench_html2text.py), a check of the bar in Chinese. Every set runs by default; `--set N`
 for one.
 Speed: every extractor runs on the same decoded pages in one process, interleaved page by page
 (rotating order), each page's latency the minimum over --repeat rounds; pages/s = 1 / median.
@@ -46,8 +48,10 @@ from benchmarks.bench_html2text import (  # noqa: E402
     load_html_eval,
     quality,
     report_targets,
+    run_magic_html,
     speed_target,
     targets,
+    venv312_python,
 )
 from benchmarks.common import missing as stop_missing  # noqa: E402
 from benchmarks.common import save  # noqa: E402
@@ -55,6 +59,9 @@ from benchmarks.common import save  # noqa: E402
 # sets whose blind run has been reported and that html2text has been tuned on since: a run of them
 # is development (its results say "held_out": false)
 TUNED_ON = (2, 3, 4, 5)
+# a set with this many Chinese pages scored on full references (by their label's or page's
+# language) is also compared with magic-html on them, issue 15's bar in Chinese
+ZH_MIN_PAGES = 5
 
 
 def extractors() -> dict:
@@ -81,6 +88,8 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timing rounds (default 3)")
     ap.add_argument("--out", default=str(heldout_html.DEFAULT_OUT), help="where the held-out sets are built")
     ap.add_argument("--eval-dir", help="folder holding html_eval.py (the scorer)")
+    ap.add_argument("--venv312", help="Python 3.12 venv with magic-html, for a set's Chinese pages (default "
+                                      "$CORPUSKIT_VENV312 or .venv-magic-html, made by make bench)")
     ap.add_argument("--set", choices=("1", "2", "3", "4", "5", "6", "7", "all"), default="all",
                     help="held-out set #1 to #7 or all (default: all, each to its own results file)")
     args = ap.parse_args()
@@ -163,6 +172,23 @@ def run(args, he, which: int) -> bool:
                           {n: [outs[n][i] for i in its_idx] for n in ("corpuskit", "trafilatura")})
         pps = results["overall_pages_per_s"]
         checks.append(speed_target(f"set #{which}", pps["corpuskit"] / pps["trafilatura"]))
+    zh = [i for i, it in enumerate(items)
+          if it["kind"] == "full" and (it.get("lang") or "").lower().startswith("zh")]
+    if len(zh) >= ZH_MIN_PAGES:  # magic-html in its 3.12 interpreter, on the same decoded pages
+        mh = run_magic_html(venv312_python(args.venv312), [docs[i] for i in zh], args.repeat)
+        gts = [items[i]["gt_text"] for i in zh]
+        res = {n: quality(he, gts, [outs[n][i] for i in zh]) for n in names}
+        res["magic_html"] = quality(he, gts, mh["outputs"])
+        for n, q in res.items():
+            lat_n = [lat[n][i] for i in zh] if n in lat else mh["latency"]
+            med = statistics.median(lat_n)
+            q.update(kind="full", median_ms=1000 * med, pages_per_s=1 / med if med else float("inf"))
+        results["sets"]["chinese_pages"] = res
+        results["versions"]["magic_html"] = mh["version"]
+        ck, mq = res["corpuskit"]["n4"]["sh_f1"], res["magic_html"]["n4"]["sh_f1"]
+        print(f"chinese pages ({len(zh)}): corpuskit SH-F1 n4 {ck:.3f}, magic-html {mq:.3f}")
+        checks.append({"set": f"set #{which} Chinese pages", "check": "SH-F1 n4 >= magic-html",
+                       "corpuskit": ck, "bar": mq, "holds": ck >= mq - 1e-12})
     results["targets"] = checks
     ok = report_targets(checks)
     path = save("html2text_heldout" if which == 1 else f"html2text_heldout{which}", results)
