@@ -40,7 +40,8 @@ lint: $(STAMP) ## ruff over the package, the tests and the benchmarks
 # resiliparse, datatrove, ...), the labelled evaluation pages ($CORPUSKIT_EVAL_DIR), man pages
 # (apt-get install manpages manpages-zh), the Chinese news folder of bench_zh_rules.py ($CORPUSKIT_ZH_NEWS,
 # default ../data/zh_news; `python benchmarks/zh_news_data.py` builds it, fetching gne's sdist with pip) and, for bench_pipeline.py, PyPI access on first use (it
-# builds .venv-datatrove; bench_html2text_heldout.py fetches its pages with pip and npm).
+# builds .venv-datatrove; bench_html2text_heldout.py fetches its pages with pip, npm and from
+# deb.debian.org, and compares a set's Chinese pages with magic-html).
 # Long: bench_pipeline_scale.py generates and runs 50k + 200k documents
 # (~1.2 GB under bench_out/, ~10 min on 2 cores); bench_dedup_scale.py generates 1M documents
 # (~2.2 GB under bench_out/dedup_scale/, kept for the next run) and runs dedup on them twice.
