@@ -1099,10 +1099,11 @@ def test_a_wikis_edit_links_leave_the_heading(head, links):
 def test_metadata_lines_at_the_edges_of_the_text_go(first, last):
     """A date line (any language: found by the date's shape), a copyright notice or a credit
     line in the plain blocks that open or close the chosen text is metadata, not the article;
-    the same lines inside the body stay, and so do titles with a year, a quote's signature and a
-    citation ending in a date."""
-    keep_first = ["The 2019 election on May 5", "TOP 5 Must Haves 2018"]
-    keep_last = ["— Dave Schukin (@schukin) July 3, 2019", ". Madhyamam. 19 July 2023. Retrieved 2023."]
+    the same lines inside the body stay, and so do titles with a year, a table row, a quote's
+    signature, a citation ending in a date and a log line."""
+    keep_first = ["The 2019 election on May 5", "TOP 5 Must Haves 2018", "Founded | February 28, 1998"]
+    keep_last = ["— Dave Schukin (@schukin) July 3, 2019", ". Madhyamam. 19 July 2023. Retrieved 2023.",
+                 "2023-01-01T10:00:00Z [INFO] connected"]
     body = PARAS[:2] + [first, last] + PARAS[2:]
 
     def page(head, tail):

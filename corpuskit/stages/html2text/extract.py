@@ -1583,6 +1583,7 @@ _DATE_RE = re.compile(
     rf"|{_DAY}(?:[\s,]+[^\W\d_]{{1,2}})?[\s,]+[^\W\d_]+\.?(?:[\s,]+[^\W\d_]{{1,2}})?[\s,]+{_YEAR}"
     rf"|[^\W\d_]+\.?\s+{_DAY},?\s+{_YEAR})(?!\d)")
 _DATE_WORD_RE = re.compile(r"[^\W\d_]{2,}")
+_CODE_CHARS_RE = re.compile(r"[=<>{}\[\];|]|\dT\d")
 _META_LABEL_RE = re.compile(
     r"^\W{0,2}(?:(?:source|sources|quelle|quellen|fuente|fonte|photo|photos|foto|fotos|bild|"
     r"credit|credits|autor|author|editor|redaktion|via|reading time|lesezeit|tempo de leitura|"
@@ -1601,7 +1602,7 @@ def _meta_line(ln: str) -> bool:
     if _COPYRIGHT_RE.match(ln) or _META_LABEL_RE.match(ln):
         return True
     m = _DATE_RE.search(ln)
-    if m is None:
+    if m is None or _CODE_CHARS_RE.search(ln):  # a log line or a table row, not a dateline
         return False
     rest = ln[:m.start()] + " " + _DATE_RE.sub(" ", ln[m.end():])
     if _CJK_RUN_RE.search(rest):
