@@ -1117,3 +1117,15 @@ def test_metadata_lines_at_the_edges_of_the_text_go(first, last):
     for head, tail in zip(keep_first, keep_last):
         lines = extract_text(page(head, tail)).splitlines()
         assert head in lines and tail in lines
+
+
+def test_a_metadata_line_leaves_the_rest_of_the_text_as_it_was():
+    """Only the metadata line and the blank line that set it apart go: a <pre>'s blank lines
+    elsewhere in the text are the page's own."""
+    code = "def f():\n\n\n    return 1"
+    page = (f"<html><body>{NAV}<article><h1>Weir</h1><p>Posted on March 30, 2015 by Admin</p>{ps()}"
+            f"<pre>{code}</pre>{ps(PARAS[:2])}</article>{FOOT}</body></html>")
+    text = extract_text(page)
+    assert "Posted on" not in text
+    assert code in text
+    assert text.startswith(f"Weir\n\n{PARAS[0]}")

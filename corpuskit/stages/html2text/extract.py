@@ -1621,8 +1621,12 @@ def _trim_meta(text: str) -> str:
         return text
     for i in drop:
         lines[i] = None
-    out = "\n".join(ln for ln in lines if ln is not None)
-    return re.sub(r"\n{3,}", "\n\n", out).strip("\n")
+        # the blank line that set it apart goes with it; blank lines elsewhere (a <pre>'s) stay
+        if i + 1 < len(lines) and lines[i + 1] == "":
+            lines[i + 1] = None
+        elif i and lines[i - 1] == "":
+            lines[i - 1] = None
+    return "\n".join(ln for ln in lines if ln is not None).strip("\n")
 
 
 def _check_markup(roots: list, an: _Analysis) -> list:
