@@ -181,12 +181,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
+import os.path
+import random
 import re
 import subprocess
 import sys
 import tarfile
 import unicodedata
+import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -417,7 +421,6 @@ def set6_pages(archives: list[tuple[str, dict, Path]]) -> dict[str, list[tuple[s
     """Set #6's candidate pages, {source: [(key, bytes)]} in labelling order (see the module
     docstring): key `<package>/<file name>`; pages of the same bytes taken once (the first by
     SET6_PKGS order); each source shuffled by SET6_SAMPLE_SEED, html2txt's sampled first."""
-    import random
 
     rules = {meta["name"]: (dirs, skip) for _, meta, _, dirs, skip in SET6_PKGS}
     pages: dict[str, list[tuple[str, bytes]]] = {}
@@ -447,8 +450,6 @@ def set6_pages(archives: list[tuple[str, dict, Path]]) -> dict[str, list[tuple[s
 def fetch7(out: Path) -> list[tuple[str, dict, Path]]:
     """Set #7's Debian packages, downloaded once into out/downloads/ from deb.debian.org's pool,
     sha256-checked: [(source, package meta, .deb)]."""
-    import urllib.request
-
     dl = _dl(out)
     res = []
     for src, meta, _ in SET7_DEBS:
@@ -473,8 +474,6 @@ def fetch7(out: Path) -> list[tuple[str, dict, Path]]:
 def deb_members(deb: Path) -> dict[str, bytes]:
     """The regular files a .deb installs, {path without the leading "./": bytes}: the ar archive's
     data.tar.* member, read with the standard library."""
-    import io
-
     raw = deb.read_bytes()
     if raw[:8] != b"!<arch>\n":
         raise SystemExit(f"heldout_html: {deb} is not a Debian package (no ar header)")
@@ -497,8 +496,6 @@ def set7_pages(debs: list[tuple[str, dict, Path]],
     """Set #7's candidate pages, {source: [(key, bytes)]} in labelling order (see the module
     docstring): key `<package>/<path under its folder>`; from each package SET7_PER_PACKAGE pages
     sampled by SET7_SAMPLE_SEED; the same bytes taken once (the first by SET7_DEBS order)."""
-    import os.path
-    import random
 
     folders = {meta["name"]: dirs for _, meta, dirs in SET7_DEBS}
     pages: dict[str, list[tuple[str, bytes]]] = {}
@@ -962,7 +959,6 @@ def set4_pages(members: dict[str, bytes]) -> dict[str, list[str]]:
     labelled: htmldate's 68 cache pages and a sample of trafilatura's others (set #4), each
     shuffled by SET4_SAMPLE_SEED (so a labeller who stops early leaves a random part unlabelled),
     and the rest of trafilatura's (`trafilatura_rest`, set #5)."""
-    import random
 
     def names(pkg: dict) -> list[str]:
         pre = _cache_prefix(pkg)

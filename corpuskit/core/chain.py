@@ -85,12 +85,26 @@ class Chain:
         if self.on_reject is not None:
             self.on_reject(mark_rejected(record, stage.name, rej))
 
+    @staticmethod
+    def _counts_before(stage: RecordStage) -> Counter | None:
+        """A record stage may keep a Counter `counts` (what it found, e.g. redact-pii's kinds):
+        a copy of it before the run, so that what the run added goes to `extra.counts`."""
+        counts = getattr(stage, "counts", None)
+        return Counter(counts) if isinstance(counts, Counter) else None
+
+    @staticmethod
+    def _settle(st: StageStats, stage: RecordStage, before: Counter | None, seen: int, kept: int,
+                t: float) -> None:
+        """Add one record loop's counters to the stage's stats (see _counts_before)."""
+        st.seen += seen
+        st.kept += kept
+        st.seconds += t
+        if before is not None:
+            st._add_counts(dict(sorted((stage.counts - before).items())))  # type: ignore[attr-defined]
+
     def _per_record(self, stage: RecordStage, st: StageStats, upstream: Iterable[dict]) -> Iterator[dict]:
         process = stage.process
-        # a record stage may keep a Counter `counts` (what it found, e.g. redact-pii's kinds);
-        # what this run added goes to the stage's `extra.counts`
-        counts = getattr(stage, "counts", None)
-        before = Counter(counts) if isinstance(counts, Counter) else None
+        before = self._counts_before(stage)
         seen = kept = 0
         t = 0.0
         clock = time.perf_counter
@@ -111,11 +125,7 @@ class Chain:
                     kept += 1
                     yield out  # type: ignore[misc]
         finally:
-            st.seen += seen
-            st.kept += kept
-            st.seconds += t
-            if before is not None:
-                st._add_counts(dict(sorted((counts - before).items())))  # type: ignore[operator]
+            self._settle(st, stage, before, seen, kept, t)
 
     def drain(self, records: Iterable[dict] | None, sink: Callable[[dict], None],
               inputs: list[str] | None = None) -> None:
@@ -130,8 +140,7 @@ class Chain:
             return
         st = self.stats[0]
         process = stage.process
-        counts = getattr(stage, "counts", None)
-        before = Counter(counts) if isinstance(counts, Counter) else None
+        before = self._counts_before(stage)
         seen = kept = 0
         t = 0.0
         clock = time.perf_counter
@@ -150,11 +159,7 @@ class Chain:
                     kept += 1
                     sink(out)  # type: ignore[arg-type]
         finally:
-            st.seen += seen
-            st.kept += kept
-            st.seconds += t
-            if before is not None:
-                st._add_counts(dict(sorted((counts - before).items())))  # type: ignore[operator]
+            self._settle(st, stage, before, seen, kept, t)
 
     def _counted(self, st: StageStats, upstream: Iterable[dict]) -> Iterator[dict]:
         for rec in upstream:

@@ -234,6 +234,11 @@ def _word_weight(v: str, low: str | None) -> int:
 _WORD_WEIGHTS: dict[str, int] = {}
 
 
+def _class_id(el: etree._Element) -> str:
+    """el's class and id as one string of words ("" when it has neither)."""
+    return " ".join(v for v in (el.get("class"), el.get("id")) if v)
+
+
 _NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
 # a hiding class name ("hidden", "d-none"): dropped like _BOILER (it does not override the
 # protection of the main content's wrappers), and kept among the hidden blocks a script may show
@@ -298,7 +303,7 @@ def _expander(el: etree._Element) -> bool:
     the rest of the article behind an expander (<div id="read-more"> holding its paragraphs).
     Such a block is soft: measured and scored like any other, dropped unless it is where the
     article's text is (see _pick)."""
-    ci = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    ci = _class_id(el)
     if not _EXPANDER_RE.search(ci):
         return False
     rest = _EXPANDER_RE.sub(" ", ci).strip()
@@ -392,7 +397,7 @@ _META_END = re.compile(r"(?:[\s_\-]|(?-i:(?<=[a-z])(?=[A-Z])))(?:byline|dateline
 
 def _says_boiler(el: etree._Element) -> bool:
     """el's class/id words call it boilerplate ("related_posts", "comment-list", "aside")."""
-    ci = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    ci = _class_id(el)
     return bool(ci) and _class_verdict(ci) == _WORDS
 
 
@@ -538,8 +543,7 @@ class _Analysis:
                 if verdict == _WORDS and el in art_anc:
                     if art_wrap is None:
                         art_wrap = _story_wrappers(list(outer))
-                    if el in art_wrap and not _STRONG_NEG.search(
-                            " ".join(v for v in (el.get("class"), el.get("id")) if v)):
+                    if el in art_wrap and not _STRONG_NEG.search(_class_id(el)):
                         verdict = _NO
                 if verdict and (verdict == _HIDDEN or el not in protect):
                     if verdict == _WORDS and (outer and _outer_marker(el, outer) is not None
@@ -732,7 +736,7 @@ def _in_running_text(el: etree._Element) -> bool:
 def _in_sentence_verdict(el: etree._Element, tag: str) -> int:
     if tag == "a":
         return _NO
-    ci = " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    ci = _class_id(el)
     return _WORDS if _STRONG_NEG.search(ci) else _NO
 
 
@@ -1833,7 +1837,7 @@ def _in_widget(el: etree._Element, an: _Analysis) -> bool:
     for x in el.iter():
         if x is not el and x in an.drop:
             return True
-        ci = " ".join(v for v in (x.get("class"), x.get("id")) if v) if isinstance(x.tag, str) else ""
+        ci = _class_id(x) if isinstance(x.tag, str) else ""
         if ci and _STRONG_NEG.search(ci) and _class_verdict(ci) == _WORDS:
             return True
     return False
