@@ -1119,6 +1119,20 @@ def test_metadata_lines_at_the_edges_of_the_text_go(first, last):
         assert head in lines and tail in lines
 
 
+def test_metadata_lines_go_from_a_short_text_too():
+    """A short text's first and last lines are its edges as well: the date above two paragraphs
+    and the copyright under them go, the paragraphs stay. A text that is all metadata stays."""
+    page = (f"<html><body>{NAV}<article><h1>Weir</h1><p>October 22, 2019 report</p>{ps(PARAS[:2])}"
+            f"<p>© 2019 Example Network</p></article>{FOOT}</body></html>")
+    text = extract_text(page)
+    assert "October 22" not in text and "Example Network" not in text
+    assert text == f"Weir\n\n{PARAS[0]}\n\n{PARAS[1]}"
+    from corpuskit.stages.html2text.extract import _trim_meta
+    only_meta = "12.10.2015, 19:16 Uhr\n\n© 2019 Example Network"
+    assert _trim_meta(only_meta) == only_meta
+    assert _trim_meta(f"{PARAS[0]}\n\n© 2019 Example Network") == PARAS[0]
+
+
 def test_a_metadata_line_leaves_the_rest_of_the_text_as_it_was():
     """Only the metadata line and the blank line that set it apart go: a <pre>'s blank lines
     elsewhere in the text are the page's own."""

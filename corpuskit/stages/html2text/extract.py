@@ -1618,10 +1618,10 @@ def _trim_meta(text: str) -> str:
     """Precision: metadata lines (_meta_line) among the first and last lines of the text go."""
     lines = text.split("\n")
     full = [i for i, ln in enumerate(lines) if ln.strip()]
-    if len(full) <= 2 * _META_EDGE:
-        return text
-    drop = [i for i in full[:_META_EDGE] + full[-_META_EDGE:] if _meta_line(lines[i].strip())]
-    if not drop:
+    # a short text's edges are its halves: no line is looked at from both ends
+    edge = min(_META_EDGE, len(full) // 2)
+    drop = [i for i in full[:edge] + full[len(full) - edge:] if _meta_line(lines[i].strip())]
+    if not drop or len(drop) == len(full):  # a text of metadata alone is left as it is
         return text
     for i in drop:
         lines[i] = None
