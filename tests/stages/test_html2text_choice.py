@@ -1133,6 +1133,19 @@ def test_metadata_lines_go_from_a_short_text_too():
     assert _trim_meta(f"{PARAS[0]}\n\n© 2019 Example Network") == PARAS[0]
 
 
+def test_a_dateline_under_the_headline_and_byline_goes_and_a_timetable_stays():
+    """The edge reaches past metadata lines to the third line that is none: a date line under
+    a section line, the headline and a byline goes; past the first three lines a time of day
+    alone is a timetable's row, not a dateline, and stays."""
+    page = (f"<html><body>{NAV}<article><p>22.12.2012, Rubrik: Lokales</p><h1>Weir</h1>"
+            f"<p>von Anna Berg</p><p>Samstag 22.12.2012</p><p>18:15 Uhr Kurs eins</p>{ps()}"
+            f"</article>{FOOT}</body></html>")
+    lines = extract_text(page).splitlines()
+    assert lines[:6] == ["Weir", "", "von Anna Berg", "", "18:15 Uhr Kurs eins", ""]
+    assert not any("22.12.2012" in ln for ln in lines)
+    assert_keeps("\n".join(lines))
+
+
 def test_a_metadata_line_leaves_the_rest_of_the_text_as_it_was():
     """Only the metadata line and the blank line that set it apart go: a <pre>'s blank lines
     elsewhere in the text are the page's own."""

@@ -1614,13 +1614,31 @@ def _meta_line(ln: str) -> bool:
     return len(_DATE_WORD_RE.findall(rest)) <= 4
 
 
+def _has_date(ln: str) -> bool:
+    return any(":" not in m.group() for m in _DATE_RE.finditer(ln))
+
+
 def _trim_meta(text: str) -> str:
     """Precision: metadata lines (_meta_line) among the first and last lines of the text go."""
     lines = text.split("\n")
     full = [i for i, ln in enumerate(lines) if ln.strip()]
-    # a short text's edges are its halves: no line is looked at from both ends
-    edge = min(_META_EDGE, len(full) // 2)
-    drop = [i for i in full[:edge] + full[len(full) - edge:] if _meta_line(lines[i].strip())]
+    # from each end, up to the third line that is no metadata ("Datum: ..., Rubrik: ...",
+    # headline, byline, "Samstag 22.12.2012"); a short text's edges are its halves, so no line
+    # is looked at from both ends
+    half = len(full) // 2
+    drop = []
+    for side in (full[:half], full[:len(full) - half - 1:-1]):
+        other = 0
+        for k, i in enumerate(side):
+            ln = lines[i].strip()
+            # past the edge lines a time of day alone ("10:00 Uhr Anfänger") is a timetable's
+            # row more often than a dateline: a date is needed there
+            if _meta_line(ln) and (k < _META_EDGE or _has_date(ln)):
+                drop.append(i)
+            else:
+                other += 1
+                if other == _META_EDGE:
+                    break
     if not drop or len(drop) == len(full):  # a text of metadata alone is left as it is
         return text
     for i in drop:
