@@ -1094,6 +1094,7 @@ def test_a_wikis_edit_links_leave_the_heading(head, links):
     ("·24 сентября 2018", "Source: News agencies"),
     ("2005年4月5日 06:40", "来源：新闻晨报"),
     ("14.06.2019 (ch)", "责任编辑：山石"),
+    ("晨报记者 李明 王芳", "本报通讯员 赵强"),
     ("Gespeichert von rasos am 24. Juli 2017 - 18:55", "Photo (cc) : svenwerk"),
 ])
 def test_metadata_lines_at_the_edges_of_the_text_go(first, last):
@@ -1101,9 +1102,10 @@ def test_metadata_lines_at_the_edges_of_the_text_go(first, last):
     line in the plain blocks that open or close the chosen text is metadata, not the article;
     the same lines inside the body stay, and so do titles with a year, a table row, a quote's
     signature, a citation ending in a date and a log line."""
-    keep_first = ["The 2019 election on May 5", "TOP 5 Must Haves 2018", "Founded | February 28, 1998"]
+    keep_first = ["The 2019 election on May 5", "TOP 5 Must Haves 2018", "Founded | February 28, 1998",
+                  "记者从市教育局获悉"]
     keep_last = ["— Dave Schukin (@schukin) July 3, 2019", ". Madhyamam. 19 July 2023. Retrieved 2023.",
-                 "2023-01-01T10:00:00Z [INFO] connected"]
+                 "2023-01-01T10:00:00Z [INFO] connected", "本报记者 昨日从市教育局获悉有关情况"]
     body = PARAS[:2] + [first, last] + PARAS[2:]
 
     def page(head, tail):

@@ -1593,6 +1593,10 @@ _META_LABEL_RE = re.compile(
     r"credit|credits|autor|author|editor|redaktion|via|reading time|lesezeit|tempo de leitura|"
     r"tiempo de lectura)\b|来源|文章来源|稿源|出处|编辑|责任编辑|作者|记者|摄影|图片|图)"
     r"[^:：\n]{0,14}[:：]", re.I)
+# a Chinese byline without a colon: an outlet, the role, then the names ("光明日报记者 王建宏 张文攀",
+# "本报实习生 刘国栋 周炜"); the names set apart by spaces, so a sentence never reads as one
+_CJK_BYLINE_RE = re.compile(
+    r"^[\u4e00-\u9fff]{0,12}\s*(?:记者|通讯员|实习生|特约记者|摄影)(?:\s+[\u4e00-\u9fff·]{2,4})+$")
 _COPYRIGHT_RE = re.compile(
     rf"^\W{{0,2}}(?:©|ⓒ|\(c\)\s*\d|copyright\b.*(?:©|ⓒ|@|\(c\)|{_YEAR}|rights)|版权所有)", re.I)
 _META_MAX = 64      # characters of a metadata line
@@ -1603,7 +1607,7 @@ def _meta_line(ln: str) -> bool:
     if len(ln) > _META_MAX or ln[0] in "—–.,;":
         # "— Name (@name) July 3, 2019" signs a quote; ". Journal. 2022-05-22." ends a citation
         return False
-    if _COPYRIGHT_RE.match(ln) or _META_LABEL_RE.match(ln):
+    if _COPYRIGHT_RE.match(ln) or _META_LABEL_RE.match(ln) or _CJK_BYLINE_RE.match(ln):
         return True
     m = _DATE_RE.search(ln)
     if m is None or _CODE_CHARS_RE.search(ln):  # a log line or a table row, not a dateline
