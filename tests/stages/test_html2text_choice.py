@@ -417,11 +417,12 @@ def test_ad_slot_labels_go_and_sentences_about_ads_stay():
     slot = "<div class='x9f2'><center><span>{}</span></center></div>"
     body = (ps(PARAS[:2]) + slot.format("Advertisement") + ps(PARAS[2:4]) + slot.format("- ADVERT -")
             + "<p>广告</p>" + "<p>Advertising revenue at the river authority fell by a third, its report says.</p>"
-            + ps(PARAS[4:]))
+            + "<p>Iklan</p>" + ps(PARAS[4:5]) + "<p>إعلان</p>" + ps(PARAS[5:]))
     text = extract_text(f"<html><body>{NAV}<article><h1>New weir opens</h1>{body}</article>{FOOT}</body></html>")
     assert_keeps(text)
     assert "Advertising revenue at the river authority fell by a third" in text
     assert "Advertisement" not in text and "ADVERT" not in text and "广告" not in text
+    assert "Iklan" not in text and "إعلان" not in text
     assert "\n\n\n" not in text
 
 

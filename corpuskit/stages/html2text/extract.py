@@ -1312,10 +1312,11 @@ def _join(tokens: list) -> str:
 
 
 # The label of an ad slot, a line of its own (the ad itself is an iframe or script, gone in
-# parsing): "Advertisement", "ADVERT", "Anzeige", "Реклама", "广告" ...
+# parsing): "Advertisement", "ADVERT", "Anzeige", "Реклама", "Iklan", "إعلان", "广告" ...
 _AD_LABEL_RE = re.compile(
     r"^[^\S\n]*[-–—(\[]?[^\S\n]*(?:advertisement|advert|advertising|sponsored(?: content| ad)?|anzeige|werbung|"
-    r"publicidad|publicité|pubblicità|publicidade|reclame|advertentie|reklama|реклама|"
+    r"publicidad|publicité|pubblicità|publicidade|reclame|advertentie|reklama|reklame|reklam|"
+    r"реклама|mainos|hirdetés|διαφήμιση|iklan|quảng cáo|إعلان|פרסומת|โฆษณา|विज्ञापन|"
     r"广告|廣告|広告|광고)[^\S\n]*[-–—)\]]?[^\S\n]*$", re.I)
 
 
