@@ -1096,6 +1096,8 @@ def test_a_wikis_edit_links_leave_the_heading(head, links):
     ("2005年4月5日 06:40", "来源：新闻晨报"),
     ("14.06.2019 (ch)", "责任编辑：山石"),
     ("晨报记者 李明 王芳", "本报通讯员 赵强"),
+    ("Источник: агентство новостей", "사진: 통신사"),
+    ("المصدر: وكالة الأنباء", "写真：通信社"),
     ("Gespeichert von rasos am 24. Juli 2017 - 18:55", "Photo (cc) : svenwerk"),
 ])
 def test_metadata_lines_at_the_edges_of_the_text_go(first, last):

@@ -1591,8 +1591,9 @@ _DATE_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 _CODE_CHARS_RE = re.compile(r"[=<>{}\[\];|]|\dT\d")
 _META_LABEL_RE = re.compile(
     r"^\W{0,2}(?:(?:source|sources|quelle|quellen|fuente|fonte|photo|photos|foto|fotos|bild|"
-    r"credit|credits|autor|author|editor|redaktion|via|reading time|lesezeit|tempo de leitura|"
-    r"tiempo de lectura)\b|来源|文章来源|稿源|出处|编辑|责任编辑|作者|记者|摄影|图片|图)"
+    r"credit|credits|crédit|crédits|autor|author|auteur|editor|redaktion|via|reading time|lesezeit|"
+    r"tempo de leitura|tiempo de lectura|источник|фото|автор|المصدر|تصوير)\b"
+    r"|来源|文章来源|稿源|出处|编辑|责任编辑|作者|记者|摄影|图片|图|出典|写真|출처|사진)"
     r"[^:：\n]{0,14}[:：]", re.I)
 # a Chinese byline without a colon: an outlet, the role, then the names ("光明日报记者 王建宏 张文攀",
 # "本报实习生 刘国栋 周炜"); the names set apart by spaces, so a sentence never reads as one
