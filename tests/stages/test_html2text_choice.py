@@ -80,14 +80,19 @@ def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
             + sec.format(id="introduction", h="Introduction")
             + sec.format(id="sharing-with-a-single-developer", h="Sharing with a single developer")
             + sec.format(id="related-work-in-this-field", h="Related work in this field")
+            + sec.format(id="security-headers", h="Security Headers")
             + sec.format(id="conclusion", h="Conclusion")
             + "</div><div id='comments'><h3>Comments</h3><p>Great post, thanks, I learned a lot, "
-            "really.</p></div>"
+            "really.</p></div><div id='related-posts'><h3>Related posts</h3><p>Another post about "
+            "weirs, rivers, boats and the long history of the old town's flood defences.</p></div>"
             "</body></html>")
     text = extract_text(html)
     assert "Sharing with a single developer is explained here" in text
     assert "Related work in this field is explained here" in text
+    # two words, a layout word ("header") among them: the anchor of a section so headed
+    assert "Security Headers is explained here" in text
     assert "Great post" not in text
+    assert "Another post about weirs" not in text  # two words that name a widget: the widget
 
 
 def test_class_names_do_not_make_a_candidate_out_of_a_caption():

@@ -280,7 +280,7 @@ def _is_boiler(el: etree._Element, tag: str, level: int, items: list) -> int:
         verdict = _class_verdict(ci)
     if level and verdict == _WORDS and not _STRONG_NEG.search(ci):
         return _NO
-    if (verdict and idv and idv.count("-") + idv.count("_") >= 2
+    if (verdict and idv and _anchor_shaped(idv)
             and not (cls and _class_verdict(cls)) and _is_anchor(el, idv)):
         verdict = _NO  # only the id spoke, and it is a heading's anchor
     return verdict
@@ -310,11 +310,19 @@ def _expander(el: etree._Element) -> bool:
     return not rest or not _class_verdict(rest)
 
 
+def _anchor_shaped(idv: str) -> bool:
+    """An id of three words or more, or of two that name no widget: "security-headers" may be
+    a section's anchor, "related-posts" is the widget's name whatever its heading says."""
+    n = idv.count("-") + idv.count("_")
+    return n >= 2 or n == 1 and not _STRONG_NEG.search(idv)
+
+
 def _is_anchor(el: etree._Element, idv: str) -> bool:
-    """An id spelled from the element's own heading of three words or more
-    ("sharing-with-a-single-developer" on a section headed "Sharing with a single developer") is
-    a link anchor, not a component name: documentation and wiki generators make them, in any
-    language. (A short one proves nothing: <div id="comments"><h3>Comments</h3> is the widget.)"""
+    """An id spelled from the element's own heading ("sharing-with-a-single-developer" on a
+    section headed "Sharing with a single developer", "security-headers" on "Security Headers")
+    is a link anchor, not a component name: documentation and wiki generators make them, in any
+    language. (A short one proves nothing: <div id="comments"><h3>Comments</h3> is the widget;
+    see _anchor_shaped.)"""
     for child in el[:3]:
         if child.tag in _HEADINGS:
             h = "".join(_SLUG_RE.findall(_STRING(child).lower()))
