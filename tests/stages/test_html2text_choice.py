@@ -95,6 +95,21 @@ def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
     assert "Another post about weirs" not in text  # two words that name a widget: the widget
 
 
+def test_a_documentation_note_stays_whatever_its_id_says():
+    """A docutils/Sphinx admonition (a note, a warning, an "Implementation" box) is the page's
+    text: its class token "admonition" vetoes a widget word in its id ("notes-on-subscriptions",
+    about Python's subscription, is no newsletter box)."""
+    note = ("<div class='admonition-implementation admonition' id='notes-on-subscriptions'>"
+            "<p class='admonition-title'>Implementation</p><p>For convenience the weir's gate "
+            "first checks the upstream level and then, when that is missing, the gauge reading "
+            "downstream.</p></div>")
+    html = (f"<html><body>{NAV}<div class='body' role='main'><section id='gates'><h1>Gates</h1>"
+            f"{ps(PARAS[:2])}{note}{ps(PARAS[2:])}</section></div>{FOOT}</body></html>")
+    text = extract_text(html)
+    assert_keeps(text)
+    assert "first checks the upstream level" in text
+
+
 def test_class_names_do_not_make_a_candidate_out_of_a_caption():
     # "story" twice in the class and id of a tiny video teaser must not outscore the story
     html = ("<html><body><main><div id='storycontent'><div id='storytext'>"

@@ -105,7 +105,7 @@ _WEAK_NEG = re.compile(
 # a class token that is exactly one of these vetoes the strong words too ("box article modal-x")
 _OK_TOKENS = frozenset(("article", "content", "main", "post", "entry", "story", "body", "text",
                         "post-content", "entry-content", "article-content", "article-body",
-                        "story-body", "post-body"))
+                        "story-body", "post-body", "admonition"))
 _OK_MAYBE = re.compile(r"article|body|content|main|story|entry|post|text|column|shadow|zhengwen|neirong", re.I)
 # readability's class weights (positive/negative content words).
 _POS_W = re.compile(
