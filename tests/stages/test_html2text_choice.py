@@ -110,6 +110,21 @@ def test_a_documentation_note_stays_whatever_its_id_says():
     assert "first checks the upstream level" in text
 
 
+@pytest.mark.parametrize("attr,weight", [
+    ("post-content", 25), ("mainContent", 25), ("storytext", 25), ("td_block_post", 25),
+    ("RichTextStoryBody", 25), ("module-examples.versioned_history", 0), ("pagecontent", 25),
+    ("history-of-the-weir", 0), ("frontpage", 0), ("printpage", 0), ("mainContent sidebar", 0),
+])
+def test_a_content_word_in_a_class_counts_where_it_starts_a_word(attr, weight):
+    """readability's class weight: a content word ("post", "story", "page", "main") counts where
+    it starts a token or a camelCase part, not inside another word: a documentation section
+    with id "...versioned_history" is no story, "frontpage"/"printpage" no page."""
+    from lxml import etree
+
+    from corpuskit.stages.html2text.extract import _class_weight
+    assert _class_weight(etree.fromstring(f"<div class='{attr}'/>")) == weight
+
+
 def test_class_names_do_not_make_a_candidate_out_of_a_caption():
     # "story" twice in the class and id of a tiny video teaser must not outscore the story
     html = ("<html><body><main><div id='storycontent'><div id='storytext'>"

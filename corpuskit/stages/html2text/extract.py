@@ -109,7 +109,8 @@ _OK_TOKENS = frozenset(("article", "content", "main", "post", "entry", "story", 
 _OK_MAYBE = re.compile(r"article|body|content|main|story|entry|post|text|column|shadow|zhengwen|neirong", re.I)
 # readability's class weights (positive/negative content words).
 _POS_W = re.compile(
-    r"article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|zhengwen|neirong",
+    r"(?:^|[^a-zA-Z]|(?-i:(?<=[a-z])(?=[A-Z])))"
+    r"(?:article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|zhengwen|neirong)",
     re.I)
 _NEG_W = re.compile(
     r"hidden|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|media|meta|outbrain|"
@@ -229,7 +230,7 @@ def _word_weight(v: str, low: str | None) -> int:
     """readability's class weight of `v`; `low`: v lower-cased when it is ASCII (see _STRONG_PRE)."""
     if low is None:
         return (25 if _POS_W.search(v) else 0) - (25 if _NEG_W.search(v) else 0)
-    return (25 if _POS_W_LOW.search(low) else 0) - (25 if _NEG_W_LOW.search(low) else 0)
+    return (25 if _POS_W.search(v) else 0) - (25 if _NEG_W_LOW.search(low) else 0)
 
 _WORD_WEIGHTS: dict[str, int] = {}
 
@@ -361,7 +362,6 @@ _WEAK_PRE = re.compile(
     r"copyright|contact|byline|date|timestamp|meta|caption|credit|shopping|bottom|link|galler|slideshow|carousel|slider")
 # plain alternations of lower-case words: on the lower-cased ASCII string, exactly the same test
 _OK_MAYBE_LOW = re.compile(_OK_MAYBE.pattern)
-_POS_W_LOW = re.compile(_POS_W.pattern)
 _NEG_W_LOW = re.compile(_NEG_W.pattern)
 
 
