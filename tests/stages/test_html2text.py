@@ -19,7 +19,6 @@ from corpuskit.stages.html2text.extract import (
     _cjk_unbreak,
     _class_verdict_of,
     _main_markers,
-    _word_weight,
     extract,
     parse,
 )
@@ -601,9 +600,8 @@ _CLASS_WORDS = ("comment share ad ads advert adslot bio bios author authors abou
 @settings(max_examples=600)
 def test_class_verdict_fast_path_is_the_full_patterns(parts, sep, end):
     # ASCII class strings are screened lower-cased with necessary conditions of the patterns;
-    # the verdicts and weights must be the full patterns' own, whatever the case ("readMore",
+    # the verdicts must be the full patterns' own, whatever the case ("readMore",
     # "SIDEBAR") and the separators
     words = ["".join(c.upper() if mask >> (i % 12) & 1 else c for i, c in enumerate(w)) for w, mask in parts]
     ci = sep.join(words) + end
     assert _class_verdict_of(ci, ci.lower()) == _class_verdict_of(ci, None)
-    assert _word_weight(ci, ci.lower()) == _word_weight(ci, None)

@@ -114,11 +114,13 @@ def test_a_documentation_note_stays_whatever_its_id_says():
     ("post-content", 25), ("mainContent", 25), ("storytext", 25), ("td_block_post", 25),
     ("RichTextStoryBody", 25), ("module-examples.versioned_history", 0), ("pagecontent", 25),
     ("history-of-the-weir", 0), ("frontpage", 0), ("printpage", 0), ("mainContent sidebar", 0),
+    ("multimedia-article", 25), ("entry-meta", 0), ("canvas-wrap", 0), ("nav-bar", -25),
 ])
 def test_a_content_word_in_a_class_counts_where_it_starts_a_word(attr, weight):
     """readability's class weight: a content word ("post", "story", "page", "main") counts where
     it starts a token or a camelCase part, not inside another word: a documentation section
-    with id "...versioned_history" is no story, "frontpage"/"printpage" no page."""
+    with id "...versioned_history" is no story, "frontpage"/"printpage" no page; the same for
+    a boilerplate word ("multimedia" holds no "media", "canvas" no "nav")."""
     from lxml import etree
 
     from corpuskit.stages.html2text.extract import _class_weight

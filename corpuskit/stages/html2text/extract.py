@@ -113,9 +113,10 @@ _POS_W = re.compile(
     r"(?:article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|zhengwen|neirong)",
     re.I)
 _NEG_W = re.compile(
+    r"(?:^|[^a-zA-Z]|(?-i:(?<=[a-z])(?=[A-Z])))(?:"
     r"hidden|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|media|meta|outbrain|"
     r"promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|widget|"
-    r"nav|menu|banner|copyright|pinglun|xiangguan", re.I)
+    r"nav|menu|banner|copyright|pinglun|xiangguan)", re.I)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 _CJK_RUN_RE = re.compile(f"[{CJK_RANGES}]+")
@@ -221,16 +222,14 @@ def _class_weight(el: etree._Element) -> int:
             if vw is None:
                 if len(_WORD_WEIGHTS) > 50_000:  # bounded, like _CLASS_VERDICTS
                     _WORD_WEIGHTS.clear()
-                vw = _WORD_WEIGHTS[v] = _word_weight(v, v.lower() if v.isascii() else None)
+                vw = _WORD_WEIGHTS[v] = _word_weight(v)
             w += vw
     return w
 
 
-def _word_weight(v: str, low: str | None) -> int:
-    """readability's class weight of `v`; `low`: v lower-cased when it is ASCII (see _STRONG_PRE)."""
-    if low is None:
-        return (25 if _POS_W.search(v) else 0) - (25 if _NEG_W.search(v) else 0)
-    return (25 if _POS_W.search(v) else 0) - (25 if _NEG_W_LOW.search(low) else 0)
+def _word_weight(v: str) -> int:
+    """readability's class weight of `v`, its words matched where they start a word."""
+    return (25 if _POS_W.search(v) else 0) - (25 if _NEG_W.search(v) else 0)
 
 _WORD_WEIGHTS: dict[str, int] = {}
 
@@ -362,7 +361,6 @@ _WEAK_PRE = re.compile(
     r"copyright|contact|byline|date|timestamp|meta|caption|credit|shopping|bottom|link|galler|slideshow|carousel|slider")
 # plain alternations of lower-case words: on the lower-cased ASCII string, exactly the same test
 _OK_MAYBE_LOW = re.compile(_OK_MAYBE.pattern)
-_NEG_W_LOW = re.compile(_NEG_W.pattern)
 
 
 def _class_says_boiler(ci: str) -> int:
