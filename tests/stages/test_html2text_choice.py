@@ -95,6 +95,28 @@ def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
     assert "Another post about weirs" not in text  # two words that name a widget: the widget
 
 
+def test_a_numbered_sections_anchor_is_no_widget_and_pointer_subsections_make_no_teaser_grid():
+    """Documentation: a section's id spelled from its heading after the section number
+    ("3.1.4. Gauges - the shared readings" -> "gauges-the-shared-readings") is its anchor,
+    not a share widget; a section whose subsections are mostly short "see ..." pointers
+    (each a heading and a linked line) beside a long one and its own introduction is a
+    section of the text, not a grid of teaser cards."""
+    def sec(i, h, inner):
+        return f"<section id='{i}'><h3>{h}<a class='headerlink' href='#{i}'>¶</a></h3>{inner}</section>"
+
+    pointers = "".join(sec(f"file-{k}", f"3.2.{k}. file {k}",
+                           f"<p>See <a href='other.html#f{k}'>the file {k} chapter</a>.</p>")
+                       for k in (1, 2, 3))
+    page = (f"<html><body>{NAV}<div class='body' role='main'><h1>Weir manual</h1>"
+            + sec("gauges-the-shared-readings", "3.1.4. Gauges - the shared readings", ps(PARAS[:2]))
+            + "<section id='the-source-tree'><h2>3.2. The source tree</h2>" + ps(PARAS[2:3])
+            + pointers + sec("the-long-one", "3.2.4. The long one", ps(PARAS[3:]))
+            + f"</section></div>{FOOT}</body></html>")
+    text = extract_text(page)
+    assert_keeps(text)
+    assert "3.1.4. Gauges - the shared readings¶" in text and "3.2. The source tree" in text
+
+
 def test_a_documentation_note_stays_whatever_its_id_says():
     """A docutils/Sphinx admonition (a note, a warning, an "Implementation" box) is the page's
     text: its class token "admonition" vetoes a widget word in its id ("notes-on-subscriptions",

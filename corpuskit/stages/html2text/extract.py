@@ -325,7 +325,9 @@ def _is_anchor(el: etree._Element, idv: str) -> bool:
     see _anchor_shaped.)"""
     for child in el[:3]:
         if child.tag in _HEADINGS:
-            h = "".join(_SLUG_RE.findall(_STRING(child).lower()))
+            # a section number before the heading's words ("3.1.4. dpkg-shlibdeps - ...") is
+            # not in the anchor
+            h = "".join(_SLUG_RE.findall(_STRING(child).lower())).lstrip("0123456789")
             i = "".join(_SLUG_RE.findall(idv.lower()))
             return len(i) >= 4 and (h.startswith(i) or i.startswith(h) and len(h) >= 4)
     return False
@@ -1048,8 +1050,8 @@ _CARD_TAGS = frozenset(("div", "article", "section"))
 def _teaser_grid(el: etree._Element, stats: dict) -> bool:
     """A grid of teaser cards inside the main content ("most popular", "more from the site"):
     4+ children of one (tag, class), each a container of 2+ elements with a link and under 400
-    of text (an image, a linked title, a line of blurb), holding most of the block's text. A
-    card without a link, or a long one, is a section of the article."""
+    of text (an image, a linked title, a line of blurb), the teasers holding most of the block's
+    text. A card without a link, or a long one, is a section of the article."""
     groups: dict = {}
     for c in el:
         if c.tag in _CARD_TAGS and len(c) >= 2:
@@ -1060,9 +1062,9 @@ def _teaser_grid(el: etree._Element, stats: dict) -> bool:
             if g is None:
                 g = groups[(c.tag, c.get("class"))] = [0, 0, 0]
             g[0] += 1
-            g[2] += st[0]
             if st[1] >= 0.1 * st[0] and st[0] < 400:
                 g[1] += 1
+                g[2] += st[0]  # the teasers' text, not a long section's among them
     if not groups:
         return False
     w = stats[el][0] if el in stats else 0
