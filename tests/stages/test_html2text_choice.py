@@ -117,6 +117,25 @@ def test_a_numbered_sections_anchor_is_no_widget_and_pointer_subsections_make_no
     assert "3.1.4. Gauges - the shared readings¶" in text and "3.2. The source tree" in text
 
 
+def test_a_choice_inside_a_source_listing_is_the_whole_listing():
+    """A source page (a documentation generator's module listing) is one <pre>, a class and its
+    methods in it marked up as blocks (`viewcode-block`): when the scoring picks the class's
+    block, the whole <pre> is the choice (only the <pre> keeps the lines' breaks); a choice
+    outside any <pre> stays as it was."""
+    from lxml import etree
+
+    from corpuskit.stages.html2text.extract import _whole_pre
+    root = etree.fromstring(
+        "<body><div class='highlight'><pre>import os\n<div class='viewcode-block' id='Weir'>class "
+        "Weir:\n<div class='viewcode-block' id='Weir.gate'>    def gate(self):</div></div></pre></div>"
+        "<div id='notes'><p>Notes.</p></div></body>")
+    pre, cls, meth = root.find(".//pre"), root.find(".//div[@id='Weir']"), root.find(".//div[@id='Weir.gate']")
+    notes = root.find(".//div[@id='notes']")
+    assert _whole_pre([cls]) == [pre]
+    assert _whole_pre([cls, meth, notes]) == [pre, notes]
+    assert _whole_pre([notes]) == [notes]
+
+
 def test_a_documentation_note_stays_whatever_its_id_says():
     """A docutils/Sphinx admonition (a note, a warning, an "Implementation" box) is the page's
     text: its class token "admonition" vetoes a widget word in its id ("notes-on-subscriptions",

@@ -1665,6 +1665,22 @@ def _trim_meta(text: str) -> str:
     return "\n".join(ln for ln in lines if ln is not None).strip("\n")
 
 
+def _whole_pre(roots: list) -> list:
+    """A choice inside a <pre> is the whole <pre>: a source listing's marked-up blocks (a
+    documentation generator's `viewcode-block` around one class) are lines of one listing, and
+    only the <pre> keeps their line breaks."""
+    out = []
+    for r in roots:
+        top, p = r, r.getparent()
+        while p is not None:
+            if p.tag == "pre":
+                top = p
+            p = p.getparent()
+        if top not in out:
+            out.append(top)
+    return out
+
+
 def _check_markup(roots: list, an: _Analysis) -> list:
     """Compare the chosen block with the page's own markup of its article (one outermost
     <article> or itemprop=articleBody): when the choice lies outside it, or holds a small part
@@ -2203,7 +2219,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
             _strip_heading_links(an.heads)
         hidden += an.hidden
         page_w = max(page_w, an.total)
-        roots = _pick(an, use_weights=not relaxed)
+        roots = _whole_pre(_pick(an, use_weights=not relaxed))
         if roots and not relaxed:
             roots = _check_markup(roots, an)
             roots = _check_title_article(roots, an, title)
