@@ -121,7 +121,7 @@ def test_a_choice_inside_a_source_listing_is_the_whole_listing():
     """A source page (a documentation generator's module listing) is one <pre>, a class and its
     methods in it marked up as blocks (`viewcode-block`): when the scoring picks the class's
     block, the whole <pre> is the choice (only the <pre> keeps the lines' breaks); a choice
-    outside any <pre> stays as it was."""
+    outside any <pre> stays as it was. A chosen definition comes with its term."""
     from lxml import etree
 
     from corpuskit.stages.html2text.extract import _whole_pre
@@ -134,6 +134,10 @@ def test_a_choice_inside_a_source_listing_is_the_whole_listing():
     assert _whole_pre([cls]) == [pre]
     assert _whole_pre([cls, meth, notes]) == [pre, notes]
     assert _whole_pre([notes]) == [notes]
+    # an API page: the chosen description (<dd>) comes with its signature (<dt>)
+    dl = etree.fromstring("<dl class='py class'><dt id='weir.Gate'>class weir.Gate(level, flow)</dt>"
+                          "<dd><p>A gate of the weir.</p></dd></dl>")
+    assert _whole_pre([dl[1]]) == [dl[0], dl[1]]
 
 
 def test_a_documentation_note_stays_whatever_its_id_says():

@@ -1668,7 +1668,8 @@ def _trim_meta(text: str) -> str:
 def _whole_pre(roots: list) -> list:
     """A choice inside a <pre> is the whole <pre>: a source listing's marked-up blocks (a
     documentation generator's `viewcode-block` around one class) are lines of one listing, and
-    only the <pre> keeps their line breaks."""
+    only the <pre> keeps their line breaks. A chosen definition (<dd>) comes with its term
+    (<dt>): an API page's signature above the description."""
     out = []
     for r in roots:
         top, p = r, r.getparent()
@@ -1676,6 +1677,12 @@ def _whole_pre(roots: list) -> list:
             if p.tag == "pre":
                 top = p
             p = p.getparent()
+        if top.tag == "dd":
+            dt = top.getprevious()
+            while dt is not None and not isinstance(dt.tag, str):
+                dt = dt.getprevious()
+            if dt is not None and dt.tag == "dt" and dt not in out:
+                out.append(dt)
         if top not in out:
             out.append(top)
     return out
