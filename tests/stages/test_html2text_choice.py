@@ -140,6 +140,18 @@ def test_a_choice_inside_a_source_listing_is_the_whole_listing():
     assert _whole_pre([dl[1]]) == [dl[0], dl[1]]
 
 
+def test_a_one_sentence_paragraph_beside_the_chosen_block_joins_it_whatever_its_length():
+    """A sibling paragraph of plain text ending a sentence joins the chosen block, long or short:
+    one sentence of over 80 characters without a comma is prose too."""
+    one = ("This is a guide to the weir and its gates for the staff of the river authority who "
+           "run it day to day.")
+    page = (f"<html><body>{NAV}<div class='top'><h1>Weir manual</h1><div class='x'>{ps()}</div>"
+            f"<p>{one}</p></div>{FOOT}</body></html>")
+    text = extract_text(page)
+    assert_keeps(text)
+    assert text.endswith(one)
+
+
 def test_a_documentation_note_stays_whatever_its_id_says():
     """A docutils/Sphinx admonition (a note, a warning, an "Implementation" box) is the page's
     text: its class token "admonition" vetoes a widget word in its id ("notes-on-subscriptions",

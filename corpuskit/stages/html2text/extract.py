@@ -924,7 +924,7 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
         if tune.prose_siblings and sib.tag in ("p", "blockquote", "pre", "ul", "ol", "table"):
             if st[0] > 80 and ld < 0.25 and st[2] >= 2:
                 out.append(sib)
-            elif sib.tag == "p" and 0 < st[0] <= 80 and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
+            elif sib.tag == "p" and 0 < st[0] and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
                 out.append(sib)
         elif (tune.prose_siblings and top_cls and sib.tag == top.tag and sib.get("class") == top_cls
               and st[0] > 80 and ld < _SECTION_LD and st[2] >= 2 and st[2] * _EXTENT_PUNCT >= st[0]):
