@@ -81,6 +81,7 @@ def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
             + sec.format(id="sharing-with-a-single-developer", h="Sharing with a single developer")
             + sec.format(id="related-work-in-this-field", h="Related work in this field")
             + sec.format(id="security-headers", h="Security Headers")
+            + sec.format(id="2024-share-prices", h="2024 share prices")
             + sec.format(id="conclusion", h="Conclusion")
             + "</div><div id='comments'><h3>Comments</h3><p>Great post, thanks, I learned a lot, "
             "really.</p></div><div id='related-posts'><h3>Related posts</h3><p>Another post about "
@@ -91,6 +92,7 @@ def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
     assert "Related work in this field is explained here" in text
     # two words, a layout word ("header") among them: the anchor of a section so headed
     assert "Security Headers is explained here" in text
+    assert "2024 share prices is explained here" in text
     assert "Great post" not in text
     assert "Another post about weirs" not in text  # two words that name a widget: the widget
 
@@ -138,6 +140,8 @@ def test_a_choice_inside_a_source_listing_is_the_whole_listing():
     dl = etree.fromstring("<dl class='py class'><dt id='weir.Gate'>class weir.Gate(level, flow)</dt>"
                           "<dd><p>A gate of the weir.</p></dd></dl>")
     assert _whole_pre([dl[1]]) == [dl[0], dl[1]]
+    dl = etree.fromstring("<dl><dt>open()</dt><dt>close()</dt><!-- x --><dd><p>Both gates.</p></dd></dl>")
+    assert _whole_pre([dl[3]]) == [dl[0], dl[1], dl[3]]
 
 
 def test_a_one_sentence_paragraph_beside_the_chosen_block_joins_it_whatever_its_length():
@@ -172,6 +176,7 @@ def test_a_documentation_note_stays_whatever_its_id_says():
     ("RichTextStoryBody", 25), ("module-examples.versioned_history", 0), ("pagecontent", 25),
     ("history-of-the-weir", 0), ("frontpage", 0), ("printpage", 0), ("mainContent sidebar", 0),
     ("multimedia-article", 25), ("entry-meta", 0), ("canvas-wrap", 0), ("nav-bar", -25),
+    ("HTMLContent", 25), ("CMSArticle", 25), ("XMLHttpNav", -25),
 ])
 def test_a_content_word_in_a_class_counts_where_it_starts_a_word(attr, weight):
     """readability's class weight: a content word ("post", "story", "page", "main") counts where
@@ -1200,9 +1205,11 @@ def test_metadata_lines_at_the_edges_of_the_text_go(first, last):
     the same lines inside the body stay, and so do titles with a year, a table row, a quote's
     signature, a citation ending in a date and a log line."""
     keep_first = ["The 2019 election on May 5", "TOP 5 Must Haves 2018", "Founded | February 28, 1998",
-                  "记者从市教育局获悉"]
+                  "记者从市教育局获悉", "Crédit immobilier : les taux remontent", "风光摄影 入门技巧",
+                  "写真集の魅力：光と影"]
     keep_last = ["— Dave Schukin (@schukin) July 3, 2019", ". Madhyamam. 19 July 2023. Retrieved 2023.",
-                 "2023-01-01T10:00:00Z [INFO] connected", "本报记者 昨日从市教育局获悉有关情况"]
+                 "2023-01-01T10:00:00Z [INFO] connected", "本报记者 昨日从市教育局获悉有关情况",
+                 "Автор и читатель: диалог", "如何成为一名记者 经验分享", "8.00-8.45 Uhr Kurs A"]
     body = PARAS[:2] + [first, last] + PARAS[2:]
 
     def page(head, tail):
@@ -1227,9 +1234,12 @@ def test_metadata_lines_go_from_a_short_text_too():
     assert "October 22" not in text and "Example Network" not in text
     assert text == f"Weir\n\n{PARAS[0]}\n\n{PARAS[1]}"
     from corpuskit.stages.html2text.extract import _trim_meta
-    only_meta = "12.10.2015, 19:16 Uhr\n\n© 2019 Example Network"
-    assert _trim_meta(only_meta) == only_meta
+    for only_meta in ("12.10.2015, 19:16 Uhr\n\n© 2019 Example Network",
+                      "12.10.2015 Konzert im Park\n\n13.10.2015 Lesung\n\n14.10.2015 Markt"):
+        assert _trim_meta(only_meta) == only_meta
     assert _trim_meta(f"{PARAS[0]}\n\n© 2019 Example Network") == PARAS[0]
+    # an odd count of lines: the middle one is looked at too
+    assert _trim_meta(f"October 22, 2019\n\n© Reuters\n\n{PARAS[0]}") == PARAS[0]
 
 
 def test_a_dateline_under_the_headline_and_byline_goes_and_a_timetable_stays():

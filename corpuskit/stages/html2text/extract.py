@@ -109,11 +109,11 @@ _OK_TOKENS = frozenset(("article", "content", "main", "post", "entry", "story", 
 _OK_MAYBE = re.compile(r"article|body|content|main|story|entry|post|text|column|shadow|zhengwen|neirong", re.I)
 # readability's class weights (positive/negative content words).
 _POS_W = re.compile(
-    r"(?:^|[^a-zA-Z]|(?-i:(?<=[a-z])(?=[A-Z])))"
+    r"(?:^|[^a-zA-Z]|(?-i:(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])))"
     r"(?:article|body|content|entry|hentry|h-entry|main|page|post|text|blog|story|zhengwen|neirong)",
     re.I)
 _NEG_W = re.compile(
-    r"(?:^|[^a-zA-Z]|(?-i:(?<=[a-z])(?=[A-Z])))(?:"
+    r"(?:^|[^a-zA-Z]|(?-i:(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])))(?:"
     r"hidden|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|media|meta|outbrain|"
     r"promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|widget|"
     r"nav|menu|banner|copyright|pinglun|xiangguan)", re.I)
@@ -323,13 +323,21 @@ def _is_anchor(el: etree._Element, idv: str) -> bool:
     is a link anchor, not a component name: documentation and wiki generators make them, in any
     language. (A short one proves nothing: <div id="comments"><h3>Comments</h3> is the widget;
     see _anchor_shaped.)"""
+    two = idv.count("-") + idv.count("_") == 1
     for child in el[:3]:
         if child.tag in _HEADINGS:
-            # a section number before the heading's words ("3.1.4. dpkg-shlibdeps - ...") is
-            # not in the anchor
-            h = "".join(_SLUG_RE.findall(_STRING(child).lower())).lstrip("0123456789")
+            h = "".join(_SLUG_RE.findall(_STRING(child).lower()))
             i = "".join(_SLUG_RE.findall(idv.lower()))
-            return len(i) >= 4 and (h.startswith(i) or i.startswith(h) and len(h) >= 4)
+            if len(i) >= 4 and h.startswith(i):
+                return True
+            # a section number before the heading's words ("3.1.4. dpkg-shlibdeps - ...") is
+            # often left out of the anchor
+            hs = h.lstrip("0123456789")
+            if len(i) >= 4 and hs != h and hs.startswith(i.lstrip("0123456789")):
+                return True
+            # a heading that spells the id's start ("Sharing" on "sharing-with-a-team"); not
+            # for a two-word id: "Contact" heads the widget "contact-box"
+            return not two and len(h) >= 4 and i.startswith(h)
     return False
 
 
@@ -1323,7 +1331,7 @@ def _join(tokens: list) -> str:
 # parsing): "Advertisement", "ADVERT", "Anzeige", "Реклама", "Iklan", "إعلان", "广告" ...
 _AD_LABEL_RE = re.compile(
     r"^[^\S\n]*[-–—(\[]?[^\S\n]*(?:advertisement|advert|advertising|sponsored(?: content| ad)?|anzeige|werbung|"
-    r"publicidad|publicité|pubblicità|publicidade|reclame|advertentie|reklama|reklame|reklam|"
+    r"publicidad|publicité|pubblicità|publicidade|reclame|advertentie|reklama|reklame|reklam|annons|annonse|annonce|"
     r"реклама|mainos|hirdetés|διαφήμιση|iklan|quảng cáo|إعلان|פרסומת|โฆษณา|विज्ञापन|"
     r"广告|廣告|広告|광고)[^\S\n]*[-–—)\]]?[^\S\n]*$", re.I)
 
@@ -1589,7 +1597,7 @@ def _trim_tail(text: str) -> str:
 _YEAR = r"(?:1[89]|20)\d\d"
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])(?:st|nd|rd|th|er|\.)?"
 _DATE_RE = re.compile(
-    rf"(?<!\d)(?:\d{{1,2}}[./-]\d{{1,2}}[./-](?:{_YEAR}|\d\d)|{_YEAR}[./-]\d{{1,2}}[./-]\d{{1,2}}"
+    rf"(?<![\d:])(?<!\d\.)(?:\d{{1,2}}[./-]\d{{1,2}}[./-](?:{_YEAR}|\d\d(?![.:]\d))|{_YEAR}[./-]\d{{1,2}}[./-]\d{{1,2}}"
     rf"|{_YEAR}\s*年\s*\d{{1,2}}\s*月(?:\s*\d{{1,2}}\s*日)?|\d{{1,2}}\s*月\s*\d{{1,2}}\s*日"
     rf"|\d{{1,2}}:\d\d(?::\d\d)?"
     # a month's name and the short words around it ("de", "of"), not a title's words
@@ -1598,22 +1606,26 @@ _DATE_RE = re.compile(
 _DATE_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 _CODE_CHARS_RE = re.compile(r"[=<>{}\[\];|]|\dT\d")
 _META_LABEL_RE = re.compile(
-    r"^\W{0,2}(?:(?:source|sources|quelle|quellen|fuente|fonte|photo|photos|foto|fotos|bild|"
-    r"credit|credits|crédit|crédits|autor|author|auteur|editor|redaktion|via|reading time|lesezeit|"
-    r"tempo de leitura|tiempo de lectura|источник|фото|автор|المصدر|تصوير)\b"
-    r"|来源|文章来源|稿源|出处|编辑|责任编辑|作者|记者|摄影|图片|图|出典|写真|출처|사진)"
-    r"[^:：\n]{0,14}[:：]", re.I)
+    r"^\W{0,2}(?:(?:(?:source|sources|quelle|quellen|fuente|fonte|photo|photos|foto|fotos|bild|"
+    r"credit|credits|autor|author|editor|redaktion|via|reading time|lesezeit|tempo de leitura|"
+    r"tiempo de lectura)\b|来源|文章来源|稿源|出处|编辑|责任编辑|作者|记者|摄影|图片|图)[^:：\n]{0,14}[:：]"
+    # these only right before the colon: "Crédit immobilier : ...", "写真集の魅力：..." are titles
+    r"|(?:crédits?(?: photos?)?|auteur|источник|фото|автор|المصدر|تصوير|出典|写真|출처|사진)\s*[:：])",
+    re.I)
 # a Chinese byline without a colon: an outlet, the role, then the names ("光明日报记者 王建宏 张文攀",
 # "本报实习生 刘国栋 周炜"); the names set apart by spaces, so a sentence never reads as one
 _CJK_BYLINE_RE = re.compile(
-    r"^[\u4e00-\u9fff]{0,12}\s*(?:记者|通讯员|实习生|特约记者|摄影)(?:\s+[\u4e00-\u9fff·]{2,4})+$")
+    r"^(?:[\u4e00-\u9fff]{0,10}(?:报|報|社|台|网|網|刊|闻|聞|道|站))?\s*"
+    r"(?:记者|記者|通讯员|通訊員|实习生|實習生|特约记者|特約記者|摄影|攝影)(?:\s+[\u4e00-\u9fff·]{2,4})+$")
 _COPYRIGHT_RE = re.compile(
     rf"^\W{{0,2}}(?:©|ⓒ|\(c\)\s*\d|copyright\b.*(?:©|ⓒ|@|\(c\)|{_YEAR}|rights)|版权所有)", re.I)
 _META_MAX = 64      # characters of a metadata line
 _META_EDGE = 3      # lines at each end of the text looked at
 
 
-def _meta_line(ln: str) -> bool:
+def _meta_line(ln: str, strict: bool = False) -> bool:
+    """`ln` is a date, copyright, credit or byline line; `strict`: a time of day alone is no
+    date."""
     if len(ln) > _META_MAX or ln[0] in "—–.,;":
         # "— Name (@name) July 3, 2019" signs a quote; ". Journal. 2022-05-22." ends a citation
         return False
@@ -1621,6 +1633,8 @@ def _meta_line(ln: str) -> bool:
         return True
     m = _DATE_RE.search(ln)
     if m is None or _CODE_CHARS_RE.search(ln):  # a log line or a table row, not a dateline
+        return False
+    if strict and not _has_date(ln):
         return False
     rest = ln[:m.start()] + " " + _DATE_RE.sub(" ", ln[m.end():])
     if _CJK_RUN_RE.search(rest):
@@ -1639,21 +1653,22 @@ def _trim_meta(text: str) -> str:
     # from each end, up to the third line that is no metadata ("Datum: ..., Rubrik: ...",
     # headline, byline, "Samstag 22.12.2012"); a short text's edges are its halves, so no line
     # is looked at from both ends
-    half = len(full) // 2
+    if all(_meta_line(lines[i].strip()) for i in full):  # a text of metadata alone stays
+        return text
+    half = (len(full) + 1) // 2  # the middle line of an odd count is the front's
     drop = []
-    for side in (full[:half], full[:len(full) - half - 1:-1]):
+    for side in (full[:half], full[:half - 1:-1]):
         other = 0
-        for k, i in enumerate(side):
-            ln = lines[i].strip()
+        for k, i in enumerate(side[:2 * _META_EDGE]):
             # past the edge lines a time of day alone ("10:00 Uhr Anfänger") is a timetable's
             # row more often than a dateline: a date is needed there
-            if _meta_line(ln) and (k < _META_EDGE or _has_date(ln)):
+            if _meta_line(lines[i].strip(), strict=k >= _META_EDGE):
                 drop.append(i)
             else:
                 other += 1
                 if other == _META_EDGE:
                     break
-    if not drop or len(drop) == len(full):  # a text of metadata alone is left as it is
+    if not drop:
         return text
     for i in drop:
         lines[i] = None
@@ -1678,11 +1693,13 @@ def _whole_pre(roots: list) -> list:
                 top = p
             p = p.getparent()
         if top.tag == "dd":
+            terms = []  # its terms: one or several <dt>s (comments between them skipped)
             dt = top.getprevious()
-            while dt is not None and not isinstance(dt.tag, str):
+            while dt is not None and (not isinstance(dt.tag, str) or dt.tag == "dt"):
+                if isinstance(dt.tag, str):
+                    terms.append(dt)
                 dt = dt.getprevious()
-            if dt is not None and dt.tag == "dt" and dt not in out:
-                out.append(dt)
+            out += [t for t in reversed(terms) if t not in out]
         if top not in out:
             out.append(top)
     return out
