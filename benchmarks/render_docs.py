@@ -845,9 +845,28 @@ def r_html2text_heldout7(d: dict) -> str:
     return "\n".join(out + _labelled_tail(d))
 
 
+def r_html2text_bootstrap(d: dict) -> str:
+    out = [f"Data ({HELD}: held-out sets #1 (newspaper4k's full references), #6 and #7, never tuned on; "
+           "`benchmarks/heldout_html.py` builds them). A paired bootstrap: pages resampled with replacement "
+           f"({d.get('draws')} draws, seed {d.get('seed')}), the same draw for every extractor, of corpuskit's "
+           "SH-F1 n4 (balanced) minus trafilatura's best of its default and precision settings, the best chosen "
+           "again in each draw; SH-F1 on pooled means of precision and recall, html_eval.py's scorer.", ""]
+    rows = [[k.replace("_", " #") if k.startswith("set_") else k, v.get("pages"), v.get("corpuskit"),
+             v.get("trafilatura"), v.get("trafilatura_precision"), v.get("lead"),
+             f"[{v['interval_95'][0]:+.3f}, {v['interval_95'][1]:+.3f}]" if v.get("interval_95") else "",
+             v.get("share_of_draws_with_lead_at_least_0")]
+            for k, v in (d.get("results") or {}).items() if isinstance(v, dict)]
+    if rows:
+        out.append(table(["pages of", "pages", "corpuskit", "trafilatura default", "trafilatura precision",
+                          "lead", "95% interval of the lead", "share of draws with lead >= 0"], rows))
+    out += _other_fields(d, {"results", "draws", "seed", "sets", "held_out"})
+    return "\n".join(out)
+
+
 def r_html2text_zh_news(d: dict) -> str:
     out = [f"Data ({HELD}, looked at once: html2text was never tuned on these pages; the two pages the default "
-           "chain drops after html2text were read for bench_zh_rules.py): the Chinese news pages of "
+           "chain drops after html2text were read for bench_zh_rules.py; its mean score once located a harmful "
+           "html2text change by bisecting commits, a change then reverted): the Chinese news pages of "
            f"`benchmarks/zh_news_data.py`'s web_gne/ ({d.get('pages')} article pages of {d.get('sites')} sites, the "
            f"test pages of {get(d, 'source', 'package')}). Reference: GNE's own extraction of each page's body, "
            "another extractor's output on its own test pages, not an independent label: agreement with the "
@@ -894,6 +913,8 @@ SECTIONS: dict[str, tuple[str | Callable[[dict], str], Callable[[dict], str] | N
     "html2text_heldout7": ("html2text on held-out set #7 (documentation pages of 18 Debian packages, labelled by hand)",
                            r_html2text_heldout4, ""),
     "html2text_zh_news": ("html2text on Chinese news pages vs magic-html (GNE test pages)", r_html2text_zh_news, ""),
+    "html2text_bootstrap": ("html2text's lead on the held-out pages: a paired bootstrap interval",
+                            r_html2text_bootstrap, ""),
     "html2text_before_issue15": ("html2text before issue 15 (a snapshot, for the before/after comparison)",
                                  r_html2text,
                                  "A snapshot that is not re-measured: html2text as it was on main before issue 15 "
