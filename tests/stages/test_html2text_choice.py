@@ -123,7 +123,7 @@ def test_a_choice_inside_a_source_listing_is_the_whole_listing():
     """A source page (a documentation generator's module listing) is one <pre>, a class and its
     methods in it marked up as blocks (`viewcode-block`): when the scoring picks the class's
     block, the whole <pre> is the choice (only the <pre> keeps the lines' breaks); a choice
-    outside any <pre> stays as it was. A chosen definition comes with its term."""
+    outside any <pre> stays as it was. A chosen definition is its whole definition list."""
     from lxml import etree
 
     from corpuskit.stages.html2text.extract import _whole_pre
@@ -139,9 +139,11 @@ def test_a_choice_inside_a_source_listing_is_the_whole_listing():
     # an API page: the chosen description (<dd>) comes with its signature (<dt>)
     dl = etree.fromstring("<dl class='py class'><dt id='weir.Gate'>class weir.Gate(level, flow)</dt>"
                           "<dd><p>A gate of the weir.</p></dd></dl>")
-    assert _whole_pre([dl[1]]) == [dl[0], dl[1]]
-    dl = etree.fromstring("<dl><dt>open()</dt><dt>close()</dt><!-- x --><dd><p>Both gates.</p></dd></dl>")
-    assert _whole_pre([dl[3]]) == [dl[0], dl[1], dl[3]]
+    assert _whole_pre([dl[1]]) == [dl]
+    # a glossary: the chosen definition's list, every term with its definition
+    dl = etree.fromstring("<dl class='glossary'><dt>weir</dt><dd><p>A low dam.</p></dd><dt>open()</dt>"
+                          "<dt>close()</dt><!-- x --><dd><p>Both gates.</p></dd></dl>")
+    assert _whole_pre([dl[5], notes]) == [dl, notes]
 
 
 def test_a_one_sentence_paragraph_beside_the_chosen_block_joins_it_whatever_its_length():

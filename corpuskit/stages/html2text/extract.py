@@ -1683,8 +1683,8 @@ def _trim_meta(text: str) -> str:
 def _whole_pre(roots: list) -> list:
     """A choice inside a <pre> is the whole <pre>: a source listing's marked-up blocks (a
     documentation generator's `viewcode-block` around one class) are lines of one listing, and
-    only the <pre> keeps their line breaks. A chosen definition (<dd>) comes with its term
-    (<dt>): an API page's signature above the description."""
+    only the <pre> keeps their line breaks. A chosen definition (<dd>) is its list (<dl>): an API
+    entry's signature above its description, a glossary's terms with their definitions."""
     out = []
     for r in roots:
         top, p = r, r.getparent()
@@ -1692,14 +1692,8 @@ def _whole_pre(roots: list) -> list:
             if p.tag == "pre":
                 top = p
             p = p.getparent()
-        if top.tag == "dd":
-            terms = []  # its terms: one or several <dt>s (comments between them skipped)
-            dt = top.getprevious()
-            while dt is not None and (not isinstance(dt.tag, str) or dt.tag == "dt"):
-                if isinstance(dt.tag, str):
-                    terms.append(dt)
-                dt = dt.getprevious()
-            out += [t for t in reversed(terms) if t not in out]
+        if top.tag == "dd" and top.getparent() is not None and top.getparent().tag == "dl":
+            top = top.getparent()
         if top not in out:
             out.append(top)
     return out
