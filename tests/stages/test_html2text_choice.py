@@ -82,6 +82,7 @@ def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
             + sec.format(id="related-work-in-this-field", h="Related work in this field")
             + sec.format(id="security-headers", h="Security Headers")
             + sec.format(id="2024-share-prices", h="2024 share prices")
+            + sec.format(id="Link_002dlevel-Gauges", h="2.7.4 Link-level gauges")
             + sec.format(id="conclusion", h="Conclusion")
             + "</div><div id='comments'><h3>Comments</h3><p>Great post, thanks, I learned a lot, "
             "really.</p></div><div id='related-posts'><h3>Related posts</h3><p>Another post about "
@@ -93,6 +94,7 @@ def test_section_id_spelled_from_its_heading_is_an_anchor_not_a_widget():
     # two words, a layout word ("header") among them: the anchor of a section so headed
     assert "Security Headers is explained here" in text
     assert "2024 share prices is explained here" in text
+    assert "2.7.4 Link-level gauges is explained here" in text  # Texinfo's id: "-" spelled _002d
     assert "Great post" not in text
     assert "Another post about weirs" not in text  # two words that name a widget: the widget
 

@@ -310,6 +310,9 @@ def _expander(el: etree._Element) -> bool:
     return not rest or not _class_verdict(rest)
 
 
+_TEXINFO_ESC_RE = re.compile(r"_([0-9a-f]{4})")
+
+
 def _anchor_shaped(idv: str) -> bool:
     """An id of three words or more, or of two that name no widget: "security-headers" may be
     a section's anchor, "related-posts" is the widget's name whatever its heading says."""
@@ -324,6 +327,8 @@ def _is_anchor(el: etree._Element, idv: str) -> bool:
     language. (A short one proves nothing: <div id="comments"><h3>Comments</h3> is the widget;
     see _anchor_shaped.)"""
     two = idv.count("-") + idv.count("_") == 1
+    if "_00" in idv:  # Texinfo spells a heading's punctuation in ids as _00XX ("Link_002dTime")
+        idv = _TEXINFO_ESC_RE.sub(lambda m: chr(int(m.group(1), 16)), idv)
     for child in el[:3]:
         if child.tag in _HEADINGS:
             h = "".join(_SLUG_RE.findall(_STRING(child).lower()))
