@@ -77,6 +77,15 @@ def load_html_eval(d: Path):
     return mod
 
 
+def scorer(arg: str | None):
+    """html_eval.py (the development sets' scorer) from --eval-dir, $CORPUSKIT_EVAL_DIR or the
+    usual places; stops the benchmark saying how to point at it when it is not found."""
+    ed = find_eval_dir(arg)
+    if ed is None:
+        stop_missing("html_eval.py (the scorer)", "Point CORPUSKIT_EVAL_DIR (or --eval-dir) at it.")
+    return load_html_eval(ed)
+
+
 def extractors() -> tuple[dict, list[str]]:
     import inspect
 

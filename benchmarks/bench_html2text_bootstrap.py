@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import heldout_html  # noqa: E402
-from benchmarks.bench_html2text import find_eval_dir, load_html_eval  # noqa: E402
-from benchmarks.common import missing, save  # noqa: E402
+from benchmarks.bench_html2text import scorer  # noqa: E402
+from benchmarks.common import save  # noqa: E402
 
 SETS = (1, 6, 7)
 
@@ -84,10 +84,7 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=heldout_html.DEFAULT_OUT, help="the built held-out sets")
     ap.add_argument("--eval-dir", help="folder holding html_eval.py (the scorer)")
     args = ap.parse_args()
-    ed = find_eval_dir(args.eval_dir)
-    if ed is None:
-        missing("html_eval.py (the scorer)", "Point CORPUSKIT_EVAL_DIR (or --eval-dir) at it.")
-    he = load_html_eval(ed)
+    he = scorer(args.eval_dir)
     per_set = {}
     for w in SETS:
         items = [it for its in heldout_html.load(args.out, w).values() for it in its if it["kind"] == "full"]

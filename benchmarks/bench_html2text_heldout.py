@@ -43,12 +43,11 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import heldout_html  # noqa: E402
 from benchmarks.bench_html2text import (  # noqa: E402
-    find_eval_dir,
     interleaved,
-    load_html_eval,
     quality,
     report_targets,
     run_magic_html,
+    scorer,
     speed_target,
     targets,
     venv312_python,
@@ -93,10 +92,7 @@ def main() -> int:
     ap.add_argument("--set", choices=("1", "2", "3", "4", "5", "6", "7", "all"), default="all",
                     help="held-out set #1 to #7 or all (default: all, each to its own results file)")
     args = ap.parse_args()
-    ed = find_eval_dir(args.eval_dir)
-    if ed is None:
-        stop_missing("html_eval.py (the scorer)", "Point CORPUSKIT_EVAL_DIR (or --eval-dir) at it.")
-    he = load_html_eval(ed)
+    he = scorer(args.eval_dir)
     ok = True
     for which in ((1, 2, 3, 4, 5, 6, 7) if args.set == "all" else (int(args.set),)):
         ok = run(args, he, which) and ok

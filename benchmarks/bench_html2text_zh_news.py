@@ -39,11 +39,10 @@ sys.path.insert(0, str(ROOT))
 from benchmarks import zh_news_data  # noqa: E402
 from benchmarks.bench_html2text import (  # noqa: E402
     extractors,
-    find_eval_dir,
     interleaved,
-    load_html_eval,
     quality,
     run_magic_html,
+    scorer,
     venv312_python,
 )
 from benchmarks.common import missing, save  # noqa: E402
@@ -67,10 +66,7 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timing rounds (default 3)")
     ap.add_argument("--eval-dir", help="folder holding html_eval.py (the scorer)")
     args = ap.parse_args()
-    ed = find_eval_dir(args.eval_dir)
-    if ed is None:
-        missing("html_eval.py (the scorer)", "Point CORPUSKIT_EVAL_DIR (or --eval-dir) at it.")
-    he = load_html_eval(ed)
+    he = scorer(args.eval_dir)
     man = args.data / "web_gne" / "manifest.jsonl"
     if not man.exists():
         missing(f"{man}", "Build it: python benchmarks/zh_news_data.py (fetches gne 0.4.3's sdist from PyPI).")
