@@ -135,17 +135,24 @@ def test_a_choice_inside_a_source_listing_is_the_whole_listing():
         "<div id='notes'><p>Notes.</p></div></body>")
     pre, cls, meth = root.find(".//pre"), root.find(".//div[@id='Weir']"), root.find(".//div[@id='Weir.gate']")
     notes = root.find(".//div[@id='notes']")
-    assert _whole_pre([cls]) == [pre]
-    assert _whole_pre([cls, meth, notes]) == [pre, notes]
-    assert _whole_pre([notes]) == [notes]
-    # an API page: the chosen description (<dd>) comes with its signature (<dt>)
+    assert _whole_pre([cls], {}) == [pre]
+    assert _whole_pre([cls, meth, notes], {}) == [pre, notes]
+    assert _whole_pre([notes], {}) == [notes]
+    prose, links = (200, 0, 6), (200, 150, 0)  # stats: (weight, link weight, punctuation)
+    # an API page: the chosen description (<dd>) is its list, with its signature (<dt>)
     dl = etree.fromstring("<dl class='py class'><dt id='weir.Gate'>class weir.Gate(level, flow)</dt>"
                           "<dd><p>A gate of the weir.</p></dd></dl>")
-    assert _whole_pre([dl[1]]) == [dl]
+    assert _whole_pre([dl[1]], {dl: prose}) == [dl]
+    assert _whole_pre([dl, dl[1]], {dl: prose}) == [dl]  # once
     # a glossary: the chosen definition's list, every term with its definition
     dl = etree.fromstring("<dl class='glossary'><dt>weir</dt><dd><p>A low dam.</p></dd><dt>open()</dt>"
                           "<dt>close()</dt><!-- x --><dd><p>Both gates.</p></dd></dl>")
-    assert _whole_pre([dl[5], notes]) == [dl, notes]
+    assert _whole_pre([dl[5], notes], {dl: prose}) == [dl, notes]
+    # a list of links (dated headlines) beside the definition: only its terms come with it
+    assert _whole_pre([dl[5]], {dl: links}) == [dl[2], dl[3], dl[5]]
+    # HTML5 groups a term and its definition in a <div>
+    dl = etree.fromstring("<dl><div><dt>weir</dt><dd><p>A low dam.</p></dd></div></dl>")
+    assert _whole_pre([dl[0][1]], {dl: prose}) == [dl]
 
 
 def test_a_one_sentence_paragraph_beside_the_chosen_block_joins_it_whatever_its_length():

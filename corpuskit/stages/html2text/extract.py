@@ -106,7 +106,7 @@ _WEAK_NEG = re.compile(
 _OK_TOKENS = frozenset(("article", "content", "main", "post", "entry", "story", "body", "text",
                         "post-content", "entry-content", "article-content", "article-body",
                         "story-body", "post-body", "admonition"))
-_OK_MAYBE = re.compile(r"article|body|content|main|story|entry|post|text|column|shadow|zhengwen|neirong", re.I)
+_OK_MAYBE = re.compile(r"article|body|content|main|(?<!hi)story|entry|post|text|column|shadow|zhengwen|neirong", re.I)
 # readability's class weights (positive/negative content words), matched anywhere in a name as
 # readability does: sites join words without separators ("newscontent", "arttext"). "history"
 # is no story (a documentation section's "...versioned_history" outscored the page's text).
@@ -310,7 +310,7 @@ def _expander(el: etree._Element) -> bool:
     return not rest or not _class_verdict(rest)
 
 
-_TEXINFO_ESC_RE = re.compile(r"_([0-9a-f]{4})")
+_TEXINFO_ESC_RE = re.compile(r"_00([0-9a-f]{2})", re.I)
 
 
 def _anchor_shaped(idv: str) -> bool:
@@ -1685,11 +1685,13 @@ def _trim_meta(text: str) -> str:
     return "\n".join(ln for ln in lines if ln is not None).strip("\n")
 
 
-def _whole_pre(roots: list) -> list:
+def _whole_pre(roots: list, stats: dict) -> list:
     """A choice inside a <pre> is the whole <pre>: a source listing's marked-up blocks (a
     documentation generator's `viewcode-block` around one class) are lines of one listing, and
-    only the <pre> keeps their line breaks. A chosen definition (<dd>) is its list (<dl>): an API
-    entry's signature above its description, a glossary's terms with their definitions."""
+    only the <pre> keeps their line breaks. A chosen definition (<dd>) is its list (<dl>, also
+    through an HTML5 group <div>) when that list is prose (under 30% links): an API entry's
+    signature above its description, a glossary's terms with their definitions; a list of links
+    (dated headlines, a menu) gives only the definition's terms."""
     out = []
     for r in roots:
         top, p = r, r.getparent()
@@ -1697,11 +1699,28 @@ def _whole_pre(roots: list) -> list:
             if p.tag == "pre":
                 top = p
             p = p.getparent()
-        if top.tag == "dd" and top.getparent() is not None and top.getparent().tag == "dl":
-            top = top.getparent()
+        if top.tag == "dd":
+            dl = top.getparent()
+            if dl is not None and dl.tag == "div":
+                dl = dl.getparent()
+            st = stats.get(dl) if dl is not None and dl.tag == "dl" else None
+            if st is not None and _link_density(st) < _DL_PROSE_LD:
+                top = dl
+            else:
+                terms = []  # its terms: the <dt>s right before it (comments skipped)
+                dt = top.getprevious()
+                while dt is not None and (not isinstance(dt.tag, str) or dt.tag == "dt"):
+                    if isinstance(dt.tag, str):
+                        terms.append(dt)
+                    dt = dt.getprevious()
+                out += [t for t in reversed(terms) if t not in out]
         if top not in out:
             out.append(top)
-    return out
+    # an element inside another chosen one is written with it
+    return [e for e in out if not any(o is not e and _is_ancestor(o, e) for o in out)]
+
+
+_DL_PROSE_LD = 0.3
 
 
 def _check_markup(roots: list, an: _Analysis) -> list:
@@ -2242,7 +2261,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
             _strip_heading_links(an.heads)
         hidden += an.hidden
         page_w = max(page_w, an.total)
-        roots = _whole_pre(_pick(an, use_weights=not relaxed))
+        roots = _whole_pre(_pick(an, use_weights=not relaxed), an.stats)
         if roots and not relaxed:
             roots = _check_markup(roots, an)
             roots = _check_title_article(roots, an, title)
