@@ -7,7 +7,7 @@ SH-F1 n4 (balanced) minus trafilatura's best of its default and precision settin
 Sets: held-out sets #1 (newspaper4k's full references), #6 and #7 of benchmarks/heldout_html.py,
 each alone and pooled (the pages with full references html2text was never tuned on). SH-F1 is
 html_eval.py's, on pooled means of precision and recall, as the other html2text benchmarks
-compute it. The draws come from a seeded generator: the same pages give the same interval.
+compute it (a page's precision counts where it is defined, its recall likewise). The draws come from a seeded generator: the same pages give the same interval.
 
     python benchmarks/bench_html2text_bootstrap.py [--draws N] [--seed S] [--out bench_out/heldout_html]
 
@@ -25,14 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import heldout_html  # noqa: E402
-from benchmarks.bench_html2text import scorer  # noqa: E402
+from benchmarks.bench_html2text import score, scorer  # noqa: E402
 from benchmarks.common import save  # noqa: E402
 
 SETS = (1, 6, 7)
 
 
-def page_scores(he, items: list[dict]) -> list[dict[str, tuple[float, float]]]:
-    """Per page, (precision, recall) over 4-token shingles of corpuskit and both peer settings."""
+def page_scores(he, items: list[dict]) -> list[dict[str, tuple]]:
+    """Per page, (precision, recall, precision defined, recall defined) over 4-token shingles of
+    corpuskit and both peer settings, as bench_html2text.quality() counts them."""
     import trafilatura
 
     from corpuskit.stages.html2text.extract import extract
@@ -45,20 +46,15 @@ def page_scores(he, items: list[dict]) -> list[dict[str, tuple[float, float]]]:
                 "trafilatura": trafilatura.extract(doc) or "",
                 "trafilatura_precision": trafilatura.extract(doc, include_comments=False,
                                                              favor_precision=True) or ""}
-        row = {}
-        ref = he.tokenize(gt)
-        for name, out in outs.items():
-            tp, fp, fn = he.tp_fp_fn(ref, he.tokenize(out), 4)
-            p = tp / (tp + fp) if tp + fp else (1.0 if not gt.strip() else 0.0)
-            r = tp / (tp + fn) if tp + fn else 1.0
-            row[name] = (p, r)
-        rows.append(row)
+        rows.append({name: score(he, gt, out, 4) for name, out in outs.items()})
     return rows
 
 
 def f1(rows: list[dict], name: str) -> float:
-    p = sum(r[name][0] for r in rows) / len(rows)
-    r = sum(r[name][1] for r in rows) / len(rows)
+    """SH-F1 of the mean precision and mean recall over the pages where each is defined."""
+    ps = [r[name][0] for r in rows if r[name][2]]
+    rs = [r[name][1] for r in rows if r[name][3]]
+    p, r = (sum(ps) / len(ps) if ps else 0.0), (sum(rs) / len(rs) if rs else 0.0)
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
@@ -79,11 +75,13 @@ def interval(rows: list[dict], draws: int, seed: int) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--draws", type=int, default=2000, help="bootstrap draws (default 2000)")
+    ap.add_argument("--draws", type=int, default=2000, help="bootstrap draws (default 2000, at least 40)")
     ap.add_argument("--seed", type=int, default=15, help="seed of the draws (default 15)")
     ap.add_argument("--out", type=Path, default=heldout_html.DEFAULT_OUT, help="the built held-out sets")
     ap.add_argument("--eval-dir", help="folder holding html_eval.py (the scorer)")
     args = ap.parse_args()
+    if args.draws < 40:
+        ap.error("--draws: at least 40 (a 95% interval leaves 2.5% of the draws out on each side)")
     he = scorer(args.eval_dir)
     per_set = {}
     for w in SETS:

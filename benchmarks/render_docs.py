@@ -845,6 +845,13 @@ def r_html2text_heldout7(d: dict) -> str:
     return "\n".join(out + _labelled_tail(d))
 
 
+def _interval(iv) -> str:
+    """"[lo, hi]" of a results file's interval, "" when it is not two numbers."""
+    if isinstance(iv, list) and len(iv) == 2 and all(isinstance(x, (int, float)) for x in iv):
+        return f"[{iv[0]:+.3f}, {iv[1]:+.3f}]"
+    return ""
+
+
 def r_html2text_bootstrap(d: dict) -> str:
     out = [f"Data ({HELD}: held-out sets #1 (newspaper4k's full references), #6 and #7, never tuned on; "
            "`benchmarks/heldout_html.py` builds them). A paired bootstrap: pages resampled with replacement "
@@ -853,9 +860,10 @@ def r_html2text_bootstrap(d: dict) -> str:
            "again in each draw; SH-F1 on pooled means of precision and recall, html_eval.py's scorer.", ""]
     rows = [[k.replace("_", " #") if k.startswith("set_") else k, v.get("pages"), v.get("corpuskit"),
              v.get("trafilatura"), v.get("trafilatura_precision"), v.get("lead"),
-             f"[{v['interval_95'][0]:+.3f}, {v['interval_95'][1]:+.3f}]" if v.get("interval_95") else "",
+             _interval(v.get("interval_95")),
              v.get("share_of_draws_with_lead_at_least_0")]
-            for k, v in (d.get("results") or {}).items() if isinstance(v, dict)]
+            for k, v in (d.get("results") if isinstance(d.get("results"), dict) else {}).items()
+            if isinstance(v, dict)]
     if rows:
         out.append(table(["pages of", "pages", "corpuskit", "trafilatura default", "trafilatura precision",
                           "lead", "95% interval of the lead", "share of draws with lead >= 0"], rows))
