@@ -116,8 +116,10 @@ def script_language(sample: str) -> tuple[str, float] | None:
     >= 30% of the words with neither -> zh. Score = share of the words in that script. Words
     are counted the CJK way (a Han or kana character is a word); numbers are not words here.
     """
-    han = len(HAN_RE.findall(sample))
-    kana = len(KANA_RE.findall(sample))
+    # counted as the words below are: letters only ("・" is punctuation in the kana block; a Han
+    # character newer than this Python's Unicode tables is no letter to it)
+    han = sum(map(str.isalpha, HAN_RE.findall(sample)))
+    kana = sum(map(str.isalpha, KANA_RE.findall(sample)))
     toks = words(sample)
     # numbers belong to no language (a stock table in Chinese is still Chinese): a word counts
     # when it holds a letter. Most words are all letters (str.isalpha in C); only the rest are

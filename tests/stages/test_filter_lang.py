@@ -127,6 +127,16 @@ def test_cli_keep(run_cli, tmp_path):
     assert bad.returncode == 2 and b"backend" in bad.stderr
 
 
+@pytest.mark.parametrize("text,lang", [
+    ("・・・あ", "ja"),           # the kana block's middle dot is punctuation, not a kana word
+    ("㐀\U0002ebe1", "zh"),      # a Han character newer than Python's Unicode tables is no letter to it
+    ("日本語のテキスト・です", "ja"),
+])
+def test_the_script_score_counts_letters_as_the_words_are_counted(text, lang):
+    hit = script_language(text)
+    assert hit is not None and hit[0] == lang and 0.0 < hit[1] <= 1.0
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.text(max_size=200))
 def test_any_text_gets_meta_a_valid_outcome_and_the_same_answer_twice(text):
