@@ -88,8 +88,9 @@ def test_script_language_counts_words_that_hold_a_letter(s):
     from corpuskit.stages.filter_lang import script_language
 
     # the per-word definition the C-level counting replaced
-    han = len(text.HAN_RE.findall(s))
-    kana = len(text.KANA_RE.findall(s))
+    # Han and kana characters count where they are letters, as the words do
+    han = sum(ch.isalpha() for ch in text.HAN_RE.findall(s))
+    kana = sum(ch.isalpha() for ch in text.KANA_RE.findall(s))
     total = hangul = 0
     for w in text.WORD_RE.findall(s):
         if w.isdigit() or not any(ch.isalpha() for ch in w):
