@@ -25,28 +25,30 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import heldout_html  # noqa: E402
-from benchmarks.bench_html2text import score, scorer  # noqa: E402
-from benchmarks.common import save  # noqa: E402
+from benchmarks.bench_html2text import extractors, score, scorer  # noqa: E402
+from benchmarks.common import missing, save  # noqa: E402
 
 SETS = (1, 6, 7)
 
 
-def page_scores(he, items: list[dict]) -> list[dict[str, tuple]]:
+NAMES = ("corpuskit", "trafilatura", "trafilatura_precision")
+
+
+def page_scores(he, fns: dict, items: list[dict]) -> list[dict[str, tuple]]:
     """Per page, (precision, recall, precision defined, recall defined) over 4-token shingles of
-    corpuskit and both peer settings, as bench_html2text.quality() counts them."""
-    import trafilatura
-
-    from corpuskit.stages.html2text.extract import extract
-
+    corpuskit and both peer settings (`fns`: bench_html2text.extractors()), as
+    bench_html2text.quality() counts them; a crash scores as an empty output, as in html_eval."""
     rows = []
     for it in items:
         doc = he.decode_html(he.read_bytes(it["html_path"]))[0]
-        gt = it["gt_text"]
-        outs = {"corpuskit": extract(doc).text,
-                "trafilatura": trafilatura.extract(doc) or "",
-                "trafilatura_precision": trafilatura.extract(doc, include_comments=False,
-                                                             favor_precision=True) or ""}
-        rows.append({name: score(he, gt, out, 4) for name, out in outs.items()})
+        row = {}
+        for name in NAMES:
+            try:
+                out = fns[name](doc) or ""
+            except Exception:  # noqa: BLE001 - html_eval's rule: a crash is an empty output
+                out = ""
+            row[name] = score(he, it["gt_text"], out, 4)
+        rows.append(row)
     return rows
 
 
@@ -83,10 +85,13 @@ def main() -> int:
     if args.draws < 40:
         ap.error("--draws: at least 40 (a 95% interval leaves 2.5% of the draws out on each side)")
     he = scorer(args.eval_dir)
+    fns, absent = extractors()
+    if "trafilatura" in absent:
+        missing("trafilatura", "Install it: pip install -e '.[bench]'")
     per_set = {}
     for w in SETS:
         items = [it for its in heldout_html.load(args.out, w).values() for it in its if it["kind"] == "full"]
-        per_set[w] = page_scores(he, items)
+        per_set[w] = page_scores(he, fns, items)
     res = {f"set_{w}": interval(rows, args.draws, args.seed) for w, rows in per_set.items()}
     res["pooled"] = interval([r for rows in per_set.values() for r in rows], args.draws, args.seed)
     print(f"paired bootstrap of corpuskit's SH-F1 n4 lead over trafilatura's best setting ({args.draws} draws)")

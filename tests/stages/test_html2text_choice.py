@@ -4,9 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from lxml import etree
 
 from corpuskit.stages.html2text import extract_text
-from corpuskit.stages.html2text.extract import extract
+from corpuskit.stages.html2text.extract import _class_weight, _trim_meta, _whole_units, extract
 
 NAV = ("<header><nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(12))
        + "</ul></nav></header>")
@@ -126,33 +127,30 @@ def test_a_choice_inside_a_source_listing_is_the_whole_listing():
     methods in it marked up as blocks (`viewcode-block`): when the scoring picks the class's
     block, the whole <pre> is the choice (only the <pre> keeps the lines' breaks); a choice
     outside any <pre> stays as it was. A chosen definition is its whole definition list."""
-    from lxml import etree
-
-    from corpuskit.stages.html2text.extract import _whole_pre
     root = etree.fromstring(
         "<body><div class='highlight'><pre>import os\n<div class='viewcode-block' id='Weir'>class "
         "Weir:\n<div class='viewcode-block' id='Weir.gate'>    def gate(self):</div></div></pre></div>"
         "<div id='notes'><p>Notes.</p></div></body>")
     pre, cls, meth = root.find(".//pre"), root.find(".//div[@id='Weir']"), root.find(".//div[@id='Weir.gate']")
     notes = root.find(".//div[@id='notes']")
-    assert _whole_pre([cls], {}) == [pre]
-    assert _whole_pre([cls, meth, notes], {}) == [pre, notes]
-    assert _whole_pre([notes], {}) == [notes]
+    assert _whole_units([cls], {}) == [pre]
+    assert _whole_units([cls, meth, notes], {}) == [pre, notes]
+    assert _whole_units([notes], {}) == [notes]
     prose, links = (200, 0, 6), (200, 150, 0)  # stats: (weight, link weight, punctuation)
     # an API page: the chosen description (<dd>) is its list, with its signature (<dt>)
     dl = etree.fromstring("<dl class='py class'><dt id='weir.Gate'>class weir.Gate(level, flow)</dt>"
                           "<dd><p>A gate of the weir.</p></dd></dl>")
-    assert _whole_pre([dl[1]], {dl: prose}) == [dl]
-    assert _whole_pre([dl, dl[1]], {dl: prose}) == [dl]  # once
+    assert _whole_units([dl[1]], {dl: prose}) == [dl]
+    assert _whole_units([dl, dl[1]], {dl: prose}) == [dl]  # once
     # a glossary: the chosen definition's list, every term with its definition
     dl = etree.fromstring("<dl class='glossary'><dt>weir</dt><dd><p>A low dam.</p></dd><dt>open()</dt>"
                           "<dt>close()</dt><!-- x --><dd><p>Both gates.</p></dd></dl>")
-    assert _whole_pre([dl[5], notes], {dl: prose}) == [dl, notes]
+    assert _whole_units([dl[5], notes], {dl: prose}) == [dl, notes]
     # a list of links (dated headlines) beside the definition: only its terms come with it
-    assert _whole_pre([dl[5]], {dl: links}) == [dl[2], dl[3], dl[5]]
+    assert _whole_units([dl[5]], {dl: links}) == [dl[2], dl[3], dl[5]]
     # HTML5 groups a term and its definition in a <div>
     dl = etree.fromstring("<dl><div><dt>weir</dt><dd><p>A low dam.</p></dd></div></dl>")
-    assert _whole_pre([dl[0][1]], {dl: prose}) == [dl]
+    assert _whole_units([dl[0][1]], {dl: prose}) == [dl]
 
 
 def test_a_one_sentence_paragraph_beside_the_chosen_block_joins_it_whatever_its_length():
@@ -192,9 +190,6 @@ def test_readabilitys_class_weight_matches_words_inside_names_but_history_is_no_
     """readability's class weight: a content or boilerplate word counts anywhere in a class or
     id, as sites join words without separators ("newscontent", "arttext"); "history" (a
     documentation section "...versioned_history") holds no "story"."""
-    from lxml import etree
-
-    from corpuskit.stages.html2text.extract import _class_weight
     assert _class_weight(etree.fromstring(f"<div class='{attr}'/>")) == weight
 
 
@@ -1242,7 +1237,6 @@ def test_metadata_lines_go_from_a_short_text_too():
     text = extract_text(page)
     assert "October 22" not in text and "Example Network" not in text
     assert text == f"Weir\n\n{PARAS[0]}\n\n{PARAS[1]}"
-    from corpuskit.stages.html2text.extract import _trim_meta
     for only_meta in ("12.10.2015, 19:16 Uhr\n\n© 2019 Example Network",
                       "12.10.2015 Konzert im Park\n\n13.10.2015 Lesung\n\n14.10.2015 Markt"):
         assert _trim_meta(only_meta) == only_meta

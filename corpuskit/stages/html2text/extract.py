@@ -1685,7 +1685,7 @@ def _trim_meta(text: str) -> str:
     return "\n".join(ln for ln in lines if ln is not None).strip("\n")
 
 
-def _whole_pre(roots: list, stats: dict) -> list:
+def _whole_units(roots: list, stats: dict) -> list:
     """A choice inside a <pre> is the whole <pre>: a source listing's marked-up blocks (a
     documentation generator's `viewcode-block` around one class) are lines of one listing, and
     only the <pre> keeps their line breaks. A chosen definition (<dd>) is its list (<dl>, also
@@ -2261,7 +2261,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
             _strip_heading_links(an.heads)
         hidden += an.hidden
         page_w = max(page_w, an.total)
-        roots = _whole_pre(_pick(an, use_weights=not relaxed), an.stats)
+        roots = _whole_units(_pick(an, use_weights=not relaxed), an.stats)
         if roots and not relaxed:
             roots = _check_markup(roots, an)
             roots = _check_title_article(roots, an, title)
