@@ -7,7 +7,7 @@ import pytest
 from lxml import etree
 
 from corpuskit.stages.html2text import extract_text
-from corpuskit.stages.html2text.extract import _class_weight, _trim_meta, _whole_units, extract
+from corpuskit.stages.html2text.extract import _class_weight, _measure, _trim_meta, _whole_units, extract
 
 NAV = ("<header><nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(12))
        + "</ul></nav></header>")
@@ -163,6 +163,41 @@ def test_a_one_sentence_paragraph_beside_the_chosen_block_joins_it_whatever_its_
     text = extract_text(page)
     assert_keeps(text)
     assert text.endswith(one)
+
+
+# one sentence in scripts with their own sentence marks (each written for this test): it ends
+# in the script's full stop, and has at most one mark that Latin text would count
+OWN_MARKS = {
+    "hi": "यह नदी प्राधिकरण के कर्मचारियों के लिए बाँध और उसके फाटकों की एक मार्गदर्शिका है, जो इसे हर दिन चलाते हैं।",
+    "ur": "یہ دریا کے ادارے کے عملے کے لیے بند اور اس کے دروازوں کی ایک رہنمائی ہے جو اسے ہر روز چلاتے ہیں۔",
+    "am": "ይህ ለወንዙ ባለስልጣን ሰራተኞች ስለ ግድቡ እና ስለ በሮቹ በየቀኑ እንዲጠቀሙበት የተዘጋጀ ረጅም መመሪያ ነው።",
+    "my": "ဤသည်မှာ မြစ်အာဏာပိုင်၏ ဝန်ထမ်းများအတွက် ဆည်နှင့် ၎င်း၏တံခါးများအကြောင်း လမ်းညွှန်ဖြစ်သည်။",
+    "km": "នេះ​គឺ​ជា​មគ្គុទ្ទេសក៍​អំពី​ទំនប់​ និង​ទ្វារ​របស់​វា​សម្រាប់​បុគ្គលិក​នៃ​អាជ្ញាធរ​ទន្លេ​ដែល​ដំណើរការ​វា​រាល់​ថ្ងៃ។",
+    "bo": "འདི་ནི་ཆུ་རགས་དང་དེའི་སྒོ་སྐོར་གྱི་ལམ་སྟོན་ཞིག་ཡིན་ཏེ་ཉིན་ལྟར་ལས་ཀ་བྱེད་མི་ཚོར་ཕན་པ་ཡིན།",
+    "de": "Der Pegelwart nennt es „eine Anleitung für alle die das Wehr und seine Tore jeden Tag bedienen.“",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(OWN_MARKS))
+def test_a_sentence_ending_in_its_scripts_own_full_stop_is_a_sentence(lang):
+    """A sibling paragraph ending a sentence joins the chosen block in any script: the danda,
+    the Urdu, Ethiopic, Myanmar, Khmer and Tibetan full stops end a sentence as "." does, and a
+    closing quote after the stop („...“) does not hide it."""
+    one = OWN_MARKS[lang]
+    page = (f"<html><body>{NAV}<div class='top'><h1>Weir manual</h1><div class='x'>{ps()}</div>"
+            f"<p>{one}</p></div>{FOOT}</body></html>")
+    text = extract_text(page)
+    assert_keeps(text)
+    assert text.endswith(one)
+
+
+def test_other_scripts_commas_and_stops_count_as_punctuation():
+    """Arabic, Myanmar and Ethiopic commas count as commas, their stops as punctuation: a
+    paragraph's score and the prose checks weigh them as they weigh "," and "."."""
+    assert _measure("قال المهندس، بعد الافتتاح، إن السد جاهز؟ نعم.")[1:] == (4, 2)
+    assert _measure("ဆည်သည် ပြီးပြီ၊ တံခါးများ ဖွင့်ပြီ။")[1:] == (2, 1)
+    assert _measure("ግድቡ ተጠናቋል፣ በሮቹም ተከፍተዋል።")[1:] == (2, 1)
+    assert _measure("Latin, as before.")[1:] == (2, 1)
 
 
 def test_a_documentation_note_stays_whatever_its_id_says():

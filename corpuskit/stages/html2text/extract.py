@@ -120,17 +120,27 @@ _NEG_W = re.compile(
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 _CJK_RUN_RE = re.compile(f"[{CJK_RANGES}]+")
+# Punctuation that marks prose, in the scripts that have their own marks (Unicode's Sentence_Terminal
+# and the commas beside them): Latin, CJK full- and half-width, Arabic, Armenian, Greek, the Indic
+# danda, Tibetan, Myanmar, Ethiopic, Khmer and Mongolian. A Hindi sentence ends in "।", an Arabic
+# clause in "،", a Khmer one in "។": counted as "." and "," are, they weigh the same in a score.
+_COMMAS = ",;\uff0c\u3001\uff1b\uff64\u060c\u061b\u055d\u104a\u1363\u1364\u1802\u1808"
+_STOPS = (".!?\u3002\uff01\uff1f\uff0e\uff61\u037e\u0589\u061f\u06d4\u0964\u0965"
+          "\u0f0d-\u0f11\u104b\u1362\u1367\u1368\u17d4\u17d5\u1803")
+_COLONS = ":\uff1a\u1365"
+# the marks above that are not ASCII and lie below the first wide character
+_OTHER_MARKS = "\u037e\u055d\u0589\u060c\u061b\u061f\u06d4\u0964\u0965\u0f0d-\u0f11\u104a\u104b\u1362-\u1368\u17d4\u17d5\u1802\u1803\u1808"
 # below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
 _FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
 _FIRST_CJK = min(c for c in CJK_RANGES if c != "-")  # below it no character is CJK
-# a character from there on: one character class of one range, which the regex engine scans
-# about five times faster than max() compares characters
-_WIDE_RE = re.compile(f"[{_FIRST_WIDE}-\U0010ffff]")
+# a character from there on, or another script's mark: one character class, which the regex
+# engine scans about five times faster than max() compares characters
+_WIDE_RE = re.compile(f"[{_OTHER_MARKS}{_FIRST_WIDE}-\U0010ffff]")
 _CJK_FROM_RE = re.compile(f"[{_FIRST_CJK}-\U0010ffff]")
-# Punctuation that marks prose, half- and full-width.
-_PUNCT_RE = re.compile(r"[,.;:!?\uff0c\u3001\u3002\uff1b\uff1a\uff01\uff1f\uff0e]")
-_COMMA_RE = re.compile(r"[,\uff0c\u3001\uff1b;]")
-_SENT_END_RE = re.compile(r"[.!?\u3002\uff01\uff1f][\"'\u201d\u2019\u300d\uff09)]*\s*$")
+_PUNCT_RE = re.compile(f"[{_COMMAS}{_STOPS}{_COLONS}]")
+_COMMA_RE = re.compile(f"[{_COMMAS}]")
+# a sentence's end, and the closing quotes and brackets after it ("...。」", "... .»", "...“")
+_SENT_END_RE = re.compile(f"[{_STOPS}][\"'\u201c\u201d\u2019\u00ab\u00bb\u2039\u203a\u300d\u300f\uff09)]*\\s*$")
 _WS_RE = re.compile(r"\s+")
 
 _CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin letters
