@@ -6,7 +6,7 @@ comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint bench bench-docs demo docs clean dataset
+.PHONY: help install test fuzz lint bench bench-docs demo docs clean dataset
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,6 +28,12 @@ install: $(STAMP) ## create .venv and install corpuskit with the test extra
 
 test: $(STAMP) ## run the test suite (fails when no test is collected)
 	$(PYTHON) -m pytest
+
+FUZZ_RUNS ?= 20
+fuzz: $(STAMP) ## the property tests FUZZ_RUNS times (20), new random examples each time
+	for i in $$(seq $(FUZZ_RUNS)); do \
+	  HYPOTHESIS_PROFILE=fuzz $(PYTHON) -m pytest -q -m hypothesis -p no:cacheprovider || exit 1; \
+	done
 
 lint: $(STAMP) ## ruff over the package, the tests and the benchmarks
 	$(VENV)/bin/pip install -q ruff

@@ -6,8 +6,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests: `make test` (and CI) draws the same examples at every run (derandomize), so a
+# run's verdict depends on the code alone; `make fuzz` runs them again and again with new random
+# examples to look for bugs (HYPOTHESIS_PROFILE=fuzz; a failure is replayed from the local example
+# database, .hypothesis/). A case fuzzing finds becomes an @example or a plain test.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("fuzz", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 class Result(subprocess.CompletedProcess):
