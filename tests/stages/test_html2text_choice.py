@@ -200,6 +200,69 @@ def test_other_scripts_commas_and_stops_count_as_punctuation():
     assert _measure("Latin, as before.")[1:] == (2, 1)
 
 
+# an article in Thai and one in Lao (written for these tests): no sentence or clause marks, a
+# space between clauses and sentences
+SPACED = {
+    "th": [
+        "กรมชลประทานเปิดใช้ประตูระบายน้ำแห่งใหม่เมื่อวันอังคาร หลังจากวางแผนมาสามปีและก่อสร้างอีกสองปี "
+        "เรือลำแรกผ่านได้ก่อนเที่ยง",
+        "วิศวกรกล่าวว่าโครงสร้างนี้จะช่วยกั้นน้ำหลากในฤดูใบไม้ผลิ ซึ่งท่วมเมืองเก่ามาแล้วสี่ครั้งในสิบปีที่ผ่านมา "
+        "ทุกครั้งร้านค้าต้องปิดหลายสัปดาห์",
+        "ชาวบ้านที่รณรงค์เรื่องนี้มาตั้งแต่ปี 2558 มารวมตัวกันที่ริมฝั่งเพื่อชมพิธี บางคนนำชามาด้วย บางคนพาลูกมา",
+        "ค่าก่อสร้างซึ่งเดิมประเมินไว้สิบสองล้าน เพิ่มขึ้นเป็นเกือบสิบห้าล้าน "
+        "กรมฯ ระบุว่าเป็นเพราะราคาเหล็กและฤดูหนาวแรกที่ฝนตกชุก",
+        "ทางปลาผ่านข้างประตูระบายน้ำช่วยให้ปลาแซลมอนและปลาไหลว่ายขึ้นไปต้นน้ำได้ "
+        "อาสาสมัครจะนับปลาทุกฤดูใบไม้ร่วงเพื่อดูว่าได้ผลตามที่ออกแบบไว้หรือไม่",
+    ],
+    "lo": [
+        "ກົມຊົນລະປະທານໄດ້ເປີດໃຊ້ປະຕູນ້ຳແຫ່ງໃໝ່ໃນວັນອັງຄານ ຫຼັງຈາກວາງແຜນມາສາມປີ ແລະ ກໍ່ສ້າງອີກສອງປີ "
+        "ເຮືອລຳທຳອິດຜ່ານໄປກ່ອນທ່ຽງ",
+        "ວິສະວະກອນເວົ້າວ່າໂຄງສ້າງນີ້ຈະກັ້ນນ້ຳຖ້ວມໃນລະດູໃບໄມ້ປົ່ງ ເຊິ່ງໄດ້ຖ້ວມເມືອງເກົ່າມາແລ້ວສີ່ເທື່ອໃນສິບປີ "
+        "ແຕ່ລະເທື່ອຮ້ານຄ້າຕ້ອງປິດຫຼາຍອາທິດ",
+        "ຊາວບ້ານທີ່ໄດ້ຮຽກຮ້ອງເລື່ອງນີ້ມາແຕ່ປີ 2015 ມາເຕົ້າໂຮມກັນຢູ່ແຄມຝັ່ງເພື່ອເບິ່ງພິທີ ບາງຄົນເອົາຊາມານຳ "
+        "ບາງຄົນພາລູກມາ",
+        "ຄ່າກໍ່ສ້າງທີ່ປະເມີນໄວ້ສິບສອງລ້ານ ເພີ່ມຂຶ້ນເປັນເກືອບສິບຫ້າລ້ານ ຍ້ອນລາຄາເຫຼັກ ແລະ ລະດູໜາວທຳອິດທີ່ຝົນຕົກຫຼາຍ",
+        "ທາງປາຜ່ານຂ້າງປະຕູນ້ຳຊ່ວຍໃຫ້ປາຂຶ້ນໄປຕົ້ນນ້ຳໄດ້ ອາສາສະໝັກຈະນັບປາທຸກລະດູໃບໄມ້ຫຼົ່ນ "
+        "ເພື່ອເບິ່ງວ່າໄດ້ຜົນຕາມທີ່ອອກແບບໄວ້ຫຼືບໍ່",
+    ],
+}
+SPACED_TEASER = {
+    "th": ("ข่าวอื่นที่น่าสนใจเรื่องที่ {i} เกี่ยวกับเศรษฐกิจและการเมือง",
+           "สรุปข่าวสั้น ๆ เรื่องที่ {i} อ่านต่อได้ในหน้าข่าว พร้อมภาพและวิดีโอประกอบ"),
+    "lo": ("ຂ່າວອື່ນທີ່ໜ້າສົນໃຈເລື່ອງທີ {i} ກ່ຽວກັບເສດຖະກິດ",
+           "ສະຫຼຸບຂ່າວສັ້ນໆເລື່ອງທີ {i} ອ່ານຕໍ່ໄດ້ໃນໜ້າຂ່າວ ພ້ອມຮູບ ແລະ ວິດີໂອ"),
+}
+
+
+def _spaced_teasers(lang: str, n: int = 10) -> str:
+    head, blurb = SPACED_TEASER[lang]
+    return "<div class='col2'>" + "".join(
+        f"<div class='card'><h3><a href='/n{i}'>{head.format(i=i)}</a></h3><p>{blurb.format(i=i)}</p></div>"
+        for i in range(n)) + "</div>"
+
+
+@pytest.mark.parametrize("lang", sorted(SPACED))
+def test_thai_and_lao_prose_ends_its_sentences_with_a_space_not_a_mark(lang):
+    """Thai and Lao mark clauses and sentences with a space, not a sign: a paragraph after the
+    chosen block that ends in a letter of the script ends a sentence and joins, as the English
+    one ending in "." does; the column of teasers beside the article stays out."""
+    paras = SPACED[lang]
+    page = (f"<html><body>{NAV}<div class='a'><div class='b'>{ps(paras[:4])}</div><p>{paras[4]}</p>"
+            f"</div>{_spaced_teasers(lang)}{FOOT}</body></html>")
+    text = extract_text(page)
+    assert_keeps(text, paras)
+    assert SPACED_TEASER[lang][1].format(i=3) not in text
+    assert text.endswith(paras[4])
+
+
+def test_thai_spaces_are_marks_of_prose_not_commas():
+    """A space between two Thai letters counts as punctuation (the prose checks), not as a comma
+    (a score counts commas, and these spaces are two or three times as frequent)."""
+    w, pc, commas = _measure(SPACED["th"][0])
+    assert (pc, commas) == (2, 0)
+    assert _measure("ราคา 15 บาท")[1] == 0  # a space beside a digit is no clause break
+
+
 def test_a_documentation_note_stays_whatever_its_id_says():
     """A docutils/Sphinx admonition (a note, a warning, an "Implementation" box) is the page's
     text: its class token "admonition" vetoes a widget word in its id ("notes-on-subscriptions",

@@ -128,8 +128,8 @@ _COMMAS = ",;\uff0c\u3001\uff1b\uff64\u060c\u061b\u055d\u104a\u1363\u1364\u1802\
 _STOPS = (".!?\u3002\uff01\uff1f\uff0e\uff61\u037e\u0589\u061f\u06d4\u0964\u0965"
           "\u0f0d-\u0f11\u104b\u1362\u1367\u1368\u17d4\u17d5\u1803")
 _COLONS = ":\uff1a\u1365"
-# the marks above that are not ASCII and lie below the first wide character
-_OTHER_MARKS = "\u037e\u055d\u0589\u060c\u061b\u061f\u06d4\u0964\u0965\u0f0d-\u0f11\u104a\u104b\u1362-\u1368\u17d4\u17d5\u1802\u1803\u1808"
+# the marks above that are not ASCII and lie below the first wide character, and Thai and Lao
+_OTHER_MARKS = "\u0e01-\u0edf\u037e\u055d\u0589\u060c\u061b\u061f\u06d4\u0964\u0965\u0f0d-\u0f11\u104a\u104b\u1362-\u1368\u17d4\u17d5\u1802\u1803\u1808"
 # below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
 _FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
 _FIRST_CJK = min(c for c in CJK_RANGES if c != "-")  # below it no character is CJK
@@ -139,8 +139,15 @@ _WIDE_RE = re.compile(f"[{_OTHER_MARKS}{_FIRST_WIDE}-\U0010ffff]")
 _CJK_FROM_RE = re.compile(f"[{_FIRST_CJK}-\U0010ffff]")
 _PUNCT_RE = re.compile(f"[{_COMMAS}{_STOPS}{_COLONS}]")
 _COMMA_RE = re.compile(f"[{_COMMAS}]")
+# Thai and Lao letters (digits and the currency sign aside): these scripts mark no sentence's
+# end or clause with a sign but with a space, so a space between two of their letters is a mark of
+# prose (not a comma: a score counts commas, and these spaces come two or three times as often),
+# and a paragraph that ends in one of their letters ends a sentence
+_SPACED_LETTERS = "\u0e01-\u0e4e\u0e81-\u0ecf\u0edc-\u0edf"
+_SPACED_GAP_RE = re.compile(f"(?<=[{_SPACED_LETTERS}]) +(?=[{_SPACED_LETTERS}])")
 # a sentence's end, and the closing quotes and brackets after it ("...。」", "... .»", "...“")
-_SENT_END_RE = re.compile(f"[{_STOPS}][\"'\u201c\u201d\u2019\u00ab\u00bb\u2039\u203a\u300d\u300f\uff09)]*\\s*$")
+_SENT_END_RE = re.compile(f"(?:[{_STOPS}][\"'\u201c\u201d\u2019\u00ab\u00bb\u2039\u203a\u300d\u300f\uff09)]*"
+                          f"|[{_SPACED_LETTERS}])\\s*$")
 _WS_RE = re.compile(r"\s+")
 
 _CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin letters
@@ -221,7 +228,10 @@ def _measure(s: str) -> tuple[int, int, int]:
         return w, c + s.count(".") + s.count(":") + s.count("!") + s.count("?"), c
     # runs, not characters: one match per run of CJK text instead of one per character
     w += (_CJK_WEIGHT - 1) * sum(map(len, _CJK_RUN_RE.findall(s)))
-    return w, len(_PUNCT_RE.findall(s)), len(_COMMA_RE.findall(s))
+    pc = len(_PUNCT_RE.findall(s))
+    if " " in s and _SPACED_GAP_RE.search(s) is not None:
+        pc += len(_SPACED_GAP_RE.findall(s))
+    return w, pc, len(_COMMA_RE.findall(s))
 
 
 def _class_weight(el: etree._Element) -> int:
