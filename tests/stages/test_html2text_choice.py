@@ -261,6 +261,7 @@ def test_thai_spaces_are_marks_of_prose_not_commas():
     w, pc, commas = _measure(SPACED["th"][0])
     assert (pc, commas) == (2, 0)
     assert _measure("ราคา 15 บาท")[1] == 0  # a space beside a digit is no clause break
+    assert _measure("ราคา ฿15")[1] == 0  # nor one beside the baht sign
 
 
 def test_a_documentation_note_stays_whatever_its_id_says():

@@ -143,7 +143,7 @@ _COMMA_RE = re.compile(f"[{_COMMAS}]")
 # end or clause with a sign but with a space, so a space between two of their letters is a mark of
 # prose (not a comma: a score counts commas, and these spaces come two or three times as often),
 # and a paragraph that ends in one of their letters ends a sentence
-_SPACED_LETTERS = "\u0e01-\u0e4e\u0e81-\u0ecf\u0edc-\u0edf"
+_SPACED_LETTERS = "\u0e01-\u0e3a\u0e40-\u0e4e\u0e81-\u0ecf\u0edc-\u0edf"
 _SPACED_GAP_RE = re.compile(f"(?<=[{_SPACED_LETTERS}]) +(?=[{_SPACED_LETTERS}])")
 # a sentence's end, and the closing quotes and brackets after it ("...。」", "... .»", "...“")
 _SENT_END_RE = re.compile(f"(?:[{_STOPS}][\"'\u201c\u201d\u2019\u00ab\u00bb\u2039\u203a\u300d\u300f\uff09)]*"
