@@ -13,10 +13,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # Property tests: `make test` (and CI) draws the same examples at every run (derandomize), so a
 # run's verdict depends on the code alone; `make fuzz` runs them again and again with new random
 # examples to look for bugs (HYPOTHESIS_PROFILE=fuzz; a failure is replayed from the local example
-# database, .hypothesis/). A case fuzzing finds becomes an @example or a plain test.
-settings.register_profile("ci", derandomize=True, print_blob=True)
-settings.register_profile("fuzz", derandomize=False, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+# database, .hypothesis/). A case fuzzing finds becomes an @example or a plain test. Both start
+# from hypothesis's own defaults, not from its built-in "ci" profile (loaded when CI is set), and
+# set no time limit per example: speed goals live in `make bench`, not in unit tests.
+_DEFAULTS = settings.get_profile("default")
+settings.register_profile("repeatable", _DEFAULTS, derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("fuzz", _DEFAULTS, derandomize=False, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 class Result(subprocess.CompletedProcess):

@@ -7,7 +7,14 @@ import pytest
 from lxml import etree
 
 from corpuskit.stages.html2text import extract_text
-from corpuskit.stages.html2text.extract import _class_weight, _measure, _trim_meta, _whole_units, extract
+from corpuskit.stages.html2text.extract import (
+    _class_weight,
+    _ends_sentence,
+    _measure,
+    _trim_meta,
+    _whole_units,
+    extract,
+)
 
 NAV = ("<header><nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(12))
        + "</ul></nav></header>")
@@ -174,7 +181,7 @@ OWN_MARKS = {
     "my": "ဤသည်မှာ မြစ်အာဏာပိုင်၏ ဝန်ထမ်းများအတွက် ဆည်နှင့် ၎င်း၏တံခါးများအကြောင်း လမ်းညွှန်ဖြစ်သည်။",
     "km": "នេះ​គឺ​ជា​មគ្គុទ្ទេសក៍​អំពី​ទំនប់​ និង​ទ្វារ​របស់​វា​សម្រាប់​បុគ្គលិក​នៃ​អាជ្ញាធរ​ទន្លេ​ដែល​ដំណើរការ​វា​រាល់​ថ្ងៃ។",
     "bo": "འདི་ནི་ཆུ་རགས་དང་དེའི་སྒོ་སྐོར་གྱི་ལམ་སྟོན་ཞིག་ཡིན་ཏེ་ཉིན་ལྟར་ལས་ཀ་བྱེད་མི་ཚོར་ཕན་པ་ཡིན།",
-    "de": "Der Pegelwart nennt es „eine Anleitung für alle die das Wehr und seine Tore jeden Tag bedienen.“",
+    "de": "Der Pegelwart nennt es „eine Anleitung für jeden Wärter im täglichen Dienst an Wehr und Schleuse.“",
 }
 
 
@@ -194,7 +201,10 @@ def test_a_sentence_ending_in_its_scripts_own_full_stop_is_a_sentence(lang):
 def test_other_scripts_commas_and_stops_count_as_punctuation():
     """Arabic, Myanmar and Ethiopic commas count as commas, their stops as punctuation: a
     paragraph's score and the prose checks weigh them as they weigh "," and "."."""
-    assert _measure("قال المهندس، بعد الافتتاح، إن السد جاهز؟ نعم.")[1:] == (4, 2)
+    assert _measure("هل السد جاهز؟ قال المهندس، بعد الافتتاح، إنه جاهز.")[1:] == (4, 2)
+    assert _measure("यह वाक्य है। यह दूसरा है।")[1:] == (2, 0)  # the danda
+    assert _measure("ទំនប់​បើក​ហើយ។ ទ្វារ​បើក​ហើយ។")[1:] == (2, 0)  # the Khmer khan
+    assert _measure("ཆུ་རགས་ཁ་ཕྱེ་སོང་། སྒོ་ཡང་ཕྱེ་སོང་།")[1:] == (2, 0)  # the Tibetan shad
     assert _measure("ဆည်သည် ပြီးပြီ၊ တံခါးများ ဖွင့်ပြီ။")[1:] == (2, 1)
     assert _measure("ግድቡ ተጠናቋል፣ በሮቹም ተከፍተዋል።")[1:] == (2, 1)
     assert _measure("Latin, as before.")[1:] == (2, 1)
@@ -247,12 +257,13 @@ def test_thai_and_lao_prose_ends_its_sentences_with_a_space_not_a_mark(lang):
     chosen block that ends in a letter of the script ends a sentence and joins, as the English
     one ending in "." does; the column of teasers beside the article stays out."""
     paras = SPACED[lang]
+    follow = {"th": "ติดตามข่าวสารได้ทางเพจของเรา", "lo": "ຕິດຕາມພວກເຮົາໄດ້ທີ່ໜ້າເພຈ"}[lang]
     page = (f"<html><body>{NAV}<div class='a'><div class='b'>{ps(paras[:4])}</div><p>{paras[4]}</p>"
-            f"</div>{_spaced_teasers(lang)}{FOOT}</body></html>")
+            f"<p>{follow}</p></div>{_spaced_teasers(lang)}{FOOT}</body></html>")
     text = extract_text(page)
     assert_keeps(text, paras)
     assert SPACED_TEASER[lang][1].format(i=3) not in text
-    assert text.endswith(paras[4])
+    assert text.endswith(paras[4])  # the "follow our page" line after it is no sentence
 
 
 def test_thai_spaces_are_marks_of_prose_not_commas():
@@ -262,6 +273,29 @@ def test_thai_spaces_are_marks_of_prose_not_commas():
     assert (pc, commas) == (2, 0)
     assert _measure("ราคา 15 บาท")[1] == 0  # a space beside a digit is no clause break
     assert _measure("ราคา ฿15")[1] == 0  # nor one beside the baht sign
+    # nor the spaces around the repetition and abbreviation marks, inside a clause
+    assert _measure("สรุปข่าวสั้น ๆ เรื่องนี้")[1] == 0
+    assert _measure("กรุงเทพฯ เมืองหลวง")[1] == 0
+    # a line break or a no-break space between two clauses is a gap as a space is
+    assert _measure("เรือลำแรกผ่านได้\nก่อนเที่ยง")[1] == 1
+    assert _measure("เรือลำแรกผ่านได้\u00a0ก่อนเที่ยง")[1] == 1
+
+
+@pytest.mark.parametrize("text,ends", [
+    *[(t, True) for t in OWN_MARKS.values()],
+    *[(ps_[0], True) for ps_ in SPACED.values()],
+    ("Il a dit « oui. »", True),            # a spaced closing guillemet
+    ("バージョン１．", True),                 # the full-width full stop
+    ("Photo: Reuters", False),
+    ("ติดตามข่าวสารได้ทางเพจของเรา", False),  # "follow our page": a Thai line, no clause long
+    ("ภาพประกอบ รอยเตอร์", False),           # a photo credit
+    ("ຕິດຕາມພວກເຮົາໄດ້ທີ່ໜ້າເພຈ", False),      # "follow us on our page", in Lao
+])
+def test_a_sentences_end_in_any_script(text, ends):
+    """A full stop, question or exclamation mark of any script ends a sentence, closing quotes
+    after it spaced or not; in Thai and Lao, which end a sentence with no mark, a text of a
+    clause or more ending in a letter does, a short label or credit does not."""
+    assert _ends_sentence(text) is ends
 
 
 def test_a_documentation_note_stays_whatever_its_id_says():

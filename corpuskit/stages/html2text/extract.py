@@ -126,10 +126,10 @@ _CJK_RUN_RE = re.compile(f"[{CJK_RANGES}]+")
 # clause in "،", a Khmer one in "។": counted as "." and "," are, they weigh the same in a score.
 _COMMAS = ",;\uff0c\u3001\uff1b\uff64\u060c\u061b\u055d\u104a\u1363\u1364\u1802\u1808"
 _STOPS = (".!?\u3002\uff01\uff1f\uff0e\uff61\u037e\u0589\u061f\u06d4\u0964\u0965"
-          "\u0f0d-\u0f11\u104b\u1362\u1367\u1368\u17d4\u17d5\u1803")
-_COLONS = ":\uff1a\u1365"
+          "\u0f0d-\u0f11\u104b\u1362\u1367\u1368\u17d4\u17d5\u1803\u1809")
+_COLONS = ":\uff1a\u1365\u1366"
 # the marks above that are not ASCII and lie below the first wide character, and Thai and Lao
-_OTHER_MARKS = "\u0e01-\u0edf\u037e\u055d\u0589\u060c\u061b\u061f\u06d4\u0964\u0965\u0f0d-\u0f11\u104a\u104b\u1362-\u1368\u17d4\u17d5\u1802\u1803\u1808"
+_OTHER_MARKS = "\u0e01-\u0edf\u037e\u055d\u0589\u060c\u061b\u061f\u06d4\u0964\u0965\u0f0d-\u0f11\u104a\u104b\u1362-\u1368\u17d4\u17d5\u1802\u1803\u1808\u1809"
 # below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
 _FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
 _FIRST_CJK = min(c for c in CJK_RANGES if c != "-")  # below it no character is CJK
@@ -140,14 +140,28 @@ _CJK_FROM_RE = re.compile(f"[{_FIRST_CJK}-\U0010ffff]")
 _PUNCT_RE = re.compile(f"[{_COMMAS}{_STOPS}{_COLONS}]")
 _COMMA_RE = re.compile(f"[{_COMMAS}]")
 # Thai and Lao letters (digits and the currency sign aside): these scripts mark no sentence's
-# end or clause with a sign but with a space, so a space between two of their letters is a mark of
-# prose (not a comma: a score counts commas, and these spaces come two or three times as often),
-# and a paragraph that ends in one of their letters ends a sentence
+# end or clause with a sign but with a space, so white space between two of their letters is a
+# mark of prose (not a comma: a score counts commas, and these spaces come two or three times as
+# often). Not beside the repetition mark and the abbreviation mark (ๆ, ฯ, ໆ, ຯ), which are
+# written with a space around them inside a clause ("สั้น ๆ", "กรุงเทพฯ เมืองหลวง").
 _SPACED_LETTERS = "\u0e01-\u0e3a\u0e40-\u0e4e\u0e81-\u0ecf\u0edc-\u0edf"
-_SPACED_GAP_RE = re.compile(f"(?<=[{_SPACED_LETTERS}]) +(?=[{_SPACED_LETTERS}])")
-# a sentence's end, and the closing quotes and brackets after it ("...。」", "... .»", "...“")
-_SENT_END_RE = re.compile(f"(?:[{_STOPS}][\"'\u201c\u201d\u2019\u00ab\u00bb\u2039\u203a\u300d\u300f\uff09)]*"
-                          f"|[{_SPACED_LETTERS}])\\s*$")
+_GAP_LETTERS = "\u0e01-\u0e2e\u0e30-\u0e3a\u0e40-\u0e45\u0e47-\u0e4e\u0e81-\u0eae\u0eb0-\u0ec5\u0ec7-\u0ecf\u0edc-\u0edf"
+_SPACED_GAP_RE = re.compile(f"(?<=[{_GAP_LETTERS}])[ \t\r\n\u00a0]+(?=[{_GAP_LETTERS}])")
+# a sentence's end, and the closing quotes and brackets after it, spaced or not ("...。」",
+# "... .»", "...“", "« oui. »")
+_SENT_END_RE = re.compile(f"[{_STOPS}](?:[\\s\u00a0\u202f]*[\"'\u201c\u201d\u2019\u00ab\u00bb\u2039\u203a\u300d\u300f\uff09)])*\\s*$")
+# ... and in Thai or Lao, where no mark ends it, a text of a clause or more (_SPACED_SENTENCE
+# characters) ending in a letter: a caption, a credit or a "follow us" line is shorter
+_SPACED_END_RE = re.compile(f"[{_SPACED_LETTERS}]\\s*$")
+_SPACED_SENTENCE = 40
+
+
+def _ends_sentence(text: str) -> bool:
+    """`text` ends a sentence: a full stop, question or exclamation mark of any script (closing
+    quotes after it), or in Thai and Lao a letter at the end of a text of a clause or more."""
+    if _SENT_END_RE.search(text) is not None:
+        return True
+    return len(text.strip()) >= _SPACED_SENTENCE and _SPACED_END_RE.search(text) is not None
 _WS_RE = re.compile(r"\s+")
 
 _CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin letters
@@ -229,7 +243,7 @@ def _measure(s: str) -> tuple[int, int, int]:
     # runs, not characters: one match per run of CJK text instead of one per character
     w += (_CJK_WEIGHT - 1) * sum(map(len, _CJK_RUN_RE.findall(s)))
     pc = len(_PUNCT_RE.findall(s))
-    if " " in s and _SPACED_GAP_RE.search(s) is not None:
+    if (" " in s or "\n" in s or "\xa0" in s) and _SPACED_GAP_RE.search(s) is not None:
         pc += len(_SPACED_GAP_RE.findall(s))
     return w, pc, len(_COMMA_RE.findall(s))
 
@@ -730,7 +744,7 @@ def _lead_header(el: etree._Element) -> bool:
         return False
     for b in el.iter("p", "div"):
         t = _STRING(b).strip()
-        if (_weight(t) >= _LEAD_MIN and _SENT_END_RE.search(t) and b.find(".//a") is None
+        if (_weight(t) >= _LEAD_MIN and _ends_sentence(t) and b.find(".//a") is None
                 and not any(c.tag in _BLOCK_TAGS for c in b)):
             return True
     return False
@@ -957,7 +971,7 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
         if tune.prose_siblings and sib.tag in ("p", "blockquote", "pre", "ul", "ol", "table"):
             if st[0] > 80 and ld < 0.25 and st[2] >= 2:
                 out.append(sib)
-            elif sib.tag == "p" and 0 < st[0] and ld == 0 and _SENT_END_RE.search(_STRING(sib)):
+            elif sib.tag == "p" and 0 < st[0] and ld == 0 and _ends_sentence(_STRING(sib)):
                 out.append(sib)
         elif (tune.prose_siblings and top_cls and sib.tag == top.tag and sib.get("class") == top_cls
               and st[0] > 80 and ld < _SECTION_LD and st[2] >= 2 and st[2] * _EXTENT_PUNCT >= st[0]):
@@ -1074,7 +1088,7 @@ def _link_inside_sentence(p: etree._Element) -> bool:
     if not (after or "").strip() and last.getparent() is not p:
         after = last.getparent().tail
     return (len((before or "").strip()) >= 3 and len((after or "").strip()) >= 3
-            and _SENT_END_RE.search(_STRING(p)) is not None)
+            and _ends_sentence(_STRING(p)))
 
 
 _CARD_TAGS = frozenset(("div", "article", "section"))
@@ -1608,7 +1622,7 @@ def _trim_tail(text: str) -> str:
     n = len(lines)
     while n > 1:
         ln = lines[n - 1].strip()
-        if ln and (len(ln) >= _TAIL_MAX or _SENT_END_RE.search(ln)):
+        if ln and (len(ln) >= _TAIL_MAX or _ends_sentence(ln)):
             break
         n -= 1
     return "\n".join(lines[:n]).rstrip() if n < len(lines) else text
@@ -1935,7 +1949,7 @@ def _check_lead(roots: list, an: _Analysis) -> list:
     if not _LEAD_MIN <= w <= _LEAD_MAX or lw:
         return roots
     text = _STRING(sib).strip()
-    if not _SENT_END_RE.search(text) or any(True for _ in sib.iter("ul", "ol", "table", "dl", "pre")):
+    if not _ends_sentence(text) or any(True for _ in sib.iter("ul", "ol", "table", "dl", "pre")):
         return roots
     if sib in an.eff_drop:
         an.eff_drop = an.eff_drop - {sib}
@@ -1964,7 +1978,7 @@ def _paragraph_weight(p: etree._Element, skip: etree._Element, stats: dict) -> i
         for q in c.iter():
             st = stats.get(q)
             if (st is not None and st[0] >= _MIN_PARA and 2 * st[1] < st[0]
-                    and not any(ch in stats for ch in q) and _SENT_END_RE.search(_STRING(q))):
+                    and not any(ch in stats for ch in q) and _ends_sentence(_STRING(q))):
                 total += st[0]
     return total
 
