@@ -128,17 +128,19 @@ _COMMAS = ",;\uff0c\u3001\uff1b\uff64\u060c\u061b\u055d\u104a\u1363\u1364\u1802\
 _STOPS = (".!?\u3002\uff01\uff1f\uff0e\uff61\u037e\u0589\u061f\u06d4\u0964\u0965"
           "\u0f0d-\u0f11\u104b\u1362\u1367\u1368\u17d4\u17d5\u1803\u1809")
 _COLONS = ":\uff1a\u1365\u1366"
-# the marks above that are not ASCII and lie below the first wide character, and Thai and Lao
-_OTHER_MARKS = "\u0e01-\u0edf\u037e\u055d\u0589\u060c\u061b\u061f\u06d4\u0964\u0965\u0f0d-\u0f11\u104a\u104b\u1362-\u1368\u17d4\u17d5\u1802\u1803\u1808\u1809"
+_PUNCT_RE = re.compile(f"[{_COMMAS}{_STOPS}{_COLONS}]")
+_COMMA_RE = re.compile(f"[{_COMMAS}]")
 # below this code point no character is CJK (CJK_RANGES) or full-width punctuation (_PUNCT_RE)
 _FIRST_WIDE = chr(min(0x3001, ord(CJK_RANGES[0])))
 _FIRST_CJK = min(c for c in CJK_RANGES if c != "-")  # below it no character is CJK
-# a character from there on, or another script's mark: one character class, which the regex
-# engine scans about five times faster than max() compares characters
-_WIDE_RE = re.compile(f"[{_OTHER_MARKS}{_FIRST_WIDE}-\U0010ffff]")
+# the marks above that are not ASCII and lie below the first wide character, taken from the
+# lists themselves (one scan of those code points at import)
+_LOW_MARKS = "".join(_PUNCT_RE.findall("".join(map(chr, range(0x80, ord(_FIRST_WIDE))))))
+# a character from there on, another script's mark, or a Thai or Lao one (their spaces are
+# counted, below): one character class, which the regex engine scans about five times faster
+# than max() compares characters
+_WIDE_RE = re.compile(f"[{re.escape(_LOW_MARKS)}\u0e01-\u0edf{_FIRST_WIDE}-\U0010ffff]")
 _CJK_FROM_RE = re.compile(f"[{_FIRST_CJK}-\U0010ffff]")
-_PUNCT_RE = re.compile(f"[{_COMMAS}{_STOPS}{_COLONS}]")
-_COMMA_RE = re.compile(f"[{_COMMAS}]")
 # Thai and Lao letters (digits and the currency sign aside): these scripts mark no sentence's
 # end or clause with a sign but with a space, so white space between two of their letters is a
 # mark of prose (not a comma: a score counts commas, and these spaces come two or three times as
@@ -154,14 +156,6 @@ _SENT_END_RE = re.compile(f"[{_STOPS}](?:[\\s\u00a0\u202f]*[\"'\u201c\u201d\u201
 # characters) ending in a letter: a caption, a credit or a "follow us" line is shorter
 _SPACED_END_RE = re.compile(f"[{_SPACED_LETTERS}]\\s*$")
 _SPACED_SENTENCE = 40
-
-
-def _ends_sentence(text: str) -> bool:
-    """`text` ends a sentence: a full stop, question or exclamation mark of any script (closing
-    quotes after it), or in Thai and Lao a letter at the end of a text of a clause or more."""
-    if _SENT_END_RE.search(text) is not None:
-        return True
-    return len(text.strip()) >= _SPACED_SENTENCE and _SPACED_END_RE.search(text) is not None
 _WS_RE = re.compile(r"\s+")
 
 _CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin letters
@@ -243,9 +237,17 @@ def _measure(s: str) -> tuple[int, int, int]:
     # runs, not characters: one match per run of CJK text instead of one per character
     w += (_CJK_WEIGHT - 1) * sum(map(len, _CJK_RUN_RE.findall(s)))
     pc = len(_PUNCT_RE.findall(s))
-    if (" " in s or "\n" in s or "\xa0" in s) and _SPACED_GAP_RE.search(s) is not None:
+    if " " in s or "\n" in s or "\xa0" in s:  # (no white space, no gap: no scan)
         pc += len(_SPACED_GAP_RE.findall(s))
     return w, pc, len(_COMMA_RE.findall(s))
+
+
+def _ends_sentence(text: str) -> bool:
+    """`text` ends a sentence: a full stop, question or exclamation mark of any script (closing
+    quotes after it), or in Thai and Lao a letter at the end of a text of a clause or more."""
+    if _SENT_END_RE.search(text) is not None:
+        return True
+    return len(text.strip()) >= _SPACED_SENTENCE and _SPACED_END_RE.search(text) is not None
 
 
 def _class_weight(el: etree._Element) -> int:
