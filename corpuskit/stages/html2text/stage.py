@@ -49,30 +49,36 @@ _SHORT_TAG = 128
 _LONG_TAG_RE = re.compile(r"""<[A-Za-z](?=(?:[^>"'=]|=\s*+(?:"[^"]*+"|'[^']*+')?+|["']){"""  # noqa: ISC003
                           + str(_SHORT_TAG - 1) + "})" + _TAG_BODY + "*+")
 _ATTR_STARTS = (" ", "\n", "\t", "\r", '"', "'")
+# a '<' inside a quoted value: there a real tag may hide in a fake one (a script's `i<n`, a
+# comment's '<a x="'), and the quoting would make one unit of its attributes. Any '=' counts
+# as a possible opener (one inside a value too): that can only err towards suspecting more.
+_QUOTED_LT_RE = re.compile(r"""=\s*+(?:"[^"<]*+<|'[^'<]*+<)""")
 
 
 def _surely_within(html: str, max_attrs: int, max_nodes: int, max_depth: int,
                    max_attr_pairs: int) -> bool:
     """True when cheap counts already show every bound holds (most pages), so the exact scan
-    can be skipped. No more '<' than elements or depth allowed. An attribute starts after
-    white space or a quote, so a tag holds at most as many attributes as it has such
-    characters: that bounds each long tag; a short one holds at most 64, so its pairs are at
-    most 64 times its attributes, and all of those together at most 64 times the page's
-    white space and quotes."""
+    can be skipped. No more '<' than elements or depth allowed. A long tag's attributes are
+    counted as the exact scan counts them; when a '<' lies inside it (a quoted value of a
+    script's or comment's fake tag may hold a real tag), by the white space and quotes that
+    could start one, which no quoting can hide. A short tag holds at most 64 attributes, so
+    all of those squared come to at most 64 times their number, and that is at most 64 times
+    the page's '<' and its white space and quotes (counted only when the cheaper bounds are
+    not enough)."""
     n_lt = html.count("<")
     if (max_nodes and n_lt > max_nodes) or (max_depth and n_lt > max_depth):
         return False
     if max_attrs and max_attrs < _SHORT_TAG // 2:  # a short tag may pass it: scan exactly
         return False
     long_pairs = 0
+    attrs, quoted_lt = _ATTR_RE.findall, _QUOTED_LT_RE.search
     for t in _LONG_TAG_RE.findall(html):
-        k = sum(t.count(c) for c in _ATTR_STARTS)
+        k = len(attrs(t)) if quoted_lt(t) is None else sum(t.count(c) for c in _ATTR_STARTS)
         if max_attrs and k > max_attrs:
             return False
         long_pairs += k * k
     half = _SHORT_TAG // 2
-    # the page's length bounds its white space and quotes: count them only when that is not enough
-    if max_attr_pairs and long_pairs + half * len(html) > max_attr_pairs:
+    if max_attr_pairs and long_pairs + half * min(len(html), half * n_lt) > max_attr_pairs:
         starts = sum(html.count(c) for c in _ATTR_STARTS)
         if long_pairs + half * starts > max_attr_pairs:
             return False
@@ -93,6 +99,12 @@ def complexity(html: str, max_attrs: int, max_nodes: int, max_depth: int,
     that stops at the first bound passed, linear in the page."""
     if _surely_within(html, max_attrs, max_nodes, max_depth, max_attr_pairs):
         return None
+    return _scan(html, max_attrs, max_nodes, max_depth, max_attr_pairs)
+
+
+def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pairs: int
+          ) -> str | None:
+    """complexity's exact scan, tag by tag."""
     n = pairs = pos = 0
     stack: list[str] = []
     search = _TAG_RE.search
