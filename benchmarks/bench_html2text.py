@@ -22,7 +22,10 @@ page (page 1 with A, B, C, then page 2 with B, C, A, ...: the order rotates, sin
 touch a page pays for bringing it into the CPU caches), so load from other processes hits all of
 them alike; the other settings run in a second pass of the same kind. Each page's latency is
 its minimum over --repeat rounds; pages/s = 1 / median page latency. The headline is the RATIO of
-corpuskit's (balanced) pages/s to trafilatura's (defaults), median of per-round total-time ratios.
+corpuskit's (balanced) pages/s to trafilatura's (defaults), median of per-round total-time ratios:
+the extraction against trafilatura's extraction. `corpuskit_stage`, timed in the same interleaving,
+is what `corpuskit html2text` does per record: the same extraction after the stage's size, binary
+and complexity checks; its ratio is reported beside the headline.
 
     python benchmarks/bench_html2text.py [--quick] [--repeat N] [--eval-dir PATH] [--venv312 PATH]
 
@@ -86,6 +89,19 @@ def scorer(arg: str | None):
     return load_html_eval(ed)
 
 
+def _stage_text():
+    """The html2text stage's work on one record, as `corpuskit html2text` does it: the size,
+    binary and complexity checks before the same extraction (its text; '' when rejected)."""
+    from corpuskit.stages.html2text.stage import HtmlToText
+
+    process = HtmlToText().process
+
+    def run(h: str) -> str:
+        out = process({"html": h})
+        return out["text"] if isinstance(out, dict) else ""
+    return run
+
+
 def extractors() -> tuple[dict, list[str]]:
     import inspect
 
@@ -94,6 +110,7 @@ def extractors() -> tuple[dict, list[str]]:
     out, missing = {}, []
     if "favor" in inspect.signature(extract).parameters:
         out["corpuskit"] = lambda h: extract(h, "balanced").text
+        out["corpuskit_stage"] = _stage_text()
         out["corpuskit_precision"] = lambda h: extract(h, "precision").text
         out["corpuskit_recall"] = lambda h: extract(h, "recall").text
     else:  # a commit before --favor (to measure the "before" figures with this script)
@@ -299,7 +316,7 @@ def main() -> int:
     lat: dict = {}
     outs: dict = {}
     round_tot: list[dict] = [{} for _ in range(repeat)]
-    head = [n for n in ("corpuskit", "trafilatura", "resiliparse") if n in names]
+    head = [n for n in ("corpuskit", "corpuskit_stage", "trafilatura", "resiliparse") if n in names]
     for group in (head, [n for n in names if n not in head]):
         o, la = interleaved({n: fns[n] for n in group}, docs, repeat, round_tot)
         outs.update(o)
@@ -345,6 +362,12 @@ def main() -> int:
             "held_out_total_of_best_latencies": (sum(lat["trafilatura"][ho]) / sum(lat["corpuskit"][ho])) if ho else None,
             "magic_html_vs_corpuskit_total": overall["magic_html"]["total_s"] / overall["corpuskit"]["total_s"],
         }
+        if "corpuskit_stage" in names:  # the stage's checks counted in: what `corpuskit html2text` costs
+            results["speed_ratio_vs_trafilatura"]["stage"] = {
+                "median_of_rounds_total_time": statistics.median(
+                    rt["trafilatura"] / rt["corpuskit_stage"] for rt in round_tot if rt["corpuskit_stage"] > 0),
+                "pages_per_s_median_latency": overall["corpuskit_stage"]["pages_per_s"]
+                / overall["trafilatura"]["pages_per_s"]}
 
     # ---- table
     print(f"html2text benchmark at {results['commit'][:12]} ({repeat} round(s){', quick' if args.quick else ''}; "
@@ -368,6 +391,10 @@ def main() -> int:
               f"median of rounds), {sr['pages_per_s_median_latency']:.1f}x (median page latency)"
               + (f", {sr['held_out_total_of_best_latencies']:.1f}x on the held-out half"
                  if sr["held_out_total_of_best_latencies"] else ""))
+        if "stage" in sr:
+            print(f"  the stage (its size, binary and complexity checks counted in): "
+                  f"{sr['stage']['median_of_rounds_total_time']:.1f}x (total time), "
+                  f"{sr['stage']['pages_per_s_median_latency']:.1f}x (median page latency)")
     # ---- issue 15's bar: per set (readability_dev whole, its halves pooled), same run
     checks: list[dict] = []
     whole: dict[str, list[int]] = {}
