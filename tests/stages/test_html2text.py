@@ -260,6 +260,31 @@ def test_binary_junk_not_html():
     assert isinstance(out, Rejection) and out.reason == "not_html"
 
 
+_JUNK_CHARS = {chr(c) for c in [*range(9), 11, *range(14, 32), 127]} | {"\ufffd"}
+
+
+@given(st.text(alphabet=st.one_of(st.sampled_from(sorted(_JUNK_CHARS) + ["\t", "\n", "\f", "\r", "\ud800",
+                                                                      "\udfff", "\u00ad", "中", "😀", "ｆ"]),
+                                  st.characters()), max_size=300))
+@settings(max_examples=600)
+def test_binary_share_counts_junk_characters(text):
+    # the share of control and replacement characters, whatever else the text holds (lone
+    # surrogates, astral characters): more than 5% of the characters is binary
+    from corpuskit.stages.html2text.stage import looks_binary
+
+    page = "<p>" + text  # no file signature at the start
+    junk = sum(1 for c in page if c in _JUNK_CHARS)
+    assert looks_binary(page) == (junk > 0.05 * len(page))
+
+
+def test_binary_share_is_of_the_first_64k_characters():
+    from corpuskit.stages.html2text.stage import looks_binary
+
+    assert looks_binary("<p>" + "\x01" * 4000 + "中" * 60_000)  # 6.1% of the sample
+    assert not looks_binary("<p>" + "中" * 70_000 + "\x01" * 20_000)  # none in the first 64k
+    assert not looks_binary("<p>" + "\ufffd" * 3000 + "文" * 62_533)  # 4.6%: a page with a few bad bytes
+
+
 @pytest.mark.parametrize("raw", [
     b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n" + b"stream text (Hello) Tj endstream\n" * 50,
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"abc" * 100,
