@@ -565,7 +565,10 @@ def r_html2text(d: dict) -> str:
            "readability_dev included). Peers: trafilatura (library defaults, and `include_comments=False, "
            "favor_precision=True`), resiliparse (`main_content=True`), magic-html; same pages, same run, "
            "interleaved page by page. SH-F1 = ScrapingHub corpus F1 over 4-token shingles (each CJK character "
-           "a token). The held-out figures are in the next section.",
+           "a token). The held-out figures are in the next section."
+           + (" `corpuskit_stage` is the same extraction as `corpuskit`, timed as `corpuskit html2text` runs it "
+              "per record: after the stage's size, binary and complexity checks."
+              if any(isinstance(ex, dict) and "corpuskit_stage" in ex for ex in sets.values()) else ""),
            ""]
     rows = []
     for s, ex in sets.items():
@@ -582,6 +585,10 @@ def r_html2text(d: dict) -> str:
     if isinstance(sr, dict):
         out.append("\nSpeed vs trafilatura: " + ", ".join(f"{k.replace('_', ' ')} {x(v)}" for k, v in sr.items()
                                                            if isinstance(v, (int, float))))
+        stage = sr.get("stage")
+        if isinstance(stage, dict):
+            out.append("\nThe stage against trafilatura, its checks counted in: " + ", ".join(
+                f"{k.replace('_', ' ')} {x(v)}" for k, v in stage.items() if isinstance(v, (int, float))))
     out += _targets_table(d)
     known = {"sets", "speed_ratio_vs_trafilatura", "targets"}
     extra = {k: v for k, v in d.items() if k not in known}
