@@ -310,9 +310,11 @@ def main() -> int:
     docs = [he.decode_html(he.read_bytes(it["html_path"]))[0] for it in items]
     gts = [it["gt_text"] for it in items]
 
-    # ---- in-process extractors, interleaved page by page: first the headline trio (corpuskit,
-    # trafilatura, resiliparse), then the other settings in a pass of their own, so that no
-    # extractor follows a run of its own code (warm caches) in the headline timing
+    # ---- in-process extractors, interleaved page by page: first the headline group (corpuskit,
+    # the stage around it, trafilatura, resiliparse), then the other settings in a pass of their
+    # own, so that no peer follows a run of its own code (warm caches) in the headline timing.
+    # corpuskit and its stage run the same extraction, so in the rotation one follows the other
+    # on some pages: timed apart, with the peers only, the stage's ratio came out the same
     lat: dict = {}
     outs: dict = {}
     round_tot: list[dict] = [{} for _ in range(repeat)]

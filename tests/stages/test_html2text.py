@@ -1,6 +1,7 @@
 """html2text: golden structure, boilerplate removal, Chinese pages (GBK and UTF-8), bad input."""
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
@@ -272,7 +273,7 @@ def test_binary_share_counts_junk_characters(text):
     # surrogates, astral characters): more than 5% of the characters is binary
     from corpuskit.stages.html2text.stage import looks_binary
 
-    page = "<p>" + text  # no file signature at the start
+    page = "<html><body><p>x" + text  # 16 characters: no file signature among the first 16
     junk = sum(1 for c in page if c in _JUNK_CHARS)
     assert looks_binary(page) == (junk > 0.05 * len(page))
 
@@ -283,6 +284,8 @@ def test_binary_share_is_of_the_first_64k_characters():
     assert looks_binary("<p>" + "\x01" * 4000 + "中" * 60_000)  # 6.1% of the sample
     assert not looks_binary("<p>" + "中" * 70_000 + "\x01" * 20_000)  # none in the first 64k
     assert not looks_binary("<p>" + "\ufffd" * 3000 + "文" * 62_533)  # 4.6%: a page with a few bad bytes
+    assert looks_binary("<p>" + "\ufffd" * 4000 + "文" * 61_533)  # 6.1% replacement characters
+    assert looks_binary("<p>" + "\ud800" * 10 + "\ufffd" * 4000 + "e" * 2_000)  # a lone surrogate encodes too
 
 
 @pytest.mark.parametrize("raw", [
@@ -528,7 +531,7 @@ def _never_parsed(monkeypatch):
 def test_too_many_attributes_is_too_complex_before_parsing(monkeypatch):
     with monkeypatch.context() as m:
         _never_parsed(m)
-        out = HtmlToText().process({"html": _many_attrs(64_000)})  # 0.9 MB; 7 s to parse unbounded (lxml 6.2)
+        out = HtmlToText().process({"html": _many_attrs(64_000)})  # 0.7 MB; 7 s to parse unbounded (lxml 6.2)
     assert isinstance(out, Rejection) and out.reason == "too_complex"
     assert "64,000 attributes" in out.detail
     # under the bound the page is extracted as usual; the bound is an option
@@ -608,7 +611,7 @@ def test_a_script_comparison_does_not_make_the_page_too_complex():
     it, so an ordinary page with a long script is settled without the scan and accepted."""
     from corpuskit.stages.html2text.stage import _surely_within, complexity
 
-    code = "for(a=0;a<e.length;a++){var x = f(a, b, c) || g(d, e); y = x + 1; z(y, x)}" * 60
+    code = "for(a=0;a<e.length;a++){var x = f(a, b, c) || g(d, e); y = x + 1; z(y, x)}" * 80
     page = f"<html><body><script>{code}</script><article><p>{'Body text. ' * 50}</p></article></body></html>"
     assert _surely_within(page, 1000, 200_000, 50_000, 20_000_000)
     assert complexity(page, 1000, 200_000, 50_000, 20_000_000) is None
@@ -631,29 +634,103 @@ def test_a_real_tag_inside_a_fake_tags_quotes_is_still_counted():
     assert "1,50" in complexity(page, 1000, 200_000, 50_000, 20_000_000)
 
 
-_TAG_BITS = ["<a", "<div", "<p", "</div>", "</p>", " ", "\n", "X", "=", '="', '"', "'", "='", "= '", ">", "<",
-             "<!--", "-->", "<script>", "</script>", "<style>", "</style>", "a<b", " B B B B B B B B", ' B="v"',
-             " B='>'", ' B="<i"', "/", "/>", "for(i=0;i<n;i++)"]
+_TAG_BITS = ["<a", "<div", "<p", "</div>", "</p>", " ", "\n", "\f", "X", "=", '="', '"', "'", "='", "= '", ">", "<",
+             "/", "/>", "<!--", "-->", "--!>", "<!-->", "<!x ", "<?", "</ ", "<script>", "</script>", "<style>",
+             "</style>", "<title>", "</title>", "<iframe>", "</iframe>", "<noscript>", "<svg>", "<plaintext>",
+             "a<b", "for(i=0;i<n;i++)", " B" * 70, "/B" * 70, "\xa0B" * 70, " B B B B B B B B", ' B="v"',
+             " B='>'", ' B="<i"', " B='<i'", ' B=""', '=""="', "= =", "=\xa0\"", "=\u3000'", "\x0b", "\u3000", ".B"]
 
 
-@given(st.lists(st.sampled_from(_TAG_BITS), max_size=300), st.sampled_from([0, 64, 100, 300]),
+def _bits_page(bits):
+    names = iter(range(10**6))
+    return re.sub("[BX]", lambda m: f"{m.group().lower()}{next(names)}", "".join(bits))  # no repeated names
+
+
+def _libxml2_attrs(page):
+    from corpuskit.stages.html2text.extract import parse
+
+    root = parse(page)
+    ks = [len(el.attrib) for el in root.iter()] if root is not None else [0]
+    return max(ks), sum(k * k for k in ks)
+
+
+@given(st.lists(st.sampled_from(_TAG_BITS), max_size=200), st.sampled_from([0, 64, 100, 300]),
        st.integers(0, 20_000))
 @settings(max_examples=1_500)
 def test_a_page_within_the_attribute_bounds_is_within_them_for_the_parser(bits, max_attrs, max_pairs):
-    # whatever the markup (quotes, '>' and '<' in values, comments, scripts, stray quotes), a
-    # page the check lets through (by its quick counts or by its exact scan) has no element with
-    # more attributes, and no more attribute pairs, than the bounds, as libxml2 itself reads it
-    from corpuskit.stages.html2text.extract import parse
+    # whatever the markup (quotes, '>' and '<' in values, comments, raw-text elements, stray
+    # quotes, '=' where no value can follow, white space that is not HTML's), a page the quick
+    # check lets through, and one the exact scan lets through, has no element with more
+    # attributes, and no more attribute pairs, than the bounds, as libxml2 itself reads it
+    from corpuskit.stages.html2text.stage import _scan, _surely_within
+
+    page = _bits_page(bits)
+    most, pairs = _libxml2_attrs(page)
+    for check in (_surely_within, _scan):
+        verdict = check(page, max_attrs, 0, 0, max_pairs)
+        if verdict is True or (check is _scan and verdict is None):
+            assert not max_attrs or most <= max_attrs, check.__name__
+            assert not max_pairs or pairs <= max_pairs, check.__name__
+
+
+_N = " ".join(f"a{i}" for i in range(1_500))
+_SPACE_NAMES = ["".join(t) for n in (1, 2, 3, 4, 5, 6, 7)
+                for t in itertools.product("\xa0\u3000\u2003", repeat=n)][:1_500]
+
+
+@pytest.mark.parametrize("body", [
+    f'<div ="{_N}"' + "/" * 130 + ">t</div>",   # '=' right after the name starts a name
+    f'<div="{_N}">t</div>',                      # ... and the name runs on to white space
+    f'<div.x="{_N}">t</div>',
+    f'<div x=\xa0"{_N}">t</div>',               # only HTML's white space may come before a quote
+    f'<div x=\u3000"{_N}">t</div>',
+    "<div " + "/".join(_SPACE_NAMES) + ">t</div>",  # names of non-HTML white space, '/' between
+    '<div x="<" ' + "/".join(f"a{i}" for i in range(1_500)) + ">t</div>",   # '/' separates
+    f'<div a=""="{_N}">t</div>',                 # after a quoted value '=' starts a name
+    f'<div a= ="{_N}">t</div>',                  # an unquoted value "=..."
+    f'<div a=x ="{_N}">t</div>',
+    f"<!--><div {_N}>t</div><!-- -->",           # '<!-->' is a whole comment
+    f"<!-- x --!><div {_N}>t</div>",
+    f"<noscript><div {_N}>t</div></noscript>",    # markup to a parser that runs no script
+    f"<script><!--<script></script><style></script><div {_N}>t</div>",  # HTML5's script escapes
+    f"<style></stylex><script></style><div {_N}>t</div>",   # '</stylex' ends no style
+    "<script>for(a=0;a<n;a++) q = '" + "x " * 100 + f"</script><div {_N} x='y'>t</div>",
+    '<script>x<a ' + "b " * 70 + 'c="</script><div d=">" ' + " ".join(f"f{i}" for i in range(1_500)) + ">t</div>",
+    "<script>x<a " + "b " * 70 + "c='</script><div d='>' " + " ".join(f"f{i}" for i in range(1_500)) + ">t</div>",
+])
+def test_pages_the_parser_reads_as_too_many_attributes_are_too_complex(body):
+    """Each page holds one element of more than 1,000 attributes as libxml2 reads it (HTML5's
+    tokenizer): quick check and exact scan must both see that many."""
+    from corpuskit.stages.html2text.stage import _scan, _surely_within, complexity
+
+    page = f"<html><body><p>text</p>{body}</body></html>"
+    assert _libxml2_attrs(page)[0] > 1_000
+    assert not _surely_within(page, 1_000, 0, 0, 20_000_000)
+    assert "attributes" in _scan(page, 1_000, 0, 0, 20_000_000)
+    assert "attributes" in complexity(page, 1_000, 0, 0, 20_000_000)
+
+
+def test_many_short_tags_count_their_slash_separated_attributes():
     from corpuskit.stages.html2text.stage import complexity
 
-    names = iter(range(10**6))
-    page = re.sub("[BX]", lambda m: f"{m.group().lower()}{next(names)}", "".join(bits))  # no repeated names
-    if complexity(page, max_attrs, 0, 0, max_pairs) is not None:
-        return
-    root = parse(page)
-    ks = [len(el.attrib) for el in root.iter()] if root is not None else [0]
-    assert not max_attrs or max(ks) <= max_attrs
-    assert not max_pairs or sum(k * k for k in ks) <= max_pairs
+    tags = "<p " + "/".join(chr(0x4E00 + i) for i in range(63)) + ">"  # 63 attributes each
+    page = "<html><body>" + tags * 6_000 + "</body></html>"
+    assert _libxml2_attrs(page)[1] > 20_000_000
+    assert "attribute pairs" in complexity(page, 1_000, 0, 0, 20_000_000)
+
+
+def test_raw_text_elements_hide_no_attributes_from_the_scan():
+    """The exact scan skips what the parser reads as text (script, style, textarea, title, xmp,
+    iframe, noembed, noframes; everything after plaintext): an ordinary page that quotes many
+    tags there is not too complex."""
+    from corpuskit.stages.html2text.stage import _scan
+
+    many = "<i " + " ".join(f"a{i}" for i in range(1_500)) + ">"
+    for el in ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"):
+        page = f"<html><body><{el}>{many}</{el}><p>text</p></body></html>"
+        assert _libxml2_attrs(page)[0] < 1_000, el
+        assert _scan(page, 1_000, 0, 0, 20_000_000) is None, el
+    assert _scan(f"<html><body><plaintext>{many}</body></html>", 1_000, 0, 0, 20_000_000) is None
 
 
 @given(st.text(alphabet=st.sampled_from(["中", "文", "々", "。", "，", "、", "a", " ", "\t", "\r", "\n",

@@ -34,56 +34,72 @@ _NO_NEST = frozenset(
     "area base br col embed hr img input link meta param source track wbr "
     "p li dt dd tr td th thead tbody tfoot option optgroup colgroup caption rb rt rtc rp "
     "html head body".split())
-# Inside a start tag a quote opens a quoted value only right after '=' (white space between
-# allowed): there a '>' does not end the tag, for libxml2 or here. A quote anywhere else, a stray
-# one as in `width="90 height="132"` or `bgcolor="#ccc""`, is a character of an attribute name and
-# the tag ends at the next '>' (libxml2 and HTML5 both read it so); read as opening a value, it
-# would join the markup up to the next quote, often kilobytes of ordinary elements, into one tag.
-_TAG_BODY = r"""(?:[^>"'=]++|=\s*+(?:"[^"]*+"|'[^']*+')?+|["'])"""
-_TAG_RE = re.compile(r"""<(/?)([A-Za-z][A-Za-z0-9:_-]*)(""" + _TAG_BODY + r"""*+)>?|<!--""")
-_ATTR_RE = re.compile(r"""[^\s=/>]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+))?""")
-# elements whose content is text to the parser, not markup: skipped to their end tag
-_RAW_END = {name: re.compile(f"</{name}", re.I) for name in ("script", "style", "textarea", "xmp")}
-# An attribute takes at least two units (a separator and a name; a unit is a character or a
-# '=' with the quoted value after it read whole, since a '>' inside that does not end a tag), so
-# a tag of fewer than _SHORT_TAG units holds at most _SHORT_TAG // 2 attributes. This finds the
-# longer tags, from '<' to their end, without backtracking.
-_SHORT_TAG = 128
-_LONG_TAG_RE = re.compile(r"""<[A-Za-z](?=(?:[^>"'=]|=\s*+(?:"[^"]*+"|'[^']*+')?+|["']){"""  # noqa: ISC003
-                          + str(_SHORT_TAG - 1) + "})" + _TAG_BODY + "*+")
-_ATTR_STARTS = (" ", "\n", "\t", "\r", '"', "'")
-# a '<' inside a quoted value: there a real tag may hide in a fake one (a script's `i<n`, a
-# comment's '<a x="'), and the quoting would make one unit of its attributes. Any '=' counts
-# as a possible opener (one inside a value too): that can only err towards suspecting more.
-_QUOTED_LT_RE = re.compile(r"""=\s*+(?:"[^"<]*+<|'[^'<]*+<)""")
+# Tags as libxml2 (2.14, whose tokenizer follows HTML5) reads them. White space is HTML5's five
+# characters, not Python's \s (U+00A0, U+3000, \v are name characters there). A tag name runs to
+# white space, '/' or '>'. An attribute is a name (its first character may be '=' or a quote,
+# later ones not '='), then, after '=' with white space around it allowed, a quoted value (where
+# a '>' does not end the tag) or an unquoted one (to white space or '>'). Attributes are
+# separated by white space or '/', or by nothing after a quoted value. A quote elsewhere, a
+# stray one as in `width="90 height="132"` or `bgcolor="#ccc""`, is a character of a name, and
+# an '=' that follows a quoted or an unquoted value, or no name, starts a name: read as opening a
+# value, it would join the markup up to the next quote, often kilobytes of ordinary elements,
+# into one tag (or hide thousands of attributes in one value).
+_WS = r"\t\n\f\r "
+_TAG_NAME = rf"[A-Za-z][^{_WS}/>]*+"
+_ATTR = rf"""[^{_WS}/>][^{_WS}/>=]*+(?:[{_WS}]*+=[{_WS}]*+(?:"[^"]*+"?|'[^']*+'?|[^{_WS}>]*+))?+"""
+_TAG_BODY = rf"(?:[{_WS}/]++|{_ATTR})*+"
+# a tag, or (group 4) a comment's '<!--' or what opens a bogus comment: '<!', '<?', '</' not
+# before a letter
+_TAG_RE = re.compile(rf"<(/?)({_TAG_NAME})({_TAG_BODY})>?|<(!--|[!?]|/(?![A-Za-z]))")
+_ATTR_RE = re.compile(_ATTR)
+# Elements whose content is text to the parser, not markup: skipped to their end tag, which is
+# one only before white space, '/' or '>' (noscript is markup to libxml2, which runs no
+# scripts; after <plaintext> everything is text). A script's content follows HTML5's escapes.
+_END_DELIM = rf"(?=[{_WS}/>])"
+_RAW_END = {name: re.compile(f"</{name}{_END_DELIM}", re.I) for name in (
+    "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes")}
+_SCRIPT_TOKEN_RE = re.compile(rf"<!--|-->|</script{_END_DELIM}|<script{_END_DELIM}", re.I)
+# The quick check's long tags: those of _LONG attributes or more, found from '<' to their end
+# (group 1: what follows the name). A shorter tag holds at most _LONG - 1.
+_LONG = 64
+_LONG_TAG_RE = re.compile(rf"<{_TAG_NAME}(?=(?:[{_WS}/]*+{_ATTR}){{{_LONG}}})({_TAG_BODY})")
+# An attribute follows white space, a '/' or a quoted value's closing quote.
+_ATTR_STARTS = (" ", "\n", "\t", "\r", "\f", "/", '"', "'")
+# a '<' inside a quoted value: a tag read where the parser sees none (a script's `i<n`, a
+# comment's '<a x="') may hold a real one in its quotes, which would make one value of that
+# tag's attributes. Any '=' counts as a possible opener (one inside a value too): that can only
+# err towards suspecting more.
+_QUOTED_LT_RE = re.compile(rf"""=[{_WS}]*+(?:"[^"<]*+<|'[^'<]*+<)""")
 
 
 def _surely_within(html: str, max_attrs: int, max_nodes: int, max_depth: int,
                    max_attr_pairs: int) -> bool:
     """True when cheap counts already show every bound holds (most pages), so the exact scan
-    can be skipped. No more '<' than elements or depth allowed. A long tag's attributes are
-    counted as the exact scan counts them; when a '<' lies inside it (a quoted value of a
-    script's or comment's fake tag may hold a real tag), by the white space and quotes that
-    could start one, which no quoting can hide. A short tag holds at most 64 attributes, so
-    all of those squared come to at most 64 times their number, and that is at most 64 times
-    the page's '<' and its white space and quotes (counted only when the cheaper bounds are
-    not enough)."""
+    can be skipped. No more '<' than elements or depth allowed. Every '<' starting a tag of
+    _LONG attributes or more is tried, wherever it is (scripts and comments included), and
+    the tag's attributes counted as the parser reads them; where a '<' lies inside one of its
+    quoted values, the search goes on from inside it, so that a real tag there is counted too.
+    A shorter tag holds at most _LONG - 1 attributes, so all of those squared come to at most
+    _LONG - 1 times their number, which is at most _LONG - 1 times the page's '<' and at most
+    its white space, '/' and quotes (counted only when the cheaper bounds are not enough)."""
     n_lt = html.count("<")
     if (max_nodes and n_lt > max_nodes) or (max_depth and n_lt > max_depth):
         return False
-    if max_attrs and max_attrs < _SHORT_TAG // 2:  # a short tag may pass it: scan exactly
+    if max_attrs and max_attrs < _LONG:  # a short tag may pass it: scan exactly
         return False
-    long_pairs = 0
-    attrs, quoted_lt = _ATTR_RE.findall, _QUOTED_LT_RE.search
-    for t in _LONG_TAG_RE.findall(html):
-        k = len(attrs(t)) if quoted_lt(t) is None else sum(t.count(c) for c in _ATTR_STARTS)
+    long_pairs = pos = 0
+    search, attrs, quoted_lt = _LONG_TAG_RE.search, _ATTR_RE.findall, _QUOTED_LT_RE.search
+    while (m := search(html, pos)) is not None:
+        body = m.group(1)
+        k = len(attrs(body))
         if max_attrs and k > max_attrs:
             return False
         long_pairs += k * k
-    half = _SHORT_TAG // 2
-    if max_attr_pairs and long_pairs + half * min(len(html), half * n_lt) > max_attr_pairs:
+        pos = m.end() if quoted_lt(body) is None else m.start() + 1
+    short = _LONG - 1
+    if max_attr_pairs and long_pairs + short * min(len(html), short * n_lt) > max_attr_pairs:
         starts = sum(html.count(c) for c in _ATTR_STARTS)
-        if long_pairs + half * starts > max_attr_pairs:
+        if long_pairs + short * starts > max_attr_pairs:
             return False
     return True
 
@@ -97,7 +113,8 @@ def complexity(html: str, max_attrs: int, max_nodes: int, max_depth: int,
     attributes takes 7 s, ten of 90,000 over two minutes), start tags in the page
     (the extraction's work grows with the elements) and nesting depth (start tags not yet
     closed; void elements and those whose end tag may be left out aside). Comments and the
-    content of script and style elements are not markup. A limit of 0 is no limit.
+    content of script, style and the other raw-text elements are not markup. A limit of 0 is
+    no limit.
 
     Most pages are settled by counting characters (`_surely_within`); the rest get one scan
     that stops at the first bound passed, linear in the page."""
@@ -106,9 +123,46 @@ def complexity(html: str, max_attrs: int, max_nodes: int, max_depth: int,
     return _scan(html, max_attrs, max_nodes, max_depth, max_attr_pairs)
 
 
+def _comment_end(html: str, pos: int) -> int:
+    """Where a comment opened by '<!--' just before `pos` ends: after '-->' or '--!>', or at
+    once for '<!-->' and '<!--->' (HTML5's rules); len(html) when it never does."""
+    if html.startswith(">", pos):
+        return pos + 1
+    if html.startswith("->", pos):
+        return pos + 2
+    ends = [j for j in (html.find("-->", pos), html.find("--!>", pos)) if j >= 0]
+    if not ends:
+        return len(html)
+    j = min(ends)
+    return j + (3 if html.startswith("-->", j) else 4)
+
+
+def _script_end(html: str, pos: int) -> int:
+    """Where the end tag of a script whose content starts at `pos` begins (len(html) when
+    there is none), by HTML5's script data states: after '<!--' the content is escaped, and
+    there a '<script' makes the next '</script' part of the content; '-->' ends the escape."""
+    state = 0  # 0 script data, 1 escaped, 2 double escaped
+    for m in _SCRIPT_TOKEN_RE.finditer(html, pos):
+        t = m.group()
+        if t == "<!--":
+            if state == 0 and not (html.startswith(">", m.end()) or html.startswith("->", m.end())):
+                state = 1
+        elif t == "-->":
+            state = 0
+        elif t[1] == "/":
+            if state != 2:
+                return m.start()
+            state = 1
+        elif state == 1:
+            state = 2
+    return len(html)
+
+
 def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pairs: int
           ) -> str | None:
-    """complexity's exact scan, tag by tag."""
+    """complexity's exact scan, tag by tag, as the parser (HTML5's tokenizer) reads the page:
+    comments, bogus comments ('<!...>', '<?...>') and the content of raw-text elements are
+    no markup."""
     n = pairs = pos = 0
     stack: list[str] = []
     search = _TAG_RE.search
@@ -118,11 +172,12 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
             return None
         pos = m.end()
         name = m.group(2)
-        if name is None:  # a comment
-            j = html.find("-->", pos)
-            if j < 0:
-                return None
-            pos = j + 3
+        if name is None:
+            if m.group(4) == "!--":
+                pos = _comment_end(html, pos)
+            else:  # a bogus comment, to the first '>' ('</>' included: the parser drops it)
+                j = html.find(">", pos)
+                pos = len(html) if j < 0 else j + 1
             continue
         name = name.lower()
         close, rest = m.group(1), m.group(3)
@@ -135,7 +190,7 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
         n += 1
         if max_nodes and n > max_nodes:
             return f"more than {max_nodes:,} elements (--max-nodes)"
-        # an attribute takes at least 2 characters (a space and a name): short tags are
+        # an attribute takes at least 2 characters (a separator and a name): short tags are
         # counted by that bound, longer ones exactly
         k = len(_ATTR_RE.findall(rest)) if len(rest) > 16 else len(rest) // 2
         if max_attrs and k > max_attrs:
@@ -144,6 +199,11 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
         if max_attr_pairs and pairs > max_attr_pairs:
             return (f"more than {max_attr_pairs:,} attribute pairs to compare (the sum of each "
                     f"element's attributes squared; --max-attr-pairs)")
+        if name == "plaintext":  # the rest of the page is its text
+            return None
+        if name == "script":
+            pos = _script_end(html, pos)
+            continue
         end = _RAW_END.get(name)
         if end is not None:
             e = end.search(html, pos)
