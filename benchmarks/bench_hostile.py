@@ -15,7 +15,9 @@ over pages built to be expensive. Exits 1 when a bound is exceeded.
   elements of 900 attributes, 100k nested elements, 1M elements, 500k inline elements, ~19 MB
   of text (under the 20 MB --max-chars), and 64k attributes written to slip past a reading of
   tags looser than the parser's (after `a=""`, names of no-break spaces, after a script's
-  `<!--<script>` escape). Bound: every page within --max-page-seconds.
+  `<!--<script>` escape), and pages built to make a scan of the markup read them again and again
+  (many comments, end tags of unopened elements, '<' in a tag's name, long fake tags).
+  Bound: every page within --max-page-seconds.
 
     python benchmarks/bench_hostile.py [--mb 50] [--max-page-seconds 10] [--stages a,b] [--name hostile]
 
@@ -204,6 +206,13 @@ def hostile_pages() -> dict[str, str]:
                                            for i in range(64_000)) + ">x</div></body></html>",
         "64k attributes after a script's escape": "<html><body><script><!--<script></script><style></script>"
             f"<div {attrs(64_000)}>x</div></body></html>",
+        # pages the parser reads at once, built to make a scan of the markup read them again and again
+        "160k comments": "<html><body><p>x</p>" + "<!--x-->" * 160_000 + "</body></html>",
+        "200k end tags of unopened elements": "<html><body>" + "<div>" * 49_000 + "</q>" * 200_000,
+        "4,000 '<' in a tag name before long attributes":
+            "<a x" + "<b" * 4_000 + "".join(f" c{i}=" + "v" * 20_000 for i in range(62)) + ">",
+        "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
+                                                + "p" * 60_000 + '"z="') * 300 + ">",
     }
 
 

@@ -58,28 +58,40 @@ _ATTR_RE = re.compile(_ATTR)
 _END_DELIM = rf"(?=[{_WS}/>])"
 _RAW_END = {name: re.compile(f"</{name}{_END_DELIM}", re.I) for name in (
     "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes")}
+_COMMENT_END_RE = re.compile("--!?>")
 _SCRIPT_TOKEN_RE = re.compile(rf"<!--|-->|</script{_END_DELIM}|<script{_END_DELIM}", re.I)
-# The quick check's long tags: those of _LONG attributes or more, found from '<' to their end
-# (group 1: what follows the name). A shorter tag holds at most _LONG - 1.
+# The quick check. It tries every '<' before a letter, wherever it is (scripts and comments
+# included), and leaves to Python only the tags it cannot settle in the regex engine: those of
+# _LONG attributes or more, or holding a '<', a name or value over _QUICK_MAX characters, a
+# quote in an unquoted value, or no end. The rest, read by the same rules as _ATTR but within
+# those limits, are tags of at most _LONG - 1 attributes ending at their '>'. Every read stops
+# at the next '<', so the engine's work is linear in the page.
 _LONG = 64
-_LONG_TAG_RE = re.compile(rf"<{_TAG_NAME}(?=(?:[{_WS}/]*+{_ATTR}){{{_LONG}}})({_TAG_BODY})")
+_QUICK_MAX = 2048
+_NAME_Q = rf"[^{_WS}/><=]{{0,{_QUICK_MAX}}}+(?=[{_WS}/>=])"
+_ATTR_Q = (rf"""[^{_WS}/><]{_NAME_Q}(?:[{_WS}]*+=[{_WS}]*+(?:"[^"<]{{0,{_QUICK_MAX}}}+"|'[^'<]{{0,{_QUICK_MAX}}}+'"""
+           rf"""|[^{_WS}>"'<]{{0,{_QUICK_MAX}}}+(?=[{_WS}>]))|(?![{_WS}]*+=))""")
+_UNSETTLED_RE = re.compile(
+    rf"<[A-Za-z](?![^{_WS}/><]{{0,{_QUICK_MAX}}}+(?=[{_WS}/>])[{_WS}/]*+(?:{_ATTR_Q}[{_WS}/]*+){{0,{_LONG - 1}}}+>)")
+_TAG_AT_RE = re.compile(rf"<{_TAG_NAME}({_TAG_BODY})")
+# an unsettled tag that ends within _QUICK_WINDOW characters with at most _LONG - 1 attributes,
+# read by the full rules ('<' in names and values included)
+_SHORT_AT_RE = re.compile(rf"<{_TAG_NAME}[{_WS}/]*+(?:{_ATTR}[{_WS}/]*+){{0,{_LONG - 1}}}+>")
+_QUICK_WINDOW = 8192
 # An attribute follows white space, a '/' or a quoted value's closing quote.
 _ATTR_STARTS = (" ", "\n", "\t", "\r", "\f", "/", '"', "'")
-# a '<' inside a quoted value: a tag read where the parser sees none (a script's `i<n`, a
-# comment's '<a x="') may hold a real one in its quotes, which would make one value of that
-# tag's attributes. Any '=' counts as a possible opener (one inside a value too): that can only
-# err towards suspecting more.
-_QUOTED_LT_RE = re.compile(rf"""=[{_WS}]*+(?:"[^"<]*+<|'[^'<]*+<)""")
 
 
 def _surely_within(html: str, max_attrs: int, max_nodes: int, max_depth: int,
                    max_attr_pairs: int) -> bool:
     """True when cheap counts already show every bound holds (most pages), so the exact scan
-    can be skipped. No more '<' than elements or depth allowed. Every '<' starting a tag of
-    _LONG attributes or more is tried, wherever it is (scripts and comments included), and
-    the tag's attributes counted as the parser reads them; where a '<' lies inside one of its
-    quoted values, the search goes on from inside it, so that a real tag there is counted too.
-    A shorter tag holds at most _LONG - 1 attributes, so all of those squared come to at most
+    can be skipped. No more '<' than elements or depth allowed. Each tag the regex cannot
+    settle (_UNSETTLED_RE) is read again by the full rules, first within _QUICK_WINDOW
+    characters (short after all?), else whole, its attributes counted as the parser reads
+    them; where it holds a '<' (a tag read in a script or a comment may hold a real one in a
+    value), the search goes on from inside it, so that a real tag there is counted too. That
+    reading is bounded: past 4 times the page's length, the exact scan decides. A short tag
+    holds at most _LONG - 1 attributes, so all of those squared come to at most
     _LONG - 1 times their number, which is at most _LONG - 1 times the page's '<' and at most
     its white space, '/' and quotes (counted only when the cheaper bounds are not enough)."""
     n_lt = html.count("<")
@@ -88,14 +100,28 @@ def _surely_within(html: str, max_attrs: int, max_nodes: int, max_depth: int,
     if max_attrs and max_attrs < _LONG:  # a short tag may pass it: scan exactly
         return False
     long_pairs = pos = 0
-    search, attrs, quoted_lt = _LONG_TAG_RE.search, _ATTR_RE.findall, _QUOTED_LT_RE.search
+    budget = 4 * len(html) + 100_000
+    search, short_at, tag_at, attrs = (_UNSETTLED_RE.search, _SHORT_AT_RE.match, _TAG_AT_RE.match,
+                                       _ATTR_RE.findall)
     while (m := search(html, pos)) is not None:
-        body = m.group(1)
+        p = m.start()
+        short = short_at(html, p, p + _QUICK_WINDOW)
+        if short is not None:  # a short tag after all: the '<' inside it are tried on their own
+            budget -= short.end() - p
+            if budget < 0:
+                return False
+            pos = p + 1
+            continue
+        t = tag_at(html, p)
+        body = t.group(1)
+        budget -= _QUICK_WINDOW + t.end() - p
+        if budget < 0:
+            return False
         k = len(attrs(body))
         if max_attrs and k > max_attrs:
             return False
         long_pairs += k * k
-        pos = m.end() if quoted_lt(body) is None else m.start() + 1
+        pos = t.end() if "<" not in body else p + 1
     short = _LONG - 1
     if max_attr_pairs and long_pairs + short * min(len(html), short * n_lt) > max_attr_pairs:
         starts = sum(html.count(c) for c in _ATTR_STARTS)
@@ -130,11 +156,8 @@ def _comment_end(html: str, pos: int) -> int:
         return pos + 1
     if html.startswith("->", pos):
         return pos + 2
-    ends = [j for j in (html.find("-->", pos), html.find("--!>", pos)) if j >= 0]
-    if not ends:
-        return len(html)
-    j = min(ends)
-    return j + (3 if html.startswith("-->", j) else 4)
+    e = _COMMENT_END_RE.search(html, pos)
+    return len(html) if e is None else e.end()
 
 
 def _script_end(html: str, pos: int) -> int:
@@ -144,8 +167,10 @@ def _script_end(html: str, pos: int) -> int:
     state = 0  # 0 script data, 1 escaped, 2 double escaped
     for m in _SCRIPT_TOKEN_RE.finditer(html, pos):
         t = m.group()
-        if t == "<!--":
-            if state == 0 and not (html.startswith(">", m.end()) or html.startswith("->", m.end())):
+        if t == "<!--":  # '<!-->' and '<!--->' end an escape as '-->' does
+            if html.startswith((">", "->"), m.end()):
+                state = 0
+            elif state == 0:
                 state = 1
         elif t == "-->":
             state = 0
@@ -158,6 +183,13 @@ def _script_end(html: str, pos: int) -> int:
     return len(html)
 
 
+def _ends_in_value(rest: str) -> bool:
+    """Whether the last character of a tag's body belongs to an attribute (an unquoted value
+    such as `x/`), not to the separators after it."""
+    ends = [m.end() for m in _ATTR_RE.finditer(rest)]
+    return bool(ends) and ends[-1] == len(rest)
+
+
 def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pairs: int
           ) -> str | None:
     """complexity's exact scan, tag by tag, as the parser (HTML5's tokenizer) reads the page:
@@ -165,6 +197,7 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
     no markup."""
     n = pairs = pos = 0
     stack: list[str] = []
+    open_names: dict[str, int] = {}
     search = _TAG_RE.search
     while True:
         m = search(html, pos)
@@ -182,10 +215,13 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
         name = name.lower()
         close, rest = m.group(1), m.group(3)
         if close:
-            if name in _NO_NEST or name not in stack:
+            if name in _NO_NEST or not open_names.get(name):
                 continue
-            while stack and stack.pop() != name:  # an end tag closes what it encloses
-                pass
+            while stack:  # an end tag closes what it encloses
+                top = stack.pop()
+                open_names[top] -= 1
+                if top == name:
+                    break
             continue
         n += 1
         if max_nodes and n > max_nodes:
@@ -199,6 +235,10 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
         if max_attr_pairs and pairs > max_attr_pairs:
             return (f"more than {max_attr_pairs:,} attribute pairs to compare (the sum of each "
                     f"element's attributes squared; --max-attr-pairs)")
+        # '/' before '>' closes the element at once (libxml2 does so for every element, raw-text
+        # ones too) unless it is the end of an unquoted value (`<a href=x/>`)
+        if rest.endswith("/") and not _ends_in_value(rest):
+            continue
         if name == "plaintext":  # the rest of the page is its text
             return None
         if name == "script":
@@ -211,8 +251,9 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
                 return None
             pos = e.start()
             continue
-        if name not in _NO_NEST and not rest.endswith("/"):
+        if name not in _NO_NEST:
             stack.append(name)
+            open_names[name] = open_names.get(name, 0) + 1
             if max_depth and len(stack) > max_depth:
                 return f"elements nested more than {max_depth:,} deep (--max-depth)"
 
