@@ -6,16 +6,20 @@ import json
 import os
 import pickle
 import re
+import unittest.mock
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
+from lxml import html as lhtml
 
 from corpuskit.core.decode import decode_html
 from corpuskit.core.stage import Rejection
 from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
+from corpuskit.stages.html2text import stage as stage_mod
 from corpuskit.stages.html2text.extract import (
     _cjk_unbreak,
     _class_verdict_of,
@@ -23,7 +27,14 @@ from corpuskit.stages.html2text.extract import (
     extract,
     parse,
 )
-from corpuskit.stages.html2text.stage import HtmlToText, extract_text
+from corpuskit.stages.html2text.stage import (
+    HtmlToText,
+    _scan,
+    _surely_within,
+    complexity,
+    extract_text,
+    looks_binary,
+)
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "html"
 
@@ -271,7 +282,6 @@ _JUNK_CHARS = {chr(c) for c in [*range(9), 11, *range(14, 32), 127]} | {"\ufffd"
 def test_binary_share_counts_junk_characters(text):
     # the share of control and replacement characters, whatever else the text holds (lone
     # surrogates, astral characters): more than 5% of the characters is binary
-    from corpuskit.stages.html2text.stage import looks_binary
 
     page = "<html><body><p>x" + text  # 16 characters: no file signature among the first 16
     junk = sum(1 for c in page if c in _JUNK_CHARS)
@@ -279,8 +289,6 @@ def test_binary_share_counts_junk_characters(text):
 
 
 def test_binary_share_is_of_the_first_64k_characters():
-    from corpuskit.stages.html2text.stage import looks_binary
-
     assert looks_binary("<p>" + "\x01" * 4000 + "中" * 60_000)  # 6.1% of the sample
     assert not looks_binary("<p>" + "中" * 70_000 + "\x01" * 20_000)  # none in the first 64k
     assert not looks_binary("<p>" + "\ufffd" * 3000 + "文" * 62_533)  # 4.6%: a page with a few bad bytes
@@ -500,9 +508,6 @@ def test_hidden_schema_copy_with_article_body_is_dropped():
 
 
 def test_keep_text_lets_extracted_records_through():
-    from corpuskit.core.stage import Rejection
-    from corpuskit.stages.html2text.stage import HtmlToText
-
     st = HtmlToText(keep_text=True)
     assert st.required_field() is None and HtmlToText().required_field() == "html"
     rec = {"id": "a", "text": "already text", "html": "<p>x</p>", "z": 1}
@@ -521,8 +526,6 @@ def _many_attrs(n):
 def _never_parsed(monkeypatch):
     """The stage's extractor raises if called: a page rejected as too_complex must be judged
     before the (quadratic) parse, not after it."""
-    import corpuskit.stages.html2text.stage as stage_mod
-
     def boom(*a, **k):
         raise AssertionError("the page was parsed")
     monkeypatch.setattr(stage_mod, "extract", boom)
@@ -571,8 +574,6 @@ def test_too_complex_sees_through_a_quoted_gt():
     """A '>' inside a quoted value does not end the tag for libxml2: the attributes after it
     are still the element's, and must be counted (a cheap scan that stops at the first '>'
     would let 64,000 attributes through to the quadratic parse)."""
-    from corpuskit.stages.html2text.stage import complexity
-
     page = '<html><body><a x=">" ' + " ".join(f"b{i}" for i in range(5000)) + ">t</a></body></html>"
     assert "5,001 attributes" in complexity(page, 1000, 200_000, 50_000, 20_000_000)
     ok = '<html><body><a title="a > b" href="/x">t</a>' + "<p class='c'>x</p>" * 3000 + "</body></html>"
@@ -584,10 +585,6 @@ def test_a_stray_quote_does_not_join_the_page_into_one_tag():
     tag ends at the next '>'. News pages have such typos (`bgcolor="#ccc""`, `width="90
     height="132"`); read as opening a value, the quote joined the navigation after it into one
     element of thousands of attributes and the page was rejected as too_complex."""
-    from lxml import html as lhtml
-
-    from corpuskit.stages.html2text.stage import complexity
-
     links = "".join(f'<li><a href="/news/{i}.html" target="_blank" class="t">第{i}条新闻</a> '
                     f'<span class="d">12-0{i % 9 + 1}</span></li>\n' for i in range(400))
     for head in ('<table><tr bgcolor="#cccccc""><td>热点</td></tr></table>',
@@ -609,8 +606,6 @@ def test_a_script_comparison_does_not_make_the_page_too_complex():
     """A script's `i<n.length` reads as the start of a long fake tag that runs over the code:
     the quick check cannot tell it from a real one, and leaves the page to the exact scan,
     which skips the script: an ordinary page with a long script is accepted."""
-    from corpuskit.stages.html2text.stage import _scan, complexity
-
     code = "for(a=0;a<e.length;a++){var x = f(a, b, c) || g(d, e); y = x + 1; z(y, x)}" * 80
     page = f"<html><body><script>{code}</script><article><p>{'Body text. ' * 50}</p></article></body></html>"
     assert _scan(page, 1000, 200_000, 50_000, 20_000_000) is None
@@ -622,8 +617,6 @@ def test_a_real_tag_inside_a_fake_tags_quotes_is_still_counted():
     and over a real element's attributes: read by the fake tag's quoting they would be one
     value. The quick check must not trust that reading when a '<' lies inside a quoted
     value."""
-    from corpuskit.stages.html2text.stage import _surely_within, complexity
-
     attrs = " ".join(f"b{i}" for i in range(1500))
     page = ('<html><body><script>for(a=0;a<n;a++) q = "' + "x " * 100 + f'</script><div {attrs} x="y">'
             "t</div></body></html>")
@@ -647,8 +640,6 @@ def _bits_page(bits):
 
 
 def _libxml2_attrs(page):
-    from corpuskit.stages.html2text.extract import parse
-
     root = parse(page)
     ks = [len(el.attrib) for el in root.iter()] if root is not None else [0]
     return max(ks), sum(k * k for k in ks)
@@ -662,7 +653,6 @@ def test_a_page_within_the_attribute_bounds_is_within_them_for_the_parser(bits, 
     # quotes, '=' where no value can follow, white space that is not HTML's), a page the quick
     # check lets through, and one the exact scan lets through, has no element with more
     # attributes, and no more attribute pairs, than the bounds, as libxml2 itself reads it
-    from corpuskit.stages.html2text.stage import _scan, _surely_within
 
     page = _bits_page(bits)
     most, pairs = _libxml2_attrs(page)
@@ -708,8 +698,6 @@ _SPACE_NAMES = ["".join(t) for n in (1, 2, 3, 4, 5, 6, 7)
 def test_pages_the_parser_reads_as_too_many_attributes_are_too_complex(body):
     """Each page holds one element of more than 1,000 attributes as libxml2 reads it (HTML5's
     tokenizer): quick check and exact scan must both see that many."""
-    from corpuskit.stages.html2text.stage import _scan, _surely_within, complexity
-
     page = f"<html><body><p>text</p>{body}</body></html>"
     assert _libxml2_attrs(page)[0] > 1_000
     assert not _surely_within(page, 1_000, 0, 0, 20_000_000)
@@ -727,8 +715,6 @@ def test_the_check_reads_a_page_a_bounded_number_of_times(page):
     """Pages the parser reads at once, built to make a scan read them again and again: the
     check's work stays a few passes over the page (counted in regex calls, not seconds: a count
     of characters the check may read is the bound)."""
-    from corpuskit.stages.html2text import stage
-
     calls = {"chars": 0}
 
     class Counting:
@@ -743,26 +729,21 @@ def test_the_check_reads_a_page_a_bounded_number_of_times(page):
                 calls["chars"] += (m.end() if m is not None and hasattr(m, "end") else len(s)) - pos
                 return m
             return counted
-    import unittest.mock as um
-    with um.patch.object(stage, "_TAG_RE", Counting(stage._TAG_RE)), \
-            um.patch.object(stage, "_UNSETTLED_RE", Counting(stage._UNSETTLED_RE)), \
-            um.patch.object(stage, "_TAG_AT_RE", Counting(stage._TAG_AT_RE)), \
-            um.patch.object(stage, "_COMMENT_END_RE", Counting(stage._COMMENT_END_RE)):
-        stage.complexity(page, 1_000, 200_000, 50_000, 20_000_000)
+    with unittest.mock.patch.object(stage_mod, "_TAG_RE", Counting(stage_mod._TAG_RE)), \
+            unittest.mock.patch.object(stage_mod, "_UNSETTLED_RE", Counting(stage_mod._UNSETTLED_RE)), \
+            unittest.mock.patch.object(stage_mod, "_TAG_AT_RE", Counting(stage_mod._TAG_AT_RE)), \
+            unittest.mock.patch.object(stage_mod, "_COMMENT_END_RE", Counting(stage_mod._COMMENT_END_RE)):
+        stage_mod.complexity(page, 1_000, 200_000, 50_000, 20_000_000)
     assert calls["chars"] <= 12 * len(page) + 1_000_000, calls["chars"] / len(page)
 
 
 def test_the_parser_tokenizes_html_as_html5_does():
     """The complexity check reads tags as HTML5's tokenizer does, which libxml2 does from 2.14
     on (lxml 6's Linux and macOS wheels): a test environment with an older one fails here."""
-    from lxml import etree
-
     assert etree.LIBXML_VERSION >= (2, 14, 0), etree.LIBXML_VERSION
 
 
 def test_many_short_tags_count_their_slash_separated_attributes():
-    from corpuskit.stages.html2text.stage import complexity
-
     tags = "<p " + "/".join(chr(0x4E00 + i) for i in range(63)) + ">"  # 63 attributes each
     page = "<html><body>" + tags * 6_000 + "</body></html>"
     assert _libxml2_attrs(page)[1] > 20_000_000
@@ -773,8 +754,6 @@ def test_raw_text_elements_hide_no_attributes_from_the_scan():
     """The exact scan skips what the parser reads as text (script, style, textarea, title, xmp,
     iframe, noembed, noframes; everything after plaintext): an ordinary page that quotes many
     tags there is not too complex."""
-    from corpuskit.stages.html2text.stage import _scan
-
     many = "<i " + " ".join(f"a{i}" for i in range(1_500)) + ">"
     for el in ("script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"):
         page = f"<html><body><{el}>{many}</{el}><p>text</p></body></html>"

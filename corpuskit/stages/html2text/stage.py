@@ -105,9 +105,9 @@ def _surely_within(html: str, max_attrs: int, max_nodes: int, max_depth: int,
                                        _ATTR_RE.findall)
     while (m := search(html, pos)) is not None:
         p = m.start()
-        short = short_at(html, p, p + _QUICK_WINDOW)
-        if short is not None:  # a short tag after all: the '<' inside it are tried on their own
-            budget -= short.end() - p
+        fits = short_at(html, p, p + _QUICK_WINDOW)
+        if fits is not None:  # a short tag after all: the '<' inside it are tried on their own
+            budget -= fits.end() - p
             if budget < 0:
                 return False
             pos = p + 1
@@ -122,10 +122,10 @@ def _surely_within(html: str, max_attrs: int, max_nodes: int, max_depth: int,
             return False
         long_pairs += k * k
         pos = t.end() if "<" not in body else p + 1
-    short = _LONG - 1
-    if max_attr_pairs and long_pairs + short * min(len(html), short * n_lt) > max_attr_pairs:
+    most = _LONG - 1  # attributes of a short tag
+    if max_attr_pairs and long_pairs + most * min(len(html), most * n_lt) > max_attr_pairs:
         starts = sum(html.count(c) for c in _ATTR_STARTS)
-        if long_pairs + short * starts > max_attr_pairs:
+        if long_pairs + most * starts > max_attr_pairs:
             return False
     return True
 
