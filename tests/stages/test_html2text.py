@@ -23,6 +23,7 @@ from corpuskit.stages.html2text import stage as stage_mod
 from corpuskit.stages.html2text.extract import (
     _cjk_unbreak,
     _class_verdict_of,
+    _flatten,
     _main_markers,
     extract,
     parse,
@@ -261,6 +262,66 @@ def test_deep_nesting_inline_and_tables():
     html = "<body>" + "<span><table><tr><td>" * 3000 + "cell" + "</td></tr></table></span>" * 3000
     out = HtmlToText().process({"html": html})
     assert isinstance(out, dict) and "cell" in out["text"]
+
+
+def _unclosed(tag, n, word="w", sep=" "):
+    # n start tags never closed: libxml2 nests each in the one before
+    return "".join(f"<{tag} class=c{i % 3}>{word}{i}{sep}" for i in range(n))
+
+
+@pytest.mark.parametrize("tag", ["span", "font", "div", "dt"])
+@pytest.mark.parametrize("n", [2_100, 20_000])
+def test_text_past_the_parsers_depth_limit_is_kept(tag, n):
+    # libxml2 stops reading at 2,048 open elements; thousands of unclosed <font> or <span> (an
+    # old forum post) would lose the rest of the page. The repeated element is read without its
+    # tags instead, as a browser stops nesting, and the page's boilerplate still goes.
+    page = ("<html><head><title>T</title></head><body><nav><a href=/>Home</a> <a href=/b>Blog</a>"
+            f"</nav><p>{_unclosed(tag, n)}</p><p>The closing paragraph of the page.</p></body></html>")
+    assert parse(page) is not None and "closing paragraph" not in "".join(parse(page).itertext())
+    ex = extract(page)
+    assert ex.flattened == (tag,) and ex.method == "density"
+    assert f"w{n - 1}" in ex.text and "The closing paragraph of the page." in ex.text
+    assert "Home" not in ex.text
+    out = HtmlToText().process({"html": page})
+    assert out["meta"]["html2text_flattened"] == [tag] and out["text"] == ex.text
+
+
+def test_chinese_past_the_depth_limit_is_not_spaced():
+    page = f"<html><body><p>{_unclosed('span', 3_000, '中文', '')}</p><p>尾段落。</p></body></html>"
+    ex = extract(page)
+    assert ex.flattened == ("span",)
+    assert "中文0中文1中文2" in ex.text and "中文2999" in ex.text and "尾段落。" in ex.text
+
+
+def test_mixed_elements_past_the_depth_limit():
+    tags = ("span", "b", "i", "font", "em")
+    page = ("<html><body><p>" + "".join(f"<{tags[i % 5]}>w{i} " for i in range(5_000))
+            + "</p><p>The closing paragraph.</p></body></html>")
+    ex = extract(page)
+    assert ex.flattened == tuple(sorted(tags))
+    assert "w4999" in ex.text and "The closing paragraph." in ex.text
+
+
+def test_depth_past_the_limit_with_nothing_repeated_is_stripped():
+    # 3,000 distinct element names, none repeated: nothing to flatten; the last resort reads it
+    page = ("<html><head><title>T</title></head><body><p>" + "".join(f"<x-{i}>w{i} " for i in range(3_000))
+            + "</p><p>The closing paragraph.</p></body></html>")
+    ex = extract(page)
+    assert ex.method == "stripped" and ex.flattened == () and ex.title == "T"
+    assert "w2999" in ex.text and "The closing paragraph." in ex.text
+
+
+def test_pages_within_the_depth_limit_are_not_flattened():
+    page = f"<html><body><p>{_unclosed('span', 2_000)}</p><p>The closing paragraph.</p></body></html>"
+    ex = extract(page)
+    assert ex.flattened == () and "w1999" in ex.text and "The closing paragraph." in ex.text
+    assert "html2text_flattened" not in HtmlToText().process({"html": page})["meta"]
+
+
+def test_flattening_reads_a_tag_to_the_next_lt():
+    # a tag whose '>' never comes is cut at the next '<' (one pass over the page), not at the end
+    assert _flatten('a<span class="x y<b>c</span >d<SPAN\n>e<spanx>f', {"span"}) == "a<b>cde<spanx>f"
+    assert _flatten("x<div id=a>y</div>z", {"div"}) == "x<br>y<br>z"
 
 
 def test_binary_junk_not_html():

@@ -36,7 +36,11 @@ How it works (no per-site rules; nothing English-only):
    class/id, e.g. a page builder's "elementor-widget-wrap" around the article, prune nothing;
    widget words like comments, related, share still do) -> ``density_relaxed`` (no class/id
    pruning) -> ``body`` (all body text minus boilerplate) -> ``all_text`` (all body text) ->
-   ``stripped`` (tags removed by regex; for markup the parser loses, e.g. past its depth limit).
+   ``stripped`` (tags removed by regex; for markup the parser loses).
+7. A page nested past libxml2's limit (2,048 open elements), which the parser would stop
+   reading there, is parsed again with the repeated elements on the chain where it stopped
+   read without their tags (``Extraction.flattened``), as browsers stop nesting; a page that
+   still stops short is read by ``stripped``.
 """
 from __future__ import annotations
 
@@ -205,7 +209,7 @@ def _utf8_parser() -> etree.HTMLParser:
     (about a tenth of the parse). The given encoding overrides what the page declares (a <meta>
     charset or an XML declaration): the text is decoded already. No id hash table: nothing
     looks elements up by id. huge_tree: no 10 MB text-node limit and a deeper nesting limit
-    (libxml2 still caps depth; the "stripped" fallback covers text lost beyond it)."""
+    (libxml2 still stops at 2,048 open elements: see `_parse_whole`)."""
     p = getattr(_LOCAL, "utf8_parser", None)
     if p is None:
         p = _LOCAL.utf8_parser = etree.HTMLParser(
@@ -218,6 +222,9 @@ class Extraction(NamedTuple):
     text: str
     title: str
     method: str  # how the content was found: density, density_relaxed, body, all_text, stripped, none
+    # elements read without their tags because the page nested them past the parser's depth
+    # limit (see _parse_whole); empty for almost every page
+    flattened: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- measuring
@@ -1479,7 +1486,15 @@ def _weight(text: str) -> int:
 
 
 def parse(html: str) -> etree._Element | None:
-    """The lxml root of a page, or None when the parser finds no document."""
+    """The lxml root of a page as libxml2 reads it, None when it finds no document. A page nested
+    past the parser's limit is cut short there (`_parse_whole` reads it whole)."""
+    return _parse_once(html)[0]
+
+
+def _parse_once(html: str) -> tuple[etree._Element | None, bool]:
+    """The lxml root of a page (None when the parser finds no document), and whether the parser
+    stopped before the end of the page: libxml2 halts at its nesting limit (2,048 open elements
+    with huge_tree), and the tree then holds only the page up to that point."""
     try:
         data = html.encode("utf-8")
     except UnicodeEncodeError:
@@ -1487,10 +1502,63 @@ def parse(html: str) -> etree._Element | None:
         # over as a str, libxml2 drops everything after it, so it becomes U+FFFD, as a browser
         # shows an unreadable character, and the rest of the page is read
         data = _SURROGATE_RE.sub("\ufffd", html).encode("utf-8")
+    parser = _utf8_parser()
     try:
-        return etree.fromstring(data, _utf8_parser())
+        root = etree.fromstring(data, parser)
     except (etree.ParserError, etree.XMLSyntaxError):
-        return None
+        return None, False
+    # the error that halts the parser is its last; the log holds this parse's errors only
+    last = parser.error_log.last_error
+    return root, last is not None and last.type == _RESOURCE_LIMIT
+
+
+_RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT
+_FLATTEN_MIN = 16    # a tag name this often on the open chain where the parser stopped is flattened
+_FLATTEN_ROUNDS = 3
+
+
+def _deep_names(root: etree._Element) -> set[str]:
+    """Tag names that repeat on the chain of open elements where the parser stopped: the last
+    element it built and its ancestors (unclosed <font>, <span> or <div>, in practice)."""
+    el = root
+    while len(el):
+        el = el[-1]
+    counts: dict[str, int] = {}
+    for a in (el, *el.iterancestors()):
+        if isinstance(a.tag, str) and a.tag not in ("html", "body"):
+            counts[a.tag] = counts.get(a.tag, 0) + 1
+    return {t for t, n in counts.items() if n >= _FLATTEN_MIN}
+
+
+def _flatten(html: str, names: set[str]) -> str:
+    """`html` without the start and end tags of these elements, their content kept: an inline
+    element's tags go (no space, so Chinese text stays joined), a block's become a line break.
+    A tag is read to its '>' or to the next '<' (one pass, linear in the page)."""
+    pat = re.compile("</?(" + "|".join(sorted(map(re.escape, names))) + r")(?=[\t\n\f\r />])[^<>]*+>?",
+                     re.I)
+    return pat.sub(lambda m: "<br>" if m.group(1).lower() in _BLOCK_TAGS else "", html)
+
+
+def _parse_whole(html: str) -> tuple[etree._Element | None, tuple[str, ...], bool]:
+    """The page parsed to its end: (root, names flattened, whether it still stops short).
+
+    A page that nests elements past libxml2's limit (thousands of unclosed <font> or <span> in an
+    old forum post) would lose everything after that point. Browsers stop nesting there instead
+    (Chrome adds elements past 512 levels as siblings), so the text reads on; here the names
+    repeated on the chain where the parser stopped are flattened, their tags taken out and
+    their content kept, and the page parsed again (up to 3 rounds). A page that still stops
+    short is read by the last resort, tags stripped by regex (`extract`'s "stripped")."""
+    root, halted = _parse_once(html)
+    flat: set[str] = set()
+    for _ in range(_FLATTEN_ROUNDS):
+        if root is None or not halted:
+            break
+        names = _deep_names(root) - flat
+        if not names:
+            break
+        flat |= names
+        root, halted = _parse_once(_flatten(html, flat))
+    return root, tuple(sorted(flat)), halted
 
 
 # ---------------------------------------------------------------- structured data as evidence
@@ -2202,10 +2270,11 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         tune = FAVOR[favor]
     except KeyError:
         raise ValueError(f"favor must be one of {', '.join(FAVOR)}, not {favor!r}") from None
-    root = parse(html)
-    if root is None:
+    root, flat, halted = _parse_whole(html)
+    if root is None or halted:
         text = _stripped(html)
-        return Extraction(text, "", "stripped" if text else "none")
+        return Extraction(text, "" if root is None else _title(root), "stripped" if text else "none",
+                          flat)
     title = _title(root)
     ld = _ld_sources(root) if "ld+json" in html else []  # a str scan costs less than a walk of the scripts
     etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
@@ -2227,8 +2296,8 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             _unhide_class(el)
             alt, alt_w, _ = _extract_body(html, body, title, ld, tune)
             if alt_w >= need:
-                return alt
-    return res
+                res = alt
+    return res._replace(flattened=flat) if flat else res
 
 
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")
