@@ -25,6 +25,7 @@ from corpuskit.stages.html2text.extract import (
     _class_verdict_of,
     _flatten,
     _main_markers,
+    _without_doc_ends,
     extract,
     parse,
 )
@@ -318,10 +319,66 @@ def test_pages_within_the_depth_limit_are_not_flattened():
     assert "html2text_flattened" not in HtmlToText().process({"html": page})["meta"]
 
 
-def test_flattening_reads_a_tag_to_the_next_lt():
-    # a tag whose '>' never comes is cut at the next '<' (one pass over the page), not at the end
-    assert _flatten('a<span class="x y<b>c</span >d<SPAN\n>e<spanx>f', {"span"}) == "a<b>cde<spanx>f"
-    assert _flatten("x<div id=a>y</div>z", {"div"}) == "x<br>y<br>z"
+def test_flattening_renames_start_tags_in_place():
+    # same length, nothing after the name changed; end tags left to close nothing
+    assert _flatten('a<span class="x">c</span ><SPAN\n>e<spanx>f', {"span"}) == 'a</xxx class="x">c</span ></xxx\n>e<spanx>f'
+    assert _flatten("x<div id=a>y<dt>z<b>w", {"div", "dt", "b"}) == "x<br/ id=a>y<br>z<p>w"
+    # a name in another tag's name or in a value is renamed too, its length kept
+    page = '<d<span>iv ' + " ".join(f"a{i}" for i in range(1_500)) + '>x<i title="<span a b>">'
+    assert _flatten(page, {"span"}) == page.replace("<span", "</xxx")
+    # ... so the words after it stay text, as the complexity check read them (taking the tag out
+    # would make them 1,500 attributes of a <div>)
+    assert complexity(page, 1_000, 0, 0, 20_000_000) is None
+    assert _libxml2_attrs(_flatten(page, {"span"}))[0] < 1_000
+    ends = '<p>x</p><d</html>iv ' + " ".join(f"a{i}" for i in range(1_500)) + '><p>y</p>'
+    assert complexity(ends, 1_000, 0, 0, 20_000_000) is None and _libxml2_attrs(ends)[0] < 1_000
+    assert "y" in "".join(parse(ends).itertext())
+
+
+_PARA = "A sentence of the article's body, long enough to count as its text. " * 4
+
+
+@pytest.mark.parametrize("between", [
+    "</body></html>",          # a second document pasted after the first
+    "</div></HTML >",          # a fragment's stray end tag in the middle of the page
+    "</html>\n<!-- x -->",
+    "</body>",                 # libxml2 puts what follows </body> beside the body, not in it
+])
+def test_text_after_a_stray_end_of_document_is_kept(between):
+    # libxml2 stops at the first </html> and drops the rest of the page without an error; a
+    # browser reads on into the body, and so does the extraction
+    page = (f"<html><head><title>T</title></head><body><nav><a href=/>Home</a> <a href=/b>Blog</a></nav>"
+            f"<div><p>{_PARA} First part.</p>{between}<div><p>{_PARA} Second part.</p></div></body></html>")
+    ex = extract(page)
+    assert "First part." in ex.text and "Second part." in ex.text and "Home" not in ex.text
+    zh = "<html><body><div><p>" + "第一段的正文，足够长。" * 8 + f"</p>{between}<p>" + "第二段的正文。" * 8 + "</p></div></body></html>"
+    assert "第二段的正文。" in extract(zh).text
+
+
+def test_end_tags_at_the_end_cost_no_copy():
+    page = f"<html><body><p>{_PARA}</p></body>\n</html >\r\n  ".encode()
+    assert _without_doc_ends(page) is page
+    assert (_without_doc_ends(page + b"<script>x</script>")
+            == f"<html><body><p>{_PARA}</p></xxxx>\n</xxxx >\r\n  <script>x</script>".encode())
+    # renamed in place, whatever the context: a name, a value
+    assert _without_doc_ends(b'a</BoDy/>b</htmlx>c<d</html>e f="</body>"') == b'a</xxxx/>b</htmlx>c<d</xxxx>e f="</xxxx>"'
+
+
+@pytest.mark.parametrize("fallback", ["noframes", "noembed"])
+def test_raw_text_fallbacks_leave_no_markup_in_the_text(fallback):
+    # their content is text to the parser, tags and all, and no browser shows it
+    page = (f"<html><body><{fallback}><p>Your browser cannot show this.</p></{fallback}>"
+            f"<p>{_PARA}</p></body></html>")
+    ex = extract(page)
+    assert "A sentence of the article" in ex.text and "<p>" not in ex.text and "browser" not in ex.text
+    frames = (f"<html><frameset cols=50%,50%><frame src=a.html></frameset><{fallback}><body><p>{_PARA}</p>"
+              f"</body></{fallback}></html>")
+    assert "<p>" not in extract(frames).text
+
+
+def test_xmp_shows_its_markup_as_text():
+    ex = extract(f"<html><body><p>{_PARA}</p><xmp><b>bold</b> as written</xmp></body></html>")
+    assert "<b>bold</b> as written" in ex.text
 
 
 def test_binary_junk_not_html():
@@ -692,7 +749,8 @@ _TAG_BITS = ["<a", "<div", "<p", "</div>", "</p>", " ", "\n", "\f", "X", "=", '=
              "/", "/>", "<!--", "-->", "--!>", "<!-->", "<!x ", "<?", "</ ", "<script>", "</script>", "<style>",
              "</style>", "<title>", "</title>", "<iframe>", "</iframe>", "<noscript>", "<svg>", "<plaintext>",
              "a<b", "for(i=0;i<n;i++)", " B" * 70, "/B" * 70, "\xa0B" * 70, " B B B B B B B B", ' B="v"',
-             " B='>'", ' B="<i"', " B='<i'", ' B=""', '=""="', "= =", "=\xa0\"", "=\u3000'", "\x0b", "\u3000", ".B"]
+             " B='>'", ' B="<i"', " B='<i'", ' B=""', '=""="', "= =", "=\xa0\"", "=\u3000'", "\x0b", "\u3000", ".B",
+             "</body>", "</html>", "</BODY ", "<span", "<b ", "<dt"]
 
 
 def _bits_page(bits):
@@ -717,6 +775,24 @@ def test_a_page_within_the_attribute_bounds_is_within_them_for_the_parser(bits, 
 
     page = _bits_page(bits)
     most, pairs = _libxml2_attrs(page)
+    for check in (_surely_within, _scan):
+        verdict = check(page, max_attrs, 0, 0, max_pairs)
+        if verdict is True or (check is _scan and verdict is None):
+            assert not max_attrs or most <= max_attrs, check.__name__
+            assert not max_pairs or pairs <= max_pairs, check.__name__
+
+
+@given(st.lists(st.sampled_from(_TAG_BITS), max_size=200), st.sampled_from([0, 64, 100, 300]),
+       st.integers(0, 20_000), st.sets(st.sampled_from(["span", "b", "div", "dt", "a", "p", "x"]), min_size=1))
+@settings(max_examples=600)
+def test_reading_a_page_past_the_depth_limit_keeps_the_checks_bounds(bits, max_attrs, max_pairs, names):
+    # flattening renames start tags where they stand, whatever the context (a value, a script, a
+    # tag's name): the page splits into the same pieces, so what the checks let through is still
+    # within the bounds for the parser on the flattened page
+    page = _bits_page(bits)
+    flat = _flatten(page, names)
+    assert len(flat) == len(page)
+    most, pairs = _libxml2_attrs(flat)
     for check in (_surely_within, _scan):
         verdict = check(page, max_attrs, 0, 0, max_pairs)
         if verdict is True or (check is _scan and verdict is None):

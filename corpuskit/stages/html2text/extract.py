@@ -56,11 +56,12 @@ from corpuskit.core.text import CJK_RANGES
 
 # ---------------------------------------------------------------- constants
 
-# Removed in C before the walk: never reader-visible text.
+# Removed in C before the walk: never reader-visible text. The content of <noembed> and
+# <noframes> is text to the parser (HTML5's raw text, tags and all) and a browser shows neither.
 _JUNK_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
     "canvas", "video", "audio", "map", "select", "button", "input", "textarea", "datalist",
-    "head", "link", "meta", "frameset", "frame",
+    "head", "link", "meta", "frameset", "frame", "noframes", "noembed",
 )
 _BLOCK_TAGS = frozenset((
     "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
@@ -1491,10 +1492,35 @@ def parse(html: str) -> etree._Element | None:
     return _parse_once(html)[0]
 
 
+# End tags of <html> and <body> (their name), in the page's UTF-8 form (a third faster to search
+# than the str)
+_DOC_END_RE = re.compile(rb"</(?i:html|body)(?=[\t\n\f\r />])")
+# what may follow the first of them without being lost: white space and more of them (each read
+# to its '>', or to the next '<')
+_DOC_TRAILER_RE = re.compile(rb"(?:[\t\n\f\r ]++|</(?i:html|body)(?=[\t\n\f\r />])[^<>]*+>?)*+\Z")
+
+
+def _without_doc_ends(data: bytes) -> bytes:
+    """The page (UTF-8) with its </html> and </body> end tags renamed to an element that is not
+    there (`</xxxx>`, which the parser ignores) when anything but white space follows the first
+    of them. libxml2 (2.14) stops reading at the first </html>, dropping the rest of the page
+    without an error, and puts what follows </body> beside the body rather than in it; a stray
+    pair in the middle of a page (a fragment or a second document pasted in) would cost the
+    article after it. Browsers read on into the body, and so does the parser now (it closes both
+    at the end of the input itself). The new name has the old one's length and letters only, so
+    the page splits into the same tags, comments and text wherever the name stood (in a script,
+    a value or a tag's name): the complexity check's reading of the page still holds."""
+    m = _DOC_END_RE.search(data)
+    if m is None or _DOC_TRAILER_RE.match(data, m.start()) is not None:
+        return data
+    return _DOC_END_RE.sub(b"</xxxx", data)
+
+
 def _parse_once(html: str) -> tuple[etree._Element | None, bool]:
     """The lxml root of a page (None when the parser finds no document), and whether the parser
     stopped before the end of the page: libxml2 halts at its nesting limit (2,048 open elements
-    with huge_tree), and the tree then holds only the page up to that point."""
+    with huge_tree), and the tree then holds only the page up to that point. End tags of <html>
+    and <body> with more of the page after them are left out (`_without_doc_ends`)."""
     try:
         data = html.encode("utf-8")
     except UnicodeEncodeError:
@@ -1502,6 +1528,7 @@ def _parse_once(html: str) -> tuple[etree._Element | None, bool]:
         # over as a str, libxml2 drops everything after it, so it becomes U+FFFD, as a browser
         # shows an unreadable character, and the rest of the page is read
         data = _SURROGATE_RE.sub("\ufffd", html).encode("utf-8")
+    data = _without_doc_ends(data)
     parser = _utf8_parser()
     try:
         root = etree.fromstring(data, parser)
@@ -1531,12 +1558,25 @@ def _deep_names(root: etree._Element) -> set[str]:
 
 
 def _flatten(html: str, names: set[str]) -> str:
-    """`html` without the start and end tags of these elements, their content kept: an inline
-    element's tags go (no space, so Chinese text stays joined), a block's become a line break.
-    A tag is read to its '>' or to the next '<' (one pass, linear in the page)."""
-    pat = re.compile("</?(" + "|".join(sorted(map(re.escape, names))) + r")(?=[\t\n\f\r />])[^<>]*+>?",
-                     re.I)
-    return pat.sub(lambda m: "<br>" if m.group(1).lower() in _BLOCK_TAGS else "", html)
+    """`html` with the start tags of these elements turned into tags that do not nest, the
+    content kept: an inline element's into an end tag of an element that is not there
+    (`<span class=x>` -> `</xxx class=x>`, which the parser ignores, so Chinese text stays
+    joined), a block's into a line break (`<div id=a>` -> `<br/ id=a>`); a one-letter name
+    (`<b>`) becomes a paragraph (`<p>`, which closes the one before). Their end tags then close
+    nothing and are ignored. Each replacement has the name's length and changes no character
+    after it, so the page splits into the same tags, comments and text as before wherever the
+    name stood (in a script, a value, another tag's name): the complexity check's reading of the
+    page still holds. One pass, linear in the page."""
+    def start(m: re.Match) -> str:
+        n = len(m.group(1))
+        if n == 1:
+            return "<p"
+        if m.group(1).lower() in _BLOCK_TAGS:
+            return "<br" + "/" * (n - 2)
+        return "</" + "x" * (n - 1)
+
+    pat = re.compile("<(" + "|".join(sorted(map(re.escape, names))) + r")(?=[\t\n\f\r />])", re.I)
+    return pat.sub(start, html)
 
 
 def _parse_whole(html: str) -> tuple[etree._Element | None, tuple[str, ...], bool]:
@@ -1545,8 +1585,8 @@ def _parse_whole(html: str) -> tuple[etree._Element | None, tuple[str, ...], boo
     A page that nests elements past libxml2's limit (thousands of unclosed <font> or <span> in an
     old forum post) would lose everything after that point. Browsers stop nesting there instead
     (Chrome adds elements past 512 levels as siblings), so the text reads on; here the names
-    repeated on the chain where the parser stopped are flattened, their tags taken out and
-    their content kept, and the page parsed again (up to 3 rounds). A page that still stops
+    repeated on the chain where the parser stopped are flattened, their start tags turned into
+    tags that do not nest (`_flatten`), and the page parsed again (up to 3 rounds). A page that still stops
     short is read by the last resort, tags stripped by regex (`extract`'s "stripped")."""
     root, halted = _parse_once(html)
     flat: set[str] = set()
