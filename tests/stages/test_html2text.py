@@ -25,6 +25,7 @@ from corpuskit.stages.html2text.extract import (
     _class_verdict_of,
     _flatten,
     _main_markers,
+    _stripped,
     _without_doc_ends,
     extract,
     parse,
@@ -310,6 +311,18 @@ def test_depth_past_the_limit_with_nothing_repeated_is_stripped():
     ex = extract(page)
     assert ex.method == "stripped" and ex.flattened == () and ex.title == "T"
     assert "w2999" in ex.text and "The closing paragraph." in ex.text
+
+
+def test_the_last_resort_reads_a_page_whose_head_is_not_closed():
+    # HTML allows </head> to be left out; the regex reading must not take the page for head
+    head = "<html><head><title>T</title><meta charset=utf-8><script>var x = '<p>no</p>';</script><style>p{}</style>"
+    assert _stripped(head + "<body><p>Hello there.</p></body></html>") == "Hello there."
+    assert _stripped(head + "<p>Hello there.</p>") == "Hello there."
+    # a page past the depth limit with nothing to flatten comes to that reading
+    page = head + "<p>" + "".join(f"<x-{i}>w{i} " for i in range(3_000)) + "</p><p>The closing paragraph.</p>"
+    ex = extract(page)
+    assert ex.method == "stripped" and "w2999" in ex.text and "The closing paragraph." in ex.text
+    assert "no" not in ex.text.split() and "var" not in ex.text
 
 
 def test_pages_within_the_depth_limit_are_not_flattened():

@@ -1440,9 +1440,11 @@ def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]]) -> 
 _TAG_RE = re.compile(r"<[a-zA-Z/!?][^>]*(?:>|$)")  # a tag, or one cut off by truncation
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # Never-visible blocks, up to their end tag or, on a truncated page, to the end of the input
-# (an unclosed <script> or <head> must not leak code into the text).
+# (an unclosed <script> must not leak code into the text). Not <head>: its end tag may be left
+# out (HTML allows it), and what it holds that is not text (title, scripts, styles) goes on its
+# own here, or is a tag.
 _SCRIPT_RE = re.compile(
-    r"<(script|style|noscript|template|head|title|svg|textarea|select)\b.*?(?:</\1\s*>|$)"
+    r"<(script|style|noscript|template|title|svg|textarea|select)\b.*?(?:</\1\s*>|$)"
     r"|<!--.*?(?:-->|$)", re.I | re.S)
 
 
