@@ -389,6 +389,15 @@ def test_raw_text_fallbacks_leave_no_markup_in_the_text(fallback):
     assert "<p>" not in extract(frames).text
 
 
+def test_ruby_annotations_leave_the_base_text():
+    # furigana and pinyin sit above the text; their parentheses (<rp>) show only without ruby
+    para = ("日本語の<ruby>漢<rp>(</rp><rt>かん</rt><rp>)</rp>字<rp>(</rp><rt>じ</rt><rp>)</rp></ruby>を読む。"
+            "<ruby><rb>中</rb><rb>文</rb><rtc><rt>zhōng</rt><rt>wén</rt></rtc></ruby>的课文很长。") * 6
+    ex = extract(f"<html><body><article><p>{para}</p><p>{'二つ目の段落です。十分な長さの文章。' * 6}</p></article></body></html>")
+    assert "日本語の漢字を読む。中文的课文很长。日本語の" in ex.text
+    assert "かん" not in ex.text and "zhōng" not in ex.text and "(" not in ex.text
+
+
 def test_xmp_shows_its_markup_as_text():
     ex = extract(f"<html><body><p>{_PARA}</p><xmp><b>bold</b> as written</xmp></body></html>")
     assert "<b>bold</b> as written" in ex.text

@@ -58,10 +58,12 @@ from corpuskit.core.text import CJK_RANGES
 
 # Removed in C before the walk: never reader-visible text. The content of <noembed> and
 # <noframes> is text to the parser (HTML5's raw text, tags and all) and a browser shows neither.
+# Ruby annotations (<rt>, <rtc>; <rp> holds the parentheses shown where ruby is not) are a
+# reading aid above the text, furigana or pinyin: the text is the base ("漢字", not "漢(かん)字(じ)").
 _JUNK_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
     "canvas", "video", "audio", "map", "select", "button", "input", "textarea", "datalist",
-    "head", "link", "meta", "frameset", "frame", "noframes", "noembed",
+    "head", "link", "meta", "frameset", "frame", "noframes", "noembed", "rt", "rtc", "rp",
 )
 _BLOCK_TAGS = frozenset((
     "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
