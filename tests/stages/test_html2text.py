@@ -403,6 +403,52 @@ def test_xmp_shows_its_markup_as_text():
     assert "<b>bold</b> as written" in ex.text
 
 
+_EN_SENTS = [f"Sentence number {i} of the article talks about topic {i * 7 % 13}, with enough words to count."
+             for i in range(24)]
+_ZH_SENTS = [f"这是文章的第{i}句话，讲述了一个足够长的话题，让段落有足够的字数。" for i in range(24)]
+# Markup a browser shows the same way as plain paragraphs, or that libxml2 reads differently
+# from a browser: the article's every sentence must come out, the menu and footer must not.
+_SAME_TO_A_READER = {
+    "stray </body></html>": lambda s: s.replace("</p>", "</p></body></html>", 1),
+    "stray </html> after a comment": lambda s: s.replace("</p>", "</p><!-- x --></HTML>\n", 2),
+    "unclosed <font>": lambda s: s.replace("<p>", "<p><font color=red>"),
+    "upper-case tags": lambda s: s.replace("<p>", "<P>").replace("</p>", "</P>"),
+    "no </p>": lambda s: s.replace("</p>", ""),
+    "comments": lambda s: s.replace("</p>", "</p><!-- a > b -- c --><!--[if IE]><p>old</p><![endif]-->"),
+    "downlevel-revealed": lambda s: s.replace("<p>", "<![if !IE]><p>", 1).replace("</p>", "</p><![endif]>", 1),
+    "CDATA, PI, doctype": lambda s: s.replace("</p>", "</p><![CDATA[ x ]]><?php echo 1; ?><!DOCTYPE html>", 1),
+    "CR LF and a BOM": lambda s: s.replace("<p>", "\r\n<p>"),  # the BOM: at the page's start, below
+    "unclosed wrappers": lambda s: "<div class=content>" * 3 + s,
+    "<br><br> paragraphs": lambda s: s.replace("<p>", "").replace("</p>", "<br><br>"),
+    "layout table": lambda s: "<table><tr><td>" + s + "</td></tr></table>",
+    "a span a word": lambda s: re.sub(r"(\w+) ", r"<span>\1</span> ", s),
+    "&nbsp;": lambda s: s.replace(" ", "&nbsp;", 40),
+    "a script with '</p>' and '<'": lambda s: s.replace("</p>", "<script>var a = '</p>'; if (a<b) {}</script></p>", 1),
+    "a form": lambda s: "<form action=/x>" + s + "</form>",
+    # a <title> in the body is not shown (browsers' style sheet hides it); libxml2 keeps it there
+    "a second <body>, <head>, <html>, <title>": lambda s: s.replace("</p>", "</p><body class=x><head><title>x</title></head><html lang=en>", 1),
+    "<font size> and <center>": lambda s: "<center>" + s.replace("<p>", "<p><font size=2>").replace("</p>", "</font></p>") + "</center>",
+    "ruby": lambda s: s.replace("。", "<ruby>。<rt>ju</rt></ruby>", 3),
+    "2,100 unclosed <span>": lambda s: s.replace("<p>", "<p>" + "<span>" * 2_100, 1),
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("change", list(_SAME_TO_A_READER))
+def test_markup_a_reader_sees_the_same_keeps_the_article(lang, change):
+    sents = _EN_SENTS if lang == "en" else _ZH_SENTS
+    body = "".join("<p>" + " ".join(sents[i:i + 4]) + "</p>" for i in range(0, len(sents), 4))
+    page = ("<!DOCTYPE html><html><head><meta charset=utf-8><title>Title</title></head><body>"
+            '<nav><ul><li><a href="/">Home</a></li><li><a href="/news">News</a></li></ul></nav>'
+            f"<main>{_SAME_TO_A_READER[change](body)}</main>"
+            "<footer><p>Copyright 2024 Example Corp. All rights reserved.</p></footer></body></html>")
+    if "BOM" in change:
+        page = "\ufeff" + page
+    out = extract(page).text
+    # the article's sentences in order, nothing else (white space aside)
+    assert re.sub(r"\s+", "", out) == re.sub(r"\s+", "", "".join(sents))
+
+
 def test_binary_junk_not_html():
     raw = os.urandom(20_000)
     html, _ = decode_html(raw)

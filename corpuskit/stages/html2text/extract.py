@@ -64,6 +64,7 @@ _JUNK_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
     "canvas", "video", "audio", "map", "select", "button", "input", "textarea", "datalist",
     "head", "link", "meta", "frameset", "frame", "noframes", "noembed", "rt", "rtc", "rp",
+    "title",  # one in the body (libxml2 leaves it there) is hidden, as in <head>; read before this
 )
 _BLOCK_TAGS = frozenset((
     "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
