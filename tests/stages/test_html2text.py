@@ -398,6 +398,13 @@ def test_ruby_annotations_leave_the_base_text():
     assert "かん" not in ex.text and "zhōng" not in ex.text and "(" not in ex.text
 
 
+def test_hidden_until_found_is_content():
+    # an accordion's collapsed sections: opened by find-in-page, so part of the page's text
+    secs = "".join(f"<h2>Question {i}</h2><div hidden=until-found><p>{_PARA} Answer {i}.</p></div>" for i in range(4))
+    ex = extract(f"<html><body><main>{secs}<div hidden><p>{_PARA} Never shown.</p></div></main></body></html>")
+    assert all(f"Answer {i}." in ex.text for i in range(4)) and "Never shown." not in ex.text
+
+
 def test_xmp_shows_its_markup_as_text():
     ex = extract(f"<html><body><p>{_PARA}</p><xmp><b>bold</b> as written</xmp></body></html>")
     assert "<b>bold</b> as written" in ex.text

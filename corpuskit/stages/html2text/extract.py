@@ -308,7 +308,10 @@ def _is_boiler(el: etree._Element, tag: str, level: int, items: list) -> int:
             if _HIDDEN_STYLE.search(v):
                 return _HIDDEN
         elif k == "hidden":
-            return _HIDDEN
+            # hidden="until-found": a collapsed section (an accordion's) that the browser opens
+            # when find-in-page or a link reaches its text: content, like a closed <details>
+            if v.lower() != "until-found":
+                return _HIDDEN
         elif k == "aria-hidden":
             if v == "true":
                 return _HIDDEN
