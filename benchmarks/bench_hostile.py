@@ -211,11 +211,14 @@ def hostile_pages() -> dict[str, str]:
         "200k end tags of unopened elements": "<html><body>" + "<div>" * 49_000 + "</q>" * 200_000,
         "4,000 '<' in a tag name before long attributes":
             "<a x" + "<b" * 4_000 + "".join(f" c{i}=" + "v" * 20_000 for i in range(62)) + ">",
-        # nested past libxml2's 2,048 levels: read again with the repeated element flattened
+        # nested past libxml2's 2,048 levels: read whole by the last resort, tags stripped by regex
         "49,000 unclosed <font> (past the parser's depth)":
             "<html><body><p>" + "".join(f"<font size={i % 7}>w{i} " for i in range(49_000)) + "</p><p>end</p></body></html>",
         "49,000 unclosed <div> (past the parser's depth)":
             "<html><body>" + "".join(f"<div class=c{i % 9}>w{i} " for i in range(49_000)) + "<p>end</p></body></html>",
+        # ... whose regex reading must not run to the end of the page from each "<br" without '>'
+        "2,049 unclosed <div>, then 400,000 '<br' without '>'":
+            "<html><body>" + "<div>" * 2_049 + "<p>text</p>" + "<br" * 400_000,
         "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
                                                 + "p" * 60_000 + '"z="') * 300 + ">",
     }

@@ -37,13 +37,12 @@ How it works (no per-site rules; nothing English-only):
    widget words like comments, related, share still do) -> ``density_relaxed`` (no class/id
    pruning) -> ``body`` (all body text minus boilerplate) -> ``all_text`` (all body text) ->
    ``stripped`` (tags removed by regex; for markup the parser loses).
-7. A page nested past libxml2's limit (2,048 open elements), which the parser would stop
-   reading there, is parsed again with the repeated elements on the chain where it stopped
-   read without their tags (``Extraction.flattened``), as browsers stop nesting; a page that
-   still stops short is read by ``stripped``.
+7. A page nested past libxml2's limit (2,048 open elements), where the parser stops reading,
+   is read by ``stripped`` (all its text, tags removed by regex) rather than cut short there.
 """
 from __future__ import annotations
 
+import bisect
 import html as _htmllib
 import json
 import re
@@ -58,14 +57,17 @@ from corpuskit.core.text import CJK_RANGES
 
 # Removed in C before the walk: never reader-visible text. The content of <noembed> and
 # <noframes> is text to the parser (HTML5's raw text, tags and all) and a browser shows neither.
-# Ruby annotations (<rt>, <rtc>; <rp> holds the parentheses shown where ruby is not) are a
-# reading aid above the text, furigana or pinyin: the text is the base ("漢字", not "漢(かん)字(じ)").
 _JUNK_TAGS = (
     "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
     "canvas", "video", "audio", "map", "select", "button", "input", "textarea", "datalist",
-    "head", "link", "meta", "frameset", "frame", "noframes", "noembed", "rt", "rtc", "rp",
+    "head", "link", "meta", "frameset", "frame", "noframes", "noembed",
     "title",  # one in the body (libxml2 leaves it there) is hidden, as in <head>; read before this
 )
+# Ruby annotations (<rt>, <rtc>; <rp> holds the parentheses shown where ruby is not) are a
+# reading aid above the text, furigana or pinyin: the text is the base ("漢字", not "漢(かん)字(じ)").
+# Their own text goes, not their children: libxml2 does not close <rt> and <rb> where HTML lets
+# their end tags be left out, so the next base (<rb>字) may sit inside an <rt>.
+_RUBY_NOTES = ("rt", "rp", "rtc")
 _BLOCK_TAGS = frozenset((
     "address", "article", "aside", "blockquote", "body", "center", "dd", "details", "dialog",
     "dir", "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2",
@@ -213,7 +215,7 @@ def _utf8_parser() -> etree.HTMLParser:
     (about a tenth of the parse). The given encoding overrides what the page declares (a <meta>
     charset or an XML declaration): the text is decoded already. No id hash table: nothing
     looks elements up by id. huge_tree: no 10 MB text-node limit and a deeper nesting limit
-    (libxml2 still stops at 2,048 open elements: see `_parse_whole`)."""
+    (libxml2 still stops at 2,048 open elements: see `_parse_once`)."""
     p = getattr(_LOCAL, "utf8_parser", None)
     if p is None:
         p = _LOCAL.utf8_parser = etree.HTMLParser(
@@ -226,9 +228,6 @@ class Extraction(NamedTuple):
     text: str
     title: str
     method: str  # how the content was found: density, density_relaxed, body, all_text, stripped, none
-    # elements read without their tags because the page nested them past the parser's depth
-    # limit (see _parse_whole); empty for almost every page
-    flattened: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- measuring
@@ -1454,11 +1453,30 @@ _SCRIPT_RE = re.compile(
     r"|<!--.*?(?:-->|$)", re.I | re.S)
 
 
+# a tag that ends a line, read to its '>' or to the next '<' (never past it: a page of "<br"
+# without '>' would have each read run to the end of the page)
+_BREAK_RE = re.compile(r"<(?:br|/p|/div|/li|/tr|/h[1-6])\b[^<>]*+>?", re.I)
+
+
+# a tag (its name in group 1), a comment or declaration, or one cut off at the end of the page
+_STRIP_TAG_RE = re.compile(r"<(?:/?([a-zA-Z][^\t\n\f\r />]*)|[!?/])[^>]*(?:>|$)")
+
+
+def _tag_gap(m: re.Match) -> str:
+    """What a tag leaves in the stripped text: a line break for a block's, a space for a comment
+    or declaration, nothing for an inline element's (`<span>中</span>文` reads 中文; in spaced
+    scripts the words carry their own spaces)."""
+    name = m.group(1)
+    if name is None:
+        return " "
+    return "\n" if name.lower() in _BLOCK_TAGS else ""
+
+
 def _stripped(html: str) -> str:
     """Last resort for markup the parser gives up on: drop tags, unescape, keep line breaks."""
     s = _SCRIPT_RE.sub(" ", html)
-    s = re.sub(r"<(?:br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", "\n", s, flags=re.I)
-    s = _htmllib.unescape(_TAG_RE.sub(" ", s))
+    s = _BREAK_RE.sub("\n", s)
+    s = _htmllib.unescape(_STRIP_TAG_RE.sub(_tag_gap, s))
     lines = (_WS_RE.sub(" ", ln).strip() for ln in s.splitlines())
     return "\n".join(ln for ln in lines if ln)
 
@@ -1496,13 +1514,17 @@ def _weight(text: str) -> int:
 
 def parse(html: str) -> etree._Element | None:
     """The lxml root of a page as libxml2 reads it, None when it finds no document. A page nested
-    past the parser's limit is cut short there (`_parse_whole` reads it whole)."""
+    past the parser's limit is cut short there (`extract` reads such a page by `_stripped`)."""
     return _parse_once(html)[0]
 
 
 # End tags of <html> and <body> (their name), in the page's UTF-8 form (a third faster to search
 # than the str)
 _DOC_END_RE = re.compile(rb"</(?i:html|body)(?=[\t\n\f\r />])")
+# Elements whose content is text shown as written (to their end tag, or to the end of the page):
+# <title> (meta.title), <xmp>, and everything after <plaintext>.
+_SHOWN_RAW_RE = re.compile(rb"<(title|xmp)(?=[\t\n\f\r />])(?:.*?</\1(?=[\t\n\f\r />])|.*)"
+                           rb"|<plaintext(?=[\t\n\f\r />]).*", re.I | re.S)
 # what may follow the first of them without being lost: white space and more of them (each read
 # to its '>', or to the next '<')
 _DOC_TRAILER_RE = re.compile(rb"(?:[\t\n\f\r ]++|</(?i:html|body)(?=[\t\n\f\r />])[^<>]*+>?)*+\Z")
@@ -1521,14 +1543,23 @@ def _without_doc_ends(data: bytes) -> bytes:
     m = _DOC_END_RE.search(data)
     if m is None or _DOC_TRAILER_RE.match(data, m.start()) is not None:
         return data
-    return _DOC_END_RE.sub(b"</xxxx", data)
+    # inside a <title> or <xmp>, or after <plaintext>, such a tag is text the reader sees, and
+    # the parser does not stop at it there: it stays as written
+    spans = [(t.start(), t.end()) for t in _SHOWN_RAW_RE.finditer(data)]
+    starts = [a for a, _ in spans]
+
+    def rename(e: re.Match) -> bytes:
+        i = bisect.bisect_right(starts, e.start()) - 1
+        return e.group() if i >= 0 and e.start() < spans[i][1] else b"</xxxx"
+
+    return _DOC_END_RE.sub(rename, data)
 
 
 def _parse_once(html: str) -> tuple[etree._Element | None, bool]:
     """The lxml root of a page (None when the parser finds no document), and whether the parser
     stopped before the end of the page: libxml2 halts at its nesting limit (2,048 open elements
     with huge_tree), and the tree then holds only the page up to that point. End tags of <html>
-    and <body> with more of the page after them are left out (`_without_doc_ends`)."""
+    and <body> with more of the page after them are renamed (`_without_doc_ends`)."""
     try:
         data = html.encode("utf-8")
     except UnicodeEncodeError:
@@ -1548,67 +1579,6 @@ def _parse_once(html: str) -> tuple[etree._Element | None, bool]:
 
 
 _RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT
-_FLATTEN_MIN = 16    # a tag name this often on the open chain where the parser stopped is flattened
-_FLATTEN_ROUNDS = 3
-
-
-def _deep_names(root: etree._Element) -> set[str]:
-    """Tag names that repeat on the chain of open elements where the parser stopped: the last
-    element it built and its ancestors (unclosed <font>, <span> or <div>, in practice)."""
-    el = root
-    while len(el):
-        el = el[-1]
-    counts: dict[str, int] = {}
-    for a in (el, *el.iterancestors()):
-        if isinstance(a.tag, str) and a.tag not in ("html", "body"):
-            counts[a.tag] = counts.get(a.tag, 0) + 1
-    return {t for t, n in counts.items() if n >= _FLATTEN_MIN}
-
-
-def _flatten(html: str, names: set[str]) -> str:
-    """`html` with the start tags of these elements turned into tags that do not nest, the
-    content kept: an inline element's into an end tag of an element that is not there
-    (`<span class=x>` -> `</xxx class=x>`, which the parser ignores, so Chinese text stays
-    joined), a block's into a line break (`<div id=a>` -> `<br/ id=a>`); a one-letter name
-    (`<b>`) becomes a paragraph (`<p>`, which closes the one before). Their end tags then close
-    nothing and are ignored. Each replacement has the name's length and changes no character
-    after it, so the page splits into the same tags, comments and text as before wherever the
-    name stood (in a script, a value, another tag's name): the complexity check's reading of the
-    page still holds. One pass, linear in the page."""
-    def start(m: re.Match) -> str:
-        n = len(m.group(1))
-        if n == 1:
-            return "<p"
-        if m.group(1).lower() in _BLOCK_TAGS:
-            return "<br" + "/" * (n - 2)
-        return "</" + "x" * (n - 1)
-
-    pat = re.compile("<(" + "|".join(sorted(map(re.escape, names))) + r")(?=[\t\n\f\r />])", re.I)
-    return pat.sub(start, html)
-
-
-def _parse_whole(html: str) -> tuple[etree._Element | None, tuple[str, ...], bool]:
-    """The page parsed to its end: (root, names flattened, whether it still stops short).
-
-    A page that nests elements past libxml2's limit (thousands of unclosed <font> or <span> in an
-    old forum post) would lose everything after that point. Browsers stop nesting there instead
-    (Chrome adds elements past 512 levels as siblings), so the text reads on; here the names
-    repeated on the chain where the parser stopped are flattened, their start tags turned into
-    tags that do not nest (`_flatten`), and the page parsed again (up to 3 rounds). A page that still stops
-    short is read by the last resort, tags stripped by regex (`extract`'s "stripped")."""
-    root, halted = _parse_once(html)
-    flat: set[str] = set()
-    for _ in range(_FLATTEN_ROUNDS):
-        if root is None or not halted:
-            break
-        names = _deep_names(root) - flat
-        if not names:
-            break
-        flat |= names
-        root, halted = _parse_once(_flatten(html, flat))
-    return root, tuple(sorted(flat)), halted
-
-
 # ---------------------------------------------------------------- structured data as evidence
 
 _LD_KEYS = ("articleBody", "reviewBody", "text")
@@ -2318,13 +2288,20 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         tune = FAVOR[favor]
     except KeyError:
         raise ValueError(f"favor must be one of {', '.join(FAVOR)}, not {favor!r}") from None
-    root, flat, halted = _parse_whole(html)
+    root, halted = _parse_once(html)
     if root is None or halted:
+        # no document, or one nested past the parser's limit, which it stopped reading there:
+        # browsers stop nesting instead (Chrome adds elements past 512 levels as siblings) and
+        # show the rest, so all of the page's text is read, tags removed by regex
         text = _stripped(html)
-        return Extraction(text, "" if root is None else _title(root), "stripped" if text else "none",
-                          flat)
+        return Extraction(text, "" if root is None else _title(root), "stripped" if text else "none")
     title = _title(root)
     ld = _ld_sources(root) if "ld+json" in html else []  # a str scan costs less than a walk of the scripts
+    notes = list(root.iter(*_RUBY_NOTES))  # a walk in C: next to nothing on a page without ruby
+    if notes:
+        for el in notes:
+            el.text = None
+        etree.strip_tags(root, *_RUBY_NOTES)
     etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
     body = root.find("body")
     if body is None:
@@ -2345,7 +2322,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             alt, alt_w, _ = _extract_body(html, body, title, ld, tune)
             if alt_w >= need:
                 res = alt
-    return res._replace(flattened=flat) if flat else res
+    return res
 
 
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")

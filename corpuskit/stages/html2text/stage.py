@@ -361,8 +361,6 @@ class HtmlToText(RecordStage):
         if ex.title:
             set_meta(out, "title", ex.title)
         set_meta(out, "html2text", ex.method)
-        if ex.flattened:  # nested past the parser's limit: these elements were read without tags
-            set_meta(out, "html2text_flattened", list(ex.flattened))
         return out
 
     def _with_text(self, record: dict, text: str) -> dict:
