@@ -219,6 +219,17 @@ def hostile_pages() -> dict[str, str]:
         # ... whose regex reading must not run to the end of the page from each "<br" without '>'
         "2,049 unclosed <div>, then 400,000 '<br' without '>'":
             "<html><body>" + "<div>" * 2_049 + "<p>text</p>" + "<br" * 400_000,
+        # built to make the choice of the main block walk every ancestor of every marker or
+        # element, or read a deep header's text again at every level
+        "40,000 <article>s under 2,040 <div>s": "<div>" * 2_040 + "<article></article>" * 40_000 + "<p>end</p>",
+        "50,000 class-worded spans deep in an <article>":
+            "<html><body><article>" + "<div>" * 2_000 + "<span class=share>x</span> y " * 50_000 + "</article></body></html>",
+        "an article <header> 2,000 <div>s deep over 600 KB":
+            "<html><body><article><header>" + "<div>" * 2_000 + "Words of the page, a sentence. " * 20_000
+            + "</header><p>p</p></article></body></html>",
+        # end tags the parser searches its stack of open elements for
+        "600,000 end tags under 2,040 open <span>s": "<span>" * 2_040 + "x" + "</z>" * 600_000,
+        "400,000 </html> under 2,040 open <span>s": "<span>" * 2_040 + "x" + "</html>" * 400_000 + "tail",
         "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
                                                 + "p" * 60_000 + '"z="') * 300 + ">",
     }

@@ -24,6 +24,7 @@ from corpuskit.stages.html2text.extract import (
     _cjk_unbreak,
     _class_verdict_of,
     _main_markers,
+    _outermost,
     _stripped,
     _without_doc_ends,
     extract,
@@ -314,10 +315,13 @@ def test_the_last_resort_reads_a_page_whose_head_is_not_closed():
     assert "no" not in ex.text.split() and "var" not in ex.text
 
 
-def test_the_last_resort_keeps_lines_and_reads_each_tag_once():
+def test_the_last_resort_keeps_lines():
     assert _stripped("<p>a<br class=x>b<br/>c</p><div>d</div><td>x</td><td>y</td>") == "a\nb\nc\nd\nx\ny"
-    # "<br" with no '>' after it: each is read to the next '<', not to the end of the page
+    # "<br" with no '>' after it ends at the next '<' (bench_hostile.py times 400,000 of them)
     assert _stripped("<p>text</p>" + "<br" * 5 + ">after") == "text\nafter"
+    # a custom element whose name starts like a never-shown one is not that element
+    assert _stripped("<p>before</p><svg-icon></svg-icon><title-bar>T</title-bar><p>after</p>") == "before\nT\nafter"
+    assert _stripped("<p>a</p><iframe><p>frame</p></iframe><noembed>e</noembed><noframes>f</noframes>b") == "a\nb"
 
 
 def test_a_page_past_the_depth_limit_is_parsed_once():
@@ -375,6 +379,15 @@ def test_end_tags_at_the_end_cost_no_copy():
     # check read them (taking the end tag out would make them 1,500 attributes of a <div>)
     ends = '<p>x</p><d</html>iv ' + " ".join(f"a{i}" for i in range(1_500)) + '><p>y</p>'
     assert complexity(ends, 1_000, 0, 0, 20_000_000) is None and _libxml2_attrs(ends)[0] < 1_000
+    # a flood of them is no pasted document: left as written (renamed, each would make the
+    # parser search its stack of open elements for nothing)
+    flood = b"<p>a</p>" + b"</html>" * 65 + b"<p>b</p>"
+    few = b"<p>a</p>" + b"</html>" * 64 + b"<p>b</p>"
+    assert _without_doc_ends(flood) is flood and _without_doc_ends(few) == few.replace(b"</html>", b"</xxxx>")
+    # <title/> closes at once; a <title> in a script's string, never closed, is no title
+    assert _without_doc_ends(b"<title/><p>a</p></html><p>b</p>") == b"<title/><p>a</p></xxxx><p>b</p>"
+    assert (_without_doc_ends(b'<script>x="<title>T<\\/title>"</script><p>a</p></html><p>b</p>')
+            == b'<script>x="<title>T<\\/title>"</script><p>a</p></xxxx><p>b</p>')
     # shown text keeps them: a <title>, an <xmp>, what follows <plaintext>
     assert (_without_doc_ends(b"<title>Why </html></title></body><xmp></BODY></xmp></html><plaintext></html>")
             == b"<title>Why </html></title></xxxx><xmp></BODY></xmp></xxxx><plaintext></html>")
@@ -431,14 +444,15 @@ _SAME_TO_A_READER = {
     "unclosed wrappers": lambda s: "<div class=content>" * 3 + s,
     "<br><br> paragraphs": lambda s: s.replace("<p>", "").replace("</p>", "<br><br>"),
     "layout table": lambda s: "<table><tr><td>" + s + "</td></tr></table>",
-    "a span a word": lambda s: re.sub(r"(\w+) ", r"<span>\1</span> ", s),
+    "a span a word": lambda s: re.sub(r"([^<>\s，。]+)(?=[\s，。])", r"<span>\1</span>", s),
     "&nbsp;": lambda s: s.replace(" ", "&nbsp;", 40),
     "a script with '</p>' and '<'": lambda s: s.replace("</p>", "<script>var a = '</p>'; if (a<b) {}</script></p>", 1),
     "a form": lambda s: "<form action=/x>" + s + "</form>",
     # a <title> in the body is not shown (browsers' style sheet hides it); libxml2 keeps it there
     "a second <body>, <head>, <html>, <title>": lambda s: s.replace("</p>", "</p><body class=x><head><title>x</title></head><html lang=en>", 1),
     "<font size> and <center>": lambda s: "<center>" + s.replace("<p>", "<p><font size=2>").replace("</p>", "</font></p>") + "</center>",
-    "ruby": lambda s: s.replace("。", "<ruby>。<rt>ju</rt></ruby>", 3),
+    "ruby": lambda s: s.replace("。", "<ruby>。<rt>ju</rt></ruby>", 3).replace(
+        "topic", "<ruby>topic<rp>(</rp><rt>tɒpɪk</rt><rp>)</rp></ruby>", 3),
 }
 
 
@@ -456,6 +470,35 @@ def test_markup_a_reader_sees_the_same_keeps_the_article(lang, change):
     out = extract(page).text
     # the article's sentences in order, nothing else (white space aside)
     assert re.sub(r"\s+", "", out) == re.sub(r"\s+", "", "".join(sents))
+
+
+def test_outermost_markers():
+    root = lhtml.fromstring("<div><article id=a><div><article id=b></article></div></article>"
+                            "<section><article id=c></article></section><article id=d></article></div>")
+    arts = list(root.iter("article"))
+    assert [m.get("id") for m in _outermost(arts, set(arts))] == ["a", "c", "d"]
+    assert [m.get("id") for m in _outermost(arts, set(arts[1:]))] == ["a", "b", "c", "d"]
+
+
+def test_end_tags_under_deep_nesting_are_bounded():
+    # libxml2 searches its stack of open elements for each end tag: millions that close
+    # nothing under 2,040 open elements take it seconds per megabyte
+    deep = "<span>" * 2_040 + "x" + "</z>" * 600_000
+    assert "end tags" in complexity(deep, 1_000, 200_000, 50_000, 20_000_000)
+    assert complexity(deep, 1_000, 0, 50_000, 20_000_000) is None  # --max-nodes 0: no limit
+    # an ordinary large page, as many end tags as elements, passes
+    big = "<html><body>" + "<p>x</p>" * 150_000 + "</body></html>"
+    assert complexity(big, 1_000, 200_000, 50_000, 20_000_000) is None
+
+
+def test_many_articles_and_deep_headers_read_as_usual():
+    # pages built to make the choice walk every ancestor of every marker (bench_hostile.py
+    # times larger ones): the text still comes out right
+    para = "A sentence of the article's body, long enough to count as its text. " * 4
+    page = "<html><body>" + "<div>" * 300 + "<article></article>" * 300 + f"<article><p>{para}</p></article></body></html>"
+    assert extract(page).text == para.strip()
+    lead = f"<html><body><article><header>{'<div>' * 300}<p>{para}</p></header><p>{para} Body.</p></article></body></html>"
+    assert extract(lead).text.count("A sentence") == 8
 
 
 def test_binary_junk_not_html():

@@ -78,6 +78,11 @@ _TAG_AT_RE = re.compile(rf"<{_TAG_NAME}({_TAG_BODY})")
 # read by the full rules ('<' in names and values included)
 _SHORT_AT_RE = re.compile(rf"<{_TAG_NAME}[{_WS}/]*+(?:{_ATTR}[{_WS}/]*+){{0,{_LONG - 1}}}+>")
 _QUICK_WINDOW = 8192
+# libxml2's stack of open elements holds at most this many (huge_tree); the exact scan bounds
+# the parser's search of it for end tags at this many steps per element allowed (--max-nodes):
+# 5,000 x 200,000 = 10^9 steps, about 2 s; a page within --max-nodes' '<' needs no count
+_PARSER_DEPTH = 2_048
+_END_TAG_WORK_PER_NODE = 5_000
 # An attribute follows white space, a '/' or a quoted value's closing quote.
 _ATTR_STARTS = (" ", "\n", "\t", "\r", "\f", "/", '"', "'")
 
@@ -195,7 +200,12 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
     """complexity's exact scan, tag by tag, as the parser (HTML5's tokenizer) reads the page:
     comments, bogus comments ('<!...>', '<?...>') and the content of raw-text elements are
     no markup."""
-    n = pairs = pos = 0
+    n = pairs = pos = end_work = 0
+    # libxml2 looks for each end tag's element down its stack of open elements (at most
+    # _PARSER_DEPTH): 5 million end tags that close nothing under 2,040 open <span>s take it 20 s.
+    # Their count times the open elements there (at most the start tags so far) is bounded; an
+    # ordinary page, whose end tags are about as many as its elements, stays well inside.
+    end_budget = _END_TAG_WORK_PER_NODE * max_nodes
     stack: list[str] = []
     open_names: dict[str, int] = {}
     search = _TAG_RE.search
@@ -215,6 +225,11 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
         name = name.lower()
         close, rest = m.group(1), m.group(3)
         if close:
+            if end_budget:
+                end_work += n if n < _PARSER_DEPTH else _PARSER_DEPTH
+                if end_work > end_budget:
+                    return (f"end tags under more open elements than the parser can search in "
+                            f"bounded time (over {end_budget:,} steps; --max-nodes)")
             if name in _NO_NEST or not open_names.get(name):
                 continue
             while stack:  # an end tag closes what it encloses
