@@ -185,6 +185,12 @@ def _pipeline_row(big: Path, size: int, small: Path, work: Path) -> dict:
 
 
 def hostile_pages() -> dict[str, str]:
+    p = "A sentence of the text, with a comma, here."
+    ld_text = " ".join(f"word{i} alpha beta gamma delta" for i in range(40))
+
+    def block(commas: int, cls: str = "") -> str:
+        return f"<div{' class=' + cls if cls else ''}><div><div><p>" + "a, " * commas + "end.</p></div></div></div>"
+
     def attrs(k: int) -> str:
         return " ".join(f'a{i}="v"' for i in range(k))
 
@@ -230,6 +236,28 @@ def hostile_pages() -> dict[str, str]:
         # end tags the parser searches its stack of open elements for
         "600,000 end tags under 2,040 open <span>s": "<span>" * 2_040 + "x" + "</z>" * 600_000,
         "400,000 </html> under 2,040 open <span>s": "<span>" * 2_040 + "x" + "</html>" * 400_000 + "tail",
+        # built (by a review) to make the extraction's later steps quadratic: a <pre>'s run of
+        # spaces, many chosen blocks checked against each other, long lines of one start, a
+        # deep heading or lead read at every level, an article's twin looked up per block
+        "20,000 spaces in a <pre>": "<div><p>" + p * 10 + "</p><pre>\n" + " " * 20_000 + "x\n</pre></div>",
+        "200,000 spaces in a <pre> line": "<div><p>" + p * 10 + "</p><pre>\ny" + " " * 200_000 + "x \nz</pre><p>" + p + "</p></div>",
+        "JSON-LD body 2,000 deep beside 1,000 blocks": (
+            '<head><script type="application/ld+json">{"articleBody": "' + ld_text + '"}</script></head><body><div>'
+            + block(40) + block(20) * 1_000 + "</div>" + "<div>" * 2_000 + "<p>" + ld_text + "</p>" + "</div>" * 2_000),
+        "16,000 blocks chosen together": "<div>" + block(40) + block(20) * 16_000 + "</div>",
+        "16,000 long lines of one start": "<div>" + "".join(f"<p>{'A' * 20} {i} {'b' * 400}.</p>" for i in range(16_000)) + "</div>",
+        "1,000 nested anchored headings over 1 MB": "<div id=sidebar-x-y><h2>Sidebar x y " * 1_000 + "word " * 200_000 + "</h2></div>" * 1_000,
+        "a title's twin among 150,000 blocks": (
+            "<head><title>The Title Here</title></head><body><article><h2>Other things</h2><div>" + block(40, "c")
+            + block(20, "c") * 2_000 + "</div></article><article><h1>The Title Here</h1>"
+            + "<div class=x>plain text here</div>" * 150_000 + "<div class=c>twin text</div></article>"),
+        "an article header 1,000 <div><span>s deep over 5 MB": (
+            "<article><header>" + "<div><span>" * 1_000 + "word " * 1_000_000 + "</span></div>" * 1_000
+            + "</header><p>p</p></article>"),
+        "500 nested headings over 1 MB": (
+            "<head><title>Some page title</title></head><body>" + "<h2><span>" * 500 + "word " * 200_000 + "</span></h2>" * 500),
+        "8,000 soft subheadings": "<article><div>" + block(40) + ("<h3 class=meta>Heading</h3>" + block(20)) * 8_000 + "</div></article>",
+        "16,000 soft blocks of one kind": "<article><span><span>" + ("<div class=share-x><p>" + "a, " * 20 + "end.</p></div>") * 16_000 + "</span></span></article>",
         "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
                                                 + "p" * 60_000 + '"z="') * 300 + ">",
     }

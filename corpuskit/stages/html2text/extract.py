@@ -177,6 +177,8 @@ _STORY_LEAD = 3.0        # an article holding this many times the text of every 
 _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
 
 _STRING = etree.XPath("string()")
+_STRLEN = etree.XPath("string-length()")  # in C, without making the string a Python str
+_HEAD_START = etree.XPath("substring(string(), 1, $n)")
 
 
 class _Tune(NamedTuple):
@@ -380,7 +382,13 @@ def _is_anchor(el: etree._Element, idv: str) -> bool:
         idv = _TEXINFO_ESC_RE.sub(lambda m: chr(int(m.group(1), 16)), idv)
     for child in el[:3]:
         if child.tag in _HEADINGS:
-            h = "".join(_SLUG_RE.findall(_STRING(child).lower()))
+            # only the heading's start can match an id: read that much of it (a heading of 1 MB
+            # nested 1,000 deep, each level slugged whole, took 37 s); a longer heading never
+            # is the id's start
+            m = 4 * len(idv) + 256
+            head = _HEAD_START(child, n=m)
+            long_head = _STRLEN(child) > m
+            h = "".join(_SLUG_RE.findall(head.lower()))
             i = "".join(_SLUG_RE.findall(idv.lower()))
             if len(i) >= 4 and h.startswith(i):
                 return True
@@ -391,7 +399,7 @@ def _is_anchor(el: etree._Element, idv: str) -> bool:
                 return True
             # a heading that spells the id's start ("Sharing" on "sharing-with-a-team"); not
             # for a two-word id: "Contact" heads the widget "contact-box"
-            return not two and len(h) >= 4 and i.startswith(h)
+            return not two and not long_head and len(h) >= 4 and i.startswith(h)
     return False
 
 
@@ -753,7 +761,8 @@ def _lead_header(el: etree._Element) -> bool:
     for b in el.iter("p", "div"):
         # the cheap tests first: on nested <div>s only the innermost reads its text (each
         # reading its whole subtree's took 12 s for 2,000 levels over 600 KB)
-        if any(c.tag in _BLOCK_TAGS for c in b) or b.find(".//a") is not None:
+        if (any(c.tag in _BLOCK_TAGS for c in b) or b.find(".//a") is not None
+                or b.find(".//div") is not None or b.find(".//p") is not None):
             continue
         t = _STRING(b).strip()
         if _weight(t) >= _LEAD_MIN and _ends_sentence(t):
@@ -873,34 +882,45 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
     roots, best = _pick_roots(an, use_weights)
     if an.soft:
         keep = set()
+        walked: set = set()  # each ancestor walked once (many roots under a deep chain)
         for el in ([best] if best is not None else []) + roots:
             p = el
-            while p is not None:
+            while p is not None and p not in walked:
+                walked.add(p)
                 if p in an.soft:
                     keep.add(p)
                 p = p.getparent()
+        rset = set(roots)
+        in_roots: dict = {}  # _outer_marker's memo: whether an element lies inside a root
+
+        def inside_roots(el: etree._Element) -> bool:
+            return _outer_marker(el, rset, in_roots) is not None
+
         # a soft block inside the chosen content that scores like the best candidate holds
         # the article's text (the wrapper of the paragraphs), not a widget beside them
         bar = 0.5 * an.scores.get(best, 0.0)
         for el in an.soft:
-            if el not in keep and an.scores.get(el, 0.0) >= bar > 0 and any(
-                    _is_ancestor(r, el) for r in roots):
+            if el not in keep and an.scores.get(el, 0.0) >= bar > 0 and inside_roots(el):
                 keep.add(el)
         # the soft blocks built like a kept one (siblings of its tag and class: the sections
         # of one template, "section--ads" on each) are more of the article's text, unless
-        # made of links
-        for el in list(keep):
+        # made of links; each parent's children read once
+        names: dict = {}  # parent -> {(tag, first class word)} of its kept children
+        for el in keep:
             cls = el.get("class")
             p = el.getparent()
             if not cls or not cls.split() or p is None:
                 continue
-            first = cls.split()[0]  # the block's name ("TestReport__Section"), before its modifiers
+            # the block's name ("TestReport__Section"), before its modifiers
+            names.setdefault(p, set()).add((el.tag, cls.split()[0]))
+        for p, kinds in names.items():
             for sib in p:
-                if (sib in an.soft and sib not in keep and sib.tag == el.tag
-                        and (sib.get("class") or "").split()[:1] == [first]):
-                    st = an.stats.get(sib)
-                    if st is not None and st[2] and _link_density(st) < 0.3:
-                        keep.add(sib)
+                if sib in an.soft and sib not in keep:
+                    words = (sib.get("class") or "").split()
+                    if words and (sib.tag, words[0]) in kinds:
+                        st = an.stats.get(sib)
+                        if st is not None and st[2] and _link_density(st) < 0.3:
+                            keep.add(sib)
         # a subheading inside the chosen content that a class/id word made soft ("header_sub",
         # "section-meta-title") is the heading of the text after it when that text stays
         for el in an.soft:
@@ -909,8 +929,8 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
                 while nxt is not None and not isinstance(nxt.tag, str):
                     nxt = nxt.getnext()
                 if (nxt is not None and nxt not in an.drop and nxt not in an.soft
-                        and nxt.tag not in _HEADINGS and len(_STRING(el)) <= _SECTION_HEADER_MAX
-                        and any(_is_ancestor(r, el) for r in roots)):
+                        and nxt.tag not in _HEADINGS and _STRLEN(el) <= _SECTION_HEADER_MAX
+                        and inside_roots(el)):
                     keep.add(el)
         an.eff_drop = an.drop | (an.soft - keep)
         if keep:
@@ -1288,6 +1308,10 @@ def _multi_cell(root: etree._Element) -> bool:
 
 
 def _repeats_title(el: etree._Element, title: str) -> bool:
+    # a heading far longer than the title is not in it: measured in C first (nested headings
+    # over 1 MB of text, each read whole, took 34 s)
+    if _STRLEN(el) > 4 * len(title) + 256:
+        return False
     h = _WS_RE.sub(" ", _STRING(el)).strip()
     return len(h) >= 8 and h in title
 
@@ -1303,7 +1327,9 @@ class _HeadStart(int):
 _HEAD_END = object()
 
 
-_TRAILING_WS_RE = re.compile(r"[ \t]+\n")
+# (only from the start of a run: tried from each of its spaces, a long run not ending a line cost
+# its length squared, 33 s for 200,000 spaces in a <pre>)
+_TRAILING_WS_RE = re.compile(r"(?<![ \t])[ \t]+\n")
 _NL_RUN_RE = re.compile(r"\n\s*")
 _CJK_BEFORE = re.compile(f"[{CJK_RANGES}\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f]")
 _CJK_CHAR_RE = re.compile(f"[{CJK_RANGES}]")
@@ -1419,11 +1445,13 @@ def _join(tokens: list) -> str:
 
 # The label of an ad slot, a line of its own (the ad itself is an iframe or script, gone in
 # parsing): "Advertisement", "ADVERT", "Anzeige", "Реклама", "Iklan", "إعلان", "广告" ...
+# possessive: two runs of white space side by side, if they could give each other characters back,
+# cost a line of 20,000 spaces (a <pre>) 44 s
 _AD_LABEL_RE = re.compile(
-    r"^[^\S\n]*[-–—(\[]?[^\S\n]*(?:advertisement|advert|advertising|sponsored(?: content| ad)?|anzeige|werbung|"
+    r"^[^\S\n]*+[-–—(\[]?+[^\S\n]*+(?:advertisement|advert|advertising|sponsored(?: content| ad)?|anzeige|werbung|"
     r"publicidad|publicité|pubblicità|publicidade|reclame|advertentie|reklama|reklame|reklam|annons|annonse|annonce|"
     r"реклама|mainos|hirdetés|διαφήμιση|iklan|quảng cáo|إعلان|פרסומת|โฆษณา|विज्ञापन|"
-    r"广告|廣告|広告|광고)[^\S\n]*[-–—)\]]?[^\S\n]*$", re.I)
+    r"广告|廣告|広告|광고)[^\S\n]*+[-–—)\]]?+[^\S\n]*+$", re.I)
 
 
 _DUP_MIN = 300   # exact repeats of lines this long are a second copy (shorter ones can be content)
@@ -1440,7 +1468,8 @@ def _dedupe_lines(text: str) -> str:
     seen: set[str] = set()
     out: list[str] = []
     flat: list[str] = []  # non-empty lines kept so far
-    starts: dict[str, list[int]] = {}  # first _KEY chars of a kept line -> its indices in flat
+    heads: set[str] = set()  # first _PROBE_LEN chars of the kept lines at least that long
+    starts: dict[str, list[int]] = {}  # first _KEY chars of a shorter kept line -> its indices in flat
     dup = False
     for ln in lines:
         n = len(ln)
@@ -1450,12 +1479,14 @@ def _dedupe_lines(text: str) -> str:
                 continue
             seen.add(ln)
         # lines come from _join with white space already collapsed (pre aside)
-        if n >= _PROBE_MIN and _is_flat_copy(ln[:_PROBE_LEN], flat, starts):
+        if n >= _PROBE_MIN and _is_flat_copy(ln[:_PROBE_LEN], flat, starts, heads):
             dup = True
             continue
         out.append(ln)
         if ln:
-            if len(ln) >= _KEY:
+            if len(ln) >= _PROBE_LEN:
+                heads.add(ln[:_PROBE_LEN])
+            elif len(ln) >= _KEY:
                 starts.setdefault(ln[:_KEY], []).append(len(flat))
             flat.append(ln)
     if not dup:
@@ -1463,10 +1494,19 @@ def _dedupe_lines(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).strip()
 
 
-def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]]) -> bool:
+_RUN_CANDIDATES = 16
+
+
+def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]], heads: set[str]) -> bool:
+    """`probe` (a long line's start) is the start of a kept line, or of a run of kept shorter
+    lines joined by spaces. A kept line as long as the probe is looked up whole; runs are tried
+    from the last _RUN_CANDIDATES shorter lines with the probe's first _KEY characters (trying
+    every one made 16,000 lines of one start cost 15 s)."""
     if len(probe) < _PROBE_LEN // 2:
         return False
-    for i in starts.get(probe[:_KEY], ()):
+    if probe in heads:
+        return True
+    for i in starts.get(probe[:_KEY], ())[-_RUN_CANDIDATES:]:
         run, k = flat[i], i + 1
         while len(run) < len(probe) and k < len(flat):
             run += " " + flat[k]
@@ -1885,12 +1925,12 @@ def _whole_units(roots: list, stats: dict) -> list:
     signature above its description, a glossary's terms with their definitions; a list of links
     (dated headlines, a menu) gives only the definition's terms."""
     out = []
+    chosen: set = set()
+    pre_memo: dict = {}
     for r in roots:
-        top, p = r, r.getparent()
-        while p is not None:
-            if p.tag == "pre":
-                top = p
-            p = p.getparent()
+        parent = r.getparent()
+        pre = _outermost_pre(parent, pre_memo) if parent is not None else None
+        top = pre if pre is not None else r
         if top.tag == "dd":
             dl = top.getparent()
             if dl is not None and dl.tag == "div":
@@ -1905,11 +1945,35 @@ def _whole_units(roots: list, stats: dict) -> list:
                     if isinstance(dt.tag, str):
                         terms.append(dt)
                     dt = dt.getprevious()
-                out += [t for t in reversed(terms) if t not in out]
-        if top not in out:
+                for t in reversed(terms):
+                    if t not in chosen:
+                        chosen.add(t)
+                        out.append(t)
+        if top not in chosen:
+            chosen.add(top)
             out.append(top)
-    # an element inside another chosen one is written with it
-    return [e for e in out if not any(o is not e and _is_ancestor(o, e) for o in out)]
+    # an element inside another chosen one is written with it (each ancestor walked once: a
+    # choice of 16,000 sibling blocks took 41 s when each was checked against every other)
+    return _outermost(out, chosen)
+
+
+def _outermost_pre(el: etree._Element, memo: dict) -> etree._Element | None:
+    """The outermost <pre> among `el` and its ancestors (None when there is none); `memo` keeps
+    each node's answer, so the ancestors of many elements are walked once."""
+    path = []
+    p = el
+    res = None
+    while p is not None:
+        if p in memo:
+            res = memo[p]
+            break
+        path.append(p)
+        p = p.getparent()
+    for q in reversed(path):  # from the top down: the first <pre> met is the outermost
+        if res is None and q.tag == "pre":
+            res = q
+        memo[q] = res
+    return memo[el]
 
 
 _DL_PROSE_LD = 0.3
@@ -2002,12 +2066,21 @@ def _check_title_article(roots: list, an: _Analysis, title: str) -> list:
     if _link_density(st) > 0.3 or st[0] < max(_MIN_ACCEPT, _TITLE_ART_SHARE * chosen):
         return roots
     out = []
+    twins: dict | None = None  # (tag, class) -> the first such element in m1, read once
     for r in roots:
         if r is m0:
             return [m1]
         cls = r.get("class")
-        twin = next((e for e in m1.iter(r.tag) if e.get("class") == cls and e in stats
-                     and e not in an.eff_drop), None) if cls else None
+        if not cls:
+            return [m1]
+        if twins is None:  # one walk of m1 instead of one per root (2,000 roots: 41 s)
+            twins = {}
+            for e in m1.iter():
+                if isinstance(e.tag, str) and e in stats and e not in an.eff_drop:
+                    c = e.get("class")
+                    if c:
+                        twins.setdefault((e.tag, c), e)
+        twin = twins.get((r.tag, cls))
         if twin is None:
             return [m1]
         out.append(twin)
@@ -2338,14 +2411,36 @@ def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Ana
     # and the like, as long as they stay clear of the block chosen before and of link lists
     stats = an.stats
     w0 = stats.get(blk, (0, 0, 0))[0]
-    p = blk.getparent()
-    while p is not None and p is not body and p in stats and not any(
-            r is p or _is_ancestor(p, r) or _is_ancestor(r, p) for r in roots):
+    # sets instead of a walk per root and step (1,000 roots beside a 2,000-deep chain took 53 s)
+    chain = []  # blk's ancestors, nearest first
+    q = blk.getparent()
+    while q is not None:
+        chain.append(q)
+        q = q.getparent()
+    rset = set(roots)
+    r_anc: set = set()  # the roots' ancestors
+    for r in roots:
+        q = r.getparent()
+        while q is not None and q not in r_anc:
+            r_anc.add(q)
+            q = q.getparent()
+    under_root = [False] * len(chain)  # a root stands above chain[i]
+    seen = False
+    for i in range(len(chain) - 1, -1, -1):
+        under_root[i] = seen
+        seen = seen or chain[i] in rset
+    i = 0
+    while i < len(chain):
+        p = chain[i]
+        if p is body or p not in stats or p in rset or p in r_anc or under_root[i]:
+            break
         st = stats[p]
         if st[0] > 3 * max(w0, 1) or _link_density(st) > 0.4:
             break
-        blk, p = p, p.getparent()
-    keep = [r for r in roots if _is_ancestor(r, blk)]
+        blk = p
+        i += 1
+    above = set(chain[i:])  # blk's ancestors
+    keep = [r for r in roots if r in above]
     alt = _serialise(keep or [blk], an, clean=True, title=title)
     return alt if _covered(probes, alt) > cov else text
 
