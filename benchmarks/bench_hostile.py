@@ -258,6 +258,17 @@ def hostile_pages() -> dict[str, str]:
             "<head><title>Some page title</title></head><body>" + "<h2><span>" * 500 + "word " * 200_000 + "</span></h2>" * 500),
         "8,000 soft subheadings": "<article><div>" + block(40) + ("<h3 class=meta>Heading</h3>" + block(20)) * 8_000 + "</div></article>",
         "16,000 soft blocks of one kind": "<article><span><span>" + ("<div class=share-x><p>" + "a, " * 20 + "end.</p></div>") * 16_000 + "</span></span></article>",
+        "2,000 nested sidebars over 10 MB of text": "<div class=sidebar style='display:none'>" * 2_000 + "word " * 2_000_000 + "</div>" * 2_000,
+        "a heading's edit-link brackets around 2,000 spans over 10 MB": (
+            "<h2>[" + "<span>" * 2_000 + "word " * 2_000_000 + "]" + "</span>" * 2_000 + "</h2><p>" + p * 20 + "</p>"),
+        "190,000 paragraphs in a 2,000-deep chain beside 3 records": (
+            "<div>" + "x" * 40 + "<div>" + "x" * 40 + "<div>" + "x" * 40 + "<div><div>"
+            + ("<div class=rec><p>" + "Some words, and more. " * 13_600 + "</p></div>") * 3 + "</div>"
+            + "<div>" * 2_000 + "<p>.</p>" * 190_000 + "</div>" * 2_000 + "</div></div></div></div>"),
+        "95 chains of 2,000 <div>s": "<div><p>" + ", " * 100 + "</p></div>" + ("<div>" * 2_000 + "words without commas " * 100 + "</div>" * 2_000) * 95,
+        "95,000 scored blocks 2,000 deep": (
+            "<div><p>" + "x, " * 100_000 + "</p></div>" + "<div>" * 2_000
+            + "<div><p>plain words of some length here</p></div>" * 95_000 + "</div>" * 2_000),
         "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
                                                 + "p" * 60_000 + '"z="') * 300 + ">",
     }

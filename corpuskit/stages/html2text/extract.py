@@ -175,6 +175,7 @@ _MIN_SHARE = 0.3         # ... unless it holds this share of the page's text any
 _LAYOUT_SHARE = 0.3     # a table is a layout when its cells holding blocks hold this share of its text
 _STORY_LEAD = 3.0        # an article holding this many times the text of every other one is the story
 _GUARD_SHARE = 0.6       # a "boilerplate" element holding more of the page than this is a wrapper
+_KEPT_NEST = 16          # ... and so is one inside this many such wrappers (not measured)
 
 _STRING = etree.XPath("string()")
 _STRLEN = etree.XPath("string-length()")  # in C, without making the string a Python str
@@ -580,6 +581,8 @@ class _Analysis:
         tstack: list = []
         # frame: [el, tag, is_block, w, lw, pc, iw, ic, score, dropped, has_block_child]
         stack: list = []
+        kept: set = set()  # boilerplate-looking blocks kept (holding most of the page, or a lead)
+        kept_n = 0  # ... open around the element now
         walker = etree.iterwalk(body, events=("start", "end"))
         block_tags = _BLOCK_TAGS
         boiler_tags = () if level == 2 else _BOILER_TAGS
@@ -605,10 +608,17 @@ class _Analysis:
                 # Hidden elements go even around an articleBody (a display:none schema.org
                 # copy of the article); words and tags never drop the main content's wrappers.
                 # Either way a "sidebar" holding most of the page is a layout wrapper.
+                if verdict and kept_n >= _KEPT_NEST:
+                    # inside _KEPT_NEST boilerplate-looking blocks in a row, each kept for holding
+                    # most of the page (or a lead): a wrapper too, not measured (each measure reads
+                    # the whole text again: 2,000 of them over 19 MB took 41 s)
+                    verdict = _NO
                 if verdict == _BOILER and tag == "header" and (
                         _section_header(el) or outer and _outer_marker(el, outer, outer_memo) is not None
                         and _lead_header(el)):
                     verdict = _NO
+                    kept.add(el)
+                    kept_n += 1
                 if verdict == _WORDS and el in art_anc:
                     if art_wrap is None:
                         art_wrap = _story_wrappers(list(outer))
@@ -632,6 +642,9 @@ class _Analysis:
                             hidden.append((el, n))
                         stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
                         continue
+                    if verdict:  # kept: it holds most of the page
+                        kept.add(el)
+                        kept_n += 1
                 f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False, False]
                 if f[2] and tag in _HEADINGS:
                     heads.append(el)
@@ -653,6 +666,8 @@ class _Analysis:
                 continue
             # end
             f = stack.pop()
+            if kept_n and f[0] in kept:
+                kept_n -= 1
             parent = stack[-1] if stack else None
             if not f[9]:
                 tag = f[1]
@@ -1007,12 +1022,25 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
     # deep inside each section, not on the section itself
     inner: dict = {}
     top_w = stats[top][0] if top in stats else 0
-    for el, sc in final.items():
-        prev, p = el, el.getparent()
-        while p is not None and p is not parent:
-            prev, p = p, p.getparent()
+    child_of: dict = {}  # node -> the child of `parent` it lies in (None: not under it), kept
+    for el, sc in final.items():  # so each ancestor is walked once, not once per scored block
+        path = []
+        q = el
+        prev = None
+        while q is not None:
+            if q in child_of:
+                prev = child_of[q]
+                break
+            path.append(q)
+            up = q.getparent()
+            if up is parent:
+                prev = q
+                break
+            q = up
+        for x in path:
+            child_of[x] = prev
         # ... and is itself a sizeable block, not one teaser card among many
-        if (p is parent and prev is not el and sc > inner.get(prev, 0.0)
+        if (prev is not None and prev is not el and sc > inner.get(prev, 0.0)
                 and stats[el][0] >= 0.2 * top_w):
             inner[prev] = sc
     for sib in parent:
@@ -2316,6 +2344,7 @@ def _check_enclosing_prose(roots: list, an: _Analysis) -> list:
     p = r.getparent()
     up = 0
     below = rw  # the weight of the level below
+    inside: set | None = None
     while up < _PROSE_UP:
         if p is None or p is an.body or p not in stats or p in an.eff_drop:
             break
@@ -2326,9 +2355,11 @@ def _check_enclosing_prose(roots: list, an: _Analysis) -> list:
         up += 1
         below = w
         own = 0
+        if inside is None:  # the choice's own paragraphs, found once (not by a walk up from each)
+            inside = set(r.iter("p"))
         for para in p.iter("p"):
             st = stats.get(para)
-            if st is not None and st[2] and _link_density(st) < 0.3 and not _is_ancestor(r, para):
+            if st is not None and st[2] and _link_density(st) < 0.3 and para not in inside:
                 own += st[0]
         if own >= max(_MIN_ACCEPT, 0.2 * rw):
             return [p] if _link_density(stats[p]) < 0.4 else roots
@@ -2370,26 +2401,28 @@ def _check_longer(roots: list, an: _Analysis) -> list:
     best = None
     best_w = need
     drop = an.eff_drop
+    # sets and remembered ancestor walks instead of a walk per root and block (95 chains of
+    # 2,000 <div>s, every level a candidate, took 13 s)
+    rset = set(roots)
+    r_anc: set = set()
+    for r in roots:
+        q = r.getparent()
+        while q is not None and q not in r_anc:
+            r_anc.add(q)
+            q = q.getparent()
+    under_root: dict = {}
+    under_drop: dict = {}
     for el, st in stats.items():  # every block: one long run of text broken by <br>s counts too
         w = st[0] - st[1]
         if w < best_w or st[1] > _LONGER_LD * st[0] or el in drop:
             continue
-        if any(r is el or _is_ancestor(el, r) or _is_ancestor(r, el) for r in roots):
+        if el in rset or el in r_anc or _outer_marker(el, rset, under_root) is not None:
             continue
-        if (_dropped_above(el, an) or _records_share(el, stats) >= 0.6
+        if (_outer_marker(el, drop, under_drop) is not None or _records_share(el, stats) >= 0.6
                 or _nested_articles(el) >= 2):  # a box of <article> teasers is a listing
             continue
         best, best_w = el, w
     return [best] if best is not None else roots
-
-
-def _dropped_above(el: etree._Element, an: _Analysis) -> bool:
-    p = el.getparent()
-    while p is not None:
-        if p in an.eff_drop:
-            return True
-        p = p.getparent()
-    return False
 
 
 def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Analysis,
@@ -2496,12 +2529,17 @@ _BRACKETED_RE = re.compile(r"^\s*[\[\uff3b\u3010].*[\]\uff3d\u3011]\s*$", re.S)
 _NOT_WORD_RE = re.compile(r"[\W_]+")
 
 
+_HEADING_MAX = 4_096
+
+
 def _strip_heading_links(heads: list) -> None:
     """Take out of the headings the bracketed groups of links a wiki puts beside them ("[edit]",
     "[editar | modificar o código]", "[编辑]": a section's edit links in any language) and a
     bracketed footnote link: an inline element whose text is all in brackets and, brackets and
     separators aside, all link text. The heading's own words stay."""
     for h in heads:
+        if _STRLEN(h) > _HEADING_MAX:  # no heading: read no further (nested spans, each read whole)
+            continue
         t = _STRING(h)
         if "[" not in t and "\uff3b" not in t and "\u3010" not in t:
             continue
