@@ -534,12 +534,7 @@ class _Analysis:
         # ("widget Blog", "sidebar-layout") do not drop it (a widget or comment word does).
         # Which article is the story is settled only when such a wrapper turns up (its text
         # measured then, once).
-        art_anc: set = set()
-        for m in outer:
-            p = m.getparent()
-            while p is not None and p not in art_anc:
-                art_anc.add(p)
-                p = p.getparent()
+        art_anc = _ancestors(outer)
         art_wrap: set | None = None
         soft: set = set()  # elements inside an article that class/id words alone call boilerplate
         # ancestors of the main content are never boilerplate; only outermost markers count
@@ -834,21 +829,39 @@ def _outer_marker(el: etree._Element, outer, memo: dict) -> etree._Element | Non
     """The nearest ancestor of `el` in `outer` (a set or dict), None when there is none. `memo`
     keeps each ancestor's answer, so asking for every element of a deep page walks each
     ancestor once, not once per element under it."""
-    path = []
     p = el.getparent()
+    return None if p is None else _nearest(p, outer.__contains__, memo)
+
+
+def _nearest(el: etree._Element, hit, memo: dict) -> etree._Element | None:
+    """The nearest of `el` and its ancestors for which `hit` is true (None when none is);
+    `memo` keeps each node's answer for later calls."""
+    path = []
+    p = el
     found = None
     while p is not None:
-        if p in outer:
-            found = p
-            break
         if p in memo:
             found = memo[p]
             break
         path.append(p)
+        if hit(p):
+            found = p
+            break
         p = p.getparent()
     for q in path:
         memo[q] = found
     return found
+
+
+def _ancestors(items) -> set:
+    """Every ancestor of the items (each walked once: a walk stops where another began)."""
+    anc: set = set()
+    for m in items:
+        p = m.getparent()
+        while p is not None and p not in anc:
+            anc.add(p)
+            p = p.getparent()
+    return anc
 
 
 def _outermost(items: list, members) -> list:
@@ -1024,21 +1037,7 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
     top_w = stats[top][0] if top in stats else 0
     child_of: dict = {}  # node -> the child of `parent` it lies in (None: not under it), kept
     for el, sc in final.items():  # so each ancestor is walked once, not once per scored block
-        path = []
-        q = el
-        prev = None
-        while q is not None:
-            if q in child_of:
-                prev = child_of[q]
-                break
-            path.append(q)
-            up = q.getparent()
-            if up is parent:
-                prev = q
-                break
-            q = up
-        for x in path:
-            child_of[x] = prev
+        prev = _nearest(el, lambda q: q.getparent() is parent, child_of)
         # ... and is itself a sizeable block, not one teaser card among many
         if (prev is not None and prev is not el and sc > inner.get(prev, 0.0)
                 and stats[el][0] >= 0.2 * top_w):
@@ -1986,22 +1985,20 @@ def _whole_units(roots: list, stats: dict) -> list:
 
 
 def _outermost_pre(el: etree._Element, memo: dict) -> etree._Element | None:
-    """The outermost <pre> among `el` and its ancestors (None when there is none); `memo` keeps
-    each node's answer, so the ancestors of many elements are walked once."""
-    path = []
+    """The outermost <pre> among `el` and its ancestors (None when there is none); `memo`
+    (_nearest's) keeps each node's nearest <pre>, so many elements' ancestors are walked once."""
+    top = None
     p = el
-    res = None
     while p is not None:
-        if p in memo:
-            res = memo[p]
+        pre = _nearest(p, _is_pre, memo)
+        if pre is None:
             break
-        path.append(p)
-        p = p.getparent()
-    for q in reversed(path):  # from the top down: the first <pre> met is the outermost
-        if res is None and q.tag == "pre":
-            res = q
-        memo[q] = res
-    return memo[el]
+        top, p = pre, pre.getparent()
+    return top
+
+
+def _is_pre(el: etree._Element) -> bool:
+    return el.tag == "pre"
 
 
 _DL_PROSE_LD = 0.3
@@ -2404,12 +2401,7 @@ def _check_longer(roots: list, an: _Analysis) -> list:
     # sets and remembered ancestor walks instead of a walk per root and block (95 chains of
     # 2,000 <div>s, every level a candidate, took 13 s)
     rset = set(roots)
-    r_anc: set = set()
-    for r in roots:
-        q = r.getparent()
-        while q is not None and q not in r_anc:
-            r_anc.add(q)
-            q = q.getparent()
+    r_anc = _ancestors(roots)
     under_root: dict = {}
     under_drop: dict = {}
     for el, st in stats.items():  # every block: one long run of text broken by <br>s counts too
@@ -2451,12 +2443,7 @@ def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Ana
         chain.append(q)
         q = q.getparent()
     rset = set(roots)
-    r_anc: set = set()  # the roots' ancestors
-    for r in roots:
-        q = r.getparent()
-        while q is not None and q not in r_anc:
-            r_anc.add(q)
-            q = q.getparent()
+    r_anc = _ancestors(roots)  # the roots' ancestors
     under_root = [False] * len(chain)  # a root stands above chain[i]
     seen = False
     for i in range(len(chain) - 1, -1, -1):
