@@ -865,30 +865,11 @@ def _ancestors(items) -> set:
 
 
 def _outermost(items: list, members) -> list:
-    """The items (in order) none of whose ancestors is in `members`: each ancestor's answer is
-    kept, so the work grows with the tree, not with the items times their depth (40,000
-    <article>s under 2,000 levels took 15 s)."""
-    known: dict = {}  # node -> whether it or an ancestor is in members
-    out = []
-    for m in items:
-        path = []
-        p = m.getparent()
-        hit = False
-        while p is not None:
-            k = known.get(p)
-            if k is not None:
-                hit = k
-                break
-            if p in members:
-                hit = True
-                break
-            path.append(p)
-            p = p.getparent()
-        for q in path:
-            known[q] = hit
-        if not hit:
-            out.append(m)
-    return out
+    """The items (in order) none of whose ancestors is in `members`: with _outer_marker's memo,
+    the work grows with the tree, not with the items times their depth (40,000 <article>s under
+    2,000 levels took 15 s)."""
+    memo: dict = {}
+    return [m for m in items if _outer_marker(m, members, memo) is None]
 
 
 def _link_density(st: tuple[int, int, int]) -> float:
@@ -1545,7 +1526,6 @@ def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]], hea
 
 # ---------------------------------------------------------------- entry points
 
-_TAG_RE = re.compile(r"<[a-zA-Z/!?][^>]*(?:>|$)")  # a tag, or one cut off by truncation
 _SURROGATE_RE = re.compile("[\ud800-\udfff]")
 # Never-visible blocks, up to their end tag or, on a truncated page, to the end of the input
 # (an unclosed <script> must not leak code into the text). Not <head>: its end tag may be left
@@ -1621,6 +1601,7 @@ def parse(html: str) -> etree._Element | None:
     return _parse_once(html)[0]
 
 
+_RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT  # the error of a parse halted at its depth limit
 # End tags of <html> and <body> (their name), in the page's UTF-8 form (a third faster to search
 # than the str)
 _DOC_END_RE = re.compile(rb"</(?i:html|body)(?=[\t\n\f\r />])")
@@ -1715,7 +1696,6 @@ def _parse_once(html: str) -> tuple[etree._Element | None, bool]:
     return root, last is not None and last.type == _RESOURCE_LIMIT
 
 
-_RESOURCE_LIMIT = etree.ErrorTypes.ERR_RESOURCE_LIMIT
 # ---------------------------------------------------------------- structured data as evidence
 
 _LD_KEYS = ("articleBody", "reviewBody", "text")
@@ -1785,7 +1765,7 @@ def _structured_body(sources: list[str]) -> str:
         return ""
     t = max(texts, key=len)
     if "<" in t:  # some sites put HTML in it
-        t = _TAG_RE.sub(" ", t)
+        t = _STRIP_TAG_RE.sub(" ", t)
     return _WS_RE.sub(" ", _htmllib.unescape(t)).strip()
 
 
@@ -2444,15 +2424,12 @@ def _check_structured(ld: list[str], body: etree._Element, roots: list, an: _Ana
         q = q.getparent()
     rset = set(roots)
     r_anc = _ancestors(roots)  # the roots' ancestors
-    under_root = [False] * len(chain)  # a root stands above chain[i]
-    seen = False
-    for i in range(len(chain) - 1, -1, -1):
-        under_root[i] = seen
-        seen = seen or chain[i] in rset
+    under_root: dict = {}  # _outer_marker's memo: a root stands above the node
     i = 0
     while i < len(chain):
         p = chain[i]
-        if p is body or p not in stats or p in rset or p in r_anc or under_root[i]:
+        if (p is body or p not in stats or p in rset or p in r_anc
+                or _outer_marker(p, rset, under_root) is not None):
             break
         st = stats[p]
         if st[0] > 3 * max(w0, 1) or _link_density(st) > 0.4:

@@ -142,7 +142,8 @@ def complexity(html: str, max_attrs: int, max_nodes: int, max_depth: int,
     their attributes squared (libxml2's tree builder walks an element's attributes to add each
     new one, so that sum is its work: with lxml 6.2 / libxml2 2.14 one element of 64,000
     attributes takes 7 s, ten of 90,000 over two minutes), start tags in the page
-    (the extraction's work grows with the elements) and nesting depth (start tags not yet
+    (the extraction's work grows with the elements; with them, in the exact scan, end tags
+    times the elements open there, the parser's search for each end tag) and nesting depth (start tags not yet
     closed; void elements and those whose end tag may be left out aside). Comments and the
     content of script, style and the other raw-text elements are not markup. A limit of 0 is
     no limit.
