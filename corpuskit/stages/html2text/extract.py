@@ -166,7 +166,6 @@ _SENT_END_RE = re.compile(f"[{_STOPS}](?:[\\s\u00a0\u202f]*[\"'\u201c\u201d\u201
 # characters) ending in a letter: a caption, a credit or a "follow us" line is shorter
 _SPACED_END_RE = re.compile(f"[{_SPACED_LETTERS}]\\s*$")
 _SPACED_SENTENCE = 40
-_WS_RE = re.compile(r"\s+")
 
 _CJK_WEIGHT = 3          # a CJK character carries about as much as 3 Latin letters
 _MIN_PARA = 25           # weighted chars of inline text for a block to count as a paragraph
@@ -199,15 +198,16 @@ FAVOR = {
     "recall": _Tune(0.12, 0.2, True, 0.75, 0.5, 100),
 }
 _TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
-# Markers of the main content: <article>, <main> and these attribute values, found by one XPath
-# in one call (one walk of the tree in C; a source scan to choose which to look for costs more
-# than the walk it saves). The attribute axis: libxml2 tests the attribute nodes, not every
-# element's attributes against every value (about a third less time on a large page).
+# Markers of the main content: <article> and <main> (a tag filter in C), and these attribute
+# values, found by one XPath in one call (one walk of the tree in C; a source scan to choose
+# which to look for costs more than the walk it saves). The attribute axis: libxml2 tests the
+# attribute nodes, not every element's attributes against every value (about a third less time
+# on a large page).
+_MARKER_TAGS = ("article", "main")
 _MARKER_VALUES = {"role": ("main", "article"), "itemprop": ("articleBody", "reviewBody", "text")}
-_MARKERS = etree.XPath(" | ".join(
-    ["descendant-or-self::article", "descendant-or-self::main"]
-    + [f"descendant::*/@{attr}[" + " or ".join(f".='{v}'" for v in values) + "]"
-       for attr, values in _MARKER_VALUES.items()]))
+_MARKER_ATTRS = etree.XPath(" | ".join(
+    f"descendant::*/@{attr}[" + " or ".join(f".='{v}'" for v in values) + "]"
+    for attr, values in _MARKER_VALUES.items()))
 
 _LOCAL = threading.local()  # lxml parsers must not be shared between threads
 
@@ -236,6 +236,9 @@ class Extraction(NamedTuple):
 # ---------------------------------------------------------------- measuring
 
 
+_ASCII_PUNCT = b",;.:!?"
+
+
 def _measure(s: str) -> tuple[int, int, int]:
     """(weighted length, punctuation count, comma count) of a text piece."""
     s = s.strip()
@@ -243,10 +246,12 @@ def _measure(s: str) -> tuple[int, int, int]:
         return 0, 0, 0
     w = len(s)
     if s.isascii() or _WIDE_RE.search(s) is None:
-        # no CJK and no full-width punctuation: str.count in C beats three
-        # regex scans that build lists
-        c = s.count(",") + s.count(";")
-        return w, c + s.count(".") + s.count(":") + s.count("!") + s.count("?"), c
+        # no CJK and no full-width punctuation: the punctuation bytes deleted from the UTF-8 form,
+        # in C (their bytes appear in UTF-8 only as themselves), then commas counted only where
+        # there is punctuation; three regex scans building lists cost several times as much
+        b = s.encode()
+        pc = len(b) - len(b.translate(None, _ASCII_PUNCT))
+        return (w, pc, s.count(",") + s.count(";")) if pc else (w, 0, 0)
     # runs, not characters: one match per run of CJK text instead of one per character
     w += (_CJK_WEIGHT - 1) * sum(map(len, _CJK_RUN_RE.findall(s)))
     pc = len(_PUNCT_RE.findall(s))
@@ -494,15 +499,9 @@ def _main_markers(body: etree._Element) -> list:
     """<article> and <main> elements in document order, then the elements carrying a marker
     attribute, in document order, once each (one element may carry both role=main and
     itemprop=articleBody)."""
-    found = []
-    attrs = []
-    for x in _MARKERS(body):
-        if isinstance(x, str):  # an attribute value (its element is its parent)
-            attrs.append(x)
-        else:
-            found.append(x)
+    found = list(body.iter(*_MARKER_TAGS))  # (the body itself included, as descendant-or-self)
     seen: set = set()
-    for a in attrs:
+    for a in _MARKER_ATTRS(body):  # attribute values, in document order (each element's parent)
         el = a.getparent()
         if el not in seen:
             seen.add(el)
@@ -563,7 +562,7 @@ class _Analysis:
                     break
                 protect.add(p)
                 p = p.getparent()
-        total_raw = len(_STRING(body))
+        total_raw = int(_STRLEN(body))  # counted in C: no copy of the page's text
         stats: dict = {}
         scores: dict = {}
         drop: set = set()
@@ -594,63 +593,66 @@ class _Analysis:
                     verdict = _is_boiler(el, tag, level, items) if el is not body else _NO
                 else:
                     verdict = _BOILER if tag in boiler_tags and el is not body else _NO
-                if verdict == _WORDS and tag not in block_tags and _in_running_text(el):
-                    # a link or span in the middle of a sentence is part of it: dropping it cuts
-                    # words out of the sentence. A link's class says how it behaves ("js_link",
-                    # "popup"), so any class word; a span's only a layout word ("meta-tooltip"):
-                    # a span named for a widget ("noprint ilh-comment") is an aside.
-                    verdict = _in_sentence_verdict(el, tag)
-                # Hidden elements go even around an articleBody (a display:none schema.org
-                # copy of the article); words and tags never drop the main content's wrappers.
-                # Either way a "sidebar" holding most of the page is a layout wrapper.
-                if verdict and kept_n >= _KEPT_NEST:
-                    # inside _KEPT_NEST boilerplate-looking blocks in a row, each kept for holding
-                    # most of the page (or a lead): a wrapper too, not measured (each measure reads
-                    # the whole text again: 2,000 of them over 19 MB took 41 s)
-                    verdict = _NO
-                if verdict == _BOILER and tag == "header" and (
-                        _section_header(el) or outer and _outer_marker(el, outer, outer_memo) is not None
-                        and _lead_header(el)):
-                    verdict = _NO
-                    kept.add(el)
-                    kept_n += 1
-                if verdict == _WORDS and el in art_anc:
-                    if art_wrap is None:
-                        art_wrap = _story_wrappers(list(outer))
-                    if el in art_wrap and not _STRONG_NEG.search(_class_id(el)):
+                if verdict:  # (most elements have none: one test for them)
+                    if verdict == _WORDS and tag not in block_tags and _in_running_text(el):
+                        # a link or span in the middle of a sentence is part of it: dropping it cuts
+                        # words out of the sentence. A link's class says how it behaves ("js_link",
+                        # "popup"), so any class word; a span's only a layout word ("meta-tooltip"):
+                        # a span named for a widget ("noprint ilh-comment") is an aside.
+                        verdict = _in_sentence_verdict(el, tag)
+                    # Hidden elements go even around an articleBody (a display:none schema.org
+                    # copy of the article); words and tags never drop the main content's wrappers.
+                    # Either way a "sidebar" holding most of the page is a layout wrapper.
+                    if verdict and kept_n >= _KEPT_NEST:
+                        # inside _KEPT_NEST boilerplate-looking blocks in a row, each kept for holding
+                        # most of the page (or a lead): a wrapper too, not measured (each measure reads
+                        # the whole text again: 2,000 of them over 19 MB took 41 s)
                         verdict = _NO
-                if verdict and (verdict == _HIDDEN or el not in protect):
-                    if verdict == _WORDS and (outer and _outer_marker(el, outer, outer_memo) is not None
-                                              or _expander(el)):
-                        # Inside <article>/<main>/articleBody class words do not veto: the
-                        # block is measured and scored like any other, and dropped only where
-                        # it is not the block that holds the article's text (a
-                        # "layout-sidebar-right" or "share-zone" wrapper of the article text
-                        # stays, a "share-bar" beside it goes). See _pick.
-                        soft.add(el)
+                    if verdict == _BOILER and tag == "header" and (
+                            _section_header(el) or outer and _outer_marker(el, outer, outer_memo) is not None
+                            and _lead_header(el)):
                         verdict = _NO
-                    n = len(_STRING(el)) if verdict else 0
-                    if verdict and n < _GUARD_SHARE * total_raw:
-                        walker.skip_subtree()
-                        drop.add(el)
-                        if verdict == _HIDDEN or verdict == _HIDDEN_CLS:
-                            hidden.append((el, n))
-                        stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
-                        continue
-                    if verdict:  # kept: it holds most of the page
                         kept.add(el)
                         kept_n += 1
-                f = [el, tag, tag in block_tags, 0, 0, 0, 0, 0, 0.0, False, False]
-                if f[2] and tag in _HEADINGS:
-                    heads.append(el)
-                if f[2] and tstack:
-                    if tag == "td" or tag == "th":
-                        tstack[-1][1] += 1
-                        tstack[-1][2] = False
-                    elif tstack[-1][1] and tag not in _TABLE_PARTS:
-                        tstack[-1][2] = tstack[-1][4] = True
-                if tag == "table":
-                    tstack.append([el, 0, False, 0, False])
+                    if verdict == _WORDS and el in art_anc:
+                        if art_wrap is None:
+                            art_wrap = _story_wrappers(list(outer))
+                        if el in art_wrap and not _STRONG_NEG.search(_class_id(el)):
+                            verdict = _NO
+                    if verdict and (verdict == _HIDDEN or el not in protect):
+                        if verdict == _WORDS and (outer and _outer_marker(el, outer, outer_memo) is not None
+                                                  or _expander(el)):
+                            # Inside <article>/<main>/articleBody class words do not veto: the
+                            # block is measured and scored like any other, and dropped only where
+                            # it is not the block that holds the article's text (a
+                            # "layout-sidebar-right" or "share-zone" wrapper of the article text
+                            # stays, a "share-bar" beside it goes). See _pick.
+                            soft.add(el)
+                            verdict = _NO
+                        n = int(_STRLEN(el)) if verdict else 0
+                        if verdict and n < _GUARD_SHARE * total_raw:
+                            walker.skip_subtree()
+                            drop.add(el)
+                            if verdict == _HIDDEN or verdict == _HIDDEN_CLS:
+                                hidden.append((el, n))
+                            stack.append([el, tag, True, 0, 0, 0, 0, 0, 0.0, True, False])
+                            continue
+                        if verdict:  # kept: it holds most of the page
+                            kept.add(el)
+                            kept_n += 1
+                isblock = tag in block_tags
+                f = [el, tag, isblock, 0, 0, 0, 0, 0, 0.0, False, False]
+                if isblock:
+                    if tag in _HEADINGS:
+                        heads.append(el)
+                    if tstack:
+                        if tag == "td" or tag == "th":
+                            tstack[-1][1] += 1
+                            tstack[-1][2] = False
+                        elif tstack[-1][1] and tag not in _TABLE_PARTS:
+                            tstack[-1][2] = tstack[-1][4] = True
+                    if tag == "table":
+                        tstack.append([el, 0, False, 0, False])
                 t = el.text
                 if t and not t.isspace():  # most text nodes are indentation: no call for them
                     w, pc, cc = measure(t)
@@ -1320,7 +1322,7 @@ def _repeats_title(el: etree._Element, title: str) -> bool:
     # over 1 MB of text, each read whole, took 34 s)
     if _STRLEN(el) > 4 * len(title) + 256:
         return False
-    h = _WS_RE.sub(" ", _STRING(el)).strip()
+    h = " ".join(_STRING(el).split())
     return len(h) >= 8 and h in title
 
 
@@ -1560,7 +1562,7 @@ def _stripped(html: str) -> str:
     s = _SCRIPT_RE.sub(" ", html)
     s = _BREAK_RE.sub("\n", s)
     s = _htmllib.unescape(_STRIP_TAG_RE.sub(_tag_gap, s))
-    lines = (_WS_RE.sub(" ", ln).strip() for ln in s.splitlines())
+    lines = (" ".join(ln.split()) for ln in s.splitlines())
     return "\n".join(ln for ln in lines if ln)
 
 
@@ -1583,7 +1585,7 @@ def _title(root: etree._Element) -> str:
             if m.get("property") == "og:title" or m.get("name") in ("og:title", "twitter:title"):
                 s = m.get("content") or ""
                 break
-    return _WS_RE.sub(" ", s).strip()
+    return " ".join(s.split())
 
 
 def _weight(text: str) -> int:
@@ -1640,9 +1642,12 @@ def _shown_spans(data: bytes) -> list[tuple[int, int]]:
     return spans
 
 
-# what may follow the first of them without being lost: white space and more of them (each read
-# to its '>', or to the next '<')
-_DOC_TRAILER_RE = re.compile(rb"(?:[\t\n\f\r ]++|</(?i:html|body)(?=[\t\n\f\r />])[^<>]*+>?)*+\Z")
+# what may follow the first of them without being lost, as it holds no text: white space, more of
+# them (each read to its '>', or to the next '<'), other end tags (to their '>') and comments
+# (the parser drops them), by HTML5's rules: to '-->' or '--!>', or closed at once as '<!-->' or
+# '<!--->' (a server's "cached at" or "generated in" note after </html> is common)
+_DOC_TRAILER_RE = re.compile(rb"(?:[\t\n\f\r ]++|</(?i:html|body)(?=[\t\n\f\r />])[^<>]*+>?|</[A-Za-z][^<>]*+>"
+                             rb"|<!--(?:-?>|[\s\S]*?--!?>))*+\Z")
 
 
 def _without_doc_ends(data: bytes) -> bytes:
@@ -1673,11 +1678,12 @@ def _without_doc_ends(data: bytes) -> bytes:
     return _DOC_END_RE.sub(rename, data)
 
 
-def _parse_once(html: str) -> tuple[etree._Element | None, bool]:
-    """The lxml root of a page (None when the parser finds no document), and whether the parser
-    stopped before the end of the page: libxml2 halts at its nesting limit (2,048 open elements
-    with huge_tree), and the tree then holds only the page up to that point. End tags of <html>
-    and <body> with more of the page after them are renamed (`_without_doc_ends`)."""
+def _parse_once(html: str) -> tuple[etree._Element | None, bool, bytes]:
+    """The lxml root of a page (None when the parser finds no document), whether the parser
+    stopped before the end of the page (libxml2 halts at its nesting limit, 2,048 open elements
+    with huge_tree, and the tree then holds only the page up to that point) and the page as the
+    parser read it, in UTF-8. End tags of <html> and <body> with more of the page after them are
+    renamed (`_without_doc_ends`)."""
     try:
         data = html.encode("utf-8")
     except UnicodeEncodeError:
@@ -1690,10 +1696,10 @@ def _parse_once(html: str) -> tuple[etree._Element | None, bool]:
     try:
         root = etree.fromstring(data, parser)
     except (etree.ParserError, etree.XMLSyntaxError):
-        return None, False
+        return None, False, data
     # the error that halts the parser is its last; the log holds this parse's errors only
     last = parser.error_log.last_error
-    return root, last is not None and last.type == _RESOURCE_LIMIT
+    return root, last is not None and last.type == _RESOURCE_LIMIT, data
 
 
 # ---------------------------------------------------------------- structured data as evidence
@@ -1766,7 +1772,7 @@ def _structured_body(sources: list[str]) -> str:
     t = max(texts, key=len)
     if "<" in t:  # some sites put HTML in it
         t = _STRIP_TAG_RE.sub(" ", t)
-    return _WS_RE.sub(" ", _htmllib.unescape(t)).strip()
+    return " ".join(_htmllib.unescape(t).split())
 
 
 def _probes(t: str) -> list[str]:
@@ -1787,22 +1793,40 @@ def _probes(t: str) -> list[str]:
 
 
 def _covered(probes: list[str], text: str) -> float:
-    text = _WS_RE.sub(" ", text)
+    text = " ".join(text.split())  # (a probe neither starts nor ends with a space)
     return sum(1 for p in probes if p in text) / len(probes) if probes else 1.0
+
+
+# XPath's white space, which normalize-space() collapses (not Python's \s: no U+00A0)
+_XML_WS_RE = re.compile(r"[ \t\r\n]+")
+_TEXT_NODES = etree.XPath(".//text()")
 
 
 def _block_of(body: etree._Element, probes: list[str]) -> etree._Element | None:
     """The smallest element whose text holds most of the probes."""
+    # each probe is looked for in single text nodes (inline markup may split others), the first
+    # in document order, in the node's text with its white space collapsed as normalize-space()
+    # does. The text nodes are read once, and only a node holding a probe's first word (a
+    # probe's only white space is single spaces) is normalised: an XPath walk per probe, its
+    # normalize-space() on every node, cost a JSON-LD page a sixth of its time.
+    nodes = _TEXT_NODES(body)
+    norm: dict = {}
     hits = []
     for p in probes:
-        # each probe is looked for in single text nodes (inline markup may split others)
-        lit = "concat('" + "', \"'\", '".join(p.split("'")) + "')" if "'" in p else f"'{p}'"
-        try:
-            nodes = body.xpath(f".//text()[contains(normalize-space(.), {lit})]")
-        except etree.XPathError:
-            continue
-        if nodes:
-            hits.append(nodes[0].getparent())
+        first = p.split(" ", 1)[0]
+        for i, node in enumerate(nodes):
+            if first not in node:
+                continue
+            t = norm.get(i)
+            if t is None:
+                t = norm[i] = _XML_WS_RE.sub(" ", node).strip(" ")
+            if p in t:
+                hits.append(node.getparent())
+                break
+    return _common_block(hits, probes)
+
+
+def _common_block(hits: list, probes: list[str]) -> etree._Element | None:
     if len(hits) < max(2, len(probes) // 2):
         return None
     anc = hits[0]
@@ -2450,7 +2474,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         tune = FAVOR[favor]
     except KeyError:
         raise ValueError(f"favor must be one of {', '.join(FAVOR)}, not {favor!r}") from None
-    root, halted = _parse_once(html)
+    root, halted, data = _parse_once(html)
     if root is None or halted:
         # no document, or one nested past the parser's limit, which it stopped reading there:
         # browsers stop nesting instead (Chrome adds elements past 512 levels as siblings) and
@@ -2458,7 +2482,9 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         text = _stripped(html)
         return Extraction(text, "" if root is None else _title(root), "stripped" if text else "none")
     title = _title(root)
-    ld = _ld_sources(root) if "ld+json" in html else []  # a str scan costs less than a walk of the scripts
+    # a scan of the UTF-8 bytes (a fast substring search; the str's costs several times as much)
+    # costs less than a walk of the scripts
+    ld = _ld_sources(root) if b"ld+json" in data else []
     notes = list(root.iter(*_RUBY_NOTES))  # a walk in C: next to nothing on a page without ruby
     if notes:
         for el in notes:
