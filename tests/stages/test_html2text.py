@@ -1,6 +1,7 @@
 """html2text: golden structure, boilerplate removal, Chinese pages (GBK and UTF-8), bad input."""
 from __future__ import annotations
 
+import html as htmllib
 import itertools
 import json
 import os
@@ -21,6 +22,7 @@ from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
 from corpuskit.stages.html2text import stage as stage_mod
 from corpuskit.stages.html2text.extract import (
+    _block_of,
     _cjk_unbreak,
     _class_verdict_of,
     _main_markers,
@@ -393,6 +395,41 @@ def test_end_tags_at_the_end_cost_no_copy():
             == b"<title>Why </html></title></xxxx><xmp></BODY></xmp></xxxx><plaintext></html>")
 
 
+@pytest.mark.parametrize("trailer", [
+    "\n<!-- Dynamic page generated in 0.8 seconds. -->\n<!-- Cached 2019-06-21 -->",
+    "</text>\n",              # an archive's wrapper closed after the page
+    "<!-- a -- b --!> </html>\r\n",
+    "<!-- a --->",
+    "<!---->",
+])
+def test_what_holds_no_text_after_the_end_needs_no_renaming(trailer):
+    # comments (HTML5's rules) and end tags after </html> carry no text: the page is parsed as
+    # written, and its text is the same as with the end tags renamed
+    page = f"<html><body><p>{_PARA}</p></body></html>{trailer}"
+    data = page.encode()
+    assert _without_doc_ends(data) is data
+    assert extract(page).text == _PARA.strip()
+
+
+@pytest.mark.parametrize("trailer, after", [
+    ("<!-->After an empty comment.", "After an empty comment."),  # '<!-->' and '<!--->' close at once
+    ("<!--->After an empty comment.<!-- x -->", "After an empty comment."),
+    ("<!-- open --!-> still the comment --> After the comment.", "After the comment."),
+    ("</div>After an end tag.", "After an end tag."),
+    ("<!-- never closed", None),  # the comment runs to the end of the page
+])
+def test_text_after_the_end_among_comments_is_read(trailer, after):
+    page = f"<html><body><p>{_PARA}</p></body></html>{trailer}"
+    data = page.encode()
+    assert _without_doc_ends(data) != data
+    text = extract(page).text
+    assert text.startswith(_PARA.strip())
+    if after:
+        assert text.endswith(after) and "comment -->" not in text and "still" not in text
+    else:
+        assert text == _PARA.strip()
+
+
 @pytest.mark.parametrize("fallback", ["noframes", "noembed"])
 def test_raw_text_fallbacks_leave_no_markup_in_the_text(fallback):
     # their content is text to the parser, tags and all, and no browser shows it
@@ -597,6 +634,57 @@ def test_wrapper_with_boilerplate_class_is_kept():
     out = HtmlToText().process({"html": html})
     assert out["meta"]["html2text"] == "density"
     assert out["text"].startswith("The only text on this page")
+
+
+_WORDS_ZH_EN = ["river", "bridge", "it's", 'say "no"', "council", "过河", "大桥", "会议", "A&B", "x<y"]
+_GAPS = [" ", "  ", "\n", "\t\t", "\r\n ", "\xa0", "\u3000", ""]
+
+
+def _xpath_block_of(body, probes):
+    """The definition _block_of is held to, by libxml2's XPath: the first text node in document
+    order whose normalize-space() contains the probe, per probe; then their nearest common
+    ancestor, when at least half of the probes (and 2) are found."""
+    hits = []
+    for p in probes:
+        lit = "concat('" + "', \"'\", '".join(p.split("'")) + "')" if "'" in p else f"'{p}'"
+        nodes = body.xpath(f".//text()[contains(normalize-space(.), {lit})]")
+        if nodes:
+            hits.append(nodes[0].getparent())
+    if len(hits) < max(2, len(probes) // 2):
+        return None
+    anc = hits[0]
+    for h in hits[1:]:
+        while anc is not None and not (h is anc or any(a is anc for a in h.iterancestors())):
+            anc = anc.getparent()
+    return anc
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["p", "div", "span", "b", "li"]), st.integers(0, 3),
+                          st.lists(st.tuples(st.sampled_from(_WORDS_ZH_EN), st.sampled_from(_GAPS)),
+                                   min_size=1, max_size=6)), min_size=1, max_size=12),
+       st.lists(st.tuples(st.integers(0, 11), st.integers(0, 5), st.integers(1, 4)), min_size=1, max_size=8))
+def test_block_of_finds_the_probes_as_xpath_normalize_space_does(nodes, picks):
+    # text nodes with white space of every kind (XPath collapses only space, tab, CR and LF:
+    # U+00A0 and U+3000 stay), nested or side by side, and probes of words taken from them
+    # (single-spaced, as the stated article body is), some across two nodes (never found)
+    html, texts, depth = ["<html><body>"], [], 0
+    for tag, nest, words in nodes:
+        while depth > nest:
+            html.append("</div>")
+            depth -= 1
+        while depth < nest:
+            html.append("<div>")
+            depth += 1
+        raw = "".join(w + g for w, g in words)
+        html.append(f"<{tag}>{htmllib.escape(raw, quote=False)}</{tag}>")
+        texts.append([w for w, _ in words])
+    body = parse("".join(html) + "</div>" * depth + "</body></html>").find("body")
+    probes = []
+    for i, start, n in picks:
+        ws = texts[i % len(texts)] + texts[(i + 1) % len(texts)]
+        probes.append(" ".join(ws[start % len(ws):start % len(ws) + n]))
+    assert _block_of(body, probes) is _xpath_block_of(body, probes)
 
 
 @settings(max_examples=150, deadline=None)
