@@ -269,6 +269,17 @@ def hostile_pages() -> dict[str, str]:
         "95,000 scored blocks 2,000 deep": (
             "<div><p>" + "x, " * 100_000 + "</p></div>" + "<div>" * 2_000
             + "<div><p>plain words of some length here</p></div>" * 95_000 + "</div>" * 2_000),
+        # ... and built to make the checks of the choice walk the ancestors of every chosen block,
+        # or of the headline, again at every step of a climb
+        "16,000 chosen blocks 2,000 deep beside an <article>": (
+            "<html><body><article><p>" + p * 3 + "</p></article>" + "<div>" * 2_000 + block(40)
+            + block(20) * 16_000 + "</div>" * 2_000 + "</body></html>"),
+        "strong candidates in two 2,000-deep chains": (
+            "<html><body>" + ("<div>" * 2_000 + block(40) + block(39) + "</div>" * 2_000) * 2 + "</body></html>"),
+        "a headline 2,000 deep beside 12 records": (
+            "<html><head><title>T</title></head><body><div>"
+            + ("<div class=rec><p>" + "Some words of a comment, and more of them, here. " * 3 + "</p></div>") * 12
+            + "</div>" + "<div>" * 2_000 + "<h1>The headline</h1>" + "</div>" * 2_000 + "</body></html>"),
         "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
                                                 + "p" * 60_000 + '"z="') * 300 + ">",
     }
