@@ -40,7 +40,7 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.common import save, table  # noqa: E402
+from benchmarks.common import git_state, save, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ["html2text", "normalize", "filter-lang", "filter-ads", "filter-short", "filter-quality",
@@ -314,10 +314,9 @@ def main() -> int:
     ap.add_argument("--skip-pages", action="store_true", help="skip html2text's hostile pages")
     a = ap.parse_args()
     stages = [s for s in a.stages.split(",") if s]
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                                capture_output=True, text=True).stdout.strip())
+    # (results files written by the benchmarks run before this one do not make the tree dirty)
+    state = git_state()
+    commit, dirty = state["commit"] or "", state["dirty"]
     mrows: list[dict] = []
     if not a.skip_memory:  # first, while this process is small (see _write_big)
         print(f"== peak memory per stage on one {a.mb:g} MB record (bound: peak - baseline <= "
