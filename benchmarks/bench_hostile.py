@@ -8,6 +8,11 @@ over pages built to be expensive. Exits 1 when a bound is exceeded.
   launcher process (see _LAUNCHER); the same command on a one-line record gives the process's
   own baseline (interpreter, models, tables).
   Bound: peak - baseline <= 3 x the record's size in bytes.
+  html2text also runs on pages it accepts (about 18 M characters, under its 20 M bound): an
+  ordinary page of paragraphs, a JSON-LD block of millions of small objects and millions of
+  two-letter words (built to make a parse or a split hold far more than the page).
+  Bound: peak - baseline <= 20 x the record (libxml2's tree, lxml's proxies and the walk's stats
+  hold many times the page: about 15 x for the ordinary one).
   The row `pipeline` is the whole default pipeline, `corpuskit pipeline DIR OUT -j 1`, on a folder
   holding only that file (its baseline: the same command on a folder of the one-line record); with
   one worker the map and the reduce run in the one process measured.
@@ -46,6 +51,11 @@ ROOT = Path(__file__).resolve().parent.parent
 STAGES = ["html2text", "normalize", "filter-lang", "filter-ads", "filter-short", "filter-quality",
           "filter-unsafe", "dedup", "tokenize-stats", "cat", "pipeline"]
 MEMORY_FACTOR = 3.0
+# html2text on pages it accepts (within --max-html-chars): libxml2's tree, lxml's proxies and the
+# walk's stats hold many times the page (an ordinary page of 50,000 paragraphs about 15 times its
+# UTF-8 bytes), so its bound is its own: no built page above an ordinary one, with headroom
+PAGE_MEMORY_FACTOR = 20.0
+PAGE_CHARS = 18_000_000
 
 EN = ["The committee met on Tuesday to review the budget for the coming year.",
       "Researchers found that the new method reduced errors by a third in field tests.",
@@ -154,6 +164,48 @@ def memory_rows(mb: float, stages: list[str], work: Path) -> list[dict]:
                   f"extra {ratio:4.2f}x  {secs:6.1f} s  {outcome}", flush=True)
             for f in (out, rej):
                 f.unlink(missing_ok=True)
+    return rows
+
+
+def memory_pages(chars: int = PAGE_CHARS) -> dict[str, str]:
+    """Pages html2text accepts, each about `chars` characters: an ordinary one, and two built to
+    make a step hold far more than the page (a JSON-LD block of millions of small objects, which
+    a JSON parse turns into as many dicts; millions of short words, which a split turns into as
+    many strings)."""
+    paras = "".join(f"<p>{p}</p>" for p in _paragraphs(chars * 2 // 3, seed=2))
+    body = "<p>" + "The committee met on Tuesday, to review the budget for the coming year. " * 40 + "</p>"
+    objs = ",".join(['{"a":1}'] * (chars // 8))
+    return {
+        "paragraphs": f"<html><body>{paras}</body></html>",
+        "JSON-LD of small objects": ('<html><head><script type="application/ld+json">{"articleBody": "'
+                                     + "The committee met on Tuesday. " * 20 + '", "x": [' + objs
+                                     + f"]}}</script></head><body>{body}</body></html>"),
+        "two-letter words": "<html><body><p>" + "ab " * (chars // 3) + "</p></body></html>",
+    }
+
+
+def page_memory_rows(work: Path) -> list[dict]:
+    """html2text's peak memory on each of memory_pages() (bound: PAGE_MEMORY_FACTOR x record)."""
+    small = work / "small_page.jsonl"
+    _write(small, {"id": "s", "html": f"<html><body><p>{_text(2000)}</p></body></html>"})
+    out, rej, big = work / "out.jsonl", work / "rej.jsonl", work / "page.jsonl"
+    base, _, _ = _peak_mb(["html2text", str(small), "-o", str(out), "--rejected", str(rej), "-q"])
+    rows = []
+    for name, html in memory_pages().items():
+        size = _write(big, {"id": "p", "html": html})
+        del html
+        peak, secs, code = _peak_mb(["html2text", str(big), "-o", str(out), "--rejected", str(rej), "-q"])
+        ratio = max(0.0, peak - base) * 1024 * 1024 / size
+        outcome = "kept" if out.exists() and out.stat().st_size else (
+            "rejected" if rej.exists() and rej.stat().st_size else f"exit {code}")
+        rows.append({"stage": "html2text", "record": name, "record_mb": round(size / 1e6, 1),
+                     "baseline_mb": round(base), "peak_mb": round(peak), "extra_x_record": round(ratio, 2),
+                     "seconds": round(secs, 1), "outcome": outcome, "exit": code,
+                     "ok": code == 0 and outcome == "kept" and ratio <= PAGE_MEMORY_FACTOR})
+        print(f"  html2text {name:26s} peak {peak:7.0f} MB (baseline {base:4.0f}) extra {ratio:5.2f}x "
+              f"{secs:6.1f} s  {outcome}", flush=True)
+        for f in (out, rej, big):
+            f.unlink(missing_ok=True)
     return rows
 
 
@@ -323,6 +375,12 @@ def main() -> int:
               f"{MEMORY_FACTOR:g} x record)")
         with tempfile.TemporaryDirectory(prefix="corpuskit-hostile-") as d:
             mrows = memory_rows(a.mb, stages, Path(d))
+    prows: list[dict] = []
+    if not a.skip_memory and "html2text" in stages:
+        print(f"== html2text's peak memory on pages it accepts, about {PAGE_CHARS / 1e6:g} M characters "
+              f"(bound: peak - baseline <= {PAGE_MEMORY_FACTOR:g} x record)")
+        with tempfile.TemporaryDirectory(prefix="corpuskit-hostile-") as d:
+            prows = page_memory_rows(Path(d))
         print(table([[r["stage"], r["record"], r["record_mb"], r["baseline_mb"], r["peak_mb"],
                       r["extra_x_record"], r["seconds"], r["outcome"], "yes" if r["ok"] else "NO"]
                      for r in mrows],
@@ -334,12 +392,14 @@ def main() -> int:
         trows = time_rows(a.max_page_seconds)
         print(table([[r["page"], r["chars"], r["seconds"], r["outcome"], "yes" if r["ok"] else "NO"] for r in trows],
                     ["page", "chars", "s", "outcome", "within"]))
-    ok = all(r["ok"] for r in mrows + trows)
+    ok = all(r["ok"] for r in mrows + prows + trows)
     p = save(a.name, {
         "commit": commit + ("+dirty" if dirty else ""),
         "bounds": {"memory": f"peak RSS - baseline RSS <= {MEMORY_FACTOR:g} x record bytes",
+                   "html2text_page_memory": f"peak RSS - baseline RSS <= {PAGE_MEMORY_FACTOR:g} x record bytes",
                    "html2text_page_seconds": a.max_page_seconds},
-        "record_mb": a.mb, "memory": mrows, "html2text_hostile_pages": trows, "ok": ok})
+        "record_mb": a.mb, "memory": mrows, "html2text_page_memory": prows, "html2text_hostile_pages": trows,
+        "ok": ok})
     print(f"wrote {p}; {'all within bounds' if ok else 'BOUND EXCEEDED'}")
     return 0 if ok else 1
 

@@ -22,12 +22,16 @@ from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
 from corpuskit.stages.html2text import stage as stage_mod
 from corpuskit.stages.html2text.extract import (
+    _COLLAPSE_CHUNK,
+    _LD_MAX,
     _block_of,
     _cjk_unbreak,
     _class_verdict_of,
+    _collapse,
     _main_markers,
     _outermost,
     _stripped,
+    _structured_body,
     _without_doc_ends,
     extract,
     parse,
@@ -634,6 +638,30 @@ def test_wrapper_with_boilerplate_class_is_kept():
     out = HtmlToText().process({"html": html})
     assert out["meta"]["html2text"] == "density"
     assert out["text"].startswith("The only text on this page")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "bb", "中文", " ", "  ", "\n", "\t", "\xa0", "\u3000", "\x1c", "\u2028",
+                                 "x" * 5_000, " " * 5_000]), max_size=40), st.integers(1, 30))
+def test_collapse_is_split_and_join_whatever_the_length(pieces, times):
+    # long texts are collapsed a piece at a time, cut at white space: the same text as one
+    # split and join, wherever the cuts fall (words and white-space runs across them)
+    s = "".join(pieces) * times
+    assert _collapse(s) == " ".join(s.split())
+    long = s + "w" * (_COLLAPSE_CHUNK + 7) + s
+    assert _collapse(long) == " ".join(long.split())
+
+
+def test_a_huge_json_ld_block_is_not_read_as_evidence():
+    # parsed, a block of millions of small objects takes about 25 times its size in memory: one
+    # longer than _LD_MAX characters is left out; the same statement in a short block is read
+    body = "The council met on Tuesday to talk about the new bridge over the river. " * 4
+    small = json.dumps({"@type": "NewsArticle", "articleBody": body})
+    big = json.dumps({"@type": "NewsArticle", "articleBody": body, "x": [{"a": 1}] * (_LD_MAX // 8)})
+    assert len(big) > _LD_MAX
+    assert _structured_body([small]) == body.strip()
+    assert _structured_body([big]) == ""
+    assert _structured_body([big, small]) == body.strip()
 
 
 _WORDS_ZH_EN = ["river", "bridge", "it's", 'say "no"', "council", "过河", "大桥", "会议", "A&B", "x<y"]

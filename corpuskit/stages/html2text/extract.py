@@ -268,6 +268,32 @@ def _ends_sentence(text: str) -> bool:
     return len(text.strip()) >= _SPACED_SENTENCE and _SPACED_END_RE.search(text) is not None
 
 
+_COLLAPSE_CHUNK = 1 << 16
+_SPACE_RE = re.compile(r"\s")  # (str.split's white space, as in _join)
+
+
+def _collapse(s: str) -> str:
+    """`s` with its white-space runs made single spaces and stripped: " ".join(s.split()), in
+    pieces of about _COLLAPSE_CHUNK characters cut at white space, so that a long text holds a
+    list of its words only a piece at a time (6 million two-letter words took 25 times the
+    page's memory as one list)."""
+    n = len(s)
+    if n <= _COLLAPSE_CHUNK:
+        return " ".join(s.split())
+    parts = []
+    i = 0
+    while i < n:
+        j = min(i + _COLLAPSE_CHUNK, n)
+        if j < n:  # a word is never cut: on to the next white space
+            m = _SPACE_RE.search(s, j)
+            j = n if m is None else m.start()
+        words = s[i:j].split()
+        if words:
+            parts.append(" ".join(words))
+        i = j
+    return " ".join(parts)
+
+
 def _class_weight(el: etree._Element) -> int:
     w = 0
     for v in (el.get("class"), el.get("id")):
@@ -1417,7 +1443,7 @@ def _join(tokens: list) -> str:
                 tok = _cjk_unbreak(tok)
             # white-space runs to one space (str.split's white space is the regex's \s, code
             # point for code point; split-and-join costs a third of the regex's many matches)
-            s = " ".join(tok.split())
+            s = " ".join(tok.split()) if len(tok) <= _COLLAPSE_CHUNK else _collapse(tok)
             if tok[0].isspace():
                 s = " " + s
             if tok[-1].isspace():
@@ -1563,7 +1589,7 @@ def _stripped(html: str) -> str:
     s = _SCRIPT_RE.sub(" ", html)
     s = _BREAK_RE.sub("\n", s)
     s = _htmllib.unescape(_STRIP_TAG_RE.sub(_tag_gap, s))
-    lines = (" ".join(ln.split()) for ln in s.splitlines())
+    lines = (_collapse(ln) for ln in s.splitlines())
     return "\n".join(ln for ln in lines if ln)
 
 
@@ -1586,7 +1612,7 @@ def _title(root: etree._Element) -> str:
             if m.get("property") == "og:title" or m.get("name") in ("og:title", "twitter:title"):
                 s = m.get("content") or ""
                 break
-    return " ".join(s.split())
+    return _collapse(s)
 
 
 def _weight(text: str) -> int:
@@ -1706,6 +1732,7 @@ def _parse_once(html: str) -> tuple[etree._Element | None, bool, bytes]:
 # ---------------------------------------------------------------- structured data as evidence
 
 _LD_KEYS = ("articleBody", "reviewBody", "text")
+_LD_MAX = 1 << 21  # characters of a JSON-LD block read as evidence (2 Mi)
 _PROBES = 8
 _PROBE_CHARS = 24
 
@@ -1764,6 +1791,10 @@ def _structured_body(sources: list[str]) -> str:
     '' when it states none. The page's own statement of its text, in any language."""
     texts: list = []
     for src in sources:
+        if len(src) > _LD_MAX:
+            # parsed, a block of millions of small objects takes 25 times its size in memory
+            # (450 MB for 18 MB); an article's stated body is far shorter than this
+            continue
         try:
             _ld_texts(json.loads(src.strip(), strict=False), texts)
         except (ValueError, RecursionError):
@@ -1773,7 +1804,7 @@ def _structured_body(sources: list[str]) -> str:
     t = max(texts, key=len)
     if "<" in t:  # some sites put HTML in it
         t = _STRIP_TAG_RE.sub(" ", t)
-    return " ".join(_htmllib.unescape(t).split())
+    return _collapse(_htmllib.unescape(t))
 
 
 def _probes(t: str) -> list[str]:
@@ -1794,7 +1825,7 @@ def _probes(t: str) -> list[str]:
 
 
 def _covered(probes: list[str], text: str) -> float:
-    text = " ".join(text.split())  # (a probe neither starts nor ends with a space)
+    text = _collapse(text)  # (a probe neither starts nor ends with a space)
     return sum(1 for p in probes if p in text) / len(probes) if probes else 1.0
 
 
