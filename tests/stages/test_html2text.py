@@ -421,9 +421,17 @@ def test_what_holds_no_text_after_the_end_needs_no_renaming(trailer):
     ("<!-- open --!-> still the comment --> After the comment.", "After the comment."),
     ("</div>After an end tag.", "After an end tag."),
     ("<!-- never closed", None),  # the comment runs to the end of the page
+    # a '<' in an end tag is part of a name, and a quoted value may hold a '>': the tag ends at
+    # its own '>', and what looked like a comment's start is inside it
+    ("<!-- a --></p x <!--y>After the tag.-->", "After the tag.-->"),
+    ("</p a='><!--'>After a quoted value.-->", "After a quoted value.-->"),
+    ('</x a="><!--">After a quoted value.-->', "After a quoted value.-->"),
 ])
 def test_text_after_the_end_among_comments_is_read(trailer, after):
     page = f"<html><body><p>{_PARA}</p></body></html>{trailer}"
+    # (and when the end of the document itself holds the '<')
+    tag_page = f"<html><body><p>{_PARA}</p></body><!-- x --></html <!--x>After it.-->"
+    assert extract(tag_page).text.endswith("After it.-->")
     data = page.encode()
     assert _without_doc_ends(data) != data
     text = extract(page).text

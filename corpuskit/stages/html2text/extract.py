@@ -1670,11 +1670,14 @@ def _shown_spans(data: bytes) -> list[tuple[int, int]]:
 
 
 # what may follow the first of them without being lost, as it holds no text: white space, more of
-# them (each read to its '>', or to the next '<'), other end tags (to their '>') and comments
-# (the parser drops them), by HTML5's rules: to '-->' or '--!>', or closed at once as '<!-->' or
-# '<!--->' (a server's "cached at" or "generated in" note after </html> is common)
-_DOC_TRAILER_RE = re.compile(rb"(?:[\t\n\f\r ]++|</(?i:html|body)(?=[\t\n\f\r />])[^<>]*+>?|</[A-Za-z][^<>]*+>"
-                             rb"|<!--(?:-?>|[\s\S]*?--!?>))*+\Z")
+# them and other end tags, and comments (the parser drops them) by HTML5's rules: to '-->' or
+# '--!>', or closed at once as '<!-->' or '<!--->' (a server's "cached at" or "generated in" note
+# after </html> is common). An end tag is read to its '>' only when it holds no quote and no '<'
+# (in an end tag as in a start tag, a quoted value may hold a '>', and a '<' is part of a name:
+# `</html a="><!--">text` or `</html <!--x>text` end where the tag does, and the text is shown);
+# one of them at the very end of the page may lack its '>'
+_DOC_TRAILER_RE = re.compile(rb"(?:[\t\n\f\r ]++|</(?i:html|body)(?=[\t\n\f\r />])[^<>\"']*+(?:>|\Z)"
+                             rb"|</[A-Za-z][^<>\"']*+>|<!--(?:-?>|[\s\S]*?--!?>))*+\Z")
 
 
 def _without_doc_ends(data: bytes) -> bytes:
