@@ -332,6 +332,16 @@ def hostile_pages() -> dict[str, str]:
             "<html><head><title>T</title></head><body><div>"
             + ("<div class=rec><p>" + "Some words of a comment, and more of them, here. " * 3 + "</p></div>") * 12
             + "</div>" + "<div>" * 2_000 + "<h1>The headline</h1>" + "</div>" * 2_000 + "</body></html>"),
+        # ... and (a fourth review) to make a heading's or header's text be read whole at every
+        # level of a nesting, or a table body climb to its table through every ancestor
+        "2,000 nested headers around <main> over 9 MB": (
+            "<header><h2>S</h2>" * 2_000 + "<main><p>" + "Words of the page, a sentence. " * 300_000 + "</p></main>"),
+        "1,000 nested anchored headings over 18 MB": (
+            "<div id=sidebar-x-y><h2>Sidebar x y " * 1_000 + "word " * 3_600_000 + "</h2></div>" * 1_000),
+        "17,900 table bodies under 2,030 <div>s": (
+            "<html><body>" + "<div>" * 2_030 + ("<tbody><tr>" + ("<td><p>" + "a, " * 20 + "end.</p></td>") * 2 + "</tr><tr>"
+                                              + ("<td><p>" + "a, " * 20 + "end.</p></td>") * 2 + "</tr></tbody>") * 17_900
+            + "</div>" * 2_030 + "</body></html>"),
         "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
                                                 + "p" * 60_000 + '"z="') * 300 + ">",
     }

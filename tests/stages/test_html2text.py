@@ -32,6 +32,8 @@ from corpuskit.stages.html2text.extract import (
     _outermost,
     _stripped,
     _structured_body,
+    _text_longer,
+    _text_start,
     _without_doc_ends,
     extract,
     parse,
@@ -670,6 +672,29 @@ def test_a_huge_json_ld_block_is_not_read_as_evidence():
     assert _structured_body([small]) == body.strip()
     assert _structured_body([big]) == ""
     assert _structured_body([big, small]) == body.strip()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["h2", "span", "div", "header", "b", "p"]), st.integers(0, 4),
+                          st.text(alphabet=st.sampled_from(list("ab 中\n\t")), max_size=12)), min_size=1, max_size=15),
+       st.integers(0, 40))
+def test_text_start_reads_what_string_reads(parts, n):
+    # a heading's start and whether it is longer, read a piece at a time and no further, are
+    # XPath string()'s (its first n characters, its length over n) on nested markup
+    html, depth = ["<html><body><div id=t>"], 0
+    for tag, nest, text in parts:
+        while depth > nest:
+            html.append("</span>")
+            depth -= 1
+        while depth < nest:
+            html.append("<span>")
+            depth += 1
+        html.append(f"<{tag}>{text}</{tag}>{text[::-1]}")
+    root = parse("".join(html) + "</span>" * depth + "</div></body></html>")
+    for el in root.iter():
+        whole = el.xpath("string()")
+        assert _text_start(el, n) == (whole[:n], len(whole) > n)
+        assert _text_longer(el, n) == (len(whole) > n)
 
 
 _WORDS_ZH_EN = ["river", "bridge", "it's", 'say "no"', "council", "过河", "大桥", "会议", "A&B", "x<y"]

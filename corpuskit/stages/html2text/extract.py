@@ -178,7 +178,31 @@ _KEPT_NEST = 16          # ... and so is one inside this many such wrappers (not
 
 _STRING = etree.XPath("string()")
 _STRLEN = etree.XPath("string-length()")  # in C, without making the string a Python str
-_HEAD_START = etree.XPath("substring(string(), 1, $n)")
+
+
+def _text_start(el: etree._Element, n: int) -> tuple[str, bool]:
+    """The first `n` characters of el's text (its descendants' text, as string() reads it) and
+    whether there is more, read a piece at a time and no further: string() and string-length()
+    build the whole text, which at every level of nested headings over megabytes is quadratic
+    (2,000 nested headers around 9 MB took 32 s)."""
+    parts = []
+    k = 0
+    for t in el.itertext():
+        parts.append(t)
+        k += len(t)
+        if k > n:
+            return "".join(parts)[:n], True
+    return "".join(parts), False
+
+
+def _text_longer(el: etree._Element, n: int) -> bool:
+    """el's text is longer than `n` characters (read no further than that)."""
+    k = 0
+    for t in el.itertext():
+        k += len(t)
+        if k > n:
+            return True
+    return False
 
 
 class _Tune(NamedTuple):
@@ -418,8 +442,7 @@ def _is_anchor(el: etree._Element, idv: str) -> bool:
             # nested 1,000 deep, each level slugged whole, took 37 s); a longer heading never
             # is the id's start
             m = 4 * len(idv) + 256
-            head = _HEAD_START(child, n=m)
-            long_head = _STRLEN(child) > m
+            head, long_head = _text_start(child, m)
             h = "".join(_SLUG_RE.findall(head.lower()))
             i = "".join(_SLUG_RE.findall(idv.lower()))
             if len(i) >= 4 and h.startswith(i):
@@ -775,12 +798,13 @@ _SECTION_HEADER_MAX = 200
 def _section_header(el: etree._Element) -> bool:
     """A <header> that is a section's heading (HTML5 lets every <section> have one): a
     subheading (h2-h6) and nothing else worth a site header, no links, little text. It is part
-    of the text, not the page's banner."""
-    if el.find(".//a") is not None:
-        return False
+    of the text, not the page's banner. (The cheap tests first, the text read no further than
+    the bound: nested headers around the page's text were each read whole.)"""
     if not any(c.tag in _SUBHEADS for c in el):
         return False
-    return len(_STRING(el)) <= _SECTION_HEADER_MAX
+    if _text_longer(el, _SECTION_HEADER_MAX):
+        return False
+    return el.find(".//a") is None
 
 
 _LEAD_MIN = 80  # characters of a lead paragraph in an article's <header>
@@ -966,7 +990,7 @@ def _pick(an: _Analysis, use_weights: bool) -> list[etree._Element]:
                 while nxt is not None and not isinstance(nxt.tag, str):
                     nxt = nxt.getnext()
                 if (nxt is not None and nxt not in an.drop and nxt not in an.soft
-                        and nxt.tag not in _HEADINGS and _STRLEN(el) <= _SECTION_HEADER_MAX
+                        and nxt.tag not in _HEADINGS and not _text_longer(el, _SECTION_HEADER_MAX)
                         and inside_roots(el)):
                     keep.add(el)
         an.eff_drop = an.drop | (an.soft - keep)
@@ -1244,12 +1268,12 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
     stats = an.stats
     skipped: set = set()
     tables: list = []  # [is_layout, first_cell_in_row, open_cells]
+    table_of: dict = {}  # _nearest's memo: each ancestor walked once for all the table bodies
     for root in roots:
         if root.tag in _ROW_PARTS and _multi_cell(root):
             # a choice inside a table (its body): the rows stay rows of their table
-            table = root.getparent()
-            while table is not None and table.tag != "table":
-                table = table.getparent()
+            parent = root.getparent()
+            table = _nearest(parent, _is_table, table_of) if parent is not None else None
             if table is not None:
                 tables.append([table in layout, True, 0])
         walker = etree.iterwalk(root, events=("start", "end"))
@@ -1332,6 +1356,10 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
     return _join(out)
 
 
+def _is_table(el: etree._Element) -> bool:
+    return el.tag == "table"
+
+
 def _multi_cell(root: etree._Element) -> bool:
     """A table body whose first rows hold several cells each (a one-cell table is a box, and
     one row of a layout table, chosen alone, is its cells' text)."""
@@ -1347,7 +1375,7 @@ def _multi_cell(root: etree._Element) -> bool:
 def _repeats_title(el: etree._Element, title: str) -> bool:
     # a heading far longer than the title is not in it: measured in C first (nested headings
     # over 1 MB of text, each read whole, took 34 s)
-    if _STRLEN(el) > 4 * len(title) + 256:
+    if _text_longer(el, 4 * len(title) + 256):
         return False
     h = " ".join(_STRING(el).split())
     return len(h) >= 8 and h in title
@@ -2572,7 +2600,7 @@ def _strip_heading_links(heads: list) -> None:
     bracketed footnote link: an inline element whose text is all in brackets and, brackets and
     separators aside, all link text. The heading's own words stay."""
     for h in heads:
-        if _STRLEN(h) > _HEADING_MAX:  # no heading: read no further (nested spans, each read whole)
+        if _text_longer(h, _HEADING_MAX):  # no heading: read no further (nested spans or headings)
             continue
         t = _STRING(h)
         if "[" not in t and "\uff3b" not in t and "\u3010" not in t:
