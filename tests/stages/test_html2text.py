@@ -697,6 +697,18 @@ def test_text_start_reads_what_string_reads(parts, n):
         assert _text_longer(el, n) == (len(whole) > n)
 
 
+@pytest.mark.parametrize("odd", ["\\u0001", "\\u0000", "\\ud800", "\\uffff"])
+def test_a_control_character_in_json_ld_does_not_cost_the_page(odd):
+    # the stated body is looked for in the page's text: a character XPath cannot take (a control
+    # character, a lone surrogate) made the stage reject the page as not_html (ValueError)
+    stated = ("Visitors can reach the museum by bus" + odd + " and entry is free on the first Sunday. ") * 3
+    para = "The committee met on Tuesday to review the budget for the coming year, and agreed. " * 4
+    html = ('<html><head><script type="application/ld+json">{"articleBody": "' + stated + '"}</script></head>'
+            f"<body><article><p>{para}</p></article></body></html>")
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, dict) and out["text"] == para.strip()
+
+
 _WORDS_ZH_EN = ["river", "bridge", "it's", 'say "no"', "council", "过河", "大桥", "会议", "A&B", "x<y"]
 _GAPS = [" ", "  ", "\n", "\t\t", "\r\n ", "\xa0", "\u3000", ""]
 
