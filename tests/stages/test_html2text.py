@@ -674,6 +674,12 @@ def test_a_huge_json_ld_block_is_not_read_as_evidence():
     assert _structured_body([big, small]) == body.strip()
 
 
+def _nest_to(html: list, depth: int, nest: int, tag: str) -> int:
+    """Close or open `tag`s in `html` from `depth` levels to `nest`; the new depth."""
+    html.append(f"</{tag}>" * max(0, depth - nest) + f"<{tag}>" * max(0, nest - depth))
+    return nest
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["h2", "span", "div", "header", "b", "p"]), st.integers(0, 4),
                           st.text(alphabet=st.sampled_from(list("ab 中\n\t")), max_size=12)), min_size=1, max_size=15),
@@ -683,12 +689,7 @@ def test_text_start_reads_what_string_reads(parts, n):
     # XPath string()'s (its first n characters, its length over n) on nested markup
     html, depth = ["<html><body><div id=t>"], 0
     for tag, nest, text in parts:
-        while depth > nest:
-            html.append("</span>")
-            depth -= 1
-        while depth < nest:
-            html.append("<span>")
-            depth += 1
+        depth = _nest_to(html, depth, nest, "span")
         html.append(f"<{tag}>{text}</{tag}>{text[::-1]}")
     root = parse("".join(html) + "</span>" * depth + "</div></body></html>")
     for el in root.iter():
@@ -743,12 +744,7 @@ def test_block_of_finds_the_probes_as_xpath_normalize_space_does(nodes, picks):
     # (single-spaced, as the stated article body is), some across two nodes (never found)
     html, texts, depth = ["<html><body>"], [], 0
     for tag, nest, words in nodes:
-        while depth > nest:
-            html.append("</div>")
-            depth -= 1
-        while depth < nest:
-            html.append("<div>")
-            depth += 1
+        depth = _nest_to(html, depth, nest, "div")
         raw = "".join(w + g for w, g in words)
         html.append(f"<{tag}>{htmllib.escape(raw, quote=False)}</{tag}>")
         texts.append([w for w, _ in words])
