@@ -710,6 +710,52 @@ def test_a_control_character_in_json_ld_does_not_cost_the_page(odd):
     assert isinstance(out, dict) and out["text"] == para.strip()
 
 
+@pytest.mark.parametrize("order", ["outer first", "inner first"])
+def test_text_lengths_past_the_budget_are_string_length(order):
+    # past the elements read in Python, a subtree's lengths are measured once and kept: every
+    # element of nested headings over many empty elements (and some text) gets string-length()'s
+    # answer, asked from the outside in (as the walk asks) or from the inside out
+    html = ("<html><body>" + "<h2><span>x " * 40 + "<b></b>" * 700 + "<i>中文 words</i>, " * 30
+            + "</span> y</h2>" * 40 + "</body></html>")
+    root = parse(html)
+    els = [e for e in root.iter() if isinstance(e.tag, str)]
+    for e in (els if order == "outer first" else els[::-1]):
+        whole = e.xpath("string-length()")
+        for n in (0, 5, 100, 400):
+            assert _text_longer(e, n) == (whole > n)
+
+
+@pytest.mark.parametrize("before", ['<p title="</html><!--">Intro</p>', '<script>var s = "</html><!--";</script>',
+                                    "<textarea></html><!--</textarea>"])
+def test_an_end_of_document_in_a_value_or_a_script_is_no_end(before):
+    # the first "</html>" is text there; the "comment" after it runs over the real end and the
+    # text after it: not a trailer that holds no text
+    page = (f"<html><body><p>{_PARA}</p>{before}</html><p>Text after the end of the document.</p>"
+            "<!-- a comment at the end -->")
+    assert extract(page).text.endswith("Text after the end of the document.")
+
+
+def test_a_huge_json_ld_block_leaves_the_page_read_as_one_without():
+    # a block over _LD_MAX is not read: the page is read as one stating no body (every other check
+    # on), not as one whose statement was read and found nothing
+    story = "".join(f"<p>Paragraph {i} of the story tells what happened in the town on that day and what "
+                    "people said about it afterwards at the meeting.</p>" for i in range(14))
+    teaser = "<div><div class=t><p>" + "Teaser, " * 40 + "end.</p></div><div>x</div></div>"
+
+    def page(ld):
+        head = f'<script type="application/ld+json">{ld}</script>' if ld else ""
+        return (f"<html><head><title>T</title>{head}</head><body><div>{teaser}</div><div><ul><li>"
+                f"<a href=#>nav</a></li></ul><div><div>{story}</div></div></div></body></html>")
+
+    big = json.dumps({"@type": "NewsArticle", "articleBody": "Paragraph 0 of the story.",
+                      "comment": [{"@type": "Comment", "text": "ok"}] * (_LD_MAX // 30)})
+    assert len(big) > _LD_MAX
+    assert extract(page(big)).text == extract(page("")).text
+    # white space around a block is not its length
+    small = json.dumps({"articleBody": "Paragraph 0 of the story."})
+    assert extract(page(small + " " * (_LD_MAX + 1))).text == extract(page(small)).text
+
+
 _WORDS_ZH_EN = ["river", "bridge", "it's", 'say "no"', "council", "过河", "大桥", "会议", "A&B", "x<y"]
 _GAPS = [" ", "  ", "\n", "\t\t", "\r\n ", "\xa0", "\u3000", ""]
 

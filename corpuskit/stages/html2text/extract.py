@@ -180,26 +180,48 @@ _STRING = etree.XPath("string()")
 _STRLEN = etree.XPath("string-length()")  # in C, without making the string a Python str
 
 
+_TEXT_NODES_READ = 256  # elements read in Python before the text is measured in C
+
+
 def _text_start(el: etree._Element, n: int) -> tuple[str, bool]:
     """The first `n` characters of el's text (its descendants' text, as string() reads it) and
-    whether there is more, read a piece at a time and no further: string() and string-length()
-    build the whole text, which at every level of nested headings over megabytes is quadratic
-    (2,000 nested headers around 9 MB took 32 s)."""
+    whether there is more. Read a piece at a time and no further, as long as the pieces come
+    quickly: string() and string-length() build the whole text, which at every level of nested
+    headings over megabytes is quadratic (2,000 nested headers around 9 MB took 32 s); past
+    _TEXT_NODES_READ elements with too little text (thousands of empty elements, which a walk in
+    Python would read at every level), C reads it all, as before."""
     parts = []
     k = 0
-    for t in el.itertext():
-        parts.append(t)
-        k += len(t)
-        if k > n:
-            return "".join(parts)[:n], True
+    for i, (ev, e) in enumerate(etree.iterwalk(el, events=("start", "end", "comment", "pi"))):
+        if i >= 2 * _TEXT_NODES_READ:
+            whole = _STRING(el)
+            return whole[:n], len(whole) > n
+        if ev == "start":
+            t = e.text if isinstance(e.tag, str) else None  # (an entity's text is not text)
+        else:  # the end of an element, or a comment or instruction: what follows it
+            t = e.tail if e is not el else None
+        if t:
+            parts.append(t)
+            k += len(t)
+            if k > n:
+                return "".join(parts)[:n], True
     return "".join(parts), False
 
 
 def _text_longer(el: etree._Element, n: int) -> bool:
-    """el's text is longer than `n` characters (read no further than that)."""
+    """el's text is longer than `n` characters: read a piece at a time as _text_start reads it,
+    and past _TEXT_NODES_READ elements by _text_len (each element's length kept, so the
+    headings nested in it are answered without reading their text again)."""
     k = 0
-    for t in el.itertext():
-        k += len(t)
+    for i, e in enumerate(el.iter()):
+        if i >= _TEXT_NODES_READ:
+            return _text_len(el) > n
+        t = e.text if isinstance(e.tag, str) else None
+        if t:
+            k += len(t)
+        t = e.tail if e is not el else None
+        if t:
+            k += len(t)
         if k > n:
             return True
     return False
@@ -222,6 +244,48 @@ FAVOR = {
     "recall": _Tune(0.12, 0.2, True, 0.75, 0.5, 100),
 }
 _TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
+def _len_memo() -> dict:
+    """The text lengths _text_len has measured in the tree being read (cleared by `extract`
+    whenever the tree's text changes)."""
+    m = getattr(_LOCAL, "text_len", None)
+    if m is None:
+        m = _LOCAL.text_len = {}
+    return m
+
+
+def _text_len(el: etree._Element) -> int:
+    """The length of el's text (string-length()), each element's under it kept: one walk of a
+    subtree, however many of its elements are asked about (at every level of a nesting, C's
+    string-length() read the whole text again)."""
+    memo = _len_memo()
+    known = memo.get(el)
+    if known is not None:
+        return known
+    walker = etree.iterwalk(el, events=("start", "end", "comment", "pi"))
+    sums: list = []
+    for ev, e in walker:
+        if ev == "start":
+            known = memo.get(e)
+            if known is not None:
+                walker.skip_subtree()  # measured before: its end comes next
+                sums.append(-1 - known)
+            else:
+                t = e.text if isinstance(e.tag, str) else None  # (an entity's text is not text)
+                sums.append(len(t) if t else 0)
+        elif ev == "end":
+            v = sums.pop()
+            v = -1 - v if v < 0 else v
+            memo[e] = v
+            if sums:
+                t = e.tail
+                sums[-1] += v + (len(t) if t else 0)
+        elif sums:  # a comment or instruction: only what follows it is text
+            t = e.tail
+            if t:
+                sums[-1] += len(t)
+    return memo[el]
+
+
 # Markers of the main content: <article> and <main> (a tag filter in C), and these attribute
 # values, found by one XPath in one call (one walk of the tree in C; a source scan to choose
 # which to look for costs more than the walk it saves). The attribute axis: libxml2 tests the
@@ -1703,9 +1767,11 @@ def _shown_spans(data: bytes) -> list[tuple[int, int]]:
 # after </html> is common). An end tag is read to its '>' only when it holds no quote and no '<'
 # (in an end tag as in a start tag, a quoted value may hold a '>', and a '<' is part of a name:
 # `</html a="><!--">text` or `</html <!--x>text` end where the tag does, and the text is shown);
-# one of them at the very end of the page may lack its '>'
+# one of them at the very end of the page may lack its '>'. A comment holding another </html> or
+# </body> is no proof: the first of them may have been text (in a value, a script, a title), and
+# the "comment" the real end of the page and text after it (`<p title="</html><!--">`)
 _DOC_TRAILER_RE = re.compile(rb"(?:[\t\n\f\r ]++|</(?i:html|body)(?=[\t\n\f\r />])[^<>\"']*+(?:>|\Z)"
-                             rb"|</[A-Za-z][^<>\"']*+>|<!--(?:-?>|[\s\S]*?--!?>))*+\Z")
+                             rb"|</[A-Za-z][^<>\"']*+>|<!--(?:-?>|(?:(?!</(?i:html|body))[\s\S])*?--!?>))*+\Z")
 
 
 def _without_doc_ends(data: bytes) -> bytes:
@@ -1812,7 +1878,10 @@ def _ld_sources(root: etree._Element) -> list[str]:
         # the type first: the text of a script is a copy into a Python str (often 100 KB of code)
         if sc.get("type") == "application/ld+json":
             t = sc.text
-            if t and ("articleBody" in t or "recipeInstructions" in t):
+            if t and ("articleBody" in t or "recipeInstructions" in t) and (
+                    len(t) <= _LD_MAX or len(t.strip()) <= _LD_MAX):
+                # (a block over _LD_MAX is not read, see _structured_body: the page is then read
+                # as one that states no body, with every other check)
                 out.append(t)
     return out
 
@@ -1822,12 +1891,13 @@ def _structured_body(sources: list[str]) -> str:
     '' when it states none. The page's own statement of its text, in any language."""
     texts: list = []
     for src in sources:
+        src = src.strip()
         if len(src) > _LD_MAX:
             # parsed, a block of millions of small objects takes 25 times its size in memory
             # (450 MB for 18 MB); an article's stated body is far shorter than this
             continue
         try:
-            _ld_texts(json.loads(src.strip(), strict=False), texts)
+            _ld_texts(json.loads(src, strict=False), texts)
         except (ValueError, RecursionError):
             pass
     if not texts:
@@ -2563,6 +2633,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             el.text = None
         etree.strip_tags(root, *_RUBY_NOTES)
     etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
+    _len_memo().clear()  # (a new tree: lengths measured in the last one go)
     body = root.find("body")
     if body is None:
         body = root
@@ -2582,6 +2653,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             alt, alt_w, _ = _extract_body(html, body, title, ld, tune)
             if alt_w >= need:
                 res = alt
+    _len_memo().clear()  # (it holds the page's elements)
     return res
 
 
@@ -2654,6 +2726,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
             # the walk found the headings: a wiki's edit links leave them before anything is
             # chosen or written (the weights measured with them in differ by a few characters)
             _strip_heading_links(an.heads)
+            _len_memo().clear()  # (the text under a heading may have changed)
         hidden += an.hidden
         page_w = max(page_w, an.total)
         roots = _whole_units(_pick(an, use_weights=not relaxed), an.stats)
