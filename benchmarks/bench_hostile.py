@@ -342,6 +342,14 @@ def hostile_pages() -> dict[str, str]:
             "<html><body>" + "<div>" * 2_030 + ("<tbody><tr>" + ("<td><p>" + "a, " * 20 + "end.</p></td>") * 2 + "</tr><tr>"
                                               + ("<td><p>" + "a, " * 20 + "end.</p></td>") * 2 + "</tr></tbody>") * 17_900
             + "</div>" * 2_030 + "</body></html>"),
+        # ... and (a fifth) to make a heading's text, read element by element, cost as much at
+        # every level of the nesting: many empty elements inside nested headings
+        "1,000 nested headings over 190,000 empty elements": (
+            "<html><body>" + "<h2><span>" * 1_000 + "<b></b>" * 190_000 + "</span></h2>" * 1_000 + "<p>" + p * 10
+            + "</p></body></html>"),
+        "600 nested meta subheadings over 190,000 empty elements": (
+            "<html><body><article>" + "<div><h3 class=meta><span>" * 600 + "<b></b>" * 190_000
+            + "</span></h3></div>" * 600 + "<p>" + p * 10 + "</p></article></body></html>"),
         "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
                                                 + "p" * 60_000 + '"z="') * 300 + ">",
     }
