@@ -180,6 +180,8 @@ _STRING = etree.XPath("string()")
 _STRLEN = etree.XPath("string-length()")  # in C, without making the string a Python str
 
 
+_LOCAL = threading.local()  # lxml parsers must not be shared between threads
+
 _TEXT_NODES_READ = 256  # elements read in Python before the text is measured in C
 
 
@@ -227,23 +229,6 @@ def _text_longer(el: etree._Element, n: int) -> bool:
     return False
 
 
-class _Tune(NamedTuple):
-    """How far the choice reaches: --favor precision | balanced | recall."""
-    sibling: float      # a sibling joins at this share of the best candidate's score
-    inner: float        # ... or when a block inside it scores this share
-    prose_siblings: bool  # ... or when it reads like prose (a paragraph, a list of sentences)
-    prune_ld: float     # inside the content, blocks with more link text than this go
-    prune_short_ld: float  # ... and short blocks (under prune_short_w) with more than this
-    prune_short_w: int
-    trim_tail: bool = False  # drop short lines without sentence punctuation from the end
-
-
-FAVOR = {
-    "balanced": _Tune(0.2, 0.3, True, 0.6, 0.4, 150),
-    "precision": _Tune(0.3, 0.45, False, 0.4, 0.2, 300, True),
-    "recall": _Tune(0.12, 0.2, True, 0.75, 0.5, 100),
-}
-_TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
 def _len_memo() -> dict:
     """The text lengths _text_len has measured in the tree being read (cleared by `extract`
     whenever the tree's text changes)."""
@@ -286,6 +271,23 @@ def _text_len(el: etree._Element) -> int:
     return memo[el]
 
 
+class _Tune(NamedTuple):
+    """How far the choice reaches: --favor precision | balanced | recall."""
+    sibling: float      # a sibling joins at this share of the best candidate's score
+    inner: float        # ... or when a block inside it scores this share
+    prose_siblings: bool  # ... or when it reads like prose (a paragraph, a list of sentences)
+    prune_ld: float     # inside the content, blocks with more link text than this go
+    prune_short_ld: float  # ... and short blocks (under prune_short_w) with more than this
+    prune_short_w: int
+    trim_tail: bool = False  # drop short lines without sentence punctuation from the end
+
+
+FAVOR = {
+    "balanced": _Tune(0.2, 0.3, True, 0.6, 0.4, 150),
+    "precision": _Tune(0.3, 0.45, False, 0.4, 0.2, 300, True),
+    "recall": _Tune(0.12, 0.2, True, 0.75, 0.5, 100),
+}
+_TABLE_PARTS = frozenset(("tr", "td", "th", "tbody", "thead", "tfoot", "caption", "colgroup", "col"))
 # Markers of the main content: <article> and <main> (a tag filter in C), and these attribute
 # values, found by one XPath in one call (one walk of the tree in C; a source scan to choose
 # which to look for costs more than the walk it saves). The attribute axis: libxml2 tests the
@@ -297,7 +299,6 @@ _MARKER_ATTRS = etree.XPath(" | ".join(
     f"descendant::*/@{attr}[" + " or ".join(f".='{v}'" for v in values) + "]"
     for attr, values in _MARKER_VALUES.items()))
 
-_LOCAL = threading.local()  # lxml parsers must not be shared between threads
 
 
 def _utf8_parser() -> etree.HTMLParser:
@@ -627,7 +628,7 @@ class _Analysis:
     paragraph-propagated content scores, and the set of boilerplate subtrees."""
 
     __slots__ = ("stats", "scores", "drop", "total", "body", "layout", "soft", "eff_drop", "outer",
-                 "outer_set", "outer_memo", "tune", "hidden", "heads")
+                 "outer_memo", "tune", "hidden", "heads")
 
     def __init__(self, body: etree._Element, level: int, tune: _Tune = FAVOR["balanced"]):
         self.body = body
@@ -844,8 +845,7 @@ class _Analysis:
         self.drop = drop
         self.hidden = hidden
         self.soft = soft
-        self.outer = list(outer)
-        self.outer_set = outer
+        self.outer = outer  # the outermost article markers, in document order (a dict: membership)
         self.outer_memo = outer_memo
         # what serialising leaves out: the drops, and the soft blocks _pick did not choose
         self.eff_drop = drop | soft if soft else drop
@@ -1152,7 +1152,7 @@ def _pick_roots(an: _Analysis, use_weights: bool) -> tuple[list, etree._Element 
         if st[0] < _SHORT and _label_rows(sib):
             continue  # the article's facts box (date, author, tags, permalink), not its text
         if (sib.tag == "header" and use_weights and an.outer
-                and _outer_marker(sib, an.outer_set, an.outer_memo) is not None):
+                and _outer_marker(sib, an.outer, an.outer_memo) is not None):
             out.append(sib)  # the article's header kept for its lead (see _lead_header)
             continue
         bonus = top_score * 0.2 if top_cls and sib.get("class") == top_cls else 0.0
@@ -2148,7 +2148,7 @@ def _check_markup(roots: list, an: _Analysis) -> list:
     of it, and the marked block reads like an article (prose, few links), the marked block is
     the main content. Density scoring is a guess; the markup is the author's statement."""
     stats = an.stats
-    marked = an.outer
+    marked = list(an.outer)
     listings: list = []
     if len(marked) > 1:
         # several outermost <article>s: one holding other <article>s (teasers of other posts,
@@ -2215,7 +2215,7 @@ def _check_title_article(roots: list, an: _Analysis, title: str) -> list:
     marked = [m for m in an.outer if m in stats and m not in an.eff_drop]
     if len(marked) < 2:
         return roots
-    homes = {_outer_marker(r, an.outer_set, an.outer_memo) if r not in an.outer_set else r for r in roots}
+    homes = {_outer_marker(r, an.outer, an.outer_memo) if r not in an.outer else r for r in roots}
     if len(homes) != 1:
         return roots
     m0 = homes.pop()
@@ -2524,7 +2524,7 @@ def _check_longer(roots: list, an: _Analysis) -> list:
     few punctuated lines); when the choice is itself a run of repeated records (teaser cards,
     comments), a plain block somewhat longer than it is."""
     stats = an.stats
-    outer = an.outer_set
+    outer = an.outer
     if any(r in outer or _outer_marker(r, outer, an.outer_memo) is not None for r in roots):
         return roots  # the page's own <article>/articleBody markup holds the choice
     chosen = links = 0
@@ -2633,7 +2633,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             el.text = None
         etree.strip_tags(root, *_RUBY_NOTES)
     etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
-    _len_memo().clear()  # (a new tree: lengths measured in the last one go)
+    _len_memo().clear()  # (a new tree: lengths measured in another go)
     body = root.find("body")
     if body is None:
         body = root
@@ -2653,7 +2653,9 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             alt, alt_w, _ = _extract_body(html, body, title, ld, tune)
             if alt_w >= need:
                 res = alt
-    _len_memo().clear()  # (it holds the page's elements)
+    # (it holds the page's elements; a page that raises leaves them to the next page's clear,
+    # a try/finally around the extraction cost 2.5% of its time)
+    _len_memo().clear()
     return res
 
 
