@@ -350,6 +350,12 @@ def hostile_pages() -> dict[str, str]:
         "600 nested meta subheadings over 190,000 empty elements": (
             "<html><body><article>" + "<div><h3 class=meta><span>" * 600 + "<b></b>" * 190_000
             + "</span></h3></div>" * 600 + "<p>" + p * 10 + "</p></article></body></html>"),
+        # ... and (found after the fifth) nested anchored headings whose text starts deep: each
+        # heading's start was read whole, at every level
+        "1,000 nested anchored headings over 17 MB starting deep": (
+            "<html><body>" + "".join(f'<div id="share-box-{i}"><h2>' for i in range(1_000))
+            + ("<p>" + "word " * 200 + "</p>") * 16_880
+            + "</h2></div>" * 1_000 + "</body></html>"),
         "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
                                                 + "p" * 60_000 + '"z="') * 300 + ">",
     }

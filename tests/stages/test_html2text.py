@@ -20,6 +20,7 @@ from corpuskit.core.decode import decode_html
 from corpuskit.core.stage import Rejection
 from corpuskit.core.text import CJK_RANGES
 from corpuskit.registry import make_stage
+from corpuskit.stages.html2text import extract as extract_mod
 from corpuskit.stages.html2text import stage as stage_mod
 from corpuskit.stages.html2text.extract import (
     _COLLAPSE_CHUNK,
@@ -28,11 +29,13 @@ from corpuskit.stages.html2text.extract import (
     _cjk_unbreak,
     _class_verdict_of,
     _collapse,
+    _forget_text,
     _main_markers,
     _outermost,
     _stripped,
     _structured_body,
     _text_longer,
+    _text_prefix,
     _text_start,
     _without_doc_ends,
     extract,
@@ -696,6 +699,63 @@ def test_text_start_reads_what_string_reads(parts, n):
         whole = el.xpath("string()")
         assert _text_start(el, n) == (whole[:n], len(whole) > n)
         assert _text_longer(el, n) == (len(whole) > n)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["h2", "span", "div", "b"]), st.integers(0, 4),
+                          st.text(alphabet=st.sampled_from(list("ab 中\n")), max_size=6),
+                          st.booleans()), min_size=1, max_size=15),
+       st.lists(st.tuples(st.integers(0, 60), st.integers(0, 40)), min_size=1, max_size=30))
+def test_text_prefix_reads_what_string_reads_whatever_was_kept(parts, asks):
+    # the starts kept from one walk answer later questions about any element of the subtree, for
+    # any length asked (shorter or longer than what was read), in any order: always string()'s
+    # first n characters and whether it has more. Read as little ahead as it may (twice what is
+    # asked), so that the starts kept are cut short; comments kept in the tree (their text is
+    # none, what follows them is)
+    html, depth = ["<html><body><div>"], 0
+    for tag, nest, text, comment in parts:
+        depth = _nest_to(html, depth, nest, "span")
+        html.append(f"<{tag}>{text}{'<!-- c -->' + text if comment else ''}</{tag}>{text[::-1]}")
+    root = etree.fromstring("".join(html) + "</span>" * depth + "</div></body></html>", etree.HTMLParser())
+    els = [e for e in root.iter() if isinstance(e.tag, str)]
+    _forget_text()
+    with unittest.mock.patch.object(extract_mod, "_PREFIX_MIN", 0):
+        for i, n in asks:
+            el = els[i % len(els)]
+            whole = el.xpath("string()")
+            assert _text_prefix(el, n) == (whole[:n], len(whole) > n)
+    _forget_text()
+
+
+def test_a_kept_start_that_ends_where_reading_stopped_knows_there_is_more():
+    # the start kept for <h2> ends exactly where its reading stopped (its <span>), and its tail
+    # follows: asked for as much as was read, it has more
+    # (or a child's text follows)
+    for html in ("<h2><span>ab</span>cd</h2>", "<h2>ab<span>cd</span></h2>"):
+        h2 = parse(f"<html><body>{html}</body></html>").find(".//h2")
+        _forget_text()
+        with unittest.mock.patch.object(extract_mod, "_PREFIX_MIN", 0):
+            assert _text_prefix(h2, 1) == ("a", True)
+            assert _text_prefix(h2, 2) == ("ab", True)
+            assert _text_prefix(h2.find("span"), 2) == (h2.find("span").text, False)
+        _forget_text()
+
+
+@pytest.mark.parametrize("order", ["outer first", "inner first"])
+def test_text_starts_past_the_budget_are_string(order):
+    # nested headings over more empty elements than are read in Python: each heading's start is
+    # string()'s, asked from the outside in (as the walk asks) or from the inside out, for
+    # lengths under and over what was read
+    html = ("<html><body>" + "<h2><span>x " * 40 + "<b></b>" * 700 + "<i>中文 words</i>, " * 300
+            + "</span> y</h2>" * 40 + "</body></html>")
+    root = parse(html)
+    els = [e for e in root.iter() if isinstance(e.tag, str)]
+    _forget_text()
+    for e in (els if order == "outer first" else els[::-1]):
+        whole = e.xpath("string()")
+        for n in (0, 5, 300, 3_000):
+            assert _text_start(e, n) == (whole[:n], len(whole) > n)
+    _forget_text()
 
 
 @pytest.mark.parametrize("odd", ["\\u0001", "\\u0000", "\\ud800", "\\uffff"])

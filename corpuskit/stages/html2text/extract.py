@@ -191,13 +191,13 @@ def _text_start(el: etree._Element, n: int) -> tuple[str, bool]:
     quickly: string() and string-length() build the whole text, which at every level of nested
     headings over megabytes is quadratic (2,000 nested headers around 9 MB took 32 s); past
     _TEXT_NODES_READ elements with too little text (thousands of empty elements, which a walk in
-    Python would read at every level), C reads it all, as before."""
+    Python would read at every level), `_text_prefix` reads the subtree once, keeping each
+    element's start."""
     parts = []
     k = 0
     for i, (ev, e) in enumerate(etree.iterwalk(el, events=("start", "end", "comment", "pi"))):
         if i >= 2 * _TEXT_NODES_READ:
-            whole = _STRING(el)
-            return whole[:n], len(whole) > n
+            return _text_prefix(el, n)
         if ev == "start":
             t = e.text if isinstance(e.tag, str) else None  # (an entity's text is not text)
         else:  # the end of an element, or a comment or instruction: what follows it
@@ -227,6 +227,78 @@ def _text_longer(el: etree._Element, n: int) -> bool:
         if k > n:
             return True
     return False
+
+
+_PREFIX_MIN = 1_024
+
+
+def _text_prefix(el: etree._Element, n: int) -> tuple[str, bool]:
+    """_text_start's answer from one walk of el's subtree that keeps every element's start (its
+    first `read` characters, and whether it has more): the headings nested in it are answered
+    from what is kept. string() read the whole text again at every level of nested anchored
+    headings over many empty elements (1,000 levels over 9 MB took 8.7 s)."""
+    memo = _prefix_memo()
+    known = memo.get(el)
+    if known is None or known[0] < n:
+        # read further than asked: a heading nested in it that asks for a little more (a longer
+        # id) finds it kept, and a page whose ids grow level by level makes a few walks, not one
+        # per level
+        read = max(2 * n, _PREFIX_MIN)
+        walker = etree.iterwalk(el, events=("start", "end", "comment", "pi"))
+        stack: list = []  # per open element: [pieces, their length, more]; a kept answer: a tuple
+        for ev, e in walker:
+            if ev == "start":
+                known = memo.get(e)
+                if known is not None and known[0] >= read:
+                    walker.skip_subtree()  # read before, as far: its end comes next
+                    stack.append(known)
+                else:
+                    t = e.text if isinstance(e.tag, str) else None  # (an entity's text is not text)
+                    stack.append([[t], len(t), False] if t else [[], 0, False])
+                continue
+            if ev == "end":
+                f = stack.pop()
+                if f.__class__ is tuple:
+                    text, more = f[1], f[2]
+                else:
+                    text, more = "".join(f[0]), f[2]
+                if len(text) > read:
+                    text, more = text[:read], True
+                if f.__class__ is not tuple:
+                    memo[e] = (read, text, more)
+                if not stack:
+                    break
+                p = stack[-1]
+                if p[1] <= read:
+                    p[0].append(text)
+                    p[1] += len(text)
+                p[2] = p[2] or more
+            elif not stack:
+                continue
+            else:  # a comment or instruction: only what follows it is text
+                p = stack[-1]
+            t = e.tail
+            if t and p[1] <= read:
+                p[0].append(t)
+                p[1] += len(t)
+        known = memo[el]
+    text, more = known[1], known[2]
+    return (text[:n], True) if len(text) > n else (text, more)
+
+
+def _prefix_memo() -> dict:
+    """The text starts _text_prefix has read in the tree being read, element -> (the length
+    read to, the start, more): cleared with the lengths (`_forget_text`)."""
+    m = getattr(_LOCAL, "text_prefix", None)
+    if m is None:
+        m = _LOCAL.text_prefix = {}
+    return m
+
+
+def _forget_text() -> None:
+    """Drop what was measured of the tree's text (a new tree, or text changed)."""
+    _len_memo().clear()
+    _prefix_memo().clear()
 
 
 def _len_memo() -> dict:
@@ -2633,7 +2705,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
             el.text = None
         etree.strip_tags(root, *_RUBY_NOTES)
     etree.strip_elements(root, *_JUNK_TAGS, with_tail=False)
-    _len_memo().clear()  # (a new tree: lengths measured in another go)
+    _forget_text()  # (a new tree: text measured in another go)
     body = root.find("body")
     if body is None:
         body = root
@@ -2655,7 +2727,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
                 res = alt
     # (it holds the page's elements; a page that raises leaves them to the next page's clear,
     # a try/finally around the extraction cost 2.5% of its time)
-    _len_memo().clear()
+    _forget_text()
     return res
 
 
@@ -2728,7 +2800,7 @@ def _extract_body(html: str, body: etree._Element, title: str, ld: list, tune: _
             # the walk found the headings: a wiki's edit links leave them before anything is
             # chosen or written (the weights measured with them in differ by a few characters)
             _strip_heading_links(an.heads)
-            _len_memo().clear()  # (the text under a heading may have changed)
+            _forget_text()  # (the text under a heading may have changed)
         hidden += an.hidden
         page_w = max(page_w, an.total)
         roots = _whole_units(_pick(an, use_weights=not relaxed), an.stats)
