@@ -26,6 +26,7 @@ from corpuskit.stages.html2text.extract import (
     _COLLAPSE_CHUNK,
     _LD_MAX,
     _block_of,
+    _cjk_chars,
     _cjk_unbreak,
     _class_verdict_of,
     _collapse,
@@ -902,6 +903,26 @@ def test_second_copy_of_the_article_is_dropped():
             f"<div><div>{' '.join(paras)}</div></div></article></body></html>")
     text = extract_text(html)
     assert text == "\n\n".join(paras)
+
+
+def test_a_line_whose_start_shares_a_hash_with_a_kept_one_stays():
+    # the kept lines' starts are looked up by their hash, then compared: lines whose starts only
+    # collide (every hash made equal) are both kept, and a real copy still goes
+    first = "The first long paragraph of the article, with words of its own, and commas. " * 6
+    other = "A second and different paragraph, which starts in another way, and goes on. " * 6
+    with unittest.mock.patch.object(extract_mod, "hash", lambda s: 0, create=True):
+        text = extract_text(f"<html><body><article><p>{first}</p><p>{other}</p></article></body></html>")
+        assert text == first.strip() + "\n\n" + other.strip()
+        text = extract_text(f"<html><body><article><p>{first}</p><p>{other}</p><div><div>{first}</div></div>"
+                            "</article></body></html>")
+        assert text == first.strip() + "\n\n" + other.strip()
+
+
+def test_cjk_characters_of_a_long_text_are_counted_as_of_a_short_one():
+    # a text past _COLLAPSE_CHUNK is counted a match at a time, not by a list of its runs
+    s = ("中文的句子，" + "mixed words 和文字 " * 3 + "。") * 4_000
+    assert len(s) > _COLLAPSE_CHUNK
+    assert _cjk_chars(s) == sum(len(r) for r in re.findall(f"[{CJK_RANGES}]+", s)) == 4_000 * (5 + 3 * 3)
 
 
 def test_repeated_short_lines_are_content():

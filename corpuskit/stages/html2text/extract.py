@@ -414,7 +414,7 @@ def _measure(s: str) -> tuple[int, int, int]:
         pc = len(b) - len(b.translate(None, _ASCII_PUNCT))
         return (w, pc, s.count(",") + s.count(";")) if pc else (w, 0, 0)
     # runs, not characters: one match per run of CJK text instead of one per character
-    w += (_CJK_WEIGHT - 1) * sum(map(len, _CJK_RUN_RE.findall(s)))
+    w += (_CJK_WEIGHT - 1) * _cjk_chars(s)
     pc = len(_PUNCT_RE.findall(s))
     if " " in s or "\n" in s or "\xa0" in s:  # (no white space, no gap: no scan)
         pc += len(_SPACED_GAP_RE.findall(s))
@@ -1560,6 +1560,8 @@ def _cjk_unbreak(tok: str) -> str:
 
 
 def _join(tokens: list) -> str:
+    """The text of _serialise's tokens (text pieces, line and paragraph breaks, heading and cell
+    marks); `tokens` is emptied."""
     parts: list[str] = []
     pending = 0
     line_has_text = False
@@ -1630,7 +1632,9 @@ def _join(tokens: list) -> str:
     while empty:
         _, a, b = empty.pop()
         del parts[a:b]
+    tokens.clear()  # (consumed: the page's text is not held three times over from here)
     text = "".join(parts)
+    del parts
     # lines left holding only spaces or a dangling cell separator
     if " \n" in text or "\t\n" in text:  # rare (pre text, a dangling " | "): str scans are cheap
         text = _TRAILING_WS_RE.sub("\n", text)
@@ -1641,7 +1645,11 @@ def _join(tokens: list) -> str:
     kept = [ln for ln in lines if not _AD_LABEL_RE.match(ln)]
     if len(kept) < len(lines):
         text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
-    return _dedupe_lines(text)
+        del kept
+        lines = text.split("\n")
+    else:
+        del kept
+    return _dedupe_lines(text, lines)
 
 
 # The label of an ad slot, a line of its own (the ad itself is an iframe or script, gone in
@@ -1661,15 +1669,18 @@ _PROBE_LEN = 160   # ... by looking for its first characters in the text before 
 _KEY = 20
 
 
-def _dedupe_lines(text: str) -> str:
+def _dedupe_lines(text: str, lines: list[str]) -> str:
     """Drop long lines seen before: pages often carry a second (print, AMP, hidden, teaser,
     microdata) copy of the article next to it, and a reader reads it once. A long line that
-    repeats the lines before it run together (the copy flattened into one paragraph) goes too."""
-    lines = text.split("\n")
+    repeats the lines before it run together (the copy flattened into one paragraph) goes too.
+    `lines`: text.split("\n")."""
     seen: set[str] = set()
     out: list[str] = []
     flat: list[str] = []  # non-empty lines kept so far
-    heads: set[str] = set()  # first _PROBE_LEN chars of the kept lines at least that long
+    # the kept lines at least _PROBE_LEN long, by the hash of their first _PROBE_LEN characters
+    # -> their indices in flat (the starts themselves, kept as strings, took a large page's text
+    # again over)
+    heads: dict[int, list[int]] = {}
     starts: dict[str, list[int]] = {}  # first _KEY chars of a shorter kept line -> its indices in flat
     dup = False
     for ln in lines:
@@ -1686,7 +1697,7 @@ def _dedupe_lines(text: str) -> str:
         out.append(ln)
         if ln:
             if len(ln) >= _PROBE_LEN:
-                heads.add(ln[:_PROBE_LEN])
+                heads.setdefault(hash(ln[:_PROBE_LEN]), []).append(len(flat))
             elif len(ln) >= _KEY:
                 starts.setdefault(ln[:_KEY], []).append(len(flat))
             flat.append(ln)
@@ -1698,15 +1709,17 @@ def _dedupe_lines(text: str) -> str:
 _RUN_CANDIDATES = 16
 
 
-def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]], heads: set[str]) -> bool:
+def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]], heads: dict[int, list[int]]
+                  ) -> bool:
     """`probe` (a long line's start) is the start of a kept line, or of a run of kept shorter
     lines joined by spaces. A kept line as long as the probe is looked up whole; runs are tried
     from the last _RUN_CANDIDATES shorter lines with the probe's first _KEY characters (trying
     every one made 16,000 lines of one start cost 15 s)."""
     if len(probe) < _PROBE_LEN // 2:
         return False
-    if probe in heads:
-        return True
+    for i in heads.get(hash(probe), ()):
+        if flat[i].startswith(probe):
+            return True
     for i in starts.get(probe[:_KEY], ())[-_RUN_CANDIDATES:]:
         run, k = flat[i], i + 1
         while len(run) < len(probe) and k < len(flat):
@@ -1784,8 +1797,16 @@ def _weight(text: str) -> int:
     s = text.strip()
     w = len(s)
     if w and not s.isascii() and _WIDE_RE.search(s) is not None:
-        w += (_CJK_WEIGHT - 1) * sum(map(len, _CJK_RUN_RE.findall(s)))
+        w += (_CJK_WEIGHT - 1) * _cjk_chars(s)
     return w
+
+
+def _cjk_chars(s: str) -> int:
+    """The CJK characters in `s`, counted by runs; a long text a match at a time (a list of
+    its runs takes several times the text's memory)."""
+    if len(s) <= _COLLAPSE_CHUNK:
+        return sum(map(len, _CJK_RUN_RE.findall(s)))
+    return sum(m.end() - m.start() for m in _CJK_RUN_RE.finditer(s))
 
 
 def parse(html: str) -> etree._Element | None:
@@ -2699,6 +2720,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     # a scan of the UTF-8 bytes (a fast substring search; the str's costs several times as much)
     # costs less than a walk of the scripts
     ld = _ld_sources(root) if b"ld+json" in data else []
+    data = None  # (the page's UTF-8 copy: not kept while the tree is read)
     notes = list(root.iter(*_RUBY_NOTES))  # a walk in C: next to nothing on a page without ruby
     if notes:
         for el in notes:
