@@ -52,9 +52,9 @@ STAGES = ["html2text", "normalize", "filter-lang", "filter-ads", "filter-short",
           "filter-unsafe", "dedup", "tokenize-stats", "cat", "pipeline"]
 MEMORY_FACTOR = 3.0
 # html2text on pages it accepts (within --max-html-chars): libxml2's tree, lxml's proxies and the
-# walk's stats hold many times the page (an ordinary page of 50,000 paragraphs about 15 times its
+# walk's stats hold many times the page (an ordinary page of 50,000 paragraphs about 9.6 times its
 # UTF-8 bytes), so its bound is its own: no built page above an ordinary one, with headroom
-PAGE_MEMORY_FACTOR = 20.0
+PAGE_MEMORY_FACTOR = 12.0
 PAGE_CHARS = 18_000_000
 
 EN = ["The committee met on Tuesday to review the budget for the coming year.",
