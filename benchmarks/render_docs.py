@@ -562,8 +562,8 @@ def r_tokstats(d: dict) -> str:
 def r_html2text(d: dict) -> str:
     sets = d.get("sets") or {}
     out = [f"Data: {', '.join(sets) or '-'} ({DEV}: html2text was tuned on these pages, both halves of "
-           "readability_dev included). Peers: trafilatura (library defaults, and `include_comments=False, "
-           "favor_precision=True`), resiliparse (`main_content=True`), magic-html; same pages, same run, "
+           "readability_dev included). Peers: trafilatura (library defaults, `include_comments=False, "
+           "favor_precision=True`, and its fastest, `fast=True`, without its fallback extractors), resiliparse (`main_content=True`), magic-html; same pages, same run, "
            "interleaved page by page. SH-F1 = ScrapingHub corpus F1 over 4-token shingles (each CJK character "
            "a token). The held-out figures are in the next section."
            + (" `corpuskit_stage` is the same extraction as `corpuskit`, timed as `corpuskit html2text` runs it "
@@ -590,7 +590,11 @@ def r_html2text(d: dict) -> str:
             out.append("\nThe stage against trafilatura, its checks counted in: " + ", ".join(
                 f"{k.replace('_', ' ')} {x(v)}" for k, v in stage.items() if isinstance(v, (int, float))))
     out += _targets_table(d)
-    known = {"sets", "speed_ratio_vs_trafilatura", "targets"}
+    sf = d.get("speed_ratio_vs_trafilatura_fast")
+    if isinstance(sf, dict):
+        out.append("\nSpeed vs trafilatura's fastest (`fast=True`): " + ", ".join(
+            f"{k.replace('_', ' ')} {x(v)}" for k, v in sf.items() if isinstance(v, (int, float))))
+    known = {"sets", "speed_ratio_vs_trafilatura", "speed_ratio_vs_trafilatura_fast", "targets"}
     extra = {k: v for k, v in d.items() if k not in known}
     rest = generic(extra)
     if rest:
@@ -649,8 +653,8 @@ def r_quality_models(d: dict) -> str:
     return "\n".join(out)
 
 
-HELDOUT_PEERS = ("Peers: trafilatura defaults, `include_comments=False, favor_precision=True` and "
-                 "`favor_recall=True`; resiliparse `main_content=True`; same pages, same run, interleaved page "
+HELDOUT_PEERS = ("Peers: trafilatura defaults, `include_comments=False, favor_precision=True`, "
+                 "`favor_recall=True` and its fastest, `fast=True`; resiliparse `main_content=True`; same pages, same run, interleaved page "
                  "by page.")
 
 

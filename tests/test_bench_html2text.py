@@ -33,6 +33,11 @@ def test_the_bar_holds_and_fails_where_it_should():
     # under trafilatura's precision setting: missed, whatever the default gives
     q["corpuskit"] = _q(0.944, 0.95, 0.945)
     assert not b.targets("en", q)[0]["holds"]
+    # trafilatura's fastest setting counts among its best where it ran
+    q["corpuskit"] = _q(0.95, 0.96, 0.94)
+    assert b.targets("en", q)[0]["holds"]
+    assert not b.targets("en", {**q, "trafilatura_fast": _q(0.951, 0.95, 0.952)})[0]["holds"]
+    q["corpuskit"] = _q(0.944, 0.95, 0.945)
     # an empty output where trafilatura found text is missed, an empty one where it found none is not
     assert not b.targets("en", q, {"corpuskit": ["", "x"], "trafilatura": ["y", "x"]})[-1]["holds"]
     assert b.targets("en", q, {"corpuskit": ["", "x"], "trafilatura": ["", "x"]})[-1]["holds"]
