@@ -706,13 +706,14 @@ def test_text_start_reads_what_string_reads(parts, n):
 @given(st.lists(st.tuples(st.sampled_from(["h2", "span", "div", "b"]), st.integers(0, 4),
                           st.text(alphabet=st.sampled_from(list("ab 中\n")), max_size=6),
                           st.booleans()), min_size=1, max_size=15),
-       st.lists(st.tuples(st.integers(0, 60), st.integers(0, 40)), min_size=1, max_size=30))
-def test_text_prefix_reads_what_string_reads_whatever_was_kept(parts, asks):
+       st.lists(st.tuples(st.integers(0, 60), st.integers(0, 40)), min_size=1, max_size=30),
+       st.sampled_from([0, 0, 3]))
+def test_text_prefix_reads_what_string_reads_whatever_was_kept(parts, asks, strings):
     # the starts kept from one walk answer later questions about any element of the subtree, for
     # any length asked (shorter or longer than what was read), in any order: always string()'s
     # first n characters and whether it has more. Read as little ahead as it may (twice what is
-    # asked), so that the starts kept are cut short; comments kept in the tree (their text is
-    # none, what follows them is)
+    # asked), so that the starts kept are cut short, with no question (or the first few) read
+    # whole by string(); comments kept in the tree (their text is none, what follows them is)
     html, depth = ["<html><body><div>"], 0
     for tag, nest, text, comment in parts:
         depth = _nest_to(html, depth, nest, "span")
@@ -720,7 +721,8 @@ def test_text_prefix_reads_what_string_reads_whatever_was_kept(parts, asks):
     root = etree.fromstring("".join(html) + "</span>" * depth + "</div></body></html>", etree.HTMLParser())
     els = [e for e in root.iter() if isinstance(e.tag, str)]
     _forget_text()
-    with unittest.mock.patch.object(extract_mod, "_PREFIX_MIN", 0):
+    with (unittest.mock.patch.object(extract_mod, "_PREFIX_MIN", 0),
+          unittest.mock.patch.object(extract_mod, "_PREFIX_STRINGS", strings)):
         for i, n in asks:
             el = els[i % len(els)]
             whole = el.xpath("string()")
@@ -735,7 +737,8 @@ def test_a_kept_start_that_ends_where_reading_stopped_knows_there_is_more():
     for html in ("<h2><span>ab</span>cd</h2>", "<h2>ab<span>cd</span></h2>"):
         h2 = parse(f"<html><body>{html}</body></html>").find(".//h2")
         _forget_text()
-        with unittest.mock.patch.object(extract_mod, "_PREFIX_MIN", 0):
+        with (unittest.mock.patch.object(extract_mod, "_PREFIX_MIN", 0),
+              unittest.mock.patch.object(extract_mod, "_PREFIX_STRINGS", 0)):
             assert _text_prefix(h2, 1) == ("a", True)
             assert _text_prefix(h2, 2) == ("ab", True)
             assert _text_prefix(h2.find("span"), 2) == (h2.find("span").text, False)

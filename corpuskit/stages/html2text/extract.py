@@ -191,8 +191,8 @@ def _text_start(el: etree._Element, n: int) -> tuple[str, bool]:
     quickly: string() and string-length() build the whole text, which at every level of nested
     headings over megabytes is quadratic (2,000 nested headers around 9 MB took 32 s); past
     _TEXT_NODES_READ elements with too little text (thousands of empty elements, which a walk in
-    Python would read at every level), `_text_prefix` reads the subtree once, keeping each
-    element's start."""
+    Python would read at every level), `_text_prefix` answers (string() for a tree's first few
+    such headings, then one walk of the subtree that keeps each heading's start)."""
     parts = []
     k = 0
     for i, (ev, e) in enumerate(etree.iterwalk(el, events=("start", "end", "comment", "pi"))):
@@ -230,16 +230,26 @@ def _text_longer(el: etree._Element, n: int) -> bool:
 
 
 _PREFIX_MIN = 1_024
+_PREFIX_STRINGS = 8  # a tree's first starts past the budget are read whole, in C
 
 
 def _text_prefix(el: etree._Element, n: int) -> tuple[str, bool]:
-    """_text_start's answer from one walk of el's subtree that keeps every element's start (its
-    first `read` characters, and whether it has more): the headings nested in it are answered
-    from what is kept. string() read the whole text again at every level of nested anchored
-    headings over many empty elements (1,000 levels over 9 MB took 8.7 s)."""
+    """_text_start's answer past its budget. A tree's first _PREFIX_STRINGS such questions are
+    answered by string(), in C (one heading over a million empty elements: a walk in Python
+    took 40% longer and half as much memory again); after them, by one walk of el's subtree
+    that keeps each heading's start (its first `read` characters, and whether it has more), so
+    that the headings nested in it are answered from what is kept: string() read the whole text
+    again at every level of nested anchored headings over many empty elements (1,000 levels over
+    17 MB took 7-26 s). Text as string() reads it, but for an unresolved entity reference,
+    which `parse` never leaves in a tree (string() reads its replacement text, the walk nothing)."""
     memo = _prefix_memo()
     known = memo.get(el)
     if known is None or known[0] < n:
+        whole_reads = memo.get(None, 0)
+        if whole_reads < _PREFIX_STRINGS:
+            memo[None] = whole_reads + 1
+            whole = _STRING(el)
+            return whole[:n], len(whole) > n
         # read further than asked: a heading nested in it that asks for a little more (a longer
         # id) finds it kept, and a page whose ids grow level by level makes a few walks, not one
         # per level
@@ -264,8 +274,8 @@ def _text_prefix(el: etree._Element, n: int) -> tuple[str, bool]:
                     text, more = "".join(f[0]), f[2]
                 if len(text) > read:
                     text, more = text[:read], True
-                if f.__class__ is not tuple:
-                    memo[e] = (read, text, more)
+                if f.__class__ is not tuple and (e is el or e.tag in _HEADINGS):
+                    memo[e] = (read, text, more)  # (only headings are asked about: see _is_anchor)
                 if not stack:
                     break
                 p = stack[-1]
@@ -288,7 +298,8 @@ def _text_prefix(el: etree._Element, n: int) -> tuple[str, bool]:
 
 def _prefix_memo() -> dict:
     """The text starts _text_prefix has read in the tree being read, element -> (the length
-    read to, the start, more): cleared with the lengths (`_forget_text`)."""
+    read to, the start, more), and under None how many it has read whole: cleared with the
+    lengths (`_forget_text`)."""
     m = getattr(_LOCAL, "text_prefix", None)
     if m is None:
         m = _LOCAL.text_prefix = {}
