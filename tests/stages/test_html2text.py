@@ -896,6 +896,19 @@ def test_cli_kept_and_rejected(run_cli, tmp_path):
     assert reasons == {"empty": "no_content", "junk": "not_html"}
 
 
+def test_extract_text_checks_the_page_as_the_stage_does():
+    # the package's function gives the stage's text, '' for a page without any, and refuses (with
+    # the stage's reason) what the stage would reject instead of handing it to the parser
+    page = "<html><body><article><p>" + _PARA + "</p></article></body></html>"
+    assert extract_text(page) == extract(page).text == HtmlToText().process({"html": page})["text"]
+    assert extract_text(page, "precision") == extract(page, "precision").text
+    assert extract_text("<html><body><div></div></body></html>") == ""
+    with pytest.raises(ValueError, match="too_complex: a <x> element with 1,001 attributes"):
+        extract_text("<x " + " ".join(f"a{i}" for i in range(1_001)) + "><p>" + _PARA + "</p>")
+    with pytest.raises(ValueError, match="not_html"):
+        extract_text("%PDF-1.7 " + "\x00\x01" * 500)
+
+
 def test_second_copy_of_the_article_is_dropped():
     paras = [f"Paragraph {i} of the story, long enough to be prose and to be checked for being a "
              f"repeat of an earlier line on the same page, number {i}. " * 3 for i in range(4)]

@@ -273,9 +273,23 @@ def _scan(html: str, max_attrs: int, max_nodes: int, max_depth: int, max_attr_pa
                 return f"elements nested more than {max_depth:,} deep (--max-depth)"
 
 
-def extract_text(html: str) -> str:
-    """Main content of a page as structured plain text (the eval scripts call this)."""
-    return extract(html).text
+def extract_text(html: str, favor: str = "balanced") -> str:
+    """Main content of a page as structured plain text ('' when it has none), as `corpuskit
+    html2text` gives it with its default limits: a page the stage would reject as too large,
+    binary or too complex (markup that would keep the parser busy for minutes) raises ValueError
+    naming the reason, rather than being parsed (`extract` reads any page, unchecked)."""
+    st = _CHECKED.get(favor)
+    if st is None:
+        st = _CHECKED[favor] = HtmlToText(favor=favor)
+    out = st.process({"html": html})
+    if isinstance(out, Rejection):
+        if out.reason == "no_content":
+            return ""
+        raise ValueError(f"html2text: {out.reason}: {out.detail}")
+    return out["text"]
+
+
+_CHECKED: dict = {}  # favor -> the stage with its default limits, for extract_text
 
 
 # File signatures (as they read after any 8-bit decoding) of formats that are not pages but get
