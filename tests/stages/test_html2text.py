@@ -746,10 +746,11 @@ def test_a_kept_start_that_ends_where_reading_stopped_knows_there_is_more():
 
 
 @pytest.mark.parametrize("order", ["outer first", "inner first"])
-def test_text_starts_past_the_budget_are_string(order):
-    # nested headings over more empty elements than are read in Python: each heading's start is
-    # string()'s, asked from the outside in (as the walk asks) or from the inside out, for
-    # lengths under and over what was read
+def test_text_measures_past_the_budget_are_the_xpath_ones(order):
+    # nested headings over more empty elements than are read in Python: each element's start is
+    # string()'s and its length string-length()'s, asked from the outside in (as the walk asks)
+    # or from the inside out, for lengths under and over what was read (the lengths measured once
+    # a subtree and kept, the starts kept for headings after a tree's first few)
     html = ("<html><body>" + "<h2><span>x " * 40 + "<b></b>" * 700 + "<i>中文 words</i>, " * 300
             + "</span> y</h2>" * 40 + "</body></html>")
     root = parse(html)
@@ -757,8 +758,9 @@ def test_text_starts_past_the_budget_are_string(order):
     _forget_text()
     for e in (els if order == "outer first" else els[::-1]):
         whole = e.xpath("string()")
-        for n in (0, 5, 300, 3_000):
+        for n in (0, 5, 100, 300, 3_000, max(0, len(whole) - 1), len(whole)):  # (and at its length)
             assert _text_start(e, n) == (whole[:n], len(whole) > n)
+            assert _text_longer(e, n) == (len(whole) > n)
     _forget_text()
 
 
@@ -772,21 +774,6 @@ def test_a_control_character_in_json_ld_does_not_cost_the_page(odd):
             f"<body><article><p>{para}</p></article></body></html>")
     out = HtmlToText().process({"html": html})
     assert isinstance(out, dict) and out["text"] == para.strip()
-
-
-@pytest.mark.parametrize("order", ["outer first", "inner first"])
-def test_text_lengths_past_the_budget_are_string_length(order):
-    # past the elements read in Python, a subtree's lengths are measured once and kept: every
-    # element of nested headings over many empty elements (and some text) gets string-length()'s
-    # answer, asked from the outside in (as the walk asks) or from the inside out
-    html = ("<html><body>" + "<h2><span>x " * 40 + "<b></b>" * 700 + "<i>中文 words</i>, " * 30
-            + "</span> y</h2>" * 40 + "</body></html>")
-    root = parse(html)
-    els = [e for e in root.iter() if isinstance(e.tag, str)]
-    for e in (els if order == "outer first" else els[::-1]):
-        whole = e.xpath("string-length()")
-        for n in (0, 5, 100, 400):
-            assert _text_longer(e, n) == (whole > n)
 
 
 @pytest.mark.parametrize("before", ['<p title="</html><!--">Intro</p>', '<script>var s = "</html><!--";</script>',
