@@ -1656,10 +1656,7 @@ def _join(tokens: list) -> str:
     kept = [ln for ln in lines if not _AD_LABEL_RE.match(ln)]
     if len(kept) < len(lines):
         text = re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()
-        del kept
         lines = text.split("\n")
-    else:
-        del kept
     return _dedupe_lines(text, lines)
 
 
