@@ -6,13 +6,14 @@ comma := ,
 STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 .DEFAULT_GOAL := help
-.PHONY: help install test fuzz lint bench bench-docs demo docs clean dataset
+.PHONY: help install compile test fuzz lint bench bench-docs demo docs clean dataset
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # The venv is made on first use, so `make demo` and `make test` work as the first command.
-$(STAMP): pyproject.toml
+# (setup.py compiles html2text's extractor on the way, where Cython and a C compiler are at hand)
+$(STAMP): pyproject.toml setup.py
 	test -x $(VENV)/bin/python || python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
 	$(VENV)/bin/pip install -q -e '.[$(EXTRAS)]'
@@ -26,6 +27,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## create .venv and install corpuskit with the test extra
 
+compile: $(STAMP) ## rebuild html2text's compiled extractor after an edit of extract.py (the edited source runs until then)
+	$(VENV)/bin/pip install -q --no-deps -e .
+
 test: $(STAMP) ## run the test suite (fails when no test is collected)
 	$(PYTHON) -m pytest
 
@@ -37,7 +41,7 @@ fuzz: $(STAMP) ## the property tests FUZZ_RUNS times (20), new random examples e
 
 lint: $(STAMP) ## ruff over the package, the tests and the benchmarks
 	$(VENV)/bin/pip install -q ruff
-	$(PYTHON) -m ruff check corpuskit tests benchmarks
+	$(PYTHON) -m ruff check corpuskit tests benchmarks setup.py
 
 # Benchmarks: every benchmarks/bench_*.py, each printing its table and writing
 # benchmarks/results/<name>.json (stamped with the commit it was measured at); then

@@ -117,6 +117,12 @@ def extractors() -> tuple[dict, list[str]]:
         out["corpuskit_recall"] = lambda h: extract(h, "recall").text
     else:  # a commit before --favor (to measure the "before" figures with this script)
         out["corpuskit"] = lambda h: extract(h).text
+    chooser = sys.modules.get("corpuskit.stages.html2text.compiled")
+    if chooser is not None and chooser.in_use():
+        # extract.py itself, beside the compiled build that runs: what a user without a C compiler
+        # gets (same text, checked below)
+        source = chooser.load_source("corpuskit_html2text_extract_source").extract
+        out["corpuskit_pure_python"] = lambda h: source(h, "balanced").text
     try:
         import trafilatura
 
@@ -322,8 +328,8 @@ def main() -> int:
     lat: dict = {}
     outs: dict = {}
     round_tot: list[dict] = [{} for _ in range(repeat)]
-    head = [n for n in ("corpuskit", "corpuskit_stage", "trafilatura", "trafilatura_fast", "resiliparse")
-            if n in names]
+    head = [n for n in ("corpuskit", "corpuskit_stage", "corpuskit_pure_python", "trafilatura", "trafilatura_fast",
+                        "resiliparse") if n in names]
     for group in (head, [n for n in names if n not in head]):
         o, la = interleaved({n: fns[n] for n in group}, docs, repeat, round_tot)
         outs.update(o)
@@ -375,6 +381,15 @@ def main() -> int:
                     rt["trafilatura_fast"] / rt["corpuskit"] for rt in round_tot if rt["corpuskit"] > 0),
                 "pages_per_s_median_latency": overall["corpuskit"]["pages_per_s"]
                 / overall["trafilatura_fast"]["pages_per_s"]}
+        if "corpuskit_pure_python" in names:  # extract.py not compiled, timed in the same interleaving
+            if outs["corpuskit_pure_python"] != outs["corpuskit"]:
+                raise SystemExit("bench_html2text: the compiled extractor's text differs from extract.py's")
+            results["speed_ratio_vs_trafilatura"]["pure_python"] = {
+                "median_of_rounds_total_time": statistics.median(
+                    rt["trafilatura"] / rt["corpuskit_pure_python"] for rt in round_tot
+                    if rt["corpuskit_pure_python"] > 0),
+                "pages_per_s_median_latency": overall["corpuskit_pure_python"]["pages_per_s"]
+                / overall["trafilatura"]["pages_per_s"]}
         if "corpuskit_stage" in names:  # the stage's checks counted in: what `corpuskit html2text` costs
             results["speed_ratio_vs_trafilatura"]["stage"] = {
                 "median_of_rounds_total_time": statistics.median(
@@ -408,6 +423,9 @@ def main() -> int:
             sf = results["speed_ratio_vs_trafilatura_fast"]
             print(f"  against trafilatura fast=True: {sf['median_of_rounds_total_time']:.1f}x (total time), "
                   f"{sf['pages_per_s_median_latency']:.1f}x (median page latency)")
+        if "pure_python" in sr:
+            print(f"  extract.py not compiled: {sr['pure_python']['median_of_rounds_total_time']:.1f}x (total time), "
+                  f"{sr['pure_python']['pages_per_s_median_latency']:.1f}x (median page latency)")
         if "stage" in sr:
             print(f"  the stage (its size, binary and complexity checks counted in): "
                   f"{sr['stage']['median_of_rounds_total_time']:.1f}x (total time), "

@@ -101,6 +101,11 @@ def save(name: str, data: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
                "load_avg_at_save": round(os.getloadavg()[0], 2), **(data.get("machine") or {})}
+    # a benchmark that ran html2text's extractor says which build ran: the one setup.py compiled
+    # or extract.py itself (corpuskit.stages.html2text.compiled)
+    chooser = sys.modules.get("corpuskit.stages.html2text.compiled")
+    if chooser is not None:
+        machine["html2text_extractor"] = "compiled" if chooser.in_use() else "pure Python"
     stamp = {"date": time.strftime("%Y-%m-%d %H:%M:%S"), "git": git_state(),
              "command": " ".join(["python", f"benchmarks/{Path(sys.argv[0]).name}", *sys.argv[1:]])}
     # the stamp is save()'s own: a benchmark's data can add to the machine, never replace the stamp

@@ -90,7 +90,8 @@ def provenance(d: dict) -> str:
     m = d.get("machine") or {}
     mach = ", ".join(p for p in (f"{m['cpus']} CPUs" if m.get("cpus") else "",
                                  f"Python {m['python']}" if m.get("python") else "",
-                                 f"load {m['load_avg_at_save']}" if m.get("load_avg_at_save") is not None else "")
+                                 f"load {m['load_avg_at_save']}" if m.get("load_avg_at_save") is not None else "",
+                                 f"html2text's extractor {m['html2text_extractor']}" if m.get("html2text_extractor") else "")
                      if p)
     parts = [f"Measured at {commit}", f"on {d['date']}" if d.get("date") else "date **not recorded**"]
     if d.get("command"):
@@ -589,6 +590,11 @@ def r_html2text(d: dict) -> str:
         if isinstance(stage, dict):
             out.append("\nThe stage against trafilatura, its checks counted in: " + ", ".join(
                 f"{k.replace('_', ' ')} {x(v)}" for k, v in stage.items() if isinstance(v, (int, float))))
+        pure = sr.get("pure_python")
+        if isinstance(pure, dict):
+            out.append("\n`corpuskit_pure_python` is extract.py itself, not compiled (what runs where setup.py found "
+                       "no C compiler; the same text, checked in the run), against trafilatura: " + ", ".join(
+                           f"{k.replace('_', ' ')} {x(v)}" for k, v in pure.items() if isinstance(v, (int, float))))
     out += _targets_table(d)
     sf = d.get("speed_ratio_vs_trafilatura_fast")
     if isinstance(sf, dict):
