@@ -1675,6 +1675,10 @@ _DUP_MIN = 300   # exact repeats of lines this long are a second copy (shorter o
 _PROBE_MIN = 400   # only a line this long is checked for being a flattened copy ...
 _PROBE_LEN = 160   # ... by looking for its first characters in the text before it
 _KEY = 20
+# the key a kept line's start is looked up by: a name of this module, so that a test can make
+# every key collide in either build (compiled, a call of the builtin `hash` is a direct C call
+# that no name of the module replaces)
+_start_key = hash
 
 
 def _dedupe_lines(text: str, lines: list[str]) -> str:
@@ -1705,7 +1709,7 @@ def _dedupe_lines(text: str, lines: list[str]) -> str:
         out.append(ln)
         if ln:
             if len(ln) >= _PROBE_LEN:
-                heads.setdefault(hash(ln[:_PROBE_LEN]), []).append(len(flat))
+                heads.setdefault(_start_key(ln[:_PROBE_LEN]), []).append(len(flat))
             elif len(ln) >= _KEY:
                 starts.setdefault(ln[:_KEY], []).append(len(flat))
             flat.append(ln)
@@ -1725,7 +1729,7 @@ def _is_flat_copy(probe: str, flat: list[str], starts: dict[str, list[int]], hea
     every one made 16,000 lines of one start cost 15 s)."""
     if len(probe) < _PROBE_LEN // 2:
         return False
-    for i in heads.get(hash(probe), ()):
+    for i in heads.get(_start_key(probe), ()):
         if flat[i].startswith(probe):
             return True
     for i in starts.get(probe[:_KEY], ())[-_RUN_CANDIDATES:]:
