@@ -147,3 +147,17 @@ def test_a_module_read_from_a_py_file_is_not_compiled():
     fake.__file__ = "/x/extract.cpython-311-x86_64-linux-gnu.so"
     assert compiled.is_compiled(fake)
     assert not compiled.built_from(fake, b"anything")  # no digest: never taken for fresh
+
+
+@needs_compiled
+def test_the_html2text_tests_pass_on_extract_py_itself():
+    # the rest of html2text's tests run on the compiled build here; a user without a C compiler
+    # runs extract.py: the same tests, on it, in a child interpreter
+    files = [str(ROOT / "tests" / "stages" / f) for f in ("test_html2text.py", "test_html2text_choice.py")]
+    env = {k: v for k, v in os.environ.items() if k != "CORPUSKIT_REQUIRE_COMPILED"}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-o", "addopts=", "-q", "-p", "no:cacheprovider",
+                          *files], capture_output=True, text=True, cwd=ROOT,
+                         env={**env, compiled.PURE_ENV: "1", "PYTHONPATH": str(ROOT)})
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    summary = out.stdout.strip().splitlines()[-1]
+    assert " passed" in summary and "failed" not in summary and "skipped" not in summary, summary
