@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import platform
 import sys
 from pathlib import Path
 
@@ -42,8 +43,13 @@ class OptionalBuildExt(build_ext):
 
 def _compiled() -> list[Extension]:
     """The compiled extractor's extension (C from a copy of extract.py that carries its own
-    digest), or none when CORPUSKIT_PURE_PYTHON is set or Cython is missing or fails."""
+    digest), or none when CORPUSKIT_PURE_PYTHON is set, on another Python than CPython, or when
+    Cython is missing or fails."""
     if os.environ.get("CORPUSKIT_PURE_PYTHON"):
+        return []
+    # (PyPy would run a Cython module through its emulation of the C API; it runs the source itself)
+    if platform.python_implementation() != "CPython":
+        print("corpuskit: not CPython: html2text's extractor stays pure Python")
         return []
     try:
         from Cython.Build import cythonize
