@@ -57,10 +57,11 @@ def _compiled() -> list[Extension]:
         print("corpuskit: Cython is not installed: html2text's extractor stays pure Python")
         return []
     src = SOURCE.read_bytes()
+    src += f"\n_SOURCE_SHA256 = {hashlib.sha256(src).hexdigest()!r}\n".encode()
     copy = Path("build", "cython", *NAME.split(".")).with_suffix(".py")
     copy.parent.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256(src).hexdigest()
-    copy.write_bytes(src + f"\n_SOURCE_SHA256 = {digest!r}\n".encode())
+    if not copy.is_file() or copy.read_bytes() != src:  # (unchanged: Cython keeps its C)
+        copy.write_bytes(src)
     try:
         return cythonize([Extension(NAME, [str(copy)], extra_compile_args=FLAGS)],
                          compiler_directives=DIRECTIVES, quiet=True)

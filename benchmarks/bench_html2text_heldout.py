@@ -161,15 +161,14 @@ def run(args, he, which: int) -> bool:
                      f"token recall {x['token_recall_mean']:.3f}  empty {x['empty']}")
             print(f"{g:12s} {n:22s} {q}  {x['pages_per_s']:7.0f} pages/s")
     checks: list[dict] = []
+    pps = results["overall_pages_per_s"]
     full = [g for g, its in groups if its and its[0]["kind"] == "full"]
     pooled = "overall" if "overall" in results["sets"] else (full[0] if len(full) == 1 else None)
     if pooled:
         its_idx = [i for i, it in enumerate(items) if it["kind"] == "full"]
         checks += targets(f"set #{which} {pooled}", results["sets"][pooled],
                           {n: [outs[n][i] for i in its_idx] for n in ("corpuskit", "trafilatura")})
-        pps = results["overall_pages_per_s"]
         checks.append(speed_target(f"set #{which}", pps["corpuskit"] / pps["trafilatura"]))
-    pps = results["overall_pages_per_s"]
     results["speed_ratio_vs_trafilatura_fast"] = pps["corpuskit"] / pps["trafilatura_fast"]
     print(f"speed: corpuskit {pps['corpuskit'] / pps['trafilatura']:.2f}x trafilatura's defaults, "
           f"{results['speed_ratio_vs_trafilatura_fast']:.2f}x its fast=True (median page latency)")

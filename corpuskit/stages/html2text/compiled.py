@@ -1,8 +1,8 @@
 """Which extractor runs: extract.py compiled, or extract.py itself.
 
-setup.py compiles extract.py with Cython at install time where Cython and a C compiler are at
-hand (the same code, 3-8% less time per page). The compiled module lies beside extract.py,
-and Python's import prefers it. It runs only while extract.py is the very source it was built
+setup.py compiles extract.py with Cython at install time, on CPython where Cython and a C
+compiler are at hand (the same code, 3-8% less time per page). The compiled module lies beside
+extract.py, and Python's import prefers it. It runs only while extract.py is the very source it was built
 from: it carries that source's SHA-256 (`_SOURCE_SHA256`), and after an edit of extract.py the
 edited source runs instead, never a stale build. CORPUSKIT_PURE_PYTHON=1 runs extract.py at
 any time (and, at install time, skips the build).
