@@ -498,30 +498,32 @@ _HIDDEN_CLS = 4
 _SLUG_RE = re.compile(r"[^\W_]+")
 
 
-def _is_boiler(el: etree._Element, tag: str, level: int, items: list) -> int:
+def _is_boiler(el: etree._Element, tag: str, level: int, keys: list) -> int:
     """_HIDDEN (hidden attribute/style/ARIA), _BOILER (tag or role), _WORDS (class/id words:
     weaker evidence, see _Analysis) or _NO. `level`: 0 strict; 1 only the words that name a
     widget (comments, related, share, ...) count, not layout words (widget, sidebar, header,
-    meta, ...); 2 relaxed, no tag or class/id pruning. `items`: el.items(), not empty."""
+    meta, ...); 2 relaxed, no tag or class/id pruning. `keys`: el.keys(), not empty (the names
+    only: the values of the other attributes, links and image sources, are a page's size again
+    and never read)."""
     cls = idv = None
-    for k, v in items:
+    for k in keys:
         if k == "class":
-            cls = v
+            cls = el.get(k)
         elif k == "id":
-            idv = v
+            idv = el.get(k)
         elif k == "style":
-            if _HIDDEN_STYLE.search(v):
+            if _HIDDEN_STYLE.search(el.get(k)):
                 return _HIDDEN
         elif k == "hidden":
             # hidden="until-found": a collapsed section (an accordion's) that the browser opens
             # when find-in-page or a link reaches its text: content, like a closed <details>
-            if v.lower() != "until-found":
+            if el.get(k).lower() != "until-found":
                 return _HIDDEN
         elif k == "aria-hidden":
-            if v == "true":
+            if el.get(k) == "true":
                 return _HIDDEN
         elif k == "role":
-            if v.lower() in _BOILER_ROLES:
+            if el.get(k).lower() in _BOILER_ROLES:
                 return _BOILER
     if level == 2:
         return _NO
@@ -785,9 +787,9 @@ class _Analysis:
                     walker.skip_subtree()
                     stack.append([el, "", False, 0, 0, 0, 0, 0, 0.0, True, False])
                     continue
-                items = el.items()  # one C call; el.attrib would build a proxy per element
-                if items:
-                    verdict = _is_boiler(el, tag, level, items) if el is not body else _NO
+                keys = el.keys()  # one C call; el.attrib would build a proxy per element
+                if keys:
+                    verdict = _is_boiler(el, tag, level, keys) if el is not body else _NO
                 else:
                     verdict = _BOILER if tag in boiler_tags and el is not body else _NO
                 if verdict:  # (most elements have none: one test for them)
@@ -1618,13 +1620,19 @@ def _join(tokens: list) -> str:
             if "\n" in tok and not tok.isascii() and _CJK_FROM_RE.search(tok) is not None:
                 # (no CJK character, no break to remove: no scan for the breaks)
                 tok = _cjk_unbreak(tok)
-            # white-space runs to one space (str.split's white space is the regex's \s, code
-            # point for code point; split-and-join costs a third of the regex's many matches)
-            s = " ".join(tok.split()) if len(tok) <= _COLLAPSE_CHUNK else _collapse(tok)
-            if tok[0].isspace():
-                s = " " + s
-            if tok[-1].isspace():
-                s += " "
+            if tok.isprintable() and "  " not in tok:
+                # no white space but single spaces (every other white-space character is a
+                # control or a separator, which isprintable() refuses): nothing to collapse,
+                # and most text pieces are such (a C scan against a list of words and a join)
+                s = tok
+            else:
+                # white-space runs to one space (str.split's white space is the regex's \s, code
+                # point for code point; split-and-join costs a third of the regex's many matches)
+                s = " ".join(tok.split()) if len(tok) <= _COLLAPSE_CHUNK else _collapse(tok)
+                if tok[0].isspace():
+                    s = " " + s
+                if tok[-1].isspace():
+                    s += " "
             if pending or not line_has_text:
                 s = s.lstrip()
             if not s:
