@@ -1319,3 +1319,18 @@ def test_class_verdict_fast_path_is_the_full_patterns(parts, sep, end):
     words = ["".join(c.upper() if mask >> (i % 12) & 1 else c for i, c in enumerate(w)) for w, mask in parts]
     ci = sep.join(words) + end
     assert _class_verdict_of(ci, ci.lower()) == _class_verdict_of(ci, None)
+
+
+def test_one_space_where_pieces_of_a_line_meet_with_white_space_at_both_edges():
+    # "<b>Hello </b> world": the bold text ends with a space and the text after it starts with
+    # one; a browser shows one space, and so does the text (a <pre> keeps its spaces as written)
+    para = ("<p>The <b>council </b> met on <i>Tuesday </i> <span> to</span> talk about the "
+            "<a href='/b'>new </a>  bridge over the <em>river </em>\n<em> Ouse</em>, and the "
+            "cost of it, for an hour and a half.</p>")
+    html = ("<html><body><article>" + para * 3 + "<pre>keep  these   spaces</pre>"
+            "</article></body></html>")
+    text = extract_mod.extract(html).text
+    line = "The council met on Tuesday to talk about the new bridge over the river Ouse, and the "
+    assert text.count(line) == 3
+    assert "  " not in text.replace("keep  these   spaces", "")
+    assert "keep  these   spaces" in text

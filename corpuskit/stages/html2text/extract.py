@@ -1642,6 +1642,13 @@ def _join(tokens: list) -> str:
                 parts[-1] = parts[-1] if parts[-1].__class__ is _Pre else parts[-1].rstrip(" ")
                 parts.append("\n\n" if pending == 2 else "\n")
             pending = 0
+        elif (s[0] == " " and cls is not _Pre and parts and parts[-1][-1:] == " "
+              and parts[-1].__class__ is not _Pre):
+            # two pieces of a line meet with white space at both edges ("<b>Hello </b> world"):
+            # one space, as a browser shows them
+            s = s[1:]
+            if not s:
+                continue
         if cls is _Pre:
             s = _Pre(s)
         if empty and not in_head:
