@@ -352,7 +352,9 @@ def test_linked_list_items_and_table_cells_are_content_when_the_list_is():
     assert "Section 3" not in text
 
 
-def test_recipe_method_stated_in_json_ld_wins_over_a_longer_review_thread():
+# the type as written, and with its "+" a character reference (the same value once parsed)
+@pytest.mark.parametrize("ld_type", ["application/ld+json", "application/ld&#43;json"])
+def test_recipe_method_stated_in_json_ld_wins_over_a_longer_review_thread(ld_type):
     steps = ["Whisk the flour and salt in a large bowl.",
              "Beat in the eggs, then the milk, a little at a time, until smooth.",
              "Rest the batter for thirty minutes.",
@@ -363,7 +365,7 @@ def test_recipe_method_stated_in_json_ld_wins_over_a_longer_review_thread():
         f"<li class='entry'><div class='who'>user{i}</div><p>I made these on Sunday for the whole "
         "family, and everybody loved them, even my picky son, who usually refuses anything new; "
         "next time I will add a little sugar and some lemon zest, I think.</p></li>" for i in range(8))
-    html = ("<html><head><title>Easy pancakes</title><script type='application/ld+json'>"
+    html = (f"<html><head><title>Easy pancakes</title><script type='{ld_type}'>"
             + json.dumps(ld) + f"</script></head><body>{NAV}<div class='wrap'><div class='r'>"
             "<h1>Easy pancakes</h1><p>Thin pancakes for a lazy weekend breakfast.</p><h2>Ingredients"
             "</h2><ul><li>200 g flour</li><li>2 eggs</li><li>300 ml milk</li></ul><h2>Method</h2><ol>"

@@ -2744,10 +2744,10 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         text = _stripped(html)
         return Extraction(text, "" if root is None else _title(root), "stripped" if text else "none")
     title = _title(root)
-    # a scan of the UTF-8 bytes (a fast substring search; the str's costs several times as much)
-    # costs less than a walk of the scripts
-    ld = _ld_sources(root) if b"ld+json" in data else []
-    data = None  # (the page's UTF-8 copy: not kept while the tree is read)
+    # (a walk in C: a search of the page's bytes for "ld+json" first cost more than it saved,
+    # and missed a type written with a character reference)
+    ld = _ld_sources(root)
+    del data  # (the page's UTF-8 copy: not kept while the tree is read)
     notes = list(root.iter(*_RUBY_NOTES))  # a walk in C: next to nothing on a page without ruby
     if notes:
         for el in notes:
