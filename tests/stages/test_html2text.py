@@ -1334,3 +1334,43 @@ def test_one_space_where_pieces_of_a_line_meet_with_white_space_at_both_edges():
     assert text.count(line) == 3
     assert "  " not in text.replace("keep  these   spaces", "")
     assert "keep  these   spaces" in text
+
+
+_MENU = "<nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(8)) + "</ul></nav>"
+_FOOTER = "<footer><p>© 2024 Example Media. All rights reserved.</p></footer>"
+
+@pytest.mark.parametrize("start", ['<html lang="de" />', "<HTML/>", '<html a=">" xml:lang="de_DE"/>'])
+def test_a_self_closed_html_start_tag_is_a_start_tag(start):
+    # XHTML style: libxml2 closes <html .../> on the spot and drops the rest of the page; a
+    # browser ignores the slash of an element that is not void, and so does the reading now
+    page = (f"<!DOCTYPE html>{start}<head><title>T</title></head><body>{_MENU}<article><p>{_PARA}</p>"
+            f"</article>{_FOOTER}</body></html>")
+    out = extract(page)
+    assert out.method == "density" and out.title == "T"
+    assert out.text == _PARA.strip()
+
+
+@pytest.mark.parametrize("start", ["<body class='x' />", "<BODY/>"])
+def test_a_self_closed_body_start_tag_is_a_start_tag(start):
+    # libxml2 leaves the <body/> empty and puts the page beside it
+    page = (f"<html><head><title>T</title></head>{start}{_MENU}<article><p>{_PARA}</p></article>{_FOOTER}"
+            "</body></html>")
+    assert extract(page).text == _PARA.strip()
+
+
+@pytest.mark.parametrize("start", ["<html>", "<html/>"])
+def test_a_self_closed_body_tag_in_a_title_is_text(start):
+    # a title's content is text, tags and all: "<body/>" there is shown as written, also on a
+    # page whose own <html/> start tag is read again; an empty <div/> is libxml2's reading
+    page = (f"{start}<head><title>About <body/> and <html/> tags</title></head><body><div class='a'/>"
+            f"{_MENU}<article><p>{_PARA}</p></article></body></html>")
+    out = extract(page)
+    assert out.title == "About <body/> and <html/> tags" and out.text == _PARA.strip()
+
+
+def test_one_space_before_a_cell_separator():
+    # a cell whose text ends in white space ("Telefon: ") gave "Telefon:  | 0123"
+    rows = "".join(f"<tr><td>Telefon {i}: </td><td> 0{i}23 45 67</td></tr>" for i in range(6))
+    page = (f"<html><body>{_MENU}<article><p>{_PARA}</p><table>{rows}</table></article></body></html>")
+    text = extract(page).text
+    assert "Telefon 3: | 0323 45 67" in text and "  " not in text

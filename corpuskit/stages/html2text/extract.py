@@ -1605,6 +1605,8 @@ def _join(tokens: list) -> str:
             continue
         if tok is _CELL:
             if line_has_text and not pending:
+                if parts and parts[-1][-1:] == " " and parts[-1].__class__ is not _Pre:
+                    parts[-1] = parts[-1].rstrip(" ")  # (a cell ending in white space: one space)
                 parts.append(" | ")
             continue
         if cls is _Pre:
@@ -1922,12 +1924,64 @@ def _without_doc_ends(data: bytes) -> bytes:
     return _DOC_END_RE.sub(rename, data)
 
 
+# A start tag of <html> or <body> written as an empty element (`<html lang="de" />`, XHTML
+# style): browsers ignore the slash of an element that is not void, libxml2 closes the element
+# there. The tag is read as the tokenizer reads it (a quoted ">" is no end of the tag), from
+# one of the first _DOC_ENDS_MAX such names and within _DOC_TAG_MAX bytes of it: each attempt
+# costs at most that much, whatever the page (possessive: one pass).
+_DOC_START_RE = re.compile(rb"<(?i:html|body)(?=[\t\n\f\r />])")
+_SELF_CLOSED_TAG_RE = re.compile(rb"<(?:[^>\"'/]++|\"[^\"]*+\"|'[^']*+'|/(?!>))*+/>")
+_DOC_TAG_MAX = 1 << 16
+
+
+def _opened_doc_tags(data: bytes) -> bytes:
+    """The page with each self-closed <html .../> and <body .../> start tag's "/>" made " >"
+    (the same length: the page splits into the same tags), except inside a <title> or <xmp> or
+    after <plaintext>, where such a tag is text the reader sees (see _without_doc_ends)."""
+    out: list = []
+    last = 0
+    spans: list | None = None
+    starts: list = []
+    for k, m in enumerate(_DOC_START_RE.finditer(data)):
+        if k >= _DOC_ENDS_MAX:
+            break
+        t = _SELF_CLOSED_TAG_RE.match(data, m.start(), min(len(data), m.start() + _DOC_TAG_MAX))
+        if t is None:
+            continue
+        if spans is None:
+            spans = _shown_spans(data)
+            starts = [a for a, _ in spans]
+        i = bisect.bisect_right(starts, m.start()) - 1
+        if i >= 0 and m.start() < spans[i][1]:
+            continue
+        out.append(data[last:t.end() - 2])
+        out.append(b" >")
+        last = t.end()
+    if not out:
+        return data
+    out.append(data[last:])
+    return b"".join(out)
+
+
+def _emptied_by_self_closing(root: etree._Element) -> bool:
+    """The tree shows what a self-closed <html/> or <body/> does in libxml2: an <html> holding
+    nothing (the rest of the page lost), or an empty <body> with the page beside it."""
+    if len(root) == 0:
+        return True
+    body = root.find("body")
+    return (body is not None and len(body) == 0 and (body.text is None or body.text.isspace())
+            and body.getnext() is not None)
+
+
 def _parse_once(html: str) -> tuple[etree._Element | None, bool, bytes]:
     """The lxml root of a page (None when the parser finds no document), whether the parser
     stopped before the end of the page (libxml2 halts at its nesting limit, 2,048 open elements
     with huge_tree, and the tree then holds only the page up to that point) and the page as the
     parser read it, in UTF-8. End tags of <html> and <body> with more of the page after them are
-    renamed (`_without_doc_ends`)."""
+    renamed (`_without_doc_ends`); a start tag of either written as an empty element is read as
+    a start tag, as browsers read it, when the tree shows that libxml2 closed it there (the
+    rest of the page lost or put beside the body): its "/>" becomes " >", and the page is read
+    again."""
     try:
         data = html.encode("utf-8")
     except UnicodeEncodeError:
@@ -1943,6 +1997,16 @@ def _parse_once(html: str) -> tuple[etree._Element | None, bool, bytes]:
         return None, False, data
     # the error that halts the parser is its last; the log holds this parse's errors only
     last = parser.error_log.last_error
+    if root is not None and _emptied_by_self_closing(root):  # (a few C calls on any other page)
+        opened = _opened_doc_tags(data)
+        if opened is not data:
+            try:
+                again = etree.fromstring(opened, parser)
+            except (etree.ParserError, etree.XMLSyntaxError):
+                again = None
+            if again is not None and not _emptied_by_self_closing(again):
+                root, data = again, opened
+                last = parser.error_log.last_error
     return root, last is not None and last.type == _RESOURCE_LIMIT, data
 
 
