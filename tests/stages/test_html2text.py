@@ -1374,3 +1374,17 @@ def test_one_space_before_a_cell_separator():
     page = (f"<html><body>{_MENU}<article><p>{_PARA}</p><table>{rows}</table></article></body></html>")
     text = extract(page).text
     assert "Telefon 3: | 0323 45 67" in text and "  " not in text
+
+
+def test_no_cell_separator_at_the_end_of_a_line():
+    # a row whose next cell holds blocks: the label's line ended in " |", a separator with
+    # nothing after it; at the very end of the text too
+    rows = "".join(f"<tr><td>Place {i}:</td><td>Hall {i}, Main Street {i}</td></tr>" for i in range(8))
+    rows += "<tr><td>Judge:</td><td><p>Ann Lee, Leeds</p><p>Rank 1</p></td></tr>"
+    page = (f"<html><body>{_MENU}<article><p>{_PARA}</p><table>{rows}</table></article></body></html>")
+    text = extract(page).text
+    assert "Place 7: | Hall 7, Main Street 7\nJudge:\n" in text and "Rank 1" in text
+    assert not [ln for ln in text.splitlines() if ln.endswith("|")]
+    last = "<table><tr><td>Judge:</td><td>Name, city</td><td></td></tr></table>"
+    text = extract(f"<html><body>{_MENU}<article><p>{_PARA}</p>{last}</article></body></html>").text
+    assert text.endswith("Judge: | Name, city")

@@ -1572,6 +1572,9 @@ def _cjk_unbreak(tok: str) -> str:
     return "".join(out)
 
 
+_SEP = " | "  # between the cells of a data table's row
+
+
 def _join(tokens: list) -> str:
     """The text of _serialise's tokens (text pieces, line and paragraph breaks, heading and cell
     marks); `tokens` is emptied."""
@@ -1607,7 +1610,7 @@ def _join(tokens: list) -> str:
             if line_has_text and not pending:
                 if parts and parts[-1][-1:] == " " and parts[-1].__class__ is not _Pre:
                     parts[-1] = parts[-1].rstrip(" ")  # (a cell ending in white space: one space)
-                parts.append(" | ")
+                parts.append(_SEP)
             continue
         if cls is _Pre:
             s = tok.strip("\n")
@@ -1641,7 +1644,10 @@ def _join(tokens: list) -> str:
                 continue
         if pending:
             if parts:
-                parts[-1] = parts[-1] if parts[-1].__class__ is _Pre else parts[-1].rstrip(" ")
+                last = parts[-1]
+                # (a cell separator with nothing after it on its line separates nothing: the
+                # next cell holds blocks, on lines of their own)
+                parts[-1] = last if last.__class__ is _Pre else "" if last is _SEP else last.rstrip(" ")
                 parts.append("\n\n" if pending == 2 else "\n")
             pending = 0
         elif (s[0] == " " and cls is not _Pre and parts and parts[-1][-1:] == " "
@@ -1657,6 +1663,8 @@ def _join(tokens: list) -> str:
             empty.clear()
         parts.append(s)
         line_has_text = True
+    if parts and parts[-1] is _SEP:
+        parts[-1] = ""
     while empty:
         _, a, b = empty.pop()
         del parts[a:b]
