@@ -1388,3 +1388,11 @@ def test_no_cell_separator_at_the_end_of_a_line():
     last = "<table><tr><td>Judge:</td><td>Name, city</td><td></td></tr></table>"
     text = extract(f"<html><body>{_MENU}<article><p>{_PARA}</p>{last}</article></body></html>").text
     assert text.endswith("Judge: | Name, city")
+
+
+def test_an_empty_cell_is_one_separator_more_and_none_at_a_line_end():
+    rows = "".join(f"<tr><td>Place {i}:</td><td></td><td>Hall {i}, Main Street {i}</td></tr>" for i in range(8))
+    rows += "<tr><td>Judge:</td><td> </td><td><p>Ann Lee, Leeds</p><p>Rank 1</p></td></tr>"
+    page = (f"<html><body>{_MENU}<article><p>{_PARA}</p><table>{rows}</table></article></body></html>")
+    text = extract(page).text
+    assert "Place 7: | | Hall 7, Main Street 7\nJudge:\n" in text and "  " not in text

@@ -1573,6 +1573,16 @@ def _cjk_unbreak(tok: str) -> str:
 
 
 _SEP = " | "  # between the cells of a data table's row
+_SEP_NEXT = "| "  # ... after an empty cell ("a | | b")
+
+
+def _drop_separators(parts: list) -> None:
+    """The cell separators that end `parts` (nothing after them on their line: the next cell
+    holds blocks, or the text ends) go; the text before them ends in no space already."""
+    i = len(parts) - 1
+    while i >= 0 and (parts[i] is _SEP or parts[i] is _SEP_NEXT):
+        parts[i] = ""  # (no part is removed: the heading marks hold indices into `parts`)
+        i -= 1
 
 
 def _join(tokens: list) -> str:
@@ -1608,6 +1618,9 @@ def _join(tokens: list) -> str:
             continue
         if tok is _CELL:
             if line_has_text and not pending:
+                if parts and (parts[-1] is _SEP or parts[-1] is _SEP_NEXT):
+                    parts.append(_SEP_NEXT)
+                    continue
                 if parts and parts[-1][-1:] == " " and parts[-1].__class__ is not _Pre:
                     parts[-1] = parts[-1].rstrip(" ")  # (a cell ending in white space: one space)
                 parts.append(_SEP)
@@ -1645,9 +1658,10 @@ def _join(tokens: list) -> str:
         if pending:
             if parts:
                 last = parts[-1]
-                # (a cell separator with nothing after it on its line separates nothing: the
-                # next cell holds blocks, on lines of their own)
-                parts[-1] = last if last.__class__ is _Pre else "" if last is _SEP else last.rstrip(" ")
+                if last is _SEP or last is _SEP_NEXT:
+                    _drop_separators(parts)
+                elif last.__class__ is not _Pre:
+                    parts[-1] = last.rstrip(" ")
                 parts.append("\n\n" if pending == 2 else "\n")
             pending = 0
         elif (s[0] == " " and cls is not _Pre and parts and parts[-1][-1:] == " "
@@ -1663,8 +1677,7 @@ def _join(tokens: list) -> str:
             empty.clear()
         parts.append(s)
         line_has_text = True
-    if parts and parts[-1] is _SEP:
-        parts[-1] = ""
+    _drop_separators(parts)
     while empty:
         _, a, b = empty.pop()
         del parts[a:b]
