@@ -47,6 +47,7 @@ import html as _htmllib
 import json
 import re
 import threading
+from collections.abc import Callable
 from typing import NamedTuple
 
 from lxml import etree
@@ -1935,14 +1936,21 @@ def _without_doc_ends(data: bytes) -> bytes:
         return data                # the parser search its stack of open elements for nothing
     # inside a <title> or <xmp>, or after <plaintext>, such a tag is text (the title, or text the
     # reader sees), and the parser does not stop at it there: it stays as written
+    shown = _shown_test(data)
+    return _DOC_END_RE.sub(lambda e: e.group() if shown(e.start()) else b"</xxxx", data)
+
+
+def _shown_test(data: bytes) -> Callable[[int], bool]:
+    """Whether a position of the page lies in text shown as written: a <title>'s or an <xmp>'s,
+    or after <plaintext> (_shown_spans, found once)."""
     spans = _shown_spans(data)
     starts = [a for a, _ in spans]
 
-    def rename(e: re.Match) -> bytes:
-        i = bisect.bisect_right(starts, e.start()) - 1
-        return e.group() if i >= 0 and e.start() < spans[i][1] else b"</xxxx"
+    def shown(pos: int) -> bool:
+        i = bisect.bisect_right(starts, pos) - 1
+        return i >= 0 and pos < spans[i][1]
 
-    return _DOC_END_RE.sub(rename, data)
+    return shown
 
 
 # A start tag of <html> or <body> written as an empty element (`<html lang="de" />`, XHTML
@@ -1961,19 +1969,16 @@ def _opened_doc_tags(data: bytes) -> bytes:
     after <plaintext>, where such a tag is text the reader sees (see _without_doc_ends)."""
     out: list = []
     last = 0
-    spans: list | None = None
-    starts: list = []
+    shown = None
     for k, m in enumerate(_DOC_START_RE.finditer(data)):
         if k >= _DOC_ENDS_MAX:
             break
         t = _SELF_CLOSED_TAG_RE.match(data, m.start(), min(len(data), m.start() + _DOC_TAG_MAX))
         if t is None:
             continue
-        if spans is None:
-            spans = _shown_spans(data)
-            starts = [a for a, _ in spans]
-        i = bisect.bisect_right(starts, m.start()) - 1
-        if i >= 0 and m.start() < spans[i][1]:
+        if shown is None:
+            shown = _shown_test(data)
+        if shown(m.start()):
             continue
         out.append(data[last:t.end() - 2])
         out.append(b" >")
@@ -1994,11 +1999,11 @@ def _emptied_by_self_closing(root: etree._Element) -> bool:
             and body.getnext() is not None)
 
 
-def _parse_once(html: str) -> tuple[etree._Element | None, bool, bytes]:
-    """The lxml root of a page (None when the parser finds no document), whether the parser
+def _parse_once(html: str) -> tuple[etree._Element | None, bool]:
+    """The lxml root of a page (None when the parser finds no document) and whether the parser
     stopped before the end of the page (libxml2 halts at its nesting limit, 2,048 open elements
-    with huge_tree, and the tree then holds only the page up to that point) and the page as the
-    parser read it, in UTF-8. End tags of <html> and <body> with more of the page after them are
+    with huge_tree, and the tree then holds only the page up to that point). The page goes to
+    the parser in UTF-8. End tags of <html> and <body> with more of the page after them are
     renamed (`_without_doc_ends`); a start tag of either written as an empty element is read as
     a start tag, as browsers read it, when the tree shows that libxml2 closed it there (the
     rest of the page lost or put beside the body): its "/>" becomes " >", and the page is read
@@ -2015,7 +2020,7 @@ def _parse_once(html: str) -> tuple[etree._Element | None, bool, bytes]:
     try:
         root = etree.fromstring(data, parser)
     except (etree.ParserError, etree.XMLSyntaxError):
-        return None, False, data
+        return None, False
     # the error that halts the parser is its last; the log holds this parse's errors only
     last = parser.error_log.last_error
     if root is not None and _emptied_by_self_closing(root):  # (a few C calls on any other page)
@@ -2026,9 +2031,9 @@ def _parse_once(html: str) -> tuple[etree._Element | None, bool, bytes]:
             except (etree.ParserError, etree.XMLSyntaxError):
                 again = None
             if again is not None and not _emptied_by_self_closing(again):
-                root, data = again, opened
+                root = again
                 last = parser.error_log.last_error
-    return root, last is not None and last.type == _RESOURCE_LIMIT, data
+    return root, last is not None and last.type == _RESOURCE_LIMIT
 
 
 # ---------------------------------------------------------------- structured data as evidence
@@ -2821,7 +2826,7 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         tune = FAVOR[favor]
     except KeyError:
         raise ValueError(f"favor must be one of {', '.join(FAVOR)}, not {favor!r}") from None
-    root, halted, data = _parse_once(html)
+    root, halted = _parse_once(html)
     if root is None or halted:
         # no document, or one nested past the parser's limit, which it stopped reading there:
         # browsers stop nesting instead (Chrome adds elements past 512 levels as siblings) and
@@ -2832,7 +2837,6 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     # (a walk in C: a search of the page's bytes for "ld+json" first cost more than it saved,
     # and missed a type written with a character reference)
     ld = _ld_sources(root)
-    del data  # (the page's UTF-8 copy: not kept while the tree is read)
     notes = list(root.iter(*_RUBY_NOTES))  # a walk in C: next to nothing on a page without ruby
     if notes:
         for el in notes:
