@@ -18,18 +18,23 @@ resiliparse main_content, and magic-html, which needs Python >= 3.12: it runs in
 3.12 venv's interpreter (--venv312, $CORPUSKIT_VENV312, default .venv-magic-html in the repository, made by make bench) over the same
 decoded pages and times each page the same way in that process (start-up excluded). Without that
 venv the benchmark FAILS and says how to make it.
-Speed: single process. corpuskit, trafilatura (defaults and fast) and resiliparse run interleaved page by
-page (page 1 with A, B, C, then page 2 with B, C, A, ...: the order rotates, since the first to
-touch a page pays for bringing it into the CPU caches), so load from other processes hits all of
-them alike; the other settings run in a second pass of the same kind. Each page's latency is
-its minimum over --repeat rounds; pages/s = 1 / median page latency. The headline is the RATIO of
-corpuskit's (balanced) pages/s to trafilatura's (defaults), median of per-round total-time ratios:
-the extraction against trafilatura's extraction; beside it the ratio to trafilatura's fastest
-(`fast=True`), whose quality is in the same table. `corpuskit_stage`, timed in the same interleaving,
-is what `corpuskit html2text` does per record: the same extraction after the stage's size, binary
-and complexity checks; its ratio is reported beside the headline.
+Speed: single process, start-up excluded. Each extractor runs over all the pages in turn, as a
+user runs it on a stream of pages (each page timed after the same extractor's previous page, so
+code is warm and each page's data is new, for every extractor alike); the extractors take turns,
+the order rotating from round to round, so slow drifts of the machine's load reach all of them.
+magic-html's worker times its pages the same way. Each page's latency is its minimum over
+--repeat rounds; pages/s = 1 / median page latency. The headline is the RATIO of corpuskit's
+(balanced) pages/s to trafilatura's (defaults), median of per-round total-time ratios: the
+extraction against trafilatura's extraction; beside it the ratio to trafilatura's fastest
+(`fast=True`), whose quality is in the same table. `corpuskit_stage`, timed in the same run, is
+what `corpuskit html2text` does per record: the same extraction after the stage's size, binary
+and complexity checks; its ratio is reported beside the headline. `--order interleaved` times
+page by page instead (page 1 with A, B, C, then page 2 with B, C, A, ...), every call after
+another extractor's: that bills each call for bringing its code and data back into the CPU
+caches, a fixed cost that weighs most on the fastest (corpuskit's same code came out about 14%
+slower right after resiliparse than right after itself).
 
-    python benchmarks/bench_html2text.py [--quick] [--repeat N] [--eval-dir PATH] [--venv312 PATH]
+    python benchmarks/bench_html2text.py [--quick] [--repeat N] [--order stream|interleaved] [--eval-dir PATH] [--venv312 PATH]
 
 Writes benchmarks/results/html2text.json, with the git commit measured.
 """
@@ -142,12 +147,50 @@ def extractors() -> tuple[dict, list[str]]:
     return out, missing
 
 
+ORDERS = ("stream", "interleaved")
+
+
+def streamed(fns: dict, docs: list[str], repeat: int, totals: list[dict] | None = None) -> tuple[dict, dict]:
+    """Every extractor on every page, each as a user runs it: over all the pages in turn, one
+    extractor after the other (the order rotating from round to round), `repeat` rounds after
+    one warm-up call each (imports and lazy set-up are not billed to page 1). Each page is timed
+    after the same extractor's previous page, as in a stream of pages, for every extractor alike.
+    Returns ({name: outputs}, {name: each page's least latency}); `totals`, when given, one dict
+    a round: each extractor's time over all pages is added to its round's. A crash scores as an
+    empty output, as in html_eval."""
+    names = list(fns)
+    for n in names:
+        fns[n](docs[0])
+    lat = {n: [float("inf")] * len(docs) for n in names}
+    outs = {n: [""] * len(docs) for n in names}
+    for r in range(repeat):
+        k = r % len(names)
+        for n in names[k:] + names[:k]:
+            fn, ln, on = fns[n], lat[n], outs[n]
+            tot = 0.0
+            for i, html in enumerate(docs):
+                t0 = time.perf_counter()
+                try:
+                    o = fn(html) or ""
+                except Exception:
+                    o = ""
+                dt = time.perf_counter() - t0
+                tot += dt
+                if dt < ln[i]:
+                    ln[i] = dt
+                on[i] = o
+            if totals is not None:
+                totals[r][n] = totals[r].get(n, 0.0) + tot
+    return outs, lat
+
+
 def interleaved(fns: dict, docs: list[str], repeat: int, totals: list[dict] | None = None) -> tuple[dict, dict]:
-    """Every extractor on every page, interleaved page by page with the order rotating, `repeat`
-    rounds after one warm-up call each (imports and lazy set-up are not billed to page 1):
-    ({name: outputs}, {name: each page's least latency}). `totals`, when given, one dict a round:
-    each extractor's time over all pages is added to its round's. A crash scores as an empty
-    output, as in html_eval."""
+    """As `streamed`, but interleaved page by page with the order rotating (page 1 with A, B, C,
+    then page 2 with B, C, A, ...), `--order interleaved`: every call follows another extractor's,
+    so each pays for bringing its own code and data back into the CPU caches. That fixed cost
+    weighs most on the fastest extractors: the same corpuskit code timed right after resiliparse
+    came out about 14% slower than right after itself (set #5). Kept to reproduce figures
+    measured that way."""
     names = list(fns)
     for n in names:
         fns[n](docs[0])
@@ -155,8 +198,6 @@ def interleaved(fns: dict, docs: list[str], repeat: int, totals: list[dict] | No
     outs = {n: [""] * len(docs) for n in names}
     for r in range(repeat):
         for i, html in enumerate(docs):
-            # the order rotates from page to page: whoever runs first on a page pays for bringing
-            # its string into the CPU caches
             k = (i + r) % len(names)
             for n in names[k:] + names[:k]:
                 t0 = time.perf_counter()
@@ -170,6 +211,14 @@ def interleaved(fns: dict, docs: list[str], repeat: int, totals: list[dict] | No
                 lat[n][i] = min(lat[n][i], dt)
                 outs[n][i] = o
     return outs, lat
+
+
+ORDER_TEXT = {"stream": "each over all the pages in turn", "interleaved": "interleaved page by page"}
+
+
+def timed(order: str, fns: dict, docs: list[str], repeat: int, totals: list[dict] | None = None) -> tuple[dict, dict]:
+    """`streamed` or `interleaved`, by --order."""
+    return (streamed if order == "stream" else interleaved)(fns, docs, repeat, totals)
 
 
 def venv312_python(arg: str | None) -> Path:
@@ -287,6 +336,9 @@ def main() -> int:
     ap.add_argument("--eval-dir", help="folder holding html_eval.py and html/<set>/")
     ap.add_argument("--venv312", help="Python 3.12 venv with magic-html (default $CORPUSKIT_VENV312 "
                                       "or .venv-magic-html, made by make bench)")
+    ap.add_argument("--order", choices=ORDERS, default="stream",
+                    help="stream (default): each extractor over all the pages in turn, as a user runs it; "
+                         "interleaved: page by page, every call after another extractor's")
     args = ap.parse_args()
     repeat = args.repeat or (1 if args.quick else 3)
 
@@ -320,18 +372,17 @@ def main() -> int:
     docs = [he.decode_html(he.read_bytes(it["html_path"]))[0] for it in items]
     gts = [it["gt_text"] for it in items]
 
-    # ---- in-process extractors, interleaved page by page: first the headline group (corpuskit,
-    # the stage around it, trafilatura, resiliparse), then the other settings in a pass of their
-    # own, so that no peer follows a run of its own code (warm caches) in the headline timing.
-    # corpuskit and its stage run the same extraction, so in the rotation one follows the other
-    # on some pages: timed apart, with the peers only, the stage's ratio came out the same
+    # ---- in-process extractors. stream: each over all the pages in turn (the order rotating from
+    # round to round). interleaved: page by page, first the headline group (corpuskit, the stage
+    # around it, trafilatura, resiliparse), then the other settings in a pass of their own, so
+    # that no peer follows a run of its own code in the headline timing
     lat: dict = {}
     outs: dict = {}
     round_tot: list[dict] = [{} for _ in range(repeat)]
     head = [n for n in ("corpuskit", "corpuskit_stage", "corpuskit_pure_python", "trafilatura", "trafilatura_fast",
                         "resiliparse") if n in names]
-    for group in (head, [n for n in names if n not in head]):
-        o, la = interleaved({n: fns[n] for n in group}, docs, repeat, round_tot)
+    for group in ((head, [n for n in names if n not in head]) if args.order == "interleaved" else (names,)):
+        o, la = timed(args.order, {n: fns[n] for n in group}, docs, repeat, round_tot)
         outs.update(o)
         lat.update(la)
     # ---- magic-html in its own interpreter, same pages, same timing rule
@@ -339,7 +390,8 @@ def main() -> int:
     names.append("magic_html")
     outs["magic_html"], lat["magic_html"] = mh["outputs"], mh["latency"]
 
-    results: dict = {"commit": git_commit(), "repeat": repeat, "quick": args.quick, "missing": missing,
+    results: dict = {"commit": git_commit(), "repeat": repeat, "order": args.order, "quick": args.quick,
+                     "missing": missing,
                      "versions": {"magic_html": mh["version"]}, "split": str(SPLIT_FILE.relative_to(ROOT)),
                      "sets": {}}
     from importlib.metadata import PackageNotFoundError, version
@@ -375,13 +427,13 @@ def main() -> int:
             "held_out_total_of_best_latencies": (sum(lat["trafilatura"][ho]) / sum(lat["corpuskit"][ho])) if ho else None,
             "magic_html_vs_corpuskit_total": overall["magic_html"]["total_s"] / overall["corpuskit"]["total_s"],
         }
-        if "trafilatura_fast" in names:  # against its fastest, timed in the same interleaving
+        if "trafilatura_fast" in names:  # against its fastest, timed in the same run
             results["speed_ratio_vs_trafilatura_fast"] = {
                 "median_of_rounds_total_time": statistics.median(
                     rt["trafilatura_fast"] / rt["corpuskit"] for rt in round_tot if rt["corpuskit"] > 0),
                 "pages_per_s_median_latency": overall["corpuskit"]["pages_per_s"]
                 / overall["trafilatura_fast"]["pages_per_s"]}
-        if "corpuskit_pure_python" in names:  # extract.py not compiled, timed in the same interleaving
+        if "corpuskit_pure_python" in names:  # extract.py not compiled, timed in the same run
             if outs["corpuskit_pure_python"] != outs["corpuskit"]:
                 raise SystemExit("bench_html2text: the compiled extractor's text differs from extract.py's")
             results["speed_ratio_vs_trafilatura"]["pure_python"] = {
@@ -399,7 +451,7 @@ def main() -> int:
 
     # ---- table
     print(f"html2text benchmark at {results['commit'][:12]} ({repeat} round(s){', quick' if args.quick else ''}; "
-          f"single process; in-process extractors interleaved page by page; magic-html in a 3.12 subprocess)")
+          f"single process; in-process extractors {ORDER_TEXT[args.order]}; magic-html in a 3.12 subprocess)")
     hdr = (f"{'set':25s} {'extractor':22s} {'SH-F1':>6s} {'P':>6s} {'R':>6s} | {'n1 F1':>6s} {'P':>6s} {'R':>6s} "
            f"{'empty':>5s} {'ms/page':>8s} {'pages/s':>8s}")
     print(hdr)

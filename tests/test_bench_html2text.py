@@ -48,3 +48,36 @@ def test_the_bar_holds_and_fails_where_it_should():
     assert [t["holds"] for t in zh][2:] == [True, False]
     assert not b.report_targets(zh)
     assert b.speed_target("all", 5.0)["holds"] and not b.speed_target("all", 4.99)["holds"]
+
+
+def _recorder(log: list, name: str, fail_on: str | None = None):
+    def fn(page: str) -> str:
+        log.append((name, page))
+        if page == fail_on:
+            raise ValueError(page)
+        return f"{name}:{page}"
+    return fn
+
+
+def test_stream_runs_each_extractor_over_all_pages_in_turn_rotating_by_round():
+    b = _load()
+    log: list = []
+    fns = {n: _recorder(log, n, fail_on="p2" if n == "c" else None) for n in ("a", "b", "c")}
+    totals = [{}, {}]
+    outs, lat = b.timed("stream", fns, ["p1", "p2", "p3"], 2, totals)
+    warm = [("a", "p1"), ("b", "p1"), ("c", "p1")]  # one untimed call each
+    pages = ["p1", "p2", "p3"]
+    assert log == warm + [(n, p) for n in "abc" for p in pages] + [(n, p) for n in "bca" for p in pages]
+    assert outs["a"] == ["a:p1", "a:p2", "a:p3"] and outs["c"] == ["c:p1", "", "c:p3"]  # a crash: empty
+    assert all(len(v) == 3 and all(0 <= t < 1 for t in v) for v in lat.values())
+    # each round's total is the sum of that round's page times, so at least the sum of the least ones
+    for n in "abc":
+        assert all(rt[n] >= sum(lat[n]) - 1e-9 for rt in totals)
+
+
+def test_interleaved_order_goes_page_by_page():
+    b = _load()
+    log: list = []
+    fns = {n: _recorder(log, n) for n in ("a", "b")}
+    b.timed("interleaved", fns, ["p1", "p2"], 1)
+    assert log[2:] == [("a", "p1"), ("b", "p1"), ("b", "p2"), ("a", "p2")]
