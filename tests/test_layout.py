@@ -97,9 +97,14 @@ def test_the_walk_sees_the_package():
     assert any(own(n) for deps in IMPORTS.values() for n, _, _ in deps)
 
 
+# the command's entry point imports the command inside its guard against Ctrl-C (a Ctrl-C
+# during the imports ends the command with one line and exit 130, not a traceback)
+INSIDE_A_FUNCTION = {("corpuskit.cli", "corpuskit.cli.app")}
+
+
 def test_no_own_module_imported_inside_a_function():
     bad = [f"{m}:{line} imports {n}" for m, deps in IMPORTS.items() for n, line, inner in deps
-           if inner and own(n)]
+           if inner and own(n) and (m, n) not in INSIDE_A_FUNCTION]
     assert not bad, "\n".join(bad)
 
 

@@ -15,6 +15,7 @@ import typer
 from corpuskit import __version__
 from corpuskit.cli.common import interrupted, warn
 from corpuskit.cli.common import quiet_broken_pipe as _quiet_broken_pipe
+from corpuskit.core import interrupts
 from corpuskit.core.stage import DeprecatedOption
 from corpuskit.registry import ONE_LINERS, REGISTRY, get_stage_class
 
@@ -112,13 +113,18 @@ def _one_line_warnings(command: str) -> None:
     warnings.showwarning = show
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, since: int | None = None) -> None:
+    """Run the command `argv` names. `since`: the count of Ctrl-C (core.interrupts) when the
+    command started; a Ctrl-C after it that something swallowed, or turned into another error,
+    ends the command as interrupted (one line, exit 130)."""
+    if since is None:
+        since = interrupts.count()
     argv = list(sys.argv[1:] if argv is None else argv)
     only = argv[0] if argv and argv[0] in COMMANDS else None
     _one_line_warnings(only or "")
-    # no command, or an unknown one: the index lists the commands (and typer reports the error)
-    cmd = typer.main.get_command(build_app(only) if only else index_app())
     try:
+        # no command, or an unknown one: the index lists the commands (and typer reports the error)
+        cmd = typer.main.get_command(build_app(only) if only else index_app())
         code = cmd.main(args=argv, prog_name="corpuskit", standalone_mode=False)
     except BrokenPipeError:
         _quiet_broken_pipe()
@@ -126,8 +132,9 @@ def main(argv: list[str] | None = None) -> None:
         interrupted(only or "")
     except Exception as e:
         # click's exceptions (typer may vendor its own copy of click, so match by shape):
-        # usage errors carry exit_code 2, Abort means Ctrl-C at a prompt.
-        if type(e).__name__ == "Abort":
+        # usage errors carry exit_code 2, Abort means Ctrl-C at a prompt. After a Ctrl-C, an
+        # error is what the interrupt became (numpy's import turns it into an ImportError)
+        if type(e).__name__ == "Abort" or interrupts.count() != since:
             interrupted(only or "")
         if hasattr(e, "show") and hasattr(e, "exit_code"):
             e.show()
@@ -137,6 +144,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
+    if interrupts.count() != since:  # a Ctrl-C that something swallowed: the command did not stop for it
+        interrupted(only or "")
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import orjson
 
+from corpuskit.core import interrupts
+
 _W: dict[str, Any] = {}
 
 
@@ -33,8 +35,12 @@ def _die_with_parent(parent: int) -> None:
 
 def _init(task: Callable, units_dir: str, parent: int | None) -> None:
     # Ctrl-C reaches the whole process group: the run (the parent) stops the pool, so a
-    # worker ignores it rather than print a KeyboardInterrupt traceback of its own.
+    # worker ignores it rather than print a KeyboardInterrupt traceback of its own. A worker
+    # starts with SIGINT blocked (see _Interrupts): ignored first, so one that came meanwhile
+    # is dropped, then unblocked for what the worker starts.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if parent is not None:
         _die_with_parent(parent)
     _W["task"] = task
@@ -48,6 +54,54 @@ def _call(unit: Any) -> dict:
 def finished_stats(units_dir: Path, key: str) -> dict:
     """The counters of a unit an earlier attempt finished."""
     return orjson.loads((units_dir / key / "stats.json").read_bytes())
+
+
+class _Interrupts:
+    """Ctrl-C during a run with a pool, made reliable. The parent is multi-threaded (the pool's
+    threads) and forks; Python runs a signal's handler at any point of the main thread:
+
+    - inside a fork's hooks (logging takes its lock around every fork) the KeyboardInterrupt
+      is swallowed ("Exception ignored in ..."): the run went on and exited 0 after a Ctrl-C,
+      or the hook left logging's lock taken and the pool's next fork of a worker hung for ever;
+    - a worker forked just before its initializer ran died of the same Ctrl-C.
+
+    So SIGINT is blocked while the pool forks its workers (`forking`: they start with it
+    blocked, and so do the pool's threads and the workers they fork later; `_init` ignores it
+    and unblocks it), and Ctrl-C is counted (core.interrupts): one that was swallowed is raised
+    once the pool is done (`check`). Nothing changes where the run does not own the main thread
+    or someone else set the handler."""
+
+    def __init__(self) -> None:
+        self._start = 0
+        self._ours = False
+        self._old: Any = None
+        self._mask: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        import threading
+
+        self._start = interrupts.count()
+        self._old = interrupts.install()  # (None when the command line did, or someone else)
+        self._ours = threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGINT) is interrupts.on_sigint
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+    def forking(self) -> None:
+        if self._ours and hasattr(signal, "pthread_sigmask"):
+            self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    def forked(self) -> None:
+        if self._mask is not None:
+            mask, self._mask = self._mask, None
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    def check(self) -> None:
+        if self._ours and interrupts.count() != self._start:
+            raise KeyboardInterrupt
 
 
 class LocalExecutor:
@@ -68,9 +122,9 @@ class LocalExecutor:
 
     def map_units(self, units: Iterable[Any], task: Callable[[Any, Path], dict], units_dir: Path,
                   note: Callable[[int, dict | None], None]) -> tuple[list[str], int, int]:
-        keys: list[str] = []
-        resumed = done = 0
         if self.workers == 1:
+            keys: list[str] = []
+            resumed = done = 0
             for unit in units:
                 keys.append(unit.key)
                 if (units_dir / unit.key).exists():
@@ -82,20 +136,38 @@ class LocalExecutor:
                 note(done, ust)
             return keys, resumed, 1
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with ctx.Pool(self.workers, initializer=_init, initargs=(task, str(units_dir), os.getpid())) as pool:
-            window: deque = deque()
-            for unit in units:
-                keys.append(unit.key)
-                if (units_dir / unit.key).exists():
-                    resumed += 1
-                    done += 1
-                    note(done, finished_stats(units_dir, unit.key))
-                    continue
-                window.append(pool.apply_async(_call, (unit,)))
-                while len(window) >= 2 * self.workers:  # bounded: memory does not grow with the input
-                    done += 1
-                    note(done, window.popleft().get())
-            while window:
+        with _Interrupts() as interrupts:
+            interrupts.forking()
+            try:
+                pool = ctx.Pool(self.workers, initializer=_init, initargs=(task, str(units_dir), os.getpid()))
+            except BaseException:
+                interrupts.forked()
+                raise
+            with pool:
+                interrupts.forked()  # a Ctrl-C that came meanwhile is raised here, the pool stopped
+                keys, resumed = self._feed(pool, units, units_dir, note)
+            interrupts.check()
+        return keys, resumed, self.workers
+
+    def _feed(self, pool: Any, units: Iterable[Any], units_dir: Path,
+              note: Callable[[int, dict | None], None]) -> tuple[list[str], int]:
+        """The units through the pool, taken back in order through a bounded window, so memory
+        does not grow with the input: (the units' keys, how many an earlier attempt finished)."""
+        keys: list[str] = []
+        resumed = done = 0
+        window: deque = deque()
+        for unit in units:
+            keys.append(unit.key)
+            if (units_dir / unit.key).exists():
+                resumed += 1
+                done += 1
+                note(done, finished_stats(units_dir, unit.key))
+                continue
+            window.append(pool.apply_async(_call, (unit,)))
+            while len(window) >= 2 * self.workers:
                 done += 1
                 note(done, window.popleft().get())
-        return keys, resumed, self.workers
+        while window:
+            done += 1
+            note(done, window.popleft().get())
+        return keys, resumed

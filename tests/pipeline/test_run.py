@@ -321,6 +321,84 @@ def test_ctrl_c_prints_one_line_and_exits_130(tmp_path):
     assert not (clean / "stats.json").exists() and _units_done(clean) >= 3
 
 
+_SIGINT_ON_FIRST_FORK = """
+import os, runpy, signal, sys
+sent = []
+def once():
+    if not sent:  # a Ctrl-C that lands while the parent runs a fork's hooks
+        sent.append(1)
+        os.kill(os.getpid(), signal.SIGINT)
+        sum(range(1000))  # (the handler runs between two instructions: here, inside the hook)
+os.register_at_fork(after_in_parent=once)
+sys.argv = ["corpuskit"] + sys.argv[1:]
+runpy.run_module("corpuskit", run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_the_pool_forks_is_not_lost(tmp_path):
+    """A Ctrl-C that arrives while the pool forks its workers stops the run (exit 130), and
+    is not swallowed by the fork's hooks (the run went on to the end and exited 0)."""
+    raw = _big_raw(tmp_path, 600)
+    clean = tmp_path / "clean"
+    p = subprocess.run([sys.executable, "-c", _SIGINT_ON_FIRST_FORK, "pipeline", str(raw), str(clean), "-j", "2"],
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=120)
+    assert p.returncode == 130, p.stderr.decode()[-2000:]
+    assert p.stderr.decode() == "corpuskit pipeline: interrupted\n"
+    assert not (clean / "stats.json").exists()
+
+
+_SIGINT_ON_IMPORT = """
+import os, runpy, signal, sys
+class Finder:  # Ctrl-C while the command's modules are being imported
+    def find_spec(self, name, path=None, target=None):
+        if name == "corpuskit.cli.app":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Finder())
+sys.argv = ["corpuskit"] + sys.argv[1:]
+runpy.run_module("corpuskit", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("args, line", [(["pipeline", "raw", "clean"], "corpuskit pipeline: interrupted\n"),
+                                        ([], "corpuskit: interrupted\n")])
+def test_ctrl_c_during_start_up_prints_one_line_and_exits_130(tmp_path, args, line):
+    p = subprocess.run([sys.executable, "-c", _SIGINT_ON_IMPORT, *args], cwd=tmp_path,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=60)
+    assert (p.returncode, p.stderr.decode()) == (130, line)
+
+
+_SIGINT_IN_A_LIBRARY = """
+import os, runpy, signal, sys
+how = sys.argv[1]
+class Finder:  # a Ctrl-C that a library swallows, or turns into an ImportError (numpy does)
+    def find_spec(self, name, path=None, target=None):
+        if name == "corpuskit.stages.filter_quality":
+            try:
+                os.kill(os.getpid(), signal.SIGINT)
+                sum(range(1000))
+            except KeyboardInterrupt:
+                if how == "import-error":
+                    raise ImportError("numpy._core.multiarray failed to import") from None
+        return None
+sys.meta_path.insert(0, Finder())
+sys.argv = ["corpuskit"] + sys.argv[2:]
+runpy.run_module("corpuskit", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("how", ["swallowed", "import-error"])
+def test_ctrl_c_that_a_library_swallows_still_stops_the_command(tmp_path, how):
+    """lxml's import swallows a Ctrl-C, numpy's turns it into an ImportError: the command
+    still stops, with one line and exit 130."""
+    raw = _big_raw(tmp_path, 300)
+    p = subprocess.run([sys.executable, "-c", _SIGINT_IN_A_LIBRARY, how, "pipeline", str(raw), str(tmp_path / "clean"),
+                        "-j", "2"], env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=120)
+    # swallowed before the run began: it stops at its first unit; an error: where it was raised
+    assert (p.returncode, p.stderr.decode()) == (130, "corpuskit pipeline: interrupted\n")
+    assert not (tmp_path / "clean" / "stats.json").exists()
+
+
 def test_model_stages_are_off_by_default_and_on_from_the_config(run_cli, tmp_path):
     """filter-model and filter-perplexity need the user's model: commented out in
     --print-config, not in the default chain, and run when a config names them and their model."""

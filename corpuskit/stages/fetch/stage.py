@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from corpuskit import __version__
+from corpuskit.core import interrupts
 from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import Rejected, SourceStage, opt
 from corpuskit.io.paths import classify, is_html_path, is_warc_path, require, walk
@@ -260,8 +261,9 @@ class Fetch(SourceStage):
         interrupted = []
         old_handler = None
         if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                interrupts.is_python_default(signal.getsignal(signal.SIGINT)):
             def on_sigint(signum: int, frame: Any) -> None:
+                interrupts.note()
                 if interrupted:
                     raise KeyboardInterrupt
                 interrupted.append(True)
