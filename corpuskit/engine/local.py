@@ -134,19 +134,20 @@ class LocalExecutor:
                     ust = task(unit, units_dir)
                 done += 1
                 note(done, ust)
+                interrupts.checkpoint()  # a Ctrl-C that a library swallowed stops the run here
             return keys, resumed, 1
         ctx = mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-        with _Interrupts() as interrupts:
-            interrupts.forking()
+        with _Interrupts() as guard:
+            guard.forking()
             try:
                 pool = ctx.Pool(self.workers, initializer=_init, initargs=(task, str(units_dir), os.getpid()))
             except BaseException:
-                interrupts.forked()
+                guard.forked()
                 raise
             with pool:
-                interrupts.forked()  # a Ctrl-C that came meanwhile is raised here, the pool stopped
+                guard.forked()  # a Ctrl-C that came meanwhile is raised here, the pool stopped
                 keys, resumed = self._feed(pool, units, units_dir, note)
-            interrupts.check()
+            guard.check()
         return keys, resumed, self.workers
 
     def _feed(self, pool: Any, units: Iterable[Any], units_dir: Path,
@@ -167,7 +168,9 @@ class LocalExecutor:
             while len(window) >= 2 * self.workers:
                 done += 1
                 note(done, window.popleft().get())
+                interrupts.checkpoint()
         while window:
             done += 1
             note(done, window.popleft().get())
+            interrupts.checkpoint()
         return keys, resumed
