@@ -148,77 +148,50 @@ def extractors() -> tuple[dict, list[str]]:
 
 
 ORDERS = ("stream", "interleaved")
-
-
-def streamed(fns: dict, docs: list[str], repeat: int, totals: list[dict] | None = None) -> tuple[dict, dict]:
-    """Every extractor on every page, each as a user runs it: over all the pages in turn, one
-    extractor after the other (the order rotating from round to round), `repeat` rounds after
-    one warm-up call each (imports and lazy set-up are not billed to page 1). Each page is timed
-    after the same extractor's previous page, as in a stream of pages, for every extractor alike.
-    Returns ({name: outputs}, {name: each page's least latency}); `totals`, when given, one dict
-    a round: each extractor's time over all pages is added to its round's. A crash scores as an
-    empty output, as in html_eval."""
-    names = list(fns)
-    for n in names:
-        fns[n](docs[0])
-    lat = {n: [float("inf")] * len(docs) for n in names}
-    outs = {n: [""] * len(docs) for n in names}
-    for r in range(repeat):
-        k = r % len(names)
-        for n in names[k:] + names[:k]:
-            fn, ln, on = fns[n], lat[n], outs[n]
-            tot = 0.0
-            for i, html in enumerate(docs):
-                t0 = time.perf_counter()
-                try:
-                    o = fn(html) or ""
-                except Exception:
-                    o = ""
-                dt = time.perf_counter() - t0
-                tot += dt
-                if dt < ln[i]:
-                    ln[i] = dt
-                on[i] = o
-            if totals is not None:
-                totals[r][n] = totals[r].get(n, 0.0) + tot
-    return outs, lat
-
-
-def interleaved(fns: dict, docs: list[str], repeat: int, totals: list[dict] | None = None) -> tuple[dict, dict]:
-    """As `streamed`, but interleaved page by page with the order rotating (page 1 with A, B, C,
-    then page 2 with B, C, A, ...), `--order interleaved`: every call follows another extractor's,
-    so each pays for bringing its own code and data back into the CPU caches. That fixed cost
-    weighs most on the fastest extractors: the same corpuskit code timed right after resiliparse
-    came out about 14% slower than right after itself (set #5). Kept to reproduce figures
-    measured that way."""
-    names = list(fns)
-    for n in names:
-        fns[n](docs[0])
-    lat = {n: [float("inf")] * len(docs) for n in names}
-    outs = {n: [""] * len(docs) for n in names}
-    for r in range(repeat):
-        for i, html in enumerate(docs):
-            k = (i + r) % len(names)
-            for n in names[k:] + names[:k]:
-                t0 = time.perf_counter()
-                try:
-                    o = fns[n](html) or ""
-                except Exception:
-                    o = ""
-                dt = time.perf_counter() - t0
-                if totals is not None:
-                    totals[r][n] = totals[r].get(n, 0.0) + dt
-                lat[n][i] = min(lat[n][i], dt)
-                outs[n][i] = o
-    return outs, lat
-
-
 ORDER_TEXT = {"stream": "each over all the pages in turn", "interleaved": "interleaved page by page"}
 
 
+def _schedule(order: str, names: list[str], pages: int, r: int):
+    """(extractor, page) in the order round `r` runs them."""
+    if order == "stream":
+        k = r % len(names)
+        return ((n, i) for n in names[k:] + names[:k] for i in range(pages))
+    return ((n, i) for i in range(pages) for n in names[(i + r) % len(names):] + names[:(i + r) % len(names)])
+
+
 def timed(order: str, fns: dict, docs: list[str], repeat: int, totals: list[dict] | None = None) -> tuple[dict, dict]:
-    """`streamed` or `interleaved`, by --order."""
-    return (streamed if order == "stream" else interleaved)(fns, docs, repeat, totals)
+    """Every extractor on every page, `repeat` rounds after one warm-up call each (imports and
+    lazy set-up are not billed to page 1). Returns ({name: outputs}, {name: each page's least
+    latency}); `totals`, when given, one dict a round: each extractor's time over all pages is
+    added to its round's. A crash scores as an empty output, as in html_eval.
+
+    order "stream": each extractor as a user runs it, over all the pages in turn, one after
+    the other (the order rotating from round to round): each page is timed after the same
+    extractor's previous page, for every extractor alike. order "interleaved" (`--order
+    interleaved`): page by page with the order rotating (page 1 with A, B, C, then page 2 with
+    B, C, A, ...): every call follows another extractor's, so each pays for bringing its own
+    code and data back into the CPU caches, a fixed cost that weighs most on the fastest (the
+    same corpuskit code timed right after resiliparse came out about 14% slower than right
+    after itself on set #5). Kept to reproduce figures measured that way."""
+    names = list(fns)
+    for n in names:
+        fns[n](docs[0])
+    lat = {n: [float("inf")] * len(docs) for n in names}
+    outs = {n: [""] * len(docs) for n in names}
+    for r in range(repeat):
+        for n, i in _schedule(order, names, len(docs), r):
+            t0 = time.perf_counter()
+            try:
+                o = fns[n](docs[i]) or ""
+            except Exception:
+                o = ""
+            dt = time.perf_counter() - t0
+            if totals is not None:
+                totals[r][n] = totals[r].get(n, 0.0) + dt
+            if dt < lat[n][i]:
+                lat[n][i] = dt
+            outs[n][i] = o
+    return outs, lat
 
 
 def venv312_python(arg: str | None) -> Path:
