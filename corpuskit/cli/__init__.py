@@ -5,6 +5,7 @@ pipeline.py the `pipeline` command; inspect.py the inspection commands; common.p
 rendering they share (errors, summaries, progress)."""
 from __future__ import annotations
 
+import signal
 import sys
 
 from corpuskit.core import interrupts
@@ -32,8 +33,6 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         interrupts.end()
         if old is not None:
-            import signal
-
             signal.signal(signal.SIGINT, old)
 
 

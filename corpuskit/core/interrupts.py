@@ -6,7 +6,7 @@ ignored in ..." and go on, and a C extension being imported turns it into an Imp
 built at start-up leaves Python 3.11 to exit killed by SIGINT). This handler raises
 KeyboardInterrupt as Python's own does, and counts: the command line (cli) installs it first
 thing and marks where the command began (`begin`); the pipeline stops at the next unit when a
-Ctrl-C since then was swallowed (`checkpoint`), and the command ends as interrupted (one line,
+Ctrl-C since then was swallowed (`checkpoint`, in the engines), and the command ends as interrupted (one line,
 exit 130) whatever became of it. The local engine installs it for a run with a pool when
 nobody did (see engine/local.py)."""
 from __future__ import annotations
@@ -50,6 +50,12 @@ def install() -> object:
         return None
     signal.signal(signal.SIGINT, on_sigint)
     return old
+
+
+def handled_here() -> bool:
+    """on_sigint handles SIGINT, and this is the main thread, where Python runs it."""
+    return threading.current_thread() is threading.main_thread() and \
+        signal.getsignal(signal.SIGINT) is on_sigint
 
 
 def begin() -> int:

@@ -78,12 +78,9 @@ class _Interrupts:
         self._mask: Any = None
 
     def __enter__(self) -> _Interrupts:
-        import threading
-
         self._start = interrupts.count()
         self._old = interrupts.install()  # (None when the command line did, or someone else)
-        self._ours = threading.current_thread() is threading.main_thread() and \
-            signal.getsignal(signal.SIGINT) is interrupts.on_sigint
+        self._ours = interrupts.handled_here()
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 
 import orjson
 
+from corpuskit.core import interrupts
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.engine.ray_dedup import RayFlatDedup, quiet_ray_data
@@ -248,6 +249,7 @@ class RayExecutor:
                         _write_unit(units_dir, str(key), files)
                         done += 1
                         note(done, orjson.loads(files["stats.json"]))
+                        interrupts.checkpoint()  # a Ctrl-C that a library swallowed stops the run here
                 if errors:
                     raise pickle.loads(min(errors)[1])
             except Exception as e:

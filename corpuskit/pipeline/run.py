@@ -37,7 +37,6 @@ from pathlib import Path
 
 import orjson
 
-from corpuskit.core import interrupts
 from corpuskit.core.chain import Chain, StageStats, mark_rejected
 from corpuskit.core.errors import UsageError
 from corpuskit.core.owner import RunLock
@@ -247,7 +246,6 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
     def note(n: int, unit_stats: dict | None) -> None:
         nonlocal done
         done = n
-        interrupts.checkpoint()  # a Ctrl-C that a library swallowed stops the run here
         if progress is None:
             return
         if unit_stats is not None:

@@ -14,6 +14,7 @@ def test_the_handler_counts_and_raises_and_a_checkpoint_raises_only_within_a_com
         assert signal.getsignal(signal.SIGINT) is interrupts.on_sigint
         assert interrupts.install() is None  # ours is in place already: left as it is
         assert interrupts.is_python_default(signal.getsignal(signal.SIGINT))
+        assert interrupts.handled_here()
         interrupts.checkpoint()  # no command: nothing to raise
         start = interrupts.begin()
         interrupts.checkpoint()  # no Ctrl-C since: nothing
@@ -39,5 +40,6 @@ def test_a_handler_someone_else_set_is_left_alone():
         assert interrupts.install() is None
         assert signal.getsignal(signal.SIGINT) is theirs
         assert not interrupts.is_python_default(theirs)
+        assert not interrupts.handled_here()
     finally:
         signal.signal(signal.SIGINT, old)
