@@ -6,6 +6,7 @@ import multiprocessing as mp
 import os
 import signal
 import sys
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -101,6 +102,25 @@ class _Interrupts:
             raise KeyboardInterrupt
 
 
+_STOP_WAIT = 5.0  # seconds
+
+
+def _stop(pool: Any) -> None:
+    """pool.terminate(), given _STOP_WAIT seconds, then the workers left are killed. Pool's
+    terminate can wait for ever (CPython issue 96995): it stops the workers before its task
+    thread has told the result thread to finish, and a worker stopped while it held the result
+    queue's lock leaves that thread waiting for the lock (once in some hundreds of Ctrl-C here).
+    The stuck thread is a daemon, left behind; the run goes on to report the interrupt."""
+    t = threading.Thread(target=pool.terminate, name="corpuskit-pool-stop", daemon=True)
+    t.start()
+    t.join(_STOP_WAIT)
+    if t.is_alive():
+        for w in list(getattr(pool, "_pool", ())):  # (the pool's own list of its workers)
+            if w.exitcode is None:
+                w.kill()
+                w.join(1)
+
+
 class LocalExecutor:
     def __init__(self, workers: int):
         self.workers = workers or os.cpu_count() or 1
@@ -141,9 +161,11 @@ class LocalExecutor:
             except BaseException:
                 guard.forked()
                 raise
-            with pool:
+            try:
                 guard.forked()  # a Ctrl-C that came meanwhile is raised here, the pool stopped
                 keys, resumed = self._feed(pool, units, units_dir, note)
+            finally:
+                _stop(pool)
             guard.check()
         return keys, resumed, self.workers
 
