@@ -469,9 +469,13 @@ def _write(path, docs):
 def _stats_without_memory(path):
     st = json.loads(path.read_text())["stages"][0]["extra"]
     spilled = st.pop("grouping_spill_bytes", 0)
-    for k in ("seconds", "max_memory", "scratch_bytes"):
+    for k in ("seconds", "max_memory", "scratch_bytes", "spill_bytes"):
         st.pop(k)
     return st, spilled
+
+
+def _spill_bytes(path):
+    return json.loads(path.read_text())["stages"][0]["extra"]["spill_bytes"]
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -484,9 +488,11 @@ def test_max_memory_spills_give_the_same_bytes(run_cli, tmp_path, lang):
         out, rej, st = (tmp_path / f"{label}.{x}" for x in ("out", "rej", "json"))
         run_cli(["dedup", src, "-o", out, "--rejected", rej, "--stats", st, "-q", "--tmp-dir", tmp_path,
                  *extra], check=True)
-        res[label] = (out.read_bytes(), rej.read_bytes(), *_stats_without_memory(st))
+        res[label] = (out.read_bytes(), rej.read_bytes(), *_stats_without_memory(st), _spill_bytes(st))
     assert res["disk"][:3] == res["mem"][:3]
     assert res["mem"][3] == 0 and res["disk"][3] > 100_000  # it did spill, many partitions
+    # the records too: held in memory within the budget, spilled to disk past it
+    assert res["mem"][4] == 0 and res["disk"][4] > 10_000
     rejected = [json.loads(x)["meta"]["rejected"]["reason"] for x in res["mem"][1].splitlines()]
     assert {"near_duplicate", "exact_duplicate"} <= set(rejected)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("corpuskit-dedup")] == []
@@ -618,3 +624,29 @@ def test_sparse_clusters_match_components_of_the_whole_graph():
         big = np.flatnonzero(size > 1)  # numbered in the same order
         assert np.array_equal(surv[big[np.argsort(-size[big], kind="stable")]],
                               s2[np.argsort(-z2, kind="stable")])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_stream_held_in_memory_spilled_part_way_or_read_twice_gives_the_same_records(lang):
+    """A one-shot stream is held in memory while it fits an eighth of --max-memory, then what
+    is held and the rest go to the spill. Whether it fits, overflows after a few records, or
+    overflows half-way, the records, their order and their verdicts are those of a list input
+    (read twice, never spilled)."""
+    docs = _spill_corpus(lang, 400)
+    expect = run_stages([Dedup()], [dict(d) for d in docs])
+    body = sum(len(orjson.dumps(d)) for d in docs)
+    # (the held share is an eighth of the budget: 4x the stream's JSON holds about half of it)
+    for budget, spilled in (("1GB", False), ("16KB", True), (str(4 * body), True)):
+        d = Dedup(max_memory=budget)
+        got = run_stages([d], iter([dict(x) for x in docs]))
+        assert orjson.dumps(got[:2]) == orjson.dumps(expect[:2]), budget
+        assert (d.result()["spill_bytes"] > 0) == spilled, budget
+
+
+def test_a_record_with_a_huge_text_is_spilled_not_held():
+    big = "word7 " * 200_000  # 1.2 million characters: over the 1 M-character limit of a held text
+    docs = [{"id": "a", "text": EN}, {"id": "big", "text": big}, {"id": "b", "text": EN}]
+    d = Dedup()
+    kept, rejected, _ = run_stages([d], iter([dict(x) for x in docs]))
+    assert ids(kept) == ["a", "big"] and ids(rejected) == ["b"]
+    assert kept[1]["text"] == big and d.result()["spill_bytes"] > 0

@@ -46,13 +46,14 @@ from corpuskit.core.stage import Rejected, set_meta
 from corpuskit.stages.dedup import minhash as mh
 from corpuskit.stages.dedup.graph import _clusters
 from corpuskit.stages.dedup.store import (
+    HOLD_SHARE,
+    RecordKeep,
     _IdWriter,
     _Index,
     _read_spill,
     _rmtree,
     _Table,
     field_key,
-    spill_record,
 )
 
 BLOCK_DOCS = 512  # documents per block (one hashing batch), or fewer when the batch is long
@@ -221,8 +222,10 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
         index = _Index.load(stage.index, stage._params()) if stage.index else _Index.empty(width, b)
         n0 = index.size
         rereadable = isinstance(records, (list, tuple)) or getattr(records, "rereadable", False)
-        n, no_shingles, spill_bytes = _pass1(stage, records, ex, hash_fn, work, b, r, width,
-                                             spill=not rereadable, index=index)
+        n, no_shingles, spill_bytes, held = _pass1(stage, records, ex, hash_fn, work, b, r, width,
+                                                   spill=not rereadable, index=index)
+        if held is not None:  # the stream fitted in memory: read twice from there
+            records, rereadable = held, True
         t1 = time.perf_counter()
         lo, hi, est, elo, ehi = ex.pairs(band_rows, stage.exact, stage.near, width)
         edges_lo, edges_hi = [elo], [ehi]
@@ -309,18 +312,15 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
 
 
 def _pass1(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, work: str, b: int, r: int,
-           width: int, spill: bool, index: _Index) -> tuple[int, int, int]:
-    """Read the stream once: spill the raw lines (when it cannot be read twice) and send every
+           width: int, spill: bool, index: _Index) -> tuple[int, int, int, list | None]:
+    """Read the stream once: keep the records for the later reads (when it cannot be read
+    twice: held in memory while they fit, else spilled, as the local stage does) and send every
     batch's per-document data to the executor as a block, after the index's documents.
-    Returns (documents, documents without shingles, spill bytes), the index's not counted."""
+    Returns (documents, documents without shingles, spill bytes, the held records or None),
+    the index's not counted."""
     import xxhash
-    import zstandard
 
-    spill_w = None
-    path = os.path.join(work, "spill.jsonl.zst")
-    if spill:
-        spill_w = zstandard.ZstdCompressor(level=1).stream_writer(open(path, "wb"))  # noqa: SIM115
-    spill_buf = bytearray()
+    keep = RecordKeep(os.path.join(work, "spill.jsonl.zst"), stage._budget // HOLD_SHARE) if spill else None
     key_text = stage.key == "text"
     use_kernel = stage.near or key_text
     params = (stage.num_perm, stage.seed, stage.ngram)
@@ -355,8 +355,8 @@ def _pass1(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, work
             text = rec.get(tf)
             if not isinstance(text, str):
                 raise BadInput("<records>", n + 1, "missing_field", f"field {tf!r} is missing or not a string")
-            if spill_w is not None:
-                spill_buf = spill_record(spill_w, spill_buf, rec, text)
+            if keep is not None:
+                keep.add(rec, text)
             rid = rec.get(idf)
             id_blob += (str(rid) if rid is not None else f"#{n + 1}").encode("utf-8", "surrogatepass")
             id_ends.append(len(id_blob))
@@ -374,11 +374,10 @@ def _pass1(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, work
             if len(lengths) >= BLOCK_DOCS or chars >= BLOCK_CHARS:
                 flush()
         flush()
-        if spill_w is not None and spill_buf:
-            spill_w.write(spill_buf)
+        spill_bytes = keep.finish() if keep is not None else 0
     finally:
-        if spill_w is not None:
-            spill_w.close()
+        if keep is not None:
+            keep.close()
     got_n, no_shingles = ex.finish()
     assert got_n == index.size + n, (got_n, index.size, n)
-    return n, no_shingles, (os.path.getsize(path) if spill else 0)
+    return n, no_shingles, spill_bytes, (keep.held if keep is not None else None)

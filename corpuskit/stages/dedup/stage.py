@@ -1,8 +1,11 @@
 """dedup: exact and near-duplicate removal (MinHash + LSH), in bounded memory.
 
 How a run goes
-1. Pass 1 reads the stream once. Each record's raw JSON line goes to a zstd-compressed spill
-   file (so stdin, files and a pipe of stages are all read twice the same way); its text is
+1. Pass 1 reads the stream once. Records are held in memory while they fit an eighth of
+   `--max-memory` (store.HOLD_SHARE; a record whose text is over a million characters never
+   is); past that,
+   those held and every later one go as raw JSON lines to a zstd-compressed spill file (so
+   stdin, files and a pipe of stages are all read twice the same way). Each record's text is
    turned into a MinHash signature in batches (`corpuskit.stages.dedup.minhash`: the numbers datasketch's
    MinHash gives). Every per-document table goes to a file in the scratch folder as it is
    made (store.py): the signature (4 bytes x num_perm), the band keys stored band by band
@@ -20,7 +23,7 @@ How a run goes
    the links, computed over the linked documents only (the others are alone); each keeps one
    document (`--survivor first|longest`, ties to the first; a document already in `--index`
    always wins). Memory here grows with the candidate pairs (the duplicates), not the corpus.
-3. Pass 2 reads the spill file and yields each record in its input order, kept (with
+3. Pass 2 reads the held records or the spill file and yields each record in its input order, kept (with
    `meta.dedup = {cluster, cluster_size}`) or rejected as `exact_duplicate` /
    `near_duplicate` (detail: the kept id and the estimated similarity to it).
 
@@ -70,7 +73,9 @@ from corpuskit.stages.dedup.graph import (
 )
 from corpuskit.stages.dedup.minhash import catch_probability
 from corpuskit.stages.dedup.store import (
+    HOLD_SHARE,
     INDEX_VERSION,
+    RecordKeep,
     _BandColumns,
     _Ids,
     _IdWriter,
@@ -80,7 +85,6 @@ from corpuskit.stages.dedup.store import (
     _Table,
     field_key,
     parse_size,
-    spill_record,
 )
 
 _BATCH_DOCS = 512
@@ -149,7 +153,9 @@ class Dedup(StreamStage):
     tmp_dir: str = opt("", "Folder for the spill and signature files (default: the system's).", metavar="DIR")
     max_memory: str = opt("1GB", "Memory for the corpus-wide tables (band keys, exact keys): a table of "
                                  "over 8 MB is grouped from partitions on disk, each at most a quarter of "
-                                 "this budget, with the same output. K, M, G = powers of 1024.", metavar="SIZE")
+                                 "this budget, with the same output. A stream's records are held for the "
+                                 "second pass in an eighth of it, then spilled to disk. K, M, G = powers "
+                                 "of 1024.", metavar="SIZE")
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -233,6 +239,8 @@ class Dedup(StreamStage):
             for s, rows in index.band_chunks(_CHUNK):
                 p1.cols.add(rows, np.arange(s, s + len(rows), dtype=np.int64))
         self._pass1(records, hasher, p1, b, r, n0, spill=not rereadable)
+        if p1.held is not None:  # the stream fitted in memory: read twice from there
+            records, rereadable = p1.held, True
         t1 = time.perf_counter()
         n = p1.n
         tables_bytes = sum(e.stat().st_size for e in os.scandir(work) if e.is_file())
@@ -410,15 +418,10 @@ class Dedup(StreamStage):
     def _pass1(self, records: Iterable[dict], hasher: Any, p1: _Pass1, b: int, r: int, n0: int,
                spill: bool) -> None:
         import xxhash
-        import zstandard
 
         work = p1.work
-        spill_raw = spill_w = None
-        if spill:
-            spill_raw = open(os.path.join(work, "spill.jsonl.zst"), "wb")  # noqa: SIM115
-            # level 1: the spill is read once more and deleted; speed matters, not size
-            spill_w = zstandard.ZstdCompressor(level=1).stream_writer(spill_raw)
-        spill_buf = bytearray()
+        # a one-shot stream is held while it fits, then spilled (held records first)
+        keep = RecordKeep(os.path.join(work, "spill.jsonl.zst"), self._budget // HOLD_SHARE) if spill else None
         has_exact = bytearray()
         field_keys = bytearray()
         lengths = array("q")
@@ -496,8 +499,8 @@ class Dedup(StreamStage):
                 if not isinstance(text, str):
                     raise BadInput("<records>", p1.n + 1, "missing_field",
                                    f"field {tf!r} is missing or not a string")
-                if spill_w is not None:
-                    spill_buf = spill_record(spill_w, spill_buf, rec, text)
+                if keep is not None:
+                    keep.add(rec, text)
                 rid = rec.get(self.id_field)
                 p1.ids_w.add(str(rid) if rid is not None else f"#{p1.n + 1}")
                 if key_text:
@@ -518,8 +521,9 @@ class Dedup(StreamStage):
             flush()
             collect(0)
             flush_tables()
-            if spill_w is not None and spill_buf:
-                spill_w.write(spill_buf)
+            if keep is not None:
+                p1.spill_bytes = keep.finish()
+                p1.held = keep.held
             if not self.near:
                 p1.no_shingles = p1.n  # no signatures: as if without shingles
                 # no signatures: zero rows so that the tables keep their shapes
@@ -531,10 +535,8 @@ class Dedup(StreamStage):
                         p1.bands_w.add(np.zeros((m, b), dtype=np.uint64))
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
-            if spill_w is not None:
-                spill_w.close()  # closes spill_raw too
-        if spill:
-            p1.spill_bytes = os.path.getsize(os.path.join(work, "spill.jsonl.zst"))
+            if keep is not None:
+                keep.close()
         p1.finish()
 
     # ------------------------------------------------------------ verification
@@ -663,6 +665,7 @@ class _Pass1:
         self.n = 0
         self.no_shingles = 0
         self.spill_bytes = 0
+        self.held: list[dict] | None = None  # a one-shot stream's records, when they fitted
         p = lambda name: os.path.join(work, name)  # noqa: E731
         # band keys are buffered a block at a time: a quarter of the budget at most
         block = max(256, min(1 << 14, budget // (4 * 8 * (bands + 1))))
