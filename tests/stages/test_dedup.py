@@ -650,3 +650,17 @@ def test_a_record_with_a_huge_text_is_spilled_not_held():
     kept, rejected, _ = run_stages([d], iter([dict(x) for x in docs]))
     assert ids(kept) == ["a", "big"] and ids(rejected) == ["b"]
     assert kept[1]["text"] == big and d.result()["spill_bytes"] > 0
+
+
+def test_records_held_are_counted_with_their_nested_values():
+    """A short text beside a large nested value is counted whole: a stream of such records
+    outgrows the held share of --max-memory and is spilled."""
+    from corpuskit.stages.dedup.store import _held_size
+
+    rec = {"id": "a", "text": "short", "meta": {"parts": ["x" * 100_000, {"y": "z" * 50_000}]}}
+    assert _held_size(rec) > 150_000
+    docs = [{**rec, "id": f"r{i}", "text": f"{EN} {i}"} for i in range(200)]  # ~30 MB nested
+    d = Dedup(max_memory="64MB")  # 8 MB held at most
+    kept, rejected, _ = run_stages([d], iter(docs))
+    assert len(kept) + len(rejected) == 200 and d.result()["spill_bytes"] > 0
+    assert kept[0]["meta"]["parts"][0] == "x" * 100_000

@@ -486,8 +486,27 @@ def spill_record(w: Any, buf: bytearray, rec: dict, text: str) -> bytearray:
 # --max-memory (their estimated size). A spill costs a JSON dump, zstd both ways and a JSON
 # load of every record: about a third of the stage's time per document on one core.
 HOLD_SHARE = 8
-# what a held record costs beyond its top-level values (the dict, nested values, the list slot)
-_HOLD_OVERHEAD = 256
+# what a held record costs beyond its objects' own sizes (allocator slack, the list slot)
+_HOLD_OVERHEAD = 64
+
+
+def _held_size(rec: dict) -> int:
+    """Bytes a record holds as Python objects: the dict and every key and value, nested lists
+    and dicts walked (without recursion), so that a small text beside a large nested value
+    is counted whole. Shared objects are counted each time they appear."""
+    size = sys.getsizeof
+    n = 0
+    todo: list = [rec]
+    while todo:
+        v = todo.pop()
+        n += size(v)
+        if isinstance(v, dict):
+            for k, x in v.items():
+                n += size(k)
+                todo.append(x)
+        elif isinstance(v, (list, tuple)):
+            todo.extend(v)
+    return n
 
 
 class RecordKeep:
@@ -509,7 +528,7 @@ class RecordKeep:
         held = self.held
         if held is not None:
             if len(text) <= BIG_STR:
-                self._left -= _HOLD_OVERHEAD + sys.getsizeof(rec) + sum(map(sys.getsizeof, rec.values()))
+                self._left -= _HOLD_OVERHEAD + _held_size(rec)
                 if self._left >= 0:
                     held.append(rec)
                     self._texts.append(text)
