@@ -14,12 +14,16 @@ import orjson
 
 from corpuskit.io.jsonl import dumps as dumps_line
 from corpuskit.io.jsonl import loads_handed
+from corpuskit.io.writer import dumps_parts
 
 _FLUSH = 1 << 20
 
 
 class SpillWriter:
-    """`write(record)` appends one record; `close()` flushes. Buffered in 1 MB pieces."""
+    """`write(record)` appends one record; `close()` flushes. Buffered in 1 MB pieces; a record
+    with a huge string (`big`: one over writer.BIG_STR characters) goes to the compressor in
+    parts, straight away (neither a copy in the buffer nor a UTF-8 cache on its text: see
+    dumps_parts)."""
 
     def __init__(self, path: str) -> None:
         import zstandard
@@ -30,7 +34,15 @@ class SpillWriter:
         self._buf = bytearray()
         self.records = 0
 
-    def write(self, rec: dict) -> None:
+    def write(self, rec: dict, big: bool = False) -> None:
+        if big:
+            if self._buf:
+                self._w.write(self._buf)
+                self._buf = bytearray()
+            for part in dumps_parts(rec) or [dumps_line(rec)]:
+                self._w.write(part)
+            self.records += 1
+            return
         try:
             self._buf += orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
         except TypeError:  # values orjson cannot encode (ints > 64 bits)

@@ -2,10 +2,10 @@
 
 How a run goes
 1. Pass 1 reads the stream once. Records are held in memory while they fit an eighth of
-   `--max-memory` (store.HOLD_SHARE; a record whose text is over a million characters never
-   is); past that,
-   those held and every later one go as raw JSON lines to a zstd-compressed spill file (so
-   stdin, files and a pipe of stages are all read twice the same way). Each record's text is
+   `--max-memory` (store.RecordKeep; a record whose text is over a million characters never
+   is); past that, those held and every later one go as raw JSON lines to a zstd-compressed
+   spill file (so stdin, files and a pipe of stages are all read twice the same way). Each
+   record's text is
    turned into a MinHash signature in batches (`corpuskit.stages.dedup.minhash`: the numbers datasketch's
    MinHash gives). Every per-document table goes to a file in the scratch folder as it is
    made (store.py): the signature (4 bytes x num_perm), the band keys stored band by band

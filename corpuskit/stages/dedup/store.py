@@ -17,9 +17,9 @@ import numpy as np
 import orjson
 
 from corpuskit.core.errors import BadInput, UsageError
-from corpuskit.io.jsonl import dumps as dumps_line
+from corpuskit.io.spill import SpillWriter
 from corpuskit.io.spill import read_spill as _read_spill  # noqa: F401 - dedup's name for it
-from corpuskit.io.writer import BIG_STR, dumps_parts
+from corpuskit.io.writer import BIG_STR
 
 INDEX_VERSION = 1
 _IO_BUF = 1 << 20
@@ -461,27 +461,6 @@ def _rmtree(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def spill_record(w: Any, buf: bytearray, rec: dict, text: str) -> bytearray:
-    """Pass 1's spill of one record: its JSON line added to `buf`, written to the compressor `w`
-    past a megabyte; a record with a huge text goes to `w` in parts, straight away (neither a
-    copy in the buffer nor a UTF-8 cache on its text: see dumps_parts). Returns the buffer."""
-    if len(text) > BIG_STR:
-        if buf:
-            w.write(buf)
-            buf = bytearray()
-        for part in dumps_parts(rec) or [dumps_line(rec)]:
-            w.write(part)
-        return buf
-    try:
-        buf += orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE)
-    except TypeError:  # values orjson cannot encode (ints > 64 bits)
-        buf += dumps_line(rec)
-    if len(buf) >= 1 << 20:
-        w.write(buf)
-        buf = bytearray()
-    return buf
-
-
 # Records of a one-shot stream held in memory instead of spilled: at most this share of
 # --max-memory (their estimated size). A spill costs a JSON dump, zstd both ways and a JSON
 # load of every record: about a third of the stage's time per document on one core.
@@ -511,51 +490,38 @@ def _held_size(rec: dict) -> int:
 
 class RecordKeep:
     """Pass 1's copy of a one-shot stream for the later reads: the records themselves while
-    their estimated size fits `budget` bytes, else a zstd spill file at `path` (level 1: it is
-    read once more and deleted; speed matters, not size), where the records held so far go
-    first. A record whose text is over BIG_STR characters is never held. `held` is the list
-    of records at the end, or None when they were spilled."""
+    their estimated size fits `budget` bytes, else a spill file at `path` (io.spill), where
+    the records held so far go first. A record whose text is over BIG_STR characters is never
+    held. `held` is the list of records at the end, or None when they were spilled."""
 
     def __init__(self, path: str, budget: int) -> None:
         self.path = path
         self.held: list[dict] | None = []
-        self._texts: list[str] = []  # the held records' texts (spill_record's size test)
         self._left = budget
-        self._w: Any = None
-        self._buf = bytearray()
+        self._spill: SpillWriter | None = None
 
     def add(self, rec: dict, text: str) -> None:
+        big = len(text) > BIG_STR
         held = self.held
         if held is not None:
-            if len(text) <= BIG_STR:
+            if not big:
                 self._left -= _HOLD_OVERHEAD + _held_size(rec)
                 if self._left >= 0:
                     held.append(rec)
-                    self._texts.append(text)
                     return
-            import zstandard
-
-            self._w = zstandard.ZstdCompressor(level=1).stream_writer(open(self.path, "wb"))  # noqa: SIM115
-            for h, t in zip(held, self._texts):
-                self._buf = spill_record(self._w, self._buf, h, t)
+            self._spill = SpillWriter(self.path)
+            for h in held:  # (none of them big)
+                self._spill.write(h)
             self.held = None
-            self._texts = []
-        self._buf = spill_record(self._w, self._buf, rec, text)
+        self._spill.write(rec, big)  # type: ignore[union-attr]
 
     def finish(self) -> int:
         """Bytes of the spill file (0 when the records are held)."""
-        if self._w is None:
-            return 0
-        if self._buf:
-            self._w.write(self._buf)
-            self._buf = bytearray()
-        self.close()
-        return os.path.getsize(self.path)
+        return self.close()
 
-    def close(self) -> None:
-        if self._w is not None:
-            self._w.close()  # closes the file too
-            self._w = None
+    def close(self) -> int:
+        spill, self._spill = self._spill, None
+        return spill.close() if spill is not None else 0
 
 
 def field_key(value: Any, h128: Any) -> bytes | None:
