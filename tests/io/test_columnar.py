@@ -239,3 +239,27 @@ def test_invalid_json_in_the_meta_column_is_an_error_naming_file_and_row(tmp_pat
     assert got == ["r0", "r1"]  # the rows before it were read
     assert (e.value.source, e.value.line, e.value.reason) == (str(p), 3, "corrupt_file")
     assert "'meta' is marked as JSON but holds invalid JSON" in e.value.message
+
+
+def test_a_row_group_read_in_several_batches_keeps_order_counts_and_row_numbers(tmp_path):
+    # one row group of many batches (columnar._BATCH_ROWS rows each): every record in order,
+    # counted once, and a bad row in a later batch named by its row in the file
+    n = 3 * columnar._BATCH_ROWS + 7
+    metas = [f'{{"n":{i}}}' for i in range(n)]
+    p = tmp_path / "x.parquet"
+    pq.write_table(_meta_table(metas), p, row_group_size=n)
+    assert pq.ParquetFile(p).num_row_groups == 1
+    batches = list(iter_row_batches(str(p), "parquet"))
+    assert len(batches) == 4 and [b[0] for b in batches] == [1 + k * columnar._BATCH_ROWS for k in range(4)]
+    r = RecordReader([str(p)], require_field="text")
+    assert [rec["meta"]["n"] for rec in r] == list(range(n)) and r.stats.records == n
+    bad = 2 * columnar._BATCH_ROWS + 5  # row number (1-based) in the third batch
+    texts = [f"t{i}" for i in range(n)]
+    texts[bad - 1] = None
+    pq.write_table(_meta_table(metas, texts), p, row_group_size=n)
+    got, sink = _bad_sink()
+    r = RecordReader([str(p)], require_field="text", bad_sink=sink)
+    kept = list(r)
+    assert len(kept) == n - 1 and [str(err) for _, err in got] == [
+        f"{p}:{bad}: row: field 'text' is missing, not a string (see --text-field)"]
+    assert r.stats.records + sum(r.stats.bad.values()) == n
