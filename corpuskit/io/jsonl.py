@@ -16,6 +16,7 @@ import gzip
 import io
 import itertools
 import json
+import operator
 import os
 import zlib
 from collections import Counter
@@ -679,15 +680,18 @@ def check_rows(name: str, first: int, rows: list, st: ReadStats, require_field: 
     req = require_field
     full = getattr(rows, "full", None)
     if full is not None and (req is None or req in full) and (not assign_ids or "id" in full):
-        # every row is a record holding the required field and an id (columnar.Rows)
-        records = rows.records()
+        # every row is a record holding the required field and an id (columnar.Rows), handed
+        # on by the C iterator itself; the count is taken from how far it got
+        records, left = rows.counted()
+        failed = 0
         try:
-            for rec in records:
-                st.records += 1
-                yield rec
+            yield from records
         except orjson.JSONDecodeError:
+            failed = 1  # the row whose JSON failed was taken, not handed on
             rows.bad_json()
             raise
+        finally:
+            st.records += rows.n - operator.length_hint(left) - failed
         return
     for rowno, rec in enumerate(rows, first):
         if rec.__class__ is BadRow:

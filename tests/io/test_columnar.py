@@ -263,3 +263,28 @@ def test_a_row_group_read_in_several_batches_keeps_order_counts_and_row_numbers(
     assert len(kept) == n - 1 and [str(err) for _, err in got] == [
         f"{p}:{bad}: row: field 'text' is missing, not a string (see --text-field)"]
     assert r.stats.records + sum(r.stats.bad.values()) == n
+
+
+def test_the_reader_counts_the_rows_it_handed_on_when_stopped_or_failed(tmp_path):
+    from corpuskit.io.jsonl import ReadStats, check_rows
+
+    p = tmp_path / "x.parquet"
+    pq.write_table(_meta_table([f'{{"n":{i}}}' for i in range(10)]), p)
+    (_, rows, _), = iter_row_batches(str(p), "parquet")
+    st = ReadStats()
+    it = check_rows(str(p), 1, rows, st, "text")
+    assert [next(it)["id"] for _ in range(3)] == ["r0", "r1", "r2"]
+    it.close()  # the consumer stopped: three records were handed on
+    assert st.records == 3
+    pq.write_table(_meta_table(['{"a":1}', '{"b":2}', '{"c":', '{"d":4}']), p)
+    (_, rows, _), = iter_row_batches(str(p), "parquet")
+    st = ReadStats()
+    got = []
+    with pytest.raises(BadInput):
+        for r in check_rows(str(p), 1, rows, st, "text"):
+            got.append(r["id"])
+    assert got == ["r0", "r1"] and st.records == 2  # the failed row is not counted
+    pq.write_table(_meta_table(['{"a":1}', '{"b":2}']), p)
+    (_, rows, _), = iter_row_batches(str(p), "parquet")
+    st = ReadStats()
+    assert len(list(check_rows(str(p), 1, rows, st, "text"))) == 2 and st.records == 2
