@@ -391,6 +391,28 @@ def count_rows(path: str, kind: str) -> int | None:
         return None
 
 
+def _column_options(schema: Any, text_field: str) -> dict:
+    """ParquetWriter options per column: no dictionary encoding for the text and the other
+    string keys that differ from record to record (id, url: a dictionary page would be tried,
+    found too large and dropped for plain values, costing the writer the attempt and every
+    reader the extra page), and no min/max statistics for the text (two whole documents per
+    row group in the file's footer, which no reader filters on). Other columns keep pyarrow's
+    defaults (a column such as a language code gains from a dictionary)."""
+    if not schema.names:
+        return {}
+    pa = pyarrow()
+    # the options name leaf columns by their Parquet path ("tags.list.element"): read them
+    # from the footer of an empty file of this schema, so nested columns keep the defaults too
+    buf = pa.BufferOutputStream()
+    pa.parquet.write_table(schema.empty_table(), buf)
+    meta = pa.parquet.read_metadata(pa.BufferReader(buf.getvalue()))
+    paths = [(meta.schema.column(i).path, meta.schema.column(i).path.split(".")[0])
+             for i in range(meta.num_columns)]
+    unique = {text_field, *STRING_KEYS}
+    return {"use_dictionary": [p for p, top in paths if top not in unique] or False,
+            "write_statistics": [p for p, top in paths if top != text_field] or False}
+
+
 class ParquetRecordWriter:
     """Records into a Parquet file (see the module doc), atomically like RecordWriter: a temp
     file beside the target renamed on `close()` (uploaded, for a URL), removed on `abort()`."""
@@ -492,7 +514,8 @@ class ParquetRecordWriter:
                                "write JSONL instead") from None
         table = pa.Table.from_arrays(arrays, schema=self.schema)
         if self._writer is None:
-            self._writer = pa.parquet.ParquetWriter(self._tmp, self.schema, compression="zstd")
+            self._writer = pa.parquet.ParquetWriter(self._tmp, self.schema, compression="zstd",
+                                                    **_column_options(self.schema, self.text_field))
         self._writer.write_table(table, row_group_size=len(rows))
         self.bytes += table.nbytes
 

@@ -288,3 +288,21 @@ def test_the_reader_counts_the_rows_it_handed_on_when_stopped_or_failed(tmp_path
     (_, rows, _), = iter_row_batches(str(p), "parquet")
     st = ReadStats()
     assert len(list(check_rows(str(p), 1, rows, st, "text"))) == 2 and st.records == 2
+
+
+def test_writer_skips_dictionary_and_statistics_where_they_only_cost(tmp_path):
+    # text, id and url differ from record to record: no dictionary page; the text has no
+    # min/max statistics (whole documents in the footer); other columns, nested ones included,
+    # keep pyarrow's defaults
+    p = tmp_path / "x.parquet"
+    recs = [{"id": f"d{i}", "text": f"文本 {i} " * 40, "url": f"https://e.org/{i}", "meta": {"n": i},
+             "tags": ["a", "b"], "lang": "zh"} for i in range(500)]
+    write_records(str(p), recs)
+    rg = pq.read_metadata(p).row_group(0)
+    cols = {rg.column(i).path_in_schema: rg.column(i) for i in range(rg.num_columns)}
+    for name in ("id", "text", "url"):
+        assert "RLE_DICTIONARY" not in cols[name].encodings, name
+    for name in ("meta", "tags.list.element", "lang"):
+        assert "RLE_DICTIONARY" in cols[name].encodings, name
+    assert not cols["text"].is_stats_set and cols["id"].is_stats_set and cols["lang"].is_stats_set
+    assert list(read_records(str(p))) == recs
