@@ -77,3 +77,28 @@ def test_dataset_defaults_and_a_missing_raw(tmp_path):
     p = _make(cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert (tmp_path / "dataset_out" / "stats.json").exists() and not (tmp_path / "clean").exists()
+
+
+def test_bench_runs_every_benchmark_and_fails_naming_the_ones_that_missed(tmp_path):
+    # the benchmarks and tools are stand-ins that only say what they were asked to run: a target
+    # missed in one benchmark does not stop the others from being measured, and the run fails
+    # at the end naming it
+    venv, magic = tmp_path / "venv" / "bin", tmp_path / "magic" / "bin"
+    venv.mkdir(parents=True)
+    magic.mkdir(parents=True)
+    (venv / "pip").write_text("#!/bin/sh\nexit 0\n")
+    (magic / "python").write_text("#!/bin/sh\nexit 0\n")
+    fake = tmp_path / "python"
+    fake.write_text('#!/bin/sh\necho "ran $*"\ncase "$*" in *bench_formats.py*) exit 1;; esac\nexit 0\n')
+    for f in (venv / "pip", magic / "python", fake):
+        f.chmod(0o755)
+    p = subprocess.run(["make", "-f", str(ROOT / "Makefile"), "bench", f"VENV={tmp_path / 'venv'}",
+                        f"MAGIC_VENV={tmp_path / 'magic'}", f"PYTHON={fake}"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode != 0
+    ran = [line.split()[1] for line in p.stdout.splitlines() if line.startswith("ran ")]
+    benches = sorted(str(f.relative_to(ROOT)) for f in (ROOT / "benchmarks").glob("bench_*.py"))
+    assert sorted(ran[:len(benches)]) == benches  # every one, the failing one included
+    assert ran[len(benches):] == ["benchmarks/bench_hostile.py", "benchmarks/bench_pipeline.py",
+                                  "benchmarks/render_docs.py"]
+    assert "make bench: a target missed or a benchmark failed in: benchmarks/bench_formats.py" in p.stderr
