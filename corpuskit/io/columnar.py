@@ -361,10 +361,19 @@ def _batches(pa: Any, src: Any, kind: str, row_groups: tuple[int, int] | None = 
         f.seek(0)
         if head.startswith(ARROW_FILE_MAGIC):
             r = pa.ipc.open_file(f)
-            for i in range(r.num_record_batches):
-                yield r.get_batch(i)
+            batches: Iterator[Any] = (r.get_batch(i) for i in range(r.num_record_batches))
         else:
-            yield from pa.ipc.open_stream(f)
+            batches = iter(pa.ipc.open_stream(f))
+        # a batch as written can hold a whole table (pa.Table.to_batches() of a million rows):
+        # its rows become Python values _BATCH_ROWS at a time, as a Parquet row group's do
+        # (zero-copy slices), so the Python objects of a batch stay small whatever the writer did
+        for b in batches:
+            n = b.num_rows
+            if n <= _BATCH_ROWS:
+                yield b
+            else:
+                for start in range(0, n, _BATCH_ROWS):
+                    yield b.slice(start, _BATCH_ROWS)
     finally:
         f.close()
 

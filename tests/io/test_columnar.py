@@ -306,3 +306,26 @@ def test_writer_skips_dictionary_and_statistics_where_they_only_cost(tmp_path):
         assert "RLE_DICTIONARY" in cols[name].encodings, name
     assert not cols["text"].is_stats_set and cols["id"].is_stats_set and cols["lang"].is_stats_set
     assert list(read_records(str(p))) == recs
+
+
+@pytest.mark.parametrize("kind", ["file", "stream"])
+def test_a_large_arrow_batch_becomes_records_a_slice_at_a_time(tmp_path, kind):
+    # one batch of many rows (as pa.Table.to_batches() writes a whole table): read in slices of
+    # columnar._BATCH_ROWS rows, every record in order, a bad row named by its row in the file
+    n = 2 * columnar._BATCH_ROWS + 9
+    texts = [f"第{i}篇 text" for i in range(n)]
+    bad = columnar._BATCH_ROWS + 3
+    texts[bad - 1] = None
+    table = _meta_table([f'{{"n":{i}}}' for i in range(n)], texts)
+    batch, = table.to_batches(max_chunksize=n)
+    p = tmp_path / "x.arrow"
+    with pa.OSFile(str(p), "wb") as sink:
+        w = pa.ipc.new_file(sink, table.schema) if kind == "file" else pa.ipc.new_stream(sink, table.schema)
+        w.write_batch(batch)
+        w.close()
+    sizes = [len(rows) for _, rows, _ in iter_row_batches(str(p), "arrow")]
+    assert sizes == [columnar._BATCH_ROWS, columnar._BATCH_ROWS, 9]
+    got, sink = _bad_sink()
+    r = RecordReader([str(p)], require_field="text", bad_sink=sink)
+    assert [rec["meta"]["n"] for rec in r] == [i for i in range(n) if i != bad - 1]
+    assert [str(err) for _, err in got] == [f"{p}:{bad}: row: field 'text' is missing, not a string (see --text-field)"]
