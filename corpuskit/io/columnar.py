@@ -44,8 +44,8 @@ ARROW_STREAM_MAGIC = b"\xff\xff\xff\xff"
 JSON_FIELD = b"corpuskit.json"  # field metadata key: this string column holds JSON
 STRING_KEYS = ("id", "text", "url")
 JSON_KEYS = ("meta",)
-# Rows of a Parquet row group decoded and turned into Python values at a time. Small batches
-# keep a batch's strings and records in the CPU caches while the reader hands them on: reading
+# Rows of a Parquet row group (or of a large Arrow batch) turned into Python values at a time.
+# Small batches keep a batch's strings and records in the CPU caches while the reader hands them on: reading
 # 100 MB of ~600-byte records took 0.39 s of CPU with 8,192 rows, 0.33 with 2,048, 0.32 with
 # 1,024 and 0.34 with 512; of ~5 KB records 0.137, 0.117, 0.095 and (256 rows) 0.107
 # (bench_formats.py's records; the JSONL reader took 0.32 and 0.097 s on the same records).
@@ -181,16 +181,12 @@ class Rows:
             self.bad_json()
             raise
 
-    def records(self) -> Iterator[dict]:
-        """The records as a bare iterator (one generator less for each of them); a value of a
-        JSON column that is not JSON raises orjson.JSONDecodeError: call `bad_json()` then."""
-        return map(self.make, *self.cols)
-
     def counted(self) -> tuple[Iterator[dict], Iterator]:
-        """`records()` and the iterator of its first column: `operator.length_hint` of that is
-        how many rows it has not taken yet (a record handed on took its row; one whose JSON
-        failed took its row too), so a reader can count what it handed on without a step of
-        its own per record."""
+        """The records as a bare iterator (one generator less for each of them), and the
+        iterator of its first column: `operator.length_hint` of that is how many rows it has not
+        taken yet (a record handed on took its row; one whose JSON failed took its row too), so a
+        reader counts what it handed on without a step of its own per record. A value of a JSON
+        column that is not JSON raises orjson.JSONDecodeError: call `bad_json()` then."""
         first = iter(self.cols[0])
         return map(self.make, first, *self.cols[1:]), first
 
@@ -412,14 +408,14 @@ def _column_options(schema: Any, text_field: str) -> dict:
     pa = pyarrow()
     # the options name leaf columns by their Parquet path ("tags.list.element"): read them
     # from the footer of an empty file of this schema, so nested columns keep the defaults too
+    # (the string keys are flat columns: their path is their name)
     buf = pa.BufferOutputStream()
     pa.parquet.write_table(schema.empty_table(), buf)
     meta = pa.parquet.read_metadata(pa.BufferReader(buf.getvalue()))
-    paths = [(meta.schema.column(i).path, meta.schema.column(i).path.split(".")[0])
-             for i in range(meta.num_columns)]
+    paths = [meta.schema.column(i).path for i in range(meta.num_columns)]
     unique = {text_field, *STRING_KEYS}
-    return {"use_dictionary": [p for p, top in paths if top not in unique] or False,
-            "write_statistics": [p for p, top in paths if top != text_field] or False}
+    return {"use_dictionary": [p for p in paths if p not in unique] or False,
+            "write_statistics": [p for p in paths if p != text_field] or False}
 
 
 class ParquetRecordWriter:
