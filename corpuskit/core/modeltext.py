@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import re
 
-from corpuskit.core.text import CJK_RANGES
+from corpuskit.core.text import CJK_RANGES, cut_pieces
 
 CJK_MODES = ("chars", "none")
+# a document longer than this many characters is prepared a piece at a time (cut_pieces)
+PIECE_CHARS = 1 << 16
 
 # a run of CJK characters, CJK symbols / punctuation marks and full-width forms: each one a token
 _CJK_RUN_RE = re.compile(f"[{CJK_RANGES}\u3000-\u303f\uff00-\uffef]+")
@@ -41,6 +43,15 @@ def classifier_line(text: str, lowercase: bool = True, cjk: str = "chars", prefi
     pre-segmented text), and every run of whitespace, newlines included, one space."""
     if prefix_chars and len(text) > prefix_chars:
         text = text[:prefix_chars]
+    if len(text) <= PIECE_CHARS:
+        return _line(text, lowercase, cjk)
+    # a huge document a piece at a time: text.split() would hold a Python string for every
+    # token at once (20x the document's size); no token spans two pieces, so joining the
+    # pieces' lines gives the same line
+    return " ".join(filter(None, (_line(p, lowercase, cjk) for p in cut_pieces(text, PIECE_CHARS, cjk == "chars"))))
+
+
+def _line(text: str, lowercase: bool, cjk: str) -> str:
     if lowercase:
         text = text.lower()
     if cjk == "chars":

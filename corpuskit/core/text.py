@@ -355,3 +355,31 @@ def count_sentences(text: str, stop_at: int = 0) -> int:
         if stop_at and n >= stop_at:
             return stop_at
     return n
+
+
+# Where a huge text may be cut into pieces processed one at a time: just after a white-space
+# character (and, for a caller that makes every CJK character a token, between two CJK
+# unified ideographs).
+_CUT_SPACE_RE = LazyPattern("\\s")
+_CUT_RE = LazyPattern("\\s|[\u4e00-\u9fff](?=[\u4e00-\u9fff])")
+
+
+def cut_pieces(text: str, size: int, ideographs: bool = False) -> Iterator[str]:
+    """`text` as consecutive pieces of at least `size` characters (the last one shorter), for a
+    stage that would otherwise build a Python object per token of a huge document. Each cut
+    falls just after a white-space character, so no run of non-space characters spans two
+    pieces, and case folding (Greek final sigma included), NFKC (nothing composes with a
+    preceding space), Traditional-to-Simplified folding (one character for one) and splitting
+    on white space give, piece by piece, what they give on the whole text. `ideographs`: also
+    between two CJK unified ideographs (NFKC composes neither; right for a caller that makes
+    every CJK character a token of its own, not for one splitting on white space). A text with
+    no such point past `size` is one piece."""
+    cut = _CUT_RE if ideographs else _CUT_SPACE_RE
+    start, n = 0, len(text)
+    while n - start > size:
+        m = cut.search(text, start + size)
+        if m is None:
+            break
+        yield text[start:m.start() + 1]
+        start = m.start() + 1
+    yield text[start:]

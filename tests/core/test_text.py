@@ -165,3 +165,49 @@ def test_count_words_of_a_long_text_lists_a_small_piece_of_it_at_a_time():
         tracemalloc.stop()
     assert n == want
     assert peak < 6_000_000, peak
+
+
+def _cut_texts() -> list[str]:
+    import random
+
+    rnd = random.Random(7)
+    parts = ["ΟΔΟΣ", "Σ", "ΣΑΣ.", "Straße", "İstanbul", "北京欢迎你", "臺灣的學校", "ｆｕｌｌ", "㈱",
+             "か\u3099", "e\u0301", "\u3000", " ", "\n", "\t", "\u00a0", "\u2028", "a", "1,234", "。"]
+    texts = ["".join(rnd.choice(parts) for _ in range(400)) for _ in range(30)]
+    texts += ["北" * 300, "x" * 300, " " * 300, "中文" * 50 + " " + "abc" * 80]
+    return texts
+
+
+def test_cut_pieces_cuts_only_after_space_or_between_ideographs_and_keeps_every_character():
+    for t in _cut_texts():
+        for size in (1, 7, 50):
+            for ideographs in (False, True):
+                pieces = list(text.cut_pieces(t, size, ideographs))
+                assert "".join(pieces) == t
+                assert all(len(p) >= size for p in pieces[:-1])
+                for a, b in zip(pieces, pieces[1:]):
+                    assert a[-1].isspace() or (ideographs and "\u4e00" <= a[-1] <= "\u9fff"
+                                               and "\u4e00" <= b[0] <= "\u9fff")
+            assert len(list(text.cut_pieces(t, size, True))) >= len(list(text.cut_pieces(t, size)))
+
+
+def test_folding_piece_by_piece_gives_the_whole_texts_folding():
+    import unicodedata
+
+    # what the stages that prepare a huge text a piece at a time rely on
+    for t in _cut_texts():
+        for size in (1, 13):
+            spaced = list(text.cut_pieces(t, size))
+            assert [w for p in spaced for w in p.split()] == t.split()
+            for pieces in (spaced, list(text.cut_pieces(t, size, ideographs=True))):
+                assert "".join(p.lower() for p in pieces) == t.lower()
+                assert "".join(unicodedata.normalize("NFKC", p) for p in pieces) == unicodedata.normalize("NFKC", t)
+                assert [w for p in pieces for w in text.WORD_RE.findall(p)] == text.WORD_RE.findall(t)
+
+
+def test_cut_pieces_leaves_a_text_without_a_cut_point_whole():
+    assert list(text.cut_pieces("x" * 100, 10)) == ["x" * 100]
+    assert list(text.cut_pieces("北 " + "x" * 100, 1)) == ["北 ", "x" * 100]
+    assert list(text.cut_pieces("北京欢迎你", 2)) == ["北京欢迎你"]
+    assert list(text.cut_pieces("北京欢迎你", 2, ideographs=True)) == ["北京欢", "迎你"]
+    assert list(text.cut_pieces("short", 10)) == ["short"]

@@ -27,6 +27,47 @@ def test_classifier_line_makes_each_cjk_character_a_token():
     assert classifier_line("abcdef", prefix_chars=3) == "abc"
 
 
+
+def _long_text(paragraphs: int) -> str:
+    import random
+
+    rnd = random.Random(1)
+    en = ["The committee met on Tuesday to review the BUDGET.", "Visitors can reach the museum by bus."]
+    zh = ["委员会周二开会审议了来年的预算。", "遊客可以乘公交車前往博物館。", "ΟΔΟΣ　Σ"]
+    return "\n\n".join(rnd.choice(en) + rnd.choice([" ", "\t", "\u3000", ""]) + rnd.choice(zh)
+                       for _ in range(paragraphs))
+
+
+def test_a_huge_document_is_prepared_a_piece_at_a_time_into_the_same_line(monkeypatch):
+    from corpuskit.core import modeltext
+
+    text = _long_text(3000)
+    whole = {(lc, cjk): modeltext._line(text, lc, cjk) for lc in (True, False) for cjk in ("chars", "none")}
+    for size in (1, 100, 4096):
+        monkeypatch.setattr(modeltext, "PIECE_CHARS", size)
+        for (lc, cjk), line in whole.items():
+            assert classifier_line(text, lc, cjk) == line
+
+
+def test_preparing_a_huge_document_holds_no_string_per_token():
+    # text.split() over a whole document held a Python string for each token at once: 17x
+    # the text's own size for this one; a piece at a time, the line and the pieces
+    import sys
+    import tracemalloc
+
+    from corpuskit.core import modeltext
+
+    text = _long_text(20000)
+    assert len(text) > 10 * modeltext.PIECE_CHARS
+    tracemalloc.start()
+    try:
+        line = classifier_line(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert line.startswith(("the committee", "visitors"))
+    assert peak < 4 * sys.getsizeof(text), peak / sys.getsizeof(text)
+
 def test_scores_match_fasttext_and_separate_unseen_documents(model_path):
     fasttext = need("fasttext")
     ref = fasttext.load_model(str(model_path))
