@@ -29,13 +29,15 @@ import orjson
 
 from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import RecordStage, Rejection, opt
-from corpuskit.core.text import CJK_RANGES
+from corpuskit.core.text import CJK_RANGES, cut_pieces
 from corpuskit.core.zhscript import fold_t2s
 from corpuskit.io.jsonl import iter_lines
 
 _TOKEN_RE = re.compile(f"[{CJK_RANGES}]|[^\\W_{CJK_RANGES}]+")
 _MUL = np.uint64(0x9E3779B97F4A7C15)
 _MISSING = -1  # a document token no evaluation item holds
+# a document longer than this many characters is matched a piece at a time (cut_pieces)
+PIECE_CHARS = 1 << 16
 
 
 def tokens(text: str) -> list[str]:
@@ -167,21 +169,51 @@ class Decontaminate(RecordStage):
     def find(self, text: str) -> str | None:
         """The id of the first evaluation item (in document order) `text` contains, or None."""
         idx = self.index()
-        toks = tokens(text)
-        if not toks or not idx.hashes:
+        if not idx.hashes:
             return None
+        if len(text) <= PIECE_CHARS:
+            ids = self._ids(idx, text)
+            hit = self._first(idx, ids, len(ids))
+            return hit[1] if hit else None
+        # A huge document a piece at a time: its tokens as Python strings, their ids and window
+        # hashes, all at once, took 29x its size. No token spans two pieces (cut_pieces). A
+        # window is looked at in the piece where every n-gram length starting there is whole:
+        # the last (longest n - 1) ids of a piece go on to the next, and only the windows
+        # starting before them are looked at now, so a tie between two lengths at one position
+        # is settled as on the whole text.
+        keep = max(idx.hashes) - 1
+        carry = np.zeros(0, dtype=np.int64)
+        for piece in cut_pieces(text, PIECE_CHARS, ideographs=True):
+            ids = self._ids(idx, piece)
+            if carry.size:
+                ids = np.concatenate((carry, ids))
+            hit = self._first(idx, ids, len(ids) - keep)
+            if hit is not None:
+                return hit[1]
+            carry = ids[max(0, len(ids) - keep):]
+        hit = self._first(idx, carry, len(carry))  # the windows starting in the last ids
+        return hit[1] if hit else None
+
+    @staticmethod
+    def _ids(idx: _Index, text: str) -> np.ndarray:
+        toks = tokens(text)
         get = idx.vocab.get
-        ids = np.fromiter((get(t, _MISSING) for t in toks), dtype=np.int64, count=len(toks))
+        return np.fromiter((get(t, _MISSING) for t in toks), dtype=np.int64, count=len(toks))
+
+    @staticmethod
+    def _first(idx: _Index, ids: np.ndarray, limit: int) -> tuple[int, str] | None:
+        """(position, item id) of the first window starting before `limit` that an item holds."""
         best: tuple[int, str] | None = None
         missing = None
         for n, table in idx.hashes.items():
-            if len(ids) < n:
+            if len(ids) < n or limit <= 0:
                 continue
             h = _window_hashes(ids, n)
             # a window holding a token no item has cannot match
             if missing is None:
                 missing = np.concatenate(([0], np.cumsum(ids == _MISSING)))
             cand = np.flatnonzero(missing[n:] == missing[:-n])
+            cand = cand[:np.searchsorted(cand, limit)]
             if not len(cand):
                 continue
             hc = h[cand]
@@ -192,7 +224,7 @@ class Decontaminate(RecordStage):
                 pos = int(hit[0])
                 if best is None or pos < best[0]:
                     best = (pos, idx.ids[idx.owner[(n, int(h[pos]))]])
-        return best[1] if best else None
+        return best
 
     def process(self, record: dict) -> dict | Rejection:
         hit = self.find(self.get_text(record))

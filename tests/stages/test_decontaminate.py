@@ -104,3 +104,58 @@ def test_cli(run_cli, evalfile, tmp_path):
     r = run_cli(["decontaminate", "--against", evalfile, "--rejected", str(rej)], input=inp)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count(b"\n") == 1 and b"ceval-1" in rej.read_bytes()
+
+
+def _long_doc(rnd, plants: list[tuple[int, str]], paragraphs: int = 400) -> str:
+    en = ["The committee met on Tuesday to review the budget.", "Visitors can reach the museum by bus."]
+    zh = ["委员会周二开会审议了来年的预算。", "遊客可以乘公交車前往博物館。", "研究人员发现新方法有效"]
+    paras = [rnd.choice(en) + rnd.choice([" ", "", "\u3000"]) + rnd.choice(zh) for _ in range(paragraphs)]
+    for at, text in plants:
+        paras.insert(at, text)
+    return rnd.choice(["\n\n", "", " "]).join(paras)
+
+
+def test_a_huge_document_is_matched_a_piece_at_a_time_with_the_same_answer(tmp_path, monkeypatch):
+    import random
+
+    from corpuskit.stages import decontaminate as mod
+
+    # LONG begins with SHORT: where a document holds LONG, a 10-gram (SHORT, matched whole) and a
+    # 13-gram (LONG's) start at one position, and the length indexed first (13, ZH_ITEM's) wins
+    # the tie on the whole text; a piece ending inside LONG's 13-gram must not settle it for SHORT
+    long_item = SHORT + "的答案是北京市"
+    p = tmp_path / "eval.jsonl"
+    p.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in [
+        {"id": "ceval-1", "text": ZH_ITEM}, {"id": "short-1", "text": SHORT},
+        {"id": "long-1", "text": long_item}, {"id": "gsm8k-7", "text": EN_ITEM}]))
+    d = Decontaminate(against=[str(p)])
+    rnd = random.Random(3)
+    plants = [[], [(200, ZH_ITEM[2:17])], [(399, EN_ITEM)], [(150, long_item)], [(10, SHORT), (300, long_item)]]
+    cases = [_long_doc(rnd, p) for p in plants for _ in range(3)]
+    whole = [d.find(t) for t in cases]
+    assert whole == [None] * 3 + ["ceval-1"] * 3 + ["gsm8k-7"] * 3 + ["long-1"] * 3 + ["short-1"] * 3
+    for size in (1, 37, 500, 4096):
+        monkeypatch.setattr(mod, "PIECE_CHARS", size)
+        assert [d.find(t) for t in cases] == whole
+
+
+def test_matching_a_huge_document_holds_no_string_per_token(evalfile):
+    # its tokens as Python strings and their ids and hashes at once took 29x its size
+    import random
+    import sys
+    import tracemalloc
+
+    from corpuskit.stages import decontaminate as mod
+
+    d = stage(evalfile)
+    d.index()
+    doc = _long_doc(random.Random(4), [(19999, EN_ITEM)], paragraphs=20000)
+    assert len(doc) > 10 * mod.PIECE_CHARS
+    tracemalloc.start()
+    try:
+        hit = d.find(doc)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert hit == "gsm8k-7"
+    assert peak < sys.getsizeof(doc), peak / sys.getsizeof(doc)
