@@ -4,7 +4,9 @@ over pages built to be expensive. Exits 1 when a bound is exceeded.
 * Memory: each stage runs as `python -m corpuskit STAGE big.jsonl -o ... --rejected ...` in its
   own process, on a file holding ONE record of --mb megabytes (mixed English and Chinese
   paragraphs; html2text gets it wrapped in a page; filter-unsafe also gets "x" * N, where every
-  position starts an overlapping candidate). Peak RSS comes from wait4() (ru_maxrss) in a small
+  position starts an overlapping candidate). Every stage with what a user gives it: decontaminate
+  an evaluation set, filter-model and filter-perplexity the tests' small real models (a fastText
+  classifier trained on the spot, an ARPA bigram model), tokenize cl100k_base, mix one source. Peak RSS comes from wait4() (ru_maxrss) in a small
   launcher process (see _LAUNCHER); the same command on a one-line record gives the process's
   own baseline (interpreter, models, tables).
   Bound: peak - baseline <= 3 x the record's size in bytes.
@@ -49,7 +51,8 @@ from benchmarks.common import git_state, save, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ["html2text", "normalize", "filter-lang", "filter-ads", "filter-short", "filter-quality",
-          "filter-unsafe", "dedup", "tokenize-stats", "cat", "pipeline"]
+          "filter-unsafe", "dedup", "dedup-lines", "redact-pii", "decontaminate", "filter-model",
+          "filter-perplexity", "tokenize-stats", "tokenize", "mix", "cat", "pipeline"]
 MEMORY_FACTOR = 3.0
 # html2text on pages it accepts (within --max-html-chars): libxml2's tree, lxml's proxies and the
 # walk's stats hold many times the page (an ordinary page of 50,000 paragraphs about 9.6 times its
@@ -123,6 +126,31 @@ def _peak_mb(args: list[str]) -> tuple[float, float, int]:
     return maxrss / 1024, secs, code
 
 
+def _stage_args(stage: str, inp: Path, out: Path, work: Path) -> list[str]:
+    """The command line of `stage` on `inp`: most stages take the input and -o; the others
+    also need what a user gives them (an evaluation set, a model, a tokenizer), made here."""
+    if stage == "decontaminate":
+        ev = work / "eval.jsonl"
+        if not ev.exists():  # items the record does not hold: the whole record is matched
+            ev.write_bytes(b"".join(orjson.dumps({"id": f"e{i}", "text": t}) + b"\n" for i, t in enumerate([
+                "Which of the following statements about the tides of the outer planets is correct?",
+                "下列关于资本主义工资本质的说法中，正确的是哪一项？请说明理由"])))
+        return [stage, str(inp), "-o", str(out), "--against", str(ev)]
+    if stage in ("filter-model", "filter-perplexity"):
+        from tests.quality_models import tiny_arpa, tiny_fasttext  # small real models, built here
+
+        model = work / ("q.bin" if stage == "filter-model" else "tiny.arpa")
+        if not model.exists():
+            model = tiny_fasttext(work) if stage == "filter-model" else tiny_arpa(work)
+        return [stage, str(inp), "-o", str(out), "--model", str(model)] + (
+            ["--label", "hq", "--annotate"] if stage == "filter-model" else [])
+    if stage == "tokenize":
+        return [stage, str(inp), "-o", str(out.with_suffix("")), "--tokenizer", "cl100k_base"]
+    if stage == "mix":
+        return [stage, "--source", f"a={inp}", "-o", str(out)]
+    return [stage, str(inp), "-o", str(out)]
+
+
 def memory_rows(mb: float, stages: list[str], work: Path) -> list[dict]:
     n = int(mb * 1_000_000)
     inputs = {"text": work / "big_text.jsonl", "html": work / "big_html.jsonl", "x": work / "big_x.jsonl"}
@@ -145,11 +173,13 @@ def memory_rows(mb: float, stages: list[str], work: Path) -> list[dict]:
         for kind in kinds:
             out, rej = work / "out.jsonl", work / "rej.jsonl"
             base_kind = "html" if kind == "html" else "text"
-            base, _, _ = _peak_mb([stage, str(small[base_kind]), "-o", str(out), "--rejected", str(rej), "-q"])
-            peak, secs, code = _peak_mb([stage, str(inputs[kind]), "-o", str(out), "--rejected", str(rej), "-q"])
+            base, _, _ = _peak_mb(_stage_args(stage, small[base_kind], out, work) + ["--rejected", str(rej), "-q"])
+            _remove(out)
+            peak, secs, code = _peak_mb(_stage_args(stage, inputs[kind], out, work) + ["--rejected", str(rej), "-q"])
             extra = max(0.0, peak - base)
             ratio = extra * 1024 * 1024 / sizes[kind]
-            outcome = "kept" if out.exists() and out.stat().st_size else (
+            shards = out.with_suffix("")  # tokenize's output folder
+            outcome = "kept" if (out.exists() and out.stat().st_size) or (shards.is_dir() and any(shards.iterdir())) else (
                 "rejected" if rej.exists() and rej.stat().st_size else f"exit {code}")
             if outcome == "rejected":  # the reason, from the record's tail (never load it here)
                 with open(rej, "rb") as f:
@@ -163,8 +193,13 @@ def memory_rows(mb: float, stages: list[str], work: Path) -> list[dict]:
             print(f"  {stage:15s} {kind:4s} peak {peak:7.0f} MB (baseline {base:4.0f}) "
                   f"extra {ratio:4.2f}x  {secs:6.1f} s  {outcome}", flush=True)
             for f in (out, rej):
-                f.unlink(missing_ok=True)
+                _remove(f)
     return rows
+
+
+def _remove(out: Path) -> None:
+    out.unlink(missing_ok=True)
+    shutil.rmtree(out.with_suffix(""), ignore_errors=True)  # tokenize's output folder
 
 
 def memory_pages(chars: int = PAGE_CHARS) -> dict[str, str]:
