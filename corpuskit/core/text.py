@@ -1,10 +1,11 @@
 """Text helpers shared by the stages, right for Chinese and Japanese as well as spaced languages.
 
-A *word* is either one CJK character (Han ideograph, hiragana or katakana: scripts written
-without spaces, where one character is the usual unit of counting) or a run of other letters
+A *word* is either one CJK character (Han ideograph, hiragana or katakana, half-width katakana
+included: scripts written without spaces, where one character is the usual unit of counting;
+a kana's voiced-sound mark, combining or spacing, belongs to it) or a run of other letters
 and digits, with inner apostrophes, hyphens and dots kept (``don't``, ``e-mail``, ``3.14``).
 Hangul is written with spaces, so Korean words count like English ones.
-Punctuation, symbols, emoji and spaces are never words.
+Punctuation (the katakana middle dot ・ too), symbols, emoji and spaces are never words.
 """
 from __future__ import annotations
 
@@ -13,17 +14,22 @@ import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
-# Han (URO, ext A, compatibility, ext B..H via the supplementary planes), kana,
-# the iteration mark 々 and the Katakana phonetic extensions.
+# Han (URO, ext A, compatibility, and the whole of planes 2 and 3, which Unicode sets aside
+# for ideographs: ext B..J and whatever is added there next), kana (the kana blocks without
+# their punctuation ゠ and ・ and the voiced-sound marks, half-width katakana, the kana
+# supplements), the marks 々 〆 〇 〻 and the Katakana phonetic extensions.
 CJK_RANGES = (
-    "\u3005\u3007\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-    "\U00020000-\U0003134f"
+    "\u3005-\u3007\u303b\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9d"
+    "\U0001b000-\U0001b16f\U00020000-\U0003ffff"
 )
-HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
-KANA_RANGES = "\u3040-\u309f\u30a0-\u30ff\u31f0-\u31ff"
+HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
+KANA_RANGES = ("\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff"
+               "\uff66-\uff9d\U0001b000-\U0001b16f")
 HANGUL_RANGES = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
-
+# The voiced-sound marks of kana (combining, spacing and half-width): part of the kana before
+# them (か + ゙ is one character, が, however it is encoded), never a word of their own.
+KANA_MARKS = "\u3099-\u309c\uff9e\uff9f"
 
 
 class LazyPattern:
@@ -58,11 +64,12 @@ class LazyPattern:
 
 
 _CJK_CHAR = f"[{CJK_RANGES}]"
-# a letter/digit that is not CJK: \w minus underscore minus the CJK ranges
-_WCHAR = f"[^\\W_{CJK_RANGES}]"
+# a letter/digit that is not CJK: \w minus underscore minus the CJK ranges (and the half-width
+# voiced-sound marks, which \w holds: they belong to the kana before them)
+_WCHAR = f"[^\\W_{CJK_RANGES}\uff9e\uff9f]"
 _WORD = f"{_WCHAR}+(?:['\u2019.\\-]{_WCHAR}+)*"
 
-WORD_RE = LazyPattern(f"{_CJK_CHAR}|{_WORD}")
+WORD_RE = LazyPattern(f"{_CJK_CHAR}[{KANA_MARKS}]*|{_WORD}")
 CJK_RE = LazyPattern(_CJK_CHAR)
 CJK_RUN_RE = LazyPattern(f"{_CJK_CHAR}+")
 SPACED_WORD_RE = LazyPattern(_WORD)
@@ -87,7 +94,7 @@ def is_cjk_char(ch: str) -> bool:
 # WORD_RE spends most of its time on the CJK ranges of its classes; on a text with no CJK
 # character those never match, so the pattern without them finds exactly the same words about
 # twice as fast, and the ASCII form is faster again on ASCII text (tests compare with WORD_RE)
-_NO_CJK_WORD_RE = LazyPattern(_WORD.replace(_WCHAR, r"[^\W_]"))
+_NO_CJK_WORD_RE = LazyPattern(_WORD.replace(_WCHAR, "[^\\W_\uff9e\uff9f]"))
 _ASCII_WORD_RE = LazyPattern(_WORD.replace(_WCHAR, "[A-Za-z0-9]"))
 _last_words: tuple[str | None, list[str]] = (None, [])
 
@@ -285,7 +292,12 @@ def shingle_tokens(text: str) -> list[str]:
     becomes character n-grams and mixed text gets both word and character n-grams.
     The text itself is not changed; this is only what shingles are made of."""
     folded = unicodedata.normalize("NFKC", text).lower()
-    return [_DIGITS_RE.sub("0", w) for w in WORD_RE.findall(folded)]
+    return [_DIGITS_RE.sub("0", w) for w in _SHINGLE_RE.findall(folded)]
+
+
+# NFKC composes a kana with its voiced-sound mark (and turns the spacing and half-width marks
+# into the combining one): a mark left over is not part of a token, as in dedup's kernel
+_SHINGLE_RE = LazyPattern(f"{_CJK_CHAR}|{_WORD}")
 
 
 _DIGITS_RE = LazyPattern(r"\d")

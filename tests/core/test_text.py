@@ -165,3 +165,38 @@ def test_count_words_of_a_long_text_lists_a_small_piece_of_it_at_a_time():
         tracemalloc.stop()
     assert n == want
     assert peak < 6_000_000, peak
+
+
+# ---- CJK counting edge cases
+def test_halfwidth_katakana_counts_a_word_a_character():
+    # half-width katakana is katakana: one word a character, as its full-width form
+    assert text.words("ｶﾀｶﾅ") == ["ｶ", "ﾀ", "ｶ", "ﾅ"]
+    assert text.count_words("ｺﾝﾋﾟｭｰﾀｰ") == text.count_words("コンピューター") == 7
+    assert text.dominant_script("ｺﾝﾋﾟｭｰﾀｰ ｿﾌﾄ") == "kana"
+
+
+def test_voiced_sound_marks_belong_to_their_kana():
+    # が written as か + combining ゙ (NFD text, macOS file names) is one character, one word
+    assert text.count_words("か\u3099き") == text.count_words("がき") == 2
+    assert text.count_words("ハ\u309aン") == 2
+    assert text.count_words("ﾊﾟﾝ") == 2  # half-width パ is two code points, one character
+    assert text.count_words("\u309b\uff9e") == 0  # a mark alone is no word
+
+
+def test_katakana_middle_dot_is_punctuation_not_a_word():
+    assert text.words("ジョン・スミス") == ["ジ", "ョ", "ン", "ス", "ミ", "ス"]
+    assert text.count_words("゠・") == 0
+
+
+def test_ideographs_of_planes_2_and_3_are_cjk_words():
+    # Extension B (𠀀 𪚥), and Extension H (U+31350..U+323AF), newer than some Pythons'
+    # Unicode tables but ideographs all the same: planes 2 and 3 are set aside for them
+    assert text.words("𠀀𪚥") == ["𠀀", "𪚥"]
+    assert text.count_words("\U00031350\U000323af") == 2
+    assert text.is_cjk_char("\U00031350")
+
+
+def test_fast_paths_agree_with_word_re_on_kana_marks():
+    for s in ["\uff9e", "a\uff9eb", "\u309b x", "ｶﾞ", "abc ｶﾞｷﾞ"]:
+        assert text.words(s) == text.WORD_RE.findall(s), s
+
