@@ -241,9 +241,20 @@ def is_cjk_text(text: str, threshold: float = 0.3) -> bool:
     return cjk_ratio(text) >= threshold
 
 
+# Japanese is told from Chinese by its kana: at least this share of the text's kana and Han
+# characters (filter-lang's script rule asks 5% of the words). Japanese prose is 40-70% kana;
+# Chinese quotes the odd Japanese name or writes 的 as の ("我の朋友") without being Japanese.
+KANA_SHARE_JA = 0.05
+
+
+def kana_is_japanese(kana: int, han: int) -> bool:
+    """True when `kana` kana characters beside `han` Han characters make Japanese text."""
+    return kana > 0 and kana >= KANA_SHARE_JA * (kana + han)
+
+
 def dominant_script(text: str, sample: int = 4000) -> str:
-    """'han', 'kana' (Japanese: kana present), 'hangul', 'latin', 'other' or 'none', from a
-    bounded sample of the text."""
+    """'han', 'kana' (Japanese: kana at least KANA_SHARE_JA of the kana and Han), 'hangul',
+    'latin', 'other' or 'none', from a bounded sample of the text."""
     s = text[:sample]
     han = len(HAN_RE.findall(s))
     kana = len(KANA_RE.findall(s))
@@ -251,7 +262,7 @@ def dominant_script(text: str, sample: int = 4000) -> str:
     letters, latin = count_letters(s)
     if not letters:
         return "none"
-    if kana and kana + han >= 0.3 * letters:
+    if kana_is_japanese(kana, han) and kana + han >= 0.3 * letters:
         return "kana"
     if hangul >= 0.3 * letters:
         return "hangul"

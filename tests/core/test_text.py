@@ -200,3 +200,10 @@ def test_fast_paths_agree_with_word_re_on_kana_marks():
     for s in ["\uff9e", "a\uff9eb", "\u309b x", "ｶﾞ", "abc ｶﾞｷﾞ"]:
         assert text.words(s) == text.WORD_RE.findall(s), s
 
+
+def test_a_few_kana_in_chinese_text_do_not_make_it_japanese():
+    zh = "国家统计局新闻发言人表示，总的来看，国民经济延续回升向好态势，开局良好。" * 4
+    assert text.dominant_script(zh + "（ネット上の愛称）") == "han"  # 5 kana, 128 Han
+    assert text.dominant_script("我の朋友很好客，我们一起吃饭聊天，非常开心，下次再来玩。") == "han"
+    assert text.dominant_script("東京都は新しい防災計画を発表しました。") == "kana"
+    assert text.dominant_script("東京都知事選挙の結果") == "kana"

@@ -497,6 +497,17 @@ def test_stop_word_list_follows_meta_lang_when_a_language_stage_set_it():
     assert FilterQuality().process(rec)["meta"]["quality"]["stop_words"] >= 2
 
 
+def test_chinese_quoting_a_japanese_word_keeps_the_chinese_stop_words():
+    # without meta.lang the list comes from the script: a few kana in a Chinese article (a
+    # Japanese name, a quoted term, 的 written の) do not make it Japanese
+    for quote in ("（ネット上の愛称）", "我の"):
+        i = ZH_BASE.index("，")
+        text = ZH_BASE[:i] + quote + ZH_BASE[i:]
+        r = run(text)
+        assert not isinstance(r, Rejection), r
+        assert r["meta"]["quality"]["stop_words"] >= 2
+
+
 def test_huge_record_memory_stays_within_3x(tmp_path):
     """One 20 MB record: too_many_words is decided by counting, before any word list."""
     from tests.memory import extra_over_record
