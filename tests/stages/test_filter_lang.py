@@ -177,3 +177,12 @@ def test_halfwidth_katakana_is_japanese_by_its_script():
     assert script_language("ｺﾝﾋﾟｭｰﾀｰ") == ("ja", 1.0)
     r = FilterLang().process({"text": "ｺﾝﾋﾟｭｰﾀｰ"})
     assert r["meta"]["lang"] == "ja"
+
+
+def test_chinese_with_a_few_kana_is_chinese_by_its_script():
+    # one の in a Traditional Chinese article: the script rule still decides (langdetect alone
+    # calls it Korean)
+    text = ZH_HANT.replace("，", "，我の", 1)
+    assert script_language(text)[0] == "zh"
+    for backend in ("fasttext", "langdetect"):
+        assert FilterLang(backend=backend).process({"text": text})["meta"]["lang"] == "zh"
