@@ -26,7 +26,8 @@ Steps, in order, each an option (defaults below):
 6. ``chinese``: ``t2s`` converts Traditional Chinese (Taiwan and Hong Kong forms included) to
    Simplified, ``s2t`` the reverse, with OpenCC's phrase-aware conversion (the ``opencc`` wheel,
    offline), on the lines holding a character only the source script uses, so that converting
-   again changes nothing more (corpuskit.core.zhscript). Default ``none``.
+   again changes nothing more; Japanese and Korean text and lines are left alone
+   (corpuskit.core.zhscript). Default ``none``.
 7. Optional, off by default: ``lowercase`` (affects cased scripts only), ``remove_emoji``,
    ``remove_urls`` (URLs and e-mail addresses).
 

@@ -195,3 +195,10 @@ def test_a_middle_dot_alone_sends_text_to_neither_mojibake_check_nor_ftfy():
     s = "卡尔·马克思和弗里德里希·恩格斯"
     assert not _SUSPECT_RE.search(s) and not _FTFY_NEEDED_RE.search(s)
     assert _SUSPECT_RE.search(s + "Ã©")  # any other Latin-1 character: both look
+
+
+def test_chinese_conversion_leaves_japanese_alone():
+    # a corpus of Chinese and Japanese normalised with --chinese t2s: Japanese kanji stay
+    ja = "日本の首都は東京です。東京には多くの人が住んでいます。\n日本語の漢字：髮、乾、後"
+    assert Normalize(chinese="t2s").normalize_text(ja) == ja
+    assert Normalize(chinese="s2t").normalize_text("会議は東京で開かれます。") == "会議は東京で開かれます。"
