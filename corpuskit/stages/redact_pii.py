@@ -13,7 +13,8 @@ Rules (each kind is a regular expression, then a check in Python on the few matc
 * ``ID_NUMBER``: 18 digits (the last may be X) with a valid province code, a real date of birth
   (1900 to today's century) and the ISO 7064 MOD 11-2 check digit (GB 11643-1999); 15 digits
   (the pre-1999 form, no check digit) with a valid province code and date.
-* ``BANK_CARD``: 15 to 19 digits, whole or in groups separated by one space or hyphen, starting
+* ``BANK_CARD``: 15 to 19 digits, whole or in groups of 4 (the last one the rest, so 4-4-4-4-3
+  too) separated by one space or hyphen, starting
   with a card network's digit (3 American Express/JCB, 4 Visa, 5 Mastercard, 6 UnionPay/
   Discover), passing the Luhn check. An 18-digit number shaped like an ID number (province
   code, date of birth) is never a card, whether or not its check digit is right.
@@ -62,8 +63,10 @@ _EMAIL_RE = re.compile(
 _DATE = r"(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
 _ID18_RE = re.compile(_L + r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}" + _DATE + r"[0-9]{3}[0-9Xx]" + _R)
 _ID15_RE = re.compile(_L + r"[1-9][0-9]{5}[0-9]{2}" + _DATE + r"[0-9]{3}" + _R)
-# whole (15-19 digits) or in groups of 4 separated by one space or hyphen
-_CARD_RE = re.compile(_L + r"(?:[3-6][0-9]{14,18}|[3-6][0-9]{3}(?:(?P<s>[ \-])[0-9]{4}){2}(?P=s)[0-9]{3,7}"
+# whole (15-19 digits) or in groups of 4 separated by one space or hyphen, the last group
+# holding the rest (4-4-4-3 ... 4-4-4-4-3: a 19-digit UnionPay card is printed in five groups)
+_CARD_RE = re.compile(_L + r"(?:[3-6][0-9]{14,18}|[3-6][0-9]{3}(?:(?P<s>[ \-])[0-9]{4}){2}(?P=s)"
+                      r"(?:[0-9]{4}(?P=s)[0-9]{1,3}|[0-9]{3,7})"
                       r"|3[47][0-9]{2}(?P<t>[ \-])[0-9]{6}(?P=t)[0-9]{5})" + _R)
 
 _V4PART = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
@@ -197,15 +200,25 @@ def _id15(m: re.Match, text: str) -> tuple[int, int] | None:
     return (m.start(), m.end()) if id15_valid(m.group()) else None
 
 
-def _card(m: re.Match, text: str) -> tuple[int, int] | None:
-    d = _digits(m.group())
+def _card_ok(d: str) -> bool:
     if not 15 <= len(d) <= 19 or not luhn_valid(d):
-        return None
+        return False
     # 18 digits shaped like an ID number (province, date of birth) are a mistyped or fake ID
     # far more often than one of the rare 18-digit cards
-    if len(d) == 18 and int(d[:2]) in _PROVINCES and _ID18_RE.fullmatch(d):
-        return None
-    return m.start(), m.end()
+    return not (len(d) == 18 and int(d[:2]) in _PROVINCES and _ID18_RE.fullmatch(d))
+
+
+def _card(m: re.Match, text: str) -> tuple[int, int] | None:
+    s = m.group()
+    if _card_ok(_digits(s)):
+        return m.start(), m.end()
+    # five groups that are no card: the first four may be one, followed by another number
+    sep = m.group("s")
+    if sep is not None and s.count(sep) == 4:
+        cut = s.rfind(sep)
+        if _card_ok(_digits(s[:cut])):
+            return m.start(), m.start() + cut
+    return None
 
 
 def _ipv4(m: re.Match, text: str) -> tuple[int, int] | None:

@@ -152,3 +152,15 @@ def test_full_width_look_alikes_and_clause_breaks_stay():
         assert redact(text)["text"] == text
     # a full-width comma is a clause break, not a thousands separator
     assert redact("共１２３，１３８１２３４５６７８")["text"] == "共１２３，<PHONE>"
+
+
+def test_a_19_digit_card_in_five_groups_is_found():
+    # UnionPay prints its 19-digit cards 4-4-4-4-3
+    card = "6222021234567890128"
+    assert luhn_valid(card)
+    for sep in (" ", "-"):
+        grouped = sep.join([card[0:4], card[4:8], card[8:12], card[12:16], card[16:]])
+        assert kinds(f"银行卡号：{grouped}，请核对") == [(grouped, "BANK_CARD")]
+    # a 16-digit card followed by another number is still the 16-digit card
+    assert kinds(f"卡号{VISA[:4]} {VISA[4:8]} {VISA[8:12]} {VISA[12:]} 12元") == [
+        (f"{VISA[:4]} {VISA[4:8]} {VISA[8:12]} {VISA[12:]}", "BANK_CARD")]
