@@ -12,7 +12,8 @@ Steps, in order, each an option (defaults below):
    ，：；), ``uncurl_quotes`` is off (“” are the quotes Chinese uses), and Unicode
    normalisation is NFC (NFKC would turn …… into ......, ， into , and ㎡ into m2).
 2. ``fold_width``: full-width ASCII letters and digits (ＡＢＣ１２３) and the ideographic
-   space become their plain forms; half-width katakana becomes full-width. CJK punctuation
+   space become their plain forms; half-width katakana and its punctuation (｡｢｣､･) become
+   full-width. CJK punctuation
    （，。！？：；「」） stays. ``fold_width_symbols`` also folds full-width symbols that are
    not Chinese punctuation (＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～).
 3. ``remove_invisible``: control characters (except newline and tab), zero-width space,
@@ -53,9 +54,11 @@ _WIDTH_LETTERS = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21,
                                            *range(0xFF41, 0xFF5B))}
 _WIDTH_LETTERS[0x3000] = 0x20  # ideographic space
 _WIDTH_SYMBOLS = {ord(c): ord(c) - 0xFEE0 for c in "＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～"}
-_HALFWIDTH_KATAKANA_RE = re.compile("[\uff66-\uff9f]+")
+# half-width katakana and the half-width punctuation that goes with it (｡｢｣､･): the whole
+# half-width katakana block, so that ｢ｶﾀｶﾅ･ﾃｽﾄ｣ becomes 「カタカナ・テスト」, not ｢カタカナ･テスト｣
+_HALFWIDTH_KATAKANA_RE = re.compile("[\uff61-\uff9f]+")
 # a class without "+" is scanned by re's fast charset loop (16x faster on text without any)
-_HALFWIDTH_KATAKANA_ANY = re.compile("[\uff66-\uff9f]")
+_HALFWIDTH_KATAKANA_ANY = re.compile("[\uff61-\uff9f]")
 _WIDTH_LETTERS_RE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]")
 _WIDTH_SYMBOLS_RE = re.compile("[" + "".join(map(chr, _WIDTH_SYMBOLS)) + "]")
 # str.translate with a dict looks every character of the text up (12 MB/s on Chinese news);

@@ -26,6 +26,8 @@ def test_fullwidth_letters_digits_and_ideographic_space_fold():
     assert norm("ＧＰＴ－４　发布于２０２３年，价格＄２０") == "GPT-4 发布于2023年，价格$20"
     assert norm("ＧＰＴ－４", fold_width_symbols=False) == "GPT－4"
     assert norm("ﾃｽﾄｶﾞ") == "テストガ"
+    # the half-width punctuation of half-width katakana goes full-width with it
+    assert norm("｢ｶﾀｶﾅ･ﾃｽﾄ｣､ｵﾜﾘ｡") == "「カタカナ・テスト」、オワリ。"
 
 
 def test_invisible_characters_removed_zwj_kept():
