@@ -80,8 +80,11 @@ HANGUL_RE = LazyPattern(f"[{HANGUL_RANGES}]")
 # Sentence ends: Western .!? (followed by space/end) and the full-width 。！？ (and ！？ variants,
 # the halfwidth ideographic full stop ｡), optionally followed by closing quotes/brackets.
 _CLOSE = "\"'\u201d\u2019\u300d\u300f\u3011\uff09)\\]"
+# Chinese typed with the input method's half-width punctuation ("真好!我们走吧?") puts no space
+# after .!?: followed directly by a CJK character, they end a sentence too ("3.11发布", "Node.js"
+# are not followed by one).
 SENTENCE_END_RE = LazyPattern(
-    f"(?:[.!?]+[{_CLOSE}]*(?=\\s|$)|[\u3002\uff01\uff1f\uff61\u203c\u2049]+[{_CLOSE}]*)"
+    f"(?:[.!?]+[{_CLOSE}]*(?=\\s|$|[{CJK_RANGES}])|[\u3002\uff01\uff1f\uff61\u203c\u2049]+[{_CLOSE}]*)"
 )
 # Punctuation a sentence or line may end with, full-width included.
 TERMINAL_PUNCT = frozenset(".!?\"'\u201d\u2019\u3002\uff01\uff1f\uff61\u2026\u300d\u300f\uff09)")
@@ -212,8 +215,8 @@ def paragraphs(text: str) -> list[str]:
 
 
 def sentences(text: str) -> list[str]:
-    """Split into sentences on .!? + space and on 。！？ (no space needed after those).
-    Line breaks also end a sentence."""
+    """Split into sentences on .!? + space (or + a CJK character: Chinese written with half-width
+    punctuation) and on 。！？ (no space needed after those). Line breaks also end a sentence."""
     out: list[str] = []
     for line in text.splitlines():
         start = 0

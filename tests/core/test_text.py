@@ -207,3 +207,11 @@ def test_a_few_kana_in_chinese_text_do_not_make_it_japanese():
     assert text.dominant_script("我の朋友很好客，我们一起吃饭聊天，非常开心，下次再来玩。") == "han"
     assert text.dominant_script("東京都は新しい防災計画を発表しました。") == "kana"
     assert text.dominant_script("東京都知事選挙の結果") == "kana"
+
+
+def test_half_width_stops_before_cjk_end_sentences():
+    # Chinese typed with half-width punctuation: no space after .!?
+    assert text.sentences("今天天气很好!我们去公园玩吧?好啊!") == ["今天天气很好!", "我们去公园玩吧?", "好啊!"]
+    assert text.count_sentences("真的吗?是的!好.") == 3
+    # a dot inside a version, a decimal or a name is not followed by a CJK character
+    assert text.count_sentences("使用Node.js开发，价格涨了1.5倍") == 1

@@ -536,3 +536,14 @@ def test_chinese_only_rules_leave_japanese_to_gophers_limits():
     assert "keyword_frac" in zh["meta"]["quality"] and "pinyin_notes" in zh["meta"]["quality"]
     ja = FilterQuality(min_stop_words=0).process({"text": ZH_BRIEF, "meta": {"lang": "ja"}})
     assert "keyword_frac" not in ja["meta"]["quality"] and "pinyin_notes" not in ja["meta"]["quality"]
+
+
+def test_chinese_post_with_half_width_punctuation_counts_its_sentences():
+    half = ("今天和朋友一起去电影院看了这部新上映的电影,真的太好看了!演员们的表演都非常自然,剧情也很感人,"
+            "好几次我都忍不住哭了.特别是结尾的那一段,处理得非常巧妙!强烈推荐大家有空的时候去看看,"
+            "绝对不会失望的!你们看过了吗?")
+    full = half.replace(",", "，").replace("!", "！").replace(".", "。").replace("?", "？")
+    assert reason(full) is None
+    r = run(half)
+    assert not isinstance(r, Rejection), r
+    assert r["meta"]["quality"]["sentences"] >= 3
