@@ -75,6 +75,12 @@ def fold_t2s(text: str) -> str:
         "utf-32-le", "surrogatepass")
 
 
+def traditional_chars() -> frozenset[str]:
+    """The characters `fold_t2s` changes."""
+    _fold_table()
+    return frozenset(_FOLD_CHARS)
+
+
 _LUT_MIN_CHARS = 64
 _LUT_CACHE: list = []
 
