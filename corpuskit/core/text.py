@@ -3,7 +3,8 @@
 A *word* is either one CJK character (Han ideograph, hiragana or katakana, half-width katakana
 included: scripts written without spaces, where one character is the usual unit of counting;
 a kana's voiced-sound mark, combining or spacing, belongs to it) or a run of other letters
-and digits, with inner apostrophes, hyphens and dots kept (``don't``, ``e-mail``, ``3.14``).
+and digits with their combining marks (the vowel signs of ``हिन्दी``, the accent of a
+decomposed ``naïve``), inner apostrophes, hyphens and dots kept (``don't``, ``e-mail``, ``3.14``).
 Hangul is written with spaces, so Korean words count like English ones.
 Punctuation (the katakana middle dot ・ too), symbols, emoji and spaces are never words.
 """
@@ -32,6 +33,40 @@ HANGUL_RANGES = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
 KANA_MARKS = "\u3099-\u309c\uff9e\uff9f"
 
 
+# Combining marks (Unicode categories Mn, Mc, Me) of the Basic Multilingual Plane, where every
+# script in common use has its marks: Python's re has no \p{M}, so their class is read off
+# unicodedata on first use (~4 ms, once per process, only when a pattern that needs it is first
+# compiled) and put where a pattern holds MARKS_SLOT. The blocks scanned hold every mark of the
+# BMP (the rest is Han, Hangul, surrogates and private use; a test checks this against the
+# running Python's tables). Marks
+# beyond the BMP (Brahmi, Chakma, Adlam ...) are left out: a class reaching past U+FFFF is a
+# list of ranges that re tries one by one (+20% on every word), a BMP class one bitmap (+6%).
+MARKS_SLOT = "\x00marks\x00"
+_MARK_BLOCKS = ((0x300, 0x3400), (0xA000, 0xAC00), (0xF900, 0x10000))
+_MARK_CLASS: list[str] = []
+
+
+def mark_class() -> str:
+    """The combining marks of the BMP as the inside of a regex class ("\\u0300-\\u036f...")."""
+    if not _MARK_CLASS:
+        cat = unicodedata.category
+        out: list[str] = []
+        start = prev = -2
+        for lo, hi in _MARK_BLOCKS:
+            for cp in range(lo, hi):
+                if cat(chr(cp))[0] != "M":
+                    continue
+                if cp != prev + 1:
+                    if start >= 0:
+                        out.append(f"{chr(start)}-{chr(prev)}")
+                    start = cp
+                prev = cp
+        if start >= 0:
+            out.append(f"{chr(start)}-{chr(prev)}")
+        _MARK_CLASS.append("".join(out))
+    return _MARK_CLASS[0]
+
+
 class LazyPattern:
     """A regular expression compiled on first use: `re.compile` of the classes over the CJK
     ranges costs tens of milliseconds, paid at import by every process (each stage of a shell
@@ -48,7 +83,10 @@ class LazyPattern:
     def compiled(self) -> re.Pattern:
         c = self._compiled
         if c is None:
-            c = self._compiled = re.compile(*self._args)
+            pattern, flags = self._args
+            if MARKS_SLOT in pattern:
+                pattern = pattern.replace(MARKS_SLOT, mark_class())
+            c = self._compiled = re.compile(pattern, flags)
         return c
 
     def __getattr__(self, name: str) -> Any:
@@ -68,8 +106,12 @@ _CJK_CHAR = f"[{CJK_RANGES}]"
 # voiced-sound marks, which \w holds: they belong to the kana before them)
 _WCHAR = f"[^\\W_{CJK_RANGES}\uff9e\uff9f]"
 _WORD = f"{_WCHAR}+(?:['\u2019.\\-]{_WCHAR}+)*"
+# the same with the combining marks that follow a letter kept in its word (हिन्दी is one word,
+# not ह, न, द: Indic vowel signs never compose, nor does NFC reach every Latin accent)
+_MARKED_RUN = f"{_WCHAR}+(?:[{MARKS_SLOT}]+{_WCHAR}*)*"
+_MARKED_WORD = f"{_MARKED_RUN}(?:['\u2019.\\-]{_MARKED_RUN})*"
 
-WORD_RE = LazyPattern(f"{_CJK_CHAR}[{KANA_MARKS}]*|{_WORD}")
+WORD_RE = LazyPattern(f"{_CJK_CHAR}[{KANA_MARKS}]*|{_MARKED_WORD}")
 CJK_RE = LazyPattern(_CJK_CHAR)
 CJK_RUN_RE = LazyPattern(f"{_CJK_CHAR}+")
 SPACED_WORD_RE = LazyPattern(_WORD)
@@ -97,7 +139,7 @@ def is_cjk_char(ch: str) -> bool:
 # WORD_RE spends most of its time on the CJK ranges of its classes; on a text with no CJK
 # character those never match, so the pattern without them finds exactly the same words about
 # twice as fast, and the ASCII form is faster again on ASCII text (tests compare with WORD_RE)
-_NO_CJK_WORD_RE = LazyPattern(_WORD.replace(_WCHAR, "[^\\W_\uff9e\uff9f]"))
+_NO_CJK_WORD_RE = LazyPattern(_MARKED_WORD.replace(_WCHAR, "[^\\W_\uff9e\uff9f]"))
 _ASCII_WORD_RE = LazyPattern(_WORD.replace(_WCHAR, "[A-Za-z0-9]"))
 _last_words: tuple[str | None, list[str]] = (None, [])
 

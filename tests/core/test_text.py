@@ -215,3 +215,25 @@ def test_half_width_stops_before_cjk_end_sentences():
     assert text.count_sentences("真的吗?是的!好.") == 3
     # a dot inside a version, a decimal or a name is not followed by a CJK character
     assert text.count_sentences("使用Node.js开发，价格涨了1.5倍") == 1
+
+
+def test_combining_marks_stay_in_their_word():
+    # Indic vowel signs and viramas never compose: हिन्दी is one word, not ह, न, द
+    assert text.words("हिन्दी भाषा") == ["हिन्दी", "भाषा"]
+    assert text.count_words("தமிழ் ஒரு பழமையான மொழி.") == 4
+    # a decomposed accent (NFD text) does not cut a Latin word in two
+    assert text.words("nai\u0308ve cafe\u0301") == ["nai\u0308ve", "cafe\u0301"]
+    assert text.count_words("e\u0301-mail") == 1
+    # a mark alone is no word, and CJK text is counted as before
+    assert text.count_words("\u0301 \u093f") == 0
+    assert text.words("中文हिन्दी") == ["中", "文", "हिन्दी"]
+
+
+def test_mark_class_holds_every_combining_mark_of_the_bmp():
+    import re
+    import unicodedata
+
+    marks = re.compile(f"[{text.mark_class()}]")
+    for cp in range(0x10000):
+        ch = chr(cp)
+        assert (marks.match(ch) is not None) == unicodedata.category(ch).startswith("M"), hex(cp)

@@ -547,3 +547,16 @@ def test_chinese_post_with_half_width_punctuation_counts_its_sentences():
     r = run(half)
     assert not isinstance(r, Rejection), r
     assert r["meta"]["quality"]["sentences"] >= 3
+
+
+def test_hindi_words_keep_their_vowel_signs():
+    # Gopher's mean word length on an ordinary Hindi article: its words were cut at every vowel
+    # sign (1.3 characters a word, word_length_low)
+    hi = ("भारत एक विशाल देश है जिसकी संस्कृति बहुत पुरानी और समृद्ध है। यहाँ अनेक भाषाएँ बोली जाती हैं और "
+          "हर राज्य की अपनी परंपराएँ हैं। दिल्ली भारत की राजधानी है और यह एक बड़ा शहर है। हर साल लाखों "
+          "पर्यटक यहाँ के ऐतिहासिक स्थान देखने आते हैं। भारतीय भोजन अपने मसालों के लिए पूरी दुनिया में "
+          "प्रसिद्ध है। लोग त्योहारों को बड़े उत्साह के साथ मनाते हैं।")
+    rec = {"text": hi, "meta": {"lang": "hi"}}
+    r = FilterQuality().process(rec)
+    assert not (isinstance(r, Rejection) and r.reason.startswith("word_length")), r
+    assert rec["meta"]["quality"]["mean_word_length"] >= 3
