@@ -48,6 +48,7 @@ import orjson
 
 from corpuskit.core import ftfy_gate, mojibake, zhscript
 from corpuskit.core.stage import RecordStage, Rejection, opt
+from corpuskit.core.text import CJK_RANGES, HANGUL_RANGES
 
 # ---------------------------------------------------------------- width folding
 _WIDTH_LETTERS = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
@@ -176,9 +177,14 @@ _LINEBREAK_ANY = re.compile(r"[\r\u2028\u2029\x85\x0b\x0c]")
 _BLANKS_RE = re.compile(r"\n\n\n+")
 
 # ---------------------------------------------------------------- optional removals
+# A URL ends at white space, CJK punctuation or a CJK or Hangul character: Chinese and Japanese
+# run on without a space after a link ("访问https://example.com了解更多"), Korean glues its
+# particles to it ("example.com에서"); an e-mail's local part is ASCII, so the Chinese before it
+# ("邮箱是zhang@example.com") is not taken for part of the address.
 _URL_RE = re.compile(
-    r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]+"
-    r"|[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.I)
+    r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20"
+    + CJK_RANGES + HANGUL_RANGES + r"]+"
+    r"|(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.I)
 _EMOJI_RE = re.compile(
     "[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F900-\U0001F9FF\u2B00-\u2BFF"
     "\u2300-\u23FF\uFE0E\uFE0F\u200D\U000E0020-\U000E007F\u20E3\U0001F1E6-\U0001F1FF]+")

@@ -204,3 +204,14 @@ def test_chinese_conversion_leaves_japanese_alone():
     ja = "日本の首都は東京です。東京には多くの人が住んでいます。\n日本語の漢字：髮、乾、後"
     assert Normalize(chinese="t2s").normalize_text(ja) == ja
     assert Normalize(chinese="s2t").normalize_text("会議は東京で開かれます。") == "会議は東京で開かれます。"
+
+
+def test_remove_urls_stops_at_cjk_text():
+    # Chinese and Japanese run on without a space after a link, Korean glues particles to it:
+    # the text around a URL or an e-mail address is not part of it
+    n = Normalize(remove_urls=True)
+    assert n.normalize_text("详情请访问https://example.com/path了解更多信息。") == "详情请访问了解更多信息。"
+    assert n.normalize_text("邮箱是zhang@example.com请联系") == "邮箱是请联系"
+    assert n.normalize_text("詳しくはhttps://example.jp/をご覧ください") == "詳しくはをご覧ください"
+    assert n.normalize_text("자세한 내용은 https://example.com에서 확인하세요") == "자세한 내용은 에서 확인하세요"
+    assert n.normalize_text("see https://example.com/a_b-c?x=1&y=2 now") == "see now"
