@@ -12,8 +12,9 @@ Steps, in order, each an option (defaults below):
    ，：；), ``uncurl_quotes`` is off (“” are the quotes Chinese uses), and Unicode
    normalisation is NFC (NFKC would turn …… into ......, ， into , and ㎡ into m2).
 2. ``fold_width``: full-width ASCII letters and digits (ＡＢＣ１２３) and the ideographic
-   space become their plain forms; half-width katakana and its punctuation (｡｢｣､･) become
-   full-width. CJK punctuation
+   space become their plain forms, and so do ． between two of them and ，： between two
+   digits (３．１４ -> 3.14, ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ -> www.example.com, １２：３０ -> 12:30);
+   half-width katakana and its punctuation (｡｢｣､･) become full-width. CJK punctuation
    （，。！？：；「」） stays. ``fold_width_symbols`` also folds full-width symbols that are
    not Chinese punctuation (＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～).
 3. ``remove_invisible``: control characters (except newline and tab), zero-width space,
@@ -66,6 +67,17 @@ _WIDTH_SYMBOLS_RE = re.compile("[" + "".join(map(chr, _WIDTH_SYMBOLS)) + "]")
 # translating only the runs that need it is 3x faster on text that holds a few
 _WIDTH_LETTERS_RUN = re.compile(_WIDTH_LETTERS_RE.pattern + "+")
 _WIDTH_SYMBOLS_RUN = re.compile(_WIDTH_SYMBOLS_RE.pattern + "+")
+
+
+# Full-width separators between full-width letters and digits go with them: the dot of a
+# decimal, a domain or a version (３．１４, ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ, Ｖ２．０), the comma and
+# colon of a number or a time (１，２３４, １２：３０); folding the letters alone gave 3．14 and
+# www．example．com. Elsewhere ．，： are Chinese punctuation and stay (so does the separator of
+# ASCII digits a text wrote as 3．14 itself). Only text with full-width letters is searched.
+_FW_ALNUM = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+_WIDE_SEP_RE = re.compile(f"[\uff0c\uff0e\uff1a](?:(?<=[{_FW_ALNUM}]\uff0e)(?=[{_FW_ALNUM}])"
+                          "|(?<=[\uff10-\uff19][\uff0c\uff1a])(?=[\uff10-\uff19]))")
+_WIDE_SEPS = {0xFF0E: ".", 0xFF0C: ",", 0xFF1A: ":"}
 
 
 def _letters_run(m: re.Match) -> str:
@@ -192,6 +204,7 @@ _EMOJI_RE = re.compile(
 
 def _fold_width(text: str, symbols: bool) -> str:
     if _WIDTH_LETTERS_RE.search(text):
+        text = _WIDE_SEP_RE.sub(lambda m: _WIDE_SEPS[ord(m.group())], text)
         text = _WIDTH_LETTERS_RUN.sub(_letters_run, text)
     if symbols and _WIDTH_SYMBOLS_RE.search(text):
         text = _WIDTH_SYMBOLS_RUN.sub(_symbols_run, text)
@@ -319,7 +332,8 @@ class Normalize(RecordStage):
                                        "it when bytes were lost (unrecoverable_mojibake).")
     fix_unicode: bool = opt(True, "Repair mojibake and broken Unicode with ftfy (CJK-safe settings).")
     fold_width: bool = opt(True, "Full-width ASCII letters/digits and the ideographic space to "
-                                 "plain forms; half-width katakana to full-width. CJK punctuation stays.")
+                                 "plain forms (with the ．，： of ３．１４, １，２３４, １２：３０); half-width "
+                                 "katakana to full-width. CJK punctuation stays.")
     fold_width_symbols: bool = opt(True, "Also fold full-width symbols that are not Chinese "
                                          "punctuation (＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～).")
     remove_invisible: bool = opt(True, "Remove control, zero-width and BOM characters.")

@@ -215,3 +215,13 @@ def test_remove_urls_stops_at_cjk_text():
     assert n.normalize_text("詳しくはhttps://example.jp/をご覧ください") == "詳しくはをご覧ください"
     assert n.normalize_text("자세한 내용은 https://example.com에서 확인하세요") == "자세한 내용은 에서 확인하세요"
     assert n.normalize_text("see https://example.com/a_b-c?x=1&y=2 now") == "see now"
+
+
+def test_full_width_separators_fold_with_the_letters_around_them():
+    # folding the letters and digits alone left 3．14 and www．example．com
+    assert norm("圆周率约为３．１４１５９") == "圆周率约为3.14159"
+    assert norm("访问ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ了解") == "访问www.example.com了解"
+    assert norm("价格：１，２３４元，时间１２：３０") == "价格：1,234元，时间12:30"
+    # Chinese punctuation elsewhere stays
+    assert norm("答案：Ａ，Ｂ，Ｃ。结果如下．下一步") == "答案：A，B，C。结果如下．下一步"
+    assert norm("他说：２０２４年，经济增长") == "他说：2024年，经济增长"
