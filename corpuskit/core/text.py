@@ -35,12 +35,12 @@ KANA_MARKS = "\u3099-\u309c\uff9e\uff9f"
 
 # Combining marks (Unicode categories Mn, Mc, Me) of the Basic Multilingual Plane, where every
 # script in common use has its marks: Python's re has no \p{M}, so their class is read off
-# unicodedata on first use (~4 ms, once per process, only when a pattern that needs it is first
+# unicodedata on first use (a few ms, once per process, only when a pattern that needs it is first
 # compiled) and put where a pattern holds MARKS_SLOT. The blocks scanned hold every mark of the
 # BMP (the rest is Han, Hangul, surrogates and private use; a test checks this against the
-# running Python's tables). Marks
-# beyond the BMP (Brahmi, Chakma, Adlam ...) are left out: a class reaching past U+FFFF is a
-# list of ranges that re tries one by one (+20% on every word), a BMP class one bitmap (+6%).
+# running Python's tables). Marks beyond the BMP (Brahmi, Chakma, Adlam ...) are left out: re
+# tries a class reaching past U+FFFF as a list of ranges, one by one (+20% on every word of
+# Cyrillic text), a BMP class as one bitmap (+10%; +4% on CJK text).
 MARKS_SLOT = "\x00marks\x00"
 _MARK_BLOCKS = ((0x300, 0x3400), (0xA000, 0xAC00), (0xF900, 0x10000))
 _MARK_CLASS: list[str] = []
