@@ -37,6 +37,14 @@ _ALIASES = {
     "big5": "big5hkscs", "x-sjis": "shift_jis", "sjis": "cp932", "shift_jis": "cp932",
     "euc-kr": "cp949", "ks_c_5601-1987": "cp949",
     "utf8": "utf-8", "unicode": "utf-8",
+    # the rest of the Encoding standard's labels of the CJK encodings that Python's codec
+    # registry does not know, or knows as the narrower codec (euc_kr: the browsers' EUC-KR is
+    # windows-949, Python's euc_kr fails on its extra Hangul)
+    "csgb2312": "gb18030", "gb_2312": "gb18030",
+    "cn-big5": "big5hkscs", "x-x-big5": "big5hkscs",
+    "cseucpkdfmtjapanese": "euc_jp", "x-euc-jp": "euc_jp", "windows-31j": "cp932",
+    "euc_kr": "cp949", "cseuckr": "cp949", "csksc56011987": "cp949", "iso-ir-149": "cp949",
+    "ks_c_5601-1989": "cp949", "ksc_5601": "cp949", "windows-949": "cp949",
 }
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))

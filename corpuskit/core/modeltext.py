@@ -20,8 +20,9 @@ CJK_MODES = ("chars", "none")
 # a document longer than this many characters is prepared a piece at a time (cut_pieces)
 PIECE_CHARS = 1 << 16
 
-# a run of CJK characters, CJK symbols / punctuation marks and full-width forms: each one a token
-_CJK_RUN_RE = re.compile(f"[{CJK_RANGES}\u3000-\u303f\uff00-\uffef]+")
+# a run of CJK characters, CJK symbols / punctuation marks (the kana blocks' ・ ゠ and sound
+# marks too) and full-width forms: each one a token
+_CJK_RUN_RE = re.compile(f"[{CJK_RANGES}\u3000-\u303f\u3040-\u30ff\uff00-\uffef]+")
 
 
 def _spaced(m: re.Match) -> str:

@@ -9,11 +9,15 @@
   or Hong Kong, to Simplified; ``s2t``: Simplified to Traditional), applied to the lines
   that hold a character only the source script uses (``data/opencc/*_only.txt``). OpenCC's
   output never holds one, so converting twice changes nothing more (OpenCC alone is not
-  idempotent: s2t turns 說明了 into 說明瞭).
+  idempotent: s2t turns 說明了 into 說明瞭). Japanese and Korean are not Chinese: a text
+  whose script is kana or Hangul (`core.text.dominant_script`) is left whole, and so is a line
+  holding kana or Hangul in any text (a Japanese quote in a Chinese article), so that t2s does
+  not turn Japanese 東京 and 日本語 into 东京 and 日本语, nor s2t Japanese 会 into 會.
 """
 from __future__ import annotations
 
 from corpuskit.core.assets import DATA_DIR
+from corpuskit.core.text import HANGUL_RE, KANA_RE, dominant_script
 
 _DIR = DATA_DIR / "opencc"
 DIRECTIONS = ("none", "t2s", "s2t")
@@ -71,6 +75,12 @@ def fold_t2s(text: str) -> str:
         "utf-32-le", "surrogatepass")
 
 
+def traditional_chars() -> frozenset[str]:
+    """The characters `fold_t2s` changes."""
+    _fold_table()
+    return frozenset(_FOLD_CHARS)
+
+
 _LUT_MIN_CHARS = 64
 _LUT_CACHE: list = []
 
@@ -124,10 +134,17 @@ def convert(text: str, direction: str) -> str:
     only = _only(direction)
     if only.isdisjoint(text):
         return text
+    jk = KANA_RE.search(text) is not None or HANGUL_RE.search(text) is not None
+    if jk and dominant_script(text) in ("kana", "hangul"):
+        return text  # Japanese or Korean: its kanji or hanja are not Traditional Chinese
     conv = _converter(direction).convert  # type: ignore[attr-defined]
     lines = text.split("\n")
     disjoint = only.isdisjoint
     todo = [i for i, ln in enumerate(lines) if not disjoint(ln)]
+    if jk:
+        todo = [i for i in todo if KANA_RE.search(lines[i]) is None and HANGUL_RE.search(lines[i]) is None]
+        if not todo:
+            return text
     if len(todo) == len(lines):
         return conv(text)
     # one OpenCC call for all the lines to convert (a line break ends every phrase match)

@@ -3,7 +3,8 @@ Chinese; drop documents that are mostly boilerplate or contain "lorem ipsum".
 
 Line rules, in order (a line is removed by the first that fires):
 1. boilerplate patterns (``corpuskit/data/boilerplate/*.tsv`` plus ``--patterns``), each limited
-   to short lines so that content that merely mentions cookies or 广告 stays;
+   to short lines so that content that merely mentions cookies or 广告 stays; patterns and lines
+   are matched with Traditional Chinese folded to Simplified, so the Chinese rules hold for both;
 2. menu rows and breadcrumbs recognised by their shape (4+ short segments between separators,
    whichever symbol separates them: " | ", " - ", " – ", " · " ...);
 3. with ``--c4-strict``, C4's literal rules: any line containing "javascript" or a policy phrase;
@@ -28,6 +29,7 @@ from corpuskit.core.assets import DATA_DIR as ASSETS
 from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import RecordStage, Rejection, opt, set_meta
 from corpuskit.core.text import BIG_TEXT, count_words, ends_with_terminal_punct
+from corpuskit.core.zhscript import fold_t2s, traditional_chars
 
 DATA_DIR = ASSETS / "boilerplate"
 SHIPPED_PATTERN_FILES = ("en.tsv", "zh.tsv")
@@ -142,7 +144,10 @@ def _compiled_rules(extra_file: str) -> _RuleSet:
             parts = raw.split("\t", 2)
             if len(parts) != 3 or not parts[1].strip().isdigit():
                 raise UsageError(f"filter-ads: {path}:{lineno}: expected RULE<TAB>MAX_WORDS<TAB>REGEX")
-            name, max_words, pattern = parts[0].strip(), int(parts[1]), parts[2].strip()
+            # patterns and lines are both matched in their Traditional-folded form (one character
+            # for one, core.zhscript.fold_t2s), so the Chinese rules, written in Simplified,
+            # remove 責任編輯：, 相關閱讀 and 掃一掃 as they remove 责任编辑：, 相关阅读 and 扫一扫
+            name, max_words, pattern = parts[0].strip(), int(parts[1]), fold_t2s(parts[2].strip())
             try:
                 rx = re.compile(pattern, re.IGNORECASE)
                 parsed = _sre_p.parse(pattern, re.IGNORECASE)
@@ -162,6 +167,26 @@ def _compiled_rules(extra_file: str) -> _RuleSet:
         automaton = ahocorasick_rs.AhoCorasick(literals)
     return _RuleSet(tuple(gated), tuple(ungated), tuple(literals),
                     {k: tuple(v) for k, v in rules_of.items()}, automaton)
+
+
+@lru_cache(maxsize=1)
+def _traditional_automaton() -> Any:
+    import ahocorasick_rs
+
+    return ahocorasick_rs.AhoCorasick(sorted(traditional_chars()))
+
+
+_TRAD_CHUNK = 4096
+
+
+def has_traditional(text: str) -> bool:
+    """True when `text` holds a Traditional character (one that `fold_t2s` changes). An
+    Aho-Corasick pass (~9 ns a character on Chinese text, where a set or regex scan in Python
+    takes 50-80), a few thousand characters at a time, so that Traditional text stops early."""
+    if text.isascii():
+        return False
+    find = _traditional_automaton().find_matches_as_indexes
+    return any(find(text[pos:pos + _TRAD_CHUNK]) for pos in range(0, len(text), _TRAD_CHUNK))
 
 
 def _segments_short(segments: list[str], max_words: int) -> bool:
@@ -283,15 +308,19 @@ class FilterAds(RecordStage):
             _compiled_rules(self.patterns)  # fail early on an unreadable or bad file
 
     # ------------------------------------------------------------------ rules
-    def line_rule(self, line: str, n_words: int, doc_literals: tuple[str, ...] | None = None) -> str | None:
+    def line_rule(self, line: str, n_words: int, doc_literals: tuple[str, ...] | None = None,
+                  fold: bool = True) -> str | None:
         """The boilerplate rule that removes `line` (stripped, non-empty), or None.
         `doc_literals`: the gate literals present anywhere in the document (doc_literals()), so
-        that a line only looks for those."""
+        that a line only looks for those. `fold=False`: the caller knows the line holds no
+        Traditional character (its document has none), so it is not folded."""
         if not self.remove_boilerplate:
             return None
         rs = _compiled_rules(self.patterns)
         if doc_literals is None:
             doc_literals = rs.literals
+        if fold:
+            line = fold_t2s(line)  # Traditional Chinese meets the rules as Simplified (see above)
         if doc_literals:
             low = line.lower()
             hits = [lit for lit in doc_literals if lit in low]
@@ -307,10 +336,12 @@ class FilterAds(RecordStage):
                 return r.name
         return structural_rule(line, n_words)
 
-    def doc_literals(self, text: str) -> tuple[str, ...]:
+    def doc_literals(self, text: str, fold: bool | None = None) -> tuple[str, ...]:
         """The gate literals that occur somewhere in `text` (in the rule set's order): one
         Aho-Corasick pass over the document (every overlapping occurrence, so a literal inside
-        another is found too), so that most lines test only a handful of strings."""
+        another is found too), so that most lines test only a handful of strings. The text is
+        Traditional-folded as the patterns are (`fold`: whether it holds a Traditional
+        character, found out when not given)."""
         if not self.remove_boilerplate:
             return ()
         rs = _compiled_rules(self.patterns)
@@ -321,8 +352,11 @@ class FilterAds(RecordStage):
         lits = rs.literals
         reach = max(map(len, lits)) - 1
         found: set[int] = set()
+        if fold is None:
+            fold = has_traditional(text)
         for pos in range(0, len(text), _LITERAL_CHUNK):
-            seg = text[pos:pos + _LITERAL_CHUNK + reach].lower()
+            seg = text[pos:pos + _LITERAL_CHUNK + reach]
+            seg = (fold_t2s(seg) if fold else seg).lower()
             found.update(i for i, _, _ in rs.automaton.find_matches_as_indexes(seg, overlapping=True))
             if len(found) == len(lits):
                 break
@@ -332,7 +366,9 @@ class FilterAds(RecordStage):
         text = self.get_text(record)
         if self.lorem_ipsum and LOREM_RE.search(text):
             return Rejection("lorem_ipsum", "contains 'lorem ipsum'")
-        lits = self.doc_literals(text)
+        # one scan tells whether the lines need folding (most text holds no Traditional character)
+        fold = self.remove_boilerplate and has_traditional(text)
+        lits = self.doc_literals(text, fold)
         # one pass decides; the kept text is written in a second pass only when something
         # changed. Neither pass lists the lines: a huge document costs its own size, not ten
         # times it in line objects.
@@ -364,7 +400,7 @@ class FilterAds(RecordStage):
                         dropped.add(k)
                         continue
                     edited[k] = CITATION_RE.sub("", line)
-            rule = self._rule(s, lits)
+            rule = self._rule(s, lits, fold)
             if rule is not None:
                 removed[rule] += 1
                 dropped.add(k)
@@ -394,11 +430,11 @@ class FilterAds(RecordStage):
             record[self.text_field] = new_text
         return record
 
-    def _rule(self, s: str, lits: tuple[str, ...]) -> str | None:
+    def _rule(self, s: str, lits: tuple[str, ...], fold: bool = True) -> str | None:
         """Why the stripped, non-empty line `s` goes (a boilerplate rule, or one of the
         _NOT_BOILERPLATE line checks), or None when it stays."""
         n_words = count_words(s)
-        rule = self.line_rule(s, n_words, lits)
+        rule = self.line_rule(s, n_words, lits, fold)
         if rule is None and self.c4_strict:
             low = s.lower()
             if "javascript" in low:

@@ -1,7 +1,7 @@
 """filter-lang: language identification, script first, then langdetect (or fastText).
 
 * **Script first.** Where the writing system settles the question, no model is asked:
-  kana present -> ``ja``; Hangul -> ``ko``; Han without kana or Hangul -> ``zh``. langdetect
+  kana present -> ``ja``; Hangul -> ``ko``; Han with too few kana for Japanese -> ``zh``. langdetect
   alone calls much Traditional Chinese Korean and short Chinese Japanese; the script does not.
   The score is then the share of the sample's words in that script (a CJK character is a word).
 * **Then a model** on a bounded sample (``sample_chars``, taken from the start, middle and end
@@ -113,7 +113,8 @@ def script_language(sample: str) -> tuple[str, float] | None:
     """('ja'|'ko'|'zh', score) when the writing system settles the language, else None.
 
     Rules: kana present (>= 5% of the words) -> ja; Hangul words >= 30% -> ko; Han characters
-    >= 30% of the words with neither -> zh. Score = share of the words in that script. Words
+    >= 30% of the words with neither (kana under 5%: a Chinese text quoting a Japanese name, or
+    writing 的 as の, is Chinese) -> zh. Score = share of the words in that script. Words
     are counted the CJK way (a Han or kana character is a word); numbers are not words here.
     """
     # counted as the words below are: letters only ("・" is punctuation in the kana block; a Han
@@ -135,7 +136,7 @@ def script_language(sample: str) -> tuple[str, float] | None:
         return "ja", round((han + kana) / total, 4)
     if hangul_words >= 0.3 * total:
         return "ko", round(hangul_words / total, 4)
-    if han >= 0.3 * total and not kana:
+    if han >= 0.3 * total and kana < 0.05 * total:
         return "zh", round(han / total, 4)
     return None
 

@@ -12,7 +12,9 @@ Steps, in order, each an option (defaults below):
    ，：；), ``uncurl_quotes`` is off (“” are the quotes Chinese uses), and Unicode
    normalisation is NFC (NFKC would turn …… into ......, ， into , and ㎡ into m2).
 2. ``fold_width``: full-width ASCII letters and digits (ＡＢＣ１２３) and the ideographic
-   space become their plain forms; half-width katakana becomes full-width. CJK punctuation
+   space become their plain forms, and so do ． between two of them and ，： between two
+   digits (３．１４ -> 3.14, ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ -> www.example.com, １２：３０ -> 12:30);
+   half-width katakana and its punctuation (｡｢｣､･) become full-width. CJK punctuation
    （，。！？：；「」） stays. ``fold_width_symbols`` also folds full-width symbols that are
    not Chinese punctuation (＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～).
 3. ``remove_invisible``: control characters (except newline and tab), zero-width space,
@@ -26,7 +28,8 @@ Steps, in order, each an option (defaults below):
 6. ``chinese``: ``t2s`` converts Traditional Chinese (Taiwan and Hong Kong forms included) to
    Simplified, ``s2t`` the reverse, with OpenCC's phrase-aware conversion (the ``opencc`` wheel,
    offline), on the lines holding a character only the source script uses, so that converting
-   again changes nothing more (corpuskit.core.zhscript). Default ``none``.
+   again changes nothing more; Japanese and Korean text and lines are left alone
+   (corpuskit.core.zhscript). Default ``none``.
 7. Optional, off by default: ``lowercase`` (affects cased scripts only), ``remove_emoji``,
    ``remove_urls`` (URLs and e-mail addresses).
 
@@ -46,21 +49,35 @@ import orjson
 
 from corpuskit.core import ftfy_gate, mojibake, zhscript
 from corpuskit.core.stage import RecordStage, Rejection, opt
+from corpuskit.core.text import CJK_RANGES, HANGUL_RANGES
 
 # ---------------------------------------------------------------- width folding
 _WIDTH_LETTERS = {c: c - 0xFEE0 for c in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B),
                                            *range(0xFF41, 0xFF5B))}
 _WIDTH_LETTERS[0x3000] = 0x20  # ideographic space
 _WIDTH_SYMBOLS = {ord(c): ord(c) - 0xFEE0 for c in "＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～"}
-_HALFWIDTH_KATAKANA_RE = re.compile("[\uff66-\uff9f]+")
+# half-width katakana and the half-width punctuation that goes with it (｡｢｣､･): the whole
+# half-width katakana block, so that ｢ｶﾀｶﾅ･ﾃｽﾄ｣ becomes 「カタカナ・テスト」, not ｢カタカナ･テスト｣
+_HALFWIDTH_KATAKANA_RE = re.compile("[\uff61-\uff9f]+")
 # a class without "+" is scanned by re's fast charset loop (16x faster on text without any)
-_HALFWIDTH_KATAKANA_ANY = re.compile("[\uff66-\uff9f]")
+_HALFWIDTH_KATAKANA_ANY = re.compile("[\uff61-\uff9f]")
 _WIDTH_LETTERS_RE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3000]")
 _WIDTH_SYMBOLS_RE = re.compile("[" + "".join(map(chr, _WIDTH_SYMBOLS)) + "]")
 # str.translate with a dict looks every character of the text up (12 MB/s on Chinese news);
 # translating only the runs that need it is 3x faster on text that holds a few
 _WIDTH_LETTERS_RUN = re.compile(_WIDTH_LETTERS_RE.pattern + "+")
 _WIDTH_SYMBOLS_RUN = re.compile(_WIDTH_SYMBOLS_RE.pattern + "+")
+
+
+# Full-width separators between full-width letters and digits go with them: the dot of a
+# decimal, a domain or a version (３．１４, ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ, Ｖ２．０), the comma and
+# colon of a number or a time (１，２３４, １２：３０); folding the letters alone gave 3．14 and
+# www．example．com. Elsewhere ．，： are Chinese punctuation and stay (so does the separator of
+# ASCII digits a text wrote as 3．14 itself). Only text with full-width letters is searched.
+_FW_ALNUM = "\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+_WIDE_SEP_RE = re.compile(f"[\uff0c\uff0e\uff1a](?:(?<=[{_FW_ALNUM}]\uff0e)(?=[{_FW_ALNUM}])"
+                          "|(?<=[\uff10-\uff19][\uff0c\uff1a])(?=[\uff10-\uff19]))")
+_WIDE_SEPS = {0xFF0E: ".", 0xFF0C: ",", 0xFF1A: ":"}
 
 
 def _letters_run(m: re.Match) -> str:
@@ -172,9 +189,14 @@ _LINEBREAK_ANY = re.compile(r"[\r\u2028\u2029\x85\x0b\x0c]")
 _BLANKS_RE = re.compile(r"\n\n\n+")
 
 # ---------------------------------------------------------------- optional removals
+# A URL ends at white space, CJK punctuation or a CJK or Hangul character: Chinese and Japanese
+# run on without a space after a link ("访问https://example.com了解更多"), Korean glues its
+# particles to it ("example.com에서"); an e-mail's local part is ASCII, so the Chinese before it
+# ("邮箱是zhang@example.com") is not taken for part of the address.
 _URL_RE = re.compile(
-    r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20]+"
-    r"|[\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.I)
+    r"(?:(?:https?|ftp)://|www\.)[^\s<>\"'\u3000-\u303f\uff01-\uff0f\uff1a-\uff20"
+    + CJK_RANGES + HANGUL_RANGES + r"]+"
+    r"|(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.I)
 _EMOJI_RE = re.compile(
     "[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F900-\U0001F9FF\u2B00-\u2BFF"
     "\u2300-\u23FF\uFE0E\uFE0F\u200D\U000E0020-\U000E007F\u20E3\U0001F1E6-\U0001F1FF]+")
@@ -182,6 +204,7 @@ _EMOJI_RE = re.compile(
 
 def _fold_width(text: str, symbols: bool) -> str:
     if _WIDTH_LETTERS_RE.search(text):
+        text = _WIDE_SEP_RE.sub(lambda m: _WIDE_SEPS[ord(m.group())], text)
         text = _WIDTH_LETTERS_RUN.sub(_letters_run, text)
     if symbols and _WIDTH_SYMBOLS_RE.search(text):
         text = _WIDTH_SYMBOLS_RUN.sub(_symbols_run, text)
@@ -309,7 +332,8 @@ class Normalize(RecordStage):
                                        "it when bytes were lost (unrecoverable_mojibake).")
     fix_unicode: bool = opt(True, "Repair mojibake and broken Unicode with ftfy (CJK-safe settings).")
     fold_width: bool = opt(True, "Full-width ASCII letters/digits and the ideographic space to "
-                                 "plain forms; half-width katakana to full-width. CJK punctuation stays.")
+                                 "plain forms (with the ．，： of ３．１４, １，２３４, １２：３０); half-width "
+                                 "katakana to full-width. CJK punctuation stays.")
     fold_width_symbols: bool = opt(True, "Also fold full-width symbols that are not Chinese "
                                          "punctuation (＃＄％＆＊＋－／＜＝＞＠＼＾＿｜～).")
     remove_invisible: bool = opt(True, "Remove control, zero-width and BOM characters.")

@@ -139,3 +139,18 @@ def test_html_record_counts_replacements():
 
     rec = html_record(_inject(_forum_page(400, '<meta charset="gbk">'), 0.5))
     assert rec["meta"] == {"encoding": "gb18030+replace", "replaced": 1}
+
+
+@pytest.mark.parametrize("label", ["windows-949", "korean", "ksc5601", "cseuckr", "euc-kr"])
+def test_every_euc_kr_label_is_read_as_windows_949(label):
+    # browsers read every EUC-KR label as windows-949, whose extra Hangul (똠) EUC-KR lacks
+    ko = "서울시는 오늘 새 도서관을 열었다. 똠방각하 전시회도 함께 열린다."
+    out, enc = decode_html(page(ko, f'<meta charset="{label}">').encode("cp949"))
+    assert enc == "cp949" and ko in out
+
+
+@pytest.mark.parametrize("label,codec", [("windows-31j", "cp932"), ("x-euc-jp", "euc_jp"),
+                                         ("csgb2312", "gb18030"), ("cn-big5", "big5hkscs"),
+                                         ("x-x-big5", "big5hkscs"), ("gb_2312", "gb18030")])
+def test_cjk_labels_of_the_encoding_standard(label, codec):
+    assert canonical_encoding(label) == codec

@@ -211,3 +211,75 @@ def test_cut_pieces_leaves_a_text_without_a_cut_point_whole():
     assert list(text.cut_pieces("北京欢迎你", 2)) == ["北京欢迎你"]
     assert list(text.cut_pieces("北京欢迎你", 2, ideographs=True)) == ["北京欢", "迎你"]
     assert list(text.cut_pieces("short", 10)) == ["short"]
+
+
+# ---- CJK counting edge cases
+def test_halfwidth_katakana_counts_a_word_a_character():
+    # half-width katakana is katakana: one word a character, as its full-width form
+    assert text.words("ｶﾀｶﾅ") == ["ｶ", "ﾀ", "ｶ", "ﾅ"]
+    assert text.count_words("ｺﾝﾋﾟｭｰﾀｰ") == text.count_words("コンピューター") == 7
+    assert text.dominant_script("ｺﾝﾋﾟｭｰﾀｰ ｿﾌﾄ") == "kana"
+
+
+def test_voiced_sound_marks_belong_to_their_kana():
+    # が written as か + combining ゙ (NFD text, macOS file names) is one character, one word
+    assert text.count_words("か\u3099き") == text.count_words("がき") == 2
+    assert text.count_words("ハ\u309aン") == 2
+    assert text.count_words("ﾊﾟﾝ") == 2  # half-width パ is two code points, one character
+    assert text.count_words("\u309b\uff9e") == 0  # a mark alone is no word
+
+
+def test_katakana_middle_dot_is_punctuation_not_a_word():
+    assert text.words("ジョン・スミス") == ["ジ", "ョ", "ン", "ス", "ミ", "ス"]
+    assert text.count_words("゠・") == 0
+
+
+def test_ideographs_of_planes_2_and_3_are_cjk_words():
+    # Extension B (𠀀 𪚥), and Extension H (U+31350..U+323AF), newer than some Pythons'
+    # Unicode tables but ideographs all the same: planes 2 and 3 are set aside for them
+    assert text.words("𠀀𪚥") == ["𠀀", "𪚥"]
+    assert text.count_words("\U00031350\U000323af") == 2
+    assert text.is_cjk_char("\U00031350")
+
+
+def test_fast_paths_agree_with_word_re_on_kana_marks():
+    for s in ["\uff9e", "a\uff9eb", "\u309b x", "ｶﾞ", "abc ｶﾞｷﾞ"]:
+        assert text.words(s) == text.WORD_RE.findall(s), s
+
+
+def test_a_few_kana_in_chinese_text_do_not_make_it_japanese():
+    zh = "国家统计局新闻发言人表示，总的来看，国民经济延续回升向好态势，开局良好。" * 4
+    assert text.dominant_script(zh + "（ネット上の愛称）") == "han"  # 5 kana, 128 Han
+    assert text.dominant_script("我の朋友很好客，我们一起吃饭聊天，非常开心，下次再来玩。") == "han"
+    assert text.dominant_script("東京都は新しい防災計画を発表しました。") == "kana"
+    assert text.dominant_script("東京都知事選挙の結果") == "kana"
+
+
+def test_half_width_stops_before_cjk_end_sentences():
+    # Chinese typed with half-width punctuation: no space after .!?
+    assert text.sentences("今天天气很好!我们去公园玩吧?好啊!") == ["今天天气很好!", "我们去公园玩吧?", "好啊!"]
+    assert text.count_sentences("真的吗?是的!好.") == 3
+    # a dot inside a version, a decimal or a name is not followed by a CJK character
+    assert text.count_sentences("使用Node.js开发，价格涨了1.5倍") == 1
+
+
+def test_combining_marks_stay_in_their_word():
+    # Indic vowel signs and viramas never compose: हिन्दी is one word, not ह, न, द
+    assert text.words("हिन्दी भाषा") == ["हिन्दी", "भाषा"]
+    assert text.count_words("தமிழ் ஒரு பழமையான மொழி.") == 4
+    # a decomposed accent (NFD text) does not cut a Latin word in two
+    assert text.words("nai\u0308ve cafe\u0301") == ["nai\u0308ve", "cafe\u0301"]
+    assert text.count_words("e\u0301-mail") == 1
+    # a mark alone is no word, and CJK text is counted as before
+    assert text.count_words("\u0301 \u093f") == 0
+    assert text.words("中文हिन्दी") == ["中", "文", "हिन्दी"]
+
+
+def test_mark_class_holds_every_combining_mark_of_the_bmp():
+    import re
+    import unicodedata
+
+    marks = re.compile(f"[{text.mark_class()}]")
+    for cp in range(0x10000):
+        ch = chr(cp)
+        assert (marks.match(ch) is not None) == unicodedata.category(ch).startswith("M"), hex(cp)

@@ -82,3 +82,20 @@ def test_chained_characters_fold_to_one_form():
     assert fold_t2s("薴") == fold_t2s("苧") == fold_t2s("苎")
     table = Z._fold_table()
     assert all(table.get(v, v) == v for v in table.values())  # idempotent
+
+
+def test_japanese_and_korean_are_not_converted():
+    ja = "東京都は15日、新しい防災計画を発表しました。\n東京都知事選挙\n日本語の書き方について説明します。"
+    assert convert(ja, "t2s") == ja
+    assert convert(ja, "s2t") == ja  # 会 and 発 are Japanese, not Simplified Chinese
+    assert convert("会議は東京で開かれます。", "s2t") == "会議は東京で開かれます。"
+    ko = "大韓民國 헌법 제1조: 대한민국은 민주공화국이다. 學校에서 공부합니다."
+    assert convert(ko, "t2s") == ko
+    # a Japanese line quoted in a Chinese article stays; the Chinese lines are converted
+    zh = ("記者從東京報導，當地民眾對這項計畫反應熱烈，許多團體已經開始準備相關的活動。\n"
+          "「東京の未来を考える会」代表表示支持。\n"
+          "這是後來發生的事。當時的市政府並沒有公開說明，直到兩個星期以後才舉行記者會。")
+    out = convert(zh, "t2s").split("\n")
+    assert out[0].startswith("记者从东京报导，当地民众对这项")
+    assert out[1] == "「東京の未来を考える会」代表表示支持。"
+    assert out[2].startswith("这是后来发生的事。")

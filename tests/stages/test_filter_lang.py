@@ -169,3 +169,20 @@ def test_cli_unknown_keep_code_is_usage_error(run_cli):
     r = run_cli(["filter-lang", "--langs", "xx,yy"], input=b'{"text": "hello world, this is English"}\n')
     assert r.returncode == 2 and b"unknown language code(s) xx,yy" in r.stderr
     assert r.stdout == b""
+
+
+def test_halfwidth_katakana_is_japanese_by_its_script():
+    # half-width katakana is kana: the script rule decides, no model is asked (fastText called
+    # ｺﾝﾋﾟｭｰﾀｰ German)
+    assert script_language("ｺﾝﾋﾟｭｰﾀｰ") == ("ja", 1.0)
+    r = FilterLang().process({"text": "ｺﾝﾋﾟｭｰﾀｰ"})
+    assert r["meta"]["lang"] == "ja"
+
+
+def test_chinese_with_a_few_kana_is_chinese_by_its_script():
+    # one の in a Traditional Chinese article: the script rule still decides (langdetect alone
+    # calls it Korean)
+    text = ZH_HANT.replace("，", "，我の", 1)
+    assert script_language(text)[0] == "zh"
+    for backend in ("fasttext", "langdetect"):
+        assert FilterLang(backend=backend).process({"text": text})["meta"]["lang"] == "zh"

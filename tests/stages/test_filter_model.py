@@ -158,3 +158,10 @@ def test_run_stages_counts_every_record(model_path):
     recs = [{"id": str(i), "text": t} for i, t in enumerate(good + spam)]
     kept, rejected, _ = run_stages([FilterModel(model=str(model_path))], recs)
     assert len(kept) == 8 and len(rejected) == 8
+
+
+def test_kana_punctuation_and_marks_are_tokens_of_their_own():
+    # the kana blocks' ・ ゠ and voiced-sound marks are split off as CJK punctuation is, as the
+    # models were trained (they are no words to core.text, but still a token each here)
+    assert classifier_line("NHK・BSの番組") == "nhk ・ bs の 番 組"
+    assert classifier_line("A゠B") == "a ゠ b"

@@ -497,6 +497,17 @@ def test_stop_word_list_follows_meta_lang_when_a_language_stage_set_it():
     assert FilterQuality().process(rec)["meta"]["quality"]["stop_words"] >= 2
 
 
+def test_chinese_quoting_a_japanese_word_keeps_the_chinese_stop_words():
+    # without meta.lang the list comes from the script: a few kana in a Chinese article (a
+    # Japanese name, a quoted term, 的 written の) do not make it Japanese
+    for quote in ("（ネット上の愛称）", "我の"):
+        i = ZH_BASE.index("，")
+        text = ZH_BASE[:i] + quote + ZH_BASE[i:]
+        r = run(text)
+        assert not isinstance(r, Rejection), r
+        assert r["meta"]["quality"]["stop_words"] >= 2
+
+
 def test_huge_record_memory_stays_within_3x(tmp_path):
     """One 20 MB record: too_many_words is decided by counting, before any word list."""
     from tests.memory import extra_over_record
@@ -525,3 +536,27 @@ def test_chinese_only_rules_leave_japanese_to_gophers_limits():
     assert "keyword_frac" in zh["meta"]["quality"] and "pinyin_notes" in zh["meta"]["quality"]
     ja = FilterQuality(min_stop_words=0).process({"text": ZH_BRIEF, "meta": {"lang": "ja"}})
     assert "keyword_frac" not in ja["meta"]["quality"] and "pinyin_notes" not in ja["meta"]["quality"]
+
+
+def test_chinese_post_with_half_width_punctuation_counts_its_sentences():
+    half = ("今天和朋友一起去电影院看了这部新上映的电影,真的太好看了!演员们的表演都非常自然,剧情也很感人,"
+            "好几次我都忍不住哭了.特别是结尾的那一段,处理得非常巧妙!强烈推荐大家有空的时候去看看,"
+            "绝对不会失望的!你们看过了吗?")
+    full = half.replace(",", "，").replace("!", "！").replace(".", "。").replace("?", "？")
+    assert reason(full) is None
+    r = run(half)
+    assert not isinstance(r, Rejection), r
+    assert r["meta"]["quality"]["sentences"] >= 3
+
+
+def test_hindi_words_keep_their_vowel_signs():
+    # Gopher's mean word length on an ordinary Hindi article: its words were cut at every vowel
+    # sign (1.3 characters a word, word_length_low)
+    hi = ("भारत एक विशाल देश है जिसकी संस्कृति बहुत पुरानी और समृद्ध है। यहाँ अनेक भाषाएँ बोली जाती हैं और "
+          "हर राज्य की अपनी परंपराएँ हैं। दिल्ली भारत की राजधानी है और यह एक बड़ा शहर है। हर साल लाखों "
+          "पर्यटक यहाँ के ऐतिहासिक स्थान देखने आते हैं। भारतीय भोजन अपने मसालों के लिए पूरी दुनिया में "
+          "प्रसिद्ध है। लोग त्योहारों को बड़े उत्साह के साथ मनाते हैं।")
+    rec = {"text": hi, "meta": {"lang": "hi"}}
+    r = FilterQuality().process(rec)
+    assert not (isinstance(r, Rejection) and r.reason.startswith("word_length")), r
+    assert rec["meta"]["quality"]["mean_word_length"] >= 3

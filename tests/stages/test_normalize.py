@@ -26,6 +26,8 @@ def test_fullwidth_letters_digits_and_ideographic_space_fold():
     assert norm("ＧＰＴ－４　发布于２０２３年，价格＄２０") == "GPT-4 发布于2023年，价格$20"
     assert norm("ＧＰＴ－４", fold_width_symbols=False) == "GPT－4"
     assert norm("ﾃｽﾄｶﾞ") == "テストガ"
+    # the half-width punctuation of half-width katakana goes full-width with it
+    assert norm("｢ｶﾀｶﾅ･ﾃｽﾄ｣､ｵﾜﾘ｡") == "「カタカナ・テスト」、オワリ。"
 
 
 def test_invisible_characters_removed_zwj_kept():
@@ -195,3 +197,31 @@ def test_a_middle_dot_alone_sends_text_to_neither_mojibake_check_nor_ftfy():
     s = "卡尔·马克思和弗里德里希·恩格斯"
     assert not _SUSPECT_RE.search(s) and not _FTFY_NEEDED_RE.search(s)
     assert _SUSPECT_RE.search(s + "Ã©")  # any other Latin-1 character: both look
+
+
+def test_chinese_conversion_leaves_japanese_alone():
+    # a corpus of Chinese and Japanese normalised with --chinese t2s: Japanese kanji stay
+    ja = "日本の首都は東京です。東京には多くの人が住んでいます。\n日本語の漢字：髮、乾、後"
+    assert Normalize(chinese="t2s").normalize_text(ja) == ja
+    assert Normalize(chinese="s2t").normalize_text("会議は東京で開かれます。") == "会議は東京で開かれます。"
+
+
+def test_remove_urls_stops_at_cjk_text():
+    # Chinese and Japanese run on without a space after a link, Korean glues particles to it:
+    # the text around a URL or an e-mail address is not part of it
+    n = Normalize(remove_urls=True)
+    assert n.normalize_text("详情请访问https://example.com/path了解更多信息。") == "详情请访问了解更多信息。"
+    assert n.normalize_text("邮箱是zhang@example.com请联系") == "邮箱是请联系"
+    assert n.normalize_text("詳しくはhttps://example.jp/をご覧ください") == "詳しくはをご覧ください"
+    assert n.normalize_text("자세한 내용은 https://example.com에서 확인하세요") == "자세한 내용은 에서 확인하세요"
+    assert n.normalize_text("see https://example.com/a_b-c?x=1&y=2 now") == "see now"
+
+
+def test_full_width_separators_fold_with_the_letters_around_them():
+    # folding the letters and digits alone left 3．14 and www．example．com
+    assert norm("圆周率约为３．１４１５９") == "圆周率约为3.14159"
+    assert norm("访问ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ了解") == "访问www.example.com了解"
+    assert norm("价格：１，２３４元，时间１２：３０") == "价格：1,234元，时间12:30"
+    # Chinese punctuation elsewhere stays
+    assert norm("答案：Ａ，Ｂ，Ｃ。结果如下．下一步") == "答案：A，B，C。结果如下．下一步"
+    assert norm("他说：２０２４年，经济增长") == "他说：2024年，经济增长"

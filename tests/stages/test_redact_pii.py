@@ -131,3 +131,36 @@ def test_counts_add_up_across_shards():
         _, _, stats = run_stages([RedactPii()], [{"text": "a@b.com"}])
         total.merge(stats[0].as_dict())
     assert total.as_dict()["extra"]["counts"] == {"EMAIL": 2}
+
+
+@pytest.mark.parametrize("text,out", [
+    ("手机：１３８１２３４５６７８，欢迎来电", "手机：<PHONE>，欢迎来电"),
+    ("电话：＋８６　１３８　１２３４　５６７８。", "电话：<PHONE>。"),
+    ("电话：０１０－８８８８６６６６", "电话：<PHONE>"),
+    ("身份证号码：１１０１０５１９４９１２３１００２Ｘ。", "身份证号码：<ID_NUMBER>。"),
+    ("身份证号码：11010519491231002Ｘ。", "身份证号码：<ID_NUMBER>。"),
+    ("邮箱：ｚｈａｎｇ＠ｅｘａｍｐｌｅ．ｃｏｍ，谢谢", "邮箱：<EMAIL>，谢谢"),
+    ("卡号６２２２０２１２３４５６７８９０１２８", "卡号<BANK_CARD>"),
+])
+def test_full_width_digits_and_letters_are_read_as_ascii(text, out):
+    # Chinese IMEs type full-width digits: a full-width phone number is still a phone number
+    assert redact(text)["text"] == out
+
+
+def test_full_width_look_alikes_and_clause_breaks_stay():
+    for text in ("金额１２３４５６７８９０元", "日期２０２４０１０１", "身份证：１１０１０５１９４９１２３１００２１"):
+        assert redact(text)["text"] == text
+    # a full-width comma is a clause break, not a thousands separator
+    assert redact("共１２３，１３８１２３４５６７８")["text"] == "共１２３，<PHONE>"
+
+
+def test_a_19_digit_card_in_five_groups_is_found():
+    # UnionPay prints its 19-digit cards 4-4-4-4-3
+    card = "6222021234567890128"
+    assert luhn_valid(card)
+    for sep in (" ", "-"):
+        grouped = sep.join([card[0:4], card[4:8], card[8:12], card[12:16], card[16:]])
+        assert kinds(f"银行卡号：{grouped}，请核对") == [(grouped, "BANK_CARD")]
+    # a 16-digit card followed by another number is still the 16-digit card
+    assert kinds(f"卡号{VISA[:4]} {VISA[4:8]} {VISA[8:12]} {VISA[12:]} 12元") == [
+        (f"{VISA[:4]} {VISA[4:8]} {VISA[8:12]} {VISA[12:]}", "BANK_CARD")]

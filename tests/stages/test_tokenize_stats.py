@@ -279,3 +279,6 @@ def test_script_tag():
     assert [script_tag(t) for t in ["Hello world", "今天天气很好", "これは日本語です", "한국어 텍스트",
                                     "Crème brûlée", "我爱NLP", "Привет", "😀", "", "123"]] == \
         ["und-Latn", "und-Hani", "und-Jpan", "und-Hang", "und-Latn", "und-Hani", "und", "und", "und", "und"]
+    # a Chinese text quoting a Japanese word is still Chinese
+    zh = "国家统计局新闻发言人表示，总的来看，国民经济延续回升向好态势，开局良好。" * 4
+    assert script_tag(zh + "（ネット上の愛称）") == "und-Hani"

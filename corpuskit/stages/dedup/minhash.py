@@ -31,7 +31,7 @@ import numpy as np
 
 from corpuskit.core.assets import cache_dir, read_cache, write_cache
 from corpuskit.core.jit import Kernels
-from corpuskit.core.text import CJK_RANGES
+from corpuskit.core.text import CJK_RANGES, KANA_MARKS
 
 # numba kernels, compiled (or loaded from numba's cache) on first use: see core/jit.py
 _kernels = Kernels(globals())
@@ -121,17 +121,19 @@ def _build_tables_from(ranges: list[range], n: int) -> tuple[np.ndarray, np.ndar
         fold_t[lo:hi + 1] = _HARD
         fold_t[np.isin(fold_t, np.arange(lo, hi + 1, dtype=np.uint32))] = _HARD
     fold_t[0x03A3] = _HARD  # capital sigma: lower() depends on the context (final sigma)
-    ranges_s = CJK_RANGES
-    i = 0
-    while i < len(ranges_s):
-        lo = ord(ranges_s[i])
-        if i + 2 < len(ranges_s) and ranges_s[i + 1] == "-":
-            hi = ord(ranges_s[i + 2])
-            i += 3
-        else:
-            hi = lo
-            i += 1
-        cls[lo:hi + 1] = _CJK
+    # the kana voiced-sound marks are no token of their own (core.text's words): the half-width
+    # ones are letters to str.isalnum
+    for ranges_s, c in ((CJK_RANGES, _CJK), (KANA_MARKS, _OTHER)):
+        i = 0
+        while i < len(ranges_s):
+            lo = ord(ranges_s[i])
+            if i + 2 < len(ranges_s) and ranges_s[i + 1] == "-":
+                hi = ord(ranges_s[i + 2])
+                i += 3
+            else:
+                hi = lo
+                i += 1
+            cls[lo:hi + 1] = c
     for c in "'\u2019.-":
         cls[ord(c)] = _CONN
     return cls, fold_t
@@ -155,8 +157,9 @@ def tables() -> tuple[np.ndarray, np.ndarray]:
     import xxhash
 
     # what built the tables: the Unicode database and the builder's code
+    # (and the CJK ranges it marks, which live in core.text)
     key = f"chartables:{unicodedata.unidata_version}:".encode() + xxhash.xxh3_128_digest(
-        inspect.getsource(_build_tables).encode())
+        (inspect.getsource(_build_tables) + CJK_RANGES + KANA_MARKS).encode())
     path = cache_dir() / f"chartables-{xxhash.xxh3_64_hexdigest(key)}.bin"
     n = 0x110000
     data = read_cache(path, key)

@@ -144,8 +144,8 @@ _LATIN_RE = _text.LazyPattern(r"[A-Za-z\u00c0-\u024f]")
 
 def script_tag(text: str, sample: int = 2000) -> str:
     """BCP 47 tag for an undetermined language in a known script, from a bounded sample:
-    und-Hani (Chinese characters), und-Jpan (kana present), und-Hang (Hangul), und-Latn, or
-    plain und. The same thresholds as corpuskit.core.text.dominant_script, counted with C-level
+    und-Hani (Chinese characters), und-Jpan (kana: corpuskit.core.text.kana_is_japanese),
+    und-Hang (Hangul), und-Latn, or plain und. The same thresholds as corpuskit.core.text.dominant_script, counted with C-level
     regex scans rather than a per-character loop."""
     s = text[:sample]
     letters = len(_LETTER_RE.findall(s))
@@ -153,7 +153,7 @@ def script_tag(text: str, sample: int = 2000) -> str:
         return UNKNOWN_LANG
     han = len(_text.HAN_RE.findall(s))
     kana = len(_text.KANA_RE.findall(s))
-    if kana and kana + han >= 0.3 * letters:
+    if _text.kana_is_japanese(kana, han) and kana + han >= 0.3 * letters:
         return "und-Jpan"
     if len(_text.HANGUL_RE.findall(s)) >= 0.3 * letters:
         return "und-Hang"
