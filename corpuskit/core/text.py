@@ -28,6 +28,12 @@ HAN_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff"
 KANA_RANGES = ("\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff"
                "\uff66-\uff9d\U0001b000-\U0001b16f")
 HANGUL_RANGES = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"
+# What a token is (WORD_RE's words, one per CJK character; shingle_tokens and dedup's kernel),
+# by version: stored with what is built from tokens (dedup's --index), so that an index made
+# when tokens were cut otherwise is refused rather than compared with other shingles.
+# 2: half-width katakana and the kana supplements are CJK characters, the whole of planes 2 and
+# 3 is Han, and ・ ゠ and the kana voiced-sound marks are no token of their own.
+TOKENS_VERSION = 2
 # The voiced-sound marks of kana (combining, spacing and half-width): part of the kana before
 # them (か + ゙ is one character, が, however it is encoded), never a word of their own.
 KANA_MARKS = "\u3099-\u309c\uff9e\uff9f"

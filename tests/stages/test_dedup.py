@@ -284,6 +284,25 @@ def test_index_built_with_another_folding_table_is_refused(tmp_path, monkeypatch
     assert not kept and reason(rej[0]) == "exact_duplicate"
 
 
+
+def test_index_built_when_tokens_were_cut_otherwise_is_refused(tmp_path, monkeypatch):
+    # an index from a release that cut text in tokens otherwise holds other shingles: compared
+    # with today's, a copy it holds could pass as new
+    from corpuskit.stages.dedup import stage as S
+
+    idx = str(tmp_path / "i.npz")
+    monkeypatch.setattr(S, "TOKENS_VERSION", S.TOKENS_VERSION - 1)
+    run([{"id": "a", "text": EN}], index=idx)
+    monkeypatch.undo()
+    with pytest.raises(UsageError, match="tokens=1 .now 2.*another corpuskit release, whose tokens differ: "
+                                         "start a new index"):
+        run([{"id": "b", "text": EN}], index=idx)
+    # an option set otherwise gets the advice to run with it
+    idx2 = str(tmp_path / "j.npz")
+    run([{"id": "a", "text": EN}], index=idx2)
+    with pytest.raises(UsageError, match="fold_chinese=True .now False.*run with the same options"):
+        run([{"id": "b", "text": EN}], index=idx2, fold_chinese=False)
+
 def test_traditional_and_simplified_copies_with_chained_characters_are_duplicates():
     simp = "你在做什么？这个问题什么时候能解决，大家都想知道。" * 6
     trad = "你在做什麼？這個問題什麼時候能解決，大家都想知道。" * 6

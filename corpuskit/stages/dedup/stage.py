@@ -60,6 +60,7 @@ import numpy as np
 from corpuskit.core.errors import BadInput
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, Table, opt, set_meta
+from corpuskit.core.text import TOKENS_VERSION
 from corpuskit.core.zhscript import FOLD_VERSION, fold_t2s
 from corpuskit.io.jsonl import loads_exact
 from corpuskit.stages.dedup import minhash as mh
@@ -197,7 +198,8 @@ class Dedup(StreamStage):
         b, r = self.lsh_params()
         return {"version": INDEX_VERSION, "scheme": "datasketch-affine32", "num_perm": self.num_perm,
                 "seed": self.seed, "ngram": self.ngram, "bands": b, "rows": r, "key": self.key,
-                "fold_chinese": self.fold_chinese, "fold_table": FOLD_VERSION if self.fold_chinese else None}
+                "fold_chinese": self.fold_chinese, "fold_table": FOLD_VERSION if self.fold_chinese else None,
+                "tokens": TOKENS_VERSION}
 
     # ------------------------------------------------------------ the run
     def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:

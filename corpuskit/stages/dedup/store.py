@@ -22,6 +22,8 @@ from corpuskit.io.spill import read_spill as _read_spill  # noqa: F401 - dedup's
 from corpuskit.io.writer import BIG_STR
 
 INDEX_VERSION = 1
+# index parameters that no option sets: they change with corpuskit itself
+_BUILT_BY = ("version", "scheme", "fold_table", "tokens")
 _IO_BUF = 1 << 20
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*$", re.IGNORECASE)
@@ -356,8 +358,13 @@ class _Index:
             raise BadInput(path, None, "bad_index", f"not a corpuskit dedup index ({e})") from None
         diff = [f"{k}={stored.get(k)!r} (now {v!r})" for k, v in params.items() if stored.get(k) != v]
         if diff:
+            # what no option sets: the index format, the folding table, how text is cut in tokens
+            built = [k for k, v in params.items() if stored.get(k) != v and k in _BUILT_BY
+                     and not (k == "fold_table" and stored.get("fold_chinese") != params.get("fold_chinese"))]
             raise UsageError(f"--index {path} was built with other options: {', '.join(diff)}; "
-                             f"run with the same options or start a new index")
+                             + ("it was built by another corpuskit release, whose "
+                                f"{' and '.join(built)} differ: start a new index from the corpus it holds"
+                                if built else "run with the same options or start a new index"))
         try:
             return cls(params["num_perm"], params["bands"], path, members)
         except Exception as e:
