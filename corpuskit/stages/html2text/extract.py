@@ -2833,6 +2833,18 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         # show the rest, so all of the page's text is read, tags removed by regex
         text = _stripped(html)
         return Extraction(text, "" if root is None else _title(root), "stripped" if text else "none")
+    res = _extract_root(html, root, tune)
+    if not res.text and _NOSCRIPT_RE.search(html) is not None:
+        # nothing to read: a page whose text is all in <noscript> (served so to readers without
+        # scripts, crawlers among them) shows that text; a script-built page's notice is no text
+        alt = _noscript_reading(html, tune)
+        if alt is not None:
+            res = alt
+    return res
+
+
+def _extract_root(html: str, root: etree._Element, tune: _Tune) -> Extraction:
+    """The extraction from a parsed page (`extract` after the parse)."""
     title = _title(root)
     # (a walk in C: a search of the page's bytes for "ld+json" first cost more than it saved,
     # and missed a type written with a character reference)
@@ -2867,6 +2879,37 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     # a try/finally around the extraction cost 2.5% of its time)
     _forget_text()
     return res
+
+
+_NOSCRIPT_RE = re.compile(r"<noscript(?=[\t\n\f\r />])", re.I)
+
+
+def _noscript_reading(html: str, tune: _Tune) -> Extraction | None:
+    """The page read again with its <noscript> elements shown (their content in their place;
+    one in <head> moved to the start of the body, as a browser without scripts puts its
+    paragraphs there), for a page that had nothing to read without them. Taken only when it
+    finds _MIN_ACCEPT weighted characters: "enable JavaScript to run this app" is not the text
+    of a page built by a script."""
+    root, halted = _parse_once(html)
+    if root is None or halted:
+        return None
+    found = list(root.iter("noscript"))
+    if not found or sum(_STRLEN(el) for el in found) < _MIN_ACCEPT / _CJK_WEIGHT:
+        return None
+    head, body = root.find("head"), root.find("body")
+    if head is not None:
+        moved = [el for el in head.iter("noscript") if el.getparent() is head]
+        if moved:
+            if body is None:
+                body = etree.SubElement(root, "body")
+            for k, el in enumerate(moved):
+                el.tail = None
+                body.insert(k, el)
+    etree.strip_tags(root, "noscript")
+    res = _extract_root(html, root, tune)
+    if _weight(res.text) < _MIN_ACCEPT:
+        return None
+    return res._replace(method="noscript")
 
 
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")

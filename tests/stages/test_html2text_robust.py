@@ -1,0 +1,76 @@
+"""html2text on unusual pages: empty output where a reader sees text, and costs that a page's
+shape must not blow up. Every page is built here."""
+from __future__ import annotations
+
+import pytest
+
+from corpuskit.core.stage import Rejection
+from corpuskit.stages.html2text import extract as extract_mod
+from corpuskit.stages.html2text.extract import extract
+from corpuskit.stages.html2text.stage import HtmlToText
+
+_EN = [f"The committee met on Tuesday to discuss the budget for year {y}, and its members "
+       f"agreed on most of the points raised." for y in range(2001, 2007)]
+_ZH = ["市议会星期二开会讨论了新的预算方案，成员们在大多数问题上达成了一致。",
+       "会议持续了三个小时，代表们就教育和交通两项开支进行了激烈的辩论。",
+       "最后，议会以多数票通过了这项预算，并将在下个月开始执行。"]
+
+
+def _paras(lines: list[str]) -> str:
+    return "".join(f"<p>{s}</p>" for s in lines)
+
+
+# ---------------------------------------------------------------- a body inside <noscript>
+
+@pytest.mark.parametrize("html", [
+    # a page served to crawlers with its whole text in <noscript> (the script-built view empty)
+    f"<html><head><title>T</title></head><body><div id=app></div><noscript>{_paras(_EN)}"
+    "</noscript><script>render()</script></body></html>",
+    # the same in <head>: browsers without scripting move its <p>s to the body
+    f"<html><head><title>T</title><noscript>{_paras(_EN)}</noscript></head><body></body></html>",
+    # Chinese
+    f"<html><body><noscript><div>{_paras(_ZH)}</div></noscript></body></html>",
+])
+def test_a_page_whose_text_is_all_in_noscript_is_read(html):
+    ex = extract(html)
+    want = _ZH if "议会" in html else _EN
+    assert ex.text == "\n\n".join(want)
+    assert ex.method == "noscript"
+    out = HtmlToText().process({"html": html})
+    assert out["text"] == ex.text and out["meta"]["html2text"] == "noscript"
+
+
+@pytest.mark.parametrize("html", [
+    # a script-built page's notice is no text: the page stays empty (no_content)
+    "<html><body><noscript>You need to enable JavaScript to run this app.</noscript>"
+    "<div id=root></div></body></html>",
+    "<html><head><noscript><link rel=stylesheet href=a.css></noscript></head><body>"
+    "<noscript><img src=pixel.gif></noscript></body></html>",
+])
+def test_a_script_notice_in_noscript_stays_out(html):
+    out = HtmlToText().process({"html": html})
+    assert isinstance(out, Rejection) and out.reason == "no_content"
+
+
+def test_noscript_stays_out_of_a_page_with_text():
+    # a page with text of its own is read as before: its <noscript> is not shown
+    html = (f"<html><body><article>{_paras(_EN)}</article><noscript>{_paras(_ZH)}</noscript>"
+            "</body></html>")
+    ex = extract(html)
+    assert ex.text == "\n\n".join(_EN) and ex.method == "density"
+
+
+def test_noscript_is_looked_at_only_for_an_empty_page(monkeypatch):
+    calls = []
+    real = extract_mod._parse_once
+
+    def counting(html):
+        calls.append(1)
+        return real(html)
+
+    monkeypatch.setattr(extract_mod, "_parse_once", counting)
+    extract(f"<html><body>{_paras(_EN)}<noscript>{_paras(_ZH)}</noscript></body></html>")
+    assert len(calls) == 1  # a page with text is parsed once
+    calls.clear()
+    extract("<html><body><div></div></body></html>")  # empty, no <noscript>: once
+    assert len(calls) == 1
