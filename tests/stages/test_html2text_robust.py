@@ -74,3 +74,26 @@ def test_noscript_is_looked_at_only_for_an_empty_page(monkeypatch):
     calls.clear()
     extract("<html><body><div></div></body></html>")  # empty, no <noscript>: once
     assert len(calls) == 1
+
+
+# ---------------------------------------------------------------- the last resort's tags
+
+def _past_depth(body: str) -> str:
+    return "<html><body>" + "<font>" * 3_000 + body + "</body></html>"
+
+
+@pytest.mark.parametrize("tag, words", [
+    ('<p title="a > b">', ""),
+    ("<img alt='x > y' src=a.png>", ""),
+    ('<a href="#" onclick="if (a>b) go(\'<p>\')">Next page</a>', "Next page"),
+    ('<span data-json=\'{"k": "<b>x</b>"}\'>', ""),
+    ('<div title = "1 > 0">', ""),
+])
+def test_the_last_resort_reads_a_quoted_gt_as_part_of_its_tag(tag, words):
+    # a '>' inside a quoted attribute value does not end the tag (as for the parser): the rest of
+    # the tag is not text
+    first = "The first paragraph of the page, long enough to be read."
+    ex = extract(_past_depth(f"<p>{first}</p>{tag}<p>The last paragraph.</p>"))
+    assert ex.method == "stripped"
+    want = [first] + ([words] if words else []) + ["The last paragraph."]
+    assert ex.text.split("\n") == want

@@ -1798,8 +1798,14 @@ _SCRIPT_RE = re.compile(
 _BREAK_RE = re.compile(r"<(?:br|/p|/div|/li|/tr|/h[1-6])\b[^<>]*+>?", re.I)
 
 
-# a tag (its name in group 1), a comment or declaration, or one cut off at the end of the page
-_STRIP_TAG_RE = re.compile(r"<(?:/?([a-zA-Z][^\t\n\f\r />]*)|[!?/])[^>]*(?:>|$)")
+# a tag (its name in group 1), a comment or declaration, or one cut off at the end of the page.
+# In a tag, as the parser reads it, a quote opens a value only after an '=' (white space between
+# allowed), and a '>' inside the quoted value does not end the tag (`<img alt="a > b">`,
+# `onclick="if (a>b) ..."` left their rest in the text); a stray quote elsewhere is part of a
+# name. Possessive: an unclosed quote is read to the end of the page at most once.
+_STRIP_TAG_RE = re.compile(
+    r"""<(?:/?([a-zA-Z][^\t\n\f\r />]*)(?:[^>=]++|=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+')|=)*+"""
+    r"|[!?/][^>]*+)(?:>|$)")
 
 
 def _tag_gap(m: re.Match) -> str:
