@@ -90,6 +90,9 @@ def declared_charset(raw: bytes, content_type: str | None = None) -> str | None:
 
 
 _SNIFFED = ("gb18030", "big5hkscs", "cp932", "euc_jp", "cp949")
+_CHINESE = ("gb18030", "big5hkscs")
+_JAPANESE = ("cp932", "euc_jp")
+_KANA_SHARE = 0.2  # of the non-ASCII characters: Japanese text (cjk_fit's rule)
 _TAG_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 
 
@@ -114,6 +117,13 @@ def cjk_fit(txt: str) -> float | None:
         return None
     return (p.ideographs * p.mean_cost + 7.0 * (p.kana_hangul + p.cjk_punct)
             + 12.0 * p.other + 20.0 * p.replacement) / non_ascii
+
+
+def _kana_rich(txt: str) -> bool:
+    """Kana (or Hangul) are a fifth of the non-ASCII characters of the page's visible text."""
+    p = cost_profile(_visible_sample(txt))
+    non_ascii = p.ideographs + p.kana_hangul + p.cjk_punct + p.other + p.replacement
+    return non_ascii > 0 and p.kana_hangul >= _KANA_SHARE * non_ascii
 
 
 def decode_html(raw: bytes, content_type: str | None = None) -> tuple[str, str]:
@@ -205,6 +215,7 @@ def _decode(raw: bytes, content_type: str | None) -> tuple[str, str]:
         return txt, "utf-8+replace"
     # sniff the CJK codecs: the best-reading one that is clearly CJK text
     sniffed: tuple[float, str, str] | None = None
+    japanese: tuple[float, str, str] | None = None
     for enc in _SNIFFED:
         txt = _try(raw, enc, _TOLERANCE)
         if txt is None:
@@ -212,6 +223,14 @@ def _decode(raw: bytes, content_type: str | None) -> tuple[str, str]:
         fit = cjk_fit(txt)
         if fit is not None and (sniffed is None or fit < sniffed[0]):
             sniffed = (fit, txt, enc)
+        if fit is not None and enc in _JAPANESE and (japanese is None or fit < japanese[0]):
+            japanese = (fit, txt, enc)
+    if sniffed is not None and japanese is not None and sniffed[2] in _CHINESE and _kana_rich(sniffed[1]):
+        # GB2312 (and Big5's extensions) hold the kana at the byte values EUC-JP gives them: a
+        # Japanese page read as Chinese keeps its kana and turns its kanji into other characters
+        # ("海泣はとても紊い欧丹です"), which may cost no more than the real ones. Text this rich in
+        # kana is Japanese, and a Japanese codec that reads it as CJK text is the page's
+        sniffed = japanese
     guess: tuple[str, str] | None = None
     try:
         from charset_normalizer import from_bytes

@@ -61,3 +61,15 @@ def test_utf32_with_bom_is_read_as_utf32(codec):
     bom = b"\xff\xfe\x00\x00" if codec == "utf-32-le" else b"\x00\x00\xfe\xff"
     out, enc, _ = decode_page(bom + text.encode(codec))
     assert out == text and enc == "utf-32"
+
+
+@pytest.mark.parametrize("text", [
+    "今日はとても良い天気です。公園には多くの人が散歩していました。子供たちは楽しそうに遊んでいます。",
+    "東京都は二十日、新型の感染者が確認されたと発表した。都内の累計は三千人を超えた。",
+])
+def test_undeclared_euc_jp_is_not_read_as_gb18030(text):
+    # GB2312 holds the kana at EUC-JP's byte values, so Japanese in EUC-JP reads as GB18030 with
+    # its kana right and its kanji other characters ("海泣はとても紊い欧丹です")
+    raw = page(text * 6).encode("euc_jp")
+    out, enc, _ = decode_page(raw)
+    assert enc == "euc_jp(detected)" and text in out
