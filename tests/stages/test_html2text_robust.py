@@ -97,3 +97,20 @@ def test_the_last_resort_reads_a_quoted_gt_as_part_of_its_tag(tag, words):
     assert ex.method == "stripped"
     want = [first] + ([words] if words else []) + ["The last paragraph."]
     assert ex.text.split("\n") == want
+
+
+@pytest.mark.parametrize("html", [
+    _past_depth("<p>The first paragraph \ud800 here.</p>"),  # past the parser's depth limit
+    "</xmp><rp></noscript>\ud800<div style='display:none'></div>",  # the cascade's last step
+])
+def test_the_last_resort_turns_a_lone_surrogate_into_a_replacement_character(html):
+    # as the parsed reading does: text with a lone surrogate has no UTF-8 form (not writable)
+    ex = extract(html)
+    assert ex.method == "stripped" and "\ufffd" in ex.text
+    ex.text.encode("utf-8")
+
+
+def test_the_last_resort_drops_a_byte_order_mark():
+    ex = extract("\ufeff" + _past_depth("<p>The first paragraph here.</p>"))
+    assert ex.method == "stripped" and ex.text == "The first paragraph here."
+    assert extract("\ufeff<!-- c --><p>x</p>").text == extract("<!-- c --><p>x</p>").text

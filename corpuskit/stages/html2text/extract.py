@@ -1819,12 +1819,21 @@ def _tag_gap(m: re.Match) -> str:
 
 
 def _stripped(html: str) -> str:
-    """Last resort for markup the parser gives up on: drop tags, unescape, keep line breaks."""
+    """Last resort for markup the parser gives up on: drop tags, unescape, keep line breaks. As
+    in the parsed reading, a byte-order mark at the start is no text and a lone surrogate is
+    U+FFFD (it has no UTF-8 form: the text could not be written)."""
+    if html.startswith("\ufeff"):
+        html = html[1:]
     s = _SCRIPT_RE.sub(" ", html)
     s = _BREAK_RE.sub("\n", s)
     s = _htmllib.unescape(_STRIP_TAG_RE.sub(_tag_gap, s))
     lines = (_collapse(ln) for ln in s.splitlines())
-    return "\n".join(ln for ln in lines if ln)
+    text = "\n".join(ln for ln in lines if ln)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE_RE.sub("\ufffd", text)
+    return text
 
 
 def _first(root: etree._Element, tag: str) -> etree._Element | None:
