@@ -114,3 +114,58 @@ def test_the_last_resort_drops_a_byte_order_mark():
     ex = extract("\ufeff" + _past_depth("<p>The first paragraph here.</p>"))
     assert ex.method == "stripped" and ex.text == "The first paragraph here."
     assert extract("\ufeff<!-- c --><p>x</p>").text == extract("<!-- c --><p>x</p>").text
+
+
+# ---------------------------------------------------------------- class words on long class strings
+
+_CLASS_TOKENS = ["article", "Article", "post-body", "history", "hiStory", "STORY", "main", "comment",
+                 "com-x", "COMBX", "nav", "Navbar", "footer", "hentry", "h-entry", "zhengwen", "x", "q",
+                 "widget", "media", "pagination", "text", "sidebar", "tags", "k", "\u212a", "s\u017f",
+                 "é", "-", "_", "mainContent", "shadow"]
+
+
+def test_class_words_give_the_same_verdicts_read_lower_cased():
+    import itertools
+    import random
+    rng = random.Random(5)
+    strings = [" ".join(p) for p in itertools.permutations(_CLASS_TOKENS[:8], 2)]
+    strings += ["".join(rng.choice(_CLASS_TOKENS) for _ in range(rng.randint(1, 6))) for _ in range(3_000)]
+    strings += [" ".join(rng.choice(_CLASS_TOKENS) for _ in range(rng.randint(1, 6))) for _ in range(3_000)]
+    # (the lower-cased reading relies on the patterns' words being lower case)
+    assert extract_mod._NEG_W.pattern == extract_mod._NEG_W.pattern.lower()
+    assert extract_mod._POS_W.pattern == extract_mod._POS_W.pattern.lower()
+    strings += [t.replace("i", "\u0130").replace("s", "\u017f") for t in strings[:500]]
+    strings += [t.replace("i", "\u0131").upper().replace("K", "\u212a") for t in strings[:500]]
+    strings += ["d-none", "hidden-xs", "Sidebar-left", "entry-meta", "ap-story-byline", "adsX", "ads1"]
+    for v in strings:
+        full = (25 if extract_mod._POS_W.search(v) else 0) - (25 if extract_mod._NEG_W.search(v) else 0)
+        assert extract_mod._word_weight(v) == full, v
+        # the class/id verdict, read with the necessary conditions on the folded string
+        assert extract_mod._class_says_boiler(v) == extract_mod._class_verdict_of(v, None), v
+
+
+class _Counting:
+    """A compiled pattern whose search calls are counted, the length of the string each time."""
+
+    def __init__(self, pattern, seen: list):
+        self.pattern, self.seen = pattern, seen
+
+    def search(self, s, *args):
+        self.seen.append(len(s))
+        return self.pattern.search(s, *args)
+
+
+@pytest.mark.parametrize("unit", ["q", "\u00e9", "c"])
+def test_a_long_class_string_is_not_read_by_the_case_blind_patterns(monkeypatch, unit):
+    # readability's class patterns run case-blind (re.I) with a look-behind: about 200 ns a
+    # character, 4 s for one 19 MB class attribute. An ASCII string is read lower-cased by
+    # case-sensitive patterns that skip to a possible first letter (a non-ASCII one too, its
+    # four letters that re.I matches to ASCII folded); the case-blind one confirms a match only.
+    seen: list = []
+    monkeypatch.setattr(extract_mod, "_POS_W", _Counting(extract_mod._POS_W, seen))
+    monkeypatch.setattr(extract_mod, "_NEG_W", _Counting(extract_mod._NEG_W, seen))
+    extract_mod._WORD_WEIGHTS.clear()
+    body = " ".join(_EN)
+    html = f'<html><body><div class="{unit * 100_000}"><p>{body}</p></div></body></html>'
+    assert extract(html).text == body
+    assert not [n for n in seen if n >= 100_000]
