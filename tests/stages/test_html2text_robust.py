@@ -169,3 +169,62 @@ def test_a_long_class_string_is_not_read_by_the_case_blind_patterns(monkeypatch,
     html = f'<html><body><div class="{unit * 100_000}"><p>{body}</p></div></body></html>'
     assert extract(html).text == body
     assert not [n for n in seen if n >= 100_000]
+
+
+# ---------------------------------------------------------------- MathML in the text
+
+_MATH_ART = ("The constant was known long before it had a name, and many wrote about it in their "
+             "letters to each other. ")
+
+
+@pytest.mark.parametrize("math, shown", [
+    # LaTeXML (arXiv's HTML papers) states the TeX source in alttext
+    ('<math alttext="e\\approx 2.718" display="inline"><semantics><mrow><mi>e</mi><mo>≈</mo>'
+     '<mn>2.718</mn></mrow></semantics></math>', "e\\approx 2.718"),
+    # MathJax's and Wikipedia's MathML carry it as a TeX annotation
+    ('<math><semantics><mrow><mi>e</mi><mo>≈</mo><mn>2.718</mn></mrow>'
+     '<annotation encoding="application/x-tex">e \\approx 2.718</annotation></semantics></math>',
+     "e \\approx 2.718"),
+    # without either, what the reader sees
+    ("<math><mrow><mi>e</mi><mo>≈</mo><mn>2.718</mn></mrow></math>", "e≈2.718"),
+])
+def test_mathml_in_a_sentence_keeps_its_formula(math, shown):
+    # browsers render MathML: a formula in a sentence is text of the sentence (it was dropped,
+    # leaving "Euler wrote in a letter")
+    html = (f"<html><body><article><p>{_MATH_ART}</p><p>Euler wrote {math} in a letter to "
+            "Goldbach, and the value stuck.</p></article></body></html>")
+    ex = extract(html)
+    assert ex.text.split("\n\n")[1] == f"Euler wrote {shown} in a letter to Goldbach, and the value stuck."
+
+
+def test_mathml_in_chinese_text_is_not_spaced():
+    html = ("<html><body><article><p>设<math><mi>x</mi></math>为实数，则<math><msup><mi>x</mi><mn>2</mn>"
+            "</msup></math>不小于零。这个结论在后面的证明中会反复用到，请读者务必记住它。</p></article></body></html>")
+    assert extract(html).text.startswith("设x为实数，则x2不小于零。")
+
+
+def test_hidden_mathml_stays_out():
+    # a hidden copy beside an image of the formula (as Wikipedia serves it) is not shown
+    html = (f"<html><body><article><p>{_MATH_ART}</p><p>Euler wrote <span style=\"display: none;\">"
+            '<math alttext="e"><mi>e</mi></math></span><img alt="e" src="e.svg"> in a letter.</p>'
+            "</article></body></html>")
+    assert extract(html).text.split("\n\n")[1] == "Euler wrote in a letter."
+
+
+def test_a_formula_hidden_by_its_own_attributes_stays_out():
+    for attr in ('style="display:none"', "hidden", 'aria-hidden="true"'):
+        html = (f"<html><body><article><p>{_MATH_ART}</p><p>Euler wrote <math {attr} alttext=\"e\">"
+                "<mi>e</mi></math> in a letter.</p></article></body></html>")
+        assert extract(html).text.split("\n\n")[1] == "Euler wrote in a letter.", attr
+
+
+def test_nested_formulas_are_read_once(monkeypatch):
+    # a formula inside another is text of the outer one: each is made text once (reading every
+    # inner one again would cost its depth times its size)
+    calls = []
+    real = extract_mod._math_to_text
+    monkeypatch.setattr(extract_mod, "_math_to_text", lambda el: calls.append(1) or real(el))
+    inner = "<math><mi>x</mi>" * 300 + "</math>" * 300
+    html = f"<html><body><article><p>{_MATH_ART}</p><p>Nested {inner} here.</p></article></body></html>"
+    assert extract(html).text.split("\n\n")[1] == "Nested " + "x" * 300 + " here."
+    assert len(calls) == 1

@@ -58,8 +58,9 @@ from corpuskit.core.text import CJK_RANGES
 
 # Removed in C before the walk: never reader-visible text. The content of <noembed> and
 # <noframes> is text to the parser (HTML5's raw text, tags and all) and a browser shows neither.
+# (<math> is shown: each formula is made text before, `_math_to_text`.)
 _JUNK_TAGS = (
-    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
+    "script", "style", "noscript", "template", "svg", "iframe", "object", "embed",
     "canvas", "video", "audio", "map", "select", "button", "input", "textarea", "datalist",
     "head", "link", "meta", "frameset", "frame", "noframes", "noembed",
     "title",  # one in the body (libxml2 leaves it there) is hidden, as in <head>; read before this
@@ -2885,8 +2886,17 @@ def _extract_root(html: str, root: etree._Element, tune: _Tune) -> Extraction:
     # (a walk in C: a search of the page's bytes for "ld+json" first cost more than it saved,
     # and missed a type written with a character reference)
     ld = _ld_sources(root)
-    notes = list(root.iter(*_RUBY_NOTES))  # a walk in C: next to nothing on a page without ruby
+    # (a walk in C: next to nothing on a page without ruby or MathML)
+    notes = list(root.iter(*_RUBY_NOTES, "math"))
     if notes:
+        maths = [el for el in notes if el.tag == "math"]
+        if maths:
+            notes = [el for el in notes if el.tag != "math"]
+            inner: set = set()
+            for el in maths:  # (in document order: a formula before those inside it)
+                if el not in inner:
+                    inner.update(el.iter("math"))
+                    _math_to_text(el)
         for el in notes:
             el.text = None
         etree.strip_tags(root, *_RUBY_NOTES)
@@ -2915,6 +2925,35 @@ def _extract_root(html: str, root: etree._Element, tune: _Tune) -> Extraction:
     # a try/finally around the extraction cost 2.5% of its time)
     _forget_text()
     return res
+
+
+_MATH_KEPT = ("style", "class", "hidden", "aria-hidden")
+_TEX_ENCODINGS = frozenset(("application/x-tex", "text/x-tex", "application/x-latex", "tex", "latex"))
+
+
+def _math_to_text(el: etree._Element) -> None:
+    """A MathML formula made an inline element holding its text: browsers render MathML, and a
+    formula in a sentence is part of it. The TeX source where the page states it (LaTeXML's
+    `alttext`, a `<annotation encoding="application/x-tex">` as MathJax and Wikipedia write
+    it), else the characters the reader sees (annotations, which are not shown, left out)."""
+    tex = el.get("alttext")
+    if not tex or tex.isspace():
+        tex = None
+        for a in el.iter("annotation"):
+            if (a.get("encoding") or "").strip().lower() in _TEX_ENCODINGS and a.text and not a.text.isspace():
+                tex = a.text
+                break
+    if tex is None:
+        for a in list(el.iter("annotation", "annotation-xml")):
+            a.getparent().remove(a)  # (their tails, inside the formula, are white space)
+        tex = "".join(el.itertext())
+    tail = el.tail
+    shown = {k: v for k, v in el.attrib.items() if k in _MATH_KEPT}  # (a hidden formula stays hidden)
+    el.clear()
+    el.tag = "span"
+    el.attrib.update(shown)
+    el.text = _collapse(tex) or None
+    el.tail = tail
 
 
 _NOSCRIPT_RE = re.compile(r"<noscript(?=[\t\n\f\r />])", re.I)
