@@ -228,3 +228,33 @@ def test_nested_formulas_are_read_once(monkeypatch):
     html = f"<html><body><article><p>{_MATH_ART}</p><p>Nested {inner} here.</p></article></body></html>"
     assert extract(html).text.split("\n\n")[1] == "Nested " + "x" * 300 + " here."
     assert len(calls) == 1
+
+
+# ---------------------------------------------------------------- line breaks inside <pre>
+
+_CODE_INTRO = "<p>Here is the code that we used for the whole thing, as we promised in the post.</p>"
+_CODE = ["def f(x):", "    return x + 1", "", "print(f(2))"]
+
+
+_SHOWN = [ln for ln in _CODE if ln]  # (an empty block is no line; an empty line between <br>s is)
+
+
+@pytest.mark.parametrize("pre, lines", [
+    # a highlighter's or a forum's code block whose lines end in <br> (it was "def f(x):    return
+    # x + 1print(f(2))": the breaks were lost)
+    ("<pre>" + "<br>".join(_CODE) + "</pre>", _CODE),
+    ("<pre><code>" + "<br/>".join(f"<span class=l>{ln}</span>" for ln in _CODE) + "</code></pre>", _CODE),
+    # a line per element (prettify's line numbers: <ol><li>; a line per <div>)
+    ("<pre class='prettyprint linenums'><ol class=linenums>" + "".join(f"<li>{ln}</li>" for ln in _CODE)
+     + "</ol></pre>", _SHOWN),
+    ("<pre>" + "".join(f"<div class=line>{ln}</div>" for ln in _CODE) + "</pre>", _SHOWN),
+])
+def test_line_breaks_made_by_tags_inside_pre_are_kept(pre, lines):
+    ex = extract(f"<html><body><article>{_CODE_INTRO}{pre}</article></body></html>")
+    assert ex.text.split("\n\n", 1)[1].split("\n") == lines
+
+
+def test_pre_as_written_is_unchanged():
+    pre = "<pre>def f(x):\n    return x + 1\n\nprint(f(2))</pre>"
+    ex = extract(f"<html><body><article>{_CODE_INTRO}{pre}</article></body></html>")
+    assert ex.text.split("\n\n", 1)[1] == "\n".join(_CODE)

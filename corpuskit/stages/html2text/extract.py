@@ -1492,7 +1492,7 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                         if tag == "table":
                             tables.append([el in layout, True, 0])
                         elif tag in ("pre", "listing", "xmp", "plaintext"):
-                            out.append(_Pre(_STRING(el)))
+                            out.append(_Pre(_pre_text(el)))
                             walker.skip_subtree()
                             skipped.add(el)
                             continue
@@ -1526,6 +1526,40 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
         out.append(2)
         tables.clear()
     return _join(out)
+
+
+_PRE_BREAKS = ("br", *sorted(_BLOCK_TAGS))  # tags that break a line inside a <pre> too
+
+
+def _pre_text(el: etree._Element) -> str:
+    """A <pre>'s text as written, with the line breaks its tags make, as a browser shows it: a
+    <br> ends a line (a code block whose lines end in <br>), and a block (prettify's line
+    numbers, a <li> a line; a <div> a line) stands on lines of its own. A <pre> without such a
+    tag (nearly all) is its text alone."""
+    for x in el.iter(*_PRE_BREAKS):
+        if x is not el:
+            break
+    else:
+        return _STRING(el)
+    parts: list[str] = []
+    for ev, x in etree.iterwalk(el, events=("start", "end")):
+        tag = x.tag
+        if ev == "start":
+            if tag == "br":
+                parts.append("\n")
+            elif isinstance(tag, str):
+                if x is not el and tag in _BLOCK_TAGS and parts and parts[-1][-1:] != "\n":
+                    parts.append("\n")
+                if x.text:
+                    parts.append(x.text)
+            continue
+        if x is el:
+            break
+        if isinstance(tag, str) and tag in _BLOCK_TAGS and parts and parts[-1][-1:] != "\n":
+            parts.append("\n")
+        if x.tail:
+            parts.append(x.tail)
+    return "".join(parts)
 
 
 def _is_table(el: etree._Element) -> bool:
