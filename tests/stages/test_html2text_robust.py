@@ -258,3 +258,18 @@ def test_pre_as_written_is_unchanged():
     pre = "<pre>def f(x):\n    return x + 1\n\nprint(f(2))</pre>"
     ex = extract(f"<html><body><article>{_CODE_INTRO}{pre}</article></body></html>")
     assert ex.text.split("\n\n", 1)[1] == "\n".join(_CODE)
+
+
+# ---------------------------------------------------------------- declarative shadow DOM
+
+@pytest.mark.parametrize("attr", ['shadowrootmode="open"', 'shadowrootmode="closed"', 'shadowroot="open"'])
+def test_a_declarative_shadow_root_is_shown(attr):
+    # a web component rendered on the server: its <template shadowrootmode> is its shadow root,
+    # which browsers show (a plain <template> is inert and stays out)
+    body = " ".join(_EN)
+    html = (f"<html><body><article-view><template {attr}><style>p {{ margin: 0 }}</style>"
+            f"<h2>Budget</h2><p>{body}</p><slot></slot></template><p>Filed under local news.</p>"
+            "</article-view><template><p>An inert template's paragraph, never shown to anyone.</p>"
+            "</template></body></html>")
+    ex = extract(html)
+    assert body in ex.text and "inert" not in ex.text and "margin" not in ex.text

@@ -2920,9 +2920,21 @@ def _extract_root(html: str, root: etree._Element, tune: _Tune) -> Extraction:
     # (a walk in C: a search of the page's bytes for "ld+json" first cost more than it saved,
     # and missed a type written with a character reference)
     ld = _ld_sources(root)
-    # (a walk in C: next to nothing on a page without ruby or MathML)
-    notes = list(root.iter(*_RUBY_NOTES, "math"))
+    # (a walk in C: next to nothing on a page without ruby, MathML or templates)
+    notes = list(root.iter(*_RUBY_NOTES, "math", "template"))
     if notes:
+        shadows = [el for el in notes if el.tag == "template"]
+        if shadows:
+            notes = [el for el in notes if el.tag != "template"]
+            shown = False
+            for el in shadows:
+                # a declarative shadow root (a web component rendered on the server) is shown in
+                # place of its template; any other <template> is inert and goes with the junk
+                if el.get("shadowrootmode") is not None or el.get("shadowroot") is not None:
+                    el.tag = _SHADOW_ROOT
+                    shown = True
+            if shown:
+                etree.strip_tags(root, _SHADOW_ROOT)
         maths = [el for el in notes if el.tag == "math"]
         if maths:
             notes = [el for el in notes if el.tag != "math"]
@@ -2961,6 +2973,7 @@ def _extract_root(html: str, root: etree._Element, tune: _Tune) -> Extraction:
     return res
 
 
+_SHADOW_ROOT = "x-corpuskit-shadow-root"  # (a name no page uses: the shown templates, unwrapped)
 _MATH_KEPT = ("style", "class", "hidden", "aria-hidden")
 _TEX_ENCODINGS = frozenset(("application/x-tex", "text/x-tex", "application/x-latex", "tex", "latex"))
 
