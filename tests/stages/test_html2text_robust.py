@@ -273,3 +273,10 @@ def test_a_declarative_shadow_root_is_shown(attr):
             "</template></body></html>")
     ex = extract(html)
     assert body in ex.text and "inert" not in ex.text and "margin" not in ex.text
+
+
+def test_a_carriage_return_reference_in_pre_is_a_space():
+    # the parser turns a raw CR into a line feed, but a reference (&#13;) stays a CR, which CSS
+    # shows as a space; in the text it would be a line break to some readers and not to others
+    ex = extract(f"<html><body><article>{_CODE_INTRO}<pre>a&#13;b\r\nc</pre></article></body></html>")
+    assert ex.text.split("\n\n", 1)[1] == "a b\nc"

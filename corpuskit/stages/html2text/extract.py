@@ -1492,7 +1492,10 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                         if tag == "table":
                             tables.append([el in layout, True, 0])
                         elif tag in ("pre", "listing", "xmp", "plaintext"):
-                            out.append(_Pre(_pre_text(el)))
+                            t = _pre_text(el)
+                            if "\r" in t:  # (from &#13;: the parser makes a raw one a line feed)
+                                t = t.replace("\r", " ")  # CSS shows it as a space
+                            out.append(_Pre(t))
                             walker.skip_subtree()
                             skipped.add(el)
                             continue
