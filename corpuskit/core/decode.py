@@ -46,7 +46,9 @@ _ALIASES = {
     "euc_kr": "cp949", "cseuckr": "cp949", "csksc56011987": "cp949", "iso-ir-149": "cp949",
     "ks_c_5601-1989": "cp949", "ksc_5601": "cp949", "windows-949": "cp949",
 }
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+# (UTF-32's before UTF-16's: the little-endian one starts with UTF-16's)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 # tolerated share of undecodable bytes when a declared charset is almost right
 _TOLERANCE = 0.005
@@ -96,6 +98,9 @@ def declared_charset(raw: bytes, content_type: str | None = None) -> str | None:
 
 
 _SNIFFED = ("gb18030", "big5hkscs", "cp932", "euc_jp", "cp949")
+_CHINESE = ("gb18030", "big5hkscs")
+_JAPANESE = ("cp932", "euc_jp")
+_KANA_SHARE = 0.2  # of the non-ASCII characters: Japanese text (cjk_fit's rule)
 _TAG_RE = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.S | re.I)
 
 
@@ -122,6 +127,13 @@ def cjk_fit(txt: str) -> float | None:
             + 12.0 * p.other + 20.0 * p.replacement) / non_ascii
 
 
+def _kana_rich(txt: str) -> bool:
+    """Kana (or Hangul) are a fifth of the non-ASCII characters of the page's visible text."""
+    p = cost_profile(_visible_sample(txt))
+    non_ascii = p.ideographs + p.kana_hangul + p.cjk_punct + p.other + p.replacement
+    return non_ascii > 0 and p.kana_hangul >= _KANA_SHARE * non_ascii
+
+
 def decode_html(raw: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Decode a page. Returns (text, encoding) where encoding names the codec used, with
     ``+replace`` when some bytes could not be decoded and ``(detected)`` when it was guessed."""
@@ -141,10 +153,59 @@ def _count_fffd_bytes(raw: bytes) -> int:
     return raw.count(b"\xef\xbf\xbd")
 
 
+# UTF-16 without a byte-order mark: markup is mostly ASCII, so nearly every other byte is NUL,
+# which UTF-8 accepts; a page in UTF-8 has none of them
+_WIDE_SAMPLE = 4096
+_WIDE_NULS = 0.25    # of the code units in the sample, a NUL byte on one side ...
+_WIDE_OTHER = 0.02   # ... and (nearly) none on the other
+# ISO-2022-JP: 7-bit, so it too is valid UTF-8; its escapes into JIS X 0208 tell it apart
+_ISO2022JP_RE = re.compile(rb"\x1b\$[@B]")
+
+
+def _utf16_layout(raw: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when the page's first bytes are laid out as UTF-16 code units
+    of mostly ASCII markup (a NUL byte beside most characters, on one side only), else None."""
+    n = min(len(raw), _WIDE_SAMPLE) // 2
+    if n < 16:
+        return None
+    even = raw[0:2 * n:2].count(0)
+    odd = raw[1:2 * n:2].count(0)
+    if odd >= _WIDE_NULS * n and even <= _WIDE_OTHER * n:
+        return "utf-16-le"
+    if even >= _WIDE_NULS * n and odd <= _WIDE_OTHER * n:
+        return "utf-16-be"
+    return None
+
+
+def _seven_bit_or_wide(raw: bytes, content_type: str | None) -> tuple[str, str] | None:
+    """A page in an encoding whose bytes pass as UTF-8 without being it: UTF-16 without a BOM
+    (its NUL bytes) or ISO-2022-JP (its escape sequences), read as that encoding when it decodes
+    (UTF-16 with a few bad bytes tolerated) and the text is markup. Labelled "(detected)" unless
+    the header or the page declares that encoding."""
+    wide = _utf16_layout(raw)
+    if wide is not None:
+        txt = _try(raw, wide, _TOLERANCE)
+        if txt is not None and "<" in txt[:_WIDE_SAMPLE]:
+            declared = declared_charset(raw, content_type)
+            said = declared is not None and declared.startswith("utf-16")
+            return txt, _label(wide, txt, raw) + ("" if said else "(detected)")
+    if b"\x1b" in raw and _ISO2022JP_RE.search(raw) is not None:
+        declared = declared_charset(raw, content_type)
+        said = declared is not None and declared.startswith("iso2022_jp")
+        for enc in ((declared,) if said else ()) + ("iso2022_jp", "iso2022_jp_ext"):
+            txt = _try(raw, enc)
+            if txt is not None:
+                return txt, enc + ("" if said else "(detected)")
+    return None
+
+
 def _decode(raw: bytes, content_type: str | None) -> tuple[str, str]:
     for bom, enc in _BOMS:
         if raw.startswith(bom):
             return raw.decode(enc, "replace"), enc.replace("-sig", "")
+    found = _seven_bit_or_wide(raw, content_type)
+    if found is not None:
+        return found
     txt = _try(raw, "utf-8")
     if txt is not None:
         return txt, "utf-8"
@@ -162,6 +223,7 @@ def _decode(raw: bytes, content_type: str | None) -> tuple[str, str]:
         return txt, "utf-8+replace"
     # sniff the CJK codecs: the best-reading one that is clearly CJK text
     sniffed: tuple[float, str, str] | None = None
+    japanese: tuple[float, str, str] | None = None
     for enc in _SNIFFED:
         txt = _try(raw, enc, _TOLERANCE)
         if txt is None:
@@ -169,6 +231,14 @@ def _decode(raw: bytes, content_type: str | None) -> tuple[str, str]:
         fit = cjk_fit(txt)
         if fit is not None and (sniffed is None or fit < sniffed[0]):
             sniffed = (fit, txt, enc)
+        if fit is not None and enc in _JAPANESE and (japanese is None or fit < japanese[0]):
+            japanese = (fit, txt, enc)
+    if sniffed is not None and japanese is not None and sniffed[2] in _CHINESE and _kana_rich(sniffed[1]):
+        # GB2312 (and Big5's extensions) hold the kana at the byte values EUC-JP gives them: a
+        # Japanese page read as Chinese keeps its kana and turns its kanji into other characters
+        # ("海泣はとても紊い欧丹です"), which may cost no more than the real ones. Text this rich in
+        # kana is Japanese, and a Japanese codec that reads it as CJK text is the page's
+        sniffed = japanese
     guess: tuple[str, str] | None = None
     try:
         from charset_normalizer import from_bytes

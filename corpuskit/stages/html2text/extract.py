@@ -58,8 +58,9 @@ from corpuskit.core.text import CJK_RANGES
 
 # Removed in C before the walk: never reader-visible text. The content of <noembed> and
 # <noframes> is text to the parser (HTML5's raw text, tags and all) and a browser shows neither.
+# (<math> is shown: each formula is made text before, `_math_to_text`.)
 _JUNK_TAGS = (
-    "script", "style", "noscript", "template", "svg", "math", "iframe", "object", "embed",
+    "script", "style", "noscript", "template", "svg", "iframe", "object", "embed",
     "canvas", "video", "audio", "map", "select", "button", "input", "textarea", "datalist",
     "head", "link", "meta", "frameset", "frame", "noframes", "noembed",
     "title",  # one in the body (libxml2 leaves it there) is hidden, as in <head>; read before this
@@ -128,6 +129,10 @@ _NEG_W = re.compile(
     r"hidden|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|media|meta|outbrain|"
     r"promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|widget|"
     r"nav|menu|banner|copyright|pinglun|xiangguan", re.I)
+# the same, for ASCII strings lower-cased (_word_weight): _NEG_W's words exactly; _POS_W's a
+# necessary condition (`story` without its look-behind, which keeps the engine from skipping)
+_POS_LOW = re.compile(_POS_W.pattern.replace("(?<!hi)story", "story"))
+_NEG_LOW = re.compile(_NEG_W.pattern)
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 
 _CJK_RUN_RE = re.compile(f"[{CJK_RANGES}]+")
@@ -481,8 +486,25 @@ def _class_weight(el: etree._Element) -> int:
 
 
 def _word_weight(v: str) -> int:
-    """readability's class weight of `v`."""
-    return (25 if _POS_W.search(v) else 0) - (25 if _NEG_W.search(v) else 0)
+    """readability's class weight of `v`, read lower-cased (`_folded`) by case-sensitive
+    patterns, which the regex engine skips through to a possible first letter (the case-blind
+    ones try every position: about 200 ns a character, seconds for a class attribute of
+    megabytes): the same verdicts; `story`'s look-behind is checked by the full pattern once
+    the plain words match."""
+    low = _folded(v)
+    pos = _POS_LOW.search(low) is not None and _POS_W.search(v) is not None
+    return (25 if pos else 0) - (25 if _NEG_LOW.search(low) else 0)
+
+
+# The four characters outside ASCII that a case-blind pattern matches to an ASCII letter (İ ı
+# to i, ſ to s, the Kelvin sign to k), and the only ones that lower-case to one
+_ASCII_FOLD = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def _folded(v: str) -> str:
+    """`v` lower-cased so that case-sensitive patterns of lower-case ASCII words match it where
+    the same patterns case-blind (re.I) match `v`."""
+    return v.lower() if v.isascii() else v.translate(_ASCII_FOLD).lower()
 
 _WORD_WEIGHTS: dict[str, int] = {}
 
@@ -620,12 +642,12 @@ _SHOWN_AT = re.compile(r"(?:^|\s)(?:d-(?:sm|md|lg|xl|xxl)-|(?:sm|md|lg|xl|2xl):)
                        r"inline-flex|grid|table|contents)(?=$|\s)")
 
 
-# Necessary conditions of the class/id patterns, for ASCII strings (nearly all class strings):
-# their words lower-cased, matched case-sensitively on the lower-cased string, without the
+# Necessary conditions of the class/id patterns: their words lower-cased, matched
+# case-sensitively on the string lower-cased by `_folded` (which keeps every match), without the
 # boundary before the word and with looser look-aheads after it. The regex engine skips
 # straight to a possible first letter there (under re.I it tries every position), so the full
 # pattern runs only on the strings where it may match: the same verdicts, a third of the time
-# on a page's new class strings. (A non-ASCII string goes to the full patterns directly.)
+# on a page's new class strings.
 _HIDDEN_PRE = re.compile(r"hid|sr-only|screen-reader-text|invisible|display-none")
 _STRONG_PRE = re.compile(
     r"comment|disqus|respond|repl|shar|social|related|recommend|recirc|breadcrumb|outbrain|taboola|"
@@ -637,16 +659,16 @@ _META_PRE = re.compile(r"(?:byline|dateline|date|timestamp|meta|caption|credits?
 _WEAK_PRE = re.compile(
     r"side|aside|foot|header|masthead|menu|nav|topbar|top-bar|toolbar|banner|widget|tag|pag|login|rss|"
     r"copyright|contact|byline|date|timestamp|meta|caption|credit|shopping|bottom|link|galler|slideshow|carousel|slider")
-# plain alternations of lower-case words: on the lower-cased ASCII string, exactly the same test
+# plain alternations of lower-case words: on the folded string, exactly the same test
 _OK_MAYBE_LOW = re.compile(_OK_MAYBE.pattern)
 
 
 def _class_says_boiler(ci: str) -> int:
-    return _class_verdict_of(ci, ci.lower() if ci.isascii() else None)
+    return _class_verdict_of(ci, _folded(ci))
 
 
 def _class_verdict_of(ci: str, low: str | None) -> int:
-    """The verdict on a class/id string; `low`: ci lower-cased when it is ASCII, for the
+    """The verdict on a class/id string; `low`: ci lower-cased by `_folded`, for the
     necessary conditions above (None: the full patterns alone)."""
     if (":" in ci or "d-" in ci) and _SHOWN_AT.search(ci):
         pass  # shown at some screen width: no hiding class counts
@@ -1470,7 +1492,10 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
                         if tag == "table":
                             tables.append([el in layout, True, 0])
                         elif tag in ("pre", "listing", "xmp", "plaintext"):
-                            out.append(_Pre(_STRING(el)))
+                            t = _pre_text(el)
+                            if "\r" in t:  # (from &#13;: the parser makes a raw one a line feed)
+                                t = t.replace("\r", " ")  # CSS shows it as a space
+                            out.append(_Pre(t))
                             walker.skip_subtree()
                             skipped.add(el)
                             continue
@@ -1504,6 +1529,40 @@ def _serialise(roots: list[etree._Element], an: _Analysis, clean: bool, use_drop
         out.append(2)
         tables.clear()
     return _join(out)
+
+
+_PRE_BREAKS = ("br", *sorted(_BLOCK_TAGS))  # tags that break a line inside a <pre> too
+
+
+def _pre_text(el: etree._Element) -> str:
+    """A <pre>'s text as written, with the line breaks its tags make, as a browser shows it: a
+    <br> ends a line (a code block whose lines end in <br>), and a block (prettify's line
+    numbers, a <li> a line; a <div> a line) stands on lines of its own. A <pre> without such a
+    tag (nearly all) is its text alone."""
+    for x in el.iter(*_PRE_BREAKS):
+        if x is not el:
+            break
+    else:
+        return _STRING(el)
+    parts: list[str] = []
+    for ev, x in etree.iterwalk(el, events=("start", "end")):
+        tag = x.tag
+        if ev == "start":
+            if tag == "br":
+                parts.append("\n")
+            elif isinstance(tag, str):
+                if x is not el and tag in _BLOCK_TAGS and parts and parts[-1][-1:] != "\n":
+                    parts.append("\n")
+                if x.text:
+                    parts.append(x.text)
+            continue
+        if x is el:
+            break
+        if isinstance(tag, str) and tag in _BLOCK_TAGS and parts and parts[-1][-1:] != "\n":
+            parts.append("\n")
+        if x.tail:
+            parts.append(x.tail)
+    return "".join(parts)
 
 
 def _is_table(el: etree._Element) -> bool:
@@ -1798,8 +1857,14 @@ _SCRIPT_RE = re.compile(
 _BREAK_RE = re.compile(r"<(?:br|/p|/div|/li|/tr|/h[1-6])\b[^<>]*+>?", re.I)
 
 
-# a tag (its name in group 1), a comment or declaration, or one cut off at the end of the page
-_STRIP_TAG_RE = re.compile(r"<(?:/?([a-zA-Z][^\t\n\f\r />]*)|[!?/])[^>]*(?:>|$)")
+# a tag (its name in group 1), a comment or declaration, or one cut off at the end of the page.
+# In a tag, as the parser reads it, a quote opens a value only after an '=' (white space between
+# allowed), and a '>' inside the quoted value does not end the tag (`<img alt="a > b">`,
+# `onclick="if (a>b) ..."` left their rest in the text); a stray quote elsewhere is part of a
+# name. Possessive: an unclosed quote is read to the end of the page at most once.
+_STRIP_TAG_RE = re.compile(
+    r"""<(?:/?([a-zA-Z][^\t\n\f\r />]*)(?:[^>=]++|=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+')|=)*+"""
+    r"|[!?/][^>]*+)(?:>|$)")
 
 
 def _tag_gap(m: re.Match) -> str:
@@ -1813,12 +1878,21 @@ def _tag_gap(m: re.Match) -> str:
 
 
 def _stripped(html: str) -> str:
-    """Last resort for markup the parser gives up on: drop tags, unescape, keep line breaks."""
+    """Last resort for markup the parser gives up on: drop tags, unescape, keep line breaks. As
+    in the parsed reading, a byte-order mark at the start is no text and a lone surrogate is
+    U+FFFD (it has no UTF-8 form: the text could not be written)."""
+    if html.startswith("\ufeff"):
+        html = html[1:]
     s = _SCRIPT_RE.sub(" ", html)
     s = _BREAK_RE.sub("\n", s)
     s = _htmllib.unescape(_STRIP_TAG_RE.sub(_tag_gap, s))
     lines = (_collapse(ln) for ln in s.splitlines())
-    return "\n".join(ln for ln in lines if ln)
+    text = "\n".join(ln for ln in lines if ln)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = _SURROGATE_RE.sub("\ufffd", text)
+    return text
 
 
 def _first(root: etree._Element, tag: str) -> etree._Element | None:
@@ -2833,12 +2907,45 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         # show the rest, so all of the page's text is read, tags removed by regex
         text = _stripped(html)
         return Extraction(text, "" if root is None else _title(root), "stripped" if text else "none")
+    res = _extract_root(html, root, tune)
+    if not res.text and _NOSCRIPT_RE.search(html) is not None:
+        # nothing to read: a page whose text is all in <noscript> (served so to readers without
+        # scripts, crawlers among them) shows that text; a script-built page's notice is no text
+        alt = _noscript_reading(html, tune)
+        if alt is not None:
+            res = alt
+    return res
+
+
+def _extract_root(html: str, root: etree._Element, tune: _Tune) -> Extraction:
+    """The extraction from a parsed page (`extract` after the parse)."""
     title = _title(root)
     # (a walk in C: a search of the page's bytes for "ld+json" first cost more than it saved,
     # and missed a type written with a character reference)
     ld = _ld_sources(root)
-    notes = list(root.iter(*_RUBY_NOTES))  # a walk in C: next to nothing on a page without ruby
+    # (a walk in C: next to nothing on a page without ruby, MathML or templates)
+    notes = list(root.iter(*_RUBY_NOTES, "math", "template"))
     if notes:
+        shadows = [el for el in notes if el.tag == "template"]
+        if shadows:
+            notes = [el for el in notes if el.tag != "template"]
+            shown = False
+            for el in shadows:
+                # a declarative shadow root (a web component rendered on the server) is shown in
+                # place of its template; any other <template> is inert and goes with the junk
+                if el.get("shadowrootmode") is not None or el.get("shadowroot") is not None:
+                    el.tag = _SHADOW_ROOT
+                    shown = True
+            if shown:
+                etree.strip_tags(root, _SHADOW_ROOT)
+        maths = [el for el in notes if el.tag == "math"]
+        if maths:
+            notes = [el for el in notes if el.tag != "math"]
+            inner: set = set()
+            for el in maths:  # (in document order: a formula before those inside it)
+                if el not in inner:
+                    inner.update(el.iter("math"))
+                    _math_to_text(el)
         for el in notes:
             el.text = None
         etree.strip_tags(root, *_RUBY_NOTES)
@@ -2867,6 +2974,67 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
     # a try/finally around the extraction cost 2.5% of its time)
     _forget_text()
     return res
+
+
+_SHADOW_ROOT = "x-corpuskit-shadow-root"  # (a name no page uses: the shown templates, unwrapped)
+_MATH_KEPT = ("style", "class", "hidden", "aria-hidden")
+_TEX_ENCODINGS = frozenset(("application/x-tex", "text/x-tex", "application/x-latex", "tex", "latex"))
+
+
+def _math_to_text(el: etree._Element) -> None:
+    """A MathML formula made an inline element holding its text: browsers render MathML, and a
+    formula in a sentence is part of it. The TeX source where the page states it (LaTeXML's
+    `alttext`, a `<annotation encoding="application/x-tex">` as MathJax and Wikipedia write
+    it), else the characters the reader sees (annotations, which are not shown, left out)."""
+    tex = el.get("alttext")
+    if not tex or tex.isspace():
+        tex = None
+        for a in el.iter("annotation"):
+            if (a.get("encoding") or "").strip().lower() in _TEX_ENCODINGS and a.text and not a.text.isspace():
+                tex = a.text
+                break
+    if tex is None:
+        for a in list(el.iter("annotation", "annotation-xml")):
+            a.getparent().remove(a)  # (their tails, inside the formula, are white space)
+        tex = "".join(el.itertext())
+    tail = el.tail
+    shown = {k: v for k, v in el.attrib.items() if k in _MATH_KEPT}  # (a hidden formula stays hidden)
+    el.clear()
+    el.tag = "span"
+    el.attrib.update(shown)
+    el.text = _collapse(tex) or None
+    el.tail = tail
+
+
+_NOSCRIPT_RE = re.compile(r"<noscript(?=[\t\n\f\r />])", re.I)
+
+
+def _noscript_reading(html: str, tune: _Tune) -> Extraction | None:
+    """The page read again with its <noscript> elements shown (their content in their place;
+    one in <head> moved to the start of the body, as a browser without scripts puts its
+    paragraphs there), for a page that had nothing to read without them. Taken only when it
+    finds _MIN_ACCEPT weighted characters: "enable JavaScript to run this app" is not the text
+    of a page built by a script."""
+    root, halted = _parse_once(html)
+    if root is None or halted:
+        return None
+    found = list(root.iter("noscript"))
+    if not found or sum(_STRLEN(el) for el in found) < _MIN_ACCEPT / _CJK_WEIGHT:
+        return None
+    head, body = root.find("head"), root.find("body")
+    if head is not None:
+        moved = [el for el in head.iter("noscript") if el.getparent() is head]
+        if moved:
+            if body is None:
+                body = etree.SubElement(root, "body")
+            for k, el in enumerate(moved):
+                el.tail = None
+                body.insert(k, el)
+    etree.strip_tags(root, "noscript")
+    res = _extract_root(html, root, tune)
+    if _weight(res.text) < _MIN_ACCEPT:
+        return None
+    return res._replace(method="noscript")
 
 
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")
