@@ -20,7 +20,7 @@ over pages built to be expensive. Exits 1 when a bound is exceeded.
   one worker the map and the reduce run in the one process measured.
 * Time: html2text (default options) on pages with 64k and 200k attributes on one element, 1,000
   elements of 900 attributes, 100k nested elements, 1M elements, 500k inline elements, ~19 MB
-  of text (under the 20 MB --max-chars), and 64k attributes written to slip past a reading of
+  of text (under the 20 MB --max-chars), a 19 MB class attribute of c's, and 64k attributes written to slip past a reading of
   tags looser than the parser's (after `a=""`, names of no-break spaces, after a script's
   `<!--<script>` escape), and pages built to make a scan of the markup read them again and again
   (many comments, end tags of unopened elements, '<' in a tag's name, long fake tags).
@@ -290,6 +290,8 @@ def hostile_pages() -> dict[str, str]:
         "1M elements": "<html><body>" + "<p>word</p>" * 1_000_000 + "</body></html>",
         "500k inline elements in one paragraph": "<html><body><p>" + "<b>x</b> " * 500_000 + "</p></body></html>",
         "19 MB of text": f"<html><body><p>{body}</p></body></html>",
+        # the class-word patterns try each position of a letter that starts many of their words
+        "a 19 MB class attribute of c's": f'<html><body><div class="{"c" * 19_000_000}"><p>x</p></div></body></html>',
         # 64k attributes as the parser reads them, written so that a reading of tags looser than
         # HTML5's would see one quoted value or none
         '64k attributes after a="" (no value opens)':

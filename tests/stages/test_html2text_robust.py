@@ -171,6 +171,27 @@ def test_a_long_class_string_is_not_read_by_the_case_blind_patterns(monkeypatch,
     assert not [n for n in seen if n >= 100_000]
 
 
+
+def test_a_class_or_id_is_judged_by_its_first_characters(monkeypatch):
+    # the class-word patterns cost up to 1 µs a character of a value made of the letters that
+    # start many of their words (c, b, a): 13 s for a 19 MB attribute of c's. A value is judged
+    # by its first _CLASS_CHARS characters (real pages: 4,334 at most on the development pages)
+    seen: list = []
+    for name in ("_class_verdict_of", "_word_weight"):
+        real = getattr(extract_mod, name)
+        monkeypatch.setattr(extract_mod, name, lambda *a, _real=real: seen.append(len(a[0])) or _real(*a))
+    extract_mod._WORD_WEIGHTS.clear()
+    extract_mod._CLASS_VERDICTS.clear()
+    body = " ".join(_EN)
+    cap = extract_mod._CLASS_CHARS
+    html = (f'<html><body><div class="{"c" * (cap * 8)}" id="{"b" * (cap * 8)}"><p>{body}</p></div>'
+            f'<div class="{"comments " * (cap // 4)}"><p>A comment, not the page.</p></div></body></html>')
+    assert extract(html).text == body
+    assert seen and max(seen) <= 2 * cap + 1
+    # within the limit a value is read whole: a widget word at its end still counts
+    extract_mod._CLASS_VERDICTS.clear()
+    assert extract_mod._class_says_boiler("x" * (cap - 20) + " comments") == extract_mod._WORDS
+
 # ---------------------------------------------------------------- MathML in the text
 
 _MATH_ART = ("The constant was known long before it had a name, and many wrote about it in their "

@@ -472,10 +472,19 @@ def _collapse(s: str) -> str:
     return " ".join(parts)
 
 
+# A class or id value is judged by its first _CLASS_CHARS characters: the longest on the
+# development pages holds 4,334 (a utility-class list), and the class-word patterns cost up to
+# 1 µs a character of a value made of the letters that start many of their words (a hostile
+# page of one 19 MB attribute of c's took 13 s, past the 10 s bound of such pages)
+_CLASS_CHARS = 1 << 14
+
+
 def _class_weight(el: etree._Element) -> int:
     w = 0
     for v in (el.get("class"), el.get("id")):
         if v:
+            if len(v) > _CLASS_CHARS:
+                v = v[:_CLASS_CHARS]
             vw = _WORD_WEIGHTS.get(v)
             if vw is None:
                 if len(_WORD_WEIGHTS) > 50_000:  # bounded, like _CLASS_VERDICTS
@@ -510,8 +519,10 @@ _WORD_WEIGHTS: dict[str, int] = {}
 
 
 def _class_id(el: etree._Element) -> str:
-    """el's class and id as one string of words ("" when it has neither)."""
-    return " ".join(v for v in (el.get("class"), el.get("id")) if v)
+    """el's class and id as one string of words ("" when it has neither), each value's first
+    _CLASS_CHARS characters."""
+    return " ".join(v if len(v) <= _CLASS_CHARS else v[:_CLASS_CHARS]
+                    for v in (el.get("class"), el.get("id")) if v)
 
 
 _NO, _HIDDEN, _BOILER, _WORDS = 0, 1, 2, 3
@@ -552,6 +563,10 @@ def _is_boiler(el: etree._Element, tag: str, level: int, keys: list) -> int:
         return _NO
     if tag in _BOILER_TAGS:
         return _BOILER
+    if cls and len(cls) > _CLASS_CHARS:
+        cls = cls[:_CLASS_CHARS]
+    if idv and len(idv) > _CLASS_CHARS:
+        idv = idv[:_CLASS_CHARS]
     ci = cls + " " + idv if cls and idv else cls or idv
     if not ci:
         return _NO
