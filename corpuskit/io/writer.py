@@ -409,16 +409,26 @@ def write_records(path: str, records: Iterable[dict]) -> int:
 
 
 def write_json_atomic(path: str, obj: Any) -> None:
-    """Pretty JSON to `path` via a temp file and rename."""
-    p = Path(path)
+    """Pretty JSON to `path` as every output is written (`write_target`): via a temp file and
+    rename onto a regular file (a symlink's target, the link stays), written through to a
+    FIFO, a device or a file descriptor's name, never replacing one."""
+    data = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS)
+    dest, through = write_target(path)
+    if through:
+        try:
+            with open(dest, "ab") as f:  # never truncate a device, nor a log a descriptor names
+                f.write(data)
+        except OSError as e:
+            raise OutputError.from_os(str(path), e) from None
+        return
+    p = Path(dest)
     tmp = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = create_temp(p)
         with os.fdopen(fd, "wb") as f:
-            f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
-                                 | orjson.OPT_NON_STR_KEYS))
-        os.replace(tmp, path)
+            f.write(data)
+        os.replace(tmp, dest)
     except OSError as e:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)

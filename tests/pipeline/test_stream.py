@@ -249,3 +249,39 @@ def test_a_stage_command_writes_the_bytes_and_errors_of_the_generator_chain(tmp_
     assert str(drained.value) == str(general.value)
     assert str(drained.value).startswith(f"{src}:5: invalid JSON (")
     assert not (tmp_path / "o2.jsonl").exists()
+
+
+# ---- --stats is an output like the others: a symlink, a FIFO or a device is not replaced
+def test_stats_through_a_symlink_a_fifo_and_a_device(run_cli, tmp_path):
+    import threading
+
+    src = _input(tmp_path)
+    real = tmp_path / "real-stats.json"
+    real.write_bytes(b"{}")
+    link = tmp_path / "stats.json"
+    link.symlink_to(real)
+    p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", link, "-q"])
+    assert p.returncode == 0, p.stderr
+    assert link.is_symlink() and orjson.loads(real.read_bytes())["conservation"]["in"] == 3
+    # a FIFO: written through (a reader gets the JSON), never replaced by a regular file
+    fifo = tmp_path / "stats.fifo"
+    os.mkfifo(fifo)
+    got = []
+    t = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    t.start()
+    p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", fifo, "-q"])
+    t.join(60)
+    assert p.returncode == 0, p.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and orjson.loads(got[0])["conservation"]["in"] == 3
+    # a device stays a device (a private /dev/null as root)
+    if os.geteuid() == 0:
+        dev = tmp_path / "n"
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", dev, "-q"])
+        assert p.returncode == 0, p.stderr
+        assert stat.S_ISCHR(os.stat(dev).st_mode)
+        # and a full one is one error line, exit 1
+        p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", _full_device(tmp_path), "-q"])
+        err = p.stderr.decode()
+        assert p.returncode == 1 and "cannot write: No space left on device" in err and err.count("\n") == 1
+        assert stat.S_ISCHR(os.stat(tmp_path / "full").st_mode)
