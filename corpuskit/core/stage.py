@@ -83,6 +83,11 @@ class Stage:
             return "html"
         return None
 
+    def reference_files(self) -> list[str]:
+        """Files the stage reads besides its input records (decontaminate's evaluation sets):
+        no output may replace one (`pipeline.stream.check_outputs_not_inputs`)."""
+        return []
+
     def get_text(self, record: dict) -> str:
         t = record.get(self.text_field)
         if not isinstance(t, str):
@@ -171,6 +176,10 @@ class SourceStage(Stage):
 
     def read(self, inputs: list[str]) -> Iterator[dict | Rejected]:  # pragma: no cover
         raise NotImplementedError
+
+    def input_files(self, inputs: list[str]) -> list[str]:
+        """The files `read(inputs)` reads (that no output may replace): the inputs as given."""
+        return list(inputs) or ["-"]
 
     def result(self) -> dict:
         return {}

@@ -73,6 +73,47 @@ def check_distinct_outputs(outputs: dict[str, str | None]) -> None:
         seen[ident] = opt
 
 
+def _input_identity(path: str) -> tuple | None:
+    """("inode", dev, ino) of an input that is a regular file (stdin too, when it is one);
+    None for a URL, a pipe, a device or a path that cannot be read (its own error comes later)."""
+    try:
+        if path == "-":
+            st = os.fstat(sys.stdin.fileno())
+        elif "://" in path:
+            return None
+        else:
+            st = os.stat(path)
+    except (AttributeError, OSError, ValueError):  # stdin is not a real file (tests)
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return ("inode", st.st_dev, st.st_ino)
+
+
+def check_outputs_not_inputs(outputs: dict[str, str | None], inputs: list[str]) -> None:
+    """Refuse (UsageError, exit 2) an output that is one of the files read: it would be replaced
+    by the run (`--stats in.jsonl` by the counters, `-o in.jsonl` by the kept records alone, the
+    rejected ones gone), or grow while it is read (`>> in.jsonl`). Compared by inode, so a
+    symlink, a hard link or stdout redirected to the file is caught. `outputs` as for
+    `check_distinct_outputs`; `inputs` the files as expanded (folders and globs walked)."""
+    read: dict[tuple, str] = {}
+    for path in inputs:
+        ident = _input_identity(path)
+        if ident is not None:
+            read.setdefault(ident, path)
+    if not read:
+        return
+    for opt, path in outputs.items():
+        if path is None and opt != "-o":
+            continue
+        ident = _identity(path)
+        if ident is not None and ident in read:
+            shown = "stdout" if path in (None, "-") else path
+            src = "stdin" if read[ident] == "-" else read[ident]
+            raise UsageError(f"{opt} {shown} is also an input ({src}): write to another file "
+                             "(the input would be replaced and its records lost)")
+
+
 def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejected: str | None,
                bad_records: str | None, stats_path: str | None, *, command: str = "",
                warn: Callable[[str], None] | None = None,
@@ -88,8 +129,8 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     # A source stage (fetch) may run for hours: its output is written in place and kept when
     # the run is interrupted, so that `--resume` can finish it without fetching anything twice.
     keep_partial = isinstance(first, SourceStage) and hasattr(first, "prepare_resume")
-    check_distinct_outputs({"-o": output, "--rejected": rejected, "--bad-records": bad_records,
-                            "--stats": stats_path})
+    outputs = {"-o": output, "--rejected": rejected, "--bad-records": bad_records, "--stats": stats_path}
+    check_distinct_outputs(outputs)
     resume = bool(getattr(first, "resume", False))
     if resume:
         if not output or output == "-":
@@ -100,6 +141,15 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     if limit < 0:
         raise UsageError("--limit must be >= 1")
     reader = None
+    if isinstance(first, SourceStage):
+        read_files = list(first.input_files(inputs))
+    else:  # the files as expanded, before any output is opened
+        reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
+                              text_field=first.text_field, id_field=first.id_field, limit=limit)
+        read_files = list(reader.paths)
+    for stage in stages:
+        read_files += stage.reference_files()
+    check_outputs_not_inputs(outputs, read_files)
     try:
         # the fields that may hold a huge string, written in parts (io.writer.dumps_parts)
         big = (first.text_field, first.required_field() or getattr(first, "html_field", first.text_field))
@@ -121,10 +171,8 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
 
         if isinstance(first, SourceStage):
             first.quarantine_to(quarantine if bad is not None else None)
-        else:
-            reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
-                                  text_field=first.text_field, id_field=first.id_field,
-                                  bad_sink=quarantine if bad is not None else None, limit=limit)
+        elif bad is not None:
+            reader.bad_sink = quarantine  # type: ignore[union-attr]
         on_reject = rej.write if rej is not None else None
         if keep_partial:  # flush about once a second, so a killed crawl loses little
             last = [time.monotonic()]

@@ -93,6 +93,9 @@ class Decontaminate(RecordStage):
             if "://" not in p and not os.path.isfile(p):
                 raise ValueError(f"--against {p}: no such file")
 
+    def reference_files(self) -> list[str]:
+        return list(self.against)
+
     def __getstate__(self) -> dict:
         # the index is rebuilt where the stage runs (it may be large): ship the options only
         state = dict(self.__dict__)

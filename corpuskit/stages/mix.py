@@ -174,6 +174,9 @@ class Mix(SourceStage):
                         "seed": self.seed, "sources": rows}
         return sizes, copies
 
+    def input_files(self, inputs: list[str]) -> list[str]:
+        return [p for spec in self.specs for p in spec.paths]
+
     def read(self, inputs: list[str]) -> Iterator[dict | Rejected]:
         if [i for i in inputs if i != "-"]:
             raise UsageError("mix reads its sources from --source NAME=PATH[:WEIGHT], not INPUT")

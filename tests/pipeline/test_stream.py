@@ -285,3 +285,50 @@ def test_stats_through_a_symlink_a_fifo_and_a_device(run_cli, tmp_path):
         err = p.stderr.decode()
         assert p.returncode == 1 and "cannot write: No space left on device" in err and err.count("\n") == 1
         assert stat.S_ISCHR(os.stat(tmp_path / "full").st_mode)
+
+
+# ---- an output that is an input is refused before anything is read or written
+@pytest.mark.parametrize("opt", ["-o", "--rejected", "--bad-records", "--stats"])
+def test_an_output_naming_an_input_is_refused(run_cli, tmp_path, opt):
+    src = _input(tmp_path)
+    before = src.read_bytes()
+    (tmp_path / "link.jsonl").symlink_to(src)
+    os.link(src, tmp_path / "hard.jsonl")
+    for name in (src, tmp_path / "link.jsonl", tmp_path / "hard.jsonl"):
+        args = ["filter-short", src, "-o", tmp_path / "k.jsonl", "--min-words", "5"]
+        if opt == "-o":
+            args[2:4] = ["-o", name]
+        else:
+            args += [opt, name]
+        p = run_cli(args)
+        err = p.stderr.decode()
+        assert p.returncode == 2, err
+        assert err.startswith(f"corpuskit filter-short: error: {opt} {name} is also an input ({src})")
+        assert err.count("\n") == 1
+        assert src.read_bytes() == before and not (tmp_path / "k.jsonl").exists()
+    # a folder input: its files are inputs
+    p = run_cli(["cat", tmp_path, "-o", tmp_path / "k.jsonl", opt if opt != "-o" else "--stats", src])
+    assert p.returncode == 2 and src.read_bytes() == before
+
+
+def test_stdout_or_stdin_that_is_an_input_file_is_refused(tmp_path):
+    src = _input(tmp_path)
+    before = src.read_bytes()
+    ck = f"{sys.executable} -m corpuskit"
+    p = _shell(f"{ck} cat in.jsonl >> in.jsonl", tmp_path)  # would read what it appends
+    assert p.returncode == 2 and b"-o stdout is also an input" in p.stderr
+    p = _shell(f"{ck} cat -o in.jsonl < in.jsonl", tmp_path)
+    assert p.returncode == 2 and b"is also an input (stdin)" in p.stderr
+    assert src.read_bytes() == before
+
+
+def test_mix_sources_and_decontaminate_evaluation_sets_are_inputs(run_cli, tmp_path):
+    src = _input(tmp_path)
+    before = src.read_bytes()
+    p = run_cli(["mix", "--source", f"a={src}", "--docs", "2", "-o", src])
+    assert p.returncode == 2 and b"-o " + str(src).encode() + b" is also an input" in p.stderr
+    ev = tmp_path / "eval.jsonl"
+    ev.write_bytes(b'{"text":"an evaluation item of some words"}\n')
+    p = run_cli(["decontaminate", src, "--against", ev, "-o", tmp_path / "k.jsonl", "--rejected", ev])
+    assert p.returncode == 2 and b"is also an input" in p.stderr
+    assert src.read_bytes() == before and ev.read_bytes() == b'{"text":"an evaluation item of some words"}\n'
