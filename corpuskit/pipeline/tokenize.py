@@ -39,6 +39,7 @@ from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse
 from corpuskit.io.writer import check_bad_records_path
 from corpuskit.pipeline.plan import Unit, iter_units, load_rows, plan_inputs
 from corpuskit.pipeline.state import BUILD_PREFIX, LOCK, MARKER, clean_leftovers, publish_unit
+from corpuskit.pipeline.stream import check_distinct_outputs, check_outputs_not_inputs
 
 UNIT_REJECTED = "rejected.jsonl.zst"
 UNIT_BAD = "bad.jsonl"
@@ -156,6 +157,10 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
         # a byte range): this process only finds where the units start
         units = iter_units(plan, unit_lines, unit_bytes,
                            spans=executor is None or isinstance(executor, LocalExecutor))
+    # the record files are outputs like a stage command's: none may be another, nor an input
+    outputs = {"--rejected": rejected, "--bad-records": bad_records, "--stats": stats_path}
+    check_distinct_outputs(outputs)
+    check_outputs_not_inputs(outputs, ["-"] if from_stdin else paths)
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by corpuskit tokenize\n")
     # one run at a time per folder; a half-built result a killed run left is removed

@@ -262,3 +262,22 @@ def test_workers_read_their_own_lines_and_the_bytes_are_the_same(tmp_path):
     assert [u.key for u in spans] == [u.key for u in lines]
     assert _tree(tmp_path / "spans") == _tree(tmp_path / "lines")
     assert (tmp_path / "spans.rej.jsonl").read_bytes() == (tmp_path / "lines.rej.jsonl").read_bytes()
+
+
+def test_its_record_outputs_are_distinct_and_no_input(tmp_path, run_cli):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"text":"hello world, this is a test of a few tokens"}\n{"text":"x"}\nnot json\n')
+    before = src.read_bytes()
+    r = tmp_path / "r.jsonl"
+    p = run_cli(["tokenize", src, "-o", tmp_path / "tok", "-j", "1", "--min-tokens", "3",
+                 "--rejected", r, "--bad-records", r])  # the rejected record was lost
+    assert p.returncode == 2 and b"--rejected and --bad-records both write to" in p.stderr
+    assert not r.exists() and not (tmp_path / "tok").exists()
+    for opt in ("--rejected", "--bad-records", "--stats"):
+        p = run_cli(["tokenize", src, "-o", tmp_path / "tok", "-j", "1", opt, src])
+        assert p.returncode == 2 and f"{opt} {src} is also an input".encode() in p.stderr
+        assert src.read_bytes() == before
+    p = run_cli(["tokenize", src, "-o", tmp_path / "tok", "-j", "1", "--min-tokens", "3",
+                 "--rejected", r, "--bad-records", tmp_path / "b.jsonl"])
+    assert p.returncode == 0, p.stderr
+    assert len(r.read_bytes().splitlines()) == 1 and (tmp_path / "b.jsonl").read_bytes() == b"not json\n"
