@@ -23,6 +23,7 @@ a silently dropped value.
 from __future__ import annotations
 
 import base64
+import datetime
 import decimal
 import gc
 import os
@@ -96,7 +97,9 @@ def row_json(row: dict) -> bytes:
 
 
 def _fix_value(v: Any) -> Any:
-    """Bytes -> str (UnicodeDecodeError if not UTF-8), decimals -> str, inside lists and dicts."""
+    """Bytes -> str (UnicodeDecodeError if not UTF-8), decimals -> str, durations -> ISO 8601
+    strings, pandas' Timestamp (a nanosecond timestamp nested in a struct or list) -> its RFC
+    3339 string; inside lists and dicts."""
     if v.__class__ is bytes:
         return v.decode("utf-8")
     if v.__class__ is dict:
@@ -105,7 +108,55 @@ def _fix_value(v: Any) -> Any:
         return [_fix_value(x) for x in v]
     if isinstance(v, decimal.Decimal):
         return str(v)
+    if isinstance(v, datetime.timedelta):  # pandas' Timedelta (nanoseconds) is one too
+        ns = getattr(v, "value", None)
+        if ns is None:
+            ns = ((v.days * 86_400 + v.seconds) * 1_000_000 + v.microseconds) * 1000
+        return iso_duration(ns, 9)
+    if isinstance(v, datetime.datetime) and v.__class__ is not datetime.datetime:
+        return v.isoformat()  # pandas' Timestamp: its nanoseconds too
     return v
+
+
+def iso_duration(n: int, digits: int) -> str:
+    """`n` units of 10**-digits seconds as an exact ISO 8601 duration: `PT5S`, `-PT0.001S`."""
+    q, r = divmod(abs(n), 10 ** digits)
+    frac = f".{r:0{digits}d}".rstrip("0") if r else ""
+    return f"{'-' if n < 0 else ''}PT{q}{frac}S"
+
+
+_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+
+
+def _is_exotic_time(tp: Any, pa: Any) -> bool:
+    """A type whose values Python's datetime cannot hold exactly, or orjson cannot write: a
+    timestamp or time of day in nanoseconds, a duration."""
+    t = pa.types
+    return t.is_duration(tp) or ((t.is_timestamp(tp) or t.is_time64(tp)) and tp.unit == "ns")
+
+
+def _time_values(pa: Any, col: Any) -> list:
+    """A top-level column of an `_is_exotic_time` type as values orjson writes exactly:
+    durations as ISO 8601 strings (`PT5.000000001S`); a nanosecond timestamp or time as the
+    datetime or time of its microseconds (written as any other timestamp is) when it has no
+    nanoseconds past them, else as its RFC 3339 string with nine digits of fraction."""
+    tp = col.type
+    ints = col.cast(pa.int64()).to_pylist()
+    if pa.types.is_duration(tp):
+        d = _DIGITS[tp.unit]
+        return [None if n is None else iso_duration(n, d) for n in ints]
+    micro = [None if n is None else n // 1000 for n in ints]
+    kind = pa.timestamp("us", tz=tp.tz) if pa.types.is_timestamp(tp) else pa.time64("us")
+    vals = pa.array(micro, pa.int64()).cast(kind).to_pylist()
+    out = []
+    for n, v in zip(ints, vals):
+        if n is None or n % 1000 == 0:
+            out.append(v)
+        else:  # 'YYYY-MM-DDTHH:MM:SS.ffffff' or 'HH:MM:SS.ffffff', then the offset if any
+            iso = v.isoformat(timespec="microseconds")
+            cut = 26 if pa.types.is_timestamp(tp) else 15
+            out.append(f"{iso[:cut]}{n % 1000:03d}{iso[cut:]}")
+    return out
 
 
 def _json_column(pa: Any, col: Any, name: str) -> list:
@@ -133,6 +184,8 @@ def _json_column(pa: Any, col: Any, name: str) -> list:
 def _needs_fix(tp: Any, pa: Any) -> bool:
     t = pa.types
     if t.is_binary(tp) or t.is_large_binary(tp) or t.is_fixed_size_binary(tp) or t.is_decimal(tp):
+        return True
+    if _is_exotic_time(tp, pa):
         return True
     if t.is_struct(tp):
         return any(_needs_fix(tp.field(i).type, pa) for i in range(tp.num_fields))
@@ -257,6 +310,11 @@ def _batch_rows(batch: Any) -> Any:
     for i, f in enumerate(batch.schema):
         if json[i]:
             vals = _json_column(pa, batch.column(i), f.name)
+        elif _is_exotic_time(f.type, pa):
+            vals = _time_values(pa, batch.column(i))
+            cols.append(vals)
+            fix.append(False)
+            continue
         else:
             vals = batch.column(i).to_pylist()
         if pa.types.is_map(f.type):  # map -> list of (key, value) tuples in pyarrow: a dict
