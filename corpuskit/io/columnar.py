@@ -285,7 +285,7 @@ def _batch_rows(batch: Any) -> Any:
     names = batch.schema.names
     if not names:
         return [{} for _ in range(batch.num_rows)]
-    lazy = len(set(names)) == len(names)  # the same name twice: the slow path (last value wins)
+    lazy = len(set(names)) == len(names)  # (iter_row_batches refuses a name given twice)
     full = set()
     json = []
     for i, f in enumerate(batch.schema):
@@ -374,6 +374,12 @@ def iter_row_batches(path: str, kind: str, name: str | None = None,
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
+                names = batch.schema.names
+                if len(set(names)) != len(names):  # a record keeps one value of a key
+                    twice = sorted({n for n in names if names.count(n) > 1})
+                    raise BadInput(name, None, "duplicate_columns",
+                                   f"column(s) named twice: {', '.join(map(repr, twice))}: a record holds "
+                                   "one value a key, so one column's values would be lost (rename them)")
                 rows = batch_rows(batch)
                 if rows.__class__ is Rows:
                     rows.file, rows.first = name, row

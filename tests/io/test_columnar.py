@@ -228,6 +228,26 @@ def test_nanosecond_timestamps_times_and_durations_are_written_exactly(run_cli, 
          "st": {"x": "1970-01-01T00:00:00"}, "l": []}]
 
 
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_a_column_name_given_twice_is_an_error_not_a_lost_column(run_cli, tmp_path, kind):
+    # the second `text` column's values replaced the first's, silently
+    t = pa.Table.from_arrays([pa.array(["a", "b"]), pa.array(["x", "y"]), pa.array([1, 2])],
+                             names=["text", "text", "n"])
+    p = tmp_path / f"dup.{kind}"
+    if kind == "parquet":
+        pq.write_table(t, p)
+    else:
+        with pa.ipc.new_file(str(p), t.schema) as w:
+            w.write_table(t)
+    for extra in ([], ["--bad-records", tmp_path / "bad.jsonl"]):
+        r = run_cli(["cat", p, "-o", tmp_path / "out.jsonl", *extra])
+        err = r.stderr.decode()
+        assert r.returncode == 1, err
+        assert err == f"corpuskit cat: error: {p}: column(s) named twice: 'text': a record holds one value a key, " \
+                      "so one column's values would be lost (rename them)\n"
+        assert not (tmp_path / "out.jsonl").exists()
+
+
 def _meta_table(metas: list, texts: list | None = None) -> pa.Table:
     field = pa.field("meta", pa.string(), metadata={columnar.JSON_FIELD: b"1"})
     texts = texts or [f"第{i}篇 text" for i in range(len(metas))]
