@@ -332,3 +332,20 @@ def test_mix_sources_and_decontaminate_evaluation_sets_are_inputs(run_cli, tmp_p
     p = run_cli(["decontaminate", src, "--against", ev, "-o", tmp_path / "k.jsonl", "--rejected", ev])
     assert p.returncode == 2 and b"is also an input" in p.stderr
     assert src.read_bytes() == before and ev.read_bytes() == b'{"text":"an evaluation item of some words"}\n'
+
+
+def test_a_fifo_or_process_substitution_input_is_read_whole(tmp_path):
+    # its first bytes were read ahead to tell Parquet or WARC from JSONL, and lost: `cat <(...)`
+    # wrote nothing, "empty file", exit 0
+    ck = f"{sys.executable} -m corpuskit"
+    lines = "".join(f'{{"text":"record {i}"}}\\n' for i in range(3))
+    for cmd in (f"cat <(printf '{lines}') -q", f"cat <(printf '{lines}' | gzip) -q",
+                f"filter-short <(printf '{lines}') --min-words 1 -q"):
+        p = _shell(f"{ck} {cmd}", tmp_path)
+        assert p.returncode == 0, p.stderr
+        assert [orjson.loads(x)["text"] for x in p.stdout.splitlines()] == [f"record {i}" for i in range(3)]
+    p = _shell(f"{ck} count --json <(printf '{lines}')", tmp_path)
+    assert p.returncode == 0 and orjson.loads(p.stdout)[0]["records"] == 3
+    # mix reads a source twice (sizes, then documents): a stream is refused, not read as empty
+    p = _shell(f"{ck} mix --source a=<(printf '{lines}') --docs 2", tmp_path)
+    assert p.returncode == 2 and b"is a stream" in p.stderr and p.stdout == b""
