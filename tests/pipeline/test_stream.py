@@ -334,6 +334,39 @@ def test_mix_sources_and_decontaminate_evaluation_sets_are_inputs(run_cli, tmp_p
     assert src.read_bytes() == before and ev.read_bytes() == b'{"text":"an evaluation item of some words"}\n'
 
 
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_mid_write_leave_no_temporary_file(tmp_path, sig):
+    """`kill`, `timeout`, a job scheduler or a closed terminal stop a command as Ctrl-C does:
+    the temporary output is removed (it was left, as big as what was written), one line, exit
+    130. The input is a FIFO held open, so the command is mid-run, its output open, when the
+    signal comes."""
+    import signal
+    import time
+
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-m", "corpuskit", "normalize", str(fifo), "-o",
+                          str(out_dir / "out.jsonl"), "--rejected", str(out_dir / "rej.jsonl")],
+                         env=env, stderr=subprocess.PIPE, start_new_session=True)
+    fd = os.open(fifo, os.O_WRONLY)  # held open: the command waits for more input
+    try:
+        os.write(fd, b"".join(orjson.dumps({"text": f"record {i} " * 20}) + b"\n" for i in range(2000)))
+        deadline = time.monotonic() + 120
+        while len(list(out_dir.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the temporary outputs are open
+        assert len(list(out_dir.iterdir())) == 2 and p.poll() is None
+        p.send_signal(getattr(signal, sig))
+        err = p.communicate(timeout=120)[1]
+    finally:
+        os.close(fd)
+    assert p.returncode == 130, err
+    assert err.decode() == "corpuskit normalize: interrupted\n"
+    assert list(out_dir.iterdir()) == []
+
+
 def test_a_fifo_or_process_substitution_input_is_read_whole(tmp_path):
     # its first bytes were read ahead to tell Parquet or WARC from JSONL, and lost: `cat <(...)`
     # wrote nothing, "empty file", exit 0
