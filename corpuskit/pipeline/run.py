@@ -197,6 +197,8 @@ def is_up_to_date(raw: str | list[str], clean: str, config: PipelineConfig | Non
 def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
          progress: Callable[[dict], None] | None, executor: Executor) -> dict:
     stages = cfg.build()
+    for stage in stages:  # dedup's --index goes into place with clean/, not before it
+        stage.hold_files()
     mapped, streamed = split_stages(stages)
     executor.lend(streamed)
     if not mapped:
@@ -401,7 +403,11 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         (build / "report.md").write_text(render_report_md(stats), encoding="utf-8")
         (build / "report.html").write_text(render_report_html(stats, samples), encoding="utf-8")
         swap_into_place(build, clean_p)
+        for stage in stages:  # (dedup's --index: its documents are in clean/ now)
+            stage.commit()
     except BaseException:
+        for stage in stages:
+            stage.discard()
         shutil.rmtree(build, ignore_errors=True)
         raise
     shutil.rmtree(work, ignore_errors=True)

@@ -150,6 +150,8 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     for stage in stages:
         read_files += stage.reference_files()
     check_outputs_not_inputs(outputs, read_files)
+    for stage in stages:  # dedup's --index goes into place with the outputs, not before them
+        stage.hold_files()
     try:
         # the fields that may hold a huge string, written in parts (io.writer.dumps_parts)
         big = (first.text_field, first.required_field() or getattr(first, "html_field", first.text_field))
@@ -207,7 +209,11 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
             w.finish()
         for w in writers:
             w.commit()
+        for stage in stages:  # (dedup's --index: its documents are in the outputs now)
+            stage.commit()
     except BaseException:
+        for stage in stages:
+            stage.discard()
         for w in writers:
             if w.atomic:
                 w.abort()

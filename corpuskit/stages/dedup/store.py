@@ -372,10 +372,13 @@ class _Index:
             for s, keys in self.exact.chunks(step):
                 yield s, keys, self.has_exact.read(s, s + len(keys))[:, 0]
 
-    def extend_and_save(self, path: str, params: dict[str, Any], new: Any, removed: np.ndarray,
-                        step: int) -> None:
+    def extend_and_write(self, path: str, params: dict[str, Any], new: Any, removed: np.ndarray,
+                         step: int) -> str:
         """Write the index again with this run's kept documents (every new one but `removed`,
-        sorted local positions) after the earlier ones, a `step` of rows at a time."""
+        sorted local positions) after the earlier ones, a `step` of rows at a time, to a
+        temporary file beside `path` (a symlink's target): returns its name. The caller moves
+        it onto `path` (`replace_index`) once the run's outputs are in place, so that a run
+        that fails before then leaves the index as it was (its documents are in no output)."""
         n = new.n
         keep = np.ones(0, dtype=bool)
 
@@ -396,7 +399,7 @@ class _Index:
             ends = new.ids.ends.read(s, s + len(keep))[:, 0]
             starts = np.concatenate([[new.ids.span(s)[0]], ends[:-1]])
             id_new += int((ends - starts)[k].sum())
-        tmp = f"{path}.tmp-{os.getpid()}.npz"
+        tmp = f"{os.path.realpath(path)}.tmp-{os.getpid()}.npz"
 
         def member(z: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: Any) -> BinaryIO:
             info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_DATE)
@@ -444,10 +447,11 @@ class _Index:
                         starts = np.concatenate([[new.ids.span(s)[0]], ends[:-1]])
                         f.write((done + np.cumsum((ends - starts)[k])).astype(np.int64).tobytes())
                         done += int((ends - starts)[k].sum())
-            os.replace(tmp, path)
-        finally:
+        except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+            raise
+        return tmp
 
     def close(self) -> None:
         for t in (self.sigs, self.bands, self.exact, self.has_exact, self.ids):
@@ -530,3 +534,8 @@ def field_key(value: Any, h128: Any) -> bytes | None:
     if isinstance(value, str) and value.strip():
         return h128(value.strip().encode("utf-8", "surrogatepass"))
     return None
+
+
+def replace_index(tmp: str, path: str) -> None:
+    """Move a new index file (`_Index.extend_and_write`) onto `path` (a symlink's target)."""
+    os.replace(tmp, os.path.realpath(path))
