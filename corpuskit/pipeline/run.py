@@ -428,7 +428,7 @@ def _tokenize_kept(cfg: PipelineConfig, build: Path, shards: list[str], work: Pa
                       fingerprint_extra={"pipeline": work.joinpath("plan.json").read_text(),
                                          "shards": shards},
                       source="data", rejected=str(build / "tokens" / "rejected.jsonl.zst"),
-                      unit_lines=cfg.unit_lines, unit_bytes=cfg.unit_bytes)
+                      rejected_inside=True, unit_lines=cfg.unit_lines, unit_bytes=cfg.unit_bytes)
     out = {k: st["tokens"][k] for k in ("documents", "tokens", "documents_approximate")}
     out.update({"folder": "tokens", "shards": st["output"]["shards"], "bytes": st["output"]["bytes"],
                 "rejected": st["stages"][0]["reasons"], "conservation": st["conservation"],
