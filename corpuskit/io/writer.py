@@ -133,6 +133,8 @@ def write_target(path: str) -> tuple[str, bool]:
         raise UsageError(f"{path}: cannot write ({e.strerror})") from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise UsageError(f"{path}: is a directory (give a file name)")
+    if st is None and path.endswith(("/", os.sep)):  # it made a file named like the folder meant
+        raise UsageError(f"{path}: names a folder (ends in '/'), not a file: give a file name")
     if st is not None and not stat.S_ISREG(st.st_mode):
         return path, True
     if _FD_PATH.fullmatch(os.path.abspath(path)):  # an open file of the shell's: add to it

@@ -19,8 +19,9 @@ import orjson
 from corpuskit.core.chain import Chain, build_stats
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.core.stage import SourceStage, Stage
+from corpuskit.io import remote
 from corpuskit.io.jsonl import RecordReader, RecordWriter, open_writer, write_json_atomic
-from corpuskit.io.writer import check_bad_records_path
+from corpuskit.io.writer import check_bad_records_path, write_target
 from corpuskit.pipeline.report import write_stage_reports
 
 MAX_WARNINGS = 10
@@ -131,6 +132,8 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     keep_partial = isinstance(first, SourceStage) and hasattr(first, "prepare_resume")
     outputs = {"-o": output, "--rejected": rejected, "--bad-records": bad_records, "--stats": stats_path}
     check_distinct_outputs(outputs)
+    if stats_path and stats_path != "-" and not remote.is_url(stats_path):
+        write_target(stats_path)  # a folder, `dir/`: refused now, not once the work is done
     resume = bool(getattr(first, "resume", False))
     if resume:
         if not output or output == "-":

@@ -382,3 +382,16 @@ def test_a_fifo_or_process_substitution_input_is_read_whole(tmp_path):
     # mix reads a source twice (sizes, then documents): a stream is refused, not read as empty
     p = _shell(f"{ck} mix --source a=<(printf '{lines}') --docs 2", tmp_path)
     assert p.returncode == 2 and b"is a stream" in p.stderr and p.stdout == b""
+
+
+def test_an_output_path_ending_in_a_slash_is_refused(run_cli, tmp_path):
+    # `-o newdir/` wrote a file named newdir
+    src = _input(tmp_path)
+    for opt in ("-o", "--rejected", "--stats"):
+        args = ["cat", src, "-o", tmp_path / "k.jsonl"] if opt != "-o" else ["cat", src]
+        p = run_cli([*args, opt, f"{tmp_path}/newdir/"])
+        assert p.returncode == 2 and b"names a folder (ends in '/')" in p.stderr, p.stderr
+        assert not (tmp_path / "newdir").exists() and not (tmp_path / "k.jsonl").exists()
+    # a --stats that is a folder is refused before the work, not after the outputs are written
+    p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", tmp_path])
+    assert p.returncode == 2 and b"is a directory" in p.stderr and not (tmp_path / "k.jsonl").exists()
