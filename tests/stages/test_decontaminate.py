@@ -104,3 +104,23 @@ def test_cli(run_cli, evalfile, tmp_path):
     r = run_cli(["decontaminate", "--against", evalfile, "--rejected", str(rej)], input=inp)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count(b"\n") == 1 and b"ceval-1" in rej.read_bytes()
+
+
+def test_a_parquet_evaluation_set_is_read_as_records(run_cli, tmp_path):
+    # it was read as lines of text: binary garbage for items, the questions never compared
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ev = tmp_path / "eval.parquet"
+    pq.write_table(pa.table({"id": ["q1"], "question": ["one two three four five six seven eight nine ten"]}), ev)
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id":"d1","text":"intro: one two three four five six seven eight nine ten, and more"}\n'
+                    b'{"id":"d2","text":"nothing of the evaluation set in this one at all, none"}\n')
+    p = run_cli(["decontaminate", src, "--against", ev, "--eval-field", "question", "--ngram", "5",
+                 "--rejected", tmp_path / "rej.jsonl", "-q"])
+    assert p.returncode == 0, p.stderr
+    assert [orjson.loads(x)["id"] for x in p.stdout.splitlines()] == ["d2"]
+    rej = orjson.loads((tmp_path / "rej.jsonl").read_bytes())
+    assert rej["id"] == "d1" and rej["meta"]["rejected"]["detail"] == "q1"
+    p = run_cli(["decontaminate", src, "--against", ev, "--ngram", "5"])  # no `text` column
+    assert p.returncode == 2 and f"--against {ev}:1: no 'text' text in this row".encode() in p.stderr
