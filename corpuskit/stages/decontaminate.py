@@ -161,6 +161,10 @@ class Decontaminate(RecordStage):
                 per_len.setdefault(n, []).append(h)
                 owners.setdefault(n, []).append(np.full(len(h), k, dtype=np.int64))
             skipped += not usable
+        if not per_len:  # every document would be kept without a comparison, as if clean
+            raise UsageError(f"--against {','.join(self.against)}: no evaluation item of at least "
+                             f"--min-tokens {self.min_tokens} tokens ({len(ids)} read): nothing to "
+                             "compare with (check the files and --eval-field)")
         hashes: dict[int, np.ndarray] = {}
         owner: dict[tuple[int, int], int] = {}
         for n, hs in per_len.items():

@@ -124,3 +124,17 @@ def test_a_parquet_evaluation_set_is_read_as_records(run_cli, tmp_path):
     assert rej["id"] == "d1" and rej["meta"]["rejected"]["detail"] == "q1"
     p = run_cli(["decontaminate", src, "--against", ev, "--ngram", "5"])  # no `text` column
     assert p.returncode == 2 and f"--against {ev}:1: no 'text' text in this row".encode() in p.stderr
+
+
+def test_an_evaluation_set_with_no_usable_item_is_refused(run_cli, tmp_path):
+    # every document was kept, exit 0, as if none were contaminated: nothing had been compared
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"text":"one two three four five six seven eight nine ten"}\n')
+    empty, short = tmp_path / "empty.jsonl", tmp_path / "short.txt"
+    empty.write_bytes(b"")
+    short.write_bytes(b"two words\n")
+    for ev, n in ((empty, 0), (short, 1)):
+        p = run_cli(["decontaminate", src, "--against", ev])
+        err = p.stderr.decode()
+        assert p.returncode == 2 and p.stdout == b"", err
+        assert f"--against {ev}: no evaluation item of at least --min-tokens 8 tokens ({n} read)" in err
