@@ -38,6 +38,7 @@ import orjson
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.io import remote
 from corpuskit.io.paths import stdin_buffer
+from corpuskit.io.targets import create_temp, write_target
 
 PARQUET_MAGIC = b"PAR1"
 ARROW_FILE_MAGIC = b"ARROW1"
@@ -505,15 +506,18 @@ class ParquetRecordWriter:
         self._closed = False
         self._finished = False
         self._upload = remote.is_url(path)
+        self._dest, self._through = path, False
         if self._upload:
             fd, self._tmp = tempfile.mkstemp(prefix="corpuskit-out-", suffix=".parquet")
             os.close(fd)
-        else:
-            target = Path(path)
-            if target.is_dir():
-                raise UsageError(f"{path}: is a directory (give a file name)")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
+        else:  # as every output (io.targets): a symlink's target replaced, a FIFO written through
+            self._dest, self._through = write_target(path)
+            if self._through:  # the finished file is copied into it
+                fd, self._tmp = tempfile.mkstemp(prefix="corpuskit-out-", suffix=".parquet")
+            else:
+                target = Path(self._dest)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, self._tmp = create_temp(target)  # 0666 less the umask, or the old file's mode
             os.close(fd)
 
     def write(self, record: dict) -> None:
@@ -615,8 +619,12 @@ class ParquetRecordWriter:
             if self._upload:
                 remote.put_file(self._tmp, self.path)
                 os.unlink(self._tmp)
+            elif self._through:
+                with open(self._tmp, "rb") as f, open(self._dest, "ab") as g:  # never truncate a device
+                    shutil.copyfileobj(f, g, 1 << 20)
+                os.unlink(self._tmp)
             else:
-                os.replace(self._tmp, self.path)
+                os.replace(self._tmp, self._dest)
         except BaseException:
             self.abort()
             raise

@@ -395,3 +395,47 @@ def test_an_output_path_ending_in_a_slash_is_refused(run_cli, tmp_path):
     # a --stats that is a folder is refused before the work, not after the outputs are written
     p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", tmp_path])
     assert p.returncode == 2 and b"is a directory" in p.stderr and not (tmp_path / "k.jsonl").exists()
+
+
+def test_a_replaced_file_keeps_its_permissions_and_parquet_outputs_are_like_the_others(run_cli, tmp_path):
+    # replacing a private (0600) output left it 0644; Parquet was created 0600 (mkstemp), and
+    # replaced a symlink by a regular file and a FIFO by a file
+    import threading
+
+    src = _input(tmp_path)
+    for name in ("k.jsonl", "k.jsonl.zst", "k.parquet", "s.json"):
+        out = tmp_path / name
+        out.write_bytes(b"old")
+        out.chmod(0o600)
+        opt = "--stats" if name == "s.json" else "-o"
+        args = ["cat", src, "-q", opt, out] + (["-o", tmp_path / "other.jsonl"] if opt == "--stats" else [])
+        p = run_cli(args)
+        assert p.returncode == 0, p.stderr
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600 and out.read_bytes() != b"old", name
+    umask = os.umask(0)
+    os.umask(umask)
+    new = tmp_path / "new.parquet"
+    assert run_cli(["cat", src, "-o", new, "-q"]).returncode == 0
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+    link = tmp_path / "link.parquet"
+    link.symlink_to(new.name)
+    assert run_cli(["cat", src, "-o", link, "-q", "--limit", "1"]).returncode == 0
+    assert link.is_symlink() and len(list(read_records(str(new)))) == 1
+    fifo = tmp_path / "out.parquet.fifo"
+    os.mkfifo(fifo)
+    got = []
+    t = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    t.start()
+    p = run_cli(["cat", src, "-o", f"{fifo}", "-q"])
+    t.join(60)
+    assert p.returncode == 0, p.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and got[0][:4] == b"{\"id"  # (JSONL: the name is not .parquet)
+    fifo2 = tmp_path / "out.parquet"
+    os.mkfifo(fifo2)
+    got.clear()
+    t = threading.Thread(target=lambda: got.append(fifo2.read_bytes()))
+    t.start()
+    p = run_cli(["cat", src, "-o", fifo2, "-q"])
+    t.join(60)
+    assert p.returncode == 0, p.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo2).st_mode) and got[0][:4] == b"PAR1" and got[0][-4:] == b"PAR1"

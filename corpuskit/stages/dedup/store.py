@@ -11,6 +11,7 @@ import struct
 import sys
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -19,6 +20,7 @@ import orjson
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.io.spill import SpillWriter
 from corpuskit.io.spill import read_spill as _read_spill  # noqa: F401 - dedup's name for it
+from corpuskit.io.targets import keep_permissions
 from corpuskit.io.writer import BIG_STR
 
 INDEX_VERSION = 1
@@ -421,6 +423,7 @@ class _Index:
 
         try:
             with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+                keep_permissions(raw.fileno(), Path(os.path.realpath(path)))  # the old index's
                 p = orjson.dumps(params)
                 with member(z, "params", (len(p),), np.uint8) as f:
                     f.write(p)
