@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 from pathlib import Path
 
 from corpuskit.core.errors import UsageError
@@ -77,3 +78,81 @@ def keep_permissions(fd: int, target: Path) -> None:
         except OSError:
             pass
     os.fchmod(fd, stat.S_IMODE(st.st_mode))
+
+
+def _identity(path: str | None) -> tuple | None:
+    """What an output path writes to: ("inode", dev, ino) for an existing target (symlinks and
+    /dev/fd followed), ("path", resolved path) for one that does not exist yet; None for a
+    character device (/dev/null, a terminal), where sharing is harmless."""
+    if path in (None, "-"):
+        try:
+            st = os.fstat(sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # stdout is not a real file (tests)
+            return ("stdout",)
+    else:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return ("path", os.path.realpath(path))
+    if stat.S_ISCHR(st.st_mode):
+        return None
+    return ("inode", st.st_dev, st.st_ino)
+
+
+def check_distinct_outputs(outputs: dict[str, str | None]) -> None:
+    """Refuse (UsageError, exit 2) two outputs that are one file: the second would replace the
+    first and its records would be lost. `outputs` maps an option name to its path; None is
+    stdout for `-o` and absent for the others."""
+    seen: dict[tuple, str] = {}
+    for opt, path in outputs.items():
+        if path is None and opt != "-o":
+            continue
+        ident = _identity(path)
+        if ident is None:
+            continue
+        if ident in seen:
+            shown = "stdout" if path in (None, "-") else path
+            raise UsageError(f"{seen[ident]} and {opt} both write to {shown}: "
+                             "give each its own file (the records of one would be lost)")
+        seen[ident] = opt
+
+
+def _input_identity(path: str) -> tuple | None:
+    """("inode", dev, ino) of an input that is a regular file (stdin too, when it is one);
+    None for a URL, a pipe, a device or a path that cannot be read (its own error comes later)."""
+    try:
+        if path == "-":
+            st = os.fstat(sys.stdin.fileno())
+        elif "://" in path:
+            return None
+        else:
+            st = os.stat(path)
+    except (AttributeError, OSError, ValueError):  # stdin is not a real file (tests)
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return ("inode", st.st_dev, st.st_ino)
+
+
+def check_outputs_not_inputs(outputs: dict[str, str | None], inputs: list[str]) -> None:
+    """Refuse (UsageError, exit 2) an output that is one of the files read: it would be replaced
+    by the run (`--stats in.jsonl` by the counters, `-o in.jsonl` by the kept records alone, the
+    rejected ones gone), or grow while it is read (`>> in.jsonl`). Compared by inode, so a
+    symlink, a hard link or stdout redirected to the file is caught. `outputs` as for
+    `check_distinct_outputs`; `inputs` the files as expanded (folders and globs walked)."""
+    read: dict[tuple, str] = {}
+    for path in inputs:
+        ident = _input_identity(path)
+        if ident is not None:
+            read.setdefault(ident, path)
+    if not read:
+        return
+    for opt, path in outputs.items():
+        if path is None and opt != "-o":
+            continue
+        ident = _identity(path)
+        if ident is not None and ident in read:
+            shown = "stdout" if path in (None, "-") else path
+            src = "stdin" if read[ident] == "-" else read[ident]
+            raise UsageError(f"{opt} {shown} is also an input ({src}): write to another file "
+                             "(the input would be replaced and its records lost)")

@@ -37,10 +37,10 @@ from corpuskit.engine import Executor, get_executor
 from corpuskit.engine.local import LocalExecutor
 from corpuskit.io import remote
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
+from corpuskit.io.targets import check_distinct_outputs, check_outputs_not_inputs
 from corpuskit.io.writer import check_bad_records_path
 from corpuskit.pipeline.plan import Unit, iter_units, load_rows, plan_inputs
 from corpuskit.pipeline.state import BUILD_PREFIX, LOCK, MARKER, clean_leftovers, publish_unit
-from corpuskit.pipeline.stream import check_distinct_outputs, check_outputs_not_inputs
 
 UNIT_REJECTED = "rejected.jsonl.zst"
 UNIT_BAD = "bad.jsonl"
