@@ -7,6 +7,7 @@ when the run is interrupted so that `--resume` can finish it.
 """
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -74,6 +75,11 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     for stage in stages:
         read_files += stage.reference_files()
     check_outputs_not_inputs(outputs, read_files)
+    for stage in stages:  # a stage's --report DIR (tokenize-stats): the files written there too
+        directory = getattr(stage, "report", "")
+        if directory and hasattr(stage, "result"):
+            for name in ("stats.json", "report.html"):
+                check_outputs_not_inputs({"--report": os.path.join(directory, name)}, read_files)
     for stage in stages:  # dedup's --index goes into place with the outputs, not before them
         stage.hold_files()
     try:

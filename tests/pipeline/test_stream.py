@@ -439,3 +439,12 @@ def test_a_replaced_file_keeps_its_permissions_and_parquet_outputs_are_like_the_
     t.join(60)
     assert p.returncode == 0, p.stderr
     assert stat.S_ISFIFO(os.lstat(fifo2).st_mode) and got[0][:4] == b"PAR1" and got[0][-4:] == b"PAR1"
+
+
+def test_a_report_folder_whose_files_are_inputs_is_refused(run_cli, tmp_path):
+    # `tokenize-stats stats.json --report .` replaced the input by the report's stats.json
+    src = tmp_path / "stats.json"  # (a .json file is read as JSON lines)
+    src.write_bytes(b'{"text":"hello world"}\n')
+    p = run_cli(["tokenize-stats", src, "--report", tmp_path, "-q"])
+    assert p.returncode == 2 and f"--report {src} is also an input".encode() in p.stderr
+    assert src.read_bytes() == b'{"text":"hello world"}\n' and not (tmp_path / "report.html").exists()
