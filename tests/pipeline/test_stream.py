@@ -448,3 +448,15 @@ def test_a_report_folder_whose_files_are_inputs_is_refused(run_cli, tmp_path):
     p = run_cli(["tokenize-stats", src, "--report", tmp_path, "-q"])
     assert p.returncode == 2 and f"--report {src} is also an input".encode() in p.stderr
     assert src.read_bytes() == b'{"text":"hello world"}\n' and not (tmp_path / "report.html").exists()
+
+
+def test_a_report_file_that_is_a_symlink_stays_one(run_cli, tmp_path):
+    # --report DIR replaced a stats.json symlink by a regular file (its target left stale)
+    src = _input(tmp_path)
+    (tmp_path / "keep").mkdir()
+    (tmp_path / "r").mkdir()
+    (tmp_path / "keep" / "stats.json").write_bytes(b"{}")
+    (tmp_path / "r" / "stats.json").symlink_to("../keep/stats.json")
+    p = run_cli(["tokenize-stats", src, "--report", tmp_path / "r", "-q", "-o", tmp_path / "k.jsonl"])
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "r" / "stats.json").is_symlink() and (tmp_path / "keep" / "stats.json").read_bytes() != b"{}"
