@@ -14,9 +14,11 @@ from corpuskit.core import interrupts
 def main(argv: list[str] | None = None) -> None:
     """The `corpuskit` command. Ctrl-C is counted while it runs (core.interrupts), and while the
     command's modules are still being imported (typer, rich, the command's own) it ends the
-    command as it does later: one line on stderr, exit 130. (So app.py is imported here, inside
+    command as it does later: one line on stderr, exit 130. SIGTERM and SIGHUP are taken as
+    Ctrl-C (core.interrupts.install_stop), so that what a command was writing is cleaned up. (So app.py is imported here, inside
     the guard: the one import of corpuskit's own inside a function, tests/test_layout.py.)"""
     old = interrupts.install()
+    old_stop = interrupts.install_stop()  # SIGTERM and SIGHUP end it as Ctrl-C does
     since = interrupts.begin()
     try:
         try:
@@ -34,6 +36,8 @@ def main(argv: list[str] | None = None) -> None:
         interrupts.end()
         if old is not None:
             signal.signal(signal.SIGINT, old)
+        for sig, handler in old_stop.items():
+            signal.signal(sig, handler)
 
 
 __all__ = ["main"]

@@ -13,7 +13,7 @@ from typing import Optional
 import orjson
 import typer
 
-from corpuskit.cli.common import fail, guarded, render_tables
+from corpuskit.cli.common import command_errors, fail, guarded, render_tables
 from corpuskit.core.errors import CorpusKitError, UsageError
 from corpuskit.io import look
 from corpuskit.io.jsonl import dumps, read_records
@@ -33,17 +33,35 @@ def _short(text: str, width: int = 70) -> str:
     return t
 
 
+def _label(r: dict) -> str:
+    """A record's url, else its id, as text (an id may be any JSON value)."""
+    v = r.get("url", r.get("id", ""))
+    return (v if isinstance(v, str) else dumps(v).decode().rstrip("\n"))[:40]
+
+
+def _text(r: dict) -> str:
+    t = r.get("text", "")
+    return t if isinstance(t, str) else dumps(t).decode().rstrip("\n")
+
+
 @guarded("show")
 def show(clean: Path) -> None:
+    with command_errors("show"):  # a damaged file of the folder: one line, not a traceback
+        _show(clean)
+
+
+def _show(clean: Path) -> None:
     print(f"--- kept ({clean / 'data'}) ---")
     for r in read_records(str(clean / "data")):
-        print(f"  {r.get('url', r['id'])[:40]:40}  {_short(r.get('text', ''))}")
+        print(f"  {_label(r):40}  {_short(_text(r))}")
     if (clean / "rejected").is_dir() and any((clean / "rejected").iterdir()):
         print(f"--- rejected ({clean / 'rejected'}) ---")
         for r in read_records(str(clean / "rejected")):
-            rj = r["meta"]["rejected"]
-            print(f"  {rj['stage']}:{rj['reason']} ({rj['detail']})  {r.get('url', r['id'])[:40]}  "
-                  f"{_short(r.get('text', ''), 40)}")
+            meta = r.get("meta")
+            rj = meta.get("rejected") if isinstance(meta, dict) else None
+            rj = rj if isinstance(rj, dict) else {}
+            print(f"  {rj.get('stage', '?')}:{rj.get('reason', '?')} ({rj.get('detail', '')})  {_label(r)}  "
+                  f"{_short(_text(r), 40)}")
     q = clean / "quarantine" / "bad_records.jsonl"
     if q.exists():
         print(f"--- quarantined input lines ({q}) ---")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-import orjson
 import typer
 
 from corpuskit.cli.common import command_errors, guarded, render_tables
 from corpuskit.cli.stages import convert_cli_value, register_command, stage_cli_params
 from corpuskit.core.errors import UsageError
+from corpuskit.io.targets import check_distinct_outputs, check_outputs_not_inputs, write_target
+from corpuskit.io.writer import write_json_atomic
 from corpuskit.registry import get_stage_class
 
 _COMMON = [
@@ -38,8 +39,12 @@ def _run(name: str, cls: Any, params: list, kw: dict) -> None:
         if not kw["cli_output"]:
             raise UsageError("give the model's path with -o MODEL.bin")
         stage = cls.from_options(**stage_kw)
+        outputs = {"-o": kw["cli_output"], "--stats": kw["cli_stats"]}
+        check_distinct_outputs(outputs)
+        check_outputs_not_inputs(outputs, stage.input_files())  # before the training
+        if kw["cli_stats"]:
+            write_target(kw["cli_stats"])  # a folder: refused now, not after the training
         report = stage.train(kw["cli_output"])
         if kw["cli_stats"]:
-            with open(kw["cli_stats"], "wb") as f:
-                f.write(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+            write_json_atomic(kw["cli_stats"], report)
     render_tables(stage.tables(), quiet, verbose=True)

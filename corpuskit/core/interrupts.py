@@ -52,6 +52,24 @@ def install() -> object:
     return old
 
 
+# Signals that stop a command as Ctrl-C does: `kill`, `timeout`, a job scheduler (SIGTERM) and
+# a closed terminal (SIGHUP). Left at their default they killed the process where it stood, its
+# temporary output (as big as what it had written) left beside the target.
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def install_stop() -> dict:
+    """on_sigint for each of STOP_SIGNALS still at its default (one ignored, as under nohup,
+    stays ignored), when this is the main thread; returns {signal: handler replaced}."""
+    old: dict = {}
+    if threading.current_thread() is not threading.main_thread():
+        return old
+    for sig in STOP_SIGNALS:
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            old[sig] = signal.signal(sig, on_sigint)
+    return old
+
+
 def handled_here() -> bool:
     """on_sigint handles SIGINT, and this is the main thread, where Python runs it."""
     return threading.current_thread() is threading.main_thread() and \

@@ -83,6 +83,24 @@ class Stage:
             return "html"
         return None
 
+    def hold_files(self) -> None:
+        """Keep what the stage writes besides its records (dedup's new --index file) aside until
+        `commit()`, for a caller that has outputs of its own to put in place first
+        (`pipeline.stream.run_stream`, `pipeline.run`). Without it, such a file is moved into
+        place when the stage's run ends."""
+
+    def commit(self) -> None:
+        """Move into place what `hold_files` kept aside: called once the run's outputs are in
+        place, so a run that fails or is interrupted before then leaves such a file as it was."""
+
+    def discard(self) -> None:
+        """The run failed or was interrupted: drop what `commit` would have moved into place."""
+
+    def reference_files(self) -> list[str]:
+        """Files the stage reads besides its input records (decontaminate's evaluation sets):
+        no output may replace one (`pipeline.stream.check_outputs_not_inputs`)."""
+        return []
+
     def get_text(self, record: dict) -> str:
         t = record.get(self.text_field)
         if not isinstance(t, str):
@@ -171,6 +189,10 @@ class SourceStage(Stage):
 
     def read(self, inputs: list[str]) -> Iterator[dict | Rejected]:  # pragma: no cover
         raise NotImplementedError
+
+    def input_files(self, inputs: list[str]) -> list[str]:
+        """The files `read(inputs)` reads (that no output may replace): the inputs as given."""
+        return list(inputs) or ["-"]
 
     def result(self) -> dict:
         return {}

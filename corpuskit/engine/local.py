@@ -40,8 +40,12 @@ def _init(task: Callable, units_dir: str, parent: int | None) -> None:
     # starts with SIGINT blocked (see _Interrupts): ignored first, so one that came meanwhile
     # is dropped, then unblocked for what the worker starts.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM is how the pool stops a worker (terminate): not the parent's KeyboardInterrupt
+    # (core.interrupts.install_stop), the default, which ends the worker there and then
+    for sig in interrupts.STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, *interrupts.STOP_SIGNALS})
     if parent is not None:
         _die_with_parent(parent)
     _W["task"] = task
@@ -90,7 +94,7 @@ class _Interrupts:
 
     def forking(self) -> None:
         if self._ours and hasattr(signal, "pthread_sigmask"):
-            self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            self._mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, *interrupts.STOP_SIGNALS})
 
     def forked(self) -> None:
         if self._mask is not None:

@@ -23,6 +23,7 @@ a silently dropped value.
 from __future__ import annotations
 
 import base64
+import datetime
 import decimal
 import gc
 import os
@@ -37,6 +38,7 @@ import orjson
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.io import remote
 from corpuskit.io.paths import stdin_buffer
+from corpuskit.io.targets import create_temp, write_target
 
 PARQUET_MAGIC = b"PAR1"
 ARROW_FILE_MAGIC = b"ARROW1"
@@ -96,7 +98,9 @@ def row_json(row: dict) -> bytes:
 
 
 def _fix_value(v: Any) -> Any:
-    """Bytes -> str (UnicodeDecodeError if not UTF-8), decimals -> str, inside lists and dicts."""
+    """Bytes -> str (UnicodeDecodeError if not UTF-8), decimals -> str, durations -> ISO 8601
+    strings, pandas' Timestamp (a nanosecond timestamp nested in a struct or list) -> its RFC
+    3339 string; inside lists and dicts."""
     if v.__class__ is bytes:
         return v.decode("utf-8")
     if v.__class__ is dict:
@@ -105,7 +109,55 @@ def _fix_value(v: Any) -> Any:
         return [_fix_value(x) for x in v]
     if isinstance(v, decimal.Decimal):
         return str(v)
+    if isinstance(v, datetime.timedelta):  # pandas' Timedelta (nanoseconds) is one too
+        ns = getattr(v, "value", None)
+        if ns is None:
+            ns = ((v.days * 86_400 + v.seconds) * 1_000_000 + v.microseconds) * 1000
+        return iso_duration(ns, 9)
+    if isinstance(v, datetime.datetime) and v.__class__ is not datetime.datetime:
+        return v.isoformat()  # pandas' Timestamp: its nanoseconds too
     return v
+
+
+def iso_duration(n: int, digits: int) -> str:
+    """`n` units of 10**-digits seconds as an exact ISO 8601 duration: `PT5S`, `-PT0.001S`."""
+    q, r = divmod(abs(n), 10 ** digits)
+    frac = f".{r:0{digits}d}".rstrip("0") if r else ""
+    return f"{'-' if n < 0 else ''}PT{q}{frac}S"
+
+
+_DIGITS = {"s": 0, "ms": 3, "us": 6, "ns": 9}
+
+
+def _is_exotic_time(tp: Any, pa: Any) -> bool:
+    """A type whose values Python's datetime cannot hold exactly, or orjson cannot write: a
+    timestamp or time of day in nanoseconds, a duration."""
+    t = pa.types
+    return t.is_duration(tp) or ((t.is_timestamp(tp) or t.is_time64(tp)) and tp.unit == "ns")
+
+
+def _time_values(pa: Any, col: Any) -> list:
+    """A top-level column of an `_is_exotic_time` type as values orjson writes exactly:
+    durations as ISO 8601 strings (`PT5.000000001S`); a nanosecond timestamp or time as the
+    datetime or time of its microseconds (written as any other timestamp is) when it has no
+    nanoseconds past them, else as its RFC 3339 string with nine digits of fraction."""
+    tp = col.type
+    ints = col.cast(pa.int64()).to_pylist()
+    if pa.types.is_duration(tp):
+        d = _DIGITS[tp.unit]
+        return [None if n is None else iso_duration(n, d) for n in ints]
+    micro = [None if n is None else n // 1000 for n in ints]
+    kind = pa.timestamp("us", tz=tp.tz) if pa.types.is_timestamp(tp) else pa.time64("us")
+    vals = pa.array(micro, pa.int64()).cast(kind).to_pylist()
+    out = []
+    for n, v in zip(ints, vals):
+        if n is None or n % 1000 == 0:
+            out.append(v)
+        else:  # 'YYYY-MM-DDTHH:MM:SS.ffffff' or 'HH:MM:SS.ffffff', then the offset if any
+            iso = v.isoformat(timespec="microseconds")
+            cut = 26 if pa.types.is_timestamp(tp) else 15
+            out.append(f"{iso[:cut]}{n % 1000:03d}{iso[cut:]}")
+    return out
 
 
 def _json_column(pa: Any, col: Any, name: str) -> list:
@@ -133,6 +185,8 @@ def _json_column(pa: Any, col: Any, name: str) -> list:
 def _needs_fix(tp: Any, pa: Any) -> bool:
     t = pa.types
     if t.is_binary(tp) or t.is_large_binary(tp) or t.is_fixed_size_binary(tp) or t.is_decimal(tp):
+        return True
+    if _is_exotic_time(tp, pa):
         return True
     if t.is_struct(tp):
         return any(_needs_fix(tp.field(i).type, pa) for i in range(tp.num_fields))
@@ -232,7 +286,7 @@ def _batch_rows(batch: Any) -> Any:
     names = batch.schema.names
     if not names:
         return [{} for _ in range(batch.num_rows)]
-    lazy = len(set(names)) == len(names)  # the same name twice: the slow path (last value wins)
+    lazy = len(set(names)) == len(names)  # (iter_row_batches refuses a name given twice)
     full = set()
     json = []
     for i, f in enumerate(batch.schema):
@@ -257,6 +311,11 @@ def _batch_rows(batch: Any) -> Any:
     for i, f in enumerate(batch.schema):
         if json[i]:
             vals = _json_column(pa, batch.column(i), f.name)
+        elif _is_exotic_time(f.type, pa):
+            vals = _time_values(pa, batch.column(i))
+            cols.append(vals)
+            fix.append(False)
+            continue
         else:
             vals = batch.column(i).to_pylist()
         if pa.types.is_map(f.type):  # map -> list of (key, value) tuples in pyarrow: a dict
@@ -316,6 +375,12 @@ def iter_row_batches(path: str, kind: str, name: str | None = None,
             for batch in batches:
                 if batch.num_rows == 0:
                     continue
+                names = batch.schema.names
+                if len(set(names)) != len(names):  # a record keeps one value of a key
+                    twice = sorted({n for n in names if names.count(n) > 1})
+                    raise BadInput(name, None, "duplicate_columns",
+                                   f"column(s) named twice: {', '.join(map(repr, twice))}: a record holds "
+                                   "one value a key, so one column's values would be lost (rename them)")
                 rows = batch_rows(batch)
                 if rows.__class__ is Rows:
                     rows.file, rows.first = name, row
@@ -441,15 +506,18 @@ class ParquetRecordWriter:
         self._closed = False
         self._finished = False
         self._upload = remote.is_url(path)
+        self._dest, self._through = path, False
         if self._upload:
             fd, self._tmp = tempfile.mkstemp(prefix="corpuskit-out-", suffix=".parquet")
             os.close(fd)
-        else:
-            target = Path(path)
-            if target.is_dir():
-                raise UsageError(f"{path}: is a directory (give a file name)")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent))
+        else:  # as every output (io.targets): a symlink's target replaced, a FIFO written through
+            self._dest, self._through = write_target(path)
+            if self._through:  # the finished file is copied into it
+                fd, self._tmp = tempfile.mkstemp(prefix="corpuskit-out-", suffix=".parquet")
+            else:
+                target = Path(self._dest)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, self._tmp = create_temp(target)  # 0666 less the umask, or the old file's mode
             os.close(fd)
 
     def write(self, record: dict) -> None:
@@ -551,8 +619,12 @@ class ParquetRecordWriter:
             if self._upload:
                 remote.put_file(self._tmp, self.path)
                 os.unlink(self._tmp)
+            elif self._through:
+                with open(self._tmp, "rb") as f, open(self._dest, "ab") as g:  # never truncate a device
+                    shutil.copyfileobj(f, g, 1 << 20)
+                os.unlink(self._tmp)
             else:
-                os.replace(self._tmp, self.path)
+                os.replace(self._tmp, self._dest)
         except BaseException:
             self.abort()
             raise

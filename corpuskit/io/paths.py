@@ -15,6 +15,7 @@ from __future__ import annotations
 import glob
 import io
 import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -122,8 +123,22 @@ def is_record_path(path: str | os.PathLike) -> bool:
     return str(path).lower().endswith(RECORD_SUFFIXES + COLUMNAR_SUFFIXES) and not is_dataset_meta(path)
 
 
+def _sniffable(path: str | os.PathLike) -> bool:
+    """A regular file, whose first bytes can be read ahead and read again. A FIFO, a process
+    substitution (`<(zcat x.gz)`, /dev/fd/63) or a device is not: what a look ahead read from
+    it would be gone for the reader that comes after (all of a small stream, as the writer
+    is stopped once its reader closes)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return True  # (opening it says what is wrong, where it is read)
+
+
 def columnar_kind(path: str | os.PathLike) -> str | None:
-    """parquet | arrow by the first bytes of a local file (whatever its name), else None."""
+    """parquet | arrow by the first bytes of a local file (whatever its name), else None; None
+    for a stream (a FIFO: see `_sniffable`), which is read as JSON lines."""
+    if not _sniffable(path):
+        return None
     try:
         with open(path, "rb") as f:
             head = f.read(8)
@@ -145,7 +160,10 @@ def is_html_path(path: str | os.PathLike) -> bool:
 
 
 def sniff_warc(path: str | os.PathLike) -> bool:
-    """A WARC file by its first bytes (plain or gzip-compressed), whatever its name."""
+    """A WARC file by its first bytes (plain or gzip-compressed), whatever its name (not a
+    stream's: see `_sniffable`)."""
+    if not _sniffable(path):
+        return False
     try:
         with open(path, "rb") as f:
             head = f.read(512)

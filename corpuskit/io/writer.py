@@ -6,8 +6,6 @@ import gzip
 import io
 import json
 import os
-import re
-import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +17,7 @@ import orjson
 from corpuskit.core.errors import OutputError, UsageError
 from corpuskit.io import columnar, remote
 from corpuskit.io.columnar import ParquetRecordWriter
+from corpuskit.io.targets import create_temp, write_target
 
 _CHUNK = 1 << 20
 _orjson_dumps = orjson.dumps
@@ -113,46 +112,6 @@ def _emit(parts: list[bytes | str]) -> Iterator[bytes]:
             yield b'"'
         else:
             yield p  # type: ignore[misc]
-
-
-_FD_PATH = re.compile(r"/dev/(?:stdout|stderr|fd/\d+)|/proc/(?:self|\d+)/fd/\d+")
-
-
-def write_target(path: str) -> tuple[str, bool]:
-    """(where to write, whether to write through) for an output path. A regular file (or a
-    new one) is replaced atomically; a symlink's target is what is replaced (the link stays);
-    a FIFO, a device (`/dev/null`, `/dev/stdout` on a terminal) or a socket is written
-    through, never replaced by a regular file; so is a file descriptor's name (`/dev/stdout`,
-    `/dev/fd/N`, `/proc/self/fd/N`: `>(gzip > x)` is /dev/fd/63) when it leads to a regular
-    file, which is then appended to (`>> log` keeps what the log held)."""
-    try:
-        st = os.stat(path)  # follows symlinks
-    except FileNotFoundError:
-        st = None
-    except OSError as e:
-        raise UsageError(f"{path}: cannot write ({e.strerror})") from None
-    if st is not None and stat.S_ISDIR(st.st_mode):
-        raise UsageError(f"{path}: is a directory (give a file name)")
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        return path, True
-    if _FD_PATH.fullmatch(os.path.abspath(path)):  # an open file of the shell's: add to it
-        return path, True
-    return os.path.realpath(path), False
-
-
-def create_temp(target: Path) -> tuple[int, str]:
-    """(fd, path) of a new temporary file beside `target`, to be renamed onto it. Created the
-    way `open(target, "w")` creates a file, mode 0666 less the umask (0644 under umask 022),
-    so that the renamed output is as readable as any other file the user makes; mkstemp's
-    0600 would make every output private."""
-    for _ in range(100):
-        tmp = target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp"
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-        except FileExistsError:
-            continue
-        return fd, str(tmp)
-    raise FileExistsError(f"{target}: cannot create a temporary file beside it")
 
 
 class RecordWriter:
@@ -409,16 +368,26 @@ def write_records(path: str, records: Iterable[dict]) -> int:
 
 
 def write_json_atomic(path: str, obj: Any) -> None:
-    """Pretty JSON to `path` via a temp file and rename."""
-    p = Path(path)
+    """Pretty JSON to `path` as every output is written (`write_target`): via a temp file and
+    rename onto a regular file (a symlink's target, the link stays), written through to a
+    FIFO, a device or a file descriptor's name, never replacing one."""
+    data = orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS)
+    dest, through = write_target(path)
+    if through:
+        try:
+            with open(dest, "ab") as f:  # never truncate a device, nor a log a descriptor names
+                f.write(data)
+        except OSError as e:
+            raise OutputError.from_os(str(path), e) from None
+        return
+    p = Path(dest)
     tmp = None
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = create_temp(p)
         with os.fdopen(fd, "wb") as f:
-            f.write(orjson.dumps(obj, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
-                                 | orjson.OPT_NON_STR_KEYS))
-        os.replace(tmp, path)
+            f.write(data)
+        os.replace(tmp, dest)
     except OSError as e:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)

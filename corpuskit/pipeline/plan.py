@@ -79,6 +79,10 @@ def plan_inputs(raw: str | list[str], exclude: str | None = None,
             if out_real is not None and _inside(os.path.realpath(p), out_real):
                 raise UsageError(f"{item}: the input is inside the output folder {exclude}, "
                                  "which the run replaces; write the output elsewhere")
+            if not p.is_dir() and not p.is_file():  # a FIFO, `<(...)`, a device: it was "cannot list folder"
+                raise UsageError(f"{item}: a pipe or a device, not a file: the run reads files and folders "
+                                 "(its units are parts of files, read by several processes); save it to a "
+                                 "file first")
             files = [p] if p.is_file() else walk(p, on_loop=ignored.append)
             # the output folder is read back only when it is inside this input
             guard = out_real is not None and os.path.isdir(out_real) and _inside(out_real, os.path.realpath(p))

@@ -327,8 +327,8 @@ def write_report(directory: str, res: dict) -> None:
     os.makedirs(directory, exist_ok=True)
     for name, data in (("stats.json", json.dumps(res, ensure_ascii=False, indent=1) + "\n"),
                        ("report.html", stats_report_html(res))):
-        target = os.path.join(directory, name)
-        fd, tmp = create_temp(Path(target))  # mode 0666 less the umask, like any new file
+        target = os.path.realpath(os.path.join(directory, name))  # a symlink's target: the link stays
+        fd, tmp = create_temp(Path(target))  # 0666 less the umask, or the replaced file's mode
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(data)

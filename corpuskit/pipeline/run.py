@@ -197,6 +197,8 @@ def is_up_to_date(raw: str | list[str], clean: str, config: PipelineConfig | Non
 def _run(raw: str | list[str], clean: str, cfg: PipelineConfig,
          progress: Callable[[dict], None] | None, executor: Executor) -> dict:
     stages = cfg.build()
+    for stage in stages:  # dedup's --index goes into place with clean/, not before it
+        stage.hold_files()
     mapped, streamed = split_stages(stages)
     executor.lend(streamed)
     if not mapped:
@@ -401,7 +403,11 @@ def _run_locked(clean_p: Path, plan: list[tuple[str, str]], ignored: list[str], 
         (build / "report.md").write_text(render_report_md(stats), encoding="utf-8")
         (build / "report.html").write_text(render_report_html(stats, samples), encoding="utf-8")
         swap_into_place(build, clean_p)
+        for stage in stages:  # (dedup's --index: its documents are in clean/ now)
+            stage.commit()
     except BaseException:
+        for stage in stages:
+            stage.discard()
         shutil.rmtree(build, ignore_errors=True)
         raise
     shutil.rmtree(work, ignore_errors=True)
@@ -422,7 +428,7 @@ def _tokenize_kept(cfg: PipelineConfig, build: Path, shards: list[str], work: Pa
                       fingerprint_extra={"pipeline": work.joinpath("plan.json").read_text(),
                                          "shards": shards},
                       source="data", rejected=str(build / "tokens" / "rejected.jsonl.zst"),
-                      unit_lines=cfg.unit_lines, unit_bytes=cfg.unit_bytes)
+                      rejected_inside=True, unit_lines=cfg.unit_lines, unit_bytes=cfg.unit_bytes)
     out = {k: st["tokens"][k] for k in ("documents", "tokens", "documents_approximate")}
     out.update({"folder": "tokens", "shards": st["output"]["shards"], "bytes": st["output"]["bytes"],
                 "rejected": st["stages"][0]["reasons"], "conservation": st["conservation"],

@@ -8,7 +8,6 @@ when the run is interrupted so that `--resume` can finish it.
 from __future__ import annotations
 
 import os
-import stat
 import sys
 import time
 from collections.abc import Callable
@@ -19,8 +18,10 @@ import orjson
 from corpuskit.core.chain import Chain, build_stats
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.core.stage import SourceStage, Stage
+from corpuskit.io import remote
 from corpuskit.io.jsonl import RecordReader, RecordWriter, open_writer, write_json_atomic
-from corpuskit.io.writer import check_bad_records_path
+from corpuskit.io.targets import check_distinct_outputs, check_outputs_not_inputs
+from corpuskit.io.writer import check_bad_records_path, write_target
 from corpuskit.pipeline.report import write_stage_reports
 
 MAX_WARNINGS = 10
@@ -34,43 +35,6 @@ class Progress(Protocol):
 
 # (read stats or None, a source stage's live counters or None) -> a progress display
 ProgressFactory = Callable[[Any, Any], Progress]
-
-
-def _identity(path: str | None) -> tuple | None:
-    """What an output path writes to: ("inode", dev, ino) for an existing target (symlinks and
-    /dev/fd followed), ("path", resolved path) for one that does not exist yet; None for a
-    character device (/dev/null, a terminal), where sharing is harmless."""
-    if path in (None, "-"):
-        try:
-            st = os.fstat(sys.stdout.fileno())
-        except (AttributeError, OSError, ValueError):  # stdout is not a real file (tests)
-            return ("stdout",)
-    else:
-        try:
-            st = os.stat(path)
-        except OSError:
-            return ("path", os.path.realpath(path))
-    if stat.S_ISCHR(st.st_mode):
-        return None
-    return ("inode", st.st_dev, st.st_ino)
-
-
-def check_distinct_outputs(outputs: dict[str, str | None]) -> None:
-    """Refuse (UsageError, exit 2) two outputs that are one file: the second would replace the
-    first and its records would be lost. `outputs` maps an option name to its path; None is
-    stdout for `-o` and absent for the others."""
-    seen: dict[tuple, str] = {}
-    for opt, path in outputs.items():
-        if path is None and opt != "-o":
-            continue
-        ident = _identity(path)
-        if ident is None:
-            continue
-        if ident in seen:
-            shown = "stdout" if path in (None, "-") else path
-            raise UsageError(f"{seen[ident]} and {opt} both write to {shown}: "
-                             "give each its own file (the records of one would be lost)")
-        seen[ident] = opt
 
 
 def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejected: str | None,
@@ -88,8 +52,10 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     # A source stage (fetch) may run for hours: its output is written in place and kept when
     # the run is interrupted, so that `--resume` can finish it without fetching anything twice.
     keep_partial = isinstance(first, SourceStage) and hasattr(first, "prepare_resume")
-    check_distinct_outputs({"-o": output, "--rejected": rejected, "--bad-records": bad_records,
-                            "--stats": stats_path})
+    outputs = {"-o": output, "--rejected": rejected, "--bad-records": bad_records, "--stats": stats_path}
+    check_distinct_outputs(outputs)
+    if stats_path and stats_path != "-" and not remote.is_url(stats_path):
+        write_target(stats_path)  # a folder, `dir/`: refused now, not once the work is done
     resume = bool(getattr(first, "resume", False))
     if resume:
         if not output or output == "-":
@@ -100,6 +66,22 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
     if limit < 0:
         raise UsageError("--limit must be >= 1")
     reader = None
+    if isinstance(first, SourceStage):
+        read_files = list(first.input_files(inputs))
+    else:  # the files as expanded, before any output is opened
+        reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
+                              text_field=first.text_field, id_field=first.id_field, limit=limit)
+        read_files = list(reader.paths)
+    for stage in stages:
+        read_files += stage.reference_files()
+    check_outputs_not_inputs(outputs, read_files)
+    for stage in stages:  # a stage's --report DIR (tokenize-stats): the files written there too
+        directory = getattr(stage, "report", "")
+        if directory and hasattr(stage, "result"):
+            for name in ("stats.json", "report.html"):
+                check_outputs_not_inputs({"--report": os.path.join(directory, name)}, read_files)
+    for stage in stages:  # dedup's --index goes into place with the outputs, not before them
+        stage.hold_files()
     try:
         # the fields that may hold a huge string, written in parts (io.writer.dumps_parts)
         big = (first.text_field, first.required_field() or getattr(first, "html_field", first.text_field))
@@ -121,10 +103,8 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
 
         if isinstance(first, SourceStage):
             first.quarantine_to(quarantine if bad is not None else None)
-        else:
-            reader = RecordReader(inputs or ["-"], require_field=first.required_field(),
-                                  text_field=first.text_field, id_field=first.id_field,
-                                  bad_sink=quarantine if bad is not None else None, limit=limit)
+        elif bad is not None:
+            reader.bad_sink = quarantine  # type: ignore[union-attr]
         on_reject = rej.write if rej is not None else None
         if keep_partial:  # flush about once a second, so a killed crawl loses little
             last = [time.monotonic()]
@@ -159,7 +139,11 @@ def run_stream(stages: list[Stage], inputs: list[str], output: str | None, rejec
             w.finish()
         for w in writers:
             w.commit()
+        for stage in stages:  # (dedup's --index: its documents are in the outputs now)
+            stage.commit()
     except BaseException:
+        for stage in stages:
+            stage.discard()
         for w in writers:
             if w.atomic:
                 w.abort()

@@ -35,7 +35,9 @@ from corpuskit.core.owner import RunLock
 from corpuskit.core.stage import Rejected, Stage
 from corpuskit.engine import Executor, get_executor
 from corpuskit.engine.local import LocalExecutor
+from corpuskit.io import remote
 from corpuskit.io.jsonl import ReadStats, RecordWriter, iter_line_batches, parse_lines, write_json_atomic
+from corpuskit.io.targets import check_distinct_outputs, check_outputs_not_inputs
 from corpuskit.io.writer import check_bad_records_path
 from corpuskit.pipeline.plan import Unit, iter_units, load_rows, plan_inputs
 from corpuskit.pipeline.state import BUILD_PREFIX, LOCK, MARKER, clean_leftovers, publish_unit
@@ -131,10 +133,14 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
                  unit_bytes: int = 64 * 1024 * 1024, executor: Executor | None = None,
                  work: Path | None = None, fingerprint_extra: Any = None,
                  source: str | None = None,
-                 note: Callable[[int, dict | None], None] | None = None) -> dict:
+                 note: Callable[[int, dict | None], None] | None = None,
+                 rejected_inside: bool = False) -> dict:
     """Tokenise `inputs` (JSONL files or folders; None or ["-"] for stdin) into shards in
     `outdir`; returns the stats dict (written to `stats_path` too). Bad input lines stop the
-    run at FILE:LINE unless `bad_records` is given (then they are kept there verbatim)."""
+    run at FILE:LINE unless `bad_records` is given (then they are kept there verbatim).
+    `rejected`, `bad_records` and `stats_path` may not be inside `outdir` (the run replaces
+    it whole), but for `rejected` when `rejected_inside` (the pipeline's tokens/rejected.*,
+    written after the folder is in place)."""
     t0 = time.perf_counter()
     check_bad_records_path(bad_records)
     out = Path(outdir)
@@ -156,6 +162,19 @@ def run_tokenize(inputs: list[str] | None, outdir: str, stage: Stage, *, workers
         # a byte range): this process only finds where the units start
         units = iter_units(plan, unit_lines, unit_bytes,
                            spans=executor is None or isinstance(executor, LocalExecutor))
+    # the record files are outputs like a stage command's: none may be another, nor an input
+    outputs = {"--rejected": rejected, "--bad-records": bad_records, "--stats": stats_path}
+    check_distinct_outputs(outputs)
+    check_outputs_not_inputs(outputs, ["-"] if from_stdin else paths)
+    folder = os.path.realpath(out)
+    for opt, path in outputs.items():  # the folder is replaced whole: its shards, its manifest
+        if opt == "--rejected" and rejected_inside:  # (the pipeline's tokens/rejected.jsonl.zst)
+            continue
+        if path and path != "-" and not remote.is_url(path):
+            where = os.path.realpath(path)
+            if where == folder or where.startswith(folder.rstrip(os.sep) + os.sep):
+                raise UsageError(f"{opt} {path} is inside the output folder {outdir}, which the run "
+                                 "writes and replaces whole: write it elsewhere")
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by corpuskit tokenize\n")
     # one run at a time per folder; a half-built result a killed run left is removed

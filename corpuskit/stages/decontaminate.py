@@ -31,7 +31,7 @@ from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import RecordStage, Rejection, opt
 from corpuskit.core.text import CJK_RANGES, cut_pieces
 from corpuskit.core.zhscript import fold_t2s
-from corpuskit.io.jsonl import iter_lines
+from corpuskit.io.jsonl import RecordReader, input_kind, iter_lines
 
 _TOKEN_RE = re.compile(f"[{CJK_RANGES}]|[^\\W_{CJK_RANGES}]+")
 _MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -77,9 +77,10 @@ class Decontaminate(RecordStage):
         "contaminated": "shares an n-gram with an evaluation item (detail: the item's id)",
     }
 
-    against: list[str] = opt([], "Evaluation files: JSONL records (--eval-field, id) or plain text, "
-                                 "one item per line.")
-    eval_field: str = opt("text", "Key(s) of the item text in JSONL evaluation files, comma-separated.")
+    against: list[str] = opt([], "Evaluation files: JSONL records (--eval-field, id), Parquet or Arrow "
+                                 "rows (the same columns) or plain text, one item per line.")
+    eval_field: str = opt("text", "Key(s) of the item text in JSONL, Parquet or Arrow evaluation files, "
+                                  "comma-separated.")
     ngram: int = opt(13, "N-gram length in tokens: words, or characters for Chinese and Japanese "
                          "(GPT-3 and datatrove: 13).")
     min_tokens: int = opt(8, "Items shorter than --ngram but with at least this many tokens are "
@@ -95,6 +96,9 @@ class Decontaminate(RecordStage):
             if "://" not in p and not os.path.isfile(p):
                 raise ValueError(f"--against {p}: no such file")
 
+    def reference_files(self) -> list[str]:
+        return list(self.against)
+
     def __getstate__(self) -> dict:
         # the index is rebuilt where the stage runs (it may be large): ship the options only
         state = dict(self.__dict__)
@@ -106,6 +110,16 @@ class Decontaminate(RecordStage):
         fields = [f.strip() for f in self.eval_field.split(",") if f.strip()]
         for path in self.against:
             name = os.path.basename(path)
+            if input_kind(path) != "jsonl":  # Parquet or Arrow (as HF evaluation sets come): records
+                # (it was read as lines of text: binary garbage for items, the set itself unused)
+                for row, rec in enumerate(RecordReader([path], require_field=None, assign_ids=False), 1):
+                    parts = [rec[f] for f in fields if isinstance(rec.get(f), str)]
+                    if not parts:
+                        raise UsageError(f"--against {path}:{row}: no {self.eval_field!r} "
+                                         "text in this row (see --eval-field)")
+                    rid = rec.get("id")
+                    yield (str(rid) if rid is not None else f"{name}:{row}"), parts
+                continue
             for lineno, raw in iter_lines(path):
                 line = raw.strip()
                 if not line:
@@ -149,6 +163,10 @@ class Decontaminate(RecordStage):
                 per_len.setdefault(n, []).append(h)
                 owners.setdefault(n, []).append(np.full(len(h), k, dtype=np.int64))
             skipped += not usable
+        if not per_len:  # every document would be kept without a comparison, as if clean
+            raise UsageError(f"--against {','.join(self.against)}: no evaluation item of at least "
+                             f"--min-tokens {self.min_tokens} tokens ({len(ids)} read): nothing to "
+                             "compare with (check the files and --eval-field)")
         hashes: dict[int, np.ndarray] = {}
         owner: dict[tuple[int, int], int] = {}
         for n, hs in per_len.items():

@@ -21,6 +21,8 @@ from __future__ import annotations
 import hashlib
 import heapq
 import math
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -29,6 +31,7 @@ import numpy as np
 
 from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import Rejected, Rejection, SourceStage, Table, opt, set_meta
+from corpuskit.io import remote
 from corpuskit.io.jsonl import RecordReader, expand_inputs
 from corpuskit.io.paths import require
 from corpuskit.tokens.tokenizers import get_tokenizer
@@ -59,7 +62,12 @@ def parse_source(spec: str) -> SourceSpec:
     if not math.isfinite(weight) or weight < 0:
         raise UsageError(f"--source {spec!r}: the weight must be a number >= 0")
     require(path)
-    return SourceSpec(name, expand_inputs([path]), weight)
+    paths = expand_inputs([path])
+    for p in paths:
+        if not remote.is_url(p) and not stat.S_ISREG(os.stat(p).st_mode):
+            raise UsageError(f"--source {spec!r}: {p} is a stream (a pipe, a process substitution, "
+                             "a device): mix reads a source twice, its sizes first, so give a file")
+    return SourceSpec(name, paths, weight)
 
 
 def _order(seed: int, name: str, n: int) -> np.ndarray:
@@ -173,6 +181,9 @@ class Mix(SourceStage):
         self._result = {"unit": self.unit, "budget": round(budget), "output_size": out_total,
                         "seed": self.seed, "sources": rows}
         return sizes, copies
+
+    def input_files(self, inputs: list[str]) -> list[str]:
+        return [p for spec in self.specs for p in spec.paths]
 
     def read(self, inputs: list[str]) -> Iterator[dict | Rejected]:
         if [i for i in inputs if i != "-"]:

@@ -40,6 +40,7 @@ from corpuskit.core.modeltext import CJK_MODES, classifier_line
 from corpuskit.core.stage import Stage, Table, opt
 from corpuskit.io.jsonl import RecordReader, expand_inputs
 from corpuskit.io.paths import require
+from corpuskit.io.targets import check_outputs_not_inputs
 from corpuskit.io.writer import create_temp, write_target
 
 
@@ -173,12 +174,19 @@ class TrainQuality(Stage):
             yield str(rec.get(self.id_field, "")), classifier_line(rec[self.text_field], self.lowercase,
                                                                    self.cjk, self.prefix_chars)
 
+    def input_files(self) -> list[str]:
+        """The example files read (folders walked), which no output may replace."""
+        for p in self.positive + self.negative:
+            require(p)
+        return expand_inputs(self.positive + self.negative)
+
     def train(self, output: str, note: Callable[[str], None] | None = None) -> dict:
         """Train, save the model at `output`, and return the report (also `self.result()`)."""
         if not self.positive or not self.negative:
             raise UsageError("give the examples with --positive PATH and --negative PATH")
         if not output:
             raise UsageError("give the model's path with -o MODEL.bin")
+        check_outputs_not_inputs({"-o": output}, self.input_files())  # (it replaced the examples)
         ft = _import_fasttext_trainer()
         train_lines: list[str] = []
         held: list[tuple[int, str]] = []

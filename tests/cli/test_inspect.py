@@ -111,3 +111,24 @@ def test_stage_reads_and_writes_urls_jsonl_and_parquet(run_cli, tmp_path):
         assert orjson.loads(p.stdout)[-1]["records"] == 33
     finally:
         fs.rm("/ck-cli", recursive=True)
+
+
+def test_show_prints_any_id_and_a_damaged_file_is_one_error_line(run_cli, tmp_path):
+    # an id that is not a string (a big integer, null, a list) stopped `show` with a traceback
+    # ("'int' object is not subscriptable"), and so did a damaged file of the folder
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "a.jsonl").write_bytes(b'{"id":18446744073709551616,"text":"one two"}\n{"id":null,"text":"three"}\n'
+                                  b'{"id":[1],"text":"four"}\n')
+    clean = tmp_path / "clean"
+    assert run_cli(["pipeline", raw, clean, "--stages", "cat", "-q"]).returncode == 0
+    r = run_cli(["show", clean])
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    assert [x.split()[0] for x in lines[1:4]] == ["18446744073709551616", "null", "[1]"]
+    (clean / "rejected").mkdir(exist_ok=True)
+    (clean / "rejected" / "x.jsonl.zst").write_bytes(b"garbage\n")
+    r = run_cli(["show", clean])
+    err = r.stderr.decode()
+    assert r.returncode == 1 and err.startswith("corpuskit show: error: ") and "x.jsonl.zst:1: invalid JSON" in err
+    assert err.count("\n") == 1 and "Traceback" not in err

@@ -199,6 +199,55 @@ def test_timestamps_decimals_and_maps_become_json_values(tmp_path):
     assert (tmp_path / "t.jsonl").read_bytes() == b'{"text":"a","ts":"2024-01-02T03:04:05","d":"1.50","m":{"k":1}}\n'
 
 
+def test_nanosecond_timestamps_times_and_durations_are_written_exactly(run_cli, tmp_path):
+    # pandas and Spark write timestamps in nanoseconds: `cat` stopped with a traceback
+    # ("Timestamp is not JSON serializable"), durations too, and a time of day lost its nanoseconds
+    p = tmp_path / "t.parquet"
+    shanghai = pa.timestamp("ns", tz="Asia/Shanghai")
+    pq.write_table(pa.table({
+        "text": ["a", "b", "c"],
+        "ts": pa.array([1577851200000000001, -1, None], shanghai),
+        "plain": pa.array([1577851200000000000, 0, 1], pa.timestamp("ns")),
+        "t": pa.array([3723000000001, 0, 5], pa.time64("ns")),
+        "d": pa.array([-1, 5000000001, None], pa.duration("ns")),
+        "ds": pa.array([90061, -5, 0], pa.duration("s")),
+        "st": pa.array([{"x": 1577851200000000001}, None, {"x": 0}], pa.struct([("x", pa.timestamp("ns"))])),
+        "l": pa.array([[1], [2, 3], []], pa.list_(pa.duration("ms")))}), p)
+    r = run_cli(["cat", p, "-q"])
+    assert r.returncode == 0, r.stderr
+    rows = [orjson.loads(x) for x in r.stdout.splitlines()]
+    for x in rows:
+        del x["id"]
+    assert rows == [
+        {"text": "a", "ts": "2020-01-01T12:00:00.000000001+08:00", "plain": "2020-01-01T04:00:00",
+         "t": "01:02:03.000000001", "d": "-PT0.000000001S", "ds": "PT90061S",
+         "st": {"x": "2020-01-01T04:00:00.000000001"}, "l": ["PT0.001S"]},
+        {"text": "b", "ts": "1970-01-01T07:59:59.999999999+08:00", "plain": "1970-01-01T00:00:00",
+         "t": "00:00:00", "d": "PT5.000000001S", "ds": "-PT5S", "l": ["PT0.002S", "PT0.003S"]},
+        {"text": "c", "plain": "1970-01-01T00:00:00.000000001", "t": "00:00:00.000000005", "ds": "PT0S",
+         "st": {"x": "1970-01-01T00:00:00"}, "l": []}]
+
+
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_a_column_name_given_twice_is_an_error_not_a_lost_column(run_cli, tmp_path, kind):
+    # the second `text` column's values replaced the first's, silently
+    t = pa.Table.from_arrays([pa.array(["a", "b"]), pa.array(["x", "y"]), pa.array([1, 2])],
+                             names=["text", "text", "n"])
+    p = tmp_path / f"dup.{kind}"
+    if kind == "parquet":
+        pq.write_table(t, p)
+    else:
+        with pa.ipc.new_file(str(p), t.schema) as w:
+            w.write_table(t)
+    for extra in ([], ["--bad-records", tmp_path / "bad.jsonl"]):
+        r = run_cli(["cat", p, "-o", tmp_path / "out.jsonl", *extra])
+        err = r.stderr.decode()
+        assert r.returncode == 1, err
+        assert err == f"corpuskit cat: error: {p}: column(s) named twice: 'text': a record holds one value a key, " \
+                      "so one column's values would be lost (rename them)\n"
+        assert not (tmp_path / "out.jsonl").exists()
+
+
 def _meta_table(metas: list, texts: list | None = None) -> pa.Table:
     field = pa.field("meta", pa.string(), metadata={columnar.JSON_FIELD: b"1"})
     texts = texts or [f"第{i}篇 text" for i in range(len(metas))]

@@ -101,3 +101,15 @@ def test_a_unit_of_one_huge_line_is_read_without_a_copy(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 1.5 * len(big)
+
+
+def test_a_fifo_input_is_a_usage_error_naming_it(run_cli, tmp_path):
+    # it was walked as a folder: "cannot list folder (Not a directory)"
+    import os
+
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    for args in (["pipeline", fifo, tmp_path / "clean", "--stages", "cat"], ["tokenize", fifo, "-o", tmp_path / "tok"]):
+        r = run_cli(args)
+        err = r.stderr.decode()
+        assert r.returncode == 2 and f"{fifo}: a pipe or a device, not a file" in err and err.count("\n") == 1

@@ -249,3 +249,214 @@ def test_a_stage_command_writes_the_bytes_and_errors_of_the_generator_chain(tmp_
     assert str(drained.value) == str(general.value)
     assert str(drained.value).startswith(f"{src}:5: invalid JSON (")
     assert not (tmp_path / "o2.jsonl").exists()
+
+
+# ---- --stats is an output like the others: a symlink, a FIFO or a device is not replaced
+def test_stats_through_a_symlink_a_fifo_and_a_device(run_cli, tmp_path):
+    import threading
+
+    src = _input(tmp_path)
+    real = tmp_path / "real-stats.json"
+    real.write_bytes(b"{}")
+    link = tmp_path / "stats.json"
+    link.symlink_to(real)
+    p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", link, "-q"])
+    assert p.returncode == 0, p.stderr
+    assert link.is_symlink() and orjson.loads(real.read_bytes())["conservation"]["in"] == 3
+    # a FIFO: written through (a reader gets the JSON), never replaced by a regular file
+    fifo = tmp_path / "stats.fifo"
+    os.mkfifo(fifo)
+    got = []
+    t = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    t.start()
+    p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", fifo, "-q"])
+    t.join(60)
+    assert p.returncode == 0, p.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and orjson.loads(got[0])["conservation"]["in"] == 3
+    # a device stays a device (a private /dev/null as root)
+    if os.geteuid() == 0:
+        dev = tmp_path / "n"
+        os.mknod(dev, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", dev, "-q"])
+        assert p.returncode == 0, p.stderr
+        assert stat.S_ISCHR(os.stat(dev).st_mode)
+        # and a full one is one error line, exit 1
+        p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", _full_device(tmp_path), "-q"])
+        err = p.stderr.decode()
+        assert p.returncode == 1 and "cannot write: No space left on device" in err and err.count("\n") == 1
+        assert stat.S_ISCHR(os.stat(tmp_path / "full").st_mode)
+
+
+# ---- an output that is an input is refused before anything is read or written
+@pytest.mark.parametrize("opt", ["-o", "--rejected", "--bad-records", "--stats"])
+def test_an_output_naming_an_input_is_refused(run_cli, tmp_path, opt):
+    src = _input(tmp_path)
+    before = src.read_bytes()
+    (tmp_path / "link.jsonl").symlink_to(src)
+    os.link(src, tmp_path / "hard.jsonl")
+    for name in (src, tmp_path / "link.jsonl", tmp_path / "hard.jsonl"):
+        args = ["filter-short", src, "-o", tmp_path / "k.jsonl", "--min-words", "5"]
+        if opt == "-o":
+            args[2:4] = ["-o", name]
+        else:
+            args += [opt, name]
+        p = run_cli(args)
+        err = p.stderr.decode()
+        assert p.returncode == 2, err
+        assert err.startswith(f"corpuskit filter-short: error: {opt} {name} is also an input ({src})")
+        assert err.count("\n") == 1
+        assert src.read_bytes() == before and not (tmp_path / "k.jsonl").exists()
+    # a folder input: its files are inputs
+    p = run_cli(["cat", tmp_path, "-o", tmp_path / "k.jsonl", opt if opt != "-o" else "--stats", src])
+    assert p.returncode == 2 and src.read_bytes() == before
+
+
+def test_stdout_or_stdin_that_is_an_input_file_is_refused(tmp_path):
+    src = _input(tmp_path)
+    before = src.read_bytes()
+    ck = f"{sys.executable} -m corpuskit"
+    p = _shell(f"{ck} cat in.jsonl >> in.jsonl", tmp_path)  # would read what it appends
+    assert p.returncode == 2 and b"-o stdout is also an input" in p.stderr
+    p = _shell(f"{ck} cat -o in.jsonl < in.jsonl", tmp_path)
+    assert p.returncode == 2 and b"is also an input (stdin)" in p.stderr
+    assert src.read_bytes() == before
+
+
+def test_mix_sources_and_decontaminate_evaluation_sets_are_inputs(run_cli, tmp_path):
+    src = _input(tmp_path)
+    before = src.read_bytes()
+    p = run_cli(["mix", "--source", f"a={src}", "--docs", "2", "-o", src])
+    assert p.returncode == 2 and b"-o " + str(src).encode() + b" is also an input" in p.stderr
+    ev = tmp_path / "eval.jsonl"
+    ev.write_bytes(b'{"text":"an evaluation item of some words"}\n')
+    p = run_cli(["decontaminate", src, "--against", ev, "-o", tmp_path / "k.jsonl", "--rejected", ev])
+    assert p.returncode == 2 and b"is also an input" in p.stderr
+    assert src.read_bytes() == before and ev.read_bytes() == b'{"text":"an evaluation item of some words"}\n'
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_mid_write_leave_no_temporary_file(tmp_path, sig):
+    """`kill`, `timeout`, a job scheduler or a closed terminal stop a command as Ctrl-C does:
+    the temporary output is removed (it was left, as big as what was written), one line, exit
+    130. The input is a FIFO held open, so the command is mid-run, its output open, when the
+    signal comes."""
+    import signal
+    import time
+
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    p = subprocess.Popen([sys.executable, "-m", "corpuskit", "normalize", str(fifo), "-o",
+                          str(out_dir / "out.jsonl"), "--rejected", str(out_dir / "rej.jsonl")],
+                         env=env, stderr=subprocess.PIPE, start_new_session=True)
+    fd = os.open(fifo, os.O_WRONLY)  # held open: the command waits for more input
+    try:
+        os.write(fd, b"".join(orjson.dumps({"text": f"record {i} " * 20}) + b"\n" for i in range(2000)))
+        deadline = time.monotonic() + 120
+        while len(list(out_dir.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)  # the temporary outputs are open
+        assert len(list(out_dir.iterdir())) == 2 and p.poll() is None
+        p.send_signal(getattr(signal, sig))
+        err = p.communicate(timeout=120)[1]
+    finally:
+        os.close(fd)
+    assert p.returncode == 130, err
+    assert err.decode() == "corpuskit normalize: interrupted\n"
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_fifo_or_process_substitution_input_is_read_whole(tmp_path):
+    # its first bytes were read ahead to tell Parquet or WARC from JSONL, and lost: `cat <(...)`
+    # wrote nothing, "empty file", exit 0
+    ck = f"{sys.executable} -m corpuskit"
+    lines = "".join(f'{{"text":"record {i}"}}\\n' for i in range(3))
+    for cmd in (f"cat <(printf '{lines}') -q", f"cat <(printf '{lines}' | gzip) -q",
+                f"filter-short <(printf '{lines}') --min-words 1 -q"):
+        p = _shell(f"{ck} {cmd}", tmp_path)
+        assert p.returncode == 0, p.stderr
+        assert [orjson.loads(x)["text"] for x in p.stdout.splitlines()] == [f"record {i}" for i in range(3)]
+    p = _shell(f"{ck} count --json <(printf '{lines}')", tmp_path)
+    assert p.returncode == 0 and orjson.loads(p.stdout)[0]["records"] == 3
+    # mix reads a source twice (sizes, then documents): a stream is refused, not read as empty
+    p = _shell(f"{ck} mix --source a=<(printf '{lines}') --docs 2", tmp_path)
+    assert p.returncode == 2 and b"is a stream" in p.stderr and p.stdout == b""
+
+
+def test_an_output_path_ending_in_a_slash_is_refused(run_cli, tmp_path):
+    # `-o newdir/` wrote a file named newdir
+    src = _input(tmp_path)
+    for opt in ("-o", "--rejected", "--stats"):
+        args = ["cat", src, "-o", tmp_path / "k.jsonl"] if opt != "-o" else ["cat", src]
+        p = run_cli([*args, opt, f"{tmp_path}/newdir/"])
+        assert p.returncode == 2 and b"names a folder (ends in '/')" in p.stderr, p.stderr
+        assert not (tmp_path / "newdir").exists() and not (tmp_path / "k.jsonl").exists()
+    # a --stats that is a folder is refused before the work, not after the outputs are written
+    p = run_cli(["cat", src, "-o", tmp_path / "k.jsonl", "--stats", tmp_path])
+    assert p.returncode == 2 and b"is a directory" in p.stderr and not (tmp_path / "k.jsonl").exists()
+
+
+def test_a_replaced_file_keeps_its_permissions_and_parquet_outputs_are_like_the_others(run_cli, tmp_path):
+    # replacing a private (0600) output left it 0644; Parquet was created 0600 (mkstemp), and
+    # replaced a symlink by a regular file and a FIFO by a file
+    import threading
+
+    src = _input(tmp_path)
+    for name in ("k.jsonl", "k.jsonl.zst", "k.parquet", "s.json"):
+        out = tmp_path / name
+        out.write_bytes(b"old")
+        out.chmod(0o600)
+        opt = "--stats" if name == "s.json" else "-o"
+        args = ["cat", src, "-q", opt, out] + (["-o", tmp_path / "other.jsonl"] if opt == "--stats" else [])
+        p = run_cli(args)
+        assert p.returncode == 0, p.stderr
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600 and out.read_bytes() != b"old", name
+    umask = os.umask(0)
+    os.umask(umask)
+    new = tmp_path / "new.parquet"
+    assert run_cli(["cat", src, "-o", new, "-q"]).returncode == 0
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+    link = tmp_path / "link.parquet"
+    link.symlink_to(new.name)
+    assert run_cli(["cat", src, "-o", link, "-q", "--limit", "1"]).returncode == 0
+    assert link.is_symlink() and len(list(read_records(str(new)))) == 1
+    fifo = tmp_path / "out.parquet.fifo"
+    os.mkfifo(fifo)
+    got = []
+    t = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    t.start()
+    p = run_cli(["cat", src, "-o", f"{fifo}", "-q"])
+    t.join(60)
+    assert p.returncode == 0, p.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and got[0][:4] == b"{\"id"  # (JSONL: the name is not .parquet)
+    fifo2 = tmp_path / "out.parquet"
+    os.mkfifo(fifo2)
+    got.clear()
+    t = threading.Thread(target=lambda: got.append(fifo2.read_bytes()))
+    t.start()
+    p = run_cli(["cat", src, "-o", fifo2, "-q"])
+    t.join(60)
+    assert p.returncode == 0, p.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo2).st_mode) and got[0][:4] == b"PAR1" and got[0][-4:] == b"PAR1"
+
+
+def test_a_report_folder_whose_files_are_inputs_is_refused(run_cli, tmp_path):
+    # `tokenize-stats stats.json --report .` replaced the input by the report's stats.json
+    src = tmp_path / "stats.json"  # (a .json file is read as JSON lines)
+    src.write_bytes(b'{"text":"hello world"}\n')
+    p = run_cli(["tokenize-stats", src, "--report", tmp_path, "-q"])
+    assert p.returncode == 2 and f"--report {src} is also an input".encode() in p.stderr
+    assert src.read_bytes() == b'{"text":"hello world"}\n' and not (tmp_path / "report.html").exists()
+
+
+def test_a_report_file_that_is_a_symlink_stays_one(run_cli, tmp_path):
+    # --report DIR replaced a stats.json symlink by a regular file (its target left stale)
+    src = _input(tmp_path)
+    (tmp_path / "keep").mkdir()
+    (tmp_path / "r").mkdir()
+    (tmp_path / "keep" / "stats.json").write_bytes(b"{}")
+    (tmp_path / "r" / "stats.json").symlink_to("../keep/stats.json")
+    p = run_cli(["tokenize-stats", src, "--report", tmp_path / "r", "-q", "-o", tmp_path / "k.jsonl"])
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "r" / "stats.json").is_symlink() and (tmp_path / "keep" / "stats.json").read_bytes() != b"{}"

@@ -262,3 +262,41 @@ def test_workers_read_their_own_lines_and_the_bytes_are_the_same(tmp_path):
     assert [u.key for u in spans] == [u.key for u in lines]
     assert _tree(tmp_path / "spans") == _tree(tmp_path / "lines")
     assert (tmp_path / "spans.rej.jsonl").read_bytes() == (tmp_path / "lines.rej.jsonl").read_bytes()
+
+
+def test_its_record_outputs_are_distinct_and_no_input(tmp_path, run_cli):
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"text":"hello world, this is a test of a few tokens"}\n{"text":"x"}\nnot json\n')
+    before = src.read_bytes()
+    r = tmp_path / "r.jsonl"
+    p = run_cli(["tokenize", src, "-o", tmp_path / "tok", "-j", "1", "--min-tokens", "3",
+                 "--rejected", r, "--bad-records", r])  # the rejected record was lost
+    assert p.returncode == 2 and b"--rejected and --bad-records both write to" in p.stderr
+    assert not r.exists() and not (tmp_path / "tok").exists()
+    for opt in ("--rejected", "--bad-records", "--stats"):
+        p = run_cli(["tokenize", src, "-o", tmp_path / "tok", "-j", "1", opt, src])
+        assert p.returncode == 2 and f"{opt} {src} is also an input".encode() in p.stderr
+        assert src.read_bytes() == before
+    p = run_cli(["tokenize", src, "-o", tmp_path / "tok", "-j", "1", "--min-tokens", "3",
+                 "--rejected", r, "--bad-records", tmp_path / "b.jsonl"])
+    assert p.returncode == 0, p.stderr
+    assert len(r.read_bytes().splitlines()) == 1 and (tmp_path / "b.jsonl").read_bytes() == b"not json\n"
+
+
+def test_a_record_output_inside_the_output_folder_is_refused(tmp_path, run_cli):
+    # `--stats tok/manifest.json` replaced the manifest (then `tokens show` was a traceback),
+    # `--rejected tok/part-00000.bin` a shard (exit 0, the folder corrupt)
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"text":"hello world"}\n{"text":"more text here"}\n')
+    tok = tmp_path / "tok"
+    for opt, name in (("--stats", "manifest.json"), ("--rejected", "part-00000.bin"), ("--bad-records", "x.jsonl")):
+        p = run_cli(["tokenize", src, "-o", tok, "-j", "1", opt, tok / name])
+        assert p.returncode == 2 and f"{opt} {tok / name} is inside the output folder".encode() in p.stderr
+        assert not tok.exists()
+    # a manifest that is not one is a one-line error of `tokens show`
+    assert run_cli(["tokenize", src, "-o", tok, "-j", "1", "-q"]).returncode == 0
+    (tok / "manifest.json").write_bytes(b'{"command": "tokenize"}\n')
+    p = run_cli(["tokens", "show", tok])
+    err = p.stderr.decode()
+    assert p.returncode == 1 and "not a manifest `corpuskit tokenize` wrote (no 'format')" in err
+    assert err.count("\n") == 1 and "Traceback" not in err

@@ -159,3 +159,37 @@ def test_matching_a_huge_document_holds_no_string_per_token(evalfile):
         tracemalloc.stop()
     assert hit == "gsm8k-7"
     assert peak < sys.getsizeof(doc), peak / sys.getsizeof(doc)
+
+
+def test_a_parquet_evaluation_set_is_read_as_records(run_cli, tmp_path):
+    # it was read as lines of text: binary garbage for items, the questions never compared
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ev = tmp_path / "eval.parquet"
+    pq.write_table(pa.table({"id": ["q1"], "question": ["one two three four five six seven eight nine ten"]}), ev)
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"id":"d1","text":"intro: one two three four five six seven eight nine ten, and more"}\n'
+                    b'{"id":"d2","text":"nothing of the evaluation set in this one at all, none"}\n')
+    p = run_cli(["decontaminate", src, "--against", ev, "--eval-field", "question", "--ngram", "5",
+                 "--rejected", tmp_path / "rej.jsonl", "-q"])
+    assert p.returncode == 0, p.stderr
+    assert [orjson.loads(x)["id"] for x in p.stdout.splitlines()] == ["d2"]
+    rej = orjson.loads((tmp_path / "rej.jsonl").read_bytes())
+    assert rej["id"] == "d1" and rej["meta"]["rejected"]["detail"] == "q1"
+    p = run_cli(["decontaminate", src, "--against", ev, "--ngram", "5"])  # no `text` column
+    assert p.returncode == 2 and f"--against {ev}:1: no 'text' text in this row".encode() in p.stderr
+
+
+def test_an_evaluation_set_with_no_usable_item_is_refused(run_cli, tmp_path):
+    # every document was kept, exit 0, as if none were contaminated: nothing had been compared
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b'{"text":"one two three four five six seven eight nine ten"}\n')
+    empty, short = tmp_path / "empty.jsonl", tmp_path / "short.txt"
+    empty.write_bytes(b"")
+    short.write_bytes(b"two words\n")
+    for ev, n in ((empty, 0), (short, 1)):
+        p = run_cli(["decontaminate", src, "--against", ev])
+        err = p.stderr.decode()
+        assert p.returncode == 2 and p.stdout == b"", err
+        assert f"--against {ev}: no evaluation item of at least --min-tokens 8 tokens ({n} read)" in err

@@ -683,3 +683,36 @@ def test_records_held_are_counted_with_their_nested_values():
     kept, rejected, _ = run_stages([d], iter(docs))
     assert len(kept) + len(rejected) == 200 and d.result()["spill_bytes"] > 0
     assert kept[0]["meta"]["parts"][0] == "x" * 100_000
+
+
+def test_a_failed_run_leaves_the_index_as_it_was(run_cli, tmp_path):
+    # the index was replaced at the end of the stage's run, before the outputs: a run whose -o
+    # then failed (a full disk, Ctrl-C) had added its documents to the index, so running the
+    # batch again rejected every one of them as a duplicate of itself, in no output
+    import stat
+
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    a.write_bytes(orjson.dumps({"id": "a", "text": EN * 2}) + b"\n")
+    b.write_bytes(orjson.dumps({"id": "b", "text": OTHER}) + b"\n" + orjson.dumps({"id": "c", "text": ZH}) + b"\n")
+    real = tmp_path / "corpus.idx"
+    idx = tmp_path / "link.idx"  # a symlink: its target is replaced, the link stays
+    idx.symlink_to(real.name)
+    p = run_cli(["dedup", a, "--index", idx, "-o", tmp_path / "a.out.jsonl", "-q"])
+    assert p.returncode == 0, p.stderr
+    assert idx.is_symlink() and real.exists()
+    before = real.read_bytes()
+    if os.geteuid() == 0:
+        full = tmp_path / "full"
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    else:
+        full = "/dev/full"
+    p = run_cli(["dedup", b, "--index", idx, "-o", full, "-q"])
+    assert p.returncode == 1 and b"No space left on device" in p.stderr
+    assert real.read_bytes() == before and sorted(x.name for x in tmp_path.iterdir() if "tmp" in x.name) == []
+    p = run_cli(["dedup", b, "--index", idx, "-o", tmp_path / "b.out.jsonl", "-q"])
+    assert p.returncode == 0, p.stderr
+    assert [orjson.loads(x)["id"] for x in (tmp_path / "b.out.jsonl").read_bytes().splitlines()] == ["b", "c"]
+    assert idx.is_symlink() and real.read_bytes() != before
+    # and the index, once in place, holds them
+    p = run_cli(["dedup", b, "--index", idx, "-q"])
+    assert p.returncode == 0 and p.stdout == b""

@@ -563,9 +563,9 @@ def test_every_redirect_hop_is_checked(server, tmp_path, monkeypatch):
     assert server.hits.get("/page/1") is None
 
 
-def _interrupt_then_resume(server, tmp_path, urls, first_args, wait_for):
-    """Run fetch in a real process, Ctrl-C it once `wait_for()` holds, then --resume in-process;
-    returns (records, rejections) of both runs together."""
+def _interrupt_then_resume(server, tmp_path, urls, first_args, wait_for, sig="SIGINT"):
+    """Run fetch in a real process, Ctrl-C it (or send `sig`) once `wait_for()` holds, then
+    --resume in-process; returns (records, rejections) of both runs together."""
     import signal
     import subprocess
     import sys
@@ -579,7 +579,7 @@ def _interrupt_then_resume(server, tmp_path, urls, first_args, wait_for):
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and not wait_for():
         time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(getattr(signal, sig))
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     return p, out, rej
@@ -608,16 +608,18 @@ def test_interrupt_with_duplicates_then_resume_loses_nothing(server, tmp_path, r
     assert server.hits.get("/page/A") == 1 and server.hits.get("/page/r1") == 1
 
 
-def test_interrupt_mid_crawl_then_resume_every_url_once(server, tmp_path, run_cli):
-    """A longer list with repeated URLs, Ctrl-C while pages are being written: across both runs
-    every input line is in the output or the rejections exactly once, every unique URL was
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_interrupt_mid_crawl_then_resume_every_url_once(server, tmp_path, run_cli, sig):
+    """A longer list with repeated URLs, Ctrl-C (or SIGTERM, which is taken as Ctrl-C: it
+    killed the crawl where it stood) while pages are being written: across both runs every
+    input line is in the output or the rejections exactly once, every unique URL was
     requested, and none twice."""
     uniq = [f"{server.base}/page/{i}" for i in range(40)]
     urls = [u for i, u in enumerate(uniq) for _ in range(1 + (i % 3 == 0))]
     out_path = tmp_path / "p.jsonl"
     p, out, rej = _interrupt_then_resume(
         server, tmp_path, urls, ["--delay", "0.05", "--per-host", "2", "--ignore-robots"],
-        lambda: out_path.exists() and out_path.read_bytes().count(b"\n") >= 8)
+        lambda: out_path.exists() and out_path.read_bytes().count(b"\n") >= 8, sig=sig)
     r = run_cli(["fetch", p, "-o", out, "--rejected", rej, "--resume", "--allow-private",
                  "--ignore-robots", "--delay", "0", "-q"])
     assert r.returncode == 0, r.stderr

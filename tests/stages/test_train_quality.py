@@ -140,3 +140,18 @@ def test_model_output_through_a_symlink_replaces_its_target_and_keeps_the_link(s
     assert link.is_symlink() and link.resolve() == real
     assert real.read_bytes() != b"old" and FilterModel(model=str(link)).score("免费领取！点击进入！澳门赌场") < 0.5
     assert not [p for p in real.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_the_model_or_the_report_naming_an_example_file_is_refused(run_cli, tmp_path):
+    # `-o good.jsonl` replaced the positives by the model, `--stats spam.jsonl` the negatives by
+    # the report (after training, exit 0)
+    good, spam = docs(60, seed=5)
+    g, s = _write(tmp_path / "good.jsonl", good, "g"), _write(tmp_path / "spam.jsonl", spam, "s")
+    before = g.read_bytes(), s.read_bytes()
+    base = ["train-quality", "--positive", g, "--negative", tmp_path]  # a folder: its files are read
+    for extra, what in ((["-o", g], f"-o {g} is also an input"), (["-o", tmp_path / "m.bin", "--stats", s],
+                                                                  f"--stats {s} is also an input"),
+                        (["-o", tmp_path / "m.bin", "--stats", tmp_path / "m.bin"], "both write to")):
+        p = run_cli([*base, *extra])
+        assert p.returncode == 2 and what.encode() in p.stderr, p.stderr
+        assert (g.read_bytes(), s.read_bytes()) == before and not (tmp_path / "m.bin").exists()

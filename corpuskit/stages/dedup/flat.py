@@ -18,7 +18,7 @@ Pass 2 then walks the records and the decisions (sorted by position) side by sid
 With `--index`, the index's documents are blocks made here from its file (`index_block`, 512
 rows at a time) and put before the batch's, so they hold positions 0..n0-1 as in the local
 dedup; after the clusters, the batch's blocks are copied to scratch files (`_NewRows`) and the
-new index file is written from them after pass 2 (`_Index.extend_and_save`, as locally).
+new index file is written from them after pass 2 (`_Index.extend_and_write`, as locally).
 Same records, reasons, details, meta, counters and index file as the in-process path
 (tests/engine).
 
@@ -171,7 +171,7 @@ def index_block(index: _Index, s: int, e: int) -> dict:
 
 
 class _NewRows:
-    """This run's documents as `_Index.extend_and_save` reads them (signatures, band keys, exact
+    """This run's documents as `_Index.extend_and_write` reads them (signatures, band keys, exact
     keys, ids), copied from the blocks to files in `work`, one block at a time."""
 
     def __init__(self, work: str, width: int, bands: int) -> None:
@@ -300,7 +300,8 @@ def run_flat(stage: Any, records: Iterable[dict], ex: Any, hash_fn: Callable, to
         stage._stats["kept"] = kept
         stage._stats["top_clusters"] = [e for e in top.values() if e["removed"]]
         if new_rows is not None:
-            index.extend_and_save(stage.index, stage._params(), new_rows, pos[surv != pos] - n0, CHUNK)
+            stage._index_written(index.extend_and_write(stage.index, stage._params(), new_rows,
+                                                        pos[surv != pos] - n0, CHUNK))
         stage._stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
     finally:
         ex.release()

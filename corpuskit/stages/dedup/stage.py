@@ -47,6 +47,7 @@ like any other.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -86,6 +87,7 @@ from corpuskit.stages.dedup.store import (
     _Table,
     field_key,
     parse_size,
+    replace_index,
 )
 
 _BATCH_DOCS = 512
@@ -187,6 +189,33 @@ class Dedup(StreamStage):
         self._stats_exact = 0
         self._stats_exact_skipped = 0
         self._stats_cleaned: list[str] = []
+        self._new_index: str | None = None  # the new --index file, until commit() or discard()
+        self._hold = False
+
+    # ------------------------------------------------------------ the --index file
+    def hold_files(self) -> None:
+        self._hold = True
+
+    def _index_written(self, tmp: str) -> None:
+        """The new --index file is written (as `tmp`): into place now, or at commit()."""
+        if self._hold:
+            self._new_index = tmp
+        else:
+            replace_index(tmp, self.index)
+
+    def commit(self) -> None:
+        """The new --index file into place: called once the run's outputs are (stream.run_stream,
+        pipeline.run), so that the documents it adds are in an output."""
+        if self._new_index is not None:
+            tmp, self._new_index = self._new_index, None
+            replace_index(tmp, self.index)
+
+    def discard(self) -> None:
+        """The run failed or was interrupted: the --index file stays as it was."""
+        if self._new_index is not None:
+            tmp, self._new_index = self._new_index, None
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
     # ------------------------------------------------------------ parameters
     def lsh_params(self) -> tuple[int, int]:
@@ -413,7 +442,7 @@ class Dedup(StreamStage):
         self._stats["kept"] = n - n_removed
         self._stats["top_clusters"] = [e for e in top.values() if e["removed"]]
         if self.index:
-            index.extend_and_save(self.index, self._params(), p1.readers(), rg - n0, _CHUNK)
+            self._index_written(index.extend_and_write(self.index, self._params(), p1.readers(), rg - n0, _CHUNK))
         self._stats["seconds"]["total"] = round(time.perf_counter() - t0, 3)
 
     # ------------------------------------------------------------ pass 1

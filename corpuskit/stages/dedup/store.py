@@ -11,6 +11,7 @@ import struct
 import sys
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -19,6 +20,7 @@ import orjson
 from corpuskit.core.errors import BadInput, UsageError
 from corpuskit.io.spill import SpillWriter
 from corpuskit.io.spill import read_spill as _read_spill  # noqa: F401 - dedup's name for it
+from corpuskit.io.targets import keep_permissions
 from corpuskit.io.writer import BIG_STR
 
 INDEX_VERSION = 1
@@ -379,10 +381,13 @@ class _Index:
             for s, keys in self.exact.chunks(step):
                 yield s, keys, self.has_exact.read(s, s + len(keys))[:, 0]
 
-    def extend_and_save(self, path: str, params: dict[str, Any], new: Any, removed: np.ndarray,
-                        step: int) -> None:
+    def extend_and_write(self, path: str, params: dict[str, Any], new: Any, removed: np.ndarray,
+                         step: int) -> str:
         """Write the index again with this run's kept documents (every new one but `removed`,
-        sorted local positions) after the earlier ones, a `step` of rows at a time."""
+        sorted local positions) after the earlier ones, a `step` of rows at a time, to a
+        temporary file beside `path` (a symlink's target): returns its name. The caller moves
+        it onto `path` (`replace_index`) once the run's outputs are in place, so that a run
+        that fails before then leaves the index as it was (its documents are in no output)."""
         n = new.n
         keep = np.ones(0, dtype=bool)
 
@@ -403,7 +408,7 @@ class _Index:
             ends = new.ids.ends.read(s, s + len(keep))[:, 0]
             starts = np.concatenate([[new.ids.span(s)[0]], ends[:-1]])
             id_new += int((ends - starts)[k].sum())
-        tmp = f"{path}.tmp-{os.getpid()}.npz"
+        tmp = f"{os.path.realpath(path)}.tmp-{os.getpid()}.npz"
 
         def member(z: zipfile.ZipFile, name: str, shape: tuple[int, ...], dtype: Any) -> BinaryIO:
             info = zipfile.ZipInfo(name + ".npy", date_time=_ZIP_DATE)
@@ -425,6 +430,7 @@ class _Index:
 
         try:
             with open(tmp, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+                keep_permissions(raw.fileno(), Path(os.path.realpath(path)))  # the old index's
                 p = orjson.dumps(params)
                 with member(z, "params", (len(p),), np.uint8) as f:
                     f.write(p)
@@ -451,10 +457,11 @@ class _Index:
                         starts = np.concatenate([[new.ids.span(s)[0]], ends[:-1]])
                         f.write((done + np.cumsum((ends - starts)[k])).astype(np.int64).tobytes())
                         done += int((ends - starts)[k].sum())
-            os.replace(tmp, path)
-        finally:
+        except BaseException:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+            raise
+        return tmp
 
     def close(self) -> None:
         for t in (self.sigs, self.bands, self.exact, self.has_exact, self.ids):
@@ -537,3 +544,8 @@ def field_key(value: Any, h128: Any) -> bytes | None:
     if isinstance(value, str) and value.strip():
         return h128(value.strip().encode("utf-8", "surrogatepass"))
     return None
+
+
+def replace_index(tmp: str, path: str) -> None:
+    """Move a new index file (`_Index.extend_and_write`) onto `path` (a symlink's target)."""
+    os.replace(tmp, os.path.realpath(path))

@@ -258,10 +258,10 @@ class Fetch(SourceStage):
         # Ctrl-C: rather than dropping pages already fetched, drain them (then raise
         # KeyboardInterrupt), so `--resume` never fetches a page twice. A second Ctrl-C stops
         # at once. Only when we own the main thread and nobody changed the default handler.
+        # SIGTERM and SIGHUP too, where the command line takes them as Ctrl-C (core.interrupts).
         interrupted = []
-        old_handler = None
-        if threading.current_thread() is threading.main_thread() and \
-                interrupts.is_python_default(signal.getsignal(signal.SIGINT)):
+        old_handlers: dict = {}
+        if threading.current_thread() is threading.main_thread():
             def on_sigint(signum: int, frame: Any) -> None:
                 interrupts.note()
                 if interrupted:
@@ -269,7 +269,9 @@ class Fetch(SourceStage):
                 interrupted.append(True)
                 crawl.request_drain()
 
-            old_handler = signal.signal(signal.SIGINT, on_sigint)
+            for sig in (signal.SIGINT, *interrupts.STOP_SIGNALS):
+                if interrupts.is_python_default(signal.getsignal(sig)):
+                    old_handlers[sig] = signal.signal(sig, on_sigint)
         try:
             while True:
                 kind, val = out.get()
@@ -285,7 +287,7 @@ class Fetch(SourceStage):
             if interrupted:
                 raise KeyboardInterrupt
         finally:
-            if old_handler is not None:
-                signal.signal(signal.SIGINT, old_handler)
+            for sig, handler in old_handlers.items():
+                signal.signal(sig, handler)
             crawl.stop()
             t.join(timeout=10)

@@ -392,12 +392,16 @@ class TokenShards:
         mf = self.folder / "manifest.json"
         if not mf.is_file():
             raise FileNotFoundError(f"{folder}: no manifest.json (not a `corpuskit tokenize` output)")
-        self.manifest = orjson.loads(mf.read_bytes())
-        self.format = self.manifest["format"]
-        self.dtype = np.dtype(self.manifest["dtype"])
-        self.shards = self.manifest["shards"]
-        self._first = np.zeros(len(self.shards) + 1, np.int64)
-        np.cumsum([s["documents"] for s in self.shards], out=self._first[1:])
+        try:
+            self.manifest = orjson.loads(mf.read_bytes())
+            self.format = self.manifest["format"]
+            self.dtype = np.dtype(self.manifest["dtype"])
+            self.shards = self.manifest["shards"]
+            self._first = np.zeros(len(self.shards) + 1, np.int64)
+            np.cumsum([s["documents"] for s in self.shards], out=self._first[1:])
+        except (KeyError, TypeError, ValueError) as e:  # (orjson's JSONDecodeError is a ValueError)
+            what = f"no {e}" if isinstance(e, KeyError) else str(e)
+            raise ValueError(f"{mf}: not a manifest `corpuskit tokenize` wrote ({what})") from None
         self._open: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
