@@ -62,13 +62,16 @@ from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, opt, set_meta
 from corpuskit.core.text import count_words, ends_with_terminal_punct
 from corpuskit.core.zhscript import fold_t2s
-from corpuskit.io.jsonl import dumps, loads_exact
+from corpuskit.io.spill import SpillWriter, read_spill
+from corpuskit.io.writer import BIG_STR
 
 _PARTS = 64
 _FLUSH_PAIRS = 1 << 20  # pairs buffered in memory before they go to the partition files (16 MB)
 _NOT_KEY = re.compile(r"[^\w\n]+|_+")
 _DIGIT = re.compile(r"\d")
 _PARA_SPLIT = re.compile(r"(\n[ \t]*\n\s*)")
+# a text longer than this (characters) has its units' keys made this many characters at a time
+CHUNK_CHARS = 1 << 20
 # a line of program text: a statement's or a block's end, a statement keyword at its start, a
 # call, an assignment or comparison, a shell or REPL prompt
 _CODE_RE = re.compile(r"""[;{}]\s*$
@@ -90,6 +93,55 @@ def _units(text: str, unit: str) -> tuple[list[str], list[str]]:
         return units, ["\n"] * (len(units) - 1)
     parts = _PARA_SPLIT.split(text)
     return parts[0::2], parts[1::2]
+
+
+def _unit_batches(text: str, unit: str) -> Iterator[list[str]]:
+    """The units of `_units(text, unit)`, in order, in lists of about CHUNK_CHARS characters: a
+    long text's units are never all held at once. Line mode cuts the text at a line break
+    (text[a:b].split("\n")), paragraph mode between two matches of _PARA_SPLIT (finditer scans
+    as split does)."""
+    if unit == "line":
+        a, n = 0, len(text)
+        while a + CHUNK_CHARS < n:
+            b = text.find("\n", a + CHUNK_CHARS)
+            if b < 0:
+                break
+            yield text[a:b].split("\n")
+            a = b + 1
+        yield text[a:].split("\n")
+        return
+    batch: list[str] = []
+    size = pos = 0
+    for m in _PARA_SPLIT.finditer(text):
+        u = text[pos:m.start()]
+        batch.append(u)
+        size += len(u)
+        pos = m.end()
+        if size >= CHUNK_CHARS:
+            yield batch
+            batch, size = [], 0
+    batch.append(text[pos:])
+    yield batch
+
+
+def text_keys(text: str, unit: str) -> np.ndarray:
+    """unit_keys(_units(text, unit)[0]), made CHUNK_CHARS characters of units at a time for a
+    long text: the same keys (a key depends on its own unit only: NFKC, lower case, the folding
+    and the substitutions never join across a line break), without the text's units, its
+    normalised copies and str.lower's buffer (12 bytes a character) held whole: 14x a 50 MB
+    record's UTF-8 bytes at the peak before."""
+    if len(text) <= CHUNK_CHARS:
+        return unit_keys(_units(text, unit)[0])
+    return np.concatenate([unit_keys(b) for b in _unit_batches(text, unit)])
+
+
+def distinct_keys(text: str, unit: str) -> np.ndarray:
+    """The sorted distinct non-zero keys of the text's units (pass 1)."""
+    if len(text) <= CHUNK_CHARS:
+        keys = np.unique(unit_keys(_units(text, unit)[0]))
+    else:  # each part's distinct keys first: a text of millions of like lines stays small
+        keys = np.unique(np.concatenate([np.unique(unit_keys(b)) for b in _unit_batches(text, unit)]))
+    return keys[keys != 0]
 
 
 def unit_keys(units: list[str]) -> np.ndarray:
@@ -136,10 +188,6 @@ class DedupLines(StreamStage):
         return dict(self._result)
 
     def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:
-        import io
-
-        import zstandard
-
         tmp_root = self.tmp_dir or tempfile.gettempdir()
         remove_dead_scratch(tmp_root, "dedup-lines")  # what killed runs left
         work = tempfile.mkdtemp(prefix=scratch_prefix("dedup-lines"), dir=tmp_root)
@@ -148,11 +196,10 @@ class DedupLines(StreamStage):
             keys, first = self._frequent(work)
             self._result = {"documents": n, "line_keys": pairs, "frequent_keys": int(len(keys)),
                             "bytes_per_frequent_key": 16, "lines_removed": 0, "documents_changed": 0}
-            with open(os.path.join(work, "spill.zst"), "rb") as f:
-                reader = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(f), 1 << 20)
-                for i, line in enumerate(reader):
-                    # loads_exact: integers beyond 64 bits come back as they were read
-                    yield self._apply(loads_exact(line), i, keys, first)
+            # read_spill: integers beyond 64 bits come back as they were read, and a huge line is
+            # parsed in parts and let go before its record is used
+            for i, rec in enumerate(read_spill(os.path.join(work, "spill.zst"))):
+                yield self._apply(rec, i, keys, first)
         finally:
             for name in os.listdir(work):
                 os.unlink(os.path.join(work, name))
@@ -160,11 +207,8 @@ class DedupLines(StreamStage):
 
     # ------------------------------------------------------------ pass 1
     def _pass1(self, records: Iterable[dict], work: str) -> tuple[int, int]:
-        import zstandard
-
         tf = self.text_field
-        spill = open(os.path.join(work, "spill.zst"), "wb")  # noqa: SIM115 - closed below
-        w = zstandard.ZstdCompressor(level=1).stream_writer(spill)
+        w = SpillWriter(os.path.join(work, "spill.zst"))
         parts = [open(os.path.join(work, f"p{k:02d}.u64"), "wb") for k in range(_PARTS)]  # noqa: SIM115
         hs: list[np.ndarray] = []
         ds: list[np.ndarray] = []
@@ -192,9 +236,9 @@ class DedupLines(StreamStage):
                 text = rec.get(tf)
                 if not isinstance(text, str):
                     raise BadInput("<records>", n + 1, "missing_field", f"field {tf!r} is missing or not a string")
-                w.write(dumps(rec))  # (integers beyond 64 bits included)
-                keys = np.unique(unit_keys(_units(text, self.unit)[0]))
-                keys = keys[keys != 0]
+                # (integers beyond 64 bits included; a huge text is encoded a slice at a time)
+                w.write(rec, big=len(text) > BIG_STR)
+                keys = distinct_keys(text, self.unit)
                 if len(keys):
                     hs.append(keys)
                     ds.append(np.full(len(keys), n, dtype=np.uint64))
@@ -238,13 +282,18 @@ class DedupLines(StreamStage):
         if not len(keys):
             return rec
         text = rec[self.text_field]
-        units, seps = _units(text, self.unit)
-        h = unit_keys(units)
+        if len(text) <= CHUNK_CHARS:
+            units, seps = _units(text, self.unit)
+            h = unit_keys(units)
+        else:  # a long text's units are made whole only when one of them goes
+            h = text_keys(text, self.unit)
         pos = np.minimum(np.searchsorted(keys, h), len(keys) - 1)
         frequent = (keys[pos] == h) & (h != 0)
         drop = frequent & (first[pos] != np.uint64(i))
         if not drop.any():
             return rec
+        if len(text) > CHUNK_CHARS:
+            units, seps = _units(text, self.unit)
         if self.unit == "line":
             spared = content_lines(units, frequent.tolist(), drop.tolist(), h)
             if spared:
