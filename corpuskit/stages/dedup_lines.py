@@ -51,7 +51,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -293,7 +293,8 @@ class DedupLines(StreamStage):
         if not drop.any():
             return rec
         if len(text) > CHUNK_CHARS:
-            units, seps = _units(text, self.unit)
+            text = None  # (let go here: _apply_long frees the old text before the new one is joined)
+            return self._apply_long(rec, h, frequent, drop)
         if self.unit == "line":
             spared = content_lines(units, frequent.tolist(), drop.tolist(), h)
             if spared:
@@ -321,7 +322,105 @@ class DedupLines(StreamStage):
         return rec
 
 
-def content_lines(lines: list[str], frequent: list[bool], drop: list[bool], keys: Any) -> list[int]:
+    def _apply_long(self, rec: dict, h: np.ndarray, frequent: np.ndarray, drop: np.ndarray) -> dict | Rejected:
+        """`_apply`'s removal for a text over CHUNK_CHARS characters, with the same result, in
+        bounded memory: the units are spans of the text (16 bytes a unit), made strs one at a
+        time (content_lines reads them through _Spans); the text left is made of slices of the
+        old one (a run of kept units is one slice, with its separators; the separator before a
+        run is the one before its first unit, as in _apply), joined a CHUNK_CHARS piece at a
+        time, and the old text is let go before the pieces are joined into the new one."""
+        tf = self.text_field
+        text = rec[tf]
+        starts, ends = _unit_spans(text, self.unit)
+        if len(starts) != len(h):  # pragma: no cover - the same scan as _unit_batches
+            raise AssertionError(f"{len(starts)} unit spans for {len(h)} keys")
+        if self.unit == "line":
+            spared = content_lines(_Spans(text, starts, ends), frequent.tolist(), drop.tolist(), h)
+            if spared:
+                drop[spared] = False
+                self._result["lines_spared"] = self._result.get("lines_spared", 0) + len(spared)
+                if not drop.any():
+                    return rec
+        removed = int(drop.sum())
+        removed_chars = int((ends - starts)[drop].sum())
+        self._result["lines_removed"] += removed
+        self._result["documents_changed"] += 1
+        kept = np.flatnonzero(~drop)
+        # runs of consecutive kept units: [first unit, last unit]
+        cut = np.flatnonzero(np.diff(kept) != 1) + 1
+        run_first = kept[np.concatenate(([0], cut))] if len(kept) else kept
+        run_last = kept[np.concatenate((cut - 1, [len(kept) - 1]))] if len(kept) else kept
+        del kept, cut
+        # the text left, as UTF-8 (surrogatepass: a lone surrogate comes back as it was), which
+        # for Chinese and English is 0.7x its str: held beside the old text, then decoded once
+        # the old text is gone (strs joined would hold old, parts and new at once)
+        buf = bytearray()
+        pieces: list[str] = []
+        piece = ""
+        size = 0
+        blank = True  # every piece so far empty or white space
+        for r, (a, b) in enumerate(zip(run_first.tolist(), run_last.tolist(), strict=True)):
+            piece = text[int(starts[a]) if r == 0 else int(ends[a - 1]):int(ends[b])]
+            if blank and piece and not piece.isspace():
+                blank = False
+            pieces.append(piece)
+            size += len(piece)
+            if size >= CHUNK_CHARS:
+                buf += "".join(pieces).encode("utf-8", "surrogatepass")
+                pieces, size = [], 0
+        buf += "".join(pieces).encode("utf-8", "surrogatepass")
+        del pieces, piece, starts, ends
+        if blank:  # nothing left but white space: rejected, with its text as it came
+            return Rejected(rec, Rejection("empty_after_dedup_lines", f"{removed} removed"))
+        text = rec[tf] = None  # the old text goes before the new one is made
+        rec[tf] = buf.decode("utf-8", "surrogatepass")
+        del buf
+        set_meta(rec, "dedup_lines", {"removed": removed, "removed_chars": removed_chars})
+        return rec
+
+
+def _unit_spans(text: str, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the units of `_units(text, unit)` in the text (int64 arrays)."""
+    from array import array
+
+    starts, ends = array("q", [0]), array("q")
+    if unit == "line":
+        find = text.find
+        i = find("\n")
+        while i >= 0:
+            ends.append(i)
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+    else:
+        for m in _PARA_SPLIT.finditer(text):
+            ends.append(m.start())
+            starts.append(m.end())
+    ends.append(len(text))
+    return np.frombuffer(starts, np.int64), np.frombuffer(ends, np.int64)
+
+
+class _Spans:
+    """The units of a text as a sequence, each made a str when it is read (content_lines reads
+    them all a few times, never holding them)."""
+
+    def __init__(self, text: str, starts: np.ndarray, ends: np.ndarray):
+        self.text, self.starts, self.ends = text, starts, ends
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, j: int) -> str:
+        return self.text[int(self.starts[j]):int(self.ends[j])]
+
+    def __iter__(self) -> Iterator[str]:
+        text = self.text
+        for k in range(0, len(self.starts), 1 << 16):
+            for a, b in zip(self.starts[k:k + (1 << 16)].tolist(), self.ends[k:k + (1 << 16)].tolist(),
+                            strict=True):
+                yield text[a:b]
+
+
+def content_lines(lines: Sequence[str], frequent: list[bool], drop: list[bool], keys: Any) -> list[int]:
     """Indexes of the lines to be dropped that are content by their place in the document (see
     the module doc): code (or a deeper-indented line) in a block that holds a line found nowhere
     else, quoted speech beside such a line, and headings over a block that opens with one."""
