@@ -345,3 +345,22 @@ def test_huge_record_memory_stays_within_3x(arpa, tmp_path, percentiles):
     need("kenlm")
     args = ["--model", arpa, *(["--percentiles", "30,60"] if percentiles else [])]
     assert _extra_over_record(tmp_path, args, _mixed_paragraphs(20_000_000)) <= 3.0
+
+
+def test_sentencepiece_sentences_in_slices_are_the_whole_texts(arpa, tmp_path, monkeypatch):
+    from corpuskit.stages import filter_perplexity as FP
+
+    need("kenlm")
+    spm = need("sentencepiece")
+    corpus = tmp_path / "sp.txt"
+    corpus.write_text("\n".join(["the cat sat on the mat", "中文文本很好", "a cat and a dog"] * 50), encoding="utf-8")
+    spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(tmp_path / "sp"), vocab_size=20,
+                                   character_coverage=1.0, model_type="unigram", minloglevel=2)
+    stage = FilterPerplexity(model=str(arpa), sp_model=str(tmp_path / "sp.model"), annotate=True)
+    rnd = random.Random(5)
+    text = "".join(rnd.choice(["The CAT sat\n", "\n", "中文文本。\n", "  a  dog \t\n", "ΣΑΣ "]) for _ in range(2000))
+    whole, pp = stage.sentences(text), stage.perplexity(text)
+    for chars in (1, 50, 700):
+        monkeypatch.setattr(FP, "PART_CHARS", chars)
+        assert list(stage.iter_sentences(text)) == whole
+        assert stage.perplexity(text) == pp
