@@ -237,25 +237,27 @@ class TiktokenTokenizer(Tokenizer):
         one batch over the threads; a longer one is cut as by `split_for_bpe` and its pieces
         encoded as they are cut, so that neither its pieces (a copy of the text) nor its ids in
         one array (a copy of the parts) are ever held whole: 5.8x a 50 MB record's size before."""
+        if all(len(t) < WS_RUN for t in texts):  # the usual batch: no long text
+            enc = self._map(list(texts))
+            return [[ids] for ids, _ in enc], [i for i, (_, ok) in enumerate(enc) if not ok]
         short = [i for i, t in enumerate(texts) if len(t) < WS_RUN]
         out: list[list[np.ndarray]] = [[]] * len(texts)
         bad: set[int] = set()
-        enc = self._map([texts[i] for i in short] if len(short) < len(texts) else list(texts))
+        enc = self._map([texts[i] for i in short])
         for i, (ids, ok) in zip(short, enc, strict=True):
             out[i] = [ids]
             if not ok:
                 bad.add(i)
         del enc
-        if len(short) < len(texts):
-            for i, t in enumerate(texts):
-                if len(t) < WS_RUN:
-                    continue
-                exact = [True]
-                got = self._map_iter(iter_split_for_bpe(t, CHUNK, exact))
-                out[i] = [r[0] for r in got]
-                if not (exact[0] and all(r[1] for r in got)):
-                    bad.add(i)
-                del got
+        for i, t in enumerate(texts):
+            if len(t) < WS_RUN:
+                continue
+            exact = [True]
+            got = self._map_iter(iter_split_for_bpe(t, CHUNK, exact))
+            out[i] = [r[0] for r in got]
+            if not (exact[0] and all(r[1] for r in got)):
+                bad.add(i)
+            del got
         return out, sorted(bad)
 
     def encode_docs(self, texts: Sequence[str]) -> tuple[list[np.ndarray], list[int]]:

@@ -170,14 +170,17 @@ class Tokenize(StreamStage):
                     on_reject(Rejected(rec, Rejection("empty", "no text")))
                     continue
                 parts = next(it)
-                n_ids = len(parts[0]) if len(parts) == 1 else sum(len(p) for p in parts)
+                ids = parts[0] if len(parts) == 1 else None  # a document of one part: the usual
+                n_ids = len(ids) if ids is not None else sum(len(p) for p in parts)
                 if n_ids < self.min_tokens:
                     reasons["too_few_tokens"] += 1
                     on_reject(Rejected(rec, Rejection("too_few_tokens",
                                                       f"{n_ids} tokens < {self.min_tokens}")))
                     continue
-                parts = [self._as_dtype(p) for p in parts]
-                n = unit.add([p for p in (bos, *parts, eos) if p is not None])
+                if ids is not None:
+                    n = unit.add([p for p in (bos, self._as_dtype(ids), eos) if p is not None])
+                else:
+                    n = unit.add([p for p in (bos, *map(self._as_dtype, parts), eos) if p is not None])
                 src = _source_of(rec, source)
                 got = sources.setdefault(src, [0, 0])
                 got[0] += 1
