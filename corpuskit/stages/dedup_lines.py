@@ -51,7 +51,7 @@ import os
 import re
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -62,13 +62,16 @@ from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, opt, set_meta
 from corpuskit.core.text import count_words, ends_with_terminal_punct
 from corpuskit.core.zhscript import fold_t2s
-from corpuskit.io.jsonl import dumps, loads_exact
+from corpuskit.io.spill import SpillWriter, read_spill
+from corpuskit.io.writer import BIG_STR
 
 _PARTS = 64
 _FLUSH_PAIRS = 1 << 20  # pairs buffered in memory before they go to the partition files (16 MB)
 _NOT_KEY = re.compile(r"[^\w\n]+|_+")
 _DIGIT = re.compile(r"\d")
 _PARA_SPLIT = re.compile(r"(\n[ \t]*\n\s*)")
+# a text longer than this (characters) has its units' keys made this many characters at a time
+CHUNK_CHARS = 1 << 20
 # a line of program text: a statement's or a block's end, a statement keyword at its start, a
 # call, an assignment or comparison, a shell or REPL prompt
 _CODE_RE = re.compile(r"""[;{}]\s*$
@@ -90,6 +93,55 @@ def _units(text: str, unit: str) -> tuple[list[str], list[str]]:
         return units, ["\n"] * (len(units) - 1)
     parts = _PARA_SPLIT.split(text)
     return parts[0::2], parts[1::2]
+
+
+def _unit_batches(text: str, unit: str) -> Iterator[list[str]]:
+    """The units of `_units(text, unit)`, in order, in lists of about CHUNK_CHARS characters: a
+    long text's units are never all held at once. Line mode cuts the text at a line break
+    (text[a:b].split("\n")), paragraph mode between two matches of _PARA_SPLIT (finditer scans
+    as split does)."""
+    if unit == "line":
+        a, n = 0, len(text)
+        while a + CHUNK_CHARS < n:
+            b = text.find("\n", a + CHUNK_CHARS)
+            if b < 0:
+                break
+            yield text[a:b].split("\n")
+            a = b + 1
+        yield text[a:].split("\n")
+        return
+    batch: list[str] = []
+    size = pos = 0
+    for m in _PARA_SPLIT.finditer(text):
+        u = text[pos:m.start()]
+        batch.append(u)
+        size += len(u)
+        pos = m.end()
+        if size >= CHUNK_CHARS:
+            yield batch
+            batch, size = [], 0
+    batch.append(text[pos:])
+    yield batch
+
+
+def text_keys(text: str, unit: str) -> np.ndarray:
+    """unit_keys(_units(text, unit)[0]), made CHUNK_CHARS characters of units at a time for a
+    long text: the same keys (a key depends on its own unit only: NFKC, lower case, the folding
+    and the substitutions never join across a line break), without the text's units, its
+    normalised copies and str.lower's buffer (12 bytes a character) held whole: 14x a 50 MB
+    record's UTF-8 bytes at the peak before."""
+    if len(text) <= CHUNK_CHARS:
+        return unit_keys(_units(text, unit)[0])
+    return np.concatenate([unit_keys(b) for b in _unit_batches(text, unit)])
+
+
+def distinct_keys(text: str, unit: str) -> np.ndarray:
+    """The sorted distinct non-zero keys of the text's units (pass 1)."""
+    if len(text) <= CHUNK_CHARS:
+        keys = np.unique(unit_keys(_units(text, unit)[0]))
+    else:  # each part's distinct keys first: a text of millions of like lines stays small
+        keys = np.unique(np.concatenate([np.unique(unit_keys(b)) for b in _unit_batches(text, unit)]))
+    return keys[keys != 0]
 
 
 def unit_keys(units: list[str]) -> np.ndarray:
@@ -136,10 +188,6 @@ class DedupLines(StreamStage):
         return dict(self._result)
 
     def run(self, records: Iterable[dict]) -> Iterator[dict | Rejected]:
-        import io
-
-        import zstandard
-
         tmp_root = self.tmp_dir or tempfile.gettempdir()
         remove_dead_scratch(tmp_root, "dedup-lines")  # what killed runs left
         work = tempfile.mkdtemp(prefix=scratch_prefix("dedup-lines"), dir=tmp_root)
@@ -148,11 +196,10 @@ class DedupLines(StreamStage):
             keys, first = self._frequent(work)
             self._result = {"documents": n, "line_keys": pairs, "frequent_keys": int(len(keys)),
                             "bytes_per_frequent_key": 16, "lines_removed": 0, "documents_changed": 0}
-            with open(os.path.join(work, "spill.zst"), "rb") as f:
-                reader = io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(f), 1 << 20)
-                for i, line in enumerate(reader):
-                    # loads_exact: integers beyond 64 bits come back as they were read
-                    yield self._apply(loads_exact(line), i, keys, first)
+            # read_spill: integers beyond 64 bits come back as they were read, and a huge line is
+            # parsed in parts and let go before its record is used
+            for i, rec in enumerate(read_spill(os.path.join(work, "spill.zst"))):
+                yield self._apply(rec, i, keys, first)
         finally:
             for name in os.listdir(work):
                 os.unlink(os.path.join(work, name))
@@ -160,11 +207,8 @@ class DedupLines(StreamStage):
 
     # ------------------------------------------------------------ pass 1
     def _pass1(self, records: Iterable[dict], work: str) -> tuple[int, int]:
-        import zstandard
-
         tf = self.text_field
-        spill = open(os.path.join(work, "spill.zst"), "wb")  # noqa: SIM115 - closed below
-        w = zstandard.ZstdCompressor(level=1).stream_writer(spill)
+        w = SpillWriter(os.path.join(work, "spill.zst"))
         parts = [open(os.path.join(work, f"p{k:02d}.u64"), "wb") for k in range(_PARTS)]  # noqa: SIM115
         hs: list[np.ndarray] = []
         ds: list[np.ndarray] = []
@@ -192,9 +236,9 @@ class DedupLines(StreamStage):
                 text = rec.get(tf)
                 if not isinstance(text, str):
                     raise BadInput("<records>", n + 1, "missing_field", f"field {tf!r} is missing or not a string")
-                w.write(dumps(rec))  # (integers beyond 64 bits included)
-                keys = np.unique(unit_keys(_units(text, self.unit)[0]))
-                keys = keys[keys != 0]
+                # (integers beyond 64 bits included; a huge text is encoded a slice at a time)
+                w.write(rec, big=len(text) > BIG_STR)
+                keys = distinct_keys(text, self.unit)
                 if len(keys):
                     hs.append(keys)
                     ds.append(np.full(len(keys), n, dtype=np.uint64))
@@ -238,13 +282,19 @@ class DedupLines(StreamStage):
         if not len(keys):
             return rec
         text = rec[self.text_field]
-        units, seps = _units(text, self.unit)
-        h = unit_keys(units)
+        if len(text) <= CHUNK_CHARS:
+            units, seps = _units(text, self.unit)
+            h = unit_keys(units)
+        else:  # a long text's units are made whole only when one of them goes
+            h = text_keys(text, self.unit)
         pos = np.minimum(np.searchsorted(keys, h), len(keys) - 1)
         frequent = (keys[pos] == h) & (h != 0)
         drop = frequent & (first[pos] != np.uint64(i))
         if not drop.any():
             return rec
+        if len(text) > CHUNK_CHARS:
+            text = None  # (let go here: _apply_long frees the old text before the new one is joined)
+            return self._apply_long(rec, h, frequent, drop)
         if self.unit == "line":
             spared = content_lines(units, frequent.tolist(), drop.tolist(), h)
             if spared:
@@ -272,7 +322,105 @@ class DedupLines(StreamStage):
         return rec
 
 
-def content_lines(lines: list[str], frequent: list[bool], drop: list[bool], keys: Any) -> list[int]:
+    def _apply_long(self, rec: dict, h: np.ndarray, frequent: np.ndarray, drop: np.ndarray) -> dict | Rejected:
+        """`_apply`'s removal for a text over CHUNK_CHARS characters, with the same result, in
+        bounded memory: the units are spans of the text (16 bytes a unit), made strs one at a
+        time (content_lines reads them through _Spans); the text left is made of slices of the
+        old one (a run of kept units is one slice, with its separators; the separator before a
+        run is the one before its first unit, as in _apply), joined a CHUNK_CHARS piece at a
+        time, and the old text is let go before the pieces are joined into the new one."""
+        tf = self.text_field
+        text = rec[tf]
+        starts, ends = _unit_spans(text, self.unit)
+        if len(starts) != len(h):  # pragma: no cover - the same scan as _unit_batches
+            raise AssertionError(f"{len(starts)} unit spans for {len(h)} keys")
+        if self.unit == "line":
+            spared = content_lines(_Spans(text, starts, ends), frequent.tolist(), drop.tolist(), h)
+            if spared:
+                drop[spared] = False
+                self._result["lines_spared"] = self._result.get("lines_spared", 0) + len(spared)
+                if not drop.any():
+                    return rec
+        removed = int(drop.sum())
+        removed_chars = int((ends - starts)[drop].sum())
+        self._result["lines_removed"] += removed
+        self._result["documents_changed"] += 1
+        kept = np.flatnonzero(~drop)
+        # runs of consecutive kept units: [first unit, last unit]
+        cut = np.flatnonzero(np.diff(kept) != 1) + 1
+        run_first = kept[np.concatenate(([0], cut))] if len(kept) else kept
+        run_last = kept[np.concatenate((cut - 1, [len(kept) - 1]))] if len(kept) else kept
+        del kept, cut
+        # the text left, as UTF-8 (surrogatepass: a lone surrogate comes back as it was), which
+        # for Chinese and English is 0.7x its str: held beside the old text, then decoded once
+        # the old text is gone (strs joined would hold old, parts and new at once)
+        buf = bytearray()
+        pieces: list[str] = []
+        piece = ""
+        size = 0
+        blank = True  # every piece so far empty or white space
+        for r, (a, b) in enumerate(zip(run_first.tolist(), run_last.tolist(), strict=True)):
+            piece = text[int(starts[a]) if r == 0 else int(ends[a - 1]):int(ends[b])]
+            if blank and piece and not piece.isspace():
+                blank = False
+            pieces.append(piece)
+            size += len(piece)
+            if size >= CHUNK_CHARS:
+                buf += "".join(pieces).encode("utf-8", "surrogatepass")
+                pieces, size = [], 0
+        buf += "".join(pieces).encode("utf-8", "surrogatepass")
+        del pieces, piece, starts, ends
+        if blank:  # nothing left but white space: rejected, with its text as it came
+            return Rejected(rec, Rejection("empty_after_dedup_lines", f"{removed} removed"))
+        text = rec[tf] = None  # the old text goes before the new one is made
+        rec[tf] = buf.decode("utf-8", "surrogatepass")
+        del buf
+        set_meta(rec, "dedup_lines", {"removed": removed, "removed_chars": removed_chars})
+        return rec
+
+
+def _unit_spans(text: str, unit: str) -> tuple[np.ndarray, np.ndarray]:
+    """(starts, ends) of the units of `_units(text, unit)` in the text (int64 arrays)."""
+    from array import array
+
+    starts, ends = array("q", [0]), array("q")
+    if unit == "line":
+        find = text.find
+        i = find("\n")
+        while i >= 0:
+            ends.append(i)
+            starts.append(i + 1)
+            i = find("\n", i + 1)
+    else:
+        for m in _PARA_SPLIT.finditer(text):
+            ends.append(m.start())
+            starts.append(m.end())
+    ends.append(len(text))
+    return np.frombuffer(starts, np.int64), np.frombuffer(ends, np.int64)
+
+
+class _Spans:
+    """The units of a text as a sequence, each made a str when it is read (content_lines reads
+    them all a few times, never holding them)."""
+
+    def __init__(self, text: str, starts: np.ndarray, ends: np.ndarray):
+        self.text, self.starts, self.ends = text, starts, ends
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, j: int) -> str:
+        return self.text[int(self.starts[j]):int(self.ends[j])]
+
+    def __iter__(self) -> Iterator[str]:
+        text = self.text
+        for k in range(0, len(self.starts), 1 << 16):
+            for a, b in zip(self.starts[k:k + (1 << 16)].tolist(), self.ends[k:k + (1 << 16)].tolist(),
+                            strict=True):
+                yield text[a:b]
+
+
+def content_lines(lines: Sequence[str], frequent: list[bool], drop: list[bool], keys: Any) -> list[int]:
     """Indexes of the lines to be dropped that are content by their place in the document (see
     the module doc): code (or a deeper-indented line) in a block that holds a line found nowhere
     else, quoted speech beside such a line, and headings over a block that opens with one."""

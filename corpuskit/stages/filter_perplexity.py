@@ -46,8 +46,12 @@ from corpuskit.core.modeltext import CJK_MODES, lm_sentences
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import RecordStage, Rejected, Rejection, Stage, StreamStage, Table, opt, set_meta
 from corpuskit.io.spill import SpillWriter, read_spill
+from corpuskit.io.writer import BIG_STR
 
 BUCKETS = ("head", "middle", "tail")
+
+# a text longer than this (characters) is prepared for KenLM a slice of whole lines at a time
+PART_CHARS = 1 << 20
 
 _LOADED: dict[tuple, Any] = {}  # (kind, path, size, mtime) -> the loaded model, per process
 _LOCK = threading.Lock()
@@ -87,6 +91,19 @@ def _load(kind: str, path: str) -> Any:
             del _LOADED[k]
         _LOADED[key] = m
     return m
+
+
+def line_parts(text: str, chars: int) -> Iterator[str]:
+    """`text` in slices of whole lines of about `chars` characters, each cut at a line break
+    that no slice holds: "\\n".join(the slices) == text."""
+    a, n = 0, len(text)
+    while a + chars < n:
+        b = text.find("\n", a + chars)
+        if b < 0:
+            break
+        yield text[a:b]
+        a = b + 1
+    yield text[a:]
 
 
 PERCENTILE_METHOD = "linear"  # numpy.percentile's method (its default)
@@ -194,6 +211,18 @@ class _Perplexity(Stage):
             return out
         return lm_sentences(text, self.lowercase, self.cjk)
 
+    def iter_sentences(self, text: str) -> Iterator[str]:
+        """The sentences of `sentences`, one at a time: a text over PART_CHARS characters is
+        prepared a slice of whole lines at a time (a sentence is a line; lower case, the CJK
+        split and SentencePiece never reach across a line break), so a huge text's sentences and
+        its lower-cased copies are never held whole."""
+        chars = PART_CHARS
+        if len(text) <= chars:
+            yield from self.sentences(text)
+            return
+        for part in line_parts(text, chars):
+            yield from self.sentences(part)
+
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state.pop("_lm", None)  # never pickled: each process loads it on its first document
@@ -207,7 +236,9 @@ class _Perplexity(Stage):
             lm = self._lm = _load("kenlm", self.model)
         log10 = 0.0
         length = 0
-        for s in self.sentences(text):
+        # (a huge text one slice of lines at a time: 6.3x a 50 MB record's size when whole)
+        sentences = self.sentences(text) if len(text) <= PART_CHARS else self.iter_sentences(text)
+        for s in sentences:
             log10 += lm.score(s, bos=True, eos=True)
             length += s.count(" ") + 2  # tokens + </s>
         if not length:
@@ -301,14 +332,17 @@ class FilterPerplexityPercentiles(_Perplexity, StreamStage):
             spill = SpillWriter(path)
             try:
                 for rec in records:
-                    pp = self.perplexity(self.get_text(rec))
+                    text = self.get_text(rec)
+                    pp = self.perplexity(text)
                     scores.append(math.nan if pp is None else pp)
                     if by:
                         meta = rec.get("meta")
                         g = meta.get(by) if isinstance(meta, dict) else None
                         g = g if isinstance(g, str) and g else MISSING
                         groups.append(names.setdefault(g, len(names)))
-                    spill.write(rec)
+                    spill.write(rec, big=len(text) > BIG_STR)  # a huge text in slices
+                    text = None
+                rec = None  # (the last record is not held through pass 2 beside its copy)
             finally:
                 spill_bytes = spill.close()
             t1 = time.perf_counter()

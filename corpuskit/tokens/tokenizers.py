@@ -213,31 +213,56 @@ class TiktokenTokenizer(Tokenizer):
             return [self._encode_piece(p) for p in pieces]
         return list(self._executor().map(self._encode_piece, pieces))
 
-    def encode_docs(self, texts: Sequence[str]) -> tuple[list[np.ndarray], list[int]]:
-        pieces: list[str] = []
-        spans: list[tuple[int, int]] = []
-        exact_split = [True] * len(texts)
+    def _map_iter(self, pieces: Iterator[str]) -> list[tuple[np.ndarray, bool]]:
+        """`_map` over pieces made as they are taken: at most 2 x threads of them are held."""
+        if self.threads == 1:
+            return [self._encode_piece(p) for p in pieces]
+        from collections import deque
+
+        ex = self._executor()
+        window: deque = deque()
+        out = []
+        for p in pieces:
+            window.append(ex.submit(self._encode_piece, p))
+            p = None
+            if len(window) >= 2 * self.threads:
+                out.append(window.popleft().result())
+        while window:
+            out.append(window.popleft().result())
+        return out
+
+    def encode_doc_parts(self, texts: Sequence[str]) -> tuple[list[list[np.ndarray]], list[int]]:
+        """(each text's ids as a list of arrays, the `encode_docs` ids cut in parts; indexes of
+        documents whose ids are approximate). The texts under WS_RUN characters are encoded as
+        one batch over the threads; a longer one is cut as by `split_for_bpe` and its pieces
+        encoded as they are cut, so that neither its pieces (a copy of the text) nor its ids in
+        one array (a copy of the parts) are ever held whole: 5.8x a 50 MB record's size before."""
+        if all(len(t) < WS_RUN for t in texts):  # the usual batch: no long text
+            enc = self._map(list(texts))
+            return [[ids] for ids, _ in enc], [i for i, (_, ok) in enumerate(enc) if not ok]
+        short = [i for i, t in enumerate(texts) if len(t) < WS_RUN]
+        out: list[list[np.ndarray]] = [[]] * len(texts)
+        bad: set[int] = set()
+        enc = self._map([texts[i] for i in short])
+        for i, (ids, ok) in zip(short, enc, strict=True):
+            out[i] = [ids]
+            if not ok:
+                bad.add(i)
+        del enc
         for i, t in enumerate(texts):
             if len(t) < WS_RUN:
-                spans.append((len(pieces), len(pieces) + 1))
-                pieces.append(t)
-            else:
-                ps, exact_split[i] = split_for_bpe(t)
-                spans.append((len(pieces), len(pieces) + len(ps)))
-                pieces.extend(ps)
-        enc = self._map(pieces)
-        out: list[np.ndarray] = []
-        approx: list[int] = []
-        for i, (a, b) in enumerate(spans):
-            if b - a == 1:
-                ids, ok = enc[a]
-            else:
-                ids = np.concatenate([r[0] for r in enc[a:b]])
-                ok = all(r[1] for r in enc[a:b])
-            out.append(ids)
-            if not (ok and exact_split[i]):
-                approx.append(i)
-        return out, approx
+                continue
+            exact = [True]
+            got = self._map_iter(iter_split_for_bpe(t, CHUNK, exact))
+            out[i] = [r[0] for r in got]
+            if not (exact[0] and all(r[1] for r in got)):
+                bad.add(i)
+            del got
+        return out, sorted(bad)
+
+    def encode_docs(self, texts: Sequence[str]) -> tuple[list[np.ndarray], list[int]]:
+        parts, approx = self.encode_doc_parts(texts)
+        return [p[0] if len(p) == 1 else np.concatenate(p) for p in parts], approx
 
     def encode_batch(self, texts: Sequence[str]) -> list[np.ndarray]:  # type: ignore[override]
         return self.encode_docs(texts)[0]

@@ -1,5 +1,8 @@
+import numpy as np
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from corpuskit.core.chain import run_stages
 from corpuskit.stages import dedup_lines as DL
@@ -181,3 +184,153 @@ def test_quoted_speech_between_a_storys_own_lines_is_kept_a_quoted_slogan_in_a_t
         assert "“Yes.”" in r["text"] and "「好的。」" in r["text"]
         # the slogan sits between template lines: boilerplate
         assert ("News you can trust" in r["text"]) == (i == 0)
+
+
+# ------------------------------------------------------------ huge records
+def mixed_paragraphs(n_bytes, seed=0):
+    """Paragraphs of English and Chinese sentences, about n_bytes of UTF-8 (bench_hostile's)."""
+    import random
+
+    en = ["The committee met on Tuesday to review the budget for the coming year.",
+          "Researchers found that the new method reduced errors by a third in field tests."]
+    zh = ["委员会周二开会审议了来年的预算。", "研究人员发现，新方法在实地测试中将错误减少了三分之一。"]
+    rnd = random.Random(seed)
+    paras, size = [], 0
+    while size < n_bytes:
+        p = " ".join(rnd.choice(en) for _ in range(3)) + "\n" + "".join(rnd.choice(zh) for _ in range(3)) + "\n\n"
+        paras.append(p)
+        size += len(p.encode())
+    return "".join(paras)
+
+
+@pytest.mark.parametrize("unit", ["line", "paragraph"])
+def test_a_huge_records_keys_are_made_in_parts(monkeypatch, tmp_path, unit):
+    """Pass 1 (spill and distinct keys) and pass 2's keys of one 2 MB record: traced memory stays
+    well under the record's size (before: its units, its normalised copies and str.lower's
+    buffer of 12 bytes a character were held whole: about 15x the record's UTF-8 bytes). When
+    lines go, what pass 2 makes beside the old text is the new one (its UTF-8, then its str)
+    and 16 bytes a unit; tracemalloc also counts the 3x the UTF-8 that its decoder reserves and
+    never touches (before: the units, the keys' copies, the pieces and the new text)."""
+    import tracemalloc
+
+    import numpy as np
+
+    from corpuskit.io import writer
+
+    monkeypatch.setattr(DL, "CHUNK_CHARS", 1 << 16, raising=False)  # parts of a small test record
+    monkeypatch.setattr(writer, "BIG_STR", 1 << 16)
+    text = mixed_paragraphs(2_000_000)
+    size = len(text.encode())
+    stage = DedupLines(unit=unit)
+    stage._result = {"lines_removed": 0, "documents_changed": 0}  # (as run() sets it)
+    DL.unit_keys(["warm up: 體 Σ"])  # tables loaded once per process are not the record's
+    # the keys of a few of its lines (English and Chinese), as if a first document held them
+    frequent = np.unique(DL.unit_keys(DL._units(text[:3000], unit)[0][:3]))
+    frequent = frequent[frequent != 0]
+    tracemalloc.start()
+    try:
+        n, _ = stage._pass1(iter([{"id": "big", "text": text}]), str(tmp_path))
+        pass1 = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        rec = {"id": "big", "text": text}
+        out = stage._apply(rec, 1, np.array([1, 3], np.uint64), np.zeros(2, np.uint64))
+        pass2 = tracemalloc.get_traced_memory()[1]
+        assert out is rec and rec["text"] is text
+        tracemalloc.reset_peak()
+        out = stage._apply({"id": "big", "text": text}, 1, frequent, np.zeros(len(frequent), np.uint64))
+        removal = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert n == 1 and out["meta"]["dedup_lines"]["removed"] > 200
+    assert pass1 < 1.0 * size and pass2 < 1.0 * size, (pass1 / size, pass2 / size)
+    assert removal < 4.0 * size, removal / size
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="aΣσ\u0301 \t\n１體0_.,字Ａ", max_size=200), st.integers(1, 12))
+def test_keys_made_in_parts_are_the_whole_texts(text, chunk):
+    """A long text's keys are made a part of its units at a time: the same keys as the whole
+    text's (final sigma, combining marks and tabs at the cuts, both units)."""
+    saved = DL.CHUNK_CHARS
+    for unit in ("line", "paragraph"):
+        whole = DL.unit_keys(DL._units(text, unit)[0])
+        DL.CHUNK_CHARS = chunk
+        try:
+            batches = list(DL._unit_batches(text, unit))
+            assert [u for b in batches for u in b] == DL._units(text, unit)[0]
+            assert DL.text_keys(text, unit).tolist() == whole.tolist()
+            assert DL.distinct_keys(text, unit).tolist() == np.unique(whole[whole != 0]).tolist()
+        finally:
+            DL.CHUNK_CHARS = saved
+
+
+def test_a_huge_record_loses_the_same_lines(monkeypatch):
+    """Records over CHUNK_CHARS (made small here) come out byte for byte as when made whole."""
+    body = mixed_paragraphs(20_000, seed=1)
+    head = "\n".join(body.split("\n")[:40])  # whole lines of the first document
+    recs = [{"id": "a", "text": f"{FOOT}\n{SHARE}\n标题\n\n" + body + f"\n{FOOT}\n\nimport numpy as np\nx = 1"},
+            {"id": "b", "text": f"开头\n{FOOT}\n\n" + mixed_paragraphs(30_000, seed=2) + f"\n\n{SHARE}\n“是的。”\n\nimport numpy as np\nresult_b = run(b)\n"},
+            {"id": "c", "text": body[:5000] + f"\n{FOOT}\n“是的。”\n"},
+            {"id": "d", "text": f"\n\n{FOOT}\n\n" + head + f"\n \n{SHARE}\n"},  # nothing of its own
+            {"id": "e", "text": "  \n" + head + "\n本文自己的一行。\n\t"}]
+    for unit in ("line", "paragraph"):
+        whole = run(recs, unit=unit)
+        monkeypatch.setattr(DL, "CHUNK_CHARS", 1000)
+        parts = run(recs, unit=unit)
+        monkeypatch.setattr(DL, "CHUNK_CHARS", 1 << 20)
+        assert parts[:2] == whole[:2] and parts[2].extra == whole[2].extra
+        assert whole[2].extra["lines_removed"] > 0 and whole[2].extra["documents_changed"] >= 3
+        if unit == "line":
+            assert [r["id"] for r in whole[1]] == ["d"] and whole[1][0]["text"] == recs[3]["text"]
+            assert whole[2].extra["lines_spared"] > 0
+
+
+def test_huge_record_memory_stays_within_3x(tmp_path):
+    """One 20 MB record of mixed paragraphs (bench_hostile's): 2.5x in all, as `cat` (before:
+    16.8x on 50 MB)."""
+    from tests.memory import extra_over_record
+
+    assert extra_over_record(tmp_path, "dedup-lines", mixed_paragraphs(20_000_000)) <= 3.0
+
+
+def test_huge_record_that_loses_lines_memory_stays_within_3x(tmp_path):
+    """The same 20 MB record after a small one holding a few of its lines, so that it loses
+    10% of its lines and is rebuilt: 2.7x on 50 MB (before: 16.9x)."""
+    from tests.memory import peak_rss_mb
+
+    text = mixed_paragraphs(20_000_000)
+    first = {"id": "first", "text": "\n".join(text[:20_000].split("\n")[:30])}
+    two, one = tmp_path / "two.jsonl", tmp_path / "one.jsonl"
+    two.write_bytes(orjson.dumps(first) + b"\n" + orjson.dumps({"id": "big", "text": text}) + b"\n")
+    one.write_bytes(orjson.dumps(first) + b"\n" + orjson.dumps({"id": "s", "text": "a few words"}) + b"\n")
+    out = ["-o", tmp_path / "o.jsonl", "--rejected", tmp_path / "r.jsonl", "-q"]
+    base = peak_rss_mb(["dedup-lines", one, *out])
+    extra = (peak_rss_mb(["dedup-lines", two, *out]) - base) * 2**20
+    assert extra <= 3.0 * (two.stat().st_size - len(orjson.dumps(first))), extra / two.stat().st_size
+    assert orjson.loads((tmp_path / "o.jsonl").read_bytes().splitlines()[1])["meta"]["dedup_lines"]["removed"] > 0
+
+
+_POOL = [FOOT, SHARE, "", " ", "\t", "Introduction", "import numpy as np", "  x = f(1)", "“是的。”",
+         "本文自己的内容，讲了很多事情，一共有十多个字和词语在这里呢。", "The end.", "ΣΑΣ", "2019", "own line {}"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(_POOL), st.sampled_from(["\n", "\n\n", "\n \n", "\n\t\n\n"])),
+                         max_size=25), min_size=2, max_size=4),
+       st.integers(1, 40))
+def test_removal_in_parts_is_the_whole_texts(docs, chunk):
+    """Records over CHUNK_CHARS (made tiny) lose the same units, keep the same separators and
+    are rejected alike: the same records and counters as when each text is taken whole."""
+    texts = ["".join(line.format(i) + sep for line, sep in d) for i, d in enumerate(docs)]
+    # (an odd document without its last separator: all of it can go)
+    recs = [{"id": str(i), "text": t[:len(t) - len(d[-1][1])] if i % 2 and d else t}
+            for i, (t, d) in enumerate(zip(texts, docs, strict=True))]
+    saved = DL.CHUNK_CHARS
+    for unit in ("line", "paragraph"):
+        whole = run(recs, unit=unit)
+        DL.CHUNK_CHARS = chunk
+        try:
+            parts = run(recs, unit=unit)
+        finally:
+            DL.CHUNK_CHARS = saved
+        assert parts[:2] == whole[:2] and parts[2].extra == whole[2].extra

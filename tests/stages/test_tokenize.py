@@ -487,13 +487,13 @@ def test_map_unit_writes_ids_as_they_come(tmp_path, monkeypatch):
     doc = "".join(f" {i % 10}" for i in range(50_000))  # 100,000 tokens: " " and a digit each
     recs = [{"text": doc} for _ in range(40)]  # 4M tokens: 16 MB of int32 ids
     stage.map_unit(recs[:1], tmp_path, "s", lambda r: None)  # the encoding is loaded before
-    encode = stage.encode
+    encode = stage.encode_parts
 
     def traced_encode(texts):  # tiktoken's buffers are Rust's, unseen by tracemalloc: numpy copies
         seqs, approx = encode(texts)
-        return [np.array(x) for x in seqs], approx
+        return [[np.array(x) for x in parts] for parts in seqs], approx
 
-    monkeypatch.setattr(stage, "encode", traced_encode)
+    monkeypatch.setattr(stage, "encode_parts", traced_encode)
     tracemalloc.start()
     try:
         st = stage.map_unit(recs, tmp_path, "s", lambda r: None)
@@ -503,3 +503,57 @@ def test_map_unit_writes_ids_as_they_come(tmp_path, monkeypatch):
     assert st["tokens"] == 40 * 100_001 and (tmp_path / "ids.bin").stat().st_size == 4 * st["tokens"]
     assert np.load(tmp_path / "lens.npy").tolist() == [100_001] * 40
     assert peak < 6_000_000, f"{peak:,} bytes traced for 16 MB of ids"
+
+
+# ------------------------------------------------------------------ huge records
+def _mixed_paragraphs(n_bytes, seed=0):
+    """Paragraphs of English and Chinese sentences, about n_bytes of UTF-8 (bench_hostile's)."""
+    import random
+
+    rnd = random.Random(seed)
+    en = EN.split("\n")[0].split(". ")
+    zh = ZH.split("。")
+    paras, size = [], 0
+    while size < n_bytes:
+        p = " ".join(rnd.choice(en) for _ in range(3)) + "\n" + "。".join(rnd.choice(zh) for _ in range(3)) + "\n\n"
+        paras.append(p)
+        size += len(p.encode())
+    return "".join(paras)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_huge_record_is_tokenised_a_piece_at_a_time(tmp_path, monkeypatch, threads):
+    """One 2 MB record through map_unit: traced memory stays well under its size (before: the
+    pieces of split_for_bpe, a copy of the text, were all held, its ids copied into one array,
+    and `text.strip()` copied it twice: about 4.3x). tiktoken's own buffers are Rust's, unseen
+    here; the pieces and any numpy copy are seen."""
+    import tracemalloc
+
+    from corpuskit.tokens import tokenizers as T
+
+    monkeypatch.setattr(T, "CHUNK", 1 << 14)  # pieces of a small test record
+    stage = make_stage("tokenize", threads=threads)
+    (tmp_path / "w").mkdir()
+    (tmp_path / "u").mkdir()
+    stage.map_unit([{"text": "warm up"}], tmp_path / "w", "s", lambda r: None)  # the encoding is loaded
+    text = _mixed_paragraphs(2_000_000)
+    size = len(text.encode())
+    tracemalloc.start()
+    try:
+        st = stage.map_unit([{"text": text}], tmp_path / "u", "s", lambda r: None)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    ids = np.fromfile(tmp_path / "u" / "ids.bin", np.int32)
+    assert ids[:-1].tolist() == tiktoken_encoding("cl100k_base").encode_ordinary(text)
+    assert st["tokens"] == len(ids) and st["approximate"] == 0
+    assert peak < 1.0 * size, peak / size  # (1 MB of it: the unit file's write buffer)
+
+
+def test_huge_record_memory_stays_within_3x(tmp_path):
+    """One 20 MB record of mixed paragraphs: ~2.3x, what reading it takes (before, on 50 MB:
+    5.8x)."""
+    from tests.memory import extra_over_record
+
+    text = _mixed_paragraphs(20_000_000)
+    assert extra_over_record(tmp_path, "tokenize", text) <= 3.0

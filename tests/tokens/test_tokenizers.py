@@ -1,5 +1,6 @@
 import pickle
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -206,3 +207,22 @@ def test_count_docs_of_long_documents_equals_encoding_them(enc_name):
     assert ntok.tolist() == [len(x) for x in ids] and approx == approx2 == [2]
     assert hist.sum() == sum(len(x) for x in ids) and hist[ids[1][0]] > 0
     assert list(T.iter_split_for_bpe(doc)) == T.split_for_bpe(doc)[0]
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_encode_doc_parts_are_the_documents_ids_in_parts(enc_name, threads):
+    """A long document's ids come in the parts they were encoded in (one a piece, never copied
+    into one array): concatenated, tiktoken's own ids; short and long documents in their order,
+    the approximate ones named."""
+    doc = ((EN + ZH + "\n") * 3000)
+    ws = "start" + " " * 100_000 + "end"
+    tok = T.get_tokenizer(enc_name, threads=threads)
+    enc = T.tiktoken_encoding(enc_name)
+    texts = ["short", doc, "", ws, EN]
+    parts, approx = tok.encode_doc_parts(texts)
+    assert approx == [3] and len(parts) == len(texts) and len(parts[1]) > 1
+    assert [len(p) for i, p in enumerate(parts) if i != 1 and i != 3] == [1, 1, 1]
+    for i in (0, 1, 2, 4):
+        assert np.concatenate(parts[i]).tolist() == enc.encode_ordinary(texts[i])
+    ids, approx2 = tok.encode_docs(texts)
+    assert approx2 == approx and [x.tolist() for x in ids] == [np.concatenate(p).tolist() for p in parts]

@@ -129,6 +129,23 @@ class Tokenize(StreamStage):
         seqs, approx = self._tok.encode_docs(texts)
         return [np.asarray(s, dtype=np.int64) if not isinstance(s, np.ndarray) else s for s in seqs], approx
 
+    def encode_parts(self, texts: list[str]) -> tuple[list[list[np.ndarray]], list[int]]:
+        """`encode`, each text's ids as a list of arrays whose concatenation is its ids: a long
+        text's ids stay in the parts they were made in (tiktoken: one a piece of
+        `split_for_bpe`), never copied into one array."""
+        parts_of = getattr(self._tok, "encode_doc_parts", None)
+        if parts_of is None:
+            seqs, approx = self.encode(texts)
+            return [[s] for s in seqs], approx
+        return parts_of(texts)
+
+    def _as_dtype(self, ids: np.ndarray) -> np.ndarray:
+        if ids.dtype == self.dtype:
+            return ids
+        # tiktoken's uint32 ids are int32's bytes (ids < 2**31): a view, not a copy
+        return ids.view(self.dtype) if ids.dtype.itemsize == self.dtype.itemsize \
+            and ids.dtype.kind in "iu" and self.dtype.itemsize == 4 else ids.astype(self.dtype)
+
     def map_unit(self, records: Iterable[dict], folder: Path, source: str,
                  on_reject: Callable[[Rejected], None]) -> dict:
         """Tokenise a unit's records into `folder` (ids.bin, lens.npy); returns its counters."""
@@ -142,26 +159,28 @@ class Tokenize(StreamStage):
 
         def flush(batch: list[dict], texts: list[str]) -> None:
             # records in input order; an empty text is rejected without reaching the tokenizer
-            todo = [t for t in texts if t.strip()]
-            seqs, approx = self.encode(todo) if todo else ([], [])
+            # (`not t or t.isspace()` is `not t.strip()` without a stripped copy of the text)
+            todo = [t for t in texts if t and not t.isspace()]
+            seqs, approx = self.encode_parts(todo) if todo else ([], [])
             counters["approximate"] += len(approx)
             it = iter(seqs)
             for rec, text in zip(batch, texts, strict=True):
-                if not text.strip():
+                if not text or text.isspace():
                     reasons["empty"] += 1
                     on_reject(Rejected(rec, Rejection("empty", "no text")))
                     continue
-                ids = next(it)
-                if len(ids) < self.min_tokens:
+                parts = next(it)
+                ids = parts[0] if len(parts) == 1 else None  # a document of one part: the usual
+                n_ids = len(ids) if ids is not None else sum(len(p) for p in parts)
+                if n_ids < self.min_tokens:
                     reasons["too_few_tokens"] += 1
                     on_reject(Rejected(rec, Rejection("too_few_tokens",
-                                                      f"{len(ids)} tokens < {self.min_tokens}")))
+                                                      f"{n_ids} tokens < {self.min_tokens}")))
                     continue
-                if ids.dtype != self.dtype:
-                    # tiktoken's uint32 ids are int32's bytes (ids < 2**31): a view, not a copy
-                    ids = ids.view(self.dtype) if ids.dtype.itemsize == self.dtype.itemsize \
-                        and ids.dtype.kind in "iu" and self.dtype.itemsize == 4 else ids.astype(self.dtype)
-                n = unit.add([p for p in (bos, ids, eos) if p is not None])
+                if ids is not None:
+                    n = unit.add([p for p in (bos, self._as_dtype(ids), eos) if p is not None])
+                else:
+                    n = unit.add([p for p in (bos, *map(self._as_dtype, parts), eos) if p is not None])
                 src = _source_of(rec, source)
                 got = sources.setdefault(src, [0, 0])
                 got[0] += 1
