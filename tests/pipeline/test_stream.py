@@ -350,7 +350,10 @@ def test_sigterm_and_sighup_mid_write_leave_no_temporary_file(tmp_path, sig):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     p = subprocess.Popen([sys.executable, "-m", "corpuskit", "normalize", str(fifo), "-o",
                           str(out_dir / "out.jsonl"), "--rejected", str(out_dir / "rej.jsonl")],
-                         env=env, stderr=subprocess.PIPE, start_new_session=True)
+                         env=env, stderr=subprocess.PIPE, start_new_session=True,
+                         # at its default in the command, as in a terminal: under nohup (SIGHUP
+                         # ignored, and inherited) the command keeps it ignored, as it should
+                         preexec_fn=lambda: signal.signal(getattr(signal, sig), signal.SIG_DFL))
     fd = os.open(fifo, os.O_WRONLY)  # held open: the command waits for more input
     try:
         os.write(fd, b"".join(orjson.dumps({"text": f"record {i} " * 20}) + b"\n" for i in range(2000)))
