@@ -14,11 +14,12 @@ What it holds (text nobody on this project wrote):
   as an extracted page does. Articles whose body (the lines after the headline) is under 100
   characters are left out: those are photo captions and weather lines, not articles. Each article's
   id is `pd199801:<line number of its first line>`.
-* web_repo.jsonl: a few web news articles (Sina and The Paper, 2018, one line each as published
-  in that repository) copied from the public GitHub repository Patrick233/Cluster-Chinese-news-Article
-  at commit d1badb63249cccb481287bd4abd6d25c7d5f04a2; each record names its repo, path and commit.
-  It cannot be rebuilt offline: this script keeps an existing copy and otherwise says where to fetch
-  it (the files are small; fetch those paths at that commit).
+* web_repo.jsonl: a few web news articles (2018, one line each as published in that repository)
+  copied from the public GitHub repository Patrick233/Cluster-Chinese-news-Article at commit
+  d1badb63249cccb481287bd4abd6d25c7d5f04a2: the files listed in benchmarks/zh_web_repo.json (the
+  rule that chose them is written there), each record {"id": "web_repo:<file name>", "text",
+  "source": {repo, path, commit}}. It cannot be rebuilt offline: this script keeps an existing
+  copy and otherwise says which files to fetch (they are small).
 
 * web_gne/: HELD-OUT Chinese web news pages (HTML, for the "after extraction" path), the article
   pages that GeneralNewsExtractor (`gne` 0.4.3, PyPI sdist, fetched with
@@ -203,8 +204,9 @@ def main() -> None:
     k, d = gne_pages(args.out)
     print(f"wrote {k} GNE test pages to {args.out / 'web_gne'} ({d} left out: {args.out / 'web_gne' / 'dropped.txt'})")
     if not (args.out / "web_repo.jsonl").exists():
-        print("web_repo.jsonl is missing: fetch the files it lists from Patrick233/Cluster-Chinese-news-Article "
-              "at commit d1badb63249cccb481287bd4abd6d25c7d5f04a2 (see this script's docstring)", file=sys.stderr)
+        print("web_repo.jsonl is missing: fetch the files benchmarks/zh_web_repo.json lists from "
+              "Patrick233/Cluster-Chinese-news-Article at commit d1badb63249cccb481287bd4abd6d25c7d5f04a2 "
+              "(see this script's docstring)", file=sys.stderr)
 
 
 if __name__ == "__main__":
