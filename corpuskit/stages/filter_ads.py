@@ -28,7 +28,7 @@ from typing import Any, ClassVar, NamedTuple
 from corpuskit.core.assets import DATA_DIR as ASSETS
 from corpuskit.core.errors import UsageError
 from corpuskit.core.stage import RecordStage, Rejection, opt, set_meta
-from corpuskit.core.text import BIG_TEXT, count_words, ends_with_terminal_punct
+from corpuskit.core.text import BIG_TEXT, CJK_RE, count_words, ends_with_terminal_punct
 from corpuskit.core.zhscript import fold_t2s, traditional_chars
 
 DATA_DIR = ASSETS / "boilerplate"
@@ -288,7 +288,7 @@ class FilterAds(RecordStage):
     min_words_per_line: int = opt(3, "Drop lines with fewer words than this (C4/FineWeb: 3; each "
                                      "CJK character is a word; 0 = off).")
     max_word_length: int = opt(1000, "Drop lines with a whitespace-separated token longer than this "
-                                     "(C4: 1000; 0 = off).")
+                                     "(C4: 1000; 0 = off); each CJK character is a word of its own.")
     terminal_punct: bool = opt(False, "Keep only lines ending in terminal punctuation (C4; off as in "
                                       "FineWeb, which found it removes too much).")
     remove_citations: bool = opt(True, "Remove [1], [edit], [citation needed] marks (C4).")
@@ -444,7 +444,7 @@ class FilterAds(RecordStage):
         if rule is not None:
             return rule
         if self.max_word_length and len(s) > self.max_word_length and \
-                any(len(t) > self.max_word_length for t in s.split()):
+                any(len(t) > self.max_word_length and _longest_run(t) > self.max_word_length for t in s.split()):
             return "too_long_word"
         if n_words < self.min_words_per_line:
             return "too_few_words"
@@ -455,6 +455,13 @@ class FilterAds(RecordStage):
 
 _LITERAL_CHUNK = 1 << 16
 # line checks that remove a line without counting it as boilerplate (boilerplate_frac)
+def _longest_run(token: str) -> int:
+    """The longest part of a whitespace-separated token between CJK characters: Chinese and
+    Japanese are written without spaces, and each of their characters is a word (core.text), so
+    a 1,200-character paragraph is no 1,200-character word (C4's rule removed such lines)."""
+    return max(map(len, CJK_RE.split(token)))
+
+
 _NOT_BOILERPLATE = frozenset({"too_long_word", "too_few_words", "no_terminal_punct"})
 
 

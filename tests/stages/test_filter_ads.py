@@ -458,3 +458,18 @@ def test_huge_record_memory_stays_within_3x(tmp_path):
             "委员会周二开会审议了来年的预算，并且达成了一致。\n"
             "Share on Facebook\n\n")
     assert extra_over_record(tmp_path, "filter-ads", para * 160_000) <= 3.0
+
+
+
+def test_a_long_chinese_paragraph_without_spaces_is_no_long_word():
+    # C4's rule split lines on white space only: a Chinese paragraph of over 1,000 characters
+    # written without a space was one "word" and was removed (a real one-line news article
+    # lost its only line: no_lines_left)
+    para = "田海蓉在剧中出演的陈雪茹，是做生意的好手，祖上从洋务运动就开始做生意。" * 40
+    assert len(para) > 1000
+    out = FilterAds().process({"id": "a", "text": para})
+    assert not isinstance(out, Rejection) and out["text"] == para
+    # a Latin run past the limit inside Chinese text is still one
+    junk = "中文" + "x" * 1200 + "中文"
+    out = FilterAds().process({"id": "b", "text": para + "\n" + junk})
+    assert out["text"] == para and out["meta"]["ads"]["by_rule"] == {"too_long_word": 1}
