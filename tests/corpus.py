@@ -52,3 +52,20 @@ def make_docs(n: int, seed: int = 0) -> list[dict]:
         else:
             recs.append({"text": "Ｄｏｃ．" + str(i) + " " + en_doc(rng), "n": i})
     return recs
+
+
+def mixed_paragraphs(n_bytes: int, seed: int = 0, en: list[str] | None = None, zh: list[str] | None = None,
+                     zh_sep: str = "") -> str:
+    """Paragraphs of three English sentences on one line and three Chinese ones on the next,
+    about n_bytes of UTF-8 (bench_hostile's huge record, at any size); `en`, `zh`: the sentences
+    drawn from (a model's vocabulary, say), `zh_sep` what joins the Chinese ones."""
+    en = en or ["The committee met on Tuesday to review the budget for the coming year.",
+                "Researchers found that the new method reduced errors by a third in field tests."]
+    zh = zh or ["委员会周二开会审议了来年的预算。", "研究人员发现，新方法在实地测试中将错误减少了三分之一。"]
+    rnd = random.Random(seed)
+    paras, size = [], 0
+    while size < n_bytes:
+        p = " ".join(rnd.choice(en) for _ in range(3)) + "\n" + zh_sep.join(rnd.choice(zh) for _ in range(3)) + "\n\n"
+        paras.append(p)
+        size += len(p.encode())
+    return "".join(paras)

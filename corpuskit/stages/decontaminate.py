@@ -113,12 +113,7 @@ class Decontaminate(RecordStage):
             if input_kind(path) != "jsonl":  # Parquet or Arrow (as HF evaluation sets come): records
                 # (it was read as lines of text: binary garbage for items, the set itself unused)
                 for row, rec in enumerate(RecordReader([path], require_field=None, assign_ids=False), 1):
-                    parts = [rec[f] for f in fields if isinstance(rec.get(f), str)]
-                    if not parts:
-                        raise UsageError(f"--against {path}:{row}: no {self.eval_field!r} "
-                                         "text in this row (see --eval-field)")
-                    rid = rec.get("id")
-                    yield (str(rid) if rid is not None else f"{name}:{row}"), parts
+                    yield self._item(rec, fields, path, name, row, "row")
                 continue
             for lineno, raw in iter_lines(path):
                 line = raw.strip()
@@ -130,14 +125,19 @@ class Decontaminate(RecordStage):
                     except orjson.JSONDecodeError:
                         rec = None
                     if isinstance(rec, dict):
-                        parts = [rec[f] for f in fields if isinstance(rec.get(f), str)]
-                        if not parts:
-                            raise UsageError(f"--against {path}:{lineno}: no {self.eval_field!r} "
-                                             "text in this record (see --eval-field)")
-                        rid = rec.get("id")
-                        yield (str(rid) if rid is not None else f"{name}:{lineno}"), parts
+                        yield self._item(rec, fields, path, name, lineno, "record")
                         continue
                 yield f"{name}:{lineno}", [line.decode("utf-8", "replace")]
+
+    def _item(self, rec: dict, fields: list[str], path: str, name: str, at: int, what: str
+              ) -> tuple[str, list[str]]:
+        """(id, texts) of an evaluation record: its id (or FILE:ROW) and its --eval-field texts."""
+        parts = [rec[f] for f in fields if isinstance(rec.get(f), str)]
+        if not parts:
+            raise UsageError(f"--against {path}:{at}: no {self.eval_field!r} text in this {what} "
+                             "(see --eval-field)")
+        rid = rec.get("id")
+        return (str(rid) if rid is not None else f"{name}:{at}"), parts
 
     def build_index(self) -> _Index:
         if not self.against:

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 from corpuskit.core.chain import run_stages
 from corpuskit.stages import dedup_lines as DL
 from corpuskit.stages.dedup_lines import DedupLines
+from tests.corpus import mixed_paragraphs
 
 FOOT = "责任编辑：张三"
 SHARE = "分享到：微信 微博 QQ空间"
@@ -187,22 +188,6 @@ def test_quoted_speech_between_a_storys_own_lines_is_kept_a_quoted_slogan_in_a_t
 
 
 # ------------------------------------------------------------ huge records
-def mixed_paragraphs(n_bytes, seed=0):
-    """Paragraphs of English and Chinese sentences, about n_bytes of UTF-8 (bench_hostile's)."""
-    import random
-
-    en = ["The committee met on Tuesday to review the budget for the coming year.",
-          "Researchers found that the new method reduced errors by a third in field tests."]
-    zh = ["委员会周二开会审议了来年的预算。", "研究人员发现，新方法在实地测试中将错误减少了三分之一。"]
-    rnd = random.Random(seed)
-    paras, size = [], 0
-    while size < n_bytes:
-        p = " ".join(rnd.choice(en) for _ in range(3)) + "\n" + "".join(rnd.choice(zh) for _ in range(3)) + "\n\n"
-        paras.append(p)
-        size += len(p.encode())
-    return "".join(paras)
-
-
 @pytest.mark.parametrize("unit", ["line", "paragraph"])
 def test_a_huge_records_keys_are_made_in_parts(monkeypatch, tmp_path, unit):
     """Pass 1 (spill and distinct keys) and pass 2's keys of one 2 MB record: traced memory stays

@@ -16,6 +16,7 @@ import pytest
 from corpuskit.core.stage import Rejected, Rejection, StreamStage
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from corpuskit.stages.filter_perplexity import FilterPerplexity, FilterPerplexityPercentiles
+from tests.corpus import mixed_paragraphs
 from tests.quality_models import need, tiny_arpa
 
 
@@ -271,16 +272,10 @@ def test_percentiles_usage_errors(arpa, run_cli):
 
 # ------------------------------------------------------------ huge records
 def _mixed_paragraphs(n_bytes, seed=0):
-    """Paragraphs of English and Chinese sentences, about n_bytes of UTF-8 (bench_hostile's)."""
-    en = ["The cat sat on the mat, and the cat sat again.", "Researchers found the new method reduced errors."]
-    zh = ["委员会周二开会审议了来年的预算。", "中文文本很好，研究人员发现新方法。"]
-    rnd = random.Random(seed)
-    paras, size = [], 0
-    while size < n_bytes:
-        p = " ".join(rnd.choice(en) for _ in range(3)) + "\n" + "".join(rnd.choice(zh) for _ in range(3)) + "\n\n"
-        paras.append(p)
-        size += len(p.encode())
-    return "".join(paras)
+    # sentences of the tiny model's vocabulary
+    return mixed_paragraphs(n_bytes, seed, en=["The cat sat on the mat, and the cat sat again.",
+                                               "Researchers found the new method reduced errors."],
+                            zh=["委员会周二开会审议了来年的预算。", "中文文本很好，研究人员发现新方法。"])
 
 
 def test_a_huge_text_is_scored_a_slice_of_lines_at_a_time(arpa, monkeypatch):

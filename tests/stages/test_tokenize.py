@@ -17,6 +17,7 @@ from corpuskit.core.records import fix_surrogates
 from corpuskit.pipeline.tokenize import run_tokenize
 from corpuskit.registry import make_stage
 from corpuskit.tokens.tokenizers import tiktoken_encoding
+from tests.corpus import mixed_paragraphs
 
 EN = ("The quick brown fox jumps over the lazy dog. It's 3.14159 o'clock, and we've "
       "got 1,234,567 reasons   to count tokens\n\nexactly!\r\n    indented code();\n")
@@ -507,18 +508,7 @@ def test_map_unit_writes_ids_as_they_come(tmp_path, monkeypatch):
 
 # ------------------------------------------------------------------ huge records
 def _mixed_paragraphs(n_bytes, seed=0):
-    """Paragraphs of English and Chinese sentences, about n_bytes of UTF-8 (bench_hostile's)."""
-    import random
-
-    rnd = random.Random(seed)
-    en = EN.split("\n")[0].split(". ")
-    zh = ZH.split("。")
-    paras, size = [], 0
-    while size < n_bytes:
-        p = " ".join(rnd.choice(en) for _ in range(3)) + "\n" + "。".join(rnd.choice(zh) for _ in range(3)) + "\n\n"
-        paras.append(p)
-        size += len(p.encode())
-    return "".join(paras)
+    return mixed_paragraphs(n_bytes, seed, en=EN.split("\n")[0].split(". "), zh=ZH.split("。"), zh_sep="。")
 
 
 @pytest.mark.parametrize("threads", [1, 2])
