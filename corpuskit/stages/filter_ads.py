@@ -309,18 +309,19 @@ class FilterAds(RecordStage):
 
     # ------------------------------------------------------------------ rules
     def line_rule(self, line: str, n_words: int, doc_literals: tuple[str, ...] | None = None,
-                  fold: bool = True) -> str | None:
+                  fold: bool = True, folded: str | None = None) -> str | None:
         """The boilerplate rule that removes `line` (stripped, non-empty), or None.
         `doc_literals`: the gate literals present anywhere in the document (doc_literals()), so
         that a line only looks for those. `fold=False`: the caller knows the line holds no
-        Traditional character (its document has none), so it is not folded."""
+        Traditional character (its document has none), so it is not folded; `folded`: the line
+        folded already (cut from its folded document)."""
         if not self.remove_boilerplate:
             return None
         rs = _compiled_rules(self.patterns)
         if doc_literals is None:
             doc_literals = rs.literals
-        if fold:
-            line = fold_t2s(line)  # Traditional Chinese meets the rules as Simplified (see above)
+        if fold:  # Traditional Chinese meets the rules as Simplified (see above)
+            line = folded if folded is not None else fold_t2s(line)
         if doc_literals:
             low = line.lower()
             hits = [lit for lit in doc_literals if lit in low]
@@ -368,7 +369,11 @@ class FilterAds(RecordStage):
             return Rejection("lorem_ipsum", "contains 'lorem ipsum'")
         # one scan tells whether the lines need folding (most text holds no Traditional character)
         fold = self.remove_boilerplate and has_traditional(text)
-        lits = self.doc_literals(text, fold)
+        # such a document is folded once, for its literals and its lines (a fold a line cost
+        # filter-ads a fifth of its time on Chinese news); a huge one line by line (no copy)
+        folded = fold_t2s(text) if fold and len(text) <= BIG_TEXT else None
+        lits = self.doc_literals(text, fold) if folded is None else self.doc_literals(folded, False)
+        flines = folded.split("\n") if folded is not None else None
         # one pass decides; the kept text is written in a second pass only when something
         # changed. Neither pass lists the lines: a huge document costs its own size, not ten
         # times it in line objects.
@@ -383,6 +388,7 @@ class FilterAds(RecordStage):
             s = line.strip()
             if not s:
                 continue
+            fs = flines[k].strip() if flines is not None else None  # s folded, while s is the line
             n_lines += 1
             total_chars += len(s)
             if edits and s.endswith("]"):
@@ -390,17 +396,19 @@ class FilterAds(RecordStage):
                 if m is not None and m.group(0).strip() in edits:
                     s = s[:m.start()].rstrip()  # the heading stays; its edit link goes
                     line = s
+                    fs = None
                     edited[k] = line
             if self.remove_citations and "[" in s:
                 s2 = CITATION_RE.sub("", s)
                 if s2 != s:
                     s = s2.strip()
+                    fs = None
                     if not s:
                         removed["citation"] += 1
                         dropped.add(k)
                         continue
                     edited[k] = CITATION_RE.sub("", line)
-            rule = self._rule(s, lits, fold)
+            rule = self._rule(s, lits, fold, fs)
             if rule is not None:
                 removed[rule] += 1
                 dropped.add(k)
@@ -430,11 +438,11 @@ class FilterAds(RecordStage):
             record[self.text_field] = new_text
         return record
 
-    def _rule(self, s: str, lits: tuple[str, ...], fold: bool = True) -> str | None:
+    def _rule(self, s: str, lits: tuple[str, ...], fold: bool = True, folded: str | None = None) -> str | None:
         """Why the stripped, non-empty line `s` goes (a boilerplate rule, or one of the
         _NOT_BOILERPLATE line checks), or None when it stays."""
         n_words = count_words(s)
-        rule = self.line_rule(s, n_words, lits, fold)
+        rule = self.line_rule(s, n_words, lits, fold, folded)
         if rule is None and self.c4_strict:
             low = s.lower()
             if "javascript" in low:

@@ -473,3 +473,25 @@ def test_a_long_chinese_paragraph_without_spaces_is_no_long_word():
     junk = "中文" + "x" * 1200 + "中文"
     out = FilterAds().process({"id": "b", "text": para + "\n" + junk})
     assert out["text"] == para and out["meta"]["ads"]["by_rule"] == {"too_long_word": 1}
+
+
+def test_a_traditional_document_folded_once_gives_what_folding_each_line_gives(monkeypatch):
+    # a document holding a Traditional character is folded once, its lines cut from the folded
+    # copy (a huge one is folded line by line); both give the same records
+    import copy
+    import random
+
+    from corpuskit.stages import filter_ads as fa
+
+    rnd = random.Random(11)
+    lines = ["責任編輯：張三", "相關閱讀", "點擊閱讀全文", "記者：據你了解，農民通過什麼管道來獲取這些資訊？",
+             "他用手機掃一掃路邊的共享單車，騎車去了公司。", "歷史 [編輯]", "這是一段正文[1]，說明了事情的經過。",
+             "首頁 | 新聞 | 體育 | 娛樂 | 財經", "", "The committee met on Tuesday [12] to review the budget.",
+             "版權所有，未經授權不得轉載", "广告业去年的收入增长了百分之十二。", "[2]相關閱讀", "點擊閱讀全文[3]",
+             "責任編輯：李四[12][13]"]
+    docs = [{"id": str(i), "text": "\n".join(rnd.choice(lines) for _ in range(rnd.randint(1, 12)))}
+            for i in range(300)]
+    once = [FilterAds().process(copy.deepcopy(d)) for d in docs]
+    assert any(isinstance(r, dict) and r["meta"]["ads"]["removed"] for r in once)
+    monkeypatch.setattr(fa, "BIG_TEXT", 0)  # every document "huge": folded line by line
+    assert [FilterAds().process(copy.deepcopy(d)) for d in docs] == once
