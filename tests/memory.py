@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,3 +46,14 @@ def extra_over_record(tmp_path: Path, stage: str, text: str, small: str = "a few
     base = peak_rss_mb([stage, little, *out])
     peak = peak_rss_mb([stage, big, *out])
     return (peak - base) * 1024 * 1024 / big.stat().st_size
+
+
+def traced_peak(fn, *args, **kw):  # type: ignore[no-untyped-def]
+    """(fn(*args, **kw), the peak of the Python memory traced while it ran): a deterministic
+    measure of what a call holds at once (timings stay out of unit tests)."""
+    tracemalloc.start()
+    try:
+        result = fn(*args, **kw)
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()

@@ -6,6 +6,7 @@ import pytest
 from corpuskit.core.chain import run_stages
 from corpuskit.core.stage import Rejection
 from corpuskit.stages.decontaminate import Decontaminate, tokens
+from tests.memory import traced_peak
 
 ZH_ITEM = "下列关于资本主义工资本质的说法中，正确的是哪一项？请说明理由"
 EN_ITEM = ("Natalia sold clips to 48 of her friends in April, and then she sold half as many "
@@ -143,7 +144,6 @@ def test_matching_a_huge_document_holds_no_string_per_token(evalfile):
     # its tokens as Python strings and their ids and hashes at once took 29x its size
     import random
     import sys
-    import tracemalloc
 
     from corpuskit.stages import decontaminate as mod
 
@@ -151,12 +151,7 @@ def test_matching_a_huge_document_holds_no_string_per_token(evalfile):
     d.index()
     doc = _long_doc(random.Random(4), [(19999, EN_ITEM)], paragraphs=20000)
     assert len(doc) > 10 * mod.PIECE_CHARS
-    tracemalloc.start()
-    try:
-        hit = d.find(doc)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    hit, peak = traced_peak(d.find, doc)
     assert hit == "gsm8k-7"
     assert peak < sys.getsizeof(doc), peak / sys.getsizeof(doc)
 

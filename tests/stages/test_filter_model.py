@@ -11,6 +11,7 @@ from corpuskit.core.chain import run_stages
 from corpuskit.core.modeltext import classifier_line
 from corpuskit.core.stage import Rejection
 from corpuskit.stages.filter_model import FilterModel
+from tests.memory import traced_peak
 from tests.quality_models import docs, need, tiny_fasttext
 from tests.quality_models import tokens as _tokens
 
@@ -53,18 +54,12 @@ def test_preparing_a_huge_document_holds_no_string_per_token():
     # text.split() over a whole document held a Python string for each token at once: 17x
     # the text's own size for this one; a piece at a time, the line and the pieces
     import sys
-    import tracemalloc
 
     from corpuskit.core import modeltext
 
     text = _long_text(20000)
     assert len(text) > 10 * modeltext.PIECE_CHARS
-    tracemalloc.start()
-    try:
-        line = classifier_line(text)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    line, peak = traced_peak(classifier_line, text)
     assert line.startswith(("the committee", "visitors"))
     assert peak < 4 * sys.getsizeof(text), peak / sys.getsizeof(text)
 

@@ -17,6 +17,7 @@ from corpuskit.core.stage import Rejected, Rejection, StreamStage
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from corpuskit.stages.filter_perplexity import FilterPerplexity, FilterPerplexityPercentiles
 from tests.corpus import mixed_paragraphs
+from tests.memory import traced_peak
 from tests.quality_models import need, tiny_arpa
 
 
@@ -282,7 +283,6 @@ def test_a_huge_text_is_scored_a_slice_of_lines_at_a_time(arpa, monkeypatch):
     """Scoring one 2 MB text: traced memory stays well under its size (before: its sentences,
     its lower-cased and CJK-split copies and str.lower's buffer of 12 bytes a character were
     held whole, about 9x)."""
-    import tracemalloc
 
     from corpuskit.stages import filter_perplexity as FP
 
@@ -291,12 +291,7 @@ def test_a_huge_text_is_scored_a_slice_of_lines_at_a_time(arpa, monkeypatch):
     text = _mixed_paragraphs(2_000_000)
     stage = FilterPerplexity(model=str(arpa), annotate=True)
     stage.perplexity("the cat")  # the model is loaded before
-    tracemalloc.start()
-    try:
-        pp = stage.perplexity(text)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    pp, peak = traced_peak(stage.perplexity, text)
     assert pp > 1
     assert peak < 1.0 * len(text.encode()), peak / len(text.encode())
 

@@ -18,6 +18,7 @@ from corpuskit.pipeline.tokenize import run_tokenize
 from corpuskit.registry import make_stage
 from corpuskit.tokens.tokenizers import tiktoken_encoding
 from tests.corpus import mixed_paragraphs
+from tests.memory import traced_peak
 
 EN = ("The quick brown fox jumps over the lazy dog. It's 3.14159 o'clock, and we've "
       "got 1,234,567 reasons   to count tokens\n\nexactly!\r\n    indented code();\n")
@@ -517,7 +518,6 @@ def test_a_huge_record_is_tokenised_a_piece_at_a_time(tmp_path, monkeypatch, thr
     pieces of split_for_bpe, a copy of the text, were all held, its ids copied into one array,
     and `text.strip()` copied it twice: about 4.3x). tiktoken's own buffers are Rust's, unseen
     here; the pieces and any numpy copy are seen."""
-    import tracemalloc
 
     from corpuskit.tokens import tokenizers as T
 
@@ -528,12 +528,7 @@ def test_a_huge_record_is_tokenised_a_piece_at_a_time(tmp_path, monkeypatch, thr
     stage.map_unit([{"text": "warm up"}], tmp_path / "w", "s", lambda r: None)  # the encoding is loaded
     text = _mixed_paragraphs(2_000_000)
     size = len(text.encode())
-    tracemalloc.start()
-    try:
-        st = stage.map_unit([{"text": text}], tmp_path / "u", "s", lambda r: None)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    st, peak = traced_peak(stage.map_unit, [{"text": text}], tmp_path / "u", "s", lambda r: None)
     ids = np.fromfile(tmp_path / "u" / "ids.bin", np.int32)
     assert ids[:-1].tolist() == tiktoken_encoding("cl100k_base").encode_ordinary(text)
     assert st["tokens"] == len(ids) and st["approximate"] == 0
