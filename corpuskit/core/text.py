@@ -457,3 +457,16 @@ def cut_pieces(text: str, size: int, ideographs: bool = False) -> Iterator[str]:
         yield text[start:m.start() + 1]
         start = m.start() + 1
     yield text[start:]
+
+
+def line_parts(text: str, chars: int) -> Iterator[str]:
+    """`text` in slices of whole lines of about `chars` characters, each cut at a line break
+    that no slice holds: "\\n".join(the slices) == text."""
+    a, n = 0, len(text)
+    while a + chars < n:
+        b = text.find("\n", a + chars)
+        if b < 0:
+            break
+        yield text[a:b]
+        a = b + 1
+    yield text[a:]

@@ -60,7 +60,7 @@ import numpy as np
 from corpuskit.core.errors import BadInput
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import Rejected, Rejection, StreamStage, opt, set_meta
-from corpuskit.core.text import count_words, ends_with_terminal_punct
+from corpuskit.core.text import count_words, ends_with_terminal_punct, line_parts
 from corpuskit.core.zhscript import fold_t2s
 from corpuskit.io.spill import SpillWriter, read_spill
 from corpuskit.io.writer import BIG_STR
@@ -101,14 +101,8 @@ def _unit_batches(text: str, unit: str) -> Iterator[list[str]]:
     (text[a:b].split("\n")), paragraph mode between two matches of _PARA_SPLIT (finditer scans
     as split does)."""
     if unit == "line":
-        a, n = 0, len(text)
-        while a + CHUNK_CHARS < n:
-            b = text.find("\n", a + CHUNK_CHARS)
-            if b < 0:
-                break
-            yield text[a:b].split("\n")
-            a = b + 1
-        yield text[a:].split("\n")
+        for part in line_parts(text, CHUNK_CHARS):
+            yield part.split("\n")
         return
     batch: list[str] = []
     size = pos = 0

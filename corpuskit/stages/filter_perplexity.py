@@ -45,6 +45,7 @@ from corpuskit.core.errors import UsageError
 from corpuskit.core.modeltext import CJK_MODES, lm_sentences
 from corpuskit.core.owner import remove_dead_scratch, scratch_prefix
 from corpuskit.core.stage import RecordStage, Rejected, Rejection, Stage, StreamStage, Table, opt, set_meta
+from corpuskit.core.text import line_parts
 from corpuskit.io.spill import SpillWriter, read_spill
 from corpuskit.io.writer import BIG_STR
 
@@ -91,19 +92,6 @@ def _load(kind: str, path: str) -> Any:
             del _LOADED[k]
         _LOADED[key] = m
     return m
-
-
-def line_parts(text: str, chars: int) -> Iterator[str]:
-    """`text` in slices of whole lines of about `chars` characters, each cut at a line break
-    that no slice holds: "\\n".join(the slices) == text."""
-    a, n = 0, len(text)
-    while a + chars < n:
-        b = text.find("\n", a + chars)
-        if b < 0:
-            break
-        yield text[a:b]
-        a = b + 1
-    yield text[a:]
 
 
 PERCENTILE_METHOD = "linear"  # numpy.percentile's method (its default)

@@ -14,6 +14,7 @@ import orjson
 import pytest
 
 from corpuskit.core.stage import Rejected, Rejection, StreamStage
+from corpuskit.core.text import line_parts
 from corpuskit.pipeline import PipelineConfig, run_pipeline
 from corpuskit.stages.filter_perplexity import FilterPerplexity, FilterPerplexityPercentiles
 from tests.corpus import mixed_paragraphs
@@ -311,7 +312,7 @@ def test_a_text_scored_in_slices_has_the_whole_texts_sentences_and_perplexity(ar
         monkeypatch.setattr(FP, "PART_CHARS", chars)
         assert list(stage.iter_sentences(text)) == whole
         assert stage.perplexity(text) == pp  # the same float: the same sums in the same order
-    assert "\n".join(FP.line_parts(text, 10)) == text
+    assert "\n".join(line_parts(text, 10)) == text
 
 
 def _extra_over_record(tmp_path, args, text):
