@@ -20,7 +20,9 @@ over pages built to be expensive. Exits 1 when a bound is exceeded.
   one worker the map and the reduce run in the one process measured.
 * Time: html2text (default options) on pages with 64k and 200k attributes on one element, 1,000
   elements of 900 attributes, 100k nested elements, 1M elements, 500k inline elements, ~19 MB
-  of text (under the 20 MB --max-chars), a 19 MB class attribute of c's, and 64k attributes written to slip past a reading of
+  of text (under the 20 MB --max-chars), a 19 MB class attribute of c's, 200,000 text boxes
+  or drawings (read again when the page has little else), and 64k attributes written to slip
+  past a reading of
   tags looser than the parser's (after `a=""`, names of no-break spaces, after a script's
   `<!--<script>` escape), and pages built to make a scan of the markup read them again and again
   (many comments, end tags of unopened elements, '<' in a tag's name, long fake tags).
@@ -393,6 +395,13 @@ def hostile_pages() -> dict[str, str]:
             "<html><body>" + "".join(f'<div id="share-box-{i}"><h2>' for i in range(1_000))
             + ("<p>" + "word " * 200 + "</p>") * 16_880
             + "</h2></div>" * 1_000 + "</body></html>"),
+        # text boxes and drawings are read again when the page has little else: many of them,
+        # and drawings whose text elements nest 1,000 deep
+        "200,000 text boxes": "<html><body>" + "<textarea>a b c</textarea>" * 200_000 + "</body></html>",
+        "200,000 drawings of one text": "<html><body>" + "<svg><text>a</text></svg>" * 200_000 + "</body></html>",
+        "a drawing of 1,000 nested texts over 400,000 texts": (
+            "<html><body><svg>" + "<text>x" * 1_000 + "<tspan>y</tspan>" * 400_000 + "</text>" * 1_000
+            + "</svg></body></html>"),
         "300 long fake tags of 64 attributes": ('<x ' + " ".join(f"x{i}" for i in range(64)) + ' y="'
                                                 + "p" * 60_000 + '"z="') * 300 + ">",
     }

@@ -76,6 +76,67 @@ def test_noscript_is_looked_at_only_for_an_empty_page(monkeypatch):
     assert len(calls) == 1
 
 
+# ---------------------------------------------------------------- text in a text box or a drawing
+
+def _svg(lines: list[str], attrs: str = "") -> str:
+    # each line a <text> of its own, one split into <tspan>s; shapes and a <title> beside them
+    body = "".join(f'<text x="10" y="{20 * i}">{s}</text>' if i % 2 else
+                   f'<text x="10" y="{20 * i}"><tspan>{s[:20]}</tspan><tspan>{s[20:]}</tspan></text>'
+                   for i, s in enumerate(lines))
+    return f'<svg{attrs} width="800" height="600"><title>Figure 1</title><g><rect/>{body}</g></svg>'
+
+
+@pytest.mark.parametrize("html, want", [
+    # a paste page: the text box holds the text, as written (its line breaks kept)
+    ("<html><body><h1>Paste 42</h1><textarea readonly>" + "\n".join(_EN) + "</textarea></body></html>",
+     "Paste 42\n\n" + "\n".join(_EN)),
+    ("<html><body><form><textarea>" + "\n".join(_ZH) + "</textarea></form></body></html>",
+     "\n".join(_ZH)),
+    # a page drawn as SVG: each <text> a line (a <tspan>'s text joined to its line)
+    ("<html><body>" + _svg(_EN) + "</body></html>", "\n\n".join(_EN)),
+    ("<html><body><div>" + _svg(_ZH) + "</div></body></html>", "\n\n".join(_ZH)),
+    # HTML inside a drawing's <foreignObject> is shown as it is
+    ("<html><body><svg><foreignObject width=800 height=600>" + _paras(_EN)
+     + "</foreignObject></svg></body></html>", "\n\n".join(_EN)),
+])
+def test_a_page_whose_text_is_in_a_text_box_or_a_drawing_is_read(html, want):
+    ex = extract(html)
+    assert ex.text == want
+    assert ex.method == "fields"
+    out = HtmlToText().process({"html": html})
+    assert out["text"] == want and out["meta"]["html2text"] == "fields"
+
+
+def test_a_comment_box_and_a_chart_beside_an_article_stay_out():
+    article = f"<article><h1>Budget</h1>{_paras(_EN)}</article>"
+    html = (f"<html><body>{article}<div>{_svg(['Revenue', 'Costs', '2001', '2006'])}</div>"
+            "<form><textarea>Write your comment here</textarea></form></body></html>")
+    ex = extract(html)
+    assert ex.text == "Budget\n\n" + "\n\n".join(_EN) and ex.method == "density"
+
+
+def test_a_short_text_beside_a_few_labels_is_not_replaced_by_them():
+    # labels of a chart that hold less than the weight a reading needs leave the page as it was
+    html = ("<html><body><p>Sales rose in the second quarter.</p>"
+            + _svg(["Q1", "Q2", "Q3", "Q4 (estimate)"]) + "</body></html>")
+    ex = extract(html)
+    assert ex.text == "Sales rose in the second quarter." and ex.method != "fields"
+
+
+def test_text_boxes_are_looked_at_only_when_there_is_little_to_read(monkeypatch):
+    calls = []
+    real = extract_mod._parse_once
+
+    def counting(html):
+        calls.append(1)
+        return real(html)
+
+    monkeypatch.setattr(extract_mod, "_parse_once", counting)
+    extract(f"<html><body><article>{_paras(_EN)}</article><textarea>x</textarea>{_svg(['a'])}"
+            "</body></html>")
+    assert len(calls) == 1
+
+
 # ---------------------------------------------------------------- the last resort's tags
 
 def _past_depth(body: str) -> str:

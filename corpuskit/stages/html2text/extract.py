@@ -2929,6 +2929,13 @@ def extract(html: str, favor: str = "balanced") -> Extraction:
         alt = _noscript_reading(html, tune)
         if alt is not None:
             res = alt
+    w = _weight(res.text)
+    if w < _SHORT and _FIELDS_RE.search(html) is not None:
+        # little to read: a page whose text is in a <textarea> (a paste or code-sharing page)
+        # or drawn as SVG <text> (a diagram, an infographic) shows that text
+        alt = _fields_reading(html, tune, max(_LONGER * w, _MIN_ACCEPT))
+        if alt is not None:
+            res = alt
     return res
 
 
@@ -3050,6 +3057,52 @@ def _noscript_reading(html: str, tune: _Tune) -> Extraction | None:
     if _weight(res.text) < _MIN_ACCEPT:
         return None
     return res._replace(method="noscript")
+
+
+_FIELDS_RE = re.compile(r"<(?:textarea|svg)(?=[\t\n\f\r />])", re.I)
+_SVG_KEPT = ("style", "class", "id", "hidden", "aria-hidden")  # (a hidden drawing stays hidden)
+
+
+def _fields_reading(html: str, tune: _Tune, need: float) -> Extraction | None:
+    """The page read again with the text of its <textarea>s (a `<pre>`: a text box shows its
+    text as written, line breaks kept) and its SVG drawings (each `<text>` a line of its own;
+    HTML inside a `<foreignObject>` as it is) shown, for a page that had little to read without
+    them. Taken only when it finds `need` weighted characters: a comment box's "Write your
+    comment" or a chart's axis labels beside a short text are not the page's text."""
+    root, halted = _parse_once(html)
+    if root is None or halted:
+        return None
+    for el in list(root.iter("textarea", "svg")):
+        if el.tag == "textarea":
+            el.tag = "pre"
+            continue
+        if el.getparent() is None:  # (inside a drawing taken apart before)
+            continue
+        lines: list[etree._Element] = []
+        inner: set = set()
+        for t in el.iter("text", "foreignobject"):
+            if t in inner:
+                continue  # (a <tspan>'s text is its <text>'s)
+            inner.update(t.iter("text", "foreignobject"))
+            if t.tag == "text":
+                line = etree.Element("p")
+                line.text = _collapse(_STRING(t)) or None
+            else:
+                t.tag = "div"
+                t.tail = None
+                line = t
+            lines.append(line)
+        tail = el.tail
+        shown = {k: v for k, v in el.attrib.items() if k in _SVG_KEPT}
+        el.clear()
+        el.tag = "div"
+        el.attrib.update(shown)
+        el.extend(lines)
+        el.tail = tail
+    res = _extract_root(html, root, tune)
+    if _weight(res.text) < need:
+        return None
+    return res._replace(method="fields")
 
 
 _HIDING_ATTRS = ("style", "hidden", "aria-hidden")
