@@ -6,8 +6,9 @@ over pages built to be expensive. Exits 1 when a bound is exceeded.
   paragraphs; html2text gets it wrapped in a page; filter-unsafe also gets "x" * N, where every
   position starts an overlapping candidate). Every stage with what a user gives it: decontaminate
   an evaluation set, filter-model and filter-perplexity the tests' small real models (a fastText
-  classifier trained on the spot, an ARPA bigram model), tokenize cl100k_base, mix one source. Peak RSS comes from wait4() (ru_maxrss) in a small
-  launcher process (see _LAUNCHER); the same command on a one-line record gives the process's
+  classifier trained on the spot, an ARPA bigram model), tokenize cl100k_base and (row
+  `tokenize-json`) a byte-level BPE tokenizer.json trained on the spot, mix one source. Peak RSS
+  comes from wait4() (ru_maxrss) in a small launcher process (see _LAUNCHER); the same command on a one-line record gives the process's
   own baseline (interpreter, models, tables).
   Bound: peak - baseline <= 3 x the record's size in bytes.
   html2text also runs on pages it accepts (about 18 M characters, under its 20 M bound): an
@@ -54,7 +55,7 @@ from benchmarks.common import git_state, save, table  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ["html2text", "normalize", "filter-lang", "filter-ads", "filter-short", "filter-quality",
           "filter-unsafe", "dedup", "dedup-lines", "redact-pii", "decontaminate", "filter-model",
-          "filter-perplexity", "tokenize-stats", "tokenize", "mix", "cat", "pipeline"]
+          "filter-perplexity", "tokenize-stats", "tokenize", "tokenize-json", "mix", "cat", "pipeline"]
 MEMORY_FACTOR = 3.0
 # html2text on pages it accepts (within --max-html-chars): libxml2's tree, lxml's proxies and the
 # walk's stats hold many times the page (an ordinary page of 50,000 paragraphs about 9.6 times its
@@ -148,6 +149,19 @@ def _stage_args(stage: str, inp: Path, out: Path, work: Path) -> list[str]:
             ["--label", "hq", "--annotate"] if stage == "filter-model" else [])
     if stage == "tokenize":
         return [stage, str(inp), "-o", str(out.with_suffix("")), "--tokenizer", "cl100k_base"]
+    if stage == "tokenize-json":  # tokenize with a Hugging Face tokenizer.json, run by `tokenizers`
+        tok = work / "tokenizer.json"
+        if not tok.exists():  # a byte-level BPE as GPT-2's, trained here on text of the same kind
+            from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+
+            bpe = Tokenizer(models.BPE())
+            bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+            bpe.decoder = decoders.ByteLevel()
+            bpe.train_from_iterator(_text(2_000_000, seed=7).split("\n"), trainers.BpeTrainer(
+                vocab_size=8000, special_tokens=["<|endoftext|>"],
+                initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+            bpe.save(str(tok))
+        return ["tokenize", str(inp), "-o", str(out.with_suffix("")), "--tokenizer", str(tok)]
     if stage == "mix":
         return [stage, "--source", f"a={inp}", "-o", str(out)]
     return [stage, str(inp), "-o", str(out)]

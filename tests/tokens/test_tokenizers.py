@@ -226,3 +226,86 @@ def test_encode_doc_parts_are_the_documents_ids_in_parts(enc_name, threads):
         assert np.concatenate(parts[i]).tolist() == enc.encode_ordinary(texts[i])
     ids, approx2 = tok.encode_docs(texts)
     assert approx2 == approx and [x.tolist() for x in ids] == [np.concatenate(p).tolist() for p in parts]
+
+
+# ---------------------------------------------------------------- a tokenizer.json on a huge text
+
+_LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                 r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+def _hf_kinds(tmp_path_factory):
+    """tokenizer.json files of the usual shapes, trained here: GPT-2's byte-level BPE, Llama 3's
+    split pattern before a byte-level BPE, BERT's WordPiece, a SentencePiece-style Metaspace
+    unigram, and GPT-2 with a prefix space (put before every input: no cut holds)."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+
+    d = tmp_path_factory.mktemp("hf")
+    data = [EN, ZH, "Numbers 12345 and 3.14, e-mail a@b.org!\n\nNew  line\tend."] * 20
+    out = {}
+
+    def bpe(pre, name, normalizer=None):
+        tok = Tokenizer(models.BPE(unk_token=None))
+        if normalizer is not None:
+            tok.normalizer = normalizer
+        tok.pre_tokenizer = pre
+        tok.decoder = decoders.ByteLevel()
+        tok.train_from_iterator(data, trainers.BpeTrainer(
+            vocab_size=500, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+        out[name] = str(d / f"{name}.json")
+        tok.save(out[name])
+
+    bpe(pre_tokenizers.ByteLevel(add_prefix_space=False), "gpt2")
+    bpe(pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(_LLAMA3_SPLIT), "isolated"),
+                                 pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)]),
+        "llama3", normalizer=normalizers.NFC())
+    bpe(pre_tokenizers.ByteLevel(add_prefix_space=True), "gpt2_prefix_space")
+    wp = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    wp.normalizer = normalizers.BertNormalizer(lowercase=True)
+    wp.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    wp.train_from_iterator(data, trainers.WordPieceTrainer(vocab_size=300, special_tokens=["[UNK]"]))
+    out["bert"] = str(d / "bert.json")
+    wp.save(out["bert"])
+    ms = Tokenizer(models.Unigram())
+    ms.pre_tokenizer = pre_tokenizers.Metaspace(prepend_scheme="always")
+    ms.train_from_iterator(data, trainers.UnigramTrainer(vocab_size=200, unk_token="<unk>",
+                                                         special_tokens=["<unk>"]))
+    out["metaspace"] = str(d / "metaspace.json")
+    ms.save(out["metaspace"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def hf_kinds(tmp_path_factory):
+    return {k: T.get_tokenizer(p) for k, p in _hf_kinds(tmp_path_factory).items()}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(parts=st.lists(st.sampled_from(_ALPHABET + ["Hello", " world", "\n ", " \n", "!\n"]), max_size=80),
+       target=st.integers(1, 12))
+def test_a_tokenizer_json_cuts_only_where_the_ids_stay_the_same(hf_kinds, parts, target):
+    text = "".join(parts)
+    for tok in hf_kinds.values():
+        pieces = list(tok.iter_pieces(text, target))
+        assert "".join(pieces) == text
+        whole = list(tok.encode_batch([text])[0])
+        assert [i for ids in tok.encode_batch(pieces) for i in ids] == whole
+
+
+def test_a_huge_text_is_encoded_in_pieces_with_the_ids_of_the_whole(hf_kinds, monkeypatch):
+    doc = (EN + "\n" + ZH + "\n\n") * 400  # ~100K characters
+    monkeypatch.setattr(T, "HF_LONG", 10_000)
+    monkeypatch.setattr(T, "HF_PIECE", 3_000)
+    for name, tok in hf_kinds.items():
+        whole = list(tok.encode_batch([doc])[0])
+        pieces = list(tok.iter_pieces(doc))
+        parts, approx = tok.encode_doc_parts(["short text", doc])
+        assert approx == [] and len(parts[0]) == 1
+        assert np.concatenate(parts[1]).tolist() == whole
+        ids, _ = tok.encode_docs([doc, "short text"])
+        assert list(ids[0]) == whole and list(ids[1]) == list(tok.encode_batch(["short text"])[0])
+        if name != "gpt2_prefix_space":
+            assert len(pieces) > 20 and len(parts[1]) == len(pieces)  # cut, in pieces of about HF_PIECE
+        else:  # every cut would put a space before a piece: refused, the text goes whole
+            assert len(pieces) == 1 and len(parts[1]) == 1
